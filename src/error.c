@@ -1,0 +1,54 @@
+#include "wattprof/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void vformat(wp_error *err, const char *file, long line, const char *fmt, va_list ap)
+{
+    size_t used = 0;
+    if (file && line > 0)
+        used = (size_t)snprintf(err->msg, sizeof err->msg, "%s:%ld: ", file, line);
+    else if (file)
+        used = (size_t)snprintf(err->msg, sizeof err->msg, "%s: ", file);
+    else
+        err->msg[0] = '\0';
+    if (used < sizeof err->msg)
+        vsnprintf(err->msg + used, sizeof err->msg - used, fmt, ap);
+    /* One line, whatever the message embedded (a quoted input line, say). */
+    for (char *p = err->msg; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+int wp_fail(wp_error *err, const char *file, long line, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(err, file, line, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int wp_fail_errno(wp_error *err, const char *file, int errnum, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(err, file, 0, fmt, ap);
+    va_end(ap);
+    size_t used = strlen(err->msg);
+    if (used < sizeof err->msg)
+        snprintf(err->msg + used, sizeof err->msg - used, "%s%s",
+                 err->msg[0] && used && err->msg[used - 1] != ' ' ? ": " : "", strerror(errnum));
+    return -1;
+}
+
+void wp_error_clear(wp_error *err)
+{
+    if (err)
+        err->msg[0] = '\0';
+}
