@@ -1,0 +1,55 @@
+/* TensorRT engine-inspector JSON (trt_engine_info.json): the layers of a
+ * built engine with their types and shapes. Read with jansson (small files,
+ * a tree is fine). */
+#ifndef WATTPROF_ENGINE_H
+#define WATTPROF_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wattprof/error.h"
+
+#define WP_MAX_DIMS 8
+
+typedef struct wp_dims {
+    int n;                     /* number of dimensions, 0 when absent */
+    int64_t d[WP_MAX_DIMS];
+} wp_dims;
+
+/* Layer kinds wattprof models. TensorRT's CaskConvolution -> conv,
+ * CaskPooling -> pool, CaskGemmConvolution -> dense. */
+typedef enum wp_layer_kind { WP_KIND_OTHER = 0, WP_KIND_CONV, WP_KIND_POOL, WP_KIND_DENSE } wp_layer_kind;
+
+typedef struct wp_engine_layer {
+    char *name;
+    char *type;                /* LayerType as written ("CaskConvolution", ...) */
+    wp_layer_kind kind;
+    wp_dims input;             /* first input's Dimensions */
+    wp_dims output;            /* first output's Dimensions */
+    int n_inputs, n_outputs;
+    /* 2-D spatial attributes; has_* = 0 when the key is absent. */
+    int has_kernel, has_window, has_stride, has_padding, has_dilation;
+    int64_t kernel[2];         /* Kernel (convolution, dense) */
+    int64_t window[2];         /* WindowSize (pooling) */
+    int64_t stride[2];
+    int64_t pre_padding[2], post_padding[2];
+    int64_t dilation[2];
+    int64_t groups;            /* Groups, 1 when absent */
+    int64_t out_maps;          /* OutMaps, 0 when absent */
+    char *pooling_type;        /* PoolingType ("MAX", "AVERAGE"), or NULL */
+} wp_engine_layer;
+
+typedef struct wp_engine {
+    wp_engine_layer *layers;
+    size_t n;
+} wp_engine;
+
+wp_layer_kind wp_layer_kind_from_type(const char *layer_type);
+const char *wp_layer_kind_name(wp_layer_kind kind); /* "convolutional", "pooling", "dense", "other" */
+
+int wp_engine_read(const char *path, wp_engine *eng, wp_error *err);
+void wp_engine_free(wp_engine *eng);
+/* Layer by exact name, or NULL. */
+const wp_engine_layer *wp_engine_find(const wp_engine *eng, const char *name);
+
+#endif

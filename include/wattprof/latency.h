@@ -1,0 +1,39 @@
+/* trt_layer_latency.json: {"layer name": [[latency_ms, "timestamp"], ...], ...}
+ * one entry per inference cycle, layers in execution order.
+ *
+ * Read by a hand-written streaming parser into a compact layer x cycle
+ * table: the file reaches hundreds of MB (30,000 cycles x 60 layers is over
+ * 100 MB) and a whole-document JSON tree would take gigabytes. */
+#ifndef WATTPROF_LATENCY_H
+#define WATTPROF_LATENCY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wattprof/error.h"
+
+typedef struct wp_latency {
+    size_t n_layers;
+    size_t n_cycles;       /* every layer has exactly n_cycles entries */
+    char **names;          /* n_layers names, in file (execution) order */
+    double *latency_ms;    /* [layer * n_cycles + cycle] */
+    int64_t *reported_us;  /* [layer * n_cycles + cycle], local civil us */
+} wp_latency;
+
+/* Errors: malformed or truncated JSON, a bad timestamp, a non-finite or
+ * negative latency, lists of unequal length, duplicate layer names. */
+int wp_latency_read(const char *path, wp_latency *lat, wp_error *err);
+/* Writes the upstream format (atomically). */
+int wp_latency_write(const char *path, const wp_latency *lat, wp_error *err);
+void wp_latency_free(wp_latency *lat);
+
+static inline double wp_latency_at(const wp_latency *lat, size_t layer, size_t cycle)
+{
+    return lat->latency_ms[layer * lat->n_cycles + cycle];
+}
+static inline int64_t wp_reported_at(const wp_latency *lat, size_t layer, size_t cycle)
+{
+    return lat->reported_us[layer * lat->n_cycles + cycle];
+}
+
+#endif
