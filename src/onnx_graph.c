@@ -670,89 +670,6 @@ static int64_t dense_outputs(const wp_graph *g, const wp_node *n)
     return g->tensors[n->out[0]].shape.d[1];
 }
 
-static int first_activation_input(const wp_graph *g, const wp_node *n)
-{
-    for (size_t i = 0; i < n->n_in; i++)
-        if (n->in[i] >= 0 && !g->tensors[n->in[i]].is_const)
-            return n->in[i];
-    return -1;
-}
-
-int wp_graph_to_engine(const wp_graph *g, wp_engine *eng, wp_error *err)
-{
-    eng->n = 0;
-    eng->layers = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *eng->layers);
-    if (!eng->layers)
-        return wp_fail(err, NULL, 0, "out of memory");
-    for (size_t i = 0; i < g->n_nodes; i++) {
-        const wp_node *n = &g->nodes[i];
-        wp_engine_layer *l = &eng->layers[eng->n++];
-        l->name = strdup(n->name);
-        l->type = strdup(wp_node_layer_type(n));
-        if (!l->name || !l->type) {
-            wp_graph_engine_free(eng);
-            return wp_fail(err, NULL, 0, "out of memory");
-        }
-        l->kind = node_kind(n);
-        int in = first_activation_input(g, n);
-        if (in >= 0)
-            l->input = engine_dims(n, &g->tensors[in].shape);
-        l->output = engine_dims(n, &g->tensors[n->out[0]].shape);
-        l->n_inputs = 0;
-        for (size_t k = 0; k < n->n_in; k++)
-            l->n_inputs += n->in[k] >= 0 && !g->tensors[n->in[k]].is_const;
-        l->n_outputs = 1;
-        l->groups = 1;
-        if (l->kind == WP_KIND_CONV || l->kind == WP_KIND_POOL) {
-            int64_t *dst = l->kind == WP_KIND_CONV ? l->kernel : l->window;
-            dst[0] = n->kernel[0];
-            dst[1] = n->kernel[1];
-            l->has_kernel = l->kind == WP_KIND_CONV;
-            l->has_window = l->kind == WP_KIND_POOL;
-            l->has_stride = l->has_padding = 1;
-            for (int a = 0; a < 2; a++) {
-                l->stride[a] = n->op == WP_OP_GLOBALAVGPOOL ? 1 : n->stride[a];
-                l->pre_padding[a] = n->op == WP_OP_GLOBALAVGPOOL ? 0 : n->pads[a];
-                l->post_padding[a] = n->op == WP_OP_GLOBALAVGPOOL ? 0 : n->pads[a + 2];
-            }
-            if (l->kind == WP_KIND_CONV) {
-                l->has_dilation = 1;
-                l->dilation[0] = n->dilation[0];
-                l->dilation[1] = n->dilation[1];
-                l->groups = n->group;
-                l->out_maps = g->tensors[n->out[0]].shape.d[1];
-            } else {
-                l->pooling_type = strdup(n->op == WP_OP_MAXPOOL ? "MAX" : "AVERAGE");
-                if (!l->pooling_type) {
-                    wp_graph_engine_free(eng);
-                    return wp_fail(err, NULL, 0, "out of memory");
-                }
-            }
-        } else if (l->kind == WP_KIND_DENSE) {
-            l->has_kernel = l->has_stride = l->has_padding = l->has_dilation = 1;
-            l->kernel[0] = l->kernel[1] = 1;
-            l->stride[0] = l->stride[1] = 1;
-            l->dilation[0] = l->dilation[1] = 1;
-            l->out_maps = dense_outputs(g, n);
-        }
-    }
-    return 0;
-}
-
-void wp_graph_engine_free(wp_engine *eng)
-{
-    if (!eng || !eng->layers)
-        return;
-    for (size_t i = 0; i < eng->n; i++) {
-        free(eng->layers[i].name);
-        free(eng->layers[i].type);
-        free(eng->layers[i].pooling_type);
-    }
-    free(eng->layers);
-    eng->layers = NULL;
-    eng->n = 0;
-}
-
 static json_t *json_pair(int64_t a, int64_t b)
 {
     return json_pack("[II]", (json_int_t)a, (json_int_t)b);
@@ -844,7 +761,7 @@ static json_t *layer_json(const wp_graph *g, const wp_node *n)
     return l;
 }
 
-int wp_graph_write_engine_info(const wp_graph *g, const char *path, wp_error *err)
+static char *engine_info_text(const wp_graph *g)
 {
     json_t *root = json_object(), *layers = json_array(), *bind = json_array();
     for (size_t i = 0; i < g->n_nodes; i++)
@@ -855,9 +772,27 @@ int wp_graph_write_engine_info(const wp_graph *g, const char *path, wp_error *er
     json_object_set_new(root, "Bindings", bind);
     char *text = json_dumps(root, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
     json_decref(root);
+    return text;
+}
+
+int wp_graph_write_engine_info(const wp_graph *g, const char *path, wp_error *err)
+{
+    char *text = engine_info_text(g);
     if (!text)
         return wp_fail(err, path, 0, "out of memory");
     int rc = wp_atomic_write_all(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+/* Through the very parser `dataset` uses on the file bench writes, so the
+ * prediction path sees exactly the layers a measured run would. */
+int wp_graph_to_engine(const wp_graph *g, wp_engine *eng, wp_error *err)
+{
+    char *text = engine_info_text(g);
+    if (!text)
+        return wp_fail(err, NULL, 0, "out of memory");
+    int rc = wp_engine_parse(text, strlen(text), g->name, eng, err);
     free(text);
     return rc;
 }

@@ -18,9 +18,29 @@
 
 const runner_ops *const wp_runner_cpu_ops = NULL;
 
+int wp_cpu_set_threads(int n)
+{
+    return n == 0 ? 0 : -1;
+}
+
 #else
 
+#include <dlfcn.h>
 #include <dnnl.h>
+
+/* oneDNN's Debian build threads with OpenMP; its runtime is already loaded
+ * with libdnnl, so look the setter up rather than link OpenMP ourselves. */
+int wp_cpu_set_threads(int n)
+{
+    if (n <= 0)
+        return 0;
+    void (*set)(int);
+    *(void **)&set = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (!set)
+        return -1;
+    set(n);
+    return 0;
+}
 
 #define MAX_ARGS 8
 

@@ -141,11 +141,10 @@ int wp_onnx_write(const char *path, const wp_graph *g, wp_error *err);
  * "NoOp". */
 const char *wp_node_layer_type(const wp_node *node);
 
-/* The graph as engine layers (one per node), as wp_engine_read would give
- * them from the engine-info file bench writes. */
+/* The graph as engine layers (one per node), exactly as wp_engine_read
+ * gives them from the engine-info file bench writes (free with
+ * wp_engine_free). */
 int wp_graph_to_engine(const wp_graph *g, wp_engine *eng, wp_error *err);
-/* Frees what wp_graph_to_engine allocated (same as wp_engine_free). */
-void wp_graph_engine_free(wp_engine *eng);
 
 /* Writes trt_engine_info.json in the TensorRT engine-inspector schema. */
 int wp_graph_write_engine_info(const wp_graph *g, const char *path, wp_error *err);

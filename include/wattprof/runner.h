@@ -33,6 +33,12 @@ typedef struct wp_layer_time {
 
 typedef struct wp_runner wp_runner;
 
+/* Threads the cpu backend uses (oneDNN's OpenMP pool); 0 leaves the
+ * default (all cores, or OMP_NUM_THREADS). On a machine shared with other
+ * work, 1 gives far steadier per-layer times (see docs/runners.md).
+ * Returns -1 when the count cannot be set (no OpenMP runtime). */
+int wp_cpu_set_threads(int n);
+
 /* Prepares every layer (weights materialised and handed to the backend,
  * primitives created). g must outlive the runner; its lazily generated
  * weights are filled in. The input starts as deterministic values. */
