@@ -249,9 +249,16 @@ int wp_logger_run(wp_logger *lg, wp_error *err)
             *err = lg->writer_err;
         return -1;
     }
-    /* Commit even after a sensor error: the samples taken are good. */
+    /* Commit even after a sensor error: the samples taken are good. With
+     * none, there is nothing worth a file. */
     wp_atomic_file *af = lg->af;
     lg->af = NULL;
+    if (rc < 0 && lg->sum.samples == 0) {
+        wp_atomic_abort(af);
+        if (err)
+            *err = sensor_err;
+        return -1;
+    }
     if (wp_atomic_commit(af, err) < 0)
         return -1;
     if (rc < 0 && err)

@@ -13,7 +13,8 @@
  * The log goes through atomic_file: it is written to a temporary file beside
  * the target while logging and renamed over it when logging ends, whether by
  * duration, wp_logger_stop (e.g. from a SIGINT handler) or a sensor error
- * (every sample taken so far is kept; the error is still returned). A crash
+ * (every sample taken so far is kept, the error is still returned; a sensor
+ * that fails before its first sample leaves no file). A crash
  * leaves the streamed samples in the temporary file. */
 #ifndef WATTPROF_LOGGER_H
 #define WATTPROF_LOGGER_H
