@@ -396,6 +396,8 @@ int wp_sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err)
         size_t n = strcspn(buf, "\n");
         if (n > 32)
             n = 32;
+        while (n && isspace((unsigned char)buf[n - 1]))
+            n--;
         buf[n] = '\0';
         return wp_fail(err, s->path[i], 0, "not a number: \"%s\"", buf);
     }

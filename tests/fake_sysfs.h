@@ -27,6 +27,19 @@ static inline void fake_set(const char *path, long long value)
     close(fd);
 }
 
+/* Replaces a value file's text in place (fixed width, as fake_set). */
+static inline void fake_set_text(const char *path, const char *value)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%-15.15s\n", value);
+    int fd = open(path, O_WRONLY);
+    if (fd < 0 || pwrite(fd, text, 16, 0) != 16) {
+        perror(path);
+        exit(2);
+    }
+    close(fd);
+}
+
 /* root/bus/i2c/drivers/ina3221/<dev>/hwmon/<hwmon>/ with three channels. */
 static inline const char *fake_ina_hwmon(const char *root, const char *dev, const char *hwmon,
                                          const char *const labels[3], const long mv[3], const long ma[3])
