@@ -78,6 +78,13 @@ int cmd_idle(int argc, char **argv)
     wp_error err;
     if (wp_mkdirs(dir, &err) < 0)
         return cli_fail("idle", &err);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     o.progress = cli_progress(&bar);
@@ -87,12 +94,8 @@ int cmd_idle(int argc, char **argv)
     if (!quiet)
         cli_print_rail("idle", lg);
     active = lg;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (interrupted)
+        wp_logger_stop(lg);
 
     int rc = wp_logger_run(lg, &err);
     cli_bar_done(&bar);

@@ -10,10 +10,12 @@
 #include "wattprof/logger.h"
 
 static wp_logger *volatile active;
+static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
     (void)sig;
+    interrupted = 1;
     if (active)
         wp_logger_stop(active);
 }
@@ -70,6 +72,14 @@ int cmd_log(int argc, char **argv)
     if (!o.out_path)
         return cli_usage_error("log", "--out FILE is required");
 
+    /* Handlers first: a signal at any point ends logging cleanly. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
     cli_bar bar;
     cli_bar_init(&bar, quiet || o.duration_s <= 0);
     o.progress = cli_progress(&bar);
@@ -81,12 +91,8 @@ int cmd_log(int argc, char **argv)
         cli_print_rail("log", lg);
 
     active = lg;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (interrupted) /* a signal that came while the sensor was being opened */
+        wp_logger_stop(lg);
 
     int rc = wp_logger_run(lg, &err);
     cli_bar_done(&bar);

@@ -7,6 +7,7 @@
 #include "fake_sysfs.h"
 #include "testutil.h"
 #include "wattprof/logger.h"
+#include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
 
 typedef struct parsed_log {
@@ -146,6 +147,13 @@ static void log_while_changing(const char *root, wp_source_kind kind, const char
     }
     CHECK(sum.duration_s > 0);
     CHECK(sum.largest_gap_us >= 0);
+    /* The mapper's reader takes the file as it is. */
+    wp_powerlog log;
+    CHECK_INT(wp_powerlog_read(out, &log, &err), 0);
+    CHECK_INT(log.n, sum.samples);
+    if (log.n && pl.n == log.n)
+        CHECK_NEAR(log.samples[0].power_uw, old_uw, 1e-12);
+    wp_powerlog_free(&log);
     free_log(&pl);
 }
 
