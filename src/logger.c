@@ -166,11 +166,14 @@ static int sample_loop(wp_logger *lg, wp_error *err)
     int64_t next = start, last_mono = 0, last_progress = start;
     double sum_power = 0;
     uint64_t n = 0;
-    int rc = 0;
+    int rc = 0, first = 1;
     while (!atomic_load_explicit(&lg->stop, memory_order_relaxed)) {
         int64_t now = wp_ts_monotonic_us();
-        if (now >= end)
+        /* The first read happens whatever the clock says, so a short run
+         * on a loaded machine still has its sample. */
+        if (now >= end && !first)
             break;
+        first = 0;
         if (interval > 0 && now < next) {
             /* Sleep in slices so a stop request or the end is not delayed
              * by a long interval. */
@@ -308,6 +311,11 @@ int wp_logger_join(wp_logger *lg, wp_error *err)
     if (lg->thread_rc < 0 && err)
         *err = lg->thread_err;
     return lg->thread_rc;
+}
+
+int wp_logger_finished(const wp_logger *lg)
+{
+    return atomic_load(&((wp_logger *)lg)->sampling_done);
 }
 
 uint64_t wp_logger_samples(const wp_logger *lg)

@@ -241,14 +241,10 @@ static void fail_mid_run(int vanish)
         unlink(test_path(dir, "in3_input"));
     else
         fake_set_text(test_path(dir, "in3_input"), "N/A");
-    /* The logger stops by itself on the error; join would also stop it, so
-     * wait for the count to settle first. */
-    uint64_t last = 0, now = wp_logger_samples(lg);
-    for (int i = 0; i < 2000 && now != last; i++) {
-        last = now;
-        usleep(5000);
-        now = wp_logger_samples(lg);
-    }
+    /* The logger stops by itself on the error. */
+    for (int i = 0; i < 20000 && !wp_logger_finished(lg); i++)
+        usleep(1000);
+    CHECK(wp_logger_finished(lg));
     CHECK_INT(wp_logger_join(lg, &err), -1);
     CHECK_CONTAINS(err.msg, "in3_input");
     CHECK_CONTAINS(err.msg, vanish ? "vanished" : "not a number: \"N/A\"");

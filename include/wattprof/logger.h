@@ -68,6 +68,9 @@ int wp_logger_start(wp_logger *lg, wp_error *err);
  * result. */
 int wp_logger_join(wp_logger *lg, wp_error *err);
 
+/* 1 once sampling has ended (duration over, stopped, or the sensor
+ * failed: a background logger can die on its own), else 0. Any thread. */
+int wp_logger_finished(const wp_logger *lg);
 /* Samples taken so far (any thread). */
 uint64_t wp_logger_samples(const wp_logger *lg);
 /* Statistics; final once wp_logger_run / wp_logger_join returned. */
