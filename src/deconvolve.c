@@ -415,7 +415,7 @@ static eval_out evaluate(ctx *c, double W, double D, size_t nlim)
     return o;
 }
 
-/* Pattern search from (*w, *d): halve the step down to half a microsecond,
+/* Pattern search from (*w, *d): halve the step until it is below `stop`,
  * moving to the best neighbour while it improves. */
 static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nlim, double *w, double *d,
                      int *evals)
@@ -454,8 +454,9 @@ static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nl
 /* The residual has a narrow valley around the true (window, offset): about
  * as wide as the shorter layers, tens of microseconds. So a fine grid
  * (SEARCH_STEP) over the whole range on a small subset of the samples finds
- * the few best basins, and a pattern search refines each on more samples,
- * then on all of them. */
+ * the few best basins, a pattern search refines each on more samples to a
+ * microsecond, and the best one to 0.1 us on all of them (a tenth of a
+ * microsecond still matters to a 10 us layer). */
 #define SEARCH_STEP 50.0
 
 static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *Dbest, int *evals)
@@ -473,7 +474,7 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
     int aw = opt->window_auto, ad = opt->offset_auto;
     int nw = aw ? (int)floor((whi - wlo) / SEARCH_STEP) + 1 : 1;
     int nd = ad ? (int)floor((dhi - dlo) / SEARCH_STEP) + 1 : 1;
-    size_t nsub = 4000 > 40 * c->p ? 4000 : 40 * c->p;
+    size_t nsub = 2000 > 30 * c->p ? 2000 : 30 * c->p;
     size_t nmid = 50000 > 400 * c->p ? 50000 : 400 * c->p;
     if (nsub > c->ns)
         nsub = c->ns;
@@ -521,14 +522,15 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
     *Dbest = opt->offset_us;
     for (int q = 0; q < nc; q++) {
         double W = cw[q], D = cd[q];
-        refine(c, aw, ad, SEARCH_STEP, 2.0, nmid, &W, &D, evals);
-        double s = refine(c, aw, ad, 2.0, 0.5, c->ns, &W, &D, evals);
+        double s = refine(c, aw, ad, SEARCH_STEP, 1.0, nmid, &W, &D, evals);
         if (s < best) {
             best = s;
             *Wbest = W;
             *Dbest = D;
         }
     }
+    if (nc > 0)
+        refine(c, aw, ad, 1.0, 0.1, c->ns, Wbest, Dbest, evals);
 }
 
 int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,

@@ -67,7 +67,7 @@ void wp_sim_defaults(wp_sim_options *o)
     o->sample_period_us = 1333;
     o->sample_jitter_us = 50;
     o->sensor_window_us = 1100;
-    o->noise_uw = 10000;
+    o->noise_uw = 5000;
     o->reporting = WP_SIM_TENSORRT;
     o->gap_us = 300;
     o->report_delay_us = 40;
@@ -114,7 +114,8 @@ static void cost_model(wp_sim_layer *ly, rng *r)
     } else if (ly->kind == WP_KIND_POOL) {
         macs = elems(ly->out) * (double)(ly->kernel * ly->kernel) / 8;
     }
-    double lat = 8 + macs / 4e5 + bytes / 2e4;
+    /* roughly a Jetson Nano: ~100 GMAC/s fp16, ~20 GB/s */
+    double lat = 8 + macs / 1e5 + bytes / 2e4;
     lat *= rng_range(r, 0.8, 1.25);
     if (lat < 10)
         lat = 10;
