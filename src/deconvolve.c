@@ -100,7 +100,7 @@ static void ctx_free(ctx *c)
 /* Lays the windows out as one sorted run of segments: per cycle, layers by
  * start time (execution order when the timeline is consistent), overlaps
  * clipped, holes between layers and between cycles given to the gap. */
-static int build_segments(ctx *c, const wp_deconv_input *in, int64_t t0, wp_error *err)
+static int build_segments(ctx *c, const wp_deconv_input *in, double shift, wp_error *err)
 {
     size_t L = in->n_layers, nc = in->n_cycles;
     size_t *order = malloc((L ? L : 1) * sizeof *order);
@@ -115,7 +115,7 @@ static int build_segments(ctx *c, const wp_deconv_input *in, int64_t t0, wp_erro
     for (size_t cy = 0; cy < nc; cy++) {
         for (size_t l = 0; l < L; l++) {
             size_t k = l * nc + cy;
-            st[l] = (double)(in->end_us[k] - t0) - in->dur_us[k];
+            st[l] = in->start_us[k] + shift;
             size_t j = l;
             while (j > 0 && st[order[j - 1]] > st[l]) {
                 order[j] = order[j - 1];
@@ -126,7 +126,7 @@ static int build_segments(ctx *c, const wp_deconv_input *in, int64_t t0, wp_erro
         for (size_t j = 0; j < L; j++) {
             size_t l = order[j];
             size_t k = l * nc + cy;
-            double s = st[l], e = (double)(in->end_us[k] - t0);
+            double s = st[l], e = in->end_us[k] + shift;
             if (!have) {
                 have = 1;
                 cursor = s;
@@ -168,8 +168,10 @@ static int ctx_init(ctx *c, const wp_deconv_input *in, wp_error *err)
         return wp_fail(err, NULL, 0, "deconvolve: too many layers");
     c->L = in->n_layers;
     c->p = in->n_layers + 1;
+    /* Work relative to the first sample: small numbers keep their
+     * fractional microseconds. */
     int64_t t0 = in->samples[0].t_us;
-    if (build_segments(c, in, t0, err) < 0) {
+    if (build_segments(c, in, (double)(in->origin_us - t0), err) < 0) {
         ctx_free(c);
         return -1;
     }
@@ -621,17 +623,9 @@ static const char *const CSV_COLUMNS[] = {
     "effective_sample_weight", "status"};
 #define N_CSV_COLUMNS (sizeof CSV_COLUMNS / sizeof *CSV_COLUMNS)
 
-int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
-                        const char *const *names, const char *const *types, double idle_uw,
-                        const double *latency_ms, size_t n_cycles, wp_error *err)
+static void write_csv_rows(FILE *fp, const wp_deconv_result *res, size_t n_layers, const char *const *names,
+                           const char *const *types, double idle_uw, const double *latency_ms, size_t n_cycles)
 {
-    if (res->n_unknowns != n_layers + 1)
-        return wp_fail(err, path, 0, "deconvolve result has %zu unknowns for %zu layers", res->n_unknowns,
-                       n_layers);
-    wp_atomic_file *af = wp_atomic_open(path, err);
-    if (!af)
-        return -1;
-    FILE *fp = wp_atomic_stream(af);
     for (size_t i = 0; i < N_CSV_COLUMNS; i++) {
         if (i)
             fputc(',', fp);
@@ -669,7 +663,88 @@ int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_
         fputs(wp_deconv_status_name(res->status[l]), fp);
         fputc('\n', fp);
     }
+}
+
+int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
+                        const char *const *names, const char *const *types, double idle_uw,
+                        const double *latency_ms, size_t n_cycles, wp_error *err)
+{
+    if (res->n_unknowns != n_layers + 1)
+        return wp_fail(err, path, 0, "deconvolve result has %zu unknowns for %zu layers", res->n_unknowns,
+                       n_layers);
+    wp_atomic_file *af = wp_atomic_open(path, err);
+    if (!af)
+        return -1;
+    write_csv_rows(wp_atomic_stream(af), res, n_layers, names, types, idle_uw, latency_ms, n_cycles);
     return wp_atomic_commit(af, err);
+}
+
+wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, const wp_latency *lat,
+                              const wp_engine *eng, double idle_uw, const wp_deconv_options *opt, double *power,
+                              const char *log_path, const char *est_path, char *note, size_t note_size,
+                              wp_error *err)
+{
+    size_t L = win->n_layers, nc = win->n_cycles;
+    wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
+    wp_deconv_result res;
+    if (wp_deconvolve(&in, opt, &res, err) != 0) {
+        /* name the file the problem is in */
+        wp_error inner = *err;
+        wp_fail(err, log_path, 0, "%s", inner.msg);
+        return NULL;
+    }
+    const char **types = calloc(L ? L : 1, sizeof *types);
+    if (!types) {
+        wp_deconv_result_free(&res);
+        wp_fail(err, est_path, 0, "out of memory");
+        return NULL;
+    }
+    for (size_t l = 0; l < L; l++) {
+        const wp_engine_layer *el = eng ? wp_engine_find(eng, lat->names[l]) : NULL;
+        types[l] = el && el->type ? el->type : "";
+        double v = res.status[l] == WP_DECONV_OK ? res.power_uw[l] : NAN;
+        for (size_t c = 0; c < nc; c++)
+            power[l * nc + c] = v;
+    }
+    if (note && note_size) {
+        int n = snprintf(note, note_size,
+                         "deconvolve: sensor window %.4g us%s, report offset %.4g us%s, %zu samples used, "
+                         "rms residual %.4g uW",
+                         res.window_us, opt->window_auto ? " (auto)" : "", res.offset_us,
+                         opt->offset_auto ? " (auto)" : "", res.n_used, res.rms_residual_uw);
+        const char *sep = "; no estimate for:";
+        for (size_t l = 0; l < L && n > 0 && (size_t)n < note_size; l++)
+            if (res.status[l] != WP_DECONV_OK) {
+                n += snprintf(note + n, note_size - (size_t)n, "%s %s (%s)", sep, lat->names[l],
+                              wp_deconv_status_name(res.status[l]));
+                sep = ",";
+            }
+    }
+    wp_atomic_file *af = wp_atomic_open(est_path, err);
+    if (af)
+        write_csv_rows(wp_atomic_stream(af), &res, L, (const char *const *)lat->names, types, idle_uw,
+                       lat->latency_ms, nc);
+    free(types);
+    wp_deconv_result_free(&res);
+    return af;
+}
+
+int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double window_us, double *out,
+                        wp_error *err)
+{
+    size_t L = win->n_layers, nc = win->n_cycles;
+    wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
+    wp_deconv_options opt = {0};
+    opt.window_auto = opt.offset_auto = !(window_us > 0);
+    opt.window_us = window_us;
+    wp_deconv_result res;
+    if (wp_deconvolve(&in, &opt, &res, err) != 0)
+        return -1;
+    for (size_t l = 0; l < L; l++)
+        for (size_t c = 0; c < nc; c++)
+            out[l * nc + c] = res.status[l] == WP_DECONV_OK ? res.power_uw[l] : NAN;
+    wp_deconv_result_free(&res);
+    return 0;
 }
 
 void wp_deconv_estimates_free(wp_deconv_estimate *rows, size_t n)
