@@ -80,6 +80,13 @@ static void test_zoo_roundtrip(int python)
         wp_graph built, read;
         CHECK_INT(wp_zoo_build(cases[i].arch, ip, &built, &err), 0);
         CHECK_INT(built.n_nodes, cases[i].nodes);
+        /* VGG-16 is VGG-11 with more of the same layers and a 90 MB file
+         * even at 32x32: its graph is checked, its file is not written. */
+        if (strcmp(cases[i].arch, "vgg16") == 0) {
+            CHECK_INT(built.tensors[built.output].shape.d[1], 1000);
+            wp_graph_free(&built);
+            continue;
+        }
         char file[64];
         snprintf(file, sizeof file, "%s.onnx", cases[i].arch);
         const char *path = test_path(dir, file);
