@@ -394,7 +394,7 @@ static int cpu_sync(wp_runner *r, wp_error *err)
     return check(dnnl_stream_wait(s->stream), NULL, "stream_wait", err);
 }
 
-static const runner_ops cpu_ops = {cpu_prepare, cpu_exec, cpu_sync, NULL, NULL, cpu_destroy};
+static const runner_ops cpu_ops = {cpu_prepare, cpu_exec, cpu_sync, NULL, NULL, cpu_destroy, NULL};
 const runner_ops *const wp_runner_cpu_ops = &cpu_ops;
 
 #endif

@@ -15,6 +15,9 @@ typedef struct runner_ops {
     int (*upload_input)(wp_runner *r, wp_error *err);
     int (*download)(wp_runner *r, int tensor, float *out, wp_error *err);
     void (*destroy)(wp_runner *r);
+    /* Optional: a whole timed run done the backend's way (CUDA events),
+     * instead of exec + sync + host clock per layer. */
+    int (*timed_run)(wp_runner *r, wp_layer_time *times, wp_error *err);
 } runner_ops;
 
 struct wp_runner {

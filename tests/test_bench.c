@@ -159,7 +159,13 @@ static void test_errors(const char *dir)
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "unknown backend 'gpu'");
     test_run_free(&r);
-    if (!wp_backend_available(WP_BACKEND_CUDA)) {
+    if (wp_backend_available(WP_BACKEND_CUDA)) {
+        /* Built in: runs where there is a GPU, else one clean error. */
+        r = test_run_cli((const char *[]){"bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw,
+                                          "--backend", "cuda", "--runs", "1", NULL});
+        CHECK(r.status == 0 || (r.status == 1 && strstr(r.err, "CUDA") && test_count_lines(r.err) == 1));
+        test_run_free(&r);
+    } else {
         r = test_run_cli((const char *[]){"bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw,
                                           "--backend", "cuda", "--runs", "1", NULL});
         CHECK_INT(r.status, 1);

@@ -9,13 +9,13 @@
 #include "wattprof/runner.h"
 #include "wattprof/zoo.h"
 
-/* Runs g on both backends and compares every node's output. */
-static void compare_backends(wp_graph *g, const char *what)
+/* Runs g on the reference and on `backend` and compares every node's output. */
+static void compare_with(wp_graph *g, wp_backend backend, const char *what)
 {
     wp_error err = {{0}};
     wp_runner *ref = wp_runner_create(g, WP_BACKEND_REF, &err);
     CHECK(ref != NULL);
-    wp_runner *cpu = wp_runner_create(g, WP_BACKEND_CPU, &err);
+    wp_runner *cpu = wp_runner_create(g, backend, &err);
     CHECK(cpu != NULL);
     if (!cpu)
         fprintf(stderr, "%s: %s\n", what, err.msg);
@@ -62,6 +62,11 @@ static void compare_backends(wp_graph *g, const char *what)
     free(times);
     wp_runner_free(ref);
     wp_runner_free(cpu);
+}
+
+static void compare_backends(wp_graph *g, const char *what)
+{
+    compare_with(g, WP_BACKEND_CPU, what);
 }
 
 static int weight(wp_graph *g, const char *name, int n, int64_t d0, int64_t d1, int64_t d2, int64_t d3, float off,
@@ -223,9 +228,39 @@ static void test_errors(void)
     }
 }
 
+/* Where the CUDA runner is built and a GPU is there: the same comparisons. */
+static void test_cuda(void)
+{
+    if (!wp_backend_available(WP_BACKEND_CUDA)) {
+        printf("skip: cuda backend not built (needs the CUDA toolkit and cuDNN)\n");
+        return;
+    }
+    wp_graph g;
+    wp_error err = {{0}};
+    CHECK_INT(wp_zoo_build("lenet", NULL, &g, &err), 0);
+    wp_runner *r = wp_runner_create(&g, WP_BACKEND_CUDA, &err);
+    if (!r) {
+        CHECK_CONTAINS(err.msg, "CUDA");
+        printf("skip: cuda backend built but not runnable here: %s\n", err.msg);
+        wp_graph_free(&g);
+        return;
+    }
+    wp_runner_free(r);
+    compare_with(&g, WP_BACKEND_CUDA, "cuda lenet");
+    wp_graph_free(&g);
+    wp_dims d = {4, {1, 3, 32, 32}};
+    static const char *const archs[] = {"resnet18", "mobilenetv2"};
+    for (int i = 0; i < 2; i++) {
+        CHECK_INT(wp_zoo_build(archs[i], &d, &g, &err), 0);
+        compare_with(&g, WP_BACKEND_CUDA, archs[i]);
+        wp_graph_free(&g);
+    }
+}
+
 int main(void)
 {
     test_errors();
+    test_cuda();
     if (!wp_backend_available(WP_BACKEND_CPU)) {
         printf("skip: oneDNN (libdnnl-dev) was not found at configure time; cpu backend not built\n");
         test_summary();
