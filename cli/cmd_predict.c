@@ -1,15 +1,50 @@
 /* wattprof predict: per-layer power, runtime and energy of an engine. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/model.h"
+#include "wattprof/onnx.h"
+
+/* --onnx: the network's layers as bench would describe them, through a
+ * temporary engine-info file (wp_predict_engine reads a file). */
+static int onnx_engine_file(const char *onnx, const char *input, char *path, size_t size, wp_error *err)
+{
+    wp_dims dims, *dp = NULL;
+    if (input) {
+        if (wp_dims_parse(input, &dims, err))
+            return -1;
+        dp = &dims;
+    }
+    wp_graph g;
+    if (wp_onnx_read(onnx, dp, &g, err)) {
+        wp_graph_free(&g);
+        return -1;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, size, "%s/wattprof-engine-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        wp_graph_free(&g);
+        return wp_fail_errno(err, path, errno, "cannot create a temporary file");
+    }
+    close(fd);
+    int rc = wp_graph_write_engine_info(&g, path, err);
+    wp_graph_free(&g);
+    if (rc)
+        unlink(path);
+    return rc;
+}
 
 static void usage(void)
 {
-    puts("usage: wattprof predict --models DIR --engine-info FILE [--out FILE.csv]\n"
+    puts("usage: wattprof predict --models DIR (--engine-info FILE | --onnx FILE.onnx [--input NxCxHxW])\n"
+         "                        [--out FILE.csv]\n"
          "\n"
          "Predicts power (W), runtime (ms) and energy (mJ) of every convolutional,\n"
          "pooling and dense layer of a TensorRT engine (trt_engine_info.json) with the\n"
@@ -18,6 +53,9 @@ static void usage(void)
          "\n"
          "  --models DIR        model files from 'wattprof train'\n"
          "  --engine-info FILE  trt_engine_info.json\n"
+         "  --onnx FILE         an ONNX network instead: its layers as 'wattprof bench'\n"
+         "                      describes them (no TensorRT engine needed)\n"
+         "  --input NxCxHxW     with --onnx: override the model's input shape\n"
          "  --out FILE.csv      per-layer predictions\n"
          "  --help              this text");
 }
@@ -27,9 +65,11 @@ int cmd_predict(int argc, char **argv)
     static const struct option opts[] = {{"models", required_argument, 0, 'm'},
                                          {"engine-info", required_argument, 0, 'e'},
                                          {"out", required_argument, 0, 'o'},
+                                         {"onnx", required_argument, 0, 'x'},
+                                         {"input", required_argument, 0, 'i'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *models = NULL, *engine = NULL, *out = NULL;
+    const char *models = NULL, *engine = NULL, *out = NULL, *onnx = NULL, *input = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -37,21 +77,34 @@ int cmd_predict(int argc, char **argv)
         case 'm': models = optarg; break;
         case 'e': engine = optarg; break;
         case 'o': out = optarg; break;
+        case 'x': onnx = optarg; break;
+        case 'i': input = optarg; break;
         case 'h': usage(); return 0;
         default: return cli_usage_error("predict", "unknown option");
         }
     }
     if (optind < argc)
         return cli_usage_error("predict", "unexpected argument '%s'", argv[optind]);
-    if (!models || !engine)
-        return cli_usage_error("predict", "--models and --engine-info are required");
+    if (!models || !!engine == !!onnx)
+        return cli_usage_error("predict", "--models and one of --engine-info or --onnx are required");
+    if (input && !onnx)
+        return cli_usage_error("predict", "--input goes with --onnx");
     size_t L = out ? strlen(out) : 0;
     if (out && (L < 4 || strcmp(out + L - 4, ".csv") != 0))
         return cli_usage_error("predict", "--out must name a .csv file, got '%s'", out);
     wp_atomic_cleanup_on_signal();
     wp_prediction p;
     wp_error err;
-    if (wp_predict_engine(models, engine, &p, &err))
+    char tmp[4096] = "";
+    if (onnx) {
+        if (onnx_engine_file(onnx, input, tmp, sizeof tmp, &err))
+            return cli_fail("predict", &err);
+        engine = tmp;
+    }
+    int prc = wp_predict_engine(models, engine, &p, &err);
+    if (tmp[0])
+        unlink(tmp);
+    if (prc)
         return cli_fail("predict", &err);
     if (out && wp_prediction_write_csv(&p, out, &err)) {
         wp_prediction_free(&p);

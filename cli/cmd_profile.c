@@ -35,7 +35,8 @@ static void usage(FILE *fp)
             "  --name NAME           result name (default: model file name without .onnx)\n"
             "  --input NxCxHxW       override the model's input shape\n"
             "  --idle-seconds S      idle measurement before the run (default 1)\n"
-            "  --attribution MODE    deconvolve (default), interpolate or samples\n"
+            "  --attribution MODE    deconvolve, interpolate or samples (default: deconvolve,\n"
+            "                        or interpolate where deconvolve cannot separate layers)\n"
             "  --no-power            do not look for a sensor (runtime only)\n"
             CLI_LOG_HELP
             "  --help                this text\n");
@@ -125,6 +126,7 @@ int cmd_profile(int argc, char **argv)
         case OPT_ATTR:
             if (wp_attribution_parse_mode(optarg, &opt.attribution))
                 return cli_usage_error("profile", "unknown --attribution '%s'", optarg);
+            opt.attribution_fallback = 0; /* asked for: no silent substitute */
             break;
         case OPT_NOPOWER: opt.no_power = 1; break;
         case OPT_HELP: usage(stdout); return 0;

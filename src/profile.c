@@ -21,6 +21,19 @@ void wp_profile_options_init(wp_profile_options *opt)
     wp_bench_options_init(&opt->bench);
     opt->idle_s = 1.0;
     opt->attribution = WP_ATTRIBUTION_DECONVOLVE;
+    opt->attribution_fallback = 1;
+}
+
+/* Conv, pooling or dense layers the mapping gave no power. */
+static size_t modelled_without_power(const wp_graph *g, const wp_profile_result *res)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->n_layers; i++) {
+        const char *t = wp_node_layer_type(&g->nodes[i]);
+        if (isnan(res->layers[i].power_w) && strncmp(t, "Cask", 4) == 0)
+            n++;
+    }
+    return n;
 }
 
 void wp_profile_result_free(wp_profile_result *res)
@@ -275,16 +288,26 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         mo.note = map_note;
         mo.note_ctx = res;
         res->attribution_used = opt->attribution;
-        if (wp_map_model(raw_model, name, idle_uw, map_model, &mo, progress, err)) {
-            if (opt->attribution != WP_ATTRIBUTION_DECONVOLVE)
-                goto done;
-            note(res, "deconvolve gave no estimate (%s); falling back to interpolate", err->msg);
+        int fallback = opt->attribution == WP_ATTRIBUTION_DECONVOLVE && opt->attribution_fallback;
+        int mapped_ok = wp_map_model(raw_model, name, idle_uw, map_model, &mo, progress, err) == 0;
+        if (!mapped_ok && !fallback)
+            goto done;
+        if (mapped_ok && read_mapping(mapping, res, err))
+            goto done;
+        size_t missing = mapped_ok ? modelled_without_power(g, res) : 0;
+        if (fallback && (!mapped_ok || missing)) {
+            if (!mapped_ok)
+                note(res, "deconvolve failed (%s); mapping with interpolate instead", err->msg);
+            else
+                note(res,
+                     "deconvolve could not separate %zu convolution/pooling/dense layer(s) (shorter than the "
+                     "sensor resolves); mapping with interpolate instead",
+                     missing);
             mo.attribution = res->attribution_used = WP_ATTRIBUTION_INTERPOLATE;
-            if (wp_map_model(raw_model, name, idle_uw, map_model, &mo, progress, err))
+            if (wp_map_model(raw_model, name, idle_uw, map_model, &mo, progress, err) ||
+                read_mapping(mapping, res, err))
                 goto done;
         }
-        if (read_mapping(mapping, res, err))
-            goto done;
         wp_dataset_options dopt;
         wp_dataset_options_init(&dopt);
         dopt.per_layer_measurements = 1;

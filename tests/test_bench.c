@@ -175,6 +175,35 @@ static void test_errors(const char *dir)
     }
 }
 
+/* predict --onnx: the option's plumbing and errors (the happy path needs
+ * trained models, see docs/runners.md). */
+static void test_predict_onnx(const char *dir)
+{
+    const char *model = test_path(dir, "lenet.onnx");
+    test_run_result r = test_run_cli((const char *[]){"predict", "--models", dir, "--onnx", model, "--engine-info",
+                                                      model, NULL});
+    CHECK_INT(r.status, 2);
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"predict", "--models", dir, "--input", "1x1x28x28", "--engine-info", model,
+                                      NULL});
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "--input goes with --onnx");
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"predict", "--models", dir, "--onnx", test_path(dir, "bad.onnx"), NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "bad.onnx");
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"predict", "--models", dir, "--onnx", model, "--input", "1x3x28x28", NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "wrong input shape");
+    test_run_free(&r);
+    /* A readable network but no models: the models error, no temp file left. */
+    r = test_run_cli((const char *[]){"predict", "--models", test_path(dir, "no-models"), "--onnx", model, NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "no model files");
+    test_run_free(&r);
+}
+
 /* The ref backend runs the same loop: per-layer sum and cycle agree. */
 static void test_library_ref(void)
 {
@@ -208,5 +237,6 @@ int main(void)
     }
     test_raw_layout(dir);
     test_errors(dir);
+    test_predict_onnx(dir);
     return test_summary();
 }

@@ -14,8 +14,10 @@
  *
  * Attribution defaults to deconvolve (sensor-window least squares, the most
  * accurate where layers are shorter than the sensor's averaging window); if
- * it cannot give numbers (too few samples for the layers) the run falls back
- * to interpolate and says so in the notes. */
+ * it fails, or leaves a modelled layer (convolution, pooling, dense) without
+ * an estimate because the sensor cannot separate it from its neighbours,
+ * the run maps again with interpolate and says so in the notes, so the
+ * table and the training rows are complete. */
 #ifndef WATTPROF_PROFILE_H
 #define WATTPROF_PROFILE_H
 
@@ -32,6 +34,10 @@ typedef struct wp_profile_options {
     int64_t interval_us;              /* sampling interval, 0: as fast as possible */
     double idle_s;                    /* idle measurement before the run (default 1 s) */
     wp_attribution_mode attribution;  /* default deconvolve */
+    int attribution_fallback;         /* 1 (default): when deconvolve leaves a
+                                         convolution, pooling or dense layer
+                                         without an estimate, map again with
+                                         interpolate (and say so) */
     int no_power;                     /* 1: do not look for a sensor */
 } wp_profile_options;
 
