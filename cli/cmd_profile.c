@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "logopts.h"
 #include "progress.h"
+#include "wattprof/model.h"
 #include "wattprof/profile.h"
 
 char *cli_model_name(const char *path); /* cmd_bench.c */
@@ -38,6 +39,8 @@ static void usage(FILE *fp)
             "  --attribution MODE    deconvolve, interpolate or samples (default: deconvolve,\n"
             "                        or interpolate where deconvolve cannot separate layers)\n"
             "  --no-power            do not look for a sensor (runtime only)\n"
+            "  --models DIR          models from 'wattprof train': print their prediction\n"
+            "                        beside each measured layer\n"
             CLI_LOG_HELP
             "  --help                this text\n");
 }
@@ -53,26 +56,47 @@ static int parse_int(const char *s, int min, int *out)
 }
 
 enum { OPT_MODEL = 2000, OPT_DIR, OPT_BACKEND, OPT_RUNS, OPT_WARMUP, OPT_THREADS, OPT_NAME, OPT_INPUT, OPT_IDLE,
-       OPT_ATTR, OPT_NOPOWER, OPT_HELP };
+       OPT_ATTR, OPT_NOPOWER, OPT_MODELS, OPT_HELP };
 
-static void print_table(const wp_profile_result *res)
+/* Predicted columns (power above idle, as the models are trained on). */
+static void print_pred(const wp_prediction *p, size_t i)
 {
-    printf("%-32s %-20s %10s %10s %11s %11s\n", "layer", "type", "runtime_ms", "power_W", "above_idle_W",
+    if (!p)
+        printf("\n");
+    else if (i < p->n && p->rows[i].modelled)
+        printf(" | %10.4f %10.3f %11.4f\n", p->rows[i].runtime_ms, p->rows[i].power_w, p->rows[i].energy_mj);
+    else
+        printf(" | %10s %10s %11s\n", "-", "-", "-");
+}
+
+static void print_table(const wp_profile_result *res, const wp_prediction *p)
+{
+    printf("%-32s %-20s %10s %10s %11s %11s", "layer", "type", "runtime_ms", "power_W", "above_idle_W",
            "energy_mJ");
+    if (p)
+        printf(" | %10s %10s %11s\n", "pred_ms", "pred_W", "pred_mJ");
+    else
+        printf("\n");
     for (size_t i = 0; i < res->n_layers; i++) {
         const wp_profile_layer *l = &res->layers[i];
         printf("%-32.32s %-20.20s %10.4f", l->name, l->type, l->runtime_ms);
         if (res->have_power && isfinite(l->power_w))
-            printf(" %10.3f %11.3f %11.4f\n", l->power_w, l->power_above_idle_w, l->energy_mj);
+            printf(" %10.3f %11.3f %11.4f", l->power_w, l->power_above_idle_w, l->energy_mj);
         else
-            printf(" %10s %11s %11s\n", "-", "-", "-");
+            printf(" %10s %11s %11s", "-", "-", "-");
+        print_pred(p, i);
     }
     printf("%-32s %-20s %10.4f", "TOTAL", "", res->total_runtime_ms);
     if (res->have_power)
-        printf(" %10.3f %11.3f %11.4f\n", res->total_power_w, res->total_power_w - res->idle_w,
-               res->total_energy_mj);
+        printf(" %10.3f %11.3f %11.4f", res->total_power_w, res->total_power_w - res->idle_w, res->total_energy_mj);
     else
-        printf(" %10s %11s %11s\n", "-", "-", "-");
+        printf(" %10s %11s %11s", "-", "-", "-");
+    if (p)
+        printf(" | %10.4f %10.3f %11.4f\n", p->runtime_ms, p->avg_power_w, p->energy_mj);
+    else
+        printf("\n");
+    if (p)
+        printf("pred_*: prediction of the models (power above idle; convolution, pooling and dense layers only)\n");
 }
 
 int cmd_profile(int argc, char **argv)
@@ -84,8 +108,8 @@ int cmd_profile(int argc, char **argv)
         {"warmup", required_argument, 0, OPT_WARMUP}, {"threads", required_argument, 0, OPT_THREADS},
         {"name", required_argument, 0, OPT_NAME}, {"input", required_argument, 0, OPT_INPUT},
         {"idle-seconds", required_argument, 0, OPT_IDLE}, {"attribution", required_argument, 0, OPT_ATTR},
-        {"no-power", no_argument, 0, OPT_NOPOWER}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
-    const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL;
+        {"no-power", no_argument, 0, OPT_NOPOWER}, {"models", required_argument, 0, OPT_MODELS}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
+    const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL, *models = NULL;
     int quiet = 0, c;
     wp_error err = {{0}};
     wp_profile_options opt;
@@ -129,6 +153,7 @@ int cmd_profile(int argc, char **argv)
             opt.attribution_fallback = 0; /* asked for: no silent substitute */
             break;
         case OPT_NOPOWER: opt.no_power = 1; break;
+        case OPT_MODELS: models = optarg; break;
         case OPT_HELP: usage(stdout); return 0;
         default: return cli_usage_error("profile", "bad option");
         }
@@ -171,7 +196,23 @@ int cmd_profile(int argc, char **argv)
                    res.idle_w, wp_attribution_mode_name(res.attribution_used));
         else
             printf("; no power sensor: runtime only\n");
-        print_table(&res);
+        wp_prediction pred, *pp = NULL;
+        if (models) {
+            size_t n = strlen(dir) + strlen(name) + 64;
+            char *eng = malloc(n);
+            if (eng) {
+                snprintf(eng, n, "%s/raw/%s/trt_profiling/trt_engine_info.json", dir, name);
+                wp_error perr;
+                if (wp_predict_engine(models, eng, &pred, &perr) == 0)
+                    pp = &pred;
+                else
+                    fprintf(stderr, "wattprof profile: no prediction: %s\n", perr.msg);
+                free(eng);
+            }
+        }
+        print_table(&res, pp);
+        if (pp)
+            wp_prediction_free(pp);
         printf("whole network without per-layer timing: %.4f ms (per-layer sum / untimed %.3f)\n",
                res.mean_untimed_ms, res.mean_untimed_ms > 0 ? res.total_runtime_ms / res.mean_untimed_ms : 0.0);
         printf("written: %s/raw/%s/\n", dir, name);

@@ -4,6 +4,8 @@
 # runtime / power / energy table. With no power sensor readable here (RAPL
 # usually needs root) the table says so and gives runtime only.
 #   scripts/demo-profile.sh [ARCH] [NxCxHxW]     (default: resnet18 1x3x224x224)
+#   MODELS=DIR scripts/demo-profile.sh ...        also print the predictions of
+#                                                 the models 'wattprof train' wrote
 # Results go to out/profile/ (replaced on every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +22,4 @@ build/wattprof zoo --arch "$arch" --out "out/profile/$arch.onnx" ${input:+--inpu
 echo "== wattprof profile (cpu, oneDNN)"
 # One thread: steady per-layer times on a machine shared with other work.
 build/wattprof profile --model "out/profile/$arch.onnx" --backend cpu --runs 30 --warmup 5 \
-  --threads 1 --idle-seconds 1 --result-dir out/profile --quiet
+  --threads 1 --idle-seconds 1 --result-dir out/profile --quiet ${MODELS:+--models "$MODELS"}
