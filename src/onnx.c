@@ -16,6 +16,11 @@
 
 #ifndef WATTPROF_HAVE_ONNX
 
+int wp_onnx_supported(void)
+{
+    return 0;
+}
+
 int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *err)
 {
     (void)input;
@@ -32,6 +37,11 @@ int wp_onnx_write(const char *path, const wp_graph *g, wp_error *err)
 #else
 
 #include "onnx.pb-c.h"
+
+int wp_onnx_supported(void)
+{
+    return 1;
+}
 
 #define DT_FLOAT ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
 #define DT_INT64 ONNX__TENSOR_PROTO__DATA_TYPE__INT64

@@ -288,6 +288,10 @@ static void test_cli(void)
 
 int main(void)
 {
+    if (!wp_onnx_supported()) {
+        printf("skip: ONNX support not built (protobuf-c / libonnx-dev missing)\n");
+        return 77;
+    }
     int python = have_python_onnx();
     if (!python)
         printf("skip: /usr/bin/python3 with onnx not found; models are not checked with onnx.checker\n");

@@ -86,6 +86,10 @@ static void test_no_sensor(const char *dir, const char *model)
 
 int main(void)
 {
+    if (!wp_onnx_supported()) {
+        printf("skip: ONNX support not built\n");
+        return 77;
+    }
     wp_error err = {{0}};
     if (!wp_backend_available(WP_BACKEND_CPU)) {
         printf("skip: oneDNN not built in; profile runs the cpu backend\n");

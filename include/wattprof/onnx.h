@@ -125,6 +125,10 @@ int wp_tensor_fill(wp_tensor *t, wp_error *err);
  * out, without materialising the tensor (used to stream large weights). */
 void wp_tensor_generate(const wp_tensor *t, int64_t first, int64_t n, float *out);
 
+/* 1 when ONNX reading/writing was built in (protobuf-c and onnx.proto
+ * found at configure time). */
+int wp_onnx_supported(void);
+
 /* Reads an ONNX model. input (may be NULL) overrides the graph input's
  * shape, which must otherwise be fully static. Errors: unreadable,
  * truncated or corrupt protobuf, unsupported op (named with its node),
