@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 #include "wattprof/onnx.h"
+#include "wattprof/runner.h"
 #include "wattprof/zoo.h"
 
 static int have_python_onnx(void)
@@ -262,6 +263,104 @@ static void test_shape_rules(void)
     wp_graph_free(&g);
 }
 
+/* A model made by onnx's own helpers (float_data and raw_data initializers,
+ * auto_pad, Clip with min/max inputs, Reshape with 0 and -1, MatMul,
+ * Dropout with its mask output, LRN, a symbolic batch): read, shapes as
+ * onnx infers them, and the cpu backend agrees with the reference. */
+static const char *py_make =
+    "import sys, numpy as np, onnx\n"
+    "from onnx import helper as h, TensorProto as T, numpy_helper as nh\n"
+    "rng = np.random.default_rng(0)\n"
+    "def init(name, shape, raw=True):\n"
+    "    a = rng.standard_normal(shape).astype(np.float32) * 0.3\n"
+    "    if raw:\n"
+    "        return nh.from_array(a, name)\n"
+    "    return h.make_tensor(name, T.FLOAT, shape, a.flatten().tolist())\n"
+    "inits = [init(\"w1\", [8, 3, 3, 3]), init(\"b1\", [8], raw=False),\n"
+    "         init(\"s\", [8]), init(\"bb\", [8]), init(\"m\", [8]), h.make_tensor(\"v\", T.FLOAT, [8], (np.abs(rng.standard_normal(8)) + 0.5).tolist()),\n"
+    "         h.make_tensor(\"cmin\", T.FLOAT, [], [0.0]), h.make_tensor(\"cmax\", T.FLOAT, [], [6.0]),\n"
+    "         h.make_tensor(\"shape\", T.INT64, [2], [0, -1]),\n"
+    "         init(\"wm\", [8 * 4 * 4, 10])]\n"
+    "nodes = [\n"
+    "    h.make_node(\"Conv\", [\"x\", \"w1\", \"b1\"], [\"c1\"], name=\"\", auto_pad=\"SAME_UPPER\", strides=[2, 2]),\n"
+    "    h.make_node(\"BatchNormalization\", [\"c1\", \"s\", \"bb\", \"m\", \"v\"], [\"bn\"], name=\"bn\", epsilon=1e-3),\n"
+    "    h.make_node(\"Clip\", [\"bn\", \"cmin\", \"cmax\"], [\"cl\"], name=\"relu6\"),\n"
+    "    h.make_node(\"LRN\", [\"cl\"], [\"lrn\"], name=\"lrn\", size=3, alpha=1e-3, beta=0.75, bias=2.0),\n"
+    "    h.make_node(\"AveragePool\", [\"lrn\"], [\"ap\"], name=\"ap\", kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1),\n"
+    "    h.make_node(\"MaxPool\", [\"ap\"], [\"mp\"], name=\"mp\", kernel_shape=[2, 2], strides=[2, 2]),\n"
+    "    h.make_node(\"Reshape\", [\"mp\", \"shape\"], [\"rs\"], name=\"rs\"),\n"
+    "    h.make_node(\"MatMul\", [\"rs\", \"wm\"], [\"mm\"], name=\"mm\"),\n"
+    "    h.make_node(\"Dropout\", [\"mm\"], [\"dr\", \"mask\"], name=\"drop\"),\n"
+    "    h.make_node(\"Softmax\", [\"dr\"], [\"y\"], name=\"sm\", axis=1),\n"
+    "]\n"
+    "batch = sys.argv[2] if len(sys.argv) > 2 else \"1\"\n"
+    "g = h.make_graph(nodes, \"pyg\", [h.make_tensor_value_info(\"x\", T.FLOAT, [int(batch) if batch.isdigit() else batch, 3, 16, 16])],\n"
+    "                 [h.make_tensor_value_info(\"y\", T.FLOAT, [int(batch) if batch.isdigit() else batch, 10])], inits)\n"
+    "m = h.make_model(g, opset_imports=[h.make_opsetid(\"\", 13)])\n"
+    "m.ir_version = 8\n"
+    "onnx.checker.check_model(m, full_check=True)\n"
+    "onnx.save(m, sys.argv[1])\n";
+
+static void test_python_made(void)
+{
+    const char *dir = test_tmpdir();
+    const char *path = test_path(dir, "py.onnx"), *pathn = test_path(dir, "pyN.onnx");
+    const char *a1[] = {"/usr/bin/python3", "-c", py_make, path, NULL};
+    const char *a2[] = {"/usr/bin/python3", "-c", py_make, pathn, "N", NULL};
+    test_run_result r = test_run_argv(a1);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    r = test_run_argv(a2);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    wp_graph g;
+    wp_error err = {{0}};
+    int rc = wp_onnx_read(path, NULL, &g, &err);
+    CHECK_INT(rc, 0);
+    if (rc) {
+        fprintf(stderr, "%s\n", err.msg);
+        wp_graph_free(&g);
+        return;
+    }
+    check_with_onnx(path, &g);
+    CHECK_INT(g.n_nodes, 10);
+    CHECK_STR(g.nodes[0].name, "node_0"); /* unnamed in the file */
+    CHECK_INT(g.nodes[0].pads[0] + g.nodes[0].pads[2], 1); /* SAME_UPPER, stride 2 on 16 */
+    CHECK_INT(g.nodes[0].pads[2], 1);
+    CHECK_NEAR(g.nodes[2].clip_min, 0.0, 0);
+    CHECK_NEAR(g.nodes[2].clip_max, 6.0, 0);
+    CHECK_INT(g.tensors[g.nodes[6].out[0]].shape.d[1], 128);
+    CHECK_INT(g.tensors[g.output].shape.d[1], 10);
+    if (wp_backend_available(WP_BACKEND_CPU)) {
+        wp_runner *ref = wp_runner_create(&g, WP_BACKEND_REF, &err), *cpu = wp_runner_create(&g, WP_BACKEND_CPU, &err);
+        CHECK(ref && cpu);
+        if (ref && cpu) {
+            float a[10], b[10];
+            CHECK_INT(wp_runner_run(ref, NULL, &err), 0);
+            CHECK_INT(wp_runner_run(cpu, NULL, &err), 0);
+            wp_runner_read(ref, g.output, a, &err);
+            wp_runner_read(cpu, g.output, b, &err);
+            double sum = 0;
+            for (int i = 0; i < 10; i++) {
+                CHECK_NEAR(b[i], a[i], 1e-4);
+                sum += a[i];
+            }
+            CHECK_NEAR(sum, 1.0, 1e-5);
+        }
+        wp_runner_free(ref);
+        wp_runner_free(cpu);
+    }
+    wp_graph_free(&g);
+    /* Symbolic batch: an error without --input, fine with it. */
+    CHECK_INT(wp_onnx_read(pathn, NULL, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "symbolic dimension 0");
+    wp_graph_free(&g);
+    wp_dims d = {4, {2, 3, 16, 16}};
+    CHECK_INT(wp_onnx_read(pathn, &d, &g, &err), 0);
+    CHECK_INT(g.tensors[g.output].shape.d[0], 2);
+    wp_graph_free(&g);
+}
+
 static void test_cli(void)
 {
     const char *dir = test_tmpdir();
@@ -298,6 +397,8 @@ int main(void)
     test_zoo_roundtrip(python);
     test_bad_files();
     test_shape_rules();
+    if (python)
+        test_python_made();
     test_cli();
     return test_summary();
 }
