@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "wattprof/atomic_file.h"
 #include "progress.h"
 #include "wattprof/bench.h"
 
@@ -113,6 +114,7 @@ int cmd_bench(int argc, char **argv)
     char *auto_name = name ? NULL : cli_model_name(model);
     if (!name)
         name = auto_name;
+    wp_atomic_cleanup_on_signal();
     opt.model = model;
     wp_graph g;
     if (wp_onnx_read(model, dp, &g, &err)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "wattprof/atomic_file.h"
 #include "logopts.h"
 #include "progress.h"
 #include "wattprof/model.h"
@@ -173,6 +174,7 @@ int cmd_profile(int argc, char **argv)
     char *auto_name = name ? NULL : cli_model_name(model);
     if (!name)
         name = auto_name;
+    wp_atomic_cleanup_on_signal();
     opt.bench.model = model;
     wp_graph g;
     if (wp_onnx_read(model, dp, &g, &err)) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "wattprof/atomic_file.h"
 #include "wattprof/zoo.h"
 
 static void usage(FILE *fp)
@@ -54,6 +55,7 @@ int cmd_zoo(int argc, char **argv)
             return cli_usage_error("zoo", "--input: %s", err.msg);
         dp = &dims;
     }
+    wp_atomic_cleanup_on_signal();
     if (wp_zoo_write(arch, dp, out, &err))
         return cli_fail("zoo", &err);
     return 0;
