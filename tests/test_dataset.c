@@ -88,9 +88,69 @@ static void test_describe(void)
     CHECK_STR(fmt(s.mean), "2.44");
     CHECK_STR(fmt(s.std), "1.2091706868759264");
 
+    /* Beyond 8192 values numpy sums through its buffer chunk by chunk. */
+    size_t nbig = 30000;
+    double *big = malloc(nbig * sizeof *big);
+    for (size_t i = 0; i < nbig; i++)
+        big[i] = (double)((i * 7) % 13) * 0.7 + 0.01 * (double)i;
+    wp_describe(big, nbig, &s);
+    CHECK_STR(fmt(s.mean), "154.19476666666668");
+    CHECK_STR(fmt(s.std), "86.64374263124907");
+    for (size_t i = 0; i < nbig; i += 3)
+        big[i] = NAN; /* missing values count as zeros in the sums, as in pandas */
+    wp_describe(big, nbig, &s);
+    CHECK_STR(fmt(s.count), "20000.0");
+    CHECK_STR(fmt(s.mean), "154.19989500000003");
+    CHECK_STR(fmt(s.std), "86.64460451155354");
+    free(big);
+
     CHECK_NEAR(wp_group_mean(v50, 50), 4.361, 1e-15);
     CHECK_NEAR(wp_group_mean(gaps, 4), 4.5, 0);
     CHECK(isnan(wp_group_mean(none, 2)));
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Order statistics against qsort on many shapes (ties, sorted, reversed). */
+static void test_quantiles_vs_qsort(void)
+{
+    unsigned seed = 7;
+    int bad = 0;
+    for (int t = 0; t < 400; t++) {
+        size_t n = 1 + (size_t)(t * 37 % 700);
+        double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            switch (t % 4) {
+            case 0: v[i] = (double)((seed >> 16) % 5); break;           /* many ties */
+            case 1: v[i] = (double)i; break;                             /* sorted */
+            case 2: v[i] = (double)(n - i); break;                       /* reversed */
+            default: v[i] = (double)(seed >> 8) / 16777216.0; break;    /* random */
+            }
+            w[i] = v[i];
+        }
+        qsort(w, n, sizeof *w, cmp_dbl);
+        wp_describe_stats s;
+        wp_describe(v, n, &s);
+        double qs[3] = {0.25, 0.5, 0.75}, got[3] = {s.q25, s.q50, s.q75};
+        for (int k = 0; k < 3; k++) {
+            double vi = qs[k] * (double)(n - 1);
+            size_t lo = (size_t)vi;
+            double g = vi - (double)lo;
+            double want = lo + 1 < n ? (g >= 0.5 ? w[lo + 1] - (w[lo + 1] - w[lo]) * (1 - g)
+                                                 : w[lo] + (w[lo + 1] - w[lo]) * g)
+                                     : w[n - 1];
+            bad += got[k] != want;
+        }
+        bad += s.min != w[0] || s.max != w[n - 1];
+        free(v);
+        free(w);
+    }
+    CHECK_INT(bad, 0);
 }
 
 /* ---- features ------------------------------------------------------------ */
@@ -616,6 +676,7 @@ static void test_usage(void)
 int main(void)
 {
     test_describe();
+    test_quantiles_vs_qsort();
     test_features();
     test_cli_end_to_end();
     test_stats_file();
