@@ -8,7 +8,8 @@ timestamps are stamped when the profiler reports them, i.e. all layers of a
 cycle just after the cycle ends (so `wattprof map --timeline auto` picks the
 reconstructed timeline); engine-inspector JSON with the attributes wattprof
 reads. Each layer draws a fixed extra power above idle, so the mapped means
-can be checked against the truth printed by --truth.
+can be checked against the truth written to raw_truth.tsv (and printed by
+--truth).
 
 Deterministic (fixed seed): rerunning it rewrites identical files.
 Usage: examples/make_raw.py [OUTDIR]   (default: examples/raw next to it)
@@ -246,12 +247,18 @@ def main():
         json.dump({"timestamp": "20241121-092500", "avg_idle_power": IDLE_UW}, f, indent=4)
         f.write("\n")
     offset = 0
+    rows = ["model\tlayer_name\tlayer_type\truntime_ms\tpower_excluding_idle_uw\n"]
     for name, layers in (("tinynet", tinynet()), ("minivgg", minivgg())):
         offset = write_model(outdir, name, layers, rng, offset) + 500_000
-        if "--truth" in sys.argv:
-            for layer in layers:
-                runtime, extra = truth(layer)
-                print("%s\t%s\t%.3f ms\t%.0f uW" % (name, layer["Name"], runtime, extra))
+        for layer in layers:
+            runtime, extra = truth(layer)
+            rows.append("%s\t%s\t%s\t%.6f\t%.1f\n" % (name, layer["Name"], layer["LayerType"], runtime, extra))
+    # The truth the measurements should recover (mean runtime, mean power
+    # above idle), beside the dataset so `map` does not take it for a model.
+    with open(os.path.join(os.path.dirname(os.path.abspath(outdir)), os.path.basename(os.path.abspath(outdir)) + "_truth.tsv"), "w") as f:
+        f.writelines(rows)
+    if "--truth" in sys.argv:
+        sys.stdout.writelines(rows)
 
 
 if __name__ == "__main__":
