@@ -573,6 +573,12 @@ int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_de
     if (!o.ok) {
         size_t used = c.used;
         ctx_free(&c);
+        if (opt->window_auto || opt->offset_auto)
+            return wp_fail(err, NULL, 0,
+                           "deconvolve: for no sensor window and report offset in the search range do more "
+                           "than %zu power samples have their window inside the profiled span (does the log "
+                           "cover the run?)",
+                           in->n_layers + 1);
         return wp_fail(err, NULL, 0,
                        "deconvolve: only %zu power samples have their sensor window (%g us) inside the "
                        "profiled span; need more than %zu",
