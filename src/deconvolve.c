@@ -493,7 +493,7 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
     int nw = aw ? (int)floor((whi - wlo) / SEARCH_STEP) + 1 : 1;
     int nd = ad ? (int)floor((dhi - dlo) / SEARCH_STEP) + 1 : 1;
     /* sample counts for the grid, the candidates' refinement, the final one */
-    size_t nsub = 2000 > 30 * c->p ? 2000 : 30 * c->p;
+    size_t nsub = 1000 > 16 * c->p ? 1000 : 16 * c->p;
     size_t nmid = 10000 > 150 * c->p ? 10000 : 150 * c->p;
     size_t nfin = 60000 > 1000 * c->p ? 60000 : 1000 * c->p;
     if (nsub > c->ns)
