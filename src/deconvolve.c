@@ -733,11 +733,11 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
             power[l * nc + c] = v;
     }
     if (note && note_size) {
-        int n = snprintf(note, note_size,
-                         "deconvolve: sensor window %.4g us%s, report offset %.4g us%s, %zu samples used, "
-                         "rms residual %.4g uW",
-                         res.window_us, opt->window_auto ? " (auto)" : "", res.offset_us,
-                         opt->offset_auto ? " (auto)" : "", res.n_used, res.rms_residual_uw);
+        char off[64] = "";
+        if (opt->offset_auto || res.offset_us != 0)
+            snprintf(off, sizeof off, ", report offset %.4g us%s", res.offset_us, opt->offset_auto ? " (auto)" : "");
+        int n = snprintf(note, note_size, "deconvolve: sensor window %.4g us%s%s, %zu samples used, rms residual %.4g uW",
+                         res.window_us, opt->window_auto ? " (auto)" : "", off, res.n_used, res.rms_residual_uw);
         const char *sep = "; no estimate for:";
         for (size_t l = 0; l < L && n > 0 && (size_t)n < note_size; l++)
             if (res.status[l] != WP_DECONV_OK) {
