@@ -1,6 +1,12 @@
+/* sync_file_range (Linux) starts writing the large output back while rows
+ * are still being formatted, so the final fsync has little left to wait. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
 #include "wattprof/mapper.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -126,6 +132,7 @@ typedef struct row_job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t next_write; /* chunk whose turn it is to be written */
+    size_t unsynced;   /* bytes written since writeback was last started */
     int failed;
 } row_job;
 
@@ -172,6 +179,14 @@ static void run_rows(row_job *j, size_t first)
         if (stop)
             break;
         int bad = o.oom || (o.len && fwrite(o.buf, 1, o.len, j->fp) != o.len);
+        j->unsynced += o.len;
+        if (j->unsynced > (32u << 20)) {
+            j->unsynced = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+            if (fflush(j->fp) == 0)
+                sync_file_range(fileno(j->fp), 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+        }
         if (first == 0)
             wp_progress_report(j->progress, "writing rows", (double)k, (double)j->n_chunks);
         pthread_mutex_lock(&j->mu);
