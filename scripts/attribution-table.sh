@@ -25,8 +25,8 @@ for cycles in 3000 30000; do
     for run in "${runs[@]}"; do
       set -- $run
       res="$work/res-$rep-$cycles-$1-$2"
-      "$wp" map --raw-data-dir "$raw" --result-dir "$res" --attribution "$1" --timeline "$2" --quiet \
-        2>>"$work/notes.txt"
+      "$wp" map --raw-data-dir "$raw" --result-dir "$res" --attribution "$1" --timeline "$2" \
+        >/dev/null 2>>"$work/notes.txt"
       /usr/bin/python3 "$score" "$raw/truth.json" "$res" "$rep, $cycles, $1 ($2)"
     done
   done
