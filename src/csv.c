@@ -49,8 +49,9 @@ static size_t format_double_slow(double v, char *buf)
  * candidates are checked exactly (Clinger: an integer below 2^53 and 10^k,
  * k <= 22, are exact doubles, so one IEEE division or multiplication is
  * correctly rounded) or with strtod. Where rounding is too close to call
- * (a fraction within 1/100 of one half; the product's error is below 0.006) it returns 0 and the slow loop
- * decides, so the output is always identical to the loop's.
+ * (a fraction within 1/100 of one half; the product's error is below 0.006)
+ * the digits come from one printf instead; values outside 1e-11..1e43 use
+ * the loop. The output is identical to the loop's (tests/test_format_double.c).
  *
  * Why this is the shortest round-trip text: any decimal of at most 15
  * significant digits that reads back as v is unique and equals v rounded to
@@ -93,6 +94,29 @@ static int round_clear(long double x, uint64_t *out)
     return 0;
 }
 
+/* v rounded to nd significant digits by printf (exact in glibc and every
+ * correctly rounding libc), as an integer at decimal exponent e10 - nd + 1;
+ * used when the fast product is too close to a half to round itself. */
+static int exact_digits(double a, int nd, int e10, uint64_t *out)
+{
+    char t[48];
+    snprintf(t, sizeof t, "%.*e", nd - 1, a);
+    uint64_t m = 0;
+    const char *p = t;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            m = m * 10 + (uint64_t)(*p - '0');
+    if (*p != 'e')
+        return -1;
+    int ex = atoi(p + 1);
+    if (ex == e10 + 1)
+        m *= 10; /* rounded up to the next power of ten */
+    else if (ex != e10)
+        return -1;
+    *out = m;
+    return 0;
+}
+
 static size_t format_double_fast(double v, char *buf)
 {
     if (!isfinite(v))
@@ -126,14 +150,14 @@ static size_t format_double_fast(double v, char *buf)
         digits = m;
         ndig = 15;
     } else {
-        if (round_clear(x / 10, &m) != 0)
+        if (round_clear(x / 10, &m) != 0 && exact_digits(a, 16, e10, &m) != 0)
             return 0;
         int r = reads_back(m, e10 - 15, a);
         if (r == 1) {
             digits = m;
             ndig = 16;
         } else {
-            if (round_clear(x, &m) != 0)
+            if (round_clear(x, &m) != 0 && exact_digits(a, 17, e10, &m) != 0)
                 return 0;
             digits = m;
             ndig = 17;

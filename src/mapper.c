@@ -477,8 +477,20 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
             continue;
         char *p = path_join(raw_dir, de->d_name);
         int dir = p && is_dir(p);
+        /* A model folder has its power log or trt_profiling/ (either one
+         * missing is then an error); anything else - a results folder kept
+         * beside the data, say - is not a model and is passed over. */
+        int model = 0;
+        if (dir) {
+            char name[1024];
+            snprintf(name, sizeof name, "%s_power_log.log", de->d_name);
+            char *log = path_join(p, name), *prof = path_join(p, "trt_profiling");
+            model = (log && access(log, F_OK) == 0) || (prof && is_dir(prof));
+            free(log);
+            free(prof);
+        }
         free(p);
-        if (!dir)
+        if (!model)
             continue;
         char **m = realloc(models, (n_models + 1) * sizeof *m);
         if (!m || !(m[n_models] = strdup(de->d_name))) {

@@ -16,9 +16,17 @@ static const char *ENGINE = "{\"Layers\": [\n"
                             "]}\n";
 
 /* A raw dir with idle power 5 W and one model. */
-static const char *raw_model(const char *model, const char *power_log, const char *latency, const char *engine)
+
+/* root NULL: a fresh raw dir; else add the model to the last one */
+static const char *raw_model_in(const char *root, const char *model, const char *power_log, const char *latency,
+                                const char *engine)
 {
-    const char *root = test_path(test_tmpdir(), "raw");
+    static char buf[4096];
+    if (!root) {
+        /* test_path's buffers are a ring: keep our own copy */
+        snprintf(buf, sizeof buf, "%s", test_path(test_tmpdir(), "raw"));
+        root = buf;
+    }
     test_write_file(test_path(root, "idling_power.json"), "{\"timestamp\": \"20241121-051743\", \"avg_idle_power\": 5000000.0}");
     char rel[256];
     snprintf(rel, sizeof rel, "%s/%s_power_log.log", model, model);
@@ -33,6 +41,11 @@ static const char *raw_model(const char *model, const char *power_log, const cha
     return root;
 }
 
+static const char *raw_model(const char *model, const char *power_log, const char *latency, const char *engine)
+{
+    return raw_model_in(NULL, model, power_log, latency, engine);
+}
+
 /* Runs map into a fresh result dir; returns the CSV of `model` (or NULL). */
 static const char *last_result;
 
@@ -42,7 +55,9 @@ static char *run_map(const char *raw, const char *model, const char *timeline, c
     static int n;
     char name[32];
     snprintf(name, sizeof name, "result%d", n++);
-    const char *res = last_result = test_path(test_tmpdir(), name);
+    static char res_buf[4096];
+    snprintf(res_buf, sizeof res_buf, "%s", test_path(test_tmpdir(), name));
+    const char *res = last_result = res_buf;
     const char *args[16] = {"map", "--raw-data-dir", raw, "--result-dir", res};
     int k = 5;
     if (timeline) {
@@ -201,11 +216,25 @@ static void test_many_models_and_csv_quoting(void)
 {
     const char *root = raw_model("a_model", LOG11, "{\"conv,0\": [[400.0, \"20241121-00:00:01.50\"]]}",
                                  "{\"Layers\": [{\"Name\": \"conv,0\", \"LayerType\": \"CaskConvolution\"}]}");
-    raw_model("b_model", LOG11, "{\"fc0\": [[800.0, \"20241121-00:00:02.70\"]]}", ENGINE);
+    raw_model_in(root, "b_model", LOG11, "{\"fc0\": [[800.0, \"20241121-00:00:02.70\"]]}", ENGINE);
     test_run_result r;
     char *csv = run_map(root, "a_model", "reported", NULL, &r);
     CHECK_INT(r.status, 0);
     CHECK_STR(csv, HEADER "1,\"conv,0\",CaskConvolution,6250000.0,1250000.0,400.0\n");
+    free(csv);
+    char *other = test_read_file(test_path(last_result, "b_model/power_runtime_mapping_layerwise.csv"));
+    CHECK_STR(other, HEADER "1,fc0,CaskGemmConvolution,8750000.0,3750000.0,800.0\n");
+    free(other);
+    CHECK(!test_file_exists(test_path(last_result, "notes")));
+    test_run_free(&r);
+    /* a folder that is not a model (no power log, no trt_profiling/) and
+     * hidden folders are passed over */
+    test_write_file(test_path(root, "notes/readme.txt"), "x");
+    test_write_file(test_path(root, ".cache/.x_power_log.log"), "x");
+    csv = run_map(root, "a_model", "reported", NULL, &r);
+    CHECK_INT(r.status, 0);
+    CHECK(csv != NULL);
+    CHECK(!test_file_exists(test_path(last_result, "notes")));
     free(csv);
     test_run_free(&r);
 }
@@ -262,7 +291,8 @@ static void expect_failure(const char *model, const char *log, const char *lat, 
     char dirname[64];
     static int n;
     snprintf(dirname, sizeof dirname, "badraw%d", n++);
-    const char *root = test_path(test_tmpdir(), dirname);
+    char root[4096];
+    snprintf(root, sizeof root, "%s", test_path(test_tmpdir(), dirname));
     test_write_file(test_path(root, "idling_power.json"), "{\"avg_idle_power\": 5000000.0}");
     char rel[256];
     /* a good model beside the bad one: its result must not appear either */
@@ -281,7 +311,8 @@ static void expect_failure(const char *model, const char *log, const char *lat, 
         test_write_file(test_path(root, rel), eng);
     char resname[80];
     snprintf(resname, sizeof resname, "%s_result", dirname);
-    const char *res = test_path(test_tmpdir(), resname);
+    char res[4096];
+    snprintf(res, sizeof res, "%s", test_path(test_tmpdir(), resname));
     const char *args[] = {"map", "--raw-data-dir", root, "--result-dir", res, "--timeline", "reported", NULL};
     test_run_result r = test_run_cli(args);
     CHECK(r.status != 0);
