@@ -1,12 +1,136 @@
-/* Placeholder until the dataset command lands; replaced by its implementation. */
+/* wattprof dataset: mapped measurements -> per-layer statistics and training CSVs. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "commands.h"
+#include "wattprof/atomic_file.h"
+#include "wattprof/dataset.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: wattprof dataset --preprocessed-data-dir DIR --result-dir DIR\n"
+            "                        [--per-layer-measurements N] [--quiet]\n"
+            "\n"
+            "Turns what 'wattprof map' wrote (DIR/<model>/power_runtime_mapping_layerwise.csv\n"
+            "and trt_engine_info.json) into training data. Layers of type CaskConvolution,\n"
+            "CaskPooling and CaskGemmConvolution are kept; the other types are listed.\n"
+            "\n"
+            "Writes, for every model folder:\n"
+            "  DIR/<model>/<model>_average_power_stats.csv      per-layer statistics of power\n"
+            "  DIR/<model>/<model>_average_run_time_stats.csv   and of runtime (count, mean,\n"
+            "                                                   std, min, 25%%, 50%%, 75%%, max)\n"
+            "  RESULT/<model>/convolutional.csv, pooling.csv, dense.csv\n"
+            "                                                   features, mean power (uW),\n"
+            "                                                   mean runtime (ms), layer_name\n"
+            "\n"
+            "Options:\n"
+            "  --preprocessed-data-dir DIR  folder of model folders written by 'wattprof map'\n"
+            "  --result-dir DIR             where the training CSVs go (created if needed)\n"
+            "  --per-layer-measurements N   skip a model (naming its short layers) when a kept\n"
+            "                               layer has fewer than N power or runtime values\n"
+            "                               (default 10)\n"
+            "  --quiet                      print errors and warnings only\n"
+            "  -h, --help                   show this help\n"
+            "\n"
+            "On bad input nothing is written; the error names the file and line.\n"
+            "See docs/dataset.md for the formats and features.\n");
+}
 
 int cmd_dataset(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof dataset: not implemented yet\n");
-    return 3;
+    static const struct option longopts[] = {
+        {"preprocessed-data-dir", required_argument, NULL, 'p'},
+        {"result-dir", required_argument, NULL, 'r'},
+        {"per-layer-measurements", required_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *in_dir = NULL, *out_dir = NULL;
+    int quiet = 0;
+    wp_dataset_options opt;
+    wp_dataset_options_init(&opt);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            in_dir = optarg;
+            break;
+        case 'r':
+            out_dir = optarg;
+            break;
+        case 'n': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 0 || v > INT_MAX)
+                return cli_usage_error("dataset", "--per-layer-measurements needs a whole number >= 0, not '%s'",
+                                       optarg);
+            opt.per_layer_measurements = (int)v;
+            break;
+        }
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return cli_usage_error("dataset", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("dataset", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("dataset", "unexpected argument '%s'", argv[optind]);
+    if (!in_dir)
+        return cli_usage_error("dataset", "--preprocessed-data-dir is required");
+    if (!out_dir)
+        return cli_usage_error("dataset", "--result-dir is required");
+
+    wp_atomic_cleanup_on_signal();
+    wp_dataset_report rep;
+    wp_error err;
+    if (wp_dataset_run(in_dir, out_dir, &opt, &rep, &err) != 0)
+        return cli_fail("dataset", &err);
+
+    size_t written = 0;
+    for (size_t i = 0; i < rep.n_models; i++) {
+        const wp_dataset_model *m = &rep.models[i];
+        if (m->skipped) {
+            fprintf(stderr,
+                    "wattprof dataset: skipping %s: %zu layer(s) have fewer than %d power or runtime values:",
+                    m->name, m->n_short, opt.per_layer_measurements);
+            for (size_t k = 0; k < m->n_short; k++)
+                fprintf(stderr, "%s %s (power %zu, runtime %zu)", k ? "," : "", m->short_layers[k].name,
+                        m->short_layers[k].power_count, m->short_layers[k].runtime_count);
+            fputc('\n', stderr);
+            continue;
+        }
+        written++;
+        if (!quiet)
+            printf("%s: %zu convolutional, %zu pooling, %zu dense -> %s/%s/\n", m->name, m->rows[WP_KIND_CONV],
+                   m->rows[WP_KIND_POOL], m->rows[WP_KIND_DENSE], out_dir, m->name);
+        if (!quiet && m->layers_not_in_mapping)
+            fprintf(stderr, "wattprof dataset: %s: %zu modelled engine layer(s) have no measurements\n", m->name,
+                    m->layers_not_in_mapping);
+    }
+    if (rep.n_ignored) {
+        fprintf(stderr, "wattprof dataset: ignored layer types:");
+        for (size_t i = 0; i < rep.n_ignored; i++)
+            fprintf(stderr, "%s %s (%zu layer%s)", i ? "," : "", rep.ignored[i].type, rep.ignored[i].layers,
+                    rep.ignored[i].layers == 1 ? "" : "s");
+        fputc('\n', stderr);
+    }
+    if (!quiet)
+        printf("training data for %zu of %zu model(s) in %s; statistics beside the inputs in %s\n", written,
+               rep.n_models, out_dir, in_dir);
+    wp_dataset_report_free(&rep);
+    return 0;
 }

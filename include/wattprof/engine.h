@@ -37,19 +37,42 @@ typedef struct wp_engine_layer {
     int64_t groups;            /* Groups, 1 when absent */
     int64_t out_maps;          /* OutMaps, 0 when absent */
     char *pooling_type;        /* PoolingType ("MAX", "AVERAGE"), or NULL */
+    /* Additions (backward compatible): */
+    wp_dims *inputs;           /* every input's Dimensions (inputs[0] == input) */
+    wp_dims *outputs;          /* every output's Dimensions (outputs[0] == output) */
+    char *parameter_type;      /* ParameterType ("Convolution", "Pooling"), or NULL */
+    int elem_bytes;            /* bytes per element of the first input, from its
+                                * Format/Datatype (FP16 -> 2); 0 when unknown */
+    int64_t weights_count;     /* Weights.Count, -1 when absent */
+    long line;                 /* line of the layer's object in the JSON file, for
+                                * errors about it; 0 when not read from a file */
 } wp_engine_layer;
 
 typedef struct wp_engine {
     wp_engine_layer *layers;
     size_t n;
+    char *path;                /* file it was read from (for error messages) */
+    size_t *by_name;           /* layer indices sorted by name (wp_engine_find) */
 } wp_engine;
 
 wp_layer_kind wp_layer_kind_from_type(const char *layer_type);
 const char *wp_layer_kind_name(wp_layer_kind kind); /* "convolutional", "pooling", "dense", "other" */
 
+/* Reads an engine-inspector JSON file. Every problem is reported as
+ * "PATH:LINE: ..." : jansson's line for malformed JSON, the line of the
+ * offending key for a missing "Layers", a value of the wrong type, ...
+ * Layers given as bare names (an engine built without detailed profiling
+ * verbosity) are an error, since nothing can be computed from them.
+ * On failure eng is left empty (nothing to free). */
 int wp_engine_read(const char *path, wp_engine *eng, wp_error *err);
+/* As wp_engine_read, from a buffer; `path` only names it in errors. */
+int wp_engine_parse(const char *text, size_t len, const char *path, wp_engine *eng, wp_error *err);
 void wp_engine_free(wp_engine *eng);
-/* Layer by exact name, or NULL. */
+/* Bytes per element for a TensorRT "Format/Datatype" text ("... FP16 format
+ * ..." -> 2), 0 when it names no known type. */
+int wp_engine_datatype_bytes(const char *format);
+/* Layer by exact name (the first one in file order when names repeat), or
+ * NULL. O(log n). */
 const wp_engine_layer *wp_engine_find(const wp_engine *eng, const char *name);
 
 #endif

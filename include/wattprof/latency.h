@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "wattprof/error.h"
+#include "wattprof/progress.h"
 
 typedef struct wp_latency {
     size_t n_layers;
@@ -18,11 +19,15 @@ typedef struct wp_latency {
     char **names;          /* n_layers names, in file (execution) order */
     double *latency_ms;    /* [layer * n_cycles + cycle] */
     int64_t *reported_us;  /* [layer * n_cycles + cycle], local civil us */
+    long *lines;           /* line of each layer's name in the file, for
+                              messages about a layer (0 when not read) */
 } wp_latency;
 
 /* Errors: malformed or truncated JSON, a bad timestamp, a non-finite or
  * negative latency, lists of unequal length, duplicate layer names. */
 int wp_latency_read(const char *path, wp_latency *lat, wp_error *err);
+/* As wp_latency_read, reporting bytes read to `progress` (may be NULL). */
+int wp_latency_read_progress(const char *path, wp_latency *lat, const wp_progress *progress, wp_error *err);
 /* Writes the upstream format (atomically). */
 int wp_latency_write(const char *path, const wp_latency *lat, wp_error *err);
 void wp_latency_free(wp_latency *lat);

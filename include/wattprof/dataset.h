@@ -1,0 +1,127 @@
+/* Training data from mapped measurements (`wattprof dataset`), and the
+ * per-layer feature extraction shared with prediction.
+ *
+ * For every model folder DIR/<model>/ holding power_runtime_mapping_layerwise.csv
+ * and trt_engine_info.json (what `wattprof map` writes):
+ *   - DIR/<model>/<model>_average_power_stats.csv and
+ *     DIR/<model>/<model>_average_run_time_stats.csv: pandas-describe style
+ *     statistics per kept layer (count, mean, sample std, min, 25%, 50%, 75%,
+ *     max; linear quantiles; empty where undefined), rows sorted by layer name;
+ *   - RESULT/<model>/convolutional.csv, pooling.csv, dense.csv: one row per
+ *     kept layer, feature columns (wp_feature_names) then power (mean
+ *     microwatts excluding idle), runtime (mean ms), layer_name.
+ * A model is skipped (stats written, no training files) when a kept layer has
+ * fewer than N power or runtime values. See docs/dataset.md. */
+#ifndef WATTPROF_DATASET_H
+#define WATTPROF_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wattprof/engine.h"
+#include "wattprof/error.h"
+
+/* ---- features (shared with `predict`) --------------------------------- */
+
+#define WP_FEATURE_MAX 24
+
+/* Named feature values of one layer, in training-CSV column order. */
+typedef struct wp_feature_row {
+    wp_layer_kind kind;
+    size_t n;                       /* number of features */
+    const char *const *names;       /* n static names (== wp_feature_names(kind)) */
+    double values[WP_FEATURE_MAX];  /* all integral today; doubles for the models */
+} wp_feature_row;
+
+/* Feature column names of a kind's training CSV, in order (power, runtime
+ * and layer_name follow them in the file). *count gets the number; NULL and
+ * 0 for WP_KIND_OTHER. The first wp_feature_upstream_count(kind) names are
+ * upstream's columns in upstream's order; the rest are wattprof's extras:
+ *   convolutional: batch_size, input_size_0..2, output_size_0..2, kernel_0/1,
+ *                  padding_0/1, stride_0/1 | dilation_0/1, groups, macs, bytes
+ *   pooling:       batch_size, input_size_0..2, output_size_0..2, kernel_0/1,
+ *                  stride_0/1 | padding_0/1, global_pooling, ops, bytes
+ *   dense:         batch_size, input_size, output_size | macs, bytes */
+const char *const *wp_feature_names(wp_layer_kind kind, size_t *count);
+size_t wp_feature_upstream_count(wp_layer_kind kind);
+/* Column index of a feature name for kind, or -1. */
+int wp_feature_index(wp_layer_kind kind, const char *name);
+
+/* Features of `layer` read as a layer of `kind` (usually layer->kind; a
+ * predictor mapping other operators may pass another). Rules:
+ *   - convolution: NCHW input/output; padding = PrePadding + PostPadding;
+ *     Stride/Dilation default to 1, padding to 0; Kernel required;
+ *     macs = N * Cout * Hout * Wout * (Cin / groups) * Kh * Kw;
+ *   - pooling: kernel = WindowSize; only a layer without WindowSize is global
+ *     pooling (kernel = input H x W, global_pooling = 1); Stride defaults to
+ *     the kernel; ops = N * C * Hout * Wout * Kh * Kw;
+ *   - dense: input/output of rank >= 2 (2-D [N, C] or 4-D [N, C, H, W]);
+ *     input_size / output_size = product of the non-batch dimensions;
+ *     macs = N * input_size * output_size;
+ *   - bytes = element size x (input + output + weight elements), element size
+ *     from the input's Format/Datatype (layer->elem_bytes), 2 (FP16, what the
+ *     Jetson engines use) when unknown.
+ * Fails (message without file/line: the caller knows where the layer came
+ * from) on missing or non-positive dimensions or attributes. */
+int wp_layer_features(const wp_engine_layer *layer, wp_layer_kind kind, wp_feature_row *row, wp_error *err);
+/* Value of a named feature, or NaN when the row has no such feature. */
+double wp_feature_get(const wp_feature_row *row, const char *name);
+
+/* ---- statistics -------------------------------------------------------- */
+
+/* pandas Series.describe() of the finite values among v[0..n-1] (NaN =
+ * missing). Undefined figures are NaN: everything but count when there are
+ * no values, std when there is one. Sums follow numpy's pairwise summation
+ * and quantiles numpy's linear method, so results match upstream's to the
+ * last bit. */
+typedef struct wp_describe_stats {
+    double count, mean, std, min, q25, q50, q75, max;
+} wp_describe_stats;
+
+int wp_describe(const double *v, size_t n, wp_describe_stats *out);
+/* Mean of the finite values as pandas' groupby().mean() computes it
+ * (Kahan-compensated sum), NaN when there are none. */
+double wp_group_mean(const double *v, size_t n);
+
+/* ---- the dataset step --------------------------------------------------- */
+
+typedef struct wp_dataset_options {
+    int per_layer_measurements;     /* N: minimum values per kept layer (default 10) */
+} wp_dataset_options;
+
+void wp_dataset_options_init(wp_dataset_options *opt);
+
+typedef struct wp_dataset_short_layer {
+    char *name;
+    size_t power_count, runtime_count;
+} wp_dataset_short_layer;
+
+typedef struct wp_dataset_model {
+    char *name;
+    int skipped;                    /* 1: a kept layer had fewer than N values */
+    wp_dataset_short_layer *short_layers;
+    size_t n_short;
+    size_t rows[4];                 /* training rows written per wp_layer_kind */
+    size_t layers_not_in_mapping;   /* kept engine layers with no mapping rows */
+} wp_dataset_model;
+
+typedef struct wp_dataset_ignored_type {
+    char *type;                     /* layer_type not modelled ("Reformat", ...) */
+    size_t layers;                  /* distinct layers of that type, all models */
+} wp_dataset_ignored_type;
+
+typedef struct wp_dataset_report {
+    wp_dataset_model *models;
+    size_t n_models;
+    wp_dataset_ignored_type *ignored;
+    size_t n_ignored;
+} wp_dataset_report;
+
+/* Runs the step over every model folder of preprocessed_dir (sorted by name,
+ * hidden entries skipped). Everything is read and checked first: on any
+ * error nothing at all is written. */
+int wp_dataset_run(const char *preprocessed_dir, const char *result_dir, const wp_dataset_options *opt,
+                   wp_dataset_report *rep, wp_error *err);
+void wp_dataset_report_free(wp_dataset_report *rep);
+
+#endif

@@ -1,0 +1,722 @@
+/* `wattprof dataset`: mapped per-cycle measurements -> per-layer statistics
+ * and per-layer-type training CSVs.
+ *
+ * Two phases: every model is read, checked and rendered into memory first,
+ * then the files are written (each one atomically). A bad input anywhere
+ * therefore leaves nothing behind, not even the files of the models before
+ * it. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wattprof/atomic_file.h"
+#include "wattprof/csv.h"
+#include "wattprof/dataset.h"
+
+#define MAPPING_FILE "power_runtime_mapping_layerwise.csv"
+#define ENGINE_FILE "trt_engine_info.json"
+#define COL_NAME "layer_name"
+#define COL_TYPE "layer_type"
+#define COL_POWER "layer_power_excluding_idle_power_micro_watt"
+#define COL_RUNTIME "layer_run_time"
+
+void wp_dataset_options_init(wp_dataset_options *opt)
+{
+    opt->per_layer_measurements = 10;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, la);
+    size_t n = la;
+    if (la && a[la - 1] != '/')
+        p[n++] = '/';
+    memcpy(p + n, b, lb + 1);
+    return p;
+}
+
+/* ---- per-layer accumulation ---------------------------------------------- */
+
+typedef struct {
+    char *name;
+    char *type;
+    wp_layer_kind kind;
+    long first_line;
+    double *power, *runtime; /* one entry per row, NaN = no value */
+    size_t n, cap;
+} layer_acc;
+
+typedef struct {
+    layer_acc *v;
+    size_t n, cap;
+    size_t *slots; /* open addressing: index + 1, 0 = empty */
+    size_t nslots;
+} layer_set;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void set_free(layer_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].name);
+        free(s->v[i].type);
+        free(s->v[i].power);
+        free(s->v[i].runtime);
+    }
+    free(s->v);
+    free(s->slots);
+    memset(s, 0, sizeof *s);
+}
+
+static int set_rehash(layer_set *s, size_t nslots)
+{
+    size_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t h = (size_t)hash_str(s->v[i].name) & (nslots - 1);
+        while (slots[h])
+            h = (h + 1) & (nslots - 1);
+        slots[h] = i + 1;
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->nslots = nslots;
+    return 0;
+}
+
+static layer_acc *set_find(const layer_set *s, const char *name)
+{
+    if (s->nslots == 0)
+        return NULL;
+    size_t h = (size_t)hash_str(name) & (s->nslots - 1);
+    while (s->slots[h]) {
+        layer_acc *l = &s->v[s->slots[h] - 1];
+        if (strcmp(l->name, name) == 0)
+            return l;
+        h = (h + 1) & (s->nslots - 1);
+    }
+    return NULL;
+}
+
+/* The layer called name, created when new (*created = 1). NULL: no memory. */
+static layer_acc *set_get(layer_set *s, const char *name, int *created)
+{
+    *created = 0;
+    if (s->nslots == 0 && set_rehash(s, 64) != 0)
+        return NULL;
+    size_t h = (size_t)hash_str(name) & (s->nslots - 1);
+    while (s->slots[h]) {
+        layer_acc *l = &s->v[s->slots[h] - 1];
+        if (strcmp(l->name, name) == 0)
+            return l;
+        h = (h + 1) & (s->nslots - 1);
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        layer_acc *nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv)
+            return NULL;
+        s->v = nv;
+        s->cap = cap;
+    }
+    layer_acc *l = &s->v[s->n];
+    memset(l, 0, sizeof *l);
+    l->name = strdup(name);
+    if (!l->name)
+        return NULL;
+    s->slots[h] = ++s->n;
+    *created = 1;
+    if (s->n * 2 > s->nslots && set_rehash(s, s->nslots * 2) != 0)
+        return NULL;
+    return &s->v[s->n - 1];
+}
+
+static int acc_push(layer_acc *l, double power, double runtime)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        double *np = realloc(l->power, cap * sizeof *np);
+        if (!np)
+            return -1;
+        l->power = np;
+        double *nr = realloc(l->runtime, cap * sizeof *nr);
+        if (!nr)
+            return -1;
+        l->runtime = nr;
+        l->cap = cap;
+    }
+    l->power[l->n] = power;
+    l->runtime[l->n] = runtime;
+    l->n++;
+    return 0;
+}
+
+/* ---- one model ------------------------------------------------------------- */
+
+/* A rendered output file, written in phase two. */
+typedef struct {
+    char *path;
+    char *data;
+    size_t len;
+} pending_file;
+
+typedef struct {
+    pending_file *files;
+    size_t n, cap;
+    char **stale; /* training files of earlier runs this run does not produce */
+    size_t n_stale, cap_stale;
+} plan;
+
+static void plan_free(plan *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->files[i].path);
+        free(p->files[i].data);
+    }
+    for (size_t i = 0; i < p->n_stale; i++)
+        free(p->stale[i]);
+    free(p->files);
+    free(p->stale);
+    memset(p, 0, sizeof *p);
+}
+
+static int plan_add(plan *p, char *path, char *data, size_t len)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        pending_file *nf = realloc(p->files, cap * sizeof *nf);
+        if (!nf)
+            return -1;
+        p->files = nf;
+        p->cap = cap;
+    }
+    p->files[p->n].path = path;
+    p->files[p->n].data = data;
+    p->files[p->n].len = len;
+    p->n++;
+    return 0;
+}
+
+static int plan_stale(plan *p, char *path)
+{
+    if (p->n_stale == p->cap_stale) {
+        size_t cap = p->cap_stale ? p->cap_stale * 2 : 16;
+        char **ns = realloc(p->stale, cap * sizeof *ns);
+        if (!ns)
+            return -1;
+        p->stale = ns;
+        p->cap_stale = cap;
+    }
+    p->stale[p->n_stale++] = path;
+    return 0;
+}
+
+static int cmp_layer_ptr(const void *a, const void *b)
+{
+    const layer_acc *x = *(const layer_acc *const *)a, *y = *(const layer_acc *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+/* Feature values are whole numbers; written as integers, as upstream's
+ * pandas frames of Python ints are ("224", not "224.0"). */
+static void put_feature(FILE *fp, double v)
+{
+    if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        fprintf(fp, "%.0f", v);
+    else
+        wp_csv_put_double(fp, v);
+}
+
+static int render_stats(FILE *fp, layer_acc **kept, size_t n, int runtime)
+{
+    fputs("layer_name,count,mean,std,min,25%,50%,75%,max\n", fp);
+    for (size_t i = 0; i < n; i++) {
+        wp_describe_stats st;
+        if (wp_describe(runtime ? kept[i]->runtime : kept[i]->power, kept[i]->n, &st) != 0)
+            return -1;
+        double v[] = {st.count, st.mean, st.std, st.min, st.q25, st.q50, st.q75, st.max};
+        wp_csv_put_field(fp, kept[i]->name);
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+            fputc(',', fp);
+            wp_csv_put_double(fp, v[k]);
+        }
+        fputc('\n', fp);
+    }
+    return 0;
+}
+
+/* Closes a memory stream (only then are *buf and *len final) and queues
+ * its text for dir/file. */
+static int add_rendered(plan *p, const char *dir, const char *file, FILE *fp, char **buf, size_t *len)
+{
+    if (fclose(fp) != 0) {
+        free(*buf);
+        return -1;
+    }
+    char *path = path_join(dir, file);
+    if (!path || plan_add(p, path, *buf, *len) != 0) {
+        free(path);
+        free(*buf);
+        return -1;
+    }
+    return 0;
+}
+
+/* Ignored layer types of all models: type -> distinct layers. */
+typedef struct {
+    wp_dataset_ignored_type *v;
+    size_t n, cap;
+} ignored_list;
+
+static int ignored_add(ignored_list *ig, const char *type)
+{
+    for (size_t i = 0; i < ig->n; i++)
+        if (strcmp(ig->v[i].type, type) == 0) {
+            ig->v[i].layers++;
+            return 0;
+        }
+    if (ig->n == ig->cap) {
+        size_t cap = ig->cap ? ig->cap * 2 : 8;
+        wp_dataset_ignored_type *nv = realloc(ig->v, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        ig->v = nv;
+        ig->cap = cap;
+    }
+    ig->v[ig->n].type = strdup(type);
+    if (!ig->v[ig->n].type)
+        return -1;
+    ig->v[ig->n].layers = 1;
+    ig->n++;
+    return 0;
+}
+
+static int oom(wp_error *err, const char *path)
+{
+    return wp_fail(err, path, 0, "out of memory");
+}
+
+/* Reads the mapping CSV: every layer with its type; values for kept types. */
+static int read_mapping(const char *path, layer_set *layers, wp_error *err)
+{
+    wp_csv_reader r;
+    if (wp_csv_open(&r, path, err) != 0)
+        return -1;
+    int rc = -1;
+    int c_name = wp_csv_require(&r, COL_NAME, err);
+    if (c_name < 0)
+        goto out;
+    int c_type = wp_csv_require(&r, COL_TYPE, err);
+    if (c_type < 0)
+        goto out;
+    int c_power = wp_csv_require(&r, COL_POWER, err);
+    if (c_power < 0)
+        goto out;
+    int c_run = wp_csv_require(&r, COL_RUNTIME, err);
+    if (c_run < 0)
+        goto out;
+    int c_cycle = wp_csv_column(&r, "cycle");
+    int c_incl = wp_csv_column(&r, "layer_power_including_idle_power_micro_watt");
+    int got;
+    while ((got = wp_csv_next(&r, err)) == 1) {
+        const char *name = r.fields[c_name], *type = r.fields[c_type];
+        double power, runtime, dummy;
+        if (wp_csv_double(&r, c_power, 1, &power, err) != 0 || wp_csv_double(&r, c_run, 1, &runtime, err) != 0)
+            goto out;
+        /* Columns we do not use must still be numbers: a broken file is
+         * reported rather than half used. */
+        if ((c_cycle >= 0 && wp_csv_double(&r, c_cycle, 0, &dummy, err) != 0) ||
+            (c_incl >= 0 && wp_csv_double(&r, c_incl, 1, &dummy, err) != 0))
+            goto out;
+        if (*name == '\0') {
+            wp_fail(err, path, r.line, "empty layer_name");
+            goto out;
+        }
+        if (runtime < 0) {
+            wp_fail(err, path, r.line, "negative layer_run_time %s", r.fields[c_run]);
+            goto out;
+        }
+        wp_layer_kind kind = wp_layer_kind_from_type(type);
+        int created;
+        layer_acc *l = set_get(layers, name, &created);
+        if (!l) {
+            oom(err, path);
+            goto out;
+        }
+        if (created) {
+            l->type = strdup(type);
+            l->kind = kind;
+            l->first_line = r.line;
+            if (!l->type) {
+                oom(err, path);
+                goto out;
+            }
+        } else if (strcmp(l->type, type) != 0) {
+            wp_fail(err, path, r.line, "layer '%s' has type %s here but %s on line %ld", name, type, l->type,
+                    l->first_line);
+            goto out;
+        }
+        if (kind != WP_KIND_OTHER && acc_push(l, power, runtime) != 0) {
+            oom(err, path);
+            goto out;
+        }
+    }
+    if (got < 0)
+        goto out;
+    rc = 0;
+out:
+    wp_csv_close(&r);
+    return rc;
+}
+
+static int render_training(plan *p, const char *outdir, wp_layer_kind kind, layer_acc **layers,
+                           const wp_feature_row *rows, size_t n, size_t *written)
+{
+    size_t nf;
+    const char *const *names = wp_feature_names(kind, &nf);
+    char file[32];
+    snprintf(file, sizeof file, "%s.csv", wp_layer_kind_name(kind));
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += layers[i]->kind == kind;
+    *written = count;
+    if (count == 0) {
+        /* Upstream writes no file for an empty type; a file from an earlier
+         * run would otherwise be mistaken for this run's. */
+        char *path = path_join(outdir, file);
+        if (!path || plan_stale(p, path) != 0) {
+            free(path);
+            return -1;
+        }
+        return 0;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!fp)
+        return -1;
+    for (size_t k = 0; k < nf; k++) {
+        fputs(names[k], fp);
+        fputc(',', fp);
+    }
+    fputs("power,runtime,layer_name\n", fp);
+    for (size_t i = 0; i < n; i++) {
+        if (layers[i]->kind != kind)
+            continue;
+        for (size_t k = 0; k < rows[i].n; k++) {
+            put_feature(fp, rows[i].values[k]);
+            fputc(',', fp);
+        }
+        wp_csv_put_double(fp, wp_group_mean(layers[i]->power, layers[i]->n));
+        fputc(',', fp);
+        wp_csv_put_double(fp, wp_group_mean(layers[i]->runtime, layers[i]->n));
+        fputc(',', fp);
+        wp_csv_put_field(fp, layers[i]->name);
+        fputc('\n', fp);
+    }
+    return add_rendered(p, outdir, file, fp, &buf, &len);
+}
+
+static int process_model(const char *model_dir, const char *model, const char *result_dir,
+                         const wp_dataset_options *opt, wp_dataset_model *m, ignored_list *ig, plan *p,
+                         wp_error *err)
+{
+    int rc = -1;
+    layer_set layers = {0};
+    wp_engine eng = {0};
+    layer_acc **sorted = NULL;
+    wp_feature_row *rows = NULL;
+    char *map_path = path_join(model_dir, MAPPING_FILE);
+    char *eng_path = path_join(model_dir, ENGINE_FILE);
+    char *outdir = path_join(result_dir, model);
+    if (!map_path || !eng_path || !outdir) {
+        oom(err, model_dir);
+        goto out;
+    }
+    if (read_mapping(map_path, &layers, err) != 0)
+        goto out;
+    if (wp_engine_read(eng_path, &eng, err) != 0)
+        goto out;
+
+    sorted = malloc((layers.n ? layers.n : 1) * sizeof *sorted);
+    rows = calloc(layers.n ? layers.n : 1, sizeof *rows);
+    if (!sorted || !rows) {
+        oom(err, model_dir);
+        goto out;
+    }
+    size_t nkept = 0;
+    for (size_t i = 0; i < layers.n; i++) {
+        if (layers.v[i].kind != WP_KIND_OTHER)
+            sorted[nkept++] = &layers.v[i];
+        else if (ignored_add(ig, layers.v[i].type) != 0) {
+            oom(err, model_dir);
+            goto out;
+        }
+    }
+    /* Upstream groups by layer_name, which sorts: same row order here. */
+    qsort(sorted, nkept, sizeof *sorted, cmp_layer_ptr);
+
+    for (size_t i = 0; i < nkept; i++) {
+        layer_acc *l = sorted[i];
+        const wp_engine_layer *el = wp_engine_find(&eng, l->name);
+        if (!el) {
+            wp_fail(err, map_path, l->first_line, "layer '%s' (%s) is not in %s", l->name, l->type, eng_path);
+            goto out;
+        }
+        if (strcmp(el->type, l->type) != 0) {
+            wp_fail(err, map_path, l->first_line, "layer '%s' has type %s here but %s in %s", l->name, l->type,
+                    el->type, eng_path);
+            goto out;
+        }
+        wp_error ferr;
+        if (wp_layer_features(el, l->kind, &rows[i], &ferr) != 0) {
+            wp_fail(err, eng_path, el->line, "layer '%s': %s", l->name, ferr.msg);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < eng.n; i++)
+        if (eng.layers[i].kind != WP_KIND_OTHER && !set_find(&layers, eng.layers[i].name))
+            m->layers_not_in_mapping++;
+
+    /* Statistics, written whether or not the model passes the threshold:
+     * they are what tells the user why it did not. */
+    for (int which = 0; which < 2; which++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        if (!fp || render_stats(fp, sorted, nkept, which) != 0) {
+            if (fp)
+                fclose(fp);
+            free(buf);
+            oom(err, model_dir);
+            goto out;
+        }
+        char file[4096];
+        snprintf(file, sizeof file, "%s_%s_stats.csv", model, which ? "average_run_time" : "average_power");
+        if (add_rendered(p, model_dir, file, fp, &buf, &len) != 0) {
+            oom(err, model_dir);
+            goto out;
+        }
+    }
+
+    size_t nshort = 0;
+    for (size_t i = 0; i < nkept; i++) {
+        size_t pc = 0, rcount = 0;
+        for (size_t k = 0; k < sorted[i]->n; k++) {
+            pc += isfinite(sorted[i]->power[k]) != 0;
+            rcount += isfinite(sorted[i]->runtime[k]) != 0;
+        }
+        if (pc < (size_t)opt->per_layer_measurements || rcount < (size_t)opt->per_layer_measurements) {
+            wp_dataset_short_layer *ns = realloc(m->short_layers, (nshort + 1) * sizeof *ns);
+            if (!ns) {
+                oom(err, model_dir);
+                goto out;
+            }
+            m->short_layers = ns;
+            ns[nshort].name = strdup(sorted[i]->name);
+            ns[nshort].power_count = pc;
+            ns[nshort].runtime_count = rcount;
+            m->n_short = ++nshort;
+            if (!ns[nshort - 1].name) {
+                oom(err, model_dir);
+                goto out;
+            }
+        }
+    }
+    m->skipped = nshort > 0;
+
+    static const wp_layer_kind kinds[] = {WP_KIND_CONV, WP_KIND_POOL, WP_KIND_DENSE};
+    for (size_t k = 0; k < 3; k++) {
+        if (m->skipped) {
+            char file[32];
+            snprintf(file, sizeof file, "%s.csv", wp_layer_kind_name(kinds[k]));
+            char *path = path_join(outdir, file);
+            if (!path || plan_stale(p, path) != 0) {
+                free(path);
+                oom(err, model_dir);
+                goto out;
+            }
+            continue;
+        }
+        if (render_training(p, outdir, kinds[k], sorted, rows, nkept, &m->rows[kinds[k]]) != 0) {
+            oom(err, model_dir);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    set_free(&layers);
+    wp_engine_free(&eng);
+    free(sorted);
+    free(rows);
+    free(map_path);
+    free(eng_path);
+    free(outdir);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of the sub-directories of dir, hidden ones left out. */
+static int list_models(const char *dir, char ***out, size_t *n_out, wp_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return wp_fail_errno(err, dir, errno, "cannot open preprocessed data directory");
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *full = path_join(dir, e->d_name);
+        struct stat st;
+        int is_dir = full && stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+        free(full);
+        if (!is_dir)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) {
+                rc = oom(err, dir);
+                break;
+            }
+            names = nn;
+        }
+        if (!(names[n] = strdup(e->d_name))) {
+            rc = oom(err, dir);
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc == 0 && n == 0)
+        rc = wp_fail(err, dir, 0, "no model folders (expected DIR/<model>/%s)", MAPPING_FILE);
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return -1;
+    }
+    qsort(names, n, sizeof *names, cmp_str);
+    *out = names;
+    *n_out = n;
+    return 0;
+}
+
+static int write_plan(const plan *p, wp_error *err)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        char *slash = strrchr(p->files[i].path, '/');
+        if (slash) {
+            *slash = '\0';
+            int rc = wp_mkdirs(p->files[i].path, err);
+            *slash = '/';
+            if (rc != 0)
+                return -1;
+        }
+        if (wp_atomic_write_all(p->files[i].path, p->files[i].data, p->files[i].len, err) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < p->n_stale; i++)
+        if (unlink(p->stale[i]) != 0 && errno != ENOENT)
+            return wp_fail_errno(err, p->stale[i], errno, "cannot remove stale training file");
+    return 0;
+}
+
+int wp_dataset_run(const char *preprocessed_dir, const char *result_dir, const wp_dataset_options *opt,
+                   wp_dataset_report *rep, wp_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    wp_dataset_options defaults;
+    if (!opt) {
+        wp_dataset_options_init(&defaults);
+        opt = &defaults;
+    }
+    if (opt->per_layer_measurements < 0)
+        return wp_fail(err, NULL, 0, "per-layer measurements must be >= 0");
+    char **models;
+    size_t n;
+    if (list_models(preprocessed_dir, &models, &n, err) != 0)
+        return -1;
+    int rc = -1;
+    plan p = {0};
+    ignored_list ig = {0};
+    rep->models = calloc(n, sizeof *rep->models);
+    if (!rep->models) {
+        oom(err, preprocessed_dir);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        wp_dataset_model *m = &rep->models[i];
+        rep->n_models = i + 1;
+        if (!(m->name = strdup(models[i]))) {
+            oom(err, preprocessed_dir);
+            goto out;
+        }
+        char *model_dir = path_join(preprocessed_dir, models[i]);
+        if (!model_dir) {
+            oom(err, preprocessed_dir);
+            goto out;
+        }
+        int r = process_model(model_dir, models[i], result_dir, opt, m, &ig, &p, err);
+        free(model_dir);
+        if (r != 0)
+            goto out;
+    }
+    if (write_plan(&p, err) != 0)
+        goto out;
+    rc = 0;
+out:
+    rep->ignored = ig.v;
+    rep->n_ignored = ig.n;
+    for (size_t i = 0; i < n; i++)
+        free(models[i]);
+    free(models);
+    plan_free(&p);
+    if (rc != 0)
+        wp_dataset_report_free(rep);
+    return rc;
+}
+
+void wp_dataset_report_free(wp_dataset_report *rep)
+{
+    if (!rep)
+        return;
+    for (size_t i = 0; i < rep->n_models; i++) {
+        wp_dataset_model *m = &rep->models[i];
+        free(m->name);
+        for (size_t k = 0; k < m->n_short; k++)
+            free(m->short_layers[k].name);
+        free(m->short_layers);
+    }
+    free(rep->models);
+    for (size_t i = 0; i < rep->n_ignored; i++)
+        free(rep->ignored[i].type);
+    free(rep->ignored);
+    memset(rep, 0, sizeof *rep);
+}

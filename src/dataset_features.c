@@ -1,0 +1,312 @@
+/* Per-layer features (shared by `dataset` and `predict`) and the
+ * pandas-compatible statistics of `dataset`. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wattprof/dataset.h"
+
+static const char *const conv_names[] = {
+    "batch_size", "input_size_0", "input_size_1", "input_size_2", "output_size_0", "output_size_1",
+    "output_size_2", "kernel_0", "kernel_1", "padding_0", "padding_1", "stride_0", "stride_1",
+    /* extras */
+    "dilation_0", "dilation_1", "groups", "macs", "bytes",
+};
+static const char *const pool_names[] = {
+    "batch_size", "input_size_0", "input_size_1", "input_size_2", "output_size_0", "output_size_1",
+    "output_size_2", "kernel_0", "kernel_1", "stride_0", "stride_1",
+    /* extras */
+    "padding_0", "padding_1", "global_pooling", "ops", "bytes",
+};
+static const char *const dense_names[] = {
+    "batch_size", "input_size", "output_size",
+    /* extras */
+    "macs", "bytes",
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *const *wp_feature_names(wp_layer_kind kind, size_t *count)
+{
+    switch (kind) {
+    case WP_KIND_CONV:
+        *count = COUNT(conv_names);
+        return conv_names;
+    case WP_KIND_POOL:
+        *count = COUNT(pool_names);
+        return pool_names;
+    case WP_KIND_DENSE:
+        *count = COUNT(dense_names);
+        return dense_names;
+    case WP_KIND_OTHER:
+        break;
+    }
+    *count = 0;
+    return NULL;
+}
+
+size_t wp_feature_upstream_count(wp_layer_kind kind)
+{
+    switch (kind) {
+    case WP_KIND_CONV:
+        return 13;
+    case WP_KIND_POOL:
+        return 11;
+    case WP_KIND_DENSE:
+        return 3;
+    case WP_KIND_OTHER:
+        break;
+    }
+    return 0;
+}
+
+int wp_feature_index(wp_layer_kind kind, const char *name)
+{
+    size_t n;
+    const char *const *names = wp_feature_names(kind, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+double wp_feature_get(const wp_feature_row *row, const char *name)
+{
+    for (size_t i = 0; i < row->n; i++)
+        if (strcmp(row->names[i], name) == 0)
+            return row->values[i];
+    return NAN;
+}
+
+static int dims_positive(const wp_dims *d)
+{
+    for (int i = 0; i < d->n; i++)
+        if (d->d[i] <= 0)
+            return 0;
+    return 1;
+}
+
+static double dims_product(const wp_dims *d, int from)
+{
+    double p = 1;
+    for (int i = from; i < d->n; i++)
+        p *= (double)d->d[i];
+    return p;
+}
+
+static int check_io(const wp_engine_layer *l, int rank4, wp_error *err)
+{
+    const char *what = rank4 ? "4-D (NCHW)" : "at least 2-D";
+    if (l->input.n == 0)
+        return wp_fail(err, NULL, 0, "has no input dimensions");
+    if (l->output.n == 0)
+        return wp_fail(err, NULL, 0, "has no output dimensions");
+    if (rank4 ? l->input.n != 4 : l->input.n < 2)
+        return wp_fail(err, NULL, 0, "input must be %s, has %d dimensions", what, l->input.n);
+    if (rank4 ? l->output.n != 4 : l->output.n < 2)
+        return wp_fail(err, NULL, 0, "output must be %s, has %d dimensions", what, l->output.n);
+    if (!dims_positive(&l->input) || !dims_positive(&l->output))
+        return wp_fail(err, NULL, 0, "has a dynamic or non-positive dimension");
+    return 0;
+}
+
+static int positive_pair(const int64_t v[2])
+{
+    return v[0] > 0 && v[1] > 0;
+}
+
+static void put(wp_feature_row *row, double v)
+{
+    row->values[row->n++] = v;
+}
+
+int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_row *row, wp_error *err)
+{
+    memset(row, 0, sizeof *row);
+    row->kind = kind;
+    size_t count;
+    row->names = wp_feature_names(kind, &count);
+    if (!row->names)
+        return wp_fail(err, NULL, 0, "layer type %s is not modelled", l->type ? l->type : "(none)");
+    double elem = l->elem_bytes > 0 ? l->elem_bytes : 2;
+
+    if (kind == WP_KIND_CONV) {
+        if (check_io(l, 1, err) != 0)
+            return -1;
+        if (!l->has_kernel)
+            return wp_fail(err, NULL, 0, "convolution has no Kernel");
+        int64_t stride[2] = {1, 1}, dil[2] = {1, 1}, pad[2] = {0, 0};
+        if (l->has_stride)
+            memcpy(stride, l->stride, sizeof stride);
+        if (l->has_dilation)
+            memcpy(dil, l->dilation, sizeof dil);
+        if (l->has_padding)
+            for (int i = 0; i < 2; i++)
+                pad[i] = l->pre_padding[i] + l->post_padding[i];
+        if (!positive_pair(l->kernel) || !positive_pair(stride) || !positive_pair(dil))
+            return wp_fail(err, NULL, 0, "convolution Kernel, Stride and Dilation must be positive");
+        if (pad[0] < 0 || pad[1] < 0)
+            return wp_fail(err, NULL, 0, "convolution padding is negative");
+        int64_t groups = l->groups > 0 ? l->groups : 1;
+        const int64_t *in = l->input.d, *out = l->output.d;
+        double cin_per_group = (double)in[1] / (double)groups;
+        double k = (double)l->kernel[0] * (double)l->kernel[1];
+        double macs = dims_product(&l->output, 0) * cin_per_group * k;
+        double weights = (double)out[1] * cin_per_group * k;
+        double vals[] = {(double)in[0],     (double)in[1],     (double)in[2],     (double)in[3],
+                         (double)out[1],    (double)out[2],    (double)out[3],    (double)l->kernel[0],
+                         (double)l->kernel[1], (double)pad[0], (double)pad[1],    (double)stride[0],
+                         (double)stride[1], (double)dil[0],    (double)dil[1],    (double)groups,
+                         macs,              elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0) + weights)};
+        for (size_t i = 0; i < COUNT(vals); i++)
+            put(row, vals[i]);
+    } else if (kind == WP_KIND_POOL) {
+        if (check_io(l, 1, err) != 0)
+            return -1;
+        const int64_t *in = l->input.d, *out = l->output.d;
+        int global = !l->has_window;
+        int64_t win[2] = {in[2], in[3]};
+        if (!global)
+            memcpy(win, l->window, sizeof win);
+        int64_t stride[2] = {win[0], win[1]}, pad[2] = {0, 0};
+        if (l->has_stride)
+            memcpy(stride, l->stride, sizeof stride);
+        if (l->has_padding)
+            for (int i = 0; i < 2; i++)
+                pad[i] = l->pre_padding[i] + l->post_padding[i];
+        if (!positive_pair(win) || !positive_pair(stride))
+            return wp_fail(err, NULL, 0, "pooling WindowSize and Stride must be positive");
+        if (pad[0] < 0 || pad[1] < 0)
+            return wp_fail(err, NULL, 0, "pooling padding is negative");
+        double ops = dims_product(&l->output, 0) * (double)win[0] * (double)win[1];
+        double vals[] = {(double)in[0],  (double)in[1],  (double)in[2],     (double)in[3],
+                         (double)out[1], (double)out[2], (double)out[3],    (double)win[0],
+                         (double)win[1], (double)stride[0], (double)stride[1], (double)pad[0],
+                         (double)pad[1], (double)global, ops,
+                         elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0))};
+        for (size_t i = 0; i < COUNT(vals); i++)
+            put(row, vals[i]);
+    } else {
+        if (check_io(l, 0, err) != 0)
+            return -1;
+        double batch = (double)l->input.d[0];
+        double isz = dims_product(&l->input, 1), osz = dims_product(&l->output, 1);
+        double vals[] = {batch, isz, osz, batch * isz * osz,
+                         elem * (batch * isz + dims_product(&l->output, 0) + isz * osz)};
+        for (size_t i = 0; i < COUNT(vals); i++)
+            put(row, vals[i]);
+    }
+    return 0;
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+/* numpy's pairwise summation (umath loops, PW_BLOCKSIZE 128, 8-way unrolled),
+ * so a mean or variance comes out bit-identical to upstream's. */
+static double pairwise_sum(const double *a, size_t n)
+{
+    if (n < 8) {
+        double res = -0.0;
+        for (size_t i = 0; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        for (int j = 0; j < 8; j++)
+            r[j] = a[j];
+        size_t i;
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    size_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* numpy's "linear" method: a + (b - a) * g, computed from the upper end when
+ * g >= 0.5 as numpy's _lerp does. */
+static double quantile(const double *sorted, size_t n, double q)
+{
+    double vi = q * (double)(n - 1);
+    double lo = floor(vi);
+    size_t i = (size_t)lo;
+    double g = vi - lo;
+    if (i + 1 >= n)
+        return sorted[n - 1];
+    double a = sorted[i], b = sorted[i + 1];
+    double diff = b - a;
+    if (g >= 0.5)
+        return b - diff * (1 - g);
+    return a + diff * g;
+}
+
+int wp_describe(const double *v, size_t n, wp_describe_stats *out)
+{
+    out->count = 0;
+    out->mean = out->std = out->min = out->q25 = out->q50 = out->q75 = out->max = NAN;
+    /* pandas' nanops fill missing values with 0 and sum in place, so the
+     * pairwise grouping includes them: keep positions. */
+    double *filled = malloc((n ? n : 1) * sizeof *filled);
+    double *vals = malloc((n ? n : 1) * sizeof *vals);
+    if (!filled || !vals) {
+        free(filled);
+        free(vals);
+        return -1;
+    }
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(v[i])) {
+            filled[i] = v[i];
+            vals[c++] = v[i];
+        } else {
+            filled[i] = 0;
+        }
+    }
+    out->count = (double)c;
+    if (c > 0) {
+        double mean = pairwise_sum(filled, n) / (double)c;
+        out->mean = mean;
+        if (c > 1) {
+            for (size_t i = 0; i < n; i++)
+                filled[i] = isfinite(v[i]) ? (mean - v[i]) * (mean - v[i]) : 0;
+            out->std = sqrt(pairwise_sum(filled, n) / (double)(c - 1));
+        }
+        qsort(vals, c, sizeof *vals, cmp_double);
+        out->min = vals[0];
+        out->max = vals[c - 1];
+        out->q25 = quantile(vals, c, 0.25);
+        out->q50 = quantile(vals, c, 0.5);
+        out->q75 = quantile(vals, c, 0.75);
+    }
+    free(filled);
+    free(vals);
+    return 0;
+}
+
+double wp_group_mean(const double *v, size_t n)
+{
+    double sum = 0, comp = 0;
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        double y = v[i] - comp;
+        double t = sum + y;
+        comp = t - sum - y;
+        sum = t;
+        c++;
+    }
+    return c ? sum / (double)c : NAN;
+}
