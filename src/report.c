@@ -288,15 +288,16 @@ static int load_estimates(const char *path, rp_model *m, name_index *ix, double 
     wp_csv_reader r;
     if (wp_csv_open(&r, path, err) != 0)
         return -1;
-    static const char *const k_name[] = {"layer_name", "name", NULL}, *const k_type[] = {"layer_type", "type", NULL},
-                             *const k_in[] = {"including", NULL}, *const k_ex[] = {"excluding", NULL},
-                             *const k_se[] = {"std_err", "stderr", "standard_error", "se_", NULL},
-                             *const k_rt[] = {"latency_mean", "mean_latency", "runtime_mean", "run_time", NULL},
-                             *const k_rsd[] = {"latency_std", "std_latency", "runtime_std", NULL},
-                             *const k_cyc[] = {"cycles", NULL};
+    /* Columns as deconvolve.h writes them; a few older spellings tolerated. */
+    static const char *const k_name[] = {"layer_name", NULL}, *const k_type[] = {"layer_type", NULL},
+                             *const k_in[] = {"power_including_idle", "including", NULL},
+                             *const k_ex[] = {"power_excluding_idle", "excluding", NULL},
+                             *const k_se[] = {"standard_error", "std_err", NULL},
+                             *const k_rt[] = {"latency_mean", NULL}, *const k_rsd[] = {"latency_std", NULL},
+                             *const k_cyc[] = {"cycles", NULL}, *const k_st[] = {"status", NULL};
     int c_name = find_col(&r, k_name), c_type = find_col(&r, k_type), c_in = find_col(&r, k_in),
         c_ex = find_col(&r, k_ex), c_se = find_col(&r, k_se), c_rt = find_col(&r, k_rt), c_rsd = find_col(&r, k_rsd),
-        c_cyc = find_col(&r, k_cyc);
+        c_cyc = find_col(&r, k_cyc), c_st = find_col(&r, k_st);
     int rc = -1, st;
     if (c_name < 0 || c_ex < 0) {
         wp_fail(err, path, 1, "missing column %s", c_name < 0 ? "layer_name" : "power excluding idle");
@@ -311,6 +312,8 @@ static int load_estimates(const char *path, rp_model *m, name_index *ix, double 
         }
         rp_layer *l = &m->layers[li];
         double v;
+        if (c_st >= 0)
+            snprintf(l->status, sizeof l->status, "%s", r.fields[c_st]);
         if (wp_csv_double(&r, c_ex, 1, &v, err) != 0)
             goto out;
         l->power_w = v / 1e6;
@@ -608,9 +611,8 @@ static void section_table(FILE *out, const rp_model *m)
           "<th class=\"num\">\xC2\xB1 ",
           out);
     fputs(m->from_estimates ? "std. error" : "sd", out);
-    fputs("</th><th class=\"num\">power incl. idle (W)</th><th class=\"num\">energy (mJ)</th>"
-          "<th class=\"num\">cycles with power</th></tr>\n",
-          out);
+    fputs("</th><th class=\"num\">power incl. idle (W)</th><th class=\"num\">energy (mJ)</th>", out);
+    fputs(m->from_estimates ? "<th>estimate</th></tr>\n" : "<th class=\"num\">cycles with power</th></tr>\n", out);
     for (size_t i = 0; i < m->n; i++) {
         const rp_layer *l = &m->layers[i];
         fprintf(out, "<tr><td class=\"num\">%zu</td><td class=\"mono\">", i + 1);
@@ -624,9 +626,11 @@ static void section_table(FILE *out, const rp_model *m)
         put_num_td(out, l->power_err_w);
         put_num_td(out, l->power_incl_w);
         put_num_td(out, l->energy_mj);
-        if (m->from_estimates)
-            fputs("<td class=\"num\">–</td>", out);
-        else
+        if (m->from_estimates) {
+            fputs("<td>", out);
+            wp_html_escape(out, l->status[0] ? l->status : "ok");
+            fputs("</td>", out);
+        } else
             fprintf(out, "<td class=\"num\">%zu</td>", l->n_power);
         fputs("</tr>\n", out);
     }
@@ -1302,6 +1306,23 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
                 pred_source ? " Magenta ticks: predictions." : "");
         rp_legend(out, &m);
         rp_svg_bars(out, &m);
+        size_t flagged = 0;
+        for (size_t i = 0; i < m.n; i++)
+            flagged += m.layers[i].status[0] && strcmp(m.layers[i].status, "ok") != 0;
+        if (flagged) {
+            fprintf(out, "<p class=\"note\">%zu layer%s got no power estimate (the least-squares system cannot "
+                         "separate them from their neighbours; see docs/attribution.md):", flagged, flagged == 1 ? "" : "s");
+            for (size_t i = 0, k = 0; i < m.n; i++) {
+                if (!m.layers[i].status[0] || strcmp(m.layers[i].status, "ok") == 0)
+                    continue;
+                fputs(k++ ? ", <code>" : " <code>", out);
+                wp_html_escape(out, m.layers[i].name);
+                fputs("</code> (", out);
+                wp_html_escape(out, m.layers[i].status);
+                fputs(")", out);
+            }
+            fputs(".</p>\n", out);
+        }
         section_table(out, &m);
     }
     section_timeline(out, o, &m, &raw, &ix, idle_w);

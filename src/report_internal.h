@@ -15,6 +15,7 @@ typedef struct rp_layer {
     double energy_mj;                /* power_w * runtime_ms: energy above idle per inference */
     size_t n_runtime, n_power;
     double pred_power_w, pred_runtime_ms, pred_energy_mj; /* NaN: no prediction */
+    char status[24];                 /* deconvolution status ("ok", "ill_conditioned", ...); "" otherwise */
 } rp_layer;
 
 typedef struct rp_model {

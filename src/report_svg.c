@@ -230,7 +230,11 @@ void rp_svg_bars(FILE *out, const rp_model *m)
             double v = layer_value(l, pn->which), e = layer_err(l, pn->which);
             double y = top + (double)i * row + 3, bh = row - 6;
             if (isnan(v)) {
-                fprintf(out, "<text class=\"nodata\" x=\"%.1f\" y=\"%.1f\">no sample</text>\n", xz + 4, y + bh - 1);
+                fprintf(out, "<text class=\"nodata\" x=\"%.1f\" y=\"%.1f\">", xz + 4, y + bh - 1);
+                wp_html_escape(out, pn->which != RP_RUNTIME && l->status[0] && strcmp(l->status, "ok") != 0
+                                        ? l->status
+                                        : "no sample");
+                fputs("</text>\n", out);
                 continue;
             }
             double xv = ax_map(&a, v, x0, x1), bx = xv < xz ? xv : xz, bw = fabs(xv - xz);

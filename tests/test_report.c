@@ -97,6 +97,12 @@ static void write_fixture(const char *root)
                     "1,pool_b,CaskPooling,6000000.0,1000000.0,0.25\n"
                     "2,conv_a,CaskConvolution,7000000.0,2000000.0,0.5\n"
                     "2,pool_b,CaskPooling,6000000.0,1000000.0,0.25\n");
+    /* Least-squares estimates (deconvolve), one layer flagged. */
+    test_write_file(test_path(root, "result/est/layer_power_estimates.csv"),
+                    "layer_name,layer_type,power_including_idle_micro_watt,power_excluding_idle_micro_watt,"
+                    "standard_error_micro_watt,latency_mean_ms,latency_std_ms,cycles,effective_sample_weight,status\n"
+                    "conv_x,CaskConvolution,8000000.0,3000000.0,12000.0,0.75,0.01,100,42.5,ok\n"
+                    "pool<y>,CaskPooling,,,,0.25,0.0,100,3.0,ill_conditioned\n");
     /* A folder that is not a model. */
     test_write_file(test_path(root, "result/notes/readme.txt"), "not a model\n");
 
@@ -190,7 +196,7 @@ static void test_full_report(const char *root)
                           test_path(root, "pred.csv"), "--out", out, "--title", "Tiny & <test>", NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "(2 models)");
+    CHECK_CONTAINS(r.out, "(3 models)");
     test_run_free(&r);
     char *h = test_read_file(out);
     report_html = h;
@@ -204,15 +210,16 @@ static void test_full_report(const char *root)
     CHECK(!strstr(h, "http://") && !strstr(h, "https://"));
     CHECK(!strstr(h, "src="));
     /* Sections: two models in name order, the non-model folder skipped. */
-    CHECK_CONTAINS(h, "<section class=\"model\" id=\"model-0\">\n<h2>plain</h2>");
-    CHECK_CONTAINS(h, "<section class=\"model\" id=\"model-1\">\n<h2>tiny</h2>");
+    CHECK_CONTAINS(h, "<section class=\"model\" id=\"model-0\">\n<h2>est</h2>");
+    CHECK_CONTAINS(h, "<section class=\"model\" id=\"model-1\">\n<h2>plain</h2>");
+    CHECK_CONTAINS(h, "<section class=\"model\" id=\"model-2\">\n<h2>tiny</h2>");
     CHECK(!strstr(h, "<h2>notes</h2>"));
-    CHECK_INT(count_of(h, "<section class=\"model\""), 2);
+    CHECK_INT(count_of(h, "<section class=\"model\""), 3);
     CHECK_CONTAINS(h, "<h3>Timeline</h3>");
     CHECK_CONTAINS(h, "<h3>Measured vs predicted</h3>");
     CHECK_CONTAINS(h, "<h2 id=\"training\">Training metrics</h2>");
-    /* SVG: bars for both, a timeline and two scatters for tiny. */
-    CHECK_INT(count_of(h, "<svg"), 2 + 1 + 2);
+    /* SVG: bars for each, a timeline and two scatters for tiny. */
+    CHECK_INT(count_of(h, "<svg"), 3 + 1 + 2);
     CHECK_INT(count_of(h, "<svg"), count_of(h, "</svg>"));
     CHECK_CONTAINS(h, "aria-label=\"timeline\"");
     /* Escaping: names with [ ] < > & quotes never appear raw. */
@@ -254,6 +261,14 @@ static void test_full_report(const char *root)
         CHECK(np && np < tiny);
         CHECK(!strstr(tiny, "No timeline"));
     }
+    /* Estimates: powers from the least squares, the flagged layer named. */
+    const char *est = strstr(h, "<h2>est</h2>");
+    CHECK(est && est < plain);
+    CHECK_CONTAINS(h, "<a href=\"#model-0\">est</a></td><td>deconvolution</td>");
+    CHECK_CONTAINS(h, "<span>energy above idle</span><b>2.250 <small>mJ");
+    CHECK_CONTAINS(h, "1 layer got no power estimate");
+    CHECK_CONTAINS(h, "<code>pool&lt;y&gt;</code> (ill_conditioned)");
+    CHECK_CONTAINS(h, "<td class=\"num\">3.000</td><td class=\"num\">0.01200</td>");
     /* Metrics: nested headings and values. */
     CHECK_CONTAINS(h, "<td class=\"num\">21.25</td>");
 }
@@ -269,10 +284,10 @@ static void test_absent_inputs(const char *root)
     char *h = test_read_file(out);
     CHECK(h != NULL);
     if (h) {
-        CHECK_INT(count_of(h, "No timeline"), 2);
-        CHECK_INT(count_of(h, "No predictions"), 2);
+        CHECK_INT(count_of(h, "No timeline"), 3);
+        CHECK_INT(count_of(h, "No predictions"), 3);
         CHECK_CONTAINS(h, "No training metrics");
-        CHECK_INT(count_of(h, "<svg"), 2);
+        CHECK_INT(count_of(h, "<svg"), 3);
     }
     free(h);
     /* An empty result dir is a page that says so, not an error. */
