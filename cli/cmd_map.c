@@ -1,12 +1,130 @@
-/* Placeholder until the map command lands; replaced by its implementation. */
+/* wattprof map: raw measurements -> per-cycle, per-layer power and runtime. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "commands.h"
+#include "progress.h"
+#include "wattprof/atomic_file.h"
+#include "wattprof/mapper.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: wattprof map --raw-data-dir DIR --result-dir DIR\n"
+            "                    [--timeline auto|reported|reconstructed]\n"
+            "                    [--attribution samples|interpolate] [--quiet]\n"
+            "\n"
+            "Maps the power log of every model folder onto its layers' runtime windows.\n"
+            "Reads DIR/idling_power.json and, for every folder DIR/<model>/:\n"
+            "  <model>_power_log.log, trt_profiling/trt_layer_latency.json,\n"
+            "  trt_profiling/trt_engine_info.json\n"
+            "Writes RESULT/<model>/" WP_MAPPING_CSV "\n"
+            "(" WP_MAPPING_HEADER ")\n"
+            "and a copy of trt_engine_info.json beside it.\n"
+            "\n"
+            "Options:\n"
+            "  --raw-data-dir DIR   folder of model folders (and idling_power.json)\n"
+            "  --result-dir DIR     where the results go (created if needed)\n"
+            "  --timeline MODE      how layer windows are placed in time:\n"
+            "                         reported       a layer ends at its reported timestamp\n"
+            "                         reconstructed  a cycle's layers run back to back and\n"
+            "                                        the last ends at the cycle's earliest\n"
+            "                                        reported timestamp\n"
+            "                         auto           (default) reconstructed when in most\n"
+            "                                        cycles the timestamps span well under\n"
+            "                                        the summed latencies; the choice and\n"
+            "                                        its reason are printed on stderr\n"
+            "  --attribution MODE   how a window gets its power:\n"
+            "                         samples        (default) mean of the samples inside\n"
+            "                                        the window, bounds included; empty\n"
+            "                                        when there is none\n"
+            "                         interpolate    time-average of the straight lines\n"
+            "                                        through the samples; empty only\n"
+            "                                        outside the power log\n"
+            "  --quiet              print errors only (no progress, no summary)\n"
+            "  -h, --help           show this help\n"
+            "\n"
+            "On bad input nothing is written; the error names the file and line.\n"
+            "See docs/mapping.md.\n");
+}
+
+static void note(void *ctx, const char *model, const char *message)
+{
+    cli_bar *bar = ctx;
+    cli_bar_done(bar);
+    fprintf(stderr, "wattprof map: %s: %s\n", model, message);
+}
 
 int cmd_map(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof map: not implemented yet\n");
-    return 3;
+    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION };
+    static const struct option longopts[] = {
+        {"raw-data-dir", required_argument, NULL, 'r'},
+        {"result-dir", required_argument, NULL, 'o'},
+        {"timeline", required_argument, NULL, OPT_TIMELINE},
+        {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *raw_dir = NULL, *result_dir = NULL;
+    int quiet = 0;
+    wp_map_options opt;
+    wp_map_options_init(&opt);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            raw_dir = optarg;
+            break;
+        case 'o':
+            result_dir = optarg;
+            break;
+        case OPT_TIMELINE:
+            if (wp_timeline_parse_mode(optarg, &opt.timeline) != 0)
+                return cli_usage_error("map", "--timeline must be auto, reported or reconstructed, not '%s'", optarg);
+            break;
+        case OPT_ATTRIBUTION:
+            /* deconvolve (with its options) is added by the deconv module */
+            if (wp_attribution_parse_mode(optarg, &opt.attribution) != 0 ||
+                opt.attribution == WP_ATTRIBUTION_DECONVOLVE)
+                return cli_usage_error("map", "--attribution must be samples or interpolate, not '%s'", optarg);
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return cli_usage_error("map", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("map", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("map", "unexpected argument '%s'", argv[optind]);
+    if (!raw_dir)
+        return cli_usage_error("map", "--raw-data-dir is required");
+    if (!result_dir)
+        return cli_usage_error("map", "--result-dir is required");
+
+    wp_atomic_cleanup_on_signal();
+    cli_bar bar;
+    cli_bar_init(&bar, quiet);
+    wp_progress progress = cli_progress(&bar);
+    opt.note = note;
+    opt.note_ctx = &bar;
+    wp_error err;
+    int rc = wp_map_raw_dir(raw_dir, result_dir, &opt, &progress, &err);
+    cli_bar_done(&bar);
+    if (rc != 0)
+        return cli_fail("map", &err);
+    if (!quiet)
+        printf("mapped %s (%s attribution) -> %s/<model>/" WP_MAPPING_CSV "\n", raw_dir,
+               wp_attribution_mode_name(opt.attribution), result_dir);
+    return 0;
 }

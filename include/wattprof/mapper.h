@@ -1,0 +1,51 @@
+/* The mapper: raw measurements -> per-cycle, per-layer power and runtime.
+ *
+ * Input layout (upstream's):
+ *   RAW/idling_power.json
+ *   RAW/<model>/<model>_power_log.log
+ *   RAW/<model>/trt_profiling/trt_layer_latency.json
+ *   RAW/<model>/trt_profiling/trt_engine_info.json
+ * Output, for every model folder:
+ *   RESULT/<model>/power_runtime_mapping_layerwise.csv
+ *   RESULT/<model>/trt_engine_info.json (copied)
+ *
+ * Windows come from `timeline`, powers from `attribution`; see
+ * docs/mapping.md for the choices and upstream's defects fixed here. */
+#ifndef WATTPROF_MAPPER_H
+#define WATTPROF_MAPPER_H
+
+#include "wattprof/attribution.h"
+#include "wattprof/error.h"
+#include "wattprof/progress.h"
+#include "wattprof/timeline.h"
+
+#define WP_MAPPING_CSV "power_runtime_mapping_layerwise.csv"
+#define WP_MAPPING_HEADER                                                                                        \
+    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                   \
+    "layer_power_excluding_idle_power_micro_watt,layer_run_time"
+
+typedef struct wp_map_options {
+    wp_timeline_mode timeline;           /* default auto */
+    wp_attribution_mode attribution;     /* default samples */
+    double report_offset_us;             /* see timeline.h (default 0) */
+    double sensor_window_us;             /* deconvolve only (default 0) */
+    /* Messages worth showing the user (which timeline auto chose, and
+     * why), one line each, per model. NULL: dropped. */
+    void (*note)(void *ctx, const char *model, const char *message);
+    void *note_ctx;
+} wp_map_options;
+
+void wp_map_options_init(wp_map_options *opt);
+
+/* Maps one model folder (its files named after `model`) into out_dir,
+ * which must exist. */
+int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
+                 const wp_map_options *opt, const wp_progress *progress, wp_error *err);
+
+/* Maps every model folder of raw_dir (non-hidden subfolders, in name
+ * order). All or nothing: on any error no result file of this run is left
+ * behind (nor folders it created). */
+int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
+                   const wp_progress *progress, wp_error *err);
+
+#endif

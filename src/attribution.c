@@ -1,0 +1,214 @@
+#include "wattprof/attribution.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int wp_attribution_parse_mode(const char *s, wp_attribution_mode *out)
+{
+    if (!strcmp(s, "samples"))
+        *out = WP_ATTRIBUTION_SAMPLES;
+    else if (!strcmp(s, "interpolate"))
+        *out = WP_ATTRIBUTION_INTERPOLATE;
+    else if (!strcmp(s, "deconvolve"))
+        *out = WP_ATTRIBUTION_DECONVOLVE;
+    else
+        return -1;
+    return 0;
+}
+
+const char *wp_attribution_mode_name(wp_attribution_mode mode)
+{
+    switch (mode) {
+    case WP_ATTRIBUTION_INTERPOLATE: return "interpolate";
+    case WP_ATTRIBUTION_DECONVOLVE: return "deconvolve";
+    default: return "samples";
+    }
+}
+
+/* Error-free transformations (Knuth's TwoSum) for double-double sums: the
+ * prefix sums of 400,000 powers carry ~106 bits, so the difference of two
+ * of them is the window's exact sum rounded once. */
+static inline void two_sum(double a, double b, double *s, double *e)
+{
+    double x = a + b;
+    double bb = x - a;
+    *e = (a - (x - bb)) + (b - bb);
+    *s = x;
+}
+
+static inline void dd_add(double *hi, double *lo, double v)
+{
+    double s, e;
+    two_sum(*hi, v, &s, &e);
+    e += *lo;
+    *hi = s + e;
+    *lo = e - (*hi - s);
+}
+
+/* (ah + al) - (bh + bl), rounded to a double */
+static inline double dd_diff(double ah, double al, double bh, double bl)
+{
+    double s, e;
+    two_sum(ah, -bh, &s, &e);
+    e += al - bl;
+    return s + e;
+}
+
+int wp_power_index_build(const wp_powerlog *log, int64_t origin_us, wp_power_index *idx, wp_error *err)
+{
+    memset(idx, 0, sizeof *idx);
+    size_t n = log->n;
+    idx->n = n;
+    idx->origin_us = origin_us;
+    idx->t = malloc((n + 1) * sizeof(double));
+    idx->p = malloc((n + 1) * sizeof(double));
+    idx->sum_hi = malloc((n + 1) * sizeof(double));
+    idx->sum_lo = malloc((n + 1) * sizeof(double));
+    idx->int_hi = malloc((n + 1) * sizeof(double));
+    idx->int_lo = malloc((n + 1) * sizeof(double));
+    if (!idx->t || !idx->p || !idx->sum_hi || !idx->sum_lo || !idx->int_hi || !idx->int_lo) {
+        wp_power_index_free(idx);
+        return wp_fail(err, NULL, 0, "out of memory indexing %zu power samples", n);
+    }
+    double sh = 0, sl = 0, ih = 0, il = 0;
+    for (size_t i = 0; i < n; i++) {
+        idx->t[i] = (double)(log->samples[i].t_us - origin_us);
+        idx->p[i] = log->samples[i].power_uw;
+        idx->sum_hi[i] = sh;
+        idx->sum_lo[i] = sl;
+        dd_add(&sh, &sl, idx->p[i]);
+        if (i > 0) {
+            double dt = idx->t[i] - idx->t[i - 1];
+            dd_add(&ih, &il, dt * 0.5 * (idx->p[i - 1] + idx->p[i]));
+        }
+        idx->int_hi[i] = ih;
+        idx->int_lo[i] = il;
+    }
+    idx->sum_hi[n] = sh;
+    idx->sum_lo[n] = sl;
+    return 0;
+}
+
+void wp_power_index_free(wp_power_index *idx)
+{
+    free(idx->t);
+    free(idx->p);
+    free(idx->sum_hi);
+    free(idx->sum_lo);
+    free(idx->int_hi);
+    free(idx->int_lo);
+    memset(idx, 0, sizeof *idx);
+}
+
+/* first i with t[i] >= x */
+static size_t lower_bound(const double *t, size_t n, double x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* first i with t[i] > x */
+static size_t upper_bound(const double *t, size_t n, double x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+double wp_power_mean_samples(const wp_power_index *idx, double start, double end, size_t *count)
+{
+    size_t a = lower_bound(idx->t, idx->n, start);
+    size_t b = end >= start ? upper_bound(idx->t, idx->n, end) : a;
+    if (b < a)
+        b = a;
+    if (count)
+        *count = b - a;
+    if (b == a)
+        return NAN;
+    return dd_diff(idx->sum_hi[b], idx->sum_lo[b], idx->sum_hi[a], idx->sum_lo[a]) / (double)(b - a);
+}
+
+/* Integral of the interpolant from t[0] to x (t[0] <= x <= t[n-1]) as a
+ * double-double, and the segment used. */
+static void integral_to(const wp_power_index *idx, double x, double *hi, double *lo)
+{
+    size_t k = upper_bound(idx->t, idx->n, x);
+    k = k == 0 ? 0 : k - 1; /* t[k] <= x */
+    if (k >= idx->n - 1) {
+        *hi = idx->int_hi[idx->n - 1];
+        *lo = idx->int_lo[idx->n - 1];
+        return;
+    }
+    double t0 = idx->t[k], t1 = idx->t[k + 1];
+    double dx = x - t0;
+    double part = 0;
+    if (dx > 0 && t1 > t0) {
+        double vx = idx->p[k] + (idx->p[k + 1] - idx->p[k]) * (dx / (t1 - t0));
+        part = dx * 0.5 * (idx->p[k] + vx);
+    }
+    *hi = idx->int_hi[k];
+    *lo = idx->int_lo[k];
+    dd_add(hi, lo, part);
+}
+
+double wp_power_mean_interpolate(const wp_power_index *idx, double start, double end)
+{
+    size_t n = idx->n;
+    if (n == 0 || !(start <= end) || start < idx->t[0] || end > idx->t[n - 1])
+        return NAN;
+    if (start == end) {
+        /* A point: samples exactly there if any, else the line through its
+         * neighbours. */
+        size_t cnt;
+        double m = wp_power_mean_samples(idx, start, end, &cnt);
+        if (cnt)
+            return m;
+        size_t k = upper_bound(idx->t, n, start) - 1;
+        double t0 = idx->t[k], t1 = idx->t[k + 1];
+        return idx->p[k] + (idx->p[k + 1] - idx->p[k]) * ((start - t0) / (t1 - t0));
+    }
+    double ah, al, bh, bl;
+    integral_to(idx, start, &ah, &al);
+    integral_to(idx, end, &bh, &bl);
+    return dd_diff(bh, bl, ah, al) / (end - start);
+}
+
+int wp_attribute(const wp_powerlog *log, const wp_windows *w, const wp_attribution_options *opt, double *out,
+                 wp_error *err)
+{
+    size_t cells = w->n_layers * w->n_cycles;
+    switch (opt->mode) {
+    case WP_ATTRIBUTION_SAMPLES:
+    case WP_ATTRIBUTION_INTERPOLATE: {
+        wp_power_index idx;
+        if (wp_power_index_build(log, w->origin_us, &idx, err) != 0)
+            return -1;
+        if (opt->mode == WP_ATTRIBUTION_SAMPLES)
+            for (size_t i = 0; i < cells; i++)
+                out[i] = wp_power_mean_samples(&idx, w->start_us[i], w->end_us[i], NULL);
+        else
+            for (size_t i = 0; i < cells; i++)
+                out[i] = wp_power_mean_interpolate(&idx, w->start_us[i], w->end_us[i]);
+        wp_power_index_free(&idx);
+        return 0;
+    }
+    case WP_ATTRIBUTION_DECONVOLVE:
+        /* The deconv module adds its solver here. */
+        break;
+    }
+    return wp_fail(err, NULL, 0, "attribution '%s' is not available in this build", wp_attribution_mode_name(opt->mode));
+}

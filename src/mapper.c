@@ -1,0 +1,450 @@
+#include "wattprof/mapper.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wattprof/atomic_file.h"
+#include "wattprof/csv.h"
+#include "wattprof/engine.h"
+#include "wattprof/idle.h"
+#include "wattprof/latency.h"
+#include "wattprof/powerlog.h"
+
+void wp_map_options_init(wp_map_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->timeline = WP_TIMELINE_AUTO;
+    opt->attribution = WP_ATTRIBUTION_SAMPLES;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+static char *csv_escaped(const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r"))
+        return strdup(s);
+    size_t n = 3;
+    for (const char *p = s; *p; p++)
+        n += 1 + (*p == '"');
+    char *out = malloc(n), *o = out;
+    if (!out)
+        return NULL;
+    *o++ = '"';
+    for (; *s; s++) {
+        if (*s == '"')
+            *o++ = '"';
+        *o++ = *s;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+typedef struct model_files {
+    char *power_log, *latency, *engine;
+} model_files;
+
+static int model_paths(const char *model_dir, const char *model, model_files *f)
+{
+    char name[1024];
+    snprintf(name, sizeof name, "%s_power_log.log", model);
+    f->power_log = path_join(model_dir, name);
+    f->latency = path_join(model_dir, "trt_profiling/trt_layer_latency.json");
+    f->engine = path_join(model_dir, "trt_profiling/trt_engine_info.json");
+    return f->power_log && f->latency && f->engine ? 0 : -1;
+}
+
+static void model_files_free(model_files *f)
+{
+    free(f->power_log);
+    free(f->latency);
+    free(f->engine);
+}
+
+/* Appends text to the row buffer. */
+typedef struct outbuf {
+    FILE *fp;
+    char *buf;
+    size_t len, cap;
+} outbuf;
+
+static inline void ob_flush(outbuf *o)
+{
+    if (o->len)
+        fwrite(o->buf, 1, o->len, o->fp);
+    o->len = 0;
+}
+
+static inline void ob_put(outbuf *o, const char *s, size_t n)
+{
+    if (o->len + n > o->cap)
+        ob_flush(o);
+    if (n > o->cap) {
+        fwrite(s, 1, n, o->fp);
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static inline void ob_double(outbuf *o, double v)
+{
+    if (isnan(v))
+        return;
+    char b[WP_DOUBLE_BUFSZ];
+    size_t n = wp_format_double(v, b);
+    ob_put(o, b, n);
+}
+
+static int write_rows(FILE *fp, const wp_latency *lat, char **names, char **types, const double *power,
+                      double idle_uw, const wp_progress *progress)
+{
+    outbuf o = {fp, malloc(1 << 16), 0, 1 << 16};
+    if (!o.buf)
+        return -1;
+    size_t *name_len = malloc((lat->n_layers + 1) * sizeof *name_len);
+    size_t *type_len = malloc((lat->n_layers + 1) * sizeof *type_len);
+    if (!name_len || !type_len) {
+        free(o.buf);
+        free(name_len);
+        free(type_len);
+        return -1;
+    }
+    for (size_t l = 0; l < lat->n_layers; l++) {
+        name_len[l] = strlen(names[l]);
+        type_len[l] = strlen(types[l]);
+    }
+    ob_put(&o, WP_MAPPING_HEADER "\n", strlen(WP_MAPPING_HEADER) + 1);
+    for (size_t c = 0; c < lat->n_cycles; c++) {
+        char cyc[32];
+        size_t cn = (size_t)snprintf(cyc, sizeof cyc, "%zu,", c + 1);
+        for (size_t l = 0; l < lat->n_layers; l++) {
+            size_t i = l * lat->n_cycles + c;
+            ob_put(&o, cyc, cn);
+            ob_put(&o, names[l], name_len[l]);
+            ob_put(&o, ",", 1);
+            ob_put(&o, types[l], type_len[l]);
+            ob_put(&o, ",", 1);
+            /* 0 W is a value (upstream wrote it as missing); only "no
+             * sample" is empty. */
+            ob_double(&o, power[i]);
+            ob_put(&o, ",", 1);
+            ob_double(&o, isnan(power[i]) ? NAN : power[i] - idle_uw);
+            ob_put(&o, ",", 1);
+            ob_double(&o, lat->latency_ms[i]);
+            ob_put(&o, "\n", 1);
+        }
+        if ((c & 1023) == 1023)
+            wp_progress_report(progress, "writing rows", (double)c, (double)lat->n_cycles);
+    }
+    ob_flush(&o);
+    free(o.buf);
+    free(name_len);
+    free(type_len);
+    return 0;
+}
+
+/* Reads, maps and writes one model into an uncommitted atomic file. */
+static wp_atomic_file *map_model_pending(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
+                                         const wp_map_options *opt, const wp_progress *progress, wp_error *err)
+{
+    model_files f;
+    wp_latency lat = {0};
+    wp_engine eng = {0};
+    wp_powerlog log = {0};
+    wp_windows win = {0};
+    double *power = NULL;
+    char **names = NULL, **types = NULL;
+    wp_atomic_file *af = NULL;
+    char *out_path = NULL;
+    int ok = 0;
+    if (model_paths(model_dir, model, &f) != 0) {
+        wp_fail(err, model_dir, 0, "out of memory");
+        goto done;
+    }
+    wp_progress_report(progress, "reading engine info", 0, 1);
+    if (wp_engine_read(f.engine, &eng, err) != 0)
+        goto done;
+    if (wp_latency_read_progress(f.latency, &lat, progress, err) != 0)
+        goto done;
+    names = calloc(lat.n_layers + 1, sizeof *names);
+    types = calloc(lat.n_layers + 1, sizeof *types);
+    if (!names || !types) {
+        wp_fail(err, f.latency, 0, "out of memory");
+        goto done;
+    }
+    for (size_t l = 0; l < lat.n_layers; l++) {
+        const wp_engine_layer *el = wp_engine_find(&eng, lat.names[l]);
+        if (!el) {
+            wp_fail(err, f.latency, lat.lines[l], "layer '%s' is not in %s", lat.names[l], f.engine);
+            goto done;
+        }
+        names[l] = csv_escaped(lat.names[l]);
+        types[l] = csv_escaped(el->type ? el->type : "");
+        if (!names[l] || !types[l]) {
+            wp_fail(err, f.latency, 0, "out of memory");
+            goto done;
+        }
+    }
+    wp_engine_free(&eng);
+    wp_progress_report(progress, "reading power log", 0, 1);
+    if (wp_powerlog_read(f.power_log, &log, err) != 0)
+        goto done;
+    wp_timeline_options topt;
+    wp_timeline_options_init(&topt);
+    topt.mode = opt->timeline;
+    topt.report_offset_us = opt->report_offset_us;
+    /* upstream's microsecond rounding only where it decides the result */
+    topt.whole_us = opt->attribution == WP_ATTRIBUTION_SAMPLES;
+    char reason[512];
+    wp_timeline_mode chosen;
+    if (wp_timeline_build(&lat, &topt, &win, &chosen, reason, sizeof reason, err) != 0)
+        goto done;
+    if (opt->note && opt->timeline == WP_TIMELINE_AUTO)
+        opt->note(opt->note_ctx, model, reason);
+    size_t cells = lat.n_layers * lat.n_cycles;
+    power = malloc((cells ? cells : 1) * sizeof *power);
+    if (!power) {
+        wp_fail(err, f.latency, 0, "out of memory");
+        goto done;
+    }
+    wp_progress_report(progress, "attributing power", 0, 1);
+    wp_attribution_options aopt = {opt->attribution, opt->sensor_window_us};
+    if (wp_attribute(&log, &win, &aopt, power, err) != 0)
+        goto done;
+    wp_powerlog_free(&log);
+    wp_windows_free(&win);
+    out_path = path_join(out_dir, WP_MAPPING_CSV);
+    if (!out_path) {
+        wp_fail(err, out_dir, 0, "out of memory");
+        goto done;
+    }
+    af = wp_atomic_open(out_path, err);
+    if (!af)
+        goto done;
+    if (write_rows(wp_atomic_stream(af), &lat, names, types, power, idle_uw, progress) != 0) {
+        wp_fail(err, out_path, 0, "out of memory");
+        goto done;
+    }
+    ok = 1;
+done:
+    if (!ok && af) {
+        wp_atomic_abort(af);
+        af = NULL;
+    }
+    for (size_t l = 0; names && l < lat.n_layers; l++)
+        free(names[l]);
+    for (size_t l = 0; types && l < lat.n_layers; l++)
+        free(types[l]);
+    free(names);
+    free(types);
+    free(power);
+    free(out_path);
+    wp_windows_free(&win);
+    wp_powerlog_free(&log);
+    wp_engine_free(&eng);
+    wp_latency_free(&lat);
+    model_files_free(&f);
+    return af;
+}
+
+int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
+                 const wp_map_options *opt, const wp_progress *progress, wp_error *err)
+{
+    wp_atomic_file *af = map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, err);
+    if (!af)
+        return -1;
+    if (wp_atomic_commit(af, err) != 0)
+        return -1;
+    char *src = path_join(model_dir, "trt_profiling/trt_engine_info.json");
+    char *dst = path_join(out_dir, "trt_engine_info.json");
+    int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, out_dir, 0, "out of memory");
+    free(src);
+    free(dst);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Creates dir and its missing parents, remembering which it created so a
+ * failed run can remove them again. */
+static int mkdirs_tracked(const char *dir, char ***made, size_t *n_made, wp_error *err)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return wp_fail(err, dir, 0, "bad directory name");
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char saved = buf[i];
+        buf[i] = '\0';
+        if (!is_dir(buf)) {
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return wp_fail_errno(err, buf, errno, "cannot create directory");
+            char **m = realloc(*made, (*n_made + 1) * sizeof *m);
+            if (!m || !(m[*n_made] = strdup(buf))) {
+                if (m)
+                    *made = m;
+                return wp_fail(err, dir, 0, "out of memory");
+            }
+            *made = m;
+            (*n_made)++;
+        }
+        buf[i] = saved;
+    }
+    return 0;
+}
+
+int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
+                   const wp_progress *progress, wp_error *err)
+{
+    char **models = NULL;
+    size_t n_models = 0;
+    char **made = NULL;
+    size_t n_made = 0;
+    wp_atomic_file **pending = NULL;
+    char **out_dirs = NULL;
+    char *idle_path = NULL;
+    size_t committed = 0;
+    int rc = -1;
+
+    DIR *d = opendir(raw_dir);
+    if (!d)
+        return wp_fail_errno(err, raw_dir, errno, "cannot open raw data folder");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *p = path_join(raw_dir, de->d_name);
+        int dir = p && is_dir(p);
+        free(p);
+        if (!dir)
+            continue;
+        char **m = realloc(models, (n_models + 1) * sizeof *m);
+        if (!m || !(m[n_models] = strdup(de->d_name))) {
+            if (m)
+                models = m;
+            closedir(d);
+            wp_fail(err, raw_dir, 0, "out of memory");
+            goto done;
+        }
+        models = m;
+        n_models++;
+    }
+    closedir(d);
+    if (n_models == 0) {
+        wp_fail(err, raw_dir, 0, "no model folders (expected DIR/<model>/<model>_power_log.log)");
+        goto done;
+    }
+    qsort(models, n_models, sizeof *models, cmp_str);
+
+    double idle_uw;
+    idle_path = path_join(raw_dir, "idling_power.json");
+    if (!idle_path) {
+        wp_fail(err, raw_dir, 0, "out of memory");
+        goto done;
+    }
+    if (wp_idle_read(idle_path, &idle_uw, err) != 0)
+        goto done;
+
+    pending = calloc(n_models, sizeof *pending);
+    out_dirs = calloc(n_models, sizeof *out_dirs);
+    if (!pending || !out_dirs) {
+        wp_fail(err, raw_dir, 0, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n_models; i++) {
+        char *model_dir = path_join(raw_dir, models[i]);
+        out_dirs[i] = path_join(result_dir, models[i]);
+        if (!model_dir || !out_dirs[i]) {
+            free(model_dir);
+            wp_fail(err, raw_dir, 0, "out of memory");
+            goto done;
+        }
+        char stage[256];
+        snprintf(stage, sizeof stage, "%s (%zu/%zu)", models[i], i + 1, n_models);
+        wp_progress_report(progress, stage, 0, 1);
+        if (mkdirs_tracked(out_dirs[i], &made, &n_made, err) != 0) {
+            free(model_dir);
+            goto done;
+        }
+        pending[i] = map_model_pending(model_dir, models[i], idle_uw, out_dirs[i], opt, progress, err);
+        free(model_dir);
+        if (!pending[i])
+            goto done;
+    }
+    /* Everything computed: only now does any result appear. */
+    for (size_t i = 0; i < n_models; i++) {
+        wp_atomic_file *af = pending[i];
+        pending[i] = NULL;
+        committed = i + 1;
+        if (wp_atomic_commit(af, err) != 0)
+            goto done;
+        char *src = path_join(raw_dir, models[i]);
+        char *s2 = src ? path_join(src, "trt_profiling/trt_engine_info.json") : NULL;
+        char *dst = path_join(out_dirs[i], "trt_engine_info.json");
+        int c = s2 && dst ? wp_atomic_copy(s2, dst, err) : wp_fail(err, raw_dir, 0, "out of memory");
+        free(src);
+        free(s2);
+        free(dst);
+        if (c != 0)
+            goto done;
+    }
+    wp_progress_report(progress, "done", 1, 1);
+    rc = 0;
+done:
+    if (rc != 0 && out_dirs) {
+        for (size_t i = 0; i < n_models; i++) {
+            if (pending && pending[i])
+                wp_atomic_abort(pending[i]);
+            /* A failure while committing (rename, copy): remove what this
+             * run already put in place, so the run leaves nothing. */
+            for (int k = 0; i < committed && out_dirs[i] && k < 2; k++) {
+                char *p = path_join(out_dirs[i], k ? "trt_engine_info.json" : WP_MAPPING_CSV);
+                if (p)
+                    unlink(p);
+                free(p);
+            }
+        }
+    }
+    if (rc != 0)
+        for (size_t k = n_made; k-- > 0;)
+            rmdir(made[k]);
+    for (size_t k = 0; k < n_made; k++)
+        free(made[k]);
+    free(made);
+    for (size_t i = 0; i < n_models; i++) {
+        free(models[i]);
+        if (out_dirs)
+            free(out_dirs[i]);
+    }
+    free(models);
+    free(out_dirs);
+    free(pending);
+    free(idle_path);
+    return rc;
+}

@@ -1,0 +1,181 @@
+#include "wattprof/timeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void wp_timeline_options_init(wp_timeline_options *opt)
+{
+    opt->mode = WP_TIMELINE_AUTO;
+    opt->report_offset_us = 0;
+    opt->whole_us = 1;
+}
+
+int wp_timeline_parse_mode(const char *s, wp_timeline_mode *out)
+{
+    if (!strcmp(s, "auto"))
+        *out = WP_TIMELINE_AUTO;
+    else if (!strcmp(s, "reported"))
+        *out = WP_TIMELINE_REPORTED;
+    else if (!strcmp(s, "reconstructed"))
+        *out = WP_TIMELINE_RECONSTRUCTED;
+    else
+        return -1;
+    return 0;
+}
+
+const char *wp_timeline_mode_name(wp_timeline_mode mode)
+{
+    switch (mode) {
+    case WP_TIMELINE_REPORTED: return "reported";
+    case WP_TIMELINE_RECONSTRUCTED: return "reconstructed";
+    default: return "auto";
+    }
+}
+
+int64_t wp_latency_ms_to_us(double ms)
+{
+    /* CPython's timedelta constructor: the integral milliseconds scale
+     * exactly; the fraction is scaled in floating point, its integral part
+     * kept and its remainder rounded half to even against the running total
+     * (Modules/_datetimemodule.c, accum() and delta_new()). */
+    double ip;
+    double frac = modf(ms, &ip);
+    int64_t us = (int64_t)ip * 1000;
+    if (frac == 0)
+        return us;
+    double scaled = frac * 1000.0;
+    double ip2;
+    double left = modf(scaled, &ip2);
+    us += (int64_t)ip2;
+    if (left != 0) {
+        double whole = round(left);
+        if (fabs(whole - left) == 0.5) {
+            int odd = (int)(us & 1);
+            whole = 2.0 * round((left + odd) * 0.5) - odd;
+        }
+        us += (int64_t)whole;
+    }
+    return us;
+}
+
+static double span_us(const wp_latency *lat, size_t l, size_t c, int whole_us)
+{
+    double ms = wp_latency_at(lat, l, c);
+    return whole_us ? (double)wp_latency_ms_to_us(ms) : ms * 1000.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+wp_timeline_mode wp_timeline_choose(const wp_latency *lat, char *reason, size_t reason_size)
+{
+    /* A profiler that stamps each layer as it ends spreads a cycle's
+     * timestamps over about the cycle's summed latencies (all but the first
+     * layer's); one that reports after the cycle puts them within a few
+     * microseconds. A quarter of the sum separates the two cleanly. */
+    const double well_under = 0.25;
+    size_t considered = 0, batched = 0;
+    double *ratio = lat->n_cycles ? malloc(lat->n_cycles * sizeof *ratio) : NULL;
+    for (size_t c = 0; lat->n_layers >= 2 && c < lat->n_cycles; c++) {
+        int64_t lo = wp_reported_at(lat, 0, c), hi = lo;
+        double sum = 0;
+        for (size_t l = 0; l < lat->n_layers; l++) {
+            int64_t t = wp_reported_at(lat, l, c);
+            lo = t < lo ? t : lo;
+            hi = t > hi ? t : hi;
+            sum += wp_latency_at(lat, l, c) * 1000.0;
+        }
+        if (sum <= 0)
+            continue;
+        double r = (double)(hi - lo) / sum;
+        if (ratio)
+            ratio[considered] = r;
+        considered++;
+        batched += r < well_under;
+    }
+    wp_timeline_mode mode;
+    if (considered == 0) {
+        mode = WP_TIMELINE_REPORTED;
+        if (reason)
+            snprintf(reason, reason_size,
+                     "timeline reported: no cycle has two layers with a non-zero runtime, so both timelines agree");
+    } else {
+        qsort(ratio, considered, sizeof *ratio, cmp_double);
+        double median = ratio[considered / 2];
+        mode = batched * 2 > considered ? WP_TIMELINE_RECONSTRUCTED : WP_TIMELINE_REPORTED;
+        if (reason)
+            snprintf(reason, reason_size,
+                     "timeline %s: in %zu of %zu cycles the reported timestamps span under %.0f%% of the cycle's "
+                     "summed latencies (median %.3g%%), so %s",
+                     wp_timeline_mode_name(mode), batched, considered, well_under * 100, median * 100,
+                     mode == WP_TIMELINE_RECONSTRUCTED
+                         ? "they were stamped after each cycle, not as each layer ended"
+                         : "they mark when each layer ended");
+    }
+    free(ratio);
+    return mode;
+}
+
+int wp_timeline_build(const wp_latency *lat, const wp_timeline_options *opt, wp_windows *out,
+                      wp_timeline_mode *chosen, char *reason, size_t reason_size, wp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    wp_timeline_mode mode = opt->mode;
+    if (mode == WP_TIMELINE_AUTO)
+        mode = wp_timeline_choose(lat, reason, reason_size);
+    else if (reason && reason_size)
+        snprintf(reason, reason_size, "timeline %s (as asked)", wp_timeline_mode_name(mode));
+    if (chosen)
+        *chosen = mode;
+    size_t cells = lat->n_layers * lat->n_cycles;
+    out->n_layers = lat->n_layers;
+    out->n_cycles = lat->n_cycles;
+    out->start_us = malloc((cells ? cells : 1) * sizeof *out->start_us);
+    out->end_us = malloc((cells ? cells : 1) * sizeof *out->end_us);
+    if (!out->start_us || !out->end_us) {
+        wp_windows_free(out);
+        return wp_fail(err, NULL, 0, "out of memory for %zu layer windows", cells);
+    }
+    int64_t origin = 0;
+    for (size_t i = 0; i < cells; i++)
+        if (i == 0 || lat->reported_us[i] < origin)
+            origin = lat->reported_us[i];
+    out->origin_us = origin;
+    const double off = opt->report_offset_us;
+    const int whole = opt->whole_us;
+    if (mode == WP_TIMELINE_REPORTED) {
+        for (size_t i = 0; i < cells; i++) {
+            size_t l = i / (lat->n_cycles ? lat->n_cycles : 1), c = i % (lat->n_cycles ? lat->n_cycles : 1);
+            double end = (double)(lat->reported_us[i] - origin) - off;
+            out->end_us[i] = end;
+            out->start_us[i] = end - span_us(lat, l, c, whole);
+        }
+    } else {
+        for (size_t c = 0; c < lat->n_cycles; c++) {
+            int64_t first = wp_reported_at(lat, 0, c);
+            for (size_t l = 1; l < lat->n_layers; l++)
+                if (wp_reported_at(lat, l, c) < first)
+                    first = wp_reported_at(lat, l, c);
+            double end = (double)(first - origin) - off;
+            for (size_t l = lat->n_layers; l-- > 0;) {
+                size_t i = l * lat->n_cycles + c;
+                out->end_us[i] = end;
+                end -= span_us(lat, l, c, whole);
+                out->start_us[i] = end;
+            }
+        }
+    }
+    return 0;
+}
+
+void wp_windows_free(wp_windows *w)
+{
+    free(w->start_us);
+    free(w->end_us);
+    memset(w, 0, sizeof *w);
+}
