@@ -18,6 +18,7 @@
 #include "wattprof/latency.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/report.h"
+#include "wattprof/timeline.h"
 #include "wattprof/timestamp.h"
 
 #define MAPPING_CSV "power_runtime_mapping_layerwise.csv"
@@ -737,40 +738,6 @@ typedef struct raw_data {
     wp_latency lat;
 } raw_data;
 
-static int64_t lat_us(double ms)
-{
-    return (int64_t)llround(ms * 1000.0);
-}
-
-/* TensorRT stamps every layer of a cycle after the cycle ends: then the
- * stamps of one cycle spread over far less than the cycle's total latency.
- * Same rule as map's --timeline auto. */
-static int prefer_reconstructed(const wp_latency *lat, double *spread_ms, double *sum_ms)
-{
-    size_t votes = 0;
-    double sp = 0, su = 0;
-    for (size_t c = 0; c < lat->n_cycles; c++) {
-        int64_t lo = INT64_MAX, hi = INT64_MIN;
-        double sum = 0;
-        for (size_t l = 0; l < lat->n_layers; l++) {
-            int64_t t = wp_reported_at(lat, l, c);
-            lo = t < lo ? t : lo;
-            hi = t > hi ? t : hi;
-            sum += wp_latency_at(lat, l, c);
-        }
-        double spread = (double)(hi - lo) / 1000.0;
-        sp += spread;
-        su += sum;
-        if (spread < 0.5 * sum)
-            votes++;
-    }
-    if (lat->n_cycles) {
-        *spread_ms = sp / (double)lat->n_cycles;
-        *sum_ms = su / (double)lat->n_cycles;
-    }
-    return votes * 2 > lat->n_cycles;
-}
-
 static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model *m, const raw_data *raw,
                              name_index *ix, double idle_w)
 {
@@ -816,14 +783,14 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
         for (size_t l = 0; l < lat->n_layers; l++) {
             rp_window *w = &rep[c * lat->n_layers + l];
             w->end = wp_reported_at(lat, l, cy);
-            w->start = w->end - lat_us(wp_latency_at(lat, l, cy));
+            w->start = w->end - wp_latency_ms_to_us(wp_latency_at(lat, l, cy));
             w->layer = l;
             w->cycle = cy;
         }
         for (size_t l = lat->n_layers; l-- > 0;) {
             rp_window *w = &rec[c * lat->n_layers + l];
             w->end = end;
-            w->start = end - lat_us(wp_latency_at(lat, l, cy));
+            w->start = end - wp_latency_ms_to_us(wp_latency_at(lat, l, cy));
             w->layer = l;
             w->cycle = cy;
             end = w->start;
@@ -883,25 +850,22 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
         names[l] = lat->names[l];
         types[l] = li >= 0 ? m->layers[li].type : "";
     }
-    double spread = 0, sum = 0;
-    int recon = prefer_reconstructed(lat, &spread, &sum);
+    /* The bands follow the timeline `map --timeline auto` picks. */
+    char reason[512];
+    int recon = wp_timeline_choose(lat, reason, sizeof reason) == WP_TIMELINE_RECONSTRUCTED;
     rp_timeline tl = {.t0 = t0, .t1 = t1, .sample_t = st, .sample_w = sw, .n_samples = m_s, .reported = rep,
                       .reconstructed = rec, .n_windows = nw, .chosen_reconstructed = recon,
                       .layer_names = names, .layer_types = types, .layer_power_incl_w = pin,
                       .n_layers = lat->n_layers, .first_cycle = first, .n_cycles_drawn = k, .idle_w = idle_w};
-    char sb[64], ub[64];
-    rp_fmt(spread, sb, sizeof sb);
-    rp_fmt(sum, ub, sizeof ub);
     fprintf(out,
             "<p>Cycles %zu\xE2\x80\x93%zu of %zu: the power sensor's samples (dots), each layer's window in the "
-            "cycle, and the power %s attributed to each layer (magenta, drawn over its window). The reported "
-            "timestamps of a cycle spread over %s ms on average while its layers take %s ms, so the bands show the "
-            "<b>%s</b> windows: %s</p>\n",
+            "cycle as reported and as reconstructed (lanes below), and the power %s attributed to each layer "
+            "(magenta, over its window). The bands behind the samples are the <b>%s</b> windows, as "
+            "<code>map --timeline auto</code> chooses: ",
             first + 1, first + k, lat->n_cycles, m->from_estimates ? "the least-squares deconvolution" : "the mapping",
-            sb, ub, recon ? "reconstructed" : "reported",
-            recon ? "TensorRT stamps every layer after the cycle has ended, so the layers are laid back to back, "
-                    "the last one ending at the cycle's first stamp."
-                  : "each layer ends at its reported timestamp.");
+            recon ? "reconstructed" : "reported");
+    wp_html_escape(out, reason);
+    fputs(".</p>\n", out);
     fputs("<div class=\"legend\"><span><i class=\"line\" style=\"background:#1f2328\"></i>power samples</span>"
           "<span><i class=\"line\" style=\"background:#c2185b\"></i>attributed layer power</span>",
           out);
