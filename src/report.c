@@ -559,6 +559,15 @@ static void put_num_td(FILE *out, double v)
     fprintf(out, "<td class=\"num\">%s</td>", b);
 }
 
+/* Whole numbers (row counts) without decimals. */
+static void put_count_td(FILE *out, double v)
+{
+    if (!isnan(v) && v == floor(v) && fabs(v) < 1e15)
+        fprintf(out, "<td class=\"num\">%.0f</td>", v);
+    else
+        put_num_td(out, v);
+}
+
 static void put_err_td(FILE *out, double meas, double pred)
 {
     if (isnan(meas) || isnan(pred) || meas == 0) {
@@ -1003,6 +1012,86 @@ static void render_json(FILE *out, json_t *v, int depth)
     }
 }
 
+static double jnum(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* metrics.json as `wattprof train` writes it ("format": "wattprof-metrics"):
+ * one row per pipeline, RMSPE chart, leave-one-network-out per model. */
+static void render_train_metrics(FILE *out, json_t *root)
+{
+    json_t *pipes = json_object_get(root, "pipelines"), *p;
+    const char *name;
+    size_t n = json_object_size(pipes), i = 0;
+    const char **labels = calloc(n + 1, sizeof *labels);
+    double *tr = calloc(n + 1, sizeof *tr), *te = calloc(n + 1, sizeof *te);
+    if (!labels || !tr || !te)
+        goto done;
+    fputs("<table><tr><th>pipeline</th><th class=\"num\">train rows</th><th class=\"num\">test rows</th>"
+          "<th class=\"num\">alpha</th><th class=\"num\">terms (non-zero)</th><th class=\"num\">train RMSPE %</th>"
+          "<th class=\"num\">test RMSPE %</th><th class=\"num\">test R\xC2\xB2</th><th class=\"num\">test MAE</th>"
+          "<th class=\"num\">test MAPE</th><th class=\"num\">leave-one-network-out RMSPE %</th></tr>\n",
+          out);
+    json_object_foreach(pipes, name, p)
+    {
+        json_t *train = json_object_get(p, "train"), *test = json_object_get(p, "test"),
+               *lono = json_object_get(p, "leave_one_network_out");
+        labels[i] = name;
+        tr[i] = jnum(train, "rmspe");
+        te[i] = jnum(test, "rmspe");
+        i++;
+        fputs("<tr><td>", out);
+        wp_html_escape(out, name);
+        fputs("</td>", out);
+        put_count_td(out, jnum(p, "train_rows"));
+        put_count_td(out, jnum(p, "test_rows"));
+        put_num_td(out, jnum(p, "alpha"));
+        double terms = jnum(p, "terms"), nz = jnum(p, "nonzero_coefficients");
+        if (!isnan(terms) && !isnan(nz))
+            fprintf(out, "<td class=\"num\">%.0f (%.0f)</td>", terms, nz);
+        else
+            put_num_td(out, terms);
+        put_num_td(out, jnum(train, "rmspe"));
+        put_num_td(out, jnum(test, "rmspe"));
+        put_num_td(out, jnum(test, "r2"));
+        put_num_td(out, jnum(test, "mae"));
+        put_num_td(out, jnum(test, "mape"));
+        put_num_td(out, jnum(lono, "rmspe"));
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n", out);
+    if (n)
+        rp_svg_pair_bars(out, "RMSPE per pipeline", "%", labels, tr, te, n);
+    /* Generalisation to unseen networks, when train ran with --cv-by-model. */
+    json_object_foreach(pipes, name, p)
+    {
+        json_t *per = json_object_get(json_object_get(p, "leave_one_network_out"), "per_model");
+        if (!json_is_array(per) || json_array_size(per) == 0)
+            continue;
+        fputs("<details><summary>Leave-one-network-out: ", out);
+        wp_html_escape(out, name);
+        fputs("</summary>\n<table><tr><th>held-out network</th><th class=\"num\">rows</th>"
+              "<th class=\"num\">RMSPE %</th></tr>\n",
+              out);
+        for (size_t j = 0; j < json_array_size(per); j++) {
+            json_t *e = json_array_get(per, j);
+            fputs("<tr><td>", out);
+            wp_html_escape(out, json_string_value(json_object_get(e, "model")));
+            fputs("</td>", out);
+            put_count_td(out, jnum(e, "rows"));
+            put_num_td(out, jnum(e, "rmspe"));
+            fputs("</tr>\n", out);
+        }
+        fputs("</table></details>\n", out);
+    }
+done:
+    free(labels);
+    free(tr);
+    free(te);
+}
+
 static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
 {
     fputs("<h2 id=\"training\">Training metrics</h2>\n", out);
@@ -1024,7 +1113,11 @@ static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
     fputs("<p>From <code>", out);
     wp_html_escape(out, path);
     fputs("</code>.</p>\n", out);
-    render_json(out, root, 0);
+    const char *fmt = json_string_value(json_object_get(root, "format"));
+    if (fmt && strcmp(fmt, "wattprof-metrics") == 0 && json_is_object(json_object_get(root, "pipelines")))
+        render_train_metrics(out, root);
+    else
+        render_json(out, root, 0);
     json_decref(root);
     free(path);
     return 0;

@@ -61,6 +61,10 @@ void rp_svg_timeline(FILE *out, const rp_timeline *tl);
 void rp_svg_scatter(FILE *out, const char *title, const char *unit, const rp_model *m, int which);
 enum { RP_POWER = 0, RP_RUNTIME = 1, RP_ENERGY = 2 };
 
+/* Grouped horizontal bars: per row a "train" and a "test" value (NaN: none). */
+void rp_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
+                      const double *test, size_t n);
+
 /* Legend of the layer types present in m (HTML). */
 void rp_legend(FILE *out, const rp_model *m);
 

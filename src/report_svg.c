@@ -514,3 +514,58 @@ void rp_legend(FILE *out, const rp_model *m)
     }
     fputs("</div>\n", out);
 }
+
+void rp_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
+                      const double *test, size_t n)
+{
+    const double W = 760, name_w = 190, top = 44, row = 34, bot = 10, xr = W - 60;
+    const double H = top + (double)n * row + bot;
+    double hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isnan(train[i]))
+            hi = fmax(hi, train[i]);
+        if (!isnan(test[i]))
+            hi = fmax(hi, test[i]);
+    }
+    axis a = make_axis(0, hi, 1, 5);
+    char buf[64];
+    fprintf(out, "<svg class=\"chart pair\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", W, H);
+    wp_html_escape(out, title);
+    fprintf(out, "\">\n<text class=\"ptitle\" x=\"%.1f\" y=\"14\">", name_w);
+    wp_html_escape(out, title);
+    fprintf(out, " <tspan class=\"unit\">(%s)</tspan></text>\n", unit);
+    fprintf(out,
+            "<rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#9fb8d3\"/><text class=\"tick\" x=\"%.1f\" "
+            "y=\"15\">train</text><rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#0b5cad\"/>"
+            "<text class=\"tick\" x=\"%.1f\" y=\"15\">test</text>\n",
+            xr - 110, xr - 96, xr - 50, xr - 36);
+    for (double t = a.lo; t <= a.hi + a.step * 1e-6; t += a.step) {
+        double x = ax_map(&a, t, name_w, xr);
+        tick_label(&a, t, buf, sizeof buf);
+        fprintf(out,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                x, top - 4, x, H - bot, x, top - 10, buf);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double y = top + (double)i * row;
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", name_w - 8, y + row * 0.55);
+        wp_html_escape(out, labels[i]);
+        fputs("</text>\n", out);
+        const double v[2] = {train[i], test[i]};
+        const char *fill[2] = {"#9fb8d3", "#0b5cad"};
+        for (int k = 0; k < 2; k++) {
+            double by = y + 4 + k * 13;
+            if (isnan(v[k]))
+                continue;
+            double w = ax_map(&a, v[k], name_w, xr) - name_w;
+            rp_fmt(v[k], buf, sizeof buf);
+            fprintf(out,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"12\" fill=\"%s\"><title>%s %s</title></rect>"
+                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+                    name_w, by, w < 0.6 ? 0.6 : w, fill[k], k ? "test" : "train", buf, name_w + w + 4, by + 10,
+                    buf);
+        }
+    }
+    fputs("</svg>\n", out);
+}

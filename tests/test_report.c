@@ -303,6 +303,39 @@ static void test_absent_inputs(const char *root)
     free(h);
 }
 
+/* metrics.json in train's own format: one row per pipeline and a chart. */
+static void test_train_metrics(const char *root)
+{
+    test_write_file(test_path(root, "models2/metrics.json"),
+                    "{\"format\": \"wattprof-metrics\", \"format_version\": 1, \"pipelines\": {"
+                    "\"convolutional_power\": {\"train_rows\": 120, \"test_rows\": 30, \"alpha\": 0.0125,"
+                    " \"terms\": 84, \"nonzero_coefficients\": 17,"
+                    " \"train\": {\"rows\": 120, \"rmspe\": 11.5, \"r2\": 0.9}, \"test\": {\"rows\": 30, \"rmspe\": 23.75,"
+                    " \"r2\": 0.8, \"mae\": 0.5, \"mape\": 0.2},"
+                    " \"leave_one_network_out\": {\"rmspe\": 31.5, \"per_model\": [{\"model\": \"net<1>\", \"rows\": 5,"
+                    " \"rmspe\": 44.0}]}},"
+                    "\"pooling_runtime\": {\"train_rows\": 40, \"test_rows\": 0, \"alpha\": 0.5, \"terms\": 10,"
+                    " \"nonzero_coefficients\": 3, \"train\": {\"rmspe\": 5.0}, \"test\": {\"rmspe\": null}}}}\n");
+    const char *out = test_path(root, "m2.html");
+    const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--models", test_path(root, "models2"),
+                          "--out", out, NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *h = test_read_file(out);
+    CHECK(h != NULL);
+    if (h) {
+        CHECK_CONTAINS(h, "<tr><td>convolutional_power</td><td class=\"num\">120</td><td class=\"num\">30</td>"
+                          "<td class=\"num\">0.01250</td><td class=\"num\">84 (17)</td><td class=\"num\">11.50</td>"
+                          "<td class=\"num\">23.75</td>");
+        CHECK_CONTAINS(h, "<tr><td>pooling_runtime</td>");
+        CHECK_CONTAINS(h, "aria-label=\"RMSPE per pipeline\"");
+        CHECK_CONTAINS(h, "<td>net&lt;1&gt;</td>");
+        CHECK_INT(count_of(h, "<svg"), 3 + 1);
+    }
+    free(h);
+}
+
 static void test_bad_input(const char *root)
 {
     test_write_file(test_path(root, "bad/result/m/power_runtime_mapping_layerwise.csv"),
@@ -400,6 +433,7 @@ int main(void)
     test_escape();
     test_full_report(root);
     test_absent_inputs(root);
+    test_train_metrics(root);
     test_bad_input(root);
     int skip = test_failed == 0 ? test_chromium(root) : 0;
     free(report_html);
