@@ -1338,11 +1338,8 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     }
     kv_table(out, &mine, 0, mine.n);
     kv_free(&mine);
-    if (cfg.n) {
-        size_t half = (cfg.n + 1) / 2;
-        kv_table(out, &cfg, 0, half);
-        kv_table(out, &cfg, half, cfg.n);
-    }
+    if (cfg.n)
+        kv_table(out, &cfg, 0, cfg.n);
     fputs("</div>\n", out);
     if (!o->raw_data_dir)
         fputs("<p class=\"note\">Benchmark settings, sample rate and timeline need <code>--raw-data-dir</code>.</p>\n", out);
