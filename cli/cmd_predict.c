@@ -1,12 +1,70 @@
-/* Placeholder until the predict command lands; replaced by its implementation. */
+/* wattprof predict: per-layer power, runtime and energy of an engine. */
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
+#include "wattprof/atomic_file.h"
+#include "wattprof/model.h"
+
+static void usage(void)
+{
+    puts("usage: wattprof predict --models DIR --engine-info FILE [--out FILE.csv]\n"
+         "\n"
+         "Predicts power (W), runtime (ms) and energy (mJ) of every convolutional,\n"
+         "pooling and dense layer of a TensorRT engine (trt_engine_info.json) with the\n"
+         "models 'wattprof train' wrote to DIR. Prints a summary; --out writes\n"
+         "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction.\n"
+         "\n"
+         "  --models DIR        model files from 'wattprof train'\n"
+         "  --engine-info FILE  trt_engine_info.json\n"
+         "  --out FILE.csv      per-layer predictions\n"
+         "  --help              this text");
+}
 
 int cmd_predict(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof predict: not implemented yet\n");
-    return 3;
+    static const struct option opts[] = {{"models", required_argument, 0, 'm'},
+                                         {"engine-info", required_argument, 0, 'e'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *models = NULL, *engine = NULL, *out = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': models = optarg; break;
+        case 'e': engine = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': usage(); return 0;
+        default: return cli_usage_error("predict", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("predict", "unexpected argument '%s'", argv[optind]);
+    if (!models || !engine)
+        return cli_usage_error("predict", "--models and --engine-info are required");
+    size_t L = out ? strlen(out) : 0;
+    if (out && (L < 4 || strcmp(out + L - 4, ".csv") != 0))
+        return cli_usage_error("predict", "--out must name a .csv file, got '%s'", out);
+    wp_atomic_cleanup_on_signal();
+    wp_prediction p;
+    wp_error err;
+    if (wp_predict_engine(models, engine, &p, &err))
+        return cli_fail("predict", &err);
+    if (out && wp_prediction_write_csv(&p, out, &err)) {
+        wp_prediction_free(&p);
+        return cli_fail("predict", &err);
+    }
+    printf("layers modelled:        %zu / %zu\n", p.modelled, p.n);
+    printf("modelled runtime:       %.6g ms\n", p.runtime_ms);
+    printf("average power:          %.6g W (time-weighted)\n", p.avg_power_w);
+    printf("energy per inference:   %.6g mJ\n", p.energy_mj);
+    for (size_t t = 0; t < p.n_other_types; t++)
+        printf("not modelled:           %zu x %s\n", p.other_counts[t], p.other_types[t]);
+    if (out)
+        printf("per-layer predictions written to %s\n", out);
+    wp_prediction_free(&p);
+    return 0;
 }

@@ -1,12 +1,137 @@
-/* Placeholder until the train command lands; replaced by its implementation. */
+/* wattprof train: fit the six NeuralPower pipelines from `dataset` CSVs. */
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "progress.h"
+#include "wattprof/atomic_file.h"
+#include "wattprof/model.h"
+
+static void usage(void)
+{
+    puts("usage: wattprof train --data-dir DIR --out-dir DIR [options]\n"
+         "\n"
+         "Trains power (W) and runtime (ms) models for convolutional, pooling and dense\n"
+         "layers from DIR/<model>/{convolutional,pooling,dense}.csv (as 'wattprof dataset'\n"
+         "writes them): polynomial terms + special terms, a scaler, LassoCV. Writes\n"
+         "OUT/<layer>_<target>.json model files and OUT/metrics.json.\n"
+         "\n"
+         "  --data-dir DIR        training CSVs, one folder per network\n"
+         "  --out-dir DIR         where model files and metrics.json go\n"
+         "  --test-models A,B,C   networks held out as the test set\n"
+         "                        (default: the config's, else lenet,resnet18,vgg16)\n"
+         "  --config FILE         JSON overriding any pipeline setting (docs/training.md)\n"
+         "  --cv K                cross-validation folds for every pipeline (default 10)\n"
+         "  --cv-by-model         also report leave-one-network-out error\n"
+         "  --quiet               no progress bar\n"
+         "  --help                this text");
+}
+
+static void metric_cell(double v)
+{
+    if (isnan(v))
+        printf(" %11s", "-");
+    else
+        printf(" %11.4g", v);
+}
 
 int cmd_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof train: not implemented yet\n");
-    return 3;
+    static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},
+                                         {"out-dir", required_argument, 0, 'o'},
+                                         {"test-models", required_argument, 0, 't'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"cv", required_argument, 0, 'k'},
+                                         {"cv-by-model", no_argument, 0, 'm'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    wp_train_options o;
+    memset(&o, 0, sizeof o);
+    int quiet = 0, c;
+    char *tests = NULL;
+    const char *names[256];
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.data_dir = optarg; break;
+        case 'o': o.out_dir = optarg; break;
+        case 't': tests = optarg; break;
+        case 'c': o.config_path = optarg; break;
+        case 'k': {
+            char *end;
+            long k = strtol(optarg, &end, 10);
+            if (*end || k < 2 || k > 100000)
+                return cli_usage_error("train", "--cv needs an integer >= 2, got '%s'", optarg);
+            o.cv = (int)k;
+            break;
+        }
+        case 'm': o.cv_by_model = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(); return 0;
+        default: return cli_usage_error("train", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (!o.data_dir || !o.out_dir)
+        return cli_usage_error("train", "--data-dir and --out-dir are required");
+    char *tcopy = NULL;
+    if (tests) {
+        tcopy = strdup(tests);
+        for (char *s = strtok(tcopy, ","); s && o.n_test_models < 256; s = strtok(NULL, ","))
+            if (*s)
+                names[o.n_test_models++] = s;
+        o.test_models = names;
+    }
+    wp_atomic_cleanup_on_signal();
+    cli_bar bar;
+    cli_bar_init(&bar, quiet);
+    o.progress = cli_progress(&bar);
+    wp_train_report rep;
+    wp_error err;
+    int rc = wp_train_run(&o, &rep, &err);
+    cli_bar_done(&bar);
+    free(tcopy);
+    if (rc)
+        return cli_fail("train", &err);
+    printf("trained on %zu networks, tested on %zu\n", rep.n_train_models, rep.n_test_models);
+    printf("%-22s %6s %6s %11s %5s %-5s %11s %11s %11s %11s %11s %11s\n", "pipeline", "train", "test", "alpha", "terms",
+           "set", "RMSPE(%)", "RMSE", "MSE", "R2", "MAE", "MAPE");
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        const wp_train_pipeline_report *p = &rep.pipe[i];
+        if (!p->trained) {
+            printf("%-22s (no data)\n", wp_pipeline_name(i));
+            continue;
+        }
+        const wp_metrics *sets[3] = {&p->train, &p->test, &p->lono};
+        const char *setname[3] = {"train", "test", "lono"};
+        for (int s = 0; s < 3; s++) {
+            if (s == 2 && p->lono.n == 0)
+                continue;
+            if (s == 0)
+                printf("%-22s %6zu %6zu %11.4g %5zu ", wp_pipeline_name(i), p->train_rows, p->test_rows, p->alpha,
+                       p->nonzero);
+            else
+                printf("%-22s %6s %6s %11s %5s ", "", "", "", "", "");
+            printf("%-5s", setname[s]);
+            const wp_metrics *m = sets[s];
+            metric_cell(m->rmspe);
+            metric_cell(m->rmse);
+            metric_cell(m->mse);
+            metric_cell(m->r2);
+            metric_cell(m->mae);
+            metric_cell(m->mape);
+            putchar('\n');
+        }
+        for (size_t j = 0; j < p->n_lono; j++)
+            printf("%-22s   leave out %-20s %6zu rows  RMSPE %.4g%%\n", "", p->lono_models[j].model,
+                   p->lono_models[j].rows, p->lono_models[j].rmspe);
+    }
+    printf("models and metrics.json written to %s\n", o.out_dir);
+    wp_train_report_free(&rep);
+    return 0;
 }

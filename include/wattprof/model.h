@@ -1,0 +1,163 @@
+/* NeuralPower-style models: training configuration, training from the
+ * `dataset` CSVs, self-describing model files, and prediction.
+ *
+ * A pipeline is (layer kind, target): features by name -> optional log1p ->
+ * polynomial terms (PolynomialFeatures order, bias included) + special
+ * product terms of raw features -> scaler -> LassoCV. Six pipelines: three
+ * layer kinds x {power (W), runtime (ms)}. See docs/training.md. */
+#ifndef WATTPROF_MODEL_H
+#define WATTPROF_MODEL_H
+
+#include <stddef.h>
+
+#include "wattprof/engine.h"
+#include "wattprof/error.h"
+#include "wattprof/progress.h"
+#include "wattprof/regression.h"
+
+#define WP_MODEL_FORMAT_VERSION 1
+#define WP_MODEL_MAX_FEATURES 24
+#define WP_NAME_MAX 32
+
+typedef enum wp_target { WP_TARGET_POWER = 0, WP_TARGET_RUNTIME = 1 } wp_target;
+
+typedef struct wp_pipeline_config {
+    wp_layer_kind kind;
+    wp_target target;
+    int n_features;
+    char features[WP_MODEL_MAX_FEATURES][WP_NAME_MAX];
+    int degree;
+    int log1p;
+    int n_special;
+    int special_len[WP_MAX_SPECIAL];
+    char special[WP_MAX_SPECIAL][WP_MAX_SPECIAL_LEN][WP_NAME_MAX];
+    wp_scaler_kind scaler;
+    wp_lasso_opts lasso;
+} wp_pipeline_config;
+
+#define WP_N_PIPELINES 6
+/* Pipeline index: (kind - WP_KIND_CONV) * 2 + target. */
+int wp_pipeline_index(wp_layer_kind kind, wp_target target);
+/* "convolutional_power", ... */
+const char *wp_pipeline_name(int index);
+
+typedef struct wp_train_config {
+    wp_pipeline_config pipe[WP_N_PIPELINES];
+    int n_test_models;          /* -1: not set by the config */
+    char **test_models;
+} wp_train_config;
+
+/* The original's configuration (see model.h's header comment and
+ * docs/training.md). */
+void wp_train_config_default(wp_train_config *c);
+/* Overrides c with a JSON config file; unknown keys, unknown features and
+ * bad values are errors naming the file. */
+int wp_train_config_load(const char *path, wp_train_config *c, wp_error *err);
+void wp_train_config_free(wp_train_config *c);
+/* The design (column indices into cfg->features) of a pipeline config. */
+int wp_pipeline_design(const wp_pipeline_config *cfg, wp_design *d, wp_error *err);
+
+typedef struct wp_metrics {
+    size_t n;
+    double rmspe, rmse, mse, r2, mae, mape; /* NaN when n == 0 */
+} wp_metrics;
+
+/* Upstream's evaluation: RMSPE = sqrt(mean(((y - p) / (y + 1e-10))^2)) * 100,
+ * the rest as scikit-learn's metrics (MAPE as a fraction, not percent). */
+void wp_metrics_compute(const double *y, const double *pred, size_t n, wp_metrics *m);
+
+typedef struct wp_model {
+    int format_version;
+    wp_pipeline_config cfg;
+    wp_design design;
+    wp_scaler scaler;
+    size_t p;             /* design width */
+    double *coef;
+    double intercept;
+    double alpha;
+    int n_iter;
+    /* training set description */
+    char *data_dir;
+    size_t n_train_models, n_test_models;
+    char **train_models, **test_models;
+    size_t train_rows, test_rows;
+    wp_metrics train, test, lono; /* lono.n == 0: not computed */
+} wp_model;
+
+int wp_model_write(const char *path, const wp_model *m, wp_error *err);
+int wp_model_read(const char *path, wp_model *m, wp_error *err);
+void wp_model_free(wp_model *m);
+/* Prediction from raw feature values in m->cfg.features order. */
+double wp_model_predict(const wp_model *m, const double *raw);
+
+/* ---- training ----------------------------------------------------------- */
+
+typedef struct wp_train_options {
+    const char *data_dir;
+    const char *out_dir;
+    const char *const *test_models; /* NULL: config's, else lenet,resnet18,vgg16 */
+    size_t n_test_models;
+    const char *config_path;        /* may be NULL */
+    int cv;                         /* > 0 overrides every pipeline's folds */
+    int cv_by_model;                /* leave-one-network-out report */
+    wp_progress progress;
+} wp_train_options;
+
+typedef struct wp_lono_entry {
+    char *model;
+    size_t rows;
+    double rmspe;
+} wp_lono_entry;
+
+typedef struct wp_train_pipeline_report {
+    int trained;                    /* 0: no data for this layer kind */
+    size_t train_rows, test_rows, n_terms, nonzero;
+    double alpha;
+    wp_metrics train, test, lono;
+    wp_lono_entry *lono_models;
+    size_t n_lono;
+} wp_train_pipeline_report;
+
+typedef struct wp_train_report {
+    wp_train_pipeline_report pipe[WP_N_PIPELINES];
+    size_t n_train_models, n_test_models;
+} wp_train_report;
+
+/* Reads every DIR/<model>/{convolutional,pooling,dense}.csv, trains the six
+ * pipelines, writes OUT/<pipeline>.json and OUT/metrics.json. Everything is
+ * trained before anything is written; each file is written atomically. */
+int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err);
+void wp_train_report_free(wp_train_report *rep);
+
+/* ---- prediction --------------------------------------------------------- */
+
+typedef struct wp_prediction_row {
+    char *layer_name;
+    char *layer_type;
+    wp_layer_kind kind;
+    int modelled;
+    double power_w, runtime_ms, energy_mj;
+} wp_prediction_row;
+
+typedef struct wp_prediction {
+    wp_prediction_row *rows;
+    size_t n;
+    size_t modelled;
+    double runtime_ms, energy_mj, avg_power_w; /* sums over modelled layers */
+    /* not modelled layers by type */
+    char **other_types;
+    size_t *other_counts;
+    size_t n_other_types;
+} wp_prediction;
+
+/* Loads the models of models_dir (a layer kind whose two model files are
+ * absent is reported as not modelled) and predicts every layer of the
+ * engine. Layer features come from dataset's wp_layer_features, the same
+ * code that wrote the training CSVs. */
+int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err);
+/* layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction
+ * (modelled layers only). */
+int wp_prediction_write_csv(const wp_prediction *p, const char *path, wp_error *err);
+void wp_prediction_free(wp_prediction *p);
+
+#endif

@@ -1,0 +1,802 @@
+/* Model configuration, model files, metrics and prediction. */
+#include "wattprof/model.h"
+
+#include <errno.h>
+#include <float.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wattprof/atomic_file.h"
+#include "wattprof/csv.h"
+#include "wattprof/dataset.h"
+
+static const char *const pipeline_names[WP_N_PIPELINES] = {"convolutional_power", "convolutional_runtime",
+                                                           "pooling_power",       "pooling_runtime",
+                                                           "dense_power",         "dense_runtime"};
+
+int wp_pipeline_index(wp_layer_kind kind, wp_target target)
+{
+    if (kind < WP_KIND_CONV || kind > WP_KIND_DENSE)
+        return -1;
+    return ((int)kind - (int)WP_KIND_CONV) * 2 + (int)target;
+}
+
+const char *wp_pipeline_name(int index)
+{
+    return index >= 0 && index < WP_N_PIPELINES ? pipeline_names[index] : "?";
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static void set_special(wp_pipeline_config *c, const char *const *names)
+{
+    int s = c->n_special++;
+    int n = 0;
+    for (; names[n]; n++)
+        snprintf(c->special[s][n], WP_NAME_MAX, "%s", names[n]);
+    c->special_len[s] = n;
+}
+
+void wp_train_config_default(wp_train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->n_test_models = -1;
+    static const char *const conv_in[] = {"input_size_0", "input_size_1", "input_size_2", "kernel_0",
+                                          "kernel_1",     "output_size_2", NULL};
+    static const char *const conv_batch[] = {"input_size_0", "input_size_1",  "input_size_2", "kernel_0",
+                                             "kernel_1",     "output_size_2", "batch_size",   NULL};
+    static const char *const pool_in[] = {"batch_size", "input_size_0", "input_size_1", "input_size_2", NULL};
+    static const char *const pool_out[] = {"batch_size", "output_size_0", "output_size_1", "output_size_2", NULL};
+    static const char *const pool_ops[] = {"batch_size", "input_size_0", "input_size_1", "input_size_2",
+                                           "kernel_0",   "kernel_1",     NULL};
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        wp_pipeline_config *p = &c->pipe[i];
+        p->kind = (wp_layer_kind)(WP_KIND_CONV + i / 2);
+        p->target = (wp_target)(i % 2);
+        size_t nf = 0;
+        const char *const *names = wp_feature_names(p->kind, &nf);
+        nf = wp_feature_upstream_count(p->kind);
+        p->n_features = (int)nf;
+        for (size_t j = 0; j < nf; j++)
+            snprintf(p->features[j], WP_NAME_MAX, "%s", names[j]);
+        p->degree = 3;
+        p->scaler = WP_SCALER_STANDARD;
+        wp_lasso_opts_default(&p->lasso);
+        p->lasso.positive = 1;
+        if (p->kind == WP_KIND_CONV) {
+            set_special(p, conv_in);
+            set_special(p, conv_batch);
+            p->log1p = p->target == WP_TARGET_POWER;
+        } else if (p->kind == WP_KIND_POOL) {
+            set_special(p, pool_in);
+            set_special(p, pool_out);
+            set_special(p, pool_ops);
+            if (p->target == WP_TARGET_POWER)
+                p->scaler = WP_SCALER_ROBUST;
+            else
+                p->lasso.positive = 0;
+        }
+    }
+}
+
+void wp_train_config_free(wp_train_config *c)
+{
+    for (int i = 0; c->test_models && i < c->n_test_models; i++)
+        free(c->test_models[i]);
+    free(c->test_models);
+    c->test_models = NULL;
+    c->n_test_models = -1;
+}
+
+static int feature_known(wp_layer_kind kind, const char *name)
+{
+    return wp_feature_index(kind, name) >= 0;
+}
+
+static int cfg_name(const char *path, const char *where, json_t *v, wp_layer_kind kind, char *out, wp_error *err)
+{
+    if (!json_is_string(v))
+        return wp_fail(err, path, 0, "%s: expected a feature name (string)", where);
+    const char *s = json_string_value(v);
+    if (!feature_known(kind, s)) {
+        size_t n = 0;
+        const char *const *names = wp_feature_names(kind, &n);
+        char list[512] = "";
+        for (size_t i = 0; i < n; i++) {
+            strncat(list, names[i], sizeof list - strlen(list) - 1);
+            if (i + 1 < n)
+                strncat(list, ", ", sizeof list - strlen(list) - 1);
+        }
+        return wp_fail(err, path, 0, "%s: unknown feature \"%s\" for %s layers (known: %s)", where, s,
+                       wp_layer_kind_name(kind), list);
+    }
+    snprintf(out, WP_NAME_MAX, "%s", s);
+    return 0;
+}
+
+static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipeline_config *p, wp_error *err)
+{
+    if (!json_is_object(o))
+        return wp_fail(err, path, 0, "pipelines.%s: expected an object", pname);
+    const char *key;
+    json_t *v;
+    char where[128];
+    json_object_foreach(o, key, v)
+    {
+        snprintf(where, sizeof where, "pipelines.%s.%s", pname, key);
+        if (strcmp(key, "features") == 0) {
+            if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > WP_MODEL_MAX_FEATURES)
+                return wp_fail(err, path, 0, "%s: expected 1 to %d feature names", where, WP_MODEL_MAX_FEATURES);
+            p->n_features = (int)json_array_size(v);
+            for (size_t i = 0; i < json_array_size(v); i++)
+                if (cfg_name(path, where, json_array_get(v, i), p->kind, p->features[i], err))
+                    return -1;
+        } else if (strcmp(key, "special_terms") == 0) {
+            if (!json_is_array(v) || json_array_size(v) > WP_MAX_SPECIAL)
+                return wp_fail(err, path, 0, "%s: expected at most %d lists of feature names", where,
+                               WP_MAX_SPECIAL);
+            p->n_special = (int)json_array_size(v);
+            for (size_t s = 0; s < json_array_size(v); s++) {
+                json_t *t = json_array_get(v, s);
+                if (!json_is_array(t) || json_array_size(t) == 0 || json_array_size(t) > WP_MAX_SPECIAL_LEN)
+                    return wp_fail(err, path, 0, "%s[%zu]: expected 1 to %d feature names", where, s,
+                                   WP_MAX_SPECIAL_LEN);
+                p->special_len[s] = (int)json_array_size(t);
+                for (size_t m = 0; m < json_array_size(t); m++)
+                    if (cfg_name(path, where, json_array_get(t, m), p->kind, p->special[s][m], err))
+                        return -1;
+            }
+        } else if (strcmp(key, "degree") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 6)
+                return wp_fail(err, path, 0, "%s: expected an integer from 1 to 6", where);
+            p->degree = (int)json_integer_value(v);
+        } else if (strcmp(key, "log1p") == 0 || strcmp(key, "positive") == 0) {
+            if (!json_is_boolean(v))
+                return wp_fail(err, path, 0, "%s: expected true or false", where);
+            if (key[0] == 'l')
+                p->log1p = json_is_true(v);
+            else
+                p->lasso.positive = json_is_true(v);
+        } else if (strcmp(key, "scaler") == 0) {
+            int k = json_is_string(v) ? wp_scaler_from_name(json_string_value(v)) : -1;
+            if (k < 0)
+                return wp_fail(err, path, 0, "%s: expected \"standard\", \"robust\", \"minmax\" or \"none\"", where);
+            p->scaler = (wp_scaler_kind)k;
+        } else if (strcmp(key, "max_iter") == 0 || strcmp(key, "n_alphas") == 0 || strcmp(key, "cv") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < (key[0] == 'c' ? 2 : 1) ||
+                json_integer_value(v) > 10000000)
+                return wp_fail(err, path, 0, "%s: expected a positive integer", where);
+            int iv = (int)json_integer_value(v);
+            if (key[0] == 'm')
+                p->lasso.max_iter = iv;
+            else if (key[0] == 'n')
+                p->lasso.n_alphas = iv;
+            else
+                p->lasso.cv = iv;
+        } else if (strcmp(key, "tol") == 0 || strcmp(key, "eps") == 0) {
+            if (!json_is_number(v) || !(json_number_value(v) > 0) || json_number_value(v) >= 1)
+                return wp_fail(err, path, 0, "%s: expected a number in (0, 1)", where);
+            if (key[0] == 't')
+                p->lasso.tol = json_number_value(v);
+            else
+                p->lasso.eps = json_number_value(v);
+        } else {
+            return wp_fail(err, path, 0,
+                           "%s: unknown setting (known: features, degree, log1p, special_terms, scaler, positive, "
+                           "cv, n_alphas, eps, max_iter, tol)",
+                           where);
+        }
+    }
+    return 0;
+}
+
+int wp_train_config_load(const char *path, wp_train_config *c, wp_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return wp_fail(err, path, je.line, "%s", je.text);
+    int rc = 0;
+    if (!json_is_object(root)) {
+        rc = wp_fail(err, path, 0, "expected a JSON object");
+        goto out;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        if (strcmp(key, "test_models") == 0) {
+            if (!json_is_array(v)) {
+                rc = wp_fail(err, path, 0, "test_models: expected a list of model names");
+                goto out;
+            }
+            wp_train_config_free(c);
+            c->test_models = calloc(json_array_size(v) + 1, sizeof *c->test_models);
+            c->n_test_models = 0;
+            for (size_t i = 0; i < json_array_size(v); i++) {
+                json_t *s = json_array_get(v, i);
+                if (!json_is_string(s)) {
+                    rc = wp_fail(err, path, 0, "test_models[%zu]: expected a string", i);
+                    goto out;
+                }
+                c->test_models[c->n_test_models++] = strdup(json_string_value(s));
+            }
+        } else if (strcmp(key, "cv") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 2 || json_integer_value(v) > 100000) {
+                rc = wp_fail(err, path, 0, "cv: expected an integer >= 2");
+                goto out;
+            }
+            for (int i = 0; i < WP_N_PIPELINES; i++)
+                c->pipe[i].lasso.cv = (int)json_integer_value(v);
+        } else if (strcmp(key, "pipelines") == 0) {
+            if (!json_is_object(v)) {
+                rc = wp_fail(err, path, 0, "pipelines: expected an object");
+                goto out;
+            }
+            const char *pk;
+            json_t *pv;
+            json_object_foreach(v, pk, pv)
+            {
+                int idx = -1;
+                for (int i = 0; i < WP_N_PIPELINES; i++)
+                    if (strcmp(pk, pipeline_names[i]) == 0)
+                        idx = i;
+                if (idx < 0) {
+                    rc = wp_fail(err, path, 0,
+                                 "pipelines.%s: unknown pipeline (known: convolutional_power, "
+                                 "convolutional_runtime, pooling_power, pooling_runtime, dense_power, dense_runtime)",
+                                 pk);
+                    goto out;
+                }
+                if ((rc = cfg_pipeline(path, pk, pv, &c->pipe[idx], err)))
+                    goto out;
+            }
+        } else {
+            rc = wp_fail(err, path, 0, "%s: unknown setting (known: test_models, cv, pipelines)", key);
+            goto out;
+        }
+    }
+    /* Special terms must name features the pipeline reads. */
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        wp_design d;
+        if ((rc = wp_pipeline_design(&c->pipe[i], &d, err))) {
+            char msg[WP_ERROR_MAX];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            rc = wp_fail(err, path, 0, "pipelines.%s: %s", pipeline_names[i], msg);
+            goto out;
+        }
+    }
+out:
+    json_decref(root);
+    return rc;
+}
+
+int wp_pipeline_design(const wp_pipeline_config *cfg, wp_design *d, wp_error *err)
+{
+    memset(d, 0, sizeof *d);
+    d->n_in = cfg->n_features;
+    d->degree = cfg->degree;
+    d->log1p = cfg->log1p;
+    d->n_special = cfg->n_special;
+    for (int s = 0; s < cfg->n_special; s++) {
+        d->special[s].n = cfg->special_len[s];
+        for (int m = 0; m < cfg->special_len[s]; m++) {
+            int idx = -1;
+            for (int f = 0; f < cfg->n_features; f++)
+                if (strcmp(cfg->features[f], cfg->special[s][m]) == 0)
+                    idx = f;
+            if (idx < 0)
+                return wp_fail(err, NULL, 0, "special term %d uses \"%s\", which is not among the features", s + 1,
+                               cfg->special[s][m]);
+            d->special[s].idx[m] = idx;
+        }
+    }
+    if (wp_design_width(d) > 20000)
+        return wp_fail(err, NULL, 0, "%zu design columns is too many (lower the degree or the features)",
+                       wp_design_width(d));
+    return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+void wp_metrics_compute(const double *y, const double *pred, size_t n, wp_metrics *m)
+{
+    m->n = n;
+    if (n == 0) {
+        m->rmspe = m->rmse = m->mse = m->r2 = m->mae = m->mape = NAN;
+        return;
+    }
+    double sp = 0, se = 0, sa = 0, sap = 0, ym = 0;
+    for (size_t i = 0; i < n; i++)
+        ym += y[i];
+    ym /= (double)n;
+    double st = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = y[i] - pred[i];
+        double r = d / (y[i] + 1e-10);
+        sp += r * r;
+        se += d * d;
+        sa += fabs(d);
+        double den = fabs(y[i]) > DBL_EPSILON ? fabs(y[i]) : DBL_EPSILON;
+        sap += fabs(d) / den;
+        st += (y[i] - ym) * (y[i] - ym);
+    }
+    double dn = (double)n;
+    m->rmspe = sqrt(sp / dn) * 100.0;
+    m->mse = se / dn;
+    m->rmse = sqrt(m->mse);
+    m->mae = sa / dn;
+    m->mape = sap / dn;
+    /* r2_score's force_finite behaviour for a constant target */
+    m->r2 = st == 0 ? (se == 0 ? 1.0 : 0.0) : 1.0 - se / st;
+}
+
+/* ---- model files -------------------------------------------------------- */
+
+static json_t *jreal(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *jarr_d(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+static json_t *jarr_s(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+json_t *wp_metrics_json(const wp_metrics *m);
+json_t *wp_metrics_json(const wp_metrics *m)
+{
+    return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "rows", (json_int_t)m->n, "rmspe", jreal(m->rmspe), "rmse",
+                     jreal(m->rmse), "mse", jreal(m->mse), "r2", jreal(m->r2), "mae", jreal(m->mae), "mape",
+                     jreal(m->mape));
+}
+
+/* Names of the design columns ("1", "x0 x1^2"-style with feature names,
+ * then "a*b*c" special terms), for people reading the file. */
+static json_t *term_names(const wp_model *m)
+{
+    json_t *a = json_array();
+    int *cb = NULL, *dg = NULL;
+    const wp_pipeline_config *c = &m->cfg;
+    if (wp_poly_terms(c->n_features, c->degree, &cb, &dg, NULL))
+        return a;
+    size_t np_ = wp_poly_count(c->n_features, c->degree);
+    for (size_t t = 0; t < np_; t++) {
+        char buf[512] = "";
+        if (dg[t] == 0)
+            snprintf(buf, sizeof buf, "1");
+        for (int k = 0; k < dg[t];) {
+            int f = cb[t * (size_t)c->degree + (size_t)k], e = 1;
+            while (k + e < dg[t] && cb[t * (size_t)c->degree + (size_t)(k + e)] == f)
+                e++;
+            size_t L = strlen(buf);
+            snprintf(buf + L, sizeof buf - L, "%s%s%s%s", L ? " " : "", c->log1p ? "log1p(" : "", c->features[f],
+                     c->log1p ? ")" : "");
+            if (e > 1) {
+                L = strlen(buf);
+                snprintf(buf + L, sizeof buf - L, "^%d", e);
+            }
+            k += e;
+        }
+        json_array_append_new(a, json_string(buf));
+    }
+    for (int s = 0; s < c->n_special; s++) {
+        char buf[512] = "";
+        for (int k = 0; k < c->special_len[s]; k++) {
+            size_t L = strlen(buf);
+            snprintf(buf + L, sizeof buf - L, "%s%s", k ? "*" : "", c->special[s][k]);
+        }
+        json_array_append_new(a, json_string(buf));
+    }
+    free(cb);
+    free(dg);
+    return a;
+}
+
+int wp_model_write(const char *path, const wp_model *m, wp_error *err)
+{
+    const wp_pipeline_config *c = &m->cfg;
+    json_t *feat = json_array(), *spec = json_array();
+    for (int i = 0; i < c->n_features; i++)
+        json_array_append_new(feat, json_string(c->features[i]));
+    for (int s = 0; s < c->n_special; s++) {
+        json_t *t = json_array();
+        for (int k = 0; k < c->special_len[s]; k++)
+            json_array_append_new(t, json_string(c->special[s][k]));
+        json_array_append_new(spec, t);
+    }
+    json_t *scaler = json_pack("{s:s}", "kind", wp_scaler_name(m->scaler.kind));
+    if (m->scaler.kind == WP_SCALER_MINMAX) {
+        json_object_set_new(scaler, "scale", jarr_d(m->scaler.b, m->p));
+        json_object_set_new(scaler, "min", jarr_d(m->scaler.a, m->p));
+    } else if (m->scaler.kind != WP_SCALER_NONE) {
+        json_object_set_new(scaler, "center", jarr_d(m->scaler.a, m->p));
+        json_object_set_new(scaler, "scale", jarr_d(m->scaler.b, m->p));
+    }
+    int idx = wp_pipeline_index(c->kind, c->target);
+    json_t *metrics = json_pack("{s:o,s:o}", "train", wp_metrics_json(&m->train), "test", wp_metrics_json(&m->test));
+    if (m->lono.n)
+        json_object_set_new(metrics, "leave_one_network_out", wp_metrics_json(&m->lono));
+    json_t *root = json_pack(
+        "{s:s,s:i,s:s,s:s,s:s,s:s,s:o,"
+        "s:{s:b,s:i,s:b,s:o},s:o,s:o,"
+        "s:{s:f,s:b,s:i,s:i,s:f,s:i,s:f,s:i,s:b},"
+        "s:o,s:f,"
+        "s:{s:s,s:o,s:I,s:o,s:I},s:o}",
+        "format", "wattprof-model", "format_version", WP_MODEL_FORMAT_VERSION, "pipeline", wp_pipeline_name(idx),
+        "layer_type", wp_layer_kind_name(c->kind), "target", c->target == WP_TARGET_POWER ? "power" : "runtime",
+        "unit", c->target == WP_TARGET_POWER ? "W" : "ms", "features", feat,
+        "transforms", "log1p", c->log1p, "polynomial_degree", c->degree, "include_bias", 1, "special_terms", spec,
+        "terms", term_names(m), "scaler", scaler,
+        "lasso", "alpha", m->alpha, "positive", c->lasso.positive, "cv", c->lasso.cv, "n_alphas", c->lasso.n_alphas,
+        "eps", c->lasso.eps, "max_iter", c->lasso.max_iter, "tol", c->lasso.tol, "n_iter", m->n_iter,
+        "fit_intercept", 1,
+        "coefficients", jarr_d(m->coef, m->p), "intercept", m->intercept,
+        "training_set", "data_dir", m->data_dir ? m->data_dir : "", "models",
+        jarr_s(m->train_models, m->n_train_models), "rows", (json_int_t)m->train_rows, "test_models",
+        jarr_s(m->test_models, m->n_test_models), "test_rows", (json_int_t)m->test_rows, "metrics", metrics);
+    if (!root)
+        return wp_fail(err, path, 0, "cannot build the model document");
+    char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (!text)
+        return wp_fail(err, path, 0, "out of memory");
+    size_t L = strlen(text);
+    text[L] = '\n';
+    int rc = wp_atomic_write_all(path, text, L + 1, err);
+    free(text);
+    return rc;
+}
+
+static int get_darr(const char *path, json_t *o, const char *key, size_t n, double **out, wp_error *err)
+{
+    json_t *a = json_object_get(o, key);
+    if (!json_is_array(a) || json_array_size(a) != n)
+        return wp_fail(err, path, 0, "\"%s\": expected %zu numbers", key, n);
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (!*out)
+        return wp_fail(err, path, 0, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_number(v))
+            return wp_fail(err, path, 0, "\"%s\"[%zu]: expected a number", key, i);
+        (*out)[i] = json_number_value(v);
+    }
+    return 0;
+}
+
+static int get_sarr(const char *path, json_t *a, const char *key, char ***out, size_t *n, wp_error *err)
+{
+    *n = 0;
+    *out = NULL;
+    if (!a)
+        return 0;
+    if (!json_is_array(a))
+        return wp_fail(err, path, 0, "\"%s\": expected a list of strings", key);
+    *out = calloc(json_array_size(a) + 1, sizeof **out);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *s = json_array_get(a, i);
+        if (!json_is_string(s))
+            return wp_fail(err, path, 0, "\"%s\"[%zu]: expected a string", key, i);
+        (*out)[(*n)++] = strdup(json_string_value(s));
+    }
+    return 0;
+}
+
+int wp_model_read(const char *path, wp_model *m, wp_error *err)
+{
+    memset(m, 0, sizeof *m);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return wp_fail(err, path, je.line, "%s", je.text);
+    int rc = -1;
+    wp_pipeline_config *c = &m->cfg;
+    json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "format_version");
+    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "wattprof-model") != 0) {
+        wp_fail(err, path, 0, "not a wattprof model file (no \"format\": \"wattprof-model\")");
+        goto out;
+    }
+    if (!json_is_integer(ver) || json_integer_value(ver) != WP_MODEL_FORMAT_VERSION) {
+        wp_fail(err, path, 0, "model format version %lld, this wattprof reads version %d (retrain the models)",
+                json_is_integer(ver) ? (long long)json_integer_value(ver) : -1LL, WP_MODEL_FORMAT_VERSION);
+        goto out;
+    }
+    m->format_version = WP_MODEL_FORMAT_VERSION;
+    const char *lt = json_string_value(json_object_get(root, "layer_type"));
+    const char *tg = json_string_value(json_object_get(root, "target"));
+    c->kind = WP_KIND_OTHER;
+    for (int k = WP_KIND_CONV; k <= WP_KIND_DENSE; k++)
+        if (lt && strcmp(lt, wp_layer_kind_name((wp_layer_kind)k)) == 0)
+            c->kind = (wp_layer_kind)k;
+    if (c->kind == WP_KIND_OTHER || !tg || (strcmp(tg, "power") && strcmp(tg, "runtime"))) {
+        wp_fail(err, path, 0, "bad or missing \"layer_type\" / \"target\"");
+        goto out;
+    }
+    c->target = strcmp(tg, "power") == 0 ? WP_TARGET_POWER : WP_TARGET_RUNTIME;
+    json_t *feat = json_object_get(root, "features");
+    if (!json_is_array(feat) || json_array_size(feat) == 0 || json_array_size(feat) > WP_MODEL_MAX_FEATURES) {
+        wp_fail(err, path, 0, "\"features\": expected 1 to %d names", WP_MODEL_MAX_FEATURES);
+        goto out;
+    }
+    c->n_features = (int)json_array_size(feat);
+    for (int i = 0; i < c->n_features; i++) {
+        const char *s = json_string_value(json_array_get(feat, (size_t)i));
+        if (!s || !feature_known(c->kind, s)) {
+            wp_fail(err, path, 0, "\"features\"[%d]: unknown feature %s%s%s", i, s ? "\"" : "", s ? s : "?",
+                    s ? "\"" : "");
+            goto out;
+        }
+        snprintf(c->features[i], WP_NAME_MAX, "%s", s);
+    }
+    json_t *tr = json_object_get(root, "transforms");
+    json_t *deg = json_object_get(tr, "polynomial_degree"), *lg = json_object_get(tr, "log1p");
+    json_t *sp = json_object_get(tr, "special_terms");
+    if (!json_is_integer(deg) || json_integer_value(deg) < 1 || json_integer_value(deg) > 6 ||
+        !json_is_boolean(lg) || !json_is_array(sp) || json_array_size(sp) > WP_MAX_SPECIAL) {
+        wp_fail(err, path, 0, "\"transforms\": needs polynomial_degree (1-6), log1p and special_terms");
+        goto out;
+    }
+    c->degree = (int)json_integer_value(deg);
+    c->log1p = json_is_true(lg);
+    c->n_special = (int)json_array_size(sp);
+    for (int s = 0; s < c->n_special; s++) {
+        json_t *t = json_array_get(sp, (size_t)s);
+        if (!json_is_array(t) || json_array_size(t) == 0 || json_array_size(t) > WP_MAX_SPECIAL_LEN) {
+            wp_fail(err, path, 0, "\"special_terms\"[%d]: expected a list of feature names", s);
+            goto out;
+        }
+        c->special_len[s] = (int)json_array_size(t);
+        for (int k = 0; k < c->special_len[s]; k++) {
+            const char *nm = json_string_value(json_array_get(t, (size_t)k));
+            if (!nm) {
+                wp_fail(err, path, 0, "\"special_terms\"[%d]: expected feature names", s);
+                goto out;
+            }
+            snprintf(c->special[s][k], WP_NAME_MAX, "%s", nm);
+        }
+    }
+    if (wp_pipeline_design(c, &m->design, err)) {
+        char msg[WP_ERROR_MAX];
+        snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+        wp_fail(err, path, 0, "%s", msg);
+        goto out;
+    }
+    m->p = wp_design_width(&m->design);
+    json_t *sc = json_object_get(root, "scaler");
+    int sk = wp_scaler_from_name(json_string_value(json_object_get(sc, "kind")) ? json_string_value(json_object_get(sc, "kind")) : "");
+    if (sk < 0) {
+        wp_fail(err, path, 0, "\"scaler\": unknown kind");
+        goto out;
+    }
+    m->scaler.kind = (wp_scaler_kind)sk;
+    m->scaler.p = m->p;
+    if (sk == WP_SCALER_NONE) {
+        m->scaler.a = calloc(m->p, sizeof *m->scaler.a);
+        m->scaler.b = malloc(m->p * sizeof *m->scaler.b);
+        for (size_t j = 0; m->scaler.b && j < m->p; j++)
+            m->scaler.b[j] = 1.0;
+    } else if (sk == WP_SCALER_MINMAX) {
+        if (get_darr(path, sc, "scale", m->p, &m->scaler.b, err) || get_darr(path, sc, "min", m->p, &m->scaler.a, err))
+            goto out;
+    } else if (get_darr(path, sc, "center", m->p, &m->scaler.a, err) ||
+               get_darr(path, sc, "scale", m->p, &m->scaler.b, err)) {
+        goto out;
+    }
+    if (get_darr(path, root, "coefficients", m->p, &m->coef, err))
+        goto out;
+    json_t *ic = json_object_get(root, "intercept");
+    if (!json_is_number(ic)) {
+        wp_fail(err, path, 0, "\"intercept\": expected a number");
+        goto out;
+    }
+    m->intercept = json_number_value(ic);
+    json_t *la = json_object_get(root, "lasso");
+    m->alpha = json_number_value(json_object_get(la, "alpha"));
+    wp_lasso_opts_default(&c->lasso);
+    c->lasso.positive = json_is_true(json_object_get(la, "positive"));
+    json_t *ts = json_object_get(root, "training_set");
+    const char *dd = json_string_value(json_object_get(ts, "data_dir"));
+    m->data_dir = strdup(dd ? dd : "");
+    m->train_rows = (size_t)json_integer_value(json_object_get(ts, "rows"));
+    m->test_rows = (size_t)json_integer_value(json_object_get(ts, "test_rows"));
+    if (get_sarr(path, json_object_get(ts, "models"), "models", &m->train_models, &m->n_train_models, err) ||
+        get_sarr(path, json_object_get(ts, "test_models"), "test_models", &m->test_models, &m->n_test_models, err))
+        goto out;
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc)
+        wp_model_free(m);
+    return rc;
+}
+
+void wp_model_free(wp_model *m)
+{
+    wp_scaler_free(&m->scaler);
+    free(m->coef);
+    free(m->data_dir);
+    for (size_t i = 0; m->train_models && m->train_models[i]; i++)
+        free(m->train_models[i]);
+    for (size_t i = 0; m->test_models && m->test_models[i]; i++)
+        free(m->test_models[i]);
+    free(m->train_models);
+    free(m->test_models);
+    memset(m, 0, sizeof *m);
+}
+
+double wp_model_predict(const wp_model *m, const double *raw)
+{
+    double buf[1024], *row = m->p <= 1024 ? buf : malloc(m->p * sizeof *row);
+    if (!row)
+        return NAN;
+    wp_design_row(&m->design, raw, row);
+    wp_scaler_apply(&m->scaler, row, 1);
+    double s = 0;
+    for (size_t j = 0; j < m->p; j++)
+        s += row[j] * m->coef[j];
+    if (row != buf)
+        free(row);
+    return s + m->intercept;
+}
+
+/* ---- prediction --------------------------------------------------------- */
+
+void wp_prediction_free(wp_prediction *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->rows[i].layer_name);
+        free(p->rows[i].layer_type);
+    }
+    free(p->rows);
+    for (size_t i = 0; i < p->n_other_types; i++)
+        free(p->other_types[i]);
+    free(p->other_types);
+    free(p->other_counts);
+    memset(p, 0, sizeof *p);
+}
+
+int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    wp_model models[WP_N_PIPELINES];
+    int have[WP_N_PIPELINES] = {0};
+    memset(models, 0, sizeof models);
+    int rc = -1, any = 0;
+    wp_engine eng = {0};
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.json", models_dir, wp_pipeline_name(i));
+        FILE *fp = fopen(path, "r");
+        if (!fp) {
+            if (errno != ENOENT) {
+                wp_fail_errno(err, path, errno, "cannot open");
+                goto out;
+            }
+            continue;
+        }
+        fclose(fp);
+        if (wp_model_read(path, &models[i], err))
+            goto out;
+        if (models[i].cfg.kind != (wp_layer_kind)(WP_KIND_CONV + i / 2) || (int)models[i].cfg.target != i % 2) {
+            wp_fail(err, path, 0, "holds a %s %s model, expected %s", wp_layer_kind_name(models[i].cfg.kind),
+                    models[i].cfg.target == WP_TARGET_POWER ? "power" : "runtime", wp_pipeline_name(i));
+            goto out;
+        }
+        have[i] = 1;
+        any = 1;
+    }
+    if (!any) {
+        wp_fail(err, models_dir, 0, "no model files (expected convolutional_power.json ... from 'wattprof train')");
+        goto out;
+    }
+    for (int k = 0; k < 3; k++)
+        if (have[2 * k] != have[2 * k + 1]) {
+            wp_fail(err, models_dir, 0, "%s.json without %s.json", wp_pipeline_name(have[2 * k] ? 2 * k : 2 * k + 1),
+                    wp_pipeline_name(have[2 * k] ? 2 * k + 1 : 2 * k));
+            goto out;
+        }
+    if (wp_engine_read(engine_path, &eng, err))
+        goto out;
+    out->rows = calloc(eng.n ? eng.n : 1, sizeof *out->rows);
+    out->other_types = calloc(eng.n ? eng.n : 1, sizeof *out->other_types);
+    out->other_counts = calloc(eng.n ? eng.n : 1, sizeof *out->other_counts);
+    if (!out->rows || !out->other_types || !out->other_counts) {
+        wp_fail(err, NULL, 0, "out of memory");
+        goto out;
+    }
+    for (size_t l = 0; l < eng.n; l++) {
+        const wp_engine_layer *L = &eng.layers[l];
+        wp_prediction_row *r = &out->rows[out->n++];
+        r->layer_name = strdup(L->name ? L->name : "");
+        r->layer_type = strdup(L->type ? L->type : "");
+        r->kind = L->kind;
+        int pi = wp_pipeline_index(L->kind, WP_TARGET_POWER);
+        if (pi < 0 || !have[pi]) {
+            size_t t = 0;
+            while (t < out->n_other_types && strcmp(out->other_types[t], r->layer_type) != 0)
+                t++;
+            if (t == out->n_other_types)
+                out->other_types[out->n_other_types++] = strdup(r->layer_type);
+            out->other_counts[t]++;
+            continue;
+        }
+        wp_feature_row fr;
+        if (wp_layer_features(L, L->kind, &fr, err)) {
+            char msg[WP_ERROR_MAX];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            wp_fail(err, engine_path, 0, "layer \"%s\": %s", r->layer_name, msg);
+            goto out;
+        }
+        double pr[2];
+        for (int t = 0; t < 2; t++) {
+            const wp_model *m = &models[pi + t];
+            double raw[WP_MODEL_MAX_FEATURES];
+            for (int f = 0; f < m->cfg.n_features; f++) {
+                raw[f] = wp_feature_get(&fr, m->cfg.features[f]);
+                if (isnan(raw[f])) {
+                    wp_fail(err, engine_path, 0, "layer \"%s\": no feature \"%s\" for model %s", r->layer_name,
+                            m->cfg.features[f], wp_pipeline_name(pi + t));
+                    goto out;
+                }
+            }
+            pr[t] = wp_model_predict(m, raw);
+        }
+        r->modelled = 1;
+        r->power_w = pr[0];
+        r->runtime_ms = pr[1];
+        r->energy_mj = pr[0] * pr[1]; /* W x ms = mJ */
+        out->modelled++;
+        out->runtime_ms += r->runtime_ms;
+        out->energy_mj += r->energy_mj;
+    }
+    out->avg_power_w = out->runtime_ms > 0 ? out->energy_mj / out->runtime_ms : NAN;
+    rc = 0;
+out:
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        if (have[i] || models[i].coef)
+            wp_model_free(&models[i]);
+    wp_engine_free(&eng);
+    if (rc)
+        wp_prediction_free(out);
+    return rc;
+}
+
+int wp_prediction_write_csv(const wp_prediction *p, const char *path, wp_error *err)
+{
+    wp_atomic_file *af = wp_atomic_open(path, err);
+    if (!af)
+        return -1;
+    FILE *fp = wp_atomic_stream(af);
+    fputs("layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction\n", fp);
+    for (size_t i = 0; i < p->n; i++) {
+        const wp_prediction_row *r = &p->rows[i];
+        if (!r->modelled)
+            continue;
+        wp_csv_put_field(fp, r->layer_name);
+        fputc(',', fp);
+        wp_csv_put_field(fp, r->layer_type);
+        fputc(',', fp);
+        wp_csv_put_double(fp, r->power_w);
+        fputc(',', fp);
+        wp_csv_put_double(fp, r->runtime_ms);
+        fputc(',', fp);
+        wp_csv_put_double(fp, r->energy_mj);
+        fputc('\n', fp);
+    }
+    return wp_atomic_commit(af, err);
+}

@@ -1,0 +1,551 @@
+/* `wattprof train`: the dataset CSVs -> six fitted pipelines -> model files.
+ *
+ * Same method as the original (its Trainer/ModelBuilder): rows of the test
+ * networks are held out, transforms and scaler are fitted on the training
+ * rows only, LassoCV picks alpha with its own folds on those rows. */
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "wattprof/atomic_file.h"
+#include "wattprof/csv.h"
+#include "wattprof/dataset.h"
+#include "wattprof/model.h"
+
+#define MICROWATTS_IN_WATTS 1e6
+
+json_t *wp_metrics_json(const wp_metrics *m);
+
+typedef struct kind_data {
+    int n_cols;                        /* union of the two pipelines' features */
+    char cols[2 * WP_MODEL_MAX_FEATURES][WP_NAME_MAX];
+    size_t n, cap;
+    double *raw;                       /* n x n_cols */
+    double *target[2];                 /* power (W), runtime (ms) */
+    int *model;                        /* index into the model list */
+    int *is_test;
+    int files;
+} kind_data;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_models(const char *dir, char ***out, size_t *n, wp_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return wp_fail_errno(err, dir, errno, "cannot open data directory");
+    size_t cap = 16;
+    char **v = malloc(cap * sizeof *v);
+    *n = 0;
+    struct dirent *e;
+    while (v && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) || !S_ISDIR(st.st_mode))
+            continue;
+        if (*n == cap) {
+            char **nv = realloc(v, (cap *= 2) * sizeof *v);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[(*n)++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (!v)
+        return wp_fail(err, dir, 0, "out of memory");
+    qsort(v, *n, sizeof *v, cmp_str);
+    *out = v;
+    return 0;
+}
+
+static int grow(kind_data *k)
+{
+    if (k->n < k->cap)
+        return 0;
+    size_t nc = k->cap ? k->cap * 2 : 256;
+    double *r = realloc(k->raw, nc * (size_t)k->n_cols * sizeof *r);
+    if (!r)
+        return -1;
+    k->raw = r;
+    for (int t = 0; t < 2; t++) {
+        double *q = realloc(k->target[t], nc * sizeof *q);
+        if (!q)
+            return -1;
+        k->target[t] = q;
+    }
+    int *m = realloc(k->model, nc * sizeof *m), *it;
+    if (!m)
+        return -1;
+    k->model = m;
+    it = realloc(k->is_test, nc * sizeof *it);
+    if (!it)
+        return -1;
+    k->is_test = it;
+    k->cap = nc;
+    return 0;
+}
+
+static int read_csv(const char *path, kind_data *k, int model, int is_test, wp_error *err)
+{
+    wp_csv_reader r;
+    if (wp_csv_open(&r, path, err))
+        return -1;
+    int col[2 * WP_MODEL_MAX_FEATURES], cp, ct, rc = -1;
+    for (int c = 0; c < k->n_cols; c++)
+        if ((col[c] = wp_csv_require(&r, k->cols[c], err)) < 0)
+            goto out;
+    if ((cp = wp_csv_require(&r, "power", err)) < 0 || (ct = wp_csv_require(&r, "runtime", err)) < 0)
+        goto out;
+    int st;
+    while ((st = wp_csv_next(&r, err)) == 1) {
+        if (grow(k)) {
+            wp_fail(err, path, r.line, "out of memory");
+            goto out;
+        }
+        double *row = k->raw + k->n * (size_t)k->n_cols;
+        for (int c = 0; c < k->n_cols; c++)
+            if (wp_csv_double(&r, col[c], 0, &row[c], err))
+                goto out;
+        double p, t;
+        if (wp_csv_double(&r, cp, 0, &p, err) || wp_csv_double(&r, ct, 0, &t, err))
+            goto out;
+        k->target[0][k->n] = p / MICROWATTS_IN_WATTS;
+        k->target[1][k->n] = t;
+        k->model[k->n] = model;
+        k->is_test[k->n] = is_test;
+        k->n++;
+    }
+    if (st < 0)
+        goto out;
+    rc = 0;
+out:
+    wp_csv_close(&r);
+    return rc;
+}
+
+static void add_col(kind_data *k, const char *name)
+{
+    for (int c = 0; c < k->n_cols; c++)
+        if (strcmp(k->cols[c], name) == 0)
+            return;
+    snprintf(k->cols[k->n_cols++], WP_NAME_MAX, "%s", name);
+}
+
+static int col_of(const kind_data *k, const char *name)
+{
+    for (int c = 0; c < k->n_cols; c++)
+        if (strcmp(k->cols[c], name) == 0)
+            return c;
+    return -1;
+}
+
+typedef struct prog_wrap {
+    const wp_progress *outer;
+    int index;
+    char stage[96];
+} prog_wrap;
+
+static void prog_fn(void *ctx, const char *stage, double done, double total)
+{
+    prog_wrap *w = ctx;
+    snprintf(w->stage, sizeof w->stage, "%s: %s", wp_pipeline_name(w->index), stage);
+    wp_progress_report(w->outer, w->stage, w->index + (total > 0 ? done / total : 0), WP_N_PIPELINES);
+}
+
+/* Design matrix of the selected rows for a pipeline. */
+static double *design_rows(const kind_data *k, const wp_pipeline_config *cfg, const wp_design *d, const size_t *sel,
+                           size_t ns)
+{
+    size_t p = wp_design_width(d);
+    double *X = malloc((ns * p > 0 ? ns * p : 1) * sizeof *X);
+    int map[WP_MODEL_MAX_FEATURES];
+    for (int f = 0; f < cfg->n_features; f++)
+        map[f] = col_of(k, cfg->features[f]);
+    double raw[WP_MODEL_MAX_FEATURES];
+    for (size_t i = 0; X && i < ns; i++) {
+        const double *src = k->raw + sel[i] * (size_t)k->n_cols;
+        for (int f = 0; f < cfg->n_features; f++)
+            raw[f] = src[map[f]];
+        wp_design_row(d, raw, X + i * p);
+    }
+    return X;
+}
+
+static double predict_row(const double *row, const double *coef, double b, size_t p)
+{
+    double s = 0;
+    for (size_t j = 0; j < p; j++)
+        s += row[j] * coef[j];
+    return s + b;
+}
+
+void wp_train_report_free(wp_train_report *rep)
+{
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        for (size_t j = 0; j < rep->pipe[i].n_lono; j++)
+            free(rep->pipe[i].lono_models[j].model);
+        free(rep->pipe[i].lono_models);
+    }
+    memset(rep, 0, sizeof *rep);
+}
+
+/* Leave-one-network-out: for each training network, transforms and scaler
+ * fitted on the other networks, Lasso at the alpha chosen on all of them,
+ * predictions for the held-out network. */
+static int lono(const kind_data *k, const wp_pipeline_config *cfg, const wp_design *d, const size_t *tr, size_t ntr,
+                double alpha, char **models, size_t n_models, wp_train_pipeline_report *pr, wp_error *err)
+{
+    size_t p = wp_design_width(d);
+    double *yall = malloc((ntr ? ntr : 1) * sizeof *yall), *pall = malloc((ntr ? ntr : 1) * sizeof *pall);
+    size_t *a = malloc((ntr ? ntr : 1) * sizeof *a), *b = malloc((ntr ? ntr : 1) * sizeof *b);
+    double *coef = malloc(p * sizeof *coef);
+    pr->lono_models = calloc(n_models, sizeof *pr->lono_models);
+    int rc = -1;
+    size_t nall = 0;
+    if (!yall || !pall || !a || !b || !coef || !pr->lono_models) {
+        wp_fail(err, NULL, 0, "out of memory");
+        goto out;
+    }
+    for (size_t g = 0; g < n_models; g++) {
+        size_t na = 0, nb = 0;
+        for (size_t i = 0; i < ntr; i++) {
+            if (k->model[tr[i]] == (int)g)
+                b[nb++] = tr[i];
+            else
+                a[na++] = tr[i];
+        }
+        if (nb == 0 || na == 0)
+            continue;
+        double *Xa = design_rows(k, cfg, d, a, na), *Xb = design_rows(k, cfg, d, b, nb), *ya = malloc(na * sizeof *ya);
+        wp_scaler sc = {0};
+        double b0 = 0;
+        int bad = !Xa || !Xb || !ya || wp_scaler_fit(&sc, cfg->scaler, Xa, na, p, err);
+        if (!bad) {
+            wp_scaler_apply(&sc, Xa, na);
+            wp_scaler_apply(&sc, Xb, nb);
+            for (size_t i = 0; i < na; i++)
+                ya[i] = k->target[cfg->target][a[i]];
+            bad = wp_lasso_fit(Xa, ya, na, p, alpha, &cfg->lasso, coef, &b0, NULL, err) != 0;
+        }
+        if (!bad) {
+            double *yb = yall + nall, *pb = pall + nall;
+            for (size_t i = 0; i < nb; i++) {
+                yb[i] = k->target[cfg->target][b[i]];
+                pb[i] = predict_row(Xb + i * p, coef, b0, p);
+            }
+            wp_metrics mm;
+            wp_metrics_compute(yb, pb, nb, &mm);
+            wp_lono_entry *e = &pr->lono_models[pr->n_lono++];
+            e->model = strdup(models[g]);
+            e->rows = nb;
+            e->rmspe = mm.rmspe;
+            nall += nb;
+        }
+        free(Xa);
+        free(Xb);
+        free(ya);
+        wp_scaler_free(&sc);
+        if (bad)
+            goto out;
+    }
+    wp_metrics_compute(yall, pall, nall, &pr->lono);
+    rc = 0;
+out:
+    free(yall);
+    free(pall);
+    free(a);
+    free(b);
+    free(coef);
+    return rc;
+}
+
+static int train_pipeline(const kind_data *k, const wp_pipeline_config *cfg, const char *data_dir, char **models,
+                          size_t n_models, int cv_by_model, const wp_progress *prog, int index, wp_model *m,
+                          wp_train_pipeline_report *pr, wp_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->format_version = WP_MODEL_FORMAT_VERSION;
+    m->cfg = *cfg;
+    if (wp_pipeline_design(cfg, &m->design, err))
+        return -1;
+    size_t p = m->p = wp_design_width(&m->design);
+    size_t ntr = 0, nte = 0;
+    size_t *tr = malloc((k->n ? k->n : 1) * sizeof *tr), *te = malloc((k->n ? k->n : 1) * sizeof *te);
+    double *Xtr = NULL, *Xte = NULL, *ytr = NULL, *yte = NULL, *ptr = NULL, *pte = NULL;
+    int rc = -1;
+    wp_lasso_cv_result res = {0};
+    if (!tr || !te)
+        goto oom;
+    for (size_t i = 0; i < k->n; i++) {
+        if (k->is_test[i])
+            te[nte++] = i;
+        else
+            tr[ntr++] = i;
+    }
+    if (ntr == 0) {
+        wp_fail(err, data_dir, 0, "empty training set for %s layers: all %zu rows belong to the test models",
+                wp_layer_kind_name(cfg->kind), k->n);
+        goto out;
+    }
+    if ((size_t)cfg->lasso.cv > ntr) {
+        wp_fail(err, data_dir, 0, "%s: %zu training rows cannot make %d cross-validation folds",
+                wp_pipeline_name(index), ntr, cfg->lasso.cv);
+        goto out;
+    }
+    Xtr = design_rows(k, cfg, &m->design, tr, ntr);
+    Xte = design_rows(k, cfg, &m->design, te, nte);
+    ytr = malloc(ntr * sizeof *ytr);
+    yte = malloc((nte ? nte : 1) * sizeof *yte);
+    ptr = malloc(ntr * sizeof *ptr);
+    pte = malloc((nte ? nte : 1) * sizeof *pte);
+    if (!Xtr || !Xte || !ytr || !yte || !ptr || !pte)
+        goto oom;
+    for (size_t i = 0; i < ntr; i++)
+        ytr[i] = k->target[cfg->target][tr[i]];
+    for (size_t i = 0; i < nte; i++)
+        yte[i] = k->target[cfg->target][te[i]];
+    for (size_t i = 0; i < ntr * p; i++)
+        if (!isfinite(Xtr[i])) {
+            wp_fail(err, data_dir, 0, "%s: a design term is not finite (log1p of a value <= -1, or overflow)",
+                    wp_pipeline_name(index));
+            goto out;
+        }
+    if (wp_scaler_fit(&m->scaler, cfg->scaler, Xtr, ntr, p, err))
+        goto out;
+    wp_scaler_apply(&m->scaler, Xtr, ntr);
+    wp_scaler_apply(&m->scaler, Xte, nte);
+    prog_wrap pw = {prog, index, ""};
+    wp_progress inner = {prog_fn, &pw};
+    if (wp_lasso_cv(Xtr, ytr, ntr, p, &cfg->lasso, NULL, 0, &res, &inner, err))
+        goto out;
+    m->coef = res.coef;
+    res.coef = NULL;
+    m->intercept = res.intercept;
+    m->alpha = res.alpha;
+    m->n_iter = res.n_iter;
+    for (size_t i = 0; i < ntr; i++)
+        ptr[i] = predict_row(Xtr + i * p, m->coef, m->intercept, p);
+    for (size_t i = 0; i < nte; i++)
+        pte[i] = predict_row(Xte + i * p, m->coef, m->intercept, p);
+    wp_metrics_compute(ytr, ptr, ntr, &m->train);
+    wp_metrics_compute(yte, pte, nte, &m->test);
+    pr->trained = 1;
+    pr->train_rows = m->train_rows = ntr;
+    pr->test_rows = m->test_rows = nte;
+    pr->n_terms = p;
+    pr->alpha = m->alpha;
+    for (size_t j = 0; j < p; j++)
+        pr->nonzero += m->coef[j] != 0.0;
+    pr->train = m->train;
+    pr->test = m->test;
+    m->data_dir = strdup(data_dir);
+    m->train_models = calloc(n_models + 1, sizeof *m->train_models);
+    m->test_models = calloc(n_models + 1, sizeof *m->test_models);
+    if (!m->data_dir || !m->train_models || !m->test_models)
+        goto oom;
+    for (size_t g = 0; g < n_models; g++) {
+        int seen_tr = 0, seen_te = 0;
+        for (size_t i = 0; i < k->n; i++)
+            if (k->model[i] == (int)g) {
+                if (k->is_test[i])
+                    seen_te = 1;
+                else
+                    seen_tr = 1;
+            }
+        if (seen_tr)
+            m->train_models[m->n_train_models++] = strdup(models[g]);
+        if (seen_te)
+            m->test_models[m->n_test_models++] = strdup(models[g]);
+    }
+    if (cv_by_model) {
+        if (lono(k, cfg, &m->design, tr, ntr, m->alpha, models, n_models, pr, err))
+            goto out;
+        m->lono = pr->lono;
+    }
+    rc = 0;
+    goto out;
+oom:
+    wp_fail(err, NULL, 0, "out of memory");
+out:
+    wp_lasso_cv_result_free(&res);
+    free(tr);
+    free(te);
+    free(Xtr);
+    free(Xte);
+    free(ytr);
+    free(yte);
+    free(ptr);
+    free(pte);
+    return rc;
+}
+
+static json_t *metrics_doc(const wp_train_report *rep)
+{
+    json_t *pipes = json_object();
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        const wp_train_pipeline_report *p = &rep->pipe[i];
+        if (!p->trained)
+            continue;
+        json_t *o = json_pack("{s:I,s:I,s:f,s:I,s:I,s:o,s:o}", "train_rows", (json_int_t)p->train_rows,
+                              "test_rows", (json_int_t)p->test_rows, "alpha", p->alpha, "terms",
+                              (json_int_t)p->n_terms, "nonzero_coefficients", (json_int_t)p->nonzero, "train",
+                              wp_metrics_json(&p->train), "test", wp_metrics_json(&p->test));
+        if (p->n_lono) {
+            json_t *l = wp_metrics_json(&p->lono), *per = json_array();
+            for (size_t j = 0; j < p->n_lono; j++)
+                json_array_append_new(per, json_pack("{s:s,s:I,s:o}", "model", p->lono_models[j].model, "rows",
+                                                     (json_int_t)p->lono_models[j].rows, "rmspe",
+                                                     isfinite(p->lono_models[j].rmspe)
+                                                         ? json_real(p->lono_models[j].rmspe)
+                                                         : json_null()));
+            json_object_set_new(l, "per_model", per);
+            json_object_set_new(o, "leave_one_network_out", l);
+        }
+        json_object_set_new(pipes, wp_pipeline_name(i), o);
+    }
+    return json_pack("{s:s,s:i,s:o}", "format", "wattprof-metrics", "format_version", WP_MODEL_FORMAT_VERSION,
+                     "pipelines", pipes);
+}
+
+int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    wp_train_config cfg;
+    wp_train_config_default(&cfg);
+    char **models = NULL;
+    size_t n_models = 0;
+    kind_data kd[3];
+    wp_model built[WP_N_PIPELINES];
+    memset(kd, 0, sizeof kd);
+    memset(built, 0, sizeof built);
+    int rc = -1;
+    static const char *const default_tests[] = {"lenet", "resnet18", "vgg16"};
+    if (o->config_path && wp_train_config_load(o->config_path, &cfg, err))
+        goto out;
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        if (o->cv > 0)
+            cfg.pipe[i].lasso.cv = o->cv;
+    if (list_models(o->data_dir, &models, &n_models, err))
+        goto out;
+    int total_files = 0;
+    for (int kk = 0; kk < 3; kk++) {
+        kind_data *k = &kd[kk];
+        wp_layer_kind kind = (wp_layer_kind)(WP_KIND_CONV + kk);
+        for (int t = 0; t < 2; t++) {
+            const wp_pipeline_config *pc = &cfg.pipe[wp_pipeline_index(kind, (wp_target)t)];
+            for (int f = 0; f < pc->n_features; f++)
+                add_col(k, pc->features[f]);
+        }
+        for (size_t g = 0; g < n_models; g++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s/%s.csv", o->data_dir, models[g], wp_layer_kind_name(kind));
+            struct stat st;
+            if (stat(path, &st) != 0)
+                continue;
+            int is_test = 0;
+            if (o->test_models) {
+                for (size_t j = 0; j < o->n_test_models; j++)
+                    is_test |= strcmp(o->test_models[j], models[g]) == 0;
+            } else if (cfg.n_test_models >= 0) {
+                for (int j = 0; j < cfg.n_test_models; j++)
+                    is_test |= strcmp(cfg.test_models[j], models[g]) == 0;
+            } else {
+                for (int j = 0; j < 3; j++)
+                    is_test |= strcmp(default_tests[j], models[g]) == 0;
+            }
+            wp_progress_report(&o->progress, "reading", 0, WP_N_PIPELINES);
+            if (read_csv(path, k, (int)g, is_test, err))
+                goto out;
+            k->files++;
+            total_files++;
+        }
+    }
+    if (total_files == 0) {
+        wp_fail(err, o->data_dir, 0,
+                "no training data: expected <model>/convolutional.csv, pooling.csv or dense.csv files");
+        goto out;
+    }
+    for (int kk = 0; kk < 3; kk++)
+        if (kd[kk].files && kd[kk].n == 0) {
+            wp_fail(err, o->data_dir, 0, "empty training set: the %s.csv files hold no rows",
+                    wp_layer_kind_name((wp_layer_kind)(WP_KIND_CONV + kk)));
+            goto out;
+        }
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        kind_data *k = &kd[i / 2];
+        if (!k->files)
+            continue;
+        if (train_pipeline(k, &cfg.pipe[i], o->data_dir, models, n_models, o->cv_by_model, &o->progress, i,
+                           &built[i], &rep->pipe[i], err))
+            goto out;
+    }
+    /* Everything trained: now write. */
+    if (wp_mkdirs(o->out_dir, err))
+        goto out;
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        if (!rep->pipe[i].trained)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.json", o->out_dir, wp_pipeline_name(i));
+        if (wp_model_write(path, &built[i], err))
+            goto out;
+    }
+    {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/metrics.json", o->out_dir);
+        json_t *doc = metrics_doc(rep);
+        char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(doc);
+        if (!text) {
+            wp_fail(err, path, 0, "out of memory");
+            goto out;
+        }
+        size_t L = strlen(text);
+        text[L] = '\n';
+        int w = wp_atomic_write_all(path, text, L + 1, err);
+        free(text);
+        if (w)
+            goto out;
+    }
+    for (size_t g = 0; g < n_models; g++) {
+        int te = 0, tr = 0;
+        for (int kk = 0; kk < 3; kk++)
+            for (size_t i = 0; i < kd[kk].n; i++)
+                if (kd[kk].model[i] == (int)g) {
+                    te |= kd[kk].is_test[i];
+                    tr |= !kd[kk].is_test[i];
+                }
+        rep->n_train_models += tr;
+        rep->n_test_models += te;
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        wp_model_free(&built[i]);
+    for (int kk = 0; kk < 3; kk++) {
+        free(kd[kk].raw);
+        free(kd[kk].target[0]);
+        free(kd[kk].target[1]);
+        free(kd[kk].model);
+        free(kd[kk].is_test);
+    }
+    for (size_t g = 0; g < n_models; g++)
+        free(models[g]);
+    free(models);
+    wp_train_config_free(&cfg);
+    if (rc)
+        wp_train_report_free(rep);
+    return rc;
+}
