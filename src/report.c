@@ -16,6 +16,7 @@
 #include "wattprof/csv.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
+#include "wattprof/model.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/report.h"
 #include "wattprof/timeline.h"
@@ -516,7 +517,8 @@ static const char *CSS =
     "table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}\n"
     "th,td{padding:3px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}\n"
     "th{background:var(--panel);font-weight:600}\n"
-    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "th{white-space:nowrap}td.mono{word-break:break-all;min-width:220px}\n"
     "table.kv td:first-child{color:var(--muted);white-space:nowrap}\n"
     ".kvwrap{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start}\n"
     ".cards{display:flex;gap:12px;flex-wrap:wrap;margin:10px 0 4px}\n"
@@ -698,7 +700,7 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
     rp_svg_scatter(out, "Power above idle", "W", m, RP_POWER);
     rp_svg_scatter(out, "Runtime", "ms", m, RP_RUNTIME);
     fputs("</div>\n", out);
-    fputs("<details open><summary>Per-layer comparison</summary>\n<table><tr><th>layer</th><th>type</th>"
+    fputs("<details><summary>Per-layer comparison</summary>\n<table><tr><th>layer</th><th>type</th>"
           "<th class=\"num\">power (W)</th><th class=\"num\">predicted</th><th class=\"num\">error</th>"
           "<th class=\"num\">runtime (ms)</th><th class=\"num\">predicted</th><th class=\"num\">error</th>"
           "<th class=\"num\">energy (mJ)</th><th class=\"num\">predicted</th><th class=\"num\">error</th></tr>\n",
@@ -1165,11 +1167,59 @@ static int list_models(const char *dir, char ***names, size_t *n, wp_error *err)
     return 0;
 }
 
-/* Predictions for model m: the first source that matches its layers. */
+/* Does DIR hold any model file `wattprof train` writes? */
+static int has_model_files(const char *dir)
+{
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        char file[64];
+        snprintf(file, sizeof file, "%s.json", wp_pipeline_name(i));
+        char *p = path_join(dir, file);
+        int ok = is_file(p);
+        free(p);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+/* Predicts the model's layers from the engine info `map` copied beside the
+ * mapping, with the trained models. Returns layers matched, or -1. */
+static long predict_from_models(const wp_report_opts *o, rp_model *m, name_index *ix, wp_error *err)
+{
+    char *engine = path3(o->result_dir, m->name, "trt_engine_info.json");
+    if (!is_file(engine)) {
+        free(engine);
+        return 0;
+    }
+    wp_prediction pred;
+    memset(&pred, 0, sizeof pred);
+    long n = -1;
+    if (wp_predict_engine(o->models_dir, engine, &pred, err) == 0) {
+        n = 0;
+        for (size_t i = 0; i < pred.n; i++) {
+            const wp_prediction_row *r = &pred.rows[i];
+            long li = r->modelled ? index_find(ix, m, r->layer_name) : -1;
+            if (li < 0)
+                continue;
+            m->layers[li].pred_power_w = r->power_w;
+            m->layers[li].pred_runtime_ms = r->runtime_ms;
+            m->layers[li].pred_energy_mj = r->energy_mj;
+            n++;
+        }
+        wp_prediction_free(&pred);
+    }
+    free(engine);
+    return n;
+}
+
+/* Predictions for model m: an explicit --predictions CSV, else the trained
+ * models on the model's engine info, else RESULT/<model>/predictions.csv;
+ * the first that matches its layers. */
 static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix, char **source, wp_error *err)
 {
     char *cands[4] = {0};
     size_t nc = 0;
+    int rc = 0;
     if (o->predictions) {
         if (is_dir(o->predictions)) {
             char file[512];
@@ -1180,9 +1230,24 @@ static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix
             cands[nc++] = xstrdup(o->predictions);
         }
     }
+    size_t auto_csv = nc;
     cands[nc++] = path3(o->result_dir, m->name, "predictions.csv");
-    int rc = 0;
     for (size_t i = 0; i < nc; i++) {
+        if (i == auto_csv && o->models_dir && has_model_files(o->models_dir)) {
+            long got = predict_from_models(o, m, ix, err);
+            if (got < 0) {
+                rc = -1;
+                break;
+            }
+            if (got > 0) {
+                size_t len = strlen(o->models_dir) + 64;
+                *source = malloc(len);
+                if (*source)
+                    snprintf(*source, len, "the models in %s (wattprof predict on trt_engine_info.json)",
+                             o->models_dir);
+                break;
+            }
+        }
         if (!is_file(cands[i]))
             continue;
         long got = load_predictions(cands[i], m, ix, err);
