@@ -379,6 +379,66 @@ static void test_bad_input(const char *root)
     test_run_free(&r);
 }
 
+static int run_ok(const char *const *args)
+{
+    test_run_result r = test_run_cli(args);
+    int ok = r.status == 0;
+    if (!ok)
+        fprintf(stderr, "%s failed: %s\n", args[0], r.err);
+    test_run_free(&r);
+    return ok;
+}
+
+/* The whole pipeline on simulated data: simulate -> map -> dataset -> train,
+ * then the report predicts every model's layers with the trained models, and
+ * agrees with `wattprof predict`'s CSV for the same engine. */
+static void test_pipeline(const char *root)
+{
+    const char *raw = test_path(root, "e2e/raw"), *res = test_path(root, "e2e/res"), *td = test_path(root, "e2e/td"),
+               *models = test_path(root, "e2e/models");
+    const char *sim[] = {"simulate", "--out", raw, "--models", "m1,m2,m3,m4,m5", "--layers", "8", "--cycles", "200",
+                         "--quiet", NULL};
+    const char *map[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "interpolate", "--quiet",
+                         NULL};
+    const char *ds[] = {"dataset", "--preprocessed-data-dir", res, "--result-dir", td, "--per-layer-measurements", "1",
+                        "--quiet", NULL};
+    const char *tr[] = {"train", "--data-dir", td, "--out-dir", models, "--test-models", "m1", "--cv", "2", "--quiet",
+                        NULL};
+    int ok = run_ok(sim) && run_ok(map) && run_ok(ds) && run_ok(tr);
+    CHECK(ok);
+    if (!ok)
+        return;
+    const char *pred_csv = test_path(root, "e2e/m1_pred.csv");
+    const char *pr[] = {"predict", "--models", models, "--engine-info", test_path(res, "m1/trt_engine_info.json"),
+                        "--out", pred_csv, NULL};
+    CHECK(run_ok(pr));
+    const char *out1 = test_path(root, "e2e/a.html"), *out2 = test_path(root, "e2e/b.html");
+    const char *r1[] = {"report", "--result-dir", res, "--raw-data-dir", raw, "--models", models, "--out", out1, NULL};
+    const char *r2[] = {"report", "--result-dir", res, "--predictions", pred_csv, "--out", out2, NULL};
+    CHECK(run_ok(r1));
+    CHECK(run_ok(r2));
+    char *a = test_read_file(out1), *b = test_read_file(out2);
+    CHECK(a && b);
+    if (a && b) {
+        CHECK_INT(count_of(a, "<section class=\"model\""), 5);
+        CHECK_INT(count_of(a, "Predictions from the models in"), 5);
+        CHECK_INT(count_of(a, "aria-label=\"timeline\""), 5);
+        CHECK_CONTAINS(a, "<tr><td>convolutional_power</td>");
+        CHECK_CONTAINS(a, "aria-label=\"RMSPE per pipeline\"");
+        /* m1's comparison table is the same whichever way the predictions came. */
+        const char *ta = strstr(a, "<summary>Per-layer comparison</summary>"),
+                   *tb = strstr(b, "<summary>Per-layer comparison</summary>");
+        CHECK(ta && tb);
+        if (ta && tb) {
+            const char *ea = strstr(ta, "</table>"), *eb = strstr(tb, "</table>");
+            CHECK(ea && eb && ea - ta == eb - tb && memcmp(ta, tb, (size_t)(ea - ta)) == 0);
+            CHECK(count_of(ta, "<tr>") > 3);
+        }
+    }
+    free(a);
+    free(b);
+}
+
 /* Screenshot of `html` (a file) at 1200 px wide; returns 0 and the
  * png_ink.py figures, or -1 when Chromium produced nothing. */
 static int screenshot(const char *root, const char *html, const char *png, double *ink, long *hits)
@@ -435,6 +495,7 @@ int main(void)
     test_absent_inputs(root);
     test_train_metrics(root);
     test_bad_input(root);
+    test_pipeline(root);
     int skip = test_failed == 0 ? test_chromium(root) : 0;
     free(report_html);
     int rc = test_summary();
