@@ -529,6 +529,7 @@ static const char *CSS =
     ".legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}\n"
     ".legend i.line{height:3px;vertical-align:3px}\n"
     "svg.chart{width:100%;height:auto;display:block;margin:4px 0 8px}\n"
+    "svg.pair{width:760px;max-width:100%}.scroll{overflow-x:auto}.scroll table{font-size:12.5px}.scroll th,.scroll td{padding:3px 7px}\n"
     ".scatters{display:flex;gap:20px;flex-wrap:wrap}.scatters svg.chart{width:556px;max-width:100%}\n"
     "svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;fill:#1f2328;font-size:12px}\n"
     "svg text.lname{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,monospace;font-size:10.5px}\n"
@@ -1031,11 +1032,17 @@ static void render_train_metrics(FILE *out, json_t *root)
     double *tr = calloc(n + 1, sizeof *tr), *te = calloc(n + 1, sizeof *te);
     if (!labels || !tr || !te)
         goto done;
-    fputs("<table><tr><th>pipeline</th><th class=\"num\">train rows</th><th class=\"num\">test rows</th>"
-          "<th class=\"num\">alpha</th><th class=\"num\">terms (non-zero)</th><th class=\"num\">train RMSPE %</th>"
-          "<th class=\"num\">test RMSPE %</th><th class=\"num\">test R\xC2\xB2</th><th class=\"num\">test MAE</th>"
-          "<th class=\"num\">test MAPE</th><th class=\"num\">leave-one-network-out RMSPE %</th></tr>\n",
+    int any_lono = 0;
+    json_object_foreach(pipes, name, p)
+    {
+        any_lono |= json_is_object(json_object_get(p, "leave_one_network_out"));
+    }
+    fputs("<div class=\"scroll\"><table><tr><th>pipeline</th><th class=\"num\">train rows</th>"
+          "<th class=\"num\">test rows</th><th class=\"num\">alpha</th><th class=\"num\">terms (non-zero)</th>"
+          "<th class=\"num\">train RMSPE %</th><th class=\"num\">test RMSPE %</th><th class=\"num\">test R\xC2\xB2</th>"
+          "<th class=\"num\">test MAE</th><th class=\"num\">test MAPE</th>",
           out);
+    fputs(any_lono ? "<th class=\"num\" title=\"leave-one-network-out\">LONO RMSPE %</th></tr>\n" : "</tr>\n", out);
     json_object_foreach(pipes, name, p)
     {
         json_t *train = json_object_get(p, "train"), *test = json_object_get(p, "test"),
@@ -1060,10 +1067,14 @@ static void render_train_metrics(FILE *out, json_t *root)
         put_num_td(out, jnum(test, "r2"));
         put_num_td(out, jnum(test, "mae"));
         put_num_td(out, jnum(test, "mape"));
-        put_num_td(out, jnum(lono, "rmspe"));
+        if (any_lono)
+            put_num_td(out, jnum(lono, "rmspe"));
         fputs("</tr>\n", out);
     }
-    fputs("</table>\n", out);
+    fputs("</table></div>\n", out);
+    fputs("<p class=\"sub\">RMSPE as upstream defines it: sqrt(mean(((y \xE2\x88\x92 p) / y)\xC2\xB2)) \xC3\x97 100; MAE in W "
+          "or ms; MAPE as a fraction. LONO: each network held out in turn (<code>train --cv-by-model</code>).</p>\n",
+          out);
     if (n)
         rp_svg_pair_bars(out, "RMSPE per pipeline", "%", labels, tr, te, n);
     /* Generalisation to unseen networks, when train ran with --cv-by-model. */
@@ -1369,7 +1380,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     kv_list mine = {0};
     kv_add(&mine, "power attribution",
            m.from_estimates ? "least-squares deconvolution (" ESTIMATES_CSV ")"
-                            : "mean of the samples in each window (" MAPPING_CSV ")");
+                            : "per-cycle windows (" MAPPING_CSV ")");
     snprintf(b1, sizeof b1, "%zu", m.n);
     kv_add(&mine, "layers", b1);
     if (m.n_cycles) {
