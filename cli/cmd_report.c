@@ -25,7 +25,11 @@ static void usage(FILE *fp)
             "  --raw-data-dir DIR   raw data 'map' read (power logs, latency files,\n"
             "                       <model>_tensorrt.json, idling_power.json): adds the\n"
             "                       timeline and the run configuration\n"
-            "  --models DIR         output of 'wattprof train' (metrics.json)\n"
+            "  --data-dir DIR       output of 'wattprof dataset' (DIR/<network>/\n"
+            "                       {convolutional,pooling,dense}.csv): training data section\n"
+            "  --models DIR         output of 'wattprof train': predictions of every model's\n"
+            "                       layers from RESULT/<model>/trt_engine_info.json, and\n"
+            "                       the training metrics (metrics.json)\n"
             "  --predictions PATH   a 'wattprof predict' CSV, or a folder of <model>.csv or\n"
             "                       <model>/predictions.csv (RESULT/<model>/predictions.csv\n"
             "                       is used when present)\n"
@@ -42,6 +46,7 @@ int cmd_report(int argc, char **argv)
     static const struct option longopts[] = {
         {"result-dir", required_argument, NULL, 'r'}, {"raw-data-dir", required_argument, NULL, 'w'},
         {"models", required_argument, NULL, 'm'},     {"predictions", required_argument, NULL, 'p'},
+        {"data-dir", required_argument, NULL, 'd'},
         {"out", required_argument, NULL, 'o'},        {"title", required_argument, NULL, 't'},
         {"cycles", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
@@ -54,6 +59,7 @@ int cmd_report(int argc, char **argv)
         case 'r': o.result_dir = optarg; break;
         case 'w': o.raw_data_dir = optarg; break;
         case 'm': o.models_dir = optarg; break;
+        case 'd': o.data_dir = optarg; break;
         case 'p': o.predictions = optarg; break;
         case 'o': out = optarg; break;
         case 't': o.title = optarg; break;

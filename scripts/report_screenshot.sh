@@ -14,11 +14,11 @@ cd "$work"
 "$bin" dataset --preprocessed-data-dir res --result-dir train_data --quiet >/dev/null 2>&1
 "$bin" train --data-dir train_data --out-dir models --test-models resnet18 --cv 5 --cv-by-model --quiet >/dev/null
 mkdir -p one && cp -r res/resnet18 one/
-"$bin" report --result-dir one --raw-data-dir raw --models models --out report.html \
+"$bin" report --result-dir one --raw-data-dir raw --data-dir train_data --models models --out report.html \
     --title "wattprof report: simulated resnet18 on a Jetson-like board" --quiet
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
-    --user-data-dir="$work/profile" --screenshot="$work/report.png" --window-size=1200,3620 \
+    --user-data-dir="$work/profile" --screenshot="$work/report.png" --window-size=1200,4560 \
     "file://$work/report.html" 2>/dev/null
 cp report.png "$root/docs/report.png"
 echo "wrote $root/docs/report.png"

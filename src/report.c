@@ -1072,9 +1072,9 @@ static void render_train_metrics(FILE *out, json_t *root)
         fputs("</tr>\n", out);
     }
     fputs("</table></div>\n", out);
-    fputs("<p class=\"sub\">RMSPE as upstream defines it: sqrt(mean(((y \xE2\x88\x92 p) / y)\xC2\xB2)) \xC3\x97 100; MAE in W "
-          "or ms; MAPE as a fraction. LONO: each network held out in turn (<code>train --cv-by-model</code>).</p>\n",
-          out);
+    fprintf(out, "<p class=\"sub\">RMSPE as upstream defines it: sqrt(mean(((y \xE2\x88\x92 p) / y)\xC2\xB2)) \xC3\x97 100; MAE in W "
+                 "or ms; MAPE as a fraction.%s</p>\n",
+            any_lono ? " LONO: each network held out in turn (<code>train --cv-by-model</code>)." : "");
     if (n)
         rp_svg_pair_bars(out, "RMSPE per pipeline", "%", labels, tr, te, n);
     /* Generalisation to unseen networks, when train ran with --cv-by-model. */
@@ -1136,12 +1136,220 @@ static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
     return 0;
 }
 
-/* ---------------------------------------------------------- per model */
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+/* ------------------------------------------------------- training data */
+
+typedef struct td_points {
+    double *x, *rt, *pw;
+    const char **color;
+    char **tip;
+    size_t n, cap;
+} td_points;
+
+static int td_push(td_points *t, double x, double rt, double pw, const char *color, const char *net, const char *layer)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        double *a = realloc(t->x, cap * sizeof *a);
+        if (!a)
+            return -1;
+        t->x = a;
+        if (!(a = realloc(t->rt, cap * sizeof *a)))
+            return -1;
+        t->rt = a;
+        if (!(a = realloc(t->pw, cap * sizeof *a)))
+            return -1;
+        t->pw = a;
+        const char **c = realloc(t->color, cap * sizeof *c);
+        if (!c)
+            return -1;
+        t->color = c;
+        char **tp = realloc(t->tip, cap * sizeof *tp);
+        if (!tp)
+            return -1;
+        t->tip = tp;
+        t->cap = cap;
+    }
+    size_t len = strlen(net) + strlen(layer) + 3;
+    char *tip = malloc(len);
+    if (!tip)
+        return -1;
+    snprintf(tip, len, "%s: %s", net, layer);
+    t->x[t->n] = x;
+    t->rt[t->n] = rt;
+    t->pw[t->n] = pw;
+    t->color[t->n] = color;
+    t->tip[t->n] = tip;
+    t->n++;
+    return 0;
+}
+
+static void td_free(td_points *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->tip[i]);
+    free(t->x);
+    free(t->rt);
+    free(t->pw);
+    free(t->color);
+    free(t->tip);
+    memset(t, 0, sizeof *t);
+}
+
+static const char *const TD_KIND[3] = {"convolutional", "pooling", "dense"};
+static const char *const TD_TYPE[3] = {"CaskConvolution", "CaskPooling", "CaskGemmConvolution"};
+
+/* Rows of one training CSV; points (work measure, runtime, power) added to t. */
+static long td_read(const char *path, int kind, const char *net, td_points *t, wp_error *err)
+{
+    wp_csv_reader r;
+    if (wp_csv_open(&r, path, err) != 0)
+        return -1;
+    int cx = wp_csv_column(&r, kind == 1 ? "ops" : "macs"), crt = wp_csv_column(&r, "runtime"),
+        cp = wp_csv_column(&r, "power"), cn = wp_csv_column(&r, "layer_name"), st;
+    long rows = 0;
+    while ((st = wp_csv_next(&r, err)) == 1) {
+        rows++;
+        if (cx < 0 || crt < 0 || cp < 0)
+            continue;
+        double x, rt, pw;
+        if (wp_csv_double(&r, cx, 1, &x, err) != 0 || wp_csv_double(&r, crt, 1, &rt, err) != 0 ||
+            wp_csv_double(&r, cp, 1, &pw, err) != 0) {
+            st = -1;
+            break;
+        }
+        if (td_push(t, x, rt, pw / 1e6, rp_type_color(TD_TYPE[kind]), net, cn >= 0 ? r.fields[cn] : "") != 0) {
+            wp_fail(err, path, r.line, "out of memory");
+            st = -1;
+            break;
+        }
+    }
+    wp_csv_close(&r);
+    return st < 0 ? -1 : rows;
+}
+
+static int section_training_data(FILE *out, const wp_report_opts *o, wp_error *err)
+{
+    fputs("<h2 id=\"training-data\">Training data</h2>\n", out);
+    if (!o->data_dir) {
+        fputs("<p class=\"note\">No training data: pass <code>--data-dir DIR</code>, the result directory of "
+              "<code>wattprof dataset</code>.</p>\n",
+              out);
+        return 0;
+    }
+    DIR *d = opendir(o->data_dir);
+    if (!d)
+        return wp_fail_errno(err, o->data_dir, errno, "cannot open data directory");
+    char **nets = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        int any = 0;
+        for (int k = 0; k < 3; k++) {
+            char file[64];
+            snprintf(file, sizeof file, "%s.csv", TD_KIND[k]);
+            char *p = path3(o->data_dir, e->d_name, file);
+            any |= is_file(p);
+            free(p);
+        }
+        if (!any)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(nets, cap * sizeof *nn);
+            if (!nn)
+                break;
+            nets = nn;
+        }
+        nets[n++] = xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (n)
+        qsort(nets, n, sizeof *nets, cmp_str);
+    int rc = 0;
+    td_points t = {0};
+    if (n == 0) {
+        fputs("<p class=\"note\">No <code>&lt;network&gt;/{convolutional,pooling,dense}.csv</code> in <code>", out);
+        wp_html_escape(out, o->data_dir);
+        fputs("</code>.</p>\n", out);
+        goto out;
+    }
+    long *rows = calloc(3 * n, sizeof *rows);
+    if (!rows) {
+        rc = wp_fail(err, NULL, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        for (int k = 0; k < 3; k++) {
+            char file[64];
+            snprintf(file, sizeof file, "%s.csv", TD_KIND[k]);
+            char *p = path3(o->data_dir, nets[i], file);
+            rows[3 * i + k] = is_file(p) ? td_read(p, k, nets[i], &t, err) : -2;
+            free(p);
+            if (rows[3 * i + k] == -1) {
+                rc = -1;
+                break;
+            }
+        }
+    if (rc == 0) {
+        fputs("<p>Rows of the per-layer-type training CSVs, one per layer, from <code>", out);
+        wp_html_escape(out, o->data_dir);
+        fputs("</code>.</p>\n<table><tr><th>network</th><th class=\"num\">convolutional</th>"
+              "<th class=\"num\">pooling</th><th class=\"num\">dense</th><th class=\"num\">total</th></tr>\n",
+              out);
+        long tot[4] = {0};
+        for (size_t i = 0; i < n; i++) {
+            long sum = 0;
+            fputs("<tr><td>", out);
+            wp_html_escape(out, nets[i]);
+            fputs("</td>", out);
+            for (int k = 0; k < 3; k++) {
+                long v = rows[3 * i + k];
+                if (v < 0)
+                    fputs("<td class=\"num\">–</td>", out);
+                else {
+                    fprintf(out, "<td class=\"num\">%ld</td>", v);
+                    sum += v;
+                    tot[k] += v;
+                }
+            }
+            tot[3] += sum;
+            fprintf(out, "<td class=\"num\">%ld</td></tr>\n", sum);
+        }
+        fprintf(out,
+                "<tr><th>all %zu</th><th class=\"num\">%ld</th><th class=\"num\">%ld</th><th class=\"num\">%ld</th>"
+                "<th class=\"num\">%ld</th></tr>\n</table>\n",
+                n, tot[0], tot[1], tot[2], tot[3]);
+        if (t.n) {
+            fputs("<p>Every training row: runtime and power above idle against the layer's work "
+                  "(multiply-accumulates; operations for pooling), log scales (power: linear).</p>\n<div class=\"legend\">",
+                  out);
+            for (int k = 0; k < 3; k++)
+                fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", rp_type_color(TD_TYPE[k]), TD_KIND[k]);
+            fputs("</div>\n<div class=\"scatters\">\n", out);
+            rp_svg_loglog(out, "Runtime vs work", "multiply-accumulates / operations", "runtime (ms)", t.x, t.rt,
+                          t.color, (const char *const *)t.tip, t.n, 1);
+            rp_svg_loglog(out, "Power above idle vs work", "multiply-accumulates / operations", "power (W)", t.x,
+                          t.pw, t.color, (const char *const *)t.tip, t.n, 0);
+            fputs("</div>\n", out);
+        }
+    }
+    free(rows);
+out:
+    td_free(&t);
+    for (size_t i = 0; i < n; i++)
+        free(nets[i]);
+    free(nets);
+    return rc;
+}
+
+/* ---------------------------------------------------------- per model */
 
 /* Model folders: subdirectories of the result dir holding a mapping or
  * estimates, sorted by name. */
@@ -1478,6 +1686,8 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
         return wp_fail(err, o->raw_data_dir, 0, "raw data directory not found");
     if (o->models_dir && !is_dir(o->models_dir))
         return wp_fail(err, o->models_dir, 0, "models directory not found");
+    if (o->data_dir && !is_dir(o->data_dir))
+        return wp_fail(err, o->data_dir, 0, "data directory not found");
     if (o->predictions && !is_dir(o->predictions) && !is_file(o->predictions))
         return wp_fail(err, o->predictions, 0, "predictions not found");
     char **names = NULL;
@@ -1503,6 +1713,11 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
         wp_html_escape(out, o->raw_data_dir);
         fputs("</code>", out);
     }
+    if (o->data_dir) {
+        fputs(", training data <code>", out);
+        wp_html_escape(out, o->data_dir);
+        fputs("</code>", out);
+    }
     if (o->models_dir) {
         fputs(", models <code>", out);
         wp_html_escape(out, o->models_dir);
@@ -1523,14 +1738,16 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
             fprintf(out, "</a></td><td>%s</td></tr>\n", is_file(pe) ? "deconvolution" : "per-cycle mapping");
             free(pe);
         }
-        fputs("<tr><td><a href=\"#training\">Training metrics</a></td><td></td></tr></table></nav>\n", out);
+        fputs("<tr><td><a href=\"#training-data\">Training data</a></td><td></td></tr>\n"
+              "<tr><td><a href=\"#training\">Training metrics</a></td><td></td></tr></table></nav>\n",
+              out);
     }
     for (size_t i = 0; i < n; i++) {
         wp_progress_report(&o->progress, names[i], (double)i, (double)n);
         if (model_section(out, o, names[i], i, err) != 0)
             goto out;
     }
-    if (section_metrics(out, o, err) != 0)
+    if (section_training_data(out, o, err) != 0 || section_metrics(out, o, err) != 0)
         goto out;
     fputs("<footer>Generated by wattprof. Self-contained: no script, no network; hover a bar or dot for its "
           "value.</footer>\n</main>\n</body>\n</html>\n",

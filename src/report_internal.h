@@ -65,6 +65,12 @@ enum { RP_POWER = 0, RP_RUNTIME = 1, RP_ENERGY = 2 };
 void rp_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
                       const double *test, size_t n);
 
+/* Scatter of n points on a log x axis (x > 0; others skipped) and a log
+ * (logy, y > 0) or linear y axis, coloured per point; tips[i] (may be NULL)
+ * is the tooltip. */
+void rp_svg_loglog(FILE *out, const char *title, const char *xlabel, const char *ylabel, const double *x,
+                   const double *y, const char *const *colors, const char *const *tips, size_t n, int logy);
+
 /* Legend of the layer types present in m (HTML). */
 void rp_legend(FILE *out, const rp_model *m);
 

@@ -569,3 +569,108 @@ void rp_svg_pair_bars(FILE *out, const char *title, const char *unit, const char
     }
     fputs("</svg>\n", out);
 }
+
+/* "10" followed by the exponent in superscript digits (UTF-8). */
+static void pow10_label(int e, char *buf, size_t cap)
+{
+    static const char *sup[] = {"\xE2\x81\xB0", "\xC2\xB9", "\xC2\xB2", "\xC2\xB3", "\xE2\x81\xB4",
+                                "\xE2\x81\xB5", "\xE2\x81\xB6", "\xE2\x81\xB7", "\xE2\x81\xB8", "\xE2\x81\xB9"};
+    if (e >= 0 && e <= 3) {
+        snprintf(buf, cap, "%d", e == 0 ? 1 : e == 1 ? 10 : e == 2 ? 100 : 1000);
+        return;
+    }
+    size_t k = (size_t)snprintf(buf, cap, "10%s", e < 0 ? "\xE2\x81\xBB" : "");
+    char digits[16];
+    snprintf(digits, sizeof digits, "%d", e < 0 ? -e : e);
+    for (const char *d = digits; *d && k + 4 < cap; d++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s", sup[*d - '0']);
+}
+
+void rp_svg_loglog(FILE *out, const char *title, const char *xlabel, const char *ylabel, const double *x,
+                   const double *y, const char *const *colors, const char *const *tips, size_t n, int logy)
+{
+    const double W = 556, H = 380, xl = 70, xr = W - 18, top = 34, yb = H - 46;
+#define PT_OK(i) (x[i] > 0 && isfinite(x[i]) && isfinite(y[i]) && (!logy || y[i] > 0))
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!PT_OK(i))
+            continue;
+        used++;
+        x0 = fmin(x0, x[i]);
+        x1 = fmax(x1, x[i]);
+        y0 = fmin(y0, y[i]);
+        y1 = fmax(y1, y[i]);
+    }
+    if (!used) {
+        x0 = y0 = 1;
+        x1 = y1 = 10;
+    }
+    int ex0 = (int)floor(log10(x0)), ex1 = (int)ceil(log10(x1));
+    int ey0 = logy ? (int)floor(log10(y0)) : 0, ey1 = logy ? (int)ceil(log10(y1)) : 1;
+    axis ya = make_axis(y0 - (y1 - y0) * 0.05, y1 + (y1 - y0) * 0.05, 0, 5);
+    if (ex1 <= ex0)
+        ex1 = ex0 + 1;
+    if (ey1 <= ey0)
+        ey1 = ey0 + 1;
+    char buf[64];
+#define LX(v) (xl + (log10(v) - ex0) / (double)(ex1 - ex0) * (xr - xl))
+#define LY(v) (logy ? yb - (log10(v) - ey0) / (double)(ey1 - ey0) * (yb - top) : ax_map(&ya, (v), yb, top))
+    fprintf(out, "<svg class=\"chart scatter\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", W, H);
+    wp_html_escape(out, title);
+    fprintf(out, "\">\n<text class=\"ptitle\" x=\"%.1f\" y=\"16\">", xl);
+    wp_html_escape(out, title);
+    fprintf(out, " <tspan class=\"unit\">(%zu layers)</tspan></text>\n", used);
+    int xstep = (ex1 - ex0 + 5) / 6, ystep = (ey1 - ey0 + 5) / 6;
+    for (int e = ex0; e <= ex1; e += xstep) {
+        double px = LX(pow(10, e));
+        pow10_label(e, buf, sizeof buf);
+        fprintf(out,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                px, top, px, yb, px, yb + 16, buf);
+    }
+    for (int e = ey0; logy && e <= ey1; e += ystep) {
+        double py = LY(pow(10, e));
+        pow10_label(e, buf, sizeof buf);
+        fprintf(out,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                xl, py, xr, py, xl - 6, py + 4, buf);
+    }
+    for (double tv = ya.lo; !logy && tv <= ya.hi + ya.step * 1e-6; tv += ya.step) {
+        double py = LY(tv);
+        tick_label(&ya, tv, buf, sizeof buf);
+        fprintf(out,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                xl, py, xr, py, xl - 6, py + 4, buf);
+    }
+    fprintf(out, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", xl, top, xr - xl,
+            yb - top);
+    /* Dense data sets: every point still counts, but at most ~3000 are drawn. */
+    size_t stride = used > 3000 ? used / 3000 + 1 : 1, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!PT_OK(i))
+            continue;
+        if (k++ % stride)
+            continue;
+        fprintf(out, "<circle class=\"dot\" cx=\"%.2f\" cy=\"%.2f\" r=\"3.2\" fill=\"%s\">", LX(x[i]), LY(y[i]),
+                colors[i]);
+        if (tips && tips[i]) {
+            fputs("<title>", out);
+            wp_html_escape(out, tips[i]);
+            fputs("</title>", out);
+        }
+        fputs("</circle>\n", out);
+    }
+    fprintf(out, "<text class=\"axlabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (xl + xr) / 2, H - 8);
+    wp_html_escape(out, xlabel);
+    fprintf(out, "</text>\n<text class=\"axlabel\" transform=\"translate(18 %.1f) rotate(-90)\" text-anchor=\"middle\">",
+            (top + yb) / 2);
+    wp_html_escape(out, ylabel);
+    fputs("</text>\n</svg>\n", out);
+#undef LX
+#undef LY
+#undef PT_OK
+}

@@ -288,6 +288,7 @@ static void test_absent_inputs(const char *root)
         CHECK_INT(count_of(h, "No timeline"), 3);
         CHECK_INT(count_of(h, "No predictions"), 3);
         CHECK_CONTAINS(h, "No training metrics");
+        CHECK_CONTAINS(h, "No training data");
         CHECK_INT(count_of(h, "<svg"), 3);
     }
     free(h);
@@ -413,7 +414,8 @@ static void test_pipeline(const char *root)
                         "--out", pred_csv, NULL};
     CHECK(run_ok(pr));
     const char *out1 = test_path(root, "e2e/a.html"), *out2 = test_path(root, "e2e/b.html");
-    const char *r1[] = {"report", "--result-dir", res, "--raw-data-dir", raw, "--models", models, "--out", out1, NULL};
+    const char *r1[] = {"report", "--result-dir", res, "--raw-data-dir", raw, "--models", models, "--data-dir", td,
+                        "--out", out1, NULL};
     const char *r2[] = {"report", "--result-dir", res, "--predictions", pred_csv, "--out", out2, NULL};
     CHECK(run_ok(r1));
     CHECK(run_ok(r2));
@@ -425,6 +427,25 @@ static void test_pipeline(const char *root)
         CHECK_INT(count_of(a, "aria-label=\"timeline\""), 5);
         CHECK_CONTAINS(a, "<tr><td>convolutional_power</td>");
         CHECK_CONTAINS(a, "aria-label=\"RMSPE per pipeline\"");
+        /* Training data: every row of every network's CSVs counted. */
+        long total = 0;
+        const char *kinds[] = {"convolutional", "pooling", "dense"}, *nets[] = {"m1", "m2", "m3", "m4", "m5"};
+        for (int i = 0; i < 5; i++)
+            for (int k = 0; k < 3; k++) {
+                char rel[64];
+                snprintf(rel, sizeof rel, "%s/%s.csv", nets[i], kinds[k]);
+                char *csv = test_read_file(test_path(td, rel));
+                if (csv)
+                    total += test_count_lines(csv) - 1;
+                free(csv);
+            }
+        char want[128];
+        snprintf(want, sizeof want, "<th class=\"num\">%ld</th></tr>\n</table>", total);
+        CHECK(total > 10);
+        CHECK_CONTAINS(a, "<tr><th>all 5</th>");
+        CHECK_CONTAINS(a, want);
+        CHECK_CONTAINS(a, "aria-label=\"Runtime vs work\"");
+        CHECK_CONTAINS(a, "aria-label=\"Power above idle vs work\"");
         /* m1's comparison table is the same whichever way the predictions came. */
         const char *ta = strstr(a, "<summary>Per-layer comparison</summary>"),
                    *tb = strstr(b, "<summary>Per-layer comparison</summary>");

@@ -21,6 +21,8 @@ typedef struct wp_report_opts {
     const char *result_dir;      /* required: RESULT/<model>/... from map */
     const char *raw_data_dir;    /* optional: RAW/<model>/ power log + latency (timeline, config) */
     const char *models_dir;      /* optional: trained models + metrics.json (predictions, metrics) */
+    const char *data_dir;        /* optional: `wattprof dataset` output, DATA/<network>/{convolutional,
+                                  * pooling,dense}.csv (training data section) */
     const char *predictions;     /* optional: a `wattprof predict` CSV, or a folder of
                                   * <model>.csv / <model>/predictions.csv */
     const char *title;           /* NULL: "wattprof report" */
