@@ -88,7 +88,7 @@ static int read_line(wp_csv_reader *r)
     size_t len = 0;
     int c;
     int in_quotes = 0;
-    while ((c = getc(r->fp)) != EOF) {
+    while ((c = getc_unlocked(r->fp)) != EOF) {
         if (len + 2 > r->cap) {
             size_t cap = r->cap ? r->cap * 2 : 256;
             char *nb = realloc(r->buf, cap);

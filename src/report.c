@@ -485,7 +485,9 @@ static void kv_from_json(kv_list *l, const char *prefix, json_t *obj, int depth)
     char text[512], full[256];
     json_object_foreach(obj, key, v)
     {
-        snprintf(full, sizeof full, "%s%s%s", prefix, *prefix ? "." : "", key);
+        /* Keys longer than the buffer are shown cut short. */
+        if (snprintf(full, sizeof full, "%s%s%s", prefix, *prefix ? "." : "", key) >= (int)sizeof full)
+            full[sizeof full - 1] = 0;
         if (json_is_object(v) && depth < 2)
             kv_from_json(l, full, v, depth + 1);
         else if (json_scalar_text(v, text, sizeof text) == 0)
