@@ -419,6 +419,7 @@ static int parse_document(rd *r, table *t)
                 r->pos++;
             } else {
                 for (;;) {
+                    skip_ws(r); /* so an error names the entry's line */
                     if (t->n_layers > 0 && i == t->n_cycles)
                         return wp_fail(r->err, r->path, r->line,
                                        "layer '%s' has more entries than layer '%s' (%zu): latency lists must have equal lengths",
