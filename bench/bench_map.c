@@ -7,7 +7,8 @@
  * algorithm in plain Python - run on a 1/15 subset (same layers, cycles and
  * log density) and scaled up, since the full size takes minutes.
  *
- * usage: bench_map [--skip-jansson] [--skip-python] */
+ * usage: bench_map [--skip-jansson] [--skip-python] [--keep]
+ * (--keep leaves the generated input in place, for profiling) */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -152,8 +153,9 @@ static off_t file_size(const char *p)
 
 int main(int argc, char **argv)
 {
-    int skip_jansson = 0, skip_python = 0;
+    int skip_jansson = 0, skip_python = 0, keep = 0;
     for (int i = 1; i < argc; i++) {
+        keep |= !strcmp(argv[i], "--keep");
         skip_jansson |= !strcmp(argv[i], "--skip-jansson");
         skip_python |= !strcmp(argv[i], "--skip-python");
     }
@@ -238,6 +240,10 @@ int main(int argc, char **argv)
             printf("python reference scaled to full size: ~%.0f s vs wattprof %.2f s -> ratio %.0fx\n",
                    r.wall_s * SUBSET, ours, r.wall_s * SUBSET / ours);
         }
+    }
+    if (keep) {
+        printf("input kept in %s\n", dir);
+        return 0;
     }
     char cmd[4400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -42,7 +42,8 @@ static void usage(FILE *fp)
             "                         interpolate    time-average of the straight lines\n"
             "                                        through the samples; empty only\n"
             "                                        outside the power log\n"
-            "  --quiet              print errors only (no progress, no summary)\n"
+            "  --quiet              print errors only (no progress, no timeline note, no\n"
+            "                       summary)\n"
             "  -h, --help           show this help\n"
             "\n"
             "On bad input nothing is written; the error names the file and line.\n"
@@ -116,7 +117,7 @@ int cmd_map(int argc, char **argv)
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     wp_progress progress = cli_progress(&bar);
-    opt.note = note;
+    opt.note = quiet ? NULL : note;
     opt.note_ctx = &bar;
     wp_error err;
     int rc = wp_map_raw_dir(raw_dir, result_dir, &opt, &progress, &err);

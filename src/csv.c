@@ -49,7 +49,7 @@ static size_t format_double_slow(double v, char *buf)
  * candidates are checked exactly (Clinger: an integer below 2^53 and 10^k,
  * k <= 22, are exact doubles, so one IEEE division or multiplication is
  * correctly rounded) or with strtod. Where rounding is too close to call
- * (a fraction within 1/50 of one half) it returns 0 and the slow loop
+ * (a fraction within 1/100 of one half; the product's error is below 0.006) it returns 0 and the slow loop
  * decides, so the output is always identical to the loop's.
  *
  * Why this is the shortest round-trip text: any decimal of at most 15
@@ -87,7 +87,7 @@ static int round_clear(long double x, uint64_t *out)
 {
     long double f = floorl(x);
     long double frac = x - f;
-    if (fabsl(frac - 0.5L) < 0.02L)
+    if (fabsl(frac - 0.5L) < 0.01L)
         return -1;
     *out = (uint64_t)f + (frac > 0.5L);
     return 0;

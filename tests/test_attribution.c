@@ -131,6 +131,32 @@ static void test_interpolate(void)
     CHECK_INT(wp_attribute(&log, &w, &opt, out, &err), 0);
     CHECK(isfinite(out[0]));
     CHECK(isnan(out[1]));
+    /* windows in any order through wp_attribute equal one-off answers */
+    {
+        enum { W = 2000 };
+        wp_windows rw;
+        make_windows(&rw, W, t0);
+        srand(11);
+        for (size_t i = 0; i < W; i++) {
+            rw.start_us[i] = (double)(rand() % 52000) - 1000;
+            rw.end_us[i] = rw.start_us[i] + (double)(rand() % 5000) / 7.0;
+        }
+        double *ro = malloc(W * sizeof(double));
+        CHECK_INT(wp_attribute(&log, &rw, &opt, ro, &err), 0);
+        CHECK_INT(wp_power_index_build(&log, t0, &idx, &err), 0);
+        int bad = 0, nan = 0;
+        for (size_t i = 0; i < W; i++) {
+            double want = wp_power_mean_interpolate(&idx, rw.start_us[i], rw.end_us[i]);
+            nan += isnan(want);
+            bad += !(want == ro[i] || (isnan(want) && isnan(ro[i])));
+        }
+        CHECK_INT(bad, 0);
+        CHECK(nan > 0 && nan < W);
+        wp_power_index_free(&idx);
+        free(ro);
+        free(rw.start_us);
+        free(rw.end_us);
+    }
     opt.mode = WP_ATTRIBUTION_DECONVOLVE;
     CHECK_INT(wp_attribute(&log, &w, &opt, out, &err), -1);
     CHECK_CONTAINS(err.msg, "deconvolve");

@@ -210,6 +210,51 @@ static void test_many_models_and_csv_quoting(void)
     test_run_free(&r);
 }
 
+static void test_many_cycles(void)
+{
+    /* 700 cycles x 2 layers (rows are formatted in chunks by two threads:
+     * order and content must hold across chunks); a sample every 1 ms. */
+    enum { CYC = 700, SAMP = 3000 };
+    size_t cap = 200000;
+    char *log = malloc(cap), *lat = malloc(cap);
+    size_t n = 0;
+    for (int i = 0; i < SAMP; i++)
+        n += (size_t)snprintf(log + n, cap - n, "20241121-00:00:%02d.%03d,5000.0,%d.0\n", 1 + i / 1000, i % 1000,
+                              1000 + (i * 7) % 300);
+    n = (size_t)snprintf(lat, cap, "{\"conv0\": [");
+    for (int c = 0; c < CYC; c++) /* ends at 1.000 + 4c ms + 2.5, 1.5 ms long */
+        n += (size_t)snprintf(lat + n, cap - n, "%s[1.5, \"20241121-00:00:%02d.%06d\"]", c ? ", " : "",
+                              (1000000 + c * 4000 + 2500) / 1000000, (1000000 + c * 4000 + 2500) % 1000000);
+    n += (size_t)snprintf(lat + n, cap - n, "],\n\"fc0\": [");
+    for (int c = 0; c < CYC; c++) /* 0.3 ms ending at +3.9 ms: no sample */
+        n += (size_t)snprintf(lat + n, cap - n, "%s[0.3, \"20241121-00:00:%02d.%06d\"]", c ? ", " : "",
+                              (1000000 + c * 4000 + 3900) / 1000000, (1000000 + c * 4000 + 3900) % 1000000);
+    snprintf(lat + n, cap - n, "]}");
+    const char *raw = raw_model("long", log, lat, ENGINE);
+    test_run_result r;
+    char *csv = run_map(raw, "long", "reported", NULL, &r);
+    CHECK_INT(r.status, 0);
+    CHECK_INT(test_count_lines(csv), 1 + 2 * CYC);
+    char *want = malloc(cap * 2);
+    n = (size_t)snprintf(want, cap * 2, "%s", HEADER);
+    for (int c = 0; c < CYC; c++) {
+        /* conv0 [4c + 1.0, 4c + 2.5] ms holds the samples at 4c+1, 4c+2 */
+        int i1 = 4 * c + 1, i2 = 4 * c + 2;
+        double mean = (5000.0 * (1000 + (i1 * 7) % 300) + 5000.0 * (1000 + (i2 * 7) % 300)) / 2;
+        char m[WP_DOUBLE_BUFSZ], x[WP_DOUBLE_BUFSZ];
+        wp_format_double(mean, m);
+        wp_format_double(mean - 5000000.0, x);
+        n += (size_t)snprintf(want + n, cap * 2 - n, "%d,conv0,CaskConvolution,%s,%s,1.5\n%d,fc0,CaskGemmConvolution,,,0.3\n",
+                              c + 1, m, x, c + 1);
+    }
+    CHECK(csv && strcmp(csv, want) == 0);
+    free(want);
+    free(csv);
+    free(log);
+    free(lat);
+    test_run_free(&r);
+}
+
 /* Bad input: one line naming file and line, non-zero, nothing left. */
 static void expect_failure(const char *model, const char *log, const char *lat, const char *eng, const char *file,
                            const char *what)
@@ -319,6 +364,7 @@ int main(void)
     test_defects_fixed();
     test_reconstructed_and_interpolate();
     test_many_models_and_csv_quoting();
+    test_many_cycles();
     test_bad_input();
     test_usage();
     return test_summary();
