@@ -10,6 +10,8 @@
 #include "wattprof/regression.h"
 
 #include <float.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +284,14 @@ int wp_kfold_of(size_t i, size_t n, int k)
     return (int)(extra + (i - big) / base);
 }
 
+/* y += a x: the hot loop of the Gram solver (one Gram row per changed
+ * coefficient). restrict lets the compiler vectorise it. */
+static void axpy(size_t n, double a, const double *restrict x, double *restrict y)
+{
+    for (size_t k = 0; k < n; k++)
+        y[k] += a * x[k];
+}
+
 /* enet_coordinate_descent_gram with beta = 0: minimises
  * 1/2 w'Qw - q'w + alpha |w|_1. H holds Q w. tol arrives unscaled and is
  * multiplied by y_norm2 as sklearn does; the coordinate-change test uses the
@@ -319,9 +329,7 @@ static int cd_gram(const double *Q, const double *q, double y_norm2, size_t p, d
             }
             double dw = nw - w_ii;
             if (dw != 0.0) {
-                const double *Qi = Q + ii * p;
-                for (size_t k = 0; k < p; k++)
-                    H[k] += dw * Qi[k];
+                axpy(p, dw, Q + ii * p, H);
                 w[ii] = nw;
             }
             double adw = fabs(dw);
@@ -434,6 +442,17 @@ static int cd_resid(const double *Xc, const double *yc, size_t n, size_t p, cons
         }
     }
     return it < max_iter ? it + 1 : max_iter;
+}
+
+/* sklearn precomputes the Gram matrix only when n > p ("auto"); the two
+ * solvers run the same iteration sequence and differ only in rounding, so we
+ * take the Gram form whenever it fits in memory: with most coefficients at
+ * zero a coordinate update costs O(1) instead of O(n). The duality gap is
+ * compared with tol * ||y||^2, far above the Gram form's cancellation error. */
+#define GRAM_MAX_P 6000
+static int use_gram(size_t n, size_t p)
+{
+    return n > p || p <= GRAM_MAX_P;
 }
 
 /* ---- sufficient statistics per block ----------------------------------- */
@@ -623,7 +642,7 @@ static int fit_rows(const double *X, const double *y, const size_t *rows, size_t
         free(own);
         return wp_fail(err, NULL, 0, "out of memory");
     }
-    if (nr > p) {
+    if (use_gram(nr, p)) {
         block_stats b;
         double *Q = malloc(p * p * sizeof *Q), *q = malloc(p * sizeof *q), *H = malloc(p * sizeof *H);
         double *Z = malloc(64 * p * sizeof *Z), *shift = calloc(p, sizeof *shift), yy, ys = 0;
@@ -746,6 +765,156 @@ static double block_mse(const block_stats *b, size_t p, const double *w, const i
     return ss / (double)b->n;
 }
 
+/* ---- the K fold paths, in parallel ---------------------------------------- */
+
+typedef struct fold_ctx {
+    const double *X, *y;
+    size_t n, p;
+    const wp_lasso_opts *o;
+    const double *alphas;
+    int na;
+    const size_t *rows, *fstart;
+    int K;
+    const block_stats *blk; /* K blocks, then the total */
+    double *mse;            /* K x na */
+    const wp_progress *prog;
+    int next, done_folds;
+    pthread_mutex_t lock;
+    int failed;
+} fold_ctx;
+
+/* The warm-started path of fold f and its held-out MSE per alpha. Folds are
+ * independent, so results do not depend on how many threads run them. */
+static int run_fold(fold_ctx *c, int f)
+{
+    const double *X = c->X, *y = c->y;
+    size_t n = c->n, p = c->p;
+    const wp_lasso_opts *o = c->o;
+    const size_t *rows = c->rows, *fstart = c->fstart;
+    const block_stats *blk = c->blk;
+    int K = c->K, na = c->na;
+    size_t ntest = fstart[f + 1] - fstart[f], ntrain = n - ntest;
+    double *w = calloc(NZ(p), sizeof *w), *m = malloc(NZ(p) * sizeof *m);
+    int *nz = malloc(NZ(p) * sizeof *nz);
+    double *mse = c->mse + (size_t)f * (size_t)na;
+    int rc = -1;
+    if (!w || !m || !nz)
+        goto out;
+    if (use_gram(ntrain, p)) {
+        double *Q = malloc(NZ(p * p) * sizeof *Q), *q = malloc(NZ(p) * sizeof *q), *H = malloc(NZ(p) * sizeof *H);
+        if (Q && q && H) {
+            double my, yy;
+            centred_from(&blk[K], &blk[f], p, Q, q, m, &my, &yy);
+            for (int k = 0; k < na; k++) {
+                cd_gram(Q, q, yy, p, c->alphas[k] * (double)ntrain, o->positive, o->max_iter, o->tol, w, H);
+                size_t nnz = 0;
+                double cc = my;
+                for (size_t j = 0; j < p; j++)
+                    if (w[j] != 0.0) {
+                        nz[nnz++] = (int)j;
+                        cc -= m[j] * w[j];
+                    }
+                mse[k] = block_mse(&blk[f], p, w, nz, nnz, cc);
+            }
+            rc = 0;
+        }
+        free(Q), free(q), free(H);
+    } else {
+        /* Very wide designs: sklearn's residual solver, no p x p matrix. */
+        size_t *tr = malloc(NZ(ntrain) * sizeof *tr);
+        double *Xc = malloc(NZ(ntrain * p) * sizeof *Xc);
+        double *yc = malloc(NZ(ntrain) * sizeof *yc), *n2 = malloc(NZ(p) * sizeof *n2);
+        double *R = malloc(NZ(ntrain) * sizeof *R);
+        if (tr && Xc && yc && n2 && R) {
+            size_t c0 = 0;
+            for (int g = 0; g < K; g++)
+                if (g != f)
+                    for (size_t r = fstart[g]; r < fstart[g + 1]; r++)
+                        tr[c0++] = rows[r];
+            /* sklearn keeps the training rows in original order */
+            for (size_t a = 1; a < ntrain; a++) {
+                size_t v = tr[a], b = a;
+                while (b > 0 && tr[b - 1] > v) {
+                    tr[b] = tr[b - 1];
+                    b--;
+                }
+                tr[b] = v;
+            }
+            double my;
+            centred_cols(X, y, tr, ntrain, p, Xc, yc, n2, m, &my);
+            for (int k = 0; k < na; k++) {
+                cd_resid(Xc, yc, ntrain, p, n2, c->alphas[k] * (double)ntrain, o->positive, o->max_iter, o->tol, w,
+                         R);
+                double cc = my;
+                size_t nnz = 0;
+                for (size_t j = 0; j < p; j++)
+                    if (w[j] != 0.0) {
+                        nz[nnz++] = (int)j;
+                        cc -= m[j] * w[j];
+                    }
+                double ss = 0;
+                for (size_t r = fstart[f]; r < fstart[f + 1]; r++) {
+                    const double *x = X + rows[r] * p;
+                    double pr = cc;
+                    for (size_t e = 0; e < nnz; e++)
+                        pr += x[nz[e]] * w[nz[e]];
+                    double d = pr - y[rows[r]];
+                    ss += d * d;
+                }
+                mse[k] = ss / (double)ntest;
+            }
+            rc = 0;
+        }
+        free(tr), free(Xc), free(yc), free(n2), free(R);
+    }
+out:
+    free(w), free(m), free(nz);
+    return rc;
+}
+
+static void *fold_worker(void *arg)
+{
+    fold_ctx *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        int f = c->failed ? c->K : c->next++;
+        pthread_mutex_unlock(&c->lock);
+        if (f >= c->K)
+            break;
+        int rc = run_fold(c, f);
+        pthread_mutex_lock(&c->lock);
+        if (rc)
+            c->failed = 1;
+        c->done_folds++;
+        wp_progress_report(c->prog, "lasso path", (double)(c->K + c->done_folds), (double)c->K * 2);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return NULL;
+}
+
+static int run_folds(fold_ctx *c, wp_error *err)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("WATTPROF_THREADS");
+    if (env && atoi(env) > 0)
+        ncpu = atoi(env);
+    int nt = ncpu < 1 ? 1 : ncpu > c->K ? c->K : (int)ncpu;
+    if (nt > 64)
+        nt = 64;
+    pthread_t th[64];
+    int started = 0;
+    for (int t = 1; t < nt; t++) {
+        if (pthread_create(&th[started], NULL, fold_worker, c) != 0)
+            break;
+        started++;
+    }
+    fold_worker(c);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&c->lock);
+    return c->failed ? wp_fail(err, NULL, 0, "out of memory") : 0;
+}
+
 int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_opts *o,
                 const int *fold_of, int n_folds, wp_lasso_cv_result *res, const wp_progress *prog,
                 wp_error *err)
@@ -857,73 +1026,13 @@ int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_l
     }
     (void)need_gram;
 
-    for (int f = 0; f < K; f++) {
-        wp_progress_report(prog, "lasso path", (double)K + f, (double)K * 2);
-        size_t ntest = fstart[f + 1] - fstart[f], ntrain = n - ntest;
-        memset(w, 0, p * sizeof *w);
-        if (ntrain > p) {
-            double my, yy;
-            centred_from(&blk[K], &blk[f], p, Q, q, m, &my, &yy);
-            for (int k = 0; k < na; k++) {
-                cd_gram(Q, q, yy, p, res->alphas[k] * (double)ntrain, o->positive, o->max_iter, o->tol, w, H);
-                size_t nnz = 0;
-                double c = my;
-                for (size_t j = 0; j < p; j++)
-                    if (w[j] != 0.0) {
-                        nz[nnz++] = (int)j;
-                        c -= m[j] * w[j];
-                    }
-                mse[(size_t)f * (size_t)na + (size_t)k] = block_mse(&blk[f], p, w, nz, nnz, c);
-            }
-        } else {
-            /* Fewer rows than columns: sklearn's residual solver. */
-            size_t *tr = malloc(ntrain * sizeof *tr);
-            double *Xc = malloc(NZ(ntrain * p) * sizeof *Xc);
-            double *yc = malloc(NZ(ntrain) * sizeof *yc), *n2 = malloc(p * sizeof *n2);
-            double *R = malloc(NZ(ntrain) * sizeof *R);
-            if (!tr || !Xc || !yc || !n2 || !R) {
-                free(tr), free(Xc), free(yc), free(n2), free(R);
-                rc = wp_fail(err, NULL, 0, "out of memory");
-                goto out;
-            }
-            size_t c0 = 0;
-            for (int g = 0; g < K; g++)
-                if (g != f)
-                    for (size_t r = fstart[g]; r < fstart[g + 1]; r++)
-                        tr[c0++] = rows[r];
-            /* sklearn keeps the training rows in original order */
-            for (size_t a = 1; a < ntrain; a++) {
-                size_t v = tr[a], b = a;
-                while (b > 0 && tr[b - 1] > v) {
-                    tr[b] = tr[b - 1];
-                    b--;
-                }
-                tr[b] = v;
-            }
-            double my;
-            centred_cols(X, y, tr, ntrain, p, Xc, yc, n2, m, &my);
-            for (int k = 0; k < na; k++) {
-                cd_resid(Xc, yc, ntrain, p, n2, res->alphas[k] * (double)ntrain, o->positive, o->max_iter, o->tol,
-                         w, R);
-                double c = my;
-                size_t nnz = 0;
-                for (size_t j = 0; j < p; j++)
-                    if (w[j] != 0.0) {
-                        nz[nnz++] = (int)j;
-                        c -= m[j] * w[j];
-                    }
-                double ss = 0;
-                for (size_t r = fstart[f]; r < fstart[f + 1]; r++) {
-                    const double *x = X + rows[r] * p;
-                    double pr = c;
-                    for (size_t e = 0; e < nnz; e++)
-                        pr += x[nz[e]] * w[nz[e]];
-                    double d = pr - y[rows[r]];
-                    ss += d * d;
-                }
-                mse[(size_t)f * (size_t)na + (size_t)k] = ss / (double)ntest;
-            }
-            free(tr), free(Xc), free(yc), free(n2), free(R);
+    {
+        fold_ctx fc = {.X = X, .y = y, .n = n, .p = p, .o = o, .alphas = res->alphas, .na = na, .rows = rows,
+                       .fstart = fstart, .K = K, .blk = blk, .mse = mse, .prog = prog};
+        pthread_mutex_init(&fc.lock, NULL);
+        if (run_folds(&fc, err)) {
+            rc = -1;
+            goto out;
         }
     }
     /* np.mean over folds, then the first minimum (np.argmin). */
@@ -940,7 +1049,7 @@ int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_l
     wp_progress_report(prog, "refit", (double)K * 2, (double)K * 2);
     /* Lasso(alpha).fit from zero on every row, as LassoCV's final refit. */
     memset(res->coef, 0, p * sizeof *res->coef);
-    if (n > p) {
+    if (use_gram(n, p)) {
         double my, yy;
         centred_from(&blk[K], NULL, p, Q, q, m, &my, &yy);
         res->n_iter = cd_gram(Q, q, yy, p, res->alpha * (double)n, o->positive, o->max_iter, o->tol, res->coef, H);

@@ -1,0 +1,361 @@
+/* model + train/predict commands: parity with scikit-learn on a fixture
+ * (expected values in train_expected.h), model files, prediction from an
+ * engine description, configuration overrides and bad input. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "train_expected.h"
+#include "train_fixture.h"
+#include "wattprof/csv.h"
+#include "wattprof/dataset.h"
+#include "wattprof/model.h"
+
+static const char *dir, *data, *models;
+
+static void replace_in_file(const char *path, const char *from, const char *to)
+{
+    char *t = test_read_file(path);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    char *at = strstr(t, from);
+    CHECK(at != NULL);
+    if (!at) {
+        free(t);
+        return;
+    }
+    size_t L = strlen(t) + strlen(to) + 1;
+    char *o = malloc(L);
+    memcpy(o, t, (size_t)(at - t));
+    strcpy(o + (at - t), to);
+    strcat(o, at + strlen(from));
+    test_write_file(path, o);
+    free(o);
+    free(t);
+}
+
+static void copy_dir(const char *from, const char *to)
+{
+    const char *argv[] = {"cp", "-r", from, to, NULL};
+    test_run_result r = test_run_argv(argv);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+}
+
+/* Test-set predictions of a model, rows in the reference script's order. */
+static size_t predict_tests(const wp_model *m, double *out, size_t cap)
+{
+    static const char *const tests[] = {"lenet", "resnet18", "vgg16"};
+    size_t n = 0;
+    for (int t = 0; t < 3; t++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s/%s.csv", data, tests[t], wp_layer_kind_name(m->cfg.kind));
+        wp_csv_reader r;
+        wp_error err;
+        if (wp_csv_open(&r, path, &err)) {
+            CHECK_STR(err.msg, "");
+            continue;
+        }
+        int col[WP_MODEL_MAX_FEATURES];
+        for (int f = 0; f < m->cfg.n_features; f++)
+            col[f] = wp_csv_column(&r, m->cfg.features[f]);
+        while (wp_csv_next(&r, &err) == 1 && n < cap) {
+            double raw[WP_MODEL_MAX_FEATURES];
+            for (int f = 0; f < m->cfg.n_features; f++)
+                wp_csv_double(&r, col[f], 0, &raw[f], &err);
+            out[n++] = wp_model_predict(m, raw);
+        }
+        wp_csv_close(&r);
+    }
+    return n;
+}
+
+static void test_train_parity(void)
+{
+    const char *args[] = {"train", "--data-dir", data, "--out-dir", models, "--quiet", NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "trained on 6 networks, tested on 3");
+    CHECK_CONTAINS(r.out, "convolutional_power");
+    CHECK_CONTAINS(r.out, "RMSPE");
+    test_run_free(&r);
+    CHECK(test_file_exists(test_path(models, "metrics.json")));
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        wp_model m;
+        wp_error err;
+        const char *path = test_path(models, wp_pipeline_name(i));
+        char file[4096];
+        snprintf(file, sizeof file, "%s.json", path);
+        if (wp_model_read(file, &m, &err)) {
+            CHECK_STR(err.msg, "");
+            continue;
+        }
+        /* same alpha as scikit-learn's LassoCV (same grid point) */
+        CHECK_NEAR(m.alpha, expected_alpha[i], 1e-12 * expected_alpha[i]);
+        double pred[256];
+        size_t n = predict_tests(&m, pred, 256);
+        CHECK_INT(n, expected_n_pred[i]);
+        int bad = 0;
+        for (size_t k = 0; k < n && k < expected_n_pred[i]; k++) {
+            double e = expected_pred[i][k];
+            if (!(fabs(pred[k] - e) <= 1e-3 * fabs(e))) {
+                bad++;
+                fprintf(stderr, "%s test row %zu: %.17g, scikit-learn %.17g\n", wp_pipeline_name(i), k, pred[k], e);
+            }
+        }
+        CHECK_INT(bad, 0);
+        CHECK_INT(m.train_rows, i < 2 ? 120 : i < 4 ? 72 : 48);
+        CHECK_INT(m.test_rows, i < 2 ? 60 : i < 4 ? 36 : 24);
+        CHECK_INT(m.n_train_models, 6);
+        CHECK_INT(m.n_test_models, 3);
+        wp_model_free(&m);
+    }
+    char *mj = test_read_file(test_path(models, "convolutional_power.json"));
+    CHECK_CONTAINS(mj, "\"format_version\": 1");
+    CHECK_CONTAINS(mj, "\"log1p\": true");
+    CHECK_CONTAINS(mj, "\"kind\": \"standard\"");
+    CHECK_CONTAINS(mj, "input_size_0*input_size_1*input_size_2*kernel_0*kernel_1*output_size_2*batch_size");
+    CHECK_CONTAINS(mj, "\"positive\": true");
+    free(mj);
+    mj = test_read_file(test_path(models, "pooling_runtime.json"));
+    CHECK_CONTAINS(mj, "\"positive\": false");
+    free(mj);
+    mj = test_read_file(test_path(models, "pooling_power.json"));
+    CHECK_CONTAINS(mj, "\"kind\": \"robust\"");
+    free(mj);
+    char *met = test_read_file(test_path(models, "metrics.json"));
+    CHECK_CONTAINS(met, "\"dense_runtime\"");
+    CHECK_CONTAINS(met, "\"rmspe\"");
+    free(met);
+}
+
+static const char *engine_json =
+    "{\"Layers\": [\n"
+    "{\"Name\": \"reformat0\", \"LayerType\": \"Reformat\", \"Inputs\": [{\"Name\": \"x\", \"Dimensions\": [1,3,224,224], "
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"y\", \"Dimensions\": [1,3,224,224], "
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}]},\n"
+    "{\"Name\": \"conv0\", \"LayerType\": \"CaskConvolution\", \"Inputs\": [{\"Name\": \"y\", \"Dimensions\": [1,3,224,224], "
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"c\", \"Dimensions\": [1,64,112,112], "
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Convolution\", \"Kernel\": [7,7], "
+    "\"PrePadding\": [3,3], \"PostPadding\": [3,3], \"Stride\": [2,2], \"Dilation\": [1,1], \"OutMaps\": 64, \"Groups\": 1},\n"
+    "{\"Name\": \"pool0\", \"LayerType\": \"CaskPooling\", \"Inputs\": [{\"Name\": \"c\", \"Dimensions\": [1,64,112,112], "
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"p\", \"Dimensions\": [1,64,56,56], "
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Pooling\", \"PoolingType\": \"MAX\", "
+    "\"WindowSize\": [3,3], \"PrePadding\": [1,1], \"PostPadding\": [1,1], \"Stride\": [2,2]},\n"
+    "{\"Name\": \"fc0\", \"LayerType\": \"CaskGemmConvolution\", \"Inputs\": [{\"Name\": \"p\", \"Dimensions\": [1,512,1,1], "
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"o\", \"Dimensions\": [1,1000,1,1], "
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Convolution\", \"Kernel\": [1,1], "
+    "\"Stride\": [1,1], \"OutMaps\": 1000, \"Groups\": 1}\n"
+    "]}\n";
+
+static void test_predict(void)
+{
+    const char *eng = test_path(dir, "engine.json");
+    test_write_file(eng, engine_json);
+    const char *csv = test_path(dir, "pred.csv");
+    const char *args[] = {"predict", "--models", models, "--engine-info", eng, "--out", csv, NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "layers modelled:        3 / 4");
+    CHECK_CONTAINS(r.out, "1 x Reformat");
+    CHECK_CONTAINS(r.out, "energy per inference");
+    test_run_free(&r);
+    char *t = test_read_file(csv);
+    CHECK_CONTAINS(t, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction\n");
+    CHECK_CONTAINS(t, "\nconv0,CaskConvolution,");
+    CHECK_CONTAINS(t, "\npool0,CaskPooling,");
+    CHECK_CONTAINS(t, "\nfc0,CaskGemmConvolution,");
+    CHECK_INT(test_count_lines(t), 4);
+    free(t);
+    /* The CSV's numbers are the models applied to dataset's features. */
+    wp_engine e;
+    wp_error err;
+    wp_prediction p;
+    CHECK_INT(wp_engine_read(eng, &e, &err), 0);
+    CHECK_INT(wp_predict_engine(models, eng, &p, &err), 0);
+    double energy = 0, runtime = 0;
+    for (size_t l = 0; l < e.n && l < p.n; l++) {
+        const wp_engine_layer *L = &e.layers[l];
+        if (L->kind == WP_KIND_OTHER) {
+            CHECK(!p.rows[l].modelled);
+            continue;
+        }
+        wp_feature_row fr;
+        CHECK_INT(wp_layer_features(L, L->kind, &fr, &err), 0);
+        double v[2];
+        for (int tg = 0; tg < 2; tg++) {
+            wp_model m;
+            char file[4096];
+            snprintf(file, sizeof file, "%s/%s.json", models, wp_pipeline_name(wp_pipeline_index(L->kind, (wp_target)tg)));
+            CHECK_INT(wp_model_read(file, &m, &err), 0);
+            double raw[WP_MODEL_MAX_FEATURES];
+            for (int f = 0; f < m.cfg.n_features; f++)
+                raw[f] = wp_feature_get(&fr, m.cfg.features[f]);
+            v[tg] = wp_model_predict(&m, raw);
+            wp_model_free(&m);
+        }
+        CHECK_NEAR(p.rows[l].power_w, v[0], 0);
+        CHECK_NEAR(p.rows[l].runtime_ms, v[1], 0);
+        CHECK_NEAR(p.rows[l].energy_mj, v[0] * v[1], 1e-15);
+        energy += v[0] * v[1];
+        runtime += v[1];
+    }
+    CHECK_NEAR(p.energy_mj, energy, 1e-12);
+    CHECK_NEAR(p.runtime_ms, runtime, 1e-12);
+    CHECK_INT(p.modelled, 3);
+    wp_prediction_free(&p);
+    wp_engine_free(&e);
+}
+
+static void test_cv_by_model_and_config(void)
+{
+    const char *out = test_path(dir, "models_cfg");
+    const char *cfg = test_path(dir, "cfg.json");
+    test_write_file(cfg, "{\"cv\": 5, \"pipelines\": {\"dense_power\": {\"features\": [\"batch_size\", \"input_size\", "
+                         "\"output_size\", \"macs\", \"bytes\"], \"degree\": 2, \"scaler\": \"minmax\", \"positive\": false, "
+                         "\"special_terms\": [[\"macs\", \"bytes\"]]}}}\n");
+    const char *args[] = {"train", "--data-dir", data, "--out-dir", out, "--config", cfg, "--cv-by-model", "--quiet", NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "lono");
+    CHECK_CONTAINS(r.out, "leave out net05");
+    test_run_free(&r);
+    char *met = test_read_file(test_path(out, "metrics.json"));
+    CHECK_CONTAINS(met, "\"leave_one_network_out\"");
+    CHECK_CONTAINS(met, "\"per_model\"");
+    CHECK_CONTAINS(met, "\"net00\"");
+    free(met);
+    wp_model m;
+    wp_error err;
+    CHECK_INT(wp_model_read(test_path(out, "dense_power.json"), &m, &err), 0);
+    CHECK_INT(m.cfg.n_features, 5);
+    CHECK_STR(m.cfg.features[3], "macs");
+    CHECK_INT(m.cfg.degree, 2);
+    CHECK_INT(m.scaler.kind, WP_SCALER_MINMAX);
+    CHECK_INT(m.p, 21 + 1);
+    CHECK_INT(m.lono.n, 0); /* not stored by the reader; metrics.json has it */
+    wp_model_free(&m);
+    char *mj = test_read_file(test_path(out, "dense_power.json"));
+    CHECK_CONTAINS(mj, "\"cv\": 5");
+    CHECK_CONTAINS(mj, "\"min\": [");
+    CHECK_CONTAINS(mj, "macs*bytes");
+    free(mj);
+}
+
+static void expect_fail(const char *const *args, const char *needle, const char *out_dir)
+{
+    test_run_result r = test_run_cli(args);
+    CHECK(r.status != 0);
+    CHECK_CONTAINS(r.err, needle);
+    CHECK_INT(test_count_lines(r.err), 1);
+    if (out_dir)
+        CHECK(!test_file_exists(out_dir));
+    test_run_free(&r);
+}
+
+static void test_bad_input(void)
+{
+    /* missing column */
+    const char *d1 = test_path(dir, "bad_missing");
+    copy_dir(data, d1);
+    replace_in_file(test_path(d1, "net02/pooling.csv"), "kernel_0,", "kernelX,");
+    const char *o1 = test_path(dir, "out_missing");
+    const char *a1[] = {"train", "--data-dir", d1, "--out-dir", o1, "--quiet", NULL};
+    expect_fail(a1, "net02/pooling.csv", o1);
+    expect_fail(a1, "kernel_0", o1);
+
+    /* non-numeric cell, reported with its line */
+    const char *d2 = test_path(dir, "bad_cell");
+    copy_dir(data, d2);
+    replace_in_file(test_path(d2, "net03/dense.csv"), "\n1.0,", "\nabc,");
+    const char *o2 = test_path(dir, "out_cell");
+    const char *a2[] = {"train", "--data-dir", d2, "--out-dir", o2, "--quiet", NULL};
+    expect_fail(a2, "net03/dense.csv:", o2);
+    expect_fail(a2, "'abc' is not a finite number", o2);
+
+    /* empty training set: every network is a test network */
+    const char *o3 = test_path(dir, "out_empty");
+    const char *a3[] = {"train", "--data-dir", data, "--out-dir", o3, "--quiet", "--test-models",
+                        "lenet,resnet18,vgg16,net00,net01,net02,net03,net04,net05", NULL};
+    expect_fail(a3, "empty training set", o3);
+    /* ... or no rows at all */
+    const char *d4 = test_path(dir, "bad_empty");
+    test_write_file(test_path(d4, "net00/dense.csv"), "batch_size,input_size,output_size,power,runtime,layer_name\n");
+    const char *a4[] = {"train", "--data-dir", d4, "--out-dir", o3, "--quiet", NULL};
+    expect_fail(a4, "empty training set", o3);
+    const char *d5 = test_path(dir, "bad_nodata");
+    test_write_file(test_path(d5, "net00/readme.txt"), "nothing\n");
+    const char *a5[] = {"train", "--data-dir", d5, "--out-dir", o3, "--quiet", NULL};
+    expect_fail(a5, "no training data", o3);
+
+    /* unknown feature, unknown setting in the config */
+    const char *cfg = test_path(dir, "bad_cfg.json");
+    test_write_file(cfg, "{\"pipelines\": {\"convolutional_power\": {\"features\": [\"batch_size\", \"flops\"]}}}\n");
+    const char *a6[] = {"train", "--data-dir", data, "--out-dir", o3, "--config", cfg, "--quiet", NULL};
+    expect_fail(a6, "unknown feature \"flops\"", o3);
+    expect_fail(a6, "bad_cfg.json", o3);
+    test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"special_terms\": [[\"macs\"]]}}}\n");
+    expect_fail(a6, "not among the features", o3);
+    test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"degre\": 2}}}\n");
+    expect_fail(a6, "unknown setting", o3);
+    test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"scaler\": \"quantile\"}}}\n");
+    expect_fail(a6, "scaler", o3);
+
+    /* model file of another version: predict refuses, writes nothing */
+    const char *m2 = test_path(dir, "models_v2");
+    copy_dir(models, m2);
+    replace_in_file(test_path(m2, "pooling_runtime.json"), "\"format_version\": 1", "\"format_version\": 2");
+    const char *eng = test_path(dir, "engine.json");
+    const char *csv = test_path(dir, "pred_v2.csv");
+    const char *a7[] = {"predict", "--models", m2, "--engine-info", eng, "--out", csv, NULL};
+    expect_fail(a7, "pooling_runtime.json: model format version 2", csv);
+    /* a missing engine file, a bad --out */
+    const char *a8[] = {"predict", "--models", models, "--engine-info", test_path(dir, "nope.json"), NULL};
+    expect_fail(a8, "nope.json", NULL);
+    const char *a9[] = {"predict", "--models", models, "--engine-info", eng, "--out", "x.txt", NULL};
+    expect_fail(a9, ".csv", NULL);
+    CHECK_INT(test_count_entries(dir, ".pred"), 0);
+}
+
+static void test_help(void)
+{
+    const char *a[] = {"train", "--help", NULL};
+    test_run_result r = test_run_cli(a);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "--cv-by-model");
+    test_run_free(&r);
+    const char *b[] = {"predict", "--help", NULL};
+    r = test_run_cli(b);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "--engine-info");
+    test_run_free(&r);
+    const char *c[] = {"train", "--data-dir", "x", NULL};
+    r = test_run_cli(c);
+    CHECK_INT(r.status, 2);
+    test_run_free(&r);
+}
+
+int main(void)
+{
+    dir = test_tmpdir();
+    data = strdup(test_path(dir, "data"));
+    models = strdup(test_path(dir, "models"));
+    if (getenv("WATTPROF_KEEP_TMP"))
+        fprintf(stderr, "fixture: %s\n", data);
+    int per_kind[3] = {20, 12, 8};
+    wp_error err;
+    if (fx_write(data, 6, per_kind, 42, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    test_train_parity();
+    test_predict();
+    test_cv_by_model_and_config();
+    test_bad_input();
+    test_help();
+    int rc = test_summary();
+    free((void *)data);
+    free((void *)models);
+    return rc;
+}
