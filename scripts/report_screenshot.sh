@@ -1,7 +1,8 @@
 #!/bin/sh
 # Rebuilds docs/report.png: the whole pipeline on simulated data (12 networks,
 # TensorRT-style stamps, INA3221-like sensor), then a report of the held-out
-# network rendered by headless Chromium at 1200 px.
+# network (scored against simulate's truth.json) rendered by headless
+# Chromium at 1200 px.
 #   scripts/report_screenshot.sh [BUILD_DIR]   (default build)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +11,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 "$bin" simulate --out raw --models resnet18,mobilenet,netA,netB,netC,netD,netE,netF,netG,netH,netI,netJ --layers 24 --cycles 1500 --quiet
-"$bin" map --raw-data-dir raw --result-dir res --attribution interpolate --quiet 2>/dev/null
+# The least-squares attribution where this build has it, else interpolation.
+attribution=interpolate
+if "$bin" map --help | grep -q deconvolve; then attribution=deconvolve; fi
+"$bin" map --raw-data-dir raw --result-dir res --attribution "$attribution" --quiet 2>/dev/null
 "$bin" dataset --preprocessed-data-dir res --result-dir train_data --quiet >/dev/null 2>&1
 "$bin" train --data-dir train_data --out-dir models --test-models resnet18 --cv 5 --cv-by-model --quiet >/dev/null
 mkdir -p one && cp -r res/resnet18 one/

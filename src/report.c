@@ -154,6 +154,7 @@ static long model_add_layer(rp_model *m, name_index *ix, const char *name, const
     }
     l->runtime_ms = l->runtime_sd = l->power_w = l->power_err_w = l->power_incl_w = l->energy_mj = NAN;
     l->pred_power_w = l->pred_runtime_ms = l->pred_energy_mj = NAN;
+    l->truth_power_w = NAN;
     m->n++;
     if ((m->n * 2 > ix->cap && index_grow(ix, m) != 0))
         return -1;
@@ -543,7 +544,7 @@ static const char *CSS =
     "svg .stripe{fill:#f6f8fa}svg .grid{stroke:#e4e8ec;stroke-width:1}svg .zero{stroke:#8c959f;stroke-width:1}\n"
     "svg .frame{fill:none;stroke:#c9d1d9}svg .lane{fill:#f6f8fa;stroke:#d8dee4}\n"
     "svg .whisker{stroke:#1f2328;stroke-width:1;fill:none;opacity:.75}\n"
-    "svg .predmark{stroke:#c2185b;stroke-width:2.2}\n"
+    "svg .predmark{stroke:#c2185b;stroke-width:2.2}svg .truthmark{stroke:#1b7f3b;stroke-width:2.4}\n"
     "svg .band{opacity:.16}svg .win{stroke:#fff;stroke-width:.6}\n"
     "svg .signal{fill:none;stroke:#1f2328;stroke-width:1.3;stroke-linejoin:round}\n"
     "svg .sample{fill:#1f2328}\n"
@@ -626,7 +627,10 @@ static void section_table(FILE *out, const rp_model *m)
           "<th class=\"num\">\xC2\xB1 ",
           out);
     fputs(m->from_estimates ? "std. error" : "sd", out);
-    fputs("</th><th class=\"num\">power incl. idle (W)</th><th class=\"num\">energy (mJ)</th>", out);
+    fputs("</th>", out);
+    if (m->n_truth)
+        fputs("<th class=\"num\">truth (W)</th>", out);
+    fputs("<th class=\"num\">power incl. idle (W)</th><th class=\"num\">energy (mJ)</th>", out);
     fputs(m->from_estimates ? "<th>estimate</th></tr>\n" : "<th class=\"num\">cycles with power</th></tr>\n", out);
     for (size_t i = 0; i < m->n; i++) {
         const rp_layer *l = &m->layers[i];
@@ -639,6 +643,8 @@ static void section_table(FILE *out, const rp_model *m)
         put_num_td(out, l->runtime_sd);
         put_num_td(out, l->power_w);
         put_num_td(out, l->power_err_w);
+        if (m->n_truth)
+            put_num_td(out, l->truth_power_w);
         put_num_td(out, l->power_incl_w);
         put_num_td(out, l->energy_mj);
         if (m->from_estimates) {
@@ -1487,6 +1493,37 @@ static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix
     return rc;
 }
 
+/* `wattprof simulate` writes RAW/truth.json: per model and layer the true
+ * power above idle. When present the report scores the attribution. */
+static int load_truth(const char *raw_dir, rp_model *m, name_index *ix, wp_error *err)
+{
+    char *p = path_join(raw_dir, "truth.json");
+    if (!is_file(p)) {
+        free(p);
+        return 0;
+    }
+    json_error_t je;
+    json_t *root = json_load_file(p, 0, &je);
+    if (!root) {
+        wp_fail(err, p, je.line, "%s", je.text);
+        free(p);
+        return -1;
+    }
+    json_t *layers = json_object_get(json_object_get(json_object_get(root, "models"), m->name), "layers");
+    for (size_t i = 0; i < json_array_size(layers); i++) {
+        json_t *e = json_array_get(layers, i), *pw = json_object_get(e, "power_uw");
+        const char *name = json_string_value(json_object_get(e, "name"));
+        long li = name ? index_find(ix, m, name) : -1;
+        if (li < 0 || !json_is_number(pw))
+            continue;
+        m->layers[li].truth_power_w = json_number_value(pw) / 1e6;
+        m->n_truth++;
+    }
+    json_decref(root);
+    free(p);
+    return 0;
+}
+
 static void raw_free(raw_data *r)
 {
     if (r->have_log)
@@ -1554,6 +1591,9 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         }
         free(p2);
         free(p);
+        p = NULL;
+        if (load_truth(o->raw_data_dir, &m, &ix, err) != 0)
+            goto out;
         snprintf(file, sizeof file, "%s_tensorrt.json", name);
         p = path3(o->raw_data_dir, name, file);
         if (is_file(p)) {
@@ -1582,7 +1622,24 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     card(out, "energy above idle", t.energy_mj, "mJ");
     if (!isnan(idle_w))
         card(out, "idle power", idle_w, "W");
+    double truth_err = 0;
+    size_t n_scored = 0;
+    for (size_t i = 0; i < m.n; i++) {
+        const rp_layer *l = &m.layers[i];
+        if (!isnan(l->truth_power_w) && !isnan(l->power_w) && l->truth_power_w != 0) {
+            truth_err += fabs(l->power_w - l->truth_power_w) / fabs(l->truth_power_w);
+            n_scored++;
+        }
+    }
+    if (n_scored)
+        card(out, "power error vs truth", truth_err / (double)n_scored * 100, "%");
     fputs("</div>\n", out);
+    if (m.n_truth)
+        fprintf(out,
+                "<p class=\"note\">Simulated data: <code>truth.json</code> gives every layer's true power. The "
+                "attributed power above idle is off by %.2f %% on average over the %zu layers that have both "
+                "(green ticks on the power bars: truth).</p>\n",
+                n_scored ? truth_err / (double)n_scored * 100 : NAN, n_scored);
 
     /* Configuration. */
     fputs("<h3>Run configuration</h3>\n<div class=\"kvwrap\">", out);

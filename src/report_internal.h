@@ -15,6 +15,7 @@ typedef struct rp_layer {
     double energy_mj;                /* power_w * runtime_ms: energy above idle per inference */
     size_t n_runtime, n_power;
     double pred_power_w, pred_runtime_ms, pred_energy_mj; /* NaN: no prediction */
+    double truth_power_w;            /* simulate's truth.json, above idle; NaN when unknown */
     char status[24];                 /* deconvolution status ("ok", "ill_conditioned", ...); "" otherwise */
 } rp_layer;
 
@@ -24,6 +25,7 @@ typedef struct rp_model {
     size_t n, cap;
     size_t n_cycles;
     int from_estimates;      /* powers from layer_power_estimates.csv (deconvolve) */
+    size_t n_truth;          /* layers with a truth value */
 } rp_model;
 
 /* A window of one layer in one cycle, microseconds. */

@@ -212,6 +212,11 @@ void rp_svg_bars(FILE *out, const rp_model *m)
                 lo = v - e;
             if (v + e > hi)
                 hi = v + e;
+            double tv = pn->which == RP_POWER ? m->layers[i].truth_power_w : NAN;
+            if (!isnan(tv)) {
+                lo = fmin(lo, tv);
+                hi = fmax(hi, tv);
+            }
         }
         axis a = make_axis(lo, hi, 1, 4);
         fprintf(out, "<text class=\"ptitle\" x=\"%.1f\" y=\"14\">%s <tspan class=\"unit\">(%s)</tspan></text>\n", x0,
@@ -255,6 +260,14 @@ void rp_svg_bars(FILE *out, const rp_model *m)
                 fprintf(out,
                         "<path class=\"whisker\" d=\"M%.2f %.1fH%.2fM%.2f %.1fV%.1fM%.2f %.1fV%.1f\"/>\n", ea, ym,
                         eb, ea, ym - 3, ym + 3, eb, ym - 3, ym + 3);
+            }
+            if (pn->which == RP_POWER && !isnan(l->truth_power_w)) {
+                double xt = ax_map(&a, l->truth_power_w, x0, x1);
+                if (xt >= x0 - 1 && xt <= x1 + 1) {
+                    rp_fmt(l->truth_power_w, buf, sizeof buf);
+                    fprintf(out, "<path class=\"truthmark\" d=\"M%.2f %.1fV%.1f\"><title>truth %s W</title></path>\n",
+                            xt, y - 2.5, y + bh + 2.5, buf);
+                }
             }
             double pv = layer_pred(l, pn->which);
             if (!isnan(pv)) {

@@ -149,6 +149,18 @@ static void write_fixture(const char *root)
                     "{\"config\": {\"model\": \"tiny\", \"dtype\": \"float16\", \"input_shape\": [1, 3, 224, 224],"
                     " \"warmup\": 50, \"runs\": 20}, \"total_time\": 263.7, \"timestamp\": \"20241121-052004\","
                     " \"latencies\": [1.0, 2.0], \"device\": \"<jetson & co>\"}\n");
+    /* simulate's ground truth: the Reformat layer's mapped 0.5 W is 50 % off its true 1 W. */
+    len = 0;
+    buf = grow_append(buf, &len, &cap, "{\"idle_power_uw\": 5000000.0, \"models\": {\"tiny\": {\"layers\": [");
+    for (int l = 0; l < NL; l++) {
+        char js[256];
+        json_str(js, sizeof js, names[l]);
+        snprintf(line, sizeof line, "%s{\"name\": \"%s\", \"type\": \"%s\", \"power_uw\": %.1f, \"latency_ms\": %g}",
+                 l ? ", " : "", js, types[l], pow_w[l] * 1e6, lat_ms[l]);
+        buf = grow_append(buf, &len, &cap, line);
+    }
+    buf = grow_append(buf, &len, &cap, "]}}}\n");
+    test_write_file(test_path(root, "raw/truth.json"), buf);
     test_write_file(test_path(root, "raw/idling_power.json"),
                     "{\"timestamp\": \"20241121-051743\", \"avg_idle_power\": 5000000.0}\n");
 
@@ -235,13 +247,18 @@ static void test_full_report(const char *root)
     CHECK_CONTAINS(h, "<span>energy above idle</span><b>10.10 <small>mJ");
     CHECK_CONTAINS(h, "<span>idle power</span><b>5.000 <small>W");
     CHECK_CONTAINS(h, "<span>cycles</span><b>20</b>");
-    /* Reformat has power only in even cycles (all 1.0 - 0.5 W): mean 0.5, sd 0, 10 cycles. */
+    /* Reformat has power only in even cycles (all 1.0 - 0.5 W): mean 0.5, sd 0, truth 1, 10 cycles. */
     CHECK_CONTAINS(h, "<td>Reformat</td><td class=\"num\">0.2000</td><td class=\"num\">0</td>"
-                      "<td class=\"num\">0.5000</td><td class=\"num\">0</td><td class=\"num\">5.500</td>"
+                      "<td class=\"num\">0.5000</td><td class=\"num\">0</td><td class=\"num\">1.000</td>"
+                      "<td class=\"num\">5.500</td>"
                       "<td class=\"num\">0.1000</td><td class=\"num\">10</td>");
     /* The convolution alternates 3.5 / 4.5 W over 20 cycles: sd 0.5130. */
     CHECK_CONTAINS(h, "<td>CaskConvolution</td><td class=\"num\">1.500</td><td class=\"num\">0</td>"
                       "<td class=\"num\">4.000</td><td class=\"num\">0.5130</td>");
+    /* Truth (simulated data): mean |error| = (50 + 0 + 0 + 0) / 4 %. */
+    CHECK_CONTAINS(h, "<span>power error vs truth</span><b>12.50 <small>%");
+    CHECK_CONTAINS(h, "off by 12.50 % on average over the 4 layers");
+    CHECK_INT(count_of(h, "class=\"truthmark\""), 4);
     /* Configuration from the raw data. */
     CHECK_CONTAINS(h, "<tr><td>config.input_shape</td><td>[1, 3, 224, 224]</td></tr>");
     CHECK_CONTAINS(h, "<tr><td>sample rate</td><td>4000 samples/s</td></tr>");
