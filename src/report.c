@@ -525,9 +525,9 @@ static const char *CSS =
     "table.kv td:first-child{color:var(--muted);white-space:nowrap}\n"
     ".kvwrap{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start}\n"
     ".cards{display:flex;gap:12px;flex-wrap:wrap;margin:10px 0 4px}\n"
-    ".card{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:150px}\n"
+    ".card{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:8px 12px;min-width:96px;flex:1 1 auto}\n"
     ".card b{display:block;font-size:22px;font-variant-numeric:tabular-nums}\n"
-    ".card span{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.4px}\n"
+    ".card span{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.3px;white-space:nowrap}\n"
     ".legend{display:flex;flex-wrap:wrap;gap:6px 16px;font-size:13px;margin:4px 0 8px}\n"
     ".legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}\n"
     ".legend i.line{height:3px;vertical-align:3px}\n"
@@ -1618,7 +1618,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     if (m.n_cycles)
         card_count(out, "cycles", m.n_cycles);
     card(out, "runtime / inference", t.runtime_ms, "ms");
-    card(out, "mean power above idle", t.power_w, "W");
+    card(out, "power above idle", t.power_w, "W");
     card(out, "energy above idle", t.energy_mj, "mJ");
     if (!isnan(idle_w))
         card(out, "idle power", idle_w, "W");
@@ -1632,7 +1632,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         }
     }
     if (n_scored)
-        card(out, "power error vs truth", truth_err / (double)n_scored * 100, "%");
+        card(out, "error vs truth", truth_err / (double)n_scored * 100, "%");
     fputs("</div>\n", out);
     if (m.n_truth)
         fprintf(out,

@@ -256,7 +256,7 @@ static void test_full_report(const char *root)
     CHECK_CONTAINS(h, "<td>CaskConvolution</td><td class=\"num\">1.500</td><td class=\"num\">0</td>"
                       "<td class=\"num\">4.000</td><td class=\"num\">0.5130</td>");
     /* Truth (simulated data): mean |error| = (50 + 0 + 0 + 0) / 4 %. */
-    CHECK_CONTAINS(h, "<span>power error vs truth</span><b>12.50 <small>%");
+    CHECK_CONTAINS(h, "<span>error vs truth</span><b>12.50 <small>%");
     CHECK_CONTAINS(h, "off by 12.50 % on average over the 4 layers");
     CHECK_INT(count_of(h, "class=\"truthmark\""), 4);
     /* Configuration from the raw data. */
