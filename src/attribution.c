@@ -1,4 +1,5 @@
 #include "wattprof/attribution.h"
+#include "wattprof/deconvolve.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -286,8 +287,7 @@ int wp_attribute(const wp_powerlog *log, const wp_windows *w, const wp_attributi
         return 0;
     }
     case WP_ATTRIBUTION_DECONVOLVE:
-        /* The deconv module adds its solver here. */
-        break;
+        return wp_deconv_attribute(log, w, opt->sensor_window_us, out, err);
     }
     return wp_fail(err, NULL, 0, "attribution '%s' is not available in this build", wp_attribution_mode_name(opt->mode));
 }

@@ -18,6 +18,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
+#include "wattprof/deconvolve.h"
 #include "fastnum.h"
 
 #define MAPPING_FILE "power_runtime_mapping_layerwise.csv"
@@ -398,8 +399,18 @@ out:
     return rc;
 }
 
+/* Mean power excluding idle of a layer: deconvolve's estimate when `map`
+ * wrote layer_power_estimates.csv (the per-cycle cells repeat it), else the
+ * mean of the per-cycle values. */
+static double layer_power(const layer_acc *l, const wp_deconv_estimate *est, size_t n_est)
+{
+    const wp_deconv_estimate *e = est ? wp_deconv_find(est, n_est, l->name) : NULL;
+    return e ? e->power_excl_uw : wp_group_mean(l->power, l->n);
+}
+
 static int render_training(plan *p, const char *outdir, wp_layer_kind kind, layer_acc **layers,
-                           const wp_feature_row *rows, size_t n, size_t *written)
+                           const wp_feature_row *rows, size_t n, const wp_deconv_estimate *est, size_t n_est,
+                           size_t *written)
 {
     size_t nf;
     const char *const *names = wp_feature_names(kind, &nf);
@@ -436,7 +447,7 @@ static int render_training(plan *p, const char *outdir, wp_layer_kind kind, laye
             put_feature(fp, rows[i].values[k]);
             fputc(',', fp);
         }
-        wp_csv_put_double(fp, wp_group_mean(layers[i]->power, layers[i]->n));
+        wp_csv_put_double(fp, layer_power(layers[i], est, n_est));
         fputc(',', fp);
         wp_csv_put_double(fp, wp_group_mean(layers[i]->runtime, layers[i]->n));
         fputc(',', fp);
@@ -455,6 +466,8 @@ static int process_model(const char *model_dir, const char *model, const char *r
     wp_engine eng = {0};
     layer_acc **sorted = NULL;
     wp_feature_row *rows = NULL;
+    wp_deconv_estimate *est = NULL;
+    size_t n_est = 0;
     char *map_path = path_join(model_dir, MAPPING_FILE);
     char *eng_path = path_join(model_dir, ENGINE_FILE);
     char *outdir = path_join(result_dir, model);
@@ -464,6 +477,16 @@ static int process_model(const char *model_dir, const char *model, const char *r
     }
     if (read_mapping(map_path, &layers, err) != 0)
         goto out;
+    char *est_path = path_join(model_dir, WP_DECONV_CSV_NAME);
+    if (!est_path) {
+        oom(err, model_dir);
+        goto out;
+    }
+    if (access(est_path, F_OK) == 0 && wp_deconv_read_csv(est_path, &est, &n_est, err) != 0) {
+        free(est_path);
+        goto out;
+    }
+    free(est_path);
     if (wp_engine_read(eng_path, &eng, err) != 0)
         goto out;
 
@@ -567,7 +590,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
             }
             continue;
         }
-        if (render_training(p, outdir, kinds[k], sorted, rows, nkept, &m->rows[kinds[k]]) != 0) {
+        if (render_training(p, outdir, kinds[k], sorted, rows, nkept, est, n_est, &m->rows[kinds[k]]) != 0) {
             oom(err, model_dir);
             goto out;
         }
@@ -576,6 +599,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
 out:
     set_free(&layers);
     wp_engine_free(&eng);
+    wp_deconv_estimates_free(est, n_est);
     free(sorted);
     free(rows);
     free(map_path);

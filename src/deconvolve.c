@@ -100,7 +100,7 @@ static void ctx_free(ctx *c)
 /* Lays the windows out as one sorted run of segments: per cycle, layers by
  * start time (execution order when the timeline is consistent), overlaps
  * clipped, holes between layers and between cycles given to the gap. */
-static int build_segments(ctx *c, const wp_deconv_input *in, int64_t t0, wp_error *err)
+static int build_segments(ctx *c, const wp_deconv_input *in, double shift, wp_error *err)
 {
     size_t L = in->n_layers, nc = in->n_cycles;
     size_t *order = malloc((L ? L : 1) * sizeof *order);
@@ -115,7 +115,7 @@ static int build_segments(ctx *c, const wp_deconv_input *in, int64_t t0, wp_erro
     for (size_t cy = 0; cy < nc; cy++) {
         for (size_t l = 0; l < L; l++) {
             size_t k = l * nc + cy;
-            st[l] = (double)(in->end_us[k] - t0) - in->dur_us[k];
+            st[l] = in->start_us[k] + shift;
             size_t j = l;
             while (j > 0 && st[order[j - 1]] > st[l]) {
                 order[j] = order[j - 1];
@@ -126,7 +126,7 @@ static int build_segments(ctx *c, const wp_deconv_input *in, int64_t t0, wp_erro
         for (size_t j = 0; j < L; j++) {
             size_t l = order[j];
             size_t k = l * nc + cy;
-            double s = st[l], e = (double)(in->end_us[k] - t0);
+            double s = st[l], e = in->end_us[k] + shift;
             if (!have) {
                 have = 1;
                 cursor = s;
@@ -168,8 +168,10 @@ static int ctx_init(ctx *c, const wp_deconv_input *in, wp_error *err)
         return wp_fail(err, NULL, 0, "deconvolve: too many layers");
     c->L = in->n_layers;
     c->p = in->n_layers + 1;
+    /* Work relative to the first sample: small numbers keep their
+     * fractional microseconds. */
     int64_t t0 = in->samples[0].t_us;
-    if (build_segments(c, in, t0, err) < 0) {
+    if (build_segments(c, in, (double)(in->origin_us - t0), err) < 0) {
         ctx_free(c);
         return -1;
     }
@@ -257,22 +259,38 @@ static double sweep(ctx *c, double W, double D, size_t nlim, const double *x)
             rss += r * r;
             continue;
         }
+        /* Ascending unknowns (nearly so already: segments come in layer
+         * order) let the upper triangle take each pair once, branch-free. */
+        double wv[64];
+        uint32_t *tu = touched;
+        for (size_t q = 1; q < nt; q++) {
+            uint32_t u = tu[q];
+            size_t r = q;
+            while (r > 0 && tu[r - 1] > u) {
+                tu[r] = tu[r - 1];
+                r--;
+            }
+            tu[r] = u;
+        }
+        int small = nt <= 64;
         for (size_t q = 0; q < nt; q++) {
-            uint32_t u = touched[q];
+            uint32_t u = tu[q];
             double w = acc[u] * inv_w;
             acc[u] = w;
+            if (small)
+                wv[q] = w;
             c->aty[u] += w * yi;
             c->colsum[u] += w;
         }
         for (size_t q = 0; q < nt; q++) {
-            uint32_t u = touched[q];
-            double w = acc[u];
-            double *row = c->ata + (size_t)u * p;
-            for (size_t r = 0; r < nt; r++) {
-                uint32_t v = touched[r];
-                if (v >= u)
-                    row[v] += w * acc[v];
-            }
+            double *row = c->ata + (size_t)tu[q] * p;
+            double w = acc[tu[q]];
+            if (small)
+                for (size_t r = q; r < nt; r++)
+                    row[tu[r]] += w * wv[r];
+            else
+                for (size_t r = q; r < nt; r++)
+                    row[tu[r]] += w * acc[tu[r]];
         }
         for (size_t q = 0; q < nt; q++)
             acc[touched[q]] = 0;
@@ -455,8 +473,8 @@ static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nl
  * as wide as the shorter layers, tens of microseconds. So a fine grid
  * (SEARCH_STEP) over the whole range on a small subset of the samples finds
  * the few best basins, a pattern search refines each on more samples to a
- * microsecond, and the best one to 0.1 us on all of them (a tenth of a
- * microsecond still matters to a 10 us layer). */
+ * few microseconds, and the best one to 0.1 us on more still (a tenth of a
+ * microsecond still matters to a 10 us layer). The final solve uses all. */
 #define SEARCH_STEP 50.0
 
 static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *Dbest, int *evals)
@@ -465,21 +483,25 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
     double dlo = opt->offset_min_us, dhi = opt->offset_max_us;
     if (!(whi > wlo && wlo > 0)) {
         wlo = 100;
-        whi = 4000;
+        whi = 3000;
     }
     if (!(dhi > dlo)) {
         dlo = -1000;
-        dhi = 2000;
+        dhi = 1500;
     }
     int aw = opt->window_auto, ad = opt->offset_auto;
     int nw = aw ? (int)floor((whi - wlo) / SEARCH_STEP) + 1 : 1;
     int nd = ad ? (int)floor((dhi - dlo) / SEARCH_STEP) + 1 : 1;
-    size_t nsub = 2000 > 30 * c->p ? 2000 : 30 * c->p;
-    size_t nmid = 50000 > 400 * c->p ? 50000 : 400 * c->p;
+    /* sample counts for the grid, the candidates' refinement, the final one */
+    size_t nsub = 1000 > 16 * c->p ? 1000 : 16 * c->p;
+    size_t nmid = 10000 > 150 * c->p ? 10000 : 150 * c->p;
+    size_t nfin = 60000 > 1000 * c->p ? 60000 : 1000 * c->p;
     if (nsub > c->ns)
         nsub = c->ns;
     if (nmid > c->ns)
         nmid = c->ns;
+    if (nfin > c->ns)
+        nfin = c->ns;
     double cs[N_CANDIDATES], cw[N_CANDIDATES], cd[N_CANDIDATES];
     int nc = 0;
     for (int i = 0; i < nw; i++)
@@ -522,7 +544,7 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
     *Dbest = opt->offset_us;
     for (int q = 0; q < nc; q++) {
         double W = cw[q], D = cd[q];
-        double s = refine(c, aw, ad, SEARCH_STEP, 1.0, nmid, &W, &D, evals);
+        double s = refine(c, aw, ad, SEARCH_STEP, 4.0, nmid, &W, &D, evals);
         if (s < best) {
             best = s;
             *Wbest = W;
@@ -530,7 +552,7 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
         }
     }
     if (nc > 0)
-        refine(c, aw, ad, 1.0, 0.1, c->ns, Wbest, Dbest, evals);
+        refine(c, aw, ad, 4.0, 0.1, nfin, Wbest, Dbest, evals);
 }
 
 int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,
@@ -551,6 +573,12 @@ int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_de
     if (!o.ok) {
         size_t used = c.used;
         ctx_free(&c);
+        if (opt->window_auto || opt->offset_auto)
+            return wp_fail(err, NULL, 0,
+                           "deconvolve: for no sensor window and report offset in the search range do more "
+                           "than %zu power samples have their window inside the profiled span (does the log "
+                           "cover the run?)",
+                           in->n_layers + 1);
         return wp_fail(err, NULL, 0,
                        "deconvolve: only %zu power samples have their sensor window (%g us) inside the "
                        "profiled span; need more than %zu",
@@ -621,17 +649,9 @@ static const char *const CSV_COLUMNS[] = {
     "effective_sample_weight", "status"};
 #define N_CSV_COLUMNS (sizeof CSV_COLUMNS / sizeof *CSV_COLUMNS)
 
-int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
-                        const char *const *names, const char *const *types, double idle_uw,
-                        const double *latency_ms, size_t n_cycles, wp_error *err)
+static void write_csv_rows(FILE *fp, const wp_deconv_result *res, size_t n_layers, const char *const *names,
+                           const char *const *types, double idle_uw, const double *latency_ms, size_t n_cycles)
 {
-    if (res->n_unknowns != n_layers + 1)
-        return wp_fail(err, path, 0, "deconvolve result has %zu unknowns for %zu layers", res->n_unknowns,
-                       n_layers);
-    wp_atomic_file *af = wp_atomic_open(path, err);
-    if (!af)
-        return -1;
-    FILE *fp = wp_atomic_stream(af);
     for (size_t i = 0; i < N_CSV_COLUMNS; i++) {
         if (i)
             fputc(',', fp);
@@ -669,7 +689,88 @@ int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_
         fputs(wp_deconv_status_name(res->status[l]), fp);
         fputc('\n', fp);
     }
+}
+
+int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
+                        const char *const *names, const char *const *types, double idle_uw,
+                        const double *latency_ms, size_t n_cycles, wp_error *err)
+{
+    if (res->n_unknowns != n_layers + 1)
+        return wp_fail(err, path, 0, "deconvolve result has %zu unknowns for %zu layers", res->n_unknowns,
+                       n_layers);
+    wp_atomic_file *af = wp_atomic_open(path, err);
+    if (!af)
+        return -1;
+    write_csv_rows(wp_atomic_stream(af), res, n_layers, names, types, idle_uw, latency_ms, n_cycles);
     return wp_atomic_commit(af, err);
+}
+
+wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, const wp_latency *lat,
+                              const wp_engine *eng, double idle_uw, const wp_deconv_options *opt, double *power,
+                              const char *log_path, const char *est_path, char *note, size_t note_size,
+                              wp_error *err)
+{
+    size_t L = win->n_layers, nc = win->n_cycles;
+    wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
+    wp_deconv_result res;
+    if (wp_deconvolve(&in, opt, &res, err) != 0) {
+        /* name the file the problem is in */
+        wp_error inner = *err;
+        wp_fail(err, log_path, 0, "%s", inner.msg);
+        return NULL;
+    }
+    const char **types = calloc(L ? L : 1, sizeof *types);
+    if (!types) {
+        wp_deconv_result_free(&res);
+        wp_fail(err, est_path, 0, "out of memory");
+        return NULL;
+    }
+    for (size_t l = 0; l < L; l++) {
+        const wp_engine_layer *el = eng ? wp_engine_find(eng, lat->names[l]) : NULL;
+        types[l] = el && el->type ? el->type : "";
+        double v = res.status[l] == WP_DECONV_OK ? res.power_uw[l] : NAN;
+        for (size_t c = 0; c < nc; c++)
+            power[l * nc + c] = v;
+    }
+    if (note && note_size) {
+        char off[64] = "";
+        if (opt->offset_auto || res.offset_us != 0)
+            snprintf(off, sizeof off, ", report offset %.4g us%s", res.offset_us, opt->offset_auto ? " (auto)" : "");
+        int n = snprintf(note, note_size, "deconvolve: sensor window %.4g us%s%s, %zu samples used, rms residual %.4g uW",
+                         res.window_us, opt->window_auto ? " (auto)" : "", off, res.n_used, res.rms_residual_uw);
+        const char *sep = "; no estimate for:";
+        for (size_t l = 0; l < L && n > 0 && (size_t)n < note_size; l++)
+            if (res.status[l] != WP_DECONV_OK) {
+                n += snprintf(note + n, note_size - (size_t)n, "%s %s (%s)", sep, lat->names[l],
+                              wp_deconv_status_name(res.status[l]));
+                sep = ",";
+            }
+    }
+    wp_atomic_file *af = wp_atomic_open(est_path, err);
+    if (af)
+        write_csv_rows(wp_atomic_stream(af), &res, L, (const char *const *)lat->names, types, idle_uw,
+                       lat->latency_ms, nc);
+    free(types);
+    wp_deconv_result_free(&res);
+    return af;
+}
+
+int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double window_us, double *out,
+                        wp_error *err)
+{
+    size_t L = win->n_layers, nc = win->n_cycles;
+    wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
+    wp_deconv_options opt = {0};
+    opt.window_auto = opt.offset_auto = !(window_us > 0);
+    opt.window_us = window_us;
+    wp_deconv_result res;
+    if (wp_deconvolve(&in, &opt, &res, err) != 0)
+        return -1;
+    for (size_t l = 0; l < L; l++)
+        for (size_t c = 0; c < nc; c++)
+            out[l * nc + c] = res.status[l] == WP_DECONV_OK ? res.power_uw[l] : NAN;
+    wp_deconv_result_free(&res);
+    return 0;
 }
 
 void wp_deconv_estimates_free(wp_deconv_estimate *rows, size_t n)

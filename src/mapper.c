@@ -1,6 +1,12 @@
+/* sync_file_range (Linux) starts writing the large output back while rows
+ * are still being formatted, so the final fsync has little left to wait. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
 #include "wattprof/mapper.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -12,6 +18,7 @@
 
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
+#include "wattprof/deconvolve.h"
 #include "wattprof/engine.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
@@ -126,6 +133,7 @@ typedef struct row_job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t next_write; /* chunk whose turn it is to be written */
+    size_t unsynced;   /* bytes written since writeback was last started */
     int failed;
 } row_job;
 
@@ -172,6 +180,14 @@ static void run_rows(row_job *j, size_t first)
         if (stop)
             break;
         int bad = o.oom || (o.len && fwrite(o.buf, 1, o.len, j->fp) != o.len);
+        j->unsynced += o.len;
+        if (j->unsynced > (32u << 20)) {
+            j->unsynced = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+            if (fflush(j->fp) == 0)
+                sync_file_range(fileno(j->fp), 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+        }
         if (first == 0)
             wp_progress_report(j->progress, "writing rows", (double)k, (double)j->n_chunks);
         pthread_mutex_lock(&j->mu);
@@ -240,9 +256,11 @@ static int write_rows(FILE *fp, const wp_latency *lat, char **names, char **type
     return j.failed && !ferror(fp) ? -1 : 0;
 }
 
-/* Reads, maps and writes one model into an uncommitted atomic file. */
+/* Reads, maps and writes one model into an uncommitted atomic file (and,
+ * for deconvolve, the per-layer estimates into *est_af). */
 static wp_atomic_file *map_model_pending(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
-                                         const wp_map_options *opt, const wp_progress *progress, wp_error *err)
+                                         const wp_map_options *opt, const wp_progress *progress,
+                                         wp_atomic_file **est_af, wp_error *err)
 {
     model_files f;
     wp_latency lat = {0};
@@ -282,7 +300,6 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
             goto done;
         }
     }
-    wp_engine_free(&eng);
     wp_progress_report(progress, "reading power log", 0, 1);
     if (wp_powerlog_read(f.power_log, &log, err) != 0)
         goto done;
@@ -306,8 +323,29 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     }
     wp_progress_report(progress, "attributing power", 0, 1);
     wp_attribution_options aopt = {opt->attribution, opt->sensor_window_us};
-    if (wp_attribute(&log, &win, &aopt, power, err) != 0)
+    if (opt->attribution == WP_ATTRIBUTION_DECONVOLVE) {
+        /* one solve over all cycles; also writes layer_power_estimates.csv */
+        wp_deconv_options dopt = {0};
+        dopt.window_auto = !(opt->sensor_window_us > 0);
+        dopt.window_us = opt->sensor_window_us;
+        dopt.offset_auto = opt->report_offset_auto;
+        char *est_path = path_join(out_dir, WP_DECONV_CSV_NAME);
+        char dnote[2048];
+        if (!est_path) {
+            wp_fail(err, out_dir, 0, "out of memory");
+            goto done;
+        }
+        *est_af = wp_deconv_map(&log, &win, &lat, &eng, idle_uw, &dopt, power, f.power_log, est_path, dnote,
+                                sizeof dnote, err);
+        free(est_path);
+        if (!*est_af)
+            goto done;
+        if (opt->note)
+            opt->note(opt->note_ctx, model, dnote);
+    } else if (wp_attribute(&log, &win, &aopt, power, err) != 0) {
         goto done;
+    }
+    wp_engine_free(&eng);
     wp_powerlog_free(&log);
     wp_windows_free(&win);
     out_path = path_join(out_dir, WP_MAPPING_CSV);
@@ -328,6 +366,10 @@ done:
         wp_atomic_abort(af);
         af = NULL;
     }
+    if (!ok && *est_af) {
+        wp_atomic_abort(*est_af);
+        *est_af = NULL;
+    }
     for (size_t l = 0; names && l < lat.n_layers; l++)
         free(names[l]);
     for (size_t l = 0; types && l < lat.n_layers; l++)
@@ -347,11 +389,22 @@ done:
 int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err)
 {
-    wp_atomic_file *af = map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, err);
+    wp_atomic_file *est_af = NULL;
+    wp_atomic_file *af = map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, &est_af, err);
     if (!af)
         return -1;
-    if (wp_atomic_commit(af, err) != 0)
+    if (wp_atomic_commit(af, err) != 0) {
+        wp_atomic_abort(est_af);
         return -1;
+    }
+    if (est_af && wp_atomic_commit(est_af, err) != 0)
+        return -1;
+    if (!est_af) {
+        char *stale = path_join(out_dir, WP_DECONV_CSV_NAME);
+        if (stale)
+            unlink(stale);
+        free(stale);
+    }
     char *src = path_join(model_dir, "trt_profiling/trt_engine_info.json");
     char *dst = path_join(out_dir, "trt_engine_info.json");
     int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, out_dir, 0, "out of memory");
@@ -409,7 +462,7 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     size_t n_models = 0;
     char **made = NULL;
     size_t n_made = 0;
-    wp_atomic_file **pending = NULL;
+    wp_atomic_file **pending = NULL, **pending_est = NULL;
     char **out_dirs = NULL;
     char *idle_path = NULL;
     size_t committed = 0;
@@ -455,8 +508,9 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
         goto done;
 
     pending = calloc(n_models, sizeof *pending);
+    pending_est = calloc(n_models, sizeof *pending_est);
     out_dirs = calloc(n_models, sizeof *out_dirs);
-    if (!pending || !out_dirs) {
+    if (!pending || !pending_est || !out_dirs) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
     }
@@ -475,7 +529,8 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
             free(model_dir);
             goto done;
         }
-        pending[i] = map_model_pending(model_dir, models[i], idle_uw, out_dirs[i], opt, progress, err);
+        pending[i] = map_model_pending(model_dir, models[i], idle_uw, out_dirs[i], opt, progress, &pending_est[i],
+                                       err);
         free(model_dir);
         if (!pending[i])
             goto done;
@@ -487,6 +542,18 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
         committed = i + 1;
         if (wp_atomic_commit(af, err) != 0)
             goto done;
+        af = pending_est[i];
+        pending_est[i] = NULL;
+        if (af && wp_atomic_commit(af, err) != 0)
+            goto done;
+        if (!af) {
+            /* `dataset` prefers the estimates when present: one left by an
+             * earlier deconvolve run must not outlive this mapping. */
+            char *stale = path_join(out_dirs[i], WP_DECONV_CSV_NAME);
+            if (stale)
+                unlink(stale);
+            free(stale);
+        }
         char *src = path_join(raw_dir, models[i]);
         char *s2 = src ? path_join(src, "trt_profiling/trt_engine_info.json") : NULL;
         char *dst = path_join(out_dirs[i], "trt_engine_info.json");
@@ -504,10 +571,15 @@ done:
         for (size_t i = 0; i < n_models; i++) {
             if (pending && pending[i])
                 wp_atomic_abort(pending[i]);
+            if (pending_est && pending_est[i])
+                wp_atomic_abort(pending_est[i]);
             /* A failure while committing (rename, copy): remove what this
              * run already put in place, so the run leaves nothing. */
-            for (int k = 0; i < committed && out_dirs[i] && k < 2; k++) {
-                char *p = path_join(out_dirs[i], k ? "trt_engine_info.json" : WP_MAPPING_CSV);
+            int kinds = opt->attribution == WP_ATTRIBUTION_DECONVOLVE ? 3 : 2;
+            for (int k = 0; i < committed && out_dirs[i] && k < kinds; k++) {
+                char *p = path_join(out_dirs[i], k == 2   ? WP_DECONV_CSV_NAME
+                                                 : k == 1 ? "trt_engine_info.json"
+                                                          : WP_MAPPING_CSV);
                 if (p)
                     unlink(p);
                 free(p);
@@ -528,6 +600,7 @@ done:
     free(models);
     free(out_dirs);
     free(pending);
+    free(pending_est);
     free(idle_path);
     return rc;
 }

@@ -26,17 +26,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wattprof/atomic_file.h"
+#include "wattprof/engine.h"
 #include "wattprof/error.h"
+#include "wattprof/latency.h"
 #include "wattprof/powerlog.h"
+#include "wattprof/timeline.h"
 
-/* The layer windows of a profiled run, layer-major like wp_latency:
- * window of layer l in cycle c is [end_us - dur_us, end_us] at index
- * l * n_cycles + c. Cycles are in time order; within a cycle layers are in
+/* The layer windows of a profiled run, layer-major like wp_latency and
+ * wp_windows (timeline.h): window of layer l in cycle c is
+ * [start_us, end_us] at index l * n_cycles + c, in microseconds after
+ * origin_us. Cycles are in time order; within a cycle layers are in
  * execution order (windows that overlap are clipped to run back to back). */
 typedef struct wp_deconv_input {
     size_t n_layers, n_cycles;
-    const int64_t *end_us;
-    const double *dur_us;
+    int64_t origin_us;
+    const double *start_us;
+    const double *end_us;
     const wp_sample *samples; /* non-decreasing time */
     size_t n_samples;
 } wp_deconv_input;
@@ -46,7 +52,7 @@ typedef struct wp_deconv_options {
     double window_us;        /* ... or use this one (> 0) */
     int offset_auto;         /* search the report offset D ... */
     double offset_us;        /* ... or use this one */
-    /* Search ranges for auto (0, 0: defaults 100..4000 us and -2000..2000 us). */
+    /* Search ranges for auto (0, 0: defaults 100..3000 us and -1000..1500 us). */
     double window_min_us, window_max_us;
     double offset_min_us, offset_max_us;
     /* A layer whose variance inflation (diag of scaled (A^T A)^-1) exceeds
@@ -95,6 +101,23 @@ void wp_deconv_result_free(wp_deconv_result *res);
 int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
                         const char *const *names, const char *const *types, double idle_uw,
                         const double *latency_ms, size_t n_cycles, wp_error *err);
+
+/* For `wattprof map --attribution deconvolve`: solves over the timeline's
+ * windows, fills power[l * n_cycles + c] with layer l's estimate (including
+ * idle) in every cycle (NaN when it has none), and returns the estimates CSV
+ * for est_path written but not committed (the mapper commits a run's files
+ * together). `note` receives one line: the window and offset used (chosen
+ * when auto) and any layers flagged. Layer types come from eng (may be NULL);
+ * errors name log_path. */
+wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, const wp_latency *lat,
+                              const wp_engine *eng, double idle_uw, const wp_deconv_options *opt, double *power,
+                              const char *log_path, const char *est_path, char *note, size_t note_size,
+                              wp_error *err);
+
+/* wp_attribute's deconvolve mode: each window gets its layer's estimate
+ * (NaN when flagged); window_us <= 0 searches window and offset. */
+int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double window_us, double *out,
+                        wp_error *err);
 
 /* One row of layer_power_estimates.csv, for `dataset`. */
 typedef struct wp_deconv_estimate {
