@@ -695,16 +695,20 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
     }
     fputs("<p>Predictions from ", out);
     wp_html_escape(out, source);
-    fprintf(out, " for %zu of %zu layers (the others are not modelled). Power is above idle.</p>\n", n, m->n);
+    fprintf(out,
+            " for %zu of %zu layers (the others are not modelled). Power is above idle; runtime and energy are "
+            "summed over the modelled layers; errors are mean absolute relative errors per layer (layers of a few "
+            "microseconds weigh as much as the longest).</p>\n",
+            n, m->n);
     fputs("<div class=\"cards\">", out);
-    card(out, "modelled runtime, measured", mt, "ms");
-    card(out, "modelled runtime, predicted", pt, "ms");
+    card(out, "runtime, measured", mt, "ms");
+    card(out, "predicted", pt, "ms");
     card(out, "energy, measured", me, "mJ");
-    card(out, "energy, predicted", pe, "mJ");
+    card(out, "predicted", pe, "mJ");
     if (np)
-        card(out, "power: mean abs. error", ape_p / (double)np * 100, "%");
+        card(out, "power error / layer", ape_p / (double)np * 100, "%");
     if (nt)
-        card(out, "runtime: mean abs. error", ape_t / (double)nt * 100, "%");
+        card(out, "runtime error / layer", ape_t / (double)nt * 100, "%");
     fputs("</div>\n<div class=\"scatters\">\n", out);
     rp_svg_scatter(out, "Power above idle", "W", m, RP_POWER);
     rp_svg_scatter(out, "Runtime", "ms", m, RP_RUNTIME);
