@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
+#include "logger_format.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
@@ -100,7 +104,7 @@ static int drain(wp_logger *lg, FILE *fp)
     size_t used = 0;
     while (tail != head) {
         const rec *r = &lg->ring[tail & (lg->cap - 1)];
-        used += wp_powerlog_format_line(buf + used, r->t_us, r->mv, r->ma);
+        used += wp_logger_format_line(buf + used, r->t_us, r->mv, r->ma);
         tail++;
         if (used + WP_POWERLOG_LINE_MAX > sizeof buf || tail == head) {
             if (fwrite(buf, 1, used, fp) != used)
@@ -128,7 +132,7 @@ static void *writer_main(void *arg)
         if (done && r == 0)
             return NULL;
         if (r == 0)
-            sleep_us(5000); /* a quarter of the ring lasts far longer at any real rate */
+            sleep_us(20000); /* 65536 samples last 60 ms even at 1 MHz */
     }
 }
 
@@ -159,6 +163,11 @@ static void sleep_until(int64_t target_us)
 
 static int sample_loop(wp_logger *lg, wp_error *err)
 {
+#ifdef PR_SET_TIMERSLACK
+    /* Wake up when asked, not up to 50 us later. */
+    if (lg->opts.interval_us > 0)
+        prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+#endif
     const int64_t interval = lg->opts.interval_us;
     const double duration = lg->opts.duration_s;
     const int64_t start = wp_ts_monotonic_us();
@@ -167,8 +176,12 @@ static int sample_loop(wp_logger *lg, wp_error *err)
     double sum_power = 0;
     uint64_t n = 0;
     int rc = 0, first = 1;
+    int64_t now = start;
     while (!atomic_load_explicit(&lg->stop, memory_order_relaxed)) {
-        int64_t now = wp_ts_monotonic_us();
+        /* Free-running, the clock read after the previous sample serves
+         * as "now": one monotonic read per sample, not two. */
+        if (interval > 0 || first)
+            now = wp_ts_monotonic_us();
         /* The first read happens whatever the clock says, so a short run
          * on a loaded machine still has its sample. */
         if (now >= end && !first)
@@ -190,6 +203,7 @@ static int sample_loop(wp_logger *lg, wp_error *err)
             break;
         }
         int64_t mono = wp_ts_monotonic_us();
+        now = mono;
         if (got > 0) {
             r.t_us = wp_ts_now_local();
             if (push(lg, &r) < 0)
@@ -205,8 +219,13 @@ static int sample_loop(wp_logger *lg, wp_error *err)
             atomic_store_explicit(&lg->count, n, memory_order_relaxed);
         }
         if (interval > 0) {
+            /* Samples are due on an absolute schedule, so the mean rate is
+             * the one asked for even when a sleep overshoots (the kernel
+             * wakes a sleeper tens of microseconds late): the sampler
+             * catches up at once. After a real stall (more than 10 ms
+             * behind) the schedule restarts instead of bursting. */
             next += interval;
-            if (next < mono) /* fell behind (slow sensor): do not burst to catch up */
+            if (mono - next > 10000)
                 next = mono;
         }
         if (duration > 0 && mono - last_progress >= 100000) {
