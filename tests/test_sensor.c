@@ -28,7 +28,7 @@ static void test_ina3221_hwmon(void)
     wp_error err;
     char note[WP_ERROR_MAX];
     CHECK_INT(wp_sensor_list(root, WP_SOURCE_INA3221, &list, note, &err), 0);
-    CHECK_INT(list.n, 3); /* in7 has no current: not a rail */
+    CHECK_INT(list.n, 3); /* in4..in7 and curr4 are not rails */
     if (list.n == 3) {
         CHECK_STR(list.rails[0].name, "VDD_GPU_SOC");
         CHECK_STR(list.rails[2].name, "VDD_IN");
