@@ -66,7 +66,11 @@ static int add_channels(const char *where, int iio, wp_rail_list *list, wp_error
         char vpath[WP_SENSOR_FILE_MAX], cpath[WP_SENSOR_FILE_MAX], lpath[WP_SENSOR_FILE_MAX];
         channel_files(where, ch[i], vpath, cpath, sizeof vpath);
         if (!wp_sensor_exists(cpath))
-            continue; /* channel disabled or not wired */
+            continue; /* not wired */
+        char enable[8];
+        wp_sensor_fmt(lpath, sizeof lpath, "%s/in%d_enable", where, ch[i]);
+        if (!iio && wp_sensor_read_text(lpath, enable, sizeof enable) == 0 && strcmp(enable, "0") == 0)
+            continue; /* disabled: reading it fails with ENODATA */
         wp_rail_info r;
         memset(&r, 0, sizeof r);
         r.channel = ch[i];

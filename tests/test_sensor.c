@@ -81,6 +81,14 @@ static void test_ina3221_hwmon(void)
     CHECK_CONTAINS(err.msg, "3=VDD_IN");
     s = open_rail(root, WP_SOURCE_INA3221, "4", &err);
     CHECK(s == NULL);
+    /* A disabled channel is not offered. */
+    test_write_file(test_path(dir, "in1_enable"), "0\n");
+    CHECK_INT(wp_sensor_list(root, WP_SOURCE_INA3221, &list, note, &err), 0);
+    CHECK_INT(list.n, 2);
+    if (list.n == 2)
+        CHECK_STR(list.rails[0].name, "VDD_CPU_CV");
+    wp_rail_list_free(&list);
+    test_write_file(test_path(dir, "in1_enable"), "1\n");
     s = open_rail(root, WP_SOURCE_INA3221, "0", &err);
     CHECK(s == NULL);
 }
