@@ -291,6 +291,31 @@ static void test_full_report(const char *root)
     CHECK_CONTAINS(h, "<td class=\"num\">21.25</td>");
 }
 
+/* --cycles picks how many cycles the timeline draws, from the middle. */
+static void test_timeline_cycles(const char *root)
+{
+    const char *out = test_path(root, "c1.html");
+    const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--raw-data-dir", test_path(root, "raw"),
+                          "--cycles", "1", "--out", out, NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *h = test_read_file(out);
+    CHECK(h != NULL);
+    if (h) {
+        CHECK_CONTAINS(h, "Cycles 10\xE2\x80\x93" "10 of 20");
+        CHECK_INT(count_of(h, "class=\"cyclelabel\""), 1);
+        /* 4 layers x 1 cycle, in each lane. */
+        CHECK_INT(count_of(h, "<rect class=\"win\""), 2 * 4);
+    }
+    free(h);
+    const char *bad[] = {"report", "--result-dir", test_path(root, "result"), "--cycles", "0", "--out", out, NULL};
+    r = test_run_cli(bad);
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "--cycles");
+    test_run_free(&r);
+}
+
 static void test_absent_inputs(const char *root)
 {
     /* Only a result dir: every optional section says what it needs. */
@@ -530,6 +555,7 @@ int main(void)
     write_fixture(root);
     test_escape();
     test_full_report(root);
+    test_timeline_cycles(root);
     test_absent_inputs(root);
     test_train_metrics(root);
     test_bad_input(root);
