@@ -21,7 +21,7 @@ mkdir -p one && cp -r res/resnet18 one/
 "$bin" report --result-dir one --raw-data-dir raw --data-dir train_data --models models --out report.html \
     --title "wattprof report: simulated resnet18 on a Jetson-like board" --quiet
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
+    --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage --hide-scrollbars \
     --user-data-dir="$work/profile" --screenshot="$work/report.png" --window-size=1200,4560 \
     "file://$work/report.html" 2>/dev/null
 cp report.png "$root/docs/report.png"

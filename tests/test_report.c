@@ -512,7 +512,7 @@ static int screenshot(const char *root, const char *html, const char *png, doubl
     snprintf(prof, sizeof prof, "--user-data-dir=%s", test_path(root, "chromium-profile"));
     const char *argv[] = {"timeout", "120", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
                           "--disable-quic", "--no-first-run", "--disable-background-networking",
-                          "--disable-component-update", "--disable-sync", "--hide-scrollbars", prof,
+                          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars", prof,
                           shot, "--window-size=1200,1600", url, NULL};
     test_run_result r = test_run_argv(argv);
     test_run_free(&r);
