@@ -1,12 +1,144 @@
-/* Placeholder until the bench command lands; replaced by its implementation. */
+/* wattprof bench: run an ONNX network layer by layer, write the raw layout. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "progress.h"
+#include "wattprof/bench.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: wattprof bench --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
+            "                      [--runs N] [--warmup W] [--name NAME] [--input NxCxHxW] [--threads N] [--quiet]\n"
+            "\n"
+            "Runs the network layer by layer and writes DIR/NAME/ in the upstream raw\n"
+            "layout: trt_profiling/trt_layer_latency.json, trt_profiling/trt_layer_windows.csv\n"
+            "(each layer's start and end), trt_profiling/trt_engine_info.json and\n"
+            "NAME_tensorrt.json. Each cycle is run twice, with and without per-layer\n"
+            "timing, and the per-layer sum is compared with the untimed whole network.\n"
+            "\n"
+            "  --model FILE      ONNX network (float32; see docs/runners.md for operators)\n"
+            "  --result-dir DIR  where DIR/NAME/ is written\n"
+            "  --backend B       cpu (oneDNN, default), cuda (cuDNN, where built), ref (naive C)\n"
+            "  --runs N          measured cycles (default 100)\n"
+            "  --warmup W        untimed cycles first (default 10)\n"
+            "  --name NAME       result folder name (default: the model file's name without .onnx)\n"
+            "  --input NxCxHxW   override the model's input shape\n"
+            "  --threads N       cpu backend threads (default 0: all cores / OMP_NUM_THREADS);\n"
+            "                    1 is much steadier on a machine busy with other work\n"
+            "  --quiet           no progress bar\n"
+            "  --help            this text\n");
+}
+
+/* The model file's base name without ".onnx". */
+char *cli_model_name(const char *path);
+char *cli_model_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *name = strdup(base);
+    if (!name)
+        return NULL;
+    size_t n = strlen(name);
+    if (n > 5 && strcmp(name + n - 5, ".onnx") == 0)
+        name[n - 5] = 0;
+    return name;
+}
+
+static int parse_count(const char *s, int min, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end || v < min || v > 100000000)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
 
 int cmd_bench(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof bench: not implemented yet\n");
-    return 3;
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"result-dir", required_argument, 0, 'd'},
+        {"backend", required_argument, 0, 'b'}, {"runs", required_argument, 0, 'r'},
+        {"warmup", required_argument, 0, 'w'}, {"name", required_argument, 0, 'n'},
+        {"input", required_argument, 0, 'i'}, {"quiet", no_argument, 0, 'q'},
+        {"threads", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL;
+    int quiet = 0, c;
+    wp_error err = {{0}};
+    wp_bench_options opt;
+    wp_bench_options_init(&opt);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'd': dir = optarg; break;
+        case 'b':
+            if (wp_backend_parse(optarg, &opt.backend, &err))
+                return cli_usage_error("bench", "%s", err.msg);
+            break;
+        case 'r':
+            if (parse_count(optarg, 1, &opt.runs))
+                return cli_usage_error("bench", "--runs needs a positive integer");
+            break;
+        case 'w':
+            if (parse_count(optarg, 0, &opt.warmup))
+                return cli_usage_error("bench", "--warmup needs a non-negative integer");
+            break;
+        case 't':
+            if (parse_count(optarg, 0, &opt.threads))
+                return cli_usage_error("bench", "--threads needs a non-negative integer");
+            break;
+        case 'n': name = optarg; break;
+        case 'i': input = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: return cli_usage_error("bench", "bad option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (!model || !dir)
+        return cli_usage_error("bench", "--model and --result-dir are required");
+    wp_dims dims, *dp = NULL;
+    if (input) {
+        if (wp_dims_parse(input, &dims, &err))
+            return cli_usage_error("bench", "--input: %s", err.msg);
+        dp = &dims;
+    }
+    char *auto_name = name ? NULL : cli_model_name(model);
+    if (!name)
+        name = auto_name;
+    opt.model = model;
+    wp_graph g;
+    if (wp_onnx_read(model, dp, &g, &err)) {
+        free(auto_name);
+        wp_graph_free(&g);
+        return cli_fail("bench", &err);
+    }
+    cli_bar bar;
+    cli_bar_init(&bar, quiet);
+    wp_progress prog = cli_progress(&bar);
+    wp_bench_result res;
+    int rc = wp_bench_run(&g, &opt, &res, &prog, &err);
+    cli_bar_done(&bar);
+    if (rc == 0)
+        rc = wp_bench_write(&g, &opt, &res, dir, name, &err);
+    if (rc == 0) {
+        printf("%s: %zu layers, %zu cycles on %s\n", name, res.n_layers, res.n_cycles, wp_backend_name(opt.backend));
+        printf("  mean latency (first layer start to last layer end): %.3f ms\n", res.mean_cycle_ms);
+        printf("  mean sum of per-layer latencies:                    %.3f ms\n", res.mean_layer_sum_ms);
+        printf("  mean whole network without per-layer timing:        %.3f ms\n", res.mean_untimed_ms);
+        printf("  per-layer sum / untimed: %.3f\n",
+               res.mean_untimed_ms > 0 ? res.mean_layer_sum_ms / res.mean_untimed_ms : 0.0);
+        printf("  written: %s/%s/\n", dir, name);
+    }
+    wp_bench_result_free(&res);
+    wp_graph_free(&g);
+    free(auto_name);
+    return rc ? cli_fail("bench", &err) : 0;
 }

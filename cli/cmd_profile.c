@@ -1,12 +1,181 @@
-/* Placeholder until the profile command lands; replaced by its implementation. */
+/* wattprof profile: log power, bench, map and tabulate a network in one step. */
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "logopts.h"
+#include "progress.h"
+#include "wattprof/profile.h"
+
+char *cli_model_name(const char *path); /* cmd_bench.c */
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: wattprof profile --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
+            "                        [--source KIND] [--rail NAME] [--runs N] [--warmup W] [options]\n"
+            "\n"
+            "Measures idle power, logs power in a thread while 'bench' runs the network\n"
+            "layer by layer, maps power onto the layers (deconvolve, falling back to\n"
+            "interpolate), builds the dataset rows, and prints per-layer runtime, power and\n"
+            "energy with totals. Without a power sensor it says so and gives runtime only.\n"
+            "\n"
+            "Writes DIR/raw/ (idling_power.json, NAME/ raw layout with NAME_power_log.log),\n"
+            "DIR/mapped/NAME/ (mapping CSV and statistics), DIR/training/NAME/ (training rows).\n"
+            "\n"
+            "  --model FILE          ONNX network\n"
+            "  --result-dir DIR      output folder\n"
+            "  --backend B           cpu (default), cuda (where built), ref\n"
+            "  --runs N              measured cycles (default 100)\n"
+            "  --warmup W            untimed cycles first (default 10)\n"
+            "  --threads N           cpu backend threads (default 0: all cores)\n"
+            "  --name NAME           result name (default: model file name without .onnx)\n"
+            "  --input NxCxHxW       override the model's input shape\n"
+            "  --idle-seconds S      idle measurement before the run (default 1)\n"
+            "  --attribution MODE    deconvolve (default), interpolate or samples\n"
+            "  --no-power            do not look for a sensor (runtime only)\n"
+            CLI_LOG_HELP
+            "  --help                this text\n");
+}
+
+static int parse_int(const char *s, int min, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end || v < min || v > 100000000)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+enum { OPT_MODEL = 2000, OPT_DIR, OPT_BACKEND, OPT_RUNS, OPT_WARMUP, OPT_THREADS, OPT_NAME, OPT_INPUT, OPT_IDLE,
+       OPT_ATTR, OPT_NOPOWER, OPT_HELP };
+
+static void print_table(const wp_profile_result *res)
+{
+    printf("%-32s %-20s %10s %10s %11s %11s\n", "layer", "type", "runtime_ms", "power_W", "above_idle_W",
+           "energy_mJ");
+    for (size_t i = 0; i < res->n_layers; i++) {
+        const wp_profile_layer *l = &res->layers[i];
+        printf("%-32.32s %-20.20s %10.4f", l->name, l->type, l->runtime_ms);
+        if (res->have_power && isfinite(l->power_w))
+            printf(" %10.3f %11.3f %11.4f\n", l->power_w, l->power_above_idle_w, l->energy_mj);
+        else
+            printf(" %10s %11s %11s\n", "-", "-", "-");
+    }
+    printf("%-32s %-20s %10.4f", "TOTAL", "", res->total_runtime_ms);
+    if (res->have_power)
+        printf(" %10.3f %11.3f %11.4f\n", res->total_power_w, res->total_power_w - res->idle_w,
+               res->total_energy_mj);
+    else
+        printf(" %10s %11s %11s\n", "-", "-", "-");
+}
 
 int cmd_profile(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof profile: not implemented yet\n");
-    return 3;
+    static const struct option opts[] = {
+        CLI_LOG_LONGOPTS,
+        {"model", required_argument, 0, OPT_MODEL}, {"result-dir", required_argument, 0, OPT_DIR},
+        {"backend", required_argument, 0, OPT_BACKEND}, {"runs", required_argument, 0, OPT_RUNS},
+        {"warmup", required_argument, 0, OPT_WARMUP}, {"threads", required_argument, 0, OPT_THREADS},
+        {"name", required_argument, 0, OPT_NAME}, {"input", required_argument, 0, OPT_INPUT},
+        {"idle-seconds", required_argument, 0, OPT_IDLE}, {"attribution", required_argument, 0, OPT_ATTR},
+        {"no-power", no_argument, 0, OPT_NOPOWER}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
+    const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL;
+    int quiet = 0, c;
+    wp_error err = {{0}};
+    wp_profile_options opt;
+    wp_profile_options_init(&opt);
+    wp_logger_opts lo = {0};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = cli_logopt("profile", c, optarg, &lo, &quiet);
+        if (r == 0)
+            continue;
+        if (r == 2)
+            return 2;
+        switch (c) {
+        case OPT_MODEL: model = optarg; break;
+        case OPT_DIR: dir = optarg; break;
+        case OPT_BACKEND:
+            if (wp_backend_parse(optarg, &opt.bench.backend, &err))
+                return cli_usage_error("profile", "%s", err.msg);
+            break;
+        case OPT_RUNS:
+            if (parse_int(optarg, 1, &opt.bench.runs))
+                return cli_usage_error("profile", "--runs needs a positive integer");
+            break;
+        case OPT_WARMUP:
+            if (parse_int(optarg, 0, &opt.bench.warmup))
+                return cli_usage_error("profile", "--warmup needs a non-negative integer");
+            break;
+        case OPT_THREADS:
+            if (parse_int(optarg, 0, &opt.bench.threads))
+                return cli_usage_error("profile", "--threads needs a non-negative integer");
+            break;
+        case OPT_NAME: name = optarg; break;
+        case OPT_INPUT: input = optarg; break;
+        case OPT_IDLE:
+            if (cli_parse_seconds(optarg, &opt.idle_s))
+                return cli_usage_error("profile", "--idle-seconds needs a positive number");
+            break;
+        case OPT_ATTR:
+            if (wp_attribution_parse_mode(optarg, &opt.attribution))
+                return cli_usage_error("profile", "unknown --attribution '%s'", optarg);
+            break;
+        case OPT_NOPOWER: opt.no_power = 1; break;
+        case OPT_HELP: usage(stdout); return 0;
+        default: return cli_usage_error("profile", "bad option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("profile", "unexpected argument '%s'", argv[optind]);
+    if (!model || !dir)
+        return cli_usage_error("profile", "--model and --result-dir are required");
+    opt.sensor = lo.sensor;
+    opt.interval_us = lo.interval_us;
+    wp_dims dims, *dp = NULL;
+    if (input) {
+        if (wp_dims_parse(input, &dims, &err))
+            return cli_usage_error("profile", "--input: %s", err.msg);
+        dp = &dims;
+    }
+    char *auto_name = name ? NULL : cli_model_name(model);
+    if (!name)
+        name = auto_name;
+    opt.bench.model = model;
+    wp_graph g;
+    if (wp_onnx_read(model, dp, &g, &err)) {
+        free(auto_name);
+        wp_graph_free(&g);
+        return cli_fail("profile", &err);
+    }
+    cli_bar bar;
+    cli_bar_init(&bar, quiet);
+    wp_progress prog = cli_progress(&bar);
+    wp_profile_result res;
+    int rc = wp_profile_run(&g, &opt, dir, name, &res, &prog, &err);
+    cli_bar_done(&bar);
+    if (rc == 0) {
+        if (res.notes[0])
+            fprintf(stderr, "%s", res.notes);
+        printf("%s on %s: %zu layers, %zu cycles", name, wp_backend_name(opt.bench.backend), res.n_layers,
+               res.n_cycles);
+        if (res.have_power)
+            printf("; power from %s (%zu samples, idle %.3f W, attribution %s)\n", res.rail, res.samples,
+                   res.idle_w, wp_attribution_mode_name(res.attribution_used));
+        else
+            printf("; no power sensor: runtime only\n");
+        print_table(&res);
+        printf("whole network without per-layer timing: %.4f ms (per-layer sum / untimed %.3f)\n",
+               res.mean_untimed_ms, res.mean_untimed_ms > 0 ? res.total_runtime_ms / res.mean_untimed_ms : 0.0);
+        printf("written: %s/raw/%s/\n", dir, name);
+    }
+    wp_profile_result_free(&res);
+    wp_graph_free(&g);
+    free(auto_name);
+    return rc ? cli_fail("profile", &err) : 0;
 }

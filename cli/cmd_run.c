@@ -1,12 +1,160 @@
-/* Placeholder until the run command lands; replaced by its implementation. */
+/* wattprof run: log power while a command runs (replaces the original's
+ * two-process Python orchestration around its benchmark). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "logopts.h"
+#include "wattprof/atomic_file.h"
+#include "wattprof/logger.h"
+
+extern char **environ;
+
+static volatile pid_t child_pid;
+static volatile sig_atomic_t pending_signal;
+
+/* A signal from the terminal (Ctrl-C: si_code > 0, sent by the kernel) went
+ * to the whole foreground process group, the child included, so passing it
+ * on would deliver it twice. One sent to wattprof alone (kill, a job
+ * scheduler: si_code <= 0) is passed on, so the child can finish cleanly;
+ * logging goes on until the child exits. */
+static void on_signal(int sig, siginfo_t *info, void *uctx)
+{
+    (void)uctx;
+    if (info && info->si_code > 0)
+        return;
+    if (child_pid > 0)
+        kill(child_pid, sig);
+    else
+        pending_signal = sig;
+}
+
+static void help(void)
+{
+    printf("usage: wattprof run --result-dir DIR --model NAME [OPTIONS] -- CMD [ARGS...]\n"
+           "\n"
+           "Logs power to DIR/NAME/NAME_power_log.log while CMD runs, stops when it\n"
+           "exits and exits with CMD's status (128+N when a signal N killed it, 127 when\n"
+           "it cannot be started). SIGINT/SIGTERM sent to wattprof are passed on to CMD\n"
+           "(a terminal's Ctrl-C already reaches both); logging goes on until CMD exits.\n"
+           "\n"
+           "  --result-dir DIR    result directory (DIR/NAME is created)\n"
+           "  --model NAME        model name: the log's directory and file prefix\n" CLI_LOG_HELP
+           "  --help              this text\n");
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof run: not implemented yet\n");
-    return 3;
+    static const struct option longopts[] = {CLI_LOG_LONGOPTS,
+                                             {"result-dir", required_argument, 0, 'r'},
+                                             {"model", required_argument, 0, 'm'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    wp_logger_opts o;
+    memset(&o, 0, sizeof o);
+    const char *dir = NULL, *model = NULL;
+    int quiet = 0, c;
+    optind = 1;
+    /* '+': stop at the first non-option, the command. */
+    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        int r = cli_logopt("run", c, optarg, &o, &quiet);
+        if (r == 0)
+            continue;
+        if (r == 2)
+            return 2;
+        switch (c) {
+        case 'h':
+            help();
+            return 0;
+        case 'r':
+            dir = optarg;
+            break;
+        case 'm':
+            model = optarg;
+            break;
+        default:
+            return cli_usage_error("run", "bad option");
+        }
+    }
+    if (!dir || !model)
+        return cli_usage_error("run", "--result-dir DIR and --model NAME are required");
+    if (!*model || strchr(model, '/') || strcmp(model, ".") == 0 || strcmp(model, "..") == 0)
+        return cli_usage_error("run", "--model must be a plain name, not '%s'", model);
+    if (optind >= argc)
+        return cli_usage_error("run", "no command given (put it after --)");
+    char **cmd = argv + optind;
+
+    char sub[4096], path[4096 + 512];
+    snprintf(sub, sizeof sub, "%s/%s", dir, model);
+    snprintf(path, sizeof path, "%s/%s_power_log.log", sub, model);
+    wp_error err;
+    if (wp_mkdirs(sub, &err) < 0)
+        return cli_fail("run", &err);
+    o.out_path = path;
+    wp_logger *lg = wp_logger_open(&o, &err);
+    if (!lg)
+        return cli_fail("run", &err);
+    if (!quiet)
+        cli_print_rail("run", lg);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    /* Logging starts first so the command's start-up is in the log. */
+    if (wp_logger_start(lg, &err) < 0) {
+        wp_logger_free(lg);
+        return cli_fail("run", &err);
+    }
+
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, deflt;
+    sigemptyset(&none);
+    sigemptyset(&deflt);
+    sigaddset(&deflt, SIGINT);
+    sigaddset(&deflt, SIGTERM);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &deflt);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid;
+    int e = posix_spawnp(&pid, cmd[0], NULL, &attr, cmd, environ);
+    posix_spawnattr_destroy(&attr);
+    if (e != 0) {
+        wp_logger_join(lg, NULL);
+        wp_logger_free(lg);
+        unlink(path);
+        fprintf(stderr, "wattprof run: cannot run '%s': %s\n", cmd[0], strerror(e));
+        return 127;
+    }
+    child_pid = pid;
+    if (pending_signal)
+        kill(pid, pending_signal);
+
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    child_pid = 0;
+    int rc = wp_logger_join(lg, &err);
+    cli_print_summary(lg);
+    wp_logger_free(lg);
+
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+    if (rc < 0) {
+        cli_fail("run", &err);
+        return code ? code : 1;
+    }
+    if (!quiet)
+        fprintf(stderr, "wattprof run: '%s' exited with status %d; power log %s\n", cmd[0], code, path);
+    return code;
 }

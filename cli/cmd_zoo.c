@@ -1,12 +1,60 @@
-/* Placeholder until the zoo command lands; replaced by its implementation. */
+/* wattprof zoo: write a standard architecture as ONNX. */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"
+#include "wattprof/zoo.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: wattprof zoo --arch NAME --out FILE.onnx [--input NxCxHxW]\n"
+            "\n"
+            "Writes a standard CNN with deterministic random weights as ONNX (IR 8,\n"
+            "opset 13), so a real-sized network can be profiled without downloads.\n"
+            "\n"
+            "  --arch NAME      lenet, alexnet, vgg11, vgg16, resnet18, resnet50,\n"
+            "                   mobilenetv2, squeezenet\n"
+            "  --out FILE       the .onnx file to write (atomically)\n"
+            "  --input NxCxHxW  input shape (default 1x1x28x28 for lenet,\n"
+            "                   1x3x224x224 otherwise); dense layers size to it\n"
+            "  --list           print the architecture names and exit\n"
+            "  --help           this text\n");
+}
 
 int cmd_zoo(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof zoo: not implemented yet\n");
-    return 3;
+    static const struct option opts[] = {{"arch", required_argument, 0, 'a'}, {"out", required_argument, 0, 'o'},
+                                         {"input", required_argument, 0, 'i'}, {"list", no_argument, 0, 'l'},
+                                         {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    const char *arch = NULL, *out = NULL, *input = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a': arch = optarg; break;
+        case 'o': out = optarg; break;
+        case 'i': input = optarg; break;
+        case 'l':
+            for (const char *const *n = wp_zoo_names(); *n; n++)
+                printf("%s\n", *n);
+            return 0;
+        case 'h': usage(stdout); return 0;
+        default: return cli_usage_error("zoo", "bad option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("zoo", "unexpected argument '%s'", argv[optind]);
+    if (!arch || !out)
+        return cli_usage_error("zoo", "--arch and --out are required");
+    wp_error err = {{0}};
+    wp_dims dims, *dp = NULL;
+    if (input) {
+        if (wp_dims_parse(input, &dims, &err))
+            return cli_usage_error("zoo", "--input: %s", err.msg);
+        dp = &dims;
+    }
+    if (wp_zoo_write(arch, dp, out, &err))
+        return cli_fail("zoo", &err);
+    return 0;
 }

@@ -1,0 +1,71 @@
+/* `wattprof bench`: run a network layer by layer and write the upstream raw
+ * layout, so `map`, `dataset` and `train` take CPU/GPU measurements exactly
+ * as they take the Jetson's TensorRT ones:
+ *
+ *   DIR/NAME/trt_profiling/trt_layer_latency.json   per layer, per cycle:
+ *                           [latency_ms, "local time of the layer's end"]
+ *   DIR/NAME/trt_profiling/trt_layer_windows.csv    extension: every layer's
+ *                           true start and end (see docs/runners.md)
+ *   DIR/NAME/trt_profiling/trt_engine_info.json     TensorRT inspector schema
+ *   DIR/NAME/NAME_tensorrt.json                     config, per-cycle latency,
+ *                           mean latency, throughput, and the untimed
+ *                           whole-network reference
+ *
+ * Each measured cycle runs the network twice, interleaved: once with
+ * per-layer timing (a synchronisation and two clock reads per layer) and
+ * once without (issued back to back, one synchronisation), so drift hits
+ * both alike and the per-layer sum can be checked against the real
+ * whole-network time. */
+#ifndef WATTPROF_BENCH_H
+#define WATTPROF_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wattprof/error.h"
+#include "wattprof/onnx.h"
+#include "wattprof/progress.h"
+#include "wattprof/runner.h"
+
+#define WP_LAYER_WINDOWS_CSV "trt_layer_windows.csv"
+#define WP_LAYER_WINDOWS_HEADER "cycle,layer_index,layer_name,start,end,latency_ms"
+
+typedef struct wp_bench_options {
+    wp_backend backend;   /* default cpu */
+    int runs;             /* measured cycles (default 100) */
+    int warmup;           /* untimed cycles first (default 10) */
+    int threads;          /* cpu backend threads, 0 = default */
+    const char *model;    /* recorded in the config (file name), may be NULL */
+    /* Called (when set) right before the first measured cycle and right
+     * after the last, e.g. to mark a power log. */
+    void (*on_measure)(void *ctx, int started);
+    void *on_measure_ctx;
+} wp_bench_options;
+
+void wp_bench_options_init(wp_bench_options *opt);
+
+typedef struct wp_bench_result {
+    size_t n_layers, n_cycles;
+    char **names;              /* layer names (borrowed from the graph) */
+    double *layer_ms;          /* [layer * n_cycles + cycle] */
+    int64_t *start_local_us;   /* [layer * n_cycles + cycle], local civil us */
+    int64_t *end_local_us;
+    double *cycle_ms;          /* per cycle: first layer's start to last layer's end */
+    double *untimed_ms;        /* per cycle: the run without per-layer timing */
+    int64_t first_start_local_us, last_end_local_us;
+    double mean_layer_sum_ms;  /* mean over cycles of the sum of layer latencies */
+    double mean_cycle_ms, mean_untimed_ms;
+    double total_s;            /* wall time of the whole benchmark (warmup included) */
+} wp_bench_result;
+
+/* Runs g (weights are materialised) and fills res. Nothing is written. */
+int wp_bench_run(wp_graph *g, const wp_bench_options *opt, wp_bench_result *res, const wp_progress *progress,
+                 wp_error *err);
+
+/* Writes DIR/NAME/ as above (created if needed; files atomically). */
+int wp_bench_write(const wp_graph *g, const wp_bench_options *opt, const wp_bench_result *res, const char *dir,
+                   const char *name, wp_error *err);
+
+void wp_bench_result_free(wp_bench_result *res);
+
+#endif

@@ -1,0 +1,232 @@
+/* bench: the measuring loop and the upstream raw layout writers. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "wattprof/atomic_file.h"
+#include "wattprof/bench.h"
+#include "wattprof/csv.h"
+#include "wattprof/latency.h"
+#include "wattprof/timestamp.h"
+
+void wp_bench_options_init(wp_bench_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->backend = WP_BACKEND_CPU;
+    opt->runs = 100;
+    opt->warmup = 10;
+}
+
+void wp_bench_result_free(wp_bench_result *res)
+{
+    if (!res)
+        return;
+    free(res->names);
+    free(res->layer_ms);
+    free(res->start_local_us);
+    free(res->end_local_us);
+    free(res->cycle_ms);
+    free(res->untimed_ms);
+    memset(res, 0, sizeof *res);
+}
+
+int wp_bench_run(wp_graph *g, const wp_bench_options *opt, wp_bench_result *res, const wp_progress *progress,
+                 wp_error *err)
+{
+    memset(res, 0, sizeof *res);
+    if (opt->runs < 1 || opt->warmup < 0)
+        return wp_fail(err, NULL, 0, "runs must be at least 1 and warmup at least 0");
+    if (opt->backend == WP_BACKEND_CPU && wp_cpu_set_threads(opt->threads))
+        return wp_fail(err, NULL, 0, "cannot set the cpu backend's thread count (no OpenMP runtime)");
+    int64_t t0 = wp_ts_monotonic_us();
+    wp_runner *r = wp_runner_create(g, opt->backend, err);
+    if (!r)
+        return -1;
+    size_t L = wp_runner_n_layers(r), C = (size_t)opt->runs;
+    res->n_layers = L;
+    res->n_cycles = C;
+    res->names = calloc(L, sizeof *res->names);
+    res->layer_ms = calloc(L * C, sizeof *res->layer_ms);
+    res->start_local_us = calloc(L * C, sizeof(int64_t));
+    res->end_local_us = calloc(L * C, sizeof(int64_t));
+    res->cycle_ms = calloc(C, sizeof(double));
+    res->untimed_ms = calloc(C, sizeof(double));
+    wp_layer_time *times = calloc(L, sizeof *times);
+    int rc = -1;
+    if (!res->names || !res->layer_ms || !res->start_local_us || !res->end_local_us || !res->cycle_ms ||
+        !res->untimed_ms || !times) {
+        wp_fail(err, NULL, 0, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < L; i++)
+        res->names[i] = g->nodes[i].name;
+    for (int w = 0; w < opt->warmup; w++) {
+        if (wp_runner_run(r, NULL, err))
+            goto done;
+        wp_progress_report(progress, "warmup", w + 1, opt->warmup);
+    }
+    if (opt->on_measure)
+        opt->on_measure(opt->on_measure_ctx, 1);
+    double sum_layers = 0, sum_cycle = 0, sum_untimed = 0;
+    for (size_t c = 0; c < C; c++) {
+        if (wp_runner_run(r, times, err))
+            goto done;
+        int64_t u0 = wp_ts_monotonic_us();
+        if (wp_runner_run(r, NULL, err))
+            goto done;
+        res->untimed_ms[c] = (double)(wp_ts_monotonic_us() - u0) / 1000.0;
+        for (size_t i = 0; i < L; i++) {
+            double ms = (double)(times[i].end_us - times[i].start_us) / 1000.0;
+            res->layer_ms[i * C + c] = ms;
+            res->end_local_us[i * C + c] = times[i].end_local_us;
+            res->start_local_us[i * C + c] = times[i].end_local_us - (times[i].end_us - times[i].start_us);
+            sum_layers += ms;
+        }
+        res->cycle_ms[c] = (double)(times[L - 1].end_us - times[0].start_us) / 1000.0;
+        sum_cycle += res->cycle_ms[c];
+        sum_untimed += res->untimed_ms[c];
+        wp_progress_report(progress, "measuring", (double)c + 1, (double)C);
+    }
+    if (opt->on_measure)
+        opt->on_measure(opt->on_measure_ctx, 0);
+    res->first_start_local_us = res->start_local_us[0];
+    res->last_end_local_us = res->end_local_us[(L - 1) * C + C - 1];
+    res->mean_layer_sum_ms = sum_layers / (double)C;
+    res->mean_cycle_ms = sum_cycle / (double)C;
+    res->mean_untimed_ms = sum_untimed / (double)C;
+    res->total_s = (double)(wp_ts_monotonic_us() - t0) / 1e6;
+    rc = 0;
+done:
+    free(times);
+    wp_runner_free(r);
+    if (rc)
+        wp_bench_result_free(res);
+    return rc;
+}
+
+static int write_windows(const char *path, const wp_bench_result *res, wp_error *err)
+{
+    wp_atomic_file *af = wp_atomic_open(path, err);
+    if (!af)
+        return -1;
+    FILE *f = wp_atomic_stream(af);
+    fprintf(f, "%s\n", WP_LAYER_WINDOWS_HEADER);
+    char a[WP_TS_BUFSZ], b[WP_TS_BUFSZ];
+    size_t C = res->n_cycles;
+    for (size_t c = 0; c < C; c++)
+        for (size_t i = 0; i < res->n_layers; i++) {
+            wp_ts_format(res->start_local_us[i * C + c], a);
+            wp_ts_format(res->end_local_us[i * C + c], b);
+            fprintf(f, "%zu,%zu,", c, i);
+            wp_csv_put_field(f, res->names[i]);
+            fprintf(f, ",%s,%s,", a, b);
+            wp_csv_put_double(f, res->layer_ms[i * C + c]);
+            fputc('\n', f);
+        }
+    return wp_atomic_commit(af, err);
+}
+
+static json_t *double_array(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+static int write_summary(const char *path, const wp_graph *g, const wp_bench_options *opt,
+                         const wp_bench_result *res, const char *dir, const char *name, wp_error *err)
+{
+    const wp_dims *in = &g->tensors[g->input].shape;
+    json_t *shape = json_array();
+    for (int i = 0; i < in->n; i++)
+        json_array_append_new(shape, json_integer(in->d[i]));
+    json_t *config = json_pack("{s:s, s:s, s:o, s:i, s:i, s:s, s:s, s:s}", "model", name, "dtype", "float32",
+                               "input_shape", shape, "warmup", opt->warmup, "runs", opt->runs, "result_dir", dir,
+                               "backend", wp_backend_name(opt->backend), "onnx", opt->model ? opt->model : "");
+    json_object_set_new(config, "threads", json_integer(opt->threads));
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    double batch = in->n ? (double)in->d[0] : 1.0;
+    json_t *root = json_object();
+    json_object_set_new(root, "config", config);
+    json_object_set_new(root, "total_time", json_real(res->total_s));
+    json_object_set_new(root, "timestamp", json_string(stamp));
+    json_object_set_new(root, "latencies", double_array(res->cycle_ms, res->n_cycles));
+    json_object_set_new(root, "avg_latency", json_real(res->mean_cycle_ms));
+    json_object_set_new(root, "avg_throughput", json_real(batch * 1000.0 / res->mean_cycle_ms));
+    /* wattprof's additions: the whole-network reference without per-layer
+     * timing, and how far the per-layer sum is from it. */
+    json_object_set_new(root, "untimed_latencies", double_array(res->untimed_ms, res->n_cycles));
+    json_object_set_new(root, "avg_untimed_latency", json_real(res->mean_untimed_ms));
+    json_object_set_new(root, "avg_layer_latency_sum", json_real(res->mean_layer_sum_ms));
+    json_object_set_new(root, "layer_sum_over_untimed",
+                        json_real(res->mean_untimed_ms > 0 ? res->mean_layer_sum_ms / res->mean_untimed_ms : 0));
+    char *text = json_dumps(root, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (!text)
+        return wp_fail(err, path, 0, "out of memory");
+    int rc = wp_atomic_write_all(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+static char *join(const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 3;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s%s%s", a, b, c[0] ? "/" : "", c);
+    return s;
+}
+
+int wp_bench_write(const wp_graph *g, const wp_bench_options *opt, const wp_bench_result *res, const char *dir,
+                   const char *name, wp_error *err)
+{
+    if (!name[0] || strchr(name, '/'))
+        return wp_fail(err, NULL, 0, "bad result name '%s'", name);
+    char *mdir = join(dir, name, ""), *pdir = join(dir, name, "trt_profiling");
+    char *fname = malloc(strlen(name) + 20);
+    char *lat = NULL, *win = NULL, *eng = NULL, *sum = NULL;
+    int rc = -1;
+    if (!mdir || !pdir || !fname)
+        goto oom;
+    snprintf(fname, strlen(name) + 20, "%s_tensorrt.json", name);
+    lat = join(pdir, "trt_layer_latency.json", "");
+    win = join(pdir, WP_LAYER_WINDOWS_CSV, "");
+    eng = join(pdir, "trt_engine_info.json", "");
+    sum = join(mdir, fname, "");
+    if (!lat || !win || !eng || !sum)
+        goto oom;
+    if (wp_mkdirs(pdir, err))
+        goto done;
+    wp_latency l = {0};
+    l.n_layers = res->n_layers;
+    l.n_cycles = res->n_cycles;
+    l.names = res->names;
+    l.latency_ms = res->layer_ms;
+    l.reported_us = res->end_local_us;
+    if (wp_latency_write(lat, &l, err) || write_windows(win, res, err) || wp_graph_write_engine_info(g, eng, err) ||
+        write_summary(sum, g, opt, res, dir, name, err))
+        goto done;
+    rc = 0;
+    goto done;
+oom:
+    wp_fail(err, NULL, 0, "out of memory");
+done:
+    free(mdir);
+    free(pdir);
+    free(fname);
+    free(lat);
+    free(win);
+    free(eng);
+    free(sum);
+    return rc;
+}

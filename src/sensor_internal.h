@@ -1,0 +1,62 @@
+/* Shared between the sensor_*.c files; not part of the public API. */
+#ifndef WATTPROF_SENSOR_INTERNAL_H
+#define WATTPROF_SENSOR_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wattprof/sensor.h"
+
+#define WP_SENSOR_FILE_MAX (WP_RAIL_PATH_MAX + 64)
+
+struct wp_sensor {
+    wp_rail_info rail;
+    int nfd;
+    int fd[2];
+    char path[2][WP_SENSOR_FILE_MAX];
+    unsigned long reads;
+    /* Energy counters (rapl, nvml energy): power is the counter's increase
+     * over the time since it last moved. */
+    int primed;
+    uint64_t prev_energy;
+    int64_t prev_t_us;
+    uint64_t max_range; /* counter wraps to 0 after this value (0: never) */
+    double energy_to_uj;
+    void *nvml;         /* nvml state (sensor_nvml.c) */
+    int (*read)(struct wp_sensor *s, double *mv, double *ma, wp_error *err);
+    void (*close)(struct wp_sensor *s);
+};
+
+/* Directory entries of dir starting with prefix, in natural order
+ * ("hwmon2" before "hwmon10"). Returns the count (0 when dir is absent),
+ * -1 on allocation failure. Free with wp_sensor_free_names. */
+int wp_sensor_dir_names(const char *dir, const char *prefix, char ***names);
+void wp_sensor_free_names(char **names, int n);
+/* snprintf for paths (no truncation warnings: long paths are caught at
+ * run time). Returns -1 when the result did not fit. */
+int wp_sensor_fmt(char *buf, size_t size, const char *fmt, ...) WP_PRINTF(3, 4);
+/* Reads a small text file into buf, trailing whitespace removed; -1 if absent. */
+int wp_sensor_read_text(const char *path, char *buf, size_t size);
+int wp_sensor_exists(const char *path);
+/* Appends a rail (index assigned by the caller). */
+int wp_sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *err);
+
+/* Opens path for pread into slot i of s. */
+int wp_sensor_open_file(wp_sensor *s, int i, const char *path, wp_error *err);
+/* pread slot i and parse it as a number. Detects a file that vanished or
+ * holds something else than a number. */
+int wp_sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err);
+/* Energy counter bookkeeping: turns a new counter value into a reading. */
+int wp_sensor_energy_step(wp_sensor *s, uint64_t counter, double *mv, double *ma);
+
+int wp_sensor_ina3221_list(const char *root, wp_rail_list *list, wp_error *err);
+int wp_sensor_ina3221_open(wp_sensor *s, wp_error *err);
+int wp_sensor_hwmon_list(const char *root, wp_rail_list *list, wp_error *err);
+int wp_sensor_hwmon_open(wp_sensor *s, wp_error *err);
+int wp_sensor_rapl_list(const char *root, wp_rail_list *list, wp_error *err);
+int wp_sensor_rapl_open(wp_sensor *s, wp_error *err);
+/* note: why nothing was found (library or GPU missing), or "". */
+int wp_sensor_nvml_list(wp_rail_list *list, char *note, wp_error *err);
+int wp_sensor_nvml_open(wp_sensor *s, wp_error *err);
+
+#endif

@@ -1,0 +1,299 @@
+/* onnx + zoo: every architecture is written, checked by onnx's own checker
+ * and shape inference (Debian's python3-onnx, where present) and read back;
+ * bad files give one clear error. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "wattprof/onnx.h"
+#include "wattprof/zoo.h"
+
+static int have_python_onnx(void)
+{
+    const char *argv[] = {"/usr/bin/python3", "-c", "import onnx", NULL};
+    test_run_result r = test_run_argv(argv);
+    int ok = r.status == 0;
+    test_run_free(&r);
+    return ok;
+}
+
+/* onnx.checker plus onnx's shape inference: prints "tensor dims" lines. */
+static const char *py_check =
+    "import onnx, sys\n"
+    "m = onnx.load(sys.argv[1])\n"
+    "onnx.checker.check_model(m, full_check=True)\n"
+    "m = onnx.shape_inference.infer_shapes(m, strict_mode=True)\n"
+    "for v in list(m.graph.value_info) + list(m.graph.output):\n"
+    "    print(v.name, 'x'.join(str(d.dim_value) for d in v.type.tensor_type.shape.dim))\n";
+
+static void check_with_onnx(const char *path, const wp_graph *g)
+{
+    const char *argv[] = {"/usr/bin/python3", "-c", py_check, path, NULL};
+    test_run_result r = test_run_argv(argv);
+    CHECK_INT(r.status, 0);
+    if (r.status != 0)
+        fprintf(stderr, "%s\n", r.err);
+    /* Every node output shape we inferred equals onnx's. */
+    int compared = 0, bad = 0;
+    for (char *line = r.out; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        char *sp = strchr(line, ' ');
+        if (sp) {
+            *sp = 0;
+            int t = wp_graph_find_tensor(g, line);
+            if (t >= 0) {
+                char mine[96];
+                wp_dims_format(&g->tensors[t].shape, mine, sizeof mine);
+                if (strcmp(mine, sp + 1) != 0) {
+                    fprintf(stderr, "%s: ours %s, onnx %s\n", line, mine, sp + 1);
+                    bad++;
+                }
+                compared++;
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    CHECK(compared >= (int)g->n_nodes - 1);
+    CHECK_INT(bad, 0);
+    test_run_free(&r);
+}
+
+static void test_zoo_roundtrip(int python)
+{
+    const char *dir = test_tmpdir();
+    static const struct {
+        const char *arch, *input;
+        size_t nodes;
+    } cases[] = {{"lenet", NULL, 12},           {"alexnet", "1x3x64x64", 21},
+                 {"vgg11", "1x3x32x32", 29},     {"vgg16", "1x3x32x32", 39},
+                 {"resnet18", "1x3x32x32", 69},  {"resnet50", "1x3x32x32", 175},
+                 {"mobilenetv2", "1x3x32x32", 153}, {"squeezenet", "1x3x32x32", 66}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        wp_error err = {{0}};
+        wp_dims in, *ip = NULL;
+        if (cases[i].input) {
+            CHECK_INT(wp_dims_parse(cases[i].input, &in, &err), 0);
+            ip = &in;
+        }
+        wp_graph built, read;
+        CHECK_INT(wp_zoo_build(cases[i].arch, ip, &built, &err), 0);
+        CHECK_INT(built.n_nodes, cases[i].nodes);
+        /* VGG-16 is VGG-11 with more of the same layers and a 90 MB file
+         * even at 32x32: its graph is checked, its file is not written. */
+        if (strcmp(cases[i].arch, "vgg16") == 0) {
+            CHECK_INT(built.tensors[built.output].shape.d[1], 1000);
+            wp_graph_free(&built);
+            continue;
+        }
+        char file[64];
+        snprintf(file, sizeof file, "%s.onnx", cases[i].arch);
+        const char *path = test_path(dir, file);
+        CHECK_INT(wp_onnx_write(path, &built, &err), 0);
+        if (python)
+            check_with_onnx(path, &built);
+        int rc = wp_onnx_read(path, NULL, &read, &err);
+        CHECK_INT(rc, 0);
+        if (rc)
+            fprintf(stderr, "%s\n", err.msg);
+        CHECK_INT(read.n_nodes, built.n_nodes);
+        for (size_t k = 0; rc == 0 && k < read.n_nodes; k++) {
+            const wp_node *a = &built.nodes[k], *b = &read.nodes[k];
+            CHECK_STR(b->name, a->name);
+            CHECK_INT(b->op, a->op);
+            CHECK_INT(b->group, a->group);
+            CHECK_INT(b->pads[2], a->pads[2]);
+            CHECK_INT(b->ceil_mode, a->ceil_mode);
+            char sa[96], sb[96];
+            wp_dims_format(&built.tensors[a->out[0]].shape, sa, sizeof sa);
+            wp_dims_format(&read.tensors[b->out[0]].shape, sb, sizeof sb);
+            CHECK_STR(sb, sa);
+            if (a->op == WP_OP_CLIP) {
+                CHECK_NEAR(b->clip_min, 0.0, 0);
+                CHECK_NEAR(b->clip_max, 6.0, 0);
+            }
+        }
+        /* Weights read back equal the generator's draws, bit for bit. */
+        if (rc == 0) {
+            const wp_node *first = &read.nodes[0];
+            const wp_tensor *w = &read.tensors[first->in[1]];
+            const wp_tensor *gw = &built.tensors[built.nodes[0].in[1]];
+            int64_t n = wp_dims_count(&w->shape);
+            float *ref = malloc((size_t)n * sizeof *ref);
+            wp_tensor_generate(gw, 0, n, ref);
+            CHECK(memcmp(ref, w->data, (size_t)n * sizeof *ref) == 0);
+            float lo = 0, hi = 0;
+            for (int64_t k = 0; k < n; k++) {
+                lo = ref[k] < lo ? ref[k] : lo;
+                hi = ref[k] > hi ? ref[k] : hi;
+            }
+            CHECK(lo < 0 && hi > 0 && hi <= gw->scale);
+            free(ref);
+        }
+        wp_graph_free(&built);
+        wp_graph_free(&read);
+    }
+}
+
+static void test_bad_files(void)
+{
+    const char *dir = test_tmpdir();
+    wp_error err = {{0}};
+    wp_graph g;
+    const char *lenet = test_path(dir, "lenet-bad.onnx");
+    CHECK_INT(wp_zoo_write("lenet", NULL, lenet, &err), 0);
+    size_t len;
+    char *bytes;
+    {
+        FILE *f = fopen(lenet, "rb");
+        fseek(f, 0, SEEK_END);
+        len = (size_t)ftell(f);
+        rewind(f);
+        bytes = malloc(len);
+        CHECK_INT(fread(bytes, 1, len, f), len);
+        fclose(f);
+    }
+    /* Truncated. */
+    const char *trunc = test_path(dir, "trunc.onnx");
+    FILE *f = fopen(trunc, "wb");
+    fwrite(bytes, 1, len / 2, f);
+    fclose(f);
+    CHECK_INT(wp_onnx_read(trunc, NULL, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "trunc.onnx");
+    CHECK_CONTAINS(err.msg, "corrupt or truncated");
+    wp_graph_free(&g);
+    /* Not protobuf at all. */
+    const char *junk = test_path(dir, "junk.onnx");
+    test_write_file(junk, "this is not an onnx model\n\xff\xff\xff\xff");
+    CHECK_INT(wp_onnx_read(junk, NULL, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "junk.onnx");
+    wp_graph_free(&g);
+    test_write_file(junk, "");
+    CHECK_INT(wp_onnx_read(junk, NULL, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "empty");
+    wp_graph_free(&g);
+    CHECK_INT(wp_onnx_read(test_path(dir, "missing.onnx"), NULL, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "missing.onnx");
+    wp_graph_free(&g);
+    /* Unsupported op: the first op_type "Relu" (tag 0x22, length 4) -> "Selu". */
+    int patched = 0;
+    for (size_t i = 0; i + 6 <= len; i++)
+        if (memcmp(bytes + i, "\x22\x04Relu", 6) == 0) {
+            memcpy(bytes + i + 2, "Selu", 4);
+            patched = 1;
+            break;
+        }
+    CHECK(patched);
+    const char *selu = test_path(dir, "selu.onnx");
+    f = fopen(selu, "wb");
+    fwrite(bytes, 1, len, f);
+    fclose(f);
+    CHECK_INT(wp_onnx_read(selu, NULL, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "unsupported operator 'Selu'");
+    CHECK_CONTAINS(err.msg, "node 'conv1.relu'");
+    wp_graph_free(&g);
+    free(bytes);
+    /* Wrong input shapes: channel count, too small, rank. */
+    wp_dims d;
+    CHECK_INT(wp_dims_parse("1x3x28x28", &d, &err), 0);
+    CHECK_INT(wp_onnx_read(lenet, &d, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "node 'conv1' (Conv)");
+    CHECK_CONTAINS(err.msg, "wrong input shape");
+    wp_graph_free(&g);
+    CHECK_INT(wp_dims_parse("1x1x20x20", &d, &err), 0);
+    CHECK_INT(wp_onnx_read(lenet, &d, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "node 'fc1' (Gemm)");
+    CHECK_CONTAINS(err.msg, "features");
+    wp_graph_free(&g);
+    CHECK_INT(wp_dims_parse("1x1x3x3", &d, &err), 0);
+    CHECK_INT(wp_onnx_read(lenet, &d, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "too small");
+    wp_graph_free(&g);
+    CHECK_INT(wp_dims_parse("1x28x28", &d, &err), 0);
+    CHECK_INT(wp_onnx_read(lenet, &d, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "wrong input shape");
+    wp_graph_free(&g);
+    /* A larger batch is fine. */
+    CHECK_INT(wp_dims_parse("4x1x28x28", &d, &err), 0);
+    CHECK_INT(wp_onnx_read(lenet, &d, &g, &err), 0);
+    CHECK_INT(g.tensors[g.output].shape.d[0], 4);
+    wp_graph_free(&g);
+    CHECK_INT(wp_dims_parse("1x0x3", &d, &err), -1);
+    CHECK_INT(wp_dims_parse("1x3x", &d, &err), -1);
+    CHECK_INT(wp_zoo_build("resnet", NULL, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "unknown architecture 'resnet'");
+    wp_graph_free(&g);
+}
+
+/* auto_pad, dilation and groups resolve as ONNX defines them. */
+static void test_shape_rules(void)
+{
+    wp_graph g;
+    wp_error err = {{0}};
+    wp_graph_init(&g, "t");
+    wp_dims in = {4, {1, 4, 9, 9}}, w = {4, {8, 2, 3, 3}};
+    g.input = wp_graph_add_tensor(&g, "x", &in, 0);
+    int wt = wp_graph_add_tensor(&g, "w", &w, 1);
+    int y = wp_graph_add_tensor(&g, "y", NULL, 0);
+    int ins[2] = {g.input, wt};
+    wp_node *n = wp_graph_add_node(&g, WP_OP_CONV, "c", 2, ins, 1, &y);
+    n->group = 2;
+    n->stride[0] = n->stride[1] = 2;
+    n->dilation[0] = n->dilation[1] = 2;
+    n->auto_pad = WP_AUTO_PAD_SAME_UPPER;
+    g.output = y;
+    CHECK_INT(wp_graph_infer_shapes(&g, &err), 0);
+    /* SAME: out = ceil(9/2) = 5; effective kernel 5, total pad 4+5-9 = 4. */
+    CHECK_INT(g.tensors[y].shape.d[1], 8);
+    CHECK_INT(g.tensors[y].shape.d[2], 5);
+    CHECK_INT(g.nodes[0].pads[0] + g.nodes[0].pads[2], 4);
+    int p = wp_graph_add_tensor(&g, "p", NULL, 0);
+    n = wp_graph_add_node(&g, WP_OP_MAXPOOL, "p", 1, &y, 1, &p);
+    n->kernel[0] = n->kernel[1] = 2;
+    n->stride[0] = n->stride[1] = 2;
+    n->ceil_mode = 1;
+    g.output = p;
+    CHECK_INT(wp_graph_infer_shapes(&g, &err), 0);
+    CHECK_INT(g.tensors[p].shape.d[2], 3); /* ceil((5-2)/2)+1 */
+    g.nodes[0].group = 3;
+    CHECK_INT(wp_graph_infer_shapes(&g, &err), -1);
+    CHECK_CONTAINS(err.msg, "group 3");
+    wp_graph_free(&g);
+}
+
+static void test_cli(void)
+{
+    const char *dir = test_tmpdir();
+    const char *out = test_path(dir, "cli.onnx");
+    test_run_result r = test_run_cli((const char *[]){"zoo", "--arch", "lenet", "--out", out, NULL});
+    CHECK_INT(r.status, 0);
+    CHECK(test_file_exists(out));
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"zoo", "--arch", "nope", "--out", out, NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "unknown architecture");
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"zoo", "--arch", "vgg11", "--input", "1x3x8x8", "--out",
+                                      test_path(dir, "small.onnx"), NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "too small");
+    CHECK(!test_file_exists(test_path(dir, "small.onnx")));
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"zoo", "--help", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "--arch");
+    test_run_free(&r);
+}
+
+int main(void)
+{
+    int python = have_python_onnx();
+    if (!python)
+        printf("skip: /usr/bin/python3 with onnx not found; models are not checked with onnx.checker\n");
+    test_zoo_roundtrip(python);
+    test_bad_files();
+    test_shape_rules();
+    test_cli();
+    return test_summary();
+}

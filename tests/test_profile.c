@@ -1,0 +1,100 @@
+/* profile: zoo -> profile through the CLI on a fake power sensor (a hwmon
+ * rail at a constant power: every layer must get that power) and with no
+ * sensor at all (runtime only, said so). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_sysfs.h"
+#include "testutil.h"
+#include "wattprof/profile.h"
+#include "wattprof/zoo.h"
+
+static void test_fake_sensor(const char *dir, const char *model)
+{
+    const char *root = test_path(dir, "sys");
+    fake_hwmon_power(root, "hwmon0", "acpi_power", 2500000);
+    const char *res = test_path(dir, "res");
+    test_run_result r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--runs",
+                                                      "10", "--warmup", "1", "--threads", "1", "--idle-seconds",
+                                                      "0.1", "--sysfs-root", root, "--interval-us", "100",
+                                                      "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    if (r.status)
+        fprintf(stderr, "%s\n", r.err);
+    CHECK_CONTAINS(r.out, "power from hwmon");
+    CHECK_CONTAINS(r.out, "idle 2.500 W");
+    CHECK_CONTAINS(r.out, "TOTAL");
+    /* Every layer with a power has the rail's constant 2.5 W, 0 above idle. */
+    int rows = 0, powered = 0;
+    for (char *line = strstr(r.out, "\nconv1 "); line && *line; line = strchr(line + 1, '\n')) {
+        char name[64], type[64], p[32], above[32], e[32];
+        double rt;
+        if (sscanf(line + 1, "%63s %63s %lf %31s %31s %31s", name, type, &rt, p, above, e) != 6 ||
+            strcmp(name, "TOTAL") == 0 || strcmp(name, "whole") == 0)
+            break;
+        rows++;
+        if (strcmp(p, "-") != 0) {
+            powered++;
+            CHECK_NEAR(atof(p), 2.5, 1e-3);
+            CHECK_NEAR(atof(above), 0.0, 1e-3);
+            CHECK_NEAR(atof(e), 2.5 * rt, 1e-3 * rt + 1e-4);
+        }
+    }
+    CHECK_INT(rows, 12);
+    CHECK(powered >= 8);
+    test_run_free(&r);
+    CHECK(test_file_exists(test_path(res, "raw/idling_power.json")));
+    CHECK(test_file_exists(test_path(res, "raw/lenet/lenet_power_log.log")));
+    CHECK(test_file_exists(test_path(res, "raw/lenet/trt_profiling/trt_layer_latency.json")));
+    CHECK(test_file_exists(test_path(res, "mapped/lenet/power_runtime_mapping_layerwise.csv")));
+    char *conv = test_read_file(test_path(res, "training/lenet/convolutional.csv"));
+    CHECK(conv != NULL);
+    CHECK_INT(test_count_lines(conv), 3); /* header + conv1 + conv2 */
+    free(conv);
+
+    /* A sensor that names a missing rail is an error, not "no sensor". */
+    r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--sysfs-root", root,
+                                      "--source", "ina3221", "--runs", "1", NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "ina3221");
+    test_run_free(&r);
+}
+
+static void test_no_sensor(const char *dir, const char *model)
+{
+    const char *res = test_path(dir, "res-none");
+    test_run_result r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--runs",
+                                                      "2", "--warmup", "0", "--sysfs-root",
+                                                      test_path(dir, "empty-sys"), "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "no power sensor: runtime only");
+    CHECK_CONTAINS(r.err, "no power sensor");
+    CHECK_CONTAINS(r.out, "fc3 ");
+    CHECK(test_file_exists(test_path(res, "raw/lenet/trt_profiling/trt_engine_info.json")));
+    CHECK(!test_file_exists(test_path(res, "mapped")));
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"profile", "--model", test_path(dir, "missing.onnx"), "--result-dir", res,
+                                      NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "missing.onnx");
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--attribution", "magic",
+                                      NULL});
+    CHECK_INT(r.status, 2);
+    test_run_free(&r);
+}
+
+int main(void)
+{
+    wp_error err = {{0}};
+    if (!wp_backend_available(WP_BACKEND_CPU)) {
+        printf("skip: oneDNN not built in; profile runs the cpu backend\n");
+        return 77;
+    }
+    const char *dir = test_tmpdir();
+    const char *model = test_path(dir, "lenet.onnx");
+    CHECK_INT(wp_zoo_write("lenet", NULL, model, &err), 0);
+    test_fake_sensor(dir, model);
+    test_no_sensor(dir, model);
+    return test_summary();
+}

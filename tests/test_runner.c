@@ -1,0 +1,272 @@
+/* runner: every layer of the oneDNN backend matches the naive reference
+ * backend within tolerance, on hand-built graphs covering every operator
+ * and attribute path and on small zoo networks. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "wattprof/runner.h"
+#include "wattprof/zoo.h"
+
+/* Runs g on the reference and on `backend` and compares every node's output. */
+static void compare_with(wp_graph *g, wp_backend backend, const char *what)
+{
+    wp_error err = {{0}};
+    wp_runner *ref = wp_runner_create(g, WP_BACKEND_REF, &err);
+    CHECK(ref != NULL);
+    wp_runner *cpu = wp_runner_create(g, backend, &err);
+    CHECK(cpu != NULL);
+    if (!cpu)
+        fprintf(stderr, "%s: %s\n", what, err.msg);
+    if (!ref || !cpu) {
+        wp_runner_free(ref);
+        wp_runner_free(cpu);
+        return;
+    }
+    size_t n = wp_runner_n_layers(cpu);
+    wp_layer_time *times = calloc(n, sizeof *times);
+    CHECK_INT(wp_runner_run(ref, NULL, &err), 0);
+    CHECK_INT(wp_runner_run(cpu, times, &err), 0);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        CHECK(times[i].end_us >= times[i].start_us);
+        CHECK(i == 0 || times[i].start_us >= times[i - 1].end_us);
+        int t = g->nodes[i].out[0];
+        int64_t count = wp_dims_count(&g->tensors[t].shape);
+        float *a = malloc((size_t)count * sizeof *a), *b = malloc((size_t)count * sizeof *b);
+        wp_runner_read(ref, t, a, &err);
+        wp_runner_read(cpu, t, b, &err);
+        double scale = 0;
+        for (int64_t k = 0; k < count; k++)
+            scale = fabs(a[k]) > scale ? fabs(a[k]) : scale;
+        int64_t worst = -1;
+        double worst_d = 0;
+        for (int64_t k = 0; k < count; k++) {
+            double d = fabs((double)a[k] - b[k]);
+            if (d > worst_d) {
+                worst_d = d;
+                worst = k;
+            }
+        }
+        if (!(worst_d <= 1e-4 * (scale > 1 ? scale : 1)) || !(scale > 0 || g->nodes[i].op == WP_OP_RELU)) {
+            fprintf(stderr, "%s: layer %s (%s): max |diff| %g at %lld (ref %g, cpu %g), scale %g\n", what,
+                    g->nodes[i].name, wp_op_name(g->nodes[i].op), worst_d, (long long)worst,
+                    worst >= 0 ? a[worst] : 0.0, worst >= 0 ? b[worst] : 0.0, scale);
+            bad++;
+        }
+        free(a);
+        free(b);
+    }
+    CHECK_INT(bad, 0);
+    free(times);
+    wp_runner_free(ref);
+    wp_runner_free(cpu);
+}
+
+static void compare_backends(wp_graph *g, const char *what)
+{
+    compare_with(g, WP_BACKEND_CPU, what);
+}
+
+static int weight(wp_graph *g, const char *name, int n, int64_t d0, int64_t d1, int64_t d2, int64_t d3, float off,
+                  uint64_t seed)
+{
+    wp_dims d = {n, {d0, d1, d2, d3}};
+    int t = wp_graph_add_tensor(g, name, &d, 1);
+    g->tensors[t].seed = seed;
+    g->tensors[t].scale = 0.5f;
+    g->tensors[t].offset = off;
+    return t;
+}
+
+static int act(wp_graph *g, const char *name)
+{
+    return wp_graph_add_tensor(g, name, NULL, 0);
+}
+
+/* Every operator with its less common attributes, on tiny shapes. */
+static void test_ops(void)
+{
+    wp_graph g;
+    wp_error err = {{0}};
+    wp_graph_init(&g, "ops");
+    wp_dims in = {4, {2, 4, 12, 10}};
+    g.input = wp_graph_add_tensor(&g, "x", &in, 0);
+    int x = g.input;
+
+    /* Grouped, dilated, strided conv with asymmetric padding. */
+    int w = weight(&g, "w1", 4, 6, 2, 3, 3, 0, 11), b = weight(&g, "b1", 1, 6, 0, 0, 0, 0, 12);
+    int c1 = act(&g, "c1");
+    wp_node *n = wp_graph_add_node(&g, WP_OP_CONV, "conv_grouped", 3, (int[]){x, w, b}, 1, &c1);
+    n->group = 2;
+    n->stride[0] = 2;
+    n->dilation[1] = 2;
+    n->pads[0] = 1;
+    n->pads[1] = 2;
+    n->pads[2] = 0;
+    n->pads[3] = 1;
+    /* Depthwise conv, SAME_UPPER, no bias. */
+    int wd = weight(&g, "wd", 4, 6, 1, 3, 3, 0, 13), c2 = act(&g, "c2");
+    n = wp_graph_add_node(&g, WP_OP_CONV, "conv_dw", 2, (int[]){c1, wd}, 1, &c2);
+    n->group = 6;
+    n->auto_pad = WP_AUTO_PAD_SAME_UPPER;
+    int bn = act(&g, "bn");
+    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn", 5,
+                      (int[]){c2, weight(&g, "s", 1, 6, 0, 0, 0, 1, 14), weight(&g, "sh", 1, 6, 0, 0, 0, 0, 15),
+                              weight(&g, "mu", 1, 6, 0, 0, 0, 0, 16), weight(&g, "var", 1, 6, 0, 0, 0, 1, 17)},
+                      1, &bn);
+    int cl = act(&g, "clip");
+    n = wp_graph_add_node(&g, WP_OP_CLIP, "clip", 1, &bn, 1, &cl);
+    n->clip_min = -0.2f;
+    n->clip_max = 0.3f;
+    int rl = act(&g, "relu");
+    wp_graph_add_node(&g, WP_OP_RELU, "relu", 1, &c2, 1, &rl);
+    int ad = act(&g, "add");
+    wp_graph_add_node(&g, WP_OP_ADD, "add", 2, (int[]){cl, rl}, 1, &ad);
+    int cc = act(&g, "concat");
+    n = wp_graph_add_node(&g, WP_OP_CONCAT, "concat", 3, (int[]){ad, c2, bn}, 1, &cc);
+    n->axis = 1;
+    int lrn = act(&g, "lrn");
+    n = wp_graph_add_node(&g, WP_OP_LRN, "lrn", 1, &cc, 1, &lrn);
+    n->size = 3;
+    n->alpha = 1e-2f;
+    n->beta = 0.75f;
+    n->bias = 1.0f;
+    int mp = act(&g, "maxpool");
+    n = wp_graph_add_node(&g, WP_OP_MAXPOOL, "maxpool_ceil", 1, &lrn, 1, &mp);
+    n->kernel[0] = n->kernel[1] = 3;
+    n->stride[0] = n->stride[1] = 2;
+    n->ceil_mode = 1;
+    int ap = act(&g, "avgpool");
+    n = wp_graph_add_node(&g, WP_OP_AVGPOOL, "avgpool_pad", 1, &lrn, 1, &ap);
+    n->kernel[0] = n->kernel[1] = 2;
+    n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
+    n->count_include_pad = 1;
+    int ap2 = act(&g, "avgpool2");
+    n = wp_graph_add_node(&g, WP_OP_AVGPOOL, "avgpool_excl", 1, &ap, 1, &ap2);
+    n->kernel[0] = n->kernel[1] = 3;
+    n->stride[0] = n->stride[1] = 2;
+    n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
+    int gp = act(&g, "gap");
+    wp_graph_add_node(&g, WP_OP_GLOBALAVGPOOL, "gap", 1, &mp, 1, &gp);
+    int fl = act(&g, "flat");
+    wp_graph_add_node(&g, WP_OP_FLATTEN, "flatten", 1, &ap2, 1, &fl);
+    int64_t feat = 0;
+    g.output = fl;
+    CHECK_INT(wp_graph_infer_shapes(&g, &err), 0);
+    feat = g.tensors[ap2].shape.d[1] * g.tensors[ap2].shape.d[2] * g.tensors[ap2].shape.d[3];
+    /* Gemm without transB, alpha and beta. */
+    int gw = weight(&g, "gw", 2, feat, 7, 0, 0, 0, 18), gb = weight(&g, "gb", 1, 7, 0, 0, 0, 0, 19);
+    int ge = act(&g, "gemm");
+    n = wp_graph_add_node(&g, WP_OP_GEMM, "gemm", 3, (int[]){fl, gw, gb}, 1, &ge);
+    n->alpha = 0.5f;
+    n->beta = 2.0f;
+    int mw = weight(&g, "mw", 2, 7, 5, 0, 0, 0, 20), mm = act(&g, "matmul");
+    wp_graph_add_node(&g, WP_OP_MATMUL, "matmul", 2, (int[]){ge, mw}, 1, &mm);
+    int dr = act(&g, "drop");
+    wp_graph_add_node(&g, WP_OP_DROPOUT, "dropout", 1, &mm, 1, &dr);
+    int sm = act(&g, "softmax");
+    n = wp_graph_add_node(&g, WP_OP_SOFTMAX, "softmax", 1, &dr, 1, &sm);
+    n->axis = -1;
+    int rs = act(&g, "reshape");
+    n = wp_graph_add_node(&g, WP_OP_RESHAPE, "reshape", 1, &sm, 1, &rs);
+    n->reshape = (wp_dims){3, {0, -1, 1}};
+    g.output = rs;
+    CHECK_INT(wp_graph_infer_shapes(&g, &err), 0);
+    if (err.msg[0])
+        fprintf(stderr, "%s\n", err.msg);
+    CHECK_INT(g.tensors[rs].shape.d[1], 5);
+    CHECK_INT(g.tensors[mp].shape.d[2], 3); /* 6 rows, ceil((6-3)/2)+1 = 3 */
+    compare_backends(&g, "ops");
+    /* The softmax rows sum to 1 in the reference. */
+    wp_runner *r = wp_runner_create(&g, WP_BACKEND_REF, &err);
+    CHECK_INT(wp_runner_run(r, NULL, &err), 0);
+    float out[10];
+    CHECK_INT(wp_runner_read(r, rs, out, &err), 0);
+    double s0 = 0;
+    for (int i = 0; i < 5; i++)
+        s0 += out[i];
+    CHECK_NEAR(s0, 1.0, 1e-5);
+    wp_runner_free(r);
+    wp_graph_free(&g);
+}
+
+static void test_zoo_networks(void)
+{
+    static const struct {
+        const char *arch, *input;
+    } cases[] = {{"lenet", NULL}, {"resnet18", "1x3x32x32"}, {"mobilenetv2", "1x3x32x32"},
+                 {"squeezenet", "1x3x32x32"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        wp_graph g;
+        wp_error err = {{0}};
+        wp_dims d, *dp = NULL;
+        if (cases[i].input) {
+            wp_dims_parse(cases[i].input, &d, &err);
+            dp = &d;
+        }
+        CHECK_INT(wp_zoo_build(cases[i].arch, dp, &g, &err), 0);
+        compare_backends(&g, cases[i].arch);
+        wp_graph_free(&g);
+    }
+}
+
+static void test_errors(void)
+{
+    wp_backend b;
+    wp_error err = {{0}};
+    CHECK_INT(wp_backend_parse("tpu", &b, &err), -1);
+    CHECK_CONTAINS(err.msg, "unknown backend 'tpu'");
+    CHECK_INT(wp_backend_parse("cuda", &b, &err), 0);
+    if (!wp_backend_available(WP_BACKEND_CUDA)) {
+        wp_graph g;
+        CHECK_INT(wp_zoo_build("lenet", NULL, &g, &err), 0);
+        CHECK(wp_runner_create(&g, WP_BACKEND_CUDA, &err) == NULL);
+        CHECK_CONTAINS(err.msg, "cuDNN");
+        wp_graph_free(&g);
+    }
+}
+
+/* Where the CUDA runner is built and a GPU is there: the same comparisons. */
+static void test_cuda(void)
+{
+    if (!wp_backend_available(WP_BACKEND_CUDA)) {
+        printf("skip: cuda backend not built (needs the CUDA toolkit and cuDNN)\n");
+        return;
+    }
+    wp_graph g;
+    wp_error err = {{0}};
+    CHECK_INT(wp_zoo_build("lenet", NULL, &g, &err), 0);
+    wp_runner *r = wp_runner_create(&g, WP_BACKEND_CUDA, &err);
+    if (!r) {
+        CHECK_CONTAINS(err.msg, "CUDA");
+        printf("skip: cuda backend built but not runnable here: %s\n", err.msg);
+        wp_graph_free(&g);
+        return;
+    }
+    wp_runner_free(r);
+    compare_with(&g, WP_BACKEND_CUDA, "cuda lenet");
+    wp_graph_free(&g);
+    wp_dims d = {4, {1, 3, 32, 32}};
+    static const char *const archs[] = {"resnet18", "mobilenetv2"};
+    for (int i = 0; i < 2; i++) {
+        CHECK_INT(wp_zoo_build(archs[i], &d, &g, &err), 0);
+        compare_with(&g, WP_BACKEND_CUDA, archs[i]);
+        wp_graph_free(&g);
+    }
+}
+
+int main(void)
+{
+    test_errors();
+    test_cuda();
+    if (!wp_backend_available(WP_BACKEND_CPU)) {
+        printf("skip: oneDNN (libdnnl-dev) was not found at configure time; cpu backend not built\n");
+        test_summary();
+        return 77;
+    }
+    test_ops();
+    test_zoo_networks();
+    return test_summary();
+}
