@@ -2,6 +2,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <math.h>
 
 #include "commands.h"
 #include "progress.h"
@@ -13,7 +15,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: wattprof map --raw-data-dir DIR --result-dir DIR\n"
             "                    [--timeline auto|reported|reconstructed]\n"
-            "                    [--attribution samples|interpolate] [--quiet]\n"
+            "                    [--attribution samples|interpolate|deconvolve]\n"
+            "                    [--sensor-window-us W|auto] [--report-offset-us D|auto] [--quiet]\n"
             "\n"
             "Maps the power log of every model folder onto its layers' runtime windows.\n"
             "Reads DIR/idling_power.json and, for every folder DIR/<model>/:\n"
@@ -42,7 +45,22 @@ static void usage(FILE *fp)
             "                         interpolate    time-average of the straight lines\n"
             "                                        through the samples; empty only\n"
             "                                        outside the power log\n"
-            "  --quiet              print errors only (no progress, no summary)\n"
+            "                         deconvolve     least squares over the sensor's averaging\n"
+            "                                        window, all cycles at once (every cycle\n"
+            "                                        gets the layer's estimate; layers that\n"
+            "                                        cannot be told apart stay empty); also\n"
+            "                                        writes RESULT/<model>/layer_power_estimates.csv\n"
+            "                                        (docs/attribution.md)\n"
+            "  --sensor-window-us W|auto\n"
+            "                       deconvolve: the sensor reports the mean power over W us\n"
+            "                       before its timestamp; auto (default) picks W by least\n"
+            "                       residual and prints it\n"
+            "  --report-offset-us D|auto\n"
+            "                       the profiler stamps layers D us after they end: windows\n"
+            "                       move D us earlier (default 0); auto (deconvolve only, its\n"
+            "                       default) picks D by least residual and prints it\n"
+            "  --quiet              print errors only (no progress, no notes on the timeline\n"
+            "                       or deconvolve's choices, no summary)\n"
             "  -h, --help           show this help\n"
             "\n"
             "On bad input nothing is written; the error names the file and line.\n"
@@ -58,18 +76,21 @@ static void note(void *ctx, const char *model, const char *message)
 
 int cmd_map(int argc, char **argv)
 {
-    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION };
+    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET };
     static const struct option longopts[] = {
         {"raw-data-dir", required_argument, NULL, 'r'},
         {"result-dir", required_argument, NULL, 'o'},
         {"timeline", required_argument, NULL, OPT_TIMELINE},
         {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
+        {"sensor-window-us", required_argument, NULL, OPT_WINDOW},
+        {"report-offset-us", required_argument, NULL, OPT_OFFSET},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *raw_dir = NULL, *result_dir = NULL;
     int quiet = 0;
+    const char *window = NULL, *offset = NULL;
     wp_map_options opt;
     wp_map_options_init(&opt);
     optind = 1;
@@ -88,10 +109,15 @@ int cmd_map(int argc, char **argv)
                 return cli_usage_error("map", "--timeline must be auto, reported or reconstructed, not '%s'", optarg);
             break;
         case OPT_ATTRIBUTION:
-            /* deconvolve (with its options) is added by the deconv module */
-            if (wp_attribution_parse_mode(optarg, &opt.attribution) != 0 ||
-                opt.attribution == WP_ATTRIBUTION_DECONVOLVE)
-                return cli_usage_error("map", "--attribution must be samples or interpolate, not '%s'", optarg);
+            if (wp_attribution_parse_mode(optarg, &opt.attribution) != 0)
+                return cli_usage_error("map", "--attribution must be samples, interpolate or deconvolve, not '%s'",
+                                       optarg);
+            break;
+        case OPT_WINDOW:
+            window = optarg;
+            break;
+        case OPT_OFFSET:
+            offset = optarg;
             break;
         case 'q':
             quiet = 1;
@@ -111,12 +137,33 @@ int cmd_map(int argc, char **argv)
         return cli_usage_error("map", "--raw-data-dir is required");
     if (!result_dir)
         return cli_usage_error("map", "--result-dir is required");
+    int deconvolve = opt.attribution == WP_ATTRIBUTION_DECONVOLVE;
+    if (window && !deconvolve)
+        return cli_usage_error("map", "--sensor-window-us needs --attribution deconvolve");
+    if (window && strcmp(window, "auto") != 0) {
+        char *end;
+        opt.sensor_window_us = strtod(window, &end);
+        if (end == window || *end || !(opt.sensor_window_us > 0 && opt.sensor_window_us < 1e9))
+            return cli_usage_error("map", "--sensor-window-us needs a positive number or auto, not '%s'", window);
+    }
+    if (offset && strcmp(offset, "auto") == 0) {
+        if (!deconvolve)
+            return cli_usage_error("map", "--report-offset-us auto needs --attribution deconvolve");
+        opt.report_offset_auto = 1;
+    } else if (offset) {
+        char *end;
+        opt.report_offset_us = strtod(offset, &end);
+        if (end == offset || *end || !(fabs(opt.report_offset_us) < 1e9))
+            return cli_usage_error("map", "--report-offset-us needs a number or auto, not '%s'", offset);
+    } else {
+        opt.report_offset_auto = deconvolve;
+    }
 
     wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     wp_progress progress = cli_progress(&bar);
-    opt.note = note;
+    opt.note = quiet ? NULL : note;
     opt.note_ctx = &bar;
     wp_error err;
     int rc = wp_map_raw_dir(raw_dir, result_dir, &opt, &progress, &err);

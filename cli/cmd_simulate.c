@@ -1,12 +1,195 @@
-/* Placeholder until the simulate command lands; replaced by its implementation. */
+/* wattprof simulate: a synthetic raw dataset with known per-layer truth. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "wattprof/atomic_file.h"
+#include "wattprof/simulate.h"
+
+static void usage(FILE *fp, const wp_sim_options *d)
+{
+    fprintf(fp,
+            "usage: wattprof simulate --out DIR [--models N|NAME,NAME...] [--layers L] [--cycles C]\n"
+            "                         [--sample-period-us P] [--sample-jitter-us J] [--sensor-window-us W]\n"
+            "                         [--noise-uw S] [--reporting ideal|tensorrt] [--gap-us G]\n"
+            "                         [--report-delay-us D] [--report-spacing-us S] [--latency-jitter F]\n"
+            "                         [--idle-uw I] [--gap-power-uw P] [--seed S] [--quiet]\n"
+            "\n"
+            "Writes a raw dataset in the layout 'wattprof map' reads, from a stated physical\n"
+            "model (docs/simulation.md), plus the truth to score estimators against:\n"
+            "  DIR/idling_power.json\n"
+            "  DIR/<model>/<model>_power_log.log, <model>_tensorrt.json\n"
+            "  DIR/<model>/trt_profiling/trt_layer_latency.json, trt_engine_info.json\n"
+            "  DIR/truth.json   per model and layer: power above idle (uW), mean latency (ms)\n"
+            "The same options and seed always give the same bytes.\n"
+            "\n"
+            "Options:\n"
+            "  --out DIR               where to write (created if needed)\n"
+            "  --models N|NAMES        N models named sim1..simN, or comma-separated names (default 1)\n"
+            "  --layers L              layers per model, >= 3 (default %zu)\n"
+            "  --cycles C              inference cycles (default %zu)\n"
+            "  --sample-period-us P    sensor sample period (default %g, ~750 samples/s)\n"
+            "  --sample-jitter-us J    each sample time moves uniformly within +-J (default %g)\n"
+            "  --sensor-window-us W    the sensor reports the mean power over W us (default %g)\n"
+            "  --noise-uw S            std of Gaussian noise on each sample, uW (default %g)\n"
+            "  --reporting MODE        ideal: each layer stamped at its end; tensorrt: all layers\n"
+            "                          stamped after the cycle ends, a few us apart (default tensorrt)\n"
+            "  --gap-us G              mean gap between cycles, +-20%% (default %g)\n"
+            "  --report-delay-us D     tensorrt: first stamp D us after the cycle ends (default %g)\n"
+            "  --report-spacing-us S   tensorrt: stamps S us apart (default %g)\n"
+            "  --latency-jitter F      relative std of per-cycle layer latency (default %g)\n"
+            "  --idle-uw I             idle power, uW (default %g)\n"
+            "  --gap-power-uw P        power above idle between cycles, uW (default %g)\n"
+            "  --seed S                random seed (default %llu)\n"
+            "  --quiet                 print errors only\n"
+            "  -h, --help              show this help\n",
+            d->n_layers, d->n_cycles, d->sample_period_us, d->sample_jitter_us, d->sensor_window_us, d->noise_uw,
+            d->gap_us, d->report_delay_us, d->report_spacing_us, d->latency_jitter, d->idle_uw, d->gap_power_uw,
+            (unsigned long long)d->seed);
+}
+
+static int parse_num(const char *opt, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v != v)
+        return cli_usage_error("simulate", "%s needs a number, not '%s'", opt, s);
+    *out = v;
+    return 0;
+}
+
+static int parse_count(const char *opt, const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v > 100000000ULL)
+        return cli_usage_error("simulate", "%s needs a whole number, not '%s'", opt, s);
+    *out = (size_t)v;
+    return 0;
+}
 
 int cmd_simulate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "wattprof simulate: not implemented yet\n");
-    return 3;
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"models", required_argument, NULL, 'm'},
+        {"layers", required_argument, NULL, 'L'},
+        {"cycles", required_argument, NULL, 'C'},
+        {"sample-period-us", required_argument, NULL, 'P'},
+        {"sample-jitter-us", required_argument, NULL, 'J'},
+        {"sensor-window-us", required_argument, NULL, 'W'},
+        {"noise-uw", required_argument, NULL, 'N'},
+        {"reporting", required_argument, NULL, 'R'},
+        {"gap-us", required_argument, NULL, 'G'},
+        {"report-delay-us", required_argument, NULL, 'D'},
+        {"report-spacing-us", required_argument, NULL, 'S'},
+        {"latency-jitter", required_argument, NULL, 'j'},
+        {"idle-uw", required_argument, NULL, 'I'},
+        {"gap-power-uw", required_argument, NULL, 'g'},
+        {"seed", required_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    const char *out = NULL, *models = "1";
+    int quiet = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        int rc = 0;
+        size_t n;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'm': models = optarg; break;
+        case 'L': rc = parse_count("--layers", optarg, &o.n_layers); break;
+        case 'C': rc = parse_count("--cycles", optarg, &o.n_cycles); break;
+        case 'P': rc = parse_num("--sample-period-us", optarg, &o.sample_period_us); break;
+        case 'J': rc = parse_num("--sample-jitter-us", optarg, &o.sample_jitter_us); break;
+        case 'W': rc = parse_num("--sensor-window-us", optarg, &o.sensor_window_us); break;
+        case 'N': rc = parse_num("--noise-uw", optarg, &o.noise_uw); break;
+        case 'G': rc = parse_num("--gap-us", optarg, &o.gap_us); break;
+        case 'D': rc = parse_num("--report-delay-us", optarg, &o.report_delay_us); break;
+        case 'S': rc = parse_num("--report-spacing-us", optarg, &o.report_spacing_us); break;
+        case 'j': rc = parse_num("--latency-jitter", optarg, &o.latency_jitter); break;
+        case 'I': rc = parse_num("--idle-uw", optarg, &o.idle_uw); break;
+        case 'g': rc = parse_num("--gap-power-uw", optarg, &o.gap_power_uw); break;
+        case 's':
+            rc = parse_count("--seed", optarg, &n);
+            o.seed = n;
+            break;
+        case 'R':
+            if (strcmp(optarg, "ideal") == 0)
+                o.reporting = WP_SIM_IDEAL;
+            else if (strcmp(optarg, "tensorrt") == 0)
+                o.reporting = WP_SIM_TENSORRT;
+            else
+                return cli_usage_error("simulate", "--reporting is ideal or tensorrt, not '%s'", optarg);
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': {
+            wp_sim_options d;
+            wp_sim_defaults(&d);
+            usage(stdout, &d);
+            return 0;
+        }
+        case ':': return cli_usage_error("simulate", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error("simulate", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
+    if (!out)
+        return cli_usage_error("simulate", "--out is required");
+
+    /* --models: a count, or names */
+    char **names = NULL;
+    size_t n_names = 0;
+    char *endp;
+    unsigned long count = strtoul(models, &endp, 10);
+    int rc = 0;
+    if (*models && !*endp && models[0] != '-') {
+        if (count < 1 || count > 1000)
+            return cli_usage_error("simulate", "--models needs 1 to 1000 models, not '%s'", models);
+        names = calloc(count, sizeof *names);
+        for (size_t i = 0; names && i < count; i++) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "sim%zu", i + 1);
+            names[n_names++] = strdup(buf);
+        }
+    } else {
+        char *copy = strdup(models);
+        size_t cap = 1;
+        for (const char *p = models; *p; p++)
+            cap += *p == ',';
+        names = calloc(cap, sizeof *names);
+        char *save = NULL;
+        for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; names && tok; tok = strtok_r(NULL, ",", &save))
+            names[n_names++] = strdup(tok);
+        free(copy);
+        if (n_names == 0)
+            rc = cli_usage_error("simulate", "--models needs a count or names, not '%s'", models);
+    }
+    if (rc == 0) {
+        wp_atomic_cleanup_on_signal();
+        wp_error err;
+        if (wp_simulate(out, &o, (const char *const *)names, n_names, &err) != 0)
+            rc = cli_fail("simulate", &err);
+        else if (!quiet)
+            printf("simulated %zu model(s), %zu layers x %zu cycles (%s reporting) -> %s (truth: %s/truth.json)\n",
+                   n_names, o.n_layers, o.n_cycles, o.reporting == WP_SIM_IDEAL ? "ideal" : "tensorrt", out, out);
+    }
+    for (size_t i = 0; i < n_names; i++)
+        free(names[i]);
+    free(names);
+    return rc;
 }

@@ -18,6 +18,8 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
+#include "wattprof/deconvolve.h"
+#include "fastnum.h"
 
 #define MAPPING_FILE "power_runtime_mapping_layerwise.csv"
 #define ENGINE_FILE "trt_engine_info.json"
@@ -313,6 +315,17 @@ static int oom(wp_error *err, const char *path)
     return wp_fail(err, path, 0, "out of memory");
 }
 
+/* A numeric cell: the exact fast path for plain decimals (what `map`
+ * writes), the strict general reader (with its line-numbered error) else. */
+static int cell_double(const wp_csv_reader *r, int col, int allow_empty, double *out, wp_error *err)
+{
+    const char *s = r->fields[col];
+    size_t len = strlen(s);
+    if (len && wp_fast_parse_double(s, len, out) == 0)
+        return 0;
+    return wp_csv_double(r, col, allow_empty, out, err);
+}
+
 /* Reads the mapping CSV: every layer with its type; values for kept types. */
 static int read_mapping(const char *path, layer_set *layers, wp_error *err)
 {
@@ -338,12 +351,12 @@ static int read_mapping(const char *path, layer_set *layers, wp_error *err)
     while ((got = wp_csv_next(&r, err)) == 1) {
         const char *name = r.fields[c_name], *type = r.fields[c_type];
         double power, runtime, dummy;
-        if (wp_csv_double(&r, c_power, 1, &power, err) != 0 || wp_csv_double(&r, c_run, 1, &runtime, err) != 0)
+        if (cell_double(&r, c_power, 1, &power, err) != 0 || cell_double(&r, c_run, 1, &runtime, err) != 0)
             goto out;
         /* Columns we do not use must still be numbers: a broken file is
          * reported rather than half used. */
-        if ((c_cycle >= 0 && wp_csv_double(&r, c_cycle, 0, &dummy, err) != 0) ||
-            (c_incl >= 0 && wp_csv_double(&r, c_incl, 1, &dummy, err) != 0))
+        if ((c_cycle >= 0 && cell_double(&r, c_cycle, 0, &dummy, err) != 0) ||
+            (c_incl >= 0 && cell_double(&r, c_incl, 1, &dummy, err) != 0))
             goto out;
         if (*name == '\0') {
             wp_fail(err, path, r.line, "empty layer_name");
@@ -386,8 +399,18 @@ out:
     return rc;
 }
 
+/* Mean power excluding idle of a layer: deconvolve's estimate when `map`
+ * wrote layer_power_estimates.csv (the per-cycle cells repeat it), else the
+ * mean of the per-cycle values. */
+static double layer_power(const layer_acc *l, const wp_deconv_estimate *est, size_t n_est)
+{
+    const wp_deconv_estimate *e = est ? wp_deconv_find(est, n_est, l->name) : NULL;
+    return e ? e->power_excl_uw : wp_group_mean(l->power, l->n);
+}
+
 static int render_training(plan *p, const char *outdir, wp_layer_kind kind, layer_acc **layers,
-                           const wp_feature_row *rows, size_t n, size_t *written)
+                           const wp_feature_row *rows, size_t n, const wp_deconv_estimate *est, size_t n_est,
+                           size_t *written)
 {
     size_t nf;
     const char *const *names = wp_feature_names(kind, &nf);
@@ -424,7 +447,7 @@ static int render_training(plan *p, const char *outdir, wp_layer_kind kind, laye
             put_feature(fp, rows[i].values[k]);
             fputc(',', fp);
         }
-        wp_csv_put_double(fp, wp_group_mean(layers[i]->power, layers[i]->n));
+        wp_csv_put_double(fp, layer_power(layers[i], est, n_est));
         fputc(',', fp);
         wp_csv_put_double(fp, wp_group_mean(layers[i]->runtime, layers[i]->n));
         fputc(',', fp);
@@ -443,6 +466,8 @@ static int process_model(const char *model_dir, const char *model, const char *r
     wp_engine eng = {0};
     layer_acc **sorted = NULL;
     wp_feature_row *rows = NULL;
+    wp_deconv_estimate *est = NULL;
+    size_t n_est = 0;
     char *map_path = path_join(model_dir, MAPPING_FILE);
     char *eng_path = path_join(model_dir, ENGINE_FILE);
     char *outdir = path_join(result_dir, model);
@@ -452,6 +477,16 @@ static int process_model(const char *model_dir, const char *model, const char *r
     }
     if (read_mapping(map_path, &layers, err) != 0)
         goto out;
+    char *est_path = path_join(model_dir, WP_DECONV_CSV_NAME);
+    if (!est_path) {
+        oom(err, model_dir);
+        goto out;
+    }
+    if (access(est_path, F_OK) == 0 && wp_deconv_read_csv(est_path, &est, &n_est, err) != 0) {
+        free(est_path);
+        goto out;
+    }
+    free(est_path);
     if (wp_engine_read(eng_path, &eng, err) != 0)
         goto out;
 
@@ -555,7 +590,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
             }
             continue;
         }
-        if (render_training(p, outdir, kinds[k], sorted, rows, nkept, &m->rows[kinds[k]]) != 0) {
+        if (render_training(p, outdir, kinds[k], sorted, rows, nkept, est, n_est, &m->rows[kinds[k]]) != 0) {
             oom(err, model_dir);
             goto out;
         }
@@ -564,6 +599,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
 out:
     set_free(&layers);
     wp_engine_free(&eng);
+    wp_deconv_estimates_free(est, n_est);
     free(sorted);
     free(rows);
     free(map_path);

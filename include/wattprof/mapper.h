@@ -28,7 +28,10 @@ typedef struct wp_map_options {
     wp_timeline_mode timeline;           /* default auto */
     wp_attribution_mode attribution;     /* default samples */
     double report_offset_us;             /* see timeline.h (default 0) */
-    double sensor_window_us;             /* deconvolve only (default 0) */
+    double sensor_window_us;             /* deconvolve only (default 0: auto) */
+    /* deconvolve only: search the report offset (report_offset_us then
+     * should be 0); it also writes RESULT/<model>/layer_power_estimates.csv */
+    int report_offset_auto;
     /* Messages worth showing the user (which timeline auto chose, and
      * why), one line each, per model. NULL: dropped. */
     void (*note)(void *ctx, const char *model, const char *message);

@@ -1,0 +1,139 @@
+/* Sensor-aware per-layer power: least squares over the sensor window.
+ *
+ * A power sensor such as the INA3221 does not report the power at its
+ * timestamp: it reports the mean power over a conversion window (about
+ * 1.1 ms) ending then. Layers last 10 us to 2 ms, so a sample mixes several
+ * layers, and averaging the samples that fall inside a layer's window
+ * (upstream's method) is biased towards its neighbours.
+ *
+ * Model: the board draws a constant power P_k while layer k runs and P_gap
+ * between layers/cycles (an extra unknown). Sample i at time t_i reports
+ *     y_i = sum_k a_ik P_k + noise,   a_ik = |window_i ∩ runs of k| / W
+ * with window_i = [t_i + D - W, t_i + D] in timeline time (D: how much later
+ * the timeline places a layer than it really ran, e.g. TensorRT's reporting
+ * delay). Only samples whose whole window lies inside the profiled span are
+ * used, so the a_ik of a row sum to 1 and P_k includes idle power.
+ *
+ * The normal equations (A^T A) P = A^T y are accumulated sample by sample
+ * from each row's few non-zeros (never a dense samples x layers matrix) and
+ * solved by a Cholesky factorisation of the unit-diagonal scaled A^T A with a
+ * pivot check: a layer no window ever reaches, or one whose column is a
+ * combination of others (always inside the same windows as a neighbour), is
+ * reported rather than given a number. */
+#ifndef WATTPROF_DECONVOLVE_H
+#define WATTPROF_DECONVOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wattprof/atomic_file.h"
+#include "wattprof/engine.h"
+#include "wattprof/error.h"
+#include "wattprof/latency.h"
+#include "wattprof/powerlog.h"
+#include "wattprof/timeline.h"
+
+/* The layer windows of a profiled run, layer-major like wp_latency and
+ * wp_windows (timeline.h): window of layer l in cycle c is
+ * [start_us, end_us] at index l * n_cycles + c, in microseconds after
+ * origin_us. Cycles are in time order; within a cycle layers are in
+ * execution order (windows that overlap are clipped to run back to back). */
+typedef struct wp_deconv_input {
+    size_t n_layers, n_cycles;
+    int64_t origin_us;
+    const double *start_us;
+    const double *end_us;
+    const wp_sample *samples; /* non-decreasing time */
+    size_t n_samples;
+} wp_deconv_input;
+
+typedef struct wp_deconv_options {
+    int window_auto;         /* search the sensor window ... */
+    double window_us;        /* ... or use this one (> 0) */
+    int offset_auto;         /* search the report offset D ... */
+    double offset_us;        /* ... or use this one */
+    /* Search ranges for auto (0, 0: defaults 100..3000 us and -1000..1500 us). */
+    double window_min_us, window_max_us;
+    double offset_min_us, offset_max_us;
+    /* A layer whose variance inflation (diag of scaled (A^T A)^-1) exceeds
+     * this is flagged ill-conditioned and gets no number (0: 1e8). */
+    double vif_limit;
+} wp_deconv_options;
+
+typedef enum wp_deconv_status {
+    WP_DECONV_OK = 0,
+    WP_DECONV_UNCOVERED,       /* no sample window ever overlaps it */
+    WP_DECONV_RANK_DEFICIENT,  /* its column depends on other layers' */
+    WP_DECONV_ILL_CONDITIONED  /* variance inflation above the limit */
+} wp_deconv_status;
+
+const char *wp_deconv_status_name(wp_deconv_status s); /* "ok", "uncovered", ... */
+
+typedef struct wp_deconv_result {
+    size_t n_unknowns;   /* n_layers + 1: index n_layers is the gap */
+    double window_us;    /* window and offset used (chosen when auto) */
+    double offset_us;
+    double *power_uw;    /* including idle; NaN unless status OK */
+    double *stderr_uw;   /* standard error; NaN unless status OK */
+    double *weight;      /* effective sample weight: sum_i a_ik */
+    double *vif;         /* variance inflation; NaN when not computed */
+    wp_deconv_status *status;
+    size_t n_used;       /* samples whose window lies inside the span */
+    size_t rank;
+    double rms_residual_uw;
+    int evaluations;     /* least-squares solves the auto search made */
+} wp_deconv_result;
+
+/* Solves; with auto options, picks window/offset minimising the residual
+ * (coarse grid on a subset of the samples, then refinement on all of them).
+ * Fails when too few samples lie inside the span. */
+int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,
+                  wp_error *err);
+void wp_deconv_result_free(wp_deconv_result *res);
+
+/* layer_power_estimates.csv: one row per layer, columns
+ *   layer_name, layer_type, power_including_idle_micro_watt,
+ *   power_excluding_idle_micro_watt, standard_error_micro_watt,
+ *   latency_mean_ms, latency_std_ms, cycles, effective_sample_weight, status
+ * Powers and standard error are empty unless status is "ok". latency_ms is
+ * layer-major [l * n_cycles + c] as in wp_latency. Written atomically. */
+#define WP_DECONV_CSV_NAME "layer_power_estimates.csv"
+int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
+                        const char *const *names, const char *const *types, double idle_uw,
+                        const double *latency_ms, size_t n_cycles, wp_error *err);
+
+/* For `wattprof map --attribution deconvolve`: solves over the timeline's
+ * windows, fills power[l * n_cycles + c] with layer l's estimate (including
+ * idle) in every cycle (NaN when it has none), and returns the estimates CSV
+ * for est_path written but not committed (the mapper commits a run's files
+ * together). `note` receives one line: the window and offset used (chosen
+ * when auto) and any layers flagged. Layer types come from eng (may be NULL);
+ * errors name log_path. */
+wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, const wp_latency *lat,
+                              const wp_engine *eng, double idle_uw, const wp_deconv_options *opt, double *power,
+                              const char *log_path, const char *est_path, char *note, size_t note_size,
+                              wp_error *err);
+
+/* wp_attribute's deconvolve mode: each window gets its layer's estimate
+ * (NaN when flagged); window_us <= 0 searches window and offset. */
+int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double window_us, double *out,
+                        wp_error *err);
+
+/* One row of layer_power_estimates.csv, for `dataset`. */
+typedef struct wp_deconv_estimate {
+    char *name;
+    double power_excl_uw;  /* NaN when the layer has no estimate */
+    double stderr_uw;
+    double latency_mean_ms;
+    double latency_std_ms;
+    long cycles;
+    double weight;
+    int ok;                /* status "ok" */
+} wp_deconv_estimate;
+
+int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows, size_t *n, wp_error *err);
+void wp_deconv_estimates_free(wp_deconv_estimate *rows, size_t n);
+/* Row by exact layer name, or NULL. */
+const wp_deconv_estimate *wp_deconv_find(const wp_deconv_estimate *rows, size_t n, const char *name);
+
+#endif

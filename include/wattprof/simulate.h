@@ -1,0 +1,93 @@
+/* Synthetic raw datasets with known per-layer truth (`wattprof simulate`).
+ *
+ * Physical model (docs/simulation.md): a network's layers run back to back,
+ * cycle after cycle, with a gap between cycles; while layer k runs the board
+ * draws idle + P_k (constant), during the gap idle + P_gap, before the first
+ * and after the last cycle idle. Per-cycle latencies vary around each layer's
+ * mean. The sensor reports every sample period (with jitter) the mean power
+ * over its window ending at the sample time, plus Gaussian noise. The
+ * profiler stamps each layer either at its true end (`ideal`) or, as
+ * TensorRT's profiler does, all of a cycle's layers just after the cycle
+ * ends, a few microseconds apart (`tensorrt`).
+ *
+ * All times are whole microseconds (the log and the latency file carry
+ * microseconds), so with zero noise a correct estimator recovers the truth
+ * exactly. Randomness comes from a private splitmix64 stream: the same
+ * options and seed give the same bytes on every machine. */
+#ifndef WATTPROF_SIMULATE_H
+#define WATTPROF_SIMULATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wattprof/engine.h"
+#include "wattprof/error.h"
+#include "wattprof/powerlog.h"
+
+typedef enum wp_sim_reporting { WP_SIM_IDEAL = 0, WP_SIM_TENSORRT } wp_sim_reporting;
+
+typedef struct wp_sim_options {
+    size_t n_layers;            /* per model (>= 3: conv ... pool, dense) */
+    size_t n_cycles;
+    double sample_period_us;    /* 1333: the INA3221's ~750 samples/s */
+    double sample_jitter_us;    /* each sample time moves uniformly by +-J */
+    double sensor_window_us;    /* 1100: the INA3221 conversion window */
+    double noise_uw;            /* std of Gaussian noise on each sample */
+    wp_sim_reporting reporting;
+    double gap_us;              /* mean gap between cycles (+-20 %) */
+    double report_delay_us;     /* tensorrt: first stamp this long after the cycle ends */
+    double report_spacing_us;   /* tensorrt: stamps this far apart */
+    double latency_jitter;      /* relative std of a layer's per-cycle latency */
+    double idle_uw;
+    double gap_power_uw;        /* above idle, between cycles */
+    double lead_us;             /* idle logging before the first and after the last cycle */
+    uint64_t seed;
+    /* Tests: fixed per-layer mean latency (us) and power above idle (uW)
+     * instead of the generated architecture's (NULL: generated). */
+    const double *layer_latency_us;
+    const double *layer_power_uw;
+} wp_sim_options;
+
+void wp_sim_defaults(wp_sim_options *o);
+
+typedef struct wp_sim_layer {
+    char *name;
+    const char *type;           /* TensorRT LayerType */
+    wp_layer_kind kind;
+    double power_uw;            /* true power above idle */
+    double latency_us;          /* design mean latency */
+    /* shapes for trt_engine_info.json */
+    int64_t in[4], out[4];      /* N, C, H, W */
+    int64_t kernel, stride, pad, groups;
+    int is_max;                 /* pooling: MAX or AVERAGE */
+} wp_sim_layer;
+
+typedef struct wp_sim_run {
+    char *model;
+    size_t n_layers, n_cycles;
+    wp_sim_layer *layers;
+    double idle_uw, gap_power_uw;
+    int64_t *lat_us;            /* [l * n_cycles + c] true latency */
+    int64_t *end_us;            /* [l * n_cycles + c] true end */
+    int64_t *reported_us;       /* [l * n_cycles + c] profiler's stamp */
+    wp_sample *samples;         /* the sensor's log (power) */
+    size_t n_samples;
+} wp_sim_run;
+
+/* Generates one model's run in memory. model_index varies the architecture
+ * and the random stream between models of one dataset. */
+int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model_index, wp_sim_run *run,
+                    wp_error *err);
+void wp_sim_run_free(wp_sim_run *run);
+
+/* Realised mean latency of layer l over the run's cycles, in ms. */
+double wp_sim_mean_latency_ms(const wp_sim_run *run, size_t l);
+
+/* Writes a whole dataset: DIR/idling_power.json, DIR/truth.json and per
+ * model DIR/<model>/<model>_power_log.log, <model>_tensorrt.json,
+ * trt_profiling/trt_layer_latency.json, trt_profiling/trt_engine_info.json.
+ * Every file is written atomically. */
+int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *const *models, size_t n_models,
+                wp_error *err);
+
+#endif

@@ -1,0 +1,345 @@
+/* deconvolve: least-squares attribution over the sensor window, on in-memory
+ * simulated runs (simulate.h) with known truth. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+#include "wattprof/csv.h"
+#include "wattprof/deconvolve.h"
+#include "wattprof/simulate.h"
+
+/* Simulated runs start on 2024-11-21; windows count from an hour before. */
+#define ORIGIN (20048LL * 86400 * 1000000 - 3600LL * 1000000)
+
+/* Windows as `map` rebuilds them for TensorRT-style reporting: back to back
+ * in file order, the last ending at the cycle's earliest stamp. */
+static void reconstructed(const wp_sim_run *run, double *start, double *end)
+{
+    size_t L = run->n_layers, nc = run->n_cycles;
+    for (size_t c = 0; c < nc; c++) {
+        int64_t t = run->reported_us[c];
+        for (size_t l = 0; l < L; l++)
+            if (run->reported_us[l * nc + c] < t)
+                t = run->reported_us[l * nc + c];
+        for (size_t l = L; l-- > 0;) {
+            end[l * nc + c] = (double)(t - ORIGIN);
+            t -= run->lat_us[l * nc + c];
+            start[l * nc + c] = (double)(t - ORIGIN);
+        }
+    }
+}
+
+static void reported(const wp_sim_run *run, double *start, double *end)
+{
+    for (size_t k = 0; k < run->n_layers * run->n_cycles; k++) {
+        end[k] = (double)(run->reported_us[k] - ORIGIN);
+        start[k] = end[k] - (double)run->lat_us[k];
+    }
+}
+
+typedef struct fixture {
+    wp_sim_run run;
+    double *start, *end;
+    wp_deconv_input in;
+} fixture;
+
+static void fixture_make(fixture *f, const wp_sim_options *o)
+{
+    wp_error err;
+    int rc = wp_sim_generate(o, "m", 0, &f->run, &err);
+    CHECK_INT(rc, 0);
+    if (rc)
+        abort();
+    size_t n = f->run.n_layers * f->run.n_cycles;
+    f->start = malloc(n * sizeof *f->start);
+    f->end = malloc(n * sizeof *f->end);
+    if (o->reporting == WP_SIM_IDEAL)
+        reported(&f->run, f->start, f->end);
+    else
+        reconstructed(&f->run, f->start, f->end);
+    f->in.n_layers = f->run.n_layers;
+    f->in.n_cycles = f->run.n_cycles;
+    f->in.origin_us = ORIGIN;
+    f->in.start_us = f->start;
+    f->in.end_us = f->end;
+    f->in.samples = f->run.samples;
+    f->in.n_samples = f->run.n_samples;
+}
+
+static void fixture_free(fixture *f)
+{
+    wp_sim_run_free(&f->run);
+    free(f->start);
+    free(f->end);
+}
+
+static double rel_err(const wp_deconv_result *res, const wp_sim_run *run, size_t l)
+{
+    double est = res->power_uw[l] - run->idle_uw;
+    return fabs(est - run->layers[l].power_uw) / run->layers[l].power_uw;
+}
+
+static void test_exact_recovery(wp_sim_reporting rep)
+{
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 8;
+    o.n_cycles = 400;
+    o.noise_uw = 0;
+    o.reporting = rep;
+    o.seed = 7;
+    fixture f;
+    fixture_make(&f, &o);
+    wp_deconv_options opt = {0};
+    opt.window_us = o.sensor_window_us;
+    opt.offset_us = rep == WP_SIM_IDEAL ? 0 : o.report_delay_us;
+    wp_deconv_result res;
+    wp_error err;
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
+    CHECK_INT(res.n_unknowns, 9);
+    CHECK_INT(res.rank, 9);
+    for (size_t l = 0; l < o.n_layers; l++) {
+        CHECK_INT(res.status[l], WP_DECONV_OK);
+        CHECK_NEAR(res.power_uw[l], o.idle_uw + f.run.layers[l].power_uw, 1e-7);
+        CHECK(res.weight[l] > 0);
+    }
+    CHECK_NEAR(res.power_uw[8], o.idle_uw + o.gap_power_uw, 1e-7);
+    /* the same through wp_attribute's entry point: every cycle gets its
+     * layer's estimate (windows already moved by the offset) */
+    if (rep == WP_SIM_IDEAL) {
+        wp_powerlog log = {f.run.samples, f.run.n_samples, f.run.n_samples};
+        wp_windows w = {o.n_layers, o.n_cycles, ORIGIN, f.start, f.end};
+        double *out = malloc(o.n_layers * o.n_cycles * sizeof *out);
+        CHECK_INT(wp_deconv_attribute(&log, &w, o.sensor_window_us, out, &err), 0);
+        for (size_t l = 0; l < o.n_layers; l++) {
+            CHECK_NEAR(out[l * o.n_cycles], o.idle_uw + f.run.layers[l].power_uw, 1e-7);
+            CHECK(out[l * o.n_cycles + o.n_cycles - 1] == out[l * o.n_cycles]);
+        }
+        free(out);
+    }
+    CHECK(res.rms_residual_uw < 1e-3);
+    /* Upstream-style averaging of the samples inside the window is biased:
+     * the wrong offset or window must not fit as well. */
+    wp_deconv_result bad;
+    opt.window_us = 600;
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &bad, &err), 0);
+    CHECK(bad.rms_residual_uw > 1000 * (res.rms_residual_uw + 1e-6));
+    wp_deconv_result_free(&bad);
+    wp_deconv_result_free(&res);
+    fixture_free(&f);
+}
+
+static void test_auto_selection(void)
+{
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 10;
+    o.n_cycles = 600;
+    o.noise_uw = 2000;
+    o.sensor_window_us = 900;
+    o.report_delay_us = 65;
+    o.reporting = WP_SIM_TENSORRT;
+    o.seed = 11;
+    fixture f;
+    fixture_make(&f, &o);
+    wp_deconv_options opt = {0};
+    opt.window_auto = 1;
+    opt.offset_auto = 1;
+    wp_deconv_result res;
+    wp_error err;
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
+    CHECK_NEAR(res.window_us, 900, 3.0 / 900);
+    CHECK(fabs(res.offset_us - 65) < 3);
+    CHECK(res.evaluations > 50);
+    double sum = 0;
+    for (size_t l = 0; l < o.n_layers; l++) {
+        CHECK_INT(res.status[l], WP_DECONV_OK);
+        sum += rel_err(&res, &f.run, l);
+        /* the reported standard error is honest */
+        CHECK(fabs(res.power_uw[l] - o.idle_uw - f.run.layers[l].power_uw) < 5 * res.stderr_uw[l]);
+    }
+    CHECK(sum / (double)o.n_layers < 0.02);
+    wp_deconv_result_free(&res);
+
+    /* Window given, offset searched (ideal reporting: offset 0). */
+    fixture_free(&f);
+    o.reporting = WP_SIM_IDEAL;
+    fixture_make(&f, &o);
+    opt.window_auto = 0;
+    opt.window_us = 900;
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
+    CHECK(fabs(res.offset_us) < 3);
+    CHECK_NEAR(res.window_us, 900, 0);
+    wp_deconv_result_free(&res);
+    fixture_free(&f);
+}
+
+/* A and B (100 us each, always adjacent) are only ever seen together: every
+ * sample window either holds both whole or neither. Their sum is known,
+ * their split is not: both flagged, C still exact, gap never seen. */
+static void test_rank_deficient(void)
+{
+    enum { NC = 200 };
+    size_t L = 4;
+    double *start = malloc(L * NC * sizeof *start);
+    double *end = malloc(L * NC * sizeof *end);
+    const double d[4] = {100, 100, 800, 0};
+    const double pw[4] = {7e6, 8e6, 6e6, 9e6};
+    for (size_t c = 0; c < NC; c++) {
+        int64_t t = 1000 + (int64_t)c * 1000;
+        for (size_t l = 0; l < L; l++) {
+            start[l * NC + c] = (double)t;
+            t += (int64_t)d[l];
+            end[l * NC + c] = (double)t;
+        }
+    }
+    /* Windows of 500 us ending at 250..450 (cover C_prev tail, A, B, C head)
+     * or 750..950 (inside C) past each cycle start. */
+    wp_sample *s = malloc(4 * NC * sizeof *s);
+    size_t n = 0;
+    for (size_t c = 1; c < NC; c++) {
+        int64_t cs = 1000 + (int64_t)c * 1000;
+        const int64_t offs[4] = {250, 330, 770, 910};
+        for (int k = 0; k < 4; k++) {
+            int64_t t = cs + offs[k];
+            double a = (double)t - 500, b = (double)t, e = 0;
+            /* integrate the true power over [a, b] */
+            for (int64_t cc = cs - 1000; cc <= cs; cc += 1000) {
+                double st = (double)cc;
+                for (size_t l = 0; l < L; l++) {
+                    double lo = st > a ? st : a, hi = st + d[l] < b ? st + d[l] : b;
+                    if (hi > lo)
+                        e += (hi - lo) * pw[l];
+                    st += d[l];
+                }
+            }
+            s[n].t_us = t;
+            s[n].power_uw = e / 500;
+            n++;
+        }
+    }
+    wp_deconv_input in = {L, NC, 0, start, end, s, n};
+    wp_deconv_options opt = {0};
+    opt.window_us = 500;
+    wp_deconv_result res;
+    wp_error err;
+    CHECK_INT(wp_deconvolve(&in, &opt, &res, &err), 0);
+    CHECK_INT(res.status[0], WP_DECONV_RANK_DEFICIENT);
+    CHECK_INT(res.status[1], WP_DECONV_RANK_DEFICIENT);
+    CHECK(isnan(res.power_uw[0]) && isnan(res.power_uw[1]));
+    CHECK_INT(res.status[2], WP_DECONV_OK);
+    CHECK_NEAR(res.power_uw[2], 6e6, 1e-9);
+    CHECK_INT(res.status[3], WP_DECONV_UNCOVERED); /* zero-length layer */
+    CHECK_INT(res.status[4], WP_DECONV_UNCOVERED); /* no gap */
+    CHECK_STR(wp_deconv_status_name(res.status[0]), "rank-deficient");
+
+    /* Nudge one window edge into A: the pair becomes (barely) separable.
+     * A variance-inflation limit of 1e3 flags the pair ill-conditioned. */
+    s[0].t_us = 2050;
+    {
+        double a = (double)s[0].t_us - 500, b = (double)s[0].t_us, e = 0;
+        for (int64_t cc = 1000; cc <= 2000; cc += 1000) {
+            double st = (double)cc;
+            for (size_t l = 0; l < L; l++) {
+                double lo = st > a ? st : a, hi = st + d[l] < b ? st + d[l] : b;
+                if (hi > lo)
+                    e += (hi - lo) * pw[l];
+                st += d[l];
+            }
+        }
+        s[0].power_uw = e / 500;
+    }
+    wp_deconv_result_free(&res);
+    opt.vif_limit = 1e3;
+    CHECK_INT(wp_deconvolve(&in, &opt, &res, &err), 0);
+    CHECK_INT(res.status[0], WP_DECONV_ILL_CONDITIONED);
+    CHECK_INT(res.status[1], WP_DECONV_ILL_CONDITIONED);
+    CHECK_INT(res.status[2], WP_DECONV_OK);
+    CHECK(res.vif[0] > 1e3 && res.vif[1] > 1e3 && res.vif[2] < 10);
+    wp_deconv_result_free(&res);
+    free(start);
+    free(end);
+    free(s);
+}
+
+static void test_errors_and_csv(void)
+{
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 5;
+    o.n_cycles = 100;
+    o.seed = 3;
+    fixture f;
+    fixture_make(&f, &o);
+    wp_deconv_options opt = {0};
+    wp_deconv_result res;
+    wp_error err;
+    /* no window */
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), -1);
+    CHECK_CONTAINS(err.msg, "window");
+    /* windows longer than the whole run leave no usable sample */
+    opt.window_us = 1e9;
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), -1);
+    CHECK_CONTAINS(err.msg, "inside the profiled span");
+    opt.window_us = o.sensor_window_us;
+    opt.offset_us = o.report_delay_us;
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
+
+    const char *names[5];
+    const char *types[5];
+    double *lat = malloc(5 * 100 * sizeof *lat);
+    for (size_t l = 0; l < 5; l++) {
+        names[l] = f.run.layers[l].name;
+        types[l] = f.run.layers[l].type;
+        for (size_t c = 0; c < 100; c++)
+            lat[l * 100 + c] = (double)f.run.lat_us[l * 100 + c] / 1000.0;
+    }
+    res.status[3] = WP_DECONV_RANK_DEFICIENT; /* as if flagged */
+    const char *path = test_path(test_tmpdir(), "est/" WP_DECONV_CSV_NAME);
+    test_write_file(path, "");
+    CHECK_INT(wp_deconv_write_csv(path, &res, 5, names, types, o.idle_uw, lat, 100, &err), 0);
+    char *text = test_read_file(path);
+    CHECK_CONTAINS(text, "layer_name,layer_type,power_including_idle_micro_watt,power_excluding_idle_micro_watt,"
+                         "standard_error_micro_watt,latency_mean_ms,latency_std_ms,cycles,"
+                         "effective_sample_weight,status\n");
+    CHECK_CONTAINS(text, ",,,");
+    CHECK_CONTAINS(text, "rank-deficient");
+    CHECK_INT(test_count_lines(text), 6);
+    free(text);
+    wp_deconv_estimate *rows;
+    size_t n;
+    CHECK_INT(wp_deconv_read_csv(path, &rows, &n, &err), 0);
+    CHECK_INT(n, 5);
+    const wp_deconv_estimate *e = wp_deconv_find(rows, n, names[1]);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_INT(e->ok, 1);
+        CHECK_NEAR(e->power_excl_uw, res.power_uw[1] - o.idle_uw, 0);
+        CHECK_NEAR(e->latency_mean_ms, wp_sim_mean_latency_ms(&f.run, 1), 1e-12);
+        CHECK_INT(e->cycles, 100);
+        CHECK_NEAR(e->weight, res.weight[1], 0);
+    }
+    CHECK(isnan(rows[3].power_excl_uw) && !rows[3].ok);
+    CHECK(wp_deconv_find(rows, n, "nope") == NULL);
+    wp_deconv_estimates_free(rows, n);
+
+    /* bad CSV: a non-number names its line */
+    test_write_file(path, "layer_name,layer_type,power_including_idle_micro_watt,power_excluding_idle_micro_watt,"
+                          "standard_error_micro_watt,latency_mean_ms,latency_std_ms,cycles,"
+                          "effective_sample_weight,status\na,b,1,2,3,4,5,6,7,ok\na,b,1,x,3,4,5,6,7,ok\n");
+    CHECK_INT(wp_deconv_read_csv(path, &rows, &n, &err), -1);
+    CHECK_CONTAINS(err.msg, ":3:");
+    free(lat);
+    wp_deconv_result_free(&res);
+    fixture_free(&f);
+}
+
+int main(void)
+{
+    test_exact_recovery(WP_SIM_IDEAL);
+    test_exact_recovery(WP_SIM_TENSORRT);
+    test_auto_selection();
+    test_rank_deficient();
+    test_errors_and_csv();
+    return test_summary();
+}

@@ -1,0 +1,287 @@
+/* simulate: determinism, the physical model, the upstream layout (read back
+ * with the project's own readers), and the whole chain simulate -> map
+ * --attribution deconvolve -> dataset through the CLI. */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+#include "wattprof/csv.h"
+#include "wattprof/deconvolve.h"
+#include "wattprof/engine.h"
+#include "wattprof/idle.h"
+#include "wattprof/latency.h"
+#include "wattprof/powerlog.h"
+#include "wattprof/simulate.h"
+
+static int same_file(const char *a, const char *b)
+{
+    char *x = test_read_file(a), *y = test_read_file(b);
+    int same = x && y && strcmp(x, y) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+static const char *const FILES[] = {"idling_power.json",
+                                    "truth.json",
+                                    "a/a_power_log.log",
+                                    "a/a_tensorrt.json",
+                                    "a/trt_profiling/trt_layer_latency.json",
+                                    "a/trt_profiling/trt_engine_info.json",
+                                    "b/b_power_log.log",
+                                    "b/trt_profiling/trt_layer_latency.json"};
+
+static void test_determinism(void)
+{
+    const char *dir = test_tmpdir();
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 6;
+    o.n_cycles = 50;
+    const char *models[] = {"a", "b"};
+    wp_error err;
+    const char *d1 = test_path(dir, "s1"), *d2 = test_path(dir, "s2"), *d3 = test_path(dir, "s3");
+    CHECK_INT(wp_simulate(d1, &o, models, 2, &err), 0);
+    CHECK_INT(wp_simulate(d2, &o, models, 2, &err), 0);
+    for (size_t i = 0; i < sizeof FILES / sizeof *FILES; i++)
+        CHECK(same_file(test_path(d1, FILES[i]), test_path(d2, FILES[i])));
+    o.seed = 2;
+    CHECK_INT(wp_simulate(d3, &o, models, 2, &err), 0);
+    CHECK(!same_file(test_path(d1, "a/a_power_log.log"), test_path(d3, "a/a_power_log.log")));
+    /* models differ from each other */
+    CHECK(!same_file(test_path(d1, "a/trt_profiling/trt_engine_info.json"),
+                     test_path(d1, "b/trt_profiling/trt_engine_info.json")));
+    /* bad input: nothing written */
+    const char *bad[] = {"a", "a"};
+    CHECK_INT(wp_simulate(test_path(dir, "s4"), &o, bad, 2, &err), -1);
+    CHECK_CONTAINS(err.msg, "named twice");
+    const char *slash[] = {"../x"};
+    CHECK_INT(wp_simulate(test_path(dir, "s4"), &o, slash, 1, &err), -1);
+    o.n_layers = 2;
+    CHECK_INT(wp_simulate(test_path(dir, "s4"), &o, models, 1, &err), -1);
+    CHECK_CONTAINS(err.msg, "at least 3 layers");
+    CHECK(!test_file_exists(test_path(dir, "s4/truth.json")));
+}
+
+/* The sensor model, checked against first principles on a zero-noise run. */
+static void test_physical_model(void)
+{
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 4;
+    o.n_cycles = 30;
+    o.noise_uw = 0;
+    o.sample_jitter_us = 0;
+    o.reporting = WP_SIM_IDEAL;
+    const double lat[4] = {400, 300, 200, 100};
+    const double pw[4] = {1e6, 2e6, 3e6, 4e6};
+    o.layer_latency_us = lat;
+    o.layer_power_uw = pw;
+    o.latency_jitter = 0;
+    o.gap_us = 0;
+    wp_sim_run run;
+    wp_error err;
+    CHECK_INT(wp_sim_generate(&o, "m", 0, &run, &err), 0);
+    CHECK_INT(run.n_layers, 4);
+    CHECK_STR(run.layers[0].type, "CaskConvolution");
+    CHECK_STR(run.layers[2].type, "CaskPooling");
+    CHECK_STR(run.layers[3].type, "CaskGemmConvolution");
+    /* Reference: the power microsecond by microsecond (boundaries are whole
+     * microseconds, so summing 1 us cells is the exact integral). */
+    int64_t first = run.end_us[0] - run.lat_us[0], last = run.end_us[3 * 30 + 29];
+    int inside = 0, idle = 0;
+    for (size_t i = 0; i < run.n_samples; i++) {
+        int64_t t = run.samples[i].t_us;
+        CHECK(i == 0 || t - run.samples[i - 1].t_us == 1333);
+        double e = 0;
+        for (int64_t u = t - 1100; u < t; u++) {
+            double pu = o.idle_uw;
+            for (size_t k = 0; k < 4 * 30; k++)
+                if (u >= run.end_us[k] - run.lat_us[k] && u < run.end_us[k])
+                    pu += pw[k / 30];
+            e += pu;
+        }
+        CHECK_NEAR(run.samples[i].power_uw, e / 1100, 1e-12);
+        if (t - 1100 >= first && t <= last)
+            inside++;
+        if (t <= first || t - 1100 >= last) {
+            CHECK_NEAR(run.samples[i].power_uw, o.idle_uw, 0);
+            idle++;
+        }
+    }
+    CHECK(inside > 10);
+    CHECK(idle > 10);
+    CHECK_NEAR(wp_sim_mean_latency_ms(&run, 0), 0.4, 1e-15);
+    /* ideal reporting: stamp = true end */
+    CHECK_INT(run.reported_us[2 * 30 + 5], run.end_us[2 * 30 + 5]);
+    wp_sim_run_free(&run);
+
+    /* tensorrt reporting: stamps after the cycle's end, a few us apart */
+    o.reporting = WP_SIM_TENSORRT;
+    CHECK_INT(wp_sim_generate(&o, "m", 0, &run, &err), 0);
+    for (size_t l = 0; l < 4; l++)
+        CHECK_INT(run.reported_us[l * 30 + 7], run.end_us[3 * 30 + 7] + 40 + 3 * (int64_t)l);
+    wp_sim_run_free(&run);
+}
+
+static void test_layout_readable(void)
+{
+    const char *dir = test_path(test_tmpdir(), "lay");
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 12;
+    o.n_cycles = 40;
+    const char *models[] = {"net"};
+    wp_error err;
+    CHECK_INT(wp_simulate(dir, &o, models, 1, &err), 0);
+    double idle;
+    CHECK_INT(wp_idle_read(test_path(dir, "idling_power.json"), &idle, &err), 0);
+    CHECK_NEAR(idle, o.idle_uw, 0);
+    wp_latency lat;
+    CHECK_INT(wp_latency_read(test_path(dir, "net/trt_profiling/trt_layer_latency.json"), &lat, &err), 0);
+    CHECK_INT(lat.n_layers, 12);
+    CHECK_INT(lat.n_cycles, 40);
+    wp_engine eng;
+    CHECK_INT(wp_engine_read(test_path(dir, "net/trt_profiling/trt_engine_info.json"), &eng, &err), 0);
+    int kinds[4] = {0};
+    for (size_t l = 0; l < lat.n_layers; l++) {
+        const wp_engine_layer *el = wp_engine_find(&eng, lat.names[l]);
+        CHECK(el != NULL);
+        if (el)
+            kinds[el->kind]++;
+    }
+    CHECK(kinds[WP_KIND_CONV] >= 1 && kinds[WP_KIND_POOL] >= 1 && kinds[WP_KIND_DENSE] == 1);
+    wp_engine_free(&eng);
+    wp_powerlog log;
+    CHECK_INT(wp_powerlog_read(test_path(dir, "net/net_power_log.log"), &log, &err), 0);
+    CHECK(log.n > 10);
+    /* truth.json: one entry per layer, in latency-file order */
+    json_error_t je;
+    json_t *t = json_load_file(test_path(dir, "truth.json"), 0, &je);
+    CHECK(t != NULL);
+    json_t *layers = json_object_get(json_object_get(json_object_get(t, "models"), "net"), "layers");
+    CHECK_INT(json_array_size(layers), 12);
+    for (size_t l = 0; l < json_array_size(layers) && l < lat.n_layers; l++) {
+        json_t *e = json_array_get(layers, l);
+        CHECK_STR(json_string_value(json_object_get(e, "name")), lat.names[l]);
+        double mean = 0;
+        for (size_t c = 0; c < lat.n_cycles; c++)
+            mean += wp_latency_at(&lat, l, c);
+        CHECK_NEAR(json_real_value(json_object_get(e, "latency_ms")), mean / 40, 1e-12);
+        CHECK(json_real_value(json_object_get(e, "power_uw")) > 0);
+    }
+    json_decref(t);
+    wp_powerlog_free(&log);
+    wp_latency_free(&lat);
+}
+
+/* simulate -> map --attribution deconvolve -> dataset, through the CLI. */
+static void test_cli_chain(void)
+{
+    const char *dir = test_tmpdir();
+    const char *raw = test_path(dir, "raw"), *res = test_path(dir, "res"), *ds = test_path(dir, "ds");
+    const char *sim[] = {"simulate", "--out", raw, "--models", "m1", "--layers", "8", "--cycles", "300",
+                         "--noise-uw", "0", "--sensor-window-us", "1000", "--report-delay-us", "30", NULL};
+    test_run_result r = test_run_cli(sim);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "truth.json");
+    test_run_free(&r);
+    const char *map[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
+                         "--sensor-window-us", "1000", "--report-offset-us", "30", "--quiet", NULL};
+    r = test_run_cli(map);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    wp_deconv_estimate *est;
+    size_t n;
+    wp_error err;
+    CHECK_INT(wp_deconv_read_csv(test_path(res, "m1/" WP_DECONV_CSV_NAME), &est, &n, &err), 0);
+    CHECK_INT(n, 8);
+    json_error_t je;
+    json_t *t = json_load_file(test_path(raw, "truth.json"), 0, &je);
+    json_t *layers = json_object_get(json_object_get(json_object_get(t, "models"), "m1"), "layers");
+    for (size_t l = 0; l < n; l++) {
+        json_t *e = json_array_get(layers, l);
+        const wp_deconv_estimate *x = wp_deconv_find(est, n, json_string_value(json_object_get(e, "name")));
+        CHECK(x && x->ok);
+        if (x)
+            CHECK_NEAR(x->power_excl_uw, json_real_value(json_object_get(e, "power_uw")), 1e-6);
+    }
+    json_decref(t);
+
+    /* auto: chooses and says so */
+    const char *map_auto[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
+                              NULL};
+    r = test_run_cli(map_auto);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "(auto)");
+    CHECK_CONTAINS(r.err, "sensor window 1000 us");
+    test_run_free(&r);
+
+    const char *dset[] = {"dataset", "--preprocessed-data-dir", res, "--result-dir", ds, NULL};
+    r = test_run_cli(dset);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *dense = test_read_file(test_path(ds, "m1/dense.csv"));
+    CHECK(dense != NULL);
+    /* the dense row's power is exactly the deconvolved estimate */
+    for (size_t l = 0; dense && l < n; l++)
+        if (strstr(est[l].name, "MATRIX_MULTIPLY")) {
+            char buf[WP_DOUBLE_BUFSZ];
+            wp_format_double(est[l].power_excl_uw, buf);
+            CHECK_CONTAINS(dense, buf);
+        }
+    free(dense);
+    wp_deconv_estimates_free(est, n);
+
+    /* a later samples mapping removes the stale estimates */
+    const char *map_s[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--quiet", NULL};
+    r = test_run_cli(map_s);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    CHECK(!test_file_exists(test_path(res, "m1/" WP_DECONV_CSV_NAME)));
+
+    /* a log that ends before the profiled span leaves no usable sample:
+     * one line naming the log, nothing written */
+    const char *raw2 = test_path(dir, "raw2"), *res2 = test_path(dir, "res2");
+    const char *sim2[] = {"simulate", "--out", raw2, "--models", "m1", "--layers", "5", "--cycles", "20", "--quiet",
+                          NULL};
+    r = test_run_cli(sim2);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    test_write_file(test_path(raw2, "m1/m1_power_log.log"), "20241121-00:00:00.000100,5000.0,1000.0\n");
+    const char *map2[] = {"map", "--raw-data-dir", raw2, "--result-dir", res2, "--attribution", "deconvolve",
+                          "--quiet", NULL};
+    r = test_run_cli(map2);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "m1_power_log.log");
+    CHECK_CONTAINS(r.err, "inside the profiled span");
+    test_run_free(&r);
+    CHECK(!test_file_exists(test_path(res2, "m1/" WP_DECONV_CSV_NAME)));
+    CHECK(!test_file_exists(test_path(res2, "m1/power_runtime_mapping_layerwise.csv")));
+
+    /* usage errors */
+    const char *bad1[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--sensor-window-us", "900", NULL};
+    r = test_run_cli(bad1);
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "--attribution deconvolve");
+    test_run_free(&r);
+    const char *bad2[] = {"simulate", "--out", raw, "--reporting", "late", NULL};
+    r = test_run_cli(bad2);
+    CHECK_INT(r.status, 2);
+    test_run_free(&r);
+    const char *help[] = {"simulate", "--help", NULL};
+    r = test_run_cli(help);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "--sensor-window-us");
+    test_run_free(&r);
+}
+
+int main(void)
+{
+    test_determinism();
+    test_physical_model();
+    test_layout_readable();
+    test_cli_chain();
+    return test_summary();
+}
