@@ -28,10 +28,13 @@ struct wp_logger {
     wp_sensor *sensor;
     wp_atomic_file *af;
 
-    /* SPSC ring: head is written by the sampler only, tail by the writer. */
+    /* SPSC ring: head is written by the sampler only, tail by the writer;
+     * on separate cache lines so neither store disturbs the other side. */
     rec *ring;
     size_t cap; /* power of two */
-    _Atomic size_t head, tail;
+    _Alignas(64) _Atomic size_t head;
+    _Alignas(64) _Atomic size_t tail;
+    _Alignas(64) char pad_;
     atomic_int sampling_done;
     atomic_int writer_failed;
     wp_error writer_err;
@@ -49,7 +52,11 @@ struct wp_logger {
 
 wp_logger *wp_logger_open(const wp_logger_opts *opts, wp_error *err)
 {
-    wp_logger *lg = calloc(1, sizeof *lg);
+    /* The ring indices are cache-line aligned members: allocate to match. */
+    size_t size = (sizeof(wp_logger) + 63) / 64 * 64;
+    wp_logger *lg = aligned_alloc(64, size);
+    if (lg)
+        memset(lg, 0, size);
     if (!lg) {
         wp_fail(err, NULL, 0, "out of memory");
         return NULL;
