@@ -59,7 +59,8 @@ static void usage(FILE *fp)
             "                       the profiler stamps layers D us after they end: windows\n"
             "                       move D us earlier (default 0); auto (deconvolve only, its\n"
             "                       default) picks D by least residual and prints it\n"
-            "  --quiet              print errors only (no progress, no summary)\n"
+            "  --quiet              print errors only (no progress, no notes on the timeline\n"
+            "                       or deconvolve's choices, no summary)\n"
             "  -h, --help           show this help\n"
             "\n"
             "On bad input nothing is written; the error names the file and line.\n"
@@ -162,7 +163,7 @@ int cmd_map(int argc, char **argv)
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     wp_progress progress = cli_progress(&bar);
-    opt.note = note;
+    opt.note = quiet ? NULL : note;
     opt.note_ctx = &bar;
     wp_error err;
     int rc = wp_map_raw_dir(raw_dir, result_dir, &opt, &progress, &err);

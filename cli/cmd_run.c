@@ -1,6 +1,8 @@
 /* wattprof run: log power while a command runs (replaces the original's
  * two-process Python orchestration around its benchmark). */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <getopt.h>
 #include <signal.h>
 #include <spawn.h>
@@ -16,23 +18,28 @@
 
 extern char **environ;
 
-static volatile pid_t child_pid;
-static volatile sig_atomic_t pending_signal;
-
-/* A signal from the terminal (Ctrl-C: si_code > 0, sent by the kernel) went
- * to the whole foreground process group, the child included, so passing it
- * on would deliver it twice. One sent to wattprof alone (kill, a job
- * scheduler: si_code <= 0) is passed on, so the child can finish cleanly;
- * logging goes on until the child exits. */
-static void on_signal(int sig, siginfo_t *info, void *uctx)
+/* Signals are taken synchronously (sigtimedwait) by the main thread, which
+ * otherwise waits for the child. A signal from the terminal (Ctrl-C:
+ * si_code > 0, sent by the kernel) went to the whole foreground process
+ * group, the child included, so passing it on would deliver it twice. One
+ * sent to wattprof alone (kill, a job scheduler: si_code <= 0) is passed on,
+ * so the child can finish cleanly; logging goes on until the child exits. */
+static int wait_child(pid_t pid, const sigset_t *set, int *status)
 {
-    (void)uctx;
-    if (info && info->si_code > 0)
-        return;
-    if (child_pid > 0)
-        kill(child_pid, sig);
-    else
-        pending_signal = sig;
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        siginfo_t si;
+        /* SIGCHLD is in the set: the child's exit wakes us at once; the
+         * timeout is only a safety net. */
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        int sig = sigtimedwait(set, &si, &ts);
+        if ((sig == SIGINT || sig == SIGTERM) && si.si_code <= 0)
+            kill(pid, sig);
+    }
 }
 
 static void help(void)
@@ -97,23 +104,25 @@ int cmd_run(int argc, char **argv)
     if (wp_mkdirs(sub, &err) < 0)
         return cli_fail("run", &err);
     o.out_path = path;
+    /* Block the signals before anything is opened or any thread exists: the logger threads and
+     * this one then only see them through sigtimedwait below. */
+    sigset_t waitset, oldmask;
+    sigemptyset(&waitset);
+    sigaddset(&waitset, SIGINT);
+    sigaddset(&waitset, SIGTERM);
+    sigaddset(&waitset, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &waitset, &oldmask);
+
     wp_logger *lg = wp_logger_open(&o, &err);
     if (!lg)
         return cli_fail("run", &err);
     if (!quiet)
         cli_print_rail("run", lg);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
     /* Logging starts first so the command's start-up is in the log. */
     if (wp_logger_start(lg, &err) < 0) {
         wp_logger_free(lg);
+        pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
         return cli_fail("run", &err);
     }
 
@@ -134,17 +143,13 @@ int cmd_run(int argc, char **argv)
         wp_logger_join(lg, NULL);
         wp_logger_free(lg);
         unlink(path);
+        pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
         fprintf(stderr, "wattprof run: cannot run '%s': %s\n", cmd[0], strerror(e));
         return 127;
     }
-    child_pid = pid;
-    if (pending_signal)
-        kill(pid, pending_signal);
-
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    child_pid = 0;
+    if (wait_child(pid, &waitset, &status) < 0)
+        status = 1 << 8; /* cannot happen for our own child; report failure */
     int rc = wp_logger_join(lg, &err);
     cli_print_summary(lg);
     wp_logger_free(lg);

@@ -105,7 +105,7 @@ int cmd_simulate(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         int rc = 0;
-        size_t n;
+        size_t n = 0;
         switch (c) {
         case 'o': out = optarg; break;
         case 'm': models = optarg; break;

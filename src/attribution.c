@@ -130,6 +130,74 @@ static size_t upper_bound(const double *t, size_t n, double x)
     return lo;
 }
 
+/* Index of the first t[i] not "before" x (before: t < x, or t <= x when
+ * inclusive), searched outward from a hint: windows mostly come in time
+ * order, so the answer is usually a few samples from the last one and this
+ * costs O(log distance) instead of a cold O(log N) walk through memory. */
+static size_t search_from(const double *t, size_t n, double x, int inclusive, size_t hint)
+{
+#define BEFORE(i) (inclusive ? t[i] <= x : t[i] < x)
+    size_t lo, hi;
+    if (hint > n)
+        hint = n;
+    if (hint < n && BEFORE(hint)) {
+        lo = hint + 1;
+        size_t step = 1;
+        for (;;) {
+            size_t probe = lo + step - 1;
+            if (probe >= n) {
+                hi = n;
+                break;
+            }
+            if (!BEFORE(probe)) {
+                hi = probe;
+                break;
+            }
+            lo = probe + 1;
+            step *= 2;
+        }
+    } else {
+        hi = hint;
+        size_t step = 1;
+        for (;;) {
+            if (step > hi) {
+                lo = 0;
+                break;
+            }
+            size_t probe = hi - step;
+            if (BEFORE(probe)) {
+                lo = probe + 1;
+                break;
+            }
+            hi = probe;
+            step *= 2;
+        }
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (BEFORE(mid))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+#undef BEFORE
+}
+
+static double mean_samples_hint(const wp_power_index *idx, double start, double end, size_t *count, size_t *hint)
+{
+    size_t a = search_from(idx->t, idx->n, start, 0, *hint);
+    size_t b = end >= start ? search_from(idx->t, idx->n, end, 1, a) : a;
+    *hint = a;
+    if (b < a)
+        b = a;
+    if (count)
+        *count = b - a;
+    if (b == a)
+        return NAN;
+    return dd_diff(idx->sum_hi[b], idx->sum_lo[b], idx->sum_hi[a], idx->sum_lo[a]) / (double)(b - a);
+}
+
 double wp_power_mean_samples(const wp_power_index *idx, double start, double end, size_t *count)
 {
     size_t a = lower_bound(idx->t, idx->n, start);
@@ -145,9 +213,10 @@ double wp_power_mean_samples(const wp_power_index *idx, double start, double end
 
 /* Integral of the interpolant from t[0] to x (t[0] <= x <= t[n-1]) as a
  * double-double, and the segment used. */
-static void integral_to(const wp_power_index *idx, double x, double *hi, double *lo)
+static void integral_to(const wp_power_index *idx, double x, double *hi, double *lo, size_t *hint)
 {
-    size_t k = upper_bound(idx->t, idx->n, x);
+    size_t k = search_from(idx->t, idx->n, x, 1, *hint);
+    *hint = k;
     k = k == 0 ? 0 : k - 1; /* t[k] <= x */
     if (k >= idx->n - 1) {
         *hi = idx->int_hi[idx->n - 1];
@@ -166,7 +235,15 @@ static void integral_to(const wp_power_index *idx, double x, double *hi, double 
     dd_add(hi, lo, part);
 }
 
+static double mean_interpolate_hint(const wp_power_index *idx, double start, double end, size_t *hint);
+
 double wp_power_mean_interpolate(const wp_power_index *idx, double start, double end)
+{
+    size_t hint = idx->n / 2;
+    return mean_interpolate_hint(idx, start, end, &hint);
+}
+
+static double mean_interpolate_hint(const wp_power_index *idx, double start, double end, size_t *hint)
 {
     size_t n = idx->n;
     if (n == 0 || !(start <= end) || start < idx->t[0] || end > idx->t[n - 1])
@@ -183,8 +260,9 @@ double wp_power_mean_interpolate(const wp_power_index *idx, double start, double
         return idx->p[k] + (idx->p[k + 1] - idx->p[k]) * ((start - t0) / (t1 - t0));
     }
     double ah, al, bh, bl;
-    integral_to(idx, start, &ah, &al);
-    integral_to(idx, end, &bh, &bl);
+    integral_to(idx, start, &ah, &al, hint);
+    size_t h2 = *hint;
+    integral_to(idx, end, &bh, &bl, &h2);
     return dd_diff(bh, bl, ah, al) / (end - start);
 }
 
@@ -198,12 +276,13 @@ int wp_attribute(const wp_powerlog *log, const wp_windows *w, const wp_attributi
         wp_power_index idx;
         if (wp_power_index_build(log, w->origin_us, &idx, err) != 0)
             return -1;
+        size_t hint = 0;
         if (opt->mode == WP_ATTRIBUTION_SAMPLES)
             for (size_t i = 0; i < cells; i++)
-                out[i] = wp_power_mean_samples(&idx, w->start_us[i], w->end_us[i], NULL);
+                out[i] = mean_samples_hint(&idx, w->start_us[i], w->end_us[i], NULL, &hint);
         else
             for (size_t i = 0; i < cells; i++)
-                out[i] = wp_power_mean_interpolate(&idx, w->start_us[i], w->end_us[i]);
+                out[i] = mean_interpolate_hint(&idx, w->start_us[i], w->end_us[i], &hint);
         wp_power_index_free(&idx);
         return 0;
     }

@@ -1,19 +1,23 @@
 #include "wattprof/csv.h"
 
 #include <errno.h>
+#include <float.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-size_t wp_format_double(double v, char *buf)
+static size_t format_double_slow(double v, char *buf)
 {
     if (isnan(v))
         return (size_t)snprintf(buf, WP_DOUBLE_BUFSZ, "nan");
     if (isinf(v))
         return (size_t)snprintf(buf, WP_DOUBLE_BUFSZ, v < 0 ? "-inf" : "inf");
     int n = 0;
+    /* Python's repr uses exponents from 1e16 on, whatever the digits. */
+    int sci = fabs(v) >= 1e16;
     for (int prec = 1; prec <= 17; prec++) {
-        n = snprintf(buf, WP_DOUBLE_BUFSZ, "%.*g", prec, v);
+        n = sci ? snprintf(buf, WP_DOUBLE_BUFSZ, "%.*e", prec - 1, v) : snprintf(buf, WP_DOUBLE_BUFSZ, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
             break;
     }
@@ -35,6 +39,195 @@ size_t wp_format_double(double v, char *buf)
         buf[n] = '\0';
     }
     return (size_t)n;
+}
+
+/* Fast exact path for wp_format_double.
+ *
+ * The loop above costs ~3 us per value (up to 17 snprintf + strtod), which
+ * dominated `wattprof map` (millions of numbers). Here the 17 significant
+ * digits come from one extended-precision multiplication, and the shorter
+ * candidates are checked exactly (Clinger: an integer below 2^53 and 10^k,
+ * k <= 22, are exact doubles, so one IEEE division or multiplication is
+ * correctly rounded) or with strtod. Where rounding is too close to call
+ * (a fraction within 1/100 of one half; the product's error is below 0.006)
+ * the digits come from one printf instead; values outside 1e-11..1e43 use
+ * the loop. The output is identical to the loop's (tests/test_format_double.c).
+ *
+ * Why this is the shortest round-trip text: any decimal of at most 15
+ * significant digits that reads back as v is unique and equals v rounded to
+ * 15 digits (with trailing zeros); otherwise v rounded to 16 digits, if it
+ * reads back, is the nearest 16-digit decimal; otherwise the correctly
+ * rounded 17 digits are. */
+#if LDBL_MANT_DIG >= 64
+static const double p10d[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static long double p10l(int k)
+{
+    /* 10^k for 0 <= k <= 27 is exact in a 64-bit mantissa (5^27 < 2^64). */
+    long double r = 1;
+    for (int i = 0; i < k; i++)
+        r *= 10;
+    return r;
+}
+
+/* m * 10^e == a exactly as a double, when decidable by Clinger; -1 when not. */
+static int reads_back(uint64_t m, int e, double a)
+{
+    if (m <= (1ULL << 53) && e >= -22 && e <= 22) {
+        double x = e >= 0 ? (double)m * p10d[e] : (double)m / p10d[-e];
+        return x == a;
+    }
+    char t[48];
+    snprintf(t, sizeof t, "%llue%d", (unsigned long long)m, e);
+    return strtod(t, NULL) == a;
+}
+
+/* Rounds x to an integer unless x is too close to a half. */
+static int round_clear(long double x, uint64_t *out)
+{
+    long double f = floorl(x);
+    long double frac = x - f;
+    if (fabsl(frac - 0.5L) < 0.01L)
+        return -1;
+    *out = (uint64_t)f + (frac > 0.5L);
+    return 0;
+}
+
+/* v rounded to nd significant digits by printf (exact in glibc and every
+ * correctly rounding libc), as an integer at decimal exponent e10 - nd + 1;
+ * used when the fast product is too close to a half to round itself. */
+static int exact_digits(double a, int nd, int e10, uint64_t *out)
+{
+    char t[48];
+    snprintf(t, sizeof t, "%.*e", nd - 1, a);
+    uint64_t m = 0;
+    const char *p = t;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            m = m * 10 + (uint64_t)(*p - '0');
+    if (*p != 'e')
+        return -1;
+    int ex = atoi(p + 1);
+    if (ex == e10 + 1)
+        m *= 10; /* rounded up to the next power of ten */
+    else if (ex != e10)
+        return -1;
+    *out = m;
+    return 0;
+}
+
+static size_t format_double_fast(double v, char *buf)
+{
+    if (!isfinite(v))
+        return 0;
+    if (v == 0) {
+        strcpy(buf, signbit(v) ? "-0.0" : "0.0");
+        return strlen(buf);
+    }
+    double a = fabs(v);
+    int e10 = (int)floor(log10(a));
+    long double x = 0;
+    int k = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        k = 16 - e10;
+        if (k < -27 || k > 27)
+            return 0;
+        x = k >= 0 ? (long double)a * p10l(k) : (long double)a / p10l(-k);
+        if (x >= 1e17L)
+            e10++;
+        else if (x < 1e16L)
+            e10--;
+        else
+            break;
+    }
+    if (x < 1e16L || x >= 1e17L)
+        return 0;
+    uint64_t digits, m;
+    int ndig;
+    /* at most 15 digits? */
+    if (round_clear(x / 100, &m) == 0 && m > 0 && reads_back(m, e10 - 14, a) == 1) {
+        digits = m;
+        ndig = 15;
+    } else {
+        if (round_clear(x / 10, &m) != 0 && exact_digits(a, 16, e10, &m) != 0)
+            return 0;
+        int r = reads_back(m, e10 - 15, a);
+        if (r == 1) {
+            digits = m;
+            ndig = 16;
+        } else {
+            if (round_clear(x, &m) != 0 && exact_digits(a, 17, e10, &m) != 0)
+                return 0;
+            digits = m;
+            ndig = 17;
+        }
+    }
+    static const uint64_t p10u[18] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+                                      100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+                                      1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+                                      1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL};
+    if (digits == p10u[ndig]) { /* rounded up to the next power of ten */
+        digits = 1;
+        ndig = 1;
+        e10++;
+    }
+    while (ndig > 1 && digits % 10 == 0) {
+        digits /= 10;
+        ndig--;
+    }
+    char d[20];
+    for (int i = ndig - 1; i >= 0; i--) {
+        d[i] = (char)('0' + digits % 10);
+        digits /= 10;
+    }
+    char *o = buf;
+    if (v < 0)
+        *o++ = '-';
+    if (e10 < -4 || e10 >= 16) {
+        *o++ = d[0];
+        if (ndig > 1) {
+            *o++ = '.';
+            memcpy(o, d + 1, (size_t)ndig - 1);
+            o += ndig - 1;
+        }
+        o += sprintf(o, "e%c%02d", e10 < 0 ? '-' : '+', e10 < 0 ? -e10 : e10);
+    } else if (e10 >= 0) {
+        int ip = e10 + 1;
+        for (int i = 0; i < ip; i++)
+            *o++ = i < ndig ? d[i] : '0';
+        *o++ = '.';
+        if (ndig > ip) {
+            memcpy(o, d + ip, (size_t)(ndig - ip));
+            o += ndig - ip;
+        } else {
+            *o++ = '0';
+        }
+        *o = '\0';
+    } else {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -e10 - 1; i++)
+            *o++ = '0';
+        memcpy(o, d, (size_t)ndig);
+        o += ndig;
+        *o = '\0';
+    }
+    return (size_t)(o - buf);
+}
+#else
+static size_t format_double_fast(double v, char *buf)
+{
+    (void)v;
+    (void)buf;
+    return 0;
+}
+#endif
+
+size_t wp_format_double(double v, char *buf)
+{
+    size_t n = format_double_fast(v, buf);
+    return n ? n : format_double_slow(v, buf);
 }
 
 void wp_csv_put_field(FILE *fp, const char *s)
@@ -88,7 +281,7 @@ static int read_line(wp_csv_reader *r)
     size_t len = 0;
     int c;
     int in_quotes = 0;
-    while ((c = getc(r->fp)) != EOF) {
+    while ((c = getc_unlocked(r->fp)) != EOF) {
         if (len + 2 > r->cap) {
             size_t cap = r->cap ? r->cap * 2 : 256;
             char *nb = realloc(r->buf, cap);

@@ -19,6 +19,7 @@
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
 #include "wattprof/deconvolve.h"
+#include "fastnum.h"
 
 #define MAPPING_FILE "power_runtime_mapping_layerwise.csv"
 #define ENGINE_FILE "trt_engine_info.json"
@@ -314,6 +315,17 @@ static int oom(wp_error *err, const char *path)
     return wp_fail(err, path, 0, "out of memory");
 }
 
+/* A numeric cell: the exact fast path for plain decimals (what `map`
+ * writes), the strict general reader (with its line-numbered error) else. */
+static int cell_double(const wp_csv_reader *r, int col, int allow_empty, double *out, wp_error *err)
+{
+    const char *s = r->fields[col];
+    size_t len = strlen(s);
+    if (len && wp_fast_parse_double(s, len, out) == 0)
+        return 0;
+    return wp_csv_double(r, col, allow_empty, out, err);
+}
+
 /* Reads the mapping CSV: every layer with its type; values for kept types. */
 static int read_mapping(const char *path, layer_set *layers, wp_error *err)
 {
@@ -339,12 +351,12 @@ static int read_mapping(const char *path, layer_set *layers, wp_error *err)
     while ((got = wp_csv_next(&r, err)) == 1) {
         const char *name = r.fields[c_name], *type = r.fields[c_type];
         double power, runtime, dummy;
-        if (wp_csv_double(&r, c_power, 1, &power, err) != 0 || wp_csv_double(&r, c_run, 1, &runtime, err) != 0)
+        if (cell_double(&r, c_power, 1, &power, err) != 0 || cell_double(&r, c_run, 1, &runtime, err) != 0)
             goto out;
         /* Columns we do not use must still be numbers: a broken file is
          * reported rather than half used. */
-        if ((c_cycle >= 0 && wp_csv_double(&r, c_cycle, 0, &dummy, err) != 0) ||
-            (c_incl >= 0 && wp_csv_double(&r, c_incl, 1, &dummy, err) != 0))
+        if ((c_cycle >= 0 && cell_double(&r, c_cycle, 0, &dummy, err) != 0) ||
+            (c_incl >= 0 && cell_double(&r, c_incl, 1, &dummy, err) != 0))
             goto out;
         if (*name == '\0') {
             wp_fail(err, path, r.line, "empty layer_name");

@@ -259,22 +259,38 @@ static double sweep(ctx *c, double W, double D, size_t nlim, const double *x)
             rss += r * r;
             continue;
         }
+        /* Ascending unknowns (nearly so already: segments come in layer
+         * order) let the upper triangle take each pair once, branch-free. */
+        double wv[64];
+        uint32_t *tu = touched;
+        for (size_t q = 1; q < nt; q++) {
+            uint32_t u = tu[q];
+            size_t r = q;
+            while (r > 0 && tu[r - 1] > u) {
+                tu[r] = tu[r - 1];
+                r--;
+            }
+            tu[r] = u;
+        }
+        int small = nt <= 64;
         for (size_t q = 0; q < nt; q++) {
-            uint32_t u = touched[q];
+            uint32_t u = tu[q];
             double w = acc[u] * inv_w;
             acc[u] = w;
+            if (small)
+                wv[q] = w;
             c->aty[u] += w * yi;
             c->colsum[u] += w;
         }
         for (size_t q = 0; q < nt; q++) {
-            uint32_t u = touched[q];
-            double w = acc[u];
-            double *row = c->ata + (size_t)u * p;
-            for (size_t r = 0; r < nt; r++) {
-                uint32_t v = touched[r];
-                if (v >= u)
-                    row[v] += w * acc[v];
-            }
+            double *row = c->ata + (size_t)tu[q] * p;
+            double w = acc[tu[q]];
+            if (small)
+                for (size_t r = q; r < nt; r++)
+                    row[tu[r]] += w * wv[r];
+            else
+                for (size_t r = q; r < nt; r++)
+                    row[tu[r]] += w * acc[tu[r]];
         }
         for (size_t q = 0; q < nt; q++)
             acc[touched[q]] = 0;
@@ -457,8 +473,8 @@ static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nl
  * as wide as the shorter layers, tens of microseconds. So a fine grid
  * (SEARCH_STEP) over the whole range on a small subset of the samples finds
  * the few best basins, a pattern search refines each on more samples to a
- * microsecond, and the best one to 0.1 us on all of them (a tenth of a
- * microsecond still matters to a 10 us layer). */
+ * few microseconds, and the best one to 0.1 us on more still (a tenth of a
+ * microsecond still matters to a 10 us layer). The final solve uses all. */
 #define SEARCH_STEP 50.0
 
 static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *Dbest, int *evals)
@@ -467,21 +483,25 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
     double dlo = opt->offset_min_us, dhi = opt->offset_max_us;
     if (!(whi > wlo && wlo > 0)) {
         wlo = 100;
-        whi = 4000;
+        whi = 3000;
     }
     if (!(dhi > dlo)) {
         dlo = -1000;
-        dhi = 2000;
+        dhi = 1500;
     }
     int aw = opt->window_auto, ad = opt->offset_auto;
     int nw = aw ? (int)floor((whi - wlo) / SEARCH_STEP) + 1 : 1;
     int nd = ad ? (int)floor((dhi - dlo) / SEARCH_STEP) + 1 : 1;
-    size_t nsub = 2000 > 30 * c->p ? 2000 : 30 * c->p;
-    size_t nmid = 50000 > 400 * c->p ? 50000 : 400 * c->p;
+    /* sample counts for the grid, the candidates' refinement, the final one */
+    size_t nsub = 1000 > 16 * c->p ? 1000 : 16 * c->p;
+    size_t nmid = 10000 > 150 * c->p ? 10000 : 150 * c->p;
+    size_t nfin = 60000 > 1000 * c->p ? 60000 : 1000 * c->p;
     if (nsub > c->ns)
         nsub = c->ns;
     if (nmid > c->ns)
         nmid = c->ns;
+    if (nfin > c->ns)
+        nfin = c->ns;
     double cs[N_CANDIDATES], cw[N_CANDIDATES], cd[N_CANDIDATES];
     int nc = 0;
     for (int i = 0; i < nw; i++)
@@ -524,7 +544,7 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
     *Dbest = opt->offset_us;
     for (int q = 0; q < nc; q++) {
         double W = cw[q], D = cd[q];
-        double s = refine(c, aw, ad, SEARCH_STEP, 1.0, nmid, &W, &D, evals);
+        double s = refine(c, aw, ad, SEARCH_STEP, 4.0, nmid, &W, &D, evals);
         if (s < best) {
             best = s;
             *Wbest = W;
@@ -532,7 +552,7 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
         }
     }
     if (nc > 0)
-        refine(c, aw, ad, 1.0, 0.1, c->ns, Wbest, Dbest, evals);
+        refine(c, aw, ad, 4.0, 0.1, nfin, Wbest, Dbest, evals);
 }
 
 int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,
@@ -553,6 +573,12 @@ int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_de
     if (!o.ok) {
         size_t used = c.used;
         ctx_free(&c);
+        if (opt->window_auto || opt->offset_auto)
+            return wp_fail(err, NULL, 0,
+                           "deconvolve: for no sensor window and report offset in the search range do more "
+                           "than %zu power samples have their window inside the profiled span (does the log "
+                           "cover the run?)",
+                           in->n_layers + 1);
         return wp_fail(err, NULL, 0,
                        "deconvolve: only %zu power samples have their sensor window (%g us) inside the "
                        "profiled span; need more than %zu",
@@ -707,11 +733,11 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
             power[l * nc + c] = v;
     }
     if (note && note_size) {
-        int n = snprintf(note, note_size,
-                         "deconvolve: sensor window %.4g us%s, report offset %.4g us%s, %zu samples used, "
-                         "rms residual %.4g uW",
-                         res.window_us, opt->window_auto ? " (auto)" : "", res.offset_us,
-                         opt->offset_auto ? " (auto)" : "", res.n_used, res.rms_residual_uw);
+        char off[64] = "";
+        if (opt->offset_auto || res.offset_us != 0)
+            snprintf(off, sizeof off, ", report offset %.4g us%s", res.offset_us, opt->offset_auto ? " (auto)" : "");
+        int n = snprintf(note, note_size, "deconvolve: sensor window %.4g us%s%s, %zu samples used, rms residual %.4g uW",
+                         res.window_us, opt->window_auto ? " (auto)" : "", off, res.n_used, res.rms_residual_uw);
         const char *sep = "; no estimate for:";
         for (size_t l = 0; l < L && n > 0 && (size_t)n < note_size; l++)
             if (res.status[l] != WP_DECONV_OK) {

@@ -250,6 +250,13 @@ static int read_string(rd *r, const char *what)
     return 0;
 }
 
+/* bytes that may appear in a number token (including NaN / Infinity) */
+static const unsigned char number_char[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1, ['N'] = 1, ['a'] = 1, ['I'] = 1, ['n'] = 1, ['f'] = 1,
+    ['i'] = 1, ['t'] = 1, ['y'] = 1,
+};
+
 /* A JSON number, or Python's NaN / Infinity / -Infinity (reported as
  * non-finite, which is what they are). */
 static int read_number(rd *r, double *out)
@@ -257,7 +264,7 @@ static int read_number(rd *r, double *out)
     char tok[64];
     size_t n = 0;
     int c = skip_ws(r);
-    while (c >= 0 && (strchr("0123456789+-.eE", c) || (c >= 'A' && c <= 'z' && strchr("NaIfinity", c)))) {
+    while (c >= 0 && number_char[c]) {
         if (n + 1 >= sizeof tok)
             return fail_at(r, "malformed JSON: number too long");
         tok[n++] = (char)c;
@@ -267,7 +274,8 @@ static int read_number(rd *r, double *out)
     tok[n] = '\0';
     if (n == 0)
         return unexpected(r, c, "a latency (number)");
-    if (!strcmp(tok, "NaN") || !strcmp(tok, "Infinity") || !strcmp(tok, "-Infinity"))
+    if ((tok[0] == 'N' || tok[0] == 'I' || tok[1] == 'I') &&
+        (!strcmp(tok, "NaN") || !strcmp(tok, "Infinity") || !strcmp(tok, "-Infinity")))
         return wp_fail(r->err, r->path, r->line, "latency %s is not finite", tok);
     if (wp_fast_parse_double(tok, n, out) == 0)
         return 0;
@@ -419,6 +427,7 @@ static int parse_document(rd *r, table *t)
                 r->pos++;
             } else {
                 for (;;) {
+                    skip_ws(r); /* so an error names the entry's line */
                     if (t->n_layers > 0 && i == t->n_cycles)
                         return wp_fail(r->err, r->path, r->line,
                                        "layer '%s' has more entries than layer '%s' (%zu): latency lists must have equal lengths",

@@ -1,8 +1,15 @@
+/* sync_file_range (Linux) starts writing the large output back while rows
+ * are still being formatted, so the final fsync has little left to wait. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
 #include "wattprof/mapper.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,87 +82,178 @@ static void model_files_free(model_files *f)
     free(f->engine);
 }
 
-/* Appends text to the row buffer. */
-typedef struct outbuf {
-    FILE *fp;
+/* Rows are formatted in chunks of cycles by two threads (number
+ * formatting is most of map's CPU time on large inputs) and written in
+ * order: each thread formats its chunk into its own growing buffer, then
+ * waits for its turn to fwrite it, while the other formats the next. */
+enum { CHUNK_CYCLES = 256 };
+
+typedef struct rowbuf {
     char *buf;
     size_t len, cap;
-} outbuf;
+    int oom;
+} rowbuf;
 
-static inline void ob_flush(outbuf *o)
+static inline void rb_put(rowbuf *o, const char *s, size_t n)
 {
-    if (o->len)
-        fwrite(o->buf, 1, o->len, o->fp);
-    o->len = 0;
-}
-
-static inline void ob_put(outbuf *o, const char *s, size_t n)
-{
-    if (o->len + n > o->cap)
-        ob_flush(o);
-    if (n > o->cap) {
-        fwrite(s, 1, n, o->fp);
-        return;
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 1 << 16;
+        while (cap < o->len + n)
+            cap *= 2;
+        char *nb = realloc(o->buf, cap);
+        if (!nb) {
+            o->oom = 1;
+            return;
+        }
+        o->buf = nb;
+        o->cap = cap;
     }
     memcpy(o->buf + o->len, s, n);
     o->len += n;
 }
 
-static inline void ob_double(outbuf *o, double v)
+static inline void rb_double(rowbuf *o, double v)
 {
     if (isnan(v))
         return;
     char b[WP_DOUBLE_BUFSZ];
     size_t n = wp_format_double(v, b);
-    ob_put(o, b, n);
+    rb_put(o, b, n);
+}
+
+typedef struct row_job {
+    FILE *fp;
+    const wp_latency *lat;
+    char **names, **types;
+    size_t *name_len, *type_len;
+    const double *power;
+    double idle_uw;
+    const wp_progress *progress;
+    size_t n_chunks;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next_write; /* chunk whose turn it is to be written */
+    size_t unsynced;   /* bytes written since writeback was last started */
+    int failed;
+} row_job;
+
+static void format_chunk(row_job *j, size_t chunk, rowbuf *o)
+{
+    const wp_latency *lat = j->lat;
+    size_t c_end = (chunk + 1) * CHUNK_CYCLES;
+    if (c_end > lat->n_cycles)
+        c_end = lat->n_cycles;
+    o->len = 0;
+    for (size_t c = chunk * CHUNK_CYCLES; c < c_end; c++) {
+        char cyc[32];
+        size_t cn = (size_t)snprintf(cyc, sizeof cyc, "%zu,", c + 1);
+        for (size_t l = 0; l < lat->n_layers; l++) {
+            size_t i = l * lat->n_cycles + c;
+            double p = j->power[i];
+            rb_put(o, cyc, cn);
+            rb_put(o, j->names[l], j->name_len[l]);
+            rb_put(o, ",", 1);
+            rb_put(o, j->types[l], j->type_len[l]);
+            rb_put(o, ",", 1);
+            /* 0 W is a value (upstream wrote it as missing); only "no
+             * sample" is empty. */
+            rb_double(o, p);
+            rb_put(o, ",", 1);
+            rb_double(o, isnan(p) ? NAN : p - j->idle_uw);
+            rb_put(o, ",", 1);
+            rb_double(o, lat->latency_ms[i]);
+            rb_put(o, "\n", 1);
+        }
+    }
+}
+
+static void run_rows(row_job *j, size_t first)
+{
+    rowbuf o = {0};
+    for (size_t k = first; k < j->n_chunks; k += 2) {
+        format_chunk(j, k, &o);
+        pthread_mutex_lock(&j->mu);
+        while (j->next_write != k && !j->failed)
+            pthread_cond_wait(&j->cv, &j->mu);
+        int stop = j->failed;
+        pthread_mutex_unlock(&j->mu);
+        if (stop)
+            break;
+        int bad = o.oom || (o.len && fwrite(o.buf, 1, o.len, j->fp) != o.len);
+        j->unsynced += o.len;
+        if (j->unsynced > (32u << 20)) {
+            j->unsynced = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+            if (fflush(j->fp) == 0)
+                sync_file_range(fileno(j->fp), 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+        }
+        if (first == 0)
+            wp_progress_report(j->progress, "writing rows", (double)k, (double)j->n_chunks);
+        pthread_mutex_lock(&j->mu);
+        j->failed |= bad;
+        j->next_write = k + 1;
+        pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+        if (bad)
+            break;
+    }
+    free(o.buf);
+}
+
+static void *row_worker(void *arg)
+{
+    run_rows(arg, 1);
+    return NULL;
 }
 
 static int write_rows(FILE *fp, const wp_latency *lat, char **names, char **types, const double *power,
                       double idle_uw, const wp_progress *progress)
 {
-    outbuf o = {fp, malloc(1 << 16), 0, 1 << 16};
-    if (!o.buf)
-        return -1;
-    size_t *name_len = malloc((lat->n_layers + 1) * sizeof *name_len);
-    size_t *type_len = malloc((lat->n_layers + 1) * sizeof *type_len);
-    if (!name_len || !type_len) {
-        free(o.buf);
-        free(name_len);
-        free(type_len);
+    fputs(WP_MAPPING_HEADER "\n", fp);
+    row_job j = {0};
+    j.fp = fp;
+    j.lat = lat;
+    j.names = names;
+    j.types = types;
+    j.power = power;
+    j.idle_uw = idle_uw;
+    j.progress = progress;
+    j.n_chunks = (lat->n_cycles + CHUNK_CYCLES - 1) / CHUNK_CYCLES;
+    j.name_len = malloc((lat->n_layers + 1) * sizeof *j.name_len);
+    j.type_len = malloc((lat->n_layers + 1) * sizeof *j.type_len);
+    if (!j.name_len || !j.type_len) {
+        free(j.name_len);
+        free(j.type_len);
         return -1;
     }
     for (size_t l = 0; l < lat->n_layers; l++) {
-        name_len[l] = strlen(names[l]);
-        type_len[l] = strlen(types[l]);
+        j.name_len[l] = strlen(names[l]);
+        j.type_len[l] = strlen(types[l]);
     }
-    ob_put(&o, WP_MAPPING_HEADER "\n", strlen(WP_MAPPING_HEADER) + 1);
-    for (size_t c = 0; c < lat->n_cycles; c++) {
-        char cyc[32];
-        size_t cn = (size_t)snprintf(cyc, sizeof cyc, "%zu,", c + 1);
-        for (size_t l = 0; l < lat->n_layers; l++) {
-            size_t i = l * lat->n_cycles + c;
-            ob_put(&o, cyc, cn);
-            ob_put(&o, names[l], name_len[l]);
-            ob_put(&o, ",", 1);
-            ob_put(&o, types[l], type_len[l]);
-            ob_put(&o, ",", 1);
-            /* 0 W is a value (upstream wrote it as missing); only "no
-             * sample" is empty. */
-            ob_double(&o, power[i]);
-            ob_put(&o, ",", 1);
-            ob_double(&o, isnan(power[i]) ? NAN : power[i] - idle_uw);
-            ob_put(&o, ",", 1);
-            ob_double(&o, lat->latency_ms[i]);
-            ob_put(&o, "\n", 1);
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.cv, NULL);
+    pthread_t worker;
+    int threaded = j.n_chunks > 1 && pthread_create(&worker, NULL, row_worker, &j) == 0;
+    if (threaded) {
+        run_rows(&j, 0);
+        pthread_join(worker, NULL);
+    } else {
+        /* one thread does every chunk in turn */
+        rowbuf o = {0};
+        for (size_t k = 0; k < j.n_chunks && !j.failed; k++) {
+            format_chunk(&j, k, &o);
+            j.failed = o.oom || (o.len && fwrite(o.buf, 1, o.len, fp) != o.len);
         }
-        if ((c & 1023) == 1023)
-            wp_progress_report(progress, "writing rows", (double)c, (double)lat->n_cycles);
+        free(o.buf);
     }
-    ob_flush(&o);
-    free(o.buf);
-    free(name_len);
-    free(type_len);
-    return 0;
+    pthread_mutex_destroy(&j.mu);
+    pthread_cond_destroy(&j.cv);
+    free(j.name_len);
+    free(j.type_len);
+    /* a failed fwrite also shows in the stream's error flag, which
+     * wp_atomic_commit reports; here only memory is left to fail */
+    return j.failed && !ferror(fp) ? -1 : 0;
 }
 
 /* Reads, maps and writes one model into an uncommitted atomic file (and,
@@ -379,8 +477,20 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
             continue;
         char *p = path_join(raw_dir, de->d_name);
         int dir = p && is_dir(p);
+        /* A model folder has its power log or trt_profiling/ (either one
+         * missing is then an error); anything else - a results folder kept
+         * beside the data, say - is not a model and is passed over. */
+        int model = 0;
+        if (dir) {
+            char name[1024];
+            snprintf(name, sizeof name, "%s_power_log.log", de->d_name);
+            char *log = path_join(p, name), *prof = path_join(p, "trt_profiling");
+            model = (log && access(log, F_OK) == 0) || (prof && is_dir(prof));
+            free(log);
+            free(prof);
+        }
         free(p);
-        if (!dir)
+        if (!model)
             continue;
         char **m = realloc(models, (n_models + 1) * sizeof *m);
         if (!m || !(m[n_models] = strdup(de->d_name))) {

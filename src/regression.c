@@ -449,7 +449,7 @@ static int cd_resid(const double *Xc, const double *yc, size_t n, size_t p, cons
  * take the Gram form whenever it fits in memory: with most coefficients at
  * zero a coordinate update costs O(1) instead of O(n). The duality gap is
  * compared with tol * ||y||^2, far above the Gram form's cancellation error. */
-#define GRAM_MAX_P 6000
+#define GRAM_MAX_P 2000
 static int use_gram(size_t n, size_t p)
 {
     return n > p || p <= GRAM_MAX_P;
@@ -994,37 +994,40 @@ int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_l
     /* Per-fold statistics; blk[K] is the sum over all folds. */
     int need_gram = 0;
     for (int f = 0; f < K; f++)
-        if (n - (fstart[f + 1] - fstart[f]) > p)
+        if (use_gram(n - (fstart[f + 1] - fstart[f]), p))
             need_gram = 1;
-    for (int f = 0; f <= K; f++)
-        if (stats_alloc(&blk[f], p)) {
-            rc = wp_fail(err, NULL, 0, "out of memory");
-            goto out;
-        }
-    for (int f = 0; f < K; f++) {
-        wp_progress_report(prog, "gram", (double)f, (double)K * 2);
-        gram_rows(X, y, rows + fstart[f], fstart[f + 1] - fstart[f], p, shift, ys, Z, &blk[f]);
-    }
-    {
-        block_stats *all = &blk[K];
-        memset(all->S, 0, p * p * sizeof *all->S);
-        memset(all->s, 0, p * sizeof *all->s);
-        memset(all->t, 0, p * sizeof *all->t);
-        all->n = 0;
-        all->u = all->v = 0;
-        for (int f = 0; f < K; f++) {
-            for (size_t e = 0; e < p * p; e++)
-                all->S[e] += blk[f].S[e];
-            for (size_t j = 0; j < p; j++) {
-                all->s[j] += blk[f].s[j];
-                all->t[j] += blk[f].t[j];
+    /* Block statistics only when some fold uses the Gram solver: for very
+     * wide designs they would be K + 1 matrices of p x p. */
+    if (need_gram) {
+        for (int f = 0; f <= K; f++)
+            if (stats_alloc(&blk[f], p)) {
+                rc = wp_fail(err, NULL, 0, "out of memory");
+                goto out;
             }
-            all->n += blk[f].n;
-            all->u += blk[f].u;
-            all->v += blk[f].v;
+        for (int f = 0; f < K; f++) {
+            wp_progress_report(prog, "gram", (double)f, (double)K * 2);
+            gram_rows(X, y, rows + fstart[f], fstart[f + 1] - fstart[f], p, shift, ys, Z, &blk[f]);
+        }
+        {
+            block_stats *all = &blk[K];
+            memset(all->S, 0, p * p * sizeof *all->S);
+            memset(all->s, 0, p * sizeof *all->s);
+            memset(all->t, 0, p * sizeof *all->t);
+            all->n = 0;
+            all->u = all->v = 0;
+            for (int f = 0; f < K; f++) {
+                for (size_t e = 0; e < p * p; e++)
+                    all->S[e] += blk[f].S[e];
+                for (size_t j = 0; j < p; j++) {
+                    all->s[j] += blk[f].s[j];
+                    all->t[j] += blk[f].t[j];
+                }
+                all->n += blk[f].n;
+                all->u += blk[f].u;
+                all->v += blk[f].v;
+            }
         }
     }
-    (void)need_gram;
 
     {
         fold_ctx fc = {.X = X, .y = y, .n = n, .p = p, .o = o, .alphas = res->alphas, .na = na, .rows = rows,
@@ -1049,7 +1052,7 @@ int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_l
     wp_progress_report(prog, "refit", (double)K * 2, (double)K * 2);
     /* Lasso(alpha).fit from zero on every row, as LassoCV's final refit. */
     memset(res->coef, 0, p * sizeof *res->coef);
-    if (use_gram(n, p)) {
+    if (need_gram && use_gram(n, p)) {
         double my, yy;
         centred_from(&blk[K], NULL, p, Q, q, m, &my, &yy);
         res->n_iter = cd_gram(Q, q, yy, p, res->alpha * (double)n, o->positive, o->max_iter, o->tol, res->coef, H);

@@ -58,10 +58,19 @@ static int add_channels(const char *where, int iio, wp_rail_list *list, wp_error
     if (n < 0)
         return wp_fail(err, where, 0, "out of memory listing sensors");
     for (int i = 0; i < n; i++) {
+        /* The chip has three channels. The hwmon driver also has in4..in6
+         * (shunt voltages, uV), in7 (their sum) and curr4 (sum of currents):
+         * none of them is a rail. */
+        if (iio ? ch[i] > 2 : ch[i] < 1 || ch[i] > 3)
+            continue;
         char vpath[WP_SENSOR_FILE_MAX], cpath[WP_SENSOR_FILE_MAX], lpath[WP_SENSOR_FILE_MAX];
         channel_files(where, ch[i], vpath, cpath, sizeof vpath);
         if (!wp_sensor_exists(cpath))
-            continue; /* a voltage-only input (shunt or bus sum), not a rail */
+            continue; /* not wired */
+        char enable[8];
+        wp_sensor_fmt(lpath, sizeof lpath, "%s/in%d_enable", where, ch[i]);
+        if (!iio && wp_sensor_read_text(lpath, enable, sizeof enable) == 0 && strcmp(enable, "0") == 0)
+            continue; /* disabled: reading it fails with ENODATA */
         wp_rail_info r;
         memset(&r, 0, sizeof r);
         r.channel = ch[i];

@@ -59,8 +59,12 @@ static inline const char *fake_ina_hwmon(const char *root, const char *dev, cons
             test_write_file(test_path(dir, rel), text);
         }
     }
-    /* The sum-of-shunts input (in7) has a voltage but no current: not a rail. */
-    fake_set(test_path(dir, "in7_input"), 12);
+    /* The driver's other inputs are not rails: in4..in6 shunt voltages (uV),
+     * in7 their sum, curr4 the sum of the currents. */
+    fake_set(test_path(dir, "in4_input"), 20000);
+    fake_set(test_path(dir, "in7_input"), 60000);
+    fake_set(test_path(dir, "curr4_input"), 4400);
+    test_write_file(test_path(dir, "in7_label"), "sum of shunt voltages\n");
     test_write_file(test_path(dir, "name"), "ina3221\n");
     return dir;
 }

@@ -104,6 +104,19 @@ static void test_exact_recovery(wp_sim_reporting rep)
         CHECK(res.weight[l] > 0);
     }
     CHECK_NEAR(res.power_uw[8], o.idle_uw + o.gap_power_uw, 1e-7);
+    /* the same through wp_attribute's entry point: every cycle gets its
+     * layer's estimate (windows already moved by the offset) */
+    if (rep == WP_SIM_IDEAL) {
+        wp_powerlog log = {f.run.samples, f.run.n_samples, f.run.n_samples};
+        wp_windows w = {o.n_layers, o.n_cycles, ORIGIN, f.start, f.end};
+        double *out = malloc(o.n_layers * o.n_cycles * sizeof *out);
+        CHECK_INT(wp_deconv_attribute(&log, &w, o.sensor_window_us, out, &err), 0);
+        for (size_t l = 0; l < o.n_layers; l++) {
+            CHECK_NEAR(out[l * o.n_cycles], o.idle_uw + f.run.layers[l].power_uw, 1e-7);
+            CHECK(out[l * o.n_cycles + o.n_cycles - 1] == out[l * o.n_cycles]);
+        }
+        free(out);
+    }
     CHECK(res.rms_residual_uw < 1e-3);
     /* Upstream-style averaging of the samples inside the window is biased:
      * the wrong offset or window must not fit as well. */

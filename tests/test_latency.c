@@ -132,7 +132,7 @@ static void test_errors(void)
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"]\n]}", a);
     expect_error(buf, "equal lengths", "4");
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"],\n[1.0, \"20241121-00:00:01.0\"]]}", a);
-    expect_error(buf, "equal lengths", "3");
+    expect_error(buf, "equal lengths", "4"); /* the line of the extra entry */
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"2024112", a);
     expect_error(buf, "truncated JSON", "3");
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"]]\n", a);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../src/logger_format.h"
 #include "fake_sysfs.h"
 #include "testutil.h"
 #include "wattprof/logger.h"
@@ -371,8 +372,44 @@ static void test_open_errors(void)
     CHECK(!test_file_exists(out));
 }
 
+/* The logger's fast formatter writes exactly what the powerlog module
+ * would, for sensor-like values and for arbitrary doubles. */
+static void test_format_matches_powerlog(void)
+{
+    char a[WP_POWERLOG_LINE_MAX], b[WP_POWERLOG_LINE_MAX];
+    int64_t t = 1732166570156286LL;
+    const double fixed[] = {0, 1, -1, 5000, 2400, 123.456, 0.001, 0.01, 0.1, 15250, 999999999999.999,
+                            1e12, 1e15, 1e16, 1e-5, -0.0, 0.5, 4012.8, 1.0005, 3.14159, -123.4, 7500.25};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+        size_t na = wp_logger_format_line(a, t, fixed[i], 1000.0);
+        size_t nb = wp_powerlog_format_line(b, t, fixed[i], 1000.0);
+        if (na != nb || strcmp(a, b) != 0) {
+            bad++;
+            fprintf(stderr, "%.17g: fast \"%s\" vs \"%s\"", fixed[i], a, b);
+        }
+    }
+    srand(12345);
+    for (int i = 0; i < 200000; i++) {
+        double v;
+        long long k = ((long long)rand() << 16) ^ rand();
+        switch (i % 4) {
+        case 0: v = (double)(k % 100000); break;                      /* mV, mA */
+        case 1: v = (double)(k % 100000000) / 1000.0; break;          /* uW / 1000 */
+        case 2: v = (double)k / 1000.0 * ((k & 1) ? -1 : 1); break;
+        default: v = (double)rand() / RAND_MAX * pow(10, rand() % 20 - 6); break;
+        }
+        wp_logger_format_line(a, t, v, v / 7);
+        wp_powerlog_format_line(b, t, v, v / 7);
+        if (strcmp(a, b) != 0 && bad++ < 5)
+            fprintf(stderr, "fast \"%s\" vs \"%s\"", a, b);
+    }
+    CHECK_INT(bad, 0);
+}
+
 int main(void)
 {
+    test_format_matches_powerlog();
     test_layouts_while_changing();
     test_rapl_while_counting();
     test_fail_mid_run();

@@ -126,6 +126,36 @@ static void test_sensors(void)
     unsetenv("WATTPROF_NVML_LIB");
 }
 
+#ifdef WATTPROF_FAKE_NVML
+static void test_log_nvml_fake(void)
+{
+    if (access(WATTPROF_FAKE_NVML, R_OK) != 0) {
+        fprintf(stderr, "fake NVML library not built (%s): its checks are skipped\n", WATTPROF_FAKE_NVML);
+        return;
+    }
+    const char *dir = test_tmpdir();
+    setenv("WATTPROF_NVML_LIB", WATTPROF_FAKE_NVML, 1);
+    setenv("FAKE_NVML_DIR", dir, 1);
+    test_write_file(test_path(dir, "gpu0_power_mw"), "61250\n");
+    const char *out = test_path(dir, "gpu.log");
+    test_run_result r = test_run_cli((const char *[]){"log", "--source", "nvml", "--out", out, "--duration", "0.05",
+                                                      "--interval-us", "1000", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "rail nvml gpu0 (mW) at GPU 0: Fake GPU 0");
+    CHECK_CONTAINS(r.err, "mean power:  61250000.0 uW");
+    char *text = test_read_file(out);
+    CHECK(text != NULL);
+    if (text) {
+        CHECK_INT(test_count_lines(text), summary_samples(r.err));
+        CHECK_CONTAINS(text, ",1000.0,61250.0\n");
+    }
+    free(text);
+    test_run_free(&r);
+    unsetenv("FAKE_NVML_DIR");
+    unsetenv("WATTPROF_NVML_LIB");
+}
+#endif
+
 static void test_log_duration(void)
 {
     const char *root = orin_root();
@@ -344,6 +374,9 @@ int main(void)
 {
     test_sensors();
     test_log_duration();
+#ifdef WATTPROF_FAKE_NVML
+    test_log_nvml_fake();
+#endif
     test_log_usage();
     test_log_signals();
     test_log_sensor_fails();

@@ -215,19 +215,25 @@ static void test_cv_by_model_and_config(void)
     test_write_file(cfg, "{\"cv\": 5, \"pipelines\": {\"dense_power\": {\"features\": [\"batch_size\", \"input_size\", "
                          "\"output_size\", \"macs\", \"bytes\"], \"degree\": 2, \"scaler\": \"minmax\", \"positive\": false, "
                          "\"special_terms\": [[\"macs\", \"bytes\"]]}}}\n");
-    const char *args[] = {"train", "--data-dir", data, "--out-dir", out, "--config", cfg, "--cv-by-model", "--quiet", NULL};
+    /* dense layers only, so the second training run stays quick */
+    const char *small = test_path(dir, "data_dense");
+    int per_kind[3] = {0, 0, 10};
+    wp_error err;
+    CHECK_INT(fx_write(small, 6, per_kind, 9, &err), 0);
+    const char *args[] = {"train", "--data-dir", small, "--out-dir", out, "--config", cfg, "--cv-by-model", "--quiet", NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "lono");
     CHECK_CONTAINS(r.out, "leave out net05");
+    CHECK_CONTAINS(r.out, "convolutional_power    (no data)");
     test_run_free(&r);
     char *met = test_read_file(test_path(out, "metrics.json"));
     CHECK_CONTAINS(met, "\"leave_one_network_out\"");
     CHECK_CONTAINS(met, "\"per_model\"");
     CHECK_CONTAINS(met, "\"net00\"");
     free(met);
+    CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
     wp_model m;
-    wp_error err;
     CHECK_INT(wp_model_read(test_path(out, "dense_power.json"), &m, &err), 0);
     CHECK_INT(m.cfg.n_features, 5);
     CHECK_STR(m.cfg.features[3], "macs");
@@ -318,6 +324,27 @@ static void test_bad_input(void)
     CHECK_INT(test_count_entries(dir, ".pred"), 0);
 }
 
+/* The real engines of ../shared (Jetson Orin ResNet-18 and VGG-16), when
+ * this checkout sits beside it; the test never depends on it. */
+static void test_real_engines(void)
+{
+    static const char *const roots[] = {WATTPROF_SOURCE_DIR "/../shared", WATTPROF_SOURCE_DIR "/../../shared"};
+    for (int r = 0; r < 2; r++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/reference/sample_data/resnet18_trt_engine_info.json", roots[r]);
+        if (!test_file_exists(path))
+            continue;
+        wp_prediction p;
+        wp_error err;
+        CHECK_INT(wp_predict_engine(models, path, &p, &err), 0);
+        CHECK_INT(p.n, 26);
+        CHECK_INT(p.modelled, 23);
+        wp_prediction_free(&p);
+        return;
+    }
+    printf("(../shared not found: real-engine prediction not exercised)\n");
+}
+
 static void test_help(void)
 {
     const char *a[] = {"train", "--help", NULL};
@@ -353,6 +380,7 @@ int main(void)
     test_predict();
     test_cv_by_model_and_config();
     test_bad_input();
+    test_real_engines();
     test_help();
     int rc = test_summary();
     free((void *)data);

@@ -28,7 +28,7 @@ static void test_ina3221_hwmon(void)
     wp_error err;
     char note[WP_ERROR_MAX];
     CHECK_INT(wp_sensor_list(root, WP_SOURCE_INA3221, &list, note, &err), 0);
-    CHECK_INT(list.n, 3); /* in7 has no current: not a rail */
+    CHECK_INT(list.n, 3); /* in4..in7 and curr4 are not rails */
     if (list.n == 3) {
         CHECK_STR(list.rails[0].name, "VDD_GPU_SOC");
         CHECK_STR(list.rails[2].name, "VDD_IN");
@@ -81,6 +81,14 @@ static void test_ina3221_hwmon(void)
     CHECK_CONTAINS(err.msg, "3=VDD_IN");
     s = open_rail(root, WP_SOURCE_INA3221, "4", &err);
     CHECK(s == NULL);
+    /* A disabled channel is not offered. */
+    test_write_file(test_path(dir, "in1_enable"), "0\n");
+    CHECK_INT(wp_sensor_list(root, WP_SOURCE_INA3221, &list, note, &err), 0);
+    CHECK_INT(list.n, 2);
+    if (list.n == 2)
+        CHECK_STR(list.rails[0].name, "VDD_CPU_CV");
+    wp_rail_list_free(&list);
+    test_write_file(test_path(dir, "in1_enable"), "1\n");
     s = open_rail(root, WP_SOURCE_INA3221, "0", &err);
     CHECK(s == NULL);
 }
@@ -287,6 +295,93 @@ static void test_nvml_absent(void)
     unsetenv("WATTPROF_NVML_LIB");
 }
 
+#ifdef WATTPROF_FAKE_NVML
+/* The NVML source against tests/fake_nvml: dlopen, both rail kinds, errors. */
+static void test_nvml_fake(void)
+{
+    if (access(WATTPROF_FAKE_NVML, R_OK) != 0) {
+        fprintf(stderr, "fake NVML library not built (%s): its checks are skipped\n", WATTPROF_FAKE_NVML);
+        return;
+    }
+    const char *dir = test_tmpdir();
+    setenv("WATTPROF_NVML_LIB", WATTPROF_FAKE_NVML, 1);
+    setenv("FAKE_NVML_DIR", dir, 1);
+    setenv("FAKE_NVML_GPUS", "2", 1);
+    test_write_file(test_path(dir, "gpu0_power_mw"), "45000\n");
+    test_write_file(test_path(dir, "gpu0_energy_mj"), "1000\n");
+    test_write_file(test_path(dir, "gpu1_power_mw"), "30000\n"); /* no energy counter */
+    wp_rail_list list;
+    wp_error err;
+    char note[WP_ERROR_MAX];
+    CHECK_INT(wp_sensor_list(test_tmpdir(), WP_SOURCE_AUTO, &list, note, &err), 0);
+    CHECK_INT(list.n, 3);
+    CHECK_STR(note, "");
+    if (list.n == 3) {
+        CHECK_STR(list.rails[0].name, "gpu0");
+        CHECK_STR(list.rails[1].name, "gpu0:energy");
+        CHECK_STR(list.rails[2].name, "gpu1");
+        CHECK_STR(list.rails[2].where, "GPU 1: Fake GPU 1");
+        CHECK_INT(list.rails[0].is_default, 1);
+        CHECK_INT(list.rails[0].kind, WP_SOURCE_NVML);
+    }
+    wp_rail_list_free(&list);
+
+    /* auto falls through to nvml when there is no sysfs sensor. */
+    wp_sensor *s = open_rail(test_tmpdir(), WP_SOURCE_AUTO, NULL, &err);
+    CHECK(s != NULL);
+    if (s) {
+        double mv, ma;
+        CHECK_STR(wp_sensor_rail(s)->name, "gpu0");
+        CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
+        CHECK_NEAR(mv * ma, 45000e3, 0);
+        test_write_file(test_path(dir, "gpu0_power_mw"), "47500\n");
+        CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
+        CHECK_NEAR(ma, 47500, 0);
+        unlink(test_path(dir, "gpu0_power_mw"));
+        CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), -1);
+        CHECK_CONTAINS(err.msg, "nvml gpu0: nvmlDeviceGetPowerUsage: Not Supported");
+        wp_sensor_close(s);
+    }
+    s = open_rail(NULL, WP_SOURCE_NVML, "gpu0:energy", &err);
+    CHECK(s != NULL);
+    if (s) {
+        double mv, ma;
+        int64_t b1, a1, b2, a2;
+        CHECK_INT(timed_read(s, &mv, &ma, &b1, &a1, &err), 0);
+        usleep(20000);
+        test_write_file(test_path(dir, "gpu0_energy_mj"), "1900\n"); /* +900 mJ */
+        CHECK_INT(timed_read(s, &mv, &ma, &b2, &a2, &err), 1);
+        check_energy_power(mv * ma, 900e3, b1, a1, b2, a2);
+        wp_sensor_close(s);
+    }
+    /* A GPU without power reading offers only its counter: numbering follows. */
+    s = open_rail(NULL, WP_SOURCE_NVML, "3", &err);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err.msg, "1=gpu0:energy, 2=gpu1");
+    test_write_file(test_path(dir, "gpu0_power_mw"), "45000\n");
+    s = open_rail(NULL, WP_SOURCE_NVML, "3", &err);
+    CHECK(s != NULL);
+    if (s) {
+        double mv, ma;
+        CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
+        CHECK_NEAR(mv * ma, 30000e3, 0);
+        wp_sensor_close(s);
+    }
+    setenv("FAKE_NVML_INIT_FAIL", "1", 1);
+    s = open_rail(NULL, WP_SOURCE_NVML, NULL, &err);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err.msg, "nvmlInit failed: Driver Not Loaded");
+    unsetenv("FAKE_NVML_INIT_FAIL");
+    setenv("FAKE_NVML_GPUS", "0", 1);
+    s = open_rail(NULL, WP_SOURCE_NVML, NULL, &err);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err.msg, "NVML found no GPU");
+    unsetenv("FAKE_NVML_GPUS");
+    unsetenv("FAKE_NVML_DIR");
+    unsetenv("WATTPROF_NVML_LIB");
+}
+#endif
+
 static void test_bad_files(void)
 {
     const char *root = test_tmpdir();
@@ -343,6 +438,9 @@ int main(void)
     test_hwmon_power();
     test_rapl();
     test_nvml_absent();
+#ifdef WATTPROF_FAKE_NVML
+    test_nvml_fake();
+#endif
     test_bad_files();
     test_source_names();
     return test_summary();

@@ -241,6 +241,25 @@ static void test_cli_chain(void)
     test_run_free(&r);
     CHECK(!test_file_exists(test_path(res, "m1/" WP_DECONV_CSV_NAME)));
 
+    /* a log that ends before the profiled span leaves no usable sample:
+     * one line naming the log, nothing written */
+    const char *raw2 = test_path(dir, "raw2"), *res2 = test_path(dir, "res2");
+    const char *sim2[] = {"simulate", "--out", raw2, "--models", "m1", "--layers", "5", "--cycles", "20", "--quiet",
+                          NULL};
+    r = test_run_cli(sim2);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    test_write_file(test_path(raw2, "m1/m1_power_log.log"), "20241121-00:00:00.000100,5000.0,1000.0\n");
+    const char *map2[] = {"map", "--raw-data-dir", raw2, "--result-dir", res2, "--attribution", "deconvolve",
+                          "--quiet", NULL};
+    r = test_run_cli(map2);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "m1_power_log.log");
+    CHECK_CONTAINS(r.err, "inside the profiled span");
+    test_run_free(&r);
+    CHECK(!test_file_exists(test_path(res2, "m1/" WP_DECONV_CSV_NAME)));
+    CHECK(!test_file_exists(test_path(res2, "m1/power_runtime_mapping_layerwise.csv")));
+
     /* usage errors */
     const char *bad1[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--sensor-window-us", "900", NULL};
     r = test_run_cli(bad1);

@@ -52,7 +52,7 @@ typedef struct wp_deconv_options {
     double window_us;        /* ... or use this one (> 0) */
     int offset_auto;         /* search the report offset D ... */
     double offset_us;        /* ... or use this one */
-    /* Search ranges for auto (0, 0: defaults 100..4000 us and -2000..2000 us). */
+    /* Search ranges for auto (0, 0: defaults 100..3000 us and -1000..1500 us). */
     double window_min_us, window_max_us;
     double offset_min_us, offset_max_us;
     /* A layer whose variance inflation (diag of scaled (A^T A)^-1) exceeds

@@ -39,7 +39,8 @@ typedef struct wp_logger_summary {
     uint64_t samples;       /* samples taken, every one of them written */
     double duration_s;      /* from the start of sampling to its end */
     double mean_rate_hz;    /* samples / duration_s */
-    double largest_gap_us;  /* longest time between consecutive samples */
+    double largest_gap_us;  /* longest step between the timestamps of
+                               consecutive samples, as the log shows them */
     double mean_power_uw;   /* mean of voltage x current over the samples */
     int64_t first_us;       /* local timestamps of the first and last sample */
     int64_t last_us;

@@ -45,8 +45,8 @@ void wp_map_options_init(wp_map_options *opt);
 int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err);
 
-/* Maps every model folder of raw_dir (non-hidden subfolders, in name
- * order). All or nothing: on any error no result file of this run is left
+/* Maps every model folder of raw_dir (non-hidden subfolders holding
+ * <name>_power_log.log or trt_profiling/, in name order). All or nothing: on any error no result file of this run is left
  * behind (nor folders it created). */
 int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
                    const wp_progress *progress, wp_error *err);

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Reproduces the table in docs/attribution.md: simulated data with known
+# truth (20 layers, 1.33 ms sampling, 1.1 ms sensor window), mapped with each
+# attribution, scored per layer against truth.json.
+#   scripts/attribution-table.sh [BUILD_DIR] [WORK_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+work=${2:-$(mktemp -d)}
+wp="$build/wattprof"
+score=scripts/attribution_error.py
+[ -x "$wp" ] || { echo "build first: cmake -S . -B $build && cmake --build $build" >&2; exit 1; }
+
+echo "| reporting, cycles, attribution (timeline) | mean abs error | worst layer | conv/pool/dense layers with a value |"
+echo "|---|---|---|---|"
+for cycles in 3000 30000; do
+  for rep in ideal tensorrt; do
+    raw="$work/raw-$rep-$cycles"
+    "$wp" simulate --out "$raw" --layers 20 --cycles "$cycles" --reporting "$rep" --seed 1 --quiet
+    if [ "$cycles" = 3000 ]; then
+      runs=("samples reported" "samples auto" "interpolate auto" "deconvolve auto")
+    else
+      runs=("samples auto" "deconvolve auto")
+    fi
+    for run in "${runs[@]}"; do
+      set -- $run
+      res="$work/res-$rep-$cycles-$1-$2"
+      "$wp" map --raw-data-dir "$raw" --result-dir "$res" --attribution "$1" --timeline "$2" \
+        >/dev/null 2>>"$work/notes.txt"
+      /usr/bin/python3 "$score" "$raw/truth.json" "$res" "$rep, $cycles, $1 ($2)"
+    done
+  done
+done
+echo
+echo "(work files in $work; what timeline auto and deconvolve chose: $work/notes.txt)"

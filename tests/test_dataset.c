@@ -1,0 +1,686 @@
+/* dataset: statistics, features, training CSVs, the CLI and bad input. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+#include "wattprof/csv.h"
+#include "wattprof/dataset.h"
+
+#define MAPPING_HEADER                                                                                          \
+    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                 \
+    "layer_power_excluding_idle_power_micro_watt,layer_run_time\n"
+
+static const char *fmt(double v)
+{
+    static char ring[8][WP_DOUBLE_BUFSZ];
+    static int k;
+    char *b = ring[k++ % 8];
+    if (isnan(v))
+        strcpy(b, "");
+    else
+        wp_format_double(v, b);
+    return b;
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+static void test_describe(void)
+{
+    wp_describe_stats s;
+    /* Upstream's describe() of these (checked with numpy): */
+    double rt[] = {0.1, 0.08, 0.08, 0.08};
+    CHECK_INT(wp_describe(rt, 4, &s), 0);
+    CHECK_STR(fmt(s.count), "4.0");
+    CHECK_STR(fmt(s.mean), "0.085");
+    CHECK_STR(fmt(s.std), "0.010000000000000004");
+    CHECK_STR(fmt(s.min), "0.08");
+    CHECK_STR(fmt(s.q25), "0.08");
+    CHECK_STR(fmt(s.q50), "0.08");
+    CHECK_STR(fmt(s.q75), "0.085");
+    CHECK_STR(fmt(s.max), "0.1");
+
+    /* Linear quantiles between order statistics. */
+    double ten[] = {10, 1, 9, 2, 8, 3, 7, 4, 6, 5};
+    wp_describe(ten, 10, &s);
+    CHECK_STR(fmt(s.q25), "3.25");
+    CHECK_STR(fmt(s.q50), "5.5");
+    CHECK_STR(fmt(s.q75), "7.75");
+    CHECK_STR(fmt(s.std), "3.0276503540974917"); /* sample (n - 1) std */
+
+    /* Missing values are skipped; one value has no std; none has nothing. */
+    double gaps[] = {NAN, 5, NAN, 4};
+    wp_describe(gaps, 4, &s);
+    CHECK_STR(fmt(s.count), "2.0");
+    CHECK_STR(fmt(s.mean), "4.5");
+    CHECK_STR(fmt(s.std), "0.7071067811865476");
+    CHECK_STR(fmt(s.q25), "4.25");
+    double one[] = {NAN, 5};
+    wp_describe(one, 2, &s);
+    CHECK_STR(fmt(s.count), "1.0");
+    CHECK_STR(fmt(s.mean), "5.0");
+    CHECK(isnan(s.std));
+    CHECK_STR(fmt(s.q75), "5.0");
+    double none[] = {NAN, NAN};
+    wp_describe(none, 2, &s);
+    CHECK_STR(fmt(s.count), "0.0");
+    CHECK(isnan(s.mean) && isnan(s.std) && isnan(s.min) && isnan(s.q50) && isnan(s.max));
+    wp_describe(none, 0, &s);
+    CHECK_STR(fmt(s.count), "0.0");
+
+    /* numpy's pairwise summation, not a running sum: these means differ in
+     * the last bit between the two (values from numpy). */
+    double v50[50], v129[129];
+    for (int i = 0; i < 50; i++)
+        v50[i] = ((i * 7) % 13) * 0.7 + 0.01 * i;
+    for (int i = 0; i < 129; i++)
+        v129[i] = ((i * 7) % 13) * 0.3 + 0.01 * i;
+    wp_describe(v50, 50, &s);
+    CHECK_STR(fmt(s.mean), "4.361");
+    CHECK_STR(fmt(s.std), "2.644680645046905");
+    wp_describe(v129, 129, &s);
+    CHECK_STR(fmt(s.mean), "2.44");
+    CHECK_STR(fmt(s.std), "1.2091706868759264");
+
+    /* Beyond 8192 values numpy sums through its buffer chunk by chunk. */
+    size_t nbig = 30000;
+    double *big = malloc(nbig * sizeof *big);
+    for (size_t i = 0; i < nbig; i++)
+        big[i] = (double)((i * 7) % 13) * 0.7 + 0.01 * (double)i;
+    wp_describe(big, nbig, &s);
+    CHECK_STR(fmt(s.mean), "154.19476666666668");
+    CHECK_STR(fmt(s.std), "86.64374263124907");
+    for (size_t i = 0; i < nbig; i += 3)
+        big[i] = NAN; /* missing values count as zeros in the sums, as in pandas */
+    wp_describe(big, nbig, &s);
+    CHECK_STR(fmt(s.count), "20000.0");
+    CHECK_STR(fmt(s.mean), "154.19989500000003");
+    CHECK_STR(fmt(s.std), "86.64460451155354");
+    free(big);
+
+    CHECK_NEAR(wp_group_mean(v50, 50), 4.361, 1e-15);
+    CHECK_NEAR(wp_group_mean(gaps, 4), 4.5, 0);
+    CHECK(isnan(wp_group_mean(none, 2)));
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Order statistics against qsort on many shapes (ties, sorted, reversed). */
+static void test_quantiles_vs_qsort(void)
+{
+    unsigned seed = 7;
+    int bad = 0;
+    for (int t = 0; t < 400; t++) {
+        size_t n = 1 + (size_t)(t * 37 % 700);
+        double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            switch (t % 4) {
+            case 0: v[i] = (double)((seed >> 16) % 5); break;           /* many ties */
+            case 1: v[i] = (double)i; break;                             /* sorted */
+            case 2: v[i] = (double)(n - i); break;                       /* reversed */
+            default: v[i] = (double)(seed >> 8) / 16777216.0; break;    /* random */
+            }
+            w[i] = v[i];
+        }
+        qsort(w, n, sizeof *w, cmp_dbl);
+        wp_describe_stats s;
+        wp_describe(v, n, &s);
+        double qs[3] = {0.25, 0.5, 0.75}, got[3] = {s.q25, s.q50, s.q75};
+        for (int k = 0; k < 3; k++) {
+            double vi = qs[k] * (double)(n - 1);
+            size_t lo = (size_t)vi;
+            double g = vi - (double)lo;
+            double want = lo + 1 < n ? (g >= 0.5 ? w[lo + 1] - (w[lo + 1] - w[lo]) * (1 - g)
+                                                 : w[lo] + (w[lo + 1] - w[lo]) * g)
+                                     : w[n - 1];
+            bad += got[k] != want;
+        }
+        bad += s.min != w[0] || s.max != w[n - 1];
+        free(v);
+        free(w);
+    }
+    CHECK_INT(bad, 0);
+}
+
+/* ---- features ------------------------------------------------------------ */
+
+static wp_engine_layer make_layer(const char *type, int64_t in0, int64_t in1, int64_t in2, int64_t in3, int64_t o0,
+                                  int64_t o1, int64_t o2, int64_t o3)
+{
+    wp_engine_layer l;
+    memset(&l, 0, sizeof l);
+    l.name = (char *)"L";
+    l.type = (char *)type;
+    l.kind = wp_layer_kind_from_type(type);
+    l.input.n = in2 ? 4 : 2;
+    l.input.d[0] = in0;
+    l.input.d[1] = in1;
+    l.input.d[2] = in2;
+    l.input.d[3] = in3;
+    l.output.n = o2 ? 4 : 2;
+    l.output.d[0] = o0;
+    l.output.d[1] = o1;
+    l.output.d[2] = o2;
+    l.output.d[3] = o3;
+    l.n_inputs = l.n_outputs = 1;
+    l.groups = 1;
+    return l;
+}
+
+#define FEAT(row, name) wp_feature_get(&(row), name)
+
+static void test_features(void)
+{
+    wp_feature_row r;
+    wp_error err;
+
+    /* Convolution: padding is pre + post per axis. */
+    wp_engine_layer c = make_layer("CaskConvolution", 2, 8, 32, 30, 2, 16, 16, 15);
+    c.has_kernel = 1;
+    c.kernel[0] = 3;
+    c.kernel[1] = 5;
+    c.has_padding = 1;
+    c.pre_padding[0] = 1;
+    c.post_padding[0] = 2;
+    c.pre_padding[1] = 0;
+    c.post_padding[1] = 3;
+    c.has_stride = 1;
+    c.stride[0] = c.stride[1] = 2;
+    c.groups = 4;
+    c.elem_bytes = 2;
+    CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), 0);
+    CHECK_INT(r.n, 18);
+    CHECK_STR(r.names[0], "batch_size");
+    CHECK_STR(r.names[12], "stride_1");
+    CHECK_INT(FEAT(r, "batch_size"), 2);
+    CHECK_INT(FEAT(r, "input_size_0"), 8);
+    CHECK_INT(FEAT(r, "input_size_2"), 30);
+    CHECK_INT(FEAT(r, "output_size_0"), 16);
+    CHECK_INT(FEAT(r, "output_size_2"), 15);
+    CHECK_INT(FEAT(r, "kernel_0"), 3);
+    CHECK_INT(FEAT(r, "kernel_1"), 5);
+    CHECK_INT(FEAT(r, "padding_0"), 3);
+    CHECK_INT(FEAT(r, "padding_1"), 3);
+    CHECK_INT(FEAT(r, "stride_0"), 2);
+    CHECK_INT(FEAT(r, "dilation_0"), 1); /* absent -> 1 */
+    CHECK_INT(FEAT(r, "groups"), 4);
+    /* 2*16*16*15 outputs, each (8/4)*3*5 multiply-accumulates. */
+    CHECK_INT(FEAT(r, "macs"), 2 * 16 * 16 * 15 * 2 * 15);
+    CHECK_INT(FEAT(r, "bytes"), 2 * (2 * 8 * 32 * 30 + 2 * 16 * 16 * 15 + 16 * 2 * 15));
+    CHECK(isnan(FEAT(r, "no_such_feature")));
+
+    c.has_kernel = 0;
+    CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "no Kernel");
+    c.has_kernel = 1;
+    c.input.n = 3;
+    CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "4-D");
+    c.input.n = 4;
+    c.output.d[2] = -1;
+    CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "dynamic");
+
+    /* Pooling: the kernel is WindowSize, not the input size. */
+    wp_engine_layer p = make_layer("CaskPooling", 1, 64, 55, 55, 1, 64, 27, 27);
+    p.has_window = 1;
+    p.window[0] = p.window[1] = 3;
+    p.has_stride = 1;
+    p.stride[0] = p.stride[1] = 2;
+    CHECK_INT(wp_layer_features(&p, WP_KIND_POOL, &r, &err), 0);
+    CHECK_INT(r.n, 16);
+    CHECK_STR(r.names[10], "stride_1");
+    CHECK_INT(FEAT(r, "kernel_0"), 3);
+    CHECK_INT(FEAT(r, "kernel_1"), 3);
+    CHECK_INT(FEAT(r, "stride_0"), 2);
+    CHECK_INT(FEAT(r, "input_size_1"), 55);
+    CHECK_INT(FEAT(r, "output_size_2"), 27);
+    CHECK_INT(FEAT(r, "global_pooling"), 0);
+    CHECK_INT(FEAT(r, "ops"), 64 * 27 * 27 * 9);
+    CHECK_INT(FEAT(r, "bytes"), 2 * (64 * 55 * 55 + 64 * 27 * 27)); /* unknown type -> FP16 */
+    CHECK(wp_feature_index(WP_KIND_POOL, "padding_0") > wp_feature_index(WP_KIND_POOL, "stride_1"));
+
+    /* Only a layer without a window is global: kernel = input H x W. */
+    wp_engine_layer g = make_layer("CaskPooling", 1, 512, 7, 6, 1, 512, 1, 1);
+    CHECK_INT(wp_layer_features(&g, WP_KIND_POOL, &r, &err), 0);
+    CHECK_INT(FEAT(r, "kernel_0"), 7);
+    CHECK_INT(FEAT(r, "kernel_1"), 6);
+    CHECK_INT(FEAT(r, "stride_0"), 7);
+    CHECK_INT(FEAT(r, "global_pooling"), 1);
+
+    /* Dense, 4-D and 2-D: sizes are products of the non-batch dimensions. */
+    wp_engine_layer d4 = make_layer("CaskGemmConvolution", 1, 512, 2, 2, 1, 1000, 1, 1);
+    CHECK_INT(wp_layer_features(&d4, WP_KIND_DENSE, &r, &err), 0);
+    CHECK_INT(r.n, 5);
+    CHECK_STR(r.names[0], "batch_size");
+    CHECK_STR(r.names[1], "input_size");
+    CHECK_STR(r.names[2], "output_size");
+    CHECK_INT(FEAT(r, "batch_size"), 1);
+    CHECK_INT(FEAT(r, "input_size"), 2048);
+    CHECK_INT(FEAT(r, "output_size"), 1000);
+    CHECK_INT(FEAT(r, "macs"), 2048 * 1000);
+    wp_engine_layer d2 = make_layer("CaskGemmConvolution", 4, 10, 0, 0, 4, 5, 0, 0);
+    d2.elem_bytes = 4;
+    CHECK_INT(wp_layer_features(&d2, WP_KIND_DENSE, &r, &err), 0);
+    CHECK_INT(FEAT(r, "batch_size"), 4);
+    CHECK_INT(FEAT(r, "input_size"), 10);
+    CHECK_INT(FEAT(r, "output_size"), 5);
+    CHECK_INT(FEAT(r, "macs"), 200);
+    CHECK_INT(FEAT(r, "bytes"), 4 * (40 + 20 + 50));
+    d2.input.n = 1;
+    CHECK_INT(wp_layer_features(&d2, WP_KIND_DENSE, &r, &err), -1);
+
+    /* Names: upstream's columns first, in upstream's order. */
+    size_t n;
+    const char *const *names = wp_feature_names(WP_KIND_CONV, &n);
+    CHECK_INT(wp_feature_upstream_count(WP_KIND_CONV), 13);
+    CHECK_STR(names[9], "padding_0");
+    CHECK_INT(wp_feature_upstream_count(WP_KIND_POOL), 11);
+    CHECK_INT(wp_feature_upstream_count(WP_KIND_DENSE), 3);
+    CHECK(wp_feature_names(WP_KIND_OTHER, &n) == NULL && n == 0);
+    CHECK_INT(wp_feature_index(WP_KIND_DENSE, "output_size"), 2);
+    CHECK_INT(wp_feature_index(WP_KIND_DENSE, "kernel_0"), -1);
+    CHECK_INT(wp_layer_features(&d4, WP_KIND_OTHER, &r, &err), -1);
+}
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static const char *ENGINE =
+    "{\n"
+    "  \"Layers\": [\n"
+    "    {\"Name\": \"reformat\", \"LayerType\": \"Reformat\",\n"
+    "     \"Inputs\": [{\"Dimensions\": [1, 3, 32, 32]}], \"Outputs\": [{\"Dimensions\": [1, 3, 32, 32]}]},\n"
+    "    {\"Name\": \"conv\", \"LayerType\": \"CaskConvolution\",\n"
+    "     \"Inputs\": [{\"Dimensions\": [1, 3, 32, 32], \"Format/Datatype\": \"Channel major FP16 format\"}],\n"
+    "     \"Outputs\": [{\"Dimensions\": [1, 16, 16, 16]}],\n"
+    "     \"Kernel\": [3, 3], \"PrePadding\": [1, 0], \"PostPadding\": [1, 1], \"Stride\": [2, 2],\n"
+    "     \"Dilation\": [1, 1], \"Groups\": 1, \"OutMaps\": 16},\n"
+    "    {\"Name\": \"pool\", \"LayerType\": \"CaskPooling\",\n"
+    "     \"Inputs\": [{\"Dimensions\": [1, 16, 16, 16]}], \"Outputs\": [{\"Dimensions\": [1, 16, 8, 8]}],\n"
+    "     \"PoolingType\": \"MAX\", \"WindowSize\": [2, 2], \"Stride\": [2, 2]},\n"
+    "    {\"Name\": \"gpool\", \"LayerType\": \"CaskPooling\",\n"
+    "     \"Inputs\": [{\"Dimensions\": [1, 16, 8, 8]}], \"Outputs\": [{\"Dimensions\": [1, 16, 1, 1]}]},\n"
+    "    {\"Name\": \"fc\", \"LayerType\": \"CaskGemmConvolution\",\n"
+    "     \"Inputs\": [{\"Dimensions\": [1, 16, 1, 1]}], \"Outputs\": [{\"Dimensions\": [1, 10, 1, 1]}],\n"
+    "     \"Kernel\": [1, 1]},\n"
+    "    {\"Name\": \"fc2\", \"LayerType\": \"CaskGemmConvolution\",\n"
+    "     \"Inputs\": [{\"Dimensions\": [4, 10]}], \"Outputs\": [{\"Dimensions\": [4, 5]}]},\n"
+    "    {\"Name\": \"noop\", \"LayerType\": \"NoOp\"}\n"
+    "  ]\n"
+    "}\n";
+
+static const char *LAYERS[][2] = {
+    {"reformat", "Reformat"}, {"conv", "CaskConvolution"},      {"pool", "CaskPooling"}, {"gpool", "CaskPooling"},
+    {"fc", "CaskGemmConvolution"}, {"fc2", "CaskGemmConvolution"}, {"noop", "NoOp"},
+};
+#define NLAYERS 7
+
+/* Power of layer j in cycle k (1-based) excluding idle, and its runtime: all
+ * exact binary fractions so means can be checked exactly. */
+static double power_of(int j, int k)
+{
+    return 1000.0 * (j + 1) + 0.5 * k;
+}
+static double runtime_of(int j, int k)
+{
+    return 0.25 * (j + 1) + (k % 2 ? 0.125 : 0);
+}
+
+/* A mapping of `cycles` cycles; power is left empty for layer `gap_layer` in
+ * cycles > gap_from (so it has gap_from values). */
+static char *mapping_text(int cycles, const char *gap_layer, int gap_from)
+{
+    size_t cap = 256 + (size_t)cycles * NLAYERS * 128;
+    char *buf = malloc(cap);
+    size_t n = (size_t)snprintf(buf, cap, "%s", MAPPING_HEADER);
+    for (int k = 1; k <= cycles; k++)
+        for (int j = 0; j < NLAYERS; j++) {
+            int empty = gap_layer && strcmp(LAYERS[j][0], gap_layer) == 0 && k > gap_from;
+            if (empty)
+                n += (size_t)snprintf(buf + n, cap - n, "%d,%s,%s,,,%s\n", k, LAYERS[j][0], LAYERS[j][1],
+                                      fmt(runtime_of(j, k)));
+            else
+                n += (size_t)snprintf(buf + n, cap - n, "%d,%s,%s,%s,%s,%s\n", k, LAYERS[j][0], LAYERS[j][1],
+                                      fmt(power_of(j, k) + 4e6), fmt(power_of(j, k)), fmt(runtime_of(j, k)));
+        }
+    return buf;
+}
+
+static void write_model(const char *root, const char *model, const char *mapping, const char *engine)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/power_runtime_mapping_layerwise.csv", model);
+    if (mapping)
+        test_write_file(test_path(root, rel), mapping);
+    snprintf(rel, sizeof rel, "%s/trt_engine_info.json", model);
+    if (engine)
+        test_write_file(test_path(root, rel), engine);
+}
+
+static test_run_result run_dataset(const char *in, const char *out, const char *n)
+{
+    const char *args[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out,
+                          n ? "--per-layer-measurements" : NULL, n, NULL};
+    return test_run_cli(args);
+}
+
+/* Row of a CSV text whose last field is name (the header is row 0). */
+static char *csv_row(const char *text, const char *name)
+{
+    char want[128];
+    snprintf(want, sizeof want, ",%s\n", name);
+    const char *p = strstr(text, want);
+    if (!p)
+        return NULL;
+    const char *start = p;
+    while (start > text && start[-1] != '\n')
+        start--;
+    size_t len = (size_t)(p - start) + strlen(want) - 1;
+    char *row = malloc(len + 1);
+    memcpy(row, start, len);
+    row[len] = '\0';
+    return row;
+}
+
+static double mean_power(int j, int cycles)
+{
+    double s = 0;
+    for (int k = 1; k <= cycles; k++)
+        s += power_of(j, k);
+    return s / cycles;
+}
+
+static double mean_runtime(int j, int cycles)
+{
+    double s = 0;
+    for (int k = 1; k <= cycles; k++)
+        s += runtime_of(j, k);
+    return s / cycles;
+}
+
+/* ---- the whole step through the CLI ---------------------------------------- */
+
+static void test_cli_end_to_end(void)
+{
+    const char *root = test_tmpdir();
+    const char *in = test_path(root, "pre"), *out = test_path(root, "train");
+    char *alpha = mapping_text(12, NULL, 0);
+    char *beta = mapping_text(12, "pool", 5); /* pool: 5 power values < 10 */
+    write_model(in, "alpha", alpha, ENGINE);
+    write_model(in, "beta", beta, ENGINE);
+    test_write_file(test_path(in, "notes.txt"), "not a model\n");
+    test_run_result r = run_dataset(in, out, NULL);
+    CHECK_INT(r.status, 0);
+    /* Skipped model named with its short layer and counts; ignored types listed. */
+    CHECK_CONTAINS(r.err, "skipping beta");
+    CHECK_CONTAINS(r.err, "pool (power 5, runtime 12)");
+    CHECK(strstr(r.err, "gpool (") == NULL);
+    CHECK_CONTAINS(r.err, "ignored layer types: Reformat (2 layers), NoOp (2 layers)");
+    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense");
+
+    char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
+    char *pool = test_read_file(test_path(out, "alpha/pooling.csv"));
+    char *dense = test_read_file(test_path(out, "alpha/dense.csv"));
+    CHECK(conv && pool && dense);
+    if (conv && pool && dense) {
+        CHECK(starts_with(conv, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
+                                "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
+                                "dilation_1,groups,macs,bytes,power,runtime,layer_name\n"));
+        CHECK(starts_with(pool, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
+                                "output_size_2,kernel_0,kernel_1,stride_0,stride_1,padding_0,padding_1,"
+                                "global_pooling,ops,bytes,power,runtime,layer_name\n"));
+        CHECK_INT(test_count_lines(conv), 2);
+        char want[512];
+        snprintf(want, sizeof want, "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%s,%s,conv", 16 * 16 * 16 * 3 * 9,
+                 2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9), fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
+        char *row = csv_row(conv, "conv");
+        CHECK_STR(row, want);
+        free(row);
+
+        /* Rows sorted by layer name, like upstream's groupby. */
+        CHECK_INT(test_count_lines(pool), 3);
+        CHECK(strstr(pool, "gpool") < strstr(pool, ",pool\n"));
+        row = csv_row(pool, "pool");
+        snprintf(want, sizeof want, "1,16,16,16,16,8,8,2,2,2,2,0,0,0,%d,%d,%s,%s,pool", 16 * 8 * 8 * 4,
+                 2 * (16 * 16 * 16 + 16 * 8 * 8), fmt(mean_power(2, 12)), fmt(mean_runtime(2, 12)));
+        CHECK_STR(row, want);
+        free(row);
+        row = csv_row(pool, "gpool");
+        snprintf(want, sizeof want, "1,16,8,8,16,1,1,8,8,8,8,0,0,1,%d,%d,%s,%s,gpool", 16 * 64,
+                 2 * (16 * 64 + 16), fmt(mean_power(3, 12)), fmt(mean_runtime(3, 12)));
+        CHECK_STR(row, want);
+        free(row);
+
+        CHECK(starts_with(dense, "batch_size,input_size,output_size,macs,bytes,power,runtime,layer_name\n"));
+        row = csv_row(dense, "fc");
+        snprintf(want, sizeof want, "1,16,10,160,%d,%s,%s,fc", 2 * (16 + 10 + 160), fmt(mean_power(4, 12)),
+                 fmt(mean_runtime(4, 12)));
+        CHECK_STR(row, want);
+        free(row);
+        row = csv_row(dense, "fc2");
+        snprintf(want, sizeof want, "4,10,5,200,%d,%s,%s,fc2", 2 * (40 + 20 + 50), fmt(mean_power(5, 12)),
+                 fmt(mean_runtime(5, 12)));
+        CHECK_STR(row, want);
+        free(row);
+    }
+    free(conv);
+    free(pool);
+    free(dense);
+
+    /* Stats beside the input, for both models (beta's explain the skip). */
+    char *ps = test_read_file(test_path(in, "alpha/alpha_average_power_stats.csv"));
+    char *rs = test_read_file(test_path(in, "beta/beta_average_run_time_stats.csv"));
+    char *bps = test_read_file(test_path(in, "beta/beta_average_power_stats.csv"));
+    CHECK(ps && rs && bps);
+    if (ps && rs && bps) {
+        CHECK(starts_with(ps, "layer_name,count,mean,std,min,25%,50%,75%,max\nconv,12.0,"));
+        CHECK_INT(test_count_lines(ps), 6); /* header + 5 kept layers, no Reformat/NoOp */
+        CHECK(strstr(ps, "reformat") == NULL && strstr(ps, "noop") == NULL);
+        CHECK_CONTAINS(bps, "\npool,5.0,");
+        CHECK_CONTAINS(rs, "\npool,12.0,");
+    }
+    free(ps);
+    free(rs);
+    free(bps);
+    CHECK(!test_file_exists(test_path(out, "beta/convolutional.csv")));
+    CHECK_INT(test_count_entries(test_path(out, "alpha"), "."), 0);
+    test_run_free(&r);
+
+    /* Lower threshold: beta passes. Higher: alpha's old files are removed,
+     * not left to pass for this run's. */
+    r = run_dataset(in, out, "5");
+    CHECK_INT(r.status, 0);
+    CHECK(test_file_exists(test_path(out, "beta/pooling.csv")));
+    test_run_free(&r);
+    r = run_dataset(in, out, "13");
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "skipping alpha");
+    CHECK(!test_file_exists(test_path(out, "alpha/convolutional.csv")));
+    CHECK(!test_file_exists(test_path(out, "alpha/dense.csv")));
+    test_run_free(&r);
+    free(alpha);
+    free(beta);
+}
+
+/* Stats in upstream's exact text: empty where undefined, quantiles linear. */
+static void test_stats_file(void)
+{
+    const char *root = test_tmpdir();
+    const char *in = test_path(root, "pre"), *out = test_path(root, "train");
+    write_model(in, "tiny",
+                MAPPING_HEADER "1,r,Reformat,,,0.03\n"
+                               "1,c,CaskConvolution,9,5,0.1\n"
+                               "1,p,CaskPooling,1,5,0.01\n"
+                               "2,r,Reformat,,,0.1\n"
+                               "2,c,CaskConvolution,,,0.08\n"
+                               "2,p,CaskPooling,,,0.01\n"
+                               "3,c,CaskConvolution,8.0,4,0.08\n"
+                               "3,p,CaskPooling,,,0.01\n"
+                               "4,c,CaskConvolution,,,0.08\n"
+                               "4,p,CaskPooling,,,0.01\n",
+                "{\"Layers\": [\n"
+                " {\"Name\": \"c\", \"LayerType\": \"CaskConvolution\", \"Kernel\": [1, 1],\n"
+                "  \"Inputs\": [{\"Dimensions\": [1, 3, 8, 8]}], \"Outputs\": [{\"Dimensions\": [1, 4, 8, 8]}]},\n"
+                " {\"Name\": \"p\", \"LayerType\": \"CaskPooling\",\n"
+                "  \"Inputs\": [{\"Dimensions\": [1, 4, 8, 8]}], \"Outputs\": [{\"Dimensions\": [1, 4, 1, 1]}]}\n"
+                "]}\n");
+    test_run_result r = run_dataset(in, out, "1");
+    CHECK_INT(r.status, 0);
+    char *ps = test_read_file(test_path(in, "tiny/tiny_average_power_stats.csv"));
+    char *rs = test_read_file(test_path(in, "tiny/tiny_average_run_time_stats.csv"));
+    CHECK_STR(ps, "layer_name,count,mean,std,min,25%,50%,75%,max\n"
+                  "c,2.0,4.5,0.7071067811865476,4.0,4.25,4.5,4.75,5.0\n"
+                  "p,1.0,5.0,,5.0,5.0,5.0,5.0,5.0\n");
+    CHECK_STR(rs, "layer_name,count,mean,std,min,25%,50%,75%,max\n"
+                  "c,4.0,0.085,0.010000000000000004,0.08,0.08,0.08,0.085,0.1\n"
+                  "p,4.0,0.01,0.0,0.01,0.01,0.01,0.01,0.01\n");
+    char *pool = test_read_file(test_path(out, "tiny/pooling.csv"));
+    CHECK_CONTAINS(pool, ",5.0,0.01,p\n");
+    CHECK(!test_file_exists(test_path(out, "tiny/dense.csv")));
+    free(ps);
+    free(rs);
+    free(pool);
+    test_run_free(&r);
+}
+
+/* ---- bad input ------------------------------------------------------------- */
+
+/* A valid model "aaa" sorts before the broken "bad": the error must leave no
+ * file of either behind. */
+static void expect_failure(const char *mapping, const char *engine, const char *want)
+{
+    const char *root = test_tmpdir();
+    const char *in = test_path(root, "pre"), *out = test_path(root, "train");
+    char *good = mapping_text(12, NULL, 0);
+    write_model(in, "aaa", good, ENGINE);
+    write_model(in, "bad", mapping, engine);
+    free(good);
+    test_run_result r = run_dataset(in, out, NULL);
+    CHECK(r.status != 0);
+    CHECK_INT(test_count_lines(r.err), 1);
+    CHECK_CONTAINS(r.err, want);
+    CHECK(!test_file_exists(out));
+    CHECK(!test_file_exists(test_path(in, "aaa/aaa_average_power_stats.csv")));
+    CHECK(!test_file_exists(test_path(in, "bad/bad_average_power_stats.csv")));
+    CHECK_INT(test_count_entries(test_path(in, "aaa"), "."), 0);
+    test_run_free(&r);
+}
+
+static void test_bad_input(void)
+{
+    char *good = mapping_text(12, NULL, 0);
+    expect_failure(NULL, ENGINE, "bad/power_runtime_mapping_layerwise.csv: cannot open");
+    expect_failure(good, NULL, "bad/trt_engine_info.json: cannot open engine info");
+
+    /* Truncated engine info: jansson's line. */
+    size_t cut = strlen(ENGINE) - 40;
+    char *trunc = strdup(ENGINE);
+    trunc[cut] = '\0';
+    int lines = 1;
+    for (size_t i = 0; i < cut; i++)
+        lines += trunc[i] == '\n';
+    char want[256];
+    snprintf(want, sizeof want, "bad/trt_engine_info.json:%d: malformed JSON", lines);
+    expect_failure(good, trunc, want);
+    free(trunc);
+    expect_failure(good, "{\"Layers\": 3}", "bad/trt_engine_info.json:1: \"Layers\" must be an array");
+
+    /* Not a number, on line 5 of the mapping. */
+    expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
+                                  "1,pool,CaskPooling,9,5,0.1\n"
+                                  "2,conv,CaskConvolution,9,5,0.1\n"
+                                  "2,pool,CaskPooling,9,five,0.1\n",
+                   ENGINE,
+                   "bad/power_runtime_mapping_layerwise.csv:5: column "
+                   "'layer_power_excluding_idle_power_micro_watt': 'five' is not a finite number");
+    expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
+                                  "x,pool,CaskPooling,9,5,0.1\n",
+                   ENGINE, "power_runtime_mapping_layerwise.csv:3: column 'cycle'");
+    expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
+                                  "1,pool,CaskPooling,9,5\n",
+                   ENGINE, "power_runtime_mapping_layerwise.csv:3: expected 6 fields, found 5");
+    expect_failure("cycle,layer_name,layer_type,layer_run_time\n1,conv,CaskConvolution,0.1\n", ENGINE,
+                   "power_runtime_mapping_layerwise.csv:1: missing column "
+                   "'layer_power_excluding_idle_power_micro_watt'");
+    /* A kept layer the engine info does not know: the line it first appears. */
+    expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
+                                  "1,mystery,CaskConvolution,9,5,0.1\n"
+                                  "2,mystery,CaskConvolution,9,5,0.1\n",
+                   ENGINE,
+                   "bad/power_runtime_mapping_layerwise.csv:3: layer 'mystery' (CaskConvolution) is not in");
+    expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
+                                  "2,conv,CaskPooling,9,5,0.1\n",
+                   ENGINE, "power_runtime_mapping_layerwise.csv:3: layer 'conv' has type CaskPooling here");
+    expect_failure(MAPPING_HEADER "1,noop,CaskPooling,9,5,0.1\n", ENGINE,
+                   "power_runtime_mapping_layerwise.csv:2: layer 'noop' has type CaskPooling here but NoOp in");
+    /* An engine layer that cannot give features: the engine file's line. */
+    expect_failure(MAPPING_HEADER "1,c,CaskConvolution,9,5,0.1\n",
+                   "{\"Layers\": [\n {\"Name\": \"c\", \"LayerType\": \"CaskConvolution\",\n"
+                   "  \"Inputs\": [{\"Dimensions\": [1, 3, 8, 8]}], \"Outputs\": [{\"Dimensions\": [1, 4, 8, 8]}]}\n"
+                   "]}\n",
+                   "bad/trt_engine_info.json:2: layer 'c': convolution has no Kernel");
+    expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,-0.1\n", ENGINE,
+                   "power_runtime_mapping_layerwise.csv:2: negative layer_run_time");
+    free(good);
+
+    /* No model folders at all; a missing input directory. */
+    const char *root = test_tmpdir();
+    const char *empty = test_path(root, "empty");
+    mkdir(empty, 0755);
+    test_run_result r = run_dataset(empty, test_path(root, "o"), NULL);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "no model folders");
+    test_run_free(&r);
+    r = run_dataset(test_path(root, "missing"), test_path(root, "o"), NULL);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "missing: cannot open preprocessed data directory");
+    CHECK_INT(test_count_lines(r.err), 1);
+    test_run_free(&r);
+}
+
+static void test_usage(void)
+{
+    const char *help[] = {"dataset", "--help", NULL};
+    test_run_result r = test_run_cli(help);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "--preprocessed-data-dir");
+    CHECK_CONTAINS(r.out, "--result-dir");
+    CHECK_CONTAINS(r.out, "--per-layer-measurements");
+    CHECK_CONTAINS(r.out, "--quiet");
+    test_run_free(&r);
+    const char *no_out[] = {"dataset", "--preprocessed-data-dir", "x", NULL};
+    r = test_run_cli(no_out);
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "--result-dir is required");
+    test_run_free(&r);
+    r = run_dataset("x", "y", "ten");
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "--per-layer-measurements");
+    test_run_free(&r);
+    r = run_dataset("x", "y", "-1");
+    CHECK_INT(r.status, 2);
+    test_run_free(&r);
+}
+
+int main(void)
+{
+    test_describe();
+    test_quantiles_vs_qsort();
+    test_features();
+    test_cli_end_to_end();
+    test_stats_file();
+    test_bad_input();
+    test_usage();
+    return test_summary();
+}
