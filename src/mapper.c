@@ -27,8 +27,9 @@
 #include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
 
+/* cmake/version.cmake passes project(VERSION); this only for other builds */
 #ifndef WATTPROF_VERSION
-#define WATTPROF_VERSION "0.1.0"
+#define WATTPROF_VERSION "unknown"
 #endif
 
 void wp_map_options_init(wp_map_options *opt)

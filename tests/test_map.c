@@ -106,7 +106,14 @@ static void test_reported_samples(void)
     CHECK(info != NULL);
     CHECK_STR(json_string_value(json_object_get(info, "attribution")), "samples");
     CHECK_STR(json_string_value(json_object_get(info, "model")), "two");
-    CHECK(json_string_value(json_object_get(info, "wattprof_version")) != NULL);
+    /* the version is the build's: the one `wattprof --version` prints */
+    const char *ver[] = {"--version", NULL};
+    test_run_result rv = test_run_cli(ver);
+    const char *v = json_string_value(json_object_get(info, "wattprof_version"));
+    CHECK(v != NULL && strcmp(v, "unknown") != 0);
+    if (v)
+        CHECK_CONTAINS(rv.out, v);
+    test_run_free(&rv);
     json_t *tl = json_object_get(info, "timeline");
     CHECK_STR(json_string_value(json_object_get(tl, "requested")), "reported");
     CHECK_STR(json_string_value(json_object_get(tl, "chosen")), "reported");
