@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/deconvolve.h"
 #include "wattprof/mapper.h"
 
 static void usage(FILE *fp)
@@ -16,7 +17,8 @@ static void usage(FILE *fp)
             "usage: wattprof map --raw-data-dir DIR --result-dir DIR\n"
             "                    [--timeline auto|reported|reconstructed]\n"
             "                    [--attribution samples|interpolate|deconvolve]\n"
-            "                    [--sensor-window-us W|auto] [--report-offset-us D|auto] [--quiet]\n"
+            "                    [--sensor-window-us W|auto] [--report-offset-us D|auto]\n"
+            "                    [--offset-range-us MIN:MAX] [--quiet]\n"
             "\n"
             "Maps the power log of every model folder onto its layers' runtime windows.\n"
             "Reads DIR/idling_power.json and, for every folder DIR/<model>/:\n"
@@ -24,7 +26,8 @@ static void usage(FILE *fp)
             "  trt_profiling/trt_engine_info.json\n"
             "Writes RESULT/<model>/" WP_MAPPING_CSV "\n"
             "(" WP_MAPPING_HEADER ")\n"
-            "and a copy of trt_engine_info.json beside it.\n"
+            "a copy of trt_engine_info.json and " WP_MAPPING_INFO_JSON " (the timeline and\n"
+            "deconvolve choices, log span, sample rate, ...) beside it.\n"
             "\n"
             "Options:\n"
             "  --raw-data-dir DIR   folder of model folders (and idling_power.json)\n"
@@ -59,12 +62,17 @@ static void usage(FILE *fp)
             "                       the profiler stamps layers D us after they end: windows\n"
             "                       move D us earlier (default 0); auto (deconvolve only, its\n"
             "                       default) picks D by least residual and prints it\n"
+            "  --offset-range-us MIN:MAX\n"
+            "                       the range --report-offset-us auto searches (default\n"
+            "                       %g:%g: a sensor reading held up to 7 ms, as an INA3221\n"
+            "                       on a default Jetson, is a negative offset)\n"
             "  --quiet              print errors only (no progress, no notes on the timeline\n"
             "                       or deconvolve's choices, no summary)\n"
             "  -h, --help           show this help\n"
             "\n"
             "On bad input nothing is written; the error names the file and line.\n"
-            "See docs/mapping.md.\n");
+            "See docs/mapping.md.\n",
+            WP_DECONV_OFFSET_MIN_US, WP_DECONV_OFFSET_MAX_US);
 }
 
 static void note(void *ctx, const char *model, const char *message)
@@ -76,7 +84,7 @@ static void note(void *ctx, const char *model, const char *message)
 
 int cmd_map(int argc, char **argv)
 {
-    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET };
+    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET, OPT_RANGE };
     static const struct option longopts[] = {
         {"raw-data-dir", required_argument, NULL, 'r'},
         {"result-dir", required_argument, NULL, 'o'},
@@ -84,13 +92,14 @@ int cmd_map(int argc, char **argv)
         {"attribution", required_argument, NULL, OPT_ATTRIBUTION},
         {"sensor-window-us", required_argument, NULL, OPT_WINDOW},
         {"report-offset-us", required_argument, NULL, OPT_OFFSET},
+        {"offset-range-us", required_argument, NULL, OPT_RANGE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *raw_dir = NULL, *result_dir = NULL;
     int quiet = 0;
-    const char *window = NULL, *offset = NULL;
+    const char *window = NULL, *offset = NULL, *range = NULL;
     wp_map_options opt;
     wp_map_options_init(&opt);
     optind = 1;
@@ -118,6 +127,9 @@ int cmd_map(int argc, char **argv)
             break;
         case OPT_OFFSET:
             offset = optarg;
+            break;
+        case OPT_RANGE:
+            range = optarg;
             break;
         case 'q':
             quiet = 1;
@@ -157,6 +169,18 @@ int cmd_map(int argc, char **argv)
             return cli_usage_error("map", "--report-offset-us needs a number or auto, not '%s'", offset);
     } else {
         opt.report_offset_auto = deconvolve;
+    }
+    if (range) {
+        if (!opt.report_offset_auto)
+            return cli_usage_error("map", "--offset-range-us needs --report-offset-us auto (deconvolve)");
+        char *end = NULL, *mid;
+        opt.offset_min_us = strtod(range, &mid);
+        if (mid != range && *mid == ':')
+            opt.offset_max_us = strtod(mid + 1, &end);
+        if (mid == range || *mid != ':' || end == mid + 1 || *end || !(fabs(opt.offset_min_us) < 1e9) ||
+            !(fabs(opt.offset_max_us) < 1e9) || !(opt.offset_max_us > opt.offset_min_us))
+            return cli_usage_error("map", "--offset-range-us needs MIN:MAX in microseconds with MIN < MAX, not '%s'",
+                                   range);
     }
 
     wp_atomic_cleanup_on_signal();

@@ -14,6 +14,7 @@ static void usage(FILE *fp, const wp_sim_options *d)
     fprintf(fp,
             "usage: wattprof simulate --out DIR [--models N|NAME,NAME...] [--layers L] [--cycles C]\n"
             "                         [--sample-period-us P] [--sample-jitter-us J] [--sensor-window-us W]\n"
+            "                         [--sensor-lag-us L]\n"
             "                         [--noise-uw S] [--reporting ideal|tensorrt] [--gap-us G]\n"
             "                         [--report-delay-us D] [--report-spacing-us S] [--latency-jitter F]\n"
             "                         [--idle-uw I] [--gap-power-uw P] [--seed S] [--quiet]\n"
@@ -34,6 +35,8 @@ static void usage(FILE *fp, const wp_sim_options *d)
             "  --sample-period-us P    sensor sample period (default %g, ~750 samples/s)\n"
             "  --sample-jitter-us J    each sample time moves uniformly within +-J (default %g)\n"
             "  --sensor-window-us W    the sensor reports the mean power over W us (default %g)\n"
+            "  --sensor-lag-us L       a sample stamped t reports the window ending at t - L: a\n"
+            "                          reading held since the last conversion (default %g)\n"
             "  --noise-uw S            std of Gaussian noise on each sample, uW (default %g)\n"
             "  --reporting MODE        ideal: each layer stamped at its end; tensorrt: all layers\n"
             "                          stamped after the cycle ends, a few us apart (default tensorrt)\n"
@@ -46,7 +49,8 @@ static void usage(FILE *fp, const wp_sim_options *d)
             "  --seed S                random seed (default %llu)\n"
             "  --quiet                 print errors only\n"
             "  -h, --help              show this help\n",
-            d->n_layers, d->n_cycles, d->sample_period_us, d->sample_jitter_us, d->sensor_window_us, d->noise_uw,
+            d->n_layers, d->n_cycles, d->sample_period_us, d->sample_jitter_us, d->sensor_window_us, d->sensor_lag_us,
+            d->noise_uw,
             d->gap_us, d->report_delay_us, d->report_spacing_us, d->latency_jitter, d->idle_uw, d->gap_power_uw,
             (unsigned long long)d->seed);
 }
@@ -83,6 +87,7 @@ int cmd_simulate(int argc, char **argv)
         {"sample-period-us", required_argument, NULL, 'P'},
         {"sample-jitter-us", required_argument, NULL, 'J'},
         {"sensor-window-us", required_argument, NULL, 'W'},
+        {"sensor-lag-us", required_argument, NULL, 'l'},
         {"noise-uw", required_argument, NULL, 'N'},
         {"reporting", required_argument, NULL, 'R'},
         {"gap-us", required_argument, NULL, 'G'},
@@ -114,6 +119,7 @@ int cmd_simulate(int argc, char **argv)
         case 'P': rc = parse_num("--sample-period-us", optarg, &o.sample_period_us); break;
         case 'J': rc = parse_num("--sample-jitter-us", optarg, &o.sample_jitter_us); break;
         case 'W': rc = parse_num("--sensor-window-us", optarg, &o.sensor_window_us); break;
+        case 'l': rc = parse_num("--sensor-lag-us", optarg, &o.sensor_lag_us); break;
         case 'N': rc = parse_num("--noise-uw", optarg, &o.noise_uw); break;
         case 'G': rc = parse_num("--gap-us", optarg, &o.gap_us); break;
         case 'D': rc = parse_num("--report-delay-us", optarg, &o.report_delay_us); break;

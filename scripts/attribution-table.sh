@@ -31,5 +31,30 @@ for cycles in 3000 30000; do
     done
   done
 done
+# A sensor whose reading is 5 ms old when logged (a held INA3221 value,
+# docs/logging.md): to deconvolve a report offset of 40 - 5000 us, inside the
+# default search range but not the earlier -1000..1500 us one.
+for cycles in 3000 30000; do
+  raw="$work/raw-lag-$cycles"
+  "$wp" simulate --out "$raw" --layers 20 --cycles "$cycles" --reporting tensorrt --sensor-lag-us 5000 --seed 1 --quiet
+  if [ "$cycles" = 3000 ]; then
+    runs=("samples auto" "deconvolve auto" "deconvolve auto -1000:1500")
+  else
+    runs=("deconvolve auto")
+  fi
+  for run in "${runs[@]}"; do
+    set -- $run
+    res="$work/res-lag-$cycles-$1-$2-${3:-}"
+    label="tensorrt + 5 ms lag, $cycles, $1 ($2)"
+    extra=()
+    if [ -n "${3:-}" ]; then
+      extra=(--offset-range-us "$3")
+      label="$label, offsets $3 us"
+    fi
+    "$wp" map --raw-data-dir "$raw" --result-dir "$res" --attribution "$1" --timeline "$2" "${extra[@]}" \
+      >/dev/null 2>>"$work/notes.txt"
+    /usr/bin/python3 "$score" "$raw/truth.json" "$res" "$label"
+  done
+done
 echo
 echo "(work files in $work; what timeline auto and deconvolve chose: $work/notes.txt)"

@@ -22,7 +22,7 @@ mkdir -p one && cp -r res/resnet18 one/
     --title "wattprof report: simulated resnet18 on a Jetson-like board" --quiet
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage --hide-scrollbars \
-    --user-data-dir="$work/profile" --screenshot="$work/report.png" --window-size=1200,4560 \
+    --user-data-dir="$work/profile" --screenshot="$work/report.png" --window-size=1200,5000 \
     "file://$work/report.html" 2>/dev/null
 cp report.png "$root/docs/report.png"
 echo "wrote $root/docs/report.png"

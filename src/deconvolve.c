@@ -468,31 +468,88 @@ static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nl
 }
 
 #define N_CANDIDATES 3
+#define N_COARSE 4
 
-/* The residual has a narrow valley around the true (window, offset): about
- * as wide as the shorter layers, tens of microseconds. So a fine grid
- * (SEARCH_STEP) over the whole range on a small subset of the samples finds
- * the few best basins, a pattern search refines each on more samples to a
- * few microseconds, and the best one to 0.1 us on more still (a tenth of a
- * microsecond still matters to a 10 us layer). The final solve uses all. */
+/* The residual has a narrow valley around the true (window, offset): its
+ * bottom is about as wide as the shorter layers, tens of microseconds, inside
+ * a basin a few hundred microseconds wide (the width of the longer layers).
+ * So, coarse to fine: a grid of COARSE_STEP over the whole range on a small
+ * subset of the samples finds the best few basins, a SEARCH_STEP grid around
+ * each finds the best few valleys, a pattern search refines each on more
+ * samples to a few microseconds, and the best one to 0.1 us on more still (a
+ * tenth of a microsecond still matters to a 10 us layer). The final solve
+ * uses all. */
+#define COARSE_STEP 150.0
 #define SEARCH_STEP 50.0
+
+typedef struct cand_set {
+    double s[N_COARSE], w[N_COARSE], d[N_COARSE];
+    int n, cap;
+    double sep; /* at most one candidate per neighbourhood this wide */
+} cand_set;
+
+static void cand_offer(cand_set *cs, double score, double W, double D)
+{
+    int near = -1;
+    for (int q = 0; q < cs->n; q++)
+        if (fabs(cs->w[q] - W) <= cs->sep && fabs(cs->d[q] - D) <= cs->sep)
+            near = q;
+    if (near >= 0) {
+        if (score < cs->s[near]) {
+            cs->s[near] = score;
+            cs->w[near] = W;
+            cs->d[near] = D;
+        }
+        return;
+    }
+    int slot = cs->n < cs->cap ? cs->n++ : -1;
+    if (slot < 0) {
+        int worst = 0;
+        for (int q = 1; q < cs->n; q++)
+            if (cs->s[q] > cs->s[worst])
+                worst = q;
+        if (score >= cs->s[worst])
+            return;
+        slot = worst;
+    }
+    cs->s[slot] = score;
+    cs->w[slot] = W;
+    cs->d[slot] = D;
+}
+
+/* Evaluates the grid W in [wlo, whi], D in [dlo, dhi] with `step` (a fixed
+ * dimension: its one value) and offers every point to cs. */
+static void grid(ctx *c, const wp_deconv_options *opt, double wlo, double whi, double dlo, double dhi, double step,
+                 size_t nlim, cand_set *cs, int *evals)
+{
+    int aw = opt->window_auto, ad = opt->offset_auto;
+    int nw = aw ? (int)floor((whi - wlo) / step + 1e-9) + 1 : 1;
+    int nd = ad ? (int)floor((dhi - dlo) / step + 1e-9) + 1 : 1;
+    for (int i = 0; i < nw; i++)
+        for (int k = 0; k < nd; k++) {
+            double W = aw ? wlo + i * step : opt->window_us;
+            double D = ad ? dlo + k * step : opt->offset_us;
+            eval_out o = evaluate(c, W, D, nlim);
+            (*evals)++;
+            if (o.ok)
+                cand_offer(cs, o.score, W, D);
+        }
+}
 
 static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *Dbest, int *evals)
 {
     double wlo = opt->window_min_us, whi = opt->window_max_us;
     double dlo = opt->offset_min_us, dhi = opt->offset_max_us;
     if (!(whi > wlo && wlo > 0)) {
-        wlo = 100;
-        whi = 3000;
+        wlo = WP_DECONV_WINDOW_MIN_US;
+        whi = WP_DECONV_WINDOW_MAX_US;
     }
     if (!(dhi > dlo)) {
-        dlo = -1000;
-        dhi = 1500;
+        dlo = WP_DECONV_OFFSET_MIN_US;
+        dhi = WP_DECONV_OFFSET_MAX_US;
     }
     int aw = opt->window_auto, ad = opt->offset_auto;
-    int nw = aw ? (int)floor((whi - wlo) / SEARCH_STEP) + 1 : 1;
-    int nd = ad ? (int)floor((dhi - dlo) / SEARCH_STEP) + 1 : 1;
-    /* sample counts for the grid, the candidates' refinement, the final one */
+    /* sample counts for the grids, the candidates' refinement, the final one */
     size_t nsub = 1000 > 16 * c->p ? 1000 : 16 * c->p;
     size_t nmid = 10000 > 150 * c->p ? 10000 : 150 * c->p;
     size_t nfin = 60000 > 1000 * c->p ? 60000 : 1000 * c->p;
@@ -502,48 +559,20 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
         nmid = c->ns;
     if (nfin > c->ns)
         nfin = c->ns;
-    double cs[N_CANDIDATES], cw[N_CANDIDATES], cd[N_CANDIDATES];
-    int nc = 0;
-    for (int i = 0; i < nw; i++)
-        for (int k = 0; k < nd; k++) {
-            double W = aw ? wlo + i * SEARCH_STEP : opt->window_us;
-            double D = ad ? dlo + k * SEARCH_STEP : opt->offset_us;
-            eval_out o = evaluate(c, W, D, nsub);
-            (*evals)++;
-            if (!o.ok)
-                continue;
-            /* keep the best few, at most one per neighbourhood */
-            int near = -1;
-            for (int q = 0; q < nc; q++)
-                if (fabs(cw[q] - W) <= 2 * SEARCH_STEP && fabs(cd[q] - D) <= 2 * SEARCH_STEP)
-                    near = q;
-            if (near >= 0) {
-                if (o.score < cs[near]) {
-                    cs[near] = o.score;
-                    cw[near] = W;
-                    cd[near] = D;
-                }
-                continue;
-            }
-            int slot = nc < N_CANDIDATES ? nc++ : -1;
-            if (slot < 0) {
-                int worst = 0;
-                for (int q = 1; q < nc; q++)
-                    if (cs[q] > cs[worst])
-                        worst = q;
-                if (o.score >= cs[worst])
-                    continue;
-                slot = worst;
-            }
-            cs[slot] = o.score;
-            cw[slot] = W;
-            cd[slot] = D;
-        }
+    cand_set coarse = {.cap = N_COARSE, .sep = 2 * COARSE_STEP};
+    cand_set fine = {.cap = N_CANDIDATES, .sep = 2 * SEARCH_STEP};
+    grid(c, opt, wlo, whi, dlo, dhi, COARSE_STEP, nsub, &coarse, evals);
+    for (int q = 0; q < coarse.n; q++) {
+        /* the fine grid around each basin, kept inside the range */
+        double a0 = fmax(wlo, coarse.w[q] - COARSE_STEP), a1 = fmin(whi, coarse.w[q] + COARSE_STEP);
+        double b0 = fmax(dlo, coarse.d[q] - COARSE_STEP), b1 = fmin(dhi, coarse.d[q] + COARSE_STEP);
+        grid(c, opt, a0, a1, b0, b1, SEARCH_STEP, nsub, &fine, evals);
+    }
     double best = INFINITY;
     *Wbest = opt->window_us;
     *Dbest = opt->offset_us;
-    for (int q = 0; q < nc; q++) {
-        double W = cw[q], D = cd[q];
+    for (int q = 0; q < fine.n; q++) {
+        double W = fine.w[q], D = fine.d[q];
         double s = refine(c, aw, ad, SEARCH_STEP, 4.0, nmid, &W, &D, evals);
         if (s < best) {
             best = s;
@@ -551,7 +580,7 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
             *Dbest = D;
         }
     }
-    if (nc > 0)
+    if (fine.n > 0)
         refine(c, aw, ad, 4.0, 0.1, nfin, Wbest, Dbest, evals);
 }
 
@@ -708,7 +737,7 @@ int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_
 wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, const wp_latency *lat,
                               const wp_engine *eng, double idle_uw, const wp_deconv_options *opt, double *power,
                               const char *log_path, const char *est_path, char *note, size_t note_size,
-                              wp_error *err)
+                              wp_deconv_summary *summary, wp_error *err)
 {
     size_t L = win->n_layers, nc = win->n_cycles;
     wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
@@ -731,6 +760,17 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
         double v = res.status[l] == WP_DECONV_OK ? res.power_uw[l] : NAN;
         for (size_t c = 0; c < nc; c++)
             power[l * nc + c] = v;
+    }
+    if (summary) {
+        summary->window_us = res.window_us;
+        summary->offset_us = res.offset_us;
+        summary->rms_residual_uw = res.rms_residual_uw;
+        summary->gap_power_uw = res.status[L] == WP_DECONV_OK ? res.power_uw[L] : NAN;
+        summary->n_used = res.n_used;
+        summary->n_flagged = 0;
+        for (size_t l = 0; l < L; l++)
+            summary->n_flagged += res.status[l] != WP_DECONV_OK;
+        summary->evaluations = res.evaluations;
     }
     if (note && note_size) {
         char off[64] = "";

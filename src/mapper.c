@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/deconvolve.h"
@@ -23,6 +25,12 @@
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
 #include "wattprof/powerlog.h"
+#include "wattprof/timestamp.h"
+
+/* cmake/version.cmake passes project(VERSION); this only for other builds */
+#ifndef WATTPROF_VERSION
+#define WATTPROF_VERSION "unknown"
+#endif
 
 void wp_map_options_init(wp_map_options *opt)
 {
@@ -256,11 +264,91 @@ static int write_rows(FILE *fp, const wp_latency *lat, char **names, char **type
     return j.failed && !ferror(fp) ? -1 : 0;
 }
 
+static void jset_num(json_t *o, const char *key, double v)
+{
+    json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
+}
+
+/* mapping_info.json: what this run chose and what it worked from, so the
+ * report (and a reader months later) need not re-derive it. */
+static wp_atomic_file *write_info(const char *path, const char *model, const wp_map_options *opt,
+                                  wp_timeline_mode chosen, const char *reason, const wp_powerlog *log,
+                                  const wp_latency *lat, double idle_uw, const wp_deconv_summary *ds,
+                                  wp_error *err)
+{
+    json_t *root = json_object();
+    if (!root) {
+        wp_fail(err, path, 0, "out of memory");
+        return NULL;
+    }
+    json_object_set_new(root, "wattprof_version", json_string(WATTPROF_VERSION));
+    json_object_set_new(root, "model", json_string(model));
+    json_object_set_new(root, "attribution", json_string(wp_attribution_mode_name(opt->attribution)));
+    json_t *tl = json_object();
+    json_object_set_new(tl, "requested", json_string(wp_timeline_mode_name(opt->timeline)));
+    json_object_set_new(tl, "chosen", json_string(wp_timeline_mode_name(chosen)));
+    json_object_set_new(tl, "reason", opt->timeline == WP_TIMELINE_AUTO ? json_string(reason) : json_null());
+    json_object_set_new(root, "timeline", tl);
+    /* The total shift between the timeline's stamps and the sensor's clock:
+     * the given offset plus deconvolve's own (auto or given). */
+    double offset = opt->report_offset_us + (ds ? ds->offset_us : 0);
+    jset_num(root, "report_offset_us", offset);
+    json_object_set_new(root, "report_offset_auto", json_boolean(ds && opt->report_offset_auto));
+    if (ds) {
+        json_t *d = json_object();
+        jset_num(d, "sensor_window_us", ds->window_us);
+        json_object_set_new(d, "sensor_window_auto", json_boolean(!(opt->sensor_window_us > 0)));
+        if (opt->report_offset_auto) {
+            json_t *r = json_array();
+            json_array_append_new(r, json_real(opt->offset_min_us < opt->offset_max_us ? opt->offset_min_us
+                                                                                        : WP_DECONV_OFFSET_MIN_US));
+            json_array_append_new(r, json_real(opt->offset_min_us < opt->offset_max_us ? opt->offset_max_us
+                                                                                        : WP_DECONV_OFFSET_MAX_US));
+            json_object_set_new(d, "report_offset_range_us", r);
+        }
+        jset_num(d, "rms_residual_micro_watt", ds->rms_residual_uw);
+        jset_num(d, "gap_power_including_idle_micro_watt", ds->gap_power_uw);
+        json_object_set_new(d, "samples_used", json_integer((json_int_t)ds->n_used));
+        json_object_set_new(d, "layers_without_estimate", json_integer((json_int_t)ds->n_flagged));
+        json_object_set_new(d, "least_squares_solves", json_integer(ds->evaluations));
+        json_object_set_new(root, "deconvolve", d);
+    } else {
+        json_object_set_new(root, "deconvolve", json_null());
+    }
+    json_object_set_new(root, "layers", json_integer((json_int_t)lat->n_layers));
+    json_object_set_new(root, "cycles", json_integer((json_int_t)lat->n_cycles));
+    jset_num(root, "idle_power_micro_watt", idle_uw);
+    json_object_set_new(root, "power_samples", json_integer((json_int_t)log->n));
+    double span = log->n ? (double)(log->samples[log->n - 1].t_us - log->samples[0].t_us) / 1e6 : NAN;
+    jset_num(root, "log_span_s", span);
+    jset_num(root, "sample_rate_per_s", log->n > 1 && span > 0 ? (double)(log->n - 1) / span : NAN);
+    char ts[WP_TS_BUFSZ];
+    if (log->n) {
+        wp_ts_format(log->samples[0].t_us, ts);
+        json_object_set_new(root, "log_start", json_string(ts));
+        wp_ts_format(log->samples[log->n - 1].t_us, ts);
+        json_object_set_new(root, "log_end", json_string(ts));
+    }
+    wp_atomic_file *af = wp_atomic_open(path, err);
+    if (af) {
+        FILE *fp = wp_atomic_stream(af);
+        if (json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0 ||
+            fputc('\n', fp) == EOF) {
+            wp_atomic_abort(af);
+            af = NULL;
+            wp_fail(err, path, 0, "cannot write");
+        }
+    }
+    json_decref(root);
+    return af;
+}
+
 /* Reads, maps and writes one model into an uncommitted atomic file (and,
- * for deconvolve, the per-layer estimates into *est_af). */
+ * for deconvolve, the per-layer estimates into *est_af; the run's choices
+ * into *info_af). */
 static wp_atomic_file *map_model_pending(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                                          const wp_map_options *opt, const wp_progress *progress,
-                                         wp_atomic_file **est_af, wp_error *err)
+                                         wp_atomic_file **est_af, wp_atomic_file **info_af, wp_error *err)
 {
     model_files f;
     wp_latency lat = {0};
@@ -270,8 +358,9 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     double *power = NULL;
     char **names = NULL, **types = NULL;
     wp_atomic_file *af = NULL;
-    char *out_path = NULL;
+    char *out_path = NULL, *info_path = NULL;
     int ok = 0;
+    wp_deconv_summary ds, *dsp = NULL;
     if (model_paths(model_dir, model, &f) != 0) {
         wp_fail(err, model_dir, 0, "out of memory");
         goto done;
@@ -329,6 +418,8 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         dopt.window_auto = !(opt->sensor_window_us > 0);
         dopt.window_us = opt->sensor_window_us;
         dopt.offset_auto = opt->report_offset_auto;
+        dopt.offset_min_us = opt->offset_min_us;
+        dopt.offset_max_us = opt->offset_max_us;
         char *est_path = path_join(out_dir, WP_DECONV_CSV_NAME);
         char dnote[2048];
         if (!est_path) {
@@ -336,15 +427,24 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
             goto done;
         }
         *est_af = wp_deconv_map(&log, &win, &lat, &eng, idle_uw, &dopt, power, f.power_log, est_path, dnote,
-                                sizeof dnote, err);
+                                sizeof dnote, &ds, err);
         free(est_path);
         if (!*est_af)
             goto done;
+        dsp = &ds;
         if (opt->note)
             opt->note(opt->note_ctx, model, dnote);
     } else if (wp_attribute(&log, &win, &aopt, power, err) != 0) {
         goto done;
     }
+    info_path = path_join(out_dir, WP_MAPPING_INFO_JSON);
+    if (!info_path) {
+        wp_fail(err, out_dir, 0, "out of memory");
+        goto done;
+    }
+    *info_af = write_info(info_path, model, opt, chosen, reason, &log, &lat, idle_uw, dsp, err);
+    if (!*info_af)
+        goto done;
     wp_engine_free(&eng);
     wp_powerlog_free(&log);
     wp_windows_free(&win);
@@ -370,6 +470,10 @@ done:
         wp_atomic_abort(*est_af);
         *est_af = NULL;
     }
+    if (!ok && *info_af) {
+        wp_atomic_abort(*info_af);
+        *info_af = NULL;
+    }
     for (size_t l = 0; names && l < lat.n_layers; l++)
         free(names[l]);
     for (size_t l = 0; types && l < lat.n_layers; l++)
@@ -378,6 +482,7 @@ done:
     free(types);
     free(power);
     free(out_path);
+    free(info_path);
     wp_windows_free(&win);
     wp_powerlog_free(&log);
     wp_engine_free(&eng);
@@ -389,15 +494,20 @@ done:
 int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err)
 {
-    wp_atomic_file *est_af = NULL;
-    wp_atomic_file *af = map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, &est_af, err);
+    wp_atomic_file *est_af = NULL, *info_af = NULL;
+    wp_atomic_file *af = map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, &est_af, &info_af, err);
     if (!af)
         return -1;
     if (wp_atomic_commit(af, err) != 0) {
         wp_atomic_abort(est_af);
+        wp_atomic_abort(info_af);
         return -1;
     }
-    if (est_af && wp_atomic_commit(est_af, err) != 0)
+    if (est_af && wp_atomic_commit(est_af, err) != 0) {
+        wp_atomic_abort(info_af);
+        return -1;
+    }
+    if (wp_atomic_commit(info_af, err) != 0)
         return -1;
     if (!est_af) {
         char *stale = path_join(out_dir, WP_DECONV_CSV_NAME);
@@ -462,7 +572,7 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     size_t n_models = 0;
     char **made = NULL;
     size_t n_made = 0;
-    wp_atomic_file **pending = NULL, **pending_est = NULL;
+    wp_atomic_file **pending = NULL, **pending_est = NULL, **pending_info = NULL;
     char **out_dirs = NULL;
     char *idle_path = NULL;
     size_t committed = 0;
@@ -521,8 +631,9 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
 
     pending = calloc(n_models, sizeof *pending);
     pending_est = calloc(n_models, sizeof *pending_est);
+    pending_info = calloc(n_models, sizeof *pending_info);
     out_dirs = calloc(n_models, sizeof *out_dirs);
-    if (!pending || !pending_est || !out_dirs) {
+    if (!pending || !pending_est || !pending_info || !out_dirs) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
     }
@@ -542,7 +653,7 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
             goto done;
         }
         pending[i] = map_model_pending(model_dir, models[i], idle_uw, out_dirs[i], opt, progress, &pending_est[i],
-                                       err);
+                                       &pending_info[i], err);
         free(model_dir);
         if (!pending[i])
             goto done;
@@ -566,6 +677,10 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
                 unlink(stale);
             free(stale);
         }
+        af = pending_info[i];
+        pending_info[i] = NULL;
+        if (wp_atomic_commit(af, err) != 0)
+            goto done;
         char *src = path_join(raw_dir, models[i]);
         char *s2 = src ? path_join(src, "trt_profiling/trt_engine_info.json") : NULL;
         char *dst = path_join(out_dirs[i], "trt_engine_info.json");
@@ -585,11 +700,14 @@ done:
                 wp_atomic_abort(pending[i]);
             if (pending_est && pending_est[i])
                 wp_atomic_abort(pending_est[i]);
+            if (pending_info && pending_info[i])
+                wp_atomic_abort(pending_info[i]);
             /* A failure while committing (rename, copy): remove what this
              * run already put in place, so the run leaves nothing. */
-            int kinds = opt->attribution == WP_ATTRIBUTION_DECONVOLVE ? 3 : 2;
+            int kinds = opt->attribution == WP_ATTRIBUTION_DECONVOLVE ? 4 : 3;
             for (int k = 0; i < committed && out_dirs[i] && k < kinds; k++) {
-                char *p = path_join(out_dirs[i], k == 2   ? WP_DECONV_CSV_NAME
+                char *p = path_join(out_dirs[i], k == 3   ? WP_DECONV_CSV_NAME
+                                                 : k == 2 ? WP_MAPPING_INFO_JSON
                                                  : k == 1 ? "trt_engine_info.json"
                                                           : WP_MAPPING_CSV);
                 if (p)
@@ -613,6 +731,7 @@ done:
     free(out_dirs);
     free(pending);
     free(pending_est);
+    free(pending_info);
     free(idle_path);
     return rc;
 }

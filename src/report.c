@@ -24,6 +24,7 @@
 
 #define MAPPING_CSV "power_runtime_mapping_layerwise.csv"
 #define ESTIMATES_CSV "layer_power_estimates.csv"
+#define MAPPING_INFO_JSON "mapping_info.json"
 
 void wp_html_escape(FILE *out, const char *s)
 {
@@ -549,6 +550,9 @@ static const char *CSS =
     "svg .signal{fill:none;stroke:#1f2328;stroke-width:1.3;stroke-linejoin:round}\n"
     "svg .sample{fill:#1f2328}\n"
     "svg .estimate{fill:none;stroke:#c2185b;stroke-width:2.4}\n"
+    "svg .model{fill:none;stroke:#e8710a;stroke-width:7;stroke-opacity:.45;stroke-linejoin:round;stroke-linecap:round}\n"
+    "svg .swin{fill:none;stroke:#e8710a;stroke-width:1.4}\n"
+    "svg .swinlabel{font-size:11px;fill:#b35400}\n"
     "svg .idle{stroke:#0b5cad;stroke-width:1.2;stroke-dasharray:6 4}\n"
     "svg .cycle{stroke:#656d76;stroke-width:1;stroke-dasharray:3 3}\n"
     "svg .ideal{stroke:#656d76;stroke-width:1.2;stroke-dasharray:5 4}svg .band20{stroke:#c9d1d9;stroke-dasharray:2 4}\n"
@@ -754,6 +758,76 @@ static void kv_table(FILE *out, const kv_list *l, size_t from, size_t to)
     fputs("</table>\n", out);
 }
 
+/* ------------------------------------------------ map's saved choices */
+
+/* RESULT/<model>/mapping_info.json, written by `map` (docs/mapping.md). */
+typedef struct map_info {
+    int have;
+    char attribution[32], version[32], timeline[32], timeline_req[32], log_start[WP_TS_BUFSZ + 8];
+    char reason[512];          /* "" when the timeline was given */
+    double offset_us;          /* total report offset; 0 when absent */
+    int offset_auto;
+    double range_lo, range_hi; /* offset search range; NaN when absent */
+    int deconv;                /* the "deconvolve" object is there */
+    double window_us, rms_uw, gap_uw;
+    int window_auto;
+    double samples_used, cycles, power_samples, span_s, rate, idle_uw; /* NaN when absent */
+} map_info;
+
+static double mi_num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void mi_str(json_t *o, const char *key, char *buf, size_t cap)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    snprintf(buf, cap, "%s", s ? s : "");
+}
+
+static int load_map_info(const char *path, map_info *mi, wp_error *err)
+{
+    memset(mi, 0, sizeof *mi);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return wp_fail(err, path, je.line, "%s", je.text);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return wp_fail(err, path, 1, "expected a JSON object");
+    }
+    mi->have = 1;
+    mi_str(root, "attribution", mi->attribution, sizeof mi->attribution);
+    mi_str(root, "wattprof_version", mi->version, sizeof mi->version);
+    json_t *tl = json_object_get(root, "timeline");
+    mi_str(tl, "chosen", mi->timeline, sizeof mi->timeline);
+    mi_str(tl, "requested", mi->timeline_req, sizeof mi->timeline_req);
+    mi_str(tl, "reason", mi->reason, sizeof mi->reason);
+    mi->offset_us = mi_num(root, "report_offset_us");
+    if (isnan(mi->offset_us))
+        mi->offset_us = 0;
+    mi->offset_auto = json_is_true(json_object_get(root, "report_offset_auto"));
+    json_t *d = json_object_get(root, "deconvolve");
+    mi->deconv = json_is_object(d);
+    mi->window_us = mi_num(d, "sensor_window_us");
+    mi->window_auto = json_is_true(json_object_get(d, "sensor_window_auto"));
+    mi->rms_uw = mi_num(d, "rms_residual_micro_watt");
+    mi->gap_uw = mi_num(d, "gap_power_including_idle_micro_watt");
+    mi->samples_used = mi_num(d, "samples_used");
+    json_t *rg = json_object_get(d, "report_offset_range_us");
+    mi->range_lo = json_is_number(json_array_get(rg, 0)) ? json_number_value(json_array_get(rg, 0)) : NAN;
+    mi->range_hi = json_is_number(json_array_get(rg, 1)) ? json_number_value(json_array_get(rg, 1)) : NAN;
+    mi->cycles = mi_num(root, "cycles");
+    mi->power_samples = mi_num(root, "power_samples");
+    mi->span_s = mi_num(root, "log_span_s");
+    mi->rate = mi_num(root, "sample_rate_per_s");
+    mi->idle_uw = mi_num(root, "idle_power_micro_watt");
+    mi_str(root, "log_start", mi->log_start, sizeof mi->log_start);
+    json_decref(root);
+    return 0;
+}
+
 /* ---------------------------------------------------------- timeline */
 
 typedef struct raw_data {
@@ -762,8 +836,100 @@ typedef struct raw_data {
     wp_latency lat;
 } raw_data;
 
+/* Layer windows of cycle cy as the timeline mode places them, `shift` us
+ * earlier than stamped (doubles: the report offset may be fractional). */
+static void cycle_windows(const wp_latency *lat, size_t cy, int recon, double shift, double *s, double *e)
+{
+    int64_t end = INT64_MAX;
+    for (size_t l = 0; l < lat->n_layers; l++) {
+        int64_t t = wp_reported_at(lat, l, cy);
+        end = t < end ? t : end;
+    }
+    for (size_t l = lat->n_layers; l-- > 0;) {
+        int64_t lu = wp_latency_ms_to_us(wp_latency_at(lat, l, cy));
+        int64_t b = recon ? end : wp_reported_at(lat, l, cy);
+        e[l] = (double)b - shift;
+        s[l] = (double)(b - lu) - shift;
+        end = b - lu;
+    }
+}
+
+/* deconvolve's model of what the sensor read: for each sample, the
+ * time-weighted mean over [t - W, t] of the estimated powers (layers, and the
+ * between-cycle gap), the windows laid out as deconvolve.c does (by start,
+ * overlaps clipped, holes to the gap). NaN where the window leaves the cycles
+ * around the drawn ones or touches a layer without an estimate. */
+static void sensor_model(const wp_latency *lat, size_t first, size_t k, int recon, double shift, double window_us,
+                         const double *pin_w, double gap_w, const int64_t *st, size_t ns, double *out)
+{
+    size_t L = lat->n_layers;
+    size_t c_lo = first > 0 ? first - 1 : 0, c_hi = first + k < lat->n_cycles ? first + k : lat->n_cycles - 1;
+    size_t cap = (c_hi - c_lo + 1) * (L + 1);
+    double *sa = malloc(cap * sizeof *sa), *sb = malloc(cap * sizeof *sb), *sp = malloc(cap * sizeof *sp);
+    double *s = malloc(L * sizeof *s), *e = malloc(L * sizeof *e);
+    size_t *ord = malloc(L * sizeof *ord);
+    for (size_t i = 0; i < ns; i++)
+        out[i] = NAN;
+    if (!sa || !sb || !sp || !s || !e || !ord)
+        goto done;
+    size_t n = 0;
+    double cursor = 0;
+    for (size_t cy = c_lo; cy <= c_hi; cy++) {
+        cycle_windows(lat, cy, recon, shift, s, e);
+        for (size_t l = 0; l < L; l++) {
+            size_t j = l;
+            while (j > 0 && s[ord[j - 1]] > s[l]) {
+                ord[j] = ord[j - 1];
+                j--;
+            }
+            ord[j] = l;
+        }
+        for (size_t j = 0; j < L; j++) {
+            size_t l = ord[j];
+            double a = s[l], b = e[l];
+            if (n == 0)
+                cursor = a;
+            if (a > cursor) {
+                sa[n] = cursor, sb[n] = a, sp[n] = gap_w;
+                n++;
+            } else {
+                a = cursor;
+            }
+            if (b > a) {
+                sa[n] = a, sb[n] = b, sp[n] = pin_w[l];
+                n++;
+                cursor = b;
+            }
+        }
+    }
+    if (n == 0 || !(window_us > 0))
+        goto done;
+    size_t j = 0;
+    for (size_t i = 0; i < ns; i++) {
+        double b = (double)st[i], a = b - window_us;
+        if (a < sa[0] || b > sb[n - 1])
+            continue;
+        while (j < n && sb[j] <= a)
+            j++;
+        double sum = 0;
+        for (size_t q = j; q < n && sa[q] < b; q++) {
+            double ov = fmin(b, sb[q]) - fmax(a, sa[q]);
+            if (ov > 0)
+                sum += ov * sp[q];
+        }
+        out[i] = sum / window_us; /* NaN when a touched power is unknown */
+    }
+done:
+    free(sa);
+    free(sb);
+    free(sp);
+    free(s);
+    free(e);
+    free(ord);
+}
+
 static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model *m, const raw_data *raw,
-                             name_index *ix, double idle_w)
+                             const map_info *mi, name_index *ix, double idle_w)
 {
     fputs("<h3>Timeline</h3>\n", out);
     if (!raw->have_log || !raw->have_lat) {
@@ -796,6 +962,21 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
         long li = index_find(ix, m, lat->names[l]);
         pin[l] = li >= 0 ? m->layers[li].power_incl_w : NAN;
     }
+    /* The timeline and report offset `map` used, when it saved them; else
+     * what `map --timeline auto` would pick, unshifted. */
+    char reason[512];
+    int recon;
+    if (mi->have && (strcmp(mi->timeline, "reported") == 0 || strcmp(mi->timeline, "reconstructed") == 0)) {
+        recon = strcmp(mi->timeline, "reconstructed") == 0;
+        if (mi->reason[0])
+            snprintf(reason, sizeof reason, "%s", mi->reason);
+        else
+            snprintf(reason, sizeof reason, "given to map with --timeline %s", mi->timeline);
+    } else {
+        recon = wp_timeline_choose(lat, reason, sizeof reason) == WP_TIMELINE_RECONSTRUCTED;
+    }
+    double shift = mi->have ? mi->offset_us : 0;
+    int64_t ishift = (int64_t)llround(shift);
     int64_t t0 = INT64_MAX, t1 = INT64_MIN;
     for (size_t c = 0; c < k; c++) {
         size_t cy = first + c;
@@ -819,6 +1000,12 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
             w->cycle = cy;
             end = w->start;
         }
+    }
+    for (size_t i = 0; i < nw; i++) {
+        rep[i].start -= ishift;
+        rep[i].end -= ishift;
+        rec[i].start -= ishift;
+        rec[i].end -= ishift;
     }
     for (size_t i = 0; i < nw; i++) {
         t0 = rep[i].start < t0 ? rep[i].start : t0;
@@ -859,7 +1046,9 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
     int64_t *st = malloc(nd * sizeof *st);
     double *sw = malloc(nd * sizeof *sw);
     const char **names = malloc(lat->n_layers * sizeof *names), **types = malloc(lat->n_layers * sizeof *types);
-    if (!st || !sw || !names || !types) {
+    int modelled = m->from_estimates && mi->have && mi->deconv && mi->window_us > 0;
+    double *mw = modelled ? malloc(nd * sizeof *mw) : NULL;
+    if (!st || !sw || !names || !types || (modelled && !mw)) {
         fputs("<p class=\"note\">No timeline: out of memory.</p>\n", out);
         goto done;
     }
@@ -874,25 +1063,48 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
         names[l] = lat->names[l];
         types[l] = li >= 0 ? m->layers[li].type : "";
     }
-    /* The bands follow the timeline `map --timeline auto` picks. */
-    char reason[512];
-    int recon = wp_timeline_choose(lat, reason, sizeof reason) == WP_TIMELINE_RECONSTRUCTED;
+    if (modelled)
+        sensor_model(lat, first, k, recon, shift, mi->window_us, pin,
+                     isnan(mi->gap_uw) ? NAN : mi->gap_uw / 1e6, st, m_s, mw);
     rp_timeline tl = {.t0 = t0, .t1 = t1, .sample_t = st, .sample_w = sw, .n_samples = m_s, .reported = rep,
                       .reconstructed = rec, .n_windows = nw, .chosen_reconstructed = recon,
                       .layer_names = names, .layer_types = types, .layer_power_incl_w = pin,
-                      .n_layers = lat->n_layers, .first_cycle = first, .n_cycles_drawn = k, .idle_w = idle_w};
+                      .n_layers = lat->n_layers, .first_cycle = first, .n_cycles_drawn = k, .idle_w = idle_w,
+                      .offset_us = shift, .model_w = mw, .window_us = modelled ? mi->window_us : NAN};
     fprintf(out,
             "<p>Cycles %zu\xE2\x80\x93%zu of %zu: the power sensor's samples (dots), each layer's window in the "
             "cycle as reported and as reconstructed (lanes below), and the power %s attributed to each layer "
             "(magenta, over its window). The bands behind the samples are the <b>%s</b> windows, as "
-            "<code>map --timeline auto</code> chooses: ",
+            "<code>map</code> %s: ",
             first + 1, first + k, lat->n_cycles, m->from_estimates ? "the least-squares deconvolution" : "the mapping",
-            recon ? "reconstructed" : "reported");
+            recon ? "reconstructed" : "reported", mi->have ? "chose" : "--timeline auto would choose");
     wp_html_escape(out, reason);
-    fputs(".</p>\n", out);
+    fputs(".", out);
+    if (shift != 0) {
+        char b1[64];
+        rp_fmt(shift, b1, sizeof b1);
+        fprintf(out,
+                " Every window is drawn %s \xC2\xB5s %s than stamped: the report offset <code>map</code> %s, so "
+                "the windows sit on the sensor's clock.",
+                b1[0] == '-' ? b1 + 1 : b1, shift > 0 ? "earlier" : "later",
+                mi->offset_auto ? "chose by least residual" : "was given");
+    }
+    if (modelled) {
+        char b1[64];
+        rp_fmt(mi->window_us, b1, sizeof b1);
+        fprintf(out,
+                " The wide orange line is the deconvolution's model of the sensor: each sample's predicted "
+                "reading, the time-weighted mean of the estimated layer powers over the %s \xC2\xB5s sensor window "
+                "before it (the bracket shows one). Where the samples run inside it, the estimates explain the "
+                "measurement.",
+                b1);
+    }
+    fputs("</p>\n", out);
     fputs("<div class=\"legend\"><span><i class=\"line\" style=\"background:#1f2328\"></i>power samples</span>"
           "<span><i class=\"line\" style=\"background:#c2185b\"></i>attributed layer power</span>",
           out);
+    if (modelled)
+        fputs("<span><i class=\"line\" style=\"background:#e8710a;opacity:.6;height:6px\"></i>modelled sensor reading</span>", out);
     if (!isnan(idle_w))
         fputs("<span><i class=\"line\" style=\"background:#0b5cad\"></i>idle power</span>", out);
     fputs("</div>\n", out);
@@ -902,6 +1114,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
 done:
     free(st);
     free(sw);
+    free(mw);
     free(names);
     free(types);
     free(rep);
@@ -1543,10 +1756,11 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     name_index ix = {0};
     raw_data raw = {0};
     kv_list cfg = {0};
+    map_info mi = {0};
     char *pred_source = NULL, *p = NULL;
     int rc = -1;
     double idle_w = NAN;
-    char b1[64], b2[128];
+    char b1[64], b2[320];
 
     m.name = xstrdup(name);
     p = path3(o->result_dir, name, MAPPING_CSV);
@@ -1563,6 +1777,13 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         m.layers[i].energy_mj = m.layers[i].power_w * m.layers[i].runtime_ms;
     if (find_predictions(o, &m, &ix, &pred_source, err) != 0)
         goto out;
+    p = path3(o->result_dir, name, MAPPING_INFO_JSON);
+    if (is_file(p) && load_map_info(p, &mi, err) != 0)
+        goto out;
+    free(p);
+    p = NULL;
+    if (mi.have && isnan(idle_w) && !isnan(mi.idle_uw))
+        idle_w = mi.idle_uw / 1e6;
 
     /* Raw data: configuration and timeline. */
     if (o->raw_data_dir) {
@@ -1662,6 +1883,58 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         snprintf(b2, sizeof b2, "%s W", b1);
         kv_add(&mine, "idle power", b2);
     }
+    if (mi.have) {
+        snprintf(b2, sizeof b2, "%s%s%s", mi.attribution, mi.version[0] ? ", wattprof " : "", mi.version);
+        kv_add(&mine, "map", b2);
+        snprintf(b2, sizeof b2, "%s%s", mi.timeline, strcmp(mi.timeline_req, "auto") == 0 ? " (auto)" : "");
+        kv_add(&mine, "timeline", b2);
+        if (mi.reason[0])
+            kv_add(&mine, "timeline choice", mi.reason);
+        rp_fmt(mi.offset_us, b1, sizeof b1);
+        if (mi.offset_auto && !isnan(mi.range_lo)) {
+            char lo[64], hi[64];
+            rp_fmt(mi.range_lo, lo, sizeof lo);
+            rp_fmt(mi.range_hi, hi, sizeof hi);
+            snprintf(b2, sizeof b2, "%s \xC2\xB5s (auto, searched %s..%s \xC2\xB5s)", b1, lo, hi);
+        } else {
+            snprintf(b2, sizeof b2, "%s \xC2\xB5s%s", b1, mi.offset_auto ? " (auto)" : "");
+        }
+        kv_add(&mine, "report offset", b2);
+        if (mi.deconv) {
+            rp_fmt(mi.window_us, b1, sizeof b1);
+            snprintf(b2, sizeof b2, "%s \xC2\xB5s%s", b1, mi.window_auto ? " (auto)" : "");
+            kv_add(&mine, "sensor window", b2);
+            rp_fmt(mi.rms_uw / 1e6, b1, sizeof b1);
+            snprintf(b2, sizeof b2, "%s W rms", b1);
+            kv_add(&mine, "residual", b2);
+            if (!isnan(mi.samples_used)) {
+                snprintf(b1, sizeof b1, "%.0f", mi.samples_used);
+                kv_add(&mine, "samples in the fit", b1);
+            }
+            if (!isnan(mi.gap_uw)) {
+                rp_fmt(mi.gap_uw / 1e6, b1, sizeof b1);
+                snprintf(b2, sizeof b2, "%s W", b1);
+                kv_add(&mine, "power between cycles", b2);
+            }
+        }
+    }
+    if (!(raw.have_log && raw.log.n > 1) && mi.have && !isnan(mi.power_samples)) {
+        /* no raw data given: what map saw */
+        snprintf(b1, sizeof b1, "%.0f", mi.power_samples);
+        kv_add(&mine, "power samples", b1);
+        if (!isnan(mi.rate)) {
+            rp_fmt(mi.rate, b1, sizeof b1);
+            snprintf(b2, sizeof b2, "%s samples/s", b1);
+            kv_add(&mine, "sample rate", b2);
+        }
+        if (!isnan(mi.span_s)) {
+            rp_fmt(mi.span_s, b1, sizeof b1);
+            snprintf(b2, sizeof b2, "%s s", b1);
+            kv_add(&mine, "log duration", b2);
+        }
+        if (mi.log_start[0])
+            kv_add(&mine, "log starts", mi.log_start);
+    }
     if (raw.have_log && raw.log.n > 1) {
         double dur = (double)(raw.log.samples[raw.log.n - 1].t_us - raw.log.samples[0].t_us) / 1e6;
         snprintf(b1, sizeof b1, "%zu", raw.log.n);
@@ -1725,7 +1998,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         }
         section_table(out, &m);
     }
-    section_timeline(out, o, &m, &raw, &ix, idle_w);
+    section_timeline(out, o, &m, &raw, &mi, &ix, idle_w);
     section_predictions(out, &m, pred_source ? pred_source : "");
     fputs("</section>\n", out);
     rc = 0;

@@ -49,6 +49,13 @@ typedef struct rp_timeline {
     size_t n_layers;
     size_t first_cycle, n_cycles_drawn;
     double idle_w;                  /* NaN when unknown */
+    /* map's report offset (mapping_info.json): the windows above are
+     * already drawn this much earlier than stamped; 0 when unknown */
+    double offset_us;
+    /* deconvolve's model of the sensor: per sample (sample_t), the
+     * predicted reading; NULL when not drawn, NaN where undefined */
+    const double *model_w;
+    double window_us;               /* the sensor window it used; NaN when none */
 } rp_timeline;
 
 /* Text and numbers. */

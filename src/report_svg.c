@@ -344,6 +344,11 @@ void rp_svg_timeline(FILE *out, const rp_timeline *tl)
         lo = fmin(lo, tl->idle_w);
         hi = fmax(hi, tl->idle_w);
     }
+    for (size_t i = 0; tl->model_w && i < tl->n_samples; i++)
+        if (isfinite(tl->model_w[i]) && tl->sample_t[i] >= tl->t0 && tl->sample_t[i] <= tl->t1) {
+            lo = fmin(lo, tl->model_w[i]);
+            hi = fmax(hi, tl->model_w[i]);
+        }
     if (!isfinite(lo)) {
         lo = 0;
         hi = 1;
@@ -419,6 +424,20 @@ void rp_svg_timeline(FILE *out, const rp_timeline *tl)
         fprintf(out, "M%.2f %.2fH%.2f", TX(chosen[i].start), TY(p), TX(chosen[i].end));
     }
     fputs("\"/>\n", out);
+    if (tl->model_w) {
+        /* deconvolve's prediction of each sample, broken where undefined */
+        fputs("<path class=\"model\" d=\"", out);
+        int pen = 0;
+        for (size_t i = 0; i < tl->n_samples; i++) {
+            if (!isfinite(tl->model_w[i])) {
+                pen = 0;
+                continue;
+            }
+            fprintf(out, "%c%.2f %.2f", pen ? 'L' : 'M', TX(tl->sample_t[i]), TY(tl->model_w[i]));
+            pen = 1;
+        }
+        fputs("\"/>\n", out);
+    }
     /* The sensor's samples. */
     size_t shown = 0;
     fputs("<polyline class=\"signal\" points=\"", out);
@@ -432,6 +451,27 @@ void rp_svg_timeline(FILE *out, const rp_timeline *tl)
             rp_fmt(tl->sample_w[i], buf, sizeof buf);
             fprintf(out, "<circle class=\"sample\" cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\"><title>%s W</title></circle>\n",
                     TX(tl->sample_t[i]), TY(tl->sample_w[i]), buf);
+        }
+    }
+    if (tl->model_w && tl->window_us > 0) {
+        /* One sample's sensor window: the span its reading averages. */
+        size_t best = tl->n_samples;
+        double mid = (double)(tl->t0 + tl->t1) / 2, bd = INFINITY;
+        for (size_t i = 0; i < tl->n_samples; i++) {
+            double d = fabs((double)tl->sample_t[i] - mid);
+            if (isfinite(tl->model_w[i]) && d < bd) {
+                bd = d;
+                best = i;
+            }
+        }
+        if (best < tl->n_samples) {
+            double xb = TX(tl->sample_t[best]), xa0 = xb - tl->window_us * xscale, y = TY(tl->model_w[best]);
+            rp_fmt(tl->window_us, buf, sizeof buf);
+            fprintf(out,
+                    "<path class=\"swin\" d=\"M%.2f %.2fV%.2fH%.2fV%.2f\"><title>sensor window of this sample: "
+                    "%s \xC2\xB5s</title></path>\n<text class=\"swinlabel\" x=\"%.2f\" y=\"%.2f\" "
+                    "text-anchor=\"middle\">sensor window %s \xC2\xB5s</text>\n",
+                    xa0, y + 6, y - 6, xb, y + 6, buf, (xa0 + xb) / 2, y - 10, buf);
         }
     }
     fputs("</g>\n", out);

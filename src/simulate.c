@@ -237,7 +237,8 @@ int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model
         return wp_fail(err, NULL, 0,
                        "simulate: need sample period >= 1 us, sensor window >= 1 us, 0 <= jitter < period/2");
     if (!(opt->noise_uw >= 0) || !(opt->gap_us >= 0) || !(opt->latency_jitter >= 0) ||
-        !(opt->report_delay_us >= 0) || !(opt->report_spacing_us >= 0) || !(opt->lead_us >= 0))
+        !(opt->report_delay_us >= 0) || !(opt->report_spacing_us >= 0) || !(opt->lead_us >= 0) ||
+        !(opt->sensor_lag_us >= 0))
         return wp_fail(err, NULL, 0, "simulate: noise, gap, delays and jitters must not be negative");
     rng r;
     rng_seed(&r, opt->seed, model_index);
@@ -304,7 +305,7 @@ int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model
         int64_t ts = log_start + (int64_t)llround(tk);
         if (ts > log_end)
             break;
-        double b = (double)ts, a = b - W;
+        double b = (double)ts - opt->sensor_lag_us, a = b - W;
         /* energy above idle inside [a, b] */
         double e = 0;
         while (cyc + 1 < nc && (double)(run->end_us[cyc + 1] - run->lat_us[cyc + 1]) <= a)
@@ -599,6 +600,9 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         opt->report_delay_us, "latency_jitter", opt->latency_jitter, "seed", (json_int_t)opt->seed, "models",
         truth_models);
     truth_models = NULL;
+    /* only when set, so datasets without a lag keep their bytes */
+    if (truth && opt->sensor_lag_us != 0)
+        json_object_set_new(json_object_get(truth, "options"), "sensor_lag_us", json_real(opt->sensor_lag_us));
     if (join(path, sizeof path, out_dir, "truth.json", NULL, err) < 0) {
         json_decref(truth);
         return -1;

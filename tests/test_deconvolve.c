@@ -174,6 +174,48 @@ static void test_auto_selection(void)
     fixture_free(&f);
 }
 
+/* A sensor that reports a reading held for 4 ms (an INA3221 read long after
+ * its last conversion) is a report offset of delay - 4000 us: the default
+ * range reaches it, the old -1000..1500 one does not. */
+static void test_lagged_sensor(void)
+{
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 10;
+    o.n_cycles = 600;
+    o.noise_uw = 2000;
+    o.sensor_lag_us = 4000;
+    o.reporting = WP_SIM_TENSORRT;
+    o.seed = 5;
+    fixture f;
+    fixture_make(&f, &o);
+    double truth = o.report_delay_us - o.sensor_lag_us;
+    wp_deconv_options opt = {0};
+    opt.window_auto = 1;
+    opt.offset_auto = 1;
+    wp_deconv_result res;
+    wp_error err;
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
+    CHECK(fabs(res.offset_us - truth) < 3);
+    CHECK_NEAR(res.window_us, o.sensor_window_us, 3.0 / o.sensor_window_us);
+    double sum = 0;
+    for (size_t l = 0; l < o.n_layers; l++) {
+        CHECK_INT(res.status[l], WP_DECONV_OK);
+        sum += rel_err(&res, &f.run, l);
+    }
+    CHECK(sum / (double)o.n_layers < 0.02);
+    double good_rms = res.rms_residual_uw;
+    wp_deconv_result_free(&res);
+    /* the range is the caller's: the old default cannot find it */
+    opt.offset_min_us = -1000;
+    opt.offset_max_us = 1500;
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
+    CHECK(res.offset_us >= -1000 && res.offset_us <= 1500 + 50);
+    CHECK(res.rms_residual_uw > 3 * good_rms);
+    wp_deconv_result_free(&res);
+    fixture_free(&f);
+}
+
 /* A and B (100 us each, always adjacent) are only ever seen together: every
  * sample window either holds both whole or neither. Their sum is known,
  * their split is not: both flagged, C still exact, gap never seen. */
@@ -339,6 +381,7 @@ int main(void)
     test_exact_recovery(WP_SIM_IDEAL);
     test_exact_recovery(WP_SIM_TENSORRT);
     test_auto_selection();
+    test_lagged_sensor();
     test_rank_deficient();
     test_errors_and_csv();
     return test_summary();

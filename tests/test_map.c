@@ -1,6 +1,9 @@
 /* wattprof map, end to end through the CLI: formats, both timelines, both
  * attributions, upstream's defects fixed, and bad input. */
 #include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "testutil.h"
 #include "wattprof/csv.h"
@@ -97,12 +100,48 @@ static void test_reported_samples(void)
                           "1,fc0,CaskGemmConvolution,8750000.0,3750000.0,800.0\n");
     free(csv);
     test_run_free(&r);
+    /* the run's choices and what it worked from, beside the mapping */
+    json_error_t je;
+    json_t *info = json_load_file(test_path(last_result, "two/mapping_info.json"), 0, &je);
+    CHECK(info != NULL);
+    CHECK_STR(json_string_value(json_object_get(info, "attribution")), "samples");
+    CHECK_STR(json_string_value(json_object_get(info, "model")), "two");
+    /* the version is the build's: the one `wattprof --version` prints */
+    const char *ver[] = {"--version", NULL};
+    test_run_result rv = test_run_cli(ver);
+    const char *v = json_string_value(json_object_get(info, "wattprof_version"));
+    CHECK(v != NULL && strcmp(v, "unknown") != 0);
+    if (v)
+        CHECK_CONTAINS(rv.out, v);
+    test_run_free(&rv);
+    json_t *tl = json_object_get(info, "timeline");
+    CHECK_STR(json_string_value(json_object_get(tl, "requested")), "reported");
+    CHECK_STR(json_string_value(json_object_get(tl, "chosen")), "reported");
+    CHECK(json_is_null(json_object_get(tl, "reason")));
+    CHECK(json_is_null(json_object_get(info, "deconvolve")));
+    CHECK_NEAR(json_number_value(json_object_get(info, "report_offset_us")), 0, 0);
+    CHECK_INT(json_integer_value(json_object_get(info, "cycles")), 1);
+    CHECK_INT(json_integer_value(json_object_get(info, "layers")), 2);
+    CHECK_INT(json_integer_value(json_object_get(info, "power_samples")), 11);
+    CHECK_NEAR(json_number_value(json_object_get(info, "log_span_s")), 2.0, 1e-12);
+    CHECK_NEAR(json_number_value(json_object_get(info, "sample_rate_per_s")), 5.0, 1e-12);
+    CHECK_NEAR(json_number_value(json_object_get(info, "idle_power_micro_watt")), 5000000.0, 0);
+    CHECK_STR(json_string_value(json_object_get(info, "log_start")), "20241121-00:00:01.000000");
+    json_decref(info);
     /* the same with auto: per-layer stamps spread over the cycle -> reported */
     csv = run_map(raw, "two", NULL, NULL, &r);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(csv, "1,fc0,CaskGemmConvolution,8750000.0,3750000.0,800.0\n");
     CHECK_CONTAINS(r.err, "timeline reported");
     CHECK_INT(test_count_lines(r.err), 1);
+    info = json_load_file(test_path(last_result, "two/mapping_info.json"), 0, &je);
+    tl = json_object_get(info, "timeline");
+    CHECK_STR(json_string_value(json_object_get(tl, "requested")), "auto");
+    CHECK_STR(json_string_value(json_object_get(tl, "chosen")), "reported");
+    /* the reason printed is the one saved */
+    const char *reason = json_string_value(json_object_get(tl, "reason"));
+    CHECK(reason && strstr(r.err, reason) != NULL);
+    json_decref(info);
     free(csv);
     test_run_free(&r);
 }
@@ -320,6 +359,7 @@ static void expect_failure(const char *model, const char *log, const char *lat, 
     CHECK_CONTAINS(r.err, file);
     CHECK_CONTAINS(r.err, what);
     CHECK(!test_file_exists(test_path(res, "aaa_good/power_runtime_mapping_layerwise.csv")));
+    CHECK(!test_file_exists(test_path(res, "aaa_good/mapping_info.json")));
     CHECK(!test_file_exists(test_path(res, "zz/power_runtime_mapping_layerwise.csv")));
     CHECK(!test_file_exists(test_path(res, "aaa_good")));
     CHECK(!test_file_exists(test_path(res, "zz")));

@@ -502,6 +502,124 @@ static void test_pipeline(const char *root)
     free(b);
 }
 
+/* Fraction of the model path's points ("M/L x y") that lie on a point of the
+ * samples' polyline ("x,y"), in the first timeline of h; -1 when no model. */
+static double model_on_samples(const char *h, int *n_points)
+{
+    *n_points = 0;
+    const char *m = strstr(h, "<path class=\"model\" d=\"");
+    const char *sig = strstr(h, "<polyline class=\"signal\" points=\"");
+    if (!m || !sig)
+        return -1;
+    m += strlen("<path class=\"model\" d=\"");
+    sig += strlen("<polyline class=\"signal\" points=\"");
+    const char *sig_end = strchr(sig, '"');
+    int on = 0;
+    while (*m == 'M' || *m == 'L') {
+        double x, y;
+        int used = 0;
+        if (sscanf(m + 1, "%lf %lf%n", &x, &y, &used) != 2)
+            break;
+        char pt[64];
+        snprintf(pt, sizeof pt, "%.2f,%.2f ", x, y);
+        const char *f = strstr(sig, pt);
+        on += f && f < sig_end;
+        (*n_points)++;
+        m += 1 + used;
+    }
+    return *n_points ? (double)on / *n_points : -1;
+}
+
+/* map's saved choices (mapping_info.json) in the configuration table, and
+ * the timeline drawn with its report offset and sensor window: with zero
+ * noise the modelled sensor reading goes through every sample, and it does
+ * not once the offset or the window is wrong. */
+static void test_mapping_info(const char *root)
+{
+    const char *raw = test_path(root, "mi/raw"), *res = test_path(root, "mi/res");
+    const char *sim[] = {"simulate", "--out", raw, "--models", "m1", "--layers", "6", "--cycles", "150",
+                         "--noise-uw", "0", "--sensor-lag-us", "2000", "--quiet", NULL};
+    const char *map[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
+                         "--sensor-window-us", "1100", "--quiet", NULL};
+    int ok = run_ok(sim) && run_ok(map);
+    CHECK(ok);
+    if (!ok)
+        return;
+    const char *out = test_path(root, "mi/r.html");
+    const char *rep[] = {"report", "--result-dir", res, "--raw-data-dir", raw, "--cycles", "8", "--out", out, NULL};
+    CHECK(run_ok(rep));
+    char *h = test_read_file(out);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    CHECK_CONTAINS(h, "<tr><td>map</td><td>deconvolve, wattprof ");
+    CHECK_CONTAINS(h, "<tr><td>timeline</td><td>reconstructed (auto)</td></tr>");
+    CHECK_CONTAINS(h, "<tr><td>timeline choice</td><td>timeline reconstructed: in 150 of 150 cycles");
+    /* simulate's report delay 40 us minus the 2000 us lag */
+    CHECK_CONTAINS(h, "<tr><td>report offset</td><td>-1960 \xC2\xB5s (auto, searched -7000..1500 \xC2\xB5s)</td></tr>");
+    CHECK_CONTAINS(h, "<tr><td>sensor window</td><td>1100 \xC2\xB5s</td></tr>");
+    CHECK_CONTAINS(h, "<tr><td>residual</td><td>");
+    CHECK_CONTAINS(h, "<tr><td>power between cycles</td><td>");
+    CHECK_CONTAINS(h, "Every window is drawn 1960 \xC2\xB5s later than stamped");
+    CHECK_CONTAINS(h, "modelled sensor reading");
+    CHECK_INT(count_of(h, "<path class=\"model\""), 1);
+    CHECK_INT(count_of(h, "<path class=\"swin\""), 1);
+    CHECK_CONTAINS(h, "sensor window 1100 \xC2\xB5s</text>");
+    int n = 0;
+    double on = model_on_samples(h, &n);
+    printf("modelled reading on the samples: %.3f of %d points\n", on, n);
+    CHECK(n >= 15);
+    CHECK(on > 0.9);
+    free(h);
+
+    /* Without the raw data the table still has what map saw. */
+    const char *rep2[] = {"report", "--result-dir", res, "--out", out, NULL};
+    CHECK(run_ok(rep2));
+    h = test_read_file(out);
+    CHECK_CONTAINS(h, "<tr><td>sample rate</td><td>750");
+    CHECK_CONTAINS(h, "<tr><td>power samples</td><td>");
+    free(h);
+
+    /* The same run with the offset or the window falsified: the model no
+     * longer explains the samples (so the report does use both). */
+    const char *info = test_path(res, "m1/mapping_info.json");
+    char *orig = test_read_file(info);
+    CHECK(orig != NULL);
+    if (!orig)
+        return;
+    const char *edits[][2] = {{"\"report_offset_us\": -1960", "\"report_offset_us\": 0.0, \"x\": -1960"},
+                              {"\"sensor_window_us\": 1100", "\"sensor_window_us\": 600"}};
+    for (int e = 0; e < 2; e++) {
+        const char *at = strstr(orig, edits[e][0]);
+        CHECK(at != NULL);
+        if (!at)
+            continue;
+        size_t pre = (size_t)(at - orig), cap = strlen(orig) + 64;
+        char *mod = malloc(cap);
+        snprintf(mod, cap, "%.*s%s%s", (int)pre, orig, edits[e][1], at + strlen(edits[e][0]));
+        test_write_file(info, mod);
+        free(mod);
+        CHECK(run_ok(rep));
+        h = test_read_file(out);
+        double bad = h ? model_on_samples(h, &n) : -1;
+        printf("falsified %s: %.3f of %d points\n", e ? "window" : "offset", bad, n);
+        CHECK(bad >= 0 && bad < 0.5);
+        free(h);
+    }
+    /* malformed: one line naming the file, no page */
+    test_write_file(info, "{\"timeline\": ");
+    const char *out3 = test_path(root, "mi/bad.html");
+    const char *rep3[] = {"report", "--result-dir", res, "--out", out3, NULL};
+    test_run_result r = test_run_cli(rep3);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "mapping_info.json:");
+    CHECK_INT(test_count_lines(r.err), 1);
+    test_run_free(&r);
+    CHECK(!test_file_exists(out3));
+    test_write_file(info, orig);
+    free(orig);
+}
+
 /* Screenshot of `html` (a file) at 1200 px wide; returns 0 and the
  * png_ink.py figures, or -1 when Chromium produced nothing. */
 static int screenshot(const char *root, const char *html, const char *png, double *ink, long *hits)
@@ -560,6 +678,7 @@ int main(void)
     test_train_metrics(root);
     test_bad_input(root);
     test_pipeline(root);
+    test_mapping_info(root);
     int skip = test_failed == 0 ? test_chromium(root) : 0;
     free(report_html);
     int rc = test_summary();

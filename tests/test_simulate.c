@@ -217,6 +217,18 @@ static void test_cli_chain(void)
     CHECK_CONTAINS(r.err, "(auto)");
     CHECK_CONTAINS(r.err, "sensor window 1000 us");
     test_run_free(&r);
+    /* the choices are saved beside the mapping */
+    json_t *info = json_load_file(test_path(res, "m1/mapping_info.json"), 0, &je);
+    CHECK_STR(json_string_value(json_object_get(info, "attribution")), "deconvolve");
+    json_t *dc = json_object_get(info, "deconvolve");
+    CHECK(fabs(json_number_value(json_object_get(dc, "sensor_window_us")) - 1000) < 1);
+    CHECK(fabs(json_number_value(json_object_get(info, "report_offset_us")) - 30) < 1);
+    CHECK(json_is_true(json_object_get(info, "report_offset_auto")));
+    CHECK(json_is_true(json_object_get(dc, "sensor_window_auto")));
+    CHECK(json_number_value(json_object_get(dc, "rms_residual_micro_watt")) >= 0);
+    CHECK_INT(json_integer_value(json_object_get(info, "cycles")), 300);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(info, "timeline"), "chosen")), "reconstructed");
+    json_decref(info);
 
     const char *dset[] = {"dataset", "--preprocessed-data-dir", res, "--result-dir", ds, NULL};
     r = test_run_cli(dset);
@@ -260,7 +272,48 @@ static void test_cli_chain(void)
     CHECK(!test_file_exists(test_path(res2, "m1/" WP_DECONV_CSV_NAME)));
     CHECK(!test_file_exists(test_path(res2, "m1/power_runtime_mapping_layerwise.csv")));
 
+    /* A sensor reading held 4.5 ms: an offset of 30 - 4500 us, found by the
+     * default range; the choice is printed and saved. */
+    const char *raw3 = test_path(dir, "raw3"), *res3 = test_path(dir, "res3");
+    const char *sim3[] = {"simulate", "--out", raw3, "--models", "m1", "--layers", "8", "--cycles", "300",
+                          "--noise-uw", "0", "--sensor-window-us", "1000", "--report-delay-us", "30",
+                          "--sensor-lag-us", "4500", "--quiet", NULL};
+    r = test_run_cli(sim3);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    const char *map3[] = {"map", "--raw-data-dir", raw3, "--result-dir", res3, "--attribution", "deconvolve",
+                          "--sensor-window-us", "1000", NULL};
+    r = test_run_cli(map3);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "report offset -4470 us (auto)");
+    test_run_free(&r);
+    info = json_load_file(test_path(res3, "m1/mapping_info.json"), 0, &je);
+    CHECK(fabs(json_number_value(json_object_get(info, "report_offset_us")) + 4470) < 0.5);
+    json_decref(info);
+    /* a range that excludes it gives a worse fit elsewhere */
+    const char *map4[] = {"map", "--raw-data-dir", raw3, "--result-dir", res3, "--attribution", "deconvolve",
+                          "--sensor-window-us", "1000", "--offset-range-us", "-1000:1500", "--quiet", NULL};
+    r = test_run_cli(map4);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    info = json_load_file(test_path(res3, "m1/mapping_info.json"), 0, &je);
+    CHECK(json_number_value(json_object_get(info, "report_offset_us")) > -1000 - 1);
+    json_t *rg = json_object_get(json_object_get(info, "deconvolve"), "report_offset_range_us");
+    CHECK_NEAR(json_number_value(json_array_get(rg, 0)), -1000, 0);
+    CHECK_NEAR(json_number_value(json_array_get(rg, 1)), 1500, 0);
+    json_decref(info);
+
     /* usage errors */
+    const char *bad_range[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
+                               "--offset-range-us", "5:1", NULL};
+    r = test_run_cli(bad_range);
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "--offset-range-us");
+    test_run_free(&r);
+    const char *bad_range2[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--offset-range-us", "-9:9", NULL};
+    r = test_run_cli(bad_range2);
+    CHECK_INT(r.status, 2);
+    test_run_free(&r);
     const char *bad1[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--sensor-window-us", "900", NULL};
     r = test_run_cli(bad1);
     CHECK_INT(r.status, 2);

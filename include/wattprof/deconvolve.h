@@ -52,13 +52,23 @@ typedef struct wp_deconv_options {
     double window_us;        /* ... or use this one (> 0) */
     int offset_auto;         /* search the report offset D ... */
     double offset_us;        /* ... or use this one */
-    /* Search ranges for auto (0, 0: defaults 100..3000 us and -1000..1500 us). */
+    /* Search ranges for auto (0, 0: the defaults below). */
     double window_min_us, window_max_us;
     double offset_min_us, offset_max_us;
     /* A layer whose variance inflation (diag of scaled (A^T A)^-1) exceeds
      * this is flagged ill-conditioned and gets no number (0: 1e8). */
     double vif_limit;
 } wp_deconv_options;
+
+/* Default search ranges of `auto`. The offset reaches far below 0 because a
+ * sensor that holds its last conversion (the INA3221 refreshes a channel
+ * every channels x samples x conversion times: 6.6 ms on a default Jetson)
+ * reports a reading that old: a negative offset of up to that interval
+ * (docs/logging.md). */
+#define WP_DECONV_WINDOW_MIN_US 100.0
+#define WP_DECONV_WINDOW_MAX_US 3000.0
+#define WP_DECONV_OFFSET_MIN_US (-7000.0)
+#define WP_DECONV_OFFSET_MAX_US 1500.0
 
 typedef enum wp_deconv_status {
     WP_DECONV_OK = 0,
@@ -102,17 +112,26 @@ int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_
                         const char *const *names, const char *const *types, double idle_uw,
                         const double *latency_ms, size_t n_cycles, wp_error *err);
 
+/* What wp_deconv_map chose, for the run's mapping_info.json. */
+typedef struct wp_deconv_summary {
+    double window_us, offset_us;  /* used (chosen when auto) */
+    double rms_residual_uw;
+    double gap_power_uw;          /* including idle; NaN when not estimated */
+    size_t n_used, n_flagged;
+    int evaluations;
+} wp_deconv_summary;
+
 /* For `wattprof map --attribution deconvolve`: solves over the timeline's
  * windows, fills power[l * n_cycles + c] with layer l's estimate (including
  * idle) in every cycle (NaN when it has none), and returns the estimates CSV
  * for est_path written but not committed (the mapper commits a run's files
  * together). `note` receives one line: the window and offset used (chosen
- * when auto) and any layers flagged. Layer types come from eng (may be NULL);
- * errors name log_path. */
+ * when auto) and any layers flagged; `summary` (may be NULL) the same as
+ * numbers. Layer types come from eng (may be NULL); errors name log_path. */
 wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, const wp_latency *lat,
                               const wp_engine *eng, double idle_uw, const wp_deconv_options *opt, double *power,
                               const char *log_path, const char *est_path, char *note, size_t note_size,
-                              wp_error *err);
+                              wp_deconv_summary *summary, wp_error *err);
 
 /* wp_attribute's deconvolve mode: each window gets its layer's estimate
  * (NaN when flagged); window_us <= 0 searches window and offset. */

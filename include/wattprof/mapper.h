@@ -8,6 +8,7 @@
  * Output, for every model folder:
  *   RESULT/<model>/power_runtime_mapping_layerwise.csv
  *   RESULT/<model>/trt_engine_info.json (copied)
+ *   RESULT/<model>/mapping_info.json (the choices made, see below)
  *
  * Windows come from `timeline`, powers from `attribution`; see
  * docs/mapping.md for the choices and upstream's defects fixed here. */
@@ -24,6 +25,11 @@
     "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                   \
     "layer_power_excluding_idle_power_micro_watt,layer_run_time"
 
+/* What map chose for a model (timeline, deconvolve's window and offset, ...)
+ * and what it worked from: RESULT/<model>/mapping_info.json, written with
+ * the run's other files (docs/mapping.md lists the fields). */
+#define WP_MAPPING_INFO_JSON "mapping_info.json"
+
 typedef struct wp_map_options {
     wp_timeline_mode timeline;           /* default auto */
     wp_attribution_mode attribution;     /* default samples */
@@ -32,6 +38,9 @@ typedef struct wp_map_options {
     /* deconvolve only: search the report offset (report_offset_us then
      * should be 0); it also writes RESULT/<model>/layer_power_estimates.csv */
     int report_offset_auto;
+    /* deconvolve, report offset auto: the range searched, in microseconds
+     * (both 0: deconvolve.h's default) */
+    double offset_min_us, offset_max_us;
     /* Messages worth showing the user (which timeline auto chose, and
      * why), one line each, per model. NULL: dropped. */
     void (*note)(void *ctx, const char *model, const char *message);

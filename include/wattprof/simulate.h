@@ -32,6 +32,10 @@ typedef struct wp_sim_options {
     double sample_period_us;    /* 1333: the INA3221's ~750 samples/s */
     double sample_jitter_us;    /* each sample time moves uniformly by +-J */
     double sensor_window_us;    /* 1100: the INA3221 conversion window */
+    /* 0: a sample stamped t reports the window ending at t; L: the one
+     * ending at t - L (a sensor that holds its last conversion, read up to
+     * an update interval later: docs/logging.md) */
+    double sensor_lag_us;
     double noise_uw;            /* std of Gaussian noise on each sample */
     wp_sim_reporting reporting;
     double gap_us;              /* mean gap between cycles (+-20 %) */
