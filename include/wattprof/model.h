@@ -151,9 +151,14 @@ typedef struct wp_prediction {
 } wp_prediction;
 
 /* Loads the models of models_dir (a layer kind whose two model files are
- * absent is reported as not modelled) and predicts every layer of the
- * engine. Layer features come from dataset's wp_layer_features, the same
- * code that wrote the training CSVs. */
+ * absent is reported as not modelled) and predicts every layer of an
+ * in-memory engine (wp_engine_read / wp_engine_parse / wp_graph_to_engine).
+ * Layer features come from dataset's wp_layer_features, the same code that
+ * wrote the training CSVs. Errors about a layer name eng->path and the
+ * layer's line. */
+int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_prediction *out, wp_error *err);
+/* wp_predict_layers on an engine-info file (models are loaded first, so a
+ * bad models_dir is reported before a bad engine file). */
 int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err);
 /* layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction
  * (modelled layers only). */
