@@ -131,6 +131,12 @@ int cmd_train(int argc, char **argv)
             printf("%-22s   leave out %-20s %6zu rows  RMSPE %.4g%%\n", "", p->lono_models[j].model,
                    p->lono_models[j].rows, p->lono_models[j].rmspe);
     }
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        if (rep.stale[i] > 0)
+            printf("removed %s/%s.json (from an earlier run; no data for it now)\n", o.out_dir, wp_pipeline_name(i));
+        else if (rep.stale[i] < 0)
+            fprintf(stderr, "wattprof train: warning: %s/%s.json is not a wattprof model file; left as it is\n",
+                    o.out_dir, wp_pipeline_name(i));
     printf("models and metrics.json written to %s\n", o.out_dir);
     wp_train_report_free(&rep);
     return 0;

@@ -407,7 +407,7 @@ static json_t *term_names(const wp_model *m)
     return a;
 }
 
-int wp_model_write(const char *path, const wp_model *m, wp_error *err)
+char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
 {
     const wp_pipeline_config *c = &m->cfg;
     json_t *feat = json_array(), *spec = json_array();
@@ -449,17 +449,39 @@ int wp_model_write(const char *path, const wp_model *m, wp_error *err)
         "training_set", "data_dir", m->data_dir ? m->data_dir : "", "models",
         jarr_s(m->train_models, m->n_train_models), "rows", (json_int_t)m->train_rows, "test_models",
         jarr_s(m->test_models, m->n_test_models), "test_rows", (json_int_t)m->test_rows, "metrics", metrics);
-    if (!root)
-        return wp_fail(err, path, 0, "cannot build the model document");
+    if (!root) {
+        wp_fail(err, path, 0, "cannot build the model document");
+        return NULL;
+    }
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
     json_decref(root);
+    char *nl = text ? realloc(text, strlen(text) + 2) : NULL;
+    if (!nl) {
+        free(text);
+        wp_fail(err, path, 0, "out of memory");
+        return NULL;
+    }
+    strcat(nl, "\n");
+    return nl;
+}
+
+int wp_model_write(const char *path, const wp_model *m, wp_error *err)
+{
+    char *text = wp_model_render(m, path, err);
     if (!text)
-        return wp_fail(err, path, 0, "out of memory");
-    size_t L = strlen(text);
-    text[L] = '\n';
-    int rc = wp_atomic_write_all(path, text, L + 1, err);
+        return -1;
+    int rc = wp_atomic_write_all(path, text, strlen(text), err);
     free(text);
     return rc;
+}
+
+int wp_model_file_is_ours(const char *path)
+{
+    json_t *root = json_load_file(path, 0, NULL);
+    const char *f = json_string_value(json_object_get(root, "format"));
+    int ours = f && strcmp(f, "wattprof-model") == 0;
+    json_decref(root);
+    return ours;
 }
 
 static int get_darr(const char *path, json_t *o, const char *key, size_t n, double **out, wp_error *err)

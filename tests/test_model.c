@@ -3,6 +3,8 @@
  * engine description, configuration overrides and bad input. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "train_expected.h"
@@ -249,6 +251,106 @@ static void test_cv_by_model_and_config(void)
     free(mj);
 }
 
+/* train writes the set of model files as a whole: a failure before the
+ * renames leaves the previous set byte for byte, and a run without data
+ * for a layer type removes that type's model files (wattprof's only). */
+static const char *const set_files[] = {"dense_power.json", "dense_runtime.json", "metrics.json"};
+
+static void snapshot(const char *out, char *copy[3])
+{
+    for (int i = 0; i < 3; i++)
+        copy[i] = test_read_file(test_path(out, set_files[i]));
+}
+
+static void check_snapshot(const char *out, char *copy[3])
+{
+    for (int i = 0; i < 3; i++) {
+        char *now = test_read_file(test_path(out, set_files[i]));
+        CHECK(copy[i] && now && strcmp(copy[i], now) == 0);
+        free(now);
+    }
+}
+
+static void test_train_set(void)
+{
+    const char *dense = strdup(test_path(dir, "set_dense"));
+    const char *both = strdup(test_path(dir, "set_both"));
+    const char *out = strdup(test_path(dir, "set_out"));
+    const char *cfg = strdup(test_path(dir, "set_cfg.json"));
+    /* degree 1 pooling keeps the pooling pipelines quick */
+    test_write_file(cfg, "{\"pipelines\": {\"pooling_power\": {\"degree\": 1}, \"pooling_runtime\": {\"degree\": 1}}}\n");
+    wp_error err;
+    CHECK_INT(fx_write(dense, 6, (int[3]){0, 0, 8}, 5, &err), 0);
+    CHECK_INT(fx_write(both, 6, (int[3]){0, 8, 8}, 6, &err), 0);
+    const char *run1[] = {"train", "--data-dir", dense, "--out-dir", out, "--cv", "3", "--quiet", NULL};
+    test_run_result r = test_run_cli(run1);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *before[3];
+    snapshot(out, before);
+
+    /* A target that cannot be replaced: found before anything is renamed. */
+    const char *blocker = strdup(test_path(out, "pooling_runtime.json"));
+    test_write_file(test_path(blocker, "x"), "not ours\n");
+    const char *run2[] = {"train", "--data-dir", both, "--out-dir", out, "--config", cfg, "--cv", "3", "--quiet", NULL};
+    r = test_run_cli(run2);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "pooling_runtime.json: exists and is not a regular file");
+    CHECK_INT(test_count_lines(r.err), 1);
+    test_run_free(&r);
+    check_snapshot(out, before);
+    CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
+    CHECK_INT(test_count_entries(out, "."), 0);
+    unlink(test_path(blocker, "x"));
+    rmdir(blocker);
+
+    /* An out dir that cannot be written (root writes anyway: skipped). */
+    if (geteuid() != 0) {
+        CHECK_INT(chmod(out, 0555), 0);
+        r = test_run_cli(run2);
+        CHECK_INT(r.status, 1);
+        test_run_free(&r);
+        CHECK_INT(chmod(out, 0755), 0);
+        check_snapshot(out, before);
+        CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
+    }
+
+    /* Now it goes through: four models. */
+    r = test_run_cli(run2);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    CHECK(test_file_exists(test_path(out, "pooling_power.json")));
+    CHECK(test_file_exists(test_path(out, "pooling_runtime.json")));
+    char *after[3];
+    snapshot(out, after);
+    CHECK(after[0] && before[0] && strcmp(after[0], before[0]) != 0);
+
+    /* Fewer layer types: the pooling models go, a foreign file stays. */
+    test_write_file(test_path(out, "convolutional_power.json"), "{\"mine\": true}\n");
+    r = test_run_cli(run1);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "removed");
+    CHECK_CONTAINS(r.out, "pooling_power.json (from an earlier run");
+    CHECK_CONTAINS(r.err, "convolutional_power.json is not a wattprof model file");
+    test_run_free(&r);
+    CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
+    CHECK(!test_file_exists(test_path(out, "pooling_runtime.json")));
+    CHECK(test_file_exists(test_path(out, "convolutional_power.json")));
+    check_snapshot(out, before); /* same data, same models */
+    char *met = test_read_file(test_path(out, "metrics.json"));
+    CHECK(met && !strstr(met, "pooling"));
+    free(met);
+    for (int i = 0; i < 3; i++) {
+        free(before[i]);
+        free(after[i]);
+    }
+    free((void *)dense);
+    free((void *)both);
+    free((void *)out);
+    free((void *)cfg);
+    free((void *)blocker);
+}
+
 static void expect_fail(const char *const *args, const char *needle, const char *out_dir)
 {
     test_run_result r = test_run_cli(args);
@@ -379,6 +481,7 @@ int main(void)
     test_train_parity();
     test_predict();
     test_cv_by_model_and_config();
+    test_train_set();
     test_bad_input();
     test_real_engines();
     test_help();
