@@ -1,6 +1,8 @@
 /* model + train/predict commands: parity with scikit-learn on a fixture
  * (expected values in train_expected.h), model files, prediction from an
  * engine description, configuration overrides and bad input. */
+#include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -351,6 +353,62 @@ static void test_train_set(void)
     free((void *)blocker);
 }
 
+/* examples/train-physical.json (docs/training.md): loads, and on the
+ * fixture (whose runtime follows multiply-accumulates with groups, as a
+ * real device's does) its convolution models beat the original's features
+ * on the held-out networks. */
+static double test_rmspe(const char *metrics, const char *pipeline)
+{
+    json_t *root = json_load_file(metrics, 0, NULL);
+    json_t *v = json_object_get(json_object_get(json_object_get(json_object_get(root, "pipelines"), pipeline), "test"),
+                                "rmspe");
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    json_decref(root);
+    return x;
+}
+
+static void test_physical_example(void)
+{
+    const char *cfg = WATTPROF_SOURCE_DIR "/examples/train-physical.json";
+    wp_train_config c;
+    wp_error err;
+    wp_train_config_default(&c);
+    CHECK_INT(wp_train_config_load(cfg, &c, &err), 0);
+    const wp_pipeline_config *cr = &c.pipe[wp_pipeline_index(WP_KIND_CONV, WP_TARGET_RUNTIME)];
+    CHECK_INT(cr->n_features, 2);
+    CHECK_STR(cr->features[0], "macs");
+    CHECK_STR(cr->features[1], "bytes");
+    wp_train_config_free(&c);
+    /* convolutions only (the pipelines compared; quick under ASan) */
+    const char *conv = strdup(test_path(dir, "data_conv"));
+    static const char *const nets[] = {"net00", "net01", "net02", "net03", "net04", "net05", "lenet", "resnet18", "vgg16"};
+    for (int i = 0; i < 9; i++) {
+        char from[4096], to[4096];
+        snprintf(from, sizeof from, "%s/%s/convolutional.csv", data, nets[i]);
+        snprintf(to, sizeof to, "%s/%s/convolutional.csv", conv, nets[i]);
+        char *t = test_read_file(from);
+        CHECK(t != NULL);
+        if (t)
+            test_write_file(to, t);
+        free(t);
+    }
+    const char *out = strdup(test_path(dir, "models_physical"));
+    const char *args[] = {"train", "--data-dir", conv, "--out-dir", out, "--config", cfg, "--quiet", NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char phys[4096], orig[4096];
+    snprintf(phys, sizeof phys, "%s/metrics.json", out);
+    snprintf(orig, sizeof orig, "%s/metrics.json", models);
+    for (int t = 0; t < 2; t++) {
+        const char *name = wp_pipeline_name(wp_pipeline_index(WP_KIND_CONV, (wp_target)t));
+        double a = test_rmspe(phys, name), b = test_rmspe(orig, name);
+        CHECK(isfinite(a) && isfinite(b) && a < b);
+    }
+    free((void *)conv);
+    free((void *)out);
+}
+
 static void expect_fail(const char *const *args, const char *needle, const char *out_dir)
 {
     test_run_result r = test_run_cli(args);
@@ -482,6 +540,7 @@ int main(void)
     test_predict();
     test_cv_by_model_and_config();
     test_train_set();
+    test_physical_example();
     test_bad_input();
     test_real_engines();
     test_help();
