@@ -143,6 +143,19 @@ int main(void)
             CHECK(p.rows[i].power_w == rows[k].power && p.rows[i].runtime_ms == rows[k].runtime);
             k++;
         }
+
+    /* profile --models predicts the profiled graph the same way (no power
+     * sensor under an empty sysfs: runtime measured, prediction beside it). */
+    r = test_run_cli((const char *[]){"profile", "--model", onnx, "--result-dir", test_path(dir, "prof"), "--runs", "2",
+                                      "--warmup", "0", "--sysfs-root", test_path(dir, "empty-sys"), "--models", models,
+                                      "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "pred_ms");
+    char total[128];
+    snprintf(total, sizeof total, " | %10.4f %10.3f %11.4f\n", p.runtime_ms, p.avg_power_w, p.energy_mj);
+    CHECK_CONTAINS(r.out, total);
+    CHECK(!strstr(r.err, "no prediction"));
+    test_run_free(&r);
     wp_prediction_free(&p);
     wp_engine_free(&eng);
 
