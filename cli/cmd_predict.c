@@ -1,19 +1,17 @@
 /* wattprof predict: per-layer power, runtime and energy of an engine. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/model.h"
 #include "wattprof/onnx.h"
 
-/* --onnx: the network's layers as bench would describe them, through a
- * temporary engine-info file (wp_predict_engine reads a file). */
-static int onnx_engine_file(const char *onnx, const char *input, char *path, size_t size, wp_error *err)
+/* --onnx: the network's layers as bench would describe them, straight
+ * from the graph (no engine-info file). */
+static int onnx_predict(const char *models, const char *onnx, const char *input, wp_prediction *p, wp_error *err)
 {
     wp_dims dims, *dp = NULL;
     if (input) {
@@ -26,18 +24,13 @@ static int onnx_engine_file(const char *onnx, const char *input, char *path, siz
         wp_graph_free(&g);
         return -1;
     }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, size, "%s/wattprof-engine-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        wp_graph_free(&g);
-        return wp_fail_errno(err, path, errno, "cannot create a temporary file");
-    }
-    close(fd);
-    int rc = wp_graph_write_engine_info(&g, path, err);
+    wp_engine eng;
+    int rc = wp_graph_to_engine(&g, &eng, err);
     wp_graph_free(&g);
     if (rc)
-        unlink(path);
+        return -1;
+    rc = wp_predict_layers(models, &eng, p, err);
+    wp_engine_free(&eng);
     return rc;
 }
 
@@ -95,15 +88,7 @@ int cmd_predict(int argc, char **argv)
     wp_atomic_cleanup_on_signal();
     wp_prediction p;
     wp_error err;
-    char tmp[4096] = "";
-    if (onnx) {
-        if (onnx_engine_file(onnx, input, tmp, sizeof tmp, &err))
-            return cli_fail("predict", &err);
-        engine = tmp;
-    }
-    int prc = wp_predict_engine(models, engine, &p, &err);
-    if (tmp[0])
-        unlink(tmp);
+    int prc = onnx ? onnx_predict(models, onnx, input, &p, &err) : wp_predict_engine(models, engine, &p, &err);
     if (prc)
         return cli_fail("predict", &err);
     if (out && wp_prediction_write_csv(&p, out, &err)) {

@@ -200,17 +200,19 @@ int cmd_profile(int argc, char **argv)
             printf("; no power sensor: runtime only\n");
         wp_prediction pred, *pp = NULL;
         if (models) {
-            size_t n = strlen(dir) + strlen(name) + 64;
-            char *eng = malloc(n);
-            if (eng) {
-                snprintf(eng, n, "%s/raw/%s/trt_profiling/trt_engine_info.json", dir, name);
-                wp_error perr;
-                if (wp_predict_engine(models, eng, &pred, &perr) == 0)
-                    pp = &pred;
-                else
-                    fprintf(stderr, "wattprof profile: no prediction: %s\n", perr.msg);
-                free(eng);
+            /* The layers bench just described, from the graph in memory
+             * (what it wrote to trt_engine_info.json), no file re-read. */
+            wp_error perr;
+            wp_engine eng;
+            int prc = wp_graph_to_engine(&g, &eng, &perr);
+            if (prc == 0) {
+                prc = wp_predict_layers(models, &eng, &pred, &perr);
+                wp_engine_free(&eng);
             }
+            if (prc == 0)
+                pp = &pred;
+            else
+                fprintf(stderr, "wattprof profile: no prediction: %s\n", perr.msg);
         }
         print_table(&res, pp);
         if (pp)

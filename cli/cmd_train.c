@@ -17,7 +17,10 @@ static void usage(void)
          "Trains power (W) and runtime (ms) models for convolutional, pooling and dense\n"
          "layers from DIR/<model>/{convolutional,pooling,dense}.csv (as 'wattprof dataset'\n"
          "writes them): polynomial terms + special terms, a scaler, LassoCV. Writes\n"
-         "OUT/<layer>_<target>.json model files and OUT/metrics.json.\n"
+         "OUT/<layer>_<target>.json model files and OUT/metrics.json as one set (nothing\n"
+         "is replaced unless all can be written) and removes model files of an earlier\n"
+         "run for layer types that have no data now. examples/train-physical.json is a\n"
+         "config with multiply-accumulate and byte features (docs/training.md).\n"
          "\n"
          "  --data-dir DIR        training CSVs, one folder per network\n"
          "  --out-dir DIR         where model files and metrics.json go\n"
@@ -131,6 +134,12 @@ int cmd_train(int argc, char **argv)
             printf("%-22s   leave out %-20s %6zu rows  RMSPE %.4g%%\n", "", p->lono_models[j].model,
                    p->lono_models[j].rows, p->lono_models[j].rmspe);
     }
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        if (rep.stale[i] > 0)
+            printf("removed %s/%s.json (from an earlier run; no data for it now)\n", o.out_dir, wp_pipeline_name(i));
+        else if (rep.stale[i] < 0)
+            fprintf(stderr, "wattprof train: warning: %s/%s.json is not a wattprof model file; left as it is\n",
+                    o.out_dir, wp_pipeline_name(i));
     printf("models and metrics.json written to %s\n", o.out_dir);
     wp_train_report_free(&rep);
     return 0;

@@ -407,7 +407,7 @@ static json_t *term_names(const wp_model *m)
     return a;
 }
 
-int wp_model_write(const char *path, const wp_model *m, wp_error *err)
+char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
 {
     const wp_pipeline_config *c = &m->cfg;
     json_t *feat = json_array(), *spec = json_array();
@@ -449,17 +449,39 @@ int wp_model_write(const char *path, const wp_model *m, wp_error *err)
         "training_set", "data_dir", m->data_dir ? m->data_dir : "", "models",
         jarr_s(m->train_models, m->n_train_models), "rows", (json_int_t)m->train_rows, "test_models",
         jarr_s(m->test_models, m->n_test_models), "test_rows", (json_int_t)m->test_rows, "metrics", metrics);
-    if (!root)
-        return wp_fail(err, path, 0, "cannot build the model document");
+    if (!root) {
+        wp_fail(err, path, 0, "cannot build the model document");
+        return NULL;
+    }
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
     json_decref(root);
+    char *nl = text ? realloc(text, strlen(text) + 2) : NULL;
+    if (!nl) {
+        free(text);
+        wp_fail(err, path, 0, "out of memory");
+        return NULL;
+    }
+    strcat(nl, "\n");
+    return nl;
+}
+
+int wp_model_write(const char *path, const wp_model *m, wp_error *err)
+{
+    char *text = wp_model_render(m, path, err);
     if (!text)
-        return wp_fail(err, path, 0, "out of memory");
-    size_t L = strlen(text);
-    text[L] = '\n';
-    int rc = wp_atomic_write_all(path, text, L + 1, err);
+        return -1;
+    int rc = wp_atomic_write_all(path, text, strlen(text), err);
     free(text);
     return rc;
+}
+
+int wp_model_file_is_ours(const char *path)
+{
+    json_t *root = json_load_file(path, 0, NULL);
+    const char *f = json_string_value(json_object_get(root, "format"));
+    int ours = f && strcmp(f, "wattprof-model") == 0;
+    json_decref(root);
+    return ours;
 }
 
 static int get_darr(const char *path, json_t *o, const char *key, size_t n, double **out, wp_error *err)
@@ -670,14 +692,24 @@ void wp_prediction_free(wp_prediction *p)
     memset(p, 0, sizeof *p);
 }
 
-int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err)
+typedef struct model_set {
+    wp_model m[WP_N_PIPELINES];
+    int have[WP_N_PIPELINES];
+} model_set;
+
+static void model_set_free(model_set *s)
 {
-    memset(out, 0, sizeof *out);
-    wp_model models[WP_N_PIPELINES];
-    int have[WP_N_PIPELINES] = {0};
-    memset(models, 0, sizeof models);
-    int rc = -1, any = 0;
-    wp_engine eng = {0};
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        if (s->have[i] || s->m[i].coef)
+            wp_model_free(&s->m[i]);
+}
+
+/* A layer kind whose two model files are absent is not modelled; one of
+ * the pair alone is an error (a half-written or hand-edited set). */
+static int model_set_load(const char *models_dir, model_set *s, wp_error *err)
+{
+    memset(s, 0, sizeof *s);
+    int any = 0;
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.json", models_dir, wp_pipeline_name(i));
@@ -685,53 +717,64 @@ int wp_predict_engine(const char *models_dir, const char *engine_path, wp_predic
         if (!fp) {
             if (errno != ENOENT) {
                 wp_fail_errno(err, path, errno, "cannot open");
-                goto out;
+                goto fail;
             }
             continue;
         }
         fclose(fp);
-        if (wp_model_read(path, &models[i], err))
-            goto out;
-        if (models[i].cfg.kind != (wp_layer_kind)(WP_KIND_CONV + i / 2) || (int)models[i].cfg.target != i % 2) {
-            wp_fail(err, path, 0, "holds a %s %s model, expected %s", wp_layer_kind_name(models[i].cfg.kind),
-                    models[i].cfg.target == WP_TARGET_POWER ? "power" : "runtime", wp_pipeline_name(i));
-            goto out;
+        if (wp_model_read(path, &s->m[i], err))
+            goto fail;
+        s->have[i] = 1;
+        if (s->m[i].cfg.kind != (wp_layer_kind)(WP_KIND_CONV + i / 2) || (int)s->m[i].cfg.target != i % 2) {
+            wp_fail(err, path, 0, "holds a %s %s model, expected %s", wp_layer_kind_name(s->m[i].cfg.kind),
+                    s->m[i].cfg.target == WP_TARGET_POWER ? "power" : "runtime", wp_pipeline_name(i));
+            goto fail;
         }
-        have[i] = 1;
         any = 1;
     }
     if (!any) {
         wp_fail(err, models_dir, 0, "no model files (expected convolutional_power.json ... from 'wattprof train')");
-        goto out;
+        goto fail;
     }
     for (int k = 0; k < 3; k++)
-        if (have[2 * k] != have[2 * k + 1]) {
-            wp_fail(err, models_dir, 0, "%s.json without %s.json", wp_pipeline_name(have[2 * k] ? 2 * k : 2 * k + 1),
-                    wp_pipeline_name(have[2 * k] ? 2 * k + 1 : 2 * k));
-            goto out;
+        if (s->have[2 * k] != s->have[2 * k + 1]) {
+            wp_fail(err, models_dir, 0, "%s.json without %s.json",
+                    wp_pipeline_name(s->have[2 * k] ? 2 * k : 2 * k + 1),
+                    wp_pipeline_name(s->have[2 * k] ? 2 * k + 1 : 2 * k));
+            goto fail;
         }
-    if (wp_engine_read(engine_path, &eng, err))
-        goto out;
-    out->rows = calloc(eng.n ? eng.n : 1, sizeof *out->rows);
-    out->other_types = calloc(eng.n ? eng.n : 1, sizeof *out->other_types);
-    out->other_counts = calloc(eng.n ? eng.n : 1, sizeof *out->other_counts);
-    if (!out->rows || !out->other_types || !out->other_counts) {
-        wp_fail(err, NULL, 0, "out of memory");
-        goto out;
-    }
-    for (size_t l = 0; l < eng.n; l++) {
-        const wp_engine_layer *L = &eng.layers[l];
+    return 0;
+fail:
+    model_set_free(s);
+    return -1;
+}
+
+static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction *out, wp_error *err)
+{
+    const char *where = eng->path && eng->path[0] ? eng->path : "engine";
+    out->rows = calloc(eng->n ? eng->n : 1, sizeof *out->rows);
+    out->other_types = calloc(eng->n ? eng->n : 1, sizeof *out->other_types);
+    out->other_counts = calloc(eng->n ? eng->n : 1, sizeof *out->other_counts);
+    if (!out->rows || !out->other_types || !out->other_counts)
+        return wp_fail(err, NULL, 0, "out of memory");
+    for (size_t l = 0; l < eng->n; l++) {
+        const wp_engine_layer *L = &eng->layers[l];
         wp_prediction_row *r = &out->rows[out->n++];
         r->layer_name = strdup(L->name ? L->name : "");
         r->layer_type = strdup(L->type ? L->type : "");
         r->kind = L->kind;
+        if (!r->layer_name || !r->layer_type)
+            return wp_fail(err, NULL, 0, "out of memory");
         int pi = wp_pipeline_index(L->kind, WP_TARGET_POWER);
-        if (pi < 0 || !have[pi]) {
+        if (pi < 0 || !s->have[pi]) {
             size_t t = 0;
             while (t < out->n_other_types && strcmp(out->other_types[t], r->layer_type) != 0)
                 t++;
-            if (t == out->n_other_types)
-                out->other_types[out->n_other_types++] = strdup(r->layer_type);
+            if (t == out->n_other_types) {
+                if (!(out->other_types[t] = strdup(r->layer_type)))
+                    return wp_fail(err, NULL, 0, "out of memory");
+                out->n_other_types++;
+            }
             out->other_counts[t]++;
             continue;
         }
@@ -739,20 +782,17 @@ int wp_predict_engine(const char *models_dir, const char *engine_path, wp_predic
         if (wp_layer_features(L, L->kind, &fr, err)) {
             char msg[WP_ERROR_MAX];
             snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
-            wp_fail(err, engine_path, 0, "layer \"%s\": %s", r->layer_name, msg);
-            goto out;
+            return wp_fail(err, where, L->line, "layer \"%s\": %s", r->layer_name, msg);
         }
         double pr[2];
         for (int t = 0; t < 2; t++) {
-            const wp_model *m = &models[pi + t];
+            const wp_model *m = &s->m[pi + t];
             double raw[WP_MODEL_MAX_FEATURES];
             for (int f = 0; f < m->cfg.n_features; f++) {
                 raw[f] = wp_feature_get(&fr, m->cfg.features[f]);
-                if (isnan(raw[f])) {
-                    wp_fail(err, engine_path, 0, "layer \"%s\": no feature \"%s\" for model %s", r->layer_name,
-                            m->cfg.features[f], wp_pipeline_name(pi + t));
-                    goto out;
-                }
+                if (isnan(raw[f]))
+                    return wp_fail(err, where, L->line, "layer \"%s\": no feature \"%s\" for model %s",
+                                   r->layer_name, m->cfg.features[f], wp_pipeline_name(pi + t));
             }
             pr[t] = wp_model_predict(m, raw);
         }
@@ -765,12 +805,36 @@ int wp_predict_engine(const char *models_dir, const char *engine_path, wp_predic
         out->energy_mj += r->energy_mj;
     }
     out->avg_power_w = out->runtime_ms > 0 ? out->energy_mj / out->runtime_ms : NAN;
-    rc = 0;
-out:
-    for (int i = 0; i < WP_N_PIPELINES; i++)
-        if (have[i] || models[i].coef)
-            wp_model_free(&models[i]);
+    return 0;
+}
+
+int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_prediction *out, wp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    model_set s;
+    if (model_set_load(models_dir, &s, err))
+        return -1;
+    int rc = predict_with(&s, eng, out, err);
+    model_set_free(&s);
+    if (rc)
+        wp_prediction_free(out);
+    return rc;
+}
+
+/* Models first, then the engine: a wrong --models directory is reported
+ * before a problem in the engine file. */
+int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    model_set s;
+    if (model_set_load(models_dir, &s, err))
+        return -1;
+    wp_engine eng = {0};
+    int rc = wp_engine_read(engine_path, &eng, err);
+    if (rc == 0)
+        rc = predict_with(&s, &eng, out, err);
     wp_engine_free(&eng);
+    model_set_free(&s);
     if (rc)
         wp_prediction_free(out);
     return rc;

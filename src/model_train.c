@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
@@ -419,6 +420,106 @@ static json_t *metrics_doc(const wp_train_report *rep)
                      "pipelines", pipes);
 }
 
+/* Both the models' and metrics' file names are in the set; metrics.json is
+ * always produced, so only model files can go stale. */
+#define SET_MAX (WP_N_PIPELINES + 1)
+
+static int write_failed(wp_error *err, const char *path)
+{
+    return wp_fail_errno(err, path, errno ? errno : EIO, "cannot write");
+}
+
+/* Two phases so a failure (disk full, a target that cannot be replaced)
+ * is found while the previous set is still whole: every file is rendered,
+ * every target checked, every temporary written and fsync()ed; only then
+ * are they renamed, one after another. What remains is the window of those
+ * renames (rename does not fail on a checked regular-file target in a
+ * directory we just wrote to, short of a crash). */
+static int write_set(const char *out_dir, const wp_model *built, wp_train_report *rep, wp_error *err)
+{
+    char *path[SET_MAX] = {0}, *text[SET_MAX] = {0};
+    wp_atomic_file *af[SET_MAX] = {0};
+    int n = 0, rc = -1;
+    size_t dl = strlen(out_dir) + 64;
+    for (int i = 0; i <= WP_N_PIPELINES; i++) {
+        if (i < WP_N_PIPELINES && !rep->pipe[i].trained)
+            continue;
+        if (!(path[n] = malloc(dl))) {
+            wp_fail(err, NULL, 0, "out of memory");
+            goto out;
+        }
+        snprintf(path[n], dl, "%s/%s.json", out_dir, i < WP_N_PIPELINES ? wp_pipeline_name(i) : "metrics");
+        if (i < WP_N_PIPELINES) {
+            text[n] = wp_model_render(&built[i], path[n], err);
+        } else {
+            json_t *doc = metrics_doc(rep);
+            char *t = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+            json_decref(doc);
+            text[n] = t ? realloc(t, strlen(t) + 2) : NULL;
+            if (text[n]) {
+                strcat(text[n], "\n");
+            } else {
+                free(t);
+                wp_fail(err, path[n], 0, "out of memory");
+            }
+        }
+        if (!text[n++])
+            goto out;
+    }
+    if (wp_mkdirs(out_dir, err))
+        goto out;
+    for (int j = 0; j < n; j++) {
+        struct stat st;
+        if (lstat(path[j], &st) == 0 && !S_ISREG(st.st_mode)) {
+            wp_fail(err, path[j], 0, "exists and is not a regular file; nothing written");
+            goto out;
+        }
+    }
+    for (int j = 0; j < n; j++) {
+        if (!(af[j] = wp_atomic_open(path[j], err)))
+            goto out;
+        FILE *fp = wp_atomic_stream(af[j]);
+        size_t L = strlen(text[j]);
+        errno = 0;
+        if (fwrite(text[j], 1, L, fp) != L || fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+            write_failed(err, path[j]);
+            goto out;
+        }
+    }
+    for (int j = 0; j < n; j++) {
+        wp_atomic_file *a = af[j];
+        af[j] = NULL;
+        if (wp_atomic_commit(a, err))
+            goto out;
+    }
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        if (rep->pipe[i].trained)
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s.json", out_dir, wp_pipeline_name(i));
+        struct stat st;
+        if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (!wp_model_file_is_ours(p)) {
+            rep->stale[i] = -1;
+            continue;
+        }
+        if (unlink(p) != 0 && errno != ENOENT) {
+            wp_fail_errno(err, p, errno, "cannot remove the stale model file");
+            goto out;
+        }
+        rep->stale[i] = 1;
+    }
+    rc = 0;
+out:
+    for (int j = 0; j < SET_MAX; j++) {
+        wp_atomic_abort(af[j]);
+        free(path[j]);
+        free(text[j]);
+    }
+    return rc;
+}
+
 int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -491,34 +592,8 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
                            &built[i], &rep->pipe[i], err))
             goto out;
     }
-    /* Everything trained: now write. */
-    if (wp_mkdirs(o->out_dir, err))
+    if (write_set(o->out_dir, built, rep, err))
         goto out;
-    for (int i = 0; i < WP_N_PIPELINES; i++) {
-        if (!rep->pipe[i].trained)
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.json", o->out_dir, wp_pipeline_name(i));
-        if (wp_model_write(path, &built[i], err))
-            goto out;
-    }
-    {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/metrics.json", o->out_dir);
-        json_t *doc = metrics_doc(rep);
-        char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
-        json_decref(doc);
-        if (!text) {
-            wp_fail(err, path, 0, "out of memory");
-            goto out;
-        }
-        size_t L = strlen(text);
-        text[L] = '\n';
-        int w = wp_atomic_write_all(path, text, L + 1, err);
-        free(text);
-        if (w)
-            goto out;
-    }
     for (size_t g = 0; g < n_models; g++) {
         int te = 0, tr = 0;
         for (int kk = 0; kk < 3; kk++)

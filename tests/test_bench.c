@@ -175,8 +175,8 @@ static void test_errors(const char *dir)
     }
 }
 
-/* predict --onnx: the option's plumbing and errors (the happy path needs
- * trained models, see docs/runners.md). */
+/* predict --onnx: the option's plumbing and errors (the happy path is
+ * tests/test_predict_onnx.c). */
 static void test_predict_onnx(const char *dir)
 {
     const char *model = test_path(dir, "lenet.onnx");
@@ -197,7 +197,7 @@ static void test_predict_onnx(const char *dir)
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "wrong input shape");
     test_run_free(&r);
-    /* A readable network but no models: the models error, no temp file left. */
+    /* A readable network but no models: the models error. */
     r = test_run_cli((const char *[]){"predict", "--models", test_path(dir, "no-models"), "--onnx", model, NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "no model files");

@@ -1,8 +1,12 @@
 /* model + train/predict commands: parity with scikit-learn on a fixture
  * (expected values in train_expected.h), model files, prediction from an
  * engine description, configuration overrides and bad input. */
+#include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "train_expected.h"
@@ -249,6 +253,162 @@ static void test_cv_by_model_and_config(void)
     free(mj);
 }
 
+/* train writes the set of model files as a whole: a failure before the
+ * renames leaves the previous set byte for byte, and a run without data
+ * for a layer type removes that type's model files (wattprof's only). */
+static const char *const set_files[] = {"dense_power.json", "dense_runtime.json", "metrics.json"};
+
+static void snapshot(const char *out, char *copy[3])
+{
+    for (int i = 0; i < 3; i++)
+        copy[i] = test_read_file(test_path(out, set_files[i]));
+}
+
+static void check_snapshot(const char *out, char *copy[3])
+{
+    for (int i = 0; i < 3; i++) {
+        char *now = test_read_file(test_path(out, set_files[i]));
+        CHECK(copy[i] && now && strcmp(copy[i], now) == 0);
+        free(now);
+    }
+}
+
+static void test_train_set(void)
+{
+    const char *dense = strdup(test_path(dir, "set_dense"));
+    const char *both = strdup(test_path(dir, "set_both"));
+    const char *out = strdup(test_path(dir, "set_out"));
+    const char *cfg = strdup(test_path(dir, "set_cfg.json"));
+    /* degree 1 pooling keeps the pooling pipelines quick */
+    test_write_file(cfg, "{\"pipelines\": {\"pooling_power\": {\"degree\": 1}, \"pooling_runtime\": {\"degree\": 1}}}\n");
+    wp_error err;
+    CHECK_INT(fx_write(dense, 6, (int[3]){0, 0, 8}, 5, &err), 0);
+    CHECK_INT(fx_write(both, 6, (int[3]){0, 8, 8}, 6, &err), 0);
+    const char *run1[] = {"train", "--data-dir", dense, "--out-dir", out, "--cv", "3", "--quiet", NULL};
+    test_run_result r = test_run_cli(run1);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *before[3];
+    snapshot(out, before);
+
+    /* A target that cannot be replaced: found before anything is renamed. */
+    const char *blocker = strdup(test_path(out, "pooling_runtime.json"));
+    test_write_file(test_path(blocker, "x"), "not ours\n");
+    const char *run2[] = {"train", "--data-dir", both, "--out-dir", out, "--config", cfg, "--cv", "3", "--quiet", NULL};
+    r = test_run_cli(run2);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "pooling_runtime.json: exists and is not a regular file");
+    CHECK_INT(test_count_lines(r.err), 1);
+    test_run_free(&r);
+    check_snapshot(out, before);
+    CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
+    CHECK_INT(test_count_entries(out, "."), 0);
+    unlink(test_path(blocker, "x"));
+    rmdir(blocker);
+
+    /* An out dir that cannot be written (root writes anyway: skipped). */
+    if (geteuid() != 0) {
+        CHECK_INT(chmod(out, 0555), 0);
+        r = test_run_cli(run2);
+        CHECK_INT(r.status, 1);
+        test_run_free(&r);
+        CHECK_INT(chmod(out, 0755), 0);
+        check_snapshot(out, before);
+        CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
+    }
+
+    /* Now it goes through: four models. */
+    r = test_run_cli(run2);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    CHECK(test_file_exists(test_path(out, "pooling_power.json")));
+    CHECK(test_file_exists(test_path(out, "pooling_runtime.json")));
+    char *after[3];
+    snapshot(out, after);
+    CHECK(after[0] && before[0] && strcmp(after[0], before[0]) != 0);
+
+    /* Fewer layer types: the pooling models go, a foreign file stays. */
+    test_write_file(test_path(out, "convolutional_power.json"), "{\"mine\": true}\n");
+    r = test_run_cli(run1);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "removed");
+    CHECK_CONTAINS(r.out, "pooling_power.json (from an earlier run");
+    CHECK_CONTAINS(r.err, "convolutional_power.json is not a wattprof model file");
+    test_run_free(&r);
+    CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
+    CHECK(!test_file_exists(test_path(out, "pooling_runtime.json")));
+    CHECK(test_file_exists(test_path(out, "convolutional_power.json")));
+    check_snapshot(out, before); /* same data, same models */
+    char *met = test_read_file(test_path(out, "metrics.json"));
+    CHECK(met && !strstr(met, "pooling"));
+    free(met);
+    for (int i = 0; i < 3; i++) {
+        free(before[i]);
+        free(after[i]);
+    }
+    free((void *)dense);
+    free((void *)both);
+    free((void *)out);
+    free((void *)cfg);
+    free((void *)blocker);
+}
+
+/* examples/train-physical.json (docs/training.md): loads, and on the
+ * fixture (whose runtime follows multiply-accumulates with groups, as a
+ * real device's does) its convolution models beat the original's features
+ * on the held-out networks. */
+static double test_rmspe(const char *metrics, const char *pipeline)
+{
+    json_t *root = json_load_file(metrics, 0, NULL);
+    json_t *v = json_object_get(json_object_get(json_object_get(json_object_get(root, "pipelines"), pipeline), "test"),
+                                "rmspe");
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    json_decref(root);
+    return x;
+}
+
+static void test_physical_example(void)
+{
+    const char *cfg = WATTPROF_SOURCE_DIR "/examples/train-physical.json";
+    wp_train_config c;
+    wp_error err;
+    wp_train_config_default(&c);
+    CHECK_INT(wp_train_config_load(cfg, &c, &err), 0);
+    const wp_pipeline_config *cr = &c.pipe[wp_pipeline_index(WP_KIND_CONV, WP_TARGET_RUNTIME)];
+    CHECK_INT(cr->n_features, 2);
+    CHECK_STR(cr->features[0], "macs");
+    CHECK_STR(cr->features[1], "bytes");
+    wp_train_config_free(&c);
+    /* convolutions only (the pipelines compared; quick under ASan) */
+    const char *conv = strdup(test_path(dir, "data_conv"));
+    static const char *const nets[] = {"net00", "net01", "net02", "net03", "net04", "net05", "lenet", "resnet18", "vgg16"};
+    for (int i = 0; i < 9; i++) {
+        char from[4096], to[4096];
+        snprintf(from, sizeof from, "%s/%s/convolutional.csv", data, nets[i]);
+        snprintf(to, sizeof to, "%s/%s/convolutional.csv", conv, nets[i]);
+        char *t = test_read_file(from);
+        CHECK(t != NULL);
+        if (t)
+            test_write_file(to, t);
+        free(t);
+    }
+    const char *out = strdup(test_path(dir, "models_physical"));
+    const char *args[] = {"train", "--data-dir", conv, "--out-dir", out, "--config", cfg, "--quiet", NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char phys[4096], orig[4096];
+    snprintf(phys, sizeof phys, "%s/metrics.json", out);
+    snprintf(orig, sizeof orig, "%s/metrics.json", models);
+    for (int t = 0; t < 2; t++) {
+        const char *name = wp_pipeline_name(wp_pipeline_index(WP_KIND_CONV, (wp_target)t));
+        double a = test_rmspe(phys, name), b = test_rmspe(orig, name);
+        CHECK(isfinite(a) && isfinite(b) && a < b);
+    }
+    free((void *)conv);
+    free((void *)out);
+}
+
 static void expect_fail(const char *const *args, const char *needle, const char *out_dir)
 {
     test_run_result r = test_run_cli(args);
@@ -379,6 +539,8 @@ int main(void)
     test_train_parity();
     test_predict();
     test_cv_by_model_and_config();
+    test_train_set();
+    test_physical_example();
     test_bad_input();
     test_real_engines();
     test_help();

@@ -84,7 +84,13 @@ typedef struct wp_model {
     wp_metrics train, test, lono; /* lono.n == 0: not computed */
 } wp_model;
 
+/* The model file's text (JSON + newline, malloc'd), or NULL with err;
+ * path only names it in errors. */
+char *wp_model_render(const wp_model *m, const char *path, wp_error *err);
 int wp_model_write(const char *path, const wp_model *m, wp_error *err);
+/* 1 when path is a JSON document with "format": "wattprof-model" (of any
+ * version): a file `train` may replace or remove. */
+int wp_model_file_is_ours(const char *path);
 int wp_model_read(const char *path, wp_model *m, wp_error *err);
 void wp_model_free(wp_model *m);
 /* Prediction from raw feature values in m->cfg.features order. */
@@ -120,12 +126,20 @@ typedef struct wp_train_pipeline_report {
 
 typedef struct wp_train_report {
     wp_train_pipeline_report pipe[WP_N_PIPELINES];
+    /* Pipelines not trained this run whose model file from an earlier run
+     * in out_dir was removed (1), or left because it is not a wattprof
+     * model file (-1). */
+    int stale[WP_N_PIPELINES];
     size_t n_train_models, n_test_models;
 } wp_train_report;
 
 /* Reads every DIR/<model>/{convolutional,pooling,dense}.csv, trains the six
- * pipelines, writes OUT/<pipeline>.json and OUT/metrics.json. Everything is
- * trained before anything is written; each file is written atomically. */
+ * pipelines, writes OUT/<pipeline>.json and OUT/metrics.json as a set:
+ * everything is trained and rendered in memory, every file is staged
+ * (temporary written and synced) before any is renamed into place, so a
+ * failure before the renames leaves the previous set untouched; then model
+ * files of pipelines this run did not produce (wattprof model files only)
+ * are removed. */
 int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err);
 void wp_train_report_free(wp_train_report *rep);
 
@@ -151,9 +165,14 @@ typedef struct wp_prediction {
 } wp_prediction;
 
 /* Loads the models of models_dir (a layer kind whose two model files are
- * absent is reported as not modelled) and predicts every layer of the
- * engine. Layer features come from dataset's wp_layer_features, the same
- * code that wrote the training CSVs. */
+ * absent is reported as not modelled) and predicts every layer of an
+ * in-memory engine (wp_engine_read / wp_engine_parse / wp_graph_to_engine).
+ * Layer features come from dataset's wp_layer_features, the same code that
+ * wrote the training CSVs. Errors about a layer name eng->path and the
+ * layer's line. */
+int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_prediction *out, wp_error *err);
+/* wp_predict_layers on an engine-info file (models are loaded first, so a
+ * bad models_dir is reported before a bad engine file). */
 int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err);
 /* layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction
  * (modelled layers only). */
