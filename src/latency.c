@@ -24,6 +24,7 @@
 #include "fastnum.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
+#include "wattprof/nameindex.h"
 #include "wattprof/timestamp.h"
 
 enum { RD_BUF = 1 << 18 };
@@ -294,45 +295,23 @@ typedef struct table {
     long *lines;
     size_t names_cap;
     char *pending; /* name of the layer being read, owned here until it ends */
-    /* duplicate detection: open addressing over layer indices + 1 */
-    size_t *hash;
-    size_t hash_cap;
+    wp_name_index index; /* duplicate detection */
 } table;
 
-static uint64_t hash_str(const char *s)
+static const char *name_at(const void *names, size_t i)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return ((char *const *)names)[i];
 }
 
 /* Returns the index of an existing layer with this name, or adds it to the
- * hash as layer n_layers and returns (size_t)-1. */
+ * index as layer n_layers and returns (size_t)-1; (size_t)-2: no memory. */
 static size_t hash_find_or_add(table *t, const char *name)
 {
-    if ((t->n_layers + 1) * 2 > t->hash_cap) {
-        size_t cap = t->hash_cap ? t->hash_cap * 2 : 64;
-        size_t *h = calloc(cap, sizeof *h);
-        if (!h)
-            return (size_t)-2;
-        for (size_t i = 0; i < t->n_layers; i++) {
-            size_t k = hash_str(t->names[i]) & (cap - 1);
-            while (h[k])
-                k = (k + 1) & (cap - 1);
-            h[k] = i + 1;
-        }
-        free(t->hash);
-        t->hash = h;
-        t->hash_cap = cap;
-    }
-    size_t k = hash_str(name) & (t->hash_cap - 1);
-    while (t->hash[k]) {
-        if (strcmp(t->names[t->hash[k] - 1], name) == 0)
-            return t->hash[k] - 1;
-        k = (k + 1) & (t->hash_cap - 1);
-    }
-    t->hash[k] = t->n_layers + 1;
+    long dup = wp_name_index_find(&t->index, name, name_at, t->names);
+    if (dup >= 0)
+        return (size_t)dup;
+    if (wp_name_index_add(&t->index, name, t->n_layers, name_at, t->names) != 0)
+        return (size_t)-2;
     return (size_t)-1;
 }
 
@@ -519,7 +498,7 @@ int wp_latency_read_progress(const char *path, wp_latency *lat, const wp_progres
     fclose(r.fp);
     free(r.buf);
     free(r.s);
-    free(t.hash);
+    wp_name_index_free(&t.index);
     if (rc != 0) {
         for (size_t i = 0; i < t.n_layers; i++)
             free(t.names[i]);
