@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
@@ -107,15 +108,9 @@ static layer_acc *set_get(layer_set *s, const char *name, int *created)
 static int acc_push(layer_acc *l, double power, double runtime)
 {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        double *np = realloc(l->power, cap * sizeof *np);
-        if (!np)
+        size_t cap = wp_next_cap(l->cap, 16);
+        if (wp_grow_to(&l->power, cap, sizeof *l->power) || wp_grow_to(&l->runtime, cap, sizeof *l->runtime))
             return -1;
-        l->power = np;
-        double *nr = realloc(l->runtime, cap * sizeof *nr);
-        if (!nr)
-            return -1;
-        l->runtime = nr;
         l->cap = cap;
     }
     l->power[l->n] = power;

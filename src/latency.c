@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "fastnum.h"
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/nameindex.h"
@@ -318,15 +319,9 @@ static size_t hash_find_or_add(table *t, const char *name)
 static int table_reserve_layer(table *t)
 {
     if (t->n_layers == t->names_cap) {
-        size_t cap = t->names_cap ? t->names_cap * 2 : 16;
-        char **nn = realloc(t->names, cap * sizeof *nn);
-        if (!nn)
+        size_t cap = wp_next_cap(t->names_cap, 16);
+        if (wp_grow_to(&t->names, cap, sizeof *t->names) || wp_grow_to(&t->lines, cap, sizeof *t->lines))
             return -1;
-        t->names = nn;
-        long *nl = realloc(t->lines, cap * sizeof *nl);
-        if (!nl)
-            return -1;
-        t->lines = nl;
         t->names_cap = cap;
     }
     if (t->n_layers >= 1 && t->n_layers == t->cap_layers) {
@@ -334,14 +329,9 @@ static int table_reserve_layer(table *t)
         size_t cells = cap * t->n_cycles;
         if (t->n_cycles && cells / t->n_cycles != cap)
             return -1;
-        double *l = realloc(t->lat, (cells ? cells : 1) * sizeof *l);
-        if (!l)
+        if (wp_grow_to(&t->lat, cells ? cells : 1, sizeof *t->lat) ||
+            wp_grow_to(&t->rep, cells ? cells : 1, sizeof *t->rep))
             return -1;
-        t->lat = l;
-        int64_t *p = realloc(t->rep, (cells ? cells : 1) * sizeof *p);
-        if (!p)
-            return -1;
-        t->rep = p;
         t->cap_layers = cap;
     }
     return 0;
@@ -352,15 +342,9 @@ static int table_put(table *t, size_t i, double lat, int64_t rep)
 {
     if (t->n_layers == 0) {
         if (i == t->first_cap) {
-            size_t cap = t->first_cap ? t->first_cap * 2 : 1024;
-            double *l = realloc(t->lat, cap * sizeof *l);
-            if (!l)
+            size_t cap = wp_next_cap(t->first_cap, 1024);
+            if (wp_grow_to(&t->lat, cap, sizeof *t->lat) || wp_grow_to(&t->rep, cap, sizeof *t->rep))
                 return -1;
-            t->lat = l;
-            int64_t *p = realloc(t->rep, cap * sizeof *p);
-            if (!p)
-                return -1;
-            t->rep = p;
             t->first_cap = cap;
         }
         t->lat[i] = lat;
