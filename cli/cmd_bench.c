@@ -82,12 +82,10 @@ int cmd_bench(int argc, char **argv)
     if (!model || !dir)
         return cli_usage_error("bench", "--model and --result-dir are required");
     wp_graph g;
-    int st = cli_read_network("bench", model, input, &g);
+    char *auto_name;
+    int st = cli_open_network("bench", model, input, &name, &auto_name, &g);
     if (st)
         return st;
-    char *auto_name = name ? NULL : cli_model_name(model);
-    if (!name)
-        name = auto_name;
     wp_atomic_cleanup_on_signal();
     opt.model = model;
     cli_bar bar;

@@ -152,12 +152,10 @@ int cmd_profile(int argc, char **argv)
     opt.sensor = lo.sensor;
     opt.interval_us = lo.interval_us;
     wp_graph g;
-    int st = cli_read_network("profile", model, input, &g);
+    char *auto_name;
+    int st = cli_open_network("profile", model, input, &name, &auto_name, &g);
     if (st)
         return st;
-    char *auto_name = name ? NULL : cli_model_name(model);
-    if (!name)
-        name = auto_name;
     wp_atomic_cleanup_on_signal();
     opt.bench.model = model;
     cli_bar bar;

@@ -15,7 +15,8 @@ int cli_parse_count(const char *s, int min, int *out)
     return 0;
 }
 
-char *cli_model_name(const char *path)
+/* The model file's base name without ".onnx" (malloc'd; NULL: no memory). */
+static char *cli_model_name(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -28,10 +29,12 @@ char *cli_model_name(const char *path)
     return name;
 }
 
-int cli_read_network(const char *cmd, const char *model, const char *input, wp_graph *g)
+int cli_open_network(const char *cmd, const char *model, const char *input, const char **name, char **owned,
+                     wp_graph *g)
 {
     wp_error err = {{0}};
     wp_dims dims, *dp = NULL;
+    *owned = NULL;
     if (input) {
         if (wp_dims_parse(input, &dims, &err))
             return cli_usage_error(cmd, "--input: %s", err.msg);
@@ -40,6 +43,14 @@ int cli_read_network(const char *cmd, const char *model, const char *input, wp_g
     if (wp_onnx_read(model, dp, g, &err)) {
         wp_graph_free(g);
         return cli_fail(cmd, &err);
+    }
+    if (!*name) {
+        if (!(*owned = cli_model_name(model))) {
+            wp_graph_free(g);
+            wp_fail(&err, NULL, 0, "out of memory");
+            return cli_fail(cmd, &err);
+        }
+        *name = *owned;
     }
     return 0;
 }

@@ -137,6 +137,19 @@ static void js_skip(jscan *j)
         j->i++;
 }
 
+/* Past the current member or element: 1 at the next one (its ',' taken),
+ * 0 at the container's end or where the text is malformed. */
+static int js_next_item(jscan *j)
+{
+    js_skip(j);
+    js_ws(j);
+    if (j->i < j->n && j->s[j->i] == ',') {
+        j->i++;
+        return 1;
+    }
+    return 0;
+}
+
 /* Line of the value at path (the line of its key for an object member), or
  * of the deepest enclosing value found when the path does not exist. */
 static long json_line_of(const char *s, size_t n, const jstep *path, int np)
@@ -166,11 +179,7 @@ static long json_line_of(const char *s, size_t n, const jstep *path, int np)
                     best = keyline;
                     break;
                 }
-                js_skip(&j);
-                js_ws(&j);
-                if (j.i < n && s[j.i] == ',')
-                    j.i++;
-                else
+                if (!js_next_item(&j))
                     return best;
             }
         } else {
@@ -185,11 +194,7 @@ static long json_line_of(const char *s, size_t n, const jstep *path, int np)
                     best = j.line;
                     break;
                 }
-                js_skip(&j);
-                js_ws(&j);
-                if (j.i < n && s[j.i] == ',')
-                    j.i++;
-                else
+                if (!js_next_item(&j))
                     return best;
             }
         }
