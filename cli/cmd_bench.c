@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "wattprof/atomic_file.h"
+#include "netopts.h"
 #include "progress.h"
 #include "wattprof/bench.h"
 
@@ -34,31 +35,6 @@ static void usage(FILE *fp)
             "  --help            this text\n");
 }
 
-/* The model file's base name without ".onnx". */
-char *cli_model_name(const char *path);
-char *cli_model_name(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    char *name = strdup(base);
-    if (!name)
-        return NULL;
-    size_t n = strlen(name);
-    if (n > 5 && strcmp(name + n - 5, ".onnx") == 0)
-        name[n - 5] = 0;
-    return name;
-}
-
-static int parse_count(const char *s, int min, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == 0 || *end || v < min || v > 100000000)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 int cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -83,15 +59,15 @@ int cmd_bench(int argc, char **argv)
                 return cli_usage_error("bench", "%s", err.msg);
             break;
         case 'r':
-            if (parse_count(optarg, 1, &opt.runs))
+            if (cli_parse_count(optarg, 1, &opt.runs))
                 return cli_usage_error("bench", "--runs needs a positive integer");
             break;
         case 'w':
-            if (parse_count(optarg, 0, &opt.warmup))
+            if (cli_parse_count(optarg, 0, &opt.warmup))
                 return cli_usage_error("bench", "--warmup needs a non-negative integer");
             break;
         case 't':
-            if (parse_count(optarg, 0, &opt.threads))
+            if (cli_parse_count(optarg, 0, &opt.threads))
                 return cli_usage_error("bench", "--threads needs a non-negative integer");
             break;
         case 'n': name = optarg; break;
@@ -105,23 +81,13 @@ int cmd_bench(int argc, char **argv)
         return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
     if (!model || !dir)
         return cli_usage_error("bench", "--model and --result-dir are required");
-    wp_dims dims, *dp = NULL;
-    if (input) {
-        if (wp_dims_parse(input, &dims, &err))
-            return cli_usage_error("bench", "--input: %s", err.msg);
-        dp = &dims;
-    }
-    char *auto_name = name ? NULL : cli_model_name(model);
-    if (!name)
-        name = auto_name;
+    wp_graph g;
+    char *auto_name;
+    int st = cli_open_network("bench", model, input, &name, &auto_name, &g);
+    if (st)
+        return st;
     wp_atomic_cleanup_on_signal();
     opt.model = model;
-    wp_graph g;
-    if (wp_onnx_read(model, dp, &g, &err)) {
-        free(auto_name);
-        wp_graph_free(&g);
-        return cli_fail("bench", &err);
-    }
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     wp_progress prog = cli_progress(&bar);

@@ -81,10 +81,8 @@ int cmd_dataset(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            return cli_usage_error("dataset", "option '%s' needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error("dataset", "unknown option '%s'", argv[optind - 1]);
+            return cli_bad_option("dataset", c, argv);
         }
     }
     if (optind < argc)

@@ -1,26 +1,13 @@
 /* wattprof idle: average idle power into idling_power.json. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "logopts.h"
-#include "progress.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/idle.h"
 #include "wattprof/logger.h"
-
-static wp_logger *volatile active;
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-    if (active)
-        wp_logger_stop(active);
-}
 
 static void help(void)
 {
@@ -49,22 +36,15 @@ int cmd_idle(int argc, char **argv)
     const char *dir = NULL;
     int quiet = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int r = cli_logopt("idle", c, optarg, &o, &quiet);
-        if (r == 0)
-            continue;
-        if (r == 2)
-            return 2;
+    while ((c = cli_getopt_log("idle", argc, argv, "h", longopts, &o, &quiet)) != -1) {
         switch (c) {
+        case CLI_OPT_BAD:
+            return 2;
         case 'h':
             help();
             return 0;
         case 'r':
             dir = optarg;
-            break;
-        case OPT_DURATION:
-            if (cli_parse_seconds(optarg, &o.duration_s) < 0)
-                return cli_usage_error("idle", "--duration wants seconds > 0, not '%s'", optarg);
             break;
         default:
             return cli_usage_error("idle", "bad option");
@@ -78,33 +58,9 @@ int cmd_idle(int argc, char **argv)
     wp_error err;
     if (wp_mkdirs(dir, &err) < 0)
         return cli_fail("idle", &err);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
-    cli_bar bar;
-    cli_bar_init(&bar, quiet);
-    o.progress = cli_progress(&bar);
-    wp_logger *lg = wp_logger_open(&o, &err);
-    if (!lg)
-        return cli_fail("idle", &err);
-    if (!quiet)
-        cli_print_rail("idle", lg);
-    active = lg;
-    if (interrupted)
-        wp_logger_stop(lg);
-
-    int rc = wp_logger_run(lg, &err);
-    cli_bar_done(&bar);
-    cli_print_summary(lg);
     wp_logger_summary sum;
-    wp_logger_get_summary(lg, &sum);
-    active = NULL;
-    wp_logger_free(lg);
-    if (rc < 0)
+    int interrupted;
+    if (cli_log_session("idle", &o, quiet, quiet, &sum, &interrupted, &err) < 0)
         return cli_fail("idle", &err);
     if (interrupted) {
         fprintf(stderr, "wattprof idle: interrupted; nothing written\n");

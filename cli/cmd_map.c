@@ -137,10 +137,8 @@ int cmd_map(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            return cli_usage_error("map", "option '%s' needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error("map", "unknown option '%s'", argv[optind - 1]);
+            return cli_bad_option("map", c, argv);
         }
     }
     if (optind < argc)

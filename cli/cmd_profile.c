@@ -8,11 +8,10 @@
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "logopts.h"
+#include "netopts.h"
 #include "progress.h"
 #include "wattprof/model.h"
 #include "wattprof/profile.h"
-
-char *cli_model_name(const char *path); /* cmd_bench.c */
 
 static void usage(FILE *fp)
 {
@@ -44,16 +43,6 @@ static void usage(FILE *fp)
             "                        beside each measured layer\n"
             CLI_LOG_HELP
             "  --help                this text\n");
-}
-
-static int parse_int(const char *s, int min, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == 0 || *end || v < min || v > 100000000)
-        return -1;
-    *out = (int)v;
-    return 0;
 }
 
 enum { OPT_MODEL = 2000, OPT_DIR, OPT_BACKEND, OPT_RUNS, OPT_WARMUP, OPT_THREADS, OPT_NAME, OPT_INPUT, OPT_IDLE,
@@ -117,13 +106,10 @@ int cmd_profile(int argc, char **argv)
     wp_profile_options_init(&opt);
     wp_logger_opts lo = {0};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int r = cli_logopt("profile", c, optarg, &lo, &quiet);
-        if (r == 0)
-            continue;
-        if (r == 2)
-            return 2;
+    while ((c = cli_getopt_log("profile", argc, argv, "", opts, &lo, &quiet)) != -1) {
         switch (c) {
+        case CLI_OPT_BAD:
+            return 2;
         case OPT_MODEL: model = optarg; break;
         case OPT_DIR: dir = optarg; break;
         case OPT_BACKEND:
@@ -131,15 +117,15 @@ int cmd_profile(int argc, char **argv)
                 return cli_usage_error("profile", "%s", err.msg);
             break;
         case OPT_RUNS:
-            if (parse_int(optarg, 1, &opt.bench.runs))
+            if (cli_parse_count(optarg, 1, &opt.bench.runs))
                 return cli_usage_error("profile", "--runs needs a positive integer");
             break;
         case OPT_WARMUP:
-            if (parse_int(optarg, 0, &opt.bench.warmup))
+            if (cli_parse_count(optarg, 0, &opt.bench.warmup))
                 return cli_usage_error("profile", "--warmup needs a non-negative integer");
             break;
         case OPT_THREADS:
-            if (parse_int(optarg, 0, &opt.bench.threads))
+            if (cli_parse_count(optarg, 0, &opt.bench.threads))
                 return cli_usage_error("profile", "--threads needs a non-negative integer");
             break;
         case OPT_NAME: name = optarg; break;
@@ -165,23 +151,13 @@ int cmd_profile(int argc, char **argv)
         return cli_usage_error("profile", "--model and --result-dir are required");
     opt.sensor = lo.sensor;
     opt.interval_us = lo.interval_us;
-    wp_dims dims, *dp = NULL;
-    if (input) {
-        if (wp_dims_parse(input, &dims, &err))
-            return cli_usage_error("profile", "--input: %s", err.msg);
-        dp = &dims;
-    }
-    char *auto_name = name ? NULL : cli_model_name(model);
-    if (!name)
-        name = auto_name;
+    wp_graph g;
+    char *auto_name;
+    int st = cli_open_network("profile", model, input, &name, &auto_name, &g);
+    if (st)
+        return st;
     wp_atomic_cleanup_on_signal();
     opt.bench.model = model;
-    wp_graph g;
-    if (wp_onnx_read(model, dp, &g, &err)) {
-        free(auto_name);
-        wp_graph_free(&g);
-        return cli_fail("profile", &err);
-    }
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     wp_progress prog = cli_progress(&bar);

@@ -69,13 +69,10 @@ int cmd_run(int argc, char **argv)
     int quiet = 0, c;
     optind = 1;
     /* '+': stop at the first non-option, the command. */
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        int r = cli_logopt("run", c, optarg, &o, &quiet);
-        if (r == 0)
-            continue;
-        if (r == 2)
-            return 2;
+    while ((c = cli_getopt_log("run", argc, argv, "+h", longopts, &o, &quiet)) != -1) {
         switch (c) {
+        case CLI_OPT_BAD:
+            return 2;
         case 'h':
             help();
             return 0;

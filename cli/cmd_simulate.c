@@ -146,8 +146,7 @@ int cmd_simulate(int argc, char **argv)
             usage(stdout, &d);
             return 0;
         }
-        case ':': return cli_usage_error("simulate", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error("simulate", "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option("simulate", c, argv);
         }
         if (rc)
             return rc;

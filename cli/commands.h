@@ -29,5 +29,9 @@ WP_COMMANDS(WP_DECLARE)
 int cli_fail(const char *cmd, const wp_error *err);
 /* Prints "wattprof CMD: MESSAGE (see 'wattprof CMD --help')" and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) WP_PRINTF(2, 3);
+/* The usage error for what getopt_long (optstring starting with ':') returned
+ * in place of an option: c == ':' an option without its value, else an
+ * unknown one; argv[optind - 1] names it. Returns 2. */
+int cli_bad_option(const char *cmd, int c, char *const *argv);
 
 #endif

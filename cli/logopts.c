@@ -1,11 +1,13 @@
 #include "logopts.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "progress.h"
 #include "wattprof/csv.h"
 
 int cli_parse_seconds(const char *arg, double *out)
@@ -17,7 +19,9 @@ int cli_parse_seconds(const char *arg, double *out)
     return 0;
 }
 
-int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_opts *o, int *quiet)
+/* One of the shared options: 0 handled, 1 not one of them, 2 bad value
+ * (message printed). */
+static int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_opts *o, int *quiet)
 {
     switch (opt) {
     case OPT_SOURCE:
@@ -42,8 +46,27 @@ int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_opts *o, int
     case OPT_QUIET:
         *quiet = 1;
         return 0;
+    case OPT_DURATION:
+        if (cli_parse_seconds(arg, &o->duration_s) < 0)
+            return cli_usage_error(cmd, "--duration wants seconds > 0, not '%s'", arg);
+        return 0;
     default:
         return 1;
+    }
+}
+
+int cli_getopt_log(const char *cmd, int argc, char **argv, const char *optstring, const struct option *longopts,
+                   wp_logger_opts *o, int *quiet)
+{
+    for (;;) {
+        int c = getopt_long(argc, argv, optstring, longopts, NULL);
+        if (c == -1)
+            return -1;
+        int r = cli_logopt(cmd, c, optarg, o, quiet);
+        if (r == 2)
+            return CLI_OPT_BAD;
+        if (r == 1)
+            return c;
     }
 }
 
@@ -69,4 +92,48 @@ void cli_print_summary(const wp_logger *lg)
     if (s.buffer_waits)
         fprintf(stderr, "buffer full: sampler waited %llu times for the writer\n",
                 (unsigned long long)s.buffer_waits);
+}
+
+static wp_logger *volatile active;
+static volatile sig_atomic_t signalled;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    signalled = 1;
+    if (active)
+        wp_logger_stop(active);
+}
+
+int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar, wp_logger_summary *sum,
+                    int *interrupted, wp_error *err)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    cli_bar bar;
+    cli_bar_init(&bar, hide_bar);
+    o->progress = cli_progress(&bar);
+    wp_logger *lg = wp_logger_open(o, err);
+    if (!lg)
+        return -1;
+    if (!quiet)
+        cli_print_rail(cmd, lg);
+    active = lg;
+    if (signalled) /* a signal that came while the sensor was being opened */
+        wp_logger_stop(lg);
+
+    int rc = wp_logger_run(lg, err);
+    cli_bar_done(&bar);
+    cli_print_summary(lg);
+    if (sum)
+        wp_logger_get_summary(lg, sum);
+    active = NULL;
+    wp_logger_free(lg);
+    *interrupted = signalled;
+    return rc < 0 ? -1 : 0;
 }

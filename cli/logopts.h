@@ -28,14 +28,26 @@ enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, 
     "                      sensor allows\n"                                                     \
     "  --quiet             no progress bar or rail line (the summary is still printed)\n"
 
-/* Handles one of the shared options: 0 handled, 1 not one of them,
- * 2 bad value (message printed). */
-int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_opts *o, int *quiet);
+/* getopt_long over argv that handles the options above (and --duration, for
+ * the commands that offer it) itself: returns the next option that is not one of them, -1 at the
+ * end, or CLI_OPT_BAD (usage error printed: exit 2) for one of them with a
+ * bad value. */
+enum { CLI_OPT_BAD = -2 };
+int cli_getopt_log(const char *cmd, int argc, char **argv, const char *optstring, const struct option *longopts,
+                   wp_logger_opts *o, int *quiet);
 /* Parses a duration in seconds (> 0); -1 when invalid. */
 int cli_parse_seconds(const char *arg, double *out);
 /* "rail: ina3221 VDD_IN (mV, mA) at DIR" on stderr. */
 void cli_print_rail(const char *cmd, const wp_logger *lg);
 /* The summary block on stderr. */
 void cli_print_summary(const wp_logger *lg);
+
+/* Logs with o until its duration ends or SIGINT/SIGTERM (handlers installed
+ * here, first, so a signal at any point ends logging cleanly): the progress
+ * bar unless hide_bar, the rail line unless quiet, the summary on stderr
+ * after. *sum (may be NULL) gets the summary, *interrupted whether a signal
+ * came. Returns -1 (err filled) when the logger fails to open or to run. */
+int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar, wp_logger_summary *sum,
+                    int *interrupted, wp_error *err);
 
 #endif

@@ -184,11 +184,9 @@ static size_t search_from(const double *t, size_t n, double x, int inclusive, si
 #undef BEFORE
 }
 
-static double mean_samples_hint(const wp_power_index *idx, double start, double end, size_t *count, size_t *hint)
+/* Mean of samples a..b-1 (NaN when none); *count (may be NULL) gets how many. */
+static double mean_range(const wp_power_index *idx, size_t a, size_t b, size_t *count)
 {
-    size_t a = search_from(idx->t, idx->n, start, 0, *hint);
-    size_t b = end >= start ? search_from(idx->t, idx->n, end, 1, a) : a;
-    *hint = a;
     if (b < a)
         b = a;
     if (count)
@@ -198,17 +196,19 @@ static double mean_samples_hint(const wp_power_index *idx, double start, double 
     return dd_diff(idx->sum_hi[b], idx->sum_lo[b], idx->sum_hi[a], idx->sum_lo[a]) / (double)(b - a);
 }
 
+static double mean_samples_hint(const wp_power_index *idx, double start, double end, size_t *count, size_t *hint)
+{
+    size_t a = search_from(idx->t, idx->n, start, 0, *hint);
+    size_t b = end >= start ? search_from(idx->t, idx->n, end, 1, a) : a;
+    *hint = a;
+    return mean_range(idx, a, b, count);
+}
+
 double wp_power_mean_samples(const wp_power_index *idx, double start, double end, size_t *count)
 {
     size_t a = lower_bound(idx->t, idx->n, start);
     size_t b = end >= start ? upper_bound(idx->t, idx->n, end) : a;
-    if (b < a)
-        b = a;
-    if (count)
-        *count = b - a;
-    if (b == a)
-        return NAN;
-    return dd_diff(idx->sum_hi[b], idx->sum_lo[b], idx->sum_hi[a], idx->sum_lo[a]) / (double)(b - a);
+    return mean_range(idx, a, b, count);
 }
 
 /* Integral of the interpolant from t[0] to x (t[0] <= x <= t[n-1]) as a

@@ -10,6 +10,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/bench.h"
 #include "wattprof/csv.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/latency.h"
 #include "wattprof/timestamp.h"
 
@@ -178,31 +179,22 @@ static int write_summary(const char *path, const wp_graph *g, const wp_bench_opt
     return rc;
 }
 
-static char *join(const char *a, const char *b, const char *c)
-{
-    size_t n = strlen(a) + strlen(b) + strlen(c) + 3;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s%s%s", a, b, c[0] ? "/" : "", c);
-    return s;
-}
-
 int wp_bench_write(const wp_graph *g, const wp_bench_options *opt, const wp_bench_result *res, const char *dir,
                    const char *name, wp_error *err)
 {
     if (!name[0] || strchr(name, '/'))
         return wp_fail(err, NULL, 0, "bad result name '%s'", name);
-    char *mdir = join(dir, name, ""), *pdir = join(dir, name, "trt_profiling");
+    char *mdir = wp_path_join(dir, name), *pdir = wp_path3(dir, name, "trt_profiling");
     char *fname = malloc(strlen(name) + 20);
     char *lat = NULL, *win = NULL, *eng = NULL, *sum = NULL;
     int rc = -1;
     if (!mdir || !pdir || !fname)
         goto oom;
     snprintf(fname, strlen(name) + 20, "%s_tensorrt.json", name);
-    lat = join(pdir, "trt_layer_latency.json", "");
-    win = join(pdir, WP_LAYER_WINDOWS_CSV, "");
-    eng = join(pdir, "trt_engine_info.json", "");
-    sum = join(mdir, fname, "");
+    lat = wp_path_join(pdir, "trt_layer_latency.json");
+    win = wp_path_join(pdir, WP_LAYER_WINDOWS_CSV);
+    eng = wp_path_join(pdir, "trt_engine_info.json");
+    sum = wp_path_join(mdir, fname);
     if (!lat || !win || !eng || !sum)
         goto oom;
     if (wp_mkdirs(pdir, err))

@@ -15,10 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
 #include "wattprof/deconvolve.h"
+#include "wattprof/fsutil.h"
+#include "wattprof/nameindex.h"
 #include "fastnum.h"
 
 #define MAPPING_FILE "power_runtime_mapping_layerwise.csv"
@@ -31,20 +34,6 @@
 void wp_dataset_options_init(wp_dataset_options *opt)
 {
     opt->per_layer_measurements = 10;
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *p = malloc(la + lb + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, a, la);
-    size_t n = la;
-    if (la && a[la - 1] != '/')
-        p[n++] = '/';
-    memcpy(p + n, b, lb + 1);
-    return p;
 }
 
 /* ---- per-layer accumulation ---------------------------------------------- */
@@ -61,17 +50,8 @@ typedef struct {
 typedef struct {
     layer_acc *v;
     size_t n, cap;
-    size_t *slots; /* open addressing: index + 1, 0 = empty */
-    size_t nslots;
+    wp_name_index ix;
 } layer_set;
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 static void set_free(layer_set *s)
 {
@@ -82,54 +62,28 @@ static void set_free(layer_set *s)
         free(s->v[i].runtime);
     }
     free(s->v);
-    free(s->slots);
+    wp_name_index_free(&s->ix);
     memset(s, 0, sizeof *s);
 }
 
-static int set_rehash(layer_set *s, size_t nslots)
+static const char *acc_name(const void *v, size_t i)
 {
-    size_t *slots = calloc(nslots, sizeof *slots);
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < s->n; i++) {
-        size_t h = (size_t)hash_str(s->v[i].name) & (nslots - 1);
-        while (slots[h])
-            h = (h + 1) & (nslots - 1);
-        slots[h] = i + 1;
-    }
-    free(s->slots);
-    s->slots = slots;
-    s->nslots = nslots;
-    return 0;
+    return ((const layer_acc *)v)[i].name;
 }
 
 static layer_acc *set_find(const layer_set *s, const char *name)
 {
-    if (s->nslots == 0)
-        return NULL;
-    size_t h = (size_t)hash_str(name) & (s->nslots - 1);
-    while (s->slots[h]) {
-        layer_acc *l = &s->v[s->slots[h] - 1];
-        if (strcmp(l->name, name) == 0)
-            return l;
-        h = (h + 1) & (s->nslots - 1);
-    }
-    return NULL;
+    long i = wp_name_index_find(&s->ix, name, acc_name, s->v);
+    return i < 0 ? NULL : &s->v[i];
 }
 
 /* The layer called name, created when new (*created = 1). NULL: no memory. */
 static layer_acc *set_get(layer_set *s, const char *name, int *created)
 {
     *created = 0;
-    if (s->nslots == 0 && set_rehash(s, 64) != 0)
-        return NULL;
-    size_t h = (size_t)hash_str(name) & (s->nslots - 1);
-    while (s->slots[h]) {
-        layer_acc *l = &s->v[s->slots[h] - 1];
-        if (strcmp(l->name, name) == 0)
-            return l;
-        h = (h + 1) & (s->nslots - 1);
-    }
+    layer_acc *l = set_find(s, name);
+    if (l)
+        return l;
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 32;
         layer_acc *nv = realloc(s->v, cap * sizeof *nv);
@@ -138,30 +92,25 @@ static layer_acc *set_get(layer_set *s, const char *name, int *created)
         s->v = nv;
         s->cap = cap;
     }
-    layer_acc *l = &s->v[s->n];
+    l = &s->v[s->n];
     memset(l, 0, sizeof *l);
-    l->name = strdup(name);
-    if (!l->name)
+    if (!(l->name = strdup(name)))
         return NULL;
-    s->slots[h] = ++s->n;
+    if (wp_name_index_add(&s->ix, l->name, s->n, acc_name, s->v) != 0) {
+        free(l->name);
+        return NULL;
+    }
+    s->n++;
     *created = 1;
-    if (s->n * 2 > s->nslots && set_rehash(s, s->nslots * 2) != 0)
-        return NULL;
-    return &s->v[s->n - 1];
+    return l;
 }
 
 static int acc_push(layer_acc *l, double power, double runtime)
 {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        double *np = realloc(l->power, cap * sizeof *np);
-        if (!np)
+        size_t cap = wp_next_cap(l->cap, 16);
+        if (wp_grow_to(&l->power, cap, sizeof *l->power) || wp_grow_to(&l->runtime, cap, sizeof *l->runtime))
             return -1;
-        l->power = np;
-        double *nr = realloc(l->runtime, cap * sizeof *nr);
-        if (!nr)
-            return -1;
-        l->runtime = nr;
         l->cap = cap;
     }
     l->power[l->n] = power;
@@ -272,7 +221,7 @@ static int add_rendered(plan *p, const char *dir, const char *file, FILE *fp, ch
         free(*buf);
         return -1;
     }
-    char *path = path_join(dir, file);
+    char *path = wp_path_join(dir, file);
     if (!path || plan_add(p, path, *buf, *len) != 0) {
         free(path);
         free(*buf);
@@ -423,7 +372,7 @@ static int render_training(plan *p, const char *outdir, wp_layer_kind kind, laye
     if (count == 0) {
         /* Upstream writes no file for an empty type; a file from an earlier
          * run would otherwise be mistaken for this run's. */
-        char *path = path_join(outdir, file);
+        char *path = wp_path_join(outdir, file);
         if (!path || plan_stale(p, path) != 0) {
             free(path);
             return -1;
@@ -468,16 +417,16 @@ static int process_model(const char *model_dir, const char *model, const char *r
     wp_feature_row *rows = NULL;
     wp_deconv_estimate *est = NULL;
     size_t n_est = 0;
-    char *map_path = path_join(model_dir, MAPPING_FILE);
-    char *eng_path = path_join(model_dir, ENGINE_FILE);
-    char *outdir = path_join(result_dir, model);
+    char *map_path = wp_path_join(model_dir, MAPPING_FILE);
+    char *eng_path = wp_path_join(model_dir, ENGINE_FILE);
+    char *outdir = wp_path_join(result_dir, model);
     if (!map_path || !eng_path || !outdir) {
         oom(err, model_dir);
         goto out;
     }
     if (read_mapping(map_path, &layers, err) != 0)
         goto out;
-    char *est_path = path_join(model_dir, WP_DECONV_CSV_NAME);
+    char *est_path = wp_path_join(model_dir, WP_DECONV_CSV_NAME);
     if (!est_path) {
         oom(err, model_dir);
         goto out;
@@ -582,7 +531,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
         if (m->skipped) {
             char file[32];
             snprintf(file, sizeof file, "%s.csv", wp_layer_kind_name(kinds[k]));
-            char *path = path_join(outdir, file);
+            char *path = wp_path_join(outdir, file);
             if (!path || plan_stale(p, path) != 0) {
                 free(path);
                 oom(err, model_dir);
@@ -608,59 +557,22 @@ out:
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int keep_subdir(const char *dir, const char *name, void *ctx)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    (void)ctx;
+    char *full = wp_path_join(dir, name);
+    int ok = wp_is_dir(full);
+    free(full);
+    return ok;
 }
 
 /* Sorted names of the sub-directories of dir, hidden ones left out. */
 static int list_models(const char *dir, char ***out, size_t *n_out, wp_error *err)
 {
-    *out = NULL;
-    *n_out = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return wp_fail_errno(err, dir, errno, "cannot open preprocessed data directory");
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    int rc = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *full = path_join(dir, e->d_name);
-        struct stat st;
-        int is_dir = full && stat(full, &st) == 0 && S_ISDIR(st.st_mode);
-        free(full);
-        if (!is_dir)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                rc = oom(err, dir);
-                break;
-            }
-            names = nn;
-        }
-        if (!(names[n] = strdup(e->d_name))) {
-            rc = oom(err, dir);
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (rc == 0 && n == 0)
-        rc = wp_fail(err, dir, 0, "no model folders (expected DIR/<model>/%s)", MAPPING_FILE);
-    if (rc != 0) {
-        for (size_t i = 0; i < n; i++)
-            free(names[i]);
-        free(names);
+    if (wp_dir_list(dir, "preprocessed data directory", keep_subdir, NULL, out, n_out, err) != 0)
         return -1;
-    }
-    qsort(names, n, sizeof *names, cmp_str);
-    *out = names;
-    *n_out = n;
+    if (*n_out == 0)
+        return wp_fail(err, dir, 0, "no model folders (expected DIR/<model>/%s)", MAPPING_FILE);
     return 0;
 }
 
@@ -714,7 +626,7 @@ int wp_dataset_run(const char *preprocessed_dir, const char *result_dir, const w
             oom(err, preprocessed_dir);
             goto out;
         }
-        char *model_dir = path_join(preprocessed_dir, models[i]);
+        char *model_dir = wp_path_join(preprocessed_dir, models[i]);
         if (!model_dir) {
             oom(err, preprocessed_dir);
             goto out;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 
@@ -52,19 +53,10 @@ const char *wp_deconv_status_name(wp_deconv_status s)
 static int seg_push(seg_table *s, double a, double b, uint32_t u)
 {
     if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        double *na = realloc(s->a, cap * sizeof *na);
-        if (!na)
+        size_t cap = wp_next_cap(s->cap, 1024);
+        if (wp_grow_to(&s->a, cap, sizeof *s->a) || wp_grow_to(&s->b, cap, sizeof *s->b) ||
+            wp_grow_to(&s->u, cap, sizeof *s->u))
             return -1;
-        s->a = na;
-        double *nb = realloc(s->b, cap * sizeof *nb);
-        if (!nb)
-            return -1;
-        s->b = nb;
-        uint32_t *nu = realloc(s->u, cap * sizeof *nu);
-        if (!nu)
-            return -1;
-        s->u = nu;
         s->cap = cap;
     }
     s->a[s->n] = a;

@@ -137,6 +137,19 @@ static void js_skip(jscan *j)
         j->i++;
 }
 
+/* Past the current member or element: 1 at the next one (its ',' taken),
+ * 0 at the container's end or where the text is malformed. */
+static int js_next_item(jscan *j)
+{
+    js_skip(j);
+    js_ws(j);
+    if (j->i < j->n && j->s[j->i] == ',') {
+        j->i++;
+        return 1;
+    }
+    return 0;
+}
+
 /* Line of the value at path (the line of its key for an object member), or
  * of the deepest enclosing value found when the path does not exist. */
 static long json_line_of(const char *s, size_t n, const jstep *path, int np)
@@ -166,11 +179,7 @@ static long json_line_of(const char *s, size_t n, const jstep *path, int np)
                     best = keyline;
                     break;
                 }
-                js_skip(&j);
-                js_ws(&j);
-                if (j.i < n && s[j.i] == ',')
-                    j.i++;
-                else
+                if (!js_next_item(&j))
                     return best;
             }
         } else {
@@ -185,11 +194,7 @@ static long json_line_of(const char *s, size_t n, const jstep *path, int np)
                     best = j.line;
                     break;
                 }
-                js_skip(&j);
-                js_ws(&j);
-                if (j.i < n && s[j.i] == ',')
-                    j.i++;
-                else
+                if (!js_next_item(&j))
                     return best;
             }
         }
@@ -258,19 +263,35 @@ static const char *json_kind(const json_t *v)
     return "a value";
 }
 
+/* Member key of obj, of JSON type `type` (`want` describes it in the error).
+ * NULL when absent (*rc = 0) or of another type (*rc = -1, error filled).
+ * Otherwise key is on the error path; the caller pops it (c->np--). */
+static json_t *member(ectx *c, json_t *obj, const char *key, const char *what, json_type type, const char *want,
+                      int *rc)
+{
+    json_t *v = json_object_get(obj, key);
+    *rc = 0;
+    if (!v)
+        return NULL;
+    push_key(c, key);
+    if (json_typeof(v) != type) {
+        *rc = efail(c, "%s: \"%s\" must be %s, not %s", what, key, want, json_kind(v));
+        return NULL;
+    }
+    return v;
+}
+
 /* Optional string member; *out stays NULL when absent. */
 static int get_string(ectx *c, json_t *obj, const char *key, int required, const char *what, char **out)
 {
-    json_t *v = json_object_get(obj, key);
+    int rc;
+    json_t *v = member(c, obj, key, what, JSON_STRING, "a string", &rc);
     *out = NULL;
     if (!v) {
-        if (required)
+        if (rc == 0 && required)
             return efail(c, "%s has no \"%s\"", what, key);
-        return 0;
+        return rc;
     }
-    push_key(c, key);
-    if (!json_is_string(v))
-        return efail(c, "%s: \"%s\" must be a string, not %s", what, key, json_kind(v));
     c->np--;
     *out = strdup(json_string_value(v));
     if (!*out)
@@ -280,13 +301,11 @@ static int get_string(ectx *c, json_t *obj, const char *key, int required, const
 
 static int get_int(ectx *c, json_t *obj, const char *key, const char *what, int64_t *out, int *present)
 {
-    json_t *v = json_object_get(obj, key);
-    *present = v != NULL;
+    int rc;
+    json_t *v = member(c, obj, key, what, JSON_INTEGER, "an integer", &rc);
+    *present = v != NULL || rc != 0;
     if (!v)
-        return 0;
-    push_key(c, key);
-    if (!json_is_integer(v))
-        return efail(c, "%s: \"%s\" must be an integer, not %s", what, key, json_kind(v));
+        return rc;
     c->np--;
     *out = (int64_t)json_integer_value(v);
     return 0;
@@ -297,13 +316,11 @@ static int get_int(ectx *c, json_t *obj, const char *key, const char *what, int6
 static int get_int_array(ectx *c, json_t *obj, const char *key, const char *what, int64_t *out, int max,
                          int *count)
 {
-    json_t *v = json_object_get(obj, key);
+    int rc;
+    json_t *v = member(c, obj, key, what, JSON_ARRAY, "an array of integers", &rc);
     *count = -1;
     if (!v)
-        return 0;
-    push_key(c, key);
-    if (!json_is_array(v))
-        return efail(c, "%s: \"%s\" must be an array of integers, not %s", what, key, json_kind(v));
+        return rc;
     size_t n = json_array_size(v);
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(v, i);
@@ -350,14 +367,12 @@ static int get_pair(ectx *c, json_t *obj, const char *key, const char *what, int
 static int get_tensors(ectx *c, json_t *obj, const char *key, const char *what, wp_dims **out, int *n_out,
                        int *elem_bytes)
 {
-    json_t *v = json_object_get(obj, key);
+    int rc;
+    json_t *v = member(c, obj, key, what, JSON_ARRAY, "an array", &rc);
     *out = NULL;
     *n_out = 0;
     if (!v)
-        return 0;
-    push_key(c, key);
-    if (!json_is_array(v))
-        return efail(c, "%s: \"%s\" must be an array, not %s", what, key, json_kind(v));
+        return rc;
     size_t n = json_array_size(v);
     if (n == 0) {
         c->np--;

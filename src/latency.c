@@ -22,8 +22,10 @@
 #include <string.h>
 
 #include "fastnum.h"
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
+#include "wattprof/nameindex.h"
 #include "wattprof/timestamp.h"
 
 enum { RD_BUF = 1 << 18 };
@@ -294,60 +296,32 @@ typedef struct table {
     long *lines;
     size_t names_cap;
     char *pending; /* name of the layer being read, owned here until it ends */
-    /* duplicate detection: open addressing over layer indices + 1 */
-    size_t *hash;
-    size_t hash_cap;
+    wp_name_index index; /* duplicate detection */
 } table;
 
-static uint64_t hash_str(const char *s)
+static const char *name_at(const void *names, size_t i)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return ((char *const *)names)[i];
 }
 
 /* Returns the index of an existing layer with this name, or adds it to the
- * hash as layer n_layers and returns (size_t)-1. */
+ * index as layer n_layers and returns (size_t)-1; (size_t)-2: no memory. */
 static size_t hash_find_or_add(table *t, const char *name)
 {
-    if ((t->n_layers + 1) * 2 > t->hash_cap) {
-        size_t cap = t->hash_cap ? t->hash_cap * 2 : 64;
-        size_t *h = calloc(cap, sizeof *h);
-        if (!h)
-            return (size_t)-2;
-        for (size_t i = 0; i < t->n_layers; i++) {
-            size_t k = hash_str(t->names[i]) & (cap - 1);
-            while (h[k])
-                k = (k + 1) & (cap - 1);
-            h[k] = i + 1;
-        }
-        free(t->hash);
-        t->hash = h;
-        t->hash_cap = cap;
-    }
-    size_t k = hash_str(name) & (t->hash_cap - 1);
-    while (t->hash[k]) {
-        if (strcmp(t->names[t->hash[k] - 1], name) == 0)
-            return t->hash[k] - 1;
-        k = (k + 1) & (t->hash_cap - 1);
-    }
-    t->hash[k] = t->n_layers + 1;
+    long dup = wp_name_index_find(&t->index, name, name_at, t->names);
+    if (dup >= 0)
+        return (size_t)dup;
+    if (wp_name_index_add(&t->index, name, t->n_layers, name_at, t->names) != 0)
+        return (size_t)-2;
     return (size_t)-1;
 }
 
 static int table_reserve_layer(table *t)
 {
     if (t->n_layers == t->names_cap) {
-        size_t cap = t->names_cap ? t->names_cap * 2 : 16;
-        char **nn = realloc(t->names, cap * sizeof *nn);
-        if (!nn)
+        size_t cap = wp_next_cap(t->names_cap, 16);
+        if (wp_grow_to(&t->names, cap, sizeof *t->names) || wp_grow_to(&t->lines, cap, sizeof *t->lines))
             return -1;
-        t->names = nn;
-        long *nl = realloc(t->lines, cap * sizeof *nl);
-        if (!nl)
-            return -1;
-        t->lines = nl;
         t->names_cap = cap;
     }
     if (t->n_layers >= 1 && t->n_layers == t->cap_layers) {
@@ -355,14 +329,9 @@ static int table_reserve_layer(table *t)
         size_t cells = cap * t->n_cycles;
         if (t->n_cycles && cells / t->n_cycles != cap)
             return -1;
-        double *l = realloc(t->lat, (cells ? cells : 1) * sizeof *l);
-        if (!l)
+        if (wp_grow_to(&t->lat, cells ? cells : 1, sizeof *t->lat) ||
+            wp_grow_to(&t->rep, cells ? cells : 1, sizeof *t->rep))
             return -1;
-        t->lat = l;
-        int64_t *p = realloc(t->rep, (cells ? cells : 1) * sizeof *p);
-        if (!p)
-            return -1;
-        t->rep = p;
         t->cap_layers = cap;
     }
     return 0;
@@ -373,15 +342,9 @@ static int table_put(table *t, size_t i, double lat, int64_t rep)
 {
     if (t->n_layers == 0) {
         if (i == t->first_cap) {
-            size_t cap = t->first_cap ? t->first_cap * 2 : 1024;
-            double *l = realloc(t->lat, cap * sizeof *l);
-            if (!l)
+            size_t cap = wp_next_cap(t->first_cap, 1024);
+            if (wp_grow_to(&t->lat, cap, sizeof *t->lat) || wp_grow_to(&t->rep, cap, sizeof *t->rep))
                 return -1;
-            t->lat = l;
-            int64_t *p = realloc(t->rep, cap * sizeof *p);
-            if (!p)
-                return -1;
-            t->rep = p;
             t->first_cap = cap;
         }
         t->lat[i] = lat;
@@ -519,7 +482,7 @@ int wp_latency_read_progress(const char *path, wp_latency *lat, const wp_progres
     fclose(r.fp);
     free(r.buf);
     free(r.s);
-    free(t.hash);
+    wp_name_index_free(&t.index);
     if (rc != 0) {
         for (size_t i = 0; i < t.n_layers; i++)
             free(t.names[i]);

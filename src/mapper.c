@@ -22,6 +22,7 @@
 #include "wattprof/csv.h"
 #include "wattprof/deconvolve.h"
 #include "wattprof/engine.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
 #include "wattprof/powerlog.h"
@@ -37,15 +38,6 @@ void wp_map_options_init(wp_map_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->timeline = WP_TIMELINE_AUTO;
     opt->attribution = WP_ATTRIBUTION_SAMPLES;
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", a, b);
-    return p;
 }
 
 static char *csv_escaped(const char *s)
@@ -77,9 +69,9 @@ static int model_paths(const char *model_dir, const char *model, model_files *f)
 {
     char name[1024];
     snprintf(name, sizeof name, "%s_power_log.log", model);
-    f->power_log = path_join(model_dir, name);
-    f->latency = path_join(model_dir, "trt_profiling/trt_layer_latency.json");
-    f->engine = path_join(model_dir, "trt_profiling/trt_engine_info.json");
+    f->power_log = wp_path_join(model_dir, name);
+    f->latency = wp_path_join(model_dir, "trt_profiling/trt_layer_latency.json");
+    f->engine = wp_path_join(model_dir, "trt_profiling/trt_engine_info.json");
     return f->power_log && f->latency && f->engine ? 0 : -1;
 }
 
@@ -420,7 +412,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         dopt.offset_auto = opt->report_offset_auto;
         dopt.offset_min_us = opt->offset_min_us;
         dopt.offset_max_us = opt->offset_max_us;
-        char *est_path = path_join(out_dir, WP_DECONV_CSV_NAME);
+        char *est_path = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
         char dnote[2048];
         if (!est_path) {
             wp_fail(err, out_dir, 0, "out of memory");
@@ -437,7 +429,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     } else if (wp_attribute(&log, &win, &aopt, power, err) != 0) {
         goto done;
     }
-    info_path = path_join(out_dir, WP_MAPPING_INFO_JSON);
+    info_path = wp_path_join(out_dir, WP_MAPPING_INFO_JSON);
     if (!info_path) {
         wp_fail(err, out_dir, 0, "out of memory");
         goto done;
@@ -448,7 +440,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_engine_free(&eng);
     wp_powerlog_free(&log);
     wp_windows_free(&win);
-    out_path = path_join(out_dir, WP_MAPPING_CSV);
+    out_path = wp_path_join(out_dir, WP_MAPPING_CSV);
     if (!out_path) {
         wp_fail(err, out_dir, 0, "out of memory");
         goto done;
@@ -510,28 +502,37 @@ int wp_map_model(const char *model_dir, const char *model, double idle_uw, const
     if (wp_atomic_commit(info_af, err) != 0)
         return -1;
     if (!est_af) {
-        char *stale = path_join(out_dir, WP_DECONV_CSV_NAME);
+        char *stale = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
         if (stale)
             unlink(stale);
         free(stale);
     }
-    char *src = path_join(model_dir, "trt_profiling/trt_engine_info.json");
-    char *dst = path_join(out_dir, "trt_engine_info.json");
+    char *src = wp_path_join(model_dir, "trt_profiling/trt_engine_info.json");
+    char *dst = wp_path_join(out_dir, "trt_engine_info.json");
     int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, out_dir, 0, "out of memory");
     free(src);
     free(dst);
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A model folder has its power log or trt_profiling/ (either one missing is
+ * then an error); anything else - a results folder kept beside the data,
+ * say - is not a model and is passed over. */
+static int keep_model(const char *raw_dir, const char *name, void *ctx)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+    (void)ctx;
+    char *p = wp_path_join(raw_dir, name);
+    int model = 0;
+    if (wp_is_dir(p)) {
+        char file[1024];
+        snprintf(file, sizeof file, "%s_power_log.log", name);
+        char *log = wp_path_join(p, file), *prof = wp_path_join(p, "trt_profiling");
+        model = (log && access(log, F_OK) == 0) || wp_is_dir(prof);
+        free(log);
+        free(prof);
+    }
+    free(p);
+    return model;
 }
 
 /* Creates dir and its missing parents, remembering which it created so a
@@ -548,7 +549,7 @@ static int mkdirs_tracked(const char *dir, char ***made, size_t *n_made, wp_erro
             continue;
         char saved = buf[i];
         buf[i] = '\0';
-        if (!is_dir(buf)) {
+        if (!wp_is_dir(buf)) {
             if (mkdir(buf, 0755) != 0 && errno != EEXIST)
                 return wp_fail_errno(err, buf, errno, "cannot create directory");
             char **m = realloc(*made, (*n_made + 1) * sizeof *m);
@@ -578,50 +579,15 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     size_t committed = 0;
     int rc = -1;
 
-    DIR *d = opendir(raw_dir);
-    if (!d)
-        return wp_fail_errno(err, raw_dir, errno, "cannot open raw data folder");
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char *p = path_join(raw_dir, de->d_name);
-        int dir = p && is_dir(p);
-        /* A model folder has its power log or trt_profiling/ (either one
-         * missing is then an error); anything else - a results folder kept
-         * beside the data, say - is not a model and is passed over. */
-        int model = 0;
-        if (dir) {
-            char name[1024];
-            snprintf(name, sizeof name, "%s_power_log.log", de->d_name);
-            char *log = path_join(p, name), *prof = path_join(p, "trt_profiling");
-            model = (log && access(log, F_OK) == 0) || (prof && is_dir(prof));
-            free(log);
-            free(prof);
-        }
-        free(p);
-        if (!model)
-            continue;
-        char **m = realloc(models, (n_models + 1) * sizeof *m);
-        if (!m || !(m[n_models] = strdup(de->d_name))) {
-            if (m)
-                models = m;
-            closedir(d);
-            wp_fail(err, raw_dir, 0, "out of memory");
-            goto done;
-        }
-        models = m;
-        n_models++;
-    }
-    closedir(d);
+    if (wp_dir_list(raw_dir, "raw data folder", keep_model, NULL, &models, &n_models, err) != 0)
+        return -1;
     if (n_models == 0) {
         wp_fail(err, raw_dir, 0, "no model folders (expected DIR/<model>/<model>_power_log.log)");
         goto done;
     }
-    qsort(models, n_models, sizeof *models, cmp_str);
 
     double idle_uw;
-    idle_path = path_join(raw_dir, "idling_power.json");
+    idle_path = wp_path_join(raw_dir, "idling_power.json");
     if (!idle_path) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
@@ -638,8 +604,8 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
         goto done;
     }
     for (size_t i = 0; i < n_models; i++) {
-        char *model_dir = path_join(raw_dir, models[i]);
-        out_dirs[i] = path_join(result_dir, models[i]);
+        char *model_dir = wp_path_join(raw_dir, models[i]);
+        out_dirs[i] = wp_path_join(result_dir, models[i]);
         if (!model_dir || !out_dirs[i]) {
             free(model_dir);
             wp_fail(err, raw_dir, 0, "out of memory");
@@ -672,7 +638,7 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
         if (!af) {
             /* `dataset` prefers the estimates when present: one left by an
              * earlier deconvolve run must not outlive this mapping. */
-            char *stale = path_join(out_dirs[i], WP_DECONV_CSV_NAME);
+            char *stale = wp_path_join(out_dirs[i], WP_DECONV_CSV_NAME);
             if (stale)
                 unlink(stale);
             free(stale);
@@ -681,9 +647,9 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
         pending_info[i] = NULL;
         if (wp_atomic_commit(af, err) != 0)
             goto done;
-        char *src = path_join(raw_dir, models[i]);
-        char *s2 = src ? path_join(src, "trt_profiling/trt_engine_info.json") : NULL;
-        char *dst = path_join(out_dirs[i], "trt_engine_info.json");
+        char *src = wp_path_join(raw_dir, models[i]);
+        char *s2 = src ? wp_path_join(src, "trt_profiling/trt_engine_info.json") : NULL;
+        char *dst = wp_path_join(out_dirs[i], "trt_engine_info.json");
         int c = s2 && dst ? wp_atomic_copy(s2, dst, err) : wp_fail(err, raw_dir, 0, "out of memory");
         free(src);
         free(s2);
@@ -706,7 +672,7 @@ done:
              * run already put in place, so the run leaves nothing. */
             int kinds = opt->attribution == WP_ATTRIBUTION_DECONVOLVE ? 4 : 3;
             for (int k = 0; i < committed && out_dirs[i] && k < kinds; k++) {
-                char *p = path_join(out_dirs[i], k == 3   ? WP_DECONV_CSV_NAME
+                char *p = wp_path_join(out_dirs[i], k == 3   ? WP_DECONV_CSV_NAME
                                                  : k == 2 ? WP_MAPPING_INFO_JSON
                                                  : k == 1 ? "trt_engine_info.json"
                                                           : WP_MAPPING_CSV);

@@ -9,6 +9,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/logger.h"
 #include "wattprof/mapper.h"
@@ -69,15 +70,6 @@ static void sleep_us(int64_t us)
     struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
     while (nanosleep(&ts, &ts) != 0)
         ;
-}
-
-static char *path2(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", a, b);
-    return s;
 }
 
 /* Means per layer of the mapper's CSV (NaN cells skipped). */
@@ -171,7 +163,7 @@ static int measure_idle(const wp_profile_options *opt, const char *raw, wp_profi
         return wp_fail(err, NULL, 0, "idle measurement on %s got no samples", res->rail);
     *idle_uw = s.mean_power_uw;
     res->idle_w = s.mean_power_uw / 1e6;
-    char *idle_path = path2(raw, "idling_power.json");
+    char *idle_path = wp_path_join(raw, "idling_power.json");
     if (!idle_path)
         return wp_fail(err, NULL, 0, "out of memory");
     int rc = wp_idle_write(idle_path, NULL, *idle_uw, err);
@@ -185,8 +177,8 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
     memset(res, 0, sizeof *res);
     if (!name[0] || strchr(name, '/'))
         return wp_fail(err, NULL, 0, "bad result name '%s'", name);
-    char *raw = path2(result_dir, "raw"), *mapped = path2(result_dir, "mapped");
-    char *training = path2(result_dir, "training");
+    char *raw = wp_path_join(result_dir, "raw"), *mapped = wp_path_join(result_dir, "mapped");
+    char *training = wp_path_join(result_dir, "training");
     char *raw_model = NULL, *map_model = NULL, *log_path = NULL, *mapping = NULL;
     wp_logger *lg = NULL;
     int joined = 0;
@@ -197,14 +189,14 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         wp_fail(err, NULL, 0, "out of memory");
         goto done;
     }
-    raw_model = path2(raw, name);
-    map_model = path2(mapped, name);
-    mapping = map_model ? path2(map_model, WP_MAPPING_CSV) : NULL;
+    raw_model = wp_path_join(raw, name);
+    map_model = wp_path_join(mapped, name);
+    mapping = map_model ? wp_path_join(map_model, WP_MAPPING_CSV) : NULL;
     size_t ln = strlen(name) + 20;
     char *log_name = malloc(ln);
     if (log_name) {
         snprintf(log_name, ln, "%s_power_log.log", name);
-        log_path = raw_model ? path2(raw_model, log_name) : NULL;
+        log_path = raw_model ? wp_path_join(raw_model, log_name) : NULL;
         free(log_name);
     }
     if (!raw_model || !map_model || !mapping || !log_path) {

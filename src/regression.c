@@ -292,6 +292,19 @@ static void axpy(size_t n, double a, const double *restrict x, double *restrict 
         y[k] += a * x[k];
 }
 
+/* The duality gap's quadratic part, as sklearn computes it: when the dual
+ * norm exceeds alpha the residual is scaled by *cst = alpha / dual to make
+ * the dual point feasible, else *cst = 1. */
+static double gap_quadratic(double R_norm2, double dual, double alpha, double *cst)
+{
+    if (dual > alpha) {
+        *cst = alpha / dual;
+        return 0.5 * (R_norm2 + R_norm2 * *cst * *cst);
+    }
+    *cst = 1.0;
+    return R_norm2;
+}
+
 /* enet_coordinate_descent_gram with beta = 0: minimises
  * 1/2 w'Qw - q'w + alpha |w|_1. H holds Q w. tol arrives unscaled and is
  * multiplied by y_norm2 as sklearn does; the coordinate-change test uses the
@@ -349,14 +362,8 @@ static int cd_gram(const double *Q, const double *q, double y_norm2, size_t p, d
                 wH += w[k] * H[k];
                 l1 += fabs(w[k]);
             }
-            double R_norm2 = y_norm2 + wH - 2.0 * q_dot_w, cst, gap;
-            if (dual > alpha) {
-                cst = alpha / dual;
-                gap = 0.5 * (R_norm2 + R_norm2 * cst * cst);
-            } else {
-                cst = 1.0;
-                gap = R_norm2;
-            }
+            double R_norm2 = y_norm2 + wH - 2.0 * q_dot_w, cst;
+            double gap = gap_quadratic(R_norm2, dual, alpha, &cst);
             gap += alpha * l1 - cst * y_norm2 + cst * q_dot_w;
             if (gap < tol)
                 break;
@@ -428,14 +435,8 @@ static int cd_resid(const double *Xc, const double *yc, size_t n, size_t p, cons
                 R_norm2 += R[i] * R[i];
                 Ry += R[i] * yc[i];
             }
-            double cst, gap;
-            if (dual > alpha) {
-                cst = alpha / dual;
-                gap = 0.5 * (R_norm2 + R_norm2 * cst * cst);
-            } else {
-                cst = 1.0;
-                gap = R_norm2;
-            }
+            double cst;
+            double gap = gap_quadratic(R_norm2, dual, alpha, &cst);
             gap += alpha * l1 - cst * Ry;
             if (gap < tol)
                 break;

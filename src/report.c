@@ -14,9 +14,11 @@
 #include "report_internal.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
 #include "wattprof/model.h"
+#include "wattprof/nameindex.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/report.h"
 #include "wattprof/timeline.h"
@@ -46,92 +48,18 @@ void wp_html_escape(FILE *out, const char *s)
     }
 }
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *p = malloc(la + lb + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, a, la);
-    size_t k = la;
-    if (k && p[k - 1] != '/')
-        p[k++] = '/';
-    memcpy(p + k, b, lb + 1);
-    return p;
-}
-
-static char *path3(const char *a, const char *b, const char *c)
-{
-    char *ab = path_join(a, b);
-    if (!ab)
-        return NULL;
-    char *r = path_join(ab, c);
-    free(ab);
-    return r;
-}
-
-static int is_file(const char *p)
-{
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* ------------------------------------------------------- layer lookup */
 
-typedef struct name_index {
-    size_t *slots; /* index + 1; 0 = empty */
-    size_t cap;
-} name_index;
+typedef wp_name_index name_index;
 
-static size_t hash_str(const char *s)
+static const char *layer_name_at(const void *layers, size_t i)
 {
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static int index_grow(name_index *ix, const rp_model *m)
-{
-    size_t cap = ix->cap ? ix->cap * 2 : 256;
-    size_t *s = calloc(cap, sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < m->n; i++) {
-        size_t h = hash_str(m->layers[i].name) & (cap - 1);
-        while (s[h])
-            h = (h + 1) & (cap - 1);
-        s[h] = i + 1;
-    }
-    free(ix->slots);
-    ix->slots = s;
-    ix->cap = cap;
-    return 0;
+    return ((const rp_layer *)layers)[i].name;
 }
 
 static long index_find(const name_index *ix, const rp_model *m, const char *name)
 {
-    if (!ix->cap)
-        return -1;
-    for (size_t h = hash_str(name) & (ix->cap - 1); ix->slots[h]; h = (h + 1) & (ix->cap - 1))
-        if (strcmp(m->layers[ix->slots[h] - 1].name, name) == 0)
-            return (long)(ix->slots[h] - 1);
-    return -1;
+    return wp_name_index_find(ix, name, layer_name_at, m->layers);
 }
 
 static long model_add_layer(rp_model *m, name_index *ix, const char *name, const char *type)
@@ -146,8 +74,8 @@ static long model_add_layer(rp_model *m, name_index *ix, const char *name, const
     }
     rp_layer *l = &m->layers[m->n];
     memset(l, 0, sizeof *l);
-    l->name = xstrdup(name);
-    l->type = xstrdup(type);
+    l->name = strdup(name);
+    l->type = strdup(type);
     if (!l->name || !l->type) {
         free(l->name);
         free(l->type);
@@ -157,14 +85,8 @@ static long model_add_layer(rp_model *m, name_index *ix, const char *name, const
     l->pred_power_w = l->pred_runtime_ms = l->pred_energy_mj = NAN;
     l->truth_power_w = NAN;
     m->n++;
-    if ((m->n * 2 > ix->cap && index_grow(ix, m) != 0))
+    if (wp_name_index_add(ix, l->name, m->n - 1, layer_name_at, m->layers) != 0)
         return -1;
-    if (ix->cap && m->n * 2 <= ix->cap) {
-        size_t h = hash_str(name) & (ix->cap - 1);
-        while (ix->slots[h] && ix->slots[h] != m->n)
-            h = (h + 1) & (ix->cap - 1);
-        ix->slots[h] = m->n;
-    }
     return (long)(m->n - 1);
 }
 
@@ -429,8 +351,8 @@ static void kv_add(kv_list *l, const char *k, const char *v)
         l->v = nv;
         l->cap = cap;
     }
-    l->k[l->n] = xstrdup(k);
-    l->v[l->n] = xstrdup(v);
+    l->k[l->n] = strdup(k);
+    l->v[l->n] = strdup(v);
     if (l->k[l->n] && l->v[l->n])
         l->n++;
     else {
@@ -1333,8 +1255,8 @@ done:
 static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
 {
     fputs("<h2 id=\"training\">Training metrics</h2>\n", out);
-    char *path = o->models_dir ? path_join(o->models_dir, "metrics.json") : NULL;
-    if (!is_file(path)) {
+    char *path = o->models_dir ? wp_path_join(o->models_dir, "metrics.json") : NULL;
+    if (!wp_is_file(path)) {
         fputs("<p class=\"note\">No training metrics: pass <code>--models DIR</code> holding the "
               "<code>metrics.json</code> that <code>wattprof train</code> writes.</p>\n",
               out);
@@ -1359,11 +1281,6 @@ static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
     json_decref(root);
     free(path);
     return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* ------------------------------------------------------- training data */
@@ -1457,6 +1374,21 @@ static long td_read(const char *path, int kind, const char *net, td_points *t, w
     return st < 0 ? -1 : rows;
 }
 
+/* A network folder of the dataset holds one of the per-kind training CSVs. */
+static int keep_network(const char *dir, const char *name, void *ctx)
+{
+    (void)ctx;
+    int any = 0;
+    for (int k = 0; k < 3; k++) {
+        char file[64];
+        snprintf(file, sizeof file, "%s.csv", TD_KIND[k]);
+        char *p = wp_path3(dir, name, file);
+        any |= wp_is_file(p);
+        free(p);
+    }
+    return any;
+}
+
 static int section_training_data(FILE *out, const wp_report_opts *o, wp_error *err)
 {
     fputs("<h2 id=\"training-data\">Training data</h2>\n", out);
@@ -1466,37 +1398,10 @@ static int section_training_data(FILE *out, const wp_report_opts *o, wp_error *e
               out);
         return 0;
     }
-    DIR *d = opendir(o->data_dir);
-    if (!d)
-        return wp_fail_errno(err, o->data_dir, errno, "cannot open data directory");
     char **nets = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        int any = 0;
-        for (int k = 0; k < 3; k++) {
-            char file[64];
-            snprintf(file, sizeof file, "%s.csv", TD_KIND[k]);
-            char *p = path3(o->data_dir, e->d_name, file);
-            any |= is_file(p);
-            free(p);
-        }
-        if (!any)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(nets, cap * sizeof *nn);
-            if (!nn)
-                break;
-            nets = nn;
-        }
-        nets[n++] = xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (n)
-        qsort(nets, n, sizeof *nets, cmp_str);
+    size_t n = 0;
+    if (wp_dir_list(o->data_dir, "data directory", keep_network, NULL, &nets, &n, err) != 0)
+        return -1;
     int rc = 0;
     td_points t = {0};
     if (n == 0) {
@@ -1514,8 +1419,8 @@ static int section_training_data(FILE *out, const wp_report_opts *o, wp_error *e
         for (int k = 0; k < 3; k++) {
             char file[64];
             snprintf(file, sizeof file, "%s.csv", TD_KIND[k]);
-            char *p = path3(o->data_dir, nets[i], file);
-            rows[3 * i + k] = is_file(p) ? td_read(p, k, nets[i], &t, err) : -2;
+            char *p = wp_path3(o->data_dir, nets[i], file);
+            rows[3 * i + k] = wp_is_file(p) ? td_read(p, k, nets[i], &t, err) : -2;
             free(p);
             if (rows[3 * i + k] == -1) {
                 rc = -1;
@@ -1578,37 +1483,19 @@ out:
 
 /* Model folders: subdirectories of the result dir holding a mapping or
  * estimates, sorted by name. */
+static int keep_model(const char *dir, const char *name, void *ctx)
+{
+    (void)ctx;
+    char *a = wp_path3(dir, name, MAPPING_CSV), *b = wp_path3(dir, name, ESTIMATES_CSV);
+    int ok = wp_is_file(a) || wp_is_file(b);
+    free(a);
+    free(b);
+    return ok;
+}
+
 static int list_models(const char *dir, char ***names, size_t *n, wp_error *err)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return wp_fail_errno(err, dir, errno, "cannot open result directory");
-    size_t cap = 0;
-    *names = NULL;
-    *n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *a = path3(dir, e->d_name, MAPPING_CSV), *b = path3(dir, e->d_name, ESTIMATES_CSV);
-        int ok = is_file(a) || is_file(b);
-        free(a);
-        free(b);
-        if (!ok)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **nn = realloc(*names, cap * sizeof *nn);
-            if (!nn)
-                break;
-            *names = nn;
-        }
-        (*names)[(*n)++] = xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (*n)
-        qsort(*names, *n, sizeof **names, cmp_str);
-    return 0;
+    return wp_dir_list(dir, "result directory", keep_model, NULL, names, n, err);
 }
 
 /* Does DIR hold any model file `wattprof train` writes? */
@@ -1617,8 +1504,8 @@ static int has_model_files(const char *dir)
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         char file[64];
         snprintf(file, sizeof file, "%s.json", wp_pipeline_name(i));
-        char *p = path_join(dir, file);
-        int ok = is_file(p);
+        char *p = wp_path_join(dir, file);
+        int ok = wp_is_file(p);
         free(p);
         if (ok)
             return 1;
@@ -1630,8 +1517,8 @@ static int has_model_files(const char *dir)
  * mapping, with the trained models. Returns layers matched, or -1. */
 static long predict_from_models(const wp_report_opts *o, rp_model *m, name_index *ix, wp_error *err)
 {
-    char *engine = path3(o->result_dir, m->name, "trt_engine_info.json");
-    if (!is_file(engine)) {
+    char *engine = wp_path3(o->result_dir, m->name, "trt_engine_info.json");
+    if (!wp_is_file(engine)) {
         free(engine);
         return 0;
     }
@@ -1665,17 +1552,17 @@ static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix
     size_t nc = 0;
     int rc = 0;
     if (o->predictions) {
-        if (is_dir(o->predictions)) {
+        if (wp_is_dir(o->predictions)) {
             char file[512];
             snprintf(file, sizeof file, "%s.csv", m->name);
-            cands[nc++] = path_join(o->predictions, file);
-            cands[nc++] = path3(o->predictions, m->name, "predictions.csv");
+            cands[nc++] = wp_path_join(o->predictions, file);
+            cands[nc++] = wp_path3(o->predictions, m->name, "predictions.csv");
         } else {
-            cands[nc++] = xstrdup(o->predictions);
+            cands[nc++] = strdup(o->predictions);
         }
     }
     size_t auto_csv = nc;
-    cands[nc++] = path3(o->result_dir, m->name, "predictions.csv");
+    cands[nc++] = wp_path3(o->result_dir, m->name, "predictions.csv");
     for (size_t i = 0; i < nc; i++) {
         if (i == auto_csv && o->models_dir && has_model_files(o->models_dir)) {
             long got = predict_from_models(o, m, ix, err);
@@ -1692,7 +1579,7 @@ static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix
                 break;
             }
         }
-        if (!is_file(cands[i]))
+        if (!wp_is_file(cands[i]))
             continue;
         long got = load_predictions(cands[i], m, ix, err);
         if (got < 0) {
@@ -1714,8 +1601,8 @@ static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix
  * power above idle. When present the report scores the attribution. */
 static int load_truth(const char *raw_dir, rp_model *m, name_index *ix, wp_error *err)
 {
-    char *p = path_join(raw_dir, "truth.json");
-    if (!is_file(p)) {
+    char *p = wp_path_join(raw_dir, "truth.json");
+    if (!wp_is_file(p)) {
         free(p);
         return 0;
     }
@@ -1762,14 +1649,14 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     double idle_w = NAN;
     char b1[64], b2[320];
 
-    m.name = xstrdup(name);
-    p = path3(o->result_dir, name, MAPPING_CSV);
-    int have_mapping = is_file(p);
+    m.name = strdup(name);
+    p = wp_path3(o->result_dir, name, MAPPING_CSV);
+    int have_mapping = wp_is_file(p);
     if (have_mapping && load_mapping(p, &m, &ix, &idle_w, err) != 0)
         goto out;
     free(p);
-    p = path3(o->result_dir, name, ESTIMATES_CSV);
-    if (is_file(p) && load_estimates(p, &m, &ix, &idle_w, err) != 0)
+    p = wp_path3(o->result_dir, name, ESTIMATES_CSV);
+    if (wp_is_file(p) && load_estimates(p, &m, &ix, &idle_w, err) != 0)
         goto out;
     free(p);
     p = NULL;
@@ -1777,8 +1664,8 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         m.layers[i].energy_mj = m.layers[i].power_w * m.layers[i].runtime_ms;
     if (find_predictions(o, &m, &ix, &pred_source, err) != 0)
         goto out;
-    p = path3(o->result_dir, name, MAPPING_INFO_JSON);
-    if (is_file(p) && load_map_info(p, &mi, err) != 0)
+    p = wp_path3(o->result_dir, name, MAPPING_INFO_JSON);
+    if (wp_is_file(p) && load_map_info(p, &mi, err) != 0)
         goto out;
     free(p);
     p = NULL;
@@ -1789,23 +1676,23 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     if (o->raw_data_dir) {
         char file[512];
         snprintf(file, sizeof file, "%s_power_log.log", name);
-        p = path3(o->raw_data_dir, name, file);
-        if (is_file(p)) {
+        p = wp_path3(o->raw_data_dir, name, file);
+        if (wp_is_file(p)) {
             if (wp_powerlog_read(p, &raw.log, err) != 0)
                 goto out;
             raw.have_log = 1;
         }
         free(p);
-        p = path3(o->raw_data_dir, name, "trt_profiling/trt_layer_latency.json");
-        if (is_file(p)) {
+        p = wp_path3(o->raw_data_dir, name, "trt_profiling/trt_layer_latency.json");
+        if (wp_is_file(p)) {
             if (wp_latency_read(p, &raw.lat, err) != 0)
                 goto out;
             raw.have_lat = 1;
         }
         free(p);
-        p = path_join(o->raw_data_dir, "idling_power.json");
-        char *p2 = path3(o->raw_data_dir, name, "idling_power.json");
-        const char *ip = is_file(p2) ? p2 : is_file(p) ? p : NULL;
+        p = wp_path_join(o->raw_data_dir, "idling_power.json");
+        char *p2 = wp_path3(o->raw_data_dir, name, "idling_power.json");
+        const char *ip = wp_is_file(p2) ? p2 : wp_is_file(p) ? p : NULL;
         if (ip) {
             double uw;
             if (wp_idle_read(ip, &uw, err) != 0) {
@@ -1820,8 +1707,8 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         if (load_truth(o->raw_data_dir, &m, &ix, err) != 0)
             goto out;
         snprintf(file, sizeof file, "%s_tensorrt.json", name);
-        p = path3(o->raw_data_dir, name, file);
-        if (is_file(p)) {
+        p = wp_path3(o->raw_data_dir, name, file);
+        if (wp_is_file(p)) {
             json_error_t je;
             json_t *root = json_load_file(p, 0, &je);
             if (!root) {
@@ -2007,7 +1894,7 @@ out:
     free(pred_source);
     kv_free(&cfg);
     raw_free(&raw);
-    free(ix.slots);
+    wp_name_index_free(&ix);
     model_free(&m);
     return rc;
 }
@@ -2016,15 +1903,15 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
 {
     if (!o || !o->result_dir)
         return wp_fail(err, NULL, 0, "no result directory given");
-    if (!is_dir(o->result_dir))
+    if (!wp_is_dir(o->result_dir))
         return wp_fail(err, o->result_dir, 0, "result directory not found");
-    if (o->raw_data_dir && !is_dir(o->raw_data_dir))
+    if (o->raw_data_dir && !wp_is_dir(o->raw_data_dir))
         return wp_fail(err, o->raw_data_dir, 0, "raw data directory not found");
-    if (o->models_dir && !is_dir(o->models_dir))
+    if (o->models_dir && !wp_is_dir(o->models_dir))
         return wp_fail(err, o->models_dir, 0, "models directory not found");
-    if (o->data_dir && !is_dir(o->data_dir))
+    if (o->data_dir && !wp_is_dir(o->data_dir))
         return wp_fail(err, o->data_dir, 0, "data directory not found");
-    if (o->predictions && !is_dir(o->predictions) && !is_file(o->predictions))
+    if (o->predictions && !wp_is_dir(o->predictions) && !wp_is_file(o->predictions))
         return wp_fail(err, o->predictions, 0, "predictions not found");
     char **names = NULL;
     size_t n = 0;
@@ -2068,10 +1955,10 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
     } else {
         fputs("<nav class=\"toc\"><table><tr><th>model</th><th>power from</th></tr>\n", out);
         for (size_t i = 0; i < n; i++) {
-            char *pe = path3(o->result_dir, names[i], ESTIMATES_CSV);
+            char *pe = wp_path3(o->result_dir, names[i], ESTIMATES_CSV);
             fprintf(out, "<tr><td><a href=\"#model-%zu\">", i);
             wp_html_escape(out, names[i]);
-            fprintf(out, "</a></td><td>%s</td></tr>\n", is_file(pe) ? "deconvolution" : "per-cycle mapping");
+            fprintf(out, "</a></td><td>%s</td></tr>\n", wp_is_file(pe) ? "deconvolution" : "per-cycle mapping");
             free(pe);
         }
         fputs("<tr><td><a href=\"#training-data\">Training data</a></td><td></td></tr>\n"

@@ -1,0 +1,19 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wattprof/array.h"
+
+int wp_grow_to(void *arr, size_t cap, size_t elem)
+{
+    if (elem && cap > SIZE_MAX / elem)
+        return -1;
+    /* memcpy: arr points at a T *, not at a void *. */
+    void *old;
+    memcpy(&old, arr, sizeof old);
+    void *p = realloc(old, cap * elem);
+    if (!p)
+        return -1;
+    memcpy(arr, &p, sizeof p);
+    return 0;
+}
