@@ -557,19 +557,10 @@ out:
     return rc;
 }
 
-static int keep_subdir(const char *dir, const char *name, void *ctx)
-{
-    (void)ctx;
-    char *full = wp_path_join(dir, name);
-    int ok = wp_is_dir(full);
-    free(full);
-    return ok;
-}
-
 /* Sorted names of the sub-directories of dir, hidden ones left out. */
 static int list_models(const char *dir, char ***out, size_t *n_out, wp_error *err)
 {
-    if (wp_dir_list(dir, "preprocessed data directory", keep_subdir, NULL, out, n_out, err) != 0)
+    if (wp_dir_list(dir, "preprocessed data directory", wp_dir_keep_subdirs, NULL, out, n_out, err) != 0)
         return -1;
     if (*n_out == 0)
         return wp_fail(err, dir, 0, "no model folders (expected DIR/<model>/%s)", MAPPING_FILE);

@@ -93,3 +93,12 @@ oom:
     wp_names_free(v, k);
     return wp_fail(err, dir, 0, "out of memory");
 }
+
+int wp_dir_keep_subdirs(const char *dir, const char *name, void *ctx)
+{
+    (void)ctx;
+    char *full = wp_path_join(dir, name);
+    int ok = wp_is_dir(full);
+    free(full);
+    return ok;
+}

@@ -3,7 +3,6 @@
  * Same method as the original (its Trainer/ModelBuilder): rows of the test
  * networks are held out, transforms and scaler are fitted on the training
  * rows only, LassoCV picks alpha with its own folds on those rows. */
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -16,6 +15,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/model.h"
 
 #define MICROWATTS_IN_WATTS 1e6
@@ -32,44 +32,6 @@ typedef struct kind_data {
     int *is_test;
     int files;
 } kind_data;
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int list_models(const char *dir, char ***out, size_t *n, wp_error *err)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return wp_fail_errno(err, dir, errno, "cannot open data directory");
-    size_t cap = 16;
-    char **v = malloc(cap * sizeof *v);
-    *n = 0;
-    struct dirent *e;
-    while (v && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (stat(path, &st) || !S_ISDIR(st.st_mode))
-            continue;
-        if (*n == cap) {
-            char **nv = realloc(v, (cap *= 2) * sizeof *v);
-            if (!nv)
-                break;
-            v = nv;
-        }
-        v[(*n)++] = strdup(e->d_name);
-    }
-    closedir(d);
-    if (!v)
-        return wp_fail(err, dir, 0, "out of memory");
-    qsort(v, *n, sizeof *v, cmp_str);
-    *out = v;
-    return 0;
-}
 
 static int grow(kind_data *k)
 {
@@ -538,7 +500,7 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
     for (int i = 0; i < WP_N_PIPELINES; i++)
         if (o->cv > 0)
             cfg.pipe[i].lasso.cv = o->cv;
-    if (list_models(o->data_dir, &models, &n_models, err))
+    if (wp_dir_list(o->data_dir, "data directory", wp_dir_keep_subdirs, NULL, &models, &n_models, err))
         goto out;
     int total_files = 0;
     for (int kk = 0; kk < 3; kk++) {

@@ -28,6 +28,9 @@ typedef int (*wp_dir_keep_fn)(const char *dir, const char *name, void *ctx);
 int wp_dir_list(const char *dir, const char *what, wp_dir_keep_fn keep, void *ctx, char ***names, size_t *n,
                 wp_error *err);
 
+/* A wp_dir_keep_fn keeping sub-directories (model folders). */
+int wp_dir_keep_subdirs(const char *dir, const char *name, void *ctx);
+
 /* Frees a list of n strings and the list itself. Safe on NULL. */
 void wp_names_free(char **names, size_t n);
 
