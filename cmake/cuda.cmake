@@ -1,7 +1,10 @@
 # CUDA runner: cuDNN + cuBLAS C APIs and the CUDA runtime, plain C (no nvcc
-# needed). Built only where the CUDA toolkit AND cuDNN are found; elsewhere
-# `--backend cuda` is a clear run-time error and its tests skip.
-option(WATTPROF_CUDA "Build the CUDA runner where CUDA and cuDNN are found" ON)
+# needed), built where the CUDA toolkit AND cuDNN are found as the shared
+# module libwattprof_cuda.so. The library links none of them: src/runner.c
+# dlopens the module only when a cuda runner is created, so every other
+# command stays free of ~150 MB of CUDA library pages and their start-up.
+# Elsewhere `--backend cuda` is a clear run-time error and its tests skip.
+option(WATTPROF_CUDA "Build the CUDA runner module where CUDA and cuDNN are found" ON)
 set(WATTPROF_CUDA_HINTS /usr/local/cuda /usr/local/cuda/targets/x86_64-linux /usr/local/cuda/targets/aarch64-linux)
 if(WATTPROF_CUDA)
   find_path(WATTPROF_CUDART_INCLUDE cuda_runtime_api.h HINTS ${WATTPROF_CUDA_HINTS} PATH_SUFFIXES include)
@@ -12,13 +15,25 @@ if(WATTPROF_CUDA)
 endif()
 if(WATTPROF_CUDA AND WATTPROF_CUDART_INCLUDE AND WATTPROF_CUDNN_INCLUDE AND WATTPROF_CUDART_LIB
    AND WATTPROF_CUBLAS_LIB AND WATTPROF_CUDNN_LIB)
-  target_include_directories(wattprof_lib SYSTEM PRIVATE ${WATTPROF_CUDART_INCLUDE} ${WATTPROF_CUDNN_INCLUDE})
-  target_link_libraries(wattprof_lib PUBLIC ${WATTPROF_CUDNN_LIB} ${WATTPROF_CUBLAS_LIB} ${WATTPROF_CUDART_LIB})
-  target_compile_definitions(wattprof_lib PRIVATE WATTPROF_HAVE_CUDNN=1)
+  add_library(wattprof_cuda MODULE ${CMAKE_SOURCE_DIR}/src/runner_cuda.c)
+  # Only the entry point (wp_cuda_module_ops) is exported.
+  set_target_properties(wattprof_cuda PROPERTIES C_VISIBILITY_PRESET hidden POSITION_INDEPENDENT_CODE ON
+                        LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+  target_include_directories(wattprof_cuda PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+  target_include_directories(wattprof_cuda SYSTEM PRIVATE ${WATTPROF_CUDART_INCLUDE} ${WATTPROF_CUDNN_INCLUDE})
+  target_link_libraries(wattprof_cuda PRIVATE ${WATTPROF_CUDNN_LIB} ${WATTPROF_CUBLAS_LIB} ${WATTPROF_CUDART_LIB} m)
+  if(NOT WATTPROF_SANITIZE)
+    # Proves the module needs nothing from the executable that loads it
+    # (clang leaves the sanitizer runtime to the executable, so not there).
+    target_link_options(wattprof_cuda PRIVATE -Wl,-z,defs)
+  endif()
   # cuDNN 9 marks parts of the classic API we use as deprecated.
-  set_source_files_properties(${CMAKE_SOURCE_DIR}/src/runner_cuda.c PROPERTIES
-    COMPILE_OPTIONS "-Wno-deprecated-declarations")
-  message(STATUS "CUDA runner: cuDNN ${WATTPROF_CUDNN_LIB}, cuBLAS ${WATTPROF_CUBLAS_LIB}")
+  target_compile_options(wattprof_cuda PRIVATE -Wno-deprecated-declarations)
+  # Where runner.c looks for the module (WATTPROF_CUDA_MODULE in the
+  # environment overrides it), and built whenever the library is.
+  target_compile_definitions(wattprof_lib PRIVATE WATTPROF_CUDA_MODULE="$<TARGET_FILE:wattprof_cuda>")
+  add_dependencies(wattprof_lib wattprof_cuda)
+  message(STATUS "CUDA runner module: cuDNN ${WATTPROF_CUDNN_LIB}, cuBLAS ${WATTPROF_CUBLAS_LIB}")
 else()
   message(STATUS "CUDA runner: OFF (needs the CUDA toolkit and cuDNN; --backend cuda will be an error)")
 endif()

@@ -1,7 +1,9 @@
 /* Runner: buffers, the per-layer timing loop, and the "ref" backend (naive
  * loops, the oracle for the optimised backends). */
+#include <dlfcn.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +28,86 @@ const char *wp_backend_name(wp_backend backend)
     return backend == WP_BACKEND_CPU ? "cpu" : backend == WP_BACKEND_CUDA ? "cuda" : "ref";
 }
 
-static const runner_ops *backend_ops(wp_backend b)
+#ifdef WATTPROF_CUDA_MODULE
+/* The cuda backend's module is loaded at most once per process and never
+ * unloaded (the CUDA runtime does not survive dlclose well); a failure is
+ * remembered so every later attempt reports the same reason. */
+static pthread_mutex_t cuda_lock = PTHREAD_MUTEX_INITIALIZER;
+static int cuda_tried;
+static const runner_ops *cuda_ops;
+static wp_error cuda_err;
+
+static const runner_ops *cuda_load(wp_error *err)
 {
-    return b == WP_BACKEND_CPU ? wp_runner_cpu_ops : b == WP_BACKEND_CUDA ? wp_runner_cuda_ops : &wp_runner_ref_ops;
+    static const wp_cuda_host host = {wp_fail,         wp_op_name,         wp_dims_count,
+                                      wp_runner_is_view, wp_ts_monotonic_us, wp_ts_now_local};
+    pthread_mutex_lock(&cuda_lock);
+    if (!cuda_tried) {
+        cuda_tried = 1;
+        const char *path = getenv("WATTPROF_CUDA_MODULE");
+        if (!path || !*path)
+            path = WATTPROF_CUDA_MODULE;
+        void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            const char *why = dlerror();
+            wp_fail(&cuda_err, NULL, 0, "backend 'cuda' is not available: %s", why ? why : path);
+        } else {
+            /* POSIX guarantees a data pointer from dlsym converts to a
+             * function pointer; memcpy keeps ISO C quiet about it. */
+            void *sym = dlsym(lib, WP_CUDA_MODULE_ENTRY);
+            wp_cuda_module_fn entry = NULL;
+            if (sym)
+                memcpy(&entry, &sym, sizeof entry);
+            wp_error why = {{0}};
+            if (!entry)
+                wp_fail(&cuda_err, NULL, 0, "backend 'cuda' is not available: %s has no %s", path,
+                        WP_CUDA_MODULE_ENTRY);
+            else if (!(cuda_ops = entry(WP_CUDA_MODULE_ABI, sizeof(struct wp_runner), sizeof(wp_graph), &host, &why)))
+                wp_fail(&cuda_err, NULL, 0, "backend 'cuda' is not available: %s: %s", path, why.msg);
+            if (!cuda_ops)
+                dlclose(lib);
+        }
+    }
+    const runner_ops *ops = cuda_ops;
+    if (!ops && err)
+        *err = cuda_err;
+    pthread_mutex_unlock(&cuda_lock);
+    return ops;
+}
+#endif
+
+static const runner_ops *backend_ops(wp_backend b, wp_error *err)
+{
+    switch (b) {
+    case WP_BACKEND_CPU:
+        if (!wp_runner_cpu_ops)
+            wp_fail(err, NULL, 0, "backend 'cpu' is not built in: it needs oneDNN (libdnnl-dev) at configure time");
+        return wp_runner_cpu_ops;
+    case WP_BACKEND_CUDA:
+#ifdef WATTPROF_CUDA_MODULE
+        return cuda_load(err);
+#else
+        wp_fail(err, NULL, 0, "backend 'cuda' is not built in: it needs the CUDA toolkit and cuDNN at configure time");
+        return NULL;
+#endif
+    case WP_BACKEND_REF:
+        break;
+    }
+    return &wp_runner_ref_ops;
 }
 
 int wp_backend_available(wp_backend backend)
 {
-    return backend_ops(backend) != NULL;
+    /* cuda: built, i.e. its module was configured; loading it is left to
+     * wp_runner_create, which says why when the module cannot be loaded. */
+    if (backend == WP_BACKEND_CUDA) {
+#ifdef WATTPROF_CUDA_MODULE
+        return 1;
+#else
+        return 0;
+#endif
+    }
+    return backend_ops(backend, NULL) != NULL;
 }
 
 int wp_runner_is_view(wp_op op)
@@ -62,14 +136,9 @@ void wp_runner_free(wp_runner *r)
 
 wp_runner *wp_runner_create(wp_graph *g, wp_backend backend, wp_error *err)
 {
-    const runner_ops *ops = backend_ops(backend);
-    if (!ops) {
-        wp_fail(err, NULL, 0,
-                backend == WP_BACKEND_CUDA
-                    ? "backend 'cuda' is not built in: it needs the CUDA toolkit and cuDNN at configure time"
-                    : "backend 'cpu' is not built in: it needs oneDNN (libdnnl-dev) at configure time");
+    const runner_ops *ops = backend_ops(backend, err);
+    if (!ops)
         return NULL;
-    }
     wp_runner *r = calloc(1, sizeof *r);
     if (!r) {
         wp_fail(err, NULL, 0, "out of memory");

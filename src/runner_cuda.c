@@ -1,6 +1,9 @@
-/* "cuda" backend: cuDNN + cuBLAS, per-layer CUDA events. Compiled in only
- * where cmake/cuda.cmake finds the CUDA toolkit and cuDNN
- * (WATTPROF_HAVE_CUDNN); elsewhere `--backend cuda` is a clear error.
+/* "cuda" backend: cuDNN + cuBLAS, per-layer CUDA events. Built by
+ * cmake/cuda.cmake, where the CUDA toolkit and cuDNN are found, as the shared
+ * module libwattprof_cuda.so, which runner.c loads with dlopen only when a
+ * cuda runner is asked for; the library proper links no CUDA library. The
+ * module links nothing of wattprof_lib either: wp_fail and the few graph and
+ * clock helpers it needs arrive in a wp_cuda_host table (`core`).
  *
  * Plain C over the runtime API (no kernels of our own, no nvcc). Tensors
  * live in device buffers, one per activation (views alias their input),
@@ -16,13 +19,8 @@
  * refused; Clip must be Relu6-like (min 0); dilated max pooling is refused. */
 #include "runner_impl.h"
 
-#ifndef WATTPROF_HAVE_CUDNN
-
-const runner_ops *const wp_runner_cuda_ops = NULL;
-
-#else
-
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +28,7 @@ const runner_ops *const wp_runner_cuda_ops = NULL;
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
-#include "wattprof/timestamp.h"
+static const wp_cuda_host *core;
 
 typedef struct {
     cudnnTensorDescriptor_t x, y, b;   /* input, output, bias/params */
@@ -65,7 +63,7 @@ static int cu(cudaError_t e, const wp_node *n, const char *what, wp_error *err)
 {
     if (e == cudaSuccess)
         return 0;
-    return wp_fail(err, NULL, 0, "%s%s%s%s: CUDA %s failed: %s", n ? "node '" : "", n ? n->name : "", n ? "'" : "",
+    return core->fail(err, NULL, 0, "%s%s%s%s: CUDA %s failed: %s", n ? "node '" : "", n ? n->name : "", n ? "'" : "",
                    n ? "" : "cuda", what, cudaGetErrorString(e));
 }
 
@@ -73,15 +71,15 @@ static int dn(cudnnStatus_t s, const wp_node *n, const char *what, wp_error *err
 {
     if (s == CUDNN_STATUS_SUCCESS)
         return 0;
-    return wp_fail(err, NULL, 0, "node '%s' (%s): cuDNN %s failed: %s", n ? n->name : "-",
-                   n ? wp_op_name(n->op) : "-", what, cudnnGetErrorString(s));
+    return core->fail(err, NULL, 0, "node '%s' (%s): cuDNN %s failed: %s", n ? n->name : "-",
+                   n ? core->op_name(n->op) : "-", what, cudnnGetErrorString(s));
 }
 
 static int bl(cublasStatus_t s, const wp_node *n, const char *what, wp_error *err)
 {
     if (s == CUBLAS_STATUS_SUCCESS)
         return 0;
-    return wp_fail(err, NULL, 0, "node '%s': cuBLAS %s failed (status %d)", n ? n->name : "-", what, (int)s);
+    return core->fail(err, NULL, 0, "node '%s': cuBLAS %s failed (status %d)", n ? n->name : "-", what, (int)s);
 }
 
 /* A tensor as NCHW (rank < 4 padded with trailing 1s). */
@@ -89,7 +87,7 @@ static int tensor_desc(cudnnTensorDescriptor_t *d, const wp_dims *s, const wp_no
 {
     int dims[4] = {1, 1, 1, 1};
     if (s->n > 4)
-        return wp_fail(err, NULL, 0, "node '%s': tensors of rank %d are not supported by the cuda backend",
+        return core->fail(err, NULL, 0, "node '%s': tensors of rank %d are not supported by the cuda backend",
                        n->name, s->n);
     for (int i = 0; i < s->n; i++)
         dims[i] = (int)s->d[i];
@@ -117,9 +115,9 @@ static int upload(float **dst, const float *src, size_t count, const wp_node *n,
 static int symmetric(const wp_node *n, wp_error *err)
 {
     if (n->pads[0] != n->pads[2] || n->pads[1] != n->pads[3])
-        return wp_fail(err, NULL, 0,
+        return core->fail(err, NULL, 0,
                        "node '%s' (%s): asymmetric padding is not supported by the cuda backend (cuDNN pads "
-                       "symmetrically)", n->name, wp_op_name(n->op));
+                       "symmetrically)", n->name, core->op_name(n->op));
     return 0;
 }
 
@@ -145,7 +143,7 @@ static int prep_conv(wp_runner *r, cuda_state *s, clayer *l, const wp_node *n, w
            "GetConvolutionForwardAlgorithm_v7", err))
         return -1;
     if (got < 1)
-        return wp_fail(err, NULL, 0, "node '%s': cuDNN offers no convolution algorithm", n->name);
+        return core->fail(err, NULL, 0, "node '%s': cuDNN offers no convolution algorithm", n->name);
     l->algo = perf[0].algo;
     size_t ws = 0;
     if (dn(cudnnGetConvolutionForwardWorkspaceSize(s->dnn, l->x, l->w, l->conv, l->y, l->algo, &ws), n,
@@ -166,7 +164,7 @@ static int prep_pool(wp_runner *r, clayer *l, const wp_node *n, wp_error *err)
     if (!global && symmetric(n, err))
         return -1;
     if (n->op == WP_OP_MAXPOOL && (n->dilation[0] != 1 || n->dilation[1] != 1))
-        return wp_fail(err, NULL, 0, "node '%s': dilated max pooling is not supported by the cuda backend", n->name);
+        return core->fail(err, NULL, 0, "node '%s': dilated max pooling is not supported by the cuda backend", n->name);
     int kh = global ? (int)x->d[2] : (int)n->kernel[0], kw = global ? (int)x->d[3] : (int)n->kernel[1];
     int ph = global ? 0 : (int)n->pads[0], pw = global ? 0 : (int)n->pads[1];
     int sh = global ? 1 : (int)n->stride[0], sw = global ? 1 : (int)n->stride[1];
@@ -183,7 +181,7 @@ static int prep_pool(wp_runner *r, clayer *l, const wp_node *n, wp_error *err)
            err))
         return -1;
     if (oh != (int)y->d[2] || ow != (int)y->d[3])
-        return wp_fail(err, NULL, 0,
+        return core->fail(err, NULL, 0,
                        "node '%s': cuDNN pools to %dx%d where ONNX (ceil_mode) wants %lldx%lld; not supported by "
                        "the cuda backend", n->name, oh, ow, (long long)y->d[2], (long long)y->d[3]);
     l->kind = K_POOL;
@@ -199,7 +197,7 @@ static int prep_dense(wp_runner *r, clayer *l, const wp_node *n, wp_error *err)
     float alpha = n->op == WP_OP_GEMM ? n->alpha : 1.0f;
     float *wt = malloc((size_t)(N * K) * sizeof(float));
     if (!wt)
-        return wp_fail(err, NULL, 0, "out of memory");
+        return core->fail(err, NULL, 0, "out of memory");
     for (int64_t j = 0; j < N; j++)
         for (int64_t k = 0; k < K; k++)
             wt[j * K + k] = alpha * (trans ? W[j * K + k] : W[k * N + j]);
@@ -210,7 +208,7 @@ static int prep_dense(wp_runner *r, clayer *l, const wp_node *n, wp_error *err)
     if (n->op == WP_OP_GEMM && n->n_in > 2 && n->in[2] >= 0) {
         float *bb = malloc((size_t)N * sizeof(float));
         if (!bb)
-            return wp_fail(err, NULL, 0, "out of memory");
+            return core->fail(err, NULL, 0, "out of memory");
         for (int64_t j = 0; j < N; j++)
             bb[j] = n->beta * r->buf[n->in[2]][j];
         rc = upload(&l->bdev, bb, (size_t)N, n, err);
@@ -234,7 +232,7 @@ static int prep_act(wp_runner *r, clayer *l, const wp_node *n, wp_error *err)
     double coef = 0;
     if (n->op == WP_OP_CLIP) {
         if (n->clip_min != 0.0f)
-            return wp_fail(err, NULL, 0, "node '%s' (Clip): only min = 0 (Relu6-like) is supported by the cuda "
+            return core->fail(err, NULL, 0, "node '%s' (Clip): only min = 0 (Relu6-like) is supported by the cuda "
                            "backend", n->name);
         if (isfinite(n->clip_max)) {
             mode = CUDNN_ACTIVATION_CLIPPED_RELU;
@@ -273,11 +271,11 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
     int count = 0;
     cudaError_t ce = cudaGetDeviceCount(&count);
     if (ce != cudaSuccess || count < 1)
-        return wp_fail(err, NULL, 0, "backend 'cuda': no usable CUDA device (%s)",
+        return core->fail(err, NULL, 0, "backend 'cuda': no usable CUDA device (%s)",
                        ce != cudaSuccess ? cudaGetErrorString(ce) : "none found");
     cuda_state *s = calloc(1, sizeof *s);
     if (!s)
-        return wp_fail(err, NULL, 0, "out of memory");
+        return core->fail(err, NULL, 0, "out of memory");
     r->impl = s;
     const wp_graph *g = r->g;
     s->dev = calloc(g->n_tensors, sizeof *s->dev);
@@ -285,7 +283,7 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
     s->layers = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *s->layers);
     s->ev = calloc(g->n_nodes + 1, sizeof *s->ev);
     if (!s->dev || !s->owned || !s->layers || !s->ev)
-        return wp_fail(err, NULL, 0, "out of memory");
+        return core->fail(err, NULL, 0, "out of memory");
     if (cu(cudaStreamCreate(&s->stream), NULL, "cudaStreamCreate", err) ||
         dn(cudnnCreate(&s->dnn), NULL, "Create", err) || dn(cudnnSetStream(s->dnn, s->stream), NULL, "SetStream", err) ||
         bl(cublasCreate(&s->blas), NULL, "Create", err) || bl(cublasSetStream(s->blas, s->stream), NULL, "SetStream", err))
@@ -296,17 +294,17 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
     /* Weights and activations. */
     for (size_t t = 0; t < g->n_tensors; t++) {
         const wp_tensor *ten = &g->tensors[t];
-        if (ten->is_const && upload(&s->owned[t], r->buf[t], (size_t)wp_dims_count(&ten->shape), NULL, err))
+        if (ten->is_const && upload(&s->owned[t], r->buf[t], (size_t)core->dims_count(&ten->shape), NULL, err))
             return -1;
         s->dev[t] = s->owned[t];
     }
     for (size_t k = 0; k <= g->n_nodes; k++) {
         int t = k == 0 ? g->input : g->nodes[k - 1].out[0];
-        if (k && wp_runner_is_view(g->nodes[k - 1].op)) {
+        if (k && core->is_view(g->nodes[k - 1].op)) {
             s->dev[t] = s->dev[g->nodes[k - 1].in[0]];
             continue;
         }
-        size_t bytes = (size_t)wp_dims_count(&g->tensors[t].shape) * sizeof(float);
+        size_t bytes = (size_t)core->dims_count(&g->tensors[t].shape) * sizeof(float);
         if (cu(cudaMalloc((void **)&s->owned[t], bytes), NULL, "cudaMalloc", err))
             return -1;
         s->dev[t] = s->owned[t];
@@ -328,7 +326,7 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
             rc = tensor_desc(&l->x, SH(n->in[0]), n, err) || vec_desc(&l->b, SH(n->in[0])->d[1], n, err);
             l->kind = K_BN;
             if (!rc && n->epsilon < CUDNN_BN_MIN_EPSILON)
-                rc = wp_fail(err, NULL, 0, "node '%s': epsilon %g is below cuDNN's minimum", n->name, n->epsilon);
+                rc = core->fail(err, NULL, 0, "node '%s': epsilon %g is below cuDNN's minimum", n->name, n->epsilon);
             break;
         case WP_OP_ADD:
             rc = tensor_desc(&l->x, SH(n->in[0]), n, err) ||
@@ -341,7 +339,7 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
         case WP_OP_SOFTMAX: rc = prep_softmax(r, l, n, err); break;
         case WP_OP_LRN:
             if (n->size < CUDNN_LRN_MIN_N || n->size > CUDNN_LRN_MAX_N || n->size % 2 == 0)
-                return wp_fail(err, NULL, 0, "node '%s' (LRN): size %lld is not supported by cuDNN", n->name,
+                return core->fail(err, NULL, 0, "node '%s' (LRN): size %lld is not supported by cuDNN", n->name,
                                (long long)n->size);
             rc = tensor_desc(&l->x, SH(n->in[0]), n, err) ||
                  dn(cudnnCreateLRNDescriptor(&l->lrn), n, "CreateLRNDescriptor", err) ||
@@ -447,7 +445,7 @@ static int cuda_timed_run(wp_runner *r, wp_layer_time *times, wp_error *err)
             return -1;
     if (cu(cudaEventSynchronize(s->ev[L]), NULL, "cudaEventSynchronize", err))
         return -1;
-    int64_t end_mono = wp_ts_monotonic_us(), end_local = wp_ts_now_local();
+    int64_t end_mono = core->monotonic_us(), end_local = core->now_local();
     for (size_t i = 0; i < L; i++) {
         float ms = 0, after = 0;
         if (cu(cudaEventElapsedTime(&ms, s->ev[i], s->ev[i + 1]), NULL, "cudaEventElapsedTime", err) ||
@@ -465,7 +463,7 @@ static int cuda_upload_input(wp_runner *r, wp_error *err)
 {
     cuda_state *s = r->impl;
     int t = r->g->input;
-    return cu(cudaMemcpy(s->dev[t], r->buf[t], (size_t)wp_dims_count(&r->g->tensors[t].shape) * sizeof(float),
+    return cu(cudaMemcpy(s->dev[t], r->buf[t], (size_t)core->dims_count(&r->g->tensors[t].shape) * sizeof(float),
                          cudaMemcpyHostToDevice),
               NULL, "cudaMemcpy (input)", err);
 }
@@ -473,7 +471,7 @@ static int cuda_upload_input(wp_runner *r, wp_error *err)
 static int cuda_download(wp_runner *r, int t, float *out, wp_error *err)
 {
     cuda_state *s = r->impl;
-    return cu(cudaMemcpy(out, s->dev[t], (size_t)wp_dims_count(&r->g->tensors[t].shape) * sizeof(float),
+    return cu(cudaMemcpy(out, s->dev[t], (size_t)core->dims_count(&r->g->tensors[t].shape) * sizeof(float),
                          cudaMemcpyDeviceToHost),
               NULL, "cudaMemcpy (read)", err);
 }
@@ -532,6 +530,19 @@ static void cuda_destroy(wp_runner *r)
 
 static const runner_ops cuda_ops = {cuda_prepare, cuda_exec, cuda_sync, cuda_upload_input, cuda_download,
                                     cuda_destroy, cuda_timed_run};
-const runner_ops *const wp_runner_cuda_ops = &cuda_ops;
 
-#endif
+__attribute__((visibility("default"))) const runner_ops *wp_cuda_module_ops(int abi, size_t runner_size,
+                                                                          size_t graph_size,
+                                                                          const wp_cuda_host *host, wp_error *err)
+{
+    if (abi != WP_CUDA_MODULE_ABI || runner_size != sizeof(struct wp_runner) || graph_size != sizeof(wp_graph)) {
+        /* host->fail is only trusted when the table matches; write directly. */
+        if (err)
+            snprintf(err->msg, sizeof err->msg,
+                     "cuda module built for another wattprof (interface %d, this one %d): rebuild it", WP_CUDA_MODULE_ABI,
+                     abi);
+        return NULL;
+    }
+    core = host;
+    return &cuda_ops;
+}

@@ -32,7 +32,32 @@ struct wp_runner {
 
 extern const runner_ops wp_runner_ref_ops;
 extern const runner_ops *const wp_runner_cpu_ops;   /* NULL when not built */
-extern const runner_ops *const wp_runner_cuda_ops;  /* NULL when not built */
+
+/* The cuda backend lives in a separate shared module (libwattprof_cuda.so,
+ * cmake/cuda.cmake) that runner.c loads with dlopen only when a cuda runner
+ * is created, so nothing else maps cuDNN, cuBLAS and cudart (~150 MB of
+ * resident pages and ~75 ms of start-up). The module links none of
+ * wattprof_lib: the few library functions it needs come in this table. */
+typedef struct wp_cuda_host {
+    int (*fail)(wp_error *err, const char *file, long line, const char *fmt, ...) WP_PRINTF(4, 5);
+    const char *(*op_name)(wp_op op);
+    int64_t (*dims_count)(const wp_dims *d);
+    int (*is_view)(wp_op op);
+    int64_t (*monotonic_us)(void);
+    int64_t (*now_local)(void);
+} wp_cuda_host;
+
+/* Bumped whenever runner_ops, struct wp_runner, wp_graph or wp_cuda_host
+ * change, so a stale module (WATTPROF_CUDA_MODULE pointing at an older
+ * build) is refused instead of misread. */
+#define WP_CUDA_MODULE_ABI 1
+#define WP_CUDA_MODULE_ENTRY "wp_cuda_module_ops"
+/* The module's one exported function: its ops, or NULL (with err filled
+ * through host->fail) when abi or the structure sizes differ from its own. */
+typedef const runner_ops *(*wp_cuda_module_fn)(int abi, size_t runner_size, size_t graph_size,
+                                               const wp_cuda_host *host, wp_error *err);
+const runner_ops *wp_cuda_module_ops(int abi, size_t runner_size, size_t graph_size, const wp_cuda_host *host,
+                                     wp_error *err);
 
 /* 1 for ops that are views of their input (no work). */
 int wp_runner_is_view(wp_op op);

@@ -165,6 +165,19 @@ static void test_errors(const char *dir)
                                           "--backend", "cuda", "--runs", "1", NULL});
         CHECK(r.status == 0 || (r.status == 1 && strstr(r.err, "CUDA") && test_count_lines(r.err) == 1));
         test_run_free(&r);
+        /* The module is looked up at run time: a missing one is one line
+         * naming the backend and the loader's reason, and nothing written. */
+        const char *missing = test_path(dir, "no-such-libwattprof_cuda.so");
+        CHECK_INT(setenv("WATTPROF_CUDA_MODULE", missing, 1), 0);
+        r = test_run_cli((const char *[]){"bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir",
+                                          test_path(dir, "raw-nomodule"), "--backend", "cuda", "--runs", "1", NULL});
+        unsetenv("WATTPROF_CUDA_MODULE");
+        CHECK_INT(r.status, 1);
+        CHECK_CONTAINS(r.err, "backend 'cuda' is not available: ");
+        CHECK_CONTAINS(r.err, "no-such-libwattprof_cuda.so");
+        CHECK_INT(test_count_lines(r.err), 1);
+        CHECK(!test_file_exists(test_path(dir, "raw-nomodule")));
+        test_run_free(&r);
     } else {
         r = test_run_cli((const char *[]){"bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw,
                                           "--backend", "cuda", "--runs", "1", NULL});

@@ -228,9 +228,24 @@ static void test_errors(void)
     }
 }
 
+/* 1 when a CUDA runtime library is mapped into this process, 0 when not,
+ * -1 when /proc/self/maps cannot tell. */
+static int cuda_libs_mapped(void)
+{
+    char *maps = test_read_file("/proc/self/maps");
+    if (!maps)
+        return -1;
+    int found = strstr(maps, "libcudart") || strstr(maps, "libcudnn") || strstr(maps, "libcublas");
+    free(maps);
+    return found;
+}
+
 /* Where the CUDA runner is built and a GPU is there: the same comparisons. */
 static void test_cuda(void)
 {
+    /* The library links no CUDA library: only a cuda runner loads them
+     * (through the libwattprof_cuda module). */
+    CHECK(cuda_libs_mapped() != 1);
     if (!wp_backend_available(WP_BACKEND_CUDA)) {
         printf("skip: cuda backend not built (needs the CUDA toolkit and cuDNN)\n");
         return;
@@ -239,6 +254,8 @@ static void test_cuda(void)
     wp_error err = {{0}};
     CHECK_INT(wp_zoo_build("lenet", NULL, &g, &err), 0);
     wp_runner *r = wp_runner_create(&g, WP_BACKEND_CUDA, &err);
+    if (!strstr(err.msg, "is not available"))
+        CHECK(cuda_libs_mapped() != 0);
     if (!r) {
         CHECK_CONTAINS(err.msg, "CUDA");
         printf("skip: cuda backend built but not runnable here: %s\n", err.msg);
