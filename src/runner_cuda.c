@@ -539,8 +539,8 @@ __attribute__((visibility("default"))) const runner_ops *wp_cuda_module_ops(int 
         /* host->fail is only trusted when the table matches; write directly. */
         if (err)
             snprintf(err->msg, sizeof err->msg,
-                     "cuda module built for another wattprof (interface %d, this one %d): rebuild it", WP_CUDA_MODULE_ABI,
-                     abi);
+                     "module built for another wattprof (interface %d/%zu/%zu, wattprof's %d/%zu/%zu): rebuild it",
+                     WP_CUDA_MODULE_ABI, sizeof(struct wp_runner), sizeof(wp_graph), abi, runner_size, graph_size);
         return NULL;
     }
     core = host;
