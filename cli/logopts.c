@@ -35,10 +35,11 @@ static int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_opts 
         o->sensor.sysfs_root = arg;
         return 0;
     case OPT_INTERVAL: {
+        /* Decimals allowed: 1.5 is a 666.7 kHz schedule. */
         char *end;
         errno = 0;
-        long long v = strtoll(arg, &end, 10);
-        if (end == arg || *end || errno || v < 0 || v > 3600LL * 1000000)
+        double v = strtod(arg, &end);
+        if (end == arg || *end || errno || !(v >= 0 && v <= 3600e6))
             return cli_usage_error(cmd, "--interval-us wants microseconds (0 to 3600000000), not '%s'", arg);
         o->interval_us = v;
         return 0;

@@ -69,4 +69,66 @@ static inline size_t wp_logger_format_line(char *buf, int64_t t_us, double mv, d
     return n;
 }
 
+/* The same line, for a stream of stamps that mostly share their second:
+ * "YYYYmmdd-HH:MM:SS." is formatted once a second and copied, and an
+ * integral reading (every sysfs mV and mA) skips the rounding test. At a
+ * million lines a second this halves the formatter's share of a sample. */
+typedef struct wp_line_cache {
+    int64_t second; /* of the stamp the prefix was made for */
+    char prefix[WP_TS_BUFSZ];
+} wp_line_cache;
+
+static inline void wp_line_cache_init(wp_line_cache *c)
+{
+    c->second = INT64_MIN;
+}
+
+static inline size_t wp_logger_integral_number(double v, char *buf)
+{
+    /* |v| < 2^53 and integral: the digits and ".0" are the shortest
+     * round trip, as Python's repr writes them. */
+    if (v >= 0 && v < 9007199254740992.0) {
+        uint64_t k = (uint64_t)v;
+        if ((double)k == v && !(v == 0 && signbit(v))) {
+            char tmp[20];
+            size_t n = 0;
+            do {
+                tmp[n++] = (char)('0' + k % 10);
+                k /= 10;
+            } while (k);
+            size_t len = 0;
+            while (n)
+                buf[len++] = tmp[--n];
+            buf[len++] = '.';
+            buf[len++] = '0';
+            buf[len] = '\0';
+            return len;
+        }
+    }
+    return wp_logger_fast_number(v, buf);
+}
+
+static inline size_t wp_logger_format_line_cached(wp_line_cache *c, char *buf, int64_t t_us, double mv, double ma)
+{
+    int64_t second = t_us >= 0 ? t_us / 1000000 : -((-t_us + 999999) / 1000000);
+    if (second != c->second) {
+        wp_ts_format(t_us, c->prefix);
+        c->second = second;
+    }
+    memcpy(buf, c->prefix, 18); /* "YYYYmmdd-HH:MM:SS." */
+    unsigned frac = (unsigned)(t_us - second * 1000000);
+    for (int i = 23; i >= 18; i--) {
+        buf[i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    size_t n = 24;
+    buf[n++] = ',';
+    n += wp_logger_integral_number(mv, buf + n);
+    buf[n++] = ',';
+    n += wp_logger_integral_number(ma, buf + n);
+    buf[n++] = '\n';
+    buf[n] = '\0';
+    return n;
+}
+
 #endif

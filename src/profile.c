@@ -233,12 +233,12 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
             wp_fail(err, NULL, 0, "the power logger on %s took no sample", res->rail);
             goto done;
         }
-        sleep_us(opt->interval_us > 20000 ? 3 * opt->interval_us : 20000);
+        sleep_us(opt->interval_us > 20000 ? (int64_t)(3 * opt->interval_us) : 20000);
     }
     if (wp_bench_run(g, &opt->bench, &bres, progress, err))
         goto done;
     if (lg) {
-        sleep_us(opt->interval_us > 20000 ? 3 * opt->interval_us : 20000);
+        sleep_us(opt->interval_us > 20000 ? (int64_t)(3 * opt->interval_us) : 20000);
         joined = 1;
         if (wp_logger_join(lg, err))
             goto done;

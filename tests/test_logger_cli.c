@@ -178,6 +178,26 @@ static void test_log_duration(void)
     test_run_free(&r);
 }
 
+/* A fractional interval is a schedule finer than a microsecond: the run
+ * takes at most duration / interval samples (plus the one at the start and
+ * what a burst may take early, 0.5 ms worth). */
+static void test_log_fractional_interval(void)
+{
+    const char *root = orin_root();
+    const char *out = test_path(test_tmpdir(), "f.log");
+    test_run_result r = test_run_cli((const char *[]){"log", "--sysfs-root", root, "--out", out, "--duration", "0.05",
+                                                      "--interval-us", "12.5", NULL});
+    CHECK_INT(r.status, 0);
+    long long n = summary_samples(r.err);
+    CHECK(n >= 1 && n <= 4000 + 40 + 1);
+    char *text = test_read_file(out);
+    CHECK(text != NULL);
+    if (text)
+        CHECK_INT(test_count_lines(text), n);
+    free(text);
+    test_run_free(&r);
+}
+
 static void test_log_usage(void)
 {
     test_run_result r = test_run_cli((const char *[]){"log", "--duration", "1", NULL});
@@ -187,9 +207,13 @@ static void test_log_usage(void)
     r = test_run_cli((const char *[]){"log", "--out", "x", "--source", "ina", NULL});
     CHECK_INT(r.status, 2);
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"log", "--out", "x", "--interval-us", "-5", NULL});
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    const char *bad_intervals[] = {"-5", "nan", "inf", "1e10", "5us", ""};
+    for (int i = 0; i < 6; i++) {
+        r = test_run_cli((const char *[]){"log", "--out", "x", "--interval-us", bad_intervals[i], NULL});
+        CHECK_INT(r.status, 2);
+        CHECK_CONTAINS(r.err, "--interval-us");
+        test_run_free(&r);
+    }
     r = test_run_cli((const char *[]){"log", "--out", "x", "--duration", "0", NULL});
     CHECK_INT(r.status, 2);
     test_run_free(&r);
@@ -221,6 +245,46 @@ static void interrupt_log(int sig)
     }
     CHECK_INT(test_count_entries(dir, ".int.log"), 0);
     free(err);
+    free(text);
+}
+
+/* A logger stopped (SIGSTOP) for 300 ms restarts its schedule when it
+ * runs again instead of taking the missed 300 samples back to back. */
+static void test_log_stall_restarts_schedule(void)
+{
+    const char *root = orin_root();
+    const char *dir = test_tmpdir();
+    const char *out = test_path(dir, "stall.log");
+    const char *errp = test_path(test_tmpdir(), "stderr.txt");
+    pid_t pid = spawn_cli((const char *[]){"log", "--sysfs-root", root, "--out", out, "--interval-us", "1000", NULL},
+                          errp);
+    CHECK(wait_streaming(dir, "stall.log"));
+    kill(pid, SIGSTOP);
+    usleep(300000);
+    kill(pid, SIGCONT);
+    usleep(200000);
+    kill(pid, SIGINT);
+    CHECK_INT(wait_status(pid), 0);
+    char *text = test_read_file(out);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    /* Find the stall, then count the samples of the next 20 ms. */
+    int64_t prev = 0, gap_end = 0, t;
+    int after = -1;
+    for (char *p = text; *p; p = strchr(p, '\n') + 1) {
+        if (wp_ts_parse(p, 24, &t) < 0)
+            break;
+        if (!gap_end && prev && t - prev >= 250000) {
+            gap_end = t;
+            after = 0;
+        }
+        if (gap_end && t - gap_end < 20000)
+            after++;
+        prev = t;
+    }
+    CHECK(gap_end != 0);
+    CHECK(after >= 1 && after <= 100); /* a catch-up burst would be ~300 */
     free(text);
 }
 
@@ -378,6 +442,8 @@ int main(void)
     test_log_nvml_fake();
 #endif
     test_log_usage();
+    test_log_fractional_interval();
+    test_log_stall_restarts_schedule();
     test_log_signals();
     test_log_sensor_fails();
     test_run_exit_codes();

@@ -3,19 +3,20 @@
  *     YYYYmmdd-HH:MM:SS.ffffff,voltage_mV,current_mA
  * (local wall-clock time, as the profiler writes its timestamps).
  *
- * The sampling thread only reads the sensor (pread on descriptors opened
- * once), takes the time and pushes {time, mV, mA} into a bounded
- * single-producer/single-consumer ring. A writer thread formats and writes
- * the lines in batches, so the sampler never waits on the disk and memory
- * stays bounded however long the run. When the ring is full the sampler
- * waits (counted in buffer_waits) instead of dropping samples.
+ * The sampling thread reads the sensor (pread on descriptors opened once),
+ * takes the time and formats the line into a 64 KiB block; full blocks (or
+ * blocks whose first line is 20 ms old) go through a bounded queue to a
+ * writer thread that only calls write(), so the sampler never waits on the
+ * disk and memory stays bounded however long the run. When every block is
+ * queued the sampler waits (counted in buffer_waits) instead of dropping
+ * samples.
  *
  * The log goes through atomic_file: it is written to a temporary file beside
  * the target while logging and renamed over it when logging ends, whether by
  * duration, wp_logger_stop (e.g. from a SIGINT handler) or a sensor error
  * (every sample taken so far is kept, the error is still returned; a sensor
- * that fails before its first sample leaves no file). A crash
- * leaves the streamed samples in the temporary file. */
+ * that fails before its first sample leaves no file). A crash leaves the
+ * streamed samples, all but the last 20 ms or so, in the temporary file. */
 #ifndef WATTPROF_LOGGER_H
 #define WATTPROF_LOGGER_H
 
@@ -28,9 +29,15 @@
 typedef struct wp_logger_opts {
     wp_sensor_opts sensor;
     const char *out_path;   /* power log; NULL: statistics only (idle) */
-    int64_t interval_us;    /* time between samples; 0: as fast as the sensor allows */
+    double interval_us;     /* time between samples (fractions allowed); 0: as
+                               fast as the sensor allows. Samples are on an
+                               absolute schedule. Below 100 us a sleep per
+                               sample costs more than the sample: the mean
+                               rate holds, but samples come in bursts with
+                               sleeps of about 0.5 ms between them */
     double duration_s;      /* <= 0: until wp_logger_stop */
-    size_t buffer_samples;  /* ring capacity (rounded up to a power of two); 0: 65536 */
+    size_t buffer_blocks;   /* 64 KiB blocks queued for the writer (at least
+                               2); 0: 32, about 60,000 lines */
     wp_progress progress;   /* elapsed/duration seconds, when duration_s > 0;
                                called from the sampling thread */
 } wp_logger_opts;
