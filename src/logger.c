@@ -291,7 +291,7 @@ static int emit_line(wp_logger *lg, int64_t t_us, double mv, double ma, int64_t 
     char *block = lg->pool + b * BLOCK_BYTES;
     if (lg->cur_used == 0)
         lg->cur_since_ns = now_ns;
-    lg->cur_used += wp_logger_format_line_cached(&lg->line_cache, block + lg->cur_used, t_us, mv, ma);
+    lg->cur_used += wp_logger_format_line(&lg->line_cache, block + lg->cur_used, t_us, mv, ma);
     if (lg->cur_used + WP_POWERLOG_LINE_MAX > BLOCK_BYTES || now_ns - lg->cur_since_ns >= FLUSH_NS)
         return hand_over(lg);
     return 0;

@@ -1,6 +1,5 @@
 /* logger: sampling on fake sysfs trees while another thread changes the
  * values, sensor failures mid-run, the bounded buffer, summaries. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +102,19 @@ static wp_logger *start(const char *root, wp_source_kind kind, const char *rail,
     return lg;
 }
 
+/* Stops a background logger (expecting `rc`), frees it, and checks its
+ * log is well formed and holds exactly the samples the summary counts. */
+static void join_and_parse(wp_logger *lg, const char *out, int rc, wp_error *err, wp_logger_summary *sum,
+                           parsed_log *pl)
+{
+    CHECK_INT(wp_logger_join(lg, err), rc);
+    wp_logger_get_summary(lg, sum);
+    wp_logger_free(lg);
+    parse_log(out, pl);
+    CHECK_INT(pl->bad_line, 0);
+    CHECK_INT(pl->n, sum->samples);
+}
+
 /* Logs a rail while `file` changes from one value to another; the log
  * must hold exactly the samples counted, the old power then the new. */
 static void log_while_changing(const char *root, wp_source_kind kind, const char *rail, const char *file,
@@ -120,16 +132,10 @@ static void log_while_changing(const char *root, wp_source_kind kind, const char
     fake_set(file, new_value);
     uint64_t at_change = wp_logger_samples(lg);
     CHECK(wait_samples(lg, at_change + 200));
-    CHECK_INT(wp_logger_join(lg, &err), 0);
     wp_logger_summary sum;
-    wp_logger_get_summary(lg, &sum);
-    wp_logger_free(lg);
-
     parsed_log pl;
-    parse_log(out, &pl);
-    CHECK_INT(pl.bad_line, 0);
+    join_and_parse(lg, out, 0, &err, &sum, &pl);
     CHECK_INT(pl.backwards, 0);
-    CHECK_INT(pl.n, sum.samples);
     CHECK(pl.n >= 400);
     if (pl.n >= 2) {
         CHECK_NEAR(pl.mv[0] * pl.ma[0], old_uw, 1e-12);
@@ -208,14 +214,9 @@ static void test_rapl_while_counting(void)
         for (int k = 0; k < 2000 && wp_logger_samples(lg) == before; k++)
             usleep(100);
     }
-    CHECK_INT(wp_logger_join(lg, &err), 0);
     wp_logger_summary sum;
-    wp_logger_get_summary(lg, &sum);
-    wp_logger_free(lg);
     parsed_log pl;
-    parse_log(out, &pl);
-    CHECK_INT(pl.bad_line, 0);
-    CHECK_INT(pl.n, sum.samples);
+    join_and_parse(lg, out, 0, &err, &sum, &pl);
     CHECK(pl.n >= 590);
     int nonpositive = 0;
     for (size_t i = 0; i < pl.n; i++)
@@ -248,16 +249,11 @@ static void fail_mid_run(int vanish)
     for (int i = 0; i < 20000 && !wp_logger_finished(lg); i++)
         usleep(1000);
     CHECK(wp_logger_finished(lg));
-    CHECK_INT(wp_logger_join(lg, &err), -1);
+    wp_logger_summary sum;
+    parsed_log pl;
+    join_and_parse(lg, out, -1, &err, &sum, &pl);
     CHECK_CONTAINS(err.msg, "in3_input");
     CHECK_CONTAINS(err.msg, vanish ? "vanished" : "not a number: \"N/A\"");
-    wp_logger_summary sum;
-    wp_logger_get_summary(lg, &sum);
-    wp_logger_free(lg);
-    parsed_log pl;
-    parse_log(out, &pl);
-    CHECK_INT(pl.bad_line, 0);
-    CHECK_INT(pl.n, sum.samples);
     CHECK(pl.n >= 500);
     int other = 0;
     for (size_t i = 0; i < pl.n; i++)
@@ -380,11 +376,13 @@ static void test_format_matches_powerlog(void)
 {
     char a[WP_POWERLOG_LINE_MAX], b[WP_POWERLOG_LINE_MAX];
     int64_t t = 1732166570156286LL;
+    wp_line_cache cache;
+    wp_line_cache_init(&cache);
     const double fixed[] = {0, 1, -1, 5000, 2400, 123.456, 0.001, 0.01, 0.1, 15250, 999999999999.999,
                             1e12, 1e15, 1e16, 1e-5, -0.0, 0.5, 4012.8, 1.0005, 3.14159, -123.4, 7500.25};
     int bad = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
-        size_t na = wp_logger_format_line(a, t, fixed[i], 1000.0);
+        size_t na = wp_logger_format_line(&cache, a, t, fixed[i], 1000.0);
         size_t nb = wp_powerlog_format_line(b, t, fixed[i], 1000.0);
         if (na != nb || strcmp(a, b) != 0) {
             bad++;
@@ -401,7 +399,7 @@ static void test_format_matches_powerlog(void)
         case 2: v = (double)k / 1000.0 * ((k & 1) ? -1 : 1); break;
         default: v = (double)rand() / RAND_MAX * pow(10, rand() % 20 - 6); break;
         }
-        wp_logger_format_line(a, t, v, v / 7);
+        wp_logger_format_line(&cache, a, t, v, v / 7);
         wp_powerlog_format_line(b, t, v, v / 7);
         if (strcmp(a, b) != 0 && bad++ < 5)
             fprintf(stderr, "fast \"%s\" vs \"%s\"", a, b);
@@ -409,8 +407,8 @@ static void test_format_matches_powerlog(void)
     CHECK_INT(bad, 0);
 }
 
-/* The sampler's cached formatter writes what the powerlog module writes,
- * across second, minute and day boundaries and for any value. */
+/* ... and across second, minute and day boundaries, with stamps jumping
+ * back and forth (the prefix cache), for sensor-like and odd values. */
 static void test_cached_format_matches_powerlog(void)
 {
     char a[WP_POWERLOG_LINE_MAX], b[WP_POWERLOG_LINE_MAX];
@@ -426,30 +424,12 @@ static void test_cached_format_matches_powerlog(void)
         t += (i % 997 == 0) ? (int64_t)(rand() % 5000000) - 2000000 : 1 + rand() % 3;
         double mv = (i % 3) ? (double)(rand() % 20000) : values[(size_t)i % (sizeof values / sizeof *values)];
         double ma = (i % 5) ? (double)(rand() % 5000) : (double)rand() / 1000.0;
-        size_t na = wp_logger_format_line_cached(&cache, a, t, mv, ma);
+        size_t na = wp_logger_format_line(&cache, a, t, mv, ma);
         size_t nb = wp_powerlog_format_line(b, t, mv, ma);
         if ((na != nb || strcmp(a, b) != 0) && bad++ < 5)
             fprintf(stderr, "cached \"%s\" vs \"%s\"", a, b);
     }
     CHECK_INT(bad, 0);
-}
-
-static int find_temporary(const char *dir, const char *name, char *path, size_t size)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    char prefix[256];
-    snprintf(prefix, sizeof prefix, ".%s.tmp", name);
-    int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d)))
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-            snprintf(path, size, "%s/%s", dir, e->d_name);
-            found = 1;
-        }
-    closedir(d);
-    return found;
 }
 
 /* While logging, the samples reach the temporary file within a few tens
@@ -474,7 +454,7 @@ static void test_streams_while_running(void)
     CHECK_INT(wp_logger_start(lg, &err), 0);
     CHECK(wait_samples(lg, 5));
     char tmp[2048];
-    CHECK(find_temporary(outdir, "live.log", tmp, sizeof tmp));
+    CHECK(test_find_entry(outdir, ".live.log.tmp", tmp, sizeof tmp));
     int lines = 0;
     for (int i = 0; i < 10000 && lines == 0; i++) {
         char *text = test_read_file(tmp);
@@ -489,14 +469,9 @@ static void test_streams_while_running(void)
     /* Lines showed up long before a first block (about 1,985 lines) could
      * fill: they were flushed for their age, not their number. */
     CHECK(wp_logger_samples(lg) < 1500);
-    CHECK_INT(wp_logger_join(lg, &err), 0);
     wp_logger_summary sum;
-    wp_logger_get_summary(lg, &sum);
-    wp_logger_free(lg);
     parsed_log pl;
-    parse_log(out, &pl);
-    CHECK_INT(pl.bad_line, 0);
-    CHECK_INT(pl.n, sum.samples);
+    join_and_parse(lg, out, 0, &err, &sum, &pl);
     CHECK(pl.n >= (size_t)lines);
     free_log(&pl);
 }

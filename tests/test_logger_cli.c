@@ -1,7 +1,6 @@
 /* wattprof sensors / log / idle / run on fake sysfs trees: the summary
  * counts exactly the samples written (also after SIGINT/SIGTERM), run
  * passes on exit codes and signals, idle writes idling_power.json. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -73,21 +72,12 @@ static int wait_file(const char *path)
 /* Waits until the log's temporary file in dir holds samples. */
 static int wait_streaming(const char *dir, const char *name)
 {
-    char prefix[256];
+    char prefix[256], path[2048];
     snprintf(prefix, sizeof prefix, ".%s.tmp-", name);
     for (int i = 0; i < 4000; i++) {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            struct stat st;
-            if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && stat(test_path(dir, e->d_name), &st) == 0 &&
-                st.st_size > 0) {
-                closedir(d);
-                return 1;
-            }
-        }
-        if (d)
-            closedir(d);
+        struct stat st;
+        if (test_find_entry(dir, prefix, path, sizeof path) && stat(path, &st) == 0 && st.st_size > 0)
+            return 1;
         usleep(5000);
     }
     return 0;

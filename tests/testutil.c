@@ -140,7 +140,9 @@ int test_file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-int test_count_entries(const char *dir, const char *prefix)
+/* Counts the entries starting with prefix; the first one's path goes to
+ * first (when non-NULL). */
+static int scan_entries(const char *dir, const char *prefix, char *first, size_t size)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -150,10 +152,20 @@ int test_count_entries(const char *dir, const char *prefix)
     while ((e = readdir(d)))
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        else if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
-            n++;
+        else if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && n++ == 0 && first)
+            snprintf(first, size, "%s/%s", dir, e->d_name);
     closedir(d);
     return n;
+}
+
+int test_count_entries(const char *dir, const char *prefix)
+{
+    return scan_entries(dir, prefix, NULL, 0);
+}
+
+int test_find_entry(const char *dir, const char *prefix, char *path, size_t size)
+{
+    return scan_entries(dir, prefix, path, size) > 0;
 }
 
 static char *slurp_fd(int fd)

@@ -82,6 +82,8 @@ int test_file_exists(const char *path);
 /* Number of entries in a directory whose name starts with prefix
  * (e.g. leftover temporaries ".name.tmp-"). */
 int test_count_entries(const char *dir, const char *prefix);
+/* 1 and the path of an entry whose name starts with prefix, or 0. */
+int test_find_entry(const char *dir, const char *prefix, char *path, size_t size);
 
 typedef struct {
     int status;   /* exit status, or 128+signal */
