@@ -24,8 +24,9 @@ enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, 
     "  --sysfs-root DIR    read sysfs sensors under DIR instead of /sys\n"
 #define CLI_LOG_HELP                                                                            \
     CLI_SENSOR_HELP                                                                             \
-    "  --interval-us N     microseconds between samples; 0 (default): as fast as the\n"         \
-    "                      sensor allows\n"                                                     \
+    "  --interval-us N     microseconds between samples, decimals allowed (below 100,\n"      \
+    "                      samples come in bursts at that mean rate); 0 (default):\n"          \
+    "                      as fast as the sensor allows\n"                                      \
     "  --quiet             no progress bar or rail line (the summary is still printed)\n"
 
 /* getopt_long over argv that handles the options above (and --duration, for
