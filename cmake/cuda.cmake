@@ -29,9 +29,14 @@ if(WATTPROF_CUDA AND WATTPROF_CUDART_INCLUDE AND WATTPROF_CUDNN_INCLUDE AND WATT
   endif()
   # cuDNN 9 marks parts of the classic API we use as deprecated.
   target_compile_options(wattprof_cuda PRIVATE -Wno-deprecated-declarations)
-  # Where runner.c looks for the module (WATTPROF_CUDA_MODULE in the
-  # environment overrides it), and built whenever the library is.
-  target_compile_definitions(wattprof_lib PRIVATE WATTPROF_CUDA_MODULE="$<TARGET_FILE:wattprof_cuda>")
+  # Where runner.c looks for the module: $WATTPROF_CUDA_MODULE, else the
+  # build tree's, else the installed one. Built whenever the library is.
+  # Installed, it keeps the run path to CUDA libraries outside the system
+  # directories (/usr/local/cuda/lib64 is not in ld.so.conf everywhere).
+  set_target_properties(wattprof_cuda PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
+  install(TARGETS wattprof_cuda LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/wattprof)
+  target_compile_definitions(wattprof_lib PRIVATE WATTPROF_CUDA_MODULE="$<TARGET_FILE:wattprof_cuda>"
+    WATTPROF_CUDA_MODULE_INSTALLED="${CMAKE_INSTALL_FULL_LIBDIR}/wattprof/$<TARGET_FILE_NAME:wattprof_cuda>")
   add_dependencies(wattprof_lib wattprof_cuda)
   message(STATUS "CUDA runner module: cuDNN ${WATTPROF_CUDNN_LIB}, cuBLAS ${WATTPROF_CUBLAS_LIB}")
 else()

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runner_impl.h"
 #include "wattprof/timestamp.h"
@@ -44,9 +45,12 @@ static const runner_ops *cuda_load(wp_error *err)
     pthread_mutex_lock(&cuda_lock);
     if (!cuda_tried) {
         cuda_tried = 1;
+        /* The build tree's module serves a binary run from the build tree
+         * (and the tests); an installed binary, whose build tree may be
+         * gone, finds its own under the install prefix. */
         const char *path = getenv("WATTPROF_CUDA_MODULE");
         if (!path || !*path)
-            path = WATTPROF_CUDA_MODULE;
+            path = access(WATTPROF_CUDA_MODULE, F_OK) == 0 ? WATTPROF_CUDA_MODULE : WATTPROF_CUDA_MODULE_INSTALLED;
         void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!lib) {
             const char *why = dlerror();
