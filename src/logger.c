@@ -31,6 +31,8 @@
 /* A crash loses at most the lines of the last FLUSH_NS (and what the queue
  * holds): a block is handed over once its first line is this old. */
 #define FLUSH_NS 20000000LL
+/* How often the writer looks at the queue (see writer_main). */
+#define WRITER_POLL_NS 20000000LL
 /* Pacing. A sleep costs far more than a sample (20-60 us of CPU per
  * sleep and wake on a VM, 2-5 us on bare metal, and it overshoots by tens
  * of microseconds), so:
@@ -151,9 +153,15 @@ static int64_t monotonic_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void sleep_until_ns(int64_t t)
+static struct timespec timespec_from_ns(int64_t t)
 {
     struct timespec ts = {(time_t)(t / 1000000000), (long)(t % 1000000000)};
+    return ts;
+}
+
+static void sleep_until_ns(int64_t t)
+{
+    struct timespec ts = timespec_from_ns(t);
     /* An interrupted sleep just returns early; the loop looks again. */
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
@@ -177,12 +185,13 @@ static void writer_private_fd_table(int keep_fd)
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
+    /* Unshare (closing only a descriptor that cannot exist), then close
+     * everything in the private copy but stdio and the log. */
+    if (syscall(SYS_close_range, ~0U, ~0U, CLOSE_RANGE_UNSHARE) != 0)
+        return;
     if (keep_fd > 3)
-        syscall(SYS_close_range, 3U, (unsigned)keep_fd - 1, CLOSE_RANGE_UNSHARE);
-    else
-        syscall(SYS_close_range, (unsigned)keep_fd + 1, ~0U, CLOSE_RANGE_UNSHARE);
-    if (keep_fd > 3)
-        syscall(SYS_close_range, (unsigned)keep_fd + 1, ~0U, 0U);
+        syscall(SYS_close_range, 3U, (unsigned)keep_fd - 1, 0U);
+    syscall(SYS_close_range, (unsigned)(keep_fd < 3 ? 3 : keep_fd + 1), ~0U, 0U);
 #else
     (void)keep_fd;
 #endif
@@ -219,7 +228,7 @@ static int write_queued(wp_logger *lg, int fd, size_t *written)
     return 0;
 }
 
-/* The writer looks at the queue every 20 ms (the queue holds 60 ms even at
+/* The writer looks at the queue every WRITER_POLL_NS (the queue holds 60 ms even at
  * a million lines a second) rather than being woken for each block: a
  * wake-up costs the sampler a futex call and the writer a context switch,
  * about 2 % of a core at full speed. It is woken only to finish, or when
@@ -237,13 +246,7 @@ static void *writer_main(void *arg)
             return NULL;
         pthread_mutex_lock(&lg->mu);
         if (!lg->closing) {
-            struct timespec deadline;
-            clock_gettime(CLOCK_MONOTONIC, &deadline);
-            deadline.tv_nsec += 20000000;
-            if (deadline.tv_nsec >= 1000000000) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000;
-            }
+            struct timespec deadline = timespec_from_ns(monotonic_ns() + WRITER_POLL_NS);
             pthread_cond_timedwait(&lg->cv, &lg->mu, &deadline);
         }
         /* The last block was queued before closing was set. */
@@ -265,22 +268,31 @@ static void wake_writer(wp_logger *lg, int closing)
     pthread_mutex_unlock(&lg->mu);
 }
 
-/* Queues the current block; returns -1 when the writer died. */
-static int hand_over(wp_logger *lg)
+/* Queues the current block for the writer; returns the count of blocks
+ * queued so far. */
+static size_t queue_current_block(wp_logger *lg)
 {
     size_t filled = atomic_load_explicit(&lg->filled, memory_order_relaxed);
     lg->used[filled % lg->nblocks] = lg->cur_used;
     atomic_store_explicit(&lg->filled, filled + 1, memory_order_release);
     lg->cur_used = 0;
+    return filled + 1;
+}
+
+/* Queues the current block and waits until the next one is free; returns
+ * -1 when the writer died. */
+static int hand_over(wp_logger *lg)
+{
+    size_t queued = queue_current_block(lg);
     /* The next block must be free before a line goes into it. */
-    if (filled + 1 - atomic_load_explicit(&lg->written, memory_order_acquire) >= lg->nblocks) {
+    if (queued - atomic_load_explicit(&lg->written, memory_order_acquire) >= lg->nblocks) {
         wake_writer(lg, 0);
         do {
             if (atomic_load(&lg->writer_failed))
                 return -1;
             lg->sum.buffer_waits++;
             sleep_us(200);
-        } while (filled + 1 - atomic_load_explicit(&lg->written, memory_order_acquire) >= lg->nblocks);
+        } while (queued - atomic_load_explicit(&lg->written, memory_order_acquire) >= lg->nblocks);
     }
     return atomic_load_explicit(&lg->writer_failed, memory_order_relaxed) ? -1 : 0;
 }
@@ -407,12 +419,8 @@ int wp_logger_run(wp_logger *lg, wp_error *err)
     int rc = sample_loop(lg, &sensor_err);
     if (lg->af) {
         /* The last, partial block; then the writer may finish. */
-        if (lg->cur_used && !atomic_load(&lg->writer_failed)) {
-            size_t filled = atomic_load_explicit(&lg->filled, memory_order_relaxed);
-            lg->used[filled % lg->nblocks] = lg->cur_used;
-            atomic_store_explicit(&lg->filled, filled + 1, memory_order_release);
-            lg->cur_used = 0;
-        }
+        if (lg->cur_used && !atomic_load(&lg->writer_failed))
+            queue_current_block(lg);
         wake_writer(lg, 1);
     }
     atomic_store_explicit(&lg->sampling_done, 1, memory_order_release);
