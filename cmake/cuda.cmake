@@ -1,6 +1,6 @@
 # CUDA runner: cuDNN + cuBLAS C APIs and the CUDA runtime, plain C (no nvcc
 # needed), built where the CUDA toolkit AND cuDNN are found as the shared
-# module libwattprof_cuda.so. The library links none of them: src/runner.c
+# module libwattprof_cuda.so. The library links none of them: src/net/runner.c
 # dlopens the module only when a cuda runner is created, so every other
 # command stays free of ~150 MB of CUDA library pages and their start-up.
 # Elsewhere `--backend cuda` is a clear run-time error and its tests skip.
@@ -15,7 +15,7 @@ if(WATTPROF_CUDA)
 endif()
 if(WATTPROF_CUDA AND WATTPROF_CUDART_INCLUDE AND WATTPROF_CUDNN_INCLUDE AND WATTPROF_CUDART_LIB
    AND WATTPROF_CUBLAS_LIB AND WATTPROF_CUDNN_LIB)
-  add_library(wattprof_cuda MODULE ${CMAKE_SOURCE_DIR}/src/runner_cuda.c)
+  add_library(wattprof_cuda MODULE ${CMAKE_SOURCE_DIR}/src/net/runner_cuda.c)
   # Only the entry point (wp_cuda_module_ops) is exported.
   set_target_properties(wattprof_cuda PROPERTIES C_VISIBILITY_PRESET hidden POSITION_INDEPENDENT_CODE ON
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

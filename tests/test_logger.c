@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/logger_format.h"
+#include "../src/power/logger_format.h"
 #include "fake_sysfs.h"
 #include "testutil.h"
 #include "wattprof/logger.h"

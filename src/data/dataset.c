@@ -22,7 +22,7 @@
 #include "wattprof/deconvolve.h"
 #include "wattprof/fsutil.h"
 #include "wattprof/nameindex.h"
-#include "fastnum.h"
+#include "core/fastnum.h"
 
 #define MAPPING_FILE "power_runtime_mapping_layerwise.csv"
 #define ENGINE_FILE "trt_engine_info.json"

@@ -16,7 +16,7 @@
 
 #include "wattprof/csv.h"
 #include "wattprof/timestamp.h"
-#include "fastnum.h"
+#include "core/fastnum.h"
 
 static int parse_number(const char *s, size_t len, double *out)
 {
