@@ -1,11 +1,16 @@
 /* ONNX networks as a small graph IR: tensors (activations and weights),
  * nodes in execution order, resolved attributes and inferred shapes.
  *
- * Only what wattprof runs and models is kept: float32 CNN operators with a
- * single graph input and a single graph output. Attributes are resolved
- * while reading (auto_pad becomes explicit pads, Clip's min/max inputs and
- * Reshape's shape initializer become node fields), so runners and the
- * engine-info writer never look at ONNX again.
+ * Only what wattprof runs and models is kept: float32 operators with a
+ * single graph input and one or more graph outputs. Attributes are resolved
+ * while reading (auto_pad becomes explicit pads; Clip's min/max, Reshape's
+ * shape, Pad's pads, Slice's ranges, Resize's scales become node fields),
+ * so runners and the engine-info writer never look at ONNX again. What an
+ * exporter computes from constants and static shapes (Constant, Identity,
+ * Shape, Gather, Unsqueeze, Concat, Cast, ... on constants) is folded into
+ * initializers while reading; Squeeze, Unsqueeze and Flatten of activations
+ * become Reshapes and Split becomes one Slice per output (as TensorRT's
+ * parser does), so every node has exactly one output.
  *
  * Reading uses protobuf-c code generated at build time from Debian's
  * onnx.proto. Weights are stolen from the unpacked message rather than
@@ -37,6 +42,26 @@ typedef enum wp_op {
     WP_OP_SOFTMAX,
     WP_OP_DROPOUT,
     WP_OP_LRN,
+    /* Added for networks exported by PyTorch (elementwise ops broadcast the
+     * numpy way; constant operands are allowed). */
+    WP_OP_SUB,
+    WP_OP_MUL,
+    WP_OP_DIV,
+    WP_OP_POW,
+    WP_OP_SIGMOID,
+    WP_OP_HARDSIGMOID,
+    WP_OP_HARDSWISH,
+    WP_OP_ERF,
+    WP_OP_GELU,
+    WP_OP_SQRT,
+    WP_OP_TANH,
+    WP_OP_PAD,
+    WP_OP_TRANSPOSE,
+    WP_OP_SLICE,
+    WP_OP_GATHER,
+    WP_OP_REDUCEMEAN,
+    WP_OP_LAYERNORM,
+    WP_OP_RESIZE,
     WP_OP_COUNT
 } wp_op;
 
@@ -73,10 +98,36 @@ typedef struct wp_node {
     /* Gemm: alpha * A' B' + beta * C. Clip: [clip_min, clip_max]. */
     float alpha, beta, epsilon, bias, clip_min, clip_max;
     int trans_a, trans_b;
-    int64_t axis;                 /* Concat, Flatten, Softmax */
+    int64_t axis;                 /* Concat, Flatten, Softmax, Gather, LayerNormalization */
     int64_t size;                 /* LRN */
-    wp_dims reshape;              /* Reshape's target (may hold 0 and -1) */
+    wp_dims reshape;              /* Reshape's target (may hold 0 and -1);
+                                     Resize's output sizes (n == 0: scales) */
+    /* Transpose: output axis i is input axis perm[i] (all 0: reversed).
+     * ReduceMean: the axes (wp_node_reduce_mask) and keepdims. */
+    int64_t perm[WP_MAX_DIMS];
+    wp_dims reduce_axes;          /* as given (may be negative; n == 0: all) */
+    int keepdims;
+    /* Pad: per axis begin (pads[i]) and end (pads[n + i]), may be negative
+     * (crop); constant mode only. Slice: start, end, step per axis
+     * (clamped by shape inference; step may be negative). */
+    int64_t pad_nd[2 * WP_MAX_DIMS];
+    int n_pad_nd;
+    float pad_value;
+    int64_t slice_start[WP_MAX_DIMS], slice_end[WP_MAX_DIMS], slice_step[WP_MAX_DIMS];
+    /* Gather on an activation: constant indices (at most WP_MAX_DIMS), a
+     * scalar index removes the axis. */
+    int64_t gather_idx[WP_MAX_DIMS];
+    int n_gather_idx, gather_scalar;
+    /* Resize: WP_RESIZE_*; scales used when reshape.n == 0. Gelu: approximate
+     * (tanh) when gelu_tanh. */
+    int resize_mode, resize_coord, resize_nearest;
+    float resize_scale[WP_MAX_DIMS];
+    int gelu_tanh;
 } wp_node;
+
+enum { WP_RESIZE_NEAREST, WP_RESIZE_LINEAR };
+enum { WP_COORD_HALF_PIXEL, WP_COORD_ASYMMETRIC, WP_COORD_ALIGN_CORNERS, WP_COORD_PYTORCH_HALF_PIXEL };
+enum { WP_NEAREST_ROUND_PREFER_FLOOR, WP_NEAREST_ROUND_PREFER_CEIL, WP_NEAREST_FLOOR, WP_NEAREST_CEIL };
 
 typedef struct wp_graph {
     char *name;
@@ -84,7 +135,11 @@ typedef struct wp_graph {
     size_t n_tensors, cap_tensors;
     wp_node *nodes;
     size_t n_nodes, cap_nodes;
-    int input, output;            /* tensor indices */
+    int input, output;            /* tensor indices; output: the first graph output */
+    int *outputs;                 /* every graph output (outputs[0] == output);
+                                     n_outputs == 0: just output (builders
+                                     that set output directly) */
+    size_t n_outputs;
     int64_t opset;
 } wp_graph;
 
@@ -93,6 +148,9 @@ void wp_graph_free(wp_graph *g);
 
 /* Adds a tensor (name copied); returns its index or -1 (out of memory). */
 int wp_graph_add_tensor(wp_graph *g, const char *name, const wp_dims *shape, int is_const);
+/* Appends a graph output (the first one also becomes g->output); -1 when
+ * out of memory. */
+int wp_graph_add_output(wp_graph *g, int tensor);
 /* Index of a tensor by name, or -1. */
 int wp_graph_find_tensor(const wp_graph *g, const char *name);
 /* Appends a node with default attributes (stride/dilation 1, group 1,
@@ -110,6 +168,12 @@ int wp_graph_infer_shapes(wp_graph *g, wp_error *err);
 /* Infers one node's output shape (its inputs' shapes must be known); the
  * graph builders (zoo) call it node by node. */
 int wp_graph_infer_node(wp_graph *g, size_t node, wp_error *err);
+
+/* numpy broadcast of two shapes into o; -1 when they do not broadcast. */
+int wp_broadcast_shape(const wp_dims *a, const wp_dims *b, wp_dims *o);
+/* ReduceMean's reduced axes for an input of rank rank (mask[i] = 1 when
+ * reduced); -1 when an axis is out of range. */
+int wp_node_reduce_mask(const wp_node *n, int rank, int *mask);
 
 /* Number of elements of a shape (1 for n == 0). */
 int64_t wp_dims_count(const wp_dims *d);
@@ -131,8 +195,9 @@ int wp_onnx_supported(void);
 
 /* Reads an ONNX model. input (may be NULL) overrides the graph input's
  * shape, which must otherwise be fully static. Errors: unreadable,
- * truncated or corrupt protobuf, unsupported op (named with its node),
- * non-float tensors, external data, shapes that do not agree. */
+ * truncated or corrupt protobuf, unsupported operators (all of them, with
+ * their counts, in one message), non-float activations, external data,
+ * shapes that do not agree (naming the node). */
 int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *err);
 
 /* Writes the graph as an ONNX model (IR version 8, opset 13), atomically.

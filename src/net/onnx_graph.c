@@ -30,6 +30,24 @@ static const char *const op_names[WP_OP_COUNT] = {
     [WP_OP_SOFTMAX] = "Softmax",
     [WP_OP_DROPOUT] = "Dropout",
     [WP_OP_LRN] = "LRN",
+    [WP_OP_SUB] = "Sub",
+    [WP_OP_MUL] = "Mul",
+    [WP_OP_DIV] = "Div",
+    [WP_OP_POW] = "Pow",
+    [WP_OP_SIGMOID] = "Sigmoid",
+    [WP_OP_HARDSIGMOID] = "HardSigmoid",
+    [WP_OP_HARDSWISH] = "HardSwish",
+    [WP_OP_ERF] = "Erf",
+    [WP_OP_GELU] = "Gelu",
+    [WP_OP_SQRT] = "Sqrt",
+    [WP_OP_TANH] = "Tanh",
+    [WP_OP_PAD] = "Pad",
+    [WP_OP_TRANSPOSE] = "Transpose",
+    [WP_OP_SLICE] = "Slice",
+    [WP_OP_GATHER] = "Gather",
+    [WP_OP_REDUCEMEAN] = "ReduceMean",
+    [WP_OP_LAYERNORM] = "LayerNormalization",
+    [WP_OP_RESIZE] = "Resize",
 };
 
 const char *wp_op_name(wp_op op)
@@ -70,6 +88,7 @@ void wp_graph_free(wp_graph *g)
     }
     free(g->tensors);
     free(g->nodes);
+    free(g->outputs);
     free(g->name);
     memset(g, 0, sizeof *g);
     g->input = g->output = -1;
@@ -94,6 +113,18 @@ int wp_graph_add_tensor(wp_graph *g, const char *name, const wp_dims *shape, int
         t->shape = *shape;
     t->is_const = is_const;
     return (int)g->n_tensors++;
+}
+
+int wp_graph_add_output(wp_graph *g, int tensor)
+{
+    int *o = realloc(g->outputs, (g->n_outputs + 1) * sizeof *o);
+    if (!o)
+        return -1;
+    g->outputs = o;
+    o[g->n_outputs++] = tensor;
+    if (g->n_outputs == 1)
+        g->output = tensor;
+    return 0;
 }
 
 int wp_graph_find_tensor(const wp_graph *g, const char *name)
@@ -144,6 +175,12 @@ wp_node *wp_graph_add_node(wp_graph *g, wp_op op, const char *name, size_t n_in,
     n->clip_max = INFINITY;
     n->bias = 1.0f;
     n->size = 1;
+    n->keepdims = 1;
+    for (int i = 0; i < WP_MAX_DIMS; i++) {
+        n->slice_end[i] = INT64_MAX;
+        n->slice_step[i] = 1;
+        n->resize_scale[i] = 1.0f;
+    }
     g->n_nodes++;
     return n;
 }
@@ -243,8 +280,9 @@ static int need_inputs(const wp_graph *g, const wp_node *n, size_t min, size_t m
 {
     if (n->n_in < min || n->n_in > max)
         return node_fail(err, n, "has %zu inputs, expected %zu to %zu", n->n_in, min, max);
+    /* A constant's shape is always known (rank 0 is a scalar). */
     for (size_t i = 0; i < min; i++)
-        if (n->in[i] < 0 || g->tensors[n->in[i]].shape.n == 0)
+        if (n->in[i] < 0 || (g->tensors[n->in[i]].shape.n == 0 && !g->tensors[n->in[i]].is_const))
             return node_fail(err, n, "input %zu has no known shape", i);
     return 0;
 }
@@ -315,16 +353,6 @@ static int spatial(wp_node *n, const wp_dims *x, int64_t kh, int64_t kw, int poo
     return 0;
 }
 
-static int same_shape(const wp_dims *a, const wp_dims *b)
-{
-    if (a->n != b->n)
-        return 0;
-    for (int i = 0; i < a->n; i++)
-        if (a->d[i] != b->d[i])
-            return 0;
-    return 1;
-}
-
 static int check_vec(const wp_graph *g, const wp_node *n, size_t i, int64_t len, const char *what,
                      wp_error *err)
 {
@@ -334,6 +362,240 @@ static int check_vec(const wp_graph *g, const wp_node *n, size_t i, int64_t len,
     if (wp_dims_count(d) != len || d->n < 1)
         return node_fail(err, n, "%s '%s' has %" PRId64 " values, expected %" PRId64, what,
                          g->tensors[n->in[i]].name, wp_dims_count(d), len);
+    return 0;
+}
+
+/* numpy broadcasting: shapes aligned on the right, each pair equal or 1. */
+static int broadcast_shape(const wp_dims *a, const wp_dims *b, wp_dims *o)
+{
+    memset(o, 0, sizeof *o);
+    o->n = a->n > b->n ? a->n : b->n;
+    for (int i = 0; i < o->n; i++) {
+        int64_t da = i < a->n ? a->d[a->n - 1 - i] : 1, db = i < b->n ? b->d[b->n - 1 - i] : 1;
+        if (da != db && da != 1 && db != 1)
+            return -1;
+        o->d[o->n - 1 - i] = da == 1 ? db : da;
+    }
+    return 0;
+}
+
+int wp_broadcast_shape(const wp_dims *a, const wp_dims *b, wp_dims *o)
+{
+    return broadcast_shape(a, b, o);
+}
+
+int wp_node_reduce_mask(const wp_node *n, int rank, int *mask)
+{
+    for (int i = 0; i < rank; i++)
+        mask[i] = n->reduce_axes.n == 0;
+    for (int i = 0; i < n->reduce_axes.n; i++) {
+        int64_t a = n->reduce_axes.d[i] < 0 ? n->reduce_axes.d[i] + rank : n->reduce_axes.d[i];
+        if (a < 0 || a >= rank)
+            return -1;
+        mask[a] = 1;
+    }
+    return 0;
+}
+
+static int is_unary(wp_op op)
+{
+    switch (op) {
+    case WP_OP_RELU:
+    case WP_OP_CLIP:
+    case WP_OP_DROPOUT:
+    case WP_OP_SIGMOID:
+    case WP_OP_HARDSIGMOID:
+    case WP_OP_HARDSWISH:
+    case WP_OP_ERF:
+    case WP_OP_GELU:
+    case WP_OP_SQRT:
+    case WP_OP_TANH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The new ops (PyTorch exports): shape rules of the ONNX specification. */
+static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
+{
+    char b1[96], b2[96];
+    wp_dims o;
+    memset(&o, 0, sizeof o);
+    const wp_dims *x;
+    switch (n->op) {
+    case WP_OP_ADD:
+    case WP_OP_SUB:
+    case WP_OP_MUL:
+    case WP_OP_DIV:
+    case WP_OP_POW:
+        if (need_inputs(g, n, 2, 2, err))
+            return -1;
+        if (broadcast_shape(in_shape(g, n, 0), in_shape(g, n, 1), &o))
+            return node_fail(err, n, "operands %s and %s do not broadcast",
+                             wp_dims_format(in_shape(g, n, 0), b1, sizeof b1),
+                             wp_dims_format(in_shape(g, n, 1), b2, sizeof b2));
+        break;
+    case WP_OP_PAD:
+        if (need_inputs(g, n, 1, 1, err))
+            return -1;
+        x = in_shape(g, n, 0);
+        if (n->n_pad_nd != 2 * x->n)
+            return node_fail(err, n, "%d pads for a %d-dimensional input", n->n_pad_nd, x->n);
+        o = *x;
+        for (int i = 0; i < x->n; i++)
+            o.d[i] = x->d[i] + n->pad_nd[i] + n->pad_nd[x->n + i];
+        break;
+    case WP_OP_TRANSPOSE: {
+        if (need_inputs(g, n, 1, 1, err))
+            return -1;
+        x = in_shape(g, n, 0);
+        int all_zero = 1, seen[WP_MAX_DIMS] = {0};
+        for (int i = 0; i < x->n; i++)
+            all_zero &= n->perm[i] == 0;
+        if (all_zero && x->n > 1)
+            for (int i = 0; i < x->n; i++)
+                n->perm[i] = x->n - 1 - i;
+        o.n = x->n;
+        for (int i = 0; i < x->n; i++) {
+            if (n->perm[i] < 0 || n->perm[i] >= x->n || seen[n->perm[i]]++)
+                return node_fail(err, n, "perm is not a permutation of %s's axes", wp_dims_format(x, b1, sizeof b1));
+            o.d[i] = x->d[n->perm[i]];
+        }
+        break;
+    }
+    case WP_OP_SLICE:
+        if (need_inputs(g, n, 1, 1, err))
+            return -1;
+        x = in_shape(g, n, 0);
+        o = *x;
+        for (int a = 0; a < x->n; a++) {
+            int64_t dim = x->d[a], st = n->slice_start[a], en = n->slice_end[a], step = n->slice_step[a];
+            if (step == 0)
+                return node_fail(err, n, "step 0 on axis %d", a);
+            if (st < 0)
+                st += dim;
+            if (en < 0)
+                en += dim;
+            if (step > 0) {
+                st = st < 0 ? 0 : st > dim ? dim : st;
+                en = en < 0 ? 0 : en > dim ? dim : en;
+                o.d[a] = en > st ? (en - st + step - 1) / step : 0;
+            } else {
+                st = st < 0 ? 0 : st > dim - 1 ? dim - 1 : st;
+                en = en < -1 ? -1 : en > dim - 1 ? dim - 1 : en;
+                o.d[a] = st > en ? (st - en - step - 1) / -step : 0;
+            }
+            n->slice_start[a] = st; /* resolved; idempotent on re-inference */
+        }
+        break;
+    case WP_OP_GATHER: {
+        if (need_inputs(g, n, 1, 1, err))
+            return -1;
+        x = in_shape(g, n, 0);
+        if (n->axis < 0)
+            n->axis += x->n;
+        if (n->axis < 0 || n->axis >= x->n)
+            return node_fail(err, n, "axis out of range");
+        for (int i = 0; i < n->n_gather_idx; i++) {
+            if (n->gather_idx[i] < 0)
+                n->gather_idx[i] += x->d[n->axis];
+            if (n->gather_idx[i] < 0 || n->gather_idx[i] >= x->d[n->axis])
+                return node_fail(err, n, "index out of range for %s", wp_dims_format(x, b1, sizeof b1));
+        }
+        for (int i = 0; i < x->n; i++) {
+            if (i == n->axis) {
+                if (!n->gather_scalar)
+                    o.d[o.n++] = n->n_gather_idx;
+            } else {
+                o.d[o.n++] = x->d[i];
+            }
+        }
+        if (o.n == 0) {
+            o.n = 1;
+            o.d[0] = 1;
+        }
+        break;
+    }
+    case WP_OP_REDUCEMEAN: {
+        if (need_inputs(g, n, 1, 1, err))
+            return -1;
+        x = in_shape(g, n, 0);
+        int mask[WP_MAX_DIMS];
+        if (wp_node_reduce_mask(n, x->n, mask))
+            return node_fail(err, n, "axes out of range for %s", wp_dims_format(x, b1, sizeof b1));
+        for (int i = 0; i < x->n; i++)
+            if (!mask[i] || n->keepdims)
+                o.d[o.n++] = mask[i] ? 1 : x->d[i];
+        if (o.n == 0) {
+            o.n = 1;
+            o.d[0] = 1;
+        }
+        break;
+    }
+    case WP_OP_LAYERNORM: {
+        if (need_inputs(g, n, 2, 3, err) || need_const(g, n, 1, err) || need_const(g, n, 2, err))
+            return -1;
+        x = in_shape(g, n, 0);
+        if (n->axis < 0)
+            n->axis += x->n;
+        if (n->axis < 0 || n->axis >= x->n)
+            return node_fail(err, n, "axis out of range");
+        int64_t inner = 1;
+        for (int i = (int)n->axis; i < x->n; i++)
+            inner *= x->d[i];
+        for (size_t i = 1; i < n->n_in; i++)
+            if (n->in[i] >= 0 && wp_dims_count(in_shape(g, n, i)) != inner)
+                return node_fail(err, n, "parameter '%s' has %" PRId64 " values, expected %" PRId64,
+                                 g->tensors[n->in[i]].name, wp_dims_count(in_shape(g, n, i)), inner);
+        o = *x;
+        break;
+    }
+    case WP_OP_RESIZE:
+        if (need_inputs(g, n, 1, 1, err))
+            return -1;
+        x = in_shape(g, n, 0);
+        if (x->n != 4)
+            return node_fail(err, n, "input is %s, only NxCxHxW resizing is supported",
+                             wp_dims_format(x, b1, sizeof b1));
+        o = *x;
+        for (int i = 0; i < 4; i++)
+            o.d[i] = n->reshape.n ? n->reshape.d[i] : (int64_t)floor((double)x->d[i] * n->resize_scale[i]);
+        if (o.d[0] != x->d[0] || o.d[1] != x->d[1])
+            return node_fail(err, n, "only the spatial axes can be resized");
+        break;
+    case WP_OP_MATMUL: {
+        if (need_inputs(g, n, 2, 2, err))
+            return -1;
+        x = in_shape(g, n, 0);
+        const wp_dims *w = in_shape(g, n, 1);
+        if (x->n < 2 || w->n < 2)
+            return node_fail(err, n, "operands %s and %s: vector operands are not supported",
+                             wp_dims_format(x, b1, sizeof b1), wp_dims_format(w, b2, sizeof b2));
+        if (x->d[x->n - 1] != w->d[w->n - 2])
+            return node_fail(err, n, "operands %s and %s: inner dimensions differ",
+                             wp_dims_format(x, b1, sizeof b1), wp_dims_format(w, b2, sizeof b2));
+        wp_dims bx = *x, bw = *w;
+        bx.n -= 2;
+        bw.n -= 2;
+        if (broadcast_shape(&bx, &bw, &o))
+            return node_fail(err, n, "batch dimensions of %s and %s do not broadcast",
+                             wp_dims_format(x, b1, sizeof b1), wp_dims_format(w, b2, sizeof b2));
+        o.d[o.n++] = x->d[x->n - 2];
+        o.d[o.n++] = w->d[w->n - 1];
+        break;
+    }
+    default:
+        if (!is_unary(n->op))
+            return node_fail(err, n, "unsupported operator");
+        if (need_inputs(g, n, 1, 1, err))
+            return -1;
+        o = *in_shape(g, n, 0);
+        if (n->op == WP_OP_CLIP && !(n->clip_min <= n->clip_max))
+            return node_fail(err, n, "min %g is above max %g", n->clip_min, n->clip_max);
+        break;
+    }
+    *op = o;
     return 0;
 }
 
@@ -437,31 +699,6 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         o.d[1] = nn;
         break;
     }
-    case WP_OP_MATMUL: {
-        if (need_inputs(g, n, 2, 2, err) || need_const(g, n, 1, err))
-            return -1;
-        x = in_shape(g, n, 0);
-        const wp_dims *w = in_shape(g, n, 1);
-        if (x->n != 2 || w->n != 2)
-            return node_fail(err, n, "only matrix x constant matrix is supported, got %s x %s",
-                             wp_dims_format(x, b1, sizeof b1), wp_dims_format(w, b2, sizeof b2));
-        if (x->d[1] != w->d[0])
-            return node_fail(err, n, "input has %" PRId64 " features but weight %s expects %" PRId64,
-                             x->d[1], wp_dims_format(w, b1, sizeof b1), w->d[0]);
-        o.n = 2;
-        o.d[0] = x->d[0];
-        o.d[1] = w->d[1];
-        break;
-    }
-    case WP_OP_RELU:
-    case WP_OP_CLIP:
-    case WP_OP_DROPOUT:
-        if (need_inputs(g, n, 1, 1, err))
-            return -1;
-        o = *in_shape(g, n, 0);
-        if (n->op == WP_OP_CLIP && !(n->clip_min <= n->clip_max))
-            return node_fail(err, n, "min %g is above max %g", n->clip_min, n->clip_max);
-        break;
     case WP_OP_SOFTMAX:
     case WP_OP_LRN:
         if (need_inputs(g, n, 1, 1, err))
@@ -489,17 +726,6 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
             if (check_vec(g, n, i, o.d[1], "parameter", err))
                 return -1;
         break;
-    case WP_OP_ADD:
-        if (need_inputs(g, n, 2, 2, err))
-            return -1;
-        if (g->tensors[n->in[0]].is_const || g->tensors[n->in[1]].is_const)
-            return node_fail(err, n, "adding a constant is not supported (only residual sums)");
-        if (!same_shape(in_shape(g, n, 0), in_shape(g, n, 1)))
-            return node_fail(err, n, "operands %s and %s differ (broadcasting is not supported)",
-                             wp_dims_format(in_shape(g, n, 0), b1, sizeof b1),
-                             wp_dims_format(in_shape(g, n, 1), b2, sizeof b2));
-        o = *in_shape(g, n, 0);
-        break;
     case WP_OP_CONCAT: {
         if (n->n_in < 1 || need_inputs(g, n, n->n_in, n->n_in, err))
             return -1;
@@ -510,8 +736,6 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
             return node_fail(err, n, "axis out of range");
         for (size_t i = 1; i < n->n_in; i++) {
             const wp_dims *d = in_shape(g, n, i);
-            if (g->tensors[n->in[i]].is_const)
-                return node_fail(err, n, "concatenating constants is not supported");
             int ok = d->n == o.n;
             for (int a = 0; ok && a < o.n; a++)
                 if (a != n->axis && d->d[a] != o.d[a])
@@ -571,7 +795,9 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         break;
     }
     default:
-        return node_fail(err, n, "unsupported operator");
+        if (infer_more(g, n, &o, err))
+            return -1;
+        break;
     }
     for (int i = 0; i < o.n; i++)
         if (o.d[i] <= 0)
@@ -623,6 +849,17 @@ const char *wp_node_layer_type(const wp_node *node)
     case WP_OP_RELU:
     case WP_OP_CLIP:
     case WP_OP_ADD:
+    case WP_OP_SUB:
+    case WP_OP_MUL:
+    case WP_OP_DIV:
+    case WP_OP_POW:
+    case WP_OP_SIGMOID:
+    case WP_OP_HARDSIGMOID:
+    case WP_OP_HARDSWISH:
+    case WP_OP_ERF:
+    case WP_OP_GELU:
+    case WP_OP_SQRT:
+    case WP_OP_TANH:
         return "PointWiseV2";
     case WP_OP_BATCHNORM:
         return "Scale";
@@ -632,13 +869,42 @@ const char *wp_node_layer_type(const wp_node *node)
         return "SoftMax";
     case WP_OP_LRN:
         return "LRN";
+    case WP_OP_PAD:
+        return "Padding";
+    case WP_OP_TRANSPOSE:
+        return "Shuffle";
+    case WP_OP_SLICE:
+        return "Slice";
+    case WP_OP_GATHER:
+        return "Gather";
+    case WP_OP_REDUCEMEAN:
+        return "Reduce";
+    case WP_OP_LAYERNORM:
+        return "Normalization";
+    case WP_OP_RESIZE:
+        return "Resize";
     default:
         return "NoOp";
     }
 }
 
-static wp_layer_kind node_kind(const wp_node *n)
+/* A MatMul is a dense layer when its second operand is a constant matrix
+ * (a linear layer); between two activations (attention) it is TensorRT's
+ * MatrixMultiply, which wattprof does not model. */
+static int matmul_dense(const wp_graph *g, const wp_node *n)
 {
+    return n->n_in > 1 && n->in[1] >= 0 && g->tensors[n->in[1]].is_const && g->tensors[n->in[1]].shape.n == 2;
+}
+
+static const char *layer_type(const wp_graph *g, const wp_node *n)
+{
+    return n->op == WP_OP_MATMUL && !matmul_dense(g, n) ? "MatrixMultiply" : wp_node_layer_type(n);
+}
+
+static wp_layer_kind node_kind(const wp_graph *g, const wp_node *n)
+{
+    if (n->op == WP_OP_MATMUL && !matmul_dense(g, n))
+        return WP_KIND_OTHER;
     switch (n->op) {
     case WP_OP_CONV:
         return WP_KIND_CONV;
@@ -654,12 +920,19 @@ static wp_layer_kind node_kind(const wp_node *n)
     }
 }
 
-/* Dense layers appear in TensorRT as 1x1 convolutions over NxKx1x1. */
-static wp_dims engine_dims(const wp_node *n, const wp_dims *d)
+/* Dense layers appear in TensorRT as 1x1 convolutions over NxKx1x1; a
+ * linear layer over [..., K] (transformers) runs on every leading position,
+ * so those fold into N: the work is then counted as N x K x outputs. */
+static wp_dims engine_dims(const wp_graph *g, const wp_node *n, const wp_dims *d)
 {
     wp_dims e = *d;
-    if (node_kind(n) == WP_KIND_DENSE && d->n == 2) {
+    if (node_kind(g, n) == WP_KIND_DENSE && d->n >= 2) {
+        int64_t rows = 1;
+        for (int i = 0; i < d->n - 1; i++)
+            rows *= d->d[i];
         e.n = 4;
+        e.d[0] = rows;
+        e.d[1] = d->d[d->n - 1];
         e.d[2] = e.d[3] = 1;
     }
     return e;
@@ -667,7 +940,8 @@ static wp_dims engine_dims(const wp_node *n, const wp_dims *d)
 
 static int64_t dense_outputs(const wp_graph *g, const wp_node *n)
 {
-    return g->tensors[n->out[0]].shape.d[1];
+    const wp_dims *d = &g->tensors[n->out[0]].shape;
+    return d->d[d->n - 1];
 }
 
 static json_t *json_pair(int64_t a, int64_t b)
@@ -694,19 +968,19 @@ static json_t *layer_json(const wp_graph *g, const wp_node *n)
 {
     json_t *l = json_object();
     json_object_set_new(l, "Name", json_string(n->name));
-    json_object_set_new(l, "LayerType", json_string(wp_node_layer_type(n)));
+    json_object_set_new(l, "LayerType", json_string(layer_type(g, n)));
     json_t *ins = json_array(), *outs = json_array();
     for (size_t i = 0; i < n->n_in; i++) {
         if (n->in[i] < 0 || g->tensors[n->in[i]].is_const)
             continue;
-        wp_dims d = engine_dims(n, &g->tensors[n->in[i]].shape);
+        wp_dims d = engine_dims(g, n, &g->tensors[n->in[i]].shape);
         json_array_append_new(ins, json_tensor(g->tensors[n->in[i]].name, &d));
     }
-    wp_dims od = engine_dims(n, &g->tensors[n->out[0]].shape);
+    wp_dims od = engine_dims(g, n, &g->tensors[n->out[0]].shape);
     json_array_append_new(outs, json_tensor(g->tensors[n->out[0]].name, &od));
     json_object_set_new(l, "Inputs", ins);
     json_object_set_new(l, "Outputs", outs);
-    switch (node_kind(n)) {
+    switch (node_kind(g, n)) {
     case WP_KIND_CONV:
         json_object_set_new(l, "ParameterType", json_string("Convolution"));
         json_object_set_new(l, "Kernel", json_pair(n->kernel[0], n->kernel[1]));
@@ -767,7 +1041,10 @@ static char *engine_info_text(const wp_graph *g)
     for (size_t i = 0; i < g->n_nodes; i++)
         json_array_append_new(layers, layer_json(g, &g->nodes[i]));
     json_array_append_new(bind, json_string(g->tensors[g->input].name));
-    json_array_append_new(bind, json_string(g->tensors[g->output].name));
+    if (g->n_outputs == 0)
+        json_array_append_new(bind, json_string(g->tensors[g->output].name));
+    for (size_t i = 0; i < g->n_outputs; i++)
+        json_array_append_new(bind, json_string(g->tensors[g->outputs[i]].name));
     json_object_set_new(root, "Layers", layers);
     json_object_set_new(root, "Bindings", bind);
     char *text = json_dumps(root, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

@@ -51,6 +51,7 @@ typedef struct {
     dnnl_memory_t mems[MAX_ARGS + 64];
     int nmems;
     float *scratch[2]; /* converted weights/bias owned by this layer */
+    int ref;           /* no oneDNN primitive: the ref kernel runs it */
 } layer;
 
 typedef struct {
@@ -317,6 +318,24 @@ static int prep_multi(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
     return add_arg(s, l, n, DNNL_ARG_DST, &dst, r->buf[n->out[0]], err);
 }
 
+/* MatMul of a matrix by a constant matrix: an inner product. */
+static int matmul_is_dense(const wp_graph *g, const wp_node *n)
+{
+    return g->tensors[n->in[0]].shape.n == 2 && g->tensors[n->in[1]].is_const && g->tensors[n->in[1]].shape.n == 2;
+}
+
+/* Add of two activations of one shape (residual sums): oneDNN's sum. */
+static int add_is_sum(const wp_graph *g, const wp_node *n)
+{
+    const wp_tensor *a = &g->tensors[n->in[0]], *b = &g->tensors[n->in[1]];
+    if (a->is_const || b->is_const || a->shape.n != b->shape.n)
+        return 0;
+    for (int i = 0; i < a->shape.n; i++)
+        if (a->shape.d[i] != b->shape.d[i])
+            return 0;
+    return 1;
+}
+
 static void cpu_destroy(wp_runner *r)
 {
     cpu_state *s = r->impl;
@@ -362,16 +381,26 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
         case WP_OP_MAXPOOL:
         case WP_OP_AVGPOOL:
         case WP_OP_GLOBALAVGPOOL: rc = prep_pool(r, s, l, n, err); break;
-        case WP_OP_GEMM:
-        case WP_OP_MATMUL: rc = prep_dense(r, s, l, n, err); break;
+        case WP_OP_GEMM: rc = prep_dense(r, s, l, n, err); break;
+        case WP_OP_MATMUL:
+            if (matmul_is_dense(r->g, n))
+                rc = prep_dense(r, s, l, n, err);
+            else
+                l->ref = 1;
+            break;
         case WP_OP_RELU:
         case WP_OP_CLIP:
         case WP_OP_SOFTMAX:
         case WP_OP_LRN: rc = prep_unary(r, s, l, n, err); break;
         case WP_OP_BATCHNORM: rc = prep_bn(r, s, l, n, err); break;
         case WP_OP_ADD:
+            if (add_is_sum(r->g, n))
+                rc = prep_multi(r, s, l, n, err);
+            else
+                l->ref = 1;
+            break;
         case WP_OP_CONCAT: rc = prep_multi(r, s, l, n, err); break;
-        default: break; /* views: nothing to run */
+        default: l->ref = !wp_runner_is_view(n->op); break; /* views: nothing to run */
         }
         if (rc)
             return -1;
@@ -383,6 +412,8 @@ static int cpu_exec(wp_runner *r, size_t i, wp_error *err)
 {
     cpu_state *s = r->impl;
     layer *l = &s->layers[i];
+    if (l->ref)
+        return wp__ref_exec_node(r, i, err);
     if (!l->prim)
         return 0;
     return check(dnnl_primitive_execute(l->prim, s->stream, l->nargs, l->args), &r->g->nodes[i], "execute", err);

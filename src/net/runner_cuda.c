@@ -347,7 +347,13 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
                     "SetLRNDescriptor", err);
             l->kind = K_LRN;
             break;
-        default: break; /* views */
+        default:
+            /* Ops without a cuDNN path (added for PyTorch exports) are
+             * refused rather than silently skipped. */
+            if (!core->is_view(n->op))
+                return core->fail(err, NULL, 0, "node '%s' (%s): not supported by the cuda backend", n->name,
+                                  core->op_name(n->op));
+            break; /* views */
         }
         if (rc)
             return -1;

@@ -50,7 +50,7 @@ typedef struct wp_cuda_host {
 /* Bumped whenever runner_ops, struct wp_runner, wp_graph or wp_cuda_host
  * change, so a stale module (WATTPROF_CUDA_MODULE pointing at an older
  * build) is refused instead of misread. */
-#define WP_CUDA_MODULE_ABI 1
+#define WP_CUDA_MODULE_ABI 2
 #define WP_CUDA_MODULE_ENTRY "wp_cuda_module_ops"
 /* The module's one exported function: its ops, or NULL (with err filled
  * through host->fail) when abi or the structure sizes differ from its own. */
@@ -58,6 +58,11 @@ typedef const runner_ops *(*wp_cuda_module_fn)(int abi, size_t runner_size, size
                                                const wp_cuda_host *host, wp_error *err);
 const runner_ops *wp_cuda_module_ops(int abi, size_t runner_size, size_t graph_size, const wp_cuda_host *host,
                                      wp_error *err);
+
+/* Runs one node with the ref backend's kernel on plain row-major f32
+ * buffers (r->buf). The cpu backend calls it for ops it has no oneDNN
+ * primitive for; their inputs must then be in plain layout. */
+int wp__ref_exec_node(wp_runner *r, size_t node, wp_error *err);
 
 /* 1 for ops that are views of their input (no work). */
 int wp_runner_is_view(wp_op op);
