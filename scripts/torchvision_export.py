@@ -4,6 +4,13 @@ with random weights, plus one input and torch's output for it (raw float32,
 little-endian), so wattprof's importer and runners can be checked against
 torch.
 
+Freshly initialised batch-norm layers (mean 0, variance 1) let activations
+shrink layer after layer until the output is the classifier's bias whatever
+the input (ShuffleNet: output 0.03, input's effect 2e-6), which would make
+any comparison pass. So batch-norm statistics are first calibrated on a few
+random batches, as after training: activations stay O(1) and the output
+depends on the input.
+
 usage: torchvision_export.py OUTDIR OPSET SIZE MODEL...   (SIZE: H=W; 0 = the model's own)
 Writes OUTDIR/<model>-op<OPSET>.onnx, .in.f32, .out.f32 and prints one line
 per model: name onnx_path input_shape."""
@@ -27,7 +34,17 @@ def main():
         kw = {"weights": None}
         if name in ("googlenet", "inception_v3"):
             kw.update(aux_logits=False, init_weights=True)
-        model = getattr(torchvision.models, name)(**kw).eval()
+        model = getattr(torchvision.models, name)(**kw)
+        bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        if bns:
+            for m in bns:
+                m.reset_running_stats()
+                m.momentum = None  # cumulative average over the calibration batches
+            model.train()
+            with torch.no_grad():
+                for _ in range(2):
+                    model(torch.rand(2, 3, s, s) * 2 - 1)
+        model.eval()
         x = torch.rand(1, 3, s, s) * 2 - 1
         with torch.no_grad():
             y = model(x)

@@ -1932,6 +1932,13 @@ static int build_node(arena *a, const wp_graph *g, const wp_node *n, Onnx__NodeP
     case WP_OP_SOFTMAX:
         put_int(&l, "axis", n->axis);
         break;
+    case WP_OP_HARDSIGMOID:
+        put_float(&l, "alpha", n->alpha);
+        put_float(&l, "beta", n->beta);
+        break;
+    case WP_OP_TRANSPOSE:
+        put_ints(&l, "perm", n->perm, (size_t)g->tensors[n->in[0]].shape.n);
+        break;
     case WP_OP_LRN:
         put_float(&l, "alpha", n->alpha);
         put_float(&l, "beta", n->beta);
@@ -1978,6 +1985,22 @@ int wp_onnx_write(const char *path, const wp_graph *g, wp_error *err)
 {
     if (g->input < 0 || g->output < 0)
         return wp_fail(err, path, 0, "graph has no input or output");
+    /* Ops whose fields would need extra initializers or a newer opset
+     * than the writer's 13: graphs built by zoo never have them. */
+    for (size_t i = 0; i < g->n_nodes; i++)
+        switch (g->nodes[i].op) {
+        case WP_OP_GELU:
+        case WP_OP_PAD:
+        case WP_OP_SLICE:
+        case WP_OP_GATHER:
+        case WP_OP_REDUCEMEAN:
+        case WP_OP_LAYERNORM:
+        case WP_OP_RESIZE:
+            return wp_fail(err, path, 0, "node '%s': writing %s is not supported", g->nodes[i].name,
+                           wp_op_name(g->nodes[i].op));
+        default:
+            break;
+        }
     arena a = {0};
     int rc = -1;
     init_out *inits = NULL;
@@ -2018,15 +2041,18 @@ int wp_onnx_write(const char *path, const wp_graph *g, wp_error *err)
     gp.n_node = g->n_nodes;
     gp.node = npp;
     Onnx__ValueInfoProto *vin = value_info(&a, &g->tensors[g->input]);
-    Onnx__ValueInfoProto *vout = value_info(&a, &g->tensors[g->output]);
-    if (!vin || !vout) {
+    size_t n_out = g->n_outputs ? g->n_outputs : 1;
+    Onnx__ValueInfoProto **vout = arena_alloc(&a, n_out * sizeof *vout);
+    for (size_t i = 0; vout && i < n_out; i++)
+        vout[i] = value_info(&a, &g->tensors[g->n_outputs ? g->outputs[i] : g->output]);
+    if (!vin || !vout || a.failed) {
         wp_fail(err, path, 0, "out of memory");
         goto done;
     }
     gp.n_input = 1;
     gp.input = &vin;
-    gp.n_output = 1;
-    gp.output = &vout;
+    gp.n_output = n_out;
+    gp.output = vout;
     size_t graph_size = onnx__graph_proto__get_packed_size(&gp);
     for (size_t i = 0; i < n_inits; i++) {
         size_t s = init_size(&inits[i]);
