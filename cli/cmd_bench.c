@@ -46,7 +46,7 @@ int cmd_bench(int argc, char **argv)
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL;
     int quiet = 0, c;
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_bench_options opt;
     wp_bench_options_init(&opt);
     optind = 1;

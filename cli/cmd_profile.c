@@ -101,7 +101,7 @@ int cmd_profile(int argc, char **argv)
         {"no-power", no_argument, 0, OPT_NOPOWER}, {"models", required_argument, 0, OPT_MODELS}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL, *models = NULL;
     int quiet = 0, c;
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_profile_options opt;
     wp_profile_options_init(&opt);
     wp_logger_opts lo = {0};

@@ -87,7 +87,7 @@ int cmd_report(int argc, char **argv)
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     o.progress = cli_progress(&bar);
-    wp_error err = {{0}};
+    wp_error err = {0};
     int n = wp_report_write(&o, out, &err);
     cli_bar_done(&bar);
     if (n < 0)

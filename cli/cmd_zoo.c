@@ -48,7 +48,7 @@ int cmd_zoo(int argc, char **argv)
         return cli_usage_error("zoo", "unexpected argument '%s'", argv[optind]);
     if (!arch || !out)
         return cli_usage_error("zoo", "--arch and --out are required");
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_dims dims, *dp = NULL;
     if (input) {
         if (wp_dims_parse(input, &dims, &err))

@@ -32,7 +32,7 @@ static char *cli_model_name(const char *path)
 int cli_open_network(const char *cmd, const char *model, const char *input, const char **name, char **owned,
                      wp_graph *g)
 {
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_dims dims, *dp = NULL;
     *owned = NULL;
     if (input) {
