@@ -65,6 +65,17 @@ int cli_arg_double(const char *cmd, const char *opt, const char *arg, double min
     return 0;
 }
 
+int cli_arg_number(const char *cmd, const char *opt, const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !isfinite(v))
+        return cli_usage_error(cmd, "%s wants a number, not '%s'", opt, arg);
+    *out = v;
+    return 0;
+}
+
 int cli_arg_seconds(const char *cmd, const char *opt, const char *arg, double *out)
 {
     char *end;

@@ -33,6 +33,8 @@ int cli_arg_long(const char *cmd, const char *opt, const char *arg, long min, lo
 int cli_arg_int(const char *cmd, const char *opt, const char *arg, int min, int max, int *out);
 /* A finite number from min to max (decimals and exponents allowed). */
 int cli_arg_double(const char *cmd, const char *opt, const char *arg, double min, double max, double *out);
+/* Any finite number. */
+int cli_arg_number(const char *cmd, const char *opt, const char *arg, double *out);
 /* Seconds, > 0 and at most 1e9 (decimals allowed). */
 int cli_arg_seconds(const char *cmd, const char *opt, const char *arg, double *out);
 
