@@ -197,7 +197,8 @@ int wp_onnx_supported(void);
  * shape, which must otherwise be fully static. Errors: unreadable,
  * truncated or corrupt protobuf, unsupported operators (all of them, with
  * their counts, in one message), non-float activations, external data,
- * shapes that do not agree (naming the node). */
+ * shapes that do not agree (naming the node). On failure g is left empty
+ * (nothing to free), as every reader leaves its output. */
 int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *err);
 
 /* Writes the graph as an ONNX model (IR version 8, opset 13), atomically.

@@ -24,7 +24,7 @@ int wp_onnx_supported(void)
 int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *err)
 {
     (void)input;
-    wp_graph_init(g, "none");
+    memset(g, 0, sizeof *g);
     return wp_fail(err, path, 0, "ONNX support was not built (needs protobuf-c and libonnx-dev)");
 }
 
@@ -1605,7 +1605,7 @@ static void reader_free(reader *r)
 
 int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *err)
 {
-    wp_graph_init(g, "graph");
+    memset(g, 0, sizeof *g); /* empty, nothing to free, until the model parses */
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return wp_fail_errno(err, path, errno, "cannot open");
@@ -1629,6 +1629,7 @@ int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *
     munmap(buf, (size_t)st.st_size);
     if (!m)
         return wp_fail(err, path, 0, "not a valid ONNX model (corrupt or truncated protobuf)");
+    wp_graph_init(g, "graph");
     reader r;
     memset(&r, 0, sizeof r);
     r.path = path;
@@ -1639,7 +1640,7 @@ int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *
     onnx__model_proto__free_unpacked(m, NULL);
     if (rc) {
         wp_graph_free(g);
-        wp_graph_init(g, "graph");
+        memset(g, 0, sizeof *g);
     }
     return rc;
 }
