@@ -22,7 +22,9 @@ static void usage(FILE *fp)
             "Measures idle power, logs power in a thread while 'bench' runs the network\n"
             "layer by layer, maps power onto the layers (deconvolve, falling back to\n"
             "interpolate), builds the dataset rows, and prints per-layer runtime, power and\n"
-            "energy with totals. Without a power sensor it says so and gives runtime only.\n"
+            "energy with totals. Without a power sensor it says so and gives runtime only;\n"
+            "the mapped and training data are then runtime-only (power columns empty), from\n"
+            "which 'wattprof train' fits the runtime models.\n"
             "\n"
             "Writes DIR/raw/ (idling_power.json, NAME/ raw layout with NAME_power_log.log),\n"
             "DIR/mapped/NAME/ (mapping CSV and statistics), DIR/training/NAME/ (training rows).\n"
@@ -196,7 +198,8 @@ int cmd_profile(int argc, char **argv)
             wp_prediction_free(pp);
         printf("whole network without per-layer timing: %.4f ms (per-layer sum / untimed %.3f)\n",
                res.mean_untimed_ms, res.mean_untimed_ms > 0 ? res.total_runtime_ms / res.mean_untimed_ms : 0.0);
-        printf("written: %s/raw/%s/\n", dir, name);
+        printf("written: %s/raw/%s/, %s/mapped/%s/, %s/training/%s/%s\n", dir, name, dir, name, dir, name,
+               res.have_power ? "" : " (runtime only: power columns empty)");
     }
     wp_profile_result_free(&res);
     wp_graph_free(&g);

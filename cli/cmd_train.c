@@ -103,7 +103,8 @@ int cmd_train(int argc, char **argv)
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         const wp_train_pipeline_report *p = &rep.pipe[i];
         if (!p->trained) {
-            printf("%-22s (no data)\n", wp_pipeline_name(i));
+            printf("%-22s %s\n", wp_pipeline_name(i),
+                   rep.skipped_no_power[i] ? "(skipped: no power in the data, profiled without a sensor)" : "(no data)");
             continue;
         }
         const wp_metrics *sets[3] = {&p->train, &p->test, &p->lono};
@@ -143,6 +144,12 @@ int cmd_train(int argc, char **argv)
         else if (rep.stale[i] < 0)
             fprintf(stderr, "wattprof train: warning: %s/%s.json is not a wattprof model file; left as it is\n",
                     o.out_dir, wp_pipeline_name(i));
+    int skipped = 0;
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        skipped += rep.skipped_no_power[i];
+    if (skipped)
+        printf("%d power pipeline%s skipped for lack of power (runtime-only data); runtime pipelines trained\n",
+               skipped, skipped == 1 ? "" : "s");
     printf("models and metrics.json written to %s\n", o.out_dir);
     wp_train_report_free(&rep);
     return 0;

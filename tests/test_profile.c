@@ -1,6 +1,7 @@
 /* profile: zoo -> profile through the CLI on a fake power sensor (a hwmon
  * rail at a constant power: every layer must get that power) and with no
- * sensor at all (runtime only, said so). */
+ * sensor at all (runtime only, said so: runtime-only mapped and training
+ * data, from which train fits the runtime pipelines). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,7 +73,44 @@ static void test_no_sensor(const char *dir, const char *model)
     CHECK_CONTAINS(r.err, "no power sensor");
     CHECK_CONTAINS(r.out, "fc3 ");
     CHECK(test_file_exists(test_path(res, "raw/lenet/trt_profiling/trt_engine_info.json")));
-    CHECK(!test_file_exists(test_path(res, "mapped")));
+    CHECK_CONTAINS(r.out, "power columns empty");
+    test_run_free(&r);
+    /* Runtime-only mapped and training data: every row has a runtime and
+     * empty power cells. */
+    char *map = test_read_file(test_path(res, "mapped/lenet/power_runtime_mapping_layerwise.csv"));
+    CHECK(map != NULL);
+    CHECK_INT(test_count_lines(map), 1 + 2 * 12); /* header + 12 layers x 2 cycles */
+    CHECK_CONTAINS(map, "\n1,conv1,CaskConvolution,,,");
+    free(map);
+    char *conv = test_read_file(test_path(res, "training/lenet/convolutional.csv"));
+    CHECK(conv != NULL);
+    CHECK_INT(test_count_lines(conv), 3); /* header + conv1 + conv2 */
+    CHECK_CONTAINS(conv, ",power,runtime,layer_name\n");
+    CHECK_CONTAINS(conv, ",,"); /* the empty power cell before the runtime */
+    free(conv);
+    /* train: runtime pipelines from it, power pipelines skipped and said so.
+     * Three networks' worth of rows: lenet profiled under three names. */
+    const char *data = test_path(dir, "runtime-data");
+    for (int k = 0; k < 3; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "net%d", k);
+        test_run_result p = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", data,
+                                                          "--name", name, "--runs", "2", "--warmup", "0",
+                                                          "--no-power", "--quiet", NULL});
+        CHECK_INT(p.status, 0);
+        test_run_free(&p);
+    }
+    const char *models = test_path(dir, "runtime-models");
+    r = test_run_cli((const char *[]){"train", "--data-dir", test_path(data, "training"), "--out-dir", models,
+                                      "--test-models", "net2", "--cv", "2", "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    if (r.status)
+        fprintf(stderr, "%s\n", r.err);
+    CHECK_CONTAINS(r.out, "convolutional_power    (skipped: no power in the data");
+    CHECK_CONTAINS(r.out, "power pipelines skipped for lack of power");
+    CHECK(test_file_exists(test_path(models, "convolutional_runtime.json")));
+    CHECK(test_file_exists(test_path(models, "dense_runtime.json")));
+    CHECK(!test_file_exists(test_path(models, "convolutional_power.json")));
     test_run_free(&r);
     r = test_run_cli((const char *[]){"profile", "--model", test_path(dir, "missing.onnx"), "--result-dir", res,
                                       NULL});

@@ -45,6 +45,10 @@ typedef struct wp_map_options {
      * why), one line each, per model. NULL: dropped. */
     void (*note)(void *ctx, const char *model, const char *message);
     void *note_ctx;
+    /* 1: no power log (a machine without a sensor): the mapping has every
+     * layer's runtime and empty power columns, so runtime models can still
+     * be trained from it. */
+    int runtime_only;
 } wp_map_options;
 
 void wp_map_options_init(wp_map_options *opt);

@@ -161,6 +161,9 @@ typedef struct wp_train_report {
      * in out_dir was removed (1), or left because it is not a wattprof
      * model file (-1). */
     int stale[WP_N_PIPELINES];
+    /* Power pipelines not trained because no row of their data has a
+     * power (profiled without a sensor: runtime-only data). */
+    int skipped_no_power[WP_N_PIPELINES];
     size_t n_train_models, n_test_models;
 } wp_train_report;
 

@@ -501,6 +501,13 @@ static int process_model(const char *model_dir, const char *model, const char *r
         }
     }
 
+    /* A runtime-only mapping (profiled without a power sensor) has no power
+     * at all: its rows still train the runtime models, so only runtimes are
+     * required then. */
+    int any_power = 0;
+    for (size_t i = 0; i < nkept && !any_power; i++)
+        for (size_t k = 0; k < sorted[i]->n && !any_power; k++)
+            any_power = isfinite(sorted[i]->power[k]) != 0;
     size_t nshort = 0;
     for (size_t i = 0; i < nkept; i++) {
         size_t pc = 0, rcount = 0;
@@ -508,7 +515,8 @@ static int process_model(const char *model_dir, const char *model, const char *r
             pc += isfinite(sorted[i]->power[k]) != 0;
             rcount += isfinite(sorted[i]->runtime[k]) != 0;
         }
-        if (pc < (size_t)opt->per_layer_measurements || rcount < (size_t)opt->per_layer_measurements) {
+        if ((any_power && pc < (size_t)opt->per_layer_measurements) ||
+            rcount < (size_t)opt->per_layer_measurements) {
             wp_dataset_short_layer *ns = realloc(m->short_layers, (nshort + 1) * sizeof *ns);
             if (!ns) {
                 oom(err, model_dir);

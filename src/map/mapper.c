@@ -381,6 +381,20 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
             goto done;
         }
     }
+    size_t cells = lat.n_layers * lat.n_cycles;
+    wp_timeline_mode chosen = opt->timeline;
+    char reason[512] = "runtime only: no power log";
+    if (opt->runtime_only) {
+        power = malloc((cells ? cells : 1) * sizeof *power);
+        if (!power) {
+            wp_fail(err, f.latency, 0, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < cells; i++)
+            power[i] = NAN;
+        idle_uw = NAN;
+        goto write;
+    }
     wp_progress_report(progress, "reading power log", 0, 1);
     if (wp_powerlog_read(f.power_log, &log, err) != 0)
         goto done;
@@ -390,13 +404,10 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     topt.report_offset_us = opt->report_offset_us;
     /* upstream's microsecond rounding only where it decides the result */
     topt.whole_us = opt->attribution == WP_ATTRIBUTION_SAMPLES;
-    char reason[512];
-    wp_timeline_mode chosen;
     if (wp_timeline_build(&lat, &topt, &win, &chosen, reason, sizeof reason, err) != 0)
         goto done;
     if (opt->note && opt->timeline == WP_TIMELINE_AUTO)
         opt->note(opt->note_ctx, model, reason);
-    size_t cells = lat.n_layers * lat.n_cycles;
     power = malloc((cells ? cells : 1) * sizeof *power);
     if (!power) {
         wp_fail(err, f.latency, 0, "out of memory");
@@ -429,6 +440,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     } else if (wp_attribute(&log, &win, &aopt, power, err) != 0) {
         goto done;
     }
+write:
     info_path = wp_path_join(out_dir, WP_MAPPING_INFO_JSON);
     if (!info_path) {
         wp_fail(err, out_dir, 0, "out of memory");

@@ -116,7 +116,8 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, wp_e
             }
         }
         double p, t;
-        if (wp_csv_double(&r, cp, 0, &p, err) || wp_csv_double(&r, ct, 0, &t, err))
+        /* power may be empty: data profiled without a sensor */
+        if (wp_csv_double(&r, cp, 1, &p, err) || wp_csv_double(&r, ct, 0, &t, err))
             goto out;
         k->target[0][k->n] = p / MICROWATTS_IN_WATTS;
         k->target[1][k->n] = t;
@@ -308,7 +309,7 @@ static int plan_rows(const kind_data *k, const wp_pipeline_config *cfg, const ch
         return wp_fail(err, NULL, 0, "out of memory");
     for (size_t i = 0; i < k->n; i++) {
         double y = k->target[cfg->target][i];
-        if (cfg->log_target && !(y > 0)) {
+        if (!isfinite(y) || (cfg->log_target && !(y > 0))) {
             rs->dropped++;
             continue;
         }
@@ -828,13 +829,25 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
                     wp_layer_kind_name((wp_layer_kind)(WP_KIND_CONV + kk)));
             goto out;
         }
+    /* Runtime-only data (profiled without a power sensor): no row of a
+     * layer type has a power, so its power pipeline is skipped and said so. */
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        const kind_data *k = &kd[i / 2];
+        if (!k->files || cfg.pipe[i].target != WP_TARGET_POWER)
+            continue;
+        int any = 0;
+        for (size_t r = 0; r < k->n && !any; r++)
+            any = isfinite(k->target[0][r]);
+        rep->skipped_no_power[i] = !any;
+    }
     /* every check that can fail runs before any (slow) training */
     for (int i = 0; i < WP_N_PIPELINES; i++)
-        if (kd[i / 2].files && plan_rows(&kd[i / 2], &cfg.pipe[i], o->data_dir, i, &rs[i], err))
+        if (kd[i / 2].files && !rep->skipped_no_power[i] &&
+            plan_rows(&kd[i / 2], &cfg.pipe[i], o->data_dir, i, &rs[i], err))
             goto out;
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         kind_data *k = &kd[i / 2];
-        if (!k->files)
+        if (!k->files || rep->skipped_no_power[i])
             continue;
         if (train_pipeline(k, &cfg.pipe[i], &rs[i], o->data_dir, models, n_models, o->cv_by_model, &o->progress,
                            i, &built[i], &rep->pipe[i], err))

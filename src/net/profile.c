@@ -324,6 +324,28 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         }
         res->total_power_w = covered_ms > 0 ? res->total_energy_mj / covered_ms : NAN;
         res->have_power = 1;
+    } else {
+        /* No sensor: the runtime is measured all the same, so map and
+         * tabulate it with empty power columns; runtime models train on it. */
+        if (wp_mkdirs(map_model, err))
+            goto done;
+        wp_map_options mo;
+        wp_map_options_init(&mo);
+        mo.timeline = WP_TIMELINE_REPORTED;
+        mo.runtime_only = 1;
+        if (wp_map_model(raw_model, name, NAN, map_model, &mo, progress, err))
+            goto done;
+        wp_dataset_options dopt;
+        wp_dataset_options_init(&dopt);
+        dopt.per_layer_measurements = 1;
+        wp_dataset_report rep;
+        memset(&rep, 0, sizeof rep);
+        int drc = wp_dataset_run(mapped, training, &dopt, &rep, err);
+        wp_dataset_report_free(&rep);
+        if (drc)
+            goto done;
+        note(res, "runtime-only mapping and training data written (power columns empty)");
+        res->total_power_w = NAN;
     }
     rc = 0;
 done:
