@@ -5,6 +5,7 @@
 #include <string.h>
 #include <math.h>
 
+#include "args.h"
 #include "commands.h"
 #include "progress.h"
 #include "wattprof/atomic_file.h"
@@ -119,9 +120,8 @@ int cmd_map(int argc, char **argv)
     wp_map_options opt;
     wp_map_options_init(&opt);
     optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    int c, mode;
+    while ((c = cli_getopt("map", argc, argv, "h", longopts)) != -1) {
         switch (c) {
         case 'r':
             raw_dir = optarg;
@@ -130,14 +130,14 @@ int cmd_map(int argc, char **argv)
             result_dir = optarg;
             break;
         case OPT_TIMELINE:
-            if (wp_timeline_parse_mode(optarg, &opt.timeline) != 0)
-                return cli_usage_error("map", "--timeline must be auto, reported or reconstructed, not '%s'", optarg);
+            if (cli_arg_enum("map", "--timeline", optarg, cli_timeline_name, CLI_N_TIMELINES, &mode))
+                return 2;
+            opt.timeline = (wp_timeline_mode)mode;
             break;
         case OPT_ATTRIBUTION:
-            if (wp_attribution_parse_mode(optarg, &opt.attribution) != 0)
-                return cli_usage_error("map",
-                                       "--attribution must be auto, deconvolve, interpolate or samples, not '%s'",
-                                       optarg);
+            if (cli_arg_enum("map", "--attribution", optarg, cli_attribution_name, CLI_N_ATTRIBUTIONS, &mode))
+                return 2;
+            opt.attribution = (wp_attribution_mode)mode;
             break;
         case OPT_WINDOW:
             window = optarg;
@@ -158,7 +158,7 @@ int cmd_map(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
-            return cli_bad_option("map", c, argv);
+            return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)
@@ -173,12 +173,8 @@ int cmd_map(int argc, char **argv)
         return cli_usage_error("map", "--sensor-window-us needs --attribution deconvolve (or auto)");
     if (max_se && !deconvolve)
         return cli_usage_error("map", "--max-relative-se needs --attribution deconvolve (or auto)");
-    if (max_se) {
-        char *end;
-        opt.max_relative_se = strtod(max_se, &end);
-        if (end == max_se || *end || !(opt.max_relative_se >= 0 && opt.max_relative_se < 1e9))
-            return cli_usage_error("map", "--max-relative-se needs a number >= 0, not '%s'", max_se);
-    }
+    if (max_se && cli_arg_double("map", "--max-relative-se", max_se, 0, 1e9, &opt.max_relative_se))
+        return 2;
     if (window && strcmp(window, "auto") != 0) {
         char *end;
         opt.sensor_window_us = strtod(window, &end);

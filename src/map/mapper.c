@@ -657,7 +657,8 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     char *idle_path = NULL;
     size_t committed = 0;
     int rc = -1;
-    wp_error failed = {{0}};
+    wp_error failed;
+    memset(&failed, 0, sizeof failed);
     size_t n_failed = 0;
     unsigned char *own_fail = NULL; /* failed on its own measurements: nothing of it committed */
 
