@@ -143,7 +143,8 @@ typedef struct wp_deconv_summary {
     size_t n_uncertain;           /* estimates above max_relative_se */
     /* Noise of the log's idle stretches (samples whose window lies wholly
      * outside the profiled span: rms of successive differences / sqrt 2,
-     * the largest 5 % left out); NaN when under 10 differences. */
+     * the largest 5 % and exact repeats left out, scaled to a Gaussian's
+     * sigma); NaN when under 10 differences. */
     double idle_noise_uw;
     /* Set when wp_deconv_map fails because the fit is not identifiable
      * (too few samples for the unknowns); err then holds the counts and

@@ -753,7 +753,8 @@ static int cmp_dbl(const void *a, const void *b)
 /* Noise of the samples whose sensor window lies wholly outside the profiled
  * span [a, b] (absolute us): rms of successive differences within each idle
  * stretch over sqrt 2, the largest 5 % left out (a step as the run starts
- * or ends is not noise). NaN when under 10 differences. */
+ * or ends is not noise) and scaled back to a Gaussian's sigma; repeated
+ * readings skipped. NaN when under 10 differences. */
 static double idle_noise(const wp_powerlog *log, double a, double b, double W, double D)
 {
     double *d2 = malloc((log->n ? log->n : 1) * sizeof *d2);
@@ -766,7 +767,9 @@ static double idle_noise(const wp_powerlog *log, double a, double b, double W, d
         int idle = end < a || end - W > b;
         if (idle && prev_idle && (end < a) == ((double)log->samples[i - 1].t_us + D < a)) {
             double d = log->samples[i].power_uw - log->samples[i - 1].power_uw;
-            d2[n++] = d * d;
+            /* the same held conversion read twice is not a new noise draw */
+            if (d != 0)
+                d2[n++] = d * d;
         }
         prev_idle = idle;
     }
@@ -777,7 +780,9 @@ static double idle_noise(const wp_powerlog *log, double a, double b, double W, d
         double sum = 0;
         for (size_t i = 0; i < keep; i++)
             sum += d2[i];
-        noise = sqrt(sum / (double)keep / 2.0);
+        /* for Gaussian noise the kept 95 % of d^2 / (2 sigma^2), a chi-square
+         * with one degree of freedom, average P(chi2_3 < 3.841) / 0.95 */
+        noise = sqrt(sum / (double)keep / 2.0 / (0.7208 / 0.95));
     }
     free(d2);
     return noise;
