@@ -5,7 +5,7 @@
  * is compared with torch's for the same input (max |ours - torch| within
  * 1e-3 of max |torch|).
  *
- * By default three representative models at 112x112 keep the run short
+ * By default three representative models at 96x96 keep the run short
  * (ShuffleNet: shape sub-graphs, Transpose, Slice; MobileNetV3: HardSigmoid,
  * HardSwish, broadcast Mul; ConvNeXt: LayerNorm or its decomposition, Erf,
  * MatMul over 4-D activations); scripts/torchvision-check.sh runs them all
@@ -66,11 +66,12 @@ static void check_shapes(const char *path, const wp_graph *g, const char *label)
         }
         line = nl ? nl + 1 : NULL;
     }
-    /* onnx infers most activations too (its data propagation stops at some
-     * computed Slice bounds, e.g. ShuffleNet at opset 17). */
-    if (compared < (int)g->n_nodes / 3)
-        fprintf(stderr, "%s: only %d shapes compared for %zu nodes\n", label, compared, g->n_nodes);
-    CHECK(compared >= (int)g->n_nodes / 3);
+    /* Every shape onnx infers must agree; how many it infers varies (its
+     * data propagation stops at some computed Slice bounds: ShuffleNet at
+     * opset 17, most of Swin), so the count is printed, not required. */
+    printf("%-28s %4d of %4zu node outputs' shapes compared with onnx's, %d differ\n", label, compared, g->n_nodes,
+           bad);
+    CHECK(compared > 0);
     CHECK_INT(bad, 0);
     test_run_free(&r);
 }
@@ -177,7 +178,7 @@ int main(void)
             snprintf(models + strlen(models), sizeof models - strlen(models), "%s%s", i ? "," : "",
                      default_models[i]);
     if (!size || !*size)
-        size = env && *env ? "0" : "112";
+        size = env && *env ? "0" : "96";
     const char *given = getenv("WATTPROF_TORCHVISION_DIR");
     if (given && *given) {
         for (int opset = 13; opset <= 17; opset += 4) {

@@ -81,6 +81,17 @@ typedef struct {
     wp_error *err;
 } reader;
 
+/* Back from double: int64 sentinels (INT64_MAX as a Slice end) do not
+ * survive the round trip exactly, so saturate instead of overflowing. */
+static int64_t to_i64(double v)
+{
+    if (!(v > -9.2e18))
+        return isnan(v) ? 0 : INT64_MIN;
+    if (v >= 9.2e18)
+        return INT64_MAX;
+    return (int64_t)v;
+}
+
 static void fval_free(fval *f)
 {
     free(f->v);
@@ -211,7 +222,7 @@ static int store_value(reader *r, const char *name, fval *f)
         }
         ic->shape = f->s;
         for (int64_t i = 0; i < n; i++)
-            ic->v[i] = (int64_t)f->v[i];
+            ic->v[i] = to_i64(f->v[i]);
         r->n_ints++;
         fval_free(f);
         return 0;
@@ -432,7 +443,7 @@ static const char *const fold_ops[] = {
     "Constant", "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Flatten", "Cast",
     "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Where", "Not", "ConstantOfShape",
     "Expand", "Slice", "Range", "Transpose", "Sqrt", "Neg", "Reciprocal", "Relu", "Sigmoid", "Erf", "Tanh",
-    "Exp", "Abs", "Floor", "Ceil", "Min", "Max", "Identity", "Dropout", "Split"};
+    "Exp", "Abs", "Floor", "Ceil", "Min", "Max", "Identity", "Dropout", "Split", "Mod", "ScatterND"};
 /* Ops rewritten into other nodes (views, slices) or aliases. */
 static const char *const rewrite_ops[] = {"Identity", "Squeeze", "Unsqueeze", "Split", "Cast", "Upsample"};
 
@@ -533,6 +544,7 @@ static double fold_binary(const char *op, double a, double b, int is_int)
     if (!strcmp(op, "Less")) return a < b;
     if (!strcmp(op, "Greater")) return a > b;
     if (!strcmp(op, "Min")) return a < b ? a : b;
+    if (!strcmp(op, "Mod")) return b == 0 ? 0 : is_int ? a - floor(a / b) * b : fmod(a, b);
     return a > b ? a : b; /* Max */
 }
 
@@ -645,7 +657,7 @@ static int ints_of(reader *r, const Onnx__NodeProto *np, const char *attr_name, 
     }
     *n = (int)fcount(&f);
     for (int i = 0; i < *n; i++)
-        v[i] = (int64_t)f.v[i];
+        v[i] = to_i64(f.v[i]);
     fval_free(&f);
     return 0;
 }
@@ -878,7 +890,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
                 for (int64_t i = 0; i < fcount(&out); i++)
                     out.v[i] = trunc(out.v[i]);
         }
-    } else if (!strcmp(op, "Where") || (n_in == 2 && present[1] && in_list((const char *const[]){"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min", "Max"}, 10, op)) ||
+    } else if (!strcmp(op, "Where") || (n_in == 2 && present[1] && in_list((const char *const[]){"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min", "Max", "Mod"}, 11, op)) ||
                (n_in == 1 && in_list((const char *const[]){"Not", "Sqrt", "Neg", "Reciprocal", "Relu", "Sigmoid", "Erf", "Tanh", "Exp", "Abs", "Floor", "Ceil"}, 12, op))) {
         rc = fold_elementwise(r, op, in, n_in, &out);
         if (rc == -2)
@@ -906,7 +918,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
                 inner *= d->d[i];
             for (int64_t ob = 0; !rc && ob < outer; ob++)
                 for (int64_t k = 0; !rc && k < ni; k++) {
-                    int64_t ix = (int64_t)in[1].v[k];
+                    int64_t ix = to_i64(in[1].v[k]);
                     if (ix < 0)
                         ix += d->d[axis];
                     if (ix < 0 || ix >= d->d[axis]) {
@@ -977,7 +989,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
             rc = wp_fail(r->err, r->path, 0, "node '%s' (ConstantOfShape): too many dimensions", name);
         } else {
             for (int i = 0; i < o.n; i++)
-                o.d[i] = (int64_t)in[0].v[i];
+                o.d[i] = to_i64(in[0].v[i]);
             fval val;
             memset(&val, 0, sizeof val);
             const Onnx__AttributeProto *a = attr(np, "value");
@@ -993,7 +1005,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
     } else if (!strcmp(op, "Expand") && present[1]) {
         wp_dims want = {(int)fcount(&in[1]), {0}}, o;
         for (int i = 0; i < want.n && i < WP_MAX_DIMS; i++)
-            want.d[i] = (int64_t)in[1].v[i];
+            want.d[i] = to_i64(in[1].v[i]);
         if (want.n > WP_MAX_DIMS || wp_broadcast_shape(&in[0].s, &want, &o)) {
             rc = wp_fail(r->err, r->path, 0, "node '%s' (Expand): shapes do not broadcast", name);
         } else {
@@ -1024,6 +1036,42 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
                 rc = fval_alloc(r, &out, &o, in[0].is_int);
             if (!rc)
                 strided_copy(in[0].v, base, ost, &o, out.v);
+        }
+    } else if (!strcmp(op, "ScatterND") && n_in == 3 && present[1] && present[2]) {
+        /* data, indices [..., k], updates [..., data.shape[k:]] (no
+         * reduction): how exporters build constant masks (Swin's). */
+        const wp_dims *d = &in[0].s, *is = &in[1].s;
+        int64_t k = is->n ? is->d[is->n - 1] : 0, slice = 1, nidx = is->n ? fcount(&in[1]) / (k ? k : 1) : 0;
+        char red[16];
+        attr_str(np, "reduction", red, sizeof red);
+        if (k < 1 || k > d->n || (red[0] && strcmp(red, "none") != 0)) {
+            rc = wp_fail(r->err, r->path, 0, "node '%s' (ScatterND): unsupported indices or reduction", name);
+        } else {
+            int64_t ds[WP_MAX_DIMS];
+            dense_strides(d, ds);
+            for (int i = (int)k; i < d->n; i++)
+                slice *= d->d[i];
+            if (fcount(&in[2]) != nidx * slice)
+                rc = wp_fail(r->err, r->path, 0, "node '%s' (ScatterND): updates do not match", name);
+            if (!rc) {
+                out = in[0];
+                in[0].v = NULL;
+            }
+            for (int64_t j = 0; !rc && j < nidx; j++) {
+                int64_t off = 0;
+                for (int64_t a = 0; a < k; a++) {
+                    int64_t ix = to_i64(in[1].v[j * k + a]);
+                    if (ix < 0)
+                        ix += d->d[a];
+                    if (ix < 0 || ix >= d->d[a]) {
+                        rc = wp_fail(r->err, r->path, 0, "node '%s' (ScatterND): index out of range", name);
+                        break;
+                    }
+                    off += ix * ds[a];
+                }
+                if (!rc)
+                    memcpy(out.v + off, in[2].v + j * slice, (size_t)slice * sizeof(double));
+            }
         }
     } else if (!strcmp(op, "Range") && n_in == 3) {
         double start = in[0].v[0], limit = in[1].v[0], delta = in[2].v[0];
@@ -1295,7 +1343,7 @@ static int read_const_inputs(reader *r, wp_node *n, const Onnx__NodeProto *np)
         n->gather_scalar = f.s.n == 0;
         n->n_gather_idx = (int)cnt;
         for (int64_t i = 0; i < cnt; i++)
-            n->gather_idx[i] = (int64_t)f.v[i];
+            n->gather_idx[i] = to_i64(f.v[i]);
         fval_free(&f);
         return 0;
     }
@@ -1347,7 +1395,7 @@ static int read_const_inputs(reader *r, wp_node *n, const Onnx__NodeProto *np)
             }
             n->reshape.n = 4;
             for (int i = 0; i < 4; i++)
-                n->reshape.d[i] = (int64_t)f.v[i];
+                n->reshape.d[i] = to_i64(f.v[i]);
             fval_free(&f);
             return 0;
         }
@@ -1496,6 +1544,14 @@ static int read_node(reader *r, const Onnx__NodeProto *np, size_t index)
         if (in[i] < 0 && np->input[i][0])
             return wp_fail(r->err, r->path, 0, "node '%s' (%s): input '%s' is an integer tensor", name, op_type,
                            np->input[i]);
+    if (op == WP_OP_CONCAT) {
+        /* Empty parts (see below) contribute nothing. */
+        size_t k = 0;
+        for (size_t i = 0; i < keep; i++)
+            if (!(in[i] >= 0 && g->tensors[in[i]].is_const && wp_dims_count(&g->tensors[in[i]].shape) == 0))
+                in[k++] = in[i];
+        keep = k;
+    }
     int out = new_output(r, name, op_type, np->output[0]);
     if (out < 0)
         return -1;
@@ -1504,6 +1560,26 @@ static int read_node(reader *r, const Onnx__NodeProto *np, size_t index)
         return wp_fail(r->err, r->path, 0, "out of memory");
     if (read_attributes(r, n, np) || read_const_inputs(r, n, np))
         return -1;
+    if (op == WP_OP_SLICE) {
+        /* An empty slice (torch.roll by 0 and the like: Swin) is only ever
+         * concatenated: it becomes an empty constant, not a layer. */
+        for (int a = 0; a < x->n; a++) {
+            int64_t first;
+            if (n->slice_step[a] != 0 && slice_axis(x->d[a], n->slice_start[a], n->slice_end[a], n->slice_step[a],
+                                                    &first) == 0) {
+                wp_tensor *t = &g->tensors[out];
+                t->shape = *x;
+                t->shape.d[a] = 0;
+                t->is_const = 1;
+                t->data = calloc(1, sizeof(float));
+                g->n_nodes--;
+                free(n->name);
+                free(n->in);
+                free(n->out);
+                return t->data ? 0 : wp_fail(r->err, r->path, 0, "out of memory");
+            }
+        }
+    }
     return infer_last(r);
 }
 
