@@ -9,7 +9,8 @@ shrink layer after layer until the output is the classifier's bias whatever
 the input (ShuffleNet: output 0.03, input's effect 2e-6), which would make
 any comparison pass. So batch-norm statistics are first calibrated on a few
 random batches, as after training: activations stay O(1) and the output
-depends on the input.
+depends on the input. Linear layers initialised to zero (ViT's head) get
+small random weights for the same reason.
 
 usage: torchvision_export.py OUTDIR OPSET SIZE MODEL...   (SIZE: H=W; 0 = the model's own)
 Writes OUTDIR/<model>-op<OPSET>.onnx, .in.f32, .out.f32 and prints one line
@@ -44,6 +45,10 @@ def main():
             with torch.no_grad():
                 for _ in range(2):
                     model(torch.rand(2, 3, s, s) * 2 - 1)
+        # ViT's head starts at zero: its output would be 0 whatever the input.
+        for m in model.modules():
+            if isinstance(m, torch.nn.Linear) and not m.weight.any():
+                torch.nn.init.normal_(m.weight, std=0.02)
         model.eval()
         x = torch.rand(1, 3, s, s) * 2 - 1
         with torch.no_grad():

@@ -141,6 +141,9 @@ static void check_model(const char *dir, const char *name, int opset, const char
         double rel = maxdiff / (maxref > 0 ? maxref : 1);
         printf("%-20s opset %d %-4s %4zu layers  max |torch| %.3g  max |ours - torch| / max |torch| = %.2e\n", name,
                opset, b, g.n_nodes, maxref, rel);
+        /* An output of zeros would match anything. */
+        if (ok && !(maxref > 0))
+            test_fail_at(__FILE__, __LINE__, "%s: torch's output is all zeros", label);
         if (ok && !(rel <= 1e-3))
             test_fail_at(__FILE__, __LINE__, "%s on %s: output differs from torch's by %.3g (relative)", label, b,
                          rel);
