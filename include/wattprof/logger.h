@@ -52,6 +52,14 @@ typedef struct wp_logger_summary {
     int64_t first_us;       /* local timestamps of the first and last sample */
     int64_t last_us;
     uint64_t buffer_waits;  /* times the sampler waited for the writer */
+    /* Steps of the local wall clock while logging (more than 1 ms: an NTP
+     * or manual step, a leap second, a daylight-saving change). Stamps are
+     * monotone by construction and keep the time base the run started
+     * with: they do not follow a step, so after one they differ from the
+     * wall clock (and from a profiler's stamps) by the step. */
+    uint64_t clock_steps;
+    int64_t largest_clock_step_us;  /* signed; the largest in size */
+    int64_t first_clock_step_us;    /* log stamp at which the first was seen */
 } wp_logger_summary;
 
 typedef struct wp_logger wp_logger;

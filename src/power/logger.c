@@ -309,6 +309,104 @@ static int emit_line(wp_logger *lg, int64_t t_us, double mv, double ma, int64_t 
     return 0;
 }
 
+/* The stamps' time base. A stamp is the monotonic time of the read plus
+ * `base_ns`, an offset that only ever grows, so stamps never go backwards.
+ *
+ * The offset of the local wall clock from the monotonic clock is measured
+ * by reading monotonic, wall, monotonic: the wall reading (whole
+ * microseconds) was taken somewhere between the two monotonic ones, which
+ * bounds the offset from below and above. A preempted reading only gives
+ * looser bounds, never wrong ones; the bounds of several readings are
+ * intersected. Re-reading the offset and taking it as it came (as an
+ * earlier version did every millisecond) let a delay between two reads
+ * inflate one offset and the next one drop it: 3-4 us backward steps,
+ * several per second on a busy machine.
+ *
+ * NTP slews both clocks alike, so the offset holds still except for steps
+ * (NTP or settimeofday steps, a leap second, a change of local time zone
+ * rule such as daylight saving). The stamps keep the time base the run
+ * started with, refined upward only while no step was seen; a step of more
+ * than STEP_NS is counted and reported in the summary, not followed. */
+#define STEP_NS 1000000LL
+#define OFFSET_CHECK_NS 1000000LL
+
+typedef struct time_base {
+    int64_t base_ns;        /* what the stamps add */
+    int64_t lo, hi;         /* the wall clock's current offset lies here */
+    int64_t checked_at;     /* monotonic time of the last check */
+} time_base;
+
+/* Added to every wall-clock reading by the tests (wp_logger_test_step_clock)
+ * to play a clock step. */
+static _Atomic int64_t test_wall_skew_ns;
+
+void wp_logger_test_step_clock(int64_t ns)
+{
+    atomic_fetch_add(&test_wall_skew_ns, ns);
+}
+
+/* Bounds on (local wall clock - monotonic clock) from `reads` readings;
+ * 0, or -1 when they contradict each other (a step between them). */
+static int offset_bounds(int reads, int64_t *lo, int64_t *hi)
+{
+    int64_t l = INT64_MIN, h = INT64_MAX;
+    for (int i = 0; i < reads; i++) {
+        int64_t m1 = monotonic_ns();
+        int64_t wall = wp_ts_now_local() * 1000 + atomic_load_explicit(&test_wall_skew_ns, memory_order_relaxed);
+        int64_t m2 = monotonic_ns();
+        /* The true wall time was in [wall, wall + 999 ns] at a monotonic
+         * time in [m1, m2]. */
+        if (wall - m2 > l)
+            l = wall - m2;
+        if (wall + 999 - m1 < h)
+            h = wall + 999 - m1;
+    }
+    if (l > h)
+        return -1;
+    *lo = l;
+    *hi = h;
+    return 0;
+}
+
+static void time_base_init(time_base *tb, int64_t now)
+{
+    /* Eight readings: a few are bound to be tight even on a busy machine. */
+    while (offset_bounds(8, &tb->lo, &tb->hi) < 0)
+        ;
+    tb->base_ns = tb->lo;
+    tb->checked_at = now;
+}
+
+static void time_base_check(time_base *tb, wp_logger_summary *sum, int64_t now)
+{
+    tb->checked_at = now;
+    int64_t lo, hi;
+    if (offset_bounds(3, &lo, &hi) < 0)
+        return;
+    if (lo > tb->hi + STEP_NS || hi < tb->lo - STEP_NS) {
+        int64_t step_us = ((lo + hi) / 2 - (tb->lo + tb->hi) / 2) / 1000;
+        if (sum->clock_steps++ == 0)
+            sum->first_clock_step_us = (now + tb->base_ns) / 1000;
+        if (llabs(step_us) > llabs(sum->largest_clock_step_us))
+            sum->largest_clock_step_us = step_us;
+        tb->lo = lo;
+        tb->hi = hi;
+        return;
+    }
+    /* The same clock: narrow the bounds (a drift too small to be a step
+     * just restarts them). */
+    if (lo > tb->lo)
+        tb->lo = lo;
+    if (hi < tb->hi)
+        tb->hi = hi;
+    if (tb->lo > tb->hi) {
+        tb->lo = lo;
+        tb->hi = hi;
+    }
+    if (sum->clock_steps == 0 && tb->lo > tb->base_ns)
+        tb->base_ns = tb->lo;
+}
+
 static int sample_loop(wp_logger *lg, wp_error *err)
 {
 #ifdef PR_SET_TIMERSLACK
@@ -323,11 +421,9 @@ static int sample_loop(wp_logger *lg, wp_error *err)
     const int64_t end = duration > 0 ? start + (int64_t)(duration * 1e9 + 0.5) : INT64_MAX;
     int64_t now = start, due = start, last_progress = start, last_read = start;
     /* One clock read per sample, the monotonic one (schedule, end,
-     * progress); the stamp is that plus the local wall clock's offset from
-     * it, read again every millisecond. Both clocks are slewed alike by
-     * NTP, so the stamps are the wall-clock times the profiler writes, and a
-     * clock step shows within a millisecond. */
-    int64_t wall_offset_us = 0, offset_at = INT64_MIN / 2;
+     * progress); the stamp is that plus the time base (see time_base). */
+    time_base tb;
+    time_base_init(&tb, start);
     double sum_power = 0;
     uint64_t n = 0;
     int rc = 0, first = 1;
@@ -363,12 +459,10 @@ static int sample_loop(wp_logger *lg, wp_error *err)
         first = 0;
         int64_t previous_read = last_read;
         now = last_read = monotonic_ns();
-        if (now - offset_at >= 1000000 || now < offset_at) {
-            wall_offset_us = wp_ts_now_local() - now / 1000;
-            offset_at = now;
-        }
+        if (now - tb.checked_at >= OFFSET_CHECK_NS)
+            time_base_check(&tb, &lg->sum, now);
         if (got > 0) {
-            int64_t t_us = now / 1000 + wall_offset_us;
+            int64_t t_us = (now + tb.base_ns) / 1000;
             if (lg->pool && emit_line(lg, t_us, mv, ma, now) < 0)
                 break;
             if (n == 0)
