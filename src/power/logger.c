@@ -238,7 +238,7 @@ static void *writer_main(void *arg)
     wp_logger *lg = arg;
     /* Nothing goes through the stream's buffer: blocks go to its
      * descriptor, and commit finds the stream empty. */
-    int fd = fileno(wp_atomic_stream(lg->af));
+    int fd = wp_atomic_fd(lg->af);
     writer_private_fd_table(fd);
     size_t written = 0;
     for (;;) {
