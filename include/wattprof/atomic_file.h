@@ -24,6 +24,9 @@ wp_atomic_file *wp_atomic_open(const char *path, wp_error *err);
  * stream untouched. */
 FILE *wp_atomic_stream(wp_atomic_file *af);
 int wp_atomic_fd(wp_atomic_file *af);
+/* Writes all of buf to the descriptor (for such a writer; any thread, one
+ * at a time); 0, or -1 with errno set (and kept for wp_atomic_write_errno). */
+int wp_atomic_write_fd(wp_atomic_file *af, const void *buf, size_t size);
 
 /* errno of the first write through the stream that failed (EIO when none
  * is known), so a full disk reads "No space left on device". */

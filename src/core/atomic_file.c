@@ -1,9 +1,11 @@
 #define _GNU_SOURCE /* fopencookie, sync_file_range */
 #include "wattprof/atomic_file.h"
+#include "core/atomic_testhook.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,24 +21,63 @@ struct wp_atomic_file {
     int slot;
 };
 
+/* Fault injection for the tests (atomic_testhook.h): bytes left before
+ * writes fail with ENOSPC, -1 when off. */
+static _Atomic long long fail_budget = -1;
+
+void wp_atomic_test_fail_writes_after(long long bytes)
+{
+    atomic_store(&fail_budget, bytes);
+}
+
+/* How much of n bytes may be written (all of it unless a test said
+ * otherwise). */
+static size_t write_allowed(size_t n)
+{
+    long long b = atomic_load_explicit(&fail_budget, memory_order_relaxed);
+    while (b >= 0) {
+        long long take = b < (long long)n ? b : (long long)n;
+        if (atomic_compare_exchange_weak(&fail_budget, &b, b - take))
+            return (size_t)take;
+    }
+    return n;
+}
+
+static int write_fd(wp_atomic_file *af, const char *buf, size_t size, size_t *done)
+{
+    *done = 0;
+    while (*done < size) {
+        size_t n = write_allowed(size - *done);
+        ssize_t w = n ? write(af->fd, buf + *done, n) : -1;
+        if (!n)
+            errno = ENOSPC;
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (!af->write_errno)
+                af->write_errno = errno;
+            return -1;
+        }
+        *done += (size_t)w;
+    }
+    return 0;
+}
+
+int wp_atomic_write_fd(wp_atomic_file *af, const void *buf, size_t size)
+{
+    size_t done;
+    return write_fd(af, buf, size, &done);
+}
+
 /* The stream writes through here rather than through a plain FILE, which
  * keeps no record of why a write failed: a full disk must read "No space
  * left on device", not a generic I/O error. */
 static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
 {
     wp_atomic_file *af = cookie;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t w = write(af->fd, buf + done, size - done);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (!af->write_errno)
-                af->write_errno = errno;
-            return done ? (ssize_t)done : -1;
-        }
-        done += (size_t)w;
-    }
+    size_t done;
+    if (write_fd(af, buf, size, &done) != 0)
+        return done ? (ssize_t)done : -1;
     /* Start writeback every 32 MiB, so the final fsync of a large output
      * does not wait for all of it at once. */
     af->unsynced += size;
