@@ -7,4 +7,9 @@
  * fills up; -1 turns it off. */
 void wp_atomic_test_fail_writes_after(long long bytes);
 
+/* From now on, a result set commit (resultset.h) ends the process with
+ * _exit(70) after switching `folders` of its folders, as a kill in the
+ * middle of the switch would; -1 turns it off. */
+void wp_resultset_test_die_after(int folders);
+
 #endif

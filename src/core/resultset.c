@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_testhook.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/fsutil.h"
 #include "wattprof/lockfile.h"
@@ -62,9 +63,12 @@ static void sync_dir(const char *dir)
     }
 }
 
+/* What a killed run leaves in the root: staging and old folders, and the
+ * temporary of a journal it was writing. */
 static int is_stale_name(const char *name)
 {
-    return name[0] == '.' && (strstr(name, ".stage-") || strstr(name, ".old-"));
+    return name[0] == '.' && (strstr(name, ".stage-") || strstr(name, ".old-") ||
+                              !strncmp(name, "." JOURNAL ".tmp-", strlen("." JOURNAL ".tmp-")));
 }
 
 /* A temporary of atomic_file (".NAME.tmp-XXXXXX"): never carried over. */
@@ -153,6 +157,13 @@ out:
     return rc;
 }
 
+static int die_after = -1;
+
+void wp_resultset_test_die_after(int folders)
+{
+    die_after = folders;
+}
+
 static int apply_journal(const char *root, const char *journal, wp_error *err)
 {
     char *text = NULL;
@@ -162,6 +173,8 @@ static int apply_journal(const char *root, const char *journal, wp_error *err)
     char line[8192];
     int rc = 0, lineno = 0;
     while (fgets(line, sizeof line, fp)) {
+        if (lineno == die_after)
+            _exit(70);
         lineno++;
         line[strcspn(line, "\n")] = '\0';
         char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;

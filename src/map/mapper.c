@@ -313,9 +313,9 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
         FILE *fp = wp_atomic_stream(af);
         if (json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0 ||
             fputc('\n', fp) == EOF) {
+            wp_fail_errno(err, path, wp_atomic_write_errno(af), "cannot write");
             wp_atomic_abort(af);
             af = NULL;
-            wp_fail(err, path, 0, "cannot write");
         }
     }
     json_decref(root);
