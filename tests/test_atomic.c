@@ -21,6 +21,7 @@
 #include "fake_sysfs.h"
 #include "testutil.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/dataset.h"
 #include "wattprof/lockfile.h"
 #include "wattprof/logger.h"
 #include "wattprof/mapper.h"
@@ -435,8 +436,95 @@ static void test_log_under_valgrind(void)
 #endif
 }
 
+static const char *DS_ENGINE =
+    "{\"Layers\": [\n"
+    "  {\"Name\": \"conv\", \"LayerType\": \"CaskConvolution\",\n"
+    "   \"Inputs\": [{\"Dimensions\": [1, 3, 32, 32]}], \"Outputs\": [{\"Dimensions\": [1, 16, 16, 16]}],\n"
+    "   \"Kernel\": [3, 3], \"PrePadding\": [1, 1], \"PostPadding\": [1, 1], \"Stride\": [2, 2]},\n"
+    "  {\"Name\": \"pool\", \"LayerType\": \"CaskPooling\",\n"
+    "   \"Inputs\": [{\"Dimensions\": [1, 16, 16, 16]}], \"Outputs\": [{\"Dimensions\": [1, 16, 8, 8]}],\n"
+    "   \"WindowSize\": [2, 2], \"Stride\": [2, 2]},\n"
+    "  {\"Name\": \"fc\", \"LayerType\": \"CaskGemmConvolution\",\n"
+    "   \"Inputs\": [{\"Dimensions\": [1, 1024]}], \"Outputs\": [{\"Dimensions\": [1, 10]}]}\n"
+    "]}\n";
+
+/* Mapped input for dataset: four models, `version` changing every power. */
+static void write_mapped(const char *dir, int version)
+{
+    static const char *const names[3][2] = {
+        {"conv", "CaskConvolution"}, {"pool", "CaskPooling"}, {"fc", "CaskGemmConvolution"}};
+    char text[16384];
+    for (int m = 0; m < 4; m++) {
+        size_t n = (size_t)snprintf(text, sizeof text,
+                                    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"
+                                    "layer_power_excluding_idle_power_micro_watt,layer_run_time\n");
+        for (int c = 1; c <= 20; c++)
+            for (int l = 0; l < 3; l++)
+                n += (size_t)snprintf(text + n, sizeof text - n, "%d,%s,%s,%d.0,%d.0,0.5\n", c, names[l][0],
+                                      names[l][1], 5000000 + 1000 * l + c + 7 * version + m,
+                                      1000 * l + c + 7 * version + m);
+        char rel[64];
+        snprintf(rel, sizeof rel, "model%d/power_runtime_mapping_layerwise.csv", m);
+        test_write_file(test_path(dir, rel), text);
+        snprintf(rel, sizeof rel, "model%d/trt_engine_info.json", m);
+        test_write_file(test_path(dir, rel), DS_ENGINE);
+    }
+}
+
+/* Item 3 for dataset: its training files changed one by one, so a full
+ * disk left some new beside old ones. Now a write failure at any point
+ * leaves RESULT exactly as it was, and a run with room replaces it whole. */
+static void test_dataset_disk_full(void)
+{
+    char *in = strdup(test_path(test_tmpdir(), "ds_in"));
+    char *out = strdup(test_path(test_tmpdir(), "ds_out"));
+    char *ref = strdup(test_path(test_tmpdir(), "ds_ref"));
+    wp_dataset_report rep;
+    wp_error err;
+    write_mapped(in, 1);
+    CHECK_INT(wp_dataset_run(in, ref, NULL, &rep, &err), 0);
+    wp_dataset_report_free(&rep);
+    char *want_b = snapshot(ref);
+    write_mapped(in, 0);
+    CHECK_INT(wp_dataset_run(in, out, NULL, &rep, &err), 0);
+    wp_dataset_report_free(&rep);
+    char *before = snapshot(out);
+    CHECK(strstr(before, "model3/dense.csv") != NULL);
+    CHECK(strcmp(before, want_b) != 0);
+    write_mapped(in, 1);
+    long long total = (long long)strlen(want_b) * 2; /* training files + statistics */
+    int failures = 0, enospc = 0;
+    for (long long budget = 0; budget <= total + 4096; budget += total / 40 + 1) {
+        wp_atomic_test_fail_writes_after(budget);
+        int rc = wp_dataset_run(in, out, NULL, &rep, &err);
+        wp_atomic_test_fail_writes_after(-1);
+        if (rc == 0) {
+            wp_dataset_report_free(&rep);
+            break;
+        }
+        failures++;
+        enospc += strstr(err.msg, "No space left on device") != NULL;
+        char *now = snapshot(out);
+        CHECK_STR(now, before);
+        free(now);
+    }
+    CHECK(failures >= 10);
+    CHECK_INT(enospc, failures);
+    CHECK_INT(wp_dataset_run(in, out, NULL, &rep, &err), 0);
+    wp_dataset_report_free(&rep);
+    char *after = snapshot(out);
+    CHECK_STR(after, want_b);
+    free(after);
+    free(before);
+    free(want_b);
+    free(in);
+    free(out);
+    free(ref);
+}
+
 int main(void)
 {
+    test_dataset_disk_full();
     test_map_disk_full_keeps_results();
     test_map_locked();
     test_map_killed_anywhere();
