@@ -522,8 +522,26 @@ static void test_dataset_disk_full(void)
     free(ref);
 }
 
+/* Item 6: report --out naming an input (anything not .html) is refused
+ * before anything is read or written. */
+static void test_report_out_guard(void)
+{
+    const char *res = test_path(test_tmpdir(), "rep_res");
+    const char *csv = test_path(res, "m1/power_runtime_mapping_layerwise.csv");
+    test_write_file(csv, "cycle,layer_name\n");
+    const char *args[] = {"report", "--result-dir", res, "--out", csv, NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "--out must name a .html file");
+    char *text = test_read_file(csv);
+    CHECK_STR(text, "cycle,layer_name\n");
+    free(text);
+    test_run_free(&r);
+}
+
 int main(void)
 {
+    test_report_out_guard();
     test_dataset_disk_full();
     test_map_disk_full_keeps_results();
     test_map_locked();
