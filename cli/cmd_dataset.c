@@ -13,7 +13,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: wattprof dataset --preprocessed-data-dir DIR --result-dir DIR\n"
-            "                        [--per-layer-measurements N] [--quiet]\n"
+            "                        [--per-layer-measurements N] [--strict] [--quiet]\n"
             "\n"
             "Turns what 'wattprof map' wrote (DIR/<model>/power_runtime_mapping_layerwise.csv\n"
             "and trt_engine_info.json) into training data. Layers of type CaskConvolution,\n"
@@ -33,6 +33,9 @@ static void usage(FILE *fp)
             "  --per-layer-measurements N   skip a model (naming its short layers) when a kept\n"
             "                               layer has fewer than N power or runtime values\n"
             "                               (default 10)\n"
+            "  --strict                     a measured layer missing from trt_engine_info.json\n"
+            "                               is an error (default: a warning with the count per\n"
+            "                               model; such layers are left out)\n"
             "  --quiet                      print errors and warnings only\n"
             "  -h, --help                   show this help\n"
             "\n"
@@ -46,6 +49,7 @@ int cmd_dataset(int argc, char **argv)
         {"preprocessed-data-dir", required_argument, NULL, 'p'},
         {"result-dir", required_argument, NULL, 'r'},
         {"per-layer-measurements", required_argument, NULL, 'n'},
+        {"strict", no_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -75,6 +79,9 @@ int cmd_dataset(int argc, char **argv)
             opt.per_layer_measurements = (int)v;
             break;
         }
+        case 's':
+            opt.strict = 1;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -101,6 +108,11 @@ int cmd_dataset(int argc, char **argv)
     size_t written = 0;
     for (size_t i = 0; i < rep.n_models; i++) {
         const wp_dataset_model *m = &rep.models[i];
+        if (m->layers_not_in_engine)
+            fprintf(stderr,
+                    "wattprof dataset: warning: %s: %zu measured layer(s) are not in its trt_engine_info.json "
+                    "(first: '%s', %s); left out of its statistics and training data (--strict: an error)\n",
+                    m->name, m->layers_not_in_engine, m->first_not_in_engine, m->not_in_engine_where);
         if (m->skipped) {
             fprintf(stderr,
                     "wattprof dataset: skipping %s: %zu layer(s) have fewer than %d power or runtime values:",

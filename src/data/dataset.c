@@ -36,6 +36,7 @@
 void wp_dataset_options_init(wp_dataset_options *opt)
 {
     opt->per_layer_measurements = 10;
+    opt->strict = 0;
 }
 
 /* ---- per-layer accumulation ---------------------------------------------- */
@@ -459,12 +460,28 @@ static int process_model(const char *model_dir, const char *model, const char *r
     /* Upstream groups by layer_name, which sorts: same row order here. */
     qsort(sorted, nkept, sizeof *sorted, cmp_layer_ptr);
 
+    size_t nfound = 0;
     for (size_t i = 0; i < nkept; i++) {
         layer_acc *l = sorted[i];
         const wp_engine_layer *el = wp_engine_find(&eng, l->name);
-        if (!el) {
+        if (!el && opt->strict) {
             wp_fail(err, map_path, l->first_line, "layer '%s' (%s) is not in %s", l->name, l->type, eng_path);
             goto out;
+        }
+        if (!el) {
+            /* Upstream's own reference data has such layers; it warns and
+             * goes on. Left out, and counted for the warning. */
+            if (m->layers_not_in_engine++ == 0) {
+                size_t n = strlen(map_path) + 32;
+                m->first_not_in_engine = strdup(l->name);
+                m->not_in_engine_where = malloc(n);
+                if (!m->first_not_in_engine || !m->not_in_engine_where) {
+                    oom(err, model_dir);
+                    goto out;
+                }
+                snprintf(m->not_in_engine_where, n, "%s:%zu", map_path, (size_t)l->first_line);
+            }
+            continue;
         }
         if (strcmp(el->type, l->type) != 0) {
             wp_fail(err, map_path, l->first_line, "layer '%s' has type %s here but %s in %s", l->name, l->type,
@@ -472,11 +489,13 @@ static int process_model(const char *model_dir, const char *model, const char *r
             goto out;
         }
         wp_error ferr;
-        if (wp_layer_features(el, l->kind, &rows[i], &ferr) != 0) {
+        if (wp_layer_features(el, l->kind, &rows[nfound], &ferr) != 0) {
             wp_fail(err, eng_path, el->line, "layer '%s': %s", l->name, ferr.msg);
             goto out;
         }
+        sorted[nfound++] = l;
     }
+    nkept = nfound;
     for (size_t i = 0; i < eng.n; i++)
         if (eng.layers[i].kind != WP_KIND_OTHER && !set_find(&layers, eng.layers[i].name))
             m->layers_not_in_mapping++;
@@ -736,6 +755,8 @@ void wp_dataset_report_free(wp_dataset_report *rep)
         for (size_t k = 0; k < m->n_short; k++)
             free(m->short_layers[k].name);
         free(m->short_layers);
+        free(m->first_not_in_engine);
+        free(m->not_in_engine_where);
     }
     free(rep->models);
     for (size_t i = 0; i < rep->n_ignored; i++)
