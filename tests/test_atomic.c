@@ -41,9 +41,9 @@ static char *make_raw(const char *name, int version, int cycles)
 {
     char *root = strdup(test_path(test_tmpdir(), name));
     test_write_file(test_path(root, "idling_power.json"), "{\"avg_idle_power\": 5000000.0}");
-    size_t cap = (size_t)cycles * 200 + 4096;
+    int samples = cycles * 4 + 1010; /* the run starts 1 s into the log */
+    size_t cap = (size_t)samples * 48 + (size_t)cycles * 100 + 4096;
     char *log = malloc(cap), *lat = malloc(cap);
-    int samples = cycles * 4 + 10;
     for (int m = 0; m < N_MODELS; m++) {
         size_t n = 0;
         for (int i = 0; i < samples; i++)
@@ -128,7 +128,10 @@ static int map_quiet(const char *raw, const char *res, wp_error *err)
 {
     wp_map_options opt;
     wp_map_options_init(&opt);
-    return wp_map_raw_dir(raw, res, &opt, NULL, err);
+    int rc = wp_map_raw_dir(raw, res, &opt, NULL, err);
+    if (rc != 0 && getenv("WATTPROF_TEST_VERBOSE"))
+        fprintf(stderr, "map %s: %s\n", raw, err->msg);
+    return rc;
 }
 
 /* Snapshots of each model folder of a result dir mapped from raw. */

@@ -32,7 +32,14 @@
 
 typedef struct wp_map_options {
     wp_timeline_mode timeline;           /* default auto */
-    wp_attribution_mode attribution;     /* default samples */
+    /* default auto: deconvolve where the fit is identifiable, interpolate
+     * (named in mapping_info.json's attribution_fallback, and a note) for a
+     * model where it is not. samples is upstream's method. */
+    wp_attribution_mode attribution;
+    /* deconvolve: flag `uncertain` an estimate whose standard error exceeds
+     * this fraction of its power above idle (default
+     * WP_DECONV_MAX_RELATIVE_SE; 0: never) */
+    double max_relative_se;
     double report_offset_us;             /* see timeline.h (default 0) */
     double sensor_window_us;             /* deconvolve only (default 0: auto) */
     /* deconvolve only: search the report offset (report_offset_us then
@@ -42,7 +49,9 @@ typedef struct wp_map_options {
      * (both 0: deconvolve.h's default) */
     double offset_min_us, offset_max_us;
     /* Messages worth showing the user (which timeline auto chose, and
-     * why), one line each, per model. NULL: dropped. */
+     * why; deconvolve's choices; a fallback; warnings, which start with
+     * "warning:" or say the fit is doubtful), one line each, per model.
+     * NULL: dropped. */
     void (*note)(void *ctx, const char *model, const char *message);
     void *note_ctx;
 } wp_map_options;
@@ -61,9 +70,13 @@ int wp_map_model(const char *model_dir, const char *model, double idle_uw, const
  * written into staging folders and switched in together once all are
  * complete; on any error, or when killed before that, the earlier results
  * are untouched and nothing of this run is left (staging folders of a
- * killed run are removed by the next). Files of other steps in a model
- * folder (dataset's statistics) are kept. A second map on the same
- * result_dir fails while one runs (lock naming its pid). */
+ * killed run are removed by the next) - except where a model's own
+ * measurements give no mapping (deconvolve asked for and not identifiable,
+ * or no power in any window): the other models are switched in, that
+ * model's earlier results are left as they were, and the run fails naming
+ * each such model with its counts. Files of other steps in a model folder
+ * (dataset's statistics) are kept. A second map on the same result_dir
+ * fails while one runs (lock naming its pid). */
 int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
                    const wp_progress *progress, wp_error *err);
 

@@ -34,6 +34,9 @@ wp_resultset *wp_resultset_begin(const char *root, const char *what, wp_error *e
  * new folder replaces the old one whole. A name may be staged once. */
 const char *wp_resultset_stage(wp_resultset *rs, const char *name, const char *const *owned, wp_error *err);
 
+/* Gives up a staged folder (removed; ROOT/name stays as it is). */
+void wp_resultset_drop(wp_resultset *rs, const char *name);
+
 /* Holds SIGINT/SIGTERM off (this thread) until wp_resultset_end, so the
  * caller's last writes into the staging folders and the switch complete
  * once begun. */

@@ -284,6 +284,29 @@ const char *wp_resultset_stage(wp_resultset *rs, const char *name, const char *c
     return s->path;
 }
 
+static void staged_free(staged *s)
+{
+    wp_atomic_cleanup_remove_dir(s->cleanup_slot);
+    for (size_t k = 0; k < s->n_owned; k++)
+        free(s->owned[k]);
+    free(s->owned);
+    free(s->name);
+    free(s->path);
+}
+
+void wp_resultset_drop(wp_resultset *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        if (strcmp(rs->v[i].name, name) != 0)
+            continue;
+        rm_tree(rs->v[i].path);
+        staged_free(&rs->v[i]);
+        memmove(&rs->v[i], &rs->v[i + 1], (rs->n - i - 1) * sizeof *rs->v);
+        rs->n--;
+        return;
+    }
+}
+
 void wp_resultset_hold_signals(wp_resultset *rs)
 {
     if (rs->held)
@@ -344,6 +367,8 @@ static int carry_files(const wp_resultset *rs, const staged *s, wp_error *err)
 
 int wp_resultset_commit(wp_resultset *rs, wp_error *err)
 {
+    if (rs->n == 0)
+        return 0; /* nothing staged: nothing changes */
     char *journal = wp_path_join(rs->root, JOURNAL);
     char *text = NULL;
     size_t len = 0;
@@ -399,12 +424,7 @@ void wp_resultset_end(wp_resultset *rs)
         staged *s = &rs->v[i];
         if (!s->switched)
             rm_tree(s->path);
-        wp_atomic_cleanup_remove_dir(s->cleanup_slot);
-        for (size_t k = 0; k < s->n_owned; k++)
-            free(s->owned[k]);
-        free(s->owned);
-        free(s->name);
-        free(s->path);
+        staged_free(s);
     }
     free(rs->v);
     wp_lock_release(rs->lock);
