@@ -58,6 +58,15 @@ typedef struct wp_deconv_options {
     /* A layer whose variance inflation (diag of scaled (A^T A)^-1) exceeds
      * this is flagged ill-conditioned and gets no number (0: 1e8). */
     double vif_limit;
+    /* wp_deconv_map only: a layer whose standard error exceeds this
+     * fraction of its estimate above idle is flagged `imprecise` (0: off).
+     * For modelled windows (trtexec), where a number this uncertain would
+     * be mostly the model's error. */
+    double max_rel_stderr;
+    /* wp_deconv_map only: per layer, 1 when the caller knows its windows
+     * are placed too loosely for a number (NULL: none); flagged `imprecise`
+     * too, after the solve (they stay unknowns of it). */
+    const unsigned char *imprecise;
 } wp_deconv_options;
 
 /* Default search ranges of `auto`. The offset reaches far below 0 because a
@@ -74,7 +83,9 @@ typedef enum wp_deconv_status {
     WP_DECONV_OK = 0,
     WP_DECONV_UNCOVERED,       /* no sample window ever overlaps it */
     WP_DECONV_RANK_DEFICIENT,  /* its column depends on other layers' */
-    WP_DECONV_ILL_CONDITIONED  /* variance inflation above the limit */
+    WP_DECONV_ILL_CONDITIONED, /* variance inflation above the limit */
+    WP_DECONV_IMPRECISE        /* standard error above max_rel_stderr, or
+                                  marked by the caller (options) */
 } wp_deconv_status;
 
 const char *wp_deconv_status_name(wp_deconv_status s); /* "ok", "uncovered", ... */
