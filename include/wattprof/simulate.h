@@ -29,6 +29,8 @@
  * windows in ms since trtexec's start, run_info.json's anchor), not
  * trt_layer_latency.json (docs/trtexec.md). */
 typedef enum wp_sim_reporting { WP_SIM_IDEAL = 0, WP_SIM_TENSORRT, WP_SIM_TRTEXEC } wp_sim_reporting;
+/* "ideal", "tensorrt", "trtexec" */
+const char *wp_sim_reporting_name(wp_sim_reporting r);
 
 typedef struct wp_sim_options {
     size_t n_layers;            /* per model (>= 3: conv ... pool, dense) */
