@@ -1,8 +1,3 @@
-/* sync_file_range (Linux) starts writing the large output back while rows
- * are still being formatted, so the final fsync has little left to wait. */
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE
-#endif
 #include "wattprof/mapper.h"
 
 #include <dirent.h>
@@ -26,7 +21,9 @@
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
 #include "wattprof/powerlog.h"
+#include "wattprof/resultset.h"
 #include "wattprof/timestamp.h"
+#include "wattprof/trtexec.h"
 
 /* cmake/version.cmake passes project(VERSION); this only for other builds */
 #ifndef WATTPROF_VERSION
@@ -64,16 +61,27 @@ static char *csv_escaped(const char *s)
 
 typedef struct model_files {
     char *power_log, *latency, *engine;
+    /* trtexec's files (used when trt_layer_latency.json is absent and the
+     * times file is there: docs/trtexec.md) */
+    char *trt_profile, *trt_times, *run_info;
+    int trtexec;
 } model_files;
 
 static int model_paths(const char *model_dir, const char *model, model_files *f)
 {
+    memset(f, 0, sizeof *f);
     char name[1024];
     snprintf(name, sizeof name, "%s_power_log.log", model);
     f->power_log = wp_path_join(model_dir, name);
     f->latency = wp_path_join(model_dir, "trt_profiling/trt_layer_latency.json");
     f->engine = wp_path_join(model_dir, "trt_profiling/trt_engine_info.json");
-    return f->power_log && f->latency && f->engine ? 0 : -1;
+    f->trt_profile = wp_path_join(model_dir, WP_TRTEXEC_PROFILE);
+    f->trt_times = wp_path_join(model_dir, WP_TRTEXEC_TIMES);
+    f->run_info = wp_path_join(model_dir, WP_RUN_INFO_JSON);
+    if (!f->power_log || !f->latency || !f->engine || !f->trt_profile || !f->trt_times || !f->run_info)
+        return -1;
+    f->trtexec = !wp_is_file(f->latency) && wp_is_file(f->trt_times);
+    return 0;
 }
 
 static void model_files_free(model_files *f)
@@ -81,6 +89,9 @@ static void model_files_free(model_files *f)
     free(f->power_log);
     free(f->latency);
     free(f->engine);
+    free(f->trt_profile);
+    free(f->trt_times);
+    free(f->run_info);
 }
 
 /* Rows are formatted in chunks of cycles by two threads (number
@@ -134,7 +145,6 @@ typedef struct row_job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t next_write; /* chunk whose turn it is to be written */
-    size_t unsynced;   /* bytes written since writeback was last started */
     int failed;
 } row_job;
 
@@ -181,14 +191,6 @@ static void run_rows(row_job *j, size_t first)
         if (stop)
             break;
         int bad = o.oom || (o.len && fwrite(o.buf, 1, o.len, j->fp) != o.len);
-        j->unsynced += o.len;
-        if (j->unsynced > (32u << 20)) {
-            j->unsynced = 0;
-#ifdef SYNC_FILE_RANGE_WRITE
-            if (fflush(j->fp) == 0)
-                sync_file_range(fileno(j->fp), 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
-        }
         if (first == 0)
             wp_progress_report(j->progress, "writing rows", (double)k, (double)j->n_chunks);
         pthread_mutex_lock(&j->mu);
@@ -267,7 +269,7 @@ static void jset_num(json_t *o, const char *key, double v)
 static wp_atomic_file *write_info(const char *path, const char *model, const wp_map_options *opt,
                                   wp_timeline_mode chosen, const char *reason, const wp_powerlog *log,
                                   const wp_latency *lat, double idle_uw, const wp_deconv_summary *ds,
-                                  wp_attribution_mode used, const char *fallback, size_t empty, wp_error *err)
+                                  wp_attribution_mode used, const char *fallback, size_t empty, const char *source, wp_error *err)
 {
     json_t *root = json_object();
     if (!root) {
@@ -279,6 +281,8 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
     json_object_set_new(root, "attribution", json_string(wp_attribution_mode_name(used)));
     json_object_set_new(root, "attribution_requested", json_string(wp_attribution_mode_name(opt->attribution)));
     json_object_set_new(root, "attribution_fallback", fallback ? json_string(fallback) : json_null());
+    /* which profiler's files the layer windows came from */
+    json_object_set_new(root, "profile_source", json_string(source));
     json_t *tl = json_object();
     json_object_set_new(tl, "requested", json_string(wp_timeline_mode_name(opt->timeline)));
     json_object_set_new(tl, "chosen", json_string(wp_timeline_mode_name(chosen)));
@@ -335,13 +339,70 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
         FILE *fp = wp_atomic_stream(af);
         if (json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0 ||
             fputc('\n', fp) == EOF) {
+            wp_fail_errno(err, path, wp_atomic_write_errno(af), "cannot write");
             wp_atomic_abort(af);
             af = NULL;
-            wp_fail(err, path, 0, "cannot write");
         }
     }
     json_decref(root);
     return af;
+}
+
+/* trtexec's profile, times and the run's anchor -> the layer x inference
+ * table and its windows (each inference's layers back to back in its
+ * compute window, docs/trtexec.md). */
+static int read_trtexec(const model_files *f, wp_latency *lat, wp_windows *win, unsigned char **imprecise,
+                        wp_error *err)
+{
+    wp_trtexec_profile prof;
+    wp_trtexec_times times;
+    int64_t anchor;
+    if (wp_trtexec_read_profile(f->trt_profile, &prof, err) != 0)
+        return -1;
+    if (wp_trtexec_read_times(f->trt_times, &times, err) != 0) {
+        wp_trtexec_profile_free(&prof);
+        return -1;
+    }
+    int rc = wp_run_info_read_anchor(f->run_info, &anchor, err);
+    if (rc == 0 && (rc = wp_trtexec_place(&prof, &times, anchor, lat, win, err)) != 0) {
+        wp_error inner = *err;
+        wp_fail(err, f->trt_times, 0, "%s", inner.msg);
+    }
+    double *rel = rc == 0 ? malloc(prof.n_layers * sizeof *rel) : NULL;
+    *imprecise = rc == 0 ? calloc(prof.n_layers, 1) : NULL;
+    if (rc == 0 && (!rel || !*imprecise)) {
+        wp_latency_free(lat);
+        wp_windows_free(win);
+        rc = wp_fail(err, f->trt_times, 0, "out of memory");
+    }
+    if (rc == 0) {
+        wp_trtexec_placement_uncertainty(&prof, &times, rel);
+        for (size_t l = 0; l < prof.n_layers; l++)
+            (*imprecise)[l] = !(rel[l] <= WP_TRTEXEC_MAX_REL_PLACEMENT);
+    }
+    free(rel);
+    wp_trtexec_profile_free(&prof);
+    wp_trtexec_times_free(&times);
+    return rc;
+}
+
+/* The anchor puts the inferences somewhere in time; if that is nowhere
+ * near the power log, say so (rather than "too few samples"). */
+static int trtexec_check_span(const model_files *f, const wp_windows *win, const wp_powerlog *log, wp_error *err)
+{
+    size_t L = win->n_layers, nc = win->n_cycles;
+    double first = (double)win->origin_us + win->start_us[0];
+    double last = (double)win->origin_us + win->end_us[(L - 1) * nc + nc - 1];
+    if (log->n == 0 || last < (double)log->samples[0].t_us || first > (double)log->samples[log->n - 1].t_us) {
+        char a[WP_TS_BUFSZ], b[WP_TS_BUFSZ];
+        wp_ts_format((int64_t)first, a);
+        wp_ts_format((int64_t)last, b);
+        return wp_fail(err, f->run_info, 0,
+                       "trtexec's inferences (child_start + startComputeMs) run %s to %s, outside the power log "
+                       "%s: a run_info.json from another run?",
+                       a, b, f->power_log);
+    }
+    return 0;
 }
 
 /* Reads, maps and writes one model into an uncommitted atomic file (and,
@@ -358,6 +419,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_powerlog log = {0};
     wp_windows win = {0};
     double *power = NULL;
+    unsigned char *imprecise = NULL; /* trtexec: layers placed too loosely */
     char **names = NULL, **types = NULL;
     wp_atomic_file *af = NULL;
     char *out_path = NULL, *info_path = NULL;
@@ -370,8 +432,31 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_progress_report(progress, "reading engine info", 0, 1);
     if (wp_engine_read(f.engine, &eng, err) != 0)
         goto done;
-    if (wp_latency_read_progress(f.latency, &lat, progress, err) != 0)
+    wp_map_options tro;
+    if (f.trtexec) {
+        if (read_trtexec(&f, &lat, &win, &imprecise, err) != 0)
+            goto done;
+        /* The windows are modelled, not measured: only deconvolve's one
+         * power per layer over all inferences uses them soundly, and its
+         * offset search absorbs the anchor's uncertainty (widened by it). */
+        tro = *opt;
+        tro.attribution = WP_ATTRIBUTION_DECONVOLVE;
+        if (!(opt->report_offset_us != 0)) {
+            tro.report_offset_auto = 1;
+            if (!(opt->offset_min_us < opt->offset_max_us)) {
+                tro.offset_min_us = WP_DECONV_OFFSET_MIN_US - WP_TRTEXEC_ANCHOR_UNCERTAINTY_US;
+                tro.offset_max_us = WP_DECONV_OFFSET_MAX_US + WP_TRTEXEC_ANCHOR_UNCERTAINTY_US;
+            }
+        }
+        opt = &tro;
+        /* a given offset moves the windows, as the timeline does */
+        for (size_t k = 0; k < lat.n_layers * lat.n_cycles; k++) {
+            win.start_us[k] -= opt->report_offset_us;
+            win.end_us[k] -= opt->report_offset_us;
+        }
+    } else if (wp_latency_read_progress(f.latency, &lat, progress, err) != 0) {
         goto done;
+    }
     names = calloc(lat.n_layers + 1, sizeof *names);
     types = calloc(lat.n_layers + 1, sizeof *types);
     if (!names || !types) {
@@ -419,10 +504,22 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     topt.report_offset_us = opt->report_offset_us;
     /* upstream's microsecond rounding only where it decides the result */
     topt.whole_us = opt->attribution == WP_ATTRIBUTION_SAMPLES;
-    if (wp_timeline_build(&lat, &topt, &win, &chosen, reason, sizeof reason, err) != 0)
-        goto done;
-    if (opt->note && opt->timeline == WP_TIMELINE_AUTO)
-        opt->note(opt->note_ctx, model, reason);
+    if (f.trtexec) {
+        chosen = WP_TIMELINE_RECONSTRUCTED;
+        snprintf(reason, sizeof reason,
+                 "trtexec: %zu inferences, layers placed back to back in each compute window in proportion to "
+                 "their averageMs; deconvolve attribution",
+                 lat.n_cycles);
+        if (trtexec_check_span(&f, &win, &log, err) != 0)
+            goto done;
+        if (opt->note)
+            opt->note(opt->note_ctx, model, reason);
+    } else {
+        if (wp_timeline_build(&lat, &topt, &win, &chosen, reason, sizeof reason, err) != 0)
+            goto done;
+        if (opt->note && opt->timeline == WP_TIMELINE_AUTO)
+            opt->note(opt->note_ctx, model, reason);
+    }
     power = malloc((cells ? cells : 1) * sizeof *power);
     if (!power) {
         wp_fail(err, f.latency, 0, "out of memory");
@@ -438,8 +535,19 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         dopt.offset_min_us = opt->offset_min_us;
         dopt.offset_max_us = opt->offset_max_us;
         dopt.max_relative_se = opt->max_relative_se;
-        char *est_path = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
         char dnote[2048];
+        if (f.trtexec) {
+            dopt.max_rel_stderr = WP_TRTEXEC_MAX_REL_STDERR;
+            dopt.imprecise = imprecise;
+            if (wp_trtexec_choose_window(&win, &log, &dopt, imprecise, dnote, sizeof dnote, err) != 0) {
+                wp_error inner = *err;
+                wp_fail(err, f.power_log, 0, "%s", inner.msg);
+                goto done;
+            }
+            if (dnote[0] && opt->note)
+                opt->note(opt->note_ctx, model, dnote);
+        }
+        char *est_path = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
         if (!est_path) {
             wp_fail(err, out_dir, 0, "out of memory");
             goto done;
@@ -467,6 +575,15 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
             }
         } else {
             *per_model = ds.not_identifiable;
+            if (ds.not_identifiable) {
+                static const char more[] = "; until then map it with the default attribution (auto: "
+                                           "interpolate where deconvolve cannot fit) or --attribution interpolate";
+                size_t n = strlen(err->msg), m = sizeof more - 1;
+                if (m > sizeof err->msg - 1 - n)
+                    m = sizeof err->msg - 1 - n;
+                memcpy(err->msg + n, more, m);
+                err->msg[n + m] = '\0';
+            }
             goto done;
         }
     }
@@ -524,7 +641,8 @@ write:
         goto done;
     }
     *info_af = write_info(info_path, model, opt, chosen, reason, &log, &lat, idle_uw, dsp, used,
-                          fallback[0] ? fallback : NULL, empty, err);
+                          fallback[0] ? fallback : NULL, empty,
+                          f.trtexec ? "trtexec" : "trt_layer_latency.json", err);
     if (!*info_af)
         goto done;
     wp_engine_free(&eng);
@@ -563,6 +681,7 @@ done:
     free(names);
     free(types);
     free(power);
+    free(imprecise);
     free(out_path);
     free(info_path);
     wp_windows_free(&win);
@@ -573,15 +692,16 @@ done:
     return af;
 }
 
-int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
-                 const wp_map_options *opt, const wp_progress *progress, wp_error *err)
+/* The files map writes into a model folder; the folder's other files
+ * (dataset's statistics, say) are kept when it is replaced. */
+static const char *const map_owned[] = {WP_MAPPING_CSV, WP_MAPPING_INFO_JSON, WP_DECONV_CSV_NAME,
+                                        "trt_engine_info.json", NULL};
+
+/* Puts a computed model's files into its staging folder: the three
+ * pending outputs and a copy of the engine info. Frees all three. */
+static int fill_stage(const char *model_dir, const char *stage, wp_atomic_file *af, wp_atomic_file *est_af,
+                      wp_atomic_file *info_af, wp_error *err)
 {
-    wp_atomic_file *est_af = NULL, *info_af = NULL;
-    int per_model = 0;
-    wp_atomic_file *af =
-        map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, &est_af, &info_af, &per_model, err);
-    if (!af)
-        return -1;
     if (wp_atomic_commit(af, err) != 0) {
         wp_atomic_abort(est_af);
         wp_atomic_abort(info_af);
@@ -593,17 +713,45 @@ int wp_map_model(const char *model_dir, const char *model, double idle_uw, const
     }
     if (wp_atomic_commit(info_af, err) != 0)
         return -1;
-    if (!est_af) {
-        char *stale = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
-        if (stale)
-            unlink(stale);
-        free(stale);
-    }
     char *src = wp_path_join(model_dir, "trt_profiling/trt_engine_info.json");
-    char *dst = wp_path_join(out_dir, "trt_engine_info.json");
-    int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, out_dir, 0, "out of memory");
+    char *dst = wp_path_join(stage, "trt_engine_info.json");
+    int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, stage, 0, "out of memory");
     free(src);
     free(dst);
+    return rc;
+}
+
+int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
+                 const wp_map_options *opt, const wp_progress *progress, wp_error *err)
+{
+    /* out_dir is replaced as a whole: stage it beside itself. */
+    char *root = strdup(out_dir);
+    if (!root)
+        return wp_fail(err, out_dir, 0, "out of memory");
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        root[--n] = '\0';
+    char *slash = strrchr(root, '/');
+    const char *name = slash ? slash + 1 : root;
+    const char *parent = slash ? (slash == root ? "/" : root) : ".";
+    if (slash)
+        *slash = '\0';
+    int rc = -1;
+    wp_resultset *rs = wp_resultset_begin(parent, "map", err);
+    const char *stage = rs ? wp_resultset_stage(rs, name, map_owned, err) : NULL;
+    if (stage) {
+        wp_atomic_file *est_af = NULL, *info_af = NULL;
+        int per_model = 0;
+        wp_atomic_file *af =
+            map_model_pending(model_dir, model, idle_uw, stage, opt, progress, &est_af, &info_af, &per_model, err);
+        if (af) {
+            wp_resultset_hold_signals(rs);
+            if (fill_stage(model_dir, stage, af, est_af, info_af, err) == 0)
+                rc = wp_resultset_commit(rs, err);
+        }
+    }
+    wp_resultset_end(rs);
+    free(root);
     return rc;
 }
 
@@ -627,53 +775,19 @@ static int keep_model(const char *raw_dir, const char *name, void *ctx)
     return model;
 }
 
-/* Creates dir and its missing parents, remembering which it created so a
- * failed run can remove them again. */
-static int mkdirs_tracked(const char *dir, char ***made, size_t *n_made, wp_error *err)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return wp_fail(err, dir, 0, "bad directory name");
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (!wp_is_dir(buf)) {
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return wp_fail_errno(err, buf, errno, "cannot create directory");
-            char **m = realloc(*made, (*n_made + 1) * sizeof *m);
-            if (!m || !(m[*n_made] = strdup(buf))) {
-                if (m)
-                    *made = m;
-                return wp_fail(err, dir, 0, "out of memory");
-            }
-            *made = m;
-            (*n_made)++;
-        }
-        buf[i] = saved;
-    }
-    return 0;
-}
-
 int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
                    const wp_progress *progress, wp_error *err)
 {
     char **models = NULL;
     size_t n_models = 0;
-    char **made = NULL;
-    size_t n_made = 0;
+    wp_resultset *rs = NULL;
     wp_atomic_file **pending = NULL, **pending_est = NULL, **pending_info = NULL;
-    char **out_dirs = NULL;
+    const char **stages = NULL;
     char *idle_path = NULL;
-    size_t committed = 0;
     int rc = -1;
     wp_error failed;
     memset(&failed, 0, sizeof failed);
     size_t n_failed = 0;
-    unsigned char *own_fail = NULL; /* failed on its own measurements: nothing of it committed */
 
     if (wp_dir_list(raw_dir, "raw data folder", keep_model, NULL, &models, &n_models, err) != 0)
         return -1;
@@ -694,29 +808,30 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     pending = calloc(n_models, sizeof *pending);
     pending_est = calloc(n_models, sizeof *pending_est);
     pending_info = calloc(n_models, sizeof *pending_info);
-    out_dirs = calloc(n_models, sizeof *out_dirs);
-    own_fail = calloc(n_models, 1);
-    if (!pending || !pending_est || !pending_info || !out_dirs || !own_fail) {
+    stages = calloc(n_models, sizeof *stages);
+    if (!pending || !pending_est || !pending_info || !stages) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
     }
+    /* Every model is written into a staging folder; the set is switched in
+     * only when all of them are complete (resultset.h). */
+    if (!(rs = wp_resultset_begin(result_dir, "map", err)))
+        goto done;
     for (size_t i = 0; i < n_models; i++) {
         char *model_dir = wp_path_join(raw_dir, models[i]);
-        out_dirs[i] = wp_path_join(result_dir, models[i]);
-        if (!model_dir || !out_dirs[i]) {
-            free(model_dir);
+        if (!model_dir) {
             wp_fail(err, raw_dir, 0, "out of memory");
             goto done;
         }
         char stage[256];
         snprintf(stage, sizeof stage, "%s (%zu/%zu)", models[i], i + 1, n_models);
         wp_progress_report(progress, stage, 0, 1);
-        if (mkdirs_tracked(out_dirs[i], &made, &n_made, err) != 0) {
+        if (!(stages[i] = wp_resultset_stage(rs, models[i], map_owned, err))) {
             free(model_dir);
             goto done;
         }
         int per_model = 0;
-        pending[i] = map_model_pending(model_dir, models[i], idle_uw, out_dirs[i], opt, progress, &pending_est[i],
+        pending[i] = map_model_pending(model_dir, models[i], idle_uw, stages[i], opt, progress, &pending_est[i],
                                        &pending_info[i], &per_model, err);
         free(model_dir);
         if (!pending[i] && !per_model)
@@ -734,95 +849,55 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
                 failed.msg[n + m] = '\0';
             }
             n_failed++;
-            own_fail[i] = 1;
+            /* nothing of it is switched in: its earlier results stay */
+            wp_resultset_drop(rs, models[i]);
+            stages[i] = NULL;
         }
     }
     /* Everything computed: only now does any result appear. */
+    wp_resultset_hold_signals(rs);
     for (size_t i = 0; i < n_models; i++) {
         if (!pending[i])
-            continue; /* failed on its own measurements; its earlier results stay */
-        wp_atomic_file *af = pending[i];
-        pending[i] = NULL;
-        committed = i + 1;
-        if (wp_atomic_commit(af, err) != 0)
-            goto done;
-        af = pending_est[i];
-        pending_est[i] = NULL;
-        if (af && wp_atomic_commit(af, err) != 0)
-            goto done;
-        if (!af) {
-            /* `dataset` prefers the estimates when present: one left by an
-             * earlier deconvolve run must not outlive this mapping. */
-            char *stale = wp_path_join(out_dirs[i], WP_DECONV_CSV_NAME);
-            if (stale)
-                unlink(stale);
-            free(stale);
+            continue; /* failed on its own measurements: its earlier results stay */
+        char *model_dir = wp_path_join(raw_dir, models[i]);
+        int c = model_dir ? fill_stage(model_dir, stages[i], pending[i], pending_est[i], pending_info[i], err)
+                          : wp_fail(err, raw_dir, 0, "out of memory");
+        if (!model_dir) {
+            wp_atomic_abort(pending[i]);
+            wp_atomic_abort(pending_est[i]);
+            wp_atomic_abort(pending_info[i]);
         }
-        af = pending_info[i];
-        pending_info[i] = NULL;
-        if (wp_atomic_commit(af, err) != 0)
-            goto done;
-        char *src = wp_path_join(raw_dir, models[i]);
-        char *s2 = src ? wp_path_join(src, "trt_profiling/trt_engine_info.json") : NULL;
-        char *dst = wp_path_join(out_dirs[i], "trt_engine_info.json");
-        int c = s2 && dst ? wp_atomic_copy(s2, dst, err) : wp_fail(err, raw_dir, 0, "out of memory");
-        free(src);
-        free(s2);
-        free(dst);
+        pending[i] = pending_est[i] = pending_info[i] = NULL;
+        free(model_dir);
         if (c != 0)
             goto done;
     }
+    if (wp_resultset_commit(rs, err) != 0)
+        goto done;
     wp_progress_report(progress, "done", 1, 1);
     if (n_failed) {
         wp_fail(err, NULL, 0, "%zu of %zu models not mapped (the others were): %s", n_failed, n_models, failed.msg);
-        rc = -2;
         goto done;
     }
     rc = 0;
 done:
-    if (rc == -1 && out_dirs) {
-        for (size_t i = 0; i < n_models; i++) {
-            if (pending && pending[i])
-                wp_atomic_abort(pending[i]);
-            if (pending_est && pending_est[i])
-                wp_atomic_abort(pending_est[i]);
-            if (pending_info && pending_info[i])
-                wp_atomic_abort(pending_info[i]);
-            /* A failure while committing (rename, copy): remove what this
-             * run already put in place, so the run leaves nothing. */
-            int kinds = opt->attribution == WP_ATTRIBUTION_SAMPLES || opt->attribution == WP_ATTRIBUTION_INTERPOLATE ? 3 : 4;
-            for (int k = 0; i < committed && out_dirs[i] && !own_fail[i] && k < kinds; k++) {
-                char *p = wp_path_join(out_dirs[i], k == 3   ? WP_DECONV_CSV_NAME
-                                                 : k == 2 ? WP_MAPPING_INFO_JSON
-                                                 : k == 1 ? "trt_engine_info.json"
-                                                          : WP_MAPPING_CSV);
-                if (p)
-                    unlink(p);
-                free(p);
-            }
-        }
-    }
-    /* rmdir leaves a folder that holds results: with some models failed on
-     * their own, only theirs go */
-    if (rc != 0)
-        for (size_t k = n_made; k-- > 0;)
-            rmdir(made[k]);
-    if (rc == -2)
-        rc = -1; /* only the failed models' (empty) folders went */
-    for (size_t k = 0; k < n_made; k++)
-        free(made[k]);
-    free(made);
     for (size_t i = 0; i < n_models; i++) {
-        free(models[i]);
-        if (out_dirs)
-            free(out_dirs[i]);
+        if (pending)
+            wp_atomic_abort(pending[i]);
+        if (pending_est)
+            wp_atomic_abort(pending_est[i]);
+        if (pending_info)
+            wp_atomic_abort(pending_info[i]);
     }
+    /* Uncommitted staging folders go; the earlier results stay as they were. */
+    wp_resultset_end(rs);
+    for (size_t i = 0; i < n_models; i++)
+        free(models[i]);
     free(models);
-    free(out_dirs);
+    free(stages);
     free(pending);
     free(pending_est);
     free(pending_info);
-    free(own_fail);
     free(idle_path);
     return rc;
 }
