@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "progress.h"
 #include "wattprof/atomic_file.h"
@@ -16,7 +17,9 @@ static void usage(void)
          "\n"
          "Trains power (W) and runtime (ms) models for convolutional, pooling and dense\n"
          "layers from DIR/<model>/{convolutional,pooling,dense}.csv (as 'wattprof dataset'\n"
-         "writes them): polynomial terms + special terms, a scaler, LassoCV. Writes\n"
+         "writes them). Default: log(target) on the logs of MACs and bytes, folds by\n"
+         "network, degree chosen by cross-validated RMSPE (predictions are positive).\n"
+         "--config upstream: the original's six pipelines exactly. Writes\n"
          "OUT/<layer>_<target>.json model files and OUT/metrics.json as one set (nothing\n"
          "is replaced unless all can be written) and removes model files of an earlier\n"
          "run for layer types that have no data now. examples/train-physical.json is a\n"
@@ -26,7 +29,8 @@ static void usage(void)
          "  --out-dir DIR         where model files and metrics.json go\n"
          "  --test-models A,B,C   networks held out as the test set\n"
          "                        (default: the config's, else lenet,resnet18,vgg16)\n"
-         "  --config FILE         JSON overriding any pipeline setting (docs/training.md)\n"
+         "  --config FILE         JSON overriding any pipeline setting (docs/training.md);\n"
+         "                        'upstream': the original's configuration\n"
          "  --cv K                cross-validation folds for every pipeline (default 10)\n"
          "  --cv-by-model         also report leave-one-network-out error\n"
          "  --quiet               no progress bar\n"
@@ -55,41 +59,34 @@ int cmd_train(int argc, char **argv)
     wp_train_options o;
     memset(&o, 0, sizeof o);
     int quiet = 0, c;
-    char *tests = NULL;
+    int n_tests = 0;
     const char *names[256];
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt("train", argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'd': o.data_dir = optarg; break;
         case 'o': o.out_dir = optarg; break;
-        case 't': tests = optarg; break;
-        case 'c': o.config_path = optarg; break;
-        case 'k': {
-            char *end;
-            long k = strtol(optarg, &end, 10);
-            if (*end || k < 2 || k > 100000)
-                return cli_usage_error("train", "--cv needs an integer >= 2, got '%s'", optarg);
-            o.cv = (int)k;
+        case 't':
+            if (cli_arg_list("train", "--test-models", optarg, names, 256, &n_tests))
+                return 2;
+            o.test_models = names;
+            o.n_test_models = (size_t)n_tests;
             break;
-        }
+        case 'c': o.config_path = optarg; break;
+        case 'k':
+            if (cli_arg_int("train", "--cv", optarg, 2, 100000, &o.cv))
+                return 2;
+            break;
         case 'm': o.cv_by_model = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(); return 0;
-        default: return cli_usage_error("train", "unknown option");
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (!o.data_dir || !o.out_dir)
         return cli_usage_error("train", "--data-dir and --out-dir are required");
-    char *tcopy = NULL;
-    if (tests) {
-        tcopy = strdup(tests);
-        for (char *s = strtok(tcopy, ","); s && o.n_test_models < 256; s = strtok(NULL, ","))
-            if (*s)
-                names[o.n_test_models++] = s;
-        o.test_models = names;
-    }
     wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
@@ -98,7 +95,6 @@ int cmd_train(int argc, char **argv)
     wp_error err;
     int rc = wp_train_run(&o, &rep, &err);
     cli_bar_done(&bar);
-    free(tcopy);
     if (rc)
         return cli_fail("train", &err);
     printf("trained on %zu networks, tested on %zu\n", rep.n_train_models, rep.n_test_models);
@@ -130,6 +126,13 @@ int cmd_train(int argc, char **argv)
             metric_cell(m->mape);
             putchar('\n');
         }
+        char cvs[32] = "-";
+        if (!isnan(p->cv_rmspe))
+            snprintf(cvs, sizeof cvs, "%.4g%%", p->cv_rmspe);
+        printf("%-22s   degree %d, %d folds%s, cross-validated RMSPE %s\n", "", p->degree, p->folds,
+               p->folds_by_network ? " by network" : "", cvs);
+        if (p->dropped)
+            printf("%-22s   %zu rows left out: target <= 0 cannot be fitted in log space\n", "", p->dropped);
         for (size_t j = 0; j < p->n_lono; j++)
             printf("%-22s   leave out %-20s %6zu rows  RMSPE %.4g%%\n", "", p->lono_models[j].model,
                    p->lono_models[j].rows, p->lono_models[j].rmspe);
