@@ -205,7 +205,7 @@ static void layout_of(wp_runner *r, int t, char *buf)
 static void test_layouts(void)
 {
     wp_graph g;
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_graph_init(&g, "layouts");
     wp_dims in = {4, {1, 16, 14, 14}};
     g.input = wp_graph_add_tensor(&g, "x", &in, 0);
