@@ -231,6 +231,14 @@ static void test_features(void)
     c.output.d[2] = -1;
     CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), -1);
     CHECK_CONTAINS(err.msg, "dynamic");
+    c.output.d[2] = 16;
+    /* Issue 13: PrePadding INT64_MAX + PostPadding 1 overflowed. */
+    c.has_padding = 1;
+    c.pre_padding[0] = INT64_MAX;
+    c.post_padding[0] = 1;
+    CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "value out of range: convolution PrePadding");
+    c.pre_padding[0] = c.post_padding[0] = 0;
 
     /* Pooling: the kernel is WindowSize, not the input size. */
     wp_engine_layer p = make_layer("CaskPooling", 1, 64, 55, 55, 1, 64, 27, 27);
@@ -250,6 +258,11 @@ static void test_features(void)
     CHECK_INT(FEAT(r, "ops"), 64 * 27 * 27 * 9);
     CHECK_INT(FEAT(r, "bytes"), 2 * (64 * 55 * 55 + 64 * 27 * 27)); /* unknown type -> FP16 */
     CHECK(wp_feature_index(WP_KIND_POOL, "padding_0") > wp_feature_index(WP_KIND_POOL, "stride_1"));
+    p.has_padding = 1;
+    p.pre_padding[1] = 1;
+    p.post_padding[1] = INT64_MAX;
+    CHECK_INT(wp_layer_features(&p, WP_KIND_POOL, &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "value out of range: pooling PrePadding");
 
     /* Only a layer without a window is global: kernel = input H x W. */
     wp_engine_layer g = make_layer("CaskPooling", 1, 512, 7, 6, 1, 512, 1, 1);

@@ -1,9 +1,11 @@
 /* Per-layer features (shared by `dataset` and `predict`) and the
  * pandas-compatible statistics of `dataset`. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
 #include "wattprof/dataset.h"
 
 static const char *const conv_names[] = {
@@ -142,7 +144,9 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
             memcpy(dil, l->dilation, sizeof dil);
         if (l->has_padding)
             for (int i = 0; i < 2; i++)
-                pad[i] = l->pre_padding[i] + l->post_padding[i];
+                if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
+                    return wp_fail(err, NULL, 0, "value out of range: convolution PrePadding %" PRId64
+                                   " + PostPadding %" PRId64, l->pre_padding[i], l->post_padding[i]);
         if (!positive_pair(l->kernel) || !positive_pair(stride) || !positive_pair(dil))
             return wp_fail(err, NULL, 0, "convolution Kernel, Stride and Dilation must be positive");
         if (pad[0] < 0 || pad[1] < 0)
@@ -173,7 +177,9 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
             memcpy(stride, l->stride, sizeof stride);
         if (l->has_padding)
             for (int i = 0; i < 2; i++)
-                pad[i] = l->pre_padding[i] + l->post_padding[i];
+                if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
+                    return wp_fail(err, NULL, 0, "value out of range: pooling PrePadding %" PRId64
+                                   " + PostPadding %" PRId64, l->pre_padding[i], l->post_padding[i]);
         if (!positive_pair(win) || !positive_pair(stride))
             return wp_fail(err, NULL, 0, "pooling WindowSize and Stride must be positive");
         if (pad[0] < 0 || pad[1] < 0)
