@@ -55,7 +55,7 @@ int main(void)
     char res[256], model[512], csv[600], out[600], cmd[2048];
     snprintf(res, sizeof res, "%s/result", dir);
     snprintf(model, sizeof model, "%s/net", res);
-    wp_error err = {{0}};
+    wp_error err = {0};
     if (wp_mkdirs(model, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "netopts.h"
@@ -46,11 +47,11 @@ int cmd_bench(int argc, char **argv)
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL;
     int quiet = 0, c;
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_bench_options opt;
     wp_bench_options_init(&opt);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt("bench", argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'd': dir = optarg; break;
@@ -59,22 +60,22 @@ int cmd_bench(int argc, char **argv)
                 return cli_usage_error("bench", "%s", err.msg);
             break;
         case 'r':
-            if (cli_parse_count(optarg, 1, &opt.runs))
-                return cli_usage_error("bench", "--runs needs a positive integer");
+            if (cli_arg_int("bench", "--runs", optarg, 1, CLI_COUNT_MAX, &opt.runs))
+                return 2;
             break;
         case 'w':
-            if (cli_parse_count(optarg, 0, &opt.warmup))
-                return cli_usage_error("bench", "--warmup needs a non-negative integer");
+            if (cli_arg_int("bench", "--warmup", optarg, 0, CLI_COUNT_MAX, &opt.warmup))
+                return 2;
             break;
         case 't':
-            if (cli_parse_count(optarg, 0, &opt.threads))
-                return cli_usage_error("bench", "--threads needs a non-negative integer");
+            if (cli_arg_int("bench", "--threads", optarg, 0, CLI_COUNT_MAX, &opt.threads))
+                return 2;
             break;
         case 'n': name = optarg; break;
         case 'i': input = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        default: return cli_usage_error("bench", "bad option");
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)

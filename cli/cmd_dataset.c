@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/dataset.h"
@@ -55,9 +56,8 @@ int cmd_dataset(int argc, char **argv)
     wp_dataset_options opt;
     wp_dataset_options_init(&opt);
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt("dataset", argc, argv, "h", longopts)) != -1) {
         switch (c) {
         case 'p':
             in_dir = optarg;
@@ -65,16 +65,10 @@ int cmd_dataset(int argc, char **argv)
         case 'r':
             out_dir = optarg;
             break;
-        case 'n': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || v < 0 || v > INT_MAX)
-                return cli_usage_error("dataset", "--per-layer-measurements needs a whole number >= 0, not '%s'",
-                                       optarg);
-            opt.per_layer_measurements = (int)v;
+        case 'n':
+            if (cli_arg_int("dataset", "--per-layer-measurements", optarg, 0, INT_MAX, &opt.per_layer_measurements))
+                return 2;
             break;
-        }
         case 'q':
             quiet = 1;
             break;
@@ -82,7 +76,7 @@ int cmd_dataset(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
-            return cli_bad_option("dataset", c, argv);
+            return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)

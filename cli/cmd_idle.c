@@ -38,8 +38,6 @@ int cmd_idle(int argc, char **argv)
     optind = 1;
     while ((c = cli_getopt_log("idle", argc, argv, "h", longopts, &o, &quiet)) != -1) {
         switch (c) {
-        case CLI_OPT_BAD:
-            return 2;
         case 'h':
             help();
             return 0;
@@ -47,7 +45,7 @@ int cmd_idle(int argc, char **argv)
             dir = optarg;
             break;
         default:
-            return cli_usage_error("idle", "bad option");
+            return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)

@@ -35,8 +35,6 @@ int cmd_log(int argc, char **argv)
     optind = 1;
     while ((c = cli_getopt_log("log", argc, argv, "ho:", longopts, &o, &quiet)) != -1) {
         switch (c) {
-        case CLI_OPT_BAD:
-            return 2;
         case 'h':
             help();
             return 0;
@@ -44,7 +42,7 @@ int cmd_log(int argc, char **argv)
             o.out_path = optarg;
             break;
         default:
-            return cli_usage_error("log", "bad option");
+            return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)

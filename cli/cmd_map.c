@@ -5,6 +5,7 @@
 #include <string.h>
 #include <math.h>
 
+#include "args.h"
 #include "commands.h"
 #include "progress.h"
 #include "wattprof/atomic_file.h"
@@ -103,9 +104,8 @@ int cmd_map(int argc, char **argv)
     wp_map_options opt;
     wp_map_options_init(&opt);
     optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    int c, mode;
+    while ((c = cli_getopt("map", argc, argv, "h", longopts)) != -1) {
         switch (c) {
         case 'r':
             raw_dir = optarg;
@@ -114,13 +114,14 @@ int cmd_map(int argc, char **argv)
             result_dir = optarg;
             break;
         case OPT_TIMELINE:
-            if (wp_timeline_parse_mode(optarg, &opt.timeline) != 0)
-                return cli_usage_error("map", "--timeline must be auto, reported or reconstructed, not '%s'", optarg);
+            if (cli_arg_enum("map", "--timeline", optarg, cli_timeline_name, CLI_N_TIMELINES, &mode))
+                return 2;
+            opt.timeline = (wp_timeline_mode)mode;
             break;
         case OPT_ATTRIBUTION:
-            if (wp_attribution_parse_mode(optarg, &opt.attribution) != 0)
-                return cli_usage_error("map", "--attribution must be samples, interpolate or deconvolve, not '%s'",
-                                       optarg);
+            if (cli_arg_enum("map", "--attribution", optarg, cli_attribution_name, CLI_N_ATTRIBUTIONS, &mode))
+                return 2;
+            opt.attribution = (wp_attribution_mode)mode;
             break;
         case OPT_WINDOW:
             window = optarg;
@@ -138,7 +139,7 @@ int cmd_map(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
-            return cli_bad_option("map", c, argv);
+            return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/model.h"
@@ -65,7 +66,7 @@ int cmd_predict(int argc, char **argv)
     const char *models = NULL, *engine = NULL, *out = NULL, *onnx = NULL, *input = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt("predict", argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'm': models = optarg; break;
         case 'e': engine = optarg; break;
@@ -73,7 +74,7 @@ int cmd_predict(int argc, char **argv)
         case 'x': onnx = optarg; break;
         case 'i': input = optarg; break;
         case 'h': usage(); return 0;
-        default: return cli_usage_error("predict", "unknown option");
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)

@@ -101,15 +101,13 @@ int cmd_profile(int argc, char **argv)
         {"no-power", no_argument, 0, OPT_NOPOWER}, {"models", required_argument, 0, OPT_MODELS}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL, *models = NULL;
     int quiet = 0, c;
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_profile_options opt;
     wp_profile_options_init(&opt);
     wp_logger_opts lo = {0};
     optind = 1;
     while ((c = cli_getopt_log("profile", argc, argv, "", opts, &lo, &quiet)) != -1) {
         switch (c) {
-        case CLI_OPT_BAD:
-            return 2;
         case OPT_MODEL: model = optarg; break;
         case OPT_DIR: dir = optarg; break;
         case OPT_BACKEND:
@@ -117,32 +115,35 @@ int cmd_profile(int argc, char **argv)
                 return cli_usage_error("profile", "%s", err.msg);
             break;
         case OPT_RUNS:
-            if (cli_parse_count(optarg, 1, &opt.bench.runs))
-                return cli_usage_error("profile", "--runs needs a positive integer");
+            if (cli_arg_int("profile", "--runs", optarg, 1, CLI_COUNT_MAX, &opt.bench.runs))
+                return 2;
             break;
         case OPT_WARMUP:
-            if (cli_parse_count(optarg, 0, &opt.bench.warmup))
-                return cli_usage_error("profile", "--warmup needs a non-negative integer");
+            if (cli_arg_int("profile", "--warmup", optarg, 0, CLI_COUNT_MAX, &opt.bench.warmup))
+                return 2;
             break;
         case OPT_THREADS:
-            if (cli_parse_count(optarg, 0, &opt.bench.threads))
-                return cli_usage_error("profile", "--threads needs a non-negative integer");
+            if (cli_arg_int("profile", "--threads", optarg, 0, CLI_COUNT_MAX, &opt.bench.threads))
+                return 2;
             break;
         case OPT_NAME: name = optarg; break;
         case OPT_INPUT: input = optarg; break;
         case OPT_IDLE:
-            if (cli_parse_seconds(optarg, &opt.idle_s))
-                return cli_usage_error("profile", "--idle-seconds needs a positive number");
+            if (cli_arg_seconds("profile", "--idle-seconds", optarg, &opt.idle_s))
+                return 2;
             break;
-        case OPT_ATTR:
-            if (wp_attribution_parse_mode(optarg, &opt.attribution))
-                return cli_usage_error("profile", "unknown --attribution '%s'", optarg);
+        case OPT_ATTR: {
+            int mode;
+            if (cli_arg_enum("profile", "--attribution", optarg, cli_attribution_name, CLI_N_ATTRIBUTIONS, &mode))
+                return 2;
+            opt.attribution = (wp_attribution_mode)mode;
             opt.attribution_fallback = 0; /* asked for: no silent substitute */
             break;
+        }
         case OPT_NOPOWER: opt.no_power = 1; break;
         case OPT_MODELS: models = optarg; break;
         case OPT_HELP: usage(stdout); return 0;
-        default: return cli_usage_error("profile", "bad option");
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "args.h"
 #include "commands.h"
 #include "progress.h"
 #include "wattprof/atomic_file.h"
@@ -54,7 +55,7 @@ int cmd_report(int argc, char **argv)
     const char *out = NULL;
     int quiet = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = cli_getopt("report", argc, argv, "", longopts)) != -1) {
         switch (c) {
         case 'r': o.result_dir = optarg; break;
         case 'w': o.raw_data_dir = optarg; break;
@@ -63,17 +64,13 @@ int cmd_report(int argc, char **argv)
         case 'p': o.predictions = optarg; break;
         case 'o': out = optarg; break;
         case 't': o.title = optarg; break;
-        case 'c': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 1000)
-                return cli_usage_error("report", "--cycles must be an integer from 1 to 1000, not '%s'", optarg);
-            o.timeline_cycles = (int)v;
+        case 'c':
+            if (cli_arg_int("report", "--cycles", optarg, 1, 1000, &o.timeline_cycles))
+                return 2;
             break;
-        }
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        default: return cli_usage_error("report", "unknown option");
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)
@@ -87,7 +84,7 @@ int cmd_report(int argc, char **argv)
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     o.progress = cli_progress(&bar);
-    wp_error err = {{0}};
+    wp_error err = {0};
     int n = wp_report_write(&o, out, &err);
     cli_bar_done(&bar);
     if (n < 0)

@@ -71,8 +71,6 @@ int cmd_run(int argc, char **argv)
     /* '+': stop at the first non-option, the command. */
     while ((c = cli_getopt_log("run", argc, argv, "+h", longopts, &o, &quiet)) != -1) {
         switch (c) {
-        case CLI_OPT_BAD:
-            return 2;
         case 'h':
             help();
             return 0;
@@ -83,7 +81,7 @@ int cmd_run(int argc, char **argv)
             model = optarg;
             break;
         default:
-            return cli_usage_error("run", "bad option");
+            return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (!dir || !model)

@@ -30,20 +30,23 @@ int cmd_sensors(int argc, char **argv)
     const char *root = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt("sensors", argc, argv, "h", longopts)) != -1) {
         switch (c) {
         case 'h':
             help();
             return 0;
-        case OPT_SOURCE:
-            if (wp_source_parse(optarg, &kind) < 0)
-                return cli_usage_error("sensors", "unknown --source '%s'", optarg);
+        case OPT_SOURCE: {
+            int k;
+            if (cli_arg_enum("sensors", "--source", optarg, cli_source_name, CLI_N_SOURCES, &k))
+                return 2;
+            kind = (wp_source_kind)k;
             break;
+        }
         case OPT_SYSFS_ROOT:
             root = optarg;
             break;
         default:
-            return cli_usage_error("sensors", "bad option");
+            return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/simulate.h"
@@ -57,24 +58,20 @@ static void usage(FILE *fp, const wp_sim_options *d)
 
 static int parse_num(const char *opt, const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v != v)
-        return cli_usage_error("simulate", "%s needs a number, not '%s'", opt, s);
-    *out = v;
-    return 0;
+    return cli_arg_number("simulate", opt, s, out);
 }
 
 static int parse_count(const char *opt, const char *s, size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v > 100000000ULL)
-        return cli_usage_error("simulate", "%s needs a whole number, not '%s'", opt, s);
+    long v = 0;
+    int rc = cli_arg_long("simulate", opt, s, 0, CLI_COUNT_MAX, &v);
     *out = (size_t)v;
-    return 0;
+    return rc;
+}
+
+static const char *reporting_name(int value)
+{
+    return wp_sim_reporting_name((wp_sim_reporting)value);
 }
 
 int cmd_simulate(int argc, char **argv)
@@ -106,10 +103,9 @@ int cmd_simulate(int argc, char **argv)
     const char *out = NULL, *models = "1";
     int quiet = 0;
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        int rc = 0;
+    while ((c = cli_getopt("simulate", argc, argv, "h", longopts)) != -1) {
+        int rc = 0, mode;
         size_t n = 0;
         switch (c) {
         case 'o': out = optarg; break;
@@ -132,12 +128,9 @@ int cmd_simulate(int argc, char **argv)
             o.seed = n;
             break;
         case 'R':
-            if (strcmp(optarg, "ideal") == 0)
-                o.reporting = WP_SIM_IDEAL;
-            else if (strcmp(optarg, "tensorrt") == 0)
-                o.reporting = WP_SIM_TENSORRT;
-            else
-                return cli_usage_error("simulate", "--reporting is ideal or tensorrt, not '%s'", optarg);
+            if (cli_arg_enum("simulate", "--reporting", optarg, reporting_name, WP_SIM_TENSORRT + 1, &mode))
+                return 2;
+            o.reporting = (wp_sim_reporting)mode;
             break;
         case 'q': quiet = 1; break;
         case 'h': {
@@ -146,7 +139,7 @@ int cmd_simulate(int argc, char **argv)
             usage(stdout, &d);
             return 0;
         }
-        default: return cli_bad_option("simulate", c, argv);
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
         if (rc)
             return rc;
@@ -191,7 +184,7 @@ int cmd_simulate(int argc, char **argv)
             rc = cli_fail("simulate", &err);
         else if (!quiet)
             printf("simulated %zu model(s), %zu layers x %zu cycles (%s reporting) -> %s (truth: %s/truth.json)\n",
-                   n_names, o.n_layers, o.n_cycles, o.reporting == WP_SIM_IDEAL ? "ideal" : "tensorrt", out, out);
+                   n_names, o.n_layers, o.n_cycles, wp_sim_reporting_name(o.reporting), out, out);
     }
     for (size_t i = 0; i < n_names; i++)
         free(names[i]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "progress.h"
 #include "wattprof/atomic_file.h"
@@ -55,41 +56,34 @@ int cmd_train(int argc, char **argv)
     wp_train_options o;
     memset(&o, 0, sizeof o);
     int quiet = 0, c;
-    char *tests = NULL;
+    int n_tests = 0;
     const char *names[256];
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt("train", argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'd': o.data_dir = optarg; break;
         case 'o': o.out_dir = optarg; break;
-        case 't': tests = optarg; break;
-        case 'c': o.config_path = optarg; break;
-        case 'k': {
-            char *end;
-            long k = strtol(optarg, &end, 10);
-            if (*end || k < 2 || k > 100000)
-                return cli_usage_error("train", "--cv needs an integer >= 2, got '%s'", optarg);
-            o.cv = (int)k;
+        case 't':
+            if (cli_arg_list("train", "--test-models", optarg, names, 256, &n_tests))
+                return 2;
+            o.test_models = names;
+            o.n_test_models = (size_t)n_tests;
             break;
-        }
+        case 'c': o.config_path = optarg; break;
+        case 'k':
+            if (cli_arg_int("train", "--cv", optarg, 2, 100000, &o.cv))
+                return 2;
+            break;
         case 'm': o.cv_by_model = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(); return 0;
-        default: return cli_usage_error("train", "unknown option");
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (!o.data_dir || !o.out_dir)
         return cli_usage_error("train", "--data-dir and --out-dir are required");
-    char *tcopy = NULL;
-    if (tests) {
-        tcopy = strdup(tests);
-        for (char *s = strtok(tcopy, ","); s && o.n_test_models < 256; s = strtok(NULL, ","))
-            if (*s)
-                names[o.n_test_models++] = s;
-        o.test_models = names;
-    }
     wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
@@ -98,7 +92,6 @@ int cmd_train(int argc, char **argv)
     wp_error err;
     int rc = wp_train_run(&o, &rep, &err);
     cli_bar_done(&bar);
-    free(tcopy);
     if (rc)
         return cli_fail("train", &err);
     printf("trained on %zu networks, tested on %zu\n", rep.n_train_models, rep.n_test_models);

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/zoo.h"
@@ -31,7 +32,7 @@ int cmd_zoo(int argc, char **argv)
     const char *arch = NULL, *out = NULL, *input = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt("zoo", argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'a': arch = optarg; break;
         case 'o': out = optarg; break;
@@ -41,14 +42,14 @@ int cmd_zoo(int argc, char **argv)
                 printf("%s\n", *n);
             return 0;
         case 'h': usage(stdout); return 0;
-        default: return cli_usage_error("zoo", "bad option");
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (optind < argc)
         return cli_usage_error("zoo", "unexpected argument '%s'", argv[optind]);
     if (!arch || !out)
         return cli_usage_error("zoo", "--arch and --out are required");
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_dims dims, *dp = NULL;
     if (input) {
         if (wp_dims_parse(input, &dims, &err))

@@ -1,6 +1,7 @@
-/* One entry point per subcommand. Each parses its own options (getopt_long),
- * calls the library, prints, and returns the process exit status. Nothing
- * here computes: all logic lives in the library. */
+/* One entry point per subcommand. Each parses its own options (through
+ * cli_getopt and the cli_arg_* parsers of args.h), calls the library, prints,
+ * and returns the process exit status. Nothing here computes: all logic lives
+ * in the library. */
 #ifndef WATTPROF_CLI_COMMANDS_H
 #define WATTPROF_CLI_COMMANDS_H
 
@@ -29,9 +30,5 @@ WP_COMMANDS(WP_DECLARE)
 int cli_fail(const char *cmd, const wp_error *err);
 /* Prints "wattprof CMD: MESSAGE (see 'wattprof CMD --help')" and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) WP_PRINTF(2, 3);
-/* The usage error for what getopt_long (optstring starting with ':') returned
- * in place of an option: c == ':' an option without its value, else an
- * unknown one; argv[optind - 1] names it. Returns 2. */
-int cli_bad_option(const char *cmd, int c, char *const *argv);
 
 #endif

@@ -6,51 +6,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "progress.h"
 #include "wattprof/csv.h"
-
-int cli_parse_seconds(const char *arg, double *out)
-{
-    double v;
-    if (wp_parse_double(arg, strlen(arg), &v) < 0 || !(v > 0) || v > 1e9)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* One of the shared options: 0 handled, 1 not one of them, 2 bad value
  * (message printed). */
 static int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_opts *o, int *quiet)
 {
     switch (opt) {
-    case OPT_SOURCE:
-        if (wp_source_parse(arg, &o->sensor.source) < 0)
-            return cli_usage_error(cmd, "unknown --source '%s'", arg);
+    case OPT_SOURCE: {
+        int k;
+        if (cli_arg_enum(cmd, "--source", arg, cli_source_name, CLI_N_SOURCES, &k))
+            return 2;
+        o->sensor.source = (wp_source_kind)k;
         return 0;
+    }
     case OPT_RAIL:
         o->sensor.rail = arg;
         return 0;
     case OPT_SYSFS_ROOT:
         o->sensor.sysfs_root = arg;
         return 0;
-    case OPT_INTERVAL: {
+    case OPT_INTERVAL:
         /* Decimals allowed: 1.5 is a 666.7 kHz schedule. */
-        char *end;
-        errno = 0;
-        double v = strtod(arg, &end);
-        if (end == arg || *end || errno || !(v >= 0 && v <= 3600e6))
-            return cli_usage_error(cmd, "--interval-us wants microseconds (0 to 3600000000), not '%s'", arg);
-        o->interval_us = v;
-        return 0;
-    }
+        return cli_arg_double(cmd, "--interval-us", arg, 0, 3600e6, &o->interval_us);
     case OPT_QUIET:
         *quiet = 1;
         return 0;
     case OPT_DURATION:
-        if (cli_parse_seconds(arg, &o->duration_s) < 0)
-            return cli_usage_error(cmd, "--duration wants seconds > 0, not '%s'", arg);
-        return 0;
+        return cli_arg_seconds(cmd, "--duration", arg, &o->duration_s);
     default:
         return 1;
     }
@@ -60,9 +46,9 @@ int cli_getopt_log(const char *cmd, int argc, char **argv, const char *optstring
                    wp_logger_opts *o, int *quiet)
 {
     for (;;) {
-        int c = getopt_long(argc, argv, optstring, longopts, NULL);
-        if (c == -1)
-            return -1;
+        int c = cli_getopt(cmd, argc, argv, optstring, longopts);
+        if (c == -1 || c == CLI_OPT_BAD)
+            return c;
         int r = cli_logopt(cmd, c, optarg, o, quiet);
         if (r == 2)
             return CLI_OPT_BAD;

@@ -5,6 +5,8 @@
 
 #include <getopt.h>
 
+#include "args.h"
+
 #include "wattprof/logger.h"
 
 enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, OPT_QUIET };
@@ -33,11 +35,8 @@ enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, 
  * the commands that offer it) itself: returns the next option that is not one of them, -1 at the
  * end, or CLI_OPT_BAD (usage error printed: exit 2) for one of them with a
  * bad value. */
-enum { CLI_OPT_BAD = -2 };
 int cli_getopt_log(const char *cmd, int argc, char **argv, const char *optstring, const struct option *longopts,
                    wp_logger_opts *o, int *quiet);
-/* Parses a duration in seconds (> 0); -1 when invalid. */
-int cli_parse_seconds(const char *arg, double *out);
 /* "rail: ina3221 VDD_IN (mV, mA) at DIR" on stderr. */
 void cli_print_rail(const char *cmd, const wp_logger *lg);
 /* The summary block on stderr. */

@@ -1,7 +1,6 @@
 /* wattprof: the command-line tool. Dispatches to one cmd_<name>() per
  * pipeline step (see commands.h). */
 #include <stdarg.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,13 +48,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (see 'wattprof %s --help')\n", cmd);
     return 2;
-}
-
-int cli_bad_option(const char *cmd, int c, char *const *argv)
-{
-    if (c == ':')
-        return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-    return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
 int main(int argc, char **argv)

@@ -5,16 +5,6 @@
 
 #include "commands.h"
 
-int cli_parse_count(const char *s, int min, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == 0 || *end || v < min || v > 100000000)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* The model file's base name without ".onnx" (malloc'd; NULL: no memory). */
 static char *cli_model_name(const char *path)
 {
@@ -32,7 +22,7 @@ static char *cli_model_name(const char *path)
 int cli_open_network(const char *cmd, const char *model, const char *input, const char **name, char **owned,
                      wp_graph *g)
 {
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_dims dims, *dp = NULL;
     *owned = NULL;
     if (input) {

@@ -4,9 +4,6 @@
 
 #include "wattprof/onnx.h"
 
-/* A whole number from min to 100000000 into *out; -1 when invalid. */
-int cli_parse_count(const char *s, int min, int *out);
-
 /* Reads the network at model, its input shape overridden by input (NxCxHxW)
  * when non-NULL, and names the result: *name stays when non-NULL, else it
  * becomes the model file's name, malloc'd into *owned (free it; NULL when

@@ -27,7 +27,7 @@ static void test_raw_layout(const char *dir)
     CHECK_CONTAINS(r.out, "per-layer sum / untimed");
     test_run_free(&r);
 
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_latency lat;
     CHECK_INT(wp_latency_read(test_path(raw, "lenet/trt_profiling/trt_layer_latency.json"), &lat, &err), 0);
     CHECK_INT(lat.n_layers, 12);
@@ -221,7 +221,7 @@ static void test_predict_onnx(const char *dir)
 static void test_library_ref(void)
 {
     wp_graph g;
-    wp_error err = {{0}};
+    wp_error err = {0};
     CHECK_INT(wp_zoo_build("lenet", NULL, &g, &err), 0);
     wp_bench_options opt;
     wp_bench_options_init(&opt);

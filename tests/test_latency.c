@@ -22,7 +22,7 @@ static void test_read_shapes(void)
                        "[1e-3,\"20241121-05:22:51.5\"]],\n"
                        "  \"x/y\" : [ [ 2 , \"20241121-05:22:50.1\" ] ,\r\n\t[0,\"20241121-05:22:52.000001\"] ]\n}\n");
     wp_latency lat;
-    wp_error err = {{0}};
+    wp_error err = {0};
     CHECK_INT(wp_latency_read(p, &lat, &err), 0);
     CHECK_INT(lat.n_layers, 2);
     CHECK_INT(lat.n_cycles, 2);
@@ -115,7 +115,7 @@ static void expect_error(const char *text, const char *what, const char *line)
     const char *p = test_path(test_tmpdir(), "bad.json");
     test_write_file(p, text);
     wp_latency lat;
-    wp_error err = {{0}};
+    wp_error err = {0};
     CHECK_INT(wp_latency_read(p, &lat, &err), -1);
     char want[512];
     snprintf(want, sizeof want, "%s:%s: ", p, line);

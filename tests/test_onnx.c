@@ -72,7 +72,7 @@ static void test_zoo_roundtrip(int python)
                  {"resnet18", "1x3x32x32", 69},  {"resnet50", "1x3x32x32", 175},
                  {"mobilenetv2", "1x3x32x32", 153}, {"squeezenet", "1x3x32x32", 66}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        wp_error err = {{0}};
+        wp_error err = {0};
         wp_dims in, *ip = NULL;
         if (cases[i].input) {
             CHECK_INT(wp_dims_parse(cases[i].input, &in, &err), 0);
@@ -140,7 +140,7 @@ static void test_zoo_roundtrip(int python)
 static void test_bad_files(void)
 {
     const char *dir = test_tmpdir();
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_graph g;
     const char *lenet = test_path(dir, "lenet-bad.onnx");
     CHECK_INT(wp_zoo_write("lenet", NULL, lenet, &err), 0);
@@ -231,7 +231,7 @@ static void test_bad_files(void)
 static void test_shape_rules(void)
 {
     wp_graph g;
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_graph_init(&g, "t");
     wp_dims in = {4, {1, 4, 9, 9}}, w = {4, {8, 2, 3, 3}};
     g.input = wp_graph_add_tensor(&g, "x", &in, 0);
@@ -314,7 +314,7 @@ static void test_python_made(void)
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     wp_graph g;
-    wp_error err = {{0}};
+    wp_error err = {0};
     int rc = wp_onnx_read(path, NULL, &g, &err);
     CHECK_INT(rc, 0);
     if (rc) {

@@ -24,7 +24,7 @@ static void test_read_ok(void)
                        "20241121-00:00:01.500001,4999.5,-1\n"
                        "20241121-00:00:02.123456,1e3,0.1234567890123456789");
     wp_powerlog log;
-    wp_error err = {{0}};
+    wp_error err = {0};
     CHECK_INT(wp_powerlog_read(p, &log, &err), 0);
     CHECK_INT(log.n, 4);
     if (log.n == 4) {
@@ -81,7 +81,7 @@ static void expect_error(const char *text, const char *what, const char *line)
     const char *p = test_path(dir, "bad.log");
     test_write_file(p, text);
     wp_powerlog log;
-    wp_error err = {{0}};
+    wp_error err = {0};
     CHECK_INT(wp_powerlog_read(p, &log, &err), -1);
     char want[512];
     snprintf(want, sizeof want, "%s:%s: ", p, line);

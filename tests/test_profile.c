@@ -3,6 +3,7 @@
  * sensor at all (runtime only, said so). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake_sysfs.h"
 #include "testutil.h"
@@ -84,13 +85,30 @@ static void test_no_sensor(const char *dir, const char *model)
     test_run_free(&r);
 }
 
+/* A sensor that is there but cannot be opened is an error, not "no sensor":
+ * the code (WP_ERR_NO_SENSOR or not) decides, not the message. */
+static void test_broken_sensor(const char *dir, const char *model)
+{
+    const char *root = test_path(dir, "broken-sys");
+    const char *hw = test_path(root, "class/hwmon/hwmon0");
+    test_write_file(test_path(hw, "name"), "brokenchip\n");
+    CHECK_INT(symlink("/nonexistent/wattprof-power", test_path(hw, "power1_input")), 0);
+    test_run_result r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir",
+                                                      test_path(dir, "res-broken"), "--runs", "1", "--warmup", "0",
+                                                      "--sysfs-root", root, "--quiet", NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "cannot open sensor file");
+    CHECK(!strstr(r.out, "runtime only"));
+    test_run_free(&r);
+}
+
 int main(void)
 {
     if (!wp_onnx_supported()) {
         printf("skip: ONNX support not built\n");
         return 77;
     }
-    wp_error err = {{0}};
+    wp_error err = {0};
     if (!wp_backend_available(WP_BACKEND_CPU)) {
         printf("skip: oneDNN not built in; profile runs the cpu backend\n");
         return 77;
@@ -100,5 +118,6 @@ int main(void)
     CHECK_INT(wp_zoo_write("lenet", NULL, model, &err), 0);
     test_fake_sensor(dir, model);
     test_no_sensor(dir, model);
+    test_broken_sensor(dir, model);
     return test_summary();
 }

@@ -12,7 +12,7 @@
 /* Runs g on the reference and on `backend` and compares every node's output. */
 static void compare_with(wp_graph *g, wp_backend backend, const char *what)
 {
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_runner *ref = wp_runner_create(g, WP_BACKEND_REF, &err);
     CHECK(ref != NULL);
     wp_runner *cpu = wp_runner_create(g, backend, &err);
@@ -89,7 +89,7 @@ static int act(wp_graph *g, const char *name)
 static void test_ops(void)
 {
     wp_graph g;
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_graph_init(&g, "ops");
     wp_dims in = {4, {2, 4, 12, 10}};
     g.input = wp_graph_add_tensor(&g, "x", &in, 0);
@@ -200,7 +200,7 @@ static void test_zoo_networks(void)
                  {"squeezenet", "1x3x32x32"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         wp_graph g;
-        wp_error err = {{0}};
+        wp_error err = {0};
         wp_dims d, *dp = NULL;
         if (cases[i].input) {
             wp_dims_parse(cases[i].input, &d, &err);
@@ -215,7 +215,7 @@ static void test_zoo_networks(void)
 static void test_errors(void)
 {
     wp_backend b;
-    wp_error err = {{0}};
+    wp_error err = {0};
     CHECK_INT(wp_backend_parse("tpu", &b, &err), -1);
     CHECK_CONTAINS(err.msg, "unknown backend 'tpu'");
     CHECK_INT(wp_backend_parse("cuda", &b, &err), 0);
@@ -251,7 +251,7 @@ static void test_cuda(void)
         return;
     }
     wp_graph g;
-    wp_error err = {{0}};
+    wp_error err = {0};
     CHECK_INT(wp_zoo_build("lenet", NULL, &g, &err), 0);
     wp_runner *r = wp_runner_create(&g, WP_BACKEND_CUDA, &err);
     if (!strstr(err.msg, "is not available"))

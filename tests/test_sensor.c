@@ -78,6 +78,7 @@ static void test_ina3221_hwmon(void)
     s = open_rail(root, WP_SOURCE_INA3221, "VDD_NOPE", &err);
     CHECK(s == NULL);
     CHECK_CONTAINS(err.msg, "no rail 'VDD_NOPE'");
+    CHECK_INT(err.code, WP_ERR_NOT_FOUND);
     CHECK_CONTAINS(err.msg, "3=VDD_IN");
     s = open_rail(root, WP_SOURCE_INA3221, "4", &err);
     CHECK(s == NULL);
@@ -289,9 +290,11 @@ static void test_nvml_absent(void)
     s = open_rail(root, WP_SOURCE_AUTO, NULL, &err);
     CHECK(s == NULL);
     CHECK_CONTAINS(err.msg, "no power sensor found");
+    CHECK_INT(err.code, WP_ERR_NO_SENSOR);
     s = open_rail(root, WP_SOURCE_INA3221, NULL, &err);
     CHECK(s == NULL);
     CHECK_CONTAINS(err.msg, "no ina3221 sensor");
+    CHECK_INT(err.code, WP_ERR_NO_SENSOR);
     unsetenv("WATTPROF_NVML_LIB");
 }
 

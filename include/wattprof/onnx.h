@@ -141,7 +141,8 @@ int wp_onnx_supported(void);
 /* Reads an ONNX model. input (may be NULL) overrides the graph input's
  * shape, which must otherwise be fully static. Errors: unreadable,
  * truncated or corrupt protobuf, unsupported op (named with its node),
- * non-float tensors, external data, shapes that do not agree. */
+ * non-float tensors, external data, shapes that do not agree. On failure g
+ * is left empty (nothing to free), as every reader leaves its output. */
 int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *err);
 
 /* Writes the graph as an ONNX model (IR version 8, opset 13), atomically.

@@ -25,6 +25,8 @@
 #include "wattprof/powerlog.h"
 
 typedef enum wp_sim_reporting { WP_SIM_IDEAL = 0, WP_SIM_TENSORRT } wp_sim_reporting;
+/* "ideal", "tensorrt" */
+const char *wp_sim_reporting_name(wp_sim_reporting r);
 
 typedef struct wp_sim_options {
     size_t n_layers;            /* per model (>= 3: conv ... pool, dense) */

@@ -1,5 +1,7 @@
+/* error: the one formatter behind every library failure (wattprof/error.h). */
 #include "wattprof/error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +31,38 @@ int wp_fail(wp_error *err, const char *file, long line, const char *fmt, ...)
     va_start(ap, fmt);
     vformat(err, file, line, fmt, ap);
     va_end(ap);
+    err->code = WP_ERR_FAILED;
     return -1;
+}
+
+int wp_fail_code(wp_error *err, wp_errc code, const char *file, long line, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(err, file, line, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    return -1;
+}
+
+wp_errc wp_errc_from_errno(int errnum)
+{
+    switch (errnum) {
+    case ENOENT:
+    case ENOTDIR:
+        return WP_ERR_NOT_FOUND;
+    case ENOMEM:
+        return WP_ERR_NO_MEMORY;
+    case EINTR:
+        return WP_ERR_INTERRUPTED;
+    case ENOSYS:
+    case EOPNOTSUPP:
+        return WP_ERR_UNSUPPORTED;
+    default:
+        return WP_ERR_IO;
+    }
 }
 
 int wp_fail_errno(wp_error *err, const char *file, int errnum, const char *fmt, ...)
@@ -44,11 +77,26 @@ int wp_fail_errno(wp_error *err, const char *file, int errnum, const char *fmt, 
     if (used < sizeof err->msg)
         snprintf(err->msg + used, sizeof err->msg - used, "%s%s",
                  err->msg[0] && used && err->msg[used - 1] != ' ' ? ": " : "", strerror(errnum));
+    err->code = wp_errc_from_errno(errnum);
     return -1;
+}
+
+const char *wp_errc_name(wp_errc code)
+{
+    static const char *const names[] = {
+#define WP_ERRC_NAME(name, text) text,
+        WP_ERRC_LIST(WP_ERRC_NAME)
+#undef WP_ERRC_NAME
+    };
+    if ((int)code < 0 || code >= WP_ERR_COUNT)
+        return "unknown";
+    return names[code];
 }
 
 void wp_error_clear(wp_error *err)
 {
-    if (err)
+    if (err) {
         err->msg[0] = '\0';
+        err->code = WP_ERR_FAILED;
+    }
 }

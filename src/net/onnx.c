@@ -24,7 +24,7 @@ int wp_onnx_supported(void)
 int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *err)
 {
     (void)input;
-    wp_graph_init(g, "none");
+    memset(g, 0, sizeof *g);
     return wp_fail(err, path, 0, "ONNX support was not built (needs protobuf-c and libonnx-dev)");
 }
 
@@ -431,7 +431,7 @@ static int read_model(reader *r, Onnx__ModelProto *m, const wp_dims *input)
 
 int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *err)
 {
-    wp_graph_init(g, "graph");
+    memset(g, 0, sizeof *g); /* empty, nothing to free, until the model parses */
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return wp_fail_errno(err, path, errno, "cannot open");
@@ -455,13 +455,14 @@ int wp_onnx_read(const char *path, const wp_dims *input, wp_graph *g, wp_error *
     munmap(buf, (size_t)st.st_size);
     if (!m)
         return wp_fail(err, path, 0, "not a valid ONNX model (corrupt or truncated protobuf)");
+    wp_graph_init(g, "graph");
     reader r = {path, g, NULL, 0, err};
     int rc = read_model(&r, m, input);
     free(r.ints);
     onnx__model_proto__free_unpacked(m, NULL);
     if (rc) {
         wp_graph_free(g);
-        wp_graph_init(g, "graph");
+        memset(g, 0, sizeof *g);
     }
     return rc;
 }

@@ -131,7 +131,8 @@ done:
 }
 
 /* Idle power from a short log with nothing running; fills res, writes
- * raw/idling_power.json. Returns 1 when there is no sensor. */
+ * raw/idling_power.json. Returns 1 when there is no sensor (WP_ERR_NO_SENSOR
+ * from the automatic search), -1 when one is there and fails. */
 static int measure_idle(const wp_profile_options *opt, const char *raw, wp_profile_result *res, double *idle_uw,
                         wp_error *err)
 {
@@ -139,11 +140,12 @@ static int measure_idle(const wp_profile_options *opt, const char *raw, wp_profi
     lo.sensor = opt->sensor;
     lo.interval_us = opt->interval_us;
     lo.duration_s = opt->idle_s > 0 ? opt->idle_s : 0.2;
-    wp_error serr = {{0}};
+    wp_error serr = {0};
     wp_logger *lg = wp_logger_open(&lo, &serr);
     if (!lg) {
-        /* Asked for a particular source or rail: its absence is an error. */
-        if (opt->sensor.source != WP_SOURCE_AUTO || opt->sensor.rail) {
+        /* Asked for a particular source or rail, its absence is an error; a
+         * sensor that is there but fails to open is one in every case. */
+        if (serr.code != WP_ERR_NO_SENSOR || opt->sensor.source != WP_SOURCE_AUTO || opt->sensor.rail) {
             *err = serr;
             return -1;
         }

@@ -62,7 +62,7 @@ static const runner_ops *cuda_load(wp_error *err)
             wp_cuda_module_fn entry = NULL;
             if (sym)
                 memcpy(&entry, &sym, sizeof entry);
-            wp_error why = {{0}};
+            wp_error why = {0};
             if (!entry)
                 wp_fail(&cuda_err, NULL, 0, "backend 'cuda' is not available: %s has no %s", path,
                         WP_CUDA_MODULE_ENTRY);

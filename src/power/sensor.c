@@ -272,10 +272,10 @@ wp_sensor *wp_sensor_open(const wp_sensor_opts *opts, wp_error *err)
             kind = (wp_source_kind)k;
         }
         if (list.n == 0) {
-            wp_fail(err, root, 0,
-                    "no power sensor found (looked for ina3221, hwmon power*_input, intel-rapl energy_uj, "
+            wp_fail_code(err, WP_ERR_NO_SENSOR, root, 0,
+                         "no power sensor found (looked for ina3221, hwmon power*_input, intel-rapl energy_uj, "
                     "nvml%s%s)",
-                    note[0] ? ": " : "", note);
+                         note[0] ? ": " : "", note);
             return NULL;
         }
     } else {
@@ -283,9 +283,10 @@ wp_sensor *wp_sensor_open(const wp_sensor_opts *opts, wp_error *err)
             return NULL;
         if (list.n == 0) {
             if (kind == WP_SOURCE_NVML)
-                wp_fail(err, NULL, 0, "nvml: %s", note[0] ? note : "no GPU found");
+                wp_fail_code(err, WP_ERR_NO_SENSOR, NULL, 0, "nvml: %s", note[0] ? note : "no GPU found");
             else
-                wp_fail(err, root, 0, "no %s sensor found under this sysfs root", wp_source_name(kind));
+                wp_fail_code(err, WP_ERR_NO_SENSOR, root, 0, "no %s sensor found under this sysfs root",
+                             wp_source_name(kind));
             return NULL;
         }
     }
@@ -305,7 +306,7 @@ wp_sensor *wp_sensor_open(const wp_sensor_opts *opts, wp_error *err)
         if (!chosen) {
             char rails[WP_ERROR_MAX / 2];
             describe_rails(&list, rails, sizeof rails);
-            wp_fail(err, NULL, 0, "%s: no rail '%s' (rails: %s)", wp_source_name(kind), opts->rail, rails);
+            wp_fail_code(err, WP_ERR_NOT_FOUND, NULL, 0, "%s: no rail '%s' (rails: %s)", wp_source_name(kind), opts->rail, rails);
             wp_rail_list_free(&list);
             return NULL;
         }

@@ -596,7 +596,7 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         "idle_power_uw", opt->idle_uw, "options", "layers", (json_int_t)opt->n_layers, "cycles",
         (json_int_t)opt->n_cycles, "sample_period_us", opt->sample_period_us, "sample_jitter_us",
         opt->sample_jitter_us, "sensor_window_us", opt->sensor_window_us, "noise_uw", opt->noise_uw, "reporting",
-        opt->reporting == WP_SIM_IDEAL ? "ideal" : "tensorrt", "gap_us", opt->gap_us, "report_delay_us",
+        wp_sim_reporting_name(opt->reporting), "gap_us", opt->gap_us, "report_delay_us",
         opt->report_delay_us, "latency_jitter", opt->latency_jitter, "seed", (json_int_t)opt->seed, "models",
         truth_models);
     truth_models = NULL;
@@ -611,4 +611,9 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
 fail:
     json_decref(truth_models);
     return -1;
+}
+
+const char *wp_sim_reporting_name(wp_sim_reporting r)
+{
+    return r == WP_SIM_TENSORRT ? "tensorrt" : "ideal";
 }
