@@ -417,7 +417,7 @@ static size_t pb_int(unsigned char *out, unsigned field, uint64_t v)
 static void test_overflow(void)
 {
     const char *dir = test_tmpdir();
-    wp_error err = {{0}};
+    wp_error err = {0};
     wp_graph g;
     /* An initializer [2^32, 2^32] without data: the product wrapped to 0
      * elements and passed as an empty tensor. */
