@@ -73,6 +73,19 @@ static void test_describe(void)
     CHECK(isnan(s.mean) && isnan(s.std) && isnan(s.min) && isnan(s.q50) && isnan(s.max));
     wp_describe(none, 0, &s);
     CHECK_STR(fmt(s.count), "0.0");
+    /* Issue 13: finite values near DBL_MAX overflowed the sums to inf. */
+    double huge[] = {1e308, 1e308, NAN, 1e308};
+    CHECK_INT(wp_describe(huge, 4, &s), 0);
+    CHECK_NEAR(s.mean, 1e308, 1e-15);
+    CHECK(isfinite(s.std) && s.std == 0);
+    CHECK_NEAR(wp_group_mean(huge, 4), 1e308, 1e-15);
+    double spread[] = {-1e308, 1e308, 1e308, -1e308};
+    CHECK_INT(wp_describe(spread, 4, &s), 0);
+    CHECK(isfinite(s.mean) && fabs(s.mean) < 1e292);
+    CHECK_NEAR(s.std, 1e308 * sqrt(4.0 / 3.0), 1e-12);
+    CHECK(isfinite(s.q25) && isfinite(s.q50) && isfinite(s.q75));
+    CHECK(fabs(s.q50) < 1e292);
+    CHECK(isfinite(wp_group_mean(spread, 4)));
 
     /* numpy's pairwise summation, not a running sum: these means differ in
      * the last bit between the two (values from numpy). */

@@ -486,6 +486,9 @@ done:
 int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err)
 {
+    if (!(idle_uw >= 0) || !isfinite(idle_uw))
+        return wp_fail(err, model_dir, 0, "value out of range: idle power %g uW (must be finite, not negative)",
+                       idle_uw);
     wp_atomic_file *est_af = NULL, *info_af = NULL;
     wp_atomic_file *af = map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, &est_af, &info_af, err);
     if (!af)
