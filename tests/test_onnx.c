@@ -493,6 +493,17 @@ static void test_overflow(void)
     CHECK_CONTAINS(r.err, "out of range");
     test_run_free(&r);
 
+    /* A scalar (rank-0) Gemm bias read dims[-1]. */
+    wp_graph_init(&g, "gemm");
+    wp_dims gx = {2, {1, 4}}, gw = {2, {4, 1}}, gb = {0, {0}};
+    g.input = wp_graph_add_tensor(&g, "x", &gx, 0);
+    int ins3[3] = {g.input, wp_graph_add_tensor(&g, "w", &gw, 1), wp_graph_add_tensor(&g, "b", &gb, 1)};
+    g.output = wp_graph_add_tensor(&g, "y", NULL, 0);
+    wp_graph_add_node(&g, WP_OP_GEMM, "fc", 3, ins3, 1, &g.output);
+    CHECK_INT(wp_graph_infer_shapes(&g, &err), -1);
+    CHECK_CONTAINS(err.msg, "does not broadcast");
+    wp_graph_free(&g);
+
     /* A graph input whose shape in the file overflows. */
     wp_graph_init(&g, "big");
     wp_dims bigin = {4, {INT64_C(1) << 31, INT64_C(1) << 31, INT64_C(1) << 31, 2}};

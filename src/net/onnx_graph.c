@@ -469,7 +469,7 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
                              " (wrong input shape?)",
                              x->d[1], wp_dims_format(w, b1, sizeof b1), k);
         const wp_dims *c = in_shape(g, n, 2);
-        if (c && !(wp_dims_count(c) == nn && c->d[c->n - 1] == nn))
+        if (c && !(wp_dims_count(c) == nn && c->n >= 1 && c->d[c->n - 1] == nn))
             return node_fail(err, n, "bias %s does not broadcast to %" PRId64 " outputs",
                              wp_dims_format(c, b1, sizeof b1), nn);
         o.n = 2;
