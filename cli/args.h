@@ -46,7 +46,7 @@ int cli_arg_enum(const char *cmd, const char *opt, const char *arg, cli_name_fn 
 /* The library's enums, as cli_arg_enum takes them. */
 #define CLI_N_SOURCES (WP_SOURCE_NVML + 1)
 const char *cli_source_name(int value);
-#define CLI_N_ATTRIBUTIONS (WP_ATTRIBUTION_DECONVOLVE + 1)
+#define CLI_N_ATTRIBUTIONS (WP_ATTRIBUTION_AUTO + 1)
 const char *cli_attribution_name(int value);
 #define CLI_N_TIMELINES (WP_TIMELINE_RECONSTRUCTED + 1)
 const char *cli_timeline_name(int value);

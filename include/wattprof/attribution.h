@@ -10,6 +10,8 @@
  *    the log's time span.
  *  - deconvolve: least squares over a sensor window (the `deconv` module
  *    plugs in at wp_attribute; not part of this file).
+ *  - auto: the mapper's default, deconvolve where the fit is identifiable
+ *    and interpolate where it is not (mapper.h); wp_attribute refuses it.
  *
  * Both built-in modes index the log once (prefix sums and prefix integrals
  * in double-double precision) and answer each window with two binary
@@ -27,7 +29,8 @@
 typedef enum wp_attribution_mode {
     WP_ATTRIBUTION_SAMPLES = 0,
     WP_ATTRIBUTION_INTERPOLATE,
-    WP_ATTRIBUTION_DECONVOLVE
+    WP_ATTRIBUTION_DECONVOLVE,
+    WP_ATTRIBUTION_AUTO
 } wp_attribution_mode;
 
 typedef struct wp_attribution_options {

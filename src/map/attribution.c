@@ -13,6 +13,8 @@ int wp_attribution_parse_mode(const char *s, wp_attribution_mode *out)
         *out = WP_ATTRIBUTION_INTERPOLATE;
     else if (!strcmp(s, "deconvolve"))
         *out = WP_ATTRIBUTION_DECONVOLVE;
+    else if (!strcmp(s, "auto"))
+        *out = WP_ATTRIBUTION_AUTO;
     else
         return -1;
     return 0;
@@ -23,6 +25,7 @@ const char *wp_attribution_mode_name(wp_attribution_mode mode)
     switch (mode) {
     case WP_ATTRIBUTION_INTERPOLATE: return "interpolate";
     case WP_ATTRIBUTION_DECONVOLVE: return "deconvolve";
+    case WP_ATTRIBUTION_AUTO: return "auto";
     default: return "samples";
     }
 }
@@ -288,6 +291,8 @@ int wp_attribute(const wp_powerlog *log, const wp_windows *w, const wp_attributi
     }
     case WP_ATTRIBUTION_DECONVOLVE:
         return wp_deconv_attribute(log, w, opt->sensor_window_us, out, err);
+    case WP_ATTRIBUTION_AUTO:
+        break; /* the mapper resolves it */
     }
-    return wp_fail(err, NULL, 0, "attribution '%s' is not available in this build", wp_attribution_mode_name(opt->mode));
+    return wp_fail(err, NULL, 0, "attribution '%s' is not available here", wp_attribution_mode_name(opt->mode));
 }
