@@ -513,6 +513,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     if (f.tegrastats) {
         /* the board's input rail; times from its stamps (docs/trtexec.md) */
         wp_tegrastats_options tgo = {0};
+        tgo.rail = opt->tegrastats_rail;
         char rail[64];
         if (wp_tegrastats_read(f.power_log, &tgo, &log, rail, sizeof rail, err) != 0)
             goto done;
@@ -750,6 +751,9 @@ static int fill_stage(const char *model_dir, const char *stage, wp_atomic_file *
 int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err)
 {
+    if (!(idle_uw >= 0) || !isfinite(idle_uw))
+        return wp_fail(err, model_dir, 0, "value out of range: idle power %g uW (must be finite, not negative)",
+                       idle_uw);
     /* out_dir is replaced as a whole: stage it beside itself. */
     char *root = strdup(out_dir);
     if (!root)

@@ -371,13 +371,14 @@ static int read_initializer(reader *r, Onnx__TensorProto *tp)
         wp_dims d;
         memset(&d, 0, sizeof d);
         d.n = (int)tp->n_dims;
-        int64_t count = 1;
-        for (size_t i = 0; i < tp->n_dims; i++) {
-            if (tp->dims[i] < 0 || tp->dims[i] > (1LL << 40) ||
-                (tp->dims[i] && count > (1LL << 40) / tp->dims[i]))
-                return wp_fail(r->err, r->path, 0, "%s has a bad dimension", what);
+        for (size_t i = 0; i < tp->n_dims; i++)
             d.d[i] = tp->dims[i];
-            count *= tp->dims[i];
+        /* Checked: [2^32, 2^32] must not wrap to 0 elements and pass as empty. */
+        int64_t count;
+        if (wp_dims_count_checked(&d, &count)) {
+            char b[160];
+            return wp_fail(r->err, r->path, 0, "%s has a bad dimension: %s is negative or has more than %" PRId64
+                           " elements", what, wp_dims_format(&d, b, sizeof b), (int64_t)WP_MAX_ELEMENTS);
         }
         if (tp->raw_data.len != (size_t)count * 4)
             return wp_fail(r->err, r->path, 0, "%s: %zu bytes of data for %" PRId64 " floats (truncated?)", what,

@@ -338,7 +338,7 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         wp_map_options_init(&mo);
         mo.timeline = WP_TIMELINE_REPORTED;
         mo.runtime_only = 1;
-        if (wp_map_model(raw_model, name, NAN, map_model, &mo, progress, err))
+        if (wp_map_model(raw_model, name, 0.0, map_model, &mo, progress, err))
             goto done;
         wp_dataset_options dopt;
         wp_dataset_options_init(&dopt);
