@@ -87,7 +87,6 @@ int cmd_bench(int argc, char **argv)
     int st = cli_open_network("bench", model, input, &name, &auto_name, &g);
     if (st)
         return st;
-    wp_atomic_cleanup_on_signal();
     opt.model = model;
     cli_bar bar;
     cli_bar_init(&bar, quiet);

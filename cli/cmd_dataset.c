@@ -86,7 +86,6 @@ int cmd_dataset(int argc, char **argv)
     if (!out_dir)
         return cli_usage_error("dataset", "--result-dir is required");
 
-    wp_atomic_cleanup_on_signal();
     wp_dataset_report rep;
     wp_error err;
     if (wp_dataset_run(in_dir, out_dir, &opt, &rep, &err) != 0)

@@ -182,7 +182,6 @@ int cmd_map(int argc, char **argv)
                                    range);
     }
 
-    wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     wp_progress progress = cli_progress(&bar);

@@ -86,7 +86,6 @@ int cmd_predict(int argc, char **argv)
     size_t L = out ? strlen(out) : 0;
     if (out && (L < 4 || strcmp(out + L - 4, ".csv") != 0))
         return cli_usage_error("predict", "--out must name a .csv file, got '%s'", out);
-    wp_atomic_cleanup_on_signal();
     wp_prediction p;
     wp_error err;
     int prc = onnx ? onnx_predict(models, onnx, input, &p, &err) : wp_predict_engine(models, engine, &p, &err);

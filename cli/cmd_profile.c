@@ -157,7 +157,6 @@ int cmd_profile(int argc, char **argv)
     int st = cli_open_network("profile", model, input, &name, &auto_name, &g);
     if (st)
         return st;
-    wp_atomic_cleanup_on_signal();
     opt.bench.model = model;
     cli_bar bar;
     cli_bar_init(&bar, quiet);

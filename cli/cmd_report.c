@@ -80,7 +80,6 @@ int cmd_report(int argc, char **argv)
     if (!out)
         return cli_usage_error("report", "--out is required");
 
-    wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     o.progress = cli_progress(&bar);

@@ -178,7 +178,6 @@ int cmd_simulate(int argc, char **argv)
             rc = cli_usage_error("simulate", "--models needs a count or names, not '%s'", models);
     }
     if (rc == 0) {
-        wp_atomic_cleanup_on_signal();
         wp_error err;
         if (wp_simulate(out, &o, (const char *const *)names, n_names, &err) != 0)
             rc = cli_fail("simulate", &err);

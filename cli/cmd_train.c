@@ -84,7 +84,6 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (!o.data_dir || !o.out_dir)
         return cli_usage_error("train", "--data-dir and --out-dir are required");
-    wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     o.progress = cli_progress(&bar);

@@ -56,7 +56,6 @@ int cmd_zoo(int argc, char **argv)
             return cli_usage_error("zoo", "--input: %s", err.msg);
         dp = &dims;
     }
-    wp_atomic_cleanup_on_signal();
     if (wp_zoo_write(arch, dp, out, &err))
         return cli_fail("zoo", &err);
     return 0;

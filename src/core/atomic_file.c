@@ -1,7 +1,7 @@
 #include "wattprof/atomic_file.h"
 
 #include <errno.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,22 +14,19 @@ struct wp_atomic_file {
     int slot;
 };
 
-/* Temporary names of open writers, for the signal handler. A fixed table of
- * plain char arrays: the handler may only call async-signal-safe unlink(). */
-#define MAX_OPEN 64
-static char open_tmp[MAX_OPEN][4096];
-static volatile sig_atomic_t open_used[MAX_OPEN];
+/* Temporary names of open writers, for wp_atomic_remove_temporaries(),
+ * which a signal handler calls: a fixed table of lock-free atomic pointers
+ * (claimed by compare-and-swap, so writers in several threads never take the
+ * same slot, and a handler never waits on a lock). A slot is cleared before
+ * its name is freed. */
+static char *_Atomic open_tmp[WP_ATOMIC_MAX_OPEN];
 
-static int claim_slot(const char *tmp)
+static int claim_slot(char *tmp)
 {
-    if (strlen(tmp) >= sizeof open_tmp[0])
-        return -1;
-    for (int i = 0; i < MAX_OPEN; i++) {
-        if (!open_used[i]) {
-            strcpy(open_tmp[i], tmp);
-            open_used[i] = 1;
+    for (int i = 0; i < WP_ATOMIC_MAX_OPEN; i++) {
+        char *expected = NULL;
+        if (atomic_compare_exchange_strong(&open_tmp[i], &expected, tmp))
             return i;
-        }
     }
     return -1;
 }
@@ -37,30 +34,16 @@ static int claim_slot(const char *tmp)
 static void release_slot(int slot)
 {
     if (slot >= 0)
-        open_used[slot] = 0;
+        atomic_store(&open_tmp[slot], NULL);
 }
 
-static void on_signal(int sig)
+void wp_atomic_remove_temporaries(void)
 {
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_used[i])
-            unlink(open_tmp[i]);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void wp_atomic_cleanup_on_signal(void)
-{
-    static int installed;
-    if (installed)
-        return;
-    installed = 1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (int i = 0; i < WP_ATOMIC_MAX_OPEN; i++) {
+        char *tmp = atomic_load(&open_tmp[i]);
+        if (tmp)
+            unlink(tmp);
+    }
 }
 
 wp_atomic_file *wp_atomic_open(const char *path, wp_error *err)
@@ -90,6 +73,13 @@ wp_atomic_file *wp_atomic_open(const char *path, wp_error *err)
         goto fail;
     }
     af->slot = claim_slot(af->tmp);
+    if (af->slot < 0) {
+        /* Untracked, an interrupt would leave this temporary behind. */
+        wp_fail_code(err, WP_ERR_UNSUPPORTED, path, 0, "more than %d outputs open at once", WP_ATOMIC_MAX_OPEN);
+        fclose(af->fp);
+        unlink(af->tmp);
+        goto fail;
+    }
     return af;
 fail:
     if (af) {
