@@ -1,5 +1,6 @@
 /* wattprof predict: per-layer power, runtime and energy of an engine. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,11 @@ static void usage(void)
          "Predicts power (W), runtime (ms) and energy (mJ) of every convolutional,\n"
          "pooling and dense layer of a TensorRT engine (trt_engine_info.json) with the\n"
          "models 'wattprof train' wrote to DIR. Prints a summary; --out writes\n"
-         "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction.\n"
+         "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,\n"
+         "runtime_low,runtime_high,energy_low,energy_high (90 %% interval) and out_of_range\n"
+         "(1: a feature outside the training range; also warned about on stderr).\n"
+         "A layer whose model gives no positive finite number is listed as not\n"
+         "modelled, with the reason.\n"
          "\n"
          "  --models DIR        model files from 'wattprof train'\n"
          "  --engine-info FILE  trt_engine_info.json\n"
@@ -96,11 +101,27 @@ int cmd_predict(int argc, char **argv)
         return cli_fail("predict", &err);
     }
     printf("layers modelled:        %zu / %zu\n", p.modelled, p.n);
-    printf("modelled runtime:       %.6g ms\n", p.runtime_ms);
-    printf("average power:          %.6g W (time-weighted)\n", p.avg_power_w);
-    printf("energy per inference:   %.6g mJ\n", p.energy_mj);
+    if (isfinite(p.runtime_lo))
+        printf("modelled runtime:       %.6g ms (90 %% interval %.6g to %.6g)\n", p.runtime_ms, p.runtime_lo,
+               p.runtime_hi);
+    else
+        printf("modelled runtime:       %.6g ms\n", p.runtime_ms);
+    if (p.modelled)
+        printf("average power:          %.6g W (time-weighted)\n", p.avg_power_w);
+    else
+        printf("average power:          - (no layer modelled)\n");
+    if (isfinite(p.energy_lo))
+        printf("energy per inference:   %.6g mJ (90 %% interval %.6g to %.6g)\n", p.energy_mj, p.energy_lo,
+               p.energy_hi);
+    else
+        printf("energy per inference:   %.6g mJ\n", p.energy_mj);
     for (size_t t = 0; t < p.n_other_types; t++)
-        printf("not modelled:           %zu x %s\n", p.other_counts[t], p.other_types[t]);
+        printf("not modelled:           %zu x %s (%s)\n", p.other_counts[t], p.other_types[t], p.other_reasons[t]);
+    if (p.out_of_range)
+        fprintf(stderr,
+                "wattprof predict: warning: %zu of %zu modelled layers lie outside the models' training range; "
+                "their predictions are extrapolations%s\n",
+                p.out_of_range, p.modelled, out ? " (out_of_range = 1 in the CSV)" : "");
     if (out)
         printf("per-layer predictions written to %s\n", out);
     wp_prediction_free(&p);

@@ -17,7 +17,9 @@ static void usage(void)
          "\n"
          "Trains power (W) and runtime (ms) models for convolutional, pooling and dense\n"
          "layers from DIR/<model>/{convolutional,pooling,dense}.csv (as 'wattprof dataset'\n"
-         "writes them): polynomial terms + special terms, a scaler, LassoCV. Writes\n"
+         "writes them). Default: log(target) on the logs of MACs and bytes, folds by\n"
+         "network, degree chosen by cross-validated RMSPE (predictions are positive).\n"
+         "--config upstream: the original's six pipelines exactly. Writes\n"
          "OUT/<layer>_<target>.json model files and OUT/metrics.json as one set (nothing\n"
          "is replaced unless all can be written) and removes model files of an earlier\n"
          "run for layer types that have no data now. examples/train-physical.json is a\n"
@@ -27,7 +29,8 @@ static void usage(void)
          "  --out-dir DIR         where model files and metrics.json go\n"
          "  --test-models A,B,C   networks held out as the test set\n"
          "                        (default: the config's, else lenet,resnet18,vgg16)\n"
-         "  --config FILE         JSON overriding any pipeline setting (docs/training.md)\n"
+         "  --config FILE         JSON overriding any pipeline setting (docs/training.md);\n"
+         "                        'upstream': the original's configuration\n"
          "  --cv K                cross-validation folds for every pipeline (default 10)\n"
          "  --cv-by-model         also report leave-one-network-out error\n"
          "  --quiet               no progress bar\n"
@@ -122,6 +125,13 @@ int cmd_train(int argc, char **argv)
             metric_cell(m->mape);
             putchar('\n');
         }
+        char cvs[32] = "-";
+        if (!isnan(p->cv_rmspe))
+            snprintf(cvs, sizeof cvs, "%.4g%%", p->cv_rmspe);
+        printf("%-22s   degree %d, %d folds%s, cross-validated RMSPE %s\n", "", p->degree, p->folds,
+               p->folds_by_network ? " by network" : "", cvs);
+        if (p->dropped)
+            printf("%-22s   %zu rows left out: target <= 0 cannot be fitted in log space\n", "", p->dropped);
         for (size_t j = 0; j < p->n_lono; j++)
             printf("%-22s   leave out %-20s %6zu rows  RMSPE %.4g%%\n", "", p->lono_models[j].model,
                    p->lono_models[j].rows, p->lono_models[j].rmspe);

@@ -200,7 +200,7 @@ static void test_features(void)
     c.groups = 4;
     c.elem_bytes = 2;
     CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), 0);
-    CHECK_INT(r.n, 18);
+    CHECK_INT(r.n, 22);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[12], "stride_1");
     CHECK_INT(FEAT(r, "batch_size"), 2);
@@ -218,6 +218,10 @@ static void test_features(void)
     /* 2*16*16*15 outputs, each (8/4)*3*5 multiply-accumulates. */
     CHECK_INT(FEAT(r, "macs"), 2 * 16 * 16 * 15 * 2 * 15);
     CHECK_INT(FEAT(r, "bytes"), 2 * (2 * 8 * 32 * 30 + 2 * 16 * 16 * 15 + 16 * 2 * 15));
+    CHECK_INT(FEAT(r, "in_bytes"), 2 * 2 * 8 * 32 * 30);
+    CHECK_INT(FEAT(r, "weight_bytes"), 2 * 16 * 2 * 15);
+    CHECK_INT(FEAT(r, "out_bytes"), 2 * 2 * 16 * 16 * 15);
+    CHECK_NEAR(FEAT(r, "intensity"), FEAT(r, "macs") / FEAT(r, "bytes"), 1e-15);
     CHECK(isnan(FEAT(r, "no_such_feature")));
 
     c.has_kernel = 0;
@@ -239,7 +243,7 @@ static void test_features(void)
     p.has_stride = 1;
     p.stride[0] = p.stride[1] = 2;
     CHECK_INT(wp_layer_features(&p, WP_KIND_POOL, &r, &err), 0);
-    CHECK_INT(r.n, 16);
+    CHECK_INT(r.n, 19);
     CHECK_STR(r.names[10], "stride_1");
     CHECK_INT(FEAT(r, "kernel_0"), 3);
     CHECK_INT(FEAT(r, "kernel_1"), 3);
@@ -262,7 +266,7 @@ static void test_features(void)
     /* Dense, 4-D and 2-D: sizes are products of the non-batch dimensions. */
     wp_engine_layer d4 = make_layer("CaskGemmConvolution", 1, 512, 2, 2, 1, 1000, 1, 1);
     CHECK_INT(wp_layer_features(&d4, WP_KIND_DENSE, &r, &err), 0);
-    CHECK_INT(r.n, 5);
+    CHECK_INT(r.n, 9);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[1], "input_size");
     CHECK_STR(r.names[2], "output_size");
@@ -280,6 +284,44 @@ static void test_features(void)
     CHECK_INT(FEAT(r, "bytes"), 4 * (40 + 20 + 50));
     d2.input.n = 1;
     CHECK_INT(wp_layer_features(&d2, WP_KIND_DENSE, &r, &err), -1);
+
+    /* A 1x1 convolution TensorRT runs as a GEMM (96x56x56 -> 24x56x56, as in
+     * MobileNetV2): the work is 56*56 positions x 96 x 24, one 96x24 weight
+     * matrix; it is modelled as the convolution the ONNX path sees. */
+    wp_engine_layer gc = make_layer("CaskGemmConvolution", 1, 96, 56, 56, 1, 24, 56, 56);
+    gc.kind = WP_KIND_DENSE;
+    CHECK_INT(wp_layer_features(&gc, WP_KIND_DENSE, &r, &err), 0);
+    CHECK_INT(FEAT(r, "macs"), 7225344);
+    CHECK_INT(FEAT(r, "weight_bytes"), 2 * 96 * 24);
+    CHECK_INT(FEAT(r, "bytes"), 2 * (96 * 56 * 56 + 24 * 56 * 56 + 96 * 24));
+    CHECK_INT(wp_layer_model_kind(&gc), WP_KIND_CONV);
+    CHECK_INT(wp_layer_features(&gc, WP_KIND_CONV, &r, &err), 0); /* no Kernel: 1x1 */
+    CHECK_INT(FEAT(r, "macs"), 7225344);
+    CHECK_INT(FEAT(r, "kernel_0"), 1);
+    CHECK_INT(FEAT(r, "bytes"), 2 * (96 * 56 * 56 + 24 * 56 * 56 + 96 * 24));
+    /* a classifier on a 1x1 map stays dense */
+    d4.kind = WP_KIND_DENSE;
+    CHECK_INT(wp_layer_model_kind(&d4), WP_KIND_DENSE);
+
+    /* The original's columns alone give the same extras (dense sizes there
+     * include the batch). */
+    wp_feature_row full, up;
+    double cu[13];
+    c.groups = 1;
+    c.output.d[2] = 16;
+    CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &full, &err), 0);
+    for (int i = 0; i < 13; i++)
+        cu[i] = full.values[i];
+    CHECK_INT(wp_features_from_upstream(WP_KIND_CONV, cu, &up), 0);
+    CHECK_INT(up.n, full.n);
+    for (const char *const *f = (const char *const[]){"macs", "in_bytes", "out_bytes", "weight_bytes", "intensity", NULL};
+         *f; f++)
+        CHECK_NEAR(wp_feature_get(&up, *f), wp_feature_get(&full, *f), 1e-12 * fabs(wp_feature_get(&full, *f)));
+    CHECK_INT(wp_features_from_upstream(WP_KIND_DENSE, (const double[]){4, 40, 20}, &up), 0);
+    CHECK_INT(wp_feature_get(&up, "macs"), 200);
+    CHECK_INT(wp_feature_get(&up, "bytes"), 2 * (40 + 20 + 50));
+    cu[1] = -1;
+    CHECK_INT(wp_features_from_upstream(WP_KIND_CONV, cu, &up), -1);
 
     /* Names: upstream's columns first, in upstream's order. */
     size_t n;
@@ -436,14 +478,17 @@ static void test_cli_end_to_end(void)
     if (conv && pool && dense) {
         CHECK(starts_with(conv, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
-                                "dilation_1,groups,macs,bytes,power,runtime,layer_name\n"));
+                                "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,power,"
+                                "runtime,layer_name\n"));
         CHECK(starts_with(pool, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,stride_0,stride_1,padding_0,padding_1,"
-                                "global_pooling,ops,bytes,power,runtime,layer_name\n"));
+                                "global_pooling,ops,bytes,in_bytes,out_bytes,intensity,power,runtime,layer_name\n"));
         CHECK_INT(test_count_lines(conv), 2);
         char want[512];
-        snprintf(want, sizeof want, "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%s,%s,conv", 16 * 16 * 16 * 3 * 9,
-                 2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9), fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
+        snprintf(want, sizeof want, "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%s,%s,conv",
+                 16 * 16 * 16 * 3 * 9, 2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9), 2 * 3 * 32 * 32, 2 * 16 * 3 * 9,
+                 2 * 16 * 16 * 16, fmt(16.0 * 16 * 16 * 3 * 9 / (2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9))),
+                 fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
         char *row = csv_row(conv, "conv");
         CHECK_STR(row, want);
         free(row);
@@ -452,25 +497,29 @@ static void test_cli_end_to_end(void)
         CHECK_INT(test_count_lines(pool), 3);
         CHECK(strstr(pool, "gpool") < strstr(pool, ",pool\n"));
         row = csv_row(pool, "pool");
-        snprintf(want, sizeof want, "1,16,16,16,16,8,8,2,2,2,2,0,0,0,%d,%d,%s,%s,pool", 16 * 8 * 8 * 4,
-                 2 * (16 * 16 * 16 + 16 * 8 * 8), fmt(mean_power(2, 12)), fmt(mean_runtime(2, 12)));
+        snprintf(want, sizeof want, "1,16,16,16,16,8,8,2,2,2,2,0,0,0,%d,%d,%d,%d,%s,%s,%s,pool", 16 * 8 * 8 * 4,
+                 2 * (16 * 16 * 16 + 16 * 8 * 8), 2 * 16 * 16 * 16, 2 * 16 * 8 * 8,
+                 fmt(16.0 * 8 * 8 * 4 / (2 * (16 * 16 * 16 + 16 * 8 * 8))), fmt(mean_power(2, 12)),
+                 fmt(mean_runtime(2, 12)));
         CHECK_STR(row, want);
         free(row);
         row = csv_row(pool, "gpool");
-        snprintf(want, sizeof want, "1,16,8,8,16,1,1,8,8,8,8,0,0,1,%d,%d,%s,%s,gpool", 16 * 64,
-                 2 * (16 * 64 + 16), fmt(mean_power(3, 12)), fmt(mean_runtime(3, 12)));
+        snprintf(want, sizeof want, "1,16,8,8,16,1,1,8,8,8,8,0,0,1,%d,%d,%d,%d,%s,%s,%s,gpool", 16 * 64,
+                 2 * (16 * 64 + 16), 2 * 16 * 64, 2 * 16, fmt(16.0 * 64 / (2 * (16 * 64 + 16))),
+                 fmt(mean_power(3, 12)), fmt(mean_runtime(3, 12)));
         CHECK_STR(row, want);
         free(row);
 
-        CHECK(starts_with(dense, "batch_size,input_size,output_size,macs,bytes,power,runtime,layer_name\n"));
+        CHECK(starts_with(dense, "batch_size,input_size,output_size,macs,bytes,in_bytes,weight_bytes,out_bytes,"
+                                 "intensity,power,runtime,layer_name\n"));
         row = csv_row(dense, "fc");
-        snprintf(want, sizeof want, "1,16,10,160,%d,%s,%s,fc", 2 * (16 + 10 + 160), fmt(mean_power(4, 12)),
-                 fmt(mean_runtime(4, 12)));
+        snprintf(want, sizeof want, "1,16,10,160,%d,%d,%d,%d,%s,%s,%s,fc", 2 * (16 + 10 + 160), 2 * 16, 2 * 160,
+                 2 * 10, fmt(160.0 / (2 * (16 + 10 + 160))), fmt(mean_power(4, 12)), fmt(mean_runtime(4, 12)));
         CHECK_STR(row, want);
         free(row);
         row = csv_row(dense, "fc2");
-        snprintf(want, sizeof want, "4,10,5,200,%d,%s,%s,fc2", 2 * (40 + 20 + 50), fmt(mean_power(5, 12)),
-                 fmt(mean_runtime(5, 12)));
+        snprintf(want, sizeof want, "4,10,5,200,%d,%d,%d,%d,%s,%s,%s,fc2", 2 * (40 + 20 + 50), 2 * 40, 2 * 50,
+                 2 * 20, fmt(200.0 / (2 * (40 + 20 + 50))), fmt(mean_power(5, 12)), fmt(mean_runtime(5, 12)));
         CHECK_STR(row, want);
         free(row);
     }

@@ -77,7 +77,7 @@ static size_t predict_tests(const wp_model *m, double *out, size_t cap)
 
 static void test_train_parity(void)
 {
-    const char *args[] = {"train", "--data-dir", data, "--out-dir", models, "--quiet", NULL};
+    const char *args[] = {"train", "--data-dir", data, "--out-dir", models, "--config", "upstream", "--quiet", NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "trained on 6 networks, tested on 3");
@@ -116,7 +116,7 @@ static void test_train_parity(void)
         wp_model_free(&m);
     }
     char *mj = test_read_file(test_path(models, "convolutional_power.json"));
-    CHECK_CONTAINS(mj, "\"format_version\": 1");
+    CHECK_CONTAINS(mj, "\"format_version\": 2");
     CHECK_CONTAINS(mj, "\"log1p\": true");
     CHECK_CONTAINS(mj, "\"kind\": \"standard\"");
     CHECK_CONTAINS(mj, "input_size_0*input_size_1*input_size_2*kernel_0*kernel_1*output_size_2*batch_size");
@@ -166,7 +166,8 @@ static void test_predict(void)
     CHECK_CONTAINS(r.out, "energy per inference");
     test_run_free(&r);
     char *t = test_read_file(csv);
-    CHECK_CONTAINS(t, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction\n");
+    CHECK_CONTAINS(t, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,runtime_low,"
+                      "runtime_high,energy_low,energy_high,out_of_range\n");
     CHECK_CONTAINS(t, "\nconv0,CaskConvolution,");
     CHECK_CONTAINS(t, "\npool0,CaskPooling,");
     CHECK_CONTAINS(t, "\nfc0,CaskGemmConvolution,");
@@ -427,6 +428,12 @@ static void test_bad_input(void)
     copy_dir(data, d1);
     replace_in_file(test_path(d1, "net02/pooling.csv"), "kernel_0,", "kernelX,");
     const char *o1 = test_path(dir, "out_missing");
+    /* the default's features are all there; the original's are not */
+    const char *a1u[] = {"train", "--data-dir", d1, "--out-dir", o1, "--config", "upstream", "--quiet", NULL};
+    expect_fail(a1u, "net02/pooling.csv", o1);
+    expect_fail(a1u, "kernel_0", o1);
+    /* a default feature missing too: it cannot be derived without kernel_0 */
+    replace_in_file(test_path(d1, "net02/pooling.csv"), "in_bytes,", "in_bytesX,");
     const char *a1[] = {"train", "--data-dir", d1, "--out-dir", o1, "--quiet", NULL};
     expect_fail(a1, "net02/pooling.csv", o1);
     expect_fail(a1, "kernel_0", o1);
@@ -436,7 +443,7 @@ static void test_bad_input(void)
     copy_dir(data, d2);
     replace_in_file(test_path(d2, "net03/dense.csv"), "\n1.0,", "\nabc,");
     const char *o2 = test_path(dir, "out_cell");
-    const char *a2[] = {"train", "--data-dir", d2, "--out-dir", o2, "--quiet", NULL};
+    const char *a2[] = {"train", "--data-dir", d2, "--out-dir", o2, "--config", "upstream", "--quiet", NULL};
     expect_fail(a2, "net03/dense.csv:", o2);
     expect_fail(a2, "'abc' is not a finite number", o2);
 
@@ -461,7 +468,7 @@ static void test_bad_input(void)
     const char *a6[] = {"train", "--data-dir", data, "--out-dir", o3, "--config", cfg, "--quiet", NULL};
     expect_fail(a6, "unknown feature \"flops\"", o3);
     expect_fail(a6, "bad_cfg.json", o3);
-    test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"special_terms\": [[\"macs\"]]}}}\n");
+    test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"special_terms\": [[\"batch_size\"]]}}}\n");
     expect_fail(a6, "not among the features", o3);
     test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"degre\": 2}}}\n");
     expect_fail(a6, "unknown setting", o3);
@@ -471,11 +478,11 @@ static void test_bad_input(void)
     /* model file of another version: predict refuses, writes nothing */
     const char *m2 = test_path(dir, "models_v2");
     copy_dir(models, m2);
-    replace_in_file(test_path(m2, "pooling_runtime.json"), "\"format_version\": 1", "\"format_version\": 2");
+    replace_in_file(test_path(m2, "pooling_runtime.json"), "\"format_version\": 2", "\"format_version\": 3");
     const char *eng = test_path(dir, "engine.json");
     const char *csv = test_path(dir, "pred_v2.csv");
     const char *a7[] = {"predict", "--models", m2, "--engine-info", eng, "--out", csv, NULL};
-    expect_fail(a7, "pooling_runtime.json: model format version 2", csv);
+    expect_fail(a7, "pooling_runtime.json: model format version 3", csv);
     /* a missing engine file, a bad --out */
     const char *a8[] = {"predict", "--models", models, "--engine-info", test_path(dir, "nope.json"), NULL};
     expect_fail(a8, "nope.json", NULL);
@@ -498,7 +505,17 @@ static void test_real_engines(void)
         wp_error err;
         CHECK_INT(wp_predict_engine(models, path, &p, &err), 0);
         CHECK_INT(p.n, 26);
-        CHECK_INT(p.modelled, 23);
+        /* The original's polynomials go negative on some layers: those are
+         * not modelled, with the reason, never a negative number. */
+        size_t neg = 0;
+        for (size_t i = 0; i < p.n; i++) {
+            const wp_prediction_row *row = &p.rows[i];
+            if (row->modelled)
+                CHECK(row->power_w > 0 && row->runtime_ms > 0 && isfinite(row->energy_mj));
+            else if (row->reason && strstr(row->reason, "non-positive"))
+                neg++;
+        }
+        CHECK_INT(p.modelled + neg, 23);
         wp_prediction_free(&p);
         return;
     }

@@ -103,7 +103,7 @@ int main(void)
     CHECK_CONTAINS(r.out, want);
     test_run_free(&r);
     char *text = test_read_file(csv);
-    CHECK(text && strncmp(text, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction\n",
+    CHECK(text && strncmp(text, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,",
                           76) == 0);
     free(text);
     static pred_row rows[MAX_ROWS], rows2[MAX_ROWS];

@@ -30,7 +30,7 @@ typedef struct wp_feature_row {
     wp_layer_kind kind;
     size_t n;                       /* number of features */
     const char *const *names;       /* n static names (== wp_feature_names(kind)) */
-    double values[WP_FEATURE_MAX];  /* all integral today; doubles for the models */
+    double values[WP_FEATURE_MAX];
 } wp_feature_row;
 
 /* Feature column names of a kind's training CSV, in order (power, runtime
@@ -38,14 +38,32 @@ typedef struct wp_feature_row {
  * 0 for WP_KIND_OTHER. The first wp_feature_upstream_count(kind) names are
  * upstream's columns in upstream's order; the rest are wattprof's extras:
  *   convolutional: batch_size, input_size_0..2, output_size_0..2, kernel_0/1,
- *                  padding_0/1, stride_0/1 | dilation_0/1, groups, macs, bytes
+ *                  padding_0/1, stride_0/1 | dilation_0/1, groups, macs, bytes,
+ *                  in_bytes, weight_bytes, out_bytes, intensity
  *   pooling:       batch_size, input_size_0..2, output_size_0..2, kernel_0/1,
- *                  stride_0/1 | padding_0/1, global_pooling, ops, bytes
- *   dense:         batch_size, input_size, output_size | macs, bytes */
+ *                  stride_0/1 | padding_0/1, global_pooling, ops, bytes,
+ *                  in_bytes, out_bytes, intensity
+ *   dense:         batch_size, input_size, output_size | macs, bytes, in_bytes,
+ *                  weight_bytes, out_bytes, intensity
+ * bytes = in_bytes + weight_bytes + out_bytes; intensity = macs (ops) / bytes. */
 const char *const *wp_feature_names(wp_layer_kind kind, size_t *count);
 size_t wp_feature_upstream_count(wp_layer_kind kind);
 /* Column index of a feature name for kind, or -1. */
 int wp_feature_index(wp_layer_kind kind, const char *name);
+
+/* The kind a layer is modelled (and written to the training CSVs) as:
+ * layer->kind, except that a "dense" layer whose output has spatial extent
+ * (a 1x1 convolution TensorRT runs as CaskGemmConvolution) is a
+ * convolution, as the ONNX path describes it. */
+wp_layer_kind wp_layer_model_kind(const wp_engine_layer *layer);
+
+/* A full feature row from the original's columns alone (the first
+ * wp_feature_upstream_count(kind) values, in that order), for datasets
+ * written by the original: groups and dilation 1, FP16 (2-byte) elements,
+ * and dense input_size/output_size read as the original writes them
+ * (element counts including the batch). -1 on negative or non-finite
+ * values. */
+int wp_features_from_upstream(wp_layer_kind kind, const double *upstream, wp_feature_row *row);
 
 /* Features of `layer` read as a layer of `kind` (usually layer->kind; a
  * predictor mapping other operators may pass another). Rules:
@@ -57,7 +75,8 @@ int wp_feature_index(wp_layer_kind kind, const char *name);
  *     the kernel; ops = N * C * Hout * Wout * Kh * Kw;
  *   - dense: input/output of rank >= 2 (2-D [N, C] or 4-D [N, C, H, W]);
  *     input_size / output_size = product of the non-batch dimensions;
- *     macs = N * input_size * output_size;
+ *     macs = N * input_size * output_size, except for a 4-D output with
+ *     H x W > 1 (a 1x1 convolution run as a GEMM): N * H * W * Cin * Cout;
  *   - bytes = element size x (input + output + weight elements), element size
  *     from the input's Format/Datatype (layer->elem_bytes), 2 (FP16, what the
  *     Jetson engines use) when unknown.

@@ -3,8 +3,12 @@
  *
  * A pipeline is (layer kind, target): features by name -> optional log1p ->
  * polynomial terms (PolynomialFeatures order, bias included) + special
- * product terms of raw features -> scaler -> LassoCV. Six pipelines: three
- * layer kinds x {power (W), runtime (ms)}. See docs/training.md. */
+ * product terms of raw features -> scaler -> LassoCV, fitted on the target
+ * or on its logarithm (then predictions are exp(...), positive by
+ * construction). Six pipelines: three layer kinds x {power (W), runtime
+ * (ms)}. Two built-in configurations: wattprof's (log targets, physical
+ * features, folds by network, degree chosen by cross-validated RMSPE) and
+ * the original's ("upstream", bit for bit). See docs/training.md. */
 #ifndef WATTPROF_MODEL_H
 #define WATTPROF_MODEL_H
 
@@ -15,7 +19,8 @@
 #include "wattprof/progress.h"
 #include "wattprof/regression.h"
 
-#define WP_MODEL_FORMAT_VERSION 1
+#define WP_MODEL_FORMAT_VERSION 2
+#define WP_MAX_DEGREE_CANDIDATES 4
 #define WP_MODEL_MAX_FEATURES 24
 #define WP_NAME_MAX 32
 
@@ -33,6 +38,12 @@ typedef struct wp_pipeline_config {
     char special[WP_MAX_SPECIAL][WP_MAX_SPECIAL_LEN][WP_NAME_MAX];
     wp_scaler_kind scaler;
     wp_lasso_opts lasso;
+    /* wattprof's additions (all 0 in the upstream configuration): */
+    int log_target;             /* fit log(y); predict exp(.) */
+    int n_degrees;              /* > 1: candidates for `degree`, picked by
+                                 * cross-validated RMSPE */
+    int degrees[WP_MAX_DEGREE_CANDIDATES];
+    int cv_by_network;          /* folds = networks (when >= 3 of them) */
 } wp_pipeline_config;
 
 #define WP_N_PIPELINES 6
@@ -47,11 +58,13 @@ typedef struct wp_train_config {
     char **test_models;
 } wp_train_config;
 
-/* The original's configuration (see model.h's header comment and
- * docs/training.md). */
+/* wattprof's configuration (docs/training.md): the default of `train`. */
 void wp_train_config_default(wp_train_config *c);
+/* The original's configuration, bit for bit (`--config upstream`). */
+void wp_train_config_upstream(wp_train_config *c);
 /* Overrides c with a JSON config file; unknown keys, unknown features and
- * bad values are errors naming the file. */
+ * bad values are errors naming the file. A top-level "base": "upstream" or
+ * "wattprof" first resets c to that configuration. */
 int wp_train_config_load(const char *path, wp_train_config *c, wp_error *err);
 void wp_train_config_free(wp_train_config *c);
 /* The design (column indices into cfg->features) of a pipeline config. */
@@ -82,6 +95,15 @@ typedef struct wp_model {
     char **train_models, **test_models;
     size_t train_rows, test_rows;
     wp_metrics train, test, lono; /* lono.n == 0: not computed */
+    /* Each raw feature's training range (have_range 0: a version-1 file). */
+    int have_range;
+    double feat_min[WP_MODEL_MAX_FEATURES], feat_max[WP_MODEL_MAX_FEATURES];
+    /* 90 % prediction interval from cross-validation residuals:
+     * log_target: [p * exp(iv_lo), p * exp(iv_hi)], else [p + iv_lo,
+     * p + iv_hi]. have_interval 0: none. cv_rmspe: the held-out RMSPE (%)
+     * those residuals give. */
+    int have_interval;
+    double iv_lo, iv_hi, cv_rmspe;
 } wp_model;
 
 /* The model file's text (JSON + newline, malloc'd), or NULL with err;
@@ -93,8 +115,12 @@ int wp_model_write(const char *path, const wp_model *m, wp_error *err);
 int wp_model_file_is_ours(const char *path);
 int wp_model_read(const char *path, wp_model *m, wp_error *err);
 void wp_model_free(wp_model *m);
-/* Prediction from raw feature values in m->cfg.features order. */
+/* Prediction from raw feature values in m->cfg.features order (exp of the
+ * linear model for a log-target model). May be negative or not finite for
+ * an upstream model; wp_predict_layers turns that into "not modelled". */
 double wp_model_predict(const wp_model *m, const double *raw);
+/* 1 when some raw feature lies outside the model's training range. */
+int wp_model_out_of_range(const wp_model *m, const double *raw);
 
 /* ---- training ----------------------------------------------------------- */
 
@@ -103,7 +129,7 @@ typedef struct wp_train_options {
     const char *out_dir;
     const char *const *test_models; /* NULL: config's, else lenet,resnet18,vgg16 */
     size_t n_test_models;
-    const char *config_path;        /* may be NULL */
+    const char *config_path;        /* NULL: wattprof's; "upstream": the original's */
     int cv;                         /* > 0 overrides every pipeline's folds */
     int cv_by_model;                /* leave-one-network-out report */
     wp_progress progress;
@@ -119,6 +145,11 @@ typedef struct wp_train_pipeline_report {
     int trained;                    /* 0: no data for this layer kind */
     size_t train_rows, test_rows, n_terms, nonzero;
     double alpha;
+    int degree;                     /* the degree used (chosen among candidates) */
+    int folds;                      /* cross-validation folds used */
+    int folds_by_network;           /* 1: one network per fold */
+    double cv_rmspe;                /* cross-validated RMSPE (%), NaN if none */
+    size_t dropped;                 /* rows left out: target <= 0 with a log target */
     wp_metrics train, test, lono;
     wp_lono_entry *lono_models;
     size_t n_lono;
@@ -150,16 +181,24 @@ typedef struct wp_prediction_row {
     char *layer_type;
     wp_layer_kind kind;
     int modelled;
-    double power_w, runtime_ms, energy_mj;
+    char *reason;                   /* not modelled: why (malloc'd), else NULL */
+    double power_w, runtime_ms, energy_mj; /* finite and > 0 when modelled */
+    /* 90 % interval (NaN when the models carry none) */
+    double power_lo, power_hi, runtime_lo, runtime_hi, energy_lo, energy_hi;
+    int out_of_range;               /* a feature outside the training range */
 } wp_prediction_row;
 
 typedef struct wp_prediction {
     wp_prediction_row *rows;
     size_t n;
     size_t modelled;
+    size_t out_of_range;            /* modelled layers outside the training range */
     double runtime_ms, energy_mj, avg_power_w; /* sums over modelled layers */
-    /* not modelled layers by type */
+    /* network interval: sums of the layers' bounds (NaN when none) */
+    double runtime_lo, runtime_hi, energy_lo, energy_hi;
+    /* not modelled layers by (type, reason) */
     char **other_types;
+    char **other_reasons;
     size_t *other_counts;
     size_t n_other_types;
 } wp_prediction;
@@ -174,8 +213,9 @@ int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_predictio
 /* wp_predict_layers on an engine-info file (models are loaded first, so a
  * bad models_dir is reported before a bad engine file). */
 int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err);
-/* layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction
- * (modelled layers only). */
+/* layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,
+ * then runtime_low,runtime_high,energy_low,energy_high,out_of_range
+ * (modelled layers only; bounds empty when the models carry no interval). */
 int wp_prediction_write_csv(const wp_prediction *p, const char *path, wp_error *err);
 void wp_prediction_free(wp_prediction *p);
 

@@ -470,6 +470,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
             goto out;
         }
         wp_error ferr;
+        l->kind = wp_layer_model_kind(el);
         if (wp_layer_features(el, l->kind, &rows[i], &ferr) != 0) {
             wp_fail(err, eng_path, el->line, "layer '%s': %s", l->name, ferr.msg);
             goto out;

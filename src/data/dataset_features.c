@@ -10,18 +10,18 @@ static const char *const conv_names[] = {
     "batch_size", "input_size_0", "input_size_1", "input_size_2", "output_size_0", "output_size_1",
     "output_size_2", "kernel_0", "kernel_1", "padding_0", "padding_1", "stride_0", "stride_1",
     /* extras */
-    "dilation_0", "dilation_1", "groups", "macs", "bytes",
+    "dilation_0", "dilation_1", "groups", "macs", "bytes", "in_bytes", "weight_bytes", "out_bytes", "intensity",
 };
 static const char *const pool_names[] = {
     "batch_size", "input_size_0", "input_size_1", "input_size_2", "output_size_0", "output_size_1",
     "output_size_2", "kernel_0", "kernel_1", "stride_0", "stride_1",
     /* extras */
-    "padding_0", "padding_1", "global_pooling", "ops", "bytes",
+    "padding_0", "padding_1", "global_pooling", "ops", "bytes", "in_bytes", "out_bytes", "intensity",
 };
 static const char *const dense_names[] = {
     "batch_size", "input_size", "output_size",
     /* extras */
-    "macs", "bytes",
+    "macs", "bytes", "in_bytes", "weight_bytes", "out_bytes", "intensity",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -76,6 +76,18 @@ double wp_feature_get(const wp_feature_row *row, const char *name)
         if (strcmp(row->names[i], name) == 0)
             return row->values[i];
     return NAN;
+}
+
+/* TensorRT runs some 1x1 convolutions as GEMMs (CaskGemmConvolution,
+ * which wp_layer_kind_from_type calls dense); the ONNX path sees the same
+ * layer as a convolution. What the layer computes decides: an output with
+ * spatial extent (4-D, H x W > 1) is a convolution whichever kernel runs
+ * it, so both paths describe the same layer the same way. */
+wp_layer_kind wp_layer_model_kind(const wp_engine_layer *l)
+{
+    if (l->kind == WP_KIND_DENSE && l->output.n == 4 && l->input.n == 4 && l->output.d[2] * l->output.d[3] > 1)
+        return WP_KIND_CONV;
+    return l->kind;
 }
 
 static int dims_positive(const wp_dims *d)
@@ -133,9 +145,12 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
     if (kind == WP_KIND_CONV) {
         if (check_io(l, 1, err) != 0)
             return -1;
-        if (!l->has_kernel)
+        /* a GEMM-run 1x1 convolution may carry no Kernel */
+        if (!l->has_kernel && l->kind != WP_KIND_DENSE)
             return wp_fail(err, NULL, 0, "convolution has no Kernel");
-        int64_t stride[2] = {1, 1}, dil[2] = {1, 1}, pad[2] = {0, 0};
+        int64_t stride[2] = {1, 1}, dil[2] = {1, 1}, pad[2] = {0, 0}, kern[2] = {1, 1};
+        if (l->has_kernel)
+            memcpy(kern, l->kernel, sizeof kern);
         if (l->has_stride)
             memcpy(stride, l->stride, sizeof stride);
         if (l->has_dilation)
@@ -143,21 +158,23 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
         if (l->has_padding)
             for (int i = 0; i < 2; i++)
                 pad[i] = l->pre_padding[i] + l->post_padding[i];
-        if (!positive_pair(l->kernel) || !positive_pair(stride) || !positive_pair(dil))
+        if (!positive_pair(kern) || !positive_pair(stride) || !positive_pair(dil))
             return wp_fail(err, NULL, 0, "convolution Kernel, Stride and Dilation must be positive");
         if (pad[0] < 0 || pad[1] < 0)
             return wp_fail(err, NULL, 0, "convolution padding is negative");
         int64_t groups = l->groups > 0 ? l->groups : 1;
         const int64_t *in = l->input.d, *out = l->output.d;
         double cin_per_group = (double)in[1] / (double)groups;
-        double k = (double)l->kernel[0] * (double)l->kernel[1];
+        double k = (double)kern[0] * (double)kern[1];
         double macs = dims_product(&l->output, 0) * cin_per_group * k;
         double weights = (double)out[1] * cin_per_group * k;
+        double ib = elem * dims_product(&l->input, 0), wb = elem * weights, ob = elem * dims_product(&l->output, 0);
         double vals[] = {(double)in[0],     (double)in[1],     (double)in[2],     (double)in[3],
-                         (double)out[1],    (double)out[2],    (double)out[3],    (double)l->kernel[0],
-                         (double)l->kernel[1], (double)pad[0], (double)pad[1],    (double)stride[0],
+                         (double)out[1],    (double)out[2],    (double)out[3],    (double)kern[0],
+                         (double)kern[1],   (double)pad[0],    (double)pad[1],    (double)stride[0],
                          (double)stride[1], (double)dil[0],    (double)dil[1],    (double)groups,
-                         macs,              elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0) + weights)};
+                         macs,              ib + ob + wb,      ib,                wb,
+                         ob,                macs / (ib + ob + wb)};
         for (size_t i = 0; i < COUNT(vals); i++)
             put(row, vals[i]);
     } else if (kind == WP_KIND_POOL) {
@@ -183,7 +200,9 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
                          (double)out[1], (double)out[2], (double)out[3],    (double)win[0],
                          (double)win[1], (double)stride[0], (double)stride[1], (double)pad[0],
                          (double)pad[1], (double)global, ops,
-                         elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0))};
+                         elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0)),
+                         elem * dims_product(&l->input, 0), elem * dims_product(&l->output, 0),
+                         ops / (elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0)))};
         for (size_t i = 0; i < COUNT(vals); i++)
             put(row, vals[i]);
     } else {
@@ -191,11 +210,67 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
             return -1;
         double batch = (double)l->input.d[0];
         double isz = dims_product(&l->input, 1), osz = dims_product(&l->output, 1);
-        double vals[] = {batch, isz, osz, batch * isz * osz,
-                         elem * (batch * isz + dims_product(&l->output, 0) + isz * osz)};
+        /* A 4-D output with spatial extent is a 1x1 convolution run as a
+         * GEMM: one (Cin x Cout) weight matrix applied at every output
+         * position, not an (isz x osz) matrix. */
+        double positions = 1, wrows = isz, wcols = osz;
+        if (l->output.n == 4 && l->input.n == 4 && l->output.d[2] * l->output.d[3] > 1) {
+            positions = (double)l->output.d[2] * (double)l->output.d[3];
+            wrows = (double)l->input.d[1] * ((double)l->input.d[2] * (double)l->input.d[3] / positions);
+            wcols = (double)l->output.d[1];
+        }
+        double macs = batch * positions * wrows * wcols;
+        double ib = elem * batch * isz, wb = elem * wrows * wcols, ob = elem * dims_product(&l->output, 0);
+        double vals[] = {batch, isz, osz, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
         for (size_t i = 0; i < COUNT(vals); i++)
             put(row, vals[i]);
     }
+    return 0;
+}
+
+int wp_features_from_upstream(wp_layer_kind kind, const double *up, wp_feature_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->kind = kind;
+    size_t count;
+    row->names = wp_feature_names(kind, &count);
+    if (!row->names)
+        return -1;
+    size_t nu = wp_feature_upstream_count(kind);
+    for (size_t i = 0; i < nu; i++) {
+        if (!isfinite(up[i]) || up[i] < 0)
+            return -1;
+        put(row, up[i]);
+    }
+    /* the original's datasets come from FP16 Jetson engines */
+    const double elem = 2;
+    const double n = up[0];
+    if (kind == WP_KIND_CONV) {
+        double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6], k = up[7] * up[8];
+        double macs = out * up[1] * k, ib = elem * in, wb = elem * up[4] * up[1] * k, ob = elem * out;
+        double vals[] = {1, 1, 1, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
+        for (size_t i = 0; i < COUNT(vals); i++)
+            put(row, vals[i]);
+    } else if (kind == WP_KIND_POOL) {
+        double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6];
+        double ops = out * up[7] * up[8], ib = elem * in, ob = elem * out;
+        int global = up[5] == 1 && up[6] == 1 && up[7] == up[2] && up[8] == up[3];
+        double vals[] = {0, 0, global, ops, ib + ob, ib, ob, ops / (ib + ob)};
+        for (size_t i = 0; i < COUNT(vals); i++)
+            put(row, vals[i]);
+    } else {
+        /* The original's dense input_size/output_size include the batch
+         * (element counts of the whole tensors). */
+        double ib = elem * up[1], ob = elem * up[2];
+        double cin = n > 0 ? up[1] / n : up[1], cout = n > 0 ? up[2] / n : up[2];
+        double macs = n * cin * cout, wb = elem * cin * cout;
+        double vals[] = {macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
+        for (size_t i = 0; i < COUNT(vals); i++)
+            put(row, vals[i]);
+    }
+    for (size_t i = 0; i < row->n; i++)
+        if (!isfinite(row->values[i]))
+            return -1;
     return 0;
 }
 

@@ -40,7 +40,7 @@ static void set_special(wp_pipeline_config *c, const char *const *names)
     c->special_len[s] = n;
 }
 
-void wp_train_config_default(wp_train_config *c)
+void wp_train_config_upstream(wp_train_config *c)
 {
     memset(c, 0, sizeof *c);
     c->n_test_models = -1;
@@ -79,6 +79,41 @@ void wp_train_config_default(wp_train_config *c)
             else
                 p->lasso.positive = 0;
         }
+    }
+}
+
+/* wattprof's configuration. Targets span 4-5 orders of magnitude and are
+ * judged by relative error, so they are fitted in log space on the logs of
+ * the work a layer does (a power law in MACs and bytes: log-log linear,
+ * degree 2 lets the exponent bend); a network is one fold so alpha is
+ * chosen for networks not seen in training. Feature sets: docs/training.md
+ * (measured). */
+static void set_features(wp_pipeline_config *p, const char *const *names)
+{
+    p->n_features = 0;
+    for (int i = 0; names[i]; i++)
+        snprintf(p->features[p->n_features++], WP_NAME_MAX, "%s", names[i]);
+}
+
+void wp_train_config_default(wp_train_config *c)
+{
+    wp_train_config_upstream(c);
+    static const char *const conv[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", "groups", NULL};
+    static const char *const pool[] = {"ops", "in_bytes", "out_bytes", NULL};
+    static const char *const dense[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", NULL};
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        wp_pipeline_config *p = &c->pipe[i];
+        set_features(p, p->kind == WP_KIND_CONV ? conv : p->kind == WP_KIND_POOL ? pool : dense);
+        p->n_special = 0;
+        p->log1p = 1;
+        p->log_target = 1;
+        p->degree = 2;
+        p->n_degrees = 2;
+        p->degrees[0] = 1;
+        p->degrees[1] = 2;
+        p->scaler = WP_SCALER_STANDARD;
+        p->lasso.positive = 0;
+        p->cv_by_network = 1;
     }
 }
 
@@ -150,14 +185,32 @@ static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipel
                         return -1;
             }
         } else if (strcmp(key, "degree") == 0) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 6)
-                return wp_fail(err, path, 0, "%s: expected an integer from 1 to 6", where);
-            p->degree = (int)json_integer_value(v);
-        } else if (strcmp(key, "log1p") == 0 || strcmp(key, "positive") == 0) {
+            /* an integer, or a list of candidates chosen by CV RMSPE */
+            size_t nd = json_is_array(v) ? json_array_size(v) : 1;
+            if (nd < 1 || nd > WP_MAX_DEGREE_CANDIDATES)
+                return wp_fail(err, path, 0, "%s: expected an integer from 1 to 6 or a list of 1 to %d of them",
+                               where, WP_MAX_DEGREE_CANDIDATES);
+            for (size_t i = 0; i < nd; i++) {
+                json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
+                if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 6)
+                    return wp_fail(err, path, 0, "%s: expected an integer from 1 to 6 or a list of them", where);
+                p->degrees[i] = (int)json_integer_value(e);
+            }
+            p->n_degrees = nd > 1 ? (int)nd : 0;
+            p->degree = p->degrees[nd - 1];
+            for (size_t i = 0; i < nd; i++)
+                if (p->degrees[i] > p->degree)
+                    p->degree = p->degrees[i];
+        } else if (strcmp(key, "log1p") == 0 || strcmp(key, "positive") == 0 || strcmp(key, "log_target") == 0 ||
+                   strcmp(key, "cv_by_network") == 0) {
             if (!json_is_boolean(v))
                 return wp_fail(err, path, 0, "%s: expected true or false", where);
-            if (key[0] == 'l')
+            if (strcmp(key, "log1p") == 0)
                 p->log1p = json_is_true(v);
+            else if (strcmp(key, "log_target") == 0)
+                p->log_target = json_is_true(v);
+            else if (strcmp(key, "cv_by_network") == 0)
+                p->cv_by_network = json_is_true(v);
             else
                 p->lasso.positive = json_is_true(v);
         } else if (strcmp(key, "scaler") == 0) {
@@ -185,8 +238,8 @@ static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipel
                 p->lasso.eps = json_number_value(v);
         } else {
             return wp_fail(err, path, 0,
-                           "%s: unknown setting (known: features, degree, log1p, special_terms, scaler, positive, "
-                           "cv, n_alphas, eps, max_iter, tol)",
+                           "%s: unknown setting (known: features, degree, log1p, log_target, special_terms, "
+                           "scaler, positive, cv, cv_by_network, n_alphas, eps, max_iter, tol)",
                            where);
         }
     }
@@ -206,9 +259,27 @@ int wp_train_config_load(const char *path, wp_train_config *c, wp_error *err)
     }
     const char *key;
     json_t *v;
+    /* "base" first, whatever its place in the file: the other keys
+     * override it. */
+    json_t *base = json_object_get(root, "base");
+    if (base) {
+        const char *b = json_string_value(base);
+        if (b && strcmp(b, "upstream") == 0) {
+            wp_train_config_free(c);
+            wp_train_config_upstream(c);
+        } else if (b && strcmp(b, "wattprof") == 0) {
+            wp_train_config_free(c);
+            wp_train_config_default(c);
+        } else {
+            rc = wp_fail(err, path, 0, "base: expected \"upstream\" or \"wattprof\"");
+            goto out;
+        }
+    }
     json_object_foreach(root, key, v)
     {
-        if (strcmp(key, "test_models") == 0) {
+        if (strcmp(key, "base") == 0) {
+            continue;
+        } else if (strcmp(key, "test_models") == 0) {
             if (!json_is_array(v)) {
                 rc = wp_fail(err, path, 0, "test_models: expected a list of model names");
                 goto out;
@@ -255,7 +326,7 @@ int wp_train_config_load(const char *path, wp_train_config *c, wp_error *err)
                     goto out;
             }
         } else {
-            rc = wp_fail(err, path, 0, "%s: unknown setting (known: test_models, cv, pipelines)", key);
+            rc = wp_fail(err, path, 0, "%s: unknown setting (known: base, test_models, cv, pipelines)", key);
             goto out;
         }
     }
@@ -453,6 +524,24 @@ char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
         wp_fail(err, path, 0, "cannot build the model document");
         return NULL;
     }
+    /* wattprof's additions (format version 2) */
+    json_object_set_new(json_object_get(root, "transforms"), "log_target", json_boolean(c->log_target));
+    if (c->n_degrees > 1) {
+        json_t *cand = json_array();
+        for (int i = 0; i < c->n_degrees; i++)
+            json_array_append_new(cand, json_integer(c->degrees[i]));
+        json_object_set_new(json_object_get(root, "transforms"), "degree_candidates", cand);
+    }
+    json_object_set_new(json_object_get(root, "lasso"), "cv_by_network", json_boolean(c->cv_by_network));
+    if (m->have_range)
+        json_object_set_new(root, "feature_ranges",
+                            json_pack("{s:o,s:o}", "min", jarr_d(m->feat_min, (size_t)c->n_features), "max",
+                                      jarr_d(m->feat_max, (size_t)c->n_features)));
+    if (m->have_interval)
+        json_object_set_new(root, "prediction_interval",
+                            json_pack("{s:f,s:s,s:f,s:f,s:f}", "level", 0.9, "kind",
+                                      c->log_target ? "ratio" : "additive", "low", m->iv_lo, "high", m->iv_hi,
+                                      "cv_rmspe", m->cv_rmspe));
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
     json_decref(root);
     char *nl = text ? realloc(text, strlen(text) + 2) : NULL;
@@ -533,8 +622,8 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
         wp_fail(err, path, 0, "not a wattprof model file (no \"format\": \"wattprof-model\")");
         goto out;
     }
-    if (!json_is_integer(ver) || json_integer_value(ver) != WP_MODEL_FORMAT_VERSION) {
-        wp_fail(err, path, 0, "model format version %lld, this wattprof reads version %d (retrain the models)",
+    if (!json_is_integer(ver) || json_integer_value(ver) < 1 || json_integer_value(ver) > WP_MODEL_FORMAT_VERSION) {
+        wp_fail(err, path, 0, "model format version %lld, this wattprof reads versions 1 to %d (retrain the models)",
                 json_is_integer(ver) ? (long long)json_integer_value(ver) : -1LL, WP_MODEL_FORMAT_VERSION);
         goto out;
     }
@@ -575,6 +664,12 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
     }
     c->degree = (int)json_integer_value(deg);
     c->log1p = json_is_true(lg);
+    json_t *lt_ = json_object_get(tr, "log_target");
+    if (lt_ && !json_is_boolean(lt_)) {
+        wp_fail(err, path, 0, "\"transforms\".\"log_target\": expected true or false");
+        goto out;
+    }
+    c->log_target = json_is_true(lt_);
     c->n_special = (int)json_array_size(sp);
     for (int s = 0; s < c->n_special; s++) {
         json_t *t = json_array_get(sp, (size_t)s);
@@ -627,10 +722,53 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
         goto out;
     }
     m->intercept = json_number_value(ic);
+    /* A damaged file must not turn into -inf or NaN predictions later. */
+    if (!isfinite(m->intercept)) {
+        wp_fail(err, path, 0, "\"intercept\": not a finite number");
+        goto out;
+    }
+    for (size_t j = 0; j < m->p; j++)
+        if (!isfinite(m->coef[j]) || !isfinite(m->scaler.a[j]) || !isfinite(m->scaler.b[j]) ||
+            (m->scaler.kind != WP_SCALER_MINMAX && m->scaler.b[j] == 0.0)) {
+            wp_fail(err, path, 0, "term %zu: coefficient or scaler value is not a finite number%s", j,
+                    m->scaler.kind != WP_SCALER_MINMAX && m->scaler.b[j] == 0.0 ? " (scale 0)" : "");
+            goto out;
+        }
+    json_t *fr = json_object_get(root, "feature_ranges");
+    if (fr) {
+        double *lo = NULL, *hi = NULL;
+        int bad = get_darr(path, fr, "min", (size_t)c->n_features, &lo, err) ||
+                  get_darr(path, fr, "max", (size_t)c->n_features, &hi, err);
+        for (int f = 0; !bad && f < c->n_features; f++) {
+            m->feat_min[f] = lo[f];
+            m->feat_max[f] = hi[f];
+            if (!(lo[f] <= hi[f]))
+                bad = wp_fail(err, path, 0, "\"feature_ranges\": min above max for feature %d", f) != 0;
+        }
+        free(lo);
+        free(hi);
+        if (bad)
+            goto out;
+        m->have_range = 1;
+    }
+    json_t *pi = json_object_get(root, "prediction_interval");
+    if (pi) {
+        json_t *l = json_object_get(pi, "low"), *h = json_object_get(pi, "high");
+        if (!json_is_number(l) || !json_is_number(h) || !isfinite(json_number_value(l)) ||
+            !isfinite(json_number_value(h)) || json_number_value(l) > json_number_value(h)) {
+            wp_fail(err, path, 0, "\"prediction_interval\": needs finite \"low\" <= \"high\"");
+            goto out;
+        }
+        m->iv_lo = json_number_value(l);
+        m->iv_hi = json_number_value(h);
+        m->cv_rmspe = json_number_value(json_object_get(pi, "cv_rmspe"));
+        m->have_interval = 1;
+    }
     json_t *la = json_object_get(root, "lasso");
     m->alpha = json_number_value(json_object_get(la, "alpha"));
     wp_lasso_opts_default(&c->lasso);
     c->lasso.positive = json_is_true(json_object_get(la, "positive"));
+    c->cv_by_network = json_is_true(json_object_get(la, "cv_by_network"));
     json_t *ts = json_object_get(root, "training_set");
     const char *dd = json_string_value(json_object_get(ts, "data_dir"));
     m->data_dir = strdup(dd ? dd : "");
@@ -673,7 +811,18 @@ double wp_model_predict(const wp_model *m, const double *raw)
         s += row[j] * m->coef[j];
     if (row != buf)
         free(row);
-    return s + m->intercept;
+    s += m->intercept;
+    return m->cfg.log_target ? exp(s) : s;
+}
+
+int wp_model_out_of_range(const wp_model *m, const double *raw)
+{
+    if (!m->have_range)
+        return 0;
+    for (int f = 0; f < m->cfg.n_features; f++)
+        if (raw[f] < m->feat_min[f] || raw[f] > m->feat_max[f])
+            return 1;
+    return 0;
 }
 
 /* ---- prediction --------------------------------------------------------- */
@@ -683,11 +832,15 @@ void wp_prediction_free(wp_prediction *p)
     for (size_t i = 0; i < p->n; i++) {
         free(p->rows[i].layer_name);
         free(p->rows[i].layer_type);
+        free(p->rows[i].reason);
     }
     free(p->rows);
-    for (size_t i = 0; i < p->n_other_types; i++)
+    for (size_t i = 0; i < p->n_other_types; i++) {
         free(p->other_types[i]);
+        free(p->other_reasons[i]);
+    }
     free(p->other_types);
+    free(p->other_reasons);
     free(p->other_counts);
     memset(p, 0, sizeof *p);
 }
@@ -749,43 +902,87 @@ fail:
     return -1;
 }
 
+/* Counts a not-modelled layer under (type, reason); takes `reason`. */
+static int not_modelled(wp_prediction *out, wp_prediction_row *r, char *reason)
+{
+    if (!reason)
+        return -1;
+    r->modelled = 0;
+    r->reason = reason;
+    size_t t = 0;
+    while (t < out->n_other_types &&
+           (strcmp(out->other_types[t], r->layer_type) != 0 || strcmp(out->other_reasons[t], reason) != 0))
+        t++;
+    if (t == out->n_other_types) {
+        if (!(out->other_types[t] = strdup(r->layer_type)) || !(out->other_reasons[t] = strdup(reason)))
+            return -1;
+        out->n_other_types++;
+    }
+    out->other_counts[t]++;
+    return 0;
+}
+
+static char *fmt_reason(const char *fmt, const char *a, double v)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, fmt, a, v);
+    return strdup(buf);
+}
+
+/* Interval bounds of a prediction v from model m (NaN when it has none). */
+static void interval(const wp_model *m, double v, double *lo, double *hi)
+{
+    if (!m->have_interval) {
+        *lo = *hi = NAN;
+        return;
+    }
+    if (m->cfg.log_target) {
+        *lo = v * exp(m->iv_lo);
+        *hi = v * exp(m->iv_hi);
+    } else {
+        /* an additive interval cannot go below zero for a positive quantity */
+        *lo = fmax(v + m->iv_lo, 0.0);
+        *hi = v + m->iv_hi;
+    }
+}
+
 static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction *out, wp_error *err)
 {
     const char *where = eng->path && eng->path[0] ? eng->path : "engine";
-    out->rows = calloc(eng->n ? eng->n : 1, sizeof *out->rows);
-    out->other_types = calloc(eng->n ? eng->n : 1, sizeof *out->other_types);
-    out->other_counts = calloc(eng->n ? eng->n : 1, sizeof *out->other_counts);
-    if (!out->rows || !out->other_types || !out->other_counts)
+    size_t cap = eng->n ? eng->n : 1;
+    out->rows = calloc(cap, sizeof *out->rows);
+    out->other_types = calloc(cap, sizeof *out->other_types);
+    out->other_reasons = calloc(cap, sizeof *out->other_reasons);
+    out->other_counts = calloc(cap, sizeof *out->other_counts);
+    if (!out->rows || !out->other_types || !out->other_reasons || !out->other_counts)
         return wp_fail(err, NULL, 0, "out of memory");
+    int have_iv = 1;
     for (size_t l = 0; l < eng->n; l++) {
         const wp_engine_layer *L = &eng->layers[l];
         wp_prediction_row *r = &out->rows[out->n++];
         r->layer_name = strdup(L->name ? L->name : "");
         r->layer_type = strdup(L->type ? L->type : "");
-        r->kind = L->kind;
+        r->kind = wp_layer_model_kind(L);
+        r->power_lo = r->power_hi = r->runtime_lo = r->runtime_hi = r->energy_lo = r->energy_hi = NAN;
         if (!r->layer_name || !r->layer_type)
             return wp_fail(err, NULL, 0, "out of memory");
-        int pi = wp_pipeline_index(L->kind, WP_TARGET_POWER);
+        int pi = wp_pipeline_index(r->kind, WP_TARGET_POWER);
         if (pi < 0 || !s->have[pi]) {
-            size_t t = 0;
-            while (t < out->n_other_types && strcmp(out->other_types[t], r->layer_type) != 0)
-                t++;
-            if (t == out->n_other_types) {
-                if (!(out->other_types[t] = strdup(r->layer_type)))
-                    return wp_fail(err, NULL, 0, "out of memory");
-                out->n_other_types++;
-            }
-            out->other_counts[t]++;
+            char *why = strdup(pi < 0 ? "no model for this layer kind" : "no model files for this layer kind");
+            if (not_modelled(out, r, why))
+                return wp_fail(err, NULL, 0, "out of memory");
             continue;
         }
         wp_feature_row fr;
-        if (wp_layer_features(L, L->kind, &fr, err)) {
+        if (wp_layer_features(L, r->kind, &fr, err)) {
             char msg[WP_ERROR_MAX];
             snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
             return wp_fail(err, where, L->line, "layer \"%s\": %s", r->layer_name, msg);
         }
-        double pr[2];
-        for (int t = 0; t < 2; t++) {
+        double pr[2], lo[2], hi[2];
+        int oor = 0;
+        char *why = NULL;
+        for (int t = 0; t < 2 && !why; t++) {
             const wp_model *m = &s->m[pi + t];
             double raw[WP_MODEL_MAX_FEATURES];
             for (int f = 0; f < m->cfg.n_features; f++) {
@@ -794,17 +991,52 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
                     return wp_fail(err, where, L->line, "layer \"%s\": no feature \"%s\" for model %s",
                                    r->layer_name, m->cfg.features[f], wp_pipeline_name(pi + t));
             }
+            oor |= wp_model_out_of_range(m, raw);
             pr[t] = wp_model_predict(m, raw);
+            /* An upstream-style model is a polynomial: it can go negative
+             * or overflow. Such a number is not a prediction. */
+            if (!isfinite(pr[t]) || pr[t] <= 0) {
+                why = fmt_reason(isfinite(pr[t]) ? "%s model gave a non-positive value (%.4g)"
+                                                 : "%s model gave no finite value (%g)",
+                                 wp_pipeline_name(pi + t), pr[t]);
+                if (!why)
+                    return wp_fail(err, NULL, 0, "out of memory");
+                break;
+            }
+            interval(m, pr[t], &lo[t], &hi[t]);
+            if (!m->have_interval)
+                have_iv = 0;
+        }
+        if (why) {
+            if (not_modelled(out, r, why))
+                return wp_fail(err, NULL, 0, "out of memory");
+            continue;
         }
         r->modelled = 1;
         r->power_w = pr[0];
         r->runtime_ms = pr[1];
         r->energy_mj = pr[0] * pr[1]; /* W x ms = mJ */
+        r->power_lo = lo[0];
+        r->power_hi = hi[0];
+        r->runtime_lo = lo[1];
+        r->runtime_hi = hi[1];
+        /* power and runtime errors are not independent; the product of the
+         * bounds is the conservative interval */
+        r->energy_lo = lo[0] * lo[1];
+        r->energy_hi = hi[0] * hi[1];
+        r->out_of_range = oor;
+        out->out_of_range += (size_t)oor;
         out->modelled++;
         out->runtime_ms += r->runtime_ms;
         out->energy_mj += r->energy_mj;
+        out->runtime_lo += r->runtime_lo;
+        out->runtime_hi += r->runtime_hi;
+        out->energy_lo += r->energy_lo;
+        out->energy_hi += r->energy_hi;
     }
-    out->avg_power_w = out->runtime_ms > 0 ? out->energy_mj / out->runtime_ms : NAN;
+    if (!have_iv || out->modelled == 0)
+        out->runtime_lo = out->runtime_hi = out->energy_lo = out->energy_hi = NAN;
+    out->avg_power_w = out->runtime_ms > 0 ? out->energy_mj / out->runtime_ms : 0;
     return 0;
 }
 
@@ -846,7 +1078,9 @@ int wp_prediction_write_csv(const wp_prediction *p, const char *path, wp_error *
     if (!af)
         return -1;
     FILE *fp = wp_atomic_stream(af);
-    fputs("layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction\n", fp);
+    fputs("layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,"
+          "runtime_low,runtime_high,energy_low,energy_high,out_of_range\n",
+          fp);
     for (size_t i = 0; i < p->n; i++) {
         const wp_prediction_row *r = &p->rows[i];
         if (!r->modelled)
@@ -860,7 +1094,13 @@ int wp_prediction_write_csv(const wp_prediction *p, const char *path, wp_error *
         wp_csv_put_double(fp, r->runtime_ms);
         fputc(',', fp);
         wp_csv_put_double(fp, r->energy_mj);
-        fputc('\n', fp);
+        double b[] = {r->runtime_lo, r->runtime_hi, r->energy_lo, r->energy_hi};
+        for (int k = 0; k < 4; k++) {
+            fputc(',', fp);
+            if (isfinite(b[k]))
+                wp_csv_put_double(fp, b[k]);
+        }
+        fprintf(fp, ",%d\n", r->out_of_range);
     }
     return wp_atomic_commit(af, err);
 }

@@ -23,6 +23,7 @@
 json_t *wp_metrics_json(const wp_metrics *m);
 
 typedef struct kind_data {
+    wp_layer_kind kind;
     int n_cols;                        /* union of the two pipelines' features */
     char cols[2 * WP_MODEL_MAX_FEATURES][WP_NAME_MAX];
     size_t n, cap;
@@ -66,9 +67,26 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, wp_e
     if (wp_csv_open(&r, path, err))
         return -1;
     int col[2 * WP_MODEL_MAX_FEATURES], cp, ct, rc = -1;
+    /* A CSV of the original's has only its columns: derive the rest from
+     * them (wp_features_from_upstream). */
+    wp_layer_kind kind = k->kind;
+    size_t nu = wp_feature_upstream_count(kind), nf = 0;
+    const char *const *names = wp_feature_names(kind, &nf);
+    int ucol[WP_FEATURE_MAX], derive = 0;
     for (int c = 0; c < k->n_cols; c++)
-        if ((col[c] = wp_csv_require(&r, k->cols[c], err)) < 0)
-            goto out;
+        if ((col[c] = wp_csv_column(&r, k->cols[c])) < 0)
+            derive = 1;
+    if (derive) {
+        for (size_t u = 0; u < nu; u++)
+            if ((ucol[u] = wp_csv_column(&r, names[u])) < 0) {
+                for (int c = 0; c < k->n_cols; c++)
+                    if (col[c] < 0) {
+                        wp_fail(err, path, 1, "missing column '%s' (and it cannot be derived: no column '%s')",
+                                k->cols[c], names[u]);
+                        goto out;
+                    }
+            }
+    }
     if ((cp = wp_csv_require(&r, "power", err)) < 0 || (ct = wp_csv_require(&r, "runtime", err)) < 0)
         goto out;
     int st;
@@ -78,9 +96,25 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, wp_e
             goto out;
         }
         double *row = k->raw + k->n * (size_t)k->n_cols;
-        for (int c = 0; c < k->n_cols; c++)
-            if (wp_csv_double(&r, col[c], 0, &row[c], err))
+        wp_feature_row full;
+        if (derive) {
+            double up[WP_FEATURE_MAX];
+            for (size_t u = 0; u < nu; u++)
+                if (wp_csv_double(&r, ucol[u], 0, &up[u], err))
+                    goto out;
+            if (wp_features_from_upstream(kind, up, &full)) {
+                wp_fail(err, path, r.line, "negative or non-finite feature value");
                 goto out;
+            }
+        }
+        for (int c = 0; c < k->n_cols; c++) {
+            if (col[c] >= 0) {
+                if (wp_csv_double(&r, col[c], 0, &row[c], err))
+                    goto out;
+            } else {
+                row[c] = wp_feature_get(&full, k->cols[c]);
+            }
+        }
         double p, t;
         if (wp_csv_double(&r, cp, 0, &p, err) || wp_csv_double(&r, ct, 0, &t, err))
             goto out;
@@ -154,6 +188,17 @@ static double predict_row(const double *row, const double *coef, double b, size_
     return s + b;
 }
 
+/* What the regression fits, and back. */
+static double fit_y(const wp_pipeline_config *cfg, double y)
+{
+    return cfg->log_target ? log(y) : y;
+}
+
+static double from_fit(const wp_pipeline_config *cfg, double v)
+{
+    return cfg->log_target ? exp(v) : v;
+}
+
 void wp_train_report_free(wp_train_report *rep)
 {
     for (int i = 0; i < WP_N_PIPELINES; i++) {
@@ -199,14 +244,14 @@ static int lono(const kind_data *k, const wp_pipeline_config *cfg, const wp_desi
             wp_scaler_apply(&sc, Xa, na);
             wp_scaler_apply(&sc, Xb, nb);
             for (size_t i = 0; i < na; i++)
-                ya[i] = k->target[cfg->target][a[i]];
+                ya[i] = fit_y(cfg, k->target[cfg->target][a[i]]);
             bad = wp_lasso_fit(Xa, ya, na, p, alpha, &cfg->lasso, coef, &b0, NULL, err) != 0;
         }
         if (!bad) {
             double *yb = yall + nall, *pb = pall + nall;
             for (size_t i = 0; i < nb; i++) {
                 yb[i] = k->target[cfg->target][b[i]];
-                pb[i] = predict_row(Xb + i * p, coef, b0, p);
+                pb[i] = from_fit(cfg, predict_row(Xb + i * p, coef, b0, p));
             }
             wp_metrics mm;
             wp_metrics_compute(yb, pb, nb, &mm);
@@ -234,81 +279,307 @@ out:
     return rc;
 }
 
-static int train_pipeline(const kind_data *k, const wp_pipeline_config *cfg, const char *data_dir, char **models,
-                          size_t n_models, int cv_by_model, const wp_progress *prog, int index, wp_model *m,
-                          wp_train_pipeline_report *pr, wp_error *err)
+/* Rows of a pipeline: training and test rows; with a log target, rows
+ * whose target is not positive are left out (counted). */
+typedef struct row_sets {
+    size_t *tr, *te, ntr, nte, dropped;
+    int *fold_of;   /* per training row; NULL: KFold (the original's) */
+    int K, by_network;
+} row_sets;
+
+static void row_sets_free(row_sets *r)
+{
+    free(r->tr);
+    free(r->te);
+    free(r->fold_of);
+    memset(r, 0, sizeof *r);
+}
+
+/* Everything that can fail before any training: empty sets, too few rows
+ * or networks for the folds. */
+static int plan_rows(const kind_data *k, const wp_pipeline_config *cfg, const char *data_dir, int index, row_sets *rs,
+                     wp_error *err)
+{
+    memset(rs, 0, sizeof *rs);
+    rs->tr = malloc((k->n ? k->n : 1) * sizeof *rs->tr);
+    rs->te = malloc((k->n ? k->n : 1) * sizeof *rs->te);
+    rs->fold_of = malloc((k->n ? k->n : 1) * sizeof *rs->fold_of);
+    if (!rs->tr || !rs->te || !rs->fold_of)
+        return wp_fail(err, NULL, 0, "out of memory");
+    for (size_t i = 0; i < k->n; i++) {
+        double y = k->target[cfg->target][i];
+        if (cfg->log_target && !(y > 0)) {
+            rs->dropped++;
+            continue;
+        }
+        if (k->is_test[i])
+            rs->te[rs->nte++] = i;
+        else
+            rs->tr[rs->ntr++] = i;
+    }
+    if (rs->ntr == 0)
+        return wp_fail(err, data_dir, 0, "%s: empty training set: all %zu rows belong to the test models%s",
+                       wp_pipeline_name(index), k->n, rs->dropped ? " or have a target <= 0" : "");
+    if (cfg->cv_by_network) {
+        /* networks in order of first appearance; fold = rank mod K */
+        int *rank = malloc((k->n ? k->n : 1) * sizeof *rank), nn = 0, maxm = 0;
+        for (size_t i = 0; i < k->n; i++)
+            if (k->model[i] > maxm)
+                maxm = k->model[i];
+        int *seen = rank ? malloc(((size_t)maxm + 1) * sizeof *seen) : NULL;
+        if (!rank || !seen) {
+            free(rank);
+            free(seen);
+            return wp_fail(err, NULL, 0, "out of memory");
+        }
+        for (int g = 0; g <= maxm; g++)
+            seen[g] = -1;
+        for (size_t i = 0; i < rs->ntr; i++) {
+            int g = k->model[rs->tr[i]];
+            if (seen[g] < 0)
+                seen[g] = nn++;
+            rank[i] = seen[g];
+        }
+        if (nn >= 3) {
+            rs->K = nn < cfg->lasso.cv ? nn : cfg->lasso.cv;
+            rs->by_network = 1;
+            for (size_t i = 0; i < rs->ntr; i++)
+                rs->fold_of[i] = rank[i] % rs->K;
+        }
+        free(rank);
+        free(seen);
+        if (rs->by_network)
+            return 0;
+    }
+    free(rs->fold_of);
+    rs->fold_of = NULL;
+    rs->K = cfg->lasso.cv;
+    if ((size_t)rs->K > rs->ntr)
+        return wp_fail(err, data_dir, 0, "%s: %zu training rows cannot make %d cross-validation folds",
+                       wp_pipeline_name(index), rs->ntr, rs->K);
+    return 0;
+}
+
+static int fold_of_row(const row_sets *rs, size_t i)
+{
+    return rs->fold_of ? rs->fold_of[i] : wp_kfold_of(i, rs->ntr, rs->K);
+}
+
+/* One candidate fitted: design, scaler and LassoCV on the training rows,
+ * then held-out predictions (original units) of every training row from
+ * the fold that left it out, at the chosen alpha. */
+static int fit_candidate(const kind_data *k, const wp_pipeline_config *cfg, const row_sets *rs,
+                         const wp_progress *prog, int index, wp_model *m, double *cvpred, wp_error *err)
 {
     memset(m, 0, sizeof *m);
     m->format_version = WP_MODEL_FORMAT_VERSION;
     m->cfg = *cfg;
     if (wp_pipeline_design(cfg, &m->design, err))
         return -1;
-    size_t p = m->p = wp_design_width(&m->design);
-    size_t ntr = 0, nte = 0;
-    size_t *tr = malloc((k->n ? k->n : 1) * sizeof *tr), *te = malloc((k->n ? k->n : 1) * sizeof *te);
-    double *Xtr = NULL, *Xte = NULL, *ytr = NULL, *yte = NULL, *ptr = NULL, *pte = NULL;
-    int rc = -1;
+    size_t p = m->p = wp_design_width(&m->design), ntr = rs->ntr;
+    double *Xtr = design_rows(k, cfg, &m->design, rs->tr, ntr), *ytr = malloc(ntr * sizeof *ytr);
+    size_t *a = malloc(ntr * sizeof *a), *b = malloc(ntr * sizeof *b);
+    double *coef = malloc(p * sizeof *coef), *ya = malloc(ntr * sizeof *ya);
     wp_lasso_cv_result res = {0};
-    if (!tr || !te)
-        goto oom;
-    for (size_t i = 0; i < k->n; i++) {
-        if (k->is_test[i])
-            te[nte++] = i;
-        else
-            tr[ntr++] = i;
-    }
-    if (ntr == 0) {
-        wp_fail(err, data_dir, 0, "empty training set for %s layers: all %zu rows belong to the test models",
-                wp_layer_kind_name(cfg->kind), k->n);
+    int rc = -1;
+    if (!Xtr || !ytr || !a || !b || !coef || !ya) {
+        wp_fail(err, NULL, 0, "out of memory");
         goto out;
     }
-    if ((size_t)cfg->lasso.cv > ntr) {
-        wp_fail(err, data_dir, 0, "%s: %zu training rows cannot make %d cross-validation folds",
-                wp_pipeline_name(index), ntr, cfg->lasso.cv);
-        goto out;
-    }
-    Xtr = design_rows(k, cfg, &m->design, tr, ntr);
-    Xte = design_rows(k, cfg, &m->design, te, nte);
-    ytr = malloc(ntr * sizeof *ytr);
-    yte = malloc((nte ? nte : 1) * sizeof *yte);
-    ptr = malloc(ntr * sizeof *ptr);
-    pte = malloc((nte ? nte : 1) * sizeof *pte);
-    if (!Xtr || !Xte || !ytr || !yte || !ptr || !pte)
-        goto oom;
     for (size_t i = 0; i < ntr; i++)
-        ytr[i] = k->target[cfg->target][tr[i]];
-    for (size_t i = 0; i < nte; i++)
-        yte[i] = k->target[cfg->target][te[i]];
+        ytr[i] = fit_y(cfg, k->target[cfg->target][rs->tr[i]]);
     for (size_t i = 0; i < ntr * p; i++)
         if (!isfinite(Xtr[i])) {
-            wp_fail(err, data_dir, 0, "%s: a design term is not finite (log1p of a value <= -1, or overflow)",
+            wp_fail(err, NULL, 0, "%s: a design term is not finite (log1p of a value <= -1, or overflow)",
                     wp_pipeline_name(index));
             goto out;
         }
     if (wp_scaler_fit(&m->scaler, cfg->scaler, Xtr, ntr, p, err))
         goto out;
     wp_scaler_apply(&m->scaler, Xtr, ntr);
-    wp_scaler_apply(&m->scaler, Xte, nte);
     prog_wrap pw = {prog, index, ""};
     wp_progress inner = {prog_fn, &pw};
-    if (wp_lasso_cv(Xtr, ytr, ntr, p, &cfg->lasso, NULL, 0, &res, &inner, err))
+    if (wp_lasso_cv(Xtr, ytr, ntr, p, &cfg->lasso, rs->fold_of, rs->K, &res, &inner, err))
         goto out;
     m->coef = res.coef;
     res.coef = NULL;
     m->intercept = res.intercept;
     m->alpha = res.alpha;
     m->n_iter = res.n_iter;
-    for (size_t i = 0; i < ntr; i++)
-        ptr[i] = predict_row(Xtr + i * p, m->coef, m->intercept, p);
-    for (size_t i = 0; i < nte; i++)
-        pte[i] = predict_row(Xte + i * p, m->coef, m->intercept, p);
+    /* held-out predictions: transforms and scaler refitted without the fold */
+    for (int f = 0; f < rs->K; f++) {
+        size_t na = 0, nb = 0;
+        for (size_t i = 0; i < ntr; i++) {
+            if (fold_of_row(rs, i) == f)
+                b[nb++] = i;
+            else
+                a[na++] = i;
+        }
+        if (nb == 0 || na == 0)
+            continue;
+        size_t *ra = malloc(na * sizeof *ra), *rb = malloc(nb * sizeof *rb);
+        for (size_t i = 0; ra && i < na; i++)
+            ra[i] = rs->tr[a[i]];
+        for (size_t i = 0; rb && i < nb; i++)
+            rb[i] = rs->tr[b[i]];
+        double *Xa = ra ? design_rows(k, cfg, &m->design, ra, na) : NULL;
+        double *Xb = rb ? design_rows(k, cfg, &m->design, rb, nb) : NULL;
+        wp_scaler sc = {0};
+        double b0 = 0;
+        int bad = !ra || !rb || !Xa || !Xb;
+        if (bad)
+            wp_fail(err, NULL, 0, "out of memory");
+        else
+            bad = wp_scaler_fit(&sc, cfg->scaler, Xa, na, p, err) != 0;
+        if (!bad) {
+            wp_scaler_apply(&sc, Xa, na);
+            wp_scaler_apply(&sc, Xb, nb);
+            for (size_t i = 0; i < na; i++)
+                ya[i] = ytr[a[i]];
+            bad = wp_lasso_fit(Xa, ya, na, p, m->alpha, &cfg->lasso, coef, &b0, NULL, err) != 0;
+        }
+        for (size_t i = 0; !bad && i < nb; i++)
+            cvpred[b[i]] = from_fit(cfg, predict_row(Xb + i * p, coef, b0, p));
+        free(ra);
+        free(rb);
+        free(Xa);
+        free(Xb);
+        wp_scaler_free(&sc);
+        if (bad)
+            goto out;
+    }
+    rc = 0;
+out:
+    wp_lasso_cv_result_free(&res);
+    free(Xtr);
+    free(ytr);
+    free(a);
+    free(b);
+    free(coef);
+    free(ya);
+    if (rc)
+        wp_model_free(m);
+    return rc;
+}
+
+static int cmp_dbl(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* numpy's linear quantile of sorted v */
+static double quantile_sorted(const double *v, size_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    size_t i = (size_t)pos;
+    if (i + 1 >= n)
+        return v[n - 1];
+    return v[i] + (v[i + 1] - v[i]) * (pos - (double)i);
+}
+
+static int train_pipeline(const kind_data *k, const wp_pipeline_config *cfg, const row_sets *rs, const char *data_dir,
+                          char **models, size_t n_models, int cv_by_model, const wp_progress *prog, int index,
+                          wp_model *m, wp_train_pipeline_report *pr, wp_error *err)
+{
+    size_t ntr = rs->ntr, nte = rs->nte;
+    double *Xte = NULL, *Xtr = NULL, *ytr = NULL, *yte = NULL, *ptr = NULL, *pte = NULL;
+    double *cv = malloc(ntr * sizeof *cv), *cvbest = malloc(ntr * sizeof *cvbest);
+    int rc = -1, have = 0;
+    if (!cv || !cvbest)
+        goto oom;
+    /* degree: the candidate with the smallest cross-validated RMSPE (the
+     * first on a tie); alpha within it by LassoCV on the fitted target */
+    int nd = cfg->n_degrees > 1 ? cfg->n_degrees : 1;
+    double best_rmspe = INFINITY;
+    for (int c = 0; c < nd; c++) {
+        wp_pipeline_config cc = *cfg;
+        if (cfg->n_degrees > 1)
+            cc.degree = cfg->degrees[c];
+        wp_model cand;
+        if (fit_candidate(k, &cc, rs, prog, index, &cand, cv, err))
+            goto out;
+        double *yy = malloc(ntr * sizeof *yy);
+        if (!yy) {
+            wp_model_free(&cand);
+            goto oom;
+        }
+        for (size_t i = 0; i < ntr; i++)
+            yy[i] = k->target[cfg->target][rs->tr[i]];
+        wp_metrics cm;
+        wp_metrics_compute(yy, cv, ntr, &cm);
+        free(yy);
+        double score = isfinite(cm.rmspe) ? cm.rmspe : INFINITY;
+        if (!have || score < best_rmspe) {
+            if (have)
+                wp_model_free(m);
+            *m = cand;
+            best_rmspe = score;
+            memcpy(cvbest, cv, ntr * sizeof *cv);
+            have = 1;
+        } else {
+            wp_model_free(&cand);
+        }
+    }
+    size_t p = m->p;
+    Xtr = design_rows(k, &m->cfg, &m->design, rs->tr, ntr);
+    Xte = design_rows(k, &m->cfg, &m->design, rs->te, nte);
+    ytr = malloc(ntr * sizeof *ytr);
+    yte = malloc((nte ? nte : 1) * sizeof *yte);
+    ptr = malloc(ntr * sizeof *ptr);
+    pte = malloc((nte ? nte : 1) * sizeof *pte);
+    if (!Xtr || !Xte || !ytr || !yte || !ptr || !pte)
+        goto oom;
+    wp_scaler_apply(&m->scaler, Xtr, ntr);
+    wp_scaler_apply(&m->scaler, Xte, nte);
+    for (size_t i = 0; i < ntr; i++) {
+        ytr[i] = k->target[cfg->target][rs->tr[i]];
+        ptr[i] = from_fit(cfg, predict_row(Xtr + i * p, m->coef, m->intercept, p));
+    }
+    for (size_t i = 0; i < nte; i++) {
+        yte[i] = k->target[cfg->target][rs->te[i]];
+        pte[i] = from_fit(cfg, predict_row(Xte + i * p, m->coef, m->intercept, p));
+    }
     wp_metrics_compute(ytr, ptr, ntr, &m->train);
     wp_metrics_compute(yte, pte, nte, &m->test);
+    /* training ranges of the raw features */
+    for (int f = 0; f < m->cfg.n_features; f++) {
+        int c = col_of(k, m->cfg.features[f]);
+        m->feat_min[f] = INFINITY;
+        m->feat_max[f] = -INFINITY;
+        for (size_t i = 0; i < ntr; i++) {
+            double v = k->raw[rs->tr[i] * (size_t)k->n_cols + (size_t)c];
+            m->feat_min[f] = fmin(m->feat_min[f], v);
+            m->feat_max[f] = fmax(m->feat_max[f], v);
+        }
+    }
+    m->have_range = 1;
+    /* 90 % interval from the held-out residuals (ratios for a log target) */
+    {
+        size_t nr = 0;
+        for (size_t i = 0; i < ntr; i++) {
+            double r = cfg->log_target ? log(ytr[i] / cvbest[i]) : ytr[i] - cvbest[i];
+            if (isfinite(r) && (!cfg->log_target || cvbest[i] > 0))
+                cv[nr++] = r;
+        }
+        if (nr >= 2) {
+            qsort(cv, nr, sizeof *cv, cmp_dbl);
+            m->iv_lo = quantile_sorted(cv, nr, 0.05);
+            m->iv_hi = quantile_sorted(cv, nr, 0.95);
+            m->cv_rmspe = best_rmspe;
+            m->have_interval = isfinite(best_rmspe);
+        }
+    }
     pr->trained = 1;
     pr->train_rows = m->train_rows = ntr;
     pr->test_rows = m->test_rows = nte;
+    pr->dropped = rs->dropped;
     pr->n_terms = p;
     pr->alpha = m->alpha;
+    pr->degree = m->cfg.degree;
+    pr->folds = rs->K;
+    pr->folds_by_network = rs->by_network;
+    pr->cv_rmspe = isfinite(best_rmspe) ? best_rmspe : NAN;
     for (size_t j = 0; j < p; j++)
         pr->nonzero += m->coef[j] != 0.0;
     pr->train = m->train;
@@ -333,7 +604,7 @@ static int train_pipeline(const kind_data *k, const wp_pipeline_config *cfg, con
             m->test_models[m->n_test_models++] = strdup(models[g]);
     }
     if (cv_by_model) {
-        if (lono(k, cfg, &m->design, tr, ntr, m->alpha, models, n_models, pr, err))
+        if (lono(k, &m->cfg, &m->design, rs->tr, ntr, m->alpha, models, n_models, pr, err))
             goto out;
         m->lono = pr->lono;
     }
@@ -342,9 +613,8 @@ static int train_pipeline(const kind_data *k, const wp_pipeline_config *cfg, con
 oom:
     wp_fail(err, NULL, 0, "out of memory");
 out:
-    wp_lasso_cv_result_free(&res);
-    free(tr);
-    free(te);
+    free(cv);
+    free(cvbest);
     free(Xtr);
     free(Xte);
     free(ytr);
@@ -376,6 +646,11 @@ static json_t *metrics_doc(const wp_train_report *rep)
             json_object_set_new(l, "per_model", per);
             json_object_set_new(o, "leave_one_network_out", l);
         }
+        json_object_set_new(o, "degree", json_integer(p->degree));
+        json_object_set_new(o, "folds", json_integer(p->folds));
+        json_object_set_new(o, "folds_by_network", json_boolean(p->folds_by_network));
+        json_object_set_new(o, "cv_rmspe", isfinite(p->cv_rmspe) ? json_real(p->cv_rmspe) : json_null());
+        json_object_set_new(o, "rows_left_out_target_not_positive", json_integer((json_int_t)p->dropped));
         json_object_set_new(pipes, wp_pipeline_name(i), o);
     }
     return json_pack("{s:s,s:i,s:o}", "format", "wattprof-metrics", "format_version", WP_MODEL_FORMAT_VERSION,
@@ -491,12 +766,18 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
     size_t n_models = 0;
     kind_data kd[3];
     wp_model built[WP_N_PIPELINES];
+    row_sets rs[WP_N_PIPELINES];
+    memset(rs, 0, sizeof rs);
     memset(kd, 0, sizeof kd);
     memset(built, 0, sizeof built);
     int rc = -1;
     static const char *const default_tests[] = {"lenet", "resnet18", "vgg16"};
-    if (o->config_path && wp_train_config_load(o->config_path, &cfg, err))
+    if (o->config_path && strcmp(o->config_path, "upstream") == 0) {
+        wp_train_config_free(&cfg);
+        wp_train_config_upstream(&cfg);
+    } else if (o->config_path && wp_train_config_load(o->config_path, &cfg, err)) {
         goto out;
+    }
     for (int i = 0; i < WP_N_PIPELINES; i++)
         if (o->cv > 0)
             cfg.pipe[i].lasso.cv = o->cv;
@@ -506,6 +787,7 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
     for (int kk = 0; kk < 3; kk++) {
         kind_data *k = &kd[kk];
         wp_layer_kind kind = (wp_layer_kind)(WP_KIND_CONV + kk);
+        k->kind = kind;
         for (int t = 0; t < 2; t++) {
             const wp_pipeline_config *pc = &cfg.pipe[wp_pipeline_index(kind, (wp_target)t)];
             for (int f = 0; f < pc->n_features; f++)
@@ -546,12 +828,16 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
                     wp_layer_kind_name((wp_layer_kind)(WP_KIND_CONV + kk)));
             goto out;
         }
+    /* every check that can fail runs before any (slow) training */
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        if (kd[i / 2].files && plan_rows(&kd[i / 2], &cfg.pipe[i], o->data_dir, i, &rs[i], err))
+            goto out;
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         kind_data *k = &kd[i / 2];
         if (!k->files)
             continue;
-        if (train_pipeline(k, &cfg.pipe[i], o->data_dir, models, n_models, o->cv_by_model, &o->progress, i,
-                           &built[i], &rep->pipe[i], err))
+        if (train_pipeline(k, &cfg.pipe[i], &rs[i], o->data_dir, models, n_models, o->cv_by_model, &o->progress,
+                           i, &built[i], &rep->pipe[i], err))
             goto out;
     }
     if (write_set(o->out_dir, built, rep, err))
@@ -569,8 +855,10 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
     }
     rc = 0;
 out:
-    for (int i = 0; i < WP_N_PIPELINES; i++)
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
         wp_model_free(&built[i]);
+        row_sets_free(&rs[i]);
+    }
     for (int kk = 0; kk < 3; kk++) {
         free(kd[kk].raw);
         free(kd[kk].target[0]);

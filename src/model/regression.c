@@ -727,12 +727,29 @@ static int fit_rows(const double *X, const double *y, const size_t *rows, size_t
     return rc;
 }
 
+/* A constant target has the all-zero solution at every alpha; the duality
+ * gap's tolerance (tol x its zero variance) would otherwise be 0 and every
+ * alpha would run to max_iter. */
+static int constant_target(const double *y, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (y[i] != y[0])
+            return 0;
+    return 1;
+}
+
 int wp_lasso_fit(const double *X, const double *y, size_t n, size_t p, double alpha, const wp_lasso_opts *o,
                  double *coef, double *intercept, int *n_iter, wp_error *err)
 {
     if (n == 0)
         return wp_fail(err, NULL, 0, "cannot fit a model on zero rows");
     memset(coef, 0, p * sizeof *coef);
+    if (o->fit_intercept && constant_target(y, n)) {
+        *intercept = y[0];
+        if (n_iter)
+            *n_iter = 0;
+        return 0;
+    }
     return fit_rows(X, y, NULL, n, p, alpha, o, coef, intercept, n_iter, err);
 }
 
@@ -947,6 +964,12 @@ int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_l
         goto out;
     }
     wp_alpha_grid(X, y, n, p, o, res->alphas);
+    if (constant_target(y, n)) {
+        res->best = 0;
+        res->alpha = res->alphas[0];
+        res->intercept = y[0];
+        goto out;
+    }
 
     /* Group the rows by fold (stable, so KFold's contiguous blocks stay in
      * order). */
