@@ -25,6 +25,12 @@ enum { CLI_OPT_BAD = -2 };
  * operand); the ':' that asks getopt to report missing values is added here. */
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts);
 
+/* The usage error for an operand left after the options (commands that
+ * take none); 0 when there is none. */
+int cli_no_operands(const char *cmd, int argc, char **argv);
+/* "OPT is required" when value is NULL; 0 otherwise. */
+int cli_require(const char *cmd, const char *opt, const char *value);
+
 /* Upper bound of counts (--runs, --warmup, --threads). */
 #define CLI_COUNT_MAX 100000000
 

@@ -78,8 +78,8 @@ int cmd_bench(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("bench", argc, argv))
+        return 2;
     if (!model || !dir)
         return cli_usage_error("bench", "--model and --result-dir are required");
     wp_graph g;

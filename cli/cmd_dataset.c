@@ -79,12 +79,12 @@ int cmd_dataset(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("dataset", "unexpected argument '%s'", argv[optind]);
-    if (!in_dir)
-        return cli_usage_error("dataset", "--preprocessed-data-dir is required");
-    if (!out_dir)
-        return cli_usage_error("dataset", "--result-dir is required");
+    if (cli_no_operands("dataset", argc, argv))
+        return 2;
+    if (cli_require("dataset", "--preprocessed-data-dir", in_dir))
+        return 2;
+    if (cli_require("dataset", "--result-dir", out_dir))
+        return 2;
 
     wp_dataset_report rep;
     wp_error err;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "logopts.h"
 #include "wattprof/atomic_file.h"
@@ -48,10 +49,10 @@ int cmd_idle(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("idle", "unexpected argument '%s'", argv[optind]);
-    if (!dir)
-        return cli_usage_error("idle", "--result-dir DIR is required");
+    if (cli_no_operands("idle", argc, argv))
+        return 2;
+    if (cli_require("idle", "--result-dir", dir))
+        return 2;
 
     wp_error err;
     if (wp_mkdirs(dir, &err) < 0)

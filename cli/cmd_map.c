@@ -142,12 +142,12 @@ int cmd_map(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("map", "unexpected argument '%s'", argv[optind]);
-    if (!raw_dir)
-        return cli_usage_error("map", "--raw-data-dir is required");
-    if (!result_dir)
-        return cli_usage_error("map", "--result-dir is required");
+    if (cli_no_operands("map", argc, argv))
+        return 2;
+    if (cli_require("map", "--raw-data-dir", raw_dir))
+        return 2;
+    if (cli_require("map", "--result-dir", result_dir))
+        return 2;
     int deconvolve = opt.attribution == WP_ATTRIBUTION_DECONVOLVE;
     if (window && !deconvolve)
         return cli_usage_error("map", "--sensor-window-us needs --attribution deconvolve");

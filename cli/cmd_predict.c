@@ -82,8 +82,8 @@ int cmd_predict(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("predict", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("predict", argc, argv))
+        return 2;
     if (!models || !!engine == !!onnx)
         return cli_usage_error("predict", "--models and one of --engine-info or --onnx are required");
     if (input && !onnx)

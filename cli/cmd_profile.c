@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "logopts.h"
@@ -146,8 +147,8 @@ int cmd_profile(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("profile", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("profile", argc, argv))
+        return 2;
     if (!model || !dir)
         return cli_usage_error("profile", "--model and --result-dir are required");
     opt.sensor = lo.sensor;

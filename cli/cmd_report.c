@@ -73,12 +73,12 @@ int cmd_report(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
-    if (!o.result_dir)
-        return cli_usage_error("report", "--result-dir is required");
-    if (!out)
-        return cli_usage_error("report", "--out is required");
+    if (cli_no_operands("report", argc, argv))
+        return 2;
+    if (cli_require("report", "--result-dir", o.result_dir))
+        return 2;
+    if (cli_require("report", "--out", out))
+        return 2;
 
     cli_bar bar;
     cli_bar_init(&bar, quiet);

@@ -144,10 +144,10 @@ int cmd_simulate(int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (optind < argc)
-        return cli_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
-    if (!out)
-        return cli_usage_error("simulate", "--out is required");
+    if (cli_no_operands("simulate", argc, argv))
+        return 2;
+    if (cli_require("simulate", "--out", out))
+        return 2;
 
     /* --models: a count, or names */
     char **names = NULL;
