@@ -1,3 +1,5 @@
+/* logopts: the sensor/logging options of log, idle, run and profile, and the
+ * logging session they share (logopts.h), so the four commands cannot drift. */
 #include "logopts.h"
 
 #include <errno.h>

@@ -1,3 +1,6 @@
+/* attribution: one power value per layer window, by samples, interpolation
+ * or deconvolution (wattprof/attribution.h); prefix sums so windows may come
+ * in any order. */
 #include "wattprof/attribution.h"
 #include "wattprof/deconvolve.h"
 

@@ -1,3 +1,5 @@
+/* timeline: when each layer ran, per cycle (wattprof/timeline.h): the
+ * reported, reconstructed or automatically chosen reading of the latency file. */
 #include "wattprof/timeline.h"
 
 #include <math.h>

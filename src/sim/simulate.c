@@ -1,3 +1,6 @@
+/* simulate: synthetic raw datasets with known per-layer truth
+ * (wattprof/simulate.h, docs/simulation.md), the ground truth the mapper's
+ * tests and benchmarks measure against. */
 #include "wattprof/simulate.h"
 
 #include <jansson.h>
