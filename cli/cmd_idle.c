@@ -8,6 +8,7 @@
 #include "logopts.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/idle.h"
+#include "wattprof/layout.h"
 #include "wattprof/logger.h"
 
 static void help(void)
@@ -70,7 +71,7 @@ int cmd_idle(int argc, char **argv)
         return cli_fail("idle", &err);
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s/idling_power.json", dir);
+    snprintf(path, sizeof path, "%s/" WP_IDLE_JSON, dir);
     if (wp_idle_write(path, NULL, sum.mean_power_uw, &err) < 0)
         return cli_fail("idle", &err);
     printf("average idle power: %.1f uW (%.3f W) -> %s\n", sum.mean_power_uw, sum.mean_power_uw / 1e6, path);

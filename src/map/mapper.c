@@ -25,6 +25,7 @@
 #include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
+#include "wattprof/layout.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
 
@@ -68,10 +69,10 @@ typedef struct model_files {
 static int model_paths(const char *model_dir, const char *model, model_files *f)
 {
     char name[1024];
-    snprintf(name, sizeof name, "%s_power_log.log", model);
+    snprintf(name, sizeof name, "%s" WP_POWER_LOG_SUFFIX, model);
     f->power_log = wp_path_join(model_dir, name);
-    f->latency = wp_path_join(model_dir, "trt_profiling/trt_layer_latency.json");
-    f->engine = wp_path_join(model_dir, "trt_profiling/trt_engine_info.json");
+    f->latency = wp_layout_profiling_file(model_dir, WP_LATENCY_JSON);
+    f->engine = wp_layout_profiling_file(model_dir, WP_ENGINE_INFO_JSON);
     return f->power_log && f->latency && f->engine ? 0 : -1;
 }
 
@@ -507,8 +508,8 @@ int wp_map_model(const char *model_dir, const char *model, double idle_uw, const
             unlink(stale);
         free(stale);
     }
-    char *src = wp_path_join(model_dir, "trt_profiling/trt_engine_info.json");
-    char *dst = wp_path_join(out_dir, "trt_engine_info.json");
+    char *src = wp_layout_profiling_file(model_dir, WP_ENGINE_INFO_JSON);
+    char *dst = wp_path_join(out_dir, WP_ENGINE_INFO_JSON);
     int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, out_dir, 0, "out of memory");
     free(src);
     free(dst);
@@ -525,8 +526,8 @@ static int keep_model(const char *raw_dir, const char *name, void *ctx)
     int model = 0;
     if (wp_is_dir(p)) {
         char file[1024];
-        snprintf(file, sizeof file, "%s_power_log.log", name);
-        char *log = wp_path_join(p, file), *prof = wp_path_join(p, "trt_profiling");
+        snprintf(file, sizeof file, "%s" WP_POWER_LOG_SUFFIX, name);
+        char *log = wp_path_join(p, file), *prof = wp_path_join(p, WP_PROFILING_DIR);
         model = (log && access(log, F_OK) == 0) || wp_is_dir(prof);
         free(log);
         free(prof);
@@ -587,7 +588,7 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     }
 
     double idle_uw;
-    idle_path = wp_path_join(raw_dir, "idling_power.json");
+    idle_path = wp_path_join(raw_dir, WP_IDLE_JSON);
     if (!idle_path) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
@@ -648,8 +649,8 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
         if (wp_atomic_commit(af, err) != 0)
             goto done;
         char *src = wp_path_join(raw_dir, models[i]);
-        char *s2 = src ? wp_path_join(src, "trt_profiling/trt_engine_info.json") : NULL;
-        char *dst = wp_path_join(out_dirs[i], "trt_engine_info.json");
+        char *s2 = src ? wp_layout_profiling_file(src, WP_ENGINE_INFO_JSON) : NULL;
+        char *dst = wp_path_join(out_dirs[i], WP_ENGINE_INFO_JSON);
         int c = s2 && dst ? wp_atomic_copy(s2, dst, err) : wp_fail(err, raw_dir, 0, "out of memory");
         free(src);
         free(s2);
@@ -674,7 +675,7 @@ done:
             for (int k = 0; i < committed && out_dirs[i] && k < kinds; k++) {
                 char *p = wp_path_join(out_dirs[i], k == 3   ? WP_DECONV_CSV_NAME
                                                  : k == 2 ? WP_MAPPING_INFO_JSON
-                                                 : k == 1 ? "trt_engine_info.json"
+                                                 : k == 1 ? WP_ENGINE_INFO_JSON
                                                           : WP_MAPPING_CSV);
                 if (p)
                     unlink(p);

@@ -12,6 +12,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
+#include "wattprof/layout.h"
 #include "wattprof/timestamp.h"
 
 /* ---- deterministic randomness: splitmix64 + Box-Muller ------------------ */
@@ -551,26 +552,26 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         wp_sim_run run;
         if (wp_sim_generate(opt, name, m, &run, err) < 0)
             goto fail;
-        int rc = join(dir, sizeof dir, out_dir, name, "/trt_profiling", err);
+        int rc = join(dir, sizeof dir, out_dir, name, "/" WP_PROFILING_DIR, err);
         if (rc == 0)
             rc = wp_mkdirs(dir, err);
         if (rc == 0)
-            rc = join(path, sizeof path, dir, "trt_layer_latency.json", NULL, err);
+            rc = join(path, sizeof path, dir, WP_LATENCY_JSON, NULL, err);
         if (rc == 0)
             rc = write_latency(path, &run, err);
         if (rc == 0)
-            rc = join(path, sizeof path, dir, "trt_engine_info.json", NULL, err);
+            rc = join(path, sizeof path, dir, WP_ENGINE_INFO_JSON, NULL, err);
         if (rc == 0)
             rc = write_engine(path, &run, err);
         if (rc == 0)
             rc = join(dir, sizeof dir, out_dir, name, NULL, err);
         if (rc == 0) {
             char file[1024];
-            snprintf(file, sizeof file, "%s_power_log.log", name);
+            snprintf(file, sizeof file, "%s" WP_POWER_LOG_SUFFIX, name);
             rc = join(path, sizeof path, dir, file, NULL, err);
             if (rc == 0)
                 rc = write_powerlog(path, &run, err);
-            snprintf(file, sizeof file, "%s_tensorrt.json", name);
+            snprintf(file, sizeof file, "%s" WP_TENSORRT_JSON_SUFFIX, name);
             if (rc == 0)
                 rc = join(path, sizeof path, dir, file, NULL, err);
             if (rc == 0)
@@ -590,7 +591,7 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         if (rc < 0)
             goto fail;
     }
-    if (join(path, sizeof path, out_dir, "idling_power.json", NULL, err) < 0 ||
+    if (join(path, sizeof path, out_dir, WP_IDLE_JSON, NULL, err) < 0 ||
         wp_idle_write(path, "20241121-000000", opt->idle_uw, err) < 0)
         goto fail;
     json_t *truth = json_pack(
@@ -606,7 +607,7 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
     /* only when set, so datasets without a lag keep their bytes */
     if (truth && opt->sensor_lag_us != 0)
         json_object_set_new(json_object_get(truth, "options"), "sensor_lag_us", json_real(opt->sensor_lag_us));
-    if (join(path, sizeof path, out_dir, "truth.json", NULL, err) < 0) {
+    if (join(path, sizeof path, out_dir, WP_TRUTH_JSON, NULL, err) < 0) {
         json_decref(truth);
         return -1;
     }
