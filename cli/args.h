@@ -50,11 +50,11 @@ typedef const char *(*cli_name_fn)(int value);
 int cli_arg_enum(const char *cmd, const char *opt, const char *arg, cli_name_fn name, int count, int *out);
 
 /* The library's enums, as cli_arg_enum takes them. */
-#define CLI_N_SOURCES (WP_SOURCE_NVML + 1)
+#define CLI_N_SOURCES WP_SOURCE_COUNT
 const char *cli_source_name(int value);
-#define CLI_N_ATTRIBUTIONS (WP_ATTRIBUTION_DECONVOLVE + 1)
+#define CLI_N_ATTRIBUTIONS WP_ATTRIBUTION_COUNT
 const char *cli_attribution_name(int value);
-#define CLI_N_TIMELINES (WP_TIMELINE_RECONSTRUCTED + 1)
+#define CLI_N_TIMELINES WP_TIMELINE_COUNT
 const char *cli_timeline_name(int value);
 
 /* Splits a comma-separated list in place (empty items dropped) into at most

@@ -24,7 +24,11 @@
 #include "wattprof/csv.h"
 #include "wattprof/timestamp.h"
 
-static const char *const source_names[] = {"auto", "ina3221", "hwmon", "rapl", "nvml"};
+static const char *const source_names[] = {
+#define WP_SOURCE_NAME(id, name) name,
+    WP_SOURCES(WP_SOURCE_NAME)
+#undef WP_SOURCE_NAME
+};
 
 const char *wp_source_name(wp_source_kind kind)
 {
