@@ -18,12 +18,8 @@ if(NOT WATTPROF_CUDA STREQUAL "OFF")
   find_library(WATTPROF_CUDNN_LIB cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} ${WATTPROF_CUDA_HINTS}
                PATH_SUFFIXES lib64 lib)
 endif()
-set(WATTPROF_CUDA_FOUND FALSE)
-if(NOT WATTPROF_CUDA STREQUAL "OFF" AND CUDAToolkit_FOUND AND TARGET CUDA::cudart AND TARGET CUDA::cublas
-   AND WATTPROF_CUDNN_INCLUDE AND WATTPROF_CUDNN_LIB)
-  set(WATTPROF_CUDA_FOUND TRUE)
-endif()
-wattprof_feature_require(WATTPROF_CUDA "${WATTPROF_CUDA_FOUND}" "the CUDA toolkit (cudart, cuBLAS) or cuDNN")
+wattprof_feature_found(WATTPROF_CUDA "the CUDA toolkit (cudart, cuBLAS) or cuDNN" CUDAToolkit_FOUND CUDA_cudart_LIBRARY
+                       CUDA_cublas_LIBRARY WATTPROF_CUDNN_INCLUDE WATTPROF_CUDNN_LIB)
 if(WATTPROF_CUDA_FOUND)
   add_library(wattprof_cuda MODULE ${CMAKE_SOURCE_DIR}/src/net/runner_cuda.c)
   # Only the entry point (wp_cuda_module_ops) is exported.

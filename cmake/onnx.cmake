@@ -8,13 +8,8 @@ if(NOT WATTPROF_ONNX STREQUAL "OFF")
   find_path(WATTPROF_PROTOBUF_C_INCLUDE protobuf-c/protobuf-c.h)
   find_library(WATTPROF_PROTOBUF_C_LIB protobuf-c)
 endif()
-set(WATTPROF_ONNX_FOUND FALSE)
-if(NOT WATTPROF_ONNX STREQUAL "OFF" AND WATTPROF_PROTOC_C AND WATTPROF_ONNX_PROTO_DIR AND WATTPROF_PROTOBUF_C_INCLUDE
-   AND WATTPROF_PROTOBUF_C_LIB)
-  set(WATTPROF_ONNX_FOUND TRUE)
-endif()
-wattprof_feature_require(WATTPROF_ONNX "${WATTPROF_ONNX_FOUND}"
-                         "protoc-c, libprotobuf-c-dev or libonnx-dev's onnx.proto")
+wattprof_feature_found(WATTPROF_ONNX "protoc-c, libprotobuf-c-dev or libonnx-dev's onnx.proto" WATTPROF_PROTOC_C
+                       WATTPROF_ONNX_PROTO_DIR WATTPROF_PROTOBUF_C_INCLUDE WATTPROF_PROTOBUF_C_LIB)
 
 if(WATTPROF_ONNX_FOUND)
   set(WATTPROF_ONNX_GEN_DIR ${CMAKE_BINARY_DIR}/generated/onnx)

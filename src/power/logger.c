@@ -369,6 +369,11 @@ static int sample_loop(wp_logger *lg, wp_error *err)
         }
         if (got > 0) {
             int64_t t_us = now / 1000 + wall_offset_us;
+            /* A fresh wall-clock offset can come out smaller than the last
+             * (the thread was preempted between its two clock reads, under
+             * load): stamps never step back, or the log would not read back. */
+            if (n && t_us < lg->sum.last_us)
+                t_us = lg->sum.last_us;
             if (lg->pool && emit_line(lg, t_us, mv, ma, now) < 0)
                 break;
             if (n == 0)

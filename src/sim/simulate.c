@@ -621,3 +621,19 @@ const char *wp_sim_reporting_name(wp_sim_reporting r)
 {
     return r == WP_SIM_TENSORRT ? "tensorrt" : "ideal";
 }
+
+void wp_sim_reconstructed_windows(const wp_sim_run *run, int64_t origin_us, double *start, double *end)
+{
+    size_t L = run->n_layers, nc = run->n_cycles;
+    for (size_t c = 0; c < nc; c++) {
+        int64_t t = run->reported_us[c];
+        for (size_t l = 0; l < L; l++)
+            if (run->reported_us[l * nc + c] < t)
+                t = run->reported_us[l * nc + c];
+        for (size_t l = L; l-- > 0;) {
+            end[l * nc + c] = (double)(t - origin_us);
+            t -= run->lat_us[l * nc + c];
+            start[l * nc + c] = (double)(t - origin_us);
+        }
+    }
+}
