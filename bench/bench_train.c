@@ -40,6 +40,8 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.data_dir = data;
     o.out_dir = out;
+    /* the original's pipelines: what the scikit-learn reference computes */
+    o.config_path = "upstream";
     wp_train_report rep;
     struct timespec c0, c1;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);

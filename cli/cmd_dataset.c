@@ -14,7 +14,8 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: wattprof dataset --preprocessed-data-dir DIR --result-dir DIR\n"
-            "                        [--per-layer-measurements N] [--quiet]\n"
+            "                        [--per-layer-measurements N] [--runtime-stat mean|median|p10]\n"
+            "                        [--quiet]\n"
             "\n"
             "Turns what 'wattprof map' wrote (DIR/<model>/power_runtime_mapping_layerwise.csv\n"
             "and trt_engine_info.json) into training data. Layers of type CaskConvolution,\n"
@@ -26,7 +27,7 @@ static void usage(FILE *fp)
             "                                                   std, min, 25%%, 50%%, 75%%, max)\n"
             "  RESULT/<model>/convolutional.csv, pooling.csv, dense.csv\n"
             "                                                   features, mean power (uW),\n"
-            "                                                   mean runtime (ms), layer_name\n"
+            "                                                   runtime (ms), layer_name\n"
             "\n"
             "Options:\n"
             "  --preprocessed-data-dir DIR  folder of model folders written by 'wattprof map'\n"
@@ -34,11 +35,19 @@ static void usage(FILE *fp)
             "  --per-layer-measurements N   skip a model (naming its short layers) when a kept\n"
             "                               layer has fewer than N power or runtime values\n"
             "                               (default 10)\n"
+            "  --runtime-stat S             a layer's training runtime over its cycles: mean\n"
+            "                               (default, the original's), median or p10 (10th\n"
+            "                               percentile; robust to a busy machine)\n"
             "  --quiet                      print errors and warnings only\n"
             "  -h, --help                   show this help\n"
             "\n"
             "On bad input nothing is written; the error names the file and line.\n"
             "See docs/dataset.md for the formats and features.\n");
+}
+
+static const char *runtime_stat_name(int value)
+{
+    return wp_runtime_stat_name((wp_runtime_stat)value);
 }
 
 int cmd_dataset(int argc, char **argv)
@@ -47,6 +56,7 @@ int cmd_dataset(int argc, char **argv)
         {"preprocessed-data-dir", required_argument, NULL, 'p'},
         {"result-dir", required_argument, NULL, 'r'},
         {"per-layer-measurements", required_argument, NULL, 'n'},
+        {"runtime-stat", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -69,6 +79,13 @@ int cmd_dataset(int argc, char **argv)
             if (cli_arg_int("dataset", "--per-layer-measurements", optarg, 0, INT_MAX, &opt.per_layer_measurements))
                 return 2;
             break;
+        case 's': {
+            int v;
+            if (cli_arg_enum("dataset", "--runtime-stat", optarg, runtime_stat_name, WP_N_RUNTIME_STATS, &v))
+                return 2;
+            opt.runtime_stat = (wp_runtime_stat)v;
+            break;
+        }
         case 'q':
             quiet = 1;
             break;

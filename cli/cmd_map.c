@@ -17,9 +17,9 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: wattprof map --raw-data-dir DIR --result-dir DIR\n"
             "                    [--timeline auto|reported|reconstructed]\n"
-            "                    [--attribution samples|interpolate|deconvolve]\n"
+            "                    [--attribution auto|deconvolve|interpolate|samples]\n"
             "                    [--sensor-window-us W|auto] [--report-offset-us D|auto]\n"
-            "                    [--offset-range-us MIN:MAX] [--quiet]\n"
+            "                    [--offset-range-us MIN:MAX] [--max-relative-se F] [--quiet]\n"
             "\n"
             "Maps the power log of every model folder onto its layers' runtime windows.\n"
             "Reads DIR/idling_power.json and, for every folder DIR/<model>/:\n"
@@ -39,21 +39,33 @@ static void usage(FILE *fp)
             "                                        the last ends at the cycle's earliest\n"
             "                                        reported timestamp\n"
             "                         auto           (default) reconstructed when in most\n"
-            "                                        cycles the timestamps span well under\n"
-            "                                        the summed latencies; the choice and\n"
-            "                                        its reason are printed on stderr\n"
+            "                                        cycles the stamps were written after\n"
+            "                                        the cycle (their steps do not follow\n"
+            "                                        the latencies, or they span under 25 %%\n"
+            "                                        or at least 100 %% of the summed\n"
+            "                                        latencies); the choice and its reason\n"
+            "                                        are printed on stderr\n"
             "  --attribution MODE   how a window gets its power:\n"
-            "                         samples        (default) mean of the samples inside\n"
-            "                                        the window, bounds included; empty\n"
-            "                                        when there is none\n"
-            "                         interpolate    time-average of the straight lines\n"
-            "                                        through the samples; empty only\n"
-            "                                        outside the power log\n"
+            "                         auto           (default) deconvolve where the fit is\n"
+            "                                        identifiable; for a model where it is\n"
+            "                                        not (fewer samples than unknowns) says\n"
+            "                                        so with the counts and uses interpolate,\n"
+            "                                        named in " WP_MAPPING_INFO_JSON "\n"
             "                         deconvolve     least squares over the sensor's averaging\n"
             "                                        window, all cycles at once (every cycle\n"
             "                                        gets the layer's estimate; layers that\n"
             "                                        cannot be told apart stay empty); also\n"
-            "                                        writes RESULT/<model>/layer_power_estimates.csv\n"
+            "                                        writes RESULT/<model>/layer_power_estimates.csv;\n"
+            "                                        a model it cannot fit is not mapped (the\n"
+            "                                        others are) and the run fails naming it\n"
+            "                         interpolate    time-average of the straight lines\n"
+            "                                        through the samples; empty only\n"
+            "                                        outside the power log\n"
+            "                         samples        the original's method, for exact\n"
+            "                                        reproduction: mean of the samples inside\n"
+            "                                        the window, bounds included; empty when\n"
+            "                                        there is none (most windows of short\n"
+            "                                        layers); off by 100 %% and more per layer\n"
             "                                        (docs/attribution.md)\n"
             "  --sensor-window-us W|auto\n"
             "                       deconvolve: the sensor reports the mean power over W us\n"
@@ -67,13 +79,16 @@ static void usage(FILE *fp)
             "                       the range --report-offset-us auto searches (default\n"
             "                       %g:%g: a sensor reading held up to 7 ms, as an INA3221\n"
             "                       on a default Jetson, is a negative offset)\n"
+            "  --max-relative-se F  deconvolve: mark `uncertain` (value kept, a warning) an\n"
+            "                       estimate whose standard error exceeds F times its\n"
+            "                       power above idle (default %g; 0: never)\n"
             "  --quiet              print errors only (no progress, no notes on the timeline\n"
-            "                       or deconvolve's choices, no summary)\n"
+            "                       or deconvolve's choices, no warnings, no summary)\n"
             "  -h, --help           show this help\n"
             "\n"
             "On bad input nothing is written; the error names the file and line.\n"
             "See docs/mapping.md.\n",
-            WP_DECONV_OFFSET_MIN_US, WP_DECONV_OFFSET_MAX_US);
+            WP_DECONV_OFFSET_MIN_US, WP_DECONV_OFFSET_MAX_US, WP_DECONV_MAX_RELATIVE_SE);
 }
 
 static void note(void *ctx, const char *model, const char *message)
@@ -85,7 +100,7 @@ static void note(void *ctx, const char *model, const char *message)
 
 int cmd_map(int argc, char **argv)
 {
-    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET, OPT_RANGE };
+    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET, OPT_RANGE, OPT_MAX_SE };
     static const struct option longopts[] = {
         {"raw-data-dir", required_argument, NULL, 'r'},
         {"result-dir", required_argument, NULL, 'o'},
@@ -94,13 +109,14 @@ int cmd_map(int argc, char **argv)
         {"sensor-window-us", required_argument, NULL, OPT_WINDOW},
         {"report-offset-us", required_argument, NULL, OPT_OFFSET},
         {"offset-range-us", required_argument, NULL, OPT_RANGE},
+        {"max-relative-se", required_argument, NULL, OPT_MAX_SE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *raw_dir = NULL, *result_dir = NULL;
     int quiet = 0;
-    const char *window = NULL, *offset = NULL, *range = NULL;
+    const char *window = NULL, *offset = NULL, *range = NULL, *max_se = NULL;
     wp_map_options opt;
     wp_map_options_init(&opt);
     optind = 1;
@@ -132,6 +148,9 @@ int cmd_map(int argc, char **argv)
         case OPT_RANGE:
             range = optarg;
             break;
+        case OPT_MAX_SE:
+            max_se = optarg;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -148,9 +167,14 @@ int cmd_map(int argc, char **argv)
         return 2;
     if (cli_require("map", "--result-dir", result_dir))
         return 2;
-    int deconvolve = opt.attribution == WP_ATTRIBUTION_DECONVOLVE;
+    /* auto deconvolves wherever it can: the same options apply */
+    int deconvolve = opt.attribution == WP_ATTRIBUTION_DECONVOLVE || opt.attribution == WP_ATTRIBUTION_AUTO;
     if (window && !deconvolve)
-        return cli_usage_error("map", "--sensor-window-us needs --attribution deconvolve");
+        return cli_usage_error("map", "--sensor-window-us needs --attribution deconvolve (or auto)");
+    if (max_se && !deconvolve)
+        return cli_usage_error("map", "--max-relative-se needs --attribution deconvolve (or auto)");
+    if (max_se && cli_arg_double("map", "--max-relative-se", max_se, 0, 1e9, &opt.max_relative_se))
+        return 2;
     if (window && strcmp(window, "auto") != 0) {
         char *end;
         opt.sensor_window_us = strtod(window, &end);
@@ -159,7 +183,7 @@ int cmd_map(int argc, char **argv)
     }
     if (offset && strcmp(offset, "auto") == 0) {
         if (!deconvolve)
-            return cli_usage_error("map", "--report-offset-us auto needs --attribution deconvolve");
+            return cli_usage_error("map", "--report-offset-us auto needs --attribution deconvolve (or auto)");
         opt.report_offset_auto = 1;
     } else if (offset) {
         char *end;
@@ -171,7 +195,7 @@ int cmd_map(int argc, char **argv)
     }
     if (range) {
         if (!opt.report_offset_auto)
-            return cli_usage_error("map", "--offset-range-us needs --report-offset-us auto (deconvolve)");
+            return cli_usage_error("map", "--offset-range-us needs --report-offset-us auto (deconvolve or auto)");
         char *end = NULL, *mid;
         opt.offset_min_us = strtod(range, &mid);
         if (mid != range && *mid == ':')

@@ -37,8 +37,9 @@ static void usage(FILE *fp)
             "  --name NAME           result name (default: model file name without .onnx)\n"
             "  --input NxCxHxW       override the model's input shape\n"
             "  --idle-seconds S      idle measurement before the run (default 1)\n"
-            "  --attribution MODE    deconvolve, interpolate or samples (default: deconvolve,\n"
-            "                        or interpolate where deconvolve cannot separate layers)\n"
+            "  --attribution MODE    auto, deconvolve, interpolate or samples (default auto:\n"
+            "                        deconvolve, or interpolate where deconvolve cannot\n"
+            "                        separate layers, said on stderr)\n"
             "  --no-power            do not look for a sensor (runtime only)\n"
             "  --models DIR          models from 'wattprof train': print their prediction\n"
             "                        beside each measured layer\n"
@@ -138,7 +139,11 @@ int cmd_profile(int argc, char **argv)
             if (cli_arg_enum("profile", "--attribution", optarg, cli_attribution_name, CLI_N_ATTRIBUTIONS, &mode))
                 return 2;
             opt.attribution = (wp_attribution_mode)mode;
-            opt.attribution_fallback = 0; /* asked for: no silent substitute */
+            /* asked for by name: no silent substitute; auto is the default
+             * (deconvolve, interpolate where it cannot separate layers) */
+            opt.attribution_fallback = opt.attribution == WP_ATTRIBUTION_AUTO;
+            if (opt.attribution == WP_ATTRIBUTION_AUTO)
+                opt.attribution = WP_ATTRIBUTION_DECONVOLVE;
             break;
         }
         case OPT_NOPOWER: opt.no_power = 1; break;

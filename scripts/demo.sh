@@ -4,7 +4,8 @@
 # hardware:
 #   1. runs the measurement pipeline on the project's own example raw dataset
 #      (examples/raw: power log + TensorRT-style layer latencies):
-#        wattprof map      power samples -> per-cycle, per-layer power
+#        wattprof map      power samples -> per-cycle, per-layer power (least
+#                          squares over the sensor window by default)
 #        wattprof dataset  -> per-layer statistics and per-type training CSVs
 #        wattprof report   -> one self-contained HTML page
 #   2. writes a standard network (ResNet-18, random weights, nothing
@@ -26,7 +27,7 @@ arch=${ARCH:-resnet18}
 rm -rf out/mapped out/training out/report.html out/profile
 mkdir -p out/profile
 echo "== 1. example raw dataset (examples/raw)"
-echo "-- wattprof map"
+echo "-- wattprof map (default attribution: deconvolve where identifiable, docs/attribution.md)"
 $wp map --raw-data-dir examples/raw --result-dir out/mapped --quiet
 echo "-- wattprof dataset"
 $wp dataset --preprocessed-data-dir out/mapped --result-dir out/training --quiet

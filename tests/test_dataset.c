@@ -722,8 +722,43 @@ static void test_usage(void)
     test_run_free(&r);
 }
 
+/* --runtime-stat: p10 of a layer whose cycles alternate base and base +
+ * 0.125 ms is base (numpy's linear quantile), the mean base + 0.0625. */
+static void test_runtime_stat(void)
+{
+    const char *root = test_tmpdir();
+    const char *in = strdup(test_path(root, "pre")), *out = strdup(test_path(root, "train"));
+    char *mapping = mapping_text(12, NULL, 0);
+    write_model(in, "alpha", mapping, ENGINE);
+    free(mapping);
+    const char *args[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "p10",
+                          "--quiet", NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
+    char *row = conv ? csv_row(conv, "conv") : NULL;
+    char want[64];
+    snprintf(want, sizeof want, ",%s,%s,conv", fmt(mean_power(1, 12)), fmt(runtime_of(1, 2)));
+    CHECK(row && strstr(row, want));
+    free(row);
+    free(conv);
+    CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_P10, (const double[]){4, 1, NAN, 3, 2}, 5), 1.3, 1e-12);
+    CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){4, 1, NAN, 3, 2}, 5), 2.5, 1e-12);
+    CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_MEAN, (const double[]){4, 1, NAN, 3, 2}, 5), 2.5, 1e-12);
+    CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){NAN}, 1)));
+    const char *bad[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "p50", NULL};
+    r = test_run_cli(bad);
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "mean, median, p10");
+    test_run_free(&r);
+    free((void *)in);
+    free((void *)out);
+}
+
 int main(void)
 {
+    test_runtime_stat();
     test_describe();
     test_quantiles_vs_qsort();
     test_features();

@@ -1,6 +1,7 @@
 /* deconvolve: least-squares attribution over the sensor window, on in-memory
  * simulated runs (simulate.h) with known truth. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -303,8 +304,11 @@ static void test_errors_and_csv(void)
     CHECK_CONTAINS(err.msg, "window");
     /* windows longer than the whole run leave no usable sample */
     opt.window_us = 1e9;
-    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), -1);
+    CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), WP_DECONV_TOO_FEW);
     CHECK_CONTAINS(err.msg, "inside the profiled span");
+    CHECK_CONTAINS(err.msg, "for 6 unknowns (5 layers and the power between them)");
+    CHECK_INT(res.n_unknowns, 6);
+    CHECK(res.n_used <= 6);
     opt.window_us = o.sensor_window_us;
     opt.offset_us = o.report_delay_us;
     CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
@@ -358,6 +362,137 @@ static void test_errors_and_csv(void)
     fixture_free(&f);
 }
 
+/* wp_deconv_map over a fixture: the summary, and the estimates read back
+ * (the CSV left at est_path). */
+static char est_path[4096];
+static void map_fixture(fixture *f, const wp_deconv_options *opt, wp_deconv_summary *sum, wp_deconv_estimate **est,
+                        size_t *n_est)
+{
+    size_t L = f->run.n_layers, nc = f->run.n_cycles;
+    wp_latency lat;
+    memset(&lat, 0, sizeof lat);
+    lat.n_layers = L;
+    lat.n_cycles = nc;
+    lat.names = malloc(L * sizeof *lat.names);
+    lat.latency_ms = malloc(L * nc * sizeof *lat.latency_ms);
+    for (size_t l = 0; l < L; l++)
+        lat.names[l] = f->run.layers[l].name;
+    for (size_t k = 0; k < L * nc; k++)
+        lat.latency_ms[k] = (double)f->run.lat_us[k] / 1000.0;
+    wp_powerlog log = {f->run.samples, f->run.n_samples, f->run.n_samples};
+    wp_windows w = {L, nc, ORIGIN, f->start, f->end};
+    double *power = malloc(L * nc * sizeof *power);
+    char note[2048];
+    wp_error err;
+    snprintf(est_path, sizeof est_path, "%s", test_path(test_tmpdir(), "est.csv"));
+    const char *path = est_path;
+    wp_atomic_file *af =
+        wp_deconv_map(&log, &w, &lat, NULL, f->run.idle_uw, opt, power, "m.log", path, note, sizeof note, sum, &err);
+    CHECK(af != NULL);
+    CHECK_INT(af ? wp_atomic_commit(af, &err) : -1, 0);
+    *est = NULL;
+    *n_est = 0;
+    CHECK_INT(wp_deconv_read_csv(path, est, n_est, &err), 0);
+    CHECK_INT(*n_est, L);
+    /* every value estimated, uncertain or not, reaches every cycle */
+    for (size_t l = 0; l < L && l < *n_est; l++)
+        CHECK((*est)[l].ok == !isnan(power[l * nc]));
+    free(power);
+    free(lat.names);
+    free(lat.latency_ms);
+}
+
+/* A held reading read at a random time (the sample reports a conversion 0-4
+ * sampling periods old): the fit cannot be right, and the residual, far
+ * above the noise of the log's idle stretches, says so with the likely
+ * cause. The same run read at the right time fits to the noise. */
+static void test_residual_warning(void)
+{
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 10;
+    o.n_cycles = 1000;
+    o.noise_uw = 40000;
+    o.seed = 11;
+    fixture f;
+    fixture_make(&f, &o);
+    wp_deconv_options opt = {0};
+    opt.window_auto = opt.offset_auto = 1;
+    opt.max_relative_se = WP_DECONV_MAX_RELATIVE_SE;
+    wp_deconv_summary sum;
+    wp_deconv_estimate *est;
+    size_t n;
+    map_fixture(&f, &opt, &sum, &est, &n);
+    CHECK(sum.idle_noise_uw > 0.7 * o.noise_uw && sum.idle_noise_uw < 1.3 * o.noise_uw);
+    CHECK(sum.rms_residual_uw < 1.5 * o.noise_uw);
+    CHECK(strstr(sum.warning, "does not fit") == NULL);
+    wp_deconv_estimates_free(est, n);
+
+    double *held = malloc(f.run.n_samples * sizeof *held);
+    uint64_t x = 99;
+    for (size_t i = 0; i < f.run.n_samples; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t k = (size_t)(x >> 61) % 5;
+        held[i] = f.run.samples[i >= k ? i - k : 0].power_uw;
+    }
+    for (size_t i = 0; i < f.run.n_samples; i++)
+        f.run.samples[i].power_uw = held[i];
+    free(held);
+    map_fixture(&f, &opt, &sum, &est, &n);
+    CHECK(sum.rms_residual_uw > WP_DECONV_RESIDUAL_NOISE_LIMIT * sum.idle_noise_uw);
+    CHECK_CONTAINS(sum.warning, "warning: deconvolve does not fit: rms residual");
+    CHECK_CONTAINS(sum.warning, "sensor lag that varies from sample to sample");
+    wp_deconv_estimates_free(est, n);
+    fixture_free(&f);
+}
+
+/* 300 cycles under 200 mW of noise: estimates whose standard error exceeds
+ * the limit (relative to their power above idle) are marked uncertain, keep
+ * their value, and are named; without a limit none is. */
+static void test_uncertain(void)
+{
+    wp_sim_options o;
+    wp_sim_defaults(&o);
+    o.n_layers = 12;
+    o.n_cycles = 300;
+    o.noise_uw = 200000;
+    o.seed = 4;
+    fixture f;
+    fixture_make(&f, &o);
+    wp_deconv_options opt = {0};
+    opt.window_us = o.sensor_window_us;
+    opt.offset_us = o.report_delay_us;
+    opt.max_relative_se = 0.25;
+    wp_deconv_summary sum;
+    wp_deconv_estimate *est;
+    size_t n;
+    map_fixture(&f, &opt, &sum, &est, &n);
+    CHECK(sum.n_uncertain > 0);
+    CHECK(sum.n_uncertain < o.n_layers);
+    CHECK_CONTAINS(sum.warning, "estimates have a standard error above 25% of their power above idle");
+    char *csv = test_read_file(est_path);
+    size_t marked = 0;
+    for (const char *p = csv; p && (p = strstr(p, ",uncertain\n")); p++)
+        marked++;
+    CHECK_INT(marked, sum.n_uncertain);
+    free(csv);
+    for (size_t l = 0; l < n; l++) {
+        CHECK(est[l].ok);
+        double rel = est[l].stderr_uw / fabs(est[l].power_excl_uw);
+        if (strstr(sum.warning, est[l].name))
+            CHECK(rel > 0.25);
+        else
+            CHECK(rel <= 0.25);
+    }
+    wp_deconv_estimates_free(est, n);
+    opt.max_relative_se = 0;
+    map_fixture(&f, &opt, &sum, &est, &n);
+    CHECK_INT(sum.n_uncertain, 0);
+    CHECK(sum.warning[0] == '\0');
+    wp_deconv_estimates_free(est, n);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     test_exact_recovery(WP_SIM_IDEAL);
@@ -366,5 +501,7 @@ int main(void)
     test_lagged_sensor();
     test_rank_deficient();
     test_errors_and_csv();
+    test_residual_warning();
+    test_uncertain();
     return test_summary();
 }

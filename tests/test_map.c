@@ -67,7 +67,11 @@ static char *run_map(const char *raw, const char *model, const char *timeline, c
         args[k++] = "--timeline";
         args[k++] = timeline;
     }
-    if (attribution) {
+    /* NULL: the original's method, whose results these tests know exactly;
+     * "": the default */
+    if (!attribution)
+        attribution = "samples";
+    if (attribution[0]) {
         args[k++] = "--attribution";
         args[k++] = attribution;
     }
@@ -243,8 +247,11 @@ static void test_reconstructed_and_interpolate(void)
     }
     free(csv);
     test_run_free(&r);
+    /* samples: no sample in the only window is no mapping at all */
     csv = run_map(raw, "short", NULL, "samples", &r);
-    CHECK_STR(csv, HEADER "1,conv0,CaskConvolution,,,0.01\n");
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "no power value for any of the 1 layer windows (samples attribution)");
+    CHECK(csv == NULL);
     free(csv);
     test_run_free(&r);
     (void)a;
@@ -352,7 +359,8 @@ static void expect_failure(const char *model, const char *log, const char *lat, 
     snprintf(resname, sizeof resname, "%s_result", dirname);
     char res[4096];
     snprintf(res, sizeof res, "%s", test_path(test_tmpdir(), resname));
-    const char *args[] = {"map", "--raw-data-dir", root, "--result-dir", res, "--timeline", "reported", NULL};
+    const char *args[] = {"map", "--raw-data-dir", root, "--result-dir", res, "--timeline", "reported",
+                          "--attribution", "samples", NULL};
     test_run_result r = test_run_cli(args);
     CHECK(r.status != 0);
     CHECK_INT(test_count_lines(r.err), 1);
@@ -408,6 +416,99 @@ static void test_bad_input(void)
     test_run_free(&r);
 }
 
+/* The default attribution deconvolves where it can; on a model with fewer
+ * samples than unknowns it says so with the counts and interpolates, named
+ * in mapping_info.json. */
+static void test_default_attribution(void)
+{
+    /* 1.2 ms of run between samples 0.2 s apart */
+    const char *raw = raw_model("tiny", LOG11,
+                                "{\"conv0\": [[0.4, \"20241121-00:00:01.500400\"]],\n"
+                                " \"fc0\": [[0.8, \"20241121-00:00:01.501200\"]]}",
+                                ENGINE);
+    test_run_result r;
+    char *csv = run_map(raw, "tiny", "reported", "", &r);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "tiny: mapped with interpolate instead of deconvolve");
+    CHECK_CONTAINS(r.err, "for 3 unknowns (2 layers and the power between them): not identifiable");
+    CHECK_CONTAINS(r.err, "tiny_power_log.log");
+    CHECK_CONTAINS(r.out, "auto attribution");
+    CHECK(csv && !strstr(csv, ",,")); /* interpolate: every window has a value */
+    json_error_t je;
+    json_t *info = json_load_file(test_path(last_result, "tiny/mapping_info.json"), 0, &je);
+    CHECK_STR(json_string_value(json_object_get(info, "attribution")), "interpolate");
+    CHECK_STR(json_string_value(json_object_get(info, "attribution_requested")), "auto");
+    const char *fb = json_string_value(json_object_get(info, "attribution_fallback"));
+    CHECK_CONTAINS(fb, "interpolate: ");
+    CHECK_CONTAINS(fb, "not identifiable");
+    CHECK_INT(json_integer_value(json_object_get(info, "windows_without_power")), 0);
+    json_decref(info);
+    free(csv);
+    test_run_free(&r);
+    /* asked for by name it is not replaced: the model is not mapped, the run
+     * fails naming it, the counts and what to do */
+    csv = run_map(raw, "tiny", "reported", "deconvolve", &r);
+    CHECK_INT(r.status, 1);
+    CHECK_INT(test_count_lines(r.err), 1);
+    CHECK_CONTAINS(r.err, "1 of 1 models not mapped");
+    CHECK_CONTAINS(r.err, "tiny: ");
+    CHECK_CONTAINS(r.err, "for 3 unknowns");
+    CHECK_CONTAINS(r.err, "--attribution interpolate");
+    CHECK(csv == NULL);
+    CHECK(!test_file_exists(last_result));
+    free(csv);
+    test_run_free(&r);
+}
+
+/* A log that is empty or lies beside the run gives no power anywhere: a
+ * failure naming the log and the times, not exit 0 with empty cells.
+ * samples leaving most windows empty is said, with the counts. */
+static void test_power_missing(void)
+{
+    const char *lat = "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n"
+                      " \"fc0\": [[800.0, \"20241121-00:00:02.70\"]]}";
+    const char *logs[] = {"", "20241121-00:10:01.00,5000.0,1100.0\n20241121-00:10:01.20,5000.0,1200.0\n"};
+    const char *modes[] = {"samples", "interpolate", ""};
+    for (int i = 0; i < 2; i++)
+        for (int m = 0; m < 3; m++) {
+            const char *raw = raw_model("nopower", logs[i], lat, ENGINE);
+            test_run_result r;
+            char *csv = run_map(raw, "nopower", "reported", modes[m], &r);
+            CHECK_INT(r.status, 1);
+            CHECK_CONTAINS(r.err, "nopower_power_log.log");
+            CHECK_CONTAINS(r.err, "no power value for any of the 2 layer windows");
+            CHECK_CONTAINS(r.err, i ? "20241121-00:10:01.000000 to 20241121-00:10:01.200000" : "it is empty");
+            CHECK(csv == NULL);
+            free(csv);
+            test_run_free(&r);
+        }
+    /* 10 cycles of two 100 us layers, 1 ms apart, between samples 0.2 s
+     * apart: only the last cycle's first window holds one */
+    char latb[4096];
+    size_t n = (size_t)snprintf(latb, sizeof latb, "{\"conv0\": [");
+    for (int c = 0; c < 10; c++)
+        n += (size_t)snprintf(latb + n, sizeof latb - n, "%s[0.1, \"20241121-00:00:01.%06d\"]", c ? "," : "",
+                              191100 + c * 1000);
+    n += (size_t)snprintf(latb + n, sizeof latb - n, "],\n\"fc0\": [");
+    for (int c = 0; c < 10; c++)
+        n += (size_t)snprintf(latb + n, sizeof latb - n, "%s[0.1, \"20241121-00:00:01.%06d\"]", c ? "," : "",
+                              191200 + c * 1000);
+    snprintf(latb + n, sizeof latb - n, "]}");
+    const char *raw = raw_model("sparse", LOG11, latb, ENGINE);
+    test_run_result r;
+    char *csv = run_map(raw, "sparse", "reported", "samples", &r);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "warning: samples attribution left 19 of 20 layer windows (95%) without power");
+    CHECK_CONTAINS(r.err, "sparse_power_log.log");
+    CHECK_CONTAINS(r.err, "the default attribution");
+    json_error_t je;
+    json_t *info = json_load_file(test_path(last_result, "sparse/mapping_info.json"), 0, &je);
+    CHECK_INT(json_integer_value(json_object_get(info, "windows_without_power")), 19);
+    json_decref(info);
+    free(csv);
+    test_run_free(&r);
+}
+
 static void test_usage(void)
 {
     const char *help[] = {"map", "--help", NULL};
@@ -437,6 +538,8 @@ int main(void)
     test_many_models_and_csv_quoting();
     test_many_cycles();
     test_bad_input();
+    test_default_attribution();
+    test_power_missing();
     test_usage();
     return test_summary();
 }

@@ -265,7 +265,7 @@ static void test_full_report(const char *root)
     CHECK_CONTAINS(h, "<tr><td>profiled cycles</td><td>20</td></tr>");
     /* TensorRT-style stamps: the timeline uses reconstructed windows. */
     CHECK_CONTAINS(h, "<b>reconstructed</b> windows");
-    CHECK_CONTAINS(h, "in 20 of 20 cycles the reported timestamps span under");
+    CHECK_CONTAINS(h, "in 20 of 20 cycles the reported timestamps were written after the cycle");
     /* Predictions: matched layers only, errors signed. */
     CHECK_CONTAINS(h, "for 2 of 4 layers");
     CHECK_CONTAINS(h, "+10.0 %");

@@ -247,7 +247,8 @@ static void test_cli_chain(void)
     wp_deconv_estimates_free(est, n);
 
     /* a later samples mapping removes the stale estimates */
-    const char *map_s[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--quiet", NULL};
+    const char *map_s[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "samples", "--quiet",
+                           NULL};
     r = test_run_cli(map_s);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -268,6 +269,7 @@ static void test_cli_chain(void)
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "m1_power_log.log");
     CHECK_CONTAINS(r.err, "inside the profiled span");
+    CHECK_CONTAINS(r.err, "for 6 unknowns (5 layers and the power between them): not identifiable");
     test_run_free(&r);
     CHECK(!test_file_exists(test_path(res2, "m1/" WP_DECONV_CSV_NAME)));
     CHECK(!test_file_exists(test_path(res2, "m1/power_runtime_mapping_layerwise.csv")));
@@ -310,14 +312,21 @@ static void test_cli_chain(void)
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "--offset-range-us");
     test_run_free(&r);
-    const char *bad_range2[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--offset-range-us", "-9:9", NULL};
+    const char *bad_range2[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "samples",
+                                "--offset-range-us", "-9:9", NULL};
     r = test_run_cli(bad_range2);
     CHECK_INT(r.status, 2);
     test_run_free(&r);
-    const char *bad1[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--sensor-window-us", "900", NULL};
+    const char *bad1[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "interpolate",
+                          "--sensor-window-us", "900", NULL};
     r = test_run_cli(bad1);
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "--attribution deconvolve");
+    test_run_free(&r);
+    const char *bad_se[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--max-relative-se", "-1", NULL};
+    r = test_run_cli(bad_se);
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "--max-relative-se");
     test_run_free(&r);
     const char *bad2[] = {"simulate", "--out", raw, "--reporting", "late", NULL};
     r = test_run_cli(bad2);
@@ -330,11 +339,80 @@ static void test_cli_chain(void)
     test_run_free(&r);
 }
 
+static void copy_into(const char *from_dir, const char *to_dir, const char *rel)
+{
+    char *text = test_read_file(test_path(from_dir, rel));
+    CHECK(text != NULL);
+    if (text)
+        test_write_file(test_path(to_dir, rel), text);
+    free(text);
+}
+
+/* Two models, one too short for deconvolve (2 cycles of 40 layers: 41
+ * unknowns, a handful of samples). Asked for by name, deconvolve maps the
+ * other model and fails naming this one with its counts and what to do;
+ * by default that model is interpolated, said and recorded. */
+static void test_per_model_failure(void)
+{
+    const char *dir = test_tmpdir();
+    const char *raw = test_path(dir, "pm_raw"), *other = test_path(dir, "pm_other");
+    const char *sim1[] = {"simulate", "--out", raw, "--models", "big", "--layers", "8", "--cycles", "300", "--quiet",
+                          NULL};
+    test_run_result r = test_run_cli(sim1);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    const char *sim2[] = {"simulate", "--out", other, "--models", "small", "--layers", "40", "--cycles", "2",
+                          "--quiet", NULL};
+    r = test_run_cli(sim2);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    copy_into(other, raw, "small/small_power_log.log");
+    copy_into(other, raw, "small/trt_profiling/trt_layer_latency.json");
+    copy_into(other, raw, "small/trt_profiling/trt_engine_info.json");
+
+    const char *res = test_path(dir, "pm_res");
+    const char *map_d[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
+                           "--quiet", NULL};
+    r = test_run_cli(map_d);
+    CHECK_INT(r.status, 1);
+    CHECK_INT(test_count_lines(r.err), 1);
+    CHECK_CONTAINS(r.err, "1 of 2 models not mapped (the others were): small: ");
+    CHECK_CONTAINS(r.err, "small_power_log.log: deconvolve: ");
+    CHECK_CONTAINS(r.err, "for 41 unknowns (40 layers and the power between them): not identifiable");
+    CHECK_CONTAINS(r.err, "profile at least");
+    CHECK(strstr(r.err, "does the log cover the run") == NULL);
+    test_run_free(&r);
+    CHECK(test_file_exists(test_path(res, "big/power_runtime_mapping_layerwise.csv")));
+    CHECK(test_file_exists(test_path(res, "big/mapping_info.json")));
+    CHECK(!test_file_exists(test_path(res, "small")));
+
+    const char *res2 = test_path(dir, "pm_res2");
+    const char *map_a[] = {"map", "--raw-data-dir", raw, "--result-dir", res2, NULL};
+    r = test_run_cli(map_a);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "small: mapped with interpolate instead of deconvolve: ");
+    CHECK_CONTAINS(r.err, "for 41 unknowns");
+    test_run_free(&r);
+    json_error_t je;
+    json_t *info = json_load_file(test_path(res2, "small/mapping_info.json"), 0, &je);
+    CHECK_STR(json_string_value(json_object_get(info, "attribution")), "interpolate");
+    CHECK_CONTAINS(json_string_value(json_object_get(info, "attribution_fallback")), "41 unknowns");
+    json_decref(info);
+    info = json_load_file(test_path(res2, "big/mapping_info.json"), 0, &je);
+    CHECK_STR(json_string_value(json_object_get(info, "attribution")), "deconvolve");
+    CHECK_STR(json_string_value(json_object_get(info, "attribution_requested")), "auto");
+    CHECK(json_is_null(json_object_get(info, "attribution_fallback")));
+    json_decref(info);
+    CHECK(test_file_exists(test_path(res2, "big/" WP_DECONV_CSV_NAME)));
+    CHECK(!test_file_exists(test_path(res2, "small/" WP_DECONV_CSV_NAME)));
+}
+
 int main(void)
 {
     test_determinism();
     test_physical_model();
     test_layout_readable();
     test_cli_chain();
+    test_per_model_failure();
     return test_summary();
 }

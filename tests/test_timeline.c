@@ -1,5 +1,8 @@
 /* timeline: layer windows (reported, reconstructed, auto, offset) and
  * upstream's microsecond rounding. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -137,10 +140,140 @@ static void test_modes(void)
     CHECK_STR(wp_timeline_mode_name(WP_TIMELINE_RECONSTRUCTED), "reconstructed");
 }
 
+/* Deterministic pseudo-random numbers for the network fixtures. */
+static uint64_t rng_state;
+static double rnd(void)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/* A network of L layers whose latencies spread log-uniformly over
+ * [mean / 8, mean * 8] (real networks mix 2 us reshapes with long
+ * convolutions), 3 % jitter per cycle, cycles 200 us apart. Stamps either
+ * mark each layer's true end (ends = 1) or are written after the cycle,
+ * `cost_us` apart (+-30 % per callback), in whole microseconds. */
+static void make_network(wp_latency *lat, size_t L, size_t C, double mean_us, int ends, double cost_us)
+{
+    memset(lat, 0, sizeof *lat);
+    lat->n_layers = L;
+    lat->n_cycles = C;
+    lat->names = calloc(L, sizeof *lat->names);
+    lat->latency_ms = malloc(L * C * sizeof(double));
+    lat->reported_us = malloc(L * C * sizeof(int64_t));
+    lat->lines = calloc(L, sizeof(long));
+    double *base = malloc(L * sizeof *base);
+    for (size_t l = 0; l < L; l++) {
+        char n[32];
+        snprintf(n, sizeof n, "l%zu", l);
+        lat->names[l] = strdup(n);
+        base[l] = mean_us * exp((rnd() * 2 - 1) * log(8.0));
+    }
+    double t = 1e6;
+    for (size_t c = 0; c < C; c++) {
+        for (size_t l = 0; l < L; l++) {
+            double us = base[l] * (1 + 0.03 * (rnd() * 2 - 1));
+            lat->latency_ms[l * C + c] = us / 1000.0;
+            t += us;
+            lat->reported_us[l * C + c] = (int64_t)llround(t);
+        }
+        if (!ends) {
+            double s = t + 5;
+            for (size_t l = 0; l < L; l++) {
+                lat->reported_us[l * C + c] = (int64_t)llround(s);
+                s += cost_us * (1 + 0.3 * (rnd() * 2 - 1));
+            }
+            t = s;
+        }
+        t += 200;
+    }
+    free(base);
+}
+
+/* The rule before this one: reconstructed when most cycles' stamps span
+ * under 25 % of the summed latencies (shown beside the new choice). */
+static wp_timeline_mode old_rule(const wp_latency *lat)
+{
+    size_t batched = 0;
+    for (size_t c = 0; c < lat->n_cycles; c++) {
+        int64_t lo = wp_reported_at(lat, 0, c), hi = lo;
+        double sum = 0;
+        for (size_t l = 0; l < lat->n_layers; l++) {
+            int64_t t = wp_reported_at(lat, l, c);
+            lo = t < lo ? t : lo;
+            hi = t > hi ? t : hi;
+            sum += wp_latency_at(lat, l, c) * 1000.0;
+        }
+        batched += (double)(hi - lo) / sum < 0.25;
+    }
+    return batched * 2 > lat->n_cycles ? WP_TIMELINE_RECONSTRUCTED : WP_TIMELINE_REPORTED;
+}
+
+/* Real-sized networks (20-150 layers; layers of about 5, 20, 100 and
+ * 400 us on average), stamps written after the cycle 1-20 us apart: always
+ * reconstructed; the same networks stamped at each layer's end: always
+ * reported. Prints the table docs/mapping.md shows. */
+static void test_real_sized(void)
+{
+    const size_t layers[] = {20, 60, 123, 150};
+    const double means[] = {5, 20, 100, 400};
+    const double costs[] = {1, 3, 10, 20};
+    rng_state = 42;
+    printf("| layers | mean layer | stamps | median span / sum | before | auto |\n|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < sizeof layers / sizeof *layers; i++)
+        for (size_t m = 0; m < sizeof means / sizeof *means; m++)
+            for (int k = -1; k < (int)(sizeof costs / sizeof *costs); k++) {
+                wp_latency lat;
+                make_network(&lat, layers[i], 40, means[m], k < 0, k < 0 ? 0 : costs[k]);
+                char reason[512];
+                wp_timeline_mode got = wp_timeline_choose(&lat, reason, sizeof reason);
+                wp_timeline_mode want = k < 0 ? WP_TIMELINE_REPORTED : WP_TIMELINE_RECONSTRUCTED;
+                const char *med = strstr(reason, "median span ");
+                char stamps[64];
+                if (k < 0)
+                    snprintf(stamps, sizeof stamps, "layer ends");
+                else
+                    snprintf(stamps, sizeof stamps, "after the cycle, %g us apart", costs[k]);
+                printf("| %zu | %g us | %s | %.*s | %s | %s |\n", layers[i], means[m], stamps,
+                       med ? (int)strcspn(med + 12, ",") : 1, med ? med + 12 : "?",
+                       wp_timeline_mode_name(old_rule(&lat)), wp_timeline_mode_name(got));
+                if (got != want)
+                    test_fail_at(__FILE__, __LINE__, "%zu layers of ~%g us, %s: auto chose %s (%s)", layers[i],
+                                 means[m], stamps, wp_timeline_mode_name(got), reason);
+                else
+                    test_passed++;
+                wp_latency_free(&lat);
+            }
+}
+
+/* Stamps spanning 182 % of the summed latencies (a fast 123-layer network,
+ * a 3 us callback) are never read as layer ends, even where their steps
+ * happen to resemble the latencies. */
+static void test_span_over_sum(void)
+{
+    wp_latency lat;
+    rng_state = 7;
+    make_network(&lat, 123, 20, 1.6, 0, 3);
+    char reason[512];
+    CHECK_INT(wp_timeline_choose(&lat, reason, sizeof reason), WP_TIMELINE_RECONSTRUCTED);
+    CHECK_CONTAINS(reason, "20 cycles at or above 100%");
+    wp_latency_free(&lat);
+    /* two layers, stamps 1 us apart after a 0.5 us cycle: no steps to
+     * compare, the spread alone decides */
+    int64_t t0 = 1000000;
+    const double ms[6] = {0.0002, 0.0002, 0.0003, 0.0003, 0.0001, 0.0001};
+    const int64_t rep[6] = {t0, t0 + 500, t0 + 1, t0 + 501, t0 + 2, t0 + 502};
+    make_lat(&lat, ms, rep);
+    CHECK_INT(wp_timeline_choose(&lat, reason, sizeof reason), WP_TIMELINE_RECONSTRUCTED);
+    wp_latency_free(&lat);
+}
+
 int main(void)
 {
     test_rounding();
     test_reported_and_reconstructed();
     test_modes();
+    test_real_sized();
+    test_span_over_sum();
     return test_summary();
 }

@@ -10,6 +10,8 @@
  *    the log's time span.
  *  - deconvolve: least squares over a sensor window (the `deconv` module
  *    plugs in at wp_attribute; not part of this file).
+ *  - auto: the mapper's default, deconvolve where the fit is identifiable
+ *    and interpolate where it is not (mapper.h); wp_attribute refuses it.
  *
  * Both built-in modes index the log once (prefix sums and prefix integrals
  * in double-double precision) and answer each window with two binary
@@ -28,7 +30,8 @@
 #define WP_ATTRIBUTION_MODES(X)                                                                                        \
     X(SAMPLES, "samples")                                                                                              \
     X(INTERPOLATE, "interpolate")                                                                                      \
-    X(DECONVOLVE, "deconvolve")
+    X(DECONVOLVE, "deconvolve")                                                                                        \
+    X(AUTO, "auto")
 
 typedef enum wp_attribution_mode {
 #define WP_ATTRIBUTION_ENUM(id, name) WP_ATTRIBUTION_##id,

@@ -104,8 +104,21 @@ double wp_group_mean(const double *v, size_t n);
 
 /* ---- the dataset step --------------------------------------------------- */
 
+/* How a layer's per-cycle runtimes become its training runtime. Means on a
+ * shared machine run well above medians (other jobs add time, never take
+ * it away), so a low statistic can be closer to the layer's own cost. */
+typedef enum wp_runtime_stat { WP_RUNTIME_MEAN = 0, WP_RUNTIME_MEDIAN, WP_RUNTIME_P10 } wp_runtime_stat;
+#define WP_N_RUNTIME_STATS (WP_RUNTIME_P10 + 1)
+/* "mean", "median", "p10" */
+const char *wp_runtime_stat_name(wp_runtime_stat s);
+/* The statistic of the finite values among v[0..n-1] (mean as
+ * wp_group_mean; median and p10 by numpy's linear quantile), NaN when
+ * there are none. */
+double wp_runtime_stat_of(wp_runtime_stat s, const double *v, size_t n);
+
 typedef struct wp_dataset_options {
     int per_layer_measurements;     /* N: minimum values per kept layer (default 10) */
+    wp_runtime_stat runtime_stat;   /* default WP_RUNTIME_MEAN (the original's) */
 } wp_dataset_options;
 
 void wp_dataset_options_init(wp_dataset_options *opt);

@@ -59,6 +59,9 @@ typedef struct wp_deconv_options {
     /* A layer whose variance inflation (diag of scaled (A^T A)^-1) exceeds
      * this is flagged ill-conditioned and gets no number (0: 1e8). */
     double vif_limit;
+    /* wp_deconv_map only: flag `uncertain` an estimate whose standard error
+     * exceeds this fraction of its power above idle (0: no limit). */
+    double max_relative_se;
 } wp_deconv_options;
 
 /* Default search ranges of `auto`. The offset reaches far below 0 because a
@@ -75,8 +78,25 @@ typedef enum wp_deconv_status {
     WP_DECONV_OK = 0,
     WP_DECONV_UNCOVERED,       /* no sample window ever overlaps it */
     WP_DECONV_RANK_DEFICIENT,  /* its column depends on other layers' */
-    WP_DECONV_ILL_CONDITIONED  /* variance inflation above the limit */
+    WP_DECONV_ILL_CONDITIONED, /* variance inflation above the limit */
+    /* Estimated, but its standard error exceeds the caller's limit relative
+     * to its power above idle (wp_deconv_map's max_relative_se): the value
+     * is kept and written, marked so nobody takes it for a measurement. */
+    WP_DECONV_UNCERTAIN
 } wp_deconv_status;
+
+/* wp_deconvolve's return when fewer samples lie inside the profiled span
+ * than there are unknowns: res->n_used holds the most any (window, offset)
+ * tried had, res->n_unknowns the unknowns (nothing else is allocated). */
+#define WP_DECONV_TOO_FEW (-2)
+
+/* Default --max-relative-se: an estimate whose standard error exceeds a
+ * quarter of its power above idle is flagged `uncertain`. */
+#define WP_DECONV_MAX_RELATIVE_SE 0.25
+/* The rms residual this many times the noise of the log's idle stretches
+ * (samples whose window lies wholly outside the profiled span) means the
+ * sensor model does not fit: map warns. */
+#define WP_DECONV_RESIDUAL_NOISE_LIMIT 5.0
 
 const char *wp_deconv_status_name(wp_deconv_status s); /* "ok", "uncovered", ... */
 
@@ -97,7 +117,8 @@ typedef struct wp_deconv_result {
 
 /* Solves; with auto options, picks window/offset minimising the residual
  * (coarse grid on a subset of the samples, then refinement on all of them).
- * Fails when too few samples lie inside the span. */
+ * Returns WP_DECONV_TOO_FEW (with the counts in res, the reason in err)
+ * when too few samples lie inside the span, -1 on other errors. */
 int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,
                   wp_error *err);
 void wp_deconv_result_free(wp_deconv_result *res);
@@ -120,10 +141,26 @@ typedef struct wp_deconv_summary {
     double gap_power_uw;          /* including idle; NaN when not estimated */
     size_t n_used, n_flagged;
     int evaluations;
+    size_t n_uncertain;           /* estimates above max_relative_se */
+    /* Noise of the log's idle stretches (samples whose window lies wholly
+     * outside the profiled span: rms of successive differences / sqrt 2,
+     * the largest 5 % and exact repeats left out, scaled to a Gaussian's
+     * sigma); NaN when under 10 differences. */
+    double idle_noise_uw;
+    /* Set when wp_deconv_map fails because the fit is not identifiable
+     * (too few samples for the unknowns); err then holds the counts and
+     * what to do, and n_unknowns / n_used the numbers. */
+    int not_identifiable;
+    size_t n_unknowns;
+    /* One line for the user when the fit is doubtful (estimates flagged
+     * uncertain, a residual far above the idle noise), else empty. */
+    char warning[1024];
 } wp_deconv_summary;
 
 /* For `wattprof map --attribution deconvolve`: solves over the timeline's
- * windows, fills power[l * n_cycles + c] with layer l's estimate (including
+ * windows (flagging estimates above opt->max_relative_se `uncertain`,
+ * warning in summary->warning when the residual is far above the idle
+ * noise), fills power[l * n_cycles + c] with layer l's estimate (including
  * idle) in every cycle (NaN when it has none), and returns the estimates CSV
  * for est_path written but not committed (the mapper commits a run's files
  * together). `note` receives one line: the window and offset used (chosen

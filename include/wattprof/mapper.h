@@ -31,7 +31,14 @@
 
 typedef struct wp_map_options {
     wp_timeline_mode timeline;           /* default auto */
-    wp_attribution_mode attribution;     /* default samples */
+    /* default auto: deconvolve where the fit is identifiable, interpolate
+     * (named in mapping_info.json's attribution_fallback, and a note) for a
+     * model where it is not. samples is upstream's method. */
+    wp_attribution_mode attribution;
+    /* deconvolve: flag `uncertain` an estimate whose standard error exceeds
+     * this fraction of its power above idle (default
+     * WP_DECONV_MAX_RELATIVE_SE; 0: never) */
+    double max_relative_se;
     double report_offset_us;             /* see timeline.h (default 0) */
     double sensor_window_us;             /* deconvolve only (default 0: auto) */
     /* deconvolve only: search the report offset (report_offset_us then
@@ -41,7 +48,9 @@ typedef struct wp_map_options {
      * (both 0: deconvolve.h's default) */
     double offset_min_us, offset_max_us;
     /* Messages worth showing the user (which timeline auto chose, and
-     * why), one line each, per model. NULL: dropped. */
+     * why; deconvolve's choices; a fallback; warnings, which start with
+     * "warning:" or say the fit is doubtful), one line each, per model.
+     * NULL: dropped. */
     void (*note)(void *ctx, const char *model, const char *message);
     void *note_ctx;
 } wp_map_options;
@@ -54,8 +63,13 @@ int wp_map_model(const char *model_dir, const char *model, double idle_uw, const
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err);
 
 /* Maps every model folder of raw_dir (non-hidden subfolders holding
- * <name>_power_log.log or trt_profiling/, in name order). All or nothing: on any error no result file of this run is left
- * behind (nor folders it created). */
+ * <name>_power_log.log or trt_profiling/, in name order). All or nothing: on
+ * any error no result file of this run is left behind (nor folders it
+ * created) - except where a model's own measurements give no mapping
+ * (deconvolve asked for and not identifiable, or no power in any window):
+ * the other models are mapped and written, that model's earlier results
+ * are left as they were, and the run fails naming each such model with its
+ * counts. */
 int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
                    const wp_progress *progress, wp_error *err);
 

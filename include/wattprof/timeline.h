@@ -8,8 +8,12 @@
  *    the cycle has finished, so the timestamps say little about when each
  *    layer ran. Within each cycle the layers run back to back in file order
  *    and the last one ends at the cycle's earliest reported timestamp.
- *  - auto: reconstructed when in most cycles the reported timestamps spread
- *    over well under the summed latencies of the cycle, else reported.
+ *  - auto: reconstructed when in most cycles the stamps read as written
+ *    after the cycle: their steps follow a constant per-callback cost rather
+ *    than the layers' latencies, or (few layers, or no clear winner) they
+ *    span under 25 % of the cycle's summed latencies; a cycle whose stamps
+ *    span the whole sum or more (beyond 1 us of rounding) always counts as
+ *    written after it, since layer-end stamps cannot. Else reported.
  *
  * Windows are doubles in microseconds after `origin_us` (a local civil time,
  * see timestamp.h), so fractional microseconds survive (interpolation and

@@ -35,6 +35,7 @@
 void wp_dataset_options_init(wp_dataset_options *opt)
 {
     opt->per_layer_measurements = 10;
+    opt->runtime_stat = WP_RUNTIME_MEAN;
 }
 
 /* ---- per-layer accumulation ---------------------------------------------- */
@@ -358,8 +359,8 @@ static double layer_power(const layer_acc *l, const wp_deconv_estimate *est, siz
     return e ? e->power_excl_uw : wp_group_mean(l->power, l->n);
 }
 
-static int render_training(plan *p, const char *outdir, wp_layer_kind kind, layer_acc **layers,
-                           const wp_feature_row *rows, size_t n, const wp_deconv_estimate *est, size_t n_est,
+static int render_training(plan *p, const char *outdir, wp_layer_kind kind, wp_runtime_stat rstat,
+                           layer_acc **layers, const wp_feature_row *rows, size_t n, const wp_deconv_estimate *est, size_t n_est,
                            size_t *written)
 {
     size_t nf;
@@ -399,7 +400,7 @@ static int render_training(plan *p, const char *outdir, wp_layer_kind kind, laye
         }
         wp_csv_put_double(fp, layer_power(layers[i], est, n_est));
         fputc(',', fp);
-        wp_csv_put_double(fp, wp_group_mean(layers[i]->runtime, layers[i]->n));
+        wp_csv_put_double(fp, wp_runtime_stat_of(rstat, layers[i]->runtime, layers[i]->n));
         fputc(',', fp);
         wp_csv_put_field(fp, layers[i]->name);
         fputc('\n', fp);
@@ -541,7 +542,8 @@ static int process_model(const char *model_dir, const char *model, const char *r
             }
             continue;
         }
-        if (render_training(p, outdir, kinds[k], sorted, rows, nkept, est, n_est, &m->rows[kinds[k]]) != 0) {
+        if (render_training(p, outdir, kinds[k], opt->runtime_stat, sorted, rows, nkept, est, n_est,
+                            &m->rows[kinds[k]]) != 0) {
             oom(err, model_dir);
             goto out;
         }
@@ -600,6 +602,8 @@ int wp_dataset_run(const char *preprocessed_dir, const char *result_dir, const w
     }
     if (opt->per_layer_measurements < 0)
         return wp_fail(err, NULL, 0, "per-layer measurements must be >= 0");
+    if ((unsigned)opt->runtime_stat >= WP_N_RUNTIME_STATS)
+        return wp_fail(err, NULL, 0, "unknown runtime statistic %d", (int)opt->runtime_stat);
     char **models;
     size_t n;
     if (list_models(preprocessed_dir, &models, &n, err) != 0)

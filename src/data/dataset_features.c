@@ -434,3 +434,36 @@ double wp_group_mean(const double *v, size_t n)
     }
     return c ? sum / (double)c : NAN;
 }
+
+const char *wp_runtime_stat_name(wp_runtime_stat s)
+{
+    switch (s) {
+    case WP_RUNTIME_MEAN:
+        return "mean";
+    case WP_RUNTIME_MEDIAN:
+        return "median";
+    case WP_RUNTIME_P10:
+        return "p10";
+    }
+    return "?";
+}
+
+double wp_runtime_stat_of(wp_runtime_stat s, const double *v, size_t n)
+{
+    if (s == WP_RUNTIME_MEAN)
+        return wp_group_mean(v, n);
+    double *f = malloc((n ? n : 1) * sizeof *f);
+    if (!f)
+        return NAN;
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            f[c++] = v[i];
+    double r = NAN;
+    if (c > 0) {
+        sort_doubles(f, c);
+        r = quantile(f, c, s == WP_RUNTIME_MEDIAN ? 0.5 : 0.1);
+    }
+    free(f);
+    return r;
+}

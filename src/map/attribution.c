@@ -290,6 +290,8 @@ int wp_attribute(const wp_powerlog *log, const wp_windows *w, const wp_attributi
     }
     case WP_ATTRIBUTION_DECONVOLVE:
         return wp_deconv_attribute(log, w, opt->sensor_window_us, out, err);
+    case WP_ATTRIBUTION_AUTO:
+        break; /* the mapper resolves it */
     }
-    return wp_fail(err, NULL, 0, "attribution '%s' is not available in this build", wp_attribution_mode_name(opt->mode));
+    return wp_fail(err, NULL, 0, "attribution '%s' is not available here", wp_attribution_mode_name(opt->mode));
 }

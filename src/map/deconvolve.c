@@ -33,6 +33,7 @@ typedef struct ctx {
     /* accumulation */
     double *ata, *aty, *colsum, yy;
     size_t used;
+    size_t most_used; /* the most samples any evaluated (W, D) had inside the span */
     double *acc;
     uint32_t *touched;
     /* solve */
@@ -48,6 +49,7 @@ const char *wp_deconv_status_name(wp_deconv_status s)
     case WP_DECONV_UNCOVERED: return "uncovered";
     case WP_DECONV_RANK_DEFICIENT: return "rank-deficient";
     case WP_DECONV_ILL_CONDITIONED: return "ill-conditioned";
+    case WP_DECONV_UNCERTAIN: return "uncertain";
     }
     return "?";
 }
@@ -155,7 +157,8 @@ static int ctx_init(ctx *c, const wp_deconv_input *in, wp_error *err)
 {
     memset(c, 0, sizeof *c);
     if (in->n_samples == 0)
-        return wp_fail(err, NULL, 0, "deconvolve: no power samples");
+        return wp_fail(err, NULL, 0, "deconvolve: no power samples for %zu unknowns (%zu layers and the power "
+                       "between them): not identifiable", in->n_layers + 1, in->n_layers);
     if (in->n_layers == 0 || in->n_cycles == 0)
         return wp_fail(err, NULL, 0, "deconvolve: no layers or no cycles");
     if (in->n_layers >= UINT32_MAX)
@@ -418,6 +421,8 @@ static eval_out evaluate(ctx *c, double W, double D, size_t nlim)
     if (!(W > 0))
         return o;
     sweep(c, W, D, nlim, NULL);
+    if (c->used > c->most_used)
+        c->most_used = c->used;
     if (c->used <= c->p)
         return o;
     solve(c);
@@ -585,8 +590,13 @@ int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_de
     if (!opt->window_auto && !(opt->window_us > 0))
         return wp_fail(err, NULL, 0, "deconvolve: sensor window must be positive");
     ctx c;
-    if (ctx_init(&c, in, err) < 0)
+    if (ctx_init(&c, in, err) < 0) {
+        if (in->n_samples == 0 && in->n_layers && in->n_cycles) {
+            res->n_unknowns = in->n_layers + 1;
+            return WP_DECONV_TOO_FEW;
+        }
         return -1;
+    }
     double W = opt->window_us, D = opt->offset_us;
     int evals = 0;
     if (opt->window_auto || opt->offset_auto)
@@ -594,18 +604,19 @@ int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_de
     eval_out o = evaluate(&c, W, D, c.ns);
     evals++;
     if (!o.ok) {
-        size_t used = c.used;
+        /* Not identifiable: say how far from it, with the counts. */
+        size_t used = c.most_used > c.used ? c.most_used : c.used;
         ctx_free(&c);
-        if (opt->window_auto || opt->offset_auto)
-            return wp_fail(err, NULL, 0,
-                           "deconvolve: for no sensor window and report offset in the search range do more "
-                           "than %zu power samples have their window inside the profiled span (does the log "
-                           "cover the run?)",
-                           in->n_layers + 1);
-        return wp_fail(err, NULL, 0,
-                       "deconvolve: only %zu power samples have their sensor window (%g us) inside the "
-                       "profiled span; need more than %zu",
-                       used, W, in->n_layers + 1);
+        res->n_unknowns = in->n_layers + 1;
+        res->n_used = used;
+        res->window_us = W;
+        res->offset_us = D;
+        wp_fail(err, NULL, 0,
+                "deconvolve: %zu power samples%s have their sensor window inside the profiled span, for %zu "
+                "unknowns (%zu layers and the power between them): not identifiable",
+                used, opt->window_auto || opt->offset_auto ? " (the most of any window and offset tried)" : "",
+                in->n_layers + 1, in->n_layers);
+        return WP_DECONV_TOO_FEW;
     }
     inverse_diag(&c);
     size_t p = c.p;
@@ -666,6 +677,13 @@ void wp_deconv_result_free(wp_deconv_result *res)
     memset(res, 0, sizeof *res);
 }
 
+/* An `uncertain` estimate keeps its number: it is the best there is, and its
+ * standard error beside it says how good. */
+static int has_value(wp_deconv_status st)
+{
+    return st == WP_DECONV_OK || st == WP_DECONV_UNCERTAIN;
+}
+
 static const char *const CSV_COLUMNS[] = {
     "layer_name", "layer_type", "power_including_idle_micro_watt", "power_excluding_idle_micro_watt",
     "standard_error_micro_watt", "latency_mean_ms", "latency_std_ms", "cycles",
@@ -692,7 +710,7 @@ static void write_csv_rows(FILE *fp, const wp_deconv_result *res, size_t n_layer
         double sd = n_cycles > 1 ? sqrt(m2 / (double)(n_cycles - 1)) : NAN;
         if (n_cycles == 0)
             mean = NAN;
-        int ok = res->status[l] == WP_DECONV_OK;
+        int ok = has_value(res->status[l]);
         wp_csv_put_field(fp, names[l]);
         fputc(',', fp);
         wp_csv_put_field(fp, types && types[l] ? types[l] : "");
@@ -728,6 +746,66 @@ int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_
     return wp_atomic_commit(af, err);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Noise of the samples whose sensor window lies wholly outside the profiled
+ * span [a, b] (absolute us): rms of successive differences within each idle
+ * stretch over sqrt 2, the largest 5 % left out (a step as the run starts
+ * or ends is not noise) and scaled back to a Gaussian's sigma; repeated
+ * readings skipped. NaN when under 10 differences. */
+static double idle_noise(const wp_powerlog *log, double a, double b, double W, double D)
+{
+    double *d2 = malloc((log->n ? log->n : 1) * sizeof *d2);
+    if (!d2)
+        return NAN;
+    size_t n = 0;
+    int prev_idle = 0;
+    for (size_t i = 0; i < log->n; i++) {
+        double end = (double)log->samples[i].t_us + D;
+        int idle = end < a || end - W > b;
+        if (idle && prev_idle && (end < a) == ((double)log->samples[i - 1].t_us + D < a)) {
+            double d = log->samples[i].power_uw - log->samples[i - 1].power_uw;
+            /* the same held conversion read twice is not a new noise draw */
+            if (d != 0)
+                d2[n++] = d * d;
+        }
+        prev_idle = idle;
+    }
+    double noise = NAN;
+    if (n >= 10) {
+        qsort(d2, n, sizeof *d2, cmp_dbl);
+        size_t keep = n - n / 20;
+        double sum = 0;
+        for (size_t i = 0; i < keep; i++)
+            sum += d2[i];
+        /* for Gaussian noise the kept 95 % of d^2 / (2 sigma^2), a chi-square
+         * with one degree of freedom, average P(chi2_3 < 3.841) / 0.95 */
+        noise = sqrt(sum / (double)keep / 2.0 / (0.7208 / 0.95));
+    }
+    free(d2);
+    return noise;
+}
+
+/* The profiled span of the windows, absolute us. */
+static void window_span(const wp_windows *win, double *a, double *b)
+{
+    size_t n = win->n_layers * win->n_cycles;
+    *a = INFINITY;
+    *b = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (win->start_us[i] < *a)
+            *a = win->start_us[i];
+        if (win->end_us[i] > *b)
+            *b = win->end_us[i];
+    }
+    *a += (double)win->origin_us;
+    *b += (double)win->origin_us;
+}
+
 wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, const wp_latency *lat,
                               const wp_engine *eng, double idle_uw, const wp_deconv_options *opt, double *power,
                               const char *log_path, const char *est_path, char *note, size_t note_size,
@@ -736,7 +814,38 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
     size_t L = win->n_layers, nc = win->n_cycles;
     wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
     wp_deconv_result res;
-    if (wp_deconvolve(&in, opt, &res, err) != 0) {
+    if (summary)
+        memset(summary, 0, sizeof *summary);
+    int rc = wp_deconvolve(&in, opt, &res, err);
+    if (rc == WP_DECONV_TOO_FEW) {
+        /* The counts, and what would make it identifiable: about ten samples
+         * per unknown, at this log's rate. */
+        wp_error inner = *err;
+        double a, b;
+        window_span(win, &a, &b);
+        double run_s = b > a ? (b - a) / 1e6 : 0;
+        double log_s = log->n > 1 ? (double)(log->samples[log->n - 1].t_us - log->samples[0].t_us) / 1e6 : 0;
+        double rate = log_s > 0 ? (double)(log->n - 1) / log_s : 0;
+        char hint[512];
+        if (rate > 0 && run_s > 0 && nc > 0) {
+            double need_s = 10.0 * (double)(L + 1) / rate;
+            snprintf(hint, sizeof hint,
+                     "; the profiled run lasts %.3g s (%zu cycles) and the log has %.0f samples/s: profile at least "
+                     "%.3g s (about %.0f cycles) or log faster, or map with --attribution interpolate",
+                     run_s, nc, rate, need_s, ceil(need_s / run_s * (double)nc));
+        } else {
+            snprintf(hint, sizeof hint, "; the log has %zu samples%s: check that it covers the profiled run, or "
+                     "map with --attribution interpolate", log->n, log->n ? "" : " (empty)");
+        }
+        wp_fail(err, log_path, 0, "%s%s", inner.msg, hint);
+        if (summary) {
+            summary->not_identifiable = 1;
+            summary->n_unknowns = res.n_unknowns;
+            summary->n_used = res.n_used;
+        }
+        return NULL;
+    }
+    if (rc != 0) {
         /* name the file the problem is in */
         wp_error inner = *err;
         wp_fail(err, log_path, 0, "%s", inner.msg);
@@ -748,23 +857,59 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
         wp_fail(err, est_path, 0, "out of memory");
         return NULL;
     }
+    size_t n_uncertain = 0;
+    for (size_t l = 0; l < L; l++) {
+        if (res.status[l] == WP_DECONV_OK && opt->max_relative_se > 0 &&
+            !(res.stderr_uw[l] <= opt->max_relative_se * fabs(res.power_uw[l] - idle_uw))) {
+            res.status[l] = WP_DECONV_UNCERTAIN;
+            n_uncertain++;
+        }
+    }
     for (size_t l = 0; l < L; l++) {
         const wp_engine_layer *el = eng ? wp_engine_find(eng, lat->names[l]) : NULL;
         types[l] = el && el->type ? el->type : "";
-        double v = res.status[l] == WP_DECONV_OK ? res.power_uw[l] : NAN;
+        double v = has_value(res.status[l]) ? res.power_uw[l] : NAN;
         for (size_t c = 0; c < nc; c++)
             power[l * nc + c] = v;
     }
+    double a, b;
+    window_span(win, &a, &b);
+    double noise = idle_noise(log, a, b, res.window_us, res.offset_us);
     if (summary) {
         summary->window_us = res.window_us;
         summary->offset_us = res.offset_us;
         summary->rms_residual_uw = res.rms_residual_uw;
         summary->gap_power_uw = res.status[L] == WP_DECONV_OK ? res.power_uw[L] : NAN;
         summary->n_used = res.n_used;
+        summary->n_unknowns = L + 1;
         summary->n_flagged = 0;
         for (size_t l = 0; l < L; l++)
-            summary->n_flagged += res.status[l] != WP_DECONV_OK;
+            summary->n_flagged += !has_value(res.status[l]);
+        summary->n_uncertain = n_uncertain;
         summary->evaluations = res.evaluations;
+        summary->idle_noise_uw = noise;
+        char *w = summary->warning;
+        size_t ws = sizeof summary->warning;
+        int n = 0;
+        if (noise > 0 && res.rms_residual_uw > WP_DECONV_RESIDUAL_NOISE_LIMIT * noise)
+            n = snprintf(w, ws,
+                         "warning: deconvolve does not fit: rms residual %.4g uW is %.3gx the %.4g uW noise of the log's "
+                         "idle stretches; likely a sensor lag that varies from sample to sample (a held reading "
+                         "read at a random time: log at the sensor's own update rate), layer power that changes "
+                         "between cycles (clocks or temperature moving), or a clock step during the run; treat "
+                         "these estimates with care",
+                         res.rms_residual_uw, res.rms_residual_uw / noise, noise);
+        if (n_uncertain && n >= 0 && (size_t)n < ws) {
+            n += snprintf(w + n, ws - (size_t)n, "%s%zu of %zu estimates have a standard error above %.3g%% of their "
+                          "power above idle (status uncertain):", n ? "; " : "warning: ", n_uncertain, L,
+                          opt->max_relative_se * 100);
+            for (size_t l = 0; l < L && n > 0 && (size_t)n < ws; l++)
+                if (res.status[l] == WP_DECONV_UNCERTAIN)
+                    n += snprintf(w + n, ws - (size_t)n, " %s (%.2g%%)", lat->names[l],
+                                  100 * res.stderr_uw[l] / fabs(res.power_uw[l] - idle_uw));
+            if (n > 0 && (size_t)n < ws)
+                snprintf(w + n, ws - (size_t)n, "; more cycles or a faster log shrink them");
+        }
     }
     if (note && note_size) {
         char off[64] = "";
@@ -772,9 +917,11 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
             snprintf(off, sizeof off, ", report offset %.4g us%s", res.offset_us, opt->offset_auto ? " (auto)" : "");
         int n = snprintf(note, note_size, "deconvolve: sensor window %.4g us%s%s, %zu samples used, rms residual %.4g uW",
                          res.window_us, opt->window_auto ? " (auto)" : "", off, res.n_used, res.rms_residual_uw);
+        if (noise > 0 && n > 0 && (size_t)n < note_size)
+            n += snprintf(note + n, note_size - (size_t)n, " (idle noise %.4g uW)", noise);
         const char *sep = "; no estimate for:";
         for (size_t l = 0; l < L && n > 0 && (size_t)n < note_size; l++)
-            if (res.status[l] != WP_DECONV_OK) {
+            if (!has_value(res.status[l])) {
                 n += snprintf(note + n, note_size - (size_t)n, "%s %s (%s)", sep, lat->names[l],
                               wp_deconv_status_name(res.status[l]));
                 sep = ",";
@@ -847,7 +994,7 @@ int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows_out, size_t *
         memset(e, 0, sizeof *e);
         double cycles;
         const char *status = r.fields[col[9]];
-        e->ok = strcmp(status, "ok") == 0;
+        e->ok = strcmp(status, "ok") == 0 || strcmp(status, "uncertain") == 0;
         if (wp_csv_double(&r, col[3], !e->ok, &e->power_excl_uw, err) < 0 ||
             wp_csv_double(&r, col[4], !e->ok, &e->stderr_uw, err) < 0 ||
             wp_csv_double(&r, col[5], 1, &e->latency_mean_ms, err) < 0 ||

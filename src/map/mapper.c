@@ -38,7 +38,8 @@ void wp_map_options_init(wp_map_options *opt)
 {
     memset(opt, 0, sizeof *opt);
     opt->timeline = WP_TIMELINE_AUTO;
-    opt->attribution = WP_ATTRIBUTION_SAMPLES;
+    opt->attribution = WP_ATTRIBUTION_AUTO;
+    opt->max_relative_se = WP_DECONV_MAX_RELATIVE_SE;
 }
 
 static char *csv_escaped(const char *s)
@@ -267,7 +268,7 @@ static void jset_num(json_t *o, const char *key, double v)
 static wp_atomic_file *write_info(const char *path, const char *model, const wp_map_options *opt,
                                   wp_timeline_mode chosen, const char *reason, const wp_powerlog *log,
                                   const wp_latency *lat, double idle_uw, const wp_deconv_summary *ds,
-                                  wp_error *err)
+                                  wp_attribution_mode used, const char *fallback, size_t empty, wp_error *err)
 {
     json_t *root = json_object();
     if (!root) {
@@ -276,7 +277,9 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
     }
     json_object_set_new(root, "wattprof_version", json_string(WATTPROF_VERSION));
     json_object_set_new(root, "model", json_string(model));
-    json_object_set_new(root, "attribution", json_string(wp_attribution_mode_name(opt->attribution)));
+    json_object_set_new(root, "attribution", json_string(wp_attribution_mode_name(used)));
+    json_object_set_new(root, "attribution_requested", json_string(wp_attribution_mode_name(opt->attribution)));
+    json_object_set_new(root, "attribution_fallback", fallback ? json_string(fallback) : json_null());
     json_t *tl = json_object();
     json_object_set_new(tl, "requested", json_string(wp_timeline_mode_name(opt->timeline)));
     json_object_set_new(tl, "chosen", json_string(wp_timeline_mode_name(chosen)));
@@ -303,6 +306,11 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
         jset_num(d, "gap_power_including_idle_micro_watt", ds->gap_power_uw);
         json_object_set_new(d, "samples_used", json_integer((json_int_t)ds->n_used));
         json_object_set_new(d, "layers_without_estimate", json_integer((json_int_t)ds->n_flagged));
+        json_object_set_new(d, "unknowns", json_integer((json_int_t)ds->n_unknowns));
+        jset_num(d, "max_relative_se", opt->max_relative_se);
+        json_object_set_new(d, "layers_uncertain", json_integer((json_int_t)ds->n_uncertain));
+        jset_num(d, "idle_noise_micro_watt", ds->idle_noise_uw);
+        json_object_set_new(d, "warning", ds->warning[0] ? json_string(ds->warning) : json_null());
         json_object_set_new(d, "least_squares_solves", json_integer(ds->evaluations));
         json_object_set_new(root, "deconvolve", d);
     } else {
@@ -310,6 +318,7 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
     }
     json_object_set_new(root, "layers", json_integer((json_int_t)lat->n_layers));
     json_object_set_new(root, "cycles", json_integer((json_int_t)lat->n_cycles));
+    json_object_set_new(root, "windows_without_power", json_integer((json_int_t)empty));
     jset_num(root, "idle_power_micro_watt", idle_uw);
     json_object_set_new(root, "power_samples", json_integer((json_int_t)log->n));
     double span = log->n ? (double)(log->samples[log->n - 1].t_us - log->samples[0].t_us) / 1e6 : NAN;
@@ -341,7 +350,8 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
  * into *info_af). */
 static wp_atomic_file *map_model_pending(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                                          const wp_map_options *opt, const wp_progress *progress,
-                                         wp_atomic_file **est_af, wp_atomic_file **info_af, wp_error *err)
+                                         wp_atomic_file **est_af, wp_atomic_file **info_af, int *per_model,
+                                         wp_error *err)
 {
     model_files f;
     wp_latency lat = {0};
@@ -391,6 +401,9 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     topt.report_offset_us = opt->report_offset_us;
     /* upstream's microsecond rounding only where it decides the result */
     topt.whole_us = opt->attribution == WP_ATTRIBUTION_SAMPLES;
+    wp_attribution_mode used = opt->attribution;
+    char fallback[WP_ERROR_MAX + 256];
+    fallback[0] = '\0';
     char reason[512];
     wp_timeline_mode chosen;
     if (wp_timeline_build(&lat, &topt, &win, &chosen, reason, sizeof reason, err) != 0)
@@ -404,8 +417,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         goto done;
     }
     wp_progress_report(progress, "attributing power", 0, 1);
-    wp_attribution_options aopt = {opt->attribution, opt->sensor_window_us};
-    if (opt->attribution == WP_ATTRIBUTION_DECONVOLVE) {
+    if (opt->attribution == WP_ATTRIBUTION_DECONVOLVE || opt->attribution == WP_ATTRIBUTION_AUTO) {
         /* one solve over all cycles; also writes layer_power_estimates.csv */
         wp_deconv_options dopt = {0};
         dopt.window_auto = !(opt->sensor_window_us > 0);
@@ -413,6 +425,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         dopt.offset_auto = opt->report_offset_auto;
         dopt.offset_min_us = opt->offset_min_us;
         dopt.offset_max_us = opt->offset_max_us;
+        dopt.max_relative_se = opt->max_relative_se;
         char *est_path = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
         char dnote[2048];
         if (!est_path) {
@@ -422,20 +435,84 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         *est_af = wp_deconv_map(&log, &win, &lat, &eng, idle_uw, &dopt, power, f.power_log, est_path, dnote,
                                 sizeof dnote, &ds, err);
         free(est_path);
-        if (!*est_af)
+        if (*est_af) {
+            used = WP_ATTRIBUTION_DECONVOLVE;
+            dsp = &ds;
+            if (opt->note)
+                opt->note(opt->note_ctx, model, dnote);
+            if (opt->note && ds.warning[0])
+                opt->note(opt->note_ctx, model, ds.warning);
+        } else if (ds.not_identifiable && opt->attribution == WP_ATTRIBUTION_AUTO) {
+            /* Interpolation is the least wrong of the rest: a value for
+             * every window the log covers, averaging's bias but not its
+             * empty cells (docs/attribution.md). */
+            used = WP_ATTRIBUTION_INTERPOLATE;
+            snprintf(fallback, sizeof fallback, "interpolate: %s", err->msg);
+            if (opt->note) {
+                char line[sizeof fallback + 64];
+                snprintf(line, sizeof line, "mapped with interpolate instead of deconvolve: %s", err->msg);
+                opt->note(opt->note_ctx, model, line);
+            }
+        } else {
+            *per_model = ds.not_identifiable;
             goto done;
-        dsp = &ds;
-        if (opt->note)
-            opt->note(opt->note_ctx, model, dnote);
-    } else if (wp_attribute(&log, &win, &aopt, power, err) != 0) {
-        goto done;
+        }
+    }
+    if (used != WP_ATTRIBUTION_DECONVOLVE) {
+        wp_attribution_options aopt = {used, opt->sensor_window_us};
+        if (wp_attribute(&log, &win, &aopt, power, err) != 0)
+            goto done;
+    }
+    /* Windows left without power: none at all is no mapping; some is worth
+     * saying, with what would fill them. */
+    size_t empty = 0;
+    for (size_t i = 0; i < cells; i++)
+        empty += isnan(power[i]);
+    if (empty && used != WP_ATTRIBUTION_DECONVOLVE) {
+        char span[256] = "it is empty";
+        if (log.n) {
+            char a[WP_TS_BUFSZ], b[WP_TS_BUFSZ], c[WP_TS_BUFSZ], d[WP_TS_BUFSZ];
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; i < cells; i++) {
+                lo = win.start_us[i] < lo ? win.start_us[i] : lo;
+                hi = win.end_us[i] > hi ? win.end_us[i] : hi;
+            }
+            wp_ts_format(log.samples[0].t_us, a);
+            wp_ts_format(log.samples[log.n - 1].t_us, b);
+            wp_ts_format(win.origin_us + (int64_t)floor(lo), c);
+            wp_ts_format(win.origin_us + (int64_t)ceil(hi), d);
+            snprintf(span, sizeof span, "its %zu samples run %s to %s, the profiled run %s to %s", log.n, a, b, c, d);
+        }
+        if (empty == cells) {
+            *per_model = 1;
+            wp_fail(err, f.power_log, 0,
+                    "no power value for any of the %zu layer windows (%s attribution): %s; is this the log of "
+                    "this run?",
+                    cells, wp_attribution_mode_name(used), span);
+            goto done;
+        }
+        if (opt->note) {
+            char line[1024];
+            if (used == WP_ATTRIBUTION_SAMPLES)
+                snprintf(line, sizeof line,
+                         "warning: samples attribution left %zu of %zu layer windows (%.0f%%) without power: %s "
+                         "has no sample inside them (%s); the default attribution (deconvolve, or interpolate "
+                         "where it cannot fit) gives every window a value",
+                         empty, cells, 100.0 * (double)empty / (double)cells, f.power_log, span);
+            else
+                snprintf(line, sizeof line,
+                         "warning: %zu of %zu layer windows (%.0f%%) have no power: %s does not cover them (%s)",
+                         empty, cells, 100.0 * (double)empty / (double)cells, f.power_log, span);
+            opt->note(opt->note_ctx, model, line);
+        }
     }
     info_path = wp_path_join(out_dir, WP_MAPPING_INFO_JSON);
     if (!info_path) {
         wp_fail(err, out_dir, 0, "out of memory");
         goto done;
     }
-    *info_af = write_info(info_path, model, opt, chosen, reason, &log, &lat, idle_uw, dsp, err);
+    *info_af = write_info(info_path, model, opt, chosen, reason, &log, &lat, idle_uw, dsp, used,
+                          fallback[0] ? fallback : NULL, empty, err);
     if (!*info_af)
         goto done;
     wp_engine_free(&eng);
@@ -488,7 +565,9 @@ int wp_map_model(const char *model_dir, const char *model, double idle_uw, const
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err)
 {
     wp_atomic_file *est_af = NULL, *info_af = NULL;
-    wp_atomic_file *af = map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, &est_af, &info_af, err);
+    int per_model = 0;
+    wp_atomic_file *af =
+        map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, &est_af, &info_af, &per_model, err);
     if (!af)
         return -1;
     if (wp_atomic_commit(af, err) != 0) {
@@ -579,6 +658,10 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     char *idle_path = NULL;
     size_t committed = 0;
     int rc = -1;
+    wp_error failed;
+    memset(&failed, 0, sizeof failed);
+    size_t n_failed = 0;
+    unsigned char *own_fail = NULL; /* failed on its own measurements: nothing of it committed */
 
     if (wp_dir_list(raw_dir, "raw data folder", keep_model, NULL, &models, &n_models, err) != 0)
         return -1;
@@ -600,7 +683,8 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     pending_est = calloc(n_models, sizeof *pending_est);
     pending_info = calloc(n_models, sizeof *pending_info);
     out_dirs = calloc(n_models, sizeof *out_dirs);
-    if (!pending || !pending_est || !pending_info || !out_dirs) {
+    own_fail = calloc(n_models, 1);
+    if (!pending || !pending_est || !pending_info || !out_dirs || !own_fail) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
     }
@@ -619,14 +703,32 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
             free(model_dir);
             goto done;
         }
+        int per_model = 0;
         pending[i] = map_model_pending(model_dir, models[i], idle_uw, out_dirs[i], opt, progress, &pending_est[i],
-                                       &pending_info[i], err);
+                                       &pending_info[i], &per_model, err);
         free(model_dir);
-        if (!pending[i])
+        if (!pending[i] && !per_model)
             goto done;
+        if (!pending[i]) {
+            /* This model's measurements give no mapping (deconvolve asked
+             * for and not identifiable, no power in any window): the
+             * others still are mapped; the run fails naming each. */
+            const char *parts[4] = {failed.msg[0] ? "; " : "", models[i], ": ", err->msg};
+            for (int k = 0; k < 4; k++) {
+                size_t n = strlen(failed.msg), m = strlen(parts[k]);
+                if (m > sizeof failed.msg - 1 - n)
+                    m = sizeof failed.msg - 1 - n;
+                memcpy(failed.msg + n, parts[k], m);
+                failed.msg[n + m] = '\0';
+            }
+            n_failed++;
+            own_fail[i] = 1;
+        }
     }
     /* Everything computed: only now does any result appear. */
     for (size_t i = 0; i < n_models; i++) {
+        if (!pending[i])
+            continue; /* failed on its own measurements; its earlier results stay */
         wp_atomic_file *af = pending[i];
         pending[i] = NULL;
         committed = i + 1;
@@ -659,9 +761,14 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
             goto done;
     }
     wp_progress_report(progress, "done", 1, 1);
+    if (n_failed) {
+        wp_fail(err, NULL, 0, "%zu of %zu models not mapped (the others were): %s", n_failed, n_models, failed.msg);
+        rc = -2;
+        goto done;
+    }
     rc = 0;
 done:
-    if (rc != 0 && out_dirs) {
+    if (rc == -1 && out_dirs) {
         for (size_t i = 0; i < n_models; i++) {
             if (pending && pending[i])
                 wp_atomic_abort(pending[i]);
@@ -671,8 +778,8 @@ done:
                 wp_atomic_abort(pending_info[i]);
             /* A failure while committing (rename, copy): remove what this
              * run already put in place, so the run leaves nothing. */
-            int kinds = opt->attribution == WP_ATTRIBUTION_DECONVOLVE ? 4 : 3;
-            for (int k = 0; i < committed && out_dirs[i] && k < kinds; k++) {
+            int kinds = opt->attribution == WP_ATTRIBUTION_SAMPLES || opt->attribution == WP_ATTRIBUTION_INTERPOLATE ? 3 : 4;
+            for (int k = 0; i < committed && out_dirs[i] && !own_fail[i] && k < kinds; k++) {
                 char *p = wp_path_join(out_dirs[i], k == 3   ? WP_DECONV_CSV_NAME
                                                  : k == 2 ? WP_MAPPING_INFO_JSON
                                                  : k == 1 ? WP_ENGINE_INFO_JSON
@@ -683,9 +790,13 @@ done:
             }
         }
     }
+    /* rmdir leaves a folder that holds results: with some models failed on
+     * their own, only theirs go */
     if (rc != 0)
         for (size_t k = n_made; k-- > 0;)
             rmdir(made[k]);
+    if (rc == -2)
+        rc = -1; /* only the failed models' (empty) folders went */
     for (size_t k = 0; k < n_made; k++)
         free(made[k]);
     free(made);
@@ -699,6 +810,7 @@ done:
     free(pending);
     free(pending_est);
     free(pending_info);
+    free(own_fail);
     free(idle_path);
     return rc;
 }

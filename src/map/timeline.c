@@ -73,31 +73,81 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double median_of(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* How one cycle's stamps read. */
+enum { VOTE_NONE, VOTE_ENDS, VOTE_BATCH };
+
+/* A profiler that stamps each layer as it ends steps its stamps by the
+ * layers' own latencies (stamp[l] - stamp[l-1] = latency[l], running back
+ * to back), so the stamps span the summed latencies less the first layer's.
+ * One that reports after the cycle steps them by its own per-callback cost
+ * (1-20 us, about constant, whatever the layer's latency), which can span
+ * any fraction of the sum - above 100 % for a fast network with a slow
+ * callback, which layer ends cannot do. So: which of the two explains the
+ * steps better, and where neither clearly does (few layers, or layers all
+ * about as long as a callback), the spread: under a quarter of the sum, or at
+ * or above all of it, is a batch. */
+static int cycle_vote(const wp_latency *lat, size_t c, double *step, double *dev, double *ratio_out, int *over)
+{
+    size_t L = lat->n_layers;
+    int64_t lo = wp_reported_at(lat, 0, c), hi = lo;
+    double sum = 0;
+    for (size_t l = 0; l < L; l++) {
+        int64_t t = wp_reported_at(lat, l, c);
+        lo = t < lo ? t : lo;
+        hi = t > hi ? t : hi;
+        sum += wp_latency_at(lat, l, c) * 1000.0;
+    }
+    if (!(sum > 0))
+        return VOTE_NONE;
+    double r = (double)(hi - lo) / sum;
+    *ratio_out = r;
+    *over = (double)(hi - lo) - 1.0 >= sum;
+    /* beyond what whole-microsecond stamps could add by rounding */
+    if (*over)
+        return VOTE_BATCH;
+    if (L >= 4) {
+        double e_ends = 0;
+        for (size_t l = 1; l < L; l++) {
+            step[l - 1] = (double)(wp_reported_at(lat, l, c) - wp_reported_at(lat, l - 1, c));
+            e_ends += fabs(step[l - 1] - wp_latency_at(lat, l, c) * 1000.0);
+        }
+        for (size_t l = 0; l + 1 < L; l++)
+            dev[l] = step[l];
+        double cost = median_of(dev, L - 1);
+        double e_batch = 0;
+        for (size_t l = 0; l + 1 < L; l++)
+            e_batch += fabs(step[l] - cost);
+        if (2 * e_batch < e_ends)
+            return VOTE_BATCH;
+        if (2 * e_ends < e_batch)
+            return VOTE_ENDS;
+    }
+    return r < 0.25 ? VOTE_BATCH : VOTE_ENDS;
+}
+
 wp_timeline_mode wp_timeline_choose(const wp_latency *lat, char *reason, size_t reason_size)
 {
-    /* A profiler that stamps each layer as it ends spreads a cycle's
-     * timestamps over about the cycle's summed latencies (all but the first
-     * layer's); one that reports after the cycle puts them within a few
-     * microseconds. A quarter of the sum separates the two cleanly. */
-    const double well_under = 0.25;
-    size_t considered = 0, batched = 0;
+    size_t considered = 0, batched = 0, over = 0;
+    size_t L = lat->n_layers;
     double *ratio = lat->n_cycles ? malloc(lat->n_cycles * sizeof *ratio) : NULL;
-    for (size_t c = 0; lat->n_layers >= 2 && c < lat->n_cycles; c++) {
-        int64_t lo = wp_reported_at(lat, 0, c), hi = lo;
-        double sum = 0;
-        for (size_t l = 0; l < lat->n_layers; l++) {
-            int64_t t = wp_reported_at(lat, l, c);
-            lo = t < lo ? t : lo;
-            hi = t > hi ? t : hi;
-            sum += wp_latency_at(lat, l, c) * 1000.0;
-        }
-        if (sum <= 0)
+    double *step = L ? malloc(L * sizeof *step) : NULL;
+    double *dev = L ? malloc(L * sizeof *dev) : NULL;
+    int oom = (lat->n_cycles && !ratio) || (L && (!step || !dev));
+    for (size_t c = 0; !oom && L >= 2 && c < lat->n_cycles; c++) {
+        double r = 0;
+        int o = 0;
+        int v = cycle_vote(lat, c, step, dev, &r, &o);
+        if (v == VOTE_NONE)
             continue;
-        double r = (double)(hi - lo) / sum;
-        if (ratio)
-            ratio[considered] = r;
-        considered++;
-        batched += r < well_under;
+        ratio[considered++] = r;
+        batched += v == VOTE_BATCH;
+        over += o;
     }
     wp_timeline_mode mode;
     if (considered == 0) {
@@ -106,19 +156,21 @@ wp_timeline_mode wp_timeline_choose(const wp_latency *lat, char *reason, size_t 
             snprintf(reason, reason_size,
                      "timeline reported: no cycle has two layers with a non-zero runtime, so both timelines agree");
     } else {
-        qsort(ratio, considered, sizeof *ratio, cmp_double);
-        double median = ratio[considered / 2];
+        double median = median_of(ratio, considered);
         mode = batched * 2 > considered ? WP_TIMELINE_RECONSTRUCTED : WP_TIMELINE_REPORTED;
         if (reason)
             snprintf(reason, reason_size,
-                     "timeline %s: in %zu of %zu cycles the reported timestamps span under %.0f%% of the cycle's "
-                     "summed latencies (median %.3g%%), so %s",
-                     wp_timeline_mode_name(mode), batched, considered, well_under * 100, median * 100,
+                     "timeline %s: in %zu of %zu cycles the reported timestamps were written after the cycle "
+                     "(their steps do not follow the layers' latencies, or they span under 25%% or at least "
+                     "100%% of the summed latencies; median span %.3g%%, %zu cycles at or above 100%%), so %s",
+                     wp_timeline_mode_name(mode), batched, considered, median * 100, over,
                      mode == WP_TIMELINE_RECONSTRUCTED
                          ? "they were stamped after each cycle, not as each layer ended"
                          : "they mark when each layer ended");
     }
     free(ratio);
+    free(step);
+    free(dev);
     return mode;
 }
 

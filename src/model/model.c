@@ -84,10 +84,10 @@ void wp_train_config_upstream(wp_train_config *c)
 
 /* wattprof's configuration. Targets span 4-5 orders of magnitude and are
  * judged by relative error, so they are fitted in log space on the logs of
- * the work a layer does (a power law in MACs and bytes: log-log linear,
- * degree 2 lets the exponent bend); a network is one fold so alpha is
- * chosen for networks not seen in training. Feature sets: docs/training.md
- * (measured). */
+ * the work a layer does (a power law in MACs and bytes: log-log linear;
+ * degrees 2 and 3, tried too, let the exponent bend); a network is one
+ * fold so alpha and degree are chosen for networks not seen in training.
+ * Feature sets and degrees: docs/training.md (measured). */
 static void set_features(wp_pipeline_config *p, const char *const *names)
 {
     p->n_features = 0;
@@ -107,10 +107,10 @@ void wp_train_config_default(wp_train_config *c)
         p->n_special = 0;
         p->log1p = 1;
         p->log_target = 1;
-        p->degree = 2;
-        p->n_degrees = 2;
-        p->degrees[0] = 1;
-        p->degrees[1] = 2;
+        p->degree = 3;
+        p->n_degrees = 3;
+        for (int d = 0; d < 3; d++)
+            p->degrees[d] = d + 1;
         p->scaler = WP_SCALER_STANDARD;
         p->lasso.positive = 0;
         p->cv_by_network = 1;
