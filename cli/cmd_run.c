@@ -16,6 +16,8 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/layout.h"
 #include "wattprof/logger.h"
+#include "wattprof/timestamp.h"
+#include "wattprof/trtexec.h"
 
 extern char **environ;
 
@@ -43,12 +45,51 @@ static int wait_child(pid_t pid, const sigset_t *set, int *status)
     }
 }
 
+/* trtexec names its outputs by option (--exportProfile=F, ...); `map`
+ * reads them from fixed places in the model folder (docs/trtexec.md), so
+ * after a successful run they are copied there. */
+static void collect_trtexec(char **cmd, const char *sub, int quiet)
+{
+    const char *base = strrchr(cmd[0], '/');
+    base = base ? base + 1 : cmd[0];
+    if (strncmp(base, "trtexec", 7) != 0)
+        return;
+    static const struct {
+        const char *opt, *dest;
+    } files[] = {{"--exportProfile=", WP_TRTEXEC_PROFILE},
+                 {"--exportTimes=", WP_TRTEXEC_TIMES},
+                 {"--exportLayerInfo=", "trt_profiling/trt_engine_info.json"}};
+    char dir[4096 + 32];
+    snprintf(dir, sizeof dir, "%s/trt_profiling", sub);
+    wp_error err;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        const char *src = NULL;
+        for (char **a = cmd + 1; *a; a++)
+            if (strncmp(*a, files[f].opt, strlen(files[f].opt)) == 0)
+                src = *a + strlen(files[f].opt);
+        if (!src || !*src) {
+            if (!quiet)
+                fprintf(stderr, "wattprof run: note: no %s... given to trtexec; map needs it\n", files[f].opt);
+            continue;
+        }
+        char dst[4096 + 64];
+        snprintf(dst, sizeof dst, "%s/%s", sub, files[f].dest);
+        if (wp_mkdirs(dir, &err) < 0 || wp_atomic_copy(src, dst, &err) < 0)
+            fprintf(stderr, "wattprof run: warning: cannot collect trtexec's output: %s\n", err.msg);
+    }
+}
+
 static void help(void)
 {
     printf("usage: wattprof run --result-dir DIR --model NAME [OPTIONS] -- CMD [ARGS...]\n"
            "\n"
            "Logs power to DIR/NAME/NAME_power_log.log while CMD runs, stops when it\n"
-           "exits and exits with CMD's status (128+N when a signal N killed it, 127 when\n"
+           "exits, and writes DIR/NAME/" WP_RUN_INFO_JSON " (the command and the wall-clock time\n"
+           "it was started: the anchor of trtexec's times). For trtexec, the files given\n"
+           "to --exportProfile=, --exportTimes= and --exportLayerInfo= are copied into\n"
+           "DIR/NAME/trt_profiling/ where 'wattprof map' reads them (docs/trtexec.md).\n"
+           "\n"
+           "It exits with CMD's status (128+N when a signal N killed it, 127 when\n"
            "it cannot be started). SIGINT/SIGTERM sent to wattprof are passed on to CMD\n"
            "(a terminal's Ctrl-C already reaches both); logging goes on until CMD exits.\n"
            "\n"
@@ -133,6 +174,7 @@ int cmd_run(int argc, char **argv)
     posix_spawnattr_setsigdefault(&attr, &deflt);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
+    int64_t child_start = wp_ts_now_local();
     int e = posix_spawnp(&pid, cmd[0], NULL, &attr, cmd, environ);
     posix_spawnattr_destroy(&attr);
     if (e != 0) {
@@ -146,6 +188,7 @@ int cmd_run(int argc, char **argv)
     int status = 0;
     if (wait_child(pid, &waitset, &status) < 0)
         status = 1 << 8; /* cannot happen for our own child; report failure */
+    int64_t child_end = wp_ts_now_local();
     int rc = wp_logger_join(lg, &err);
     cli_print_summary(lg);
     wp_logger_free(lg);
@@ -155,7 +198,14 @@ int cmd_run(int argc, char **argv)
         cli_fail("run", &err);
         return code ? code : 1;
     }
+    snprintf(path, sizeof path, "%s/%s", sub, WP_RUN_INFO_JSON);
+    if (wp_run_info_write(path, cmd, child_start, child_end, code, &err) < 0) {
+        cli_fail("run", &err);
+        return code ? code : 1;
+    }
+    if (code == 0)
+        collect_trtexec(cmd, sub, quiet);
     if (!quiet)
-        fprintf(stderr, "wattprof run: '%s' exited with status %d; power log %s\n", cmd[0], code, path);
+        fprintf(stderr, "wattprof run: '%s' exited with status %d; power log in %s\n", cmd[0], code, sub);
     return code;
 }

@@ -16,7 +16,8 @@ static void usage(FILE *fp, const wp_sim_options *d)
             "usage: wattprof simulate --out DIR [--models N|NAME,NAME...] [--layers L] [--cycles C]\n"
             "                         [--sample-period-us P] [--sample-jitter-us J] [--sensor-window-us W]\n"
             "                         [--sensor-lag-us L]\n"
-            "                         [--noise-uw S] [--reporting ideal|tensorrt] [--gap-us G]\n"
+            "                         [--noise-uw S] [--reporting ideal|tensorrt|trtexec] [--gap-us G]\n"
+            "                         [--inference-us T] [--anchor-error-us A]\n"
             "                         [--report-delay-us D] [--report-spacing-us S] [--latency-jitter F]\n"
             "                         [--idle-uw I] [--gap-power-uw P] [--seed S] [--quiet]\n"
             "\n"
@@ -40,7 +41,15 @@ static void usage(FILE *fp, const wp_sim_options *d)
             "                          reading held since the last conversion (default %g)\n"
             "  --noise-uw S            std of Gaussian noise on each sample, uW (default %g)\n"
             "  --reporting MODE        ideal: each layer stamped at its end; tensorrt: all layers\n"
-            "                          stamped after the cycle ends, a few us apart (default tensorrt)\n"
+            "                          stamped after the cycle ends, a few us apart (default tensorrt);\n"
+            "                          trtexec: trtexec's files instead of trt_layer_latency.json:\n"
+            "                          trt_profiling/trtexec_profile.json (per-layer averages),\n"
+            "                          trtexec_times.json (compute windows, ms since trtexec's start,\n"
+            "                          6 significant digits) and run_info.json (the anchor)\n"
+            "  --inference-us T        scale the layers so one inference takes T us (default: as\n"
+            "                          generated)\n"
+            "  --anchor-error-us A     trtexec: run_info.json's anchor is A us before trtexec's own\n"
+            "                          clock zero (default 0)\n"
             "  --gap-us G              mean gap between cycles, +-20%% (default %g)\n"
             "  --report-delay-us D     tensorrt: first stamp D us after the cycle ends (default %g)\n"
             "  --report-spacing-us S   tensorrt: stamps S us apart (default %g)\n"
@@ -94,6 +103,8 @@ int cmd_simulate(int argc, char **argv)
         {"idle-uw", required_argument, NULL, 'I'},
         {"gap-power-uw", required_argument, NULL, 'g'},
         {"seed", required_argument, NULL, 's'},
+        {"inference-us", required_argument, NULL, 'T'},
+        {"anchor-error-us", required_argument, NULL, 'A'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -123,12 +134,14 @@ int cmd_simulate(int argc, char **argv)
         case 'j': rc = parse_num("--latency-jitter", optarg, &o.latency_jitter); break;
         case 'I': rc = parse_num("--idle-uw", optarg, &o.idle_uw); break;
         case 'g': rc = parse_num("--gap-power-uw", optarg, &o.gap_power_uw); break;
+        case 'T': rc = parse_num("--inference-us", optarg, &o.inference_us); break;
+        case 'A': rc = parse_num("--anchor-error-us", optarg, &o.anchor_error_us); break;
         case 's':
             rc = parse_count("--seed", optarg, &n);
             o.seed = n;
             break;
         case 'R':
-            if (cli_arg_enum("simulate", "--reporting", optarg, reporting_name, WP_SIM_TENSORRT + 1, &mode))
+            if (cli_arg_enum("simulate", "--reporting", optarg, reporting_name, WP_SIM_TRTEXEC + 1, &mode))
                 return 2;
             o.reporting = (wp_sim_reporting)mode;
             break;

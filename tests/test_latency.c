@@ -155,7 +155,13 @@ static void test_errors(void)
     expect_error(buf, "malformed JSON", "4");
     snprintf(buf, sizeof buf, "%s}\n\nx", a);
     expect_error(buf, "after the end", "4");
-    expect_error("[1, 2]", "malformed JSON", "1");
+    expect_error("[1, 2]", "a JSON array, not trt_layer_latency.json's object", "1");
+    /* trtexec's profile, and the desktop profiler's timestamp-less lists:
+     * valid JSON of another shape, said so */
+    expect_error("[\n  { \"count\" : 5 }\n]\n", "trtexec", "1");
+    expect_error("{\n\"conv1\": [0.5, 0.52],\n\"fc\": [0.1, 0.1]}", "layer 'conv1' has latencies without timestamps",
+                 "2");
+    expect_error("{\"conv1\": [0.5, 0.52]}", "docs/trtexec.md", "1");
     expect_error("", "truncated JSON", "1");
     expect_error("{\"a\": [[1.0, \"20241121-00:00:01.0\"]], \"b\\q\": []}", "bad escape", "1");
 

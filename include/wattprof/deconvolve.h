@@ -62,6 +62,15 @@ typedef struct wp_deconv_options {
     /* wp_deconv_map only: flag `uncertain` an estimate whose standard error
      * exceeds this fraction of its power above idle (0: no limit). */
     double max_relative_se;
+    /* wp_deconv_map only: a layer whose standard error exceeds this
+     * fraction of its estimate above idle is flagged `imprecise` (0: off).
+     * For modelled windows (trtexec), where a number this uncertain would
+     * be mostly the model's error. */
+    double max_rel_stderr;
+    /* wp_deconv_map only: per layer, 1 when the caller knows its windows
+     * are placed too loosely for a number (NULL: none); flagged `imprecise`
+     * too, after the solve (they stay unknowns of it). */
+    const unsigned char *imprecise;
 } wp_deconv_options;
 
 /* Default search ranges of `auto`. The offset reaches far below 0 because a
@@ -82,7 +91,10 @@ typedef enum wp_deconv_status {
     /* Estimated, but its standard error exceeds the caller's limit relative
      * to its power above idle (wp_deconv_map's max_relative_se): the value
      * is kept and written, marked so nobody takes it for a measurement. */
-    WP_DECONV_UNCERTAIN
+    WP_DECONV_UNCERTAIN,
+    /* No number: standard error above max_rel_stderr, or marked by the
+     * caller (options.imprecise: modelled windows placed too loosely). */
+    WP_DECONV_IMPRECISE
 } wp_deconv_status;
 
 /* wp_deconvolve's return when fewer samples lie inside the profiled span

@@ -24,8 +24,12 @@
 #include "wattprof/error.h"
 #include "wattprof/powerlog.h"
 
-typedef enum wp_sim_reporting { WP_SIM_IDEAL = 0, WP_SIM_TENSORRT } wp_sim_reporting;
-/* "ideal", "tensorrt" */
+/* trtexec: layers stamped at their true end internally, but the files
+ * written are trtexec's (--exportProfile averages, --exportTimes compute
+ * windows in ms since trtexec's start, run_info.json's anchor), not
+ * trt_layer_latency.json (docs/trtexec.md). */
+typedef enum wp_sim_reporting { WP_SIM_IDEAL = 0, WP_SIM_TENSORRT, WP_SIM_TRTEXEC } wp_sim_reporting;
+/* "ideal", "tensorrt", "trtexec" */
 const char *wp_sim_reporting_name(wp_sim_reporting r);
 
 typedef struct wp_sim_options {
@@ -47,6 +51,12 @@ typedef struct wp_sim_options {
     double idle_uw;
     double gap_power_uw;        /* above idle, between cycles */
     double lead_us;             /* idle logging before the first and after the last cycle */
+    /* > 0: scale the generated layers' latencies so one inference takes
+     * this long on average (0: as generated) */
+    double inference_us;
+    /* trtexec: run_info.json's anchor is this much earlier than trtexec's
+     * own clock zero (the spawn precedes the child's start) */
+    double anchor_error_us;
     uint64_t seed;
     /* Tests: fixed per-layer mean latency (us) and power above idle (uW)
      * instead of the generated architecture's (NULL: generated). */

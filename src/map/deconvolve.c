@@ -49,6 +49,7 @@ const char *wp_deconv_status_name(wp_deconv_status s)
     case WP_DECONV_UNCOVERED: return "uncovered";
     case WP_DECONV_RANK_DEFICIENT: return "rank-deficient";
     case WP_DECONV_ILL_CONDITIONED: return "ill-conditioned";
+    case WP_DECONV_IMPRECISE: return "imprecise";
     case WP_DECONV_UNCERTAIN: return "uncertain";
     }
     return "?";
@@ -851,6 +852,13 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
         wp_fail(err, log_path, 0, "%s", inner.msg);
         return NULL;
     }
+    for (size_t l = 0; l < L; l++)
+        if (res.status[l] == WP_DECONV_OK &&
+            ((opt->imprecise && opt->imprecise[l]) ||
+             (opt->max_rel_stderr > 0 && !(res.stderr_uw[l] <= opt->max_rel_stderr * fabs(res.power_uw[l] - idle_uw))))) {
+            res.status[l] = WP_DECONV_IMPRECISE;
+            res.power_uw[l] = res.stderr_uw[l] = NAN;
+        }
     const char **types = calloc(L ? L : 1, sizeof *types);
     if (!types) {
         wp_deconv_result_free(&res);

@@ -359,6 +359,12 @@ static int table_put(table *t, size_t i, double lat, int64_t rep)
 
 static int parse_document(rd *r, table *t)
 {
+    if (skip_ws(r) == '[')
+        /* trtexec's --exportProfile / --exportTimes are arrays */
+        return fail_at(r, "a JSON array, not trt_layer_latency.json's object of layers: trtexec's "
+                          "--exportProfile or --exportTimes file? map reads those as "
+                          "trt_profiling/trtexec_profile.json and trtexec_times.json beside run_info.json "
+                          "(docs/trtexec.md)");
     if (expect(r, '{', "'{' (a JSON object of layers)") != 0)
         return -1;
     int c = skip_ws(r);
@@ -395,6 +401,16 @@ static int parse_document(rd *r, table *t)
                         return wp_fail(r->err, r->path, r->line,
                                        "layer '%s' has more entries than layer '%s' (%zu): latency lists must have equal lengths",
                                        name, t->names[0], t->n_cycles);
+                    int c0 = skip_ws(r);
+                    if (c0 == '-' || (c0 >= '0' && c0 <= '9'))
+                        /* {"layer": [ms, ms, ...]}: the original's desktop
+                         * profiler, valid JSON of another shape */
+                        return wp_fail(r->err, r->path, r->line,
+                                       "layer '%s' has latencies without timestamps ({\"layer\": [ms, ...]}, the "
+                                       "desktop profiler's format): map needs each cycle's time to line layers up "
+                                       "with the power log. Profile with trtexec under 'wattprof run' "
+                                       "(docs/trtexec.md) or with the Jetson profiler's [[ms, \"timestamp\"], ...]",
+                                       name);
                     if (expect(r, '[', "'[' (a [latency_ms, \"timestamp\"] pair)") != 0)
                         return -1;
                     double lat;

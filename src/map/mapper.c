@@ -28,6 +28,7 @@
 #include "wattprof/layout.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
+#include "wattprof/trtexec.h"
 
 /* cmake/version.cmake passes project(VERSION); this only for other builds */
 #ifndef WATTPROF_VERSION
@@ -65,16 +66,27 @@ static char *csv_escaped(const char *s)
 
 typedef struct model_files {
     char *power_log, *latency, *engine;
+    /* trtexec's files (used when trt_layer_latency.json is absent and the
+     * times file is there: docs/trtexec.md) */
+    char *trt_profile, *trt_times, *run_info;
+    int trtexec;
 } model_files;
 
 static int model_paths(const char *model_dir, const char *model, model_files *f)
 {
+    memset(f, 0, sizeof *f);
     char name[1024];
     snprintf(name, sizeof name, "%s" WP_POWER_LOG_SUFFIX, model);
     f->power_log = wp_path_join(model_dir, name);
     f->latency = wp_layout_profiling_file(model_dir, WP_LATENCY_JSON);
     f->engine = wp_layout_profiling_file(model_dir, WP_ENGINE_INFO_JSON);
-    return f->power_log && f->latency && f->engine ? 0 : -1;
+    f->trt_profile = wp_path_join(model_dir, WP_TRTEXEC_PROFILE);
+    f->trt_times = wp_path_join(model_dir, WP_TRTEXEC_TIMES);
+    f->run_info = wp_path_join(model_dir, WP_RUN_INFO_JSON);
+    if (!f->power_log || !f->latency || !f->engine || !f->trt_profile || !f->trt_times || !f->run_info)
+        return -1;
+    f->trtexec = !wp_is_file(f->latency) && wp_is_file(f->trt_times);
+    return 0;
 }
 
 static void model_files_free(model_files *f)
@@ -82,6 +94,9 @@ static void model_files_free(model_files *f)
     free(f->power_log);
     free(f->latency);
     free(f->engine);
+    free(f->trt_profile);
+    free(f->trt_times);
+    free(f->run_info);
 }
 
 /* Rows are formatted in chunks of cycles by two threads (number
@@ -268,7 +283,7 @@ static void jset_num(json_t *o, const char *key, double v)
 static wp_atomic_file *write_info(const char *path, const char *model, const wp_map_options *opt,
                                   wp_timeline_mode chosen, const char *reason, const wp_powerlog *log,
                                   const wp_latency *lat, double idle_uw, const wp_deconv_summary *ds,
-                                  wp_attribution_mode used, const char *fallback, size_t empty, wp_error *err)
+                                  wp_attribution_mode used, const char *fallback, size_t empty, const char *source, wp_error *err)
 {
     json_t *root = json_object();
     if (!root) {
@@ -280,6 +295,8 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
     json_object_set_new(root, "attribution", json_string(wp_attribution_mode_name(used)));
     json_object_set_new(root, "attribution_requested", json_string(wp_attribution_mode_name(opt->attribution)));
     json_object_set_new(root, "attribution_fallback", fallback ? json_string(fallback) : json_null());
+    /* which profiler's files the layer windows came from */
+    json_object_set_new(root, "profile_source", json_string(source));
     json_t *tl = json_object();
     json_object_set_new(tl, "requested", json_string(wp_timeline_mode_name(opt->timeline)));
     json_object_set_new(tl, "chosen", json_string(wp_timeline_mode_name(chosen)));
@@ -345,6 +362,63 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
     return af;
 }
 
+/* trtexec's profile, times and the run's anchor -> the layer x inference
+ * table and its windows (each inference's layers back to back in its
+ * compute window, docs/trtexec.md). */
+static int read_trtexec(const model_files *f, wp_latency *lat, wp_windows *win, unsigned char **imprecise,
+                        wp_error *err)
+{
+    wp_trtexec_profile prof;
+    wp_trtexec_times times;
+    int64_t anchor;
+    if (wp_trtexec_read_profile(f->trt_profile, &prof, err) != 0)
+        return -1;
+    if (wp_trtexec_read_times(f->trt_times, &times, err) != 0) {
+        wp_trtexec_profile_free(&prof);
+        return -1;
+    }
+    int rc = wp_run_info_read_anchor(f->run_info, &anchor, err);
+    if (rc == 0 && (rc = wp_trtexec_place(&prof, &times, anchor, lat, win, err)) != 0) {
+        wp_error inner = *err;
+        wp_fail(err, f->trt_times, 0, "%s", inner.msg);
+    }
+    double *rel = rc == 0 ? malloc(prof.n_layers * sizeof *rel) : NULL;
+    *imprecise = rc == 0 ? calloc(prof.n_layers, 1) : NULL;
+    if (rc == 0 && (!rel || !*imprecise)) {
+        wp_latency_free(lat);
+        wp_windows_free(win);
+        rc = wp_fail(err, f->trt_times, 0, "out of memory");
+    }
+    if (rc == 0) {
+        wp_trtexec_placement_uncertainty(&prof, &times, rel);
+        for (size_t l = 0; l < prof.n_layers; l++)
+            (*imprecise)[l] = !(rel[l] <= WP_TRTEXEC_MAX_REL_PLACEMENT);
+    }
+    free(rel);
+    wp_trtexec_profile_free(&prof);
+    wp_trtexec_times_free(&times);
+    return rc;
+}
+
+/* The anchor puts the inferences somewhere in time; if that is nowhere
+ * near the power log, say so (rather than "too few samples"). */
+static int trtexec_check_span(const model_files *f, const wp_windows *win, const wp_powerlog *log, wp_error *err)
+{
+    size_t L = win->n_layers, nc = win->n_cycles;
+    double first = (double)win->origin_us + win->start_us[0];
+    double last = (double)win->origin_us + win->end_us[(L - 1) * nc + nc - 1];
+    if (log->n == 0 || last < (double)log->samples[0].t_us || first > (double)log->samples[log->n - 1].t_us) {
+        char a[WP_TS_BUFSZ], b[WP_TS_BUFSZ];
+        wp_ts_format((int64_t)first, a);
+        wp_ts_format((int64_t)last, b);
+        return wp_fail(err, f->run_info, 0,
+                       "trtexec's inferences (child_start + startComputeMs) run %s to %s, outside the power log "
+                       "%s: a run_info.json from another run?",
+                       a, b, f->power_log);
+    }
+    return 0;
+}
+
 /* Reads, maps and writes one model into an uncommitted atomic file (and,
  * for deconvolve, the per-layer estimates into *est_af; the run's choices
  * into *info_af). */
@@ -359,6 +433,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_powerlog log = {0};
     wp_windows win = {0};
     double *power = NULL;
+    unsigned char *imprecise = NULL; /* trtexec: layers placed too loosely */
     char **names = NULL, **types = NULL;
     wp_atomic_file *af = NULL;
     char *out_path = NULL, *info_path = NULL;
@@ -371,8 +446,31 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_progress_report(progress, "reading engine info", 0, 1);
     if (wp_engine_read(f.engine, &eng, err) != 0)
         goto done;
-    if (wp_latency_read_progress(f.latency, &lat, progress, err) != 0)
+    wp_map_options tro;
+    if (f.trtexec) {
+        if (read_trtexec(&f, &lat, &win, &imprecise, err) != 0)
+            goto done;
+        /* The windows are modelled, not measured: only deconvolve's one
+         * power per layer over all inferences uses them soundly, and its
+         * offset search absorbs the anchor's uncertainty (widened by it). */
+        tro = *opt;
+        tro.attribution = WP_ATTRIBUTION_DECONVOLVE;
+        if (!(opt->report_offset_us != 0)) {
+            tro.report_offset_auto = 1;
+            if (!(opt->offset_min_us < opt->offset_max_us)) {
+                tro.offset_min_us = WP_DECONV_OFFSET_MIN_US - WP_TRTEXEC_ANCHOR_UNCERTAINTY_US;
+                tro.offset_max_us = WP_DECONV_OFFSET_MAX_US + WP_TRTEXEC_ANCHOR_UNCERTAINTY_US;
+            }
+        }
+        opt = &tro;
+        /* a given offset moves the windows, as the timeline does */
+        for (size_t k = 0; k < lat.n_layers * lat.n_cycles; k++) {
+            win.start_us[k] -= opt->report_offset_us;
+            win.end_us[k] -= opt->report_offset_us;
+        }
+    } else if (wp_latency_read_progress(f.latency, &lat, progress, err) != 0) {
         goto done;
+    }
     names = calloc(lat.n_layers + 1, sizeof *names);
     types = calloc(lat.n_layers + 1, sizeof *types);
     if (!names || !types) {
@@ -406,10 +504,22 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     fallback[0] = '\0';
     char reason[512];
     wp_timeline_mode chosen;
-    if (wp_timeline_build(&lat, &topt, &win, &chosen, reason, sizeof reason, err) != 0)
-        goto done;
-    if (opt->note && opt->timeline == WP_TIMELINE_AUTO)
-        opt->note(opt->note_ctx, model, reason);
+    if (f.trtexec) {
+        chosen = WP_TIMELINE_RECONSTRUCTED;
+        snprintf(reason, sizeof reason,
+                 "trtexec: %zu inferences, layers placed back to back in each compute window in proportion to "
+                 "their averageMs; deconvolve attribution",
+                 lat.n_cycles);
+        if (trtexec_check_span(&f, &win, &log, err) != 0)
+            goto done;
+        if (opt->note)
+            opt->note(opt->note_ctx, model, reason);
+    } else {
+        if (wp_timeline_build(&lat, &topt, &win, &chosen, reason, sizeof reason, err) != 0)
+            goto done;
+        if (opt->note && opt->timeline == WP_TIMELINE_AUTO)
+            opt->note(opt->note_ctx, model, reason);
+    }
     size_t cells = lat.n_layers * lat.n_cycles;
     power = malloc((cells ? cells : 1) * sizeof *power);
     if (!power) {
@@ -426,8 +536,19 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         dopt.offset_min_us = opt->offset_min_us;
         dopt.offset_max_us = opt->offset_max_us;
         dopt.max_relative_se = opt->max_relative_se;
-        char *est_path = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
         char dnote[2048];
+        if (f.trtexec) {
+            dopt.max_rel_stderr = WP_TRTEXEC_MAX_REL_STDERR;
+            dopt.imprecise = imprecise;
+            if (wp_trtexec_choose_window(&win, &log, &dopt, imprecise, dnote, sizeof dnote, err) != 0) {
+                wp_error inner = *err;
+                wp_fail(err, f.power_log, 0, "%s", inner.msg);
+                goto done;
+            }
+            if (dnote[0] && opt->note)
+                opt->note(opt->note_ctx, model, dnote);
+        }
+        char *est_path = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
         if (!est_path) {
             wp_fail(err, out_dir, 0, "out of memory");
             goto done;
@@ -512,7 +633,8 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         goto done;
     }
     *info_af = write_info(info_path, model, opt, chosen, reason, &log, &lat, idle_uw, dsp, used,
-                          fallback[0] ? fallback : NULL, empty, err);
+                          fallback[0] ? fallback : NULL, empty,
+                          f.trtexec ? "trtexec" : "trt_layer_latency.json", err);
     if (!*info_af)
         goto done;
     wp_engine_free(&eng);
@@ -551,6 +673,7 @@ done:
     free(names);
     free(types);
     free(power);
+    free(imprecise);
     free(out_path);
     free(info_path);
     wp_windows_free(&win);

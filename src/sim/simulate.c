@@ -14,6 +14,7 @@
 #include "wattprof/latency.h"
 #include "wattprof/layout.h"
 #include "wattprof/timestamp.h"
+#include "wattprof/trtexec.h"
 
 /* ---- deterministic randomness: splitmix64 + Box-Muller ------------------ */
 
@@ -242,7 +243,7 @@ int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model
                        "simulate: need sample period >= 1 us, sensor window >= 1 us, 0 <= jitter < period/2");
     if (!(opt->noise_uw >= 0) || !(opt->gap_us >= 0) || !(opt->latency_jitter >= 0) ||
         !(opt->report_delay_us >= 0) || !(opt->report_spacing_us >= 0) || !(opt->lead_us >= 0) ||
-        !(opt->sensor_lag_us >= 0))
+        !(opt->sensor_lag_us >= 0) || !(opt->inference_us >= 0) || !(opt->anchor_error_us >= 0))
         return wp_fail(err, NULL, 0, "simulate: noise, gap, delays and jitters must not be negative");
     rng r;
     rng_seed(&r, opt->seed, model_index);
@@ -261,6 +262,15 @@ int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model
     if (build_layers(run, opt, &r, err) < 0) {
         wp_sim_run_free(run);
         return -1;
+    }
+    if (opt->inference_us > 0) {
+        double sum = 0;
+        for (size_t l = 0; l < L; l++)
+            sum += run->layers[l].latency_us;
+        for (size_t l = 0; l < L; l++) {
+            double v = round(run->layers[l].latency_us * opt->inference_us / sum);
+            run->layers[l].latency_us = v < 1 ? 1 : v;
+        }
     }
     /* 2024-11-21 00:00:00 local civil time, one hour apart per model. */
     int64_t t = wp_days_from_civil(2024, 11, 21) * 86400LL * 1000000LL + (int64_t)model_index * 3600000000LL;
@@ -285,7 +295,7 @@ int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model
         int64_t cycle_end = t;
         for (size_t l = 0; l < L; l++)
             run->reported_us[l * nc + c] =
-                opt->reporting == WP_SIM_IDEAL
+                opt->reporting != WP_SIM_TENSORRT
                     ? run->end_us[l * nc + c]
                     : cycle_end + (int64_t)llround(opt->report_delay_us + (double)l * opt->report_spacing_us);
     }
@@ -513,6 +523,91 @@ static int write_latency(const char *path, const wp_sim_run *run, wp_error *err)
     return rc;
 }
 
+/* trtexec's clock zero: its process start, some 5 s (engine loading,
+ * warm-up) before the first timed inference. */
+#define TRTEXEC_LEAD_US 5000000
+
+static int64_t trtexec_zero(const wp_sim_run *run)
+{
+    return run->end_us[0] - run->lat_us[0] - TRTEXEC_LEAD_US;
+}
+
+/* trtexec prints its floats with C++'s default 6 significant digits: 0.01
+ * ms resolution below 10 s, 0.1 ms from 10 s on. */
+static void put_ms(FILE *fp, const char *key, double ms, const char *sep)
+{
+    fprintf(fp, "\"%s\" : %.6g%s", key, ms, sep);
+}
+
+static int write_trtexec_times(const char *path, const wp_sim_run *run, double gap_us, wp_error *err)
+{
+    wp_atomic_file *af = wp_atomic_open(path, err);
+    if (!af)
+        return -1;
+    FILE *fp = wp_atomic_stream(af);
+    size_t L = run->n_layers, nc = run->n_cycles;
+    double z = (double)trtexec_zero(run), io = gap_us / 2 / 1000.0;
+    fputs("[\n", fp);
+    for (size_t c = 0; c < nc; c++) {
+        double s = ((double)(run->end_us[c] - run->lat_us[c]) - z) / 1000.0;
+        double e = ((double)run->end_us[(L - 1) * nc + c] - z) / 1000.0;
+        fputs(c ? ", { " : "  { ", fp);
+        put_ms(fp, "startEnqMs", s - io, ", ");
+        put_ms(fp, "endEnqMs", s - io / 2, ", ");
+        put_ms(fp, "startH2dMs", s - io, ", ");
+        put_ms(fp, "endH2dMs", s, ", ");
+        put_ms(fp, "startComputeMs", s, ", ");
+        put_ms(fp, "endComputeMs", e, ", ");
+        put_ms(fp, "startD2hMs", e, ", ");
+        put_ms(fp, "endD2hMs", e + io, ", ");
+        put_ms(fp, "h2dMs", io, ", ");
+        put_ms(fp, "computeMs", e - s, ", ");
+        put_ms(fp, "d2hMs", io, ", ");
+        put_ms(fp, "latencyMs", e - s + 2 * io, " }\n");
+    }
+    fputs("]\n", fp);
+    return wp_atomic_commit(af, err);
+}
+
+static int write_trtexec_profile(const char *path, const wp_sim_run *run, wp_error *err)
+{
+    wp_atomic_file *af = wp_atomic_open(path, err);
+    if (!af)
+        return -1;
+    FILE *fp = wp_atomic_stream(af);
+    double total = 0;
+    for (size_t l = 0; l < run->n_layers; l++)
+        total += wp_sim_mean_latency_ms(run, l);
+    fprintf(fp, "[\n  { \"count\" : %zu }\n", run->n_cycles);
+    for (size_t l = 0; l < run->n_layers; l++) {
+        double avg = wp_sim_mean_latency_ms(run, l);
+        fprintf(fp, ", { \"name\" : \"%s\", ", run->layers[l].name);
+        put_ms(fp, "timeMs", avg * (double)run->n_cycles, ", ");
+        put_ms(fp, "averageMs", avg, ", ");
+        put_ms(fp, "medianMs", avg, ", ");
+        fprintf(fp, "\"percentage\" : %.6g }\n", avg / total * 100);
+    }
+    fputs("]\n", fp);
+    return wp_atomic_commit(af, err);
+}
+
+static int write_trtexec(const char *model_dir, const wp_sim_run *run, const wp_sim_options *opt, wp_error *err)
+{
+    char path[4096 + 64];
+    snprintf(path, sizeof path, "%s/%s", model_dir, WP_TRTEXEC_TIMES);
+    if (write_trtexec_times(path, run, opt->gap_us, err) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", model_dir, WP_TRTEXEC_PROFILE);
+    if (write_trtexec_profile(path, run, err) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", model_dir, WP_RUN_INFO_JSON);
+    char *argv[] = {"trtexec", "--onnx=model.onnx", "--exportProfile=profile.json", "--exportTimes=times.json",
+                    "--exportLayerInfo=layers.json", "--separateProfileRun", NULL};
+    int64_t zero = trtexec_zero(run);
+    int64_t end = run->end_us[run->n_layers * run->n_cycles - 1] + 100000;
+    return wp_run_info_write(path, argv, zero - (int64_t)llround(opt->anchor_error_us), end, 0, err);
+}
+
 static int join(char *buf, size_t cap, const char *a, const char *b, const char *c, wp_error *err)
 {
     int n = snprintf(buf, cap, "%s/%s%s", a, b, c ? c : "");
@@ -555,9 +650,9 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         int rc = join(dir, sizeof dir, out_dir, name, "/" WP_PROFILING_DIR, err);
         if (rc == 0)
             rc = wp_mkdirs(dir, err);
-        if (rc == 0)
+        if (rc == 0 && opt->reporting != WP_SIM_TRTEXEC)
             rc = join(path, sizeof path, dir, WP_LATENCY_JSON, NULL, err);
-        if (rc == 0)
+        if (rc == 0 && opt->reporting != WP_SIM_TRTEXEC)
             rc = write_latency(path, &run, err);
         if (rc == 0)
             rc = join(path, sizeof path, dir, WP_ENGINE_INFO_JSON, NULL, err);
@@ -575,7 +670,8 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
             if (rc == 0)
                 rc = join(path, sizeof path, dir, file, NULL, err);
             if (rc == 0)
-                rc = write_tensorrt(path, &run, err);
+                rc = opt->reporting == WP_SIM_TRTEXEC ? write_trtexec(dir, &run, opt, err)
+                                                      : write_tensorrt(path, &run, err);
         }
         if (rc == 0) {
             json_t *layers = json_array();
@@ -605,6 +701,10 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         truth_models);
     truth_models = NULL;
     /* only when set, so datasets without a lag keep their bytes */
+    if (truth && opt->reporting == WP_SIM_TRTEXEC)
+        json_object_set_new(json_object_get(truth, "options"), "anchor_error_us", json_real(opt->anchor_error_us));
+    if (truth && opt->inference_us > 0)
+        json_object_set_new(json_object_get(truth, "options"), "inference_us", json_real(opt->inference_us));
     if (truth && opt->sensor_lag_us != 0)
         json_object_set_new(json_object_get(truth, "options"), "sensor_lag_us", json_real(opt->sensor_lag_us));
     if (join(path, sizeof path, out_dir, WP_TRUTH_JSON, NULL, err) < 0) {
@@ -619,7 +719,7 @@ fail:
 
 const char *wp_sim_reporting_name(wp_sim_reporting r)
 {
-    return r == WP_SIM_TENSORRT ? "tensorrt" : "ideal";
+    return r == WP_SIM_TENSORRT ? "tensorrt" : r == WP_SIM_TRTEXEC ? "trtexec" : "ideal";
 }
 
 void wp_sim_reconstructed_windows(const wp_sim_run *run, int64_t origin_us, double *start, double *end)
