@@ -9,6 +9,9 @@
  *   DIR/<model>/trt_profiling/trt_layer_latency.json WP_PROFILING_DIR, WP_LATENCY_JSON
  *   DIR/<model>/trt_profiling/trt_engine_info.json   WP_ENGINE_INFO_JSON
  *   DIR/<model>/trt_profiling/trt_layer_windows.csv  WP_LAYER_WINDOWS_CSV (wattprof's bench only)
+ *   DIR/<model>/trt_profiling/trtexec_profile.json   WP_TRTEXEC_PROFILE (trtexec input,
+ *   DIR/<model>/trt_profiling/trtexec_times.json     WP_TRTEXEC_TIMES    instead of the
+ *   DIR/<model>/run_info.json                        WP_RUN_INFO_JSON    latency file)
  *   DIR/truth.json                                   WP_TRUTH_JSON (simulate only)
  * Results:
  *   RESULT/<model>/power_runtime_mapping_layerwise.csv  WP_MAPPING_CSV (map)
@@ -29,6 +32,9 @@
 #define WP_LATENCY_JSON "trt_layer_latency.json"
 #define WP_ENGINE_INFO_JSON "trt_engine_info.json"
 #define WP_LAYER_WINDOWS_CSV "trt_layer_windows.csv"
+#define WP_TRTEXEC_PROFILE WP_PROFILING_DIR "/trtexec_profile.json"
+#define WP_TRTEXEC_TIMES WP_PROFILING_DIR "/trtexec_times.json"
+#define WP_RUN_INFO_JSON "run_info.json"
 #define WP_TRUTH_JSON "truth.json"
 #define WP_MAPPING_CSV "power_runtime_mapping_layerwise.csv"
 #define WP_ESTIMATES_CSV "layer_power_estimates.csv"

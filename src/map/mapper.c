@@ -634,7 +634,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     }
     *info_af = write_info(info_path, model, opt, chosen, reason, &log, &lat, idle_uw, dsp, used,
                           fallback[0] ? fallback : NULL, empty,
-                          f.trtexec ? "trtexec" : "trt_layer_latency.json", err);
+                          f.trtexec ? "trtexec" : WP_LATENCY_JSON, err);
     if (!*info_af)
         goto done;
     wp_engine_free(&eng);
