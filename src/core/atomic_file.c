@@ -1,3 +1,5 @@
+/* atomic_file: outputs that appear whole or not at all (wattprof/atomic_file.h),
+ * and the registry of open temporaries a signal handler may remove. */
 #include "wattprof/atomic_file.h"
 
 #include <errno.h>
