@@ -2,6 +2,7 @@
  * simulated runs (simulate.h) with known truth. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -438,7 +439,11 @@ static void test_residual_warning(void)
     for (size_t i = 0; i < f.run.n_samples; i++)
         f.run.samples[i].power_uw = held[i];
     free(held);
+    double fit_rms = sum.rms_residual_uw, fit_noise = sum.idle_noise_uw;
     map_fixture(&f, &opt, &sum, &est, &n);
+    printf("read at the right time: rms residual %.0f uW, idle noise %.0f uW; held readings read at random: "
+           "rms residual %.0f uW, idle noise %.0f uW\n",
+           fit_rms, fit_noise, sum.rms_residual_uw, sum.idle_noise_uw);
     CHECK(sum.rms_residual_uw > WP_DECONV_RESIDUAL_NOISE_LIMIT * sum.idle_noise_uw);
     CHECK_CONTAINS(sum.warning, "warning: deconvolve does not fit: rms residual");
     CHECK_CONTAINS(sum.warning, "sensor lag that varies from sample to sample");

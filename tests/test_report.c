@@ -572,6 +572,19 @@ static void test_mapping_info(const char *root)
     CHECK(on > 0.9);
     free(h);
 
+    /* Estimates kept but marked uncertain (a limit nothing meets, even the
+     * 1e-10 uW standard errors of this noise-free run) are
+     * drawn and named as uncertain, not as missing. */
+    const char *res_u = test_path(root, "mi/res_u"), *out_u = test_path(root, "mi/ru.html");
+    const char *map_u[] = {"map", "--raw-data-dir", raw, "--result-dir", res_u, "--attribution", "deconvolve",
+                           "--sensor-window-us", "1100", "--max-relative-se", "1e-300", "--quiet", NULL};
+    const char *rep_u[] = {"report", "--result-dir", res_u, "--out", out_u, NULL};
+    CHECK(run_ok(map_u) && run_ok(rep_u));
+    h = test_read_file(out_u);
+    CHECK_CONTAINS(h, "6 layers have an uncertain estimate");
+    CHECK(h && !strstr(h, "got no power estimate"));
+    free(h);
+
     /* Without the raw data the table still has what map saw. */
     const char *rep2[] = {"report", "--result-dir", res, "--out", out, NULL};
     CHECK(run_ok(rep2));

@@ -832,11 +832,11 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
             double need_s = 10.0 * (double)(L + 1) / rate;
             snprintf(hint, sizeof hint,
                      "; the profiled run lasts %.3g s (%zu cycles) and the log has %.0f samples/s: profile at least "
-                     "%.3g s (about %.0f cycles) or log faster, or map with --attribution interpolate",
+                     "%.3g s (about %.0f cycles) or log faster",
                      run_s, nc, rate, need_s, ceil(need_s / run_s * (double)nc));
         } else {
-            snprintf(hint, sizeof hint, "; the log has %zu samples%s: check that it covers the profiled run, or "
-                     "map with --attribution interpolate", log->n, log->n ? "" : " (empty)");
+            snprintf(hint, sizeof hint, "; the log has %zu samples%s: check that it covers the profiled run",
+                     log->n, log->n ? "" : " (empty)");
         }
         wp_fail(err, log_path, 0, "%s%s", inner.msg, hint);
         if (summary) {

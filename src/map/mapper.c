@@ -576,6 +576,15 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
             }
         } else {
             *per_model = ds.not_identifiable;
+            if (ds.not_identifiable) {
+                static const char more[] = "; until then map it with the default attribution (auto: "
+                                           "interpolate where deconvolve cannot fit) or --attribution interpolate";
+                size_t n = strlen(err->msg), m = sizeof more - 1;
+                if (m > sizeof err->msg - 1 - n)
+                    m = sizeof err->msg - 1 - n;
+                memcpy(err->msg + n, more, m);
+                err->msg[n + m] = '\0';
+            }
             goto done;
         }
     }

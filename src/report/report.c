@@ -1867,19 +1867,32 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
                 pred_source ? " Magenta ticks: predictions." : "");
         rp_legend(out, &m);
         rp_svg_bars(out, &m);
-        size_t flagged = 0;
-        for (size_t i = 0; i < m.n; i++)
-            flagged += m.layers[i].status[0] && strcmp(m.layers[i].status, "ok") != 0;
-        if (flagged) {
-            fprintf(out, "<p class=\"note\">%zu layer%s got no power estimate (the least-squares system cannot "
-                         "separate them from their neighbours; see docs/attribution.md):", flagged, flagged == 1 ? "" : "s");
+        /* two notes: layers with no estimate, and `uncertain` ones (a value,
+         * its standard error above map's --max-relative-se) */
+        for (int uncertain = 0; uncertain < 2; uncertain++) {
+            size_t flagged = 0;
+            for (size_t i = 0; i < m.n; i++) {
+                const char *st = m.layers[i].status;
+                flagged += st[0] && strcmp(st, "ok") != 0 && (strcmp(st, "uncertain") == 0) == uncertain;
+            }
+            if (!flagged)
+                continue;
+            if (uncertain)
+                fprintf(out, "<p class=\"note\">%zu layer%s ha%s an uncertain estimate (standard error above "
+                             "the limit <code>map --max-relative-se</code> set; see docs/attribution.md):",
+                        flagged, flagged == 1 ? "" : "s", flagged == 1 ? "s" : "ve");
+            else
+                fprintf(out, "<p class=\"note\">%zu layer%s got no power estimate (the least-squares system cannot "
+                             "separate them from their neighbours; see docs/attribution.md):", flagged,
+                        flagged == 1 ? "" : "s");
             for (size_t i = 0, k = 0; i < m.n; i++) {
-                if (!m.layers[i].status[0] || strcmp(m.layers[i].status, "ok") == 0)
+                const char *st = m.layers[i].status;
+                if (!st[0] || strcmp(st, "ok") == 0 || (strcmp(st, "uncertain") == 0) != uncertain)
                     continue;
                 fputs(k++ ? ", <code>" : " <code>", out);
                 wp_html_escape(out, m.layers[i].name);
                 fputs("</code> (", out);
-                wp_html_escape(out, m.layers[i].status);
+                wp_html_escape(out, st);
                 fputs(")", out);
             }
             fputs(".</p>\n", out);
