@@ -15,7 +15,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: wattprof dataset --preprocessed-data-dir DIR --result-dir DIR\n"
             "                        [--per-layer-measurements N] [--runtime-stat mean|median|p10]\n"
-            "                        [--quiet]\n"
+            "                        [--strict] [--quiet]\n"
             "\n"
             "Turns what 'wattprof map' wrote (DIR/<model>/power_runtime_mapping_layerwise.csv\n"
             "and trt_engine_info.json) into training data. Layers of type CaskConvolution,\n"
@@ -38,6 +38,9 @@ static void usage(FILE *fp)
             "  --runtime-stat S             a layer's training runtime over its cycles: mean\n"
             "                               (default, the original's), median or p10 (10th\n"
             "                               percentile; robust to a busy machine)\n"
+            "  --strict                     a measured layer missing from trt_engine_info.json\n"
+            "                               is an error (default: a warning with the count per\n"
+            "                               model; such layers are left out)\n"
             "  --quiet                      print errors and warnings only\n"
             "  -h, --help                   show this help\n"
             "\n"
@@ -57,6 +60,7 @@ int cmd_dataset(int argc, char **argv)
         {"result-dir", required_argument, NULL, 'r'},
         {"per-layer-measurements", required_argument, NULL, 'n'},
         {"runtime-stat", required_argument, NULL, 's'},
+        {"strict", no_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -86,6 +90,9 @@ int cmd_dataset(int argc, char **argv)
             opt.runtime_stat = (wp_runtime_stat)v;
             break;
         }
+        case 'S':
+            opt.strict = 1;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -111,6 +118,11 @@ int cmd_dataset(int argc, char **argv)
     size_t written = 0;
     for (size_t i = 0; i < rep.n_models; i++) {
         const wp_dataset_model *m = &rep.models[i];
+        if (m->layers_not_in_engine)
+            fprintf(stderr,
+                    "wattprof dataset: warning: %s: %zu measured layer(s) are not in its trt_engine_info.json "
+                    "(first: '%s', %s); left out of its statistics and training data (--strict: an error)\n",
+                    m->name, m->layers_not_in_engine, m->first_not_in_engine, m->not_in_engine_where);
         if (m->skipped) {
             fprintf(stderr,
                     "wattprof dataset: skipping %s: %zu layer(s) have fewer than %d power or runtime values:",

@@ -2,6 +2,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "args.h"
 #include "commands.h"
@@ -34,7 +36,8 @@ static void usage(FILE *fp)
             "  --predictions PATH   a 'wattprof predict' CSV, or a folder of <model>.csv or\n"
             "                       <model>/predictions.csv (RESULT/<model>/predictions.csv\n"
             "                       is used when present)\n"
-            "  --out FILE           the HTML file to write (atomically); required\n"
+            "  --out FILE.html      the HTML file to write (atomically); required, and\n"
+            "                       must end in .html or .htm (so no input is overwritten)\n"
             "  --title TEXT         page title (default \"wattprof report\")\n"
             "  --cycles N           cycles drawn in the timeline (default 3)\n"
             "  --quiet              no progress bar\n"
@@ -79,6 +82,11 @@ int cmd_report(int argc, char **argv)
         return 2;
     if (cli_require("report", "--out", out))
         return 2;
+    /* As predict insists on .csv: an --out naming one of the inputs (a
+     * mapping CSV, say) would be replaced by HTML. */
+    size_t L = strlen(out);
+    if (!((L >= 5 && strcasecmp(out + L - 5, ".html") == 0) || (L >= 4 && strcasecmp(out + L - 4, ".htm") == 0)))
+        return cli_usage_error("report", "--out must name a .html file, got '%s'", out);
 
     cli_bar bar;
     cli_bar_init(&bar, quiet);

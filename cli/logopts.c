@@ -13,6 +13,7 @@
 #include "progress.h"
 #include "signals.h"
 #include "wattprof/csv.h"
+#include "wattprof/timestamp.h"
 
 /* One of the shared options: 0 handled, 1 not one of them, 2 bad value
  * (message printed). */
@@ -82,6 +83,15 @@ void cli_print_summary(const wp_logger *lg)
     if (s.buffer_waits)
         fprintf(stderr, "buffer full: sampler waited %llu times for the writer\n",
                 (unsigned long long)s.buffer_waits);
+    if (s.clock_steps) {
+        char at[WP_TS_BUFSZ];
+        wp_ts_format(s.first_clock_step_us, at);
+        fprintf(stderr,
+                "warning: the wall clock stepped %llu time(s) while logging (first at %s, largest %+.3f ms); "
+                "the log keeps the time base it started with, so from the step on its stamps differ from "
+                "wall-clock stamps (a profiler's) by the step\n",
+                (unsigned long long)s.clock_steps, at, (double)s.largest_clock_step_us / 1000.0);
+    }
 }
 
 int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar, wp_logger_summary *sum,

@@ -607,6 +607,8 @@ static void test_stats_file(void)
 
 /* A valid model "aaa" sorts before the broken "bad": the error must leave no
  * file of either behind. */
+static int strict_run; /* expect_failure runs with --strict */
+
 static void expect_failure(const char *mapping, const char *engine, const char *want)
 {
     const char *root = test_tmpdir();
@@ -615,7 +617,9 @@ static void expect_failure(const char *mapping, const char *engine, const char *
     write_model(in, "aaa", good, ENGINE);
     write_model(in, "bad", mapping, engine);
     free(good);
-    test_run_result r = run_dataset(in, out, NULL);
+    const char *args[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out,
+                          strict_run ? "--strict" : NULL, NULL};
+    test_run_result r = test_run_cli(args);
     CHECK(r.status != 0);
     CHECK_INT(test_count_lines(r.err), 1);
     CHECK_CONTAINS(r.err, want);
@@ -662,12 +666,15 @@ static void test_bad_input(void)
     expect_failure("cycle,layer_name,layer_type,layer_run_time\n1,conv,CaskConvolution,0.1\n", ENGINE,
                    "power_runtime_mapping_layerwise.csv:1: missing column "
                    "'layer_power_excluding_idle_power_micro_watt'");
-    /* A kept layer the engine info does not know: the line it first appears. */
+    /* A kept layer the engine info does not know, with --strict: the line it
+     * first appears (without: a warning, test_layer_not_in_engine). */
+    strict_run = 1;
     expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
                                   "1,mystery,CaskConvolution,9,5,0.1\n"
                                   "2,mystery,CaskConvolution,9,5,0.1\n",
                    ENGINE,
                    "bad/power_runtime_mapping_layerwise.csv:3: layer 'mystery' (CaskConvolution) is not in");
+    strict_run = 0;
     expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
                                   "2,conv,CaskPooling,9,5,0.1\n",
                    ENGINE, "power_runtime_mapping_layerwise.csv:3: layer 'conv' has type CaskPooling here");
@@ -722,6 +729,37 @@ static void test_usage(void)
     test_run_free(&r);
 }
 
+/* Measured layers the engine info lacks (upstream's own reference data has
+ * them): a warning naming the model, the count and the first one, the rest
+ * of the model converted; never silently dropped. */
+static void test_layer_not_in_engine(void)
+{
+    const char *root = test_tmpdir();
+    const char *in = test_path(root, "pre"), *out = test_path(root, "train");
+    char *mapping = mapping_text(12, NULL, 0);
+    size_t n = strlen(mapping);
+    mapping = realloc(mapping, n + 4096);
+    for (int k = 1; k <= 12; k++)
+        n += (size_t)snprintf(mapping + n, 4096, "%d,ghost%d,CaskConvolution,9,5,0.1\n", k, k % 2);
+    write_model(in, "m", mapping, ENGINE);
+    free(mapping);
+    test_run_result r = run_dataset(in, out, NULL);
+    CHECK_INT(r.status, 0);
+    CHECK_INT(test_count_lines(r.err), 2); /* the warning, and the ignored types */
+    CHECK_CONTAINS(r.err, "warning: m: 2 measured layer(s) are not in its trt_engine_info.json (first: 'ghost0', ");
+    CHECK_CONTAINS(r.err, "m/power_runtime_mapping_layerwise.csv:");
+    char *conv = test_read_file(test_path(out, "m/convolutional.csv"));
+    CHECK(conv && strstr(conv, ",conv\n") && !strstr(conv, "ghost"));
+    free(conv);
+    test_run_free(&r);
+    const char *strict[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", test_path(root, "t2"),
+                            "--strict", NULL};
+    r = test_run_cli(strict);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "layer 'ghost0' (CaskConvolution) is not in");
+    test_run_free(&r);
+}
+
 /* --runtime-stat: p10 of a layer whose cycles alternate base and base +
  * 0.125 ms is base (numpy's linear quantile), the mean base + 0.0625. */
 static void test_runtime_stat(void)
@@ -758,6 +796,7 @@ static void test_runtime_stat(void)
 
 int main(void)
 {
+    test_layer_not_in_engine();
     test_runtime_stat();
     test_describe();
     test_quantiles_vs_qsort();

@@ -1,6 +1,8 @@
 /* logger: sampling on fake sysfs trees while another thread changes the
  * values, sensor failures mid-run, the bounded buffer, summaries. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -516,8 +518,96 @@ static void test_callers_descriptors_untouched(void)
     }
 }
 
+
+/* Threads that keep every core busy, so the sampler is preempted between
+ * its clock reads (where the stamps used to step back by a few us). */
+static atomic_int spin_stop;
+
+static void *spin_main(void *arg)
+{
+    (void)arg;
+    volatile uint64_t x = 0;
+    while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
+        x += (uint64_t)wp_ts_now_local();
+    return NULL;
+}
+
+/* At the default interval (0, as fast as the sensor allows) on a loaded
+ * machine, the stamps never go backwards and the mapper's reader takes the
+ * log. No timing is asserted: only the order of the stamps. */
+static void test_monotone_under_load(void)
+{
+    const char *root = test_tmpdir();
+    fake_ina_hwmon(root, "1-0040", "hwmon1", orin_labels, orin_mv, orin_ma);
+    const char *out = test_path(test_tmpdir(), "load.log");
+    pthread_t spin[4];
+    atomic_store(&spin_stop, 0);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&spin[i], NULL, spin_main, NULL);
+    wp_error err;
+    wp_logger *lg = start(root, WP_SOURCE_AUTO, NULL, out, &err);
+    CHECK(lg != NULL);
+    if (lg) {
+        CHECK(wait_samples(lg, 300000));
+        wp_logger_summary sum;
+        parsed_log pl;
+        join_and_parse(lg, out, 0, &err, &sum, &pl);
+        CHECK_INT(pl.backwards, 0);
+        CHECK_INT(sum.clock_steps, 0);
+        wp_powerlog log;
+        CHECK_INT(wp_powerlog_read(out, &log, &err), 0);
+        wp_powerlog_free(&log);
+        free_log(&pl);
+    }
+    atomic_store(&spin_stop, 1);
+    for (int i = 0; i < 4; i++)
+        pthread_join(spin[i], NULL);
+}
+
+/* A wall-clock step while logging, back and then forward: the stamps keep
+ * their time base (no jump either way, never backwards) and the summary
+ * counts the steps, the largest first. */
+static void test_clock_step(void)
+{
+    const char *root = test_tmpdir();
+    fake_ina_hwmon(root, "1-0040", "hwmon1", orin_labels, orin_mv, orin_ma);
+    const char *out = test_path(test_tmpdir(), "step.log");
+    wp_error err;
+    wp_logger_opts o;
+    memset(&o, 0, sizeof o);
+    o.sensor.sysfs_root = root;
+    o.out_path = out;
+    o.interval_us = 100;
+    wp_logger *lg = wp_logger_open(&o, &err);
+    CHECK(lg != NULL);
+    if (!lg || wp_logger_start(lg, &err) < 0) {
+        wp_logger_free(lg);
+        return;
+    }
+    CHECK(wait_samples(lg, 100));
+    int64_t before = wp_ts_now_local();
+    wp_logger_test_step_clock(-4000000000LL); /* 4 s back */
+    CHECK(wait_samples(lg, wp_logger_samples(lg) + 100));
+    wp_logger_test_step_clock(10000000000LL); /* then 10 s ahead: 6 s ahead of the truth */
+    CHECK(wait_samples(lg, wp_logger_samples(lg) + 100));
+    wp_logger_summary sum;
+    parsed_log pl;
+    join_and_parse(lg, out, 0, &err, &sum, &pl);
+    wp_logger_test_step_clock(-6000000000LL); /* the truth again, for later tests */
+    CHECK_INT(pl.backwards, 0);
+    CHECK_INT(sum.clock_steps, 2);
+    CHECK(llabs(sum.largest_clock_step_us - 10000000) < 100000);
+    CHECK(sum.first_clock_step_us >= before - 1000000);
+    /* Neither step shows in the stamps: back would be backwards, ahead a
+     * gap of 10 s. */
+    CHECK(sum.largest_gap_us < 5e6);
+    free_log(&pl);
+}
+
 int main(void)
 {
+    test_monotone_under_load();
+    test_clock_step();
     test_format_matches_powerlog();
     test_cached_format_matches_powerlog();
     test_streams_while_running();

@@ -23,11 +23,22 @@ typedef struct wp_atomic_file wp_atomic_file;
 #define WP_ATOMIC_MAX_OPEN 256
 
 /* Opens a temporary file for `path`. Returns NULL and fills err on failure,
- * including when WP_ATOMIC_MAX_OPEN writers are already open. Thread-safe. */
+ * also at once when `path` is an existing directory, and when
+ * WP_ATOMIC_MAX_OPEN writers are already open. Thread-safe. */
 wp_atomic_file *wp_atomic_open(const char *path, wp_error *err);
 
-/* The stream to write to. */
+/* The stream to write to. It has no descriptor of its own (fileno gives
+ * -1): a writer that bypasses it uses wp_atomic_fd, and then leaves the
+ * stream untouched. */
 FILE *wp_atomic_stream(wp_atomic_file *af);
+int wp_atomic_fd(wp_atomic_file *af);
+/* Writes all of buf to the descriptor (for such a writer; any thread, one
+ * at a time); 0, or -1 with errno set (and kept for wp_atomic_write_errno). */
+int wp_atomic_write_fd(wp_atomic_file *af, const void *buf, size_t size);
+
+/* errno of the first write through the stream that failed (EIO when none
+ * is known), so a full disk reads "No space left on device". */
+int wp_atomic_write_errno(const wp_atomic_file *af);
 
 /* Flushes, syncs and renames over the target; frees af in every case.
  * Returns -1 (temporary removed, target untouched) if any write failed. */
@@ -46,6 +57,12 @@ int wp_atomic_copy(const char *src, const char *dst, wp_error *err);
  * writers stay open; their commit will fail). Async-signal-safe: unlink()
  * and lock-free atomic loads only. */
 void wp_atomic_remove_temporaries(void);
+
+/* Registers a folder to be removed (rmdir, so only once the temporaries
+ * in it are gone) by the signal cleanup; returns a slot for
+ * wp_atomic_cleanup_remove_dir, -1 when none is free. */
+int wp_atomic_cleanup_add_dir(const char *dir);
+void wp_atomic_cleanup_remove_dir(int slot);
 
 /* mkdir -p. */
 int wp_mkdirs(const char *path, wp_error *err);

@@ -119,6 +119,10 @@ double wp_runtime_stat_of(wp_runtime_stat s, const double *v, size_t n);
 typedef struct wp_dataset_options {
     int per_layer_measurements;     /* N: minimum values per kept layer (default 10) */
     wp_runtime_stat runtime_stat;   /* default WP_RUNTIME_MEAN (the original's) */
+    /* A measured layer the engine info lacks: 0 (default) leaves it out of
+     * the statistics and training files and counts it in the report
+     * (layers_not_in_engine); 1 makes it an error naming file and line. */
+    int strict;
 } wp_dataset_options;
 
 void wp_dataset_options_init(wp_dataset_options *opt);
@@ -135,6 +139,11 @@ typedef struct wp_dataset_model {
     size_t n_short;
     size_t rows[4];                 /* training rows written per wp_layer_kind */
     size_t layers_not_in_mapping;   /* kept engine layers with no mapping rows */
+    size_t layers_not_in_engine;    /* measured kept layers the engine info
+                                       lacks, left out (not strict) */
+    char *first_not_in_engine;      /* the first of them (by name), and where
+                                       it first appears in the mapping */
+    char *not_in_engine_where;      /* "FILE:LINE" */
 } wp_dataset_model;
 
 typedef struct wp_dataset_ignored_type {

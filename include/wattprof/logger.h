@@ -15,9 +15,11 @@
  * the target while logging and renamed over it when logging ends, whether by
  * duration, wp_logger_stop (e.g. from a SIGINT handler) or a sensor error
  * (every sample taken so far is kept, the error is still returned; a sensor
- * that fails before its first sample leaves no file). A crash leaves the
- * streamed samples in the temporary file: all but the last 40 ms or so (a
- * block's 20 ms and the writer's 20 ms, docs/logging.md). */
+ * that fails before its first sample leaves no file) or by a failed write
+ * (a full disk: the samples written so far are kept, and counted in the
+ * error). A crash leaves the streamed samples in the temporary file: all but
+ * the last 40 ms or so (a block's 20 ms and the writer's 20 ms,
+ * docs/logging.md). */
 #ifndef WATTPROF_LOGGER_H
 #define WATTPROF_LOGGER_H
 
@@ -53,17 +55,29 @@ typedef struct wp_logger_summary {
     int64_t first_us;       /* local timestamps of the first and last sample */
     int64_t last_us;
     uint64_t buffer_waits;  /* times the sampler waited for the writer */
+    /* Steps of the local wall clock while logging (more than 1 ms: an NTP
+     * or manual step, a leap second, a daylight-saving change). Stamps are
+     * monotone by construction and keep the time base the run started
+     * with: they do not follow a step, so after one they differ from the
+     * wall clock (and from a profiler's stamps) by the step. */
+    uint64_t clock_steps;
+    int64_t largest_clock_step_us;  /* signed; the largest in size */
+    int64_t first_clock_step_us;    /* log stamp at which the first was seen */
 } wp_logger_summary;
 
 typedef struct wp_logger wp_logger;
 
-/* Opens the sensor and the output's temporary file. */
+/* Opens the sensor and the output's temporary file. Fails at once when the
+ * output is a directory, or when another logger writes it (a lock,
+ * .NAME.lock beside it, whose message names the other's pid). */
 wp_logger *wp_logger_open(const wp_logger_opts *opts, wp_error *err);
 
 /* Samples in the calling thread until the duration ends, wp_logger_stop is
  * called, or the sensor fails; then writes out every sample and commits the
  * log. Returns 0, or -1 (sensor or write error; samples so far are kept in
- * the log when the sensor failed). Call once. */
+ * the log when the sensor failed; when a write fails, a full disk say, the
+ * log keeps every sample written before, and the error says how many).
+ * Call once. */
 int wp_logger_run(wp_logger *lg, wp_error *err);
 
 /* Asks the sampler to finish. Async-signal-safe: may be called from a

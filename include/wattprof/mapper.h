@@ -57,19 +57,25 @@ typedef struct wp_map_options {
 
 void wp_map_options_init(wp_map_options *opt);
 
-/* Maps one model folder (its files named after `model`) into out_dir,
- * which must exist. */
+/* Maps one model folder (its files named after `model`) into out_dir
+ * (created when missing), which changes as a whole (resultset.h): on any
+ * error it is left as it was. */
 int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err);
 
 /* Maps every model folder of raw_dir (non-hidden subfolders holding
- * <name>_power_log.log or trt_profiling/, in name order). All or nothing: on
- * any error no result file of this run is left behind (nor folders it
- * created) - except where a model's own measurements give no mapping
- * (deconvolve asked for and not identifiable, or no power in any window):
- * the other models are mapped and written, that model's earlier results
- * are left as they were, and the run fails naming each such model with its
- * counts. */
+ * <name>_power_log.log or trt_profiling/, in name order) into
+ * result_dir/<model>/. All or nothing (resultset.h): the model folders are
+ * written into staging folders and switched in together once all are
+ * complete; on any error, or when killed before that, the earlier results
+ * are untouched and nothing of this run is left (staging folders of a
+ * killed run are removed by the next) - except where a model's own
+ * measurements give no mapping (deconvolve asked for and not identifiable,
+ * or no power in any window): the other models are switched in, that
+ * model's earlier results are left as they were, and the run fails naming
+ * each such model with its counts. Files of other steps in a model folder
+ * (dataset's statistics) are kept. A second map on the same result_dir
+ * fails while one runs (lock naming its pid). */
 int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
                    const wp_progress *progress, wp_error *err);
 

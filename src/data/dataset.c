@@ -2,9 +2,10 @@
  * and per-layer-type training CSVs.
  *
  * Two phases: every model is read, checked and rendered into memory first,
- * then the files are written (each one atomically). A bad input anywhere
- * therefore leaves nothing behind, not even the files of the models before
- * it. */
+ * then the files are written, the training folders as one result set
+ * (resultset.h). A bad input anywhere therefore leaves nothing behind, not
+ * even the files of the models before it; a full disk or a kill while
+ * writing leaves the earlier training files as they were. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 
 #include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/resultset.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
 #include "wattprof/deconvolve.h"
@@ -36,6 +38,7 @@ void wp_dataset_options_init(wp_dataset_options *opt)
 {
     opt->per_layer_measurements = 10;
     opt->runtime_stat = WP_RUNTIME_MEAN;
+    opt->strict = 0;
 }
 
 /* ---- per-layer accumulation ---------------------------------------------- */
@@ -459,12 +462,28 @@ static int process_model(const char *model_dir, const char *model, const char *r
     /* Upstream groups by layer_name, which sorts: same row order here. */
     qsort(sorted, nkept, sizeof *sorted, cmp_layer_ptr);
 
+    size_t nfound = 0;
     for (size_t i = 0; i < nkept; i++) {
         layer_acc *l = sorted[i];
         const wp_engine_layer *el = wp_engine_find(&eng, l->name);
-        if (!el) {
+        if (!el && opt->strict) {
             wp_fail(err, map_path, l->first_line, "layer '%s' (%s) is not in %s", l->name, l->type, eng_path);
             goto out;
+        }
+        if (!el) {
+            /* Upstream's own reference data has such layers; it warns and
+             * goes on. Left out, and counted for the warning. */
+            if (m->layers_not_in_engine++ == 0) {
+                size_t n = strlen(map_path) + 32;
+                m->first_not_in_engine = strdup(l->name);
+                m->not_in_engine_where = malloc(n);
+                if (!m->first_not_in_engine || !m->not_in_engine_where) {
+                    oom(err, model_dir);
+                    goto out;
+                }
+                snprintf(m->not_in_engine_where, n, "%s:%zu", map_path, (size_t)l->first_line);
+            }
+            continue;
         }
         if (strcmp(el->type, l->type) != 0) {
             wp_fail(err, map_path, l->first_line, "layer '%s' has type %s here but %s in %s", l->name, l->type,
@@ -473,11 +492,13 @@ static int process_model(const char *model_dir, const char *model, const char *r
         }
         wp_error ferr;
         l->kind = wp_layer_model_kind(el);
-        if (wp_layer_features(el, l->kind, &rows[i], &ferr) != 0) {
+        if (wp_layer_features(el, l->kind, &rows[nfound], &ferr) != 0) {
             wp_fail(err, eng_path, el->line, "layer '%s': %s", l->name, ferr.msg);
             goto out;
         }
+        sorted[nfound++] = l;
     }
+    nkept = nfound;
     for (size_t i = 0; i < eng.n; i++)
         if (eng.layers[i].kind != WP_KIND_OTHER && !set_find(&layers, eng.layers[i].name))
             m->layers_not_in_mapping++;
@@ -571,24 +592,106 @@ static int list_models(const char *dir, char ***out, size_t *n_out, wp_error *er
     return 0;
 }
 
-static int write_plan(const plan *p, wp_error *err)
+/* The training files dataset owns in RESULT/<model>/ (other files there
+ * are kept when the folder is replaced). */
+static const char *const training_owned[] = {"convolutional.csv", "pooling.csv", "dense.csv", NULL};
+
+/* Index of the model whose result folder holds path (RESULT/<model>/FILE),
+ * or -1. */
+static long result_model_of(const char *path, const char *result_dir, char **models, size_t n)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        char *slash = strrchr(p->files[i].path, '/');
-        if (slash) {
-            *slash = '\0';
-            int rc = wp_mkdirs(p->files[i].path, err);
-            *slash = '/';
-            if (rc != 0)
-                return -1;
-        }
-        if (wp_atomic_write_all(p->files[i].path, p->files[i].data, p->files[i].len, err) != 0)
-            return -1;
+    size_t rl = strlen(result_dir);
+    while (rl > 1 && result_dir[rl - 1] == '/')
+        rl--;
+    if (strncmp(path, result_dir, rl) != 0 || path[rl] != '/')
+        return -1;
+    const char *rest = path + rl + 1;
+    const char *slash = strchr(rest, '/');
+    if (!slash || strchr(slash + 1, '/'))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(models[i]) == (size_t)(slash - rest) && !strncmp(rest, models[i], (size_t)(slash - rest)))
+            return (long)i;
+    return -1;
+}
+
+/* Writes the plan. The training folders RESULT/<model>/ change as one
+ * result set (resultset.h): written into staging folders, switched in
+ * together; a full disk or a kill before the switch leaves every earlier
+ * training file as it was. The statistics beside the input go after the
+ * training files are staged, each file atomically. */
+static int write_plan(const plan *p, const char *result_dir, char **models, size_t n_models, wp_error *err)
+{
+    int rc = -1;
+    const char **stages = calloc(n_models ? n_models : 1, sizeof *stages);
+    wp_resultset *rs = NULL;
+    if (!stages)
+        return oom(err, result_dir);
+    int any = 0;
+    for (size_t i = 0; i < p->n && !any; i++)
+        any = result_model_of(p->files[i].path, result_dir, models, n_models) >= 0;
+    for (size_t i = 0; i < p->n_stale && !any; i++) {
+        char *slash = strrchr(p->stale[i], '/');
+        *slash = '\0';
+        any = wp_is_dir(p->stale[i]);
+        *slash = '/';
     }
-    for (size_t i = 0; i < p->n_stale; i++)
-        if (unlink(p->stale[i]) != 0 && errno != ENOENT)
-            return wp_fail_errno(err, p->stale[i], errno, "cannot remove stale training file");
-    return 0;
+    if (any) {
+        if (!(rs = wp_resultset_begin(result_dir, "dataset", err)))
+            goto out;
+        wp_resultset_hold_signals(rs);
+    }
+    /* Staged files first (pass 0), then the statistics (pass 1). */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < p->n; i++) {
+            long m = result_model_of(p->files[i].path, result_dir, models, n_models);
+            if ((m >= 0) != (pass == 0))
+                continue;
+            const char *path = p->files[i].path;
+            char *staged = NULL;
+            if (m >= 0) {
+                if (!stages[m] && !(stages[m] = wp_resultset_stage(rs, models[m], training_owned, err)))
+                    goto out;
+                if (!(staged = wp_path_join(stages[m], strrchr(path, '/') + 1))) {
+                    oom(err, result_dir);
+                    goto out;
+                }
+                path = staged;
+            } else {
+                char *slash = strrchr(p->files[i].path, '/');
+                if (slash) {
+                    *slash = '\0';
+                    int r = wp_mkdirs(p->files[i].path, err);
+                    *slash = '/';
+                    if (r != 0)
+                        goto out;
+                }
+            }
+            int r = wp_atomic_write_all(path, p->files[i].data, p->files[i].len, err);
+            free(staged);
+            if (r != 0)
+                goto out;
+        }
+        /* A model now skipped: its folder is replaced without its training
+         * files (they would mix two runs). */
+        for (size_t i = 0; pass == 0 && i < p->n_stale; i++) {
+            long m = result_model_of(p->stale[i], result_dir, models, n_models);
+            if (m < 0 || stages[m])
+                continue;
+            char *dir = wp_path_join(result_dir, models[m]);
+            int exists = dir && wp_is_dir(dir);
+            free(dir);
+            if (exists && !(stages[m] = wp_resultset_stage(rs, models[m], training_owned, err)))
+                goto out;
+        }
+    }
+    if (rs && wp_resultset_commit(rs, err) != 0)
+        goto out;
+    rc = 0;
+out:
+    wp_resultset_end(rs);
+    free(stages);
+    return rc;
 }
 
 int wp_dataset_run(const char *preprocessed_dir, const char *result_dir, const wp_dataset_options *opt,
@@ -633,7 +736,7 @@ int wp_dataset_run(const char *preprocessed_dir, const char *result_dir, const w
         if (r != 0)
             goto out;
     }
-    if (write_plan(&p, err) != 0)
+    if (write_plan(&p, result_dir, models, n, err) != 0)
         goto out;
     rc = 0;
 out:
@@ -658,6 +761,8 @@ void wp_dataset_report_free(wp_dataset_report *rep)
         for (size_t k = 0; k < m->n_short; k++)
             free(m->short_layers[k].name);
         free(m->short_layers);
+        free(m->first_not_in_engine);
+        free(m->not_in_engine_where);
     }
     free(rep->models);
     for (size_t i = 0; i < rep->n_ignored; i++)

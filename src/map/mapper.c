@@ -1,8 +1,3 @@
-/* sync_file_range (Linux) starts writing the large output back while rows
- * are still being formatted, so the final fsync has little left to wait. */
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE
-#endif
 #include "wattprof/mapper.h"
 
 #include <dirent.h>
@@ -27,6 +22,7 @@
 #include "wattprof/latency.h"
 #include "wattprof/layout.h"
 #include "wattprof/powerlog.h"
+#include "wattprof/resultset.h"
 #include "wattprof/timestamp.h"
 #include "wattprof/trtexec.h"
 
@@ -150,7 +146,6 @@ typedef struct row_job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t next_write; /* chunk whose turn it is to be written */
-    size_t unsynced;   /* bytes written since writeback was last started */
     int failed;
 } row_job;
 
@@ -197,14 +192,6 @@ static void run_rows(row_job *j, size_t first)
         if (stop)
             break;
         int bad = o.oom || (o.len && fwrite(o.buf, 1, o.len, j->fp) != o.len);
-        j->unsynced += o.len;
-        if (j->unsynced > (32u << 20)) {
-            j->unsynced = 0;
-#ifdef SYNC_FILE_RANGE_WRITE
-            if (fflush(j->fp) == 0)
-                sync_file_range(fileno(j->fp), 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
-        }
         if (first == 0)
             wp_progress_report(j->progress, "writing rows", (double)k, (double)j->n_chunks);
         pthread_mutex_lock(&j->mu);
@@ -353,9 +340,9 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
         FILE *fp = wp_atomic_stream(af);
         if (json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0 ||
             fputc('\n', fp) == EOF) {
+            wp_fail_errno(err, path, wp_atomic_write_errno(af), "cannot write");
             wp_atomic_abort(af);
             af = NULL;
-            wp_fail(err, path, 0, "cannot write");
         }
     }
     json_decref(root);
@@ -693,15 +680,16 @@ done:
     return af;
 }
 
-int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
-                 const wp_map_options *opt, const wp_progress *progress, wp_error *err)
+/* The files map writes into a model folder; the folder's other files
+ * (dataset's statistics, say) are kept when it is replaced. */
+static const char *const map_owned[] = {WP_MAPPING_CSV, WP_MAPPING_INFO_JSON, WP_DECONV_CSV_NAME,
+                                        WP_ENGINE_INFO_JSON, NULL};
+
+/* Puts a computed model's files into its staging folder: the three
+ * pending outputs and a copy of the engine info. Frees all three. */
+static int fill_stage(const char *model_dir, const char *stage, wp_atomic_file *af, wp_atomic_file *est_af,
+                      wp_atomic_file *info_af, wp_error *err)
 {
-    wp_atomic_file *est_af = NULL, *info_af = NULL;
-    int per_model = 0;
-    wp_atomic_file *af =
-        map_model_pending(model_dir, model, idle_uw, out_dir, opt, progress, &est_af, &info_af, &per_model, err);
-    if (!af)
-        return -1;
     if (wp_atomic_commit(af, err) != 0) {
         wp_atomic_abort(est_af);
         wp_atomic_abort(info_af);
@@ -713,17 +701,45 @@ int wp_map_model(const char *model_dir, const char *model, double idle_uw, const
     }
     if (wp_atomic_commit(info_af, err) != 0)
         return -1;
-    if (!est_af) {
-        char *stale = wp_path_join(out_dir, WP_DECONV_CSV_NAME);
-        if (stale)
-            unlink(stale);
-        free(stale);
-    }
     char *src = wp_layout_profiling_file(model_dir, WP_ENGINE_INFO_JSON);
-    char *dst = wp_path_join(out_dir, WP_ENGINE_INFO_JSON);
-    int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, out_dir, 0, "out of memory");
+    char *dst = wp_path_join(stage, WP_ENGINE_INFO_JSON);
+    int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, stage, 0, "out of memory");
     free(src);
     free(dst);
+    return rc;
+}
+
+int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
+                 const wp_map_options *opt, const wp_progress *progress, wp_error *err)
+{
+    /* out_dir is replaced as a whole: stage it beside itself. */
+    char *root = strdup(out_dir);
+    if (!root)
+        return wp_fail(err, out_dir, 0, "out of memory");
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        root[--n] = '\0';
+    char *slash = strrchr(root, '/');
+    const char *name = slash ? slash + 1 : root;
+    const char *parent = slash ? (slash == root ? "/" : root) : ".";
+    if (slash)
+        *slash = '\0';
+    int rc = -1;
+    wp_resultset *rs = wp_resultset_begin(parent, "map", err);
+    const char *stage = rs ? wp_resultset_stage(rs, name, map_owned, err) : NULL;
+    if (stage) {
+        wp_atomic_file *est_af = NULL, *info_af = NULL;
+        int per_model = 0;
+        wp_atomic_file *af =
+            map_model_pending(model_dir, model, idle_uw, stage, opt, progress, &est_af, &info_af, &per_model, err);
+        if (af) {
+            wp_resultset_hold_signals(rs);
+            if (fill_stage(model_dir, stage, af, est_af, info_af, err) == 0)
+                rc = wp_resultset_commit(rs, err);
+        }
+    }
+    wp_resultset_end(rs);
+    free(root);
     return rc;
 }
 
@@ -747,53 +763,19 @@ static int keep_model(const char *raw_dir, const char *name, void *ctx)
     return model;
 }
 
-/* Creates dir and its missing parents, remembering which it created so a
- * failed run can remove them again. */
-static int mkdirs_tracked(const char *dir, char ***made, size_t *n_made, wp_error *err)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return wp_fail(err, dir, 0, "bad directory name");
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (!wp_is_dir(buf)) {
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return wp_fail_errno(err, buf, errno, "cannot create directory");
-            char **m = realloc(*made, (*n_made + 1) * sizeof *m);
-            if (!m || !(m[*n_made] = strdup(buf))) {
-                if (m)
-                    *made = m;
-                return wp_fail(err, dir, 0, "out of memory");
-            }
-            *made = m;
-            (*n_made)++;
-        }
-        buf[i] = saved;
-    }
-    return 0;
-}
-
 int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
                    const wp_progress *progress, wp_error *err)
 {
     char **models = NULL;
     size_t n_models = 0;
-    char **made = NULL;
-    size_t n_made = 0;
+    wp_resultset *rs = NULL;
     wp_atomic_file **pending = NULL, **pending_est = NULL, **pending_info = NULL;
-    char **out_dirs = NULL;
+    const char **stages = NULL;
     char *idle_path = NULL;
-    size_t committed = 0;
     int rc = -1;
     wp_error failed;
     memset(&failed, 0, sizeof failed);
     size_t n_failed = 0;
-    unsigned char *own_fail = NULL; /* failed on its own measurements: nothing of it committed */
 
     if (wp_dir_list(raw_dir, "raw data folder", keep_model, NULL, &models, &n_models, err) != 0)
         return -1;
@@ -814,29 +796,30 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     pending = calloc(n_models, sizeof *pending);
     pending_est = calloc(n_models, sizeof *pending_est);
     pending_info = calloc(n_models, sizeof *pending_info);
-    out_dirs = calloc(n_models, sizeof *out_dirs);
-    own_fail = calloc(n_models, 1);
-    if (!pending || !pending_est || !pending_info || !out_dirs || !own_fail) {
+    stages = calloc(n_models, sizeof *stages);
+    if (!pending || !pending_est || !pending_info || !stages) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
     }
+    /* Every model is written into a staging folder; the set is switched in
+     * only when all of them are complete (resultset.h). */
+    if (!(rs = wp_resultset_begin(result_dir, "map", err)))
+        goto done;
     for (size_t i = 0; i < n_models; i++) {
         char *model_dir = wp_path_join(raw_dir, models[i]);
-        out_dirs[i] = wp_path_join(result_dir, models[i]);
-        if (!model_dir || !out_dirs[i]) {
-            free(model_dir);
+        if (!model_dir) {
             wp_fail(err, raw_dir, 0, "out of memory");
             goto done;
         }
         char stage[256];
         snprintf(stage, sizeof stage, "%s (%zu/%zu)", models[i], i + 1, n_models);
         wp_progress_report(progress, stage, 0, 1);
-        if (mkdirs_tracked(out_dirs[i], &made, &n_made, err) != 0) {
+        if (!(stages[i] = wp_resultset_stage(rs, models[i], map_owned, err))) {
             free(model_dir);
             goto done;
         }
         int per_model = 0;
-        pending[i] = map_model_pending(model_dir, models[i], idle_uw, out_dirs[i], opt, progress, &pending_est[i],
+        pending[i] = map_model_pending(model_dir, models[i], idle_uw, stages[i], opt, progress, &pending_est[i],
                                        &pending_info[i], &per_model, err);
         free(model_dir);
         if (!pending[i] && !per_model)
@@ -854,95 +837,55 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
                 failed.msg[n + m] = '\0';
             }
             n_failed++;
-            own_fail[i] = 1;
+            /* nothing of it is switched in: its earlier results stay */
+            wp_resultset_drop(rs, models[i]);
+            stages[i] = NULL;
         }
     }
     /* Everything computed: only now does any result appear. */
+    wp_resultset_hold_signals(rs);
     for (size_t i = 0; i < n_models; i++) {
         if (!pending[i])
-            continue; /* failed on its own measurements; its earlier results stay */
-        wp_atomic_file *af = pending[i];
-        pending[i] = NULL;
-        committed = i + 1;
-        if (wp_atomic_commit(af, err) != 0)
-            goto done;
-        af = pending_est[i];
-        pending_est[i] = NULL;
-        if (af && wp_atomic_commit(af, err) != 0)
-            goto done;
-        if (!af) {
-            /* `dataset` prefers the estimates when present: one left by an
-             * earlier deconvolve run must not outlive this mapping. */
-            char *stale = wp_path_join(out_dirs[i], WP_DECONV_CSV_NAME);
-            if (stale)
-                unlink(stale);
-            free(stale);
+            continue; /* failed on its own measurements: its earlier results stay */
+        char *model_dir = wp_path_join(raw_dir, models[i]);
+        int c = model_dir ? fill_stage(model_dir, stages[i], pending[i], pending_est[i], pending_info[i], err)
+                          : wp_fail(err, raw_dir, 0, "out of memory");
+        if (!model_dir) {
+            wp_atomic_abort(pending[i]);
+            wp_atomic_abort(pending_est[i]);
+            wp_atomic_abort(pending_info[i]);
         }
-        af = pending_info[i];
-        pending_info[i] = NULL;
-        if (wp_atomic_commit(af, err) != 0)
-            goto done;
-        char *src = wp_path_join(raw_dir, models[i]);
-        char *s2 = src ? wp_layout_profiling_file(src, WP_ENGINE_INFO_JSON) : NULL;
-        char *dst = wp_path_join(out_dirs[i], WP_ENGINE_INFO_JSON);
-        int c = s2 && dst ? wp_atomic_copy(s2, dst, err) : wp_fail(err, raw_dir, 0, "out of memory");
-        free(src);
-        free(s2);
-        free(dst);
+        pending[i] = pending_est[i] = pending_info[i] = NULL;
+        free(model_dir);
         if (c != 0)
             goto done;
     }
+    if (wp_resultset_commit(rs, err) != 0)
+        goto done;
     wp_progress_report(progress, "done", 1, 1);
     if (n_failed) {
         wp_fail(err, NULL, 0, "%zu of %zu models not mapped (the others were): %s", n_failed, n_models, failed.msg);
-        rc = -2;
         goto done;
     }
     rc = 0;
 done:
-    if (rc == -1 && out_dirs) {
-        for (size_t i = 0; i < n_models; i++) {
-            if (pending && pending[i])
-                wp_atomic_abort(pending[i]);
-            if (pending_est && pending_est[i])
-                wp_atomic_abort(pending_est[i]);
-            if (pending_info && pending_info[i])
-                wp_atomic_abort(pending_info[i]);
-            /* A failure while committing (rename, copy): remove what this
-             * run already put in place, so the run leaves nothing. */
-            int kinds = opt->attribution == WP_ATTRIBUTION_SAMPLES || opt->attribution == WP_ATTRIBUTION_INTERPOLATE ? 3 : 4;
-            for (int k = 0; i < committed && out_dirs[i] && !own_fail[i] && k < kinds; k++) {
-                char *p = wp_path_join(out_dirs[i], k == 3   ? WP_DECONV_CSV_NAME
-                                                 : k == 2 ? WP_MAPPING_INFO_JSON
-                                                 : k == 1 ? WP_ENGINE_INFO_JSON
-                                                          : WP_MAPPING_CSV);
-                if (p)
-                    unlink(p);
-                free(p);
-            }
-        }
-    }
-    /* rmdir leaves a folder that holds results: with some models failed on
-     * their own, only theirs go */
-    if (rc != 0)
-        for (size_t k = n_made; k-- > 0;)
-            rmdir(made[k]);
-    if (rc == -2)
-        rc = -1; /* only the failed models' (empty) folders went */
-    for (size_t k = 0; k < n_made; k++)
-        free(made[k]);
-    free(made);
     for (size_t i = 0; i < n_models; i++) {
-        free(models[i]);
-        if (out_dirs)
-            free(out_dirs[i]);
+        if (pending)
+            wp_atomic_abort(pending[i]);
+        if (pending_est)
+            wp_atomic_abort(pending_est[i]);
+        if (pending_info)
+            wp_atomic_abort(pending_info[i]);
     }
+    /* Uncommitted staging folders go; the earlier results stay as they were. */
+    wp_resultset_end(rs);
+    for (size_t i = 0; i < n_models; i++)
+        free(models[i]);
     free(models);
-    free(out_dirs);
+    free(stages);
     free(pending);
     free(pending_est);
     free(pending_info);
-    free(own_fail);
     free(idle_path);
     return rc;
 }

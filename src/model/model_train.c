@@ -718,7 +718,7 @@ static int write_set(const char *out_dir, const wp_model *built, wp_train_report
         FILE *fp = wp_atomic_stream(af[j]);
         size_t L = strlen(text[j]);
         errno = 0;
-        if (fwrite(text[j], 1, L, fp) != L || fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+        if (fwrite(text[j], 1, L, fp) != L || fflush(fp) != 0 || fsync(wp_atomic_fd(af[j])) != 0) {
             write_failed(err, path[j]);
             goto out;
         }

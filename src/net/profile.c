@@ -242,6 +242,11 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         wp_logger_summary s;
         wp_logger_get_summary(lg, &s);
         res->samples = (size_t)s.samples;
+        if (s.clock_steps)
+            note(res,
+                 "the wall clock stepped by %+.3f ms during the run: the power log kept its time base, "
+                 "the layer stamps did not; re-run for a sound mapping",
+                 (double)s.largest_clock_step_us / 1000.0);
     }
     if (wp_bench_write(g, &opt->bench, &bres, raw, name, err))
         goto done;

@@ -3,6 +3,7 @@
 #include "wattprof/logger.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 
 #include "logger_format.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/lockfile.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
 
@@ -59,6 +61,7 @@ struct wp_logger {
     char *out_path;
     wp_sensor *sensor;
     wp_atomic_file *af;
+    wp_lock *lock;
     int64_t interval_ns;
 
     /* Block queue, single producer (sampler) and single consumer (writer):
@@ -66,6 +69,7 @@ struct wp_logger {
      * so neither side's store disturbs the other. */
     char *pool;
     size_t *used;      /* bytes in each block, set before the hand-over */
+    size_t *lines;     /* lines in each block, likewise */
     size_t nblocks;
     _Alignas(64) _Atomic size_t filled;
     _Alignas(64) _Atomic size_t written;
@@ -73,10 +77,16 @@ struct wp_logger {
     pthread_cond_t cv;
     int closing;                     /* under mu: no more blocks will come */
     atomic_int writer_failed;
-    wp_error writer_err;
+    int writer_errno;
+    uint64_t lines_written; /* by the writer: lines of the blocks written whole */
+    uint64_t bytes_written;
+    int probe_fd;           /* see writer_private_fd_table */
+    int unshared;           /* the writer got its own descriptor table */
+    pid_t sampler_tid;
 
     /* The sampler's own state. */
     size_t cur_used;
+    size_t cur_lines;
     int64_t cur_since_ns; /* when the current block's first line was taken */
     wp_line_cache line_cache;
 
@@ -110,6 +120,7 @@ wp_logger *wp_logger_open(const wp_logger_opts *opts, wp_error *err)
     pthread_cond_init(&lg->cv, &ca);
     pthread_condattr_destroy(&ca);
     lg->opts = *opts;
+    lg->probe_fd = -1;
     if (!(opts->interval_us >= 0 && opts->interval_us <= 3600e6)) {
         wp_fail(err, NULL, 0, "sampling interval must be 0 to 3600000000 us");
         goto fail;
@@ -127,7 +138,8 @@ wp_logger *wp_logger_open(const wp_logger_opts *opts, wp_error *err)
             lg->nblocks = 2;
         lg->pool = malloc(lg->nblocks * BLOCK_BYTES);
         lg->used = calloc(lg->nblocks, sizeof *lg->used);
-        if (!lg->pool || !lg->used) {
+        lg->lines = calloc(lg->nblocks, sizeof *lg->lines);
+        if (!lg->pool || !lg->used || !lg->lines) {
             wp_fail(err, NULL, 0, "out of memory for %zu log blocks", lg->nblocks);
             goto fail;
         }
@@ -136,6 +148,19 @@ wp_logger *wp_logger_open(const wp_logger_opts *opts, wp_error *err)
             goto fail;
         }
         lg->opts.out_path = lg->out_path;
+        /* One logger per output: a second one would write the same file and
+         * the last to finish would win. */
+        char *lock_path = wp_lock_path_for(opts->out_path);
+        if (!lock_path) {
+            wp_fail(err, NULL, 0, "out of memory");
+            goto fail;
+        }
+        lg->lock = wp_lock_take(lock_path, opts->out_path, "log", err);
+        free(lock_path);
+        if (!lg->lock)
+            goto fail;
+        /* Also fails at once when the output is a directory, rather than
+         * after logging the whole duration. */
         if (!(lg->af = wp_atomic_open(opts->out_path, err)))
             goto fail;
     }
@@ -180,51 +205,56 @@ static void sleep_us(int64_t us)
  * that for an unshared table): measured at 130 ns of the 1 us a sample costs
  * on a tmpfs tree. So when the sampler is the only other thread (wattprof
  * log), it reads as cheaply as a single-threaded program. Where the kernel
- * lacks close_range (before 5.9) nothing changes but that cost. */
-static void writer_private_fd_table(int keep_fd)
+ * lacks close_range (before 5.9) nothing changes but that cost.
+ *
+ * Some environments accept CLOSE_RANGE_UNSHARE and ignore the flag
+ * (valgrind runs close_range as a loop of close()): closing the rest would
+ * then close the sampler's own descriptors. So the unshare is checked
+ * first: the writer closes a probe, a copy of the log's descriptor made
+ * beforehand, and looks whether the sampler still has it
+ * (/proc/self/task/TID/fd). Only then does it close the rest; otherwise
+ * the table stays shared, as before close_range existed. */
+static void writer_private_fd_table(wp_logger *lg, int keep_fd)
 {
 #if defined(__linux__) && defined(SYS_close_range)
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
-    /* Unshare (closing only a descriptor that cannot exist), then close
-     * everything in the private copy but stdio and the log. */
+    int probe = lg->probe_fd;
+    if (probe < 0)
+        return;
+    /* Unshare (closing only a descriptor that cannot exist). */
     if (syscall(SYS_close_range, ~0U, ~0U, CLOSE_RANGE_UNSHARE) != 0)
         return;
+    close(probe);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/fd/%d", (long)lg->sampler_tid, probe);
+    if (access(path, F_OK) != 0)
+        return; /* still shared: the probe was the sampler's too */
+    lg->unshared = 1;
+    /* Close everything in the private copy but stdio and the log. */
     if (keep_fd > 3)
         syscall(SYS_close_range, 3U, (unsigned)keep_fd - 1, 0U);
     syscall(SYS_close_range, (unsigned)(keep_fd < 3 ? 3 : keep_fd + 1), ~0U, 0U);
 #else
+    (void)lg;
     (void)keep_fd;
 #endif
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Writes every queued block; -1 (error recorded) when a write failed. */
-static int write_queued(wp_logger *lg, int fd, size_t *written)
+static int write_queued(wp_logger *lg, size_t *written)
 {
     size_t filled = atomic_load_explicit(&lg->filled, memory_order_acquire);
     for (; *written != filled; ++*written) {
         size_t b = *written % lg->nblocks;
-        if (write_all(fd, lg->pool + b * BLOCK_BYTES, lg->used[b]) < 0) {
-            wp_fail_errno(&lg->writer_err, lg->out_path, errno, "writing the power log failed");
+        if (wp_atomic_write_fd(lg->af, lg->pool + b * BLOCK_BYTES, lg->used[b]) < 0) {
+            lg->writer_errno = errno;
             atomic_store(&lg->writer_failed, 1);
             return -1;
         }
+        lg->lines_written += lg->lines[b];
+        lg->bytes_written += lg->used[b];
         atomic_store_explicit(&lg->written, *written + 1, memory_order_release);
     }
     return 0;
@@ -240,11 +270,10 @@ static void *writer_main(void *arg)
     wp_logger *lg = arg;
     /* Nothing goes through the stream's buffer: blocks go to its
      * descriptor, and commit finds the stream empty. */
-    int fd = fileno(wp_atomic_stream(lg->af));
-    writer_private_fd_table(fd);
+    writer_private_fd_table(lg, wp_atomic_fd(lg->af));
     size_t written = 0;
     for (;;) {
-        if (write_queued(lg, fd, &written) < 0)
+        if (write_queued(lg, &written) < 0)
             return NULL;
         pthread_mutex_lock(&lg->mu);
         if (!lg->closing) {
@@ -255,7 +284,7 @@ static void *writer_main(void *arg)
         int closing = lg->closing;
         pthread_mutex_unlock(&lg->mu);
         if (closing) {
-            write_queued(lg, fd, &written);
+            write_queued(lg, &written);
             return NULL;
         }
     }
@@ -276,8 +305,10 @@ static size_t queue_current_block(wp_logger *lg)
 {
     size_t filled = atomic_load_explicit(&lg->filled, memory_order_relaxed);
     lg->used[filled % lg->nblocks] = lg->cur_used;
+    lg->lines[filled % lg->nblocks] = lg->cur_lines;
     atomic_store_explicit(&lg->filled, filled + 1, memory_order_release);
     lg->cur_used = 0;
+    lg->cur_lines = 0;
     return filled + 1;
 }
 
@@ -306,9 +337,108 @@ static int emit_line(wp_logger *lg, int64_t t_us, double mv, double ma, int64_t 
     if (lg->cur_used == 0)
         lg->cur_since_ns = now_ns;
     lg->cur_used += wp_logger_format_line(&lg->line_cache, block + lg->cur_used, t_us, mv, ma);
+    lg->cur_lines++;
     if (lg->cur_used + WP_POWERLOG_LINE_MAX > BLOCK_BYTES || now_ns - lg->cur_since_ns >= FLUSH_NS)
         return hand_over(lg);
     return 0;
+}
+
+/* The stamps' time base. A stamp is the monotonic time of the read plus
+ * `base_ns`, an offset that only ever grows, so stamps never go backwards.
+ *
+ * The offset of the local wall clock from the monotonic clock is measured
+ * by reading monotonic, wall, monotonic: the wall reading (whole
+ * microseconds) was taken somewhere between the two monotonic ones, which
+ * bounds the offset from below and above. A preempted reading only gives
+ * looser bounds, never wrong ones; the bounds of several readings are
+ * intersected. Re-reading the offset and taking it as it came (as an
+ * earlier version did every millisecond) let a delay between two reads
+ * inflate one offset and the next one drop it: 3-4 us backward steps,
+ * several per second on a busy machine.
+ *
+ * NTP slews both clocks alike, so the offset holds still except for steps
+ * (NTP or settimeofday steps, a leap second, a change of local time zone
+ * rule such as daylight saving). The stamps keep the time base the run
+ * started with, refined upward only while no step was seen; a step of more
+ * than STEP_NS is counted and reported in the summary, not followed. */
+#define STEP_NS 1000000LL
+#define OFFSET_CHECK_NS 1000000LL
+
+typedef struct time_base {
+    int64_t base_ns;        /* what the stamps add */
+    int64_t lo, hi;         /* the wall clock's current offset lies here */
+    int64_t checked_at;     /* monotonic time of the last check */
+} time_base;
+
+/* Added to every wall-clock reading by the tests (wp_logger_test_step_clock)
+ * to play a clock step. */
+static _Atomic int64_t test_wall_skew_ns;
+
+void wp_logger_test_step_clock(int64_t ns)
+{
+    atomic_fetch_add(&test_wall_skew_ns, ns);
+}
+
+/* Bounds on (local wall clock - monotonic clock) from `reads` readings;
+ * 0, or -1 when they contradict each other (a step between them). */
+static int offset_bounds(int reads, int64_t *lo, int64_t *hi)
+{
+    int64_t l = INT64_MIN, h = INT64_MAX;
+    for (int i = 0; i < reads; i++) {
+        int64_t m1 = monotonic_ns();
+        int64_t wall = wp_ts_now_local() * 1000 + atomic_load_explicit(&test_wall_skew_ns, memory_order_relaxed);
+        int64_t m2 = monotonic_ns();
+        /* The true wall time was in [wall, wall + 999 ns] at a monotonic
+         * time in [m1, m2]. */
+        if (wall - m2 > l)
+            l = wall - m2;
+        if (wall + 999 - m1 < h)
+            h = wall + 999 - m1;
+    }
+    if (l > h)
+        return -1;
+    *lo = l;
+    *hi = h;
+    return 0;
+}
+
+static void time_base_init(time_base *tb, int64_t now)
+{
+    /* Eight readings: a few are bound to be tight even on a busy machine. */
+    while (offset_bounds(8, &tb->lo, &tb->hi) < 0)
+        ;
+    tb->base_ns = tb->lo;
+    tb->checked_at = now;
+}
+
+static void time_base_check(time_base *tb, wp_logger_summary *sum, int64_t now)
+{
+    tb->checked_at = now;
+    int64_t lo, hi;
+    if (offset_bounds(3, &lo, &hi) < 0)
+        return;
+    if (lo > tb->hi + STEP_NS || hi < tb->lo - STEP_NS) {
+        int64_t step_us = ((lo + hi) / 2 - (tb->lo + tb->hi) / 2) / 1000;
+        if (sum->clock_steps++ == 0)
+            sum->first_clock_step_us = (now + tb->base_ns) / 1000;
+        if (llabs(step_us) > llabs(sum->largest_clock_step_us))
+            sum->largest_clock_step_us = step_us;
+        tb->lo = lo;
+        tb->hi = hi;
+        return;
+    }
+    /* The same clock: narrow the bounds (a drift too small to be a step
+     * just restarts them). */
+    if (lo > tb->lo)
+        tb->lo = lo;
+    if (hi < tb->hi)
+        tb->hi = hi;
+    if (tb->lo > tb->hi) {
+        tb->lo = lo;
+        tb->hi = hi;
+    }
+    if (sum->clock_steps == 0 && tb->lo > tb->base_ns)
+        tb->base_ns = tb->lo;
 }
 
 static int sample_loop(wp_logger *lg, wp_error *err)
@@ -325,11 +455,9 @@ static int sample_loop(wp_logger *lg, wp_error *err)
     const int64_t end = duration > 0 ? start + (int64_t)(duration * 1e9 + 0.5) : INT64_MAX;
     int64_t now = start, due = start, last_progress = start, last_read = start;
     /* One clock read per sample, the monotonic one (schedule, end,
-     * progress); the stamp is that plus the local wall clock's offset from
-     * it, read again every millisecond. Both clocks are slewed alike by
-     * NTP, so the stamps are the wall-clock times the profiler writes, and a
-     * clock step shows within a millisecond. */
-    int64_t wall_offset_us = 0, offset_at = INT64_MIN / 2;
+     * progress); the stamp is that plus the time base (see time_base). */
+    time_base tb;
+    time_base_init(&tb, start);
     double sum_power = 0;
     uint64_t n = 0;
     int rc = 0, first = 1;
@@ -365,17 +493,10 @@ static int sample_loop(wp_logger *lg, wp_error *err)
         first = 0;
         int64_t previous_read = last_read;
         now = last_read = monotonic_ns();
-        if (now - offset_at >= 1000000 || now < offset_at) {
-            wall_offset_us = wp_ts_now_local() - now / 1000;
-            offset_at = now;
-        }
+        if (now - tb.checked_at >= OFFSET_CHECK_NS)
+            time_base_check(&tb, &lg->sum, now);
         if (got > 0) {
-            int64_t t_us = now / 1000 + wall_offset_us;
-            /* A fresh wall-clock offset can come out smaller than the last
-             * (the thread was preempted between its two clock reads, under
-             * load): stamps never step back, or the log would not read back. */
-            if (n && t_us < lg->sum.last_us)
-                t_us = lg->sum.last_us;
+            int64_t t_us = (now + tb.base_ns) / 1000;
             if (lg->pool && emit_line(lg, t_us, mv, ma, now) < 0)
                 break;
             if (n == 0)
@@ -417,9 +538,16 @@ int wp_logger_run(wp_logger *lg, wp_error *err)
     lg->ran = 1;
     pthread_t writer;
     if (lg->af) {
+#if defined(__linux__)
+        lg->sampler_tid = (pid_t)syscall(SYS_gettid);
+#endif
+        lg->probe_fd = fcntl(wp_atomic_fd(lg->af), F_DUPFD_CLOEXEC, 3);
         int e = pthread_create(&writer, NULL, writer_main, lg);
-        if (e != 0)
+        if (e != 0) {
+            if (lg->probe_fd >= 0)
+                close(lg->probe_fd);
             return wp_fail_errno(err, NULL, e, "cannot start the log writer thread");
+        }
     }
     wp_error sensor_err;
     wp_error_clear(&sensor_err);
@@ -437,11 +565,33 @@ int wp_logger_run(wp_logger *lg, wp_error *err)
         return rc;
     }
     pthread_join(writer, NULL);
+    /* The writer closed the probe in its own table; in a shared one that
+     * was the only copy. */
+    if (lg->unshared && lg->probe_fd >= 0)
+        close(lg->probe_fd);
+    lg->probe_fd = -1;
     if (atomic_load(&lg->writer_failed)) {
-        wp_atomic_abort(lg->af);
+        /* A full disk: keep the blocks written whole (a partly written one
+         * is cut off, so the log ends with a whole line) and say how many
+         * samples that is. */
+        wp_atomic_file *af = lg->af;
         lg->af = NULL;
-        if (err)
-            *err = lg->writer_err;
+        int e = lg->writer_errno;
+        unsigned long long kept = lg->lines_written, lost = lg->sum.samples - lg->lines_written;
+        wp_error cerr;
+        if (ftruncate(wp_atomic_fd(af), (off_t)lg->bytes_written) != 0 || kept == 0) {
+            wp_atomic_abort(af);
+            wp_fail_errno(err, lg->out_path, e, "writing the power log failed; no log written (%llu samples lost)",
+                          kept + lost);
+        } else if (wp_atomic_commit(af, &cerr) != 0) {
+            if (err)
+                *err = cerr;
+        } else {
+            wp_fail_errno(err, lg->out_path, e,
+                          "writing the power log failed after %llu samples; the log keeps those %llu "
+                          "(the last %llu taken were not written)",
+                          kept, kept, lost);
+        }
         return -1;
     }
     /* Commit even after a sensor error: the samples taken are good. With
@@ -532,9 +682,11 @@ void wp_logger_free(wp_logger *lg)
     if (lg->thread_started)
         wp_logger_join(lg, NULL);
     wp_atomic_abort(lg->af);
+    wp_lock_release(lg->lock);
     wp_sensor_close(lg->sensor);
     free(lg->pool);
     free(lg->used);
+    free(lg->lines);
     free(lg->out_path);
     pthread_cond_destroy(&lg->cv);
     pthread_mutex_destroy(&lg->mu);

@@ -19,6 +19,10 @@
 #include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
 
+/* Tests only: adds ns to every wall-clock reading the loggers make from now
+ * on, which they see as a clock step. */
+void wp_logger_test_step_clock(int64_t ns);
+
 /* Writes the digits of k, then ".", then `frac` (three digits, trailing
  * zeros dropped, "0" when zero). */
 static inline size_t wp_logger_put_decimal(char *buf, int negative, uint64_t k, unsigned frac)
