@@ -17,7 +17,8 @@ typedef struct wp_dims {
 } wp_dims;
 
 /* Layer kinds wattprof models. TensorRT's CaskConvolution -> conv,
- * CaskPooling -> pool, CaskGemmConvolution -> dense. */
+ * CaskPooling -> pool, CaskGemmConvolution -> dense; TensorRT 10's
+ * generated layers by content (see kind_reason). */
 typedef enum wp_layer_kind { WP_KIND_OTHER = 0, WP_KIND_CONV, WP_KIND_POOL, WP_KIND_DENSE } wp_layer_kind;
 
 typedef struct wp_engine_layer {
@@ -46,6 +47,13 @@ typedef struct wp_engine_layer {
     int64_t weights_count;     /* Weights.Count, -1 when absent */
     long line;                 /* line of the layer's object in the JSON file, for
                                 * errors about it; 0 when not read from a file */
+    /* TensorRT 10 generated layers (Myelin `gemm`, `kgen`, `ForeignNode`
+     * sub-graphs): their LayerType names the code generator, not the
+     * operation, so kind is decided by content (inputs, outputs, weights,
+     * Metadata's ONNX layers). kind_reason says how (for a layer given a
+     * kind) or why it is not modelled (kind OTHER); NULL for TensorRT's
+     * named types (malloc'd). */
+    char *kind_reason;
 } wp_engine_layer;
 
 typedef struct wp_engine {

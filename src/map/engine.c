@@ -402,12 +402,171 @@ static int get_tensors(ectx *c, json_t *obj, const char *key, const char *what, 
     return 0;
 }
 
+
+/* ---- TensorRT 10 generated layers ----------------------------------------- */
+
+/* ONNX operator of a "[ONNX Layer: /a/b/Op_3]" name as exporters write it:
+ * the last path part without a "_N" suffix. */
+static void onnx_op(const char *name, size_t len, char *op, size_t cap)
+{
+    const char *slash = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] == '/')
+            slash = name + i;
+    const char *b = slash ? slash + 1 : name;
+    size_t n = (size_t)(name + len - b);
+    size_t k = n;
+    while (k > 0 && b[k - 1] >= '0' && b[k - 1] <= '9')
+        k--;
+    if (k > 0 && k < n && b[k - 1] == '_')
+        n = k - 1;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(op, b, n);
+    op[n] = '\0';
+}
+
+/* The distinct ONNX operators Metadata names ("[ONNX Layer: X]" entries,
+ * joined by 0x1f), comma-separated into ops; returns how many entries. */
+static int metadata_ops(const char *md, char *ops, size_t cap)
+{
+    static const char tag[] = "[ONNX Layer: ";
+    int entries = 0;
+    ops[0] = '\0';
+    for (const char *p = md ? strstr(md, tag) : NULL; p; p = strstr(p, tag)) {
+        p += sizeof tag - 1;
+        const char *e = strchr(p, ']');
+        if (!e)
+            break;
+        char op[64];
+        onnx_op(p, (size_t)(e - p), op, sizeof op);
+        entries++;
+        /* the list is for people: each operator once */
+        size_t ol = strlen(op), n = strlen(ops);
+        int seen = 0;
+        for (const char *q = ops; *q && !seen;) {
+            const char *c = strchr(q, ',');
+            size_t ql = c ? (size_t)(c - q) : strlen(q);
+            seen = ql == ol && strncmp(q, op, ol) == 0;
+            q = c ? c + 1 : q + ql;
+        }
+        if (!seen && ol && n + ol + 2 < cap) {
+            if (n)
+                ops[n++] = ',';
+            memcpy(ops + n, op, ol + 1);
+        }
+        p = e;
+    }
+    return entries;
+}
+
+static int has_op(const char *ops, const char *op)
+{
+    size_t ol = strlen(op);
+    for (const char *q = ops; *q;) {
+        const char *c = strchr(q, ',');
+        size_t ql = c ? (size_t)(c - q) : strlen(q);
+        if (ql == ol && strncmp(q, op, ol) == 0)
+            return 1;
+        q = c ? c + 1 : q + ql;
+    }
+    return 0;
+}
+
+static int generated_type(const wp_engine_layer *l)
+{
+    const char *t = l->type ? l->type : "";
+    return strcmp(t, "gemm") == 0 || strcmp(t, "kgen") == 0 || strcmp(t, "Myelin") == 0 ||
+           strcmp(t, "ForeignNode") == 0 || strncmp(l->name, "{ForeignNode[", 13) == 0;
+}
+
+static int set_reason(wp_engine_layer *l, ectx *c, const char *fmt, const char *a, const char *b)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, fmt, a, b);
+    free(l->kind_reason);
+    l->kind_reason = strdup(buf);
+    return l->kind_reason ? 0 : wp_fail(c->err, c->path, 0, "out of memory");
+}
+
+/* [N, C, H, W] with H x W > 1 -> [N, C, 1, 1] or [N, C]: a global pooling's
+ * shapes (a fused pooling + flatten gives the 2-D one). */
+static int global_pool_shapes(const wp_engine_layer *l)
+{
+    const wp_dims *i = &l->input, *o = &l->output;
+    if (i->n != 4 || i->d[2] * i->d[3] <= 1)
+        return 0;
+    if (o->n == 4)
+        return o->d[0] == i->d[0] && o->d[1] == i->d[1] && o->d[2] == 1 && o->d[3] == 1;
+    return o->n == 2 && o->d[0] == i->d[0] && o->d[1] == i->d[1];
+}
+
+/* Decides a generated layer's kind from what it does. */
+static int classify_generated(ectx *c, json_t *obj, wp_engine_layer *l)
+{
+    if (!generated_type(l))
+        return 0;
+    json_t *md = json_object_get(obj, "Metadata");
+    char ops[256];
+    int entries = metadata_ops(json_is_string(md) ? json_string_value(md) : NULL, ops, sizeof ops);
+    const char *t = l->type;
+    l->kind = WP_KIND_OTHER;
+    int foreign = strcmp(t, "Myelin") == 0 || strcmp(t, "ForeignNode") == 0 || strncmp(l->name, "{ForeignNode[", 13) == 0;
+    if (foreign)
+        return set_reason(l, c,
+                          "a Myelin sub-graph run as one layer%s%s: the operations inside cannot be told apart",
+                          ops[0] ? " fusing " : "", ops);
+    if (strcmp(t, "gemm") == 0) {
+        /* A product of two activations (attention's QK^T, AV) has no
+         * weights and is no dense layer. Weights appear as a Weights
+         * object, or as an input of rank 2 beside a batched activation. */
+        int act = 0;
+        for (int k = 0; k < l->n_inputs; k++)
+            act += l->inputs[k].n >= 3;
+        if ((has_op(ops, "MatMul") && !has_op(ops, "Gemm") && act >= 2) || (entries == 0 && act >= 2))
+            return set_reason(l, c, "gemm of two activations (%s%s): a matrix product without weights, not a dense "
+                                    "layer",
+                              ops[0] ? ops : "no metadata", "");
+        if (l->input.n < 2 || l->output.n < 2)
+            return set_reason(l, c, "gemm without input and output dimensions%s%s", ops[0] ? ": " : "", ops);
+        l->kind = WP_KIND_DENSE;
+        return set_reason(l, c, "gemm (Myelin) classified as dense%s%s", ops[0] ? ": " : "", ops);
+    }
+    /* kgen: generated elementwise / reduction kernels */
+    int pool_op = has_op(ops, "GlobalAveragePool") || has_op(ops, "GlobalMaxPool") || has_op(ops, "ReduceMean") ||
+                  has_op(ops, "ReduceMax") || has_op(ops, "AveragePool") || has_op(ops, "MaxPool");
+    if (global_pool_shapes(l) && (pool_op || entries == 0)) {
+        int is_max = has_op(ops, "GlobalMaxPool") || has_op(ops, "ReduceMax") || has_op(ops, "MaxPool");
+        free(l->pooling_type);
+        l->pooling_type = strdup(is_max ? "MAX" : "AVERAGE");
+        if (!l->pooling_type)
+            return wp_fail(c->err, c->path, 0, "out of memory");
+        /* global: the window is the whole map (has_window stays 0) and the
+         * output is [N, C, 1, 1] whether or not a flatten was fused */
+        if (l->output.n == 2) {
+            l->output.n = 4;
+            l->output.d[2] = l->output.d[3] = 1;
+            if (l->n_outputs > 0)
+                l->outputs[0] = l->output;
+        }
+        l->kind = WP_KIND_POOL;
+        return set_reason(l, c, "kgen reducing each channel's whole map: global pooling%s%s",
+                          ops[0] ? ": " : "", ops);
+    }
+    if (pool_op)
+        return set_reason(l, c, "kgen fusing pooling (%s)%s: its window is not in the engine info", ops,
+                          "");
+    return set_reason(l, c, "kgen (generated kernel)%s%s: elementwise or activation work, not a modelled layer kind",
+                      ops[0] ? " fusing " : " without operation metadata", ops);
+}
+
 static void layer_free(wp_engine_layer *l)
 {
     free(l->name);
     free(l->type);
     free(l->pooling_type);
     free(l->parameter_type);
+    free(l->kind_reason);
     free(l->inputs);
     free(l->outputs);
     memset(l, 0, sizeof *l);
@@ -470,7 +629,7 @@ static int read_layer(ectx *c, json_t *obj, size_t index, wp_engine_layer *l)
             l->weights_count = -1;
         c->np--;
     }
-    return 0;
+    return classify_generated(c, obj, l);
 }
 
 typedef struct {

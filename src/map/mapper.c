@@ -24,6 +24,7 @@
 #include "wattprof/powerlog.h"
 #include "wattprof/resultset.h"
 #include "wattprof/timestamp.h"
+#include "wattprof/tegrastats.h"
 #include "wattprof/trtexec.h"
 
 /* cmake/version.cmake passes project(VERSION); this only for other builds */
@@ -66,6 +67,9 @@ typedef struct model_files {
      * times file is there: docs/trtexec.md) */
     char *trt_profile, *trt_times, *run_info;
     int trtexec;
+    /* power from <model>/tegrastats.log (when <model>_power_log.log is
+     * absent; power_log then names it) */
+    int tegrastats;
 } model_files;
 
 static int model_paths(const char *model_dir, const char *model, model_files *f)
@@ -82,6 +86,16 @@ static int model_paths(const char *model_dir, const char *model, model_files *f)
     if (!f->power_log || !f->latency || !f->engine || !f->trt_profile || !f->trt_times || !f->run_info)
         return -1;
     f->trtexec = !wp_is_file(f->latency) && wp_is_file(f->trt_times);
+    char *teg = wp_path_join(model_dir, "tegrastats.log");
+    if (!teg)
+        return -1;
+    if (!wp_is_file(f->power_log) && wp_is_file(teg)) {
+        free(f->power_log);
+        f->power_log = teg;
+        f->tegrastats = 1;
+    } else {
+        free(teg);
+    }
     return 0;
 }
 
@@ -478,8 +492,20 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         }
     }
     wp_progress_report(progress, "reading power log", 0, 1);
-    if (wp_powerlog_read(f.power_log, &log, err) != 0)
+    if (f.tegrastats) {
+        /* the board's input rail; times from its stamps (docs/trtexec.md) */
+        wp_tegrastats_options tgo = {0};
+        char rail[64];
+        if (wp_tegrastats_read(f.power_log, &tgo, &log, rail, sizeof rail, err) != 0)
+            goto done;
+        if (opt->note) {
+            char line[256];
+            snprintf(line, sizeof line, "power from tegrastats.log, rail %s", rail);
+            opt->note(opt->note_ctx, model, line);
+        }
+    } else if (wp_powerlog_read(f.power_log, &log, err) != 0) {
         goto done;
+    }
     wp_timeline_options topt;
     wp_timeline_options_init(&topt);
     topt.mode = opt->timeline;
