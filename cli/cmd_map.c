@@ -11,6 +11,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/deconvolve.h"
 #include "wattprof/mapper.h"
+#include "wattprof/tegrastats.h"
 
 static void usage(FILE *fp)
 {
@@ -19,7 +20,8 @@ static void usage(FILE *fp)
             "                    [--timeline auto|reported|reconstructed]\n"
             "                    [--attribution auto|deconvolve|interpolate|samples]\n"
             "                    [--sensor-window-us W|auto] [--report-offset-us D|auto]\n"
-            "                    [--offset-range-us MIN:MAX] [--max-relative-se F] [--quiet]\n"
+            "                    [--offset-range-us MIN:MAX] [--max-relative-se F] [--rail NAME]\n"
+            "                    [--quiet]\n"
             "\n"
             "Maps the power log of every model folder onto its layers' runtime windows.\n"
             "Reads DIR/idling_power.json and, for every folder DIR/<model>/:\n"
@@ -86,6 +88,9 @@ static void usage(FILE *fp)
             "  --max-relative-se F  deconvolve: mark `uncertain` (value kept, a warning) an\n"
             "                       estimate whose standard error exceeds F times its\n"
             "                       power above idle (default %g; 0: never)\n"
+            "  --rail NAME          a model folder with tegrastats.log instead of its power log:\n"
+            "                       the rail to take (default the board's input: the first of\n"
+            "                       " WP_TEGRASTATS_DEFAULT_RAILS "; docs/trtexec.md)\n"
             "  --quiet              print errors only (no progress, no notes on the timeline\n"
             "                       or deconvolve's choices, no warnings, no summary)\n"
             "  -h, --help           show this help\n"
@@ -104,7 +109,7 @@ static void note(void *ctx, const char *model, const char *message)
 
 int cmd_map(int argc, char **argv)
 {
-    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET, OPT_RANGE, OPT_MAX_SE };
+    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET, OPT_RANGE, OPT_MAX_SE, OPT_RAIL };
     static const struct option longopts[] = {
         {"raw-data-dir", required_argument, NULL, 'r'},
         {"result-dir", required_argument, NULL, 'o'},
@@ -114,6 +119,7 @@ int cmd_map(int argc, char **argv)
         {"report-offset-us", required_argument, NULL, OPT_OFFSET},
         {"offset-range-us", required_argument, NULL, OPT_RANGE},
         {"max-relative-se", required_argument, NULL, OPT_MAX_SE},
+        {"rail", required_argument, NULL, OPT_RAIL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -154,6 +160,11 @@ int cmd_map(int argc, char **argv)
             break;
         case OPT_MAX_SE:
             max_se = optarg;
+            break;
+        case OPT_RAIL:
+            if (!*optarg)
+                return cli_usage_error("map", "--rail needs a rail name");
+            opt.tegrastats_rail = optarg;
             break;
         case 'q':
             quiet = 1;

@@ -201,6 +201,17 @@ static void test_map_tegrastats(void)
     snprintf(want, sizeof want, "\"power_samples\": %zu", n);
     CHECK_CONTAINS(info, want);
     free(info);
+    /* the rail by name, from the command line */
+    test_run_result r = test_run_cli((const char *[]){"map", "--raw-data-dir", raw, "--result-dir",
+                                                      test_path(test_tmpdir(), "res2"), "--rail", "VDD_SOC", NULL});
+    CHECK(r.status != 0);
+    CHECK_CONTAINS(r.err, "tegrastats.log:1: no rail VDD_SOC in this line (rails: VDD_IN)");
+    test_run_free(&r);
+    r = test_run_cli((const char *[]){"map", "--raw-data-dir", raw, "--result-dir", test_path(test_tmpdir(), "res3"),
+                                      "--rail", "VDD_IN", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "power from tegrastats.log, rail VDD_IN");
+    test_run_free(&r);
 }
 
 int main(void)

@@ -47,6 +47,9 @@ typedef struct wp_map_options {
     /* deconvolve, report offset auto: the range searched, in microseconds
      * (both 0: deconvolve.h's default) */
     double offset_min_us, offset_max_us;
+    /* A model whose power comes from <model>/tegrastats.log: the rail to
+     * take (NULL: the board's input, see tegrastats.h) */
+    const char *tegrastats_rail;
     /* Messages worth showing the user (which timeline auto chose, and
      * why; deconvolve's choices; a fallback; warnings, which start with
      * "warning:" or say the fit is doubtful), one line each, per model.

@@ -495,6 +495,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     if (f.tegrastats) {
         /* the board's input rail; times from its stamps (docs/trtexec.md) */
         wp_tegrastats_options tgo = {0};
+        tgo.rail = opt->tegrastats_rail;
         char rail[64];
         if (wp_tegrastats_read(f.power_log, &tgo, &log, rail, sizeof rail, err) != 0)
             goto done;
