@@ -73,6 +73,19 @@ static void test_describe(void)
     CHECK(isnan(s.mean) && isnan(s.std) && isnan(s.min) && isnan(s.q50) && isnan(s.max));
     wp_describe(none, 0, &s);
     CHECK_STR(fmt(s.count), "0.0");
+    /* Issue 13: finite values near DBL_MAX overflowed the sums to inf. */
+    double huge[] = {1e308, 1e308, NAN, 1e308};
+    CHECK_INT(wp_describe(huge, 4, &s), 0);
+    CHECK_NEAR(s.mean, 1e308, 1e-15);
+    CHECK(isfinite(s.std) && s.std == 0);
+    CHECK_NEAR(wp_group_mean(huge, 4), 1e308, 1e-15);
+    double spread[] = {-1e308, 1e308, 1e308, -1e308};
+    CHECK_INT(wp_describe(spread, 4, &s), 0);
+    CHECK(isfinite(s.mean) && fabs(s.mean) < 1e292);
+    CHECK_NEAR(s.std, 1e308 * sqrt(4.0 / 3.0), 1e-12);
+    CHECK(isfinite(s.q25) && isfinite(s.q50) && isfinite(s.q75));
+    CHECK(fabs(s.q50) < 1e292);
+    CHECK(isfinite(wp_group_mean(spread, 4)));
 
     /* numpy's pairwise summation, not a running sum: these means differ in
      * the last bit between the two (values from numpy). */
@@ -235,6 +248,14 @@ static void test_features(void)
     c.output.d[2] = -1;
     CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), -1);
     CHECK_CONTAINS(err.msg, "dynamic");
+    c.output.d[2] = 16;
+    /* Issue 13: PrePadding INT64_MAX + PostPadding 1 overflowed. */
+    c.has_padding = 1;
+    c.pre_padding[0] = INT64_MAX;
+    c.post_padding[0] = 1;
+    CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "value out of range: convolution PrePadding");
+    c.pre_padding[0] = c.post_padding[0] = 0;
 
     /* Pooling: the kernel is WindowSize, not the input size. */
     wp_engine_layer p = make_layer("CaskPooling", 1, 64, 55, 55, 1, 64, 27, 27);
@@ -254,6 +275,11 @@ static void test_features(void)
     CHECK_INT(FEAT(r, "ops"), 64 * 27 * 27 * 9);
     CHECK_INT(FEAT(r, "bytes"), 2 * (64 * 55 * 55 + 64 * 27 * 27)); /* unknown type -> FP16 */
     CHECK(wp_feature_index(WP_KIND_POOL, "padding_0") > wp_feature_index(WP_KIND_POOL, "stride_1"));
+    p.has_padding = 1;
+    p.pre_padding[1] = 1;
+    p.post_padding[1] = INT64_MAX;
+    CHECK_INT(wp_layer_features(&p, WP_KIND_POOL, &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "value out of range: pooling PrePadding");
 
     /* Only a layer without a window is global: kernel = input H x W. */
     wp_engine_layer g = make_layer("CaskPooling", 1, 512, 7, 6, 1, 512, 1, 1);

@@ -50,7 +50,7 @@ static const char *ENGINE_JSON =
     "      \"Inputs\": [{\"Dimensions\": [1, 512, 1, 1]}],\n"
     "      \"Outputs\": [{\"Dimensions\": [1, 1000, 1, 1]}]\n"
     "    },\n"
-    "    {\"Name\": \"conv\", \"LayerType\": \"NoOp\"}\n"                 /* 43: duplicate name */
+    "    {\"Name\": \"conv (copy)\", \"LayerType\": \"NoOp\"}\n"          /* 43 */
     "  ],\n"
     "  \"Bindings\": [\"x\", \"y\"]\n"
     "}\n";
@@ -109,7 +109,7 @@ static void test_read_fields(void)
     CHECK_INT(f->has_stride, 0);
     CHECK_INT(f->weights_count, -1);
 
-    /* Lookup: exact names, the first of duplicates, NULL when absent. */
+    /* Lookup: exact names, NULL when absent. */
     CHECK(wp_engine_find(&e, "conv") == c);
     CHECK(wp_engine_find(&e, "fc") == f);
     CHECK(wp_engine_find(&e, "Reformatting CopyNode for Input Tensor 0 to conv") == r);
@@ -181,6 +181,11 @@ static void test_errors(void)
     expect_error("{\"Layers\": [\n  {\"Name\": \"a\", \"LayerType\": \"X\"},\n  {\"LayerType\": \"X\"}\n]}", 3,
                  "layer 1 has no \"Name\"");
     expect_error("{\"Layers\": [\n  {\"Name\": \"a\"}\n]}", 2, "has no \"LayerType\"");
+    /* Issue 13: a second layer of the same name would take the first's
+     * measurements; the error names the second and where the first is. */
+    expect_error("{\"Layers\": [\n  {\"Name\": \"b\", \"LayerType\": \"X\"},\n  {\"Name\": \"a\", \"LayerType\": \"X\"},\n"
+                 "  {\"Name\": \"b\", \"LayerType\": \"NoOp\"}\n]}",
+                 4, "duplicate layer name \"b\" (also layer 0, line 2)");
     expect_error("{\"Layers\": [\n  {\"Name\": 7, \"LayerType\": \"X\"}\n]}", 2, "\"Name\" must be a string");
     /* A wrong type deep inside: the line of the offending element. */
     expect_error("{\"Layers\": [\n"

@@ -25,6 +25,14 @@ int main(void)
     test_write_file(p, "{\n\"avg_idle_power\": \n");
     CHECK_INT(wp_idle_read(p, &v, &err), -1);
     CHECK_CONTAINS(err.msg, "idling_power.json:");
+    /* Issue 13: a negative idle power was accepted by map. */
+    test_write_file(p, "{\"avg_idle_power\": -5000000.0}");
+    CHECK_INT(wp_idle_read(p, &v, &err), -1);
+    CHECK_CONTAINS(err.msg, "idling_power.json");
+    CHECK_CONTAINS(err.msg, "value out of range: avg_idle_power -5e+06 is negative");
+    CHECK_INT(wp_idle_write(test_path(dir, "neg.json"), NULL, -1.0, &err), -1);
+    test_write_file(p, "{\"avg_idle_power\": 0}");
+    CHECK_INT(wp_idle_read(p, &v, &err), 0);
     test_write_file(p, "{\"avg_idle_power\": [1]}");
     CHECK_INT(wp_idle_read(p, &v, &err), -1);
     CHECK_INT(wp_idle_read(test_path(dir, "none.json"), &v, &err), -1);

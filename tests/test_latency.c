@@ -149,6 +149,11 @@ static void test_errors(void)
     expect_error(buf, "not a finite number", "4");
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [-0.5, \"20241121-00:00:01.0\"]]}", a);
     expect_error(buf, "negative latency", "4");
+    /* Issue 13: 1e30 ms was undefined behaviour in the us conversion and
+     * 1e300 ms silently got no power. */
+    expect_error("{\"\":[[1e30,\"20241121-01:00:00.1\"]]}", "value out of range: latency 1e+30 ms", "1");
+    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1e300, \"20241121-00:00:01.0\"]]}", a);
+    expect_error(buf, "value out of range", "4");
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [\"1\", \"20241121-00:00:01.0\"]]}", a);
     expect_error(buf, "malformed JSON", "4");
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1.0, 20241121]]}", a);

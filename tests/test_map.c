@@ -414,6 +414,24 @@ static void test_bad_input(void)
     CHECK_CONTAINS(r.err, "idling_power.json");
     CHECK(!test_file_exists(res));
     test_run_free(&r);
+
+    /* Issue 13: the 35-byte latency file with 1e30 ms (undefined behaviour
+     * in the us conversion), 1e300 ms (silently no power) and a negative
+     * idle power all fail at load time. */
+    expect_failure("zz", LOG11, "{\"\":[[1e30,\"20241121-01:00:00.1\"]]}", ENGINE, "trt_layer_latency.json:1: ",
+                   "value out of range");
+    expect_failure("zz", LOG11, "{\"conv0\": [[1e300, \"20241121-00:00:01.50\"]]}", ENGINE,
+                   "trt_layer_latency.json:1: ", "value out of range");
+    const char *neg = raw_model("neg", LOG11, lat, ENGINE);
+    test_write_file(test_path(neg, "idling_power.json"), "{\"avg_idle_power\": -1.0}");
+    const char *res2 = test_path(test_tmpdir(), "neg_result");
+    const char *a2[] = {"map", "--raw-data-dir", neg, "--result-dir", res2, NULL};
+    r = test_run_cli(a2);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "idling_power.json");
+    CHECK_CONTAINS(r.err, "negative");
+    CHECK(!test_file_exists(res2));
+    test_run_free(&r);
 }
 
 /* The default attribution deconvolves where it can; on a model with fewer

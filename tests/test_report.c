@@ -406,6 +406,28 @@ static void test_bad_input(const char *root)
     test_run_free(&r);
     CHECK(!test_file_exists(out));
 
+    /* Issue 13: a garbage --predictions file was ignored silently. */
+    static const struct {
+        const char *text, *want;
+    } garbage[] = {
+        {"\x7f" "ELF\x02\x01 not a csv\n", "missing column"},
+        {"layer_name,power_prediction,runtime_prediction\n", "holds no predictions"},
+        {"layer_name,power_prediction,runtime_prediction\nnobody,1.0,2.0\nelse,x,2.0\n", "garbage.csv:3"},
+        {"layer_name,power_prediction,runtime_prediction\nnobody,1.0,2.0\n", "no row names a layer of any model"},
+    };
+    for (size_t i = 0; i < sizeof garbage / sizeof *garbage; i++) {
+        const char *g = test_path(root, "bad/garbage.csv");
+        test_write_file(g, garbage[i].text);
+        const char *ag[] = {"report", "--result-dir", test_path(root, "result"), "--predictions", g, "--out", out, NULL};
+        r = test_run_cli(ag);
+        CHECK_INT(r.status, 1);
+        CHECK_CONTAINS(r.err, "garbage.csv");
+        CHECK_CONTAINS(r.err, garbage[i].want);
+        CHECK_INT(test_count_lines(r.err), 1);
+        test_run_free(&r);
+        CHECK(!test_file_exists(out));
+    }
+
     const char *a3[] = {"report", "--result-dir", test_path(root, "nowhere"), "--out", out, NULL};
     r = test_run_cli(a3);
     CHECK(r.status != 0);

@@ -18,7 +18,10 @@ static void test_rounding(void)
         int64_t us;
     } cases[] = {{0.0005, 0},   {0.0015, 2},  {0.0025, 2},    {0.0035, 4},     {1.0005, 1000},
                  {1.0015, 1002}, {2.0025, 2002}, {0.0125, 12}, {12.3455, 12345}, {0.03030399978160858, 30},
-                 {1e-7, 0},     {400.0, 400000}, {0.0, 0},     {1000.0, 1000000}};
+                 {1e-7, 0},     {400.0, 400000}, {0.0, 0},     {1000.0, 1000000},
+                 /* beyond int64 microseconds: saturates (was undefined behaviour) */
+                 {1e30, INT64_MAX}, {-1e300, INT64_MIN}, {INFINITY, INT64_MAX}, {NAN, 0},
+                 {1e12, 1000000000000000}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int64_t got = wp_latency_ms_to_us(cases[i].ms);
         if (got != cases[i].us)

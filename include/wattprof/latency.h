@@ -23,8 +23,13 @@ typedef struct wp_latency {
                               messages about a layer (0 when not read) */
 } wp_latency;
 
-/* Errors: malformed or truncated JSON, a bad timestamp, a non-finite or
- * negative latency, lists of unequal length, duplicate layer names. */
+/* Largest latency accepted (about 31.7 years): its microseconds stay exact
+ * in a double and far inside the int64 timestamps they are subtracted from. */
+#define WP_LATENCY_MAX_MS 1e12
+
+/* Errors: malformed or truncated JSON, a bad timestamp, a non-finite,
+ * negative or out-of-range latency, lists of unequal length, duplicate
+ * layer names. */
 int wp_latency_read(const char *path, wp_latency *lat, wp_error *err);
 /* As wp_latency_read, reporting bytes read to `progress` (may be NULL). */
 int wp_latency_read_progress(const char *path, wp_latency *lat, const wp_progress *progress, wp_error *err);

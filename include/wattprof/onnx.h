@@ -111,8 +111,17 @@ int wp_graph_infer_shapes(wp_graph *g, wp_error *err);
  * graph builders (zoo) call it node by node. */
 int wp_graph_infer_node(wp_graph *g, size_t node, wp_error *err);
 
-/* Number of elements of a shape (1 for n == 0). */
+/* Most elements one tensor may have (16 GiB of floats): every shape read
+ * from a file or inferred from one is checked against it, so products of
+ * dimensions, kernels and paddings taken later cannot overflow int64. */
+#define WP_MAX_ELEMENTS (INT64_C(1) << 32)
+
+/* Number of elements of a shape (1 for n == 0); for shapes already checked
+ * (every tensor of a graph that read or inferred without error). */
 int64_t wp_dims_count(const wp_dims *d);
+/* The count into *count, or -1 when a dimension is negative or the product
+ * exceeds WP_MAX_ELEMENTS (an element count from untrusted input). */
+int wp_dims_count_checked(const wp_dims *d, int64_t *count);
 /* "1x3x224x224" into buf; returns buf. */
 char *wp_dims_format(const wp_dims *d, char *buf, size_t size);
 /* Parses "NxCxHxW" (1 to 8 positive integers joined by 'x'). */

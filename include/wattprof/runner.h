@@ -4,8 +4,10 @@
  * Backends:
  *  - "ref": naive C loops. Slow; the oracle the other backends are tested
  *    against, and a fallback that runs anywhere.
- *  - "cpu": oneDNN's C API (libdnnl), one primitive per node on plain
- *    (nchw/oihw) layouts, so no hidden reorders move time between layers.
+ *  - "cpu": oneDNN's C API (libdnnl), one primitive per node, on the
+ *    memory layouts oneDNN prefers (blocked); a reorder a layer needs runs
+ *    inside that layer's time. Nodes without a oneDNN path run the ref
+ *    kernel on plain data. wp_runner_read always gives plain NCHW.
  *  - "cuda": cuDNN + cuBLAS with CUDA events per layer, where built.
  * Flatten, Reshape and Dropout are views of their input (no work, timed
  * all the same so every node appears as a layer). */
@@ -38,6 +40,20 @@ typedef struct wp_runner wp_runner;
  * work, 1 gives far steadier per-layer times (see docs/runners.md).
  * Returns -1 when the count cannot be set (no OpenMP runtime). */
 int wp_cpu_set_threads(int n);
+
+/* Memory layouts of the cpu backend's runners created from now on.
+ * AUTO (the default): oneDNN picks convolution layouts (blocked, e.g.
+ * nChw16c) and the other primitives run on them, reorders only where a
+ * layer needs another layout, inside that layer's time. PLAIN: every
+ * tensor nchw / nc, no reorder anywhere (slow pooling, batch-norm and
+ * depthwise convolution; kept to measure against, see docs/runners.md). */
+typedef enum wp_cpu_layout { WP_CPU_LAYOUT_AUTO, WP_CPU_LAYOUT_PLAIN } wp_cpu_layout;
+void wp_cpu_set_layout(wp_cpu_layout layout);
+
+/* The layout a cpu runner holds tensor t in (what its producer writes), as
+ * oneDNN names it: "abcd" is plain nchw, "acdb" nhwc, "aBcd16b" nChw16c.
+ * -1 for other backends or a tensor out of range. */
+int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size);
 
 /* Prepares every layer (weights materialised and handed to the backend,
  * primitives created). g must outlive the runner; its lazily generated

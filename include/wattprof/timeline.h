@@ -67,7 +67,9 @@ int wp_timeline_parse_mode(const char *s, wp_timeline_mode *out);
 const char *wp_timeline_mode_name(wp_timeline_mode mode);
 
 /* Python's timedelta(milliseconds=ms) in whole microseconds: the integer
- * part exactly, the fraction rounded half to even (as CPython does it). */
+ * part exactly, the fraction rounded half to even (as CPython does it).
+ * Defined for every double: beyond +-WP_LATENCY_MAX_MS (which the latency
+ * reader rejects) it saturates at INT64_MAX / INT64_MIN, NaN gives 0. */
 int64_t wp_latency_ms_to_us(double ms);
 
 /* The mode auto picks for this table, with a one-line reason (reason may be

@@ -1,9 +1,11 @@
 /* Per-layer features (shared by `dataset` and `predict`) and the
  * pandas-compatible statistics of `dataset`. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
 #include "wattprof/dataset.h"
 
 static const char *const conv_names[] = {
@@ -157,7 +159,9 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
             memcpy(dil, l->dilation, sizeof dil);
         if (l->has_padding)
             for (int i = 0; i < 2; i++)
-                pad[i] = l->pre_padding[i] + l->post_padding[i];
+                if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
+                    return wp_fail(err, NULL, 0, "value out of range: convolution PrePadding %" PRId64
+                                   " + PostPadding %" PRId64, l->pre_padding[i], l->post_padding[i]);
         if (!positive_pair(kern) || !positive_pair(stride) || !positive_pair(dil))
             return wp_fail(err, NULL, 0, "convolution Kernel, Stride and Dilation must be positive");
         if (pad[0] < 0 || pad[1] < 0)
@@ -190,7 +194,9 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
             memcpy(stride, l->stride, sizeof stride);
         if (l->has_padding)
             for (int i = 0; i < 2; i++)
-                pad[i] = l->pre_padding[i] + l->post_padding[i];
+                if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
+                    return wp_fail(err, NULL, 0, "value out of range: pooling PrePadding %" PRId64
+                                   " + PostPadding %" PRId64, l->pre_padding[i], l->post_padding[i]);
         if (!positive_pair(win) || !positive_pair(stride))
             return wp_fail(err, NULL, 0, "pooling WindowSize and Stride must be positive");
         if (pad[0] < 0 || pad[1] < 0)
@@ -371,6 +377,8 @@ static double quantile(const double *sorted, size_t n, double q)
         return sorted[n - 1];
     double a = sorted[i], b = sorted[i + 1];
     double diff = b - a;
+    if (!isfinite(diff)) /* -1e308 to 1e308: the weighted form stays finite */
+        return a * (1 - g) + b * g;
     if (g >= 0.5)
         return b - diff * (1 - g);
     return a + diff * g;
@@ -410,6 +418,22 @@ int wp_describe(const double *v, size_t n, wp_describe_stats *out)
         sort_doubles(vals, c);
         out->min = vals[0];
         out->max = vals[c - 1];
+        /* Finite values near DBL_MAX overflow pandas' sums to inf (1e308
+         * twice has mean inf there). Only then: the same sums on values
+         * scaled by the largest magnitude, so the figures stay finite and
+         * everything else stays bit-identical to upstream. */
+        double big = fmax(fabs(vals[0]), fabs(vals[c - 1]));
+        if (!isfinite(out->mean) || (c > 1 && !isfinite(out->std))) {
+            for (size_t i = 0; i < n; i++)
+                filled[i] = isfinite(v[i]) ? v[i] / big : 0;
+            double m = numpy_sum(filled, n) / (double)c;
+            out->mean = m * big;
+            if (c > 1) {
+                for (size_t i = 0; i < n; i++)
+                    filled[i] = isfinite(v[i]) ? (m - v[i] / big) * (m - v[i] / big) : 0;
+                out->std = sqrt(numpy_sum(filled, n) / (double)(c - 1)) * big;
+            }
+        }
         out->q25 = quantile(vals, c, 0.25);
         out->q50 = quantile(vals, c, 0.5);
         out->q75 = quantile(vals, c, 0.75);
@@ -431,6 +455,15 @@ double wp_group_mean(const double *v, size_t n)
         comp = t - sum - y;
         sum = t;
         c++;
+    }
+    if (c && !isfinite(sum)) {
+        /* Overflowed on finite values (near DBL_MAX): a mean of the values
+         * divided by the count first, which cannot. */
+        double m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(v[i]))
+                m += v[i] / (double)c;
+        return m;
     }
     return c ? sum / (double)c : NAN;
 }

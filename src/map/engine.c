@@ -150,25 +150,29 @@ static int js_next_item(jscan *j)
     return 0;
 }
 
-/* Line of the value at path (the line of its key for an object member), or
- * of the deepest enclosing value found when the path does not exist. */
-static long json_line_of(const char *s, size_t n, const jstep *path, int np)
+/* Walks j to the value at path: 1 there, 0 where the path does not exist.
+ * *best gets the line of the value (of its key for an object member), or of
+ * the deepest enclosing value found. */
+static int json_seek(jscan *j0, const jstep *path, int np, long *best_out)
 {
-    jscan j = {s, n, 0, 1};
+    jscan j = *j0;
+    const char *s = j.s;
+    size_t n = j.n;
+    int found = 0;
     js_ws(&j);
     long best = j.line;
     for (int k = 0; k < np; k++) {
         js_ws(&j);
         if (j.i >= n)
-            return best;
+            goto done;
         if (path[k].key) {
             if (s[j.i] != '{')
-                return best;
+                goto done;
             j.i++;
             for (;;) {
                 js_ws(&j);
                 if (j.i >= n || s[j.i] != '"')
-                    return best;
+                    goto done;
                 long keyline = j.line;
                 size_t a, len;
                 js_string(&j, &a, &len);
@@ -180,26 +184,65 @@ static long json_line_of(const char *s, size_t n, const jstep *path, int np)
                     break;
                 }
                 if (!js_next_item(&j))
-                    return best;
+                    goto done;
             }
         } else {
             if (s[j.i] != '[')
-                return best;
+                goto done;
             j.i++;
             for (size_t e = 0;; e++) {
                 js_ws(&j);
                 if (j.i >= n || s[j.i] == ']')
-                    return best;
+                    goto done;
                 if (e == path[k].idx) {
                     best = j.line;
                     break;
                 }
                 if (!js_next_item(&j))
-                    return best;
+                    goto done;
             }
         }
     }
+    found = 1;
+done:
+    *best_out = best;
+    *j0 = j;
+    return found;
+}
+
+/* Line of the value at path (see json_seek). Rescans from the start: for
+ * one error message; per-element lines come from json_element_lines. */
+static long json_line_of(const char *s, size_t n, const jstep *path, int np)
+{
+    jscan j = {s, n, 0, 1};
+    long best;
+    json_seek(&j, path, np, &best);
     return best;
+}
+
+/* Lines of the first `count` elements of the array at path, in one pass
+ * (a per-element json_line_of made reading an engine file quadratic in its
+ * layers: 8,000 layers took minutes). Elements not found keep line 0. */
+static void json_element_lines(const char *s, size_t n, const jstep *path, int np, long *lines, size_t count)
+{
+    jscan j = {s, n, 0, 1};
+    long best;
+    for (size_t e = 0; e < count; e++)
+        lines[e] = 0;
+    if (!json_seek(&j, path, np, &best))
+        return;
+    js_ws(&j);
+    if (j.i >= n || s[j.i] != '[')
+        return;
+    j.i++;
+    for (size_t e = 0; e < count; e++) {
+        js_ws(&j);
+        if (j.i >= n || s[j.i] == ']')
+            return;
+        lines[e] = j.line;
+        if (!js_next_item(&j))
+            return;
+    }
 }
 
 /* ---- tree walking ------------------------------------------------------ */
@@ -572,13 +615,13 @@ static void layer_free(wp_engine_layer *l)
     memset(l, 0, sizeof *l);
 }
 
-static int read_layer(ectx *c, json_t *obj, size_t index, wp_engine_layer *l)
+static int read_layer(ectx *c, json_t *obj, size_t index, long line, wp_engine_layer *l)
 {
     char what[64];
     snprintf(what, sizeof what, "layer %zu", index);
     l->groups = 1;
     l->weights_count = -1;
-    l->line = json_line_of(c->text, c->len, c->p, c->np);
+    l->line = line;
     if (json_is_string(obj))
         return efail(c, "%s is a bare name (\"%.80s\"): rebuild the engine with detailed profiling verbosity "
                         "so the inspector writes layer attributes",
@@ -667,6 +710,19 @@ static int build_index(wp_engine *eng)
     return 0;
 }
 
+/* Layers are matched to latencies and mappings by name: a second layer of
+ * the same name would silently take the first one's measurements. */
+static int check_unique_names(const wp_engine *eng, const char *path, wp_error *err)
+{
+    for (size_t k = 1; k < eng->n; k++) {
+        const wp_engine_layer *a = &eng->layers[eng->by_name[k - 1]], *b = &eng->layers[eng->by_name[k]];
+        if (strcmp(a->name, b->name) == 0)
+            return wp_fail(err, path, b->line, "duplicate layer name \"%.300s\" (also layer %zu, line %ld)",
+                           b->name, eng->by_name[k - 1], a->line);
+    }
+    return 0;
+}
+
 int wp_engine_parse(const char *text, size_t len, const char *path, wp_engine *eng, wp_error *err)
 {
     memset(eng, 0, sizeof *eng);
@@ -691,25 +747,34 @@ int wp_engine_parse(const char *text, size_t len, const char *path, wp_engine *e
         goto out;
     }
     size_t n = json_array_size(layers);
+    long *lines = NULL;
     if (n > 0) {
         eng->layers = calloc(n, sizeof *eng->layers);
-        if (!eng->layers) {
+        lines = malloc(n * sizeof *lines);
+        if (!eng->layers || !lines) {
+            free(lines);
             wp_fail(err, path, 0, "out of memory");
             goto out;
         }
+        json_element_lines(text, len, c.p, c.np, lines, n);
     }
     for (size_t i = 0; i < n; i++) {
         eng->n = i + 1;
         push_idx(&c, i);
-        if (read_layer(&c, json_array_get(layers, i), i, &eng->layers[i]) != 0)
+        if (read_layer(&c, json_array_get(layers, i), i, lines[i], &eng->layers[i]) != 0) {
+            free(lines);
             goto out;
+        }
         c.np--;
     }
+    free(lines);
     eng->path = strdup(path ? path : "");
     if (!eng->path || build_index(eng) != 0) {
         wp_fail(err, path, 0, "out of memory");
         goto out;
     }
+    if (check_unique_names(eng, path, err) != 0)
+        goto out;
     rc = 0;
 out:
     json_decref(root);

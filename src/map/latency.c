@@ -418,6 +418,9 @@ static int parse_document(rd *r, table *t)
                         return -1;
                     if (lat < 0)
                         return wp_fail(r->err, r->path, r->line, "negative latency %g ms", lat);
+                    if (lat > WP_LATENCY_MAX_MS)
+                        return wp_fail(r->err, r->path, r->line, "value out of range: latency %g ms (at most %g)",
+                                       lat, WP_LATENCY_MAX_MS);
                     if (expect(r, ',', "',' between latency and timestamp") != 0)
                         return -1;
                     if (read_string(r, "a timestamp (string)") != 0)

@@ -739,6 +739,9 @@ static int fill_stage(const char *model_dir, const char *stage, wp_atomic_file *
 int wp_map_model(const char *model_dir, const char *model, double idle_uw, const char *out_dir,
                  const wp_map_options *opt, const wp_progress *progress, wp_error *err)
 {
+    if (!(idle_uw >= 0) || !isfinite(idle_uw))
+        return wp_fail(err, model_dir, 0, "value out of range: idle power %g uW (must be finite, not negative)",
+                       idle_uw);
     /* out_dir is replaced as a whole: stage it beside itself. */
     char *root = strdup(out_dir);
     if (!root)

@@ -41,6 +41,11 @@ int64_t wp_latency_ms_to_us(double ms)
      * exactly; the fraction is scaled in floating point, its integral part
      * kept and its remainder rounded half to even against the running total
      * (Modules/_datetimemodule.c, accum() and delta_new()). */
+    if (isnan(ms))
+        return 0;
+    /* Past 2^63 / 1000 ms the conversion itself would be undefined. */
+    if (!(fabs(ms) < 9.2e15))
+        return ms > 0 ? INT64_MAX : INT64_MIN;
     double ip;
     double frac = modf(ms, &ip);
     int64_t us = (int64_t)ip * 1000;

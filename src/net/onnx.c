@@ -173,12 +173,15 @@ static int read_initializer(reader *r, Onnx__TensorProto *tp)
     wp_dims d;
     memset(&d, 0, sizeof d);
     d.n = (int)tp->n_dims;
-    int64_t count = 1;
-    for (size_t i = 0; i < tp->n_dims; i++) {
-        if (tp->dims[i] < 0 || tp->dims[i] > (1LL << 40))
-            return wp_fail(r->err, r->path, 0, "initializer '%s' has a bad dimension", tp->name);
+    for (size_t i = 0; i < tp->n_dims; i++)
         d.d[i] = tp->dims[i];
-        count *= tp->dims[i];
+    /* Checked: [2^32, 2^32] must not wrap to 0 elements and pass as empty. */
+    int64_t count;
+    if (wp_dims_count_checked(&d, &count)) {
+        char b[160];
+        return wp_fail(r->err, r->path, 0, "initializer '%s' has a bad dimension: %s is negative or has more "
+                       "than %" PRId64 " elements", tp->name, wp_dims_format(&d, b, sizeof b),
+                       (int64_t)WP_MAX_ELEMENTS);
     }
     if (tp->data_type == DT_INT64) {
         int_const *ic = realloc(r->ints, (r->n_ints + 1) * sizeof *ic);

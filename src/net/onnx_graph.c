@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/checked.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/onnx.h"
 
@@ -156,6 +157,16 @@ int64_t wp_dims_count(const wp_dims *d)
     return c;
 }
 
+int wp_dims_count_checked(const wp_dims *d, int64_t *count)
+{
+    int64_t c = 1;
+    for (int i = 0; i < d->n; i++)
+        if (d->d[i] < 0 || wp_mul_i64(c, d->d[i], &c) || c > WP_MAX_ELEMENTS)
+            return -1;
+    *count = c;
+    return 0;
+}
+
 char *wp_dims_format(const wp_dims *d, char *buf, size_t size)
 {
     size_t at = 0;
@@ -181,6 +192,10 @@ int wp_dims_parse(const char *text, wp_dims *d, wp_error *err)
             return wp_fail(err, NULL, 0, "bad shape '%s': more than %d dimensions", text, WP_MAX_DIMS);
         d->d[d->n++] = v;
         p = end;
+        int64_t count;
+        if (*p == 0 && wp_dims_count_checked(d, &count))
+            return wp_fail(err, NULL, 0, "bad shape '%s': out of range (more than %" PRId64 " elements)", text,
+                           (int64_t)WP_MAX_ELEMENTS);
         if (*p == 0)
             return 0;
         if (*p != 'x' && *p != 'X')
@@ -257,16 +272,21 @@ static int need_const(const wp_graph *g, const wp_node *n, size_t i, wp_error *e
     return 0;
 }
 
-/* Resolves auto_pad into explicit pads for one spatial axis. */
-static void resolve_auto_pad(wp_node *n, int ax, int64_t in, int64_t k_eff)
+/* Resolves auto_pad into explicit pads for one spatial axis; -1 when the
+ * padding does not fit in int64 (a crafted stride or kernel). */
+static int resolve_auto_pad(wp_node *n, int ax, int64_t in, int64_t k_eff)
 {
     if (n->auto_pad == WP_AUTO_PAD_VALID) {
         n->pads[ax] = n->pads[ax + 2] = 0;
-        return;
+        return 0;
     }
     int64_t s = n->stride[ax];
-    int64_t out = (in + s - 1) / s;
-    int64_t total = (out - 1) * s + k_eff - in;
+    int64_t out, total;
+    if (wp_add_i64(in, s - 1, &out))
+        return -1;
+    out /= s;
+    if (wp_muladd_i64(out - 1, s, k_eff - in, &total))
+        return -1;
     if (total < 0)
         total = 0;
     int64_t small = total / 2, big = total - small;
@@ -277,6 +297,7 @@ static void resolve_auto_pad(wp_node *n, int ax, int64_t in, int64_t k_eff)
         n->pads[ax] = big;
         n->pads[ax + 2] = small;
     }
+    return 0;
 }
 
 static int spatial(wp_node *n, const wp_dims *x, int64_t kh, int64_t kw, int pooling, int64_t *oh,
@@ -290,10 +311,17 @@ static int spatial(wp_node *n, const wp_dims *x, int64_t kh, int64_t kw, int poo
         if (n->pads[ax] < 0 || n->pads[ax + 2] < 0)
             return node_fail(err, n, "negative padding");
         int64_t in = x->d[2 + ax];
-        int64_t k_eff = n->dilation[ax] * (k[ax] - 1) + 1;
-        if (n->auto_pad != WP_AUTO_PAD_NOTSET)
-            resolve_auto_pad(n, ax, in, k_eff);
-        int64_t span = in + n->pads[ax] + n->pads[ax + 2] - k_eff;
+        int64_t k_eff, span;
+        if (wp_muladd_i64(n->dilation[ax], k[ax] - 1, 1, &k_eff))
+            return node_fail(err, n, "bad dimension: kernel %" PRId64 " with dilation %" PRId64
+                             " is out of range", k[ax], n->dilation[ax]);
+        if (n->auto_pad != WP_AUTO_PAD_NOTSET && resolve_auto_pad(n, ax, in, k_eff))
+            return node_fail(err, n, "bad dimension: auto_pad with stride %" PRId64 " is out of range",
+                             n->stride[ax]);
+        if (wp_add_i64(in, n->pads[ax], &span) || wp_add_i64(span, n->pads[ax + 2], &span))
+            return node_fail(err, n, "bad dimension: padding %" PRId64 "+%" PRId64 " is out of range",
+                             n->pads[ax], n->pads[ax + 2]);
+        span -= k_eff;
         if (span < 0)
             return node_fail(err, n,
                              "input %" PRId64 "x%" PRId64 " is smaller than the %" PRId64 "x%" PRId64
@@ -301,7 +329,8 @@ static int spatial(wp_node *n, const wp_dims *x, int64_t kh, int64_t kw, int poo
                              x->d[2], x->d[3], k[0], k[1]);
         int64_t s = n->stride[ax];
         if (pooling && n->ceil_mode) {
-            o[ax] = (span + s - 1) / s + 1;
+            /* span / s rounded up, without forming span + s - 1 */
+            o[ax] = span / s + (span % s != 0) + 1;
             /* The last window must start inside the input or left padding. */
             if ((o[ax] - 1) * s >= in + n->pads[ax])
                 o[ax]--;
@@ -366,11 +395,12 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         if (n->group <= 0 || x->d[1] % n->group || w->d[0] % n->group)
             return node_fail(err, n, "group %" PRId64 " does not divide %" PRId64 " input / %" PRId64
                              " output channels", n->group, x->d[1], w->d[0]);
-        if (w->d[1] * n->group != x->d[1])
+        int64_t want_c;
+        if (wp_mul_i64(w->d[1], n->group, &want_c) || want_c != x->d[1])
             return node_fail(err, n,
                              "input has %" PRId64 " channels but weight %s expects %" PRId64
                              " (wrong input shape?)",
-                             x->d[1], wp_dims_format(w, b1, sizeof b1), w->d[1] * n->group);
+                             x->d[1], wp_dims_format(w, b1, sizeof b1), want_c);
         if (check_vec(g, n, 2, w->d[0], "bias", err))
             return -1;
         int64_t oh, ow;
@@ -399,6 +429,16 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         o = *x;
         o.d[2] = oh;
         o.d[3] = ow;
+        /* The runners visit every window position of every output: a huge
+         * kernel balanced by huge pads passes the checks above and would
+         * loop for hours, so bound the steps (2^44: far above any real
+         * network's pooling, about 10^9). */
+        int64_t steps;
+        if (wp_dims_count_checked(&o, &steps) || wp_mul_i64(steps, n->kernel[0], &steps) ||
+            wp_mul_i64(steps, n->kernel[1], &steps) || steps > (INT64_C(1) << 44))
+            return node_fail(err, n, "bad dimension: output %s with a %" PRId64 "x%" PRId64
+                             " window is out of range", wp_dims_format(&o, b1, sizeof b1), n->kernel[0],
+                             n->kernel[1]);
         break;
     }
     case WP_OP_GLOBALAVGPOOL:
@@ -429,7 +469,7 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
                              " (wrong input shape?)",
                              x->d[1], wp_dims_format(w, b1, sizeof b1), k);
         const wp_dims *c = in_shape(g, n, 2);
-        if (c && !(wp_dims_count(c) == nn && c->d[c->n - 1] == nn))
+        if (c && !(wp_dims_count(c) == nn && c->n >= 1 && c->d[c->n - 1] == nn))
             return node_fail(err, n, "bias %s does not broadcast to %" PRId64 " outputs",
                              wp_dims_format(c, b1, sizeof b1), nn);
         o.n = 2;
@@ -520,7 +560,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
                 return node_fail(err, n, "input %zu is %s, does not match %s off axis %" PRId64, i,
                                  wp_dims_format(d, b1, sizeof b1),
                                  wp_dims_format(in_shape(g, n, 0), b2, sizeof b2), n->axis);
-            o.d[n->axis] += d->d[n->axis];
+            if (wp_add_i64(o.d[n->axis], d->d[n->axis], &o.d[n->axis]))
+                return node_fail(err, n, "bad dimension: concatenated axis is out of range");
         }
         break;
     }
@@ -559,8 +600,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
                 infer = i;
             } else if (o.d[i] <= 0) {
                 return node_fail(err, n, "bad target dimension %" PRId64, o.d[i]);
-            } else {
-                known *= o.d[i];
+            } else if (wp_mul_i64(known, o.d[i], &known)) {
+                return node_fail(err, n, "bad dimension: target shape is out of range");
             }
         }
         if (infer >= 0)
@@ -576,6 +617,10 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
     for (int i = 0; i < o.n; i++)
         if (o.d[i] <= 0)
             return node_fail(err, n, "output shape %s is empty", wp_dims_format(&o, b1, sizeof b1));
+    int64_t count;
+    if (wp_dims_count_checked(&o, &count))
+        return node_fail(err, n, "bad dimension: output shape %s has more than %" PRId64 " elements",
+                         wp_dims_format(&o, b1, sizeof b1), (int64_t)WP_MAX_ELEMENTS);
     if (n->n_out < 1 || n->out[0] < 0)
         return node_fail(err, n, "has no output");
     g->tensors[n->out[0]].shape = o;
@@ -600,6 +645,13 @@ int wp_graph_infer_shapes(wp_graph *g, wp_error *err)
         if (in->d[i] <= 0)
             return wp_fail(err, NULL, 0, "graph input '%s' has a non-positive dimension",
                            g->tensors[g->input].name);
+    int64_t count;
+    if (wp_dims_count_checked(in, &count)) {
+        char b1[96];
+        return wp_fail(err, NULL, 0, "bad dimension: graph input '%s' shape %s has more than %" PRId64
+                       " elements", g->tensors[g->input].name, wp_dims_format(in, b1, sizeof b1),
+                       (int64_t)WP_MAX_ELEMENTS);
+    }
     for (size_t i = 0; i < g->n_nodes; i++)
         if (infer_node(g, &g->nodes[i], err))
             return -1;

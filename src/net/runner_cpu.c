@@ -1,22 +1,53 @@
-/* "cpu" backend: one oneDNN primitive per layer.
+/* "cpu" backend: oneDNN primitives, with memory layouts chosen per primitive
+ * the way oneDNN intends.
  *
- * All tensors stay in plain layouts (activations nchw / nc, weights oihw /
- * goihw / oi) and live in the runner's host buffers, so a primitive reads
- * its input where the previous one wrote it: no reorder is hidden in some
- * other layer's time. Blocked layouts would run convolutions faster but
- * would put reorders between layers that TensorRT-style per-layer data does
- * not have. Weights that need another arrangement (Gemm without transB,
- * MatMul, alpha != 1) are converted once here, outside any timing. */
+ * Convolutions are created with format_tag::any for source, weights and
+ * destination, so oneDNN picks its fast blocked layouts (nChw16c on
+ * AVX-512, nChw8c on AVX2, its own weight blocking). Weights are reordered
+ * into the chosen layout once, at set-up. Activations stay in the layout
+ * their producer wrote; pooling, batch-norm, eltwise, LRN, sum and concat
+ * run on that layout (their jit kernels are written for the blocked ones;
+ * on plain nchw they fall back to generic loops 10-20x slower). A reorder
+ * happens only where a consumer needs another layout, and it runs inside
+ * that consumer's layer, so the per-layer sum still equals the whole run.
+ *
+ * Each tensor keeps a list of versions: [0] is what its producer writes,
+ * the others are reorders of it made by the first consumer (in node order)
+ * that needs them. The plain version (nchw / nc ...) of tensor t always
+ * lives in r->buf[t], the runner's host buffer: nodes with no oneDNN path
+ * (views, and ops run by the ref backend's per-node kernel) read their
+ * inputs there and write their outputs there, plain. wp_runner_read
+ * reorders the producer's version into plain NCHW.
+ *
+ * wp_cpu_set_layout(WP_CPU_LAYOUT_PLAIN) gives the previous behaviour
+ * (every tensor plain, no reorder anywhere), kept to measure against. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runner_impl.h"
 
+static wp_cpu_layout cpu_layout = WP_CPU_LAYOUT_AUTO;
+
+void wp_cpu_set_layout(wp_cpu_layout layout)
+{
+    cpu_layout = layout;
+}
+
 #ifndef WATTPROF_HAVE_DNNL
 
 const runner_ops *const wp_runner_cpu_ops = NULL;
+
+int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
+{
+    (void)r;
+    (void)tensor;
+    (void)buf;
+    (void)size;
+    return -1;
+}
 
 int wp_cpu_set_threads(int n)
 {
@@ -42,21 +73,42 @@ int wp_cpu_set_threads(int n)
     return 0;
 }
 
-#define MAX_ARGS 8
+/* Layouts one tensor can be in at once: the producer's and a few reorders
+ * (plain for a ref node, another blocking for a concat, ...). */
+#define MAX_VER 4
+
+typedef struct {
+    dnnl_memory_desc_t md;
+    dnnl_memory_t mem;
+} version;
+
+typedef struct {
+    int n_ver;
+    version ver[MAX_VER];
+} tstate;
 
 typedef struct {
     dnnl_primitive_t prim;
-    dnnl_exec_arg_t args[MAX_ARGS + 64];
     int nargs;
-    dnnl_memory_t mems[MAX_ARGS + 64];
-    int nmems;
-    float *scratch[2]; /* converted weights/bias owned by this layer */
+    dnnl_exec_arg_t *args;
+} step;
+
+typedef struct {
+    step *steps;   /* input reorders, then the layer's own primitive */
+    int n_steps;
+    int ref;       /* run by the ref backend's kernel after the steps */
 } layer;
 
 typedef struct {
     dnnl_engine_t eng;
     dnnl_stream_t stream;
+    int plain;            /* WP_CPU_LAYOUT_PLAIN at set-up */
     layer *layers;
+    tstate *ts;           /* per tensor */
+    dnnl_memory_t *mems;  /* weights, biases: owned */
+    size_t n_mems, cap_mems;
+    float **bufs;         /* converted dense weights: owned */
+    size_t n_bufs, cap_bufs;
 } cpu_state;
 
 static int check(dnnl_status_t st, const wp_node *n, const char *what, wp_error *err)
@@ -73,12 +125,17 @@ static dnnl_format_tag_t plain_tag(int ndims)
     return ndims >= 1 && ndims <= 5 ? tags[ndims] : dnnl_format_tag_undef;
 }
 
-static void md_of(dnnl_memory_desc_t *md, const wp_dims *d)
+static void md_tag(dnnl_memory_desc_t *md, const wp_dims *d, dnnl_format_tag_t tag)
 {
     dnnl_dims_t dims;
     for (int i = 0; i < d->n; i++)
         dims[i] = d->d[i];
-    dnnl_memory_desc_init_by_tag(md, d->n, dims, dnnl_f32, plain_tag(d->n));
+    dnnl_memory_desc_init_by_tag(md, d->n, dims, dnnl_f32, tag);
+}
+
+static void md_of(dnnl_memory_desc_t *md, const wp_dims *d)
+{
+    md_tag(md, d, plain_tag(d->n));
 }
 
 static void md_1d(dnnl_memory_desc_t *md, int64_t n)
@@ -87,42 +144,254 @@ static void md_1d(dnnl_memory_desc_t *md, int64_t n)
     dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_a);
 }
 
-static int add_arg(cpu_state *s, layer *l, const wp_node *n, int arg, const dnnl_memory_desc_t *md, void *data,
-                   wp_error *err)
+static const wp_dims *shape(const wp_runner *r, int t)
 {
-    dnnl_memory_t m;
-    if (check(dnnl_memory_create(&m, md, s->eng, data), n, "memory_create", err))
-        return -1;
-    l->mems[l->nmems++] = m;
-    l->args[l->nargs].arg = arg;
-    l->args[l->nargs].memory = m;
-    l->nargs++;
+    return &r->g->tensors[t].shape;
+}
+
+static int is_plain(const wp_runner *r, int t, const dnnl_memory_desc_t *md)
+{
+    dnnl_memory_desc_t p;
+    md_of(&p, shape(r, t));
+    return dnnl_memory_desc_equal(&p, md);
+}
+
+static int keep_mem(cpu_state *s, dnnl_memory_t m, wp_error *err)
+{
+    if (s->n_mems == s->cap_mems) {
+        size_t cap = s->cap_mems ? 2 * s->cap_mems : 64;
+        dnnl_memory_t *p = realloc(s->mems, cap * sizeof *p);
+        if (!p) {
+            dnnl_memory_destroy(m);
+            return wp_fail(err, NULL, 0, "out of memory");
+        }
+        s->mems = p;
+        s->cap_mems = cap;
+    }
+    s->mems[s->n_mems++] = m;
     return 0;
 }
 
-static int make_prim(cpu_state *s, layer *l, const wp_node *n, const_dnnl_op_desc_t desc, wp_error *err)
+static float *keep_buf(cpu_state *s, size_t n, wp_error *err)
 {
-    dnnl_primitive_desc_t pd;
-    if (check(dnnl_primitive_desc_create(&pd, desc, NULL, s->eng, NULL), n, "primitive_desc_create", err))
-        return -1;
-    dnnl_status_t st = dnnl_primitive_create(&l->prim, pd);
+    if (s->n_bufs == s->cap_bufs) {
+        size_t cap = s->cap_bufs ? 2 * s->cap_bufs : 16;
+        float **p = realloc(s->bufs, cap * sizeof *p);
+        if (!p) {
+            wp_fail(err, NULL, 0, "out of memory");
+            return NULL;
+        }
+        s->bufs = p;
+        s->cap_bufs = cap;
+    }
+    float *b = malloc(n * sizeof(float));
+    if (!b) {
+        wp_fail(err, NULL, 0, "out of memory");
+        return NULL;
+    }
+    return s->bufs[s->n_bufs++] = b;
+}
+
+/* A memory owned by the state: data NULL lets oneDNN allocate it. */
+static dnnl_memory_t new_mem(cpu_state *s, const wp_node *n, const dnnl_memory_desc_t *md, void *data,
+                             wp_error *err)
+{
+    dnnl_memory_t m;
+    if (check(dnnl_memory_create(&m, md, s->eng, data ? data : DNNL_MEMORY_ALLOCATE), n, "memory_create", err) ||
+        keep_mem(s, m, err))
+        return NULL;
+    return m;
+}
+
+static int add_step(layer *l, dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args, wp_error *err)
+{
+    step *p = realloc(l->steps, (size_t)(l->n_steps + 1) * sizeof *p);
+    dnnl_exec_arg_t *a = malloc((size_t)nargs * sizeof *a);
+    if (p)
+        l->steps = p;
+    if (!p || !a) {
+        free(a);
+        dnnl_primitive_destroy(prim);
+        return wp_fail(err, NULL, 0, "out of memory");
+    }
+    memcpy(a, args, (size_t)nargs * sizeof *a);
+    l->steps[l->n_steps].prim = prim;
+    l->steps[l->n_steps].nargs = nargs;
+    l->steps[l->n_steps].args = a;
+    l->n_steps++;
+    return 0;
+}
+
+/* Creates the primitive of pd (which it destroys) and appends it as a step. */
+static int add_prim(layer *l, const wp_node *n, dnnl_primitive_desc_t pd, int nargs, const dnnl_exec_arg_t *args,
+                    wp_error *err)
+{
+    dnnl_primitive_t prim;
+    dnnl_status_t st = dnnl_primitive_create(&prim, pd);
     dnnl_primitive_desc_destroy(pd);
-    return check(st, n, "primitive_create", err);
+    if (check(st, n, "primitive_create", err))
+        return -1;
+    return add_step(l, prim, nargs, args, err);
+}
+
+static int make_pd(cpu_state *s, const wp_node *n, const_dnnl_op_desc_t desc, dnnl_primitive_desc_t *pd,
+                   wp_error *err)
+{
+    return check(dnnl_primitive_desc_create(pd, desc, NULL, s->eng, NULL), n, "primitive_desc_create", err);
+}
+
+static const dnnl_memory_desc_t *pd_md(const_dnnl_primitive_desc_t pd, dnnl_query_t what)
+{
+    return dnnl_primitive_desc_query_md(pd, what, 0);
+}
+
+static int reorder_pd(cpu_state *s, const wp_node *n, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                      dnnl_primitive_desc_t *pd, wp_error *err)
+{
+    return check(dnnl_reorder_primitive_desc_create(pd, from, s->eng, to, s->eng, NULL), n,
+                 "reorder_primitive_desc_create", err);
+}
+
+static const dnnl_memory_desc_t *current(wp_runner *r, cpu_state *s, const wp_node *n, int t, wp_error *err);
+
+/* Sets what tensor t's producer writes: layout md, plain ones in r->buf[t]. */
+static dnnl_memory_t produce(wp_runner *r, cpu_state *s, const wp_node *n, int t, const dnnl_memory_desc_t *md,
+                             wp_error *err)
+{
+    tstate *ts = &s->ts[t];
+    void *data = NULL;
+    if (is_plain(r, t, md)) {
+        data = r->buf[t];
+        if (!data) {
+            wp_fail(err, NULL, 0, "node '%s': tensor '%s' has no host buffer", n->name, r->g->tensors[t].name);
+            return NULL;
+        }
+    }
+    dnnl_memory_t m;
+    if (check(dnnl_memory_create(&m, md, s->eng, data ? data : DNNL_MEMORY_ALLOCATE), n, "memory_create", err))
+        return NULL;
+    for (int v = 0; v < ts->n_ver; v++)
+        dnnl_memory_destroy(ts->ver[v].mem);
+    ts->n_ver = 1;
+    ts->ver[0].md = *md;
+    ts->ver[0].mem = m;
+    return m;
+}
+
+/* Tensor t in layout md for node n: an existing version, or a new one
+ * filled by a reorder step that node n runs before its own work. */
+static dnnl_memory_t need(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, int t,
+                          const dnnl_memory_desc_t *md, wp_error *err)
+{
+    tstate *ts = &s->ts[t];
+    if (!current(r, s, n, t, err))
+        return NULL;
+    for (int v = 0; v < ts->n_ver; v++)
+        if (dnnl_memory_desc_equal(&ts->ver[v].md, md))
+            return ts->ver[v].mem;
+    if (ts->n_ver == MAX_VER) {
+        wp_fail(err, NULL, 0, "node '%s': tensor '%s' is needed in too many layouts", n->name,
+                r->g->tensors[t].name);
+        return NULL;
+    }
+    void *data = NULL;
+    if (is_plain(r, t, md) && !(data = r->buf[t])) {
+        wp_fail(err, NULL, 0, "node '%s': tensor '%s' has no host buffer", n->name, r->g->tensors[t].name);
+        return NULL;
+    }
+    dnnl_memory_t m;
+    if (check(dnnl_memory_create(&m, md, s->eng, data ? data : DNNL_MEMORY_ALLOCATE), n, "memory_create", err))
+        return NULL;
+    version *nv = &ts->ver[ts->n_ver++];
+    nv->md = *md;
+    nv->mem = m;
+    dnnl_primitive_desc_t pd;
+    if (reorder_pd(s, n, &ts->ver[0].md, md, &pd, err))
+        return NULL;
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, ts->ver[0].mem}, {DNNL_ARG_TO, m}};
+    return add_prim(l, n, pd, 2, args, err) ? NULL : m;
+}
+
+/* The layout tensor t's producer wrote; the graph input and constants,
+ * which no node produces, are plain in r->buf. */
+static const dnnl_memory_desc_t *current(wp_runner *r, cpu_state *s, const wp_node *n, int t, wp_error *err)
+{
+    tstate *ts = &s->ts[t];
+    if (ts->n_ver == 0) {
+        dnnl_memory_desc_t p;
+        md_of(&p, shape(r, t));
+        if (!produce(r, s, n, t, &p, err))
+            return NULL;
+    }
+    return &ts->ver[0].md;
+}
+
+/* The layout pooling and batch-norm run in: the input's own when blocked;
+ * a plain 4-D input goes to nhwc, which has jit kernels (nchw has none). */
+static int keep_layout(wp_runner *r, cpu_state *s, const wp_node *n, int t, int to_nhwc, dnnl_memory_desc_t *md,
+                       wp_error *err)
+{
+    const dnnl_memory_desc_t *cur = current(r, s, n, t, err);
+    if (!cur)
+        return -1;
+    if (s->plain)
+        md_of(md, shape(r, t));
+    else if (to_nhwc && shape(r, t)->n == 4 && is_plain(r, t, cur))
+        md_tag(md, shape(r, t), dnnl_acdb);
+    else
+        *md = *cur;
+    return 0;
+}
+
+/* Constant data given plain (graph's buffer): a memory in layout want,
+ * reordered once here when it differs. */
+static dnnl_memory_t const_mem(cpu_state *s, const wp_node *n, const dnnl_memory_desc_t *plain, void *data,
+                               const dnnl_memory_desc_t *want, wp_error *err)
+{
+    if (dnnl_memory_desc_equal(plain, want))
+        return new_mem(s, n, plain, data, err);
+    dnnl_memory_t dst = new_mem(s, n, want, NULL, err), src;
+    if (!dst)
+        return NULL;
+    if (check(dnnl_memory_create(&src, plain, s->eng, data), n, "memory_create", err))
+        return NULL;
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim = NULL;
+    int rc = reorder_pd(s, n, plain, want, &pd, err);
+    if (!rc) {
+        rc = check(dnnl_primitive_create(&prim, pd), n, "primitive_create", err);
+        dnnl_primitive_desc_destroy(pd);
+    }
+    if (!rc) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
+        rc = check(dnnl_primitive_execute(prim, s->stream, 2, args), n, "execute", err) ||
+             check(dnnl_stream_wait(s->stream), n, "stream_wait", err);
+    }
+    if (prim)
+        dnnl_primitive_destroy(prim);
+    dnnl_memory_destroy(src);
+    return rc ? NULL : dst;
+}
+
+static int is_const(const wp_runner *r, int t)
+{
+    return t >= 0 && r->g->tensors[t].is_const && r->buf[t];
 }
 
 static int prep_conv(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
 {
-    const wp_graph *g = r->g;
-    dnnl_memory_desc_t src, w, b, dst;
-    md_of(&src, &g->tensors[n->in[0]].shape);
-    md_of(&dst, &g->tensors[n->out[0]].shape);
-    const wp_dims *wd = &g->tensors[n->in[1]].shape;
+    const wp_dims *x = shape(r, n->in[0]), *y = shape(r, n->out[0]), *wd = shape(r, n->in[1]);
+    dnnl_memory_desc_t src, w, wplain, b, dst;
     if (n->group > 1) {
         dnnl_dims_t dims = {n->group, wd->d[0] / n->group, wd->d[1], wd->d[2], wd->d[3]};
-        dnnl_memory_desc_init_by_tag(&w, 5, dims, dnnl_f32, dnnl_goihw);
+        dnnl_memory_desc_init_by_tag(&wplain, 5, dims, dnnl_f32, dnnl_goihw);
+        dnnl_memory_desc_init_by_tag(&w, 5, dims, dnnl_f32, s->plain ? dnnl_goihw : dnnl_format_tag_any);
     } else {
-        md_of(&w, wd);
+        md_of(&wplain, wd);
+        md_tag(&w, wd, s->plain ? dnnl_oihw : dnnl_format_tag_any);
     }
+    md_tag(&src, x, s->plain ? dnnl_nchw : dnnl_format_tag_any);
+    md_tag(&dst, y, s->plain ? dnnl_nchw : dnnl_format_tag_any);
     int has_b = n->n_in > 2 && n->in[2] >= 0;
     if (has_b)
         md_1d(&b, wd->d[0]);
@@ -130,31 +399,46 @@ static int prep_conv(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
     dnnl_dims_t pl = {n->pads[0], n->pads[1]}, pr = {n->pads[2], n->pads[3]};
     /* oneDNN wants right padding consistent with the output size. */
     for (int a = 0; a < 2; a++) {
-        int64_t in = g->tensors[n->in[0]].shape.d[2 + a], out = g->tensors[n->out[0]].shape.d[2 + a];
         int64_t k_eff = (wd->d[2 + a] - 1) * n->dilation[a] + 1;
-        pr[a] = (out - 1) * n->stride[a] + k_eff - in - pl[a];
+        pr[a] = (y->d[2 + a] - 1) * n->stride[a] + k_eff - x->d[2 + a] - pl[a];
     }
     dnnl_convolution_desc_t cd;
+    dnnl_primitive_desc_t pd;
     if (check(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src,
                                                          &w, has_b ? &b : NULL, &dst, strides, dil, pl, pr),
               n, "convolution_desc_init", err) ||
-        make_prim(s, l, n, &cd, err))
+        make_pd(s, n, &cd, &pd, err))
         return -1;
-    if (add_arg(s, l, n, DNNL_ARG_SRC, &src, r->buf[n->in[0]], err) ||
-        add_arg(s, l, n, DNNL_ARG_WEIGHTS, &w, r->buf[n->in[1]], err) ||
-        (has_b && add_arg(s, l, n, DNNL_ARG_BIAS, &b, r->buf[n->in[2]], err)) ||
-        add_arg(s, l, n, DNNL_ARG_DST, &dst, r->buf[n->out[0]], err))
-        return -1;
-    return 0;
+    dnnl_exec_arg_t args[4];
+    int na = 0;
+    dnnl_memory_t m;
+    if (!(m = need(r, s, l, n, n->in[0], pd_md(pd, dnnl_query_src_md), err)))
+        goto fail;
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, m};
+    if (!(m = const_mem(s, n, &wplain, r->buf[n->in[1]], pd_md(pd, dnnl_query_weights_md), err)))
+        goto fail;
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, m};
+    if (has_b) {
+        if (!(m = new_mem(s, n, &b, r->buf[n->in[2]], err)))
+            goto fail;
+        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, m};
+    }
+    if (!(m = produce(r, s, n, n->out[0], pd_md(pd, dnnl_query_dst_md), err)))
+        goto fail;
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, m};
+    return add_prim(l, n, pd, na, args, err);
+fail:
+    dnnl_primitive_desc_destroy(pd);
+    return -1;
 }
 
 static int prep_pool(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
 {
-    const wp_graph *g = r->g;
-    const wp_dims *x = &g->tensors[n->in[0]].shape, *y = &g->tensors[n->out[0]].shape;
+    const wp_dims *x = shape(r, n->in[0]), *y = shape(r, n->out[0]);
     dnnl_memory_desc_t src, dst;
-    md_of(&src, x);
-    md_of(&dst, y);
+    if (keep_layout(r, s, n, n->in[0], 1, &src, err))
+        return -1;
+    md_tag(&dst, y, s->plain ? plain_tag(y->n) : dnnl_format_tag_any);
     int global = n->op == WP_OP_GLOBALAVGPOOL;
     dnnl_dims_t k = {global ? x->d[2] : n->kernel[0], global ? x->d[3] : n->kernel[1]};
     dnnl_dims_t st = {global ? 1 : n->stride[0], global ? 1 : n->stride[1]};
@@ -169,21 +453,26 @@ static int prep_pool(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
     dnnl_alg_kind_t alg = n->op == WP_OP_MAXPOOL       ? dnnl_pooling_max
                           : n->count_include_pad && !global ? dnnl_pooling_avg_include_padding
                                                             : dnnl_pooling_avg_exclude_padding;
-    dnnl_pooling_v2_desc_t pd;
-    if (check(dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_inference, alg, &src, &dst, st, k, dil, pl, pr), n,
+    dnnl_pooling_v2_desc_t d;
+    dnnl_primitive_desc_t pd;
+    if (check(dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_inference, alg, &src, &dst, st, k, dil, pl, pr), n,
               "pooling_desc_init", err) ||
-        make_prim(s, l, n, &pd, err))
+        make_pd(s, n, &d, &pd, err))
         return -1;
-    return add_arg(s, l, n, DNNL_ARG_SRC, &src, r->buf[n->in[0]], err) ||
-                   add_arg(s, l, n, DNNL_ARG_DST, &dst, r->buf[n->out[0]], err)
-               ? -1
-               : 0;
+    dnnl_exec_arg_t args[2];
+    if (!(args[0].memory = need(r, s, l, n, n->in[0], &src, err)) ||
+        !(args[1].memory = produce(r, s, n, n->out[0], pd_md(pd, dnnl_query_dst_md), err))) {
+        dnnl_primitive_desc_destroy(pd);
+        return -1;
+    }
+    args[0].arg = DNNL_ARG_SRC;
+    args[1].arg = DNNL_ARG_DST;
+    return add_prim(l, n, pd, 2, args, err);
 }
 
 static int prep_dense(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
 {
-    const wp_graph *g = r->g;
-    const wp_dims *x = &g->tensors[n->in[0]].shape, *y = &g->tensors[n->out[0]].shape;
+    const wp_dims *x = shape(r, n->in[0]), *y = shape(r, n->out[0]);
     int64_t K = x->d[1], N = y->d[1];
     const float *W = r->buf[n->in[1]];
     int trans = n->op == WP_OP_GEMM && n->trans_b;
@@ -191,9 +480,8 @@ static int prep_dense(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
     float *wt = (float *)W;
     if (!trans || alpha != 1.0f) {
         /* Into oneDNN's [N,K] with alpha folded in (once, untimed). */
-        wt = l->scratch[0] = malloc((size_t)(N * K) * sizeof(float));
-        if (!wt)
-            return wp_fail(err, NULL, 0, "out of memory");
+        if (!(wt = keep_buf(s, (size_t)(N * K), err)))
+            return -1;
         for (int64_t j = 0; j < N; j++)
             for (int64_t k = 0; k < K; k++)
                 wt[j * K + k] = alpha * (trans ? W[j * K + k] : W[k * N + j]);
@@ -202,119 +490,248 @@ static int prep_dense(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
     if (n->op == WP_OP_GEMM && n->n_in > 2 && n->in[2] >= 0) {
         bias = r->buf[n->in[2]];
         if (n->beta != 1.0f) {
-            float *bb = l->scratch[1] = malloc((size_t)N * sizeof(float));
+            float *bb = keep_buf(s, (size_t)N, err);
             if (!bb)
-                return wp_fail(err, NULL, 0, "out of memory");
+                return -1;
             for (int64_t j = 0; j < N; j++)
                 bb[j] = n->beta * bias[j];
             bias = bb;
         }
     }
-    dnnl_memory_desc_t src, w, b, dst;
+    dnnl_memory_desc_t src, w, wplain, b, dst;
     md_of(&src, x);
     md_of(&dst, y);
     dnnl_dims_t wd = {N, K};
-    dnnl_memory_desc_init_by_tag(&w, 2, wd, dnnl_f32, dnnl_oi);
+    dnnl_memory_desc_init_by_tag(&wplain, 2, wd, dnnl_f32, dnnl_oi);
+    dnnl_memory_desc_init_by_tag(&w, 2, wd, dnnl_f32, s->plain ? dnnl_oi : dnnl_format_tag_any);
     if (bias)
         md_1d(&b, N);
     dnnl_inner_product_desc_t ip;
+    dnnl_primitive_desc_t pd;
     if (check(dnnl_inner_product_forward_desc_init(&ip, dnnl_forward_inference, &src, &w, bias ? &b : NULL, &dst), n,
               "inner_product_desc_init", err) ||
-        make_prim(s, l, n, &ip, err))
+        make_pd(s, n, &ip, &pd, err))
         return -1;
-    return add_arg(s, l, n, DNNL_ARG_SRC, &src, r->buf[n->in[0]], err) ||
-                   add_arg(s, l, n, DNNL_ARG_WEIGHTS, &w, wt, err) ||
-                   (bias && add_arg(s, l, n, DNNL_ARG_BIAS, &b, bias, err)) ||
-                   add_arg(s, l, n, DNNL_ARG_DST, &dst, r->buf[n->out[0]], err)
-               ? -1
-               : 0;
+    dnnl_exec_arg_t args[4];
+    int na = 0;
+    dnnl_memory_t m;
+    if (!(m = need(r, s, l, n, n->in[0], &src, err)))
+        goto fail;
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, m};
+    if (!(m = const_mem(s, n, &wplain, wt, pd_md(pd, dnnl_query_weights_md), err)))
+        goto fail;
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, m};
+    if (bias) {
+        if (!(m = new_mem(s, n, &b, bias, err)))
+            goto fail;
+        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, m};
+    }
+    if (!(m = produce(r, s, n, n->out[0], &dst, err)))
+        goto fail;
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, m};
+    return add_prim(l, n, pd, na, args, err);
+fail:
+    dnnl_primitive_desc_destroy(pd);
+    return -1;
 }
 
-static int prep_unary(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
+/* Eltwise, softmax, LRN, batch-norm: output in the input's layout. */
+static int prep_same(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
 {
-    const wp_graph *g = r->g;
     dnnl_memory_desc_t md;
-    md_of(&md, &g->tensors[n->in[0]].shape);
+    /* Softmax's blocked paths are generic loops; nc / plain is its own. */
+    if (n->op == WP_OP_SOFTMAX)
+        md_of(&md, shape(r, n->in[0]));
+    else if (keep_layout(r, s, n, n->in[0], n->op == WP_OP_BATCHNORM, &md, err))
+        return -1;
     int rc;
+    union {
+        dnnl_softmax_desc_t sm;
+        dnnl_lrn_desc_t lrn;
+        dnnl_eltwise_desc_t el;
+        dnnl_batch_normalization_desc_t bn;
+    } d;
     if (n->op == WP_OP_SOFTMAX) {
-        dnnl_softmax_desc_t d;
-        rc = check(dnnl_softmax_forward_desc_init(&d, dnnl_forward_inference, &md, (int)n->axis), n,
-                   "softmax_desc_init", err) ||
-             make_prim(s, l, n, &d, err);
+        rc = check(dnnl_softmax_forward_desc_init(&d.sm, dnnl_forward_inference, &md, (int)n->axis), n,
+                   "softmax_desc_init", err);
     } else if (n->op == WP_OP_LRN) {
-        dnnl_lrn_desc_t d;
-        rc = check(dnnl_lrn_forward_desc_init(&d, dnnl_forward_inference, dnnl_lrn_across_channels, &md, n->size,
-                                              n->alpha, n->beta, n->bias),
-                   n, "lrn_desc_init", err) ||
-             make_prim(s, l, n, &d, err);
+        rc = check(dnnl_lrn_forward_desc_init(&d.lrn, dnnl_forward_inference, dnnl_lrn_across_channels, &md,
+                                              n->size, n->alpha, n->beta, n->bias),
+                   n, "lrn_desc_init", err);
+    } else if (n->op == WP_OP_BATCHNORM) {
+        rc = check(dnnl_batch_normalization_forward_desc_init(&d.bn, dnnl_forward_inference, &md, n->epsilon,
+                                                              dnnl_use_global_stats | dnnl_use_scale |
+                                                                  dnnl_use_shift),
+                   n, "batch_normalization_desc_init", err);
     } else {
-        dnnl_eltwise_desc_t d;
         float lo = isinf(n->clip_min) ? -FLT_MAX : n->clip_min, hi = isinf(n->clip_max) ? FLT_MAX : n->clip_max;
         if (n->op == WP_OP_RELU)
-            rc = check(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, dnnl_eltwise_relu, &md, 0, 0), n,
-                       "eltwise_desc_init", err);
-        else
-            rc = check(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, dnnl_eltwise_clip, &md, lo, hi),
+            rc = check(dnnl_eltwise_forward_desc_init(&d.el, dnnl_forward_inference, dnnl_eltwise_relu, &md, 0, 0),
                        n, "eltwise_desc_init", err);
-        rc = rc || make_prim(s, l, n, &d, err);
+        else
+            rc = check(dnnl_eltwise_forward_desc_init(&d.el, dnnl_forward_inference, dnnl_eltwise_clip, &md, lo, hi),
+                       n, "eltwise_desc_init", err);
     }
-    if (rc)
+    dnnl_primitive_desc_t pd;
+    if (rc || make_pd(s, n, &d, &pd, err))
         return -1;
-    return add_arg(s, l, n, DNNL_ARG_SRC, &md, r->buf[n->in[0]], err) ||
-                   add_arg(s, l, n, DNNL_ARG_DST, &md, r->buf[n->out[0]], err)
-               ? -1
-               : 0;
-}
-
-static int prep_bn(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
-{
-    const wp_graph *g = r->g;
-    dnnl_memory_desc_t md, c;
-    md_of(&md, &g->tensors[n->in[0]].shape);
-    md_1d(&c, g->tensors[n->in[0]].shape.d[1]);
-    dnnl_batch_normalization_desc_t d;
-    if (check(dnnl_batch_normalization_forward_desc_init(&d, dnnl_forward_inference, &md, n->epsilon,
-                                                         dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift),
-              n, "batch_normalization_desc_init", err) ||
-        make_prim(s, l, n, &d, err))
-        return -1;
-    return add_arg(s, l, n, DNNL_ARG_SRC, &md, r->buf[n->in[0]], err) ||
-                   add_arg(s, l, n, DNNL_ARG_SCALE, &c, r->buf[n->in[1]], err) ||
-                   add_arg(s, l, n, DNNL_ARG_SHIFT, &c, r->buf[n->in[2]], err) ||
-                   add_arg(s, l, n, DNNL_ARG_MEAN, &c, r->buf[n->in[3]], err) ||
-                   add_arg(s, l, n, DNNL_ARG_VARIANCE, &c, r->buf[n->in[4]], err) ||
-                   add_arg(s, l, n, DNNL_ARG_DST, &md, r->buf[n->out[0]], err)
-               ? -1
-               : 0;
+    dnnl_exec_arg_t args[6];
+    int na = 0;
+    dnnl_memory_t m;
+    if (!(m = need(r, s, l, n, n->in[0], &md, err)))
+        goto fail;
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, m};
+    if (n->op == WP_OP_BATCHNORM) {
+        static const int which[4] = {DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE};
+        dnnl_memory_desc_t c;
+        md_1d(&c, shape(r, n->in[0])->d[1]);
+        for (int k = 0; k < 4; k++) {
+            if (!(m = new_mem(s, n, &c, r->buf[n->in[1 + k]], err)))
+                goto fail;
+            args[na++] = (dnnl_exec_arg_t){which[k], m};
+        }
+    }
+    if (!(m = produce(r, s, n, n->out[0], &md, err)))
+        goto fail;
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, m};
+    return add_prim(l, n, pd, na, args, err);
+fail:
+    dnnl_primitive_desc_destroy(pd);
+    return -1;
 }
 
 static int prep_multi(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
 {
-    const wp_graph *g = r->g;
-    if (n->n_in > 64)
+    enum { MAX_IN = 64 };
+    if (n->n_in > MAX_IN)
         return wp_fail(err, NULL, 0, "node '%s': too many inputs", n->name);
-    dnnl_memory_desc_t srcs[64], dst;
-    float scales[64];
+    dnnl_memory_desc_t srcs[MAX_IN], dst;
+    float scales[MAX_IN];
+    int add = n->op == WP_OP_ADD;
+    /* Sum: every input in one layout, the first blocked one found (a
+     * residual branch and its shortcut normally agree already). Concat:
+     * each input as it is; oneDNN copies blocks when they all match. */
+    const dnnl_memory_desc_t *common = NULL;
     for (size_t i = 0; i < n->n_in; i++) {
-        md_of(&srcs[i], &g->tensors[n->in[i]].shape);
+        const dnnl_memory_desc_t *cur = current(r, s, n, n->in[i], err);
+        if (!cur)
+            return -1;
+        if (s->plain)
+            md_of(&srcs[i], shape(r, n->in[i]));
+        else
+            srcs[i] = *cur;
+        if (add && !common && !is_plain(r, n->in[i], &srcs[i]))
+            common = &srcs[i];
         scales[i] = 1.0f;
     }
-    md_of(&dst, &g->tensors[n->out[0]].shape);
+    if (add && common)
+        for (size_t i = 0; i < n->n_in; i++)
+            srcs[i] = *common;
+    md_tag(&dst, shape(r, n->out[0]), s->plain ? plain_tag(shape(r, n->out[0])->n) : dnnl_format_tag_any);
     dnnl_primitive_desc_t pd;
-    dnnl_status_t st = n->op == WP_OP_ADD
-                           ? dnnl_sum_primitive_desc_create(&pd, &dst, (int)n->n_in, scales, srcs, NULL, s->eng)
+    dnnl_status_t st = add ? dnnl_sum_primitive_desc_create(&pd, &dst, (int)n->n_in, scales, srcs, NULL, s->eng)
                            : dnnl_concat_primitive_desc_create(&pd, &dst, (int)n->n_in, (int)n->axis, srcs, NULL,
                                                                s->eng);
-    if (check(st, n, n->op == WP_OP_ADD ? "sum_primitive_desc_create" : "concat_primitive_desc_create", err))
+    if (check(st, n, add ? "sum_primitive_desc_create" : "concat_primitive_desc_create", err))
         return -1;
-    st = dnnl_primitive_create(&l->prim, pd);
+    dnnl_exec_arg_t args[MAX_IN + 1];
+    for (size_t i = 0; i < n->n_in; i++) {
+        args[i].arg = DNNL_ARG_MULTIPLE_SRC + (int)i;
+        if (!(args[i].memory = need(r, s, l, n, n->in[i], &srcs[i], err)))
+            goto fail;
+    }
+    args[n->n_in].arg = DNNL_ARG_DST;
+    if (!(args[n->n_in].memory = produce(r, s, n, n->out[0], pd_md(pd, dnnl_query_dst_md), err)))
+        goto fail;
+    return add_prim(l, n, pd, (int)n->n_in + 1, args, err);
+fail:
     dnnl_primitive_desc_destroy(pd);
-    if (check(st, n, "primitive_create", err))
-        return -1;
-    for (size_t i = 0; i < n->n_in; i++)
-        if (add_arg(s, l, n, DNNL_ARG_MULTIPLE_SRC + (int)i, &srcs[i], r->buf[n->in[i]], err))
+    return -1;
+}
+
+/* Views and ops without a oneDNN path: inputs plain in r->buf (reordered
+ * here when their producer wrote another layout), outputs plain. */
+static int prep_plain(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
+{
+    for (size_t i = 0; i < n->n_in; i++) {
+        int t = n->in[i];
+        if (t < 0)
+            continue;
+        dnnl_memory_desc_t p;
+        md_of(&p, shape(r, t));
+        if (!need(r, s, l, n, t, &p, err))
             return -1;
-    return add_arg(s, l, n, DNNL_ARG_DST, &dst, r->buf[n->out[0]], err);
+    }
+    for (size_t i = 0; i < n->n_out; i++) {
+        int t = n->out[i];
+        if (t < 0 || !r->buf[t])
+            continue;
+        dnnl_memory_desc_t p;
+        md_of(&p, shape(r, t));
+        if (!produce(r, s, n, t, &p, err))
+            return -1;
+    }
+    l->ref = !wp_runner_is_view(n->op);
+    return 0;
+}
+
+static int same_shape(const wp_dims *a, const wp_dims *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->d[i] != b->d[i])
+            return 0;
+    return 1;
+}
+
+/* Whether node n has a oneDNN primitive here (else prep_plain + ref). */
+static int native(const wp_runner *r, const wp_node *n)
+{
+    if (n->n_out != 1 || n->n_in < 1 || n->in[0] < 0)
+        return 0;
+    for (size_t i = 0; i < n->n_in; i++)
+        if (n->in[i] >= 0 && !r->buf[n->in[i]])
+            return 0;
+    const wp_dims *x = shape(r, n->in[0]);
+    if (x->n < 1 || x->n > 5)
+        return 0;
+    switch (n->op) {
+    case WP_OP_CONV:
+        return x->n == 4 && n->n_in >= 2 && is_const(r, n->in[1]) && shape(r, n->in[1])->n == 4 &&
+               (n->n_in < 3 || n->in[2] < 0 || is_const(r, n->in[2]));
+    case WP_OP_MAXPOOL:
+    case WP_OP_AVGPOOL:
+    case WP_OP_GLOBALAVGPOOL: return x->n == 4;
+    case WP_OP_GEMM:
+    case WP_OP_MATMUL:
+        return x->n == 2 && shape(r, n->out[0])->n == 2 && n->n_in >= 2 && is_const(r, n->in[1]) &&
+               shape(r, n->in[1])->n == 2 && !n->trans_a &&
+               (n->op != WP_OP_GEMM || n->n_in < 3 || n->in[2] < 0 ||
+                (is_const(r, n->in[2]) && wp_dims_count(shape(r, n->in[2])) == shape(r, n->out[0])->d[1]));
+    case WP_OP_BATCHNORM:
+        if (n->n_in < 5 || x->n < 2)
+            return 0;
+        for (int k = 1; k < 5; k++)
+            if (!is_const(r, n->in[k]))
+                return 0;
+        return 1;
+    case WP_OP_RELU:
+    case WP_OP_CLIP:
+    case WP_OP_SOFTMAX:
+    case WP_OP_LRN: return n->op != WP_OP_LRN || x->n == 4;
+    case WP_OP_ADD:
+        for (size_t i = 0; i < n->n_in; i++)
+            if (n->in[i] < 0 || !same_shape(shape(r, n->in[i]), shape(r, n->out[0])))
+                return 0;
+        return n->n_in >= 2;
+    case WP_OP_CONCAT:
+        for (size_t i = 0; i < n->n_in; i++)
+            if (n->in[i] < 0)
+                return 0;
+        return 1;
+    default: return 0;
+    }
 }
 
 static void cpu_destroy(wp_runner *r)
@@ -325,14 +742,24 @@ static void cpu_destroy(wp_runner *r)
     if (s->layers)
         for (size_t i = 0; i < r->g->n_nodes; i++) {
             layer *l = &s->layers[i];
-            if (l->prim)
-                dnnl_primitive_destroy(l->prim);
-            for (int k = 0; k < l->nmems; k++)
-                dnnl_memory_destroy(l->mems[k]);
-            free(l->scratch[0]);
-            free(l->scratch[1]);
+            for (int k = 0; k < l->n_steps; k++) {
+                dnnl_primitive_destroy(l->steps[k].prim);
+                free(l->steps[k].args);
+            }
+            free(l->steps);
         }
+    if (s->ts)
+        for (size_t t = 0; t < r->g->n_tensors; t++)
+            for (int v = 0; v < s->ts[t].n_ver; v++)
+                dnnl_memory_destroy(s->ts[t].ver[v].mem);
+    for (size_t k = 0; k < s->n_mems; k++)
+        dnnl_memory_destroy(s->mems[k]);
+    for (size_t k = 0; k < s->n_bufs; k++)
+        free(s->bufs[k]);
+    free(s->mems);
+    free(s->bufs);
     free(s->layers);
+    free(s->ts);
     if (s->stream)
         dnnl_stream_destroy(s->stream);
     if (s->eng)
@@ -347,8 +774,10 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
     if (!s)
         return wp_fail(err, NULL, 0, "out of memory");
     r->impl = s;
+    s->plain = cpu_layout == WP_CPU_LAYOUT_PLAIN;
     s->layers = calloc(r->g->n_nodes ? r->g->n_nodes : 1, sizeof *s->layers);
-    if (!s->layers)
+    s->ts = calloc(r->g->n_tensors ? r->g->n_tensors : 1, sizeof *s->ts);
+    if (!s->layers || !s->ts)
         return wp_fail(err, NULL, 0, "out of memory");
     if (check(dnnl_engine_create(&s->eng, dnnl_cpu, 0), NULL, "engine_create", err) ||
         check(dnnl_stream_create(&s->stream, s->eng, dnnl_stream_default_flags), NULL, "stream_create", err))
@@ -356,23 +785,21 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
     for (size_t i = 0; i < r->g->n_nodes; i++) {
         const wp_node *n = &r->g->nodes[i];
         layer *l = &s->layers[i];
-        int rc = 0;
-        switch (n->op) {
-        case WP_OP_CONV: rc = prep_conv(r, s, l, n, err); break;
-        case WP_OP_MAXPOOL:
-        case WP_OP_AVGPOOL:
-        case WP_OP_GLOBALAVGPOOL: rc = prep_pool(r, s, l, n, err); break;
-        case WP_OP_GEMM:
-        case WP_OP_MATMUL: rc = prep_dense(r, s, l, n, err); break;
-        case WP_OP_RELU:
-        case WP_OP_CLIP:
-        case WP_OP_SOFTMAX:
-        case WP_OP_LRN: rc = prep_unary(r, s, l, n, err); break;
-        case WP_OP_BATCHNORM: rc = prep_bn(r, s, l, n, err); break;
-        case WP_OP_ADD:
-        case WP_OP_CONCAT: rc = prep_multi(r, s, l, n, err); break;
-        default: break; /* views: nothing to run */
-        }
+        int rc;
+        if (!native(r, n))
+            rc = prep_plain(r, s, l, n, err);
+        else
+            switch (n->op) {
+            case WP_OP_CONV: rc = prep_conv(r, s, l, n, err); break;
+            case WP_OP_MAXPOOL:
+            case WP_OP_AVGPOOL:
+            case WP_OP_GLOBALAVGPOOL: rc = prep_pool(r, s, l, n, err); break;
+            case WP_OP_GEMM:
+            case WP_OP_MATMUL: rc = prep_dense(r, s, l, n, err); break;
+            case WP_OP_ADD:
+            case WP_OP_CONCAT: rc = prep_multi(r, s, l, n, err); break;
+            default: rc = prep_same(r, s, l, n, err); break;
+            }
         if (rc)
             return -1;
     }
@@ -383,9 +810,17 @@ static int cpu_exec(wp_runner *r, size_t i, wp_error *err)
 {
     cpu_state *s = r->impl;
     layer *l = &s->layers[i];
-    if (!l->prim)
+    const wp_node *n = &r->g->nodes[i];
+    for (int k = 0; k < l->n_steps; k++)
+        if (check(dnnl_primitive_execute(l->steps[k].prim, s->stream, l->steps[k].nargs, l->steps[k].args), n,
+                  "execute", err))
+            return -1;
+    if (!l->ref)
         return 0;
-    return check(dnnl_primitive_execute(l->prim, s->stream, l->nargs, l->args), &r->g->nodes[i], "execute", err);
+    /* The ref kernel reads r->buf directly: the reorders must be done. */
+    if (l->n_steps && check(dnnl_stream_wait(s->stream), n, "stream_wait", err))
+        return -1;
+    return wp_runner_ref_ops.exec(r, i, err);
 }
 
 static int cpu_sync(wp_runner *r, wp_error *err)
@@ -394,7 +829,88 @@ static int cpu_sync(wp_runner *r, wp_error *err)
     return check(dnnl_stream_wait(s->stream), NULL, "stream_wait", err);
 }
 
-static const runner_ops cpu_ops = {cpu_prepare, cpu_exec, cpu_sync, NULL, NULL, cpu_destroy, NULL};
+/* Any tensor, plain: its producer's version reordered into out. */
+static int cpu_download(wp_runner *r, int t, float *out, wp_error *err)
+{
+    cpu_state *s = r->impl;
+    tstate *ts = &s->ts[t];
+    size_t count = (size_t)wp_dims_count(shape(r, t));
+    if (ts->n_ver == 0 || is_plain(r, t, &ts->ver[0].md)) {
+        if (!r->buf[t])
+            return wp_fail(err, NULL, 0, "tensor '%s' has no data", r->g->tensors[t].name);
+        memcpy(out, r->buf[t], count * sizeof(float));
+        return 0;
+    }
+    dnnl_memory_desc_t p;
+    md_of(&p, shape(r, t));
+    dnnl_memory_t to;
+    if (check(dnnl_memory_create(&to, &p, s->eng, out), NULL, "memory_create", err))
+        return -1;
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim = NULL;
+    int rc = reorder_pd(s, NULL, &ts->ver[0].md, &p, &pd, err);
+    if (!rc) {
+        rc = check(dnnl_primitive_create(&prim, pd), NULL, "primitive_create", err);
+        dnnl_primitive_desc_destroy(pd);
+    }
+    if (!rc) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, ts->ver[0].mem}, {DNNL_ARG_TO, to}};
+        rc = check(dnnl_primitive_execute(prim, s->stream, 2, args), NULL, "execute", err) ||
+             check(dnnl_stream_wait(s->stream), NULL, "stream_wait", err);
+    }
+    if (prim)
+        dnnl_primitive_destroy(prim);
+    dnnl_memory_destroy(to);
+    return rc ? -1 : 0;
+}
+
+/* oneDNN's name for a blocked layout: dims outermost first by stride,
+ * blocked ones in capitals, then the inner blocks ("aBcd16b" = nChw16c).
+ * oneDNN 2.6 has no public function for it. */
+static void layout_name(const dnnl_memory_desc_t *md, char *buf, size_t size)
+{
+    if (md->format_kind != dnnl_blocked) {
+        snprintf(buf, size, "%s", md->format_kind == dnnl_format_kind_any ? "any" : "opaque");
+        return;
+    }
+    const dnnl_blocking_desc_t *bd = &md->format_desc.blocking;
+    int order[DNNL_MAX_NDIMS], nd = md->ndims;
+    for (int i = 0; i < nd; i++) {
+        int j = i;
+        while (j > 0 && bd->strides[order[j - 1]] < bd->strides[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    char out[128];
+    size_t len = 0;
+    for (int i = 0; i < nd; i++) {
+        int blocked = 0;
+        for (int k = 0; k < bd->inner_nblks; k++)
+            blocked |= bd->inner_idxs[k] == order[i];
+        out[len++] = (char)((blocked ? 'A' : 'a') + order[i]);
+    }
+    for (int k = 0; k < bd->inner_nblks && len < sizeof out - 24; k++)
+        len += (size_t)snprintf(out + len, sizeof out - len, "%lld%c", (long long)bd->inner_blks[k],
+                                (char)('a' + bd->inner_idxs[k]));
+    out[len] = '\0';
+    snprintf(buf, size, "%s", out);
+}
+
+int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
+{
+    if (!r || r->backend != WP_BACKEND_CPU || !r->impl || tensor < 0 || (size_t)tensor >= r->g->n_tensors || !size)
+        return -1;
+    const cpu_state *s = r->impl;
+    const tstate *ts = &s->ts[tensor];
+    dnnl_memory_desc_t p;
+    md_of(&p, shape(r, tensor));
+    layout_name(ts->n_ver ? &ts->ver[0].md : &p, buf, size);
+    return 0;
+}
+
+static const runner_ops cpu_ops = {cpu_prepare, cpu_exec, cpu_sync, NULL, cpu_download, cpu_destroy, NULL};
 const runner_ops *const wp_runner_cpu_ops = &cpu_ops;
 
 #endif

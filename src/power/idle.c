@@ -40,6 +40,10 @@ int wp_idle_read(const char *path, double *avg_idle_uw, wp_error *err)
     }
     if (rc == 0 && !isfinite(x))
         rc = wp_fail(err, path, 0, "avg_idle_power is not finite");
+    /* A negative idle power turns every layer's power above idle into more
+     * than it measured, silently. */
+    if (rc == 0 && x < 0)
+        rc = wp_fail(err, path, 0, "value out of range: avg_idle_power %g is negative", x);
     json_decref(root);
     if (rc == 0)
         *avg_idle_uw = x;
@@ -48,8 +52,8 @@ int wp_idle_read(const char *path, double *avg_idle_uw, wp_error *err)
 
 int wp_idle_write(const char *path, const char *timestamp, double avg_idle_uw, wp_error *err)
 {
-    if (!isfinite(avg_idle_uw))
-        return wp_fail(err, path, 0, "idle power must be finite");
+    if (!isfinite(avg_idle_uw) || avg_idle_uw < 0)
+        return wp_fail(err, path, 0, "idle power must be finite and not negative");
     char stamp[32];
     if (!timestamp) {
         char full[WP_TS_BUFSZ];

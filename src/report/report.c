@@ -294,7 +294,8 @@ static int col_prefix(const wp_csv_reader *r, const char *prefix)
 }
 
 /* A `wattprof predict` CSV. Returns the number of the model's layers it
- * matched (0: not this model's predictions). */
+ * matched (0: not this model's predictions); with m NULL, only checks the
+ * file and returns its number of rows. */
 static long load_predictions(const char *path, rp_model *m, name_index *ix, wp_error *err)
 {
     wp_csv_reader r;
@@ -311,17 +312,19 @@ static long load_predictions(const char *path, rp_model *m, name_index *ix, wp_e
     }
     long n = 0;
     while ((st = wp_csv_next(&r, err)) == 1) {
-        long li = index_find(ix, m, r.fields[c_name]);
-        if (li < 0)
-            continue;
-        rp_layer *l = &m->layers[li];
+        long li = m ? index_find(ix, m, r.fields[c_name]) : -1;
+        /* Every row's numbers are checked, matched or not: a damaged file
+         * must not pass because its bad rows name no layer of this model. */
+        rp_layer scratch;
+        memset(&scratch, 0, sizeof scratch);
+        rp_layer *l = li >= 0 ? &m->layers[li] : &scratch;
         if ((c_p >= 0 && wp_csv_double(&r, c_p, 1, &l->pred_power_w, err) != 0) ||
             (c_t >= 0 && wp_csv_double(&r, c_t, 1, &l->pred_runtime_ms, err) != 0) ||
             (c_e >= 0 && wp_csv_double(&r, c_e, 1, &l->pred_energy_mj, err) != 0))
             goto out;
         if (c_e < 0)
             l->pred_energy_mj = l->pred_power_w * l->pred_runtime_ms;
-        n++;
+        n += m ? li >= 0 : 1;
     }
     if (st < 0)
         goto out;
@@ -1638,7 +1641,10 @@ static void raw_free(raw_data *r)
     memset(r, 0, sizeof *r);
 }
 
-static int model_section(FILE *out, const wp_report_opts *o, const char *name, size_t idx, wp_error *err)
+/* *explicit_used is set when the --predictions file gave this model's
+ * predictions. */
+static int model_section(FILE *out, const wp_report_opts *o, const char *name, size_t idx, int *explicit_used,
+                         wp_error *err)
 {
     rp_model m = {0};
     name_index ix = {0};
@@ -1665,6 +1671,8 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         m.layers[i].energy_mj = m.layers[i].power_w * m.layers[i].runtime_ms;
     if (find_predictions(o, &m, &ix, &pred_source, err) != 0)
         goto out;
+    if (pred_source && o->predictions && strcmp(pred_source, o->predictions) == 0)
+        *explicit_used = 1;
     p = wp_path3(o->result_dir, name, MAPPING_INFO_JSON);
     if (wp_is_file(p) && load_map_info(p, &mi, err) != 0)
         goto out;
@@ -1927,6 +1935,16 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
         return wp_fail(err, o->data_dir, 0, "data directory not found");
     if (o->predictions && !wp_is_dir(o->predictions) && !wp_is_file(o->predictions))
         return wp_fail(err, o->predictions, 0, "predictions not found");
+    /* A predictions file named explicitly must be one: checked whole, up
+     * front, and below it must match some model's layers. */
+    int explicit_file = o->predictions && wp_is_file(o->predictions), explicit_used = 0;
+    if (explicit_file) {
+        long rows = load_predictions(o->predictions, NULL, NULL, err);
+        if (rows < 0)
+            return -1;
+        if (rows == 0)
+            return wp_fail(err, o->predictions, 1, "holds no predictions (a header and no rows)");
+    }
     char **names = NULL;
     size_t n = 0;
     if (list_models(o->result_dir, &names, &n, err) != 0)
@@ -1981,8 +1999,13 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
     }
     for (size_t i = 0; i < n; i++) {
         wp_progress_report(&o->progress, names[i], (double)i, (double)n);
-        if (model_section(out, o, names[i], i, err) != 0)
+        if (model_section(out, o, names[i], i, &explicit_used, err) != 0)
             goto out;
+    }
+    if (explicit_file && n > 0 && !explicit_used) {
+        wp_fail(err, o->predictions, 1, "no row names a layer of any model in %s: predictions for another network?",
+                o->result_dir);
+        goto out;
     }
     if (section_training_data(out, o, err) != 0 || section_metrics(out, o, err) != 0)
         goto out;
