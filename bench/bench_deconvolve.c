@@ -19,23 +19,6 @@ static double now_s(void)
     return (double)wp_ts_monotonic_us() / 1e6;
 }
 
-/* Windows as the reconstructed timeline makes them. */
-static void windows(const wp_sim_run *run, int64_t origin, double *start, double *end)
-{
-    size_t L = run->n_layers, nc = run->n_cycles;
-    for (size_t c = 0; c < nc; c++) {
-        int64_t t = run->reported_us[c];
-        for (size_t l = 0; l < L; l++)
-            if (run->reported_us[l * nc + c] < t)
-                t = run->reported_us[l * nc + c];
-        for (size_t l = L; l-- > 0;) {
-            end[l * nc + c] = (double)(t - origin);
-            t -= run->lat_us[l * nc + c];
-            start[l * nc + c] = (double)(t - origin);
-        }
-    }
-}
-
 /* Reference: dense rows for the first m usable samples (each row found by
  * scanning the cycle's windows), dense A^T A, Gaussian elimination. */
 static double reference(const wp_sim_run *run, const double *start, const double *end, int64_t origin, double W,
@@ -121,7 +104,7 @@ int main(int argc, char **argv)
            run.n_samples, o.sample_period_us, now_s() - t);
     int64_t origin = run.samples[0].t_us;
     double *start = malloc(layers * cycles * sizeof *start), *end = malloc(layers * cycles * sizeof *end);
-    windows(&run, origin, start, end);
+    wp_sim_reconstructed_windows(&run, origin, start, end);
     wp_deconv_input in = {layers, cycles, origin, start, end, run.samples, run.n_samples};
 
     wp_deconv_options opt = {0};

@@ -34,6 +34,18 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts, co
     return CLI_OPT_BAD;
 }
 
+int cli_no_operands(const char *cmd, int argc, char **argv)
+{
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+int cli_require(const char *cmd, const char *opt, const char *value)
+{
+    return value ? 0 : cli_usage_error(cmd, "%s is required", opt);
+}
+
 int cli_arg_long(const char *cmd, const char *opt, const char *arg, long min, long max, long *out)
 {
     char *end;

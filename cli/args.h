@@ -25,6 +25,12 @@ enum { CLI_OPT_BAD = -2 };
  * operand); the ':' that asks getopt to report missing values is added here. */
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts);
 
+/* The usage error for an operand left after the options (commands that
+ * take none); 0 when there is none. */
+int cli_no_operands(const char *cmd, int argc, char **argv);
+/* "OPT is required" when value is NULL; 0 otherwise. */
+int cli_require(const char *cmd, const char *opt, const char *value);
+
 /* Upper bound of counts (--runs, --warmup, --threads). */
 #define CLI_COUNT_MAX 100000000
 
@@ -44,11 +50,11 @@ typedef const char *(*cli_name_fn)(int value);
 int cli_arg_enum(const char *cmd, const char *opt, const char *arg, cli_name_fn name, int count, int *out);
 
 /* The library's enums, as cli_arg_enum takes them. */
-#define CLI_N_SOURCES (WP_SOURCE_NVML + 1)
+#define CLI_N_SOURCES WP_SOURCE_COUNT
 const char *cli_source_name(int value);
-#define CLI_N_ATTRIBUTIONS (WP_ATTRIBUTION_AUTO + 1)
+#define CLI_N_ATTRIBUTIONS WP_ATTRIBUTION_COUNT
 const char *cli_attribution_name(int value);
-#define CLI_N_TIMELINES (WP_TIMELINE_RECONSTRUCTED + 1)
+#define CLI_N_TIMELINES WP_TIMELINE_COUNT
 const char *cli_timeline_name(int value);
 
 /* Splits a comma-separated list in place (empty items dropped) into at most

@@ -78,8 +78,8 @@ int cmd_bench(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("bench", argc, argv))
+        return 2;
     if (!model || !dir)
         return cli_usage_error("bench", "--model and --result-dir are required");
     wp_graph g;
@@ -87,7 +87,6 @@ int cmd_bench(int argc, char **argv)
     int st = cli_open_network("bench", model, input, &name, &auto_name, &g);
     if (st)
         return st;
-    wp_atomic_cleanup_on_signal();
     opt.model = model;
     cli_bar bar;
     cli_bar_init(&bar, quiet);

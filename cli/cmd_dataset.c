@@ -103,14 +103,13 @@ int cmd_dataset(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("dataset", "unexpected argument '%s'", argv[optind]);
-    if (!in_dir)
-        return cli_usage_error("dataset", "--preprocessed-data-dir is required");
-    if (!out_dir)
-        return cli_usage_error("dataset", "--result-dir is required");
+    if (cli_no_operands("dataset", argc, argv))
+        return 2;
+    if (cli_require("dataset", "--preprocessed-data-dir", in_dir))
+        return 2;
+    if (cli_require("dataset", "--result-dir", out_dir))
+        return 2;
 
-    wp_atomic_cleanup_on_signal();
     wp_dataset_report rep;
     wp_error err;
     if (wp_dataset_run(in_dir, out_dir, &opt, &rep, &err) != 0)

@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "logopts.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/idle.h"
+#include "wattprof/layout.h"
 #include "wattprof/logger.h"
 
 static void help(void)
@@ -48,10 +50,10 @@ int cmd_idle(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("idle", "unexpected argument '%s'", argv[optind]);
-    if (!dir)
-        return cli_usage_error("idle", "--result-dir DIR is required");
+    if (cli_no_operands("idle", argc, argv))
+        return 2;
+    if (cli_require("idle", "--result-dir", dir))
+        return 2;
 
     wp_error err;
     if (wp_mkdirs(dir, &err) < 0)
@@ -69,7 +71,7 @@ int cmd_idle(int argc, char **argv)
         return cli_fail("idle", &err);
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s/idling_power.json", dir);
+    snprintf(path, sizeof path, "%s/" WP_IDLE_JSON, dir);
     if (wp_idle_write(path, NULL, sum.mean_power_uw, &err) < 0)
         return cli_fail("idle", &err);
     printf("average idle power: %.1f uW (%.3f W) -> %s\n", sum.mean_power_uw, sum.mean_power_uw / 1e6, path);

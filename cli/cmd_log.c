@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "logopts.h"
 #include "wattprof/logger.h"
@@ -45,10 +46,10 @@ int cmd_log(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("log", "unexpected argument '%s'", argv[optind]);
-    if (!o.out_path)
-        return cli_usage_error("log", "--out FILE is required");
+    if (cli_no_operands("log", argc, argv))
+        return 2;
+    if (cli_require("log", "--out", o.out_path))
+        return 2;
 
     wp_error err;
     int interrupted;

@@ -176,12 +176,12 @@ int cmd_map(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("map", "unexpected argument '%s'", argv[optind]);
-    if (!raw_dir)
-        return cli_usage_error("map", "--raw-data-dir is required");
-    if (!result_dir)
-        return cli_usage_error("map", "--result-dir is required");
+    if (cli_no_operands("map", argc, argv))
+        return 2;
+    if (cli_require("map", "--raw-data-dir", raw_dir))
+        return 2;
+    if (cli_require("map", "--result-dir", result_dir))
+        return 2;
     /* auto deconvolves wherever it can: the same options apply */
     int deconvolve = opt.attribution == WP_ATTRIBUTION_DECONVOLVE || opt.attribution == WP_ATTRIBUTION_AUTO;
     if (window && !deconvolve)
@@ -221,7 +221,6 @@ int cmd_map(int argc, char **argv)
                                    range);
     }
 
-    wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     wp_progress progress = cli_progress(&bar);

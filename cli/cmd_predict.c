@@ -82,8 +82,8 @@ int cmd_predict(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("predict", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("predict", argc, argv))
+        return 2;
     if (!models || !!engine == !!onnx)
         return cli_usage_error("predict", "--models and one of --engine-info or --onnx are required");
     if (input && !onnx)
@@ -91,7 +91,6 @@ int cmd_predict(int argc, char **argv)
     size_t L = out ? strlen(out) : 0;
     if (out && (L < 4 || strcmp(out + L - 4, ".csv") != 0))
         return cli_usage_error("predict", "--out must name a .csv file, got '%s'", out);
-    wp_atomic_cleanup_on_signal();
     wp_prediction p;
     wp_error err;
     int prc = onnx ? onnx_predict(models, onnx, input, &p, &err) : wp_predict_engine(models, engine, &p, &err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
 #include "logopts.h"
@@ -153,8 +154,8 @@ int cmd_profile(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("profile", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("profile", argc, argv))
+        return 2;
     if (!model || !dir)
         return cli_usage_error("profile", "--model and --result-dir are required");
     opt.sensor = lo.sensor;
@@ -164,7 +165,6 @@ int cmd_profile(int argc, char **argv)
     int st = cli_open_network("profile", model, input, &name, &auto_name, &g);
     if (st)
         return st;
-    wp_atomic_cleanup_on_signal();
     opt.bench.model = model;
     cli_bar bar;
     cli_bar_init(&bar, quiet);

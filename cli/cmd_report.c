@@ -76,19 +76,18 @@ int cmd_report(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
-    if (!o.result_dir)
-        return cli_usage_error("report", "--result-dir is required");
-    if (!out)
-        return cli_usage_error("report", "--out is required");
+    if (cli_no_operands("report", argc, argv))
+        return 2;
+    if (cli_require("report", "--result-dir", o.result_dir))
+        return 2;
+    if (cli_require("report", "--out", out))
+        return 2;
     /* As predict insists on .csv: an --out naming one of the inputs (a
      * mapping CSV, say) would be replaced by HTML. */
     size_t L = strlen(out);
     if (!((L >= 5 && strcasecmp(out + L - 5, ".html") == 0) || (L >= 4 && strcasecmp(out + L - 4, ".htm") == 0)))
         return cli_usage_error("report", "--out must name a .html file, got '%s'", out);
 
-    wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     o.progress = cli_progress(&bar);

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "logopts.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/layout.h"
 #include "wattprof/logger.h"
 #include "wattprof/timestamp.h"
 #include "wattprof/trtexec.h"
@@ -135,7 +136,7 @@ int cmd_run(int argc, char **argv)
 
     char sub[4096], path[4096 + 512];
     snprintf(sub, sizeof sub, "%s/%s", dir, model);
-    snprintf(path, sizeof path, "%s/%s_power_log.log", sub, model);
+    snprintf(path, sizeof path, "%s/%s" WP_POWER_LOG_SUFFIX, sub, model);
     wp_error err;
     if (wp_mkdirs(sub, &err) < 0)
         return cli_fail("run", &err);

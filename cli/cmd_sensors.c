@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "logopts.h"
 #include "wattprof/sensor.h"
@@ -49,8 +50,8 @@ int cmd_sensors(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("sensors", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("sensors", argc, argv))
+        return 2;
     wp_rail_list list;
     wp_error err;
     char note[WP_ERROR_MAX];

@@ -157,10 +157,10 @@ int cmd_simulate(int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (optind < argc)
-        return cli_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
-    if (!out)
-        return cli_usage_error("simulate", "--out is required");
+    if (cli_no_operands("simulate", argc, argv))
+        return 2;
+    if (cli_require("simulate", "--out", out))
+        return 2;
 
     /* --models: a count, or names */
     char **names = NULL;
@@ -191,7 +191,6 @@ int cmd_simulate(int argc, char **argv)
             rc = cli_usage_error("simulate", "--models needs a count or names, not '%s'", models);
     }
     if (rc == 0) {
-        wp_atomic_cleanup_on_signal();
         wp_error err;
         if (wp_simulate(out, &o, (const char *const *)names, n_names, &err) != 0)
             rc = cli_fail("simulate", &err);

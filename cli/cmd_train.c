@@ -83,11 +83,10 @@ int cmd_train(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("train", argc, argv))
+        return 2;
     if (!o.data_dir || !o.out_dir)
         return cli_usage_error("train", "--data-dir and --out-dir are required");
-    wp_atomic_cleanup_on_signal();
     cli_bar bar;
     cli_bar_init(&bar, quiet);
     o.progress = cli_progress(&bar);

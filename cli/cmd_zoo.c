@@ -45,8 +45,8 @@ int cmd_zoo(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (optind < argc)
-        return cli_usage_error("zoo", "unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("zoo", argc, argv))
+        return 2;
     if (!arch || !out)
         return cli_usage_error("zoo", "--arch and --out are required");
     wp_error err = {0};
@@ -56,7 +56,6 @@ int cmd_zoo(int argc, char **argv)
             return cli_usage_error("zoo", "--input: %s", err.msg);
         dp = &dims;
     }
-    wp_atomic_cleanup_on_signal();
     if (wp_zoo_write(arch, dp, out, &err))
         return cli_fail("zoo", &err);
     return 0;

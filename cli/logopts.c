@@ -1,3 +1,5 @@
+/* logopts: the sensor/logging options of log, idle, run and profile, and the
+ * logging session they share (logopts.h), so the four commands cannot drift. */
 #include "logopts.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include "args.h"
 #include "commands.h"
 #include "progress.h"
+#include "signals.h"
 #include "wattprof/csv.h"
 #include "wattprof/timestamp.h"
 
@@ -91,37 +94,22 @@ void cli_print_summary(const wp_logger *lg)
     }
 }
 
-static wp_logger *volatile active;
-static volatile sig_atomic_t signalled;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    signalled = 1;
-    if (active)
-        wp_logger_stop(active);
-}
-
 int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar, wp_logger_summary *sum,
                     int *interrupted, wp_error *err)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
+    cli_signals_session(1); /* first: a signal at any point ends logging cleanly */
     cli_bar bar;
     cli_bar_init(&bar, hide_bar);
     o->progress = cli_progress(&bar);
     wp_logger *lg = wp_logger_open(o, err);
-    if (!lg)
+    if (!lg) {
+        cli_signals_session(0);
         return -1;
+    }
     if (!quiet)
         cli_print_rail(cmd, lg);
-    active = lg;
-    if (signalled) /* a signal that came while the sensor was being opened */
+    cli_signals_stop_logger(lg);
+    if (cli_signals_caught()) /* a signal that came while the sensor was being opened */
         wp_logger_stop(lg);
 
     int rc = wp_logger_run(lg, err);
@@ -129,8 +117,8 @@ int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar,
     cli_print_summary(lg);
     if (sum)
         wp_logger_get_summary(lg, sum);
-    active = NULL;
+    cli_signals_session(0);
     wp_logger_free(lg);
-    *interrupted = signalled;
+    *interrupted = cli_signals_caught();
     return rc < 0 ? -1 : 0;
 }

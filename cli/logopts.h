@@ -42,8 +42,8 @@ void cli_print_rail(const char *cmd, const wp_logger *lg);
 /* The summary block on stderr. */
 void cli_print_summary(const wp_logger *lg);
 
-/* Logs with o until its duration ends or SIGINT/SIGTERM (handlers installed
- * here, first, so a signal at any point ends logging cleanly): the progress
+/* Logs with o until its duration ends or SIGINT/SIGTERM (cli_signals_session
+ * from the start, so a signal at any point ends logging cleanly): the progress
  * bar unless hide_bar, the rail line unless quiet, the summary on stderr
  * after. *sum (may be NULL) gets the summary, *interrupted whether a signal
  * came. Returns -1 (err filled) when the logger fails to open or to run. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "signals.h"
 
 typedef struct {
     const char *name;
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
         printf("wattprof %s\n", WATTPROF_VERSION);
         return 0;
     }
+    cli_signals_install();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].fn(argc - 1, argv + 1);

@@ -1,3 +1,4 @@
+/* netopts: what bench and profile share to open a network (netopts.h). */
 #include "netopts.h"
 
 #include <stdlib.h>

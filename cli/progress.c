@@ -1,3 +1,5 @@
+/* progress: the terminal progress bar behind wp_progress callbacks
+ * (progress.h); redrawn at most every 100 ms so it never costs measurable time. */
 #include "progress.h"
 
 #include <stdio.h>

@@ -4,24 +4,30 @@
 # dlopens the module only when a cuda runner is created, so every other
 # command stays free of ~150 MB of CUDA library pages and their start-up.
 # Elsewhere `--backend cuda` is a clear run-time error and its tests skip.
-option(WATTPROF_CUDA "Build the CUDA runner module where CUDA and cuDNN are found" ON)
-set(WATTPROF_CUDA_HINTS /usr/local/cuda /usr/local/cuda/targets/x86_64-linux /usr/local/cuda/targets/aarch64-linux)
-if(WATTPROF_CUDA)
-  find_path(WATTPROF_CUDART_INCLUDE cuda_runtime_api.h HINTS ${WATTPROF_CUDA_HINTS} PATH_SUFFIXES include)
-  find_path(WATTPROF_CUDNN_INCLUDE cudnn.h HINTS ${WATTPROF_CUDA_HINTS} PATH_SUFFIXES include)
-  find_library(WATTPROF_CUDART_LIB cudart HINTS ${WATTPROF_CUDA_HINTS} PATH_SUFFIXES lib64 lib)
-  find_library(WATTPROF_CUBLAS_LIB cublas HINTS ${WATTPROF_CUDA_HINTS} PATH_SUFFIXES lib64 lib)
-  find_library(WATTPROF_CUDNN_LIB cudnn HINTS ${WATTPROF_CUDA_HINTS} PATH_SUFFIXES lib64 lib)
+# WATTPROF_CUDA: AUTO (default), ON or OFF. The toolkit comes from CMake's
+# FindCUDAToolkit (CUDAToolkit_ROOT or nvcc on PATH to point at one);
+# cuDNN, which it does not cover, is searched beside it.
+if(NOT WATTPROF_CUDA STREQUAL "OFF")
+  if(NOT CUDAToolkit_ROOT AND EXISTS /usr/local/cuda)
+    set(CUDAToolkit_ROOT /usr/local/cuda)
+  endif()
+  find_package(CUDAToolkit QUIET)
+  set(WATTPROF_CUDA_HINTS ${CUDAToolkit_LIBRARY_ROOT} ${CUDAToolkit_TARGET_DIR} /usr/local/cuda)
+  find_path(WATTPROF_CUDNN_INCLUDE cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ${WATTPROF_CUDA_HINTS}
+            PATH_SUFFIXES include)
+  find_library(WATTPROF_CUDNN_LIB cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} ${WATTPROF_CUDA_HINTS}
+               PATH_SUFFIXES lib64 lib)
 endif()
-if(WATTPROF_CUDA AND WATTPROF_CUDART_INCLUDE AND WATTPROF_CUDNN_INCLUDE AND WATTPROF_CUDART_LIB
-   AND WATTPROF_CUBLAS_LIB AND WATTPROF_CUDNN_LIB)
+wattprof_feature_found(WATTPROF_CUDA "the CUDA toolkit (cudart, cuBLAS) or cuDNN" CUDAToolkit_FOUND CUDA_cudart_LIBRARY
+                       CUDA_cublas_LIBRARY WATTPROF_CUDNN_INCLUDE WATTPROF_CUDNN_LIB)
+if(WATTPROF_CUDA_FOUND)
   add_library(wattprof_cuda MODULE ${CMAKE_SOURCE_DIR}/src/net/runner_cuda.c)
   # Only the entry point (wp_cuda_module_ops) is exported.
   set_target_properties(wattprof_cuda PROPERTIES C_VISIBILITY_PRESET hidden POSITION_INDEPENDENT_CODE ON
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
   target_include_directories(wattprof_cuda PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
-  target_include_directories(wattprof_cuda SYSTEM PRIVATE ${WATTPROF_CUDART_INCLUDE} ${WATTPROF_CUDNN_INCLUDE})
-  target_link_libraries(wattprof_cuda PRIVATE ${WATTPROF_CUDNN_LIB} ${WATTPROF_CUBLAS_LIB} ${WATTPROF_CUDART_LIB} m)
+  target_include_directories(wattprof_cuda SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS} ${WATTPROF_CUDNN_INCLUDE})
+  target_link_libraries(wattprof_cuda PRIVATE ${WATTPROF_CUDNN_LIB} CUDA::cublas CUDA::cudart m wattprof_warnings)
   if(NOT WATTPROF_SANITIZE)
     # Proves the module needs nothing from the executable that loads it
     # (clang leaves the sanitizer runtime to the executable, so not there).
@@ -38,7 +44,7 @@ if(WATTPROF_CUDA AND WATTPROF_CUDART_INCLUDE AND WATTPROF_CUDNN_INCLUDE AND WATT
   target_compile_definitions(wattprof_lib PRIVATE WATTPROF_CUDA_MODULE="$<TARGET_FILE:wattprof_cuda>"
     WATTPROF_CUDA_MODULE_INSTALLED="${CMAKE_INSTALL_FULL_LIBDIR}/wattprof/$<TARGET_FILE_NAME:wattprof_cuda>")
   add_dependencies(wattprof_lib wattprof_cuda)
-  message(STATUS "CUDA runner module: cuDNN ${WATTPROF_CUDNN_LIB}, cuBLAS ${WATTPROF_CUBLAS_LIB}")
+  message(STATUS "CUDA runner module: CUDA ${CUDAToolkit_VERSION}, cuDNN ${WATTPROF_CUDNN_LIB}")
 else()
-  message(STATUS "CUDA runner: OFF (needs the CUDA toolkit and cuDNN; --backend cuda will be an error)")
+  message(STATUS "CUDA runner: OFF (WATTPROF_CUDA=${WATTPROF_CUDA}; needs the CUDA toolkit and cuDNN; --backend cuda will be an error)")
 endif()

@@ -1,12 +1,16 @@
 # CPU runner: oneDNN's C API (Debian's libdnnl-dev). Without it the cpu
 # backend is a clear run-time error and its tests skip.
-find_path(WATTPROF_DNNL_INCLUDE dnnl.h)
-find_library(WATTPROF_DNNL_LIB dnnl)
-if(WATTPROF_DNNL_INCLUDE AND WATTPROF_DNNL_LIB)
+# WATTPROF_DNNL: AUTO (default), ON or OFF.
+if(NOT WATTPROF_DNNL STREQUAL "OFF")
+  find_path(WATTPROF_DNNL_INCLUDE dnnl.h)
+  find_library(WATTPROF_DNNL_LIB dnnl)
+endif()
+wattprof_feature_found(WATTPROF_DNNL "oneDNN (apt-get install libdnnl-dev)" WATTPROF_DNNL_INCLUDE WATTPROF_DNNL_LIB)
+if(WATTPROF_DNNL_FOUND)
   target_include_directories(wattprof_lib PRIVATE ${WATTPROF_DNNL_INCLUDE})
   target_link_libraries(wattprof_lib PUBLIC ${WATTPROF_DNNL_LIB})
   target_compile_definitions(wattprof_lib PRIVATE WATTPROF_HAVE_DNNL=1)
   message(STATUS "CPU runner: oneDNN ${WATTPROF_DNNL_LIB}")
 else()
-  message(STATUS "CPU runner: OFF (oneDNN not found: apt-get install libdnnl-dev)")
+  message(STATUS "CPU runner: OFF (WATTPROF_DNNL=${WATTPROF_DNNL}; needs oneDNN: apt-get install libdnnl-dev)")
 endif()

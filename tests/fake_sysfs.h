@@ -116,4 +116,19 @@ static inline const char *fake_rapl(const char *root, const char *zone, const ch
     return dir;
 }
 
+#ifdef WATTPROF_FAKE_NVML
+/* Points the NVML source at tests/fake_nvml (the tests given its path),
+ * which serves the files in dir; 0, with a note, where it was not built. */
+static inline int fake_nvml_use(const char *dir)
+{
+    if (access(WATTPROF_FAKE_NVML, R_OK) != 0) {
+        fprintf(stderr, "fake NVML library not built (%s): its checks are skipped\n", WATTPROF_FAKE_NVML);
+        return 0;
+    }
+    setenv("WATTPROF_NVML_LIB", WATTPROF_FAKE_NVML, 1);
+    setenv("FAKE_NVML_DIR", dir, 1);
+    return 1;
+}
+#endif
+
 #endif

@@ -80,6 +80,13 @@ static void test_command(const char *cmd)
     check_usage_line(&r, cmd, "unknown option '-Z'");
     test_run_free(&r);
 
+    /* Operands: only run takes them (the command to run). */
+    if (strcmp(cmd, "run") != 0) {
+        r = test_run_cli((const char *[]){cmd, "stray", NULL});
+        check_usage_line(&r, cmd, "unexpected argument 'stray'");
+        test_run_free(&r);
+    }
+
     if (has_value) {
         char what[128];
         snprintf(what, sizeof what, "option '%s' needs a value", opt);

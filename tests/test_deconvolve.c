@@ -13,24 +13,6 @@
 /* Simulated runs start on 2024-11-21; windows count from an hour before. */
 #define ORIGIN (20048LL * 86400 * 1000000 - 3600LL * 1000000)
 
-/* Windows as `map` rebuilds them for TensorRT-style reporting: back to back
- * in file order, the last ending at the cycle's earliest stamp. */
-static void reconstructed(const wp_sim_run *run, double *start, double *end)
-{
-    size_t L = run->n_layers, nc = run->n_cycles;
-    for (size_t c = 0; c < nc; c++) {
-        int64_t t = run->reported_us[c];
-        for (size_t l = 0; l < L; l++)
-            if (run->reported_us[l * nc + c] < t)
-                t = run->reported_us[l * nc + c];
-        for (size_t l = L; l-- > 0;) {
-            end[l * nc + c] = (double)(t - ORIGIN);
-            t -= run->lat_us[l * nc + c];
-            start[l * nc + c] = (double)(t - ORIGIN);
-        }
-    }
-}
-
 static void reported(const wp_sim_run *run, double *start, double *end)
 {
     for (size_t k = 0; k < run->n_layers * run->n_cycles; k++) {
@@ -58,7 +40,7 @@ static void fixture_make(fixture *f, const wp_sim_options *o)
     if (o->reporting == WP_SIM_IDEAL)
         reported(&f->run, f->start, f->end);
     else
-        reconstructed(&f->run, f->start, f->end);
+        wp_sim_reconstructed_windows(&f->run, ORIGIN, f->start, f->end);
     f->in.n_layers = f->run.n_layers;
     f->in.n_cycles = f->run.n_cycles;
     f->in.origin_us = ORIGIN;

@@ -5,6 +5,8 @@
 #include "testutil.h"
 #include "wattprof/engine.h"
 #include "wattprof/error.h"
+#include "wattprof/latency.h"
+#include "wattprof/powerlog.h"
 #include "wattprof/onnx.h"
 
 static void test_codes(void)
@@ -61,12 +63,29 @@ static void test_ownership(void)
     CHECK(g.name == NULL);
     CHECK_INT(g.n_nodes, 0);
 
-    wp_engine eng;
-    memset(&eng, 0xff, sizeof eng);
-    CHECK_INT(wp_engine_read(test_path(dir, "missing.json"), &eng, &err), -1);
-    CHECK_INT(err.code, WP_ERR_NOT_FOUND);
-    CHECK_INT(eng.n, 0);
-    wp_engine_free(&eng);
+    /* Each reader on a missing file and on a file that is no such thing;
+     * the output is not freed after a failure (ASan would see a leak). */
+    const char *bad = test_path(dir, "bad.txt");
+    test_write_file(bad, "{not, what, any, reader, wants\n1,2\n");
+    const char *inputs[] = {test_path(dir, "missing.json"), bad};
+    for (int i = 0; i < 2; i++) {
+        wp_engine eng;
+        memset(&eng, 0xff, sizeof eng);
+        CHECK_INT(wp_engine_read(inputs[i], &eng, &err), -1);
+        CHECK_INT(eng.n, 0);
+        wp_latency lat;
+        memset(&lat, 0xff, sizeof lat);
+        CHECK_INT(wp_latency_read(inputs[i], &lat, &err), -1);
+        CHECK_INT(lat.n_layers, 0);
+        CHECK(lat.names == NULL);
+        wp_powerlog log;
+        memset(&log, 0xff, sizeof log);
+        CHECK_INT(wp_powerlog_read(inputs[i], &log, &err), -1);
+        CHECK_INT(log.n, 0);
+        CHECK(log.samples == NULL);
+        if (i == 0)
+            CHECK_INT(err.code, WP_ERR_NOT_FOUND);
+    }
 }
 
 int main(void)

@@ -119,13 +119,9 @@ static void test_sensors(void)
 #ifdef WATTPROF_FAKE_NVML
 static void test_log_nvml_fake(void)
 {
-    if (access(WATTPROF_FAKE_NVML, R_OK) != 0) {
-        fprintf(stderr, "fake NVML library not built (%s): its checks are skipped\n", WATTPROF_FAKE_NVML);
-        return;
-    }
     const char *dir = test_tmpdir();
-    setenv("WATTPROF_NVML_LIB", WATTPROF_FAKE_NVML, 1);
-    setenv("FAKE_NVML_DIR", dir, 1);
+    if (!fake_nvml_use(dir))
+        return;
     test_write_file(test_path(dir, "gpu0_power_mw"), "61250\n");
     const char *out = test_path(dir, "gpu.log");
     test_run_result r = test_run_cli((const char *[]){"log", "--source", "nvml", "--out", out, "--duration", "0.05",

@@ -341,14 +341,14 @@ static int cuda_libs_mapped(void)
 }
 
 /* Where the CUDA runner is built and a GPU is there: the same comparisons. */
-static void test_cuda(void)
+static int test_cuda(void)
 {
     /* The library links no CUDA library: only a cuda runner loads them
      * (through the libwattprof_cuda module). */
     CHECK(cuda_libs_mapped() != 1);
     if (!wp_backend_available(WP_BACKEND_CUDA)) {
         printf("skip: cuda backend not built (needs the CUDA toolkit and cuDNN)\n");
-        return;
+        return 77;
     }
     wp_graph g;
     wp_error err = {0};
@@ -360,7 +360,7 @@ static void test_cuda(void)
         CHECK_CONTAINS(err.msg, "CUDA");
         printf("skip: cuda backend built but not runnable here: %s\n", err.msg);
         wp_graph_free(&g);
-        return;
+        return 77;
     }
     wp_runner_free(r);
     compare_with(&g, WP_BACKEND_CUDA, "cuda lenet");
@@ -372,12 +372,21 @@ static void test_cuda(void)
         compare_with(&g, WP_BACKEND_CUDA, archs[i]);
         wp_graph_free(&g);
     }
+    return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* `test_runner cuda` (CTest's test_runner.cuda): the cuda backend alone;
+     * 77 where it is not built or no GPU is there. */
+    if (argc > 1 && strcmp(argv[1], "cuda") == 0) {
+        int skip = test_cuda();
+        int rc = test_summary();
+        return rc == 0 && skip == 77 ? 77 : rc;
+    }
     test_errors();
-    test_cuda();
+    /* The library links no CUDA library: only a cuda runner loads them. */
+    CHECK(cuda_libs_mapped() != 1);
     if (!wp_backend_available(WP_BACKEND_CPU)) {
         printf("skip: oneDNN (libdnnl-dev) was not found at configure time; cpu backend not built\n");
         test_summary();

@@ -302,13 +302,9 @@ static void test_nvml_absent(void)
 /* The NVML source against tests/fake_nvml: dlopen, both rail kinds, errors. */
 static void test_nvml_fake(void)
 {
-    if (access(WATTPROF_FAKE_NVML, R_OK) != 0) {
-        fprintf(stderr, "fake NVML library not built (%s): its checks are skipped\n", WATTPROF_FAKE_NVML);
-        return;
-    }
     const char *dir = test_tmpdir();
-    setenv("WATTPROF_NVML_LIB", WATTPROF_FAKE_NVML, 1);
-    setenv("FAKE_NVML_DIR", dir, 1);
+    if (!fake_nvml_use(dir))
+        return;
     setenv("FAKE_NVML_GPUS", "2", 1);
     test_write_file(test_path(dir, "gpu0_power_mw"), "45000\n");
     test_write_file(test_path(dir, "gpu0_energy_mj"), "1000\n");

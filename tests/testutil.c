@@ -1,3 +1,5 @@
+/* testutil: the test harness (testutil.h): checks that carry on, temporary
+ * fixture folders and running the built wattprof. */
 #include "testutil.h"
 
 #include <dirent.h>

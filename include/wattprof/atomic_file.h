@@ -3,9 +3,13 @@
  * Every result file goes through here: data is written to a temporary file
  * beside the target (same directory, so rename() is atomic), flushed,
  * fsync()ed, then renamed over the target. A crash, a failed write or Ctrl-C
- * never leaves a half-written result under the final name. Temporary files of
- * writers still open when SIGINT/SIGTERM arrives are unlinked by
- * wp_atomic_cleanup_on_signal(). */
+ * never leaves a half-written result under the final name.
+ *
+ * The library installs no signal handler (a process has one handler per
+ * signal, and the program owns it): it exports the cleanup instead. Open
+ * writers, from any thread, are registered; wp_atomic_remove_temporaries()
+ * unlinks their temporaries and is async-signal-safe, so the program's
+ * SIGINT/SIGTERM handler calls it before dying (cli/signals.c does). */
 #ifndef WATTPROF_ATOMIC_FILE_H
 #define WATTPROF_ATOMIC_FILE_H
 
@@ -15,8 +19,12 @@
 
 typedef struct wp_atomic_file wp_atomic_file;
 
+/* Writers open at once (registered for wp_atomic_remove_temporaries). */
+#define WP_ATOMIC_MAX_OPEN 256
+
 /* Opens a temporary file for `path`. Returns NULL and fills err on failure,
- * also at once when `path` is an existing directory. */
+ * also at once when `path` is an existing directory, and when
+ * WP_ATOMIC_MAX_OPEN writers are already open. Thread-safe. */
 wp_atomic_file *wp_atomic_open(const char *path, wp_error *err);
 
 /* The stream to write to. It has no descriptor of its own (fileno gives
@@ -45,9 +53,10 @@ int wp_atomic_write_all(const char *path, const void *data, size_t len, wp_error
 /* Copies src to dst atomically. */
 int wp_atomic_copy(const char *src, const char *dst, wp_error *err);
 
-/* Installs SIGINT/SIGTERM handlers that unlink every open temporary file,
- * then re-raise the signal with its default action. Idempotent. */
-void wp_atomic_cleanup_on_signal(void);
+/* Unlinks the temporary file of every writer open now, in any thread (the
+ * writers stay open; their commit will fail). Async-signal-safe: unlink()
+ * and lock-free atomic loads only. */
+void wp_atomic_remove_temporaries(void);
 
 /* Registers a folder to be removed (rmdir, so only once the temporaries
  * in it are gone) by the signal cleanup; returns a slot for

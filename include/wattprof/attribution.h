@@ -26,12 +26,19 @@
 #include "wattprof/powerlog.h"
 #include "wattprof/timeline.h"
 
+/* X(enum suffix, name): the enum and its name table come from this list. */
+#define WP_ATTRIBUTION_MODES(X)                                                                                        \
+    X(SAMPLES, "samples")                                                                                              \
+    X(INTERPOLATE, "interpolate")                                                                                      \
+    X(DECONVOLVE, "deconvolve")                                                                                        \
+    X(AUTO, "auto")
+
 typedef enum wp_attribution_mode {
-    WP_ATTRIBUTION_SAMPLES = 0,
-    WP_ATTRIBUTION_INTERPOLATE,
-    WP_ATTRIBUTION_DECONVOLVE,
-    WP_ATTRIBUTION_AUTO
+#define WP_ATTRIBUTION_ENUM(id, name) WP_ATTRIBUTION_##id,
+    WP_ATTRIBUTION_MODES(WP_ATTRIBUTION_ENUM)
+#undef WP_ATTRIBUTION_ENUM
 } wp_attribution_mode;
+#define WP_ATTRIBUTION_COUNT (0 WP_ATTRIBUTION_MODES(WP_X_PLUS_ONE))
 
 typedef struct wp_attribution_options {
     wp_attribution_mode mode;

@@ -23,11 +23,11 @@
 #include <stdint.h>
 
 #include "wattprof/error.h"
+#include "wattprof/layout.h"
 #include "wattprof/onnx.h"
 #include "wattprof/progress.h"
 #include "wattprof/runner.h"
 
-#define WP_LAYER_WINDOWS_CSV "trt_layer_windows.csv"
 #define WP_LAYER_WINDOWS_HEADER "cycle,layer_index,layer_name,start,end,latency_ms"
 
 typedef struct wp_bench_options {

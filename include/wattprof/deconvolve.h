@@ -29,6 +29,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/engine.h"
 #include "wattprof/error.h"
+#include "wattprof/layout.h"
 #include "wattprof/latency.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/timeline.h"
@@ -140,7 +141,7 @@ void wp_deconv_result_free(wp_deconv_result *res);
  *   latency_mean_ms, latency_std_ms, cycles, effective_sample_weight, status
  * Powers and standard error are empty unless status is "ok". latency_ms is
  * layer-major [l * n_cycles + c] as in wp_latency. Written atomically. */
-#define WP_DECONV_CSV_NAME "layer_power_estimates.csv"
+#define WP_DECONV_CSV_NAME WP_ESTIMATES_CSV
 int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
                         const char *const *names, const char *const *types, double idle_uw,
                         const double *latency_ms, size_t n_cycles, wp_error *err);

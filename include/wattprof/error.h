@@ -38,8 +38,11 @@ typedef enum wp_errc {
 #define WP_ERRC_ENUM(name, text) WP_ERR_##name,
     WP_ERRC_LIST(WP_ERRC_ENUM)
 #undef WP_ERRC_ENUM
-        WP_ERR_COUNT
 } wp_errc;
+/* Counts an X-macro list's entries: (0 LIST(WP_X_PLUS_ONE)). A macro, not an
+ * enumerator, so switches over these enums stay checked by -Wswitch. */
+#define WP_X_PLUS_ONE(id, name) +1
+#define WP_ERR_COUNT (0 WP_ERRC_LIST(WP_X_PLUS_ONE))
 
 typedef struct wp_error {
     char msg[WP_ERROR_MAX];

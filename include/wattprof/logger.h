@@ -17,8 +17,9 @@
  * (every sample taken so far is kept, the error is still returned; a sensor
  * that fails before its first sample leaves no file) or by a failed write
  * (a full disk: the samples written so far are kept, and counted in the
- * error). A crash leaves the
- * streamed samples, all but the last 20 ms or so, in the temporary file. */
+ * error). A crash leaves the streamed samples in the temporary file: all but
+ * the last 40 ms or so (a block's 20 ms and the writer's 20 ms,
+ * docs/logging.md). */
 #ifndef WATTPROF_LOGGER_H
 #define WATTPROF_LOGGER_H
 

@@ -17,18 +17,17 @@
 
 #include "wattprof/attribution.h"
 #include "wattprof/error.h"
+#include "wattprof/layout.h"
 #include "wattprof/progress.h"
 #include "wattprof/timeline.h"
 
-#define WP_MAPPING_CSV "power_runtime_mapping_layerwise.csv"
 #define WP_MAPPING_HEADER                                                                                        \
     "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                   \
     "layer_power_excluding_idle_power_micro_watt,layer_run_time"
 
-/* What map chose for a model (timeline, deconvolve's window and offset, ...)
- * and what it worked from: RESULT/<model>/mapping_info.json, written with
+/* WP_MAPPING_INFO_JSON (layout.h): what map chose for a model (timeline,
+ * deconvolve's window and offset, ...) and what it worked from, written with
  * the run's other files (docs/mapping.md lists the fields). */
-#define WP_MAPPING_INFO_JSON "mapping_info.json"
 
 typedef struct wp_map_options {
     wp_timeline_mode timeline;           /* default auto */

@@ -29,13 +29,21 @@
 
 #include "wattprof/error.h"
 
+/* X(enum suffix, name): the enum and its name table come from this list.
+ * AUTO: the first of ina3221, hwmon, rapl, nvml that has a rail. */
+#define WP_SOURCES(X)                                                                                                  \
+    X(AUTO, "auto")                                                                                                    \
+    X(INA3221, "ina3221")                                                                                              \
+    X(HWMON, "hwmon")                                                                                                  \
+    X(RAPL, "rapl")                                                                                                    \
+    X(NVML, "nvml")
+
 typedef enum wp_source_kind {
-    WP_SOURCE_AUTO = 0, /* first of ina3221, hwmon, rapl, nvml that has a rail */
-    WP_SOURCE_INA3221,
-    WP_SOURCE_HWMON,
-    WP_SOURCE_RAPL,
-    WP_SOURCE_NVML
+#define WP_SOURCE_ENUM(id, name) WP_SOURCE_##id,
+    WP_SOURCES(WP_SOURCE_ENUM)
+#undef WP_SOURCE_ENUM
 } wp_source_kind;
+#define WP_SOURCE_COUNT (0 WP_SOURCES(WP_X_PLUS_ONE))
 
 /* "auto", "ina3221", "hwmon", "rapl", "nvml" */
 const char *wp_source_name(wp_source_kind kind);

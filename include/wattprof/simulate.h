@@ -96,6 +96,12 @@ int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model
                     wp_error *err);
 void wp_sim_run_free(wp_sim_run *run);
 
+/* The run's layer windows as `map` rebuilds them for TensorRT-style
+ * reporting (back to back in file order, the last ending at the cycle's
+ * earliest stamp), in microseconds from origin_us, layer-major
+ * [l * n_cycles + c]: the deconvolve tests' and benchmark's fixture. */
+void wp_sim_reconstructed_windows(const wp_sim_run *run, int64_t origin_us, double *start, double *end);
+
 /* Realised mean latency of layer l over the run's cycles, in ms. */
 double wp_sim_mean_latency_ms(const wp_sim_run *run, size_t l);
 

@@ -27,11 +27,18 @@
 #include "wattprof/error.h"
 #include "wattprof/latency.h"
 
+/* X(enum suffix, name): the enum and its name table come from this list. */
+#define WP_TIMELINE_MODES(X)                                                                                           \
+    X(AUTO, "auto")                                                                                                    \
+    X(REPORTED, "reported")                                                                                            \
+    X(RECONSTRUCTED, "reconstructed")
+
 typedef enum wp_timeline_mode {
-    WP_TIMELINE_AUTO = 0,
-    WP_TIMELINE_REPORTED,
-    WP_TIMELINE_RECONSTRUCTED
+#define WP_TIMELINE_ENUM(id, name) WP_TIMELINE_##id,
+    WP_TIMELINE_MODES(WP_TIMELINE_ENUM)
+#undef WP_TIMELINE_ENUM
 } wp_timeline_mode;
+#define WP_TIMELINE_COUNT (0 WP_TIMELINE_MODES(WP_X_PLUS_ONE))
 
 typedef struct wp_timeline_options {
     wp_timeline_mode mode;

@@ -27,11 +27,10 @@
 #include "wattprof/deconvolve.h"
 #include "wattprof/error.h"
 #include "wattprof/latency.h"
+#include "wattprof/layout.h"
 #include "wattprof/timeline.h"
 
-#define WP_TRTEXEC_PROFILE "trt_profiling/trtexec_profile.json"
-#define WP_TRTEXEC_TIMES "trt_profiling/trtexec_times.json"
-#define WP_RUN_INFO_JSON "run_info.json"
+/* WP_TRTEXEC_PROFILE, WP_TRTEXEC_TIMES, WP_RUN_INFO_JSON: layout.h */
 
 /* How far the anchor may be off: the child's clock starts after exec and
  * library loading, a few ms after `run` stamps the spawn. map widens its

@@ -1,3 +1,5 @@
+/* array: growth of heap arrays that share one capacity (wattprof/array.h),
+ * overflow-checked once here instead of at every hand-rolled realloc. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

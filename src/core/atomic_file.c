@@ -1,10 +1,11 @@
+/* atomic_file: outputs that appear whole or not at all (wattprof/atomic_file.h),
+ * and the registry of open temporaries a signal handler may remove. */
 #define _GNU_SOURCE /* fopencookie, sync_file_range */
 #include "wattprof/atomic_file.h"
 #include "core/atomic_testhook.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,25 +97,31 @@ static int cookie_close(void *cookie)
     return close(af->fd);
 }
 
-/* Temporary names of open writers, for the signal handler. A fixed table of
- * plain char arrays: the handler may only call async-signal-safe unlink(). */
-#define MAX_OPEN 64
-static char open_tmp[MAX_OPEN][4096];
-static volatile sig_atomic_t open_used[MAX_OPEN];
+/* Temporary names of open writers, for wp_atomic_remove_temporaries(),
+ * which a signal handler calls: a fixed table of lock-free atomic pointers
+ * (claimed by compare-and-swap, so writers in several threads never take the
+ * same slot, and a handler never waits on a lock). A slot is cleared before
+ * its name is freed. */
+static char *_Atomic open_tmp[WP_ATOMIC_MAX_OPEN];
+
 /* Folders to remove (once empty) on a signal: staging folders of result
- * sets (resultset.h), whose files are temporaries in the table above. */
+ * sets (resultset.h), whose files are temporaries in the table above. A
+ * slot is free (0), being filled (1) or ready (2): claimed by
+ * compare-and-swap, so threads never share one, and read by the handler
+ * only when ready. */
 #define MAX_DIRS 64
 static char open_dir[MAX_DIRS][4096];
-static volatile sig_atomic_t dir_used[MAX_DIRS];
+static atomic_int dir_state[MAX_DIRS];
 
 int wp_atomic_cleanup_add_dir(const char *dir)
 {
     if (strlen(dir) >= sizeof open_dir[0])
         return -1;
     for (int i = 0; i < MAX_DIRS; i++) {
-        if (!dir_used[i]) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&dir_state[i], &expected, 1)) {
             strcpy(open_dir[i], dir);
-            dir_used[i] = 1;
+            atomic_store(&dir_state[i], 2);
             return i;
         }
     }
@@ -124,19 +131,15 @@ int wp_atomic_cleanup_add_dir(const char *dir)
 void wp_atomic_cleanup_remove_dir(int slot)
 {
     if (slot >= 0 && slot < MAX_DIRS)
-        dir_used[slot] = 0;
+        atomic_store(&dir_state[slot], 0);
 }
 
-static int claim_slot(const char *tmp)
+static int claim_slot(char *tmp)
 {
-    if (strlen(tmp) >= sizeof open_tmp[0])
-        return -1;
-    for (int i = 0; i < MAX_OPEN; i++) {
-        if (!open_used[i]) {
-            strcpy(open_tmp[i], tmp);
-            open_used[i] = 1;
+    for (int i = 0; i < WP_ATOMIC_MAX_OPEN; i++) {
+        char *expected = NULL;
+        if (atomic_compare_exchange_strong(&open_tmp[i], &expected, tmp))
             return i;
-        }
     }
     return -1;
 }
@@ -144,33 +147,19 @@ static int claim_slot(const char *tmp)
 static void release_slot(int slot)
 {
     if (slot >= 0)
-        open_used[slot] = 0;
+        atomic_store(&open_tmp[slot], NULL);
 }
 
-static void on_signal(int sig)
+void wp_atomic_remove_temporaries(void)
 {
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_used[i])
-            unlink(open_tmp[i]);
+    for (int i = 0; i < WP_ATOMIC_MAX_OPEN; i++) {
+        char *tmp = atomic_load(&open_tmp[i]);
+        if (tmp)
+            unlink(tmp);
+    }
     for (int i = 0; i < MAX_DIRS; i++)
-        if (dir_used[i])
+        if (atomic_load(&dir_state[i]) == 2)
             rmdir(open_dir[i]);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void wp_atomic_cleanup_on_signal(void)
-{
-    static int installed;
-    if (installed)
-        return;
-    installed = 1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 }
 
 wp_atomic_file *wp_atomic_open(const char *path, wp_error *err)
@@ -210,6 +199,13 @@ wp_atomic_file *wp_atomic_open(const char *path, wp_error *err)
     }
     setvbuf(af->fp, NULL, _IOFBF, 1 << 16);
     af->slot = claim_slot(af->tmp);
+    if (af->slot < 0) {
+        /* Untracked, an interrupt would leave this temporary behind. */
+        wp_fail_code(err, WP_ERR_UNSUPPORTED, path, 0, "more than %d outputs open at once", WP_ATOMIC_MAX_OPEN);
+        fclose(af->fp);
+        unlink(af->tmp);
+        goto fail;
+    }
     return af;
 fail:
     if (af) {

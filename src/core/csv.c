@@ -1,3 +1,5 @@
+/* csv: pandas-dialect CSV reading and writing and shortest round-trip
+ * numbers (wattprof/csv.h); every record keeps its line number for errors. */
 #include "wattprof/csv.h"
 
 #include <errno.h>

@@ -25,25 +25,25 @@ static void vformat(wp_error *err, const char *file, long line, const char *fmt,
 
 int wp_fail(wp_error *err, const char *file, long line, const char *fmt, ...)
 {
-    if (!err)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vformat(err, file, line, fmt, ap);
+    if (err) {
+        vformat(err, file, line, fmt, ap);
+        err->code = WP_ERR_FAILED;
+    }
     va_end(ap);
-    err->code = WP_ERR_FAILED;
     return -1;
 }
 
 int wp_fail_code(wp_error *err, wp_errc code, const char *file, long line, const char *fmt, ...)
 {
-    if (!err)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vformat(err, file, line, fmt, ap);
+    if (err) {
+        vformat(err, file, line, fmt, ap);
+        err->code = code;
+    }
     va_end(ap);
-    err->code = code;
     return -1;
 }
 

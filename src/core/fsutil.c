@@ -1,3 +1,5 @@
+/* fsutil: path joining and sorted, filtered directory listings
+ * (wattprof/fsutil.h), malloc'd so no path is cut at a fixed length. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>

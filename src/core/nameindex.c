@@ -1,3 +1,5 @@
+/* nameindex: name -> position hash index over caller-owned arrays
+ * (wattprof/nameindex.h); it stores no names, so it fits any element type. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,3 +1,5 @@
+/* timestamp: upstream's local-time stamps <-> int64 microseconds
+ * (wattprof/timestamp.h), exact and without time-zone conversion. */
 #include "wattprof/timestamp.h"
 
 #include <time.h>

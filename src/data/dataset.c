@@ -23,11 +23,12 @@
 #include "wattprof/dataset.h"
 #include "wattprof/deconvolve.h"
 #include "wattprof/fsutil.h"
+#include "wattprof/layout.h"
 #include "wattprof/nameindex.h"
 #include "core/fastnum.h"
 
-#define MAPPING_FILE "power_runtime_mapping_layerwise.csv"
-#define ENGINE_FILE "trt_engine_info.json"
+#define MAPPING_FILE WP_MAPPING_CSV
+#define ENGINE_FILE WP_ENGINE_INFO_JSON
 #define COL_NAME "layer_name"
 #define COL_TYPE "layer_type"
 #define COL_POWER "layer_power_excluding_idle_power_micro_watt"

@@ -1,3 +1,6 @@
+/* attribution: one power value per layer window, by samples, interpolation
+ * or deconvolution (wattprof/attribution.h); prefix sums so windows may come
+ * in any order. */
 #include "wattprof/attribution.h"
 #include "wattprof/deconvolve.h"
 
@@ -5,29 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const mode_names[] = {
+#define WP_ATTRIBUTION_NAME(id, name) name,
+    WP_ATTRIBUTION_MODES(WP_ATTRIBUTION_NAME)
+#undef WP_ATTRIBUTION_NAME
+};
+
 int wp_attribution_parse_mode(const char *s, wp_attribution_mode *out)
 {
-    if (!strcmp(s, "samples"))
-        *out = WP_ATTRIBUTION_SAMPLES;
-    else if (!strcmp(s, "interpolate"))
-        *out = WP_ATTRIBUTION_INTERPOLATE;
-    else if (!strcmp(s, "deconvolve"))
-        *out = WP_ATTRIBUTION_DECONVOLVE;
-    else if (!strcmp(s, "auto"))
-        *out = WP_ATTRIBUTION_AUTO;
-    else
-        return -1;
-    return 0;
+    for (int i = 0; i < WP_ATTRIBUTION_COUNT; i++)
+        if (strcmp(s, mode_names[i]) == 0) {
+            *out = (wp_attribution_mode)i;
+            return 0;
+        }
+    return -1;
 }
 
 const char *wp_attribution_mode_name(wp_attribution_mode mode)
 {
-    switch (mode) {
-    case WP_ATTRIBUTION_INTERPOLATE: return "interpolate";
-    case WP_ATTRIBUTION_DECONVOLVE: return "deconvolve";
-    case WP_ATTRIBUTION_AUTO: return "auto";
-    default: return "samples";
-    }
+    return (unsigned)mode < WP_ATTRIBUTION_COUNT ? mode_names[mode] : mode_names[WP_ATTRIBUTION_SAMPLES];
 }
 
 /* Error-free transformations (Knuth's TwoSum) for double-double sums: the

@@ -1,3 +1,5 @@
+/* deconvolve: least-squares per-layer power over the sensor's averaging
+ * window (wattprof/deconvolve.h, docs/attribution.md). */
 #include "wattprof/deconvolve.h"
 
 #include <math.h>

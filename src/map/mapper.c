@@ -20,6 +20,7 @@
 #include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
+#include "wattprof/layout.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/resultset.h"
 #include "wattprof/timestamp.h"
@@ -75,10 +76,10 @@ static int model_paths(const char *model_dir, const char *model, model_files *f)
 {
     memset(f, 0, sizeof *f);
     char name[1024];
-    snprintf(name, sizeof name, "%s_power_log.log", model);
+    snprintf(name, sizeof name, "%s" WP_POWER_LOG_SUFFIX, model);
     f->power_log = wp_path_join(model_dir, name);
-    f->latency = wp_path_join(model_dir, "trt_profiling/trt_layer_latency.json");
-    f->engine = wp_path_join(model_dir, "trt_profiling/trt_engine_info.json");
+    f->latency = wp_layout_profiling_file(model_dir, WP_LATENCY_JSON);
+    f->engine = wp_layout_profiling_file(model_dir, WP_ENGINE_INFO_JSON);
     f->trt_profile = wp_path_join(model_dir, WP_TRTEXEC_PROFILE);
     f->trt_times = wp_path_join(model_dir, WP_TRTEXEC_TIMES);
     f->run_info = wp_path_join(model_dir, WP_RUN_INFO_JSON);
@@ -669,7 +670,7 @@ write:
     }
     *info_af = write_info(info_path, model, opt, chosen, reason, &log, &lat, idle_uw, dsp, used,
                           fallback[0] ? fallback : NULL, empty,
-                          f.trtexec ? "trtexec" : "trt_layer_latency.json", err);
+                          f.trtexec ? "trtexec" : WP_LATENCY_JSON, err);
     if (!*info_af)
         goto done;
     wp_engine_free(&eng);
@@ -722,7 +723,7 @@ done:
 /* The files map writes into a model folder; the folder's other files
  * (dataset's statistics, say) are kept when it is replaced. */
 static const char *const map_owned[] = {WP_MAPPING_CSV, WP_MAPPING_INFO_JSON, WP_DECONV_CSV_NAME,
-                                        "trt_engine_info.json", NULL};
+                                        WP_ENGINE_INFO_JSON, NULL};
 
 /* Puts a computed model's files into its staging folder: the three
  * pending outputs and a copy of the engine info. Frees all three. */
@@ -740,8 +741,8 @@ static int fill_stage(const char *model_dir, const char *stage, wp_atomic_file *
     }
     if (wp_atomic_commit(info_af, err) != 0)
         return -1;
-    char *src = wp_path_join(model_dir, "trt_profiling/trt_engine_info.json");
-    char *dst = wp_path_join(stage, "trt_engine_info.json");
+    char *src = wp_layout_profiling_file(model_dir, WP_ENGINE_INFO_JSON);
+    char *dst = wp_path_join(stage, WP_ENGINE_INFO_JSON);
     int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, stage, 0, "out of memory");
     free(src);
     free(dst);
@@ -795,8 +796,8 @@ static int keep_model(const char *raw_dir, const char *name, void *ctx)
     int model = 0;
     if (wp_is_dir(p)) {
         char file[1024];
-        snprintf(file, sizeof file, "%s_power_log.log", name);
-        char *log = wp_path_join(p, file), *prof = wp_path_join(p, "trt_profiling");
+        snprintf(file, sizeof file, "%s" WP_POWER_LOG_SUFFIX, name);
+        char *log = wp_path_join(p, file), *prof = wp_path_join(p, WP_PROFILING_DIR);
         model = (log && access(log, F_OK) == 0) || wp_is_dir(prof);
         free(log);
         free(prof);
@@ -827,7 +828,7 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
     }
 
     double idle_uw;
-    idle_path = wp_path_join(raw_dir, "idling_power.json");
+    idle_path = wp_path_join(raw_dir, WP_IDLE_JSON);
     if (!idle_path) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;

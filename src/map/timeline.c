@@ -1,3 +1,5 @@
+/* timeline: when each layer ran, per cycle (wattprof/timeline.h): the
+ * reported, reconstructed or automatically chosen reading of the latency file. */
 #include "wattprof/timeline.h"
 
 #include <math.h>
@@ -12,26 +14,25 @@ void wp_timeline_options_init(wp_timeline_options *opt)
     opt->whole_us = 1;
 }
 
+static const char *const mode_names[] = {
+#define WP_TIMELINE_NAME(id, name) name,
+    WP_TIMELINE_MODES(WP_TIMELINE_NAME)
+#undef WP_TIMELINE_NAME
+};
+
 int wp_timeline_parse_mode(const char *s, wp_timeline_mode *out)
 {
-    if (!strcmp(s, "auto"))
-        *out = WP_TIMELINE_AUTO;
-    else if (!strcmp(s, "reported"))
-        *out = WP_TIMELINE_REPORTED;
-    else if (!strcmp(s, "reconstructed"))
-        *out = WP_TIMELINE_RECONSTRUCTED;
-    else
-        return -1;
-    return 0;
+    for (int i = 0; i < WP_TIMELINE_COUNT; i++)
+        if (strcmp(s, mode_names[i]) == 0) {
+            *out = (wp_timeline_mode)i;
+            return 0;
+        }
+    return -1;
 }
 
 const char *wp_timeline_mode_name(wp_timeline_mode mode)
 {
-    switch (mode) {
-    case WP_TIMELINE_REPORTED: return "reported";
-    case WP_TIMELINE_RECONSTRUCTED: return "reconstructed";
-    default: return "auto";
-    }
+    return (unsigned)mode < WP_TIMELINE_COUNT ? mode_names[mode] : mode_names[WP_TIMELINE_AUTO];
 }
 
 int64_t wp_latency_ms_to_us(double ms)

@@ -12,6 +12,7 @@
 #include "wattprof/csv.h"
 #include "wattprof/fsutil.h"
 #include "wattprof/latency.h"
+#include "wattprof/layout.h"
 #include "wattprof/timestamp.h"
 
 void wp_bench_options_init(wp_bench_options *opt)
@@ -184,16 +185,16 @@ int wp_bench_write(const wp_graph *g, const wp_bench_options *opt, const wp_benc
 {
     if (!name[0] || strchr(name, '/'))
         return wp_fail(err, NULL, 0, "bad result name '%s'", name);
-    char *mdir = wp_path_join(dir, name), *pdir = wp_path3(dir, name, "trt_profiling");
+    char *mdir = wp_path_join(dir, name), *pdir = wp_path3(dir, name, WP_PROFILING_DIR);
     char *fname = malloc(strlen(name) + 20);
     char *lat = NULL, *win = NULL, *eng = NULL, *sum = NULL;
     int rc = -1;
     if (!mdir || !pdir || !fname)
         goto oom;
-    snprintf(fname, strlen(name) + 20, "%s_tensorrt.json", name);
-    lat = wp_path_join(pdir, "trt_layer_latency.json");
+    snprintf(fname, strlen(name) + 20, "%s" WP_TENSORRT_JSON_SUFFIX, name);
+    lat = wp_path_join(pdir, WP_LATENCY_JSON);
     win = wp_path_join(pdir, WP_LAYER_WINDOWS_CSV);
-    eng = wp_path_join(pdir, "trt_engine_info.json");
+    eng = wp_path_join(pdir, WP_ENGINE_INFO_JSON);
     sum = wp_path_join(mdir, fname);
     if (!lat || !win || !eng || !sum)
         goto oom;

@@ -11,6 +11,7 @@
 #include "wattprof/dataset.h"
 #include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
+#include "wattprof/layout.h"
 #include "wattprof/logger.h"
 #include "wattprof/mapper.h"
 #include "wattprof/profile.h"
@@ -165,7 +166,7 @@ static int measure_idle(const wp_profile_options *opt, const char *raw, wp_profi
         return wp_fail(err, NULL, 0, "idle measurement on %s got no samples", res->rail);
     *idle_uw = s.mean_power_uw;
     res->idle_w = s.mean_power_uw / 1e6;
-    char *idle_path = wp_path_join(raw, "idling_power.json");
+    char *idle_path = wp_path_join(raw, WP_IDLE_JSON);
     if (!idle_path)
         return wp_fail(err, NULL, 0, "out of memory");
     int rc = wp_idle_write(idle_path, NULL, *idle_uw, err);
@@ -194,13 +195,7 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
     raw_model = wp_path_join(raw, name);
     map_model = wp_path_join(mapped, name);
     mapping = map_model ? wp_path_join(map_model, WP_MAPPING_CSV) : NULL;
-    size_t ln = strlen(name) + 20;
-    char *log_name = malloc(ln);
-    if (log_name) {
-        snprintf(log_name, ln, "%s_power_log.log", name);
-        log_path = raw_model ? wp_path_join(raw_model, log_name) : NULL;
-        free(log_name);
-    }
+    log_path = raw_model ? wp_layout_model_file(raw_model, name, WP_POWER_LOG_SUFFIX) : NULL;
     if (!raw_model || !map_model || !mapping || !log_path) {
         wp_fail(err, NULL, 0, "out of memory");
         goto done;

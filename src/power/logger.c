@@ -1,3 +1,5 @@
+/* logger: the sampling loop and the writer thread behind wattprof/logger.h;
+ * the sampler formats lines into blocks and never waits on the disk. */
 #include "wattprof/logger.h"
 
 #include <errno.h>

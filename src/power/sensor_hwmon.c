@@ -6,8 +6,9 @@
 
 #include "sensor_internal.h"
 
-int wp_sensor_hwmon_list(const char *root, wp_rail_list *list, wp_error *err)
+static int hwmon_list(const char *root, wp_rail_list *list, char *note, wp_error *err)
 {
+    (void)note;
     char cls[WP_SENSOR_FILE_MAX];
     wp_sensor_fmt(cls, sizeof cls, "%s/class/hwmon", root);
     char **dirs;
@@ -65,7 +66,7 @@ static int hwmon_read(wp_sensor *s, double *mv, double *ma, wp_error *err)
     return 1;
 }
 
-int wp_sensor_hwmon_open(wp_sensor *s, wp_error *err)
+static int hwmon_open(wp_sensor *s, wp_error *err)
 {
     char p[WP_SENSOR_FILE_MAX];
     wp_sensor_fmt(p, sizeof p, "%s/power%d_input", s->rail.where, s->rail.channel);
@@ -74,3 +75,5 @@ int wp_sensor_hwmon_open(wp_sensor *s, wp_error *err)
     s->read = hwmon_read;
     return 0;
 }
+
+const wp_sensor_backend wp_sensor_backend_hwmon = {hwmon_list, hwmon_open};

@@ -123,8 +123,9 @@ static int scan_driver(const char *root, const char *driver, int iio, wp_rail_li
     return rc;
 }
 
-int wp_sensor_ina3221_list(const char *root, wp_rail_list *list, wp_error *err)
+static int ina3221_list(const char *root, wp_rail_list *list, char *note, wp_error *err)
 {
+    (void)note;
     if (scan_driver(root, "ina3221", 0, list, err) < 0)
         return -1;
     return scan_driver(root, "ina3221x", 1, list, err);
@@ -137,7 +138,7 @@ static int ina_read(wp_sensor *s, double *mv, double *ma, wp_error *err)
     return 1;
 }
 
-int wp_sensor_ina3221_open(wp_sensor *s, wp_error *err)
+static int ina3221_open(wp_sensor *s, wp_error *err)
 {
     char v[WP_SENSOR_FILE_MAX], c[WP_SENSOR_FILE_MAX];
     channel_files(s->rail.where, s->rail.channel, v, c, sizeof v);
@@ -146,3 +147,5 @@ int wp_sensor_ina3221_open(wp_sensor *s, wp_error *err)
     s->read = ina_read;
     return 0;
 }
+
+const wp_sensor_backend wp_sensor_backend_ina3221 = {ina3221_list, ina3221_open};

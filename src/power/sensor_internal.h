@@ -1,4 +1,5 @@
-/* Shared between the sensor_*.c files; not part of the public API. */
+/* Shared between the sensor_*.c files; not part of the public API: the
+ * sensor object, the backend table entry and the helpers of sensor_common.c. */
 #ifndef WATTPROF_SENSOR_INTERNAL_H
 #define WATTPROF_SENSOR_INTERNAL_H
 
@@ -49,14 +50,17 @@ int wp_sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err);
 /* Energy counter bookkeeping: turns a new counter value into a reading. */
 int wp_sensor_energy_step(wp_sensor *s, uint64_t counter, double *mv, double *ma);
 
-int wp_sensor_ina3221_list(const char *root, wp_rail_list *list, wp_error *err);
-int wp_sensor_ina3221_open(wp_sensor *s, wp_error *err);
-int wp_sensor_hwmon_list(const char *root, wp_rail_list *list, wp_error *err);
-int wp_sensor_hwmon_open(wp_sensor *s, wp_error *err);
-int wp_sensor_rapl_list(const char *root, wp_rail_list *list, wp_error *err);
-int wp_sensor_rapl_open(wp_sensor *s, wp_error *err);
-/* note: why nothing was found (library or GPU missing), or "". */
-int wp_sensor_nvml_list(wp_rail_list *list, char *note, wp_error *err);
-int wp_sensor_nvml_open(wp_sensor *s, wp_error *err);
+/* One power source. list appends the rails found under root (a sysfs root;
+ * nvml ignores it) and may explain in note (WP_ERROR_MAX bytes) why there
+ * are none; open fills the read and close hooks of s for s->rail. */
+typedef struct wp_sensor_backend {
+    int (*list)(const char *root, wp_rail_list *list, char *note, wp_error *err);
+    int (*open)(wp_sensor *s, wp_error *err);
+} wp_sensor_backend;
+
+extern const wp_sensor_backend wp_sensor_backend_ina3221;
+extern const wp_sensor_backend wp_sensor_backend_hwmon;
+extern const wp_sensor_backend wp_sensor_backend_rapl;
+extern const wp_sensor_backend wp_sensor_backend_nvml;
 
 #endif

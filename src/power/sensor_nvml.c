@@ -98,8 +98,9 @@ static void nvml_unload(nvml_api *api)
     }
 }
 
-int wp_sensor_nvml_list(wp_rail_list *list, char *note, wp_error *err)
+static int nvml_list(const char *root, wp_rail_list *list, char *note, wp_error *err)
 {
+    (void)root;
     nvml_api api;
     note[0] = '\0';
     if (nvml_load(&api, note, WP_ERROR_MAX) < 0)
@@ -171,7 +172,7 @@ static void nvml_close(wp_sensor *s)
     }
 }
 
-int wp_sensor_nvml_open(wp_sensor *s, wp_error *err)
+static int nvml_open(wp_sensor *s, wp_error *err)
 {
     nvml_api *api = calloc(1, sizeof *api);
     if (!api)
@@ -194,3 +195,5 @@ int wp_sensor_nvml_open(wp_sensor *s, wp_error *err)
     }
     return 0;
 }
+
+const wp_sensor_backend wp_sensor_backend_nvml = {nvml_list, nvml_open};

@@ -10,8 +10,9 @@
 #include "sensor_internal.h"
 #include "wattprof/csv.h"
 
-int wp_sensor_rapl_list(const char *root, wp_rail_list *list, wp_error *err)
+static int rapl_list(const char *root, wp_rail_list *list, char *note, wp_error *err)
 {
+    (void)note;
     char cls[WP_SENSOR_FILE_MAX];
     wp_sensor_fmt(cls, sizeof cls, "%s/class/powercap", root);
     char **zones;
@@ -59,7 +60,7 @@ static int rapl_read(wp_sensor *s, double *mv, double *ma, wp_error *err)
     return wp_sensor_energy_step(s, (uint64_t)e, mv, ma);
 }
 
-int wp_sensor_rapl_open(wp_sensor *s, wp_error *err)
+static int rapl_open(wp_sensor *s, wp_error *err)
 {
     char p[WP_SENSOR_FILE_MAX];
     wp_sensor_fmt(p, sizeof p, "%s/max_energy_range_uj", s->rail.where);
@@ -76,3 +77,5 @@ int wp_sensor_rapl_open(wp_sensor *s, wp_error *err)
     s->read = rapl_read;
     return 0;
 }
+
+const wp_sensor_backend wp_sensor_backend_rapl = {rapl_list, rapl_open};

@@ -17,6 +17,7 @@
 #include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
+#include "wattprof/layout.h"
 #include "wattprof/model.h"
 #include "wattprof/nameindex.h"
 #include "wattprof/powerlog.h"
@@ -24,9 +25,9 @@
 #include "wattprof/timeline.h"
 #include "wattprof/timestamp.h"
 
-#define MAPPING_CSV "power_runtime_mapping_layerwise.csv"
-#define ESTIMATES_CSV "layer_power_estimates.csv"
-#define MAPPING_INFO_JSON "mapping_info.json"
+#define MAPPING_CSV WP_MAPPING_CSV
+#define ESTIMATES_CSV WP_ESTIMATES_CSV
+#define MAPPING_INFO_JSON WP_MAPPING_INFO_JSON
 
 void wp_html_escape(FILE *out, const char *s)
 {
@@ -1258,7 +1259,7 @@ done:
 static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
 {
     fputs("<h2 id=\"training\">Training metrics</h2>\n", out);
-    char *path = o->models_dir ? wp_path_join(o->models_dir, "metrics.json") : NULL;
+    char *path = o->models_dir ? wp_path_join(o->models_dir, WP_METRICS_JSON) : NULL;
     if (!wp_is_file(path)) {
         fputs("<p class=\"note\">No training metrics: pass <code>--models DIR</code> holding the "
               "<code>metrics.json</code> that <code>wattprof train</code> writes.</p>\n",
@@ -1520,7 +1521,7 @@ static int has_model_files(const char *dir)
  * mapping, with the trained models. Returns layers matched, or -1. */
 static long predict_from_models(const wp_report_opts *o, rp_model *m, name_index *ix, wp_error *err)
 {
-    char *engine = wp_path3(o->result_dir, m->name, "trt_engine_info.json");
+    char *engine = wp_path3(o->result_dir, m->name, WP_ENGINE_INFO_JSON);
     if (!wp_is_file(engine)) {
         free(engine);
         return 0;
@@ -1559,13 +1560,13 @@ static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix
             char file[512];
             snprintf(file, sizeof file, "%s.csv", m->name);
             cands[nc++] = wp_path_join(o->predictions, file);
-            cands[nc++] = wp_path3(o->predictions, m->name, "predictions.csv");
+            cands[nc++] = wp_path3(o->predictions, m->name, WP_PREDICTIONS_CSV);
         } else {
             cands[nc++] = strdup(o->predictions);
         }
     }
     size_t auto_csv = nc;
-    cands[nc++] = wp_path3(o->result_dir, m->name, "predictions.csv");
+    cands[nc++] = wp_path3(o->result_dir, m->name, WP_PREDICTIONS_CSV);
     for (size_t i = 0; i < nc; i++) {
         if (i == auto_csv && o->models_dir && has_model_files(o->models_dir)) {
             long got = predict_from_models(o, m, ix, err);
@@ -1604,7 +1605,7 @@ static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix
  * power above idle. When present the report scores the attribution. */
 static int load_truth(const char *raw_dir, rp_model *m, name_index *ix, wp_error *err)
 {
-    char *p = wp_path_join(raw_dir, "truth.json");
+    char *p = wp_path_join(raw_dir, WP_TRUTH_JSON);
     if (!wp_is_file(p)) {
         free(p);
         return 0;
@@ -1683,7 +1684,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     /* Raw data: configuration and timeline. */
     if (o->raw_data_dir) {
         char file[512];
-        snprintf(file, sizeof file, "%s_power_log.log", name);
+        snprintf(file, sizeof file, "%s" WP_POWER_LOG_SUFFIX, name);
         p = wp_path3(o->raw_data_dir, name, file);
         if (wp_is_file(p)) {
             if (wp_powerlog_read(p, &raw.log, err) != 0)
@@ -1691,15 +1692,15 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
             raw.have_log = 1;
         }
         free(p);
-        p = wp_path3(o->raw_data_dir, name, "trt_profiling/trt_layer_latency.json");
+        p = wp_path3(o->raw_data_dir, name, WP_PROFILING_DIR "/" WP_LATENCY_JSON);
         if (wp_is_file(p)) {
             if (wp_latency_read(p, &raw.lat, err) != 0)
                 goto out;
             raw.have_lat = 1;
         }
         free(p);
-        p = wp_path_join(o->raw_data_dir, "idling_power.json");
-        char *p2 = wp_path3(o->raw_data_dir, name, "idling_power.json");
+        p = wp_path_join(o->raw_data_dir, WP_IDLE_JSON);
+        char *p2 = wp_path3(o->raw_data_dir, name, WP_IDLE_JSON);
         const char *ip = wp_is_file(p2) ? p2 : wp_is_file(p) ? p : NULL;
         if (ip) {
             double uw;
@@ -1714,7 +1715,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         p = NULL;
         if (load_truth(o->raw_data_dir, &m, &ix, err) != 0)
             goto out;
-        snprintf(file, sizeof file, "%s_tensorrt.json", name);
+        snprintf(file, sizeof file, "%s" WP_TENSORRT_JSON_SUFFIX, name);
         p = wp_path3(o->raw_data_dir, name, file);
         if (wp_is_file(p)) {
             json_error_t je;

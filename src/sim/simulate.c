@@ -1,3 +1,6 @@
+/* simulate: synthetic raw datasets with known per-layer truth
+ * (wattprof/simulate.h, docs/simulation.md), the ground truth the mapper's
+ * tests and benchmarks measure against. */
 #include "wattprof/simulate.h"
 
 #include <jansson.h>
@@ -9,6 +12,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
+#include "wattprof/layout.h"
 #include "wattprof/timestamp.h"
 #include "wattprof/trtexec.h"
 
@@ -643,26 +647,26 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         wp_sim_run run;
         if (wp_sim_generate(opt, name, m, &run, err) < 0)
             goto fail;
-        int rc = join(dir, sizeof dir, out_dir, name, "/trt_profiling", err);
+        int rc = join(dir, sizeof dir, out_dir, name, "/" WP_PROFILING_DIR, err);
         if (rc == 0)
             rc = wp_mkdirs(dir, err);
         if (rc == 0 && opt->reporting != WP_SIM_TRTEXEC)
-            rc = join(path, sizeof path, dir, "trt_layer_latency.json", NULL, err);
+            rc = join(path, sizeof path, dir, WP_LATENCY_JSON, NULL, err);
         if (rc == 0 && opt->reporting != WP_SIM_TRTEXEC)
             rc = write_latency(path, &run, err);
         if (rc == 0)
-            rc = join(path, sizeof path, dir, "trt_engine_info.json", NULL, err);
+            rc = join(path, sizeof path, dir, WP_ENGINE_INFO_JSON, NULL, err);
         if (rc == 0)
             rc = write_engine(path, &run, err);
         if (rc == 0)
             rc = join(dir, sizeof dir, out_dir, name, NULL, err);
         if (rc == 0) {
             char file[1024];
-            snprintf(file, sizeof file, "%s_power_log.log", name);
+            snprintf(file, sizeof file, "%s" WP_POWER_LOG_SUFFIX, name);
             rc = join(path, sizeof path, dir, file, NULL, err);
             if (rc == 0)
                 rc = write_powerlog(path, &run, err);
-            snprintf(file, sizeof file, "%s_tensorrt.json", name);
+            snprintf(file, sizeof file, "%s" WP_TENSORRT_JSON_SUFFIX, name);
             if (rc == 0)
                 rc = join(path, sizeof path, dir, file, NULL, err);
             if (rc == 0)
@@ -683,7 +687,7 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         if (rc < 0)
             goto fail;
     }
-    if (join(path, sizeof path, out_dir, "idling_power.json", NULL, err) < 0 ||
+    if (join(path, sizeof path, out_dir, WP_IDLE_JSON, NULL, err) < 0 ||
         wp_idle_write(path, "20241121-000000", opt->idle_uw, err) < 0)
         goto fail;
     json_t *truth = json_pack(
@@ -703,7 +707,7 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         json_object_set_new(json_object_get(truth, "options"), "inference_us", json_real(opt->inference_us));
     if (truth && opt->sensor_lag_us != 0)
         json_object_set_new(json_object_get(truth, "options"), "sensor_lag_us", json_real(opt->sensor_lag_us));
-    if (join(path, sizeof path, out_dir, "truth.json", NULL, err) < 0) {
+    if (join(path, sizeof path, out_dir, WP_TRUTH_JSON, NULL, err) < 0) {
         json_decref(truth);
         return -1;
     }
@@ -716,4 +720,20 @@ fail:
 const char *wp_sim_reporting_name(wp_sim_reporting r)
 {
     return r == WP_SIM_TENSORRT ? "tensorrt" : r == WP_SIM_TRTEXEC ? "trtexec" : "ideal";
+}
+
+void wp_sim_reconstructed_windows(const wp_sim_run *run, int64_t origin_us, double *start, double *end)
+{
+    size_t L = run->n_layers, nc = run->n_cycles;
+    for (size_t c = 0; c < nc; c++) {
+        int64_t t = run->reported_us[c];
+        for (size_t l = 0; l < L; l++)
+            if (run->reported_us[l * nc + c] < t)
+                t = run->reported_us[l * nc + c];
+        for (size_t l = L; l-- > 0;) {
+            end[l * nc + c] = (double)(t - origin_us);
+            t -= run->lat_us[l * nc + c];
+            start[l * nc + c] = (double)(t - origin_us);
+        }
+    }
 }
