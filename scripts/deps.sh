@@ -5,7 +5,7 @@
 set -euo pipefail
 want=(build-essential cmake pkg-config libjansson-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev libdnnl-dev)
 if [ "${1:-build}" = test ]; then
-  want+=(python3 python3-sklearn python3-onnx chromium)
+  want+=(python3 python3-sklearn python3-onnx python3-torch python3-torchvision chromium)
 fi
 missing=()
 for p in "${want[@]}"; do
