@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what wattprof needs from Debian 12's packages, when run as root and
 # something is missing. "build": compiler and libraries. "test": also what the
-# tests use where present (scikit-learn for parity, onnx's checker, Chromium).
+# tests use where present (scikit-learn for parity, onnx's checker, torch and
+# torchvision for the exported-network tests, Chromium).
 set -euo pipefail
 want=(build-essential cmake pkg-config libjansson-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev libdnnl-dev)
 if [ "${1:-build}" = test ]; then
