@@ -346,6 +346,25 @@ static void test_onnx_engine_consistency(void)
     free((void *)info);
 }
 
+/* A TensorRT 10 Myelin sub-graph has no modelled kind: predict names it
+ * with the engine reader's reason (the ONNX operators it fuses). */
+static void test_trt10_reason(void)
+{
+    const char *eng = test_path(dir, "engine10.json");
+    test_write_file(eng,
+        "{\"Layers\": [\n"
+        "{\"Name\": \"{ForeignNode[/Flatten.../head/Gemm]}\", \"LayerType\": \"Myelin\",\n"
+        " \"Inputs\": [{\"Name\": \"g\", \"Dimensions\": [1,768,7,7], \"Format/Datatype\": \"Half\"}],\n"
+        " \"Outputs\": [{\"Name\": \"h\", \"Dimensions\": [1,1000], \"Format/Datatype\": \"Half\"}],\n"
+        " \"Metadata\": \"[ONNX Layer: /Flatten]\\u001f[ONNX Layer: /norm/LayerNormalization]\"}\n"
+        "]}\n");
+    test_run_result r = test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", eng, NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "no model for this layer kind: ");
+    CHECK_CONTAINS(r.out, "LayerNormalization");
+    test_run_free(&r);
+}
+
 int main(void)
 {
     dir = test_tmpdir();
@@ -365,6 +384,7 @@ int main(void)
     test_constant_target();
     test_upstream_columns();
     test_onnx_engine_consistency();
+    test_trt10_reason();
     free((void *)data);
     free((void *)models);
     return test_summary();

@@ -968,7 +968,15 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
             return wp_fail(err, NULL, 0, "out of memory");
         int pi = wp_pipeline_index(r->kind, WP_TARGET_POWER);
         if (pi < 0 || !s->have[pi]) {
-            char *why = strdup(pi < 0 ? "no model for this layer kind" : "no model files for this layer kind");
+            /* The engine reader says why a fused TensorRT 10 layer got no
+             * modelled kind (ForeignNode, windowed kgen, ...): pass it on. */
+            const char *base = pi < 0 ? "no model for this layer kind" : "no model files for this layer kind";
+            char buf[640];
+            if (L->kind_reason && pi < 0)
+                snprintf(buf, sizeof buf, "%s: %s", base, L->kind_reason);
+            else
+                snprintf(buf, sizeof buf, "%s", base);
+            char *why = strdup(buf);
             if (not_modelled(out, r, why))
                 return wp_fail(err, NULL, 0, "out of memory");
             continue;
