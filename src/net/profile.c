@@ -235,7 +235,14 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
     if (wp_bench_run(g, &opt->bench, &bres, progress, err))
         goto done;
     if (lg) {
+        /* The log must also cover the run's end. A fixed sleep is not
+         * enough on a loaded machine (the sampler may not be scheduled
+         * at all meanwhile), so wait for two more samples as well: the
+         * second was read after the first was counted, so after now. */
+        uint64_t at_end = wp_logger_samples(lg);
         sleep_us(opt->interval_us > 20000 ? (int64_t)(3 * opt->interval_us) : 20000);
+        for (int i = 0; i < 5000 && wp_logger_samples(lg) < at_end + 2 && !wp_logger_finished(lg); i++)
+            sleep_us(1000);
         joined = 1;
         if (wp_logger_join(lg, err))
             goto done;
