@@ -17,6 +17,7 @@ static void help(void)
            "\n"
            "Samples one power rail while the device idles and writes\n"
            "DIR/idling_power.json: {\"timestamp\": \"YYYYmmdd-HHMMSS\", \"avg_idle_power\": uW},\n"
+           "and DIR/device.json (board, clocks, temperatures at start and end),\n"
            "the mean of voltage x current over the samples, as the original does.\n"
            "Interrupting it (SIGINT/SIGTERM) writes nothing.\n"
            "\n"
@@ -60,19 +61,28 @@ int cmd_idle(int argc, char **argv)
         return cli_fail("idle", &err);
     wp_logger_summary sum;
     int interrupted;
-    if (cli_log_session("idle", &o, quiet, quiet, &sum, &interrupted, &err) < 0)
+    wp_device_state *dev = cli_device_begin(&o);
+    if (cli_log_session("idle", &o, quiet, quiet, &sum, &interrupted, &err) < 0) {
+        wp_device_free(dev);
         return cli_fail("idle", &err);
+    }
     if (interrupted) {
+        wp_device_free(dev);
         fprintf(stderr, "wattprof idle: interrupted; nothing written\n");
         return 130;
     }
     if (sum.samples == 0) {
+        wp_device_free(dev);
         wp_fail(&err, NULL, 0, "no sample taken in %.3f s", sum.duration_s);
         return cli_fail("idle", &err);
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/" WP_IDLE_JSON, dir);
-    if (wp_idle_write(path, NULL, sum.mean_power_uw, &err) < 0)
+    if (wp_idle_write(path, NULL, sum.mean_power_uw, &err) < 0) {
+        wp_device_free(dev);
+        return cli_fail("idle", &err);
+    }
+    if (cli_device_finish(dev, dir, NULL, &sum, &err) < 0)
         return cli_fail("idle", &err);
     printf("average idle power: %.1f uW (%.3f W) -> %s\n", sum.mean_power_uw, sum.mean_power_uw / 1e6, path);
     return 0;

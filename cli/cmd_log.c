@@ -16,7 +16,8 @@ static void help(void)
            "(local time; mV x mA = microwatts for every source, see docs/logging.md).\n"
            "Runs until the duration ends or SIGINT/SIGTERM; every sample taken is\n"
            "written. A summary (samples, duration, rate, largest gap, mean power) goes\n"
-           "to stderr.\n"
+           "to stderr. The device state (board, clocks, temperatures at start and end)\n"
+           "goes to device.json beside FILE.\n"
            "\n"
            "  --out FILE          the power log (written atomically when logging ends)\n"
            "  --duration S        stop after S seconds (default: until interrupted)\n" CLI_LOG_HELP
@@ -53,7 +54,13 @@ int cmd_log(int argc, char **argv)
 
     wp_error err;
     int interrupted;
-    if (cli_log_session("log", &o, quiet, quiet || o.duration_s <= 0, NULL, &interrupted, &err) < 0)
+    wp_logger_summary sum;
+    wp_device_state *dev = cli_device_begin(&o);
+    if (cli_log_session("log", &o, quiet, quiet || o.duration_s <= 0, &sum, &interrupted, &err) < 0) {
+        wp_device_free(dev);
+        return cli_fail("log", &err);
+    }
+    if (cli_device_finish(dev, NULL, o.out_path, &sum, &err) < 0)
         return cli_fail("log", &err);
     return 0;
 }

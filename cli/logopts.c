@@ -13,6 +13,7 @@
 #include "progress.h"
 #include "signals.h"
 #include "wattprof/csv.h"
+#include "wattprof/layout.h"
 #include "wattprof/timestamp.h"
 
 /* One of the shared options: 0 handled, 1 not one of them, 2 bad value
@@ -121,4 +122,34 @@ int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar,
     wp_logger_free(lg);
     *interrupted = cli_signals_caught();
     return rc < 0 ? -1 : 0;
+}
+
+wp_device_state *cli_device_begin(const wp_logger_opts *o)
+{
+    return wp_device_start(getenv("WATTPROF_DEVICE_ROOT"), o->interval_us > 0 ? 1e6 / o->interval_us : 0);
+}
+
+int cli_device_finish(wp_device_state *st, const char *dir, const char *path, const wp_logger_summary *sum,
+                      wp_error *err)
+{
+    if (!st)
+        return 0; /* out of memory before logging: the measurement still stands */
+    wp_device_end(st, sum ? sum->mean_rate_hz : 0);
+    char folder[4096], out[4200];
+    if (dir) {
+        snprintf(folder, sizeof folder, "%s", dir);
+    } else {
+        snprintf(folder, sizeof folder, "%s", path);
+        char *slash = strrchr(folder, '/');
+        if (!slash)
+            snprintf(folder, sizeof folder, ".");
+        else if (slash == folder)
+            folder[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    snprintf(out, sizeof out, "%s/" WP_DEVICE_JSON, folder);
+    int rc = wp_device_write(st, out, err);
+    wp_device_free(st);
+    return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "args.h"
 
+#include "wattprof/device.h"
 #include "wattprof/logger.h"
 
 enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, OPT_QUIET };
@@ -49,5 +50,13 @@ void cli_print_summary(const wp_logger *lg);
  * came. Returns -1 (err filled) when the logger fails to open or to run. */
 int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar, wp_logger_summary *sum,
                     int *interrupted, wp_error *err);
+
+/* The device state before logging with o (root: $WATTPROF_DEVICE_ROOT, a
+ * fake tree for tests, else "/"); NULL only when out of memory. */
+wp_device_state *cli_device_begin(const wp_logger_opts *o);
+/* Records the end state and writes DIR/device.json (dir NULL: the folder of
+ * path). Frees st. */
+int cli_device_finish(wp_device_state *st, const char *dir, const char *path, const wp_logger_summary *sum,
+                      wp_error *err);
 
 #endif

@@ -13,6 +13,8 @@
  *   DIR/<model>/trt_profiling/trtexec_times.json     WP_TRTEXEC_TIMES    instead of the
  *   DIR/<model>/run_info.json                        WP_RUN_INFO_JSON    latency file)
  *   DIR/truth.json                                   WP_TRUTH_JSON (simulate only)
+ *   <folder of the power log>/device.json            WP_DEVICE_JSON (log, idle: clocks,
+ *                                                    temperatures, board)
  * Results:
  *   RESULT/<model>/power_runtime_mapping_layerwise.csv  WP_MAPPING_CSV (map)
  *   RESULT/<model>/layer_power_estimates.csv            WP_ESTIMATES_CSV (map, deconvolve)
@@ -36,6 +38,7 @@
 #define WP_TRTEXEC_TIMES WP_PROFILING_DIR "/trtexec_times.json"
 #define WP_RUN_INFO_JSON "run_info.json"
 #define WP_TRUTH_JSON "truth.json"
+#define WP_DEVICE_JSON "device.json"
 #define WP_MAPPING_CSV "power_runtime_mapping_layerwise.csv"
 #define WP_ESTIMATES_CSV "layer_power_estimates.csv"
 #define WP_MAPPING_INFO_JSON "mapping_info.json"
