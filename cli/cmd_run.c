@@ -88,6 +88,7 @@ static void help(void)
            "it was started: the anchor of trtexec's times). For trtexec, the files given\n"
            "to --exportProfile=, --exportTimes= and --exportLayerInfo= are copied into\n"
            "DIR/NAME/trt_profiling/ where 'wattprof map' reads them (docs/trtexec.md).\n"
+           "DIR/NAME/" WP_DEVICE_JSON " records the board, clocks and temperatures at start and end.\n"
            "\n"
            "It exits with CMD's status (128+N when a signal N killed it, 127 when\n"
            "it cannot be started). SIGINT/SIGTERM sent to wattprof are passed on to CMD\n"
@@ -150,14 +151,18 @@ int cmd_run(int argc, char **argv)
     sigaddset(&waitset, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &waitset, &oldmask);
 
+    wp_device_state *dev = cli_device_begin(&o);
     wp_logger *lg = wp_logger_open(&o, &err);
-    if (!lg)
+    if (!lg) {
+        wp_device_free(dev);
         return cli_fail("run", &err);
+    }
     if (!quiet)
         cli_print_rail("run", lg);
 
     /* Logging starts first so the command's start-up is in the log. */
     if (wp_logger_start(lg, &err) < 0) {
+        wp_device_free(dev);
         wp_logger_free(lg);
         pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
         return cli_fail("run", &err);
@@ -180,6 +185,7 @@ int cmd_run(int argc, char **argv)
     if (e != 0) {
         wp_logger_join(lg, NULL);
         wp_logger_free(lg);
+        wp_device_free(dev);
         unlink(path);
         pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
         fprintf(stderr, "wattprof run: cannot run '%s': %s\n", cmd[0], strerror(e));
@@ -191,15 +197,23 @@ int cmd_run(int argc, char **argv)
     int64_t child_end = wp_ts_now_local();
     int rc = wp_logger_join(lg, &err);
     cli_print_summary(lg);
+    wp_logger_summary sum;
+    wp_logger_get_summary(lg, &sum);
     wp_logger_free(lg);
 
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
     if (rc < 0) {
+        wp_device_free(dev);
         cli_fail("run", &err);
         return code ? code : 1;
     }
     snprintf(path, sizeof path, "%s/%s", sub, WP_RUN_INFO_JSON);
     if (wp_run_info_write(path, cmd, child_start, child_end, code, &err) < 0) {
+        wp_device_free(dev);
+        cli_fail("run", &err);
+        return code ? code : 1;
+    }
+    if (cli_device_finish(dev, sub, NULL, &sum, &err) < 0) {
         cli_fail("run", &err);
         return code ? code : 1;
     }

@@ -157,7 +157,7 @@ static void test_empty_root(void)
     wp_device_free(st);
 }
 
-/* `log` and `idle` write device.json beside their output, from the tree
+/* `log`, `idle` and `run` write device.json beside their output, from the tree
  * WATTPROF_DEVICE_ROOT names. */
 static void test_cli(void)
 {
@@ -190,6 +190,16 @@ static void test_cli(void)
     test_run_free(&r);
     doc = load(test_path(idle, "device.json"));
     CHECK_INT(geti(json_array_get(json_object_get(doc, "devfreq"), 0), "cur_hz"), 1300500000);
+    json_decref(doc);
+
+    const char *raw = test_path(test_tmpdir(), "runraw");
+    r = test_run_cli((const char *[]){"run", "--sysfs-root", sys, "--result-dir", raw, "--model", "m", "--quiet",
+                                      "--", "true", NULL});
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    doc = load(test_path(raw, "m/device.json"));
+    CHECK_INT(geti(json_array_get(json_object_get(doc, "cpus"), 1), "cur_khz"), 2201600);
+    CHECK(json_object_get(json_object_get(doc, "end"), "thermal") != NULL);
     json_decref(doc);
     unsetenv("WATTPROF_DEVICE_ROOT");
 }
