@@ -27,7 +27,8 @@ static void usage(FILE *fp)
             "the mapped and training data are then runtime-only (power columns empty), from\n"
             "which 'wattprof train' fits the runtime models.\n"
             "\n"
-            "Writes DIR/raw/ (idling_power.json, NAME/ raw layout with NAME_power_log.log),\n"
+            "Writes DIR/raw/ (idling_power.json, NAME/ raw layout with NAME_power_log.log\n"
+            "and device.json: board, clocks, temperatures at start and end),\n"
             "DIR/mapped/NAME/ (mapping CSV and statistics), DIR/training/NAME/ (training rows).\n"
             "\n"
             "  --model FILE          ONNX network\n"
@@ -170,8 +171,16 @@ int cmd_profile(int argc, char **argv)
     cli_bar_init(&bar, quiet);
     wp_progress prog = cli_progress(&bar);
     wp_profile_result res;
+    wp_device_state *dev = cli_device_begin(&lo);
     int rc = wp_profile_run(&g, &opt, dir, name, &res, &prog, &err);
     cli_bar_done(&bar);
+    if (rc == 0) {
+        char raw[4096];
+        snprintf(raw, sizeof raw, "%s/raw/%s", dir, name);
+        rc = cli_device_finish(dev, raw, NULL, NULL, &err);
+        dev = NULL;
+    }
+    wp_device_free(dev);
     if (rc == 0) {
         if (res.notes[0])
             fprintf(stderr, "%s", res.notes);

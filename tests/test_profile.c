@@ -51,6 +51,7 @@ static void test_fake_sensor(const char *dir, const char *model)
     test_run_free(&r);
     CHECK(test_file_exists(test_path(res, "raw/idling_power.json")));
     CHECK(test_file_exists(test_path(res, "raw/lenet/lenet_power_log.log")));
+    CHECK(test_file_exists(test_path(res, "raw/lenet/device.json"))); /* this machine's state: at least start, end */
     CHECK(test_file_exists(test_path(res, "raw/lenet/trt_profiling/trt_layer_latency.json")));
     CHECK(test_file_exists(test_path(res, "mapped/lenet/power_runtime_mapping_layerwise.csv")));
     char *conv = test_read_file(test_path(res, "training/lenet/convolutional.csv"));

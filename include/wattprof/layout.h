@@ -13,8 +13,8 @@
  *   DIR/<model>/trt_profiling/trtexec_times.json     WP_TRTEXEC_TIMES    instead of the
  *   DIR/<model>/run_info.json                        WP_RUN_INFO_JSON    latency file)
  *   DIR/truth.json                                   WP_TRUTH_JSON (simulate only)
- *   <folder of the power log>/device.json            WP_DEVICE_JSON (log, idle, run: clocks,
- *                                                    temperatures, board)
+ *   <folder of the power log>/device.json            WP_DEVICE_JSON (log, idle, run, profile:
+ *                                                    clocks, temperatures, board)
  * Results:
  *   RESULT/<model>/power_runtime_mapping_layerwise.csv  WP_MAPPING_CSV (map)
  *   RESULT/<model>/layer_power_estimates.csv            WP_ESTIMATES_CSV (map, deconvolve)
