@@ -2,6 +2,7 @@
  * attributions, upstream's defects fixed, and bad input. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -154,6 +155,8 @@ static void test_engine_copied_and_single_sample(void)
 {
     const char *raw = raw_model("one", "20241121-00:00:01.00,5000.0,1100.0\n",
                                 "{\"conv0\": [[1000.0, \"20241121-00:00:01.50\"]]}", ENGINE);
+    static const char device[] = "{\"model\": \"NVIDIA Jetson AGX Orin\", \"start\": {}, \"end\": {}}\n";
+    test_write_file(test_path(raw, "one/device.json"), device);
     test_run_result r;
     char *csv = run_map(raw, "one", NULL, NULL, &r);
     CHECK_INT(r.status, 0);
@@ -162,6 +165,16 @@ static void test_engine_copied_and_single_sample(void)
     char *eng = test_read_file(test_path(last_result, "one/trt_engine_info.json"));
     CHECK_STR(eng, ENGINE);
     free(eng);
+    char *dev = test_read_file(test_path(last_result, "one/device.json"));
+    CHECK_STR(dev, device);
+    free(dev);
+    test_run_free(&r);
+    /* without one in the raw folder, the result has none */
+    unlink(test_path(raw, "one/device.json"));
+    csv = run_map(raw, "one", NULL, NULL, &r);
+    CHECK_INT(r.status, 0);
+    CHECK(!test_file_exists(test_path(last_result, "one/device.json")));
+    free(csv);
     test_run_free(&r);
 }
 

@@ -20,6 +20,7 @@
  *   RESULT/<model>/layer_power_estimates.csv            WP_ESTIMATES_CSV (map, deconvolve)
  *   RESULT/<model>/mapping_info.json                    WP_MAPPING_INFO_JSON (map)
  *   RESULT/<model>/trt_engine_info.json                 WP_ENGINE_INFO_JSON (map's copy)
+ *   RESULT/<model>/device.json                          WP_DEVICE_JSON (map's copy, when present)
  *   RESULT/<model>/predictions.csv                      WP_PREDICTIONS_CSV (report reads)
  *   MODELS/metrics.json                                 WP_METRICS_JSON (train)
  * The names are macros so they concatenate into literals ("%s"

@@ -8,6 +8,7 @@
  * Output, for every model folder:
  *   RESULT/<model>/power_runtime_mapping_layerwise.csv
  *   RESULT/<model>/trt_engine_info.json (copied)
+ *   RESULT/<model>/device.json (copied when RAW/<model>/ has one)
  *   RESULT/<model>/mapping_info.json (the choices made, see below)
  *
  * Windows come from `timeline`, powers from `attribution`; see

@@ -721,12 +721,14 @@ done:
 }
 
 /* The files map writes into a model folder; the folder's other files
- * (dataset's statistics, say) are kept when it is replaced. */
+ * (dataset's statistics, say) are kept when it is replaced. device.json is
+ * map's too, so a raw folder without one leaves no stale copy behind. */
 static const char *const map_owned[] = {WP_MAPPING_CSV, WP_MAPPING_INFO_JSON, WP_DECONV_CSV_NAME,
-                                        WP_ENGINE_INFO_JSON, NULL};
+                                        WP_ENGINE_INFO_JSON, WP_DEVICE_JSON, NULL};
 
 /* Puts a computed model's files into its staging folder: the three
- * pending outputs and a copy of the engine info. Frees all three. */
+ * pending outputs, a copy of the engine info and, when the raw folder has
+ * one, of the device state the power was measured under. Frees all three. */
 static int fill_stage(const char *model_dir, const char *stage, wp_atomic_file *af, wp_atomic_file *est_af,
                       wp_atomic_file *info_af, wp_error *err)
 {
@@ -744,6 +746,16 @@ static int fill_stage(const char *model_dir, const char *stage, wp_atomic_file *
     char *src = wp_layout_profiling_file(model_dir, WP_ENGINE_INFO_JSON);
     char *dst = wp_path_join(stage, WP_ENGINE_INFO_JSON);
     int rc = src && dst ? wp_atomic_copy(src, dst, err) : wp_fail(err, stage, 0, "out of memory");
+    free(src);
+    free(dst);
+    if (rc != 0)
+        return rc;
+    src = wp_path_join(model_dir, WP_DEVICE_JSON);
+    dst = wp_path_join(stage, WP_DEVICE_JSON);
+    if (!src || !dst)
+        rc = wp_fail(err, stage, 0, "out of memory");
+    else if (wp_is_file(src))
+        rc = wp_atomic_copy(src, dst, err);
     free(src);
     free(dst);
     return rc;
