@@ -187,6 +187,16 @@ static void test_layouts_while_changing(void)
     snprintf(file, sizeof file, "%s/in_voltage1_input", dir);
     log_while_changing(root, WP_SOURCE_INA3221, "POM_5V_GPU", file, 4000, 5080.0 * 80, 4000.0 * 80);
 
+    /* AGX Orin: a rail of the second monitor (1-0041), by label. */
+    root = test_tmpdir();
+    const char *const agx_40[3] = {"VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0"};
+    const char *const agx_41[3] = {"NC", "VDDQ_VDD2_1V8AO", NULL};
+    const long mv41[3] = {0, 1800, 0}, ma41[3] = {0, 330, 0};
+    fake_ina_hwmon(root, "1-0040", "hwmon2", agx_40, orin_mv, orin_ma);
+    dir = fake_ina_hwmon(root, "1-0041", "hwmon3", agx_41, mv41, ma41);
+    snprintf(file, sizeof file, "%s/curr2_input", dir);
+    log_while_changing(root, WP_SOURCE_INA3221, "VDDQ_VDD2_1V8AO", file, 410, 1800.0 * 330, 1800.0 * 410);
+
     root = test_tmpdir();
     dir = fake_hwmon_power(root, "hwmon3", "acpi_power", 7500000);
     snprintf(file, sizeof file, "%s/power1_input", dir);

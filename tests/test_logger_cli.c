@@ -116,6 +116,25 @@ static void test_sensors(void)
     unsetenv("WATTPROF_NVML_LIB");
 }
 
+/* AGX Orin's two monitors: both listed, with their device in `where`. */
+static void test_sensors_agx_orin(void)
+{
+    const char *root = test_tmpdir();
+    const char *const l40[3] = {"VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0"};
+    const char *const l41[3] = {"NC", "VDDQ_VDD2_1V8AO", "VDD_CPU_CV"};
+    fake_ina_hwmon(root, "1-0040", "hwmon2", l40, orin_mv, orin_ma);
+    fake_ina_hwmon(root, "1-0041", "hwmon3", l41, orin_mv, orin_ma);
+    test_run_result r = test_run_cli((const char *[]){"sensors", "--source", "ina3221", "--sysfs-root", root, NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "VIN_SYS_5V0");
+    CHECK_CONTAINS(r.out, "VDDQ_VDD2_1V8AO");
+    CHECK_CONTAINS(r.out, "1-0040/VDD_CPU_CV");
+    CHECK_CONTAINS(r.out, "1-0041/VDD_CPU_CV");
+    CHECK_CONTAINS(r.out, "drivers/ina3221/1-0041/hwmon/hwmon3");
+    CHECK_CONTAINS(r.out, "drivers/ina3221/1-0040/hwmon/hwmon2");
+    test_run_free(&r);
+}
+
 #ifdef WATTPROF_FAKE_NVML
 static void test_log_nvml_fake(void)
 {
@@ -423,6 +442,7 @@ static void test_idle(void)
 int main(void)
 {
     test_sensors();
+    test_sensors_agx_orin();
     test_log_duration();
 #ifdef WATTPROF_FAKE_NVML
     test_log_nvml_fake();

@@ -124,6 +124,115 @@ static void test_ina3221_two_devices(void)
     }
 }
 
+/* AGX Orin (JetPack 5/6): two monitors, 1-0040 and 1-0041, channel 3 of the
+ * second one without an input (not wired) and channel 2 unlabelled; Orin
+ * Nano/NX: one monitor with the board input on channel 1. */
+static const char *const agx_40[3] = {"VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0"};
+static const char *const agx_41[3] = {"NC", NULL, "VDDQ_VDD2_1V8AO"};
+
+static void test_ina3221_agx_orin(void)
+{
+    const char *root = test_tmpdir();
+    const long mv41[3] = {0, 4990, 1800}, ma41[3] = {0, 20, 330};
+    fake_ina_hwmon(root, "1-0040", "hwmon2", agx_40, orin_mv, orin_ma);
+    char dir41[1024];
+    snprintf(dir41, sizeof dir41, "%s", fake_ina_hwmon(root, "1-0041", "hwmon3", agx_41, mv41, ma41));
+    /* Channel 1 of 1-0041 is switched off by the driver: no reading. */
+    test_write_file(test_path(dir41, "in1_enable"), "0\n");
+    wp_rail_list list;
+    wp_error err;
+    CHECK_INT(wp_sensor_list(root, WP_SOURCE_INA3221, &list, NULL, &err), 0);
+    CHECK_INT(list.n, 5);
+    if (list.n == 5) {
+        CHECK_STR(list.rails[2].name, "VIN_SYS_5V0");
+        CHECK_STR(list.rails[3].name, "in2"); /* no label: its channel */
+        CHECK_STR(list.rails[4].name, "VDDQ_VDD2_1V8AO");
+        CHECK_CONTAINS(list.rails[4].where, "/1-0041/hwmon/hwmon3");
+        CHECK_CONTAINS(list.rails[0].where, "/1-0040/hwmon/hwmon2");
+        CHECK_INT(list.rails[4].index, 5);
+        CHECK_INT(list.rails[4].channel, 3);
+    }
+    wp_rail_list_free(&list);
+    wp_sensor *s = open_rail(root, WP_SOURCE_INA3221, "VDDQ_VDD2_1V8AO", &err);
+    CHECK(s != NULL);
+    if (s) {
+        double mv, ma;
+        CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
+        CHECK_NEAR(mv, 1800, 0);
+        CHECK_NEAR(ma, 330, 0);
+        fake_set(test_path(dir41, "curr3_input"), 345);
+        CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
+        CHECK_NEAR(ma, 345, 0);
+        wp_sensor_close(s);
+    }
+    /* A channel whose voltage input is missing is not offered either. */
+    CHECK_INT(unlink(test_path(dir41, "in2_input")), 0);
+    CHECK_INT(wp_sensor_list(root, WP_SOURCE_INA3221, &list, NULL, &err), 0);
+    CHECK_INT(list.n, 4);
+    wp_rail_list_free(&list);
+}
+
+static void test_ina3221_orin_nano(void)
+{
+    wp_error err;
+    const char *root = test_tmpdir();
+    const char *const labels[3] = {"VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC"};
+    const long mv[3] = {5080, 5072, 5064}, ma[3] = {1480, 360, 720};
+    fake_ina_hwmon(root, "1-0040", "hwmon1", labels, mv, ma);
+    wp_sensor *s = open_rail(root, WP_SOURCE_AUTO, NULL, &err);
+    CHECK(s != NULL);
+    if (s) {
+        double v, c;
+        CHECK_STR(wp_sensor_rail(s)->name, "VDD_IN");
+        CHECK_INT(wp_sensor_read(s, &v, &c, &err), 1);
+        CHECK_NEAR(v * c, 5080.0 * 1480, 0);
+        wp_sensor_close(s);
+    }
+    s = open_rail(root, WP_SOURCE_INA3221, "VDD_SOC", &err);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK_INT(wp_sensor_rail(s)->channel, 3);
+        wp_sensor_close(s);
+    }
+}
+
+/* The same label on both monitors, and unlabelled channels on both: each is
+ * named "<device>/<label>", the plain label matches none of them. */
+static void test_ina3221_label_collision(void)
+{
+    const char *root = test_tmpdir();
+    const char *const l40[3] = {"VDD_IN", NULL, "VDD_CPU"};
+    const char *const l41[3] = {"VDD_IN", NULL, "VDD_GPU"};
+    const long mv41[3] = {4700, 4701, 4702}, ma41[3] = {70, 71, 72};
+    fake_ina_hwmon(root, "1-0040", "hwmon0", l40, orin_mv, orin_ma);
+    fake_ina_hwmon(root, "1-0041", "hwmon1", l41, mv41, ma41);
+    wp_rail_list list;
+    wp_error err;
+    CHECK_INT(wp_sensor_list(root, WP_SOURCE_INA3221, &list, NULL, &err), 0);
+    CHECK_INT(list.n, 6);
+    if (list.n == 6) {
+        CHECK_STR(list.rails[0].name, "1-0040/VDD_IN");
+        CHECK_STR(list.rails[1].name, "1-0040/in2");
+        CHECK_STR(list.rails[2].name, "VDD_CPU");
+        CHECK_STR(list.rails[3].name, "1-0041/VDD_IN");
+        CHECK_STR(list.rails[4].name, "1-0041/in2");
+        CHECK_STR(list.rails[5].name, "VDD_GPU");
+    }
+    wp_rail_list_free(&list);
+    wp_sensor *s = open_rail(root, WP_SOURCE_INA3221, "VDD_IN", &err);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err.msg, "4=1-0041/VDD_IN");
+    s = open_rail(root, WP_SOURCE_INA3221, "1-0041/VDD_IN", &err);
+    CHECK(s != NULL);
+    if (s) {
+        double mv, ma;
+        CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
+        CHECK_NEAR(mv, 4700, 0);
+        CHECK_NEAR(ma, 70, 0);
+        wp_sensor_close(s);
+    }
+}
+
 static void test_ina3221_iio(void)
 {
     const char *root = test_tmpdir();
@@ -435,6 +544,9 @@ int main(void)
     test_ina3221_hwmon();
     test_ina3221_two_devices();
     test_ina3221_iio();
+    test_ina3221_agx_orin();
+    test_ina3221_orin_nano();
+    test_ina3221_label_collision();
     test_hwmon_power();
     test_rapl();
     test_nvml_absent();

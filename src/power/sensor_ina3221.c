@@ -8,7 +8,13 @@
  *     in_current<N>_input (mA), rail_name_<N>; channels 0..2
  *
  * The rail's `where` is the hwmon<k> or iio:device<k> directory; which
- * layout it is follows from that directory's name. */
+ * layout it is follows from that directory's name.
+ *
+ * Boards with two monitors (AGX Orin: 1-0040 and 1-0041) can give two
+ * channels the same label, or two unlabelled channels the same fallback name
+ * ("in1"); a label that is not unique is then named "<device>/<label>"
+ * (e.g. "1-0041/VDD_IN") on every monitor that has it, so that --rail by name
+ * never picks one of them silently. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +71,7 @@ static int add_channels(const char *where, int iio, wp_rail_list *list, wp_error
             continue;
         char vpath[WP_SENSOR_FILE_MAX], cpath[WP_SENSOR_FILE_MAX], lpath[WP_SENSOR_FILE_MAX];
         channel_files(where, ch[i], vpath, cpath, sizeof vpath);
-        if (!wp_sensor_exists(cpath))
+        if (!wp_sensor_exists(cpath) || !wp_sensor_exists(vpath))
             continue; /* not wired */
         char enable[8];
         wp_sensor_fmt(lpath, sizeof lpath, "%s/in%d_enable", where, ch[i]);
@@ -123,12 +129,56 @@ static int scan_driver(const char *root, const char *driver, int iio, wp_rail_li
     return rc;
 }
 
+/* The i2c device ("1-0041") a channel directory belongs to: the parent of
+ * iio:device<k>, two levels above hwmon<k>. */
+static void device_of(const char *where, char *out, size_t size)
+{
+    const char *end = where + strlen(where);
+    int up = is_iio_dir(where) ? 1 : 2;
+    for (int i = 0; i < up; i++) {
+        while (end > where && end[-1] != '/')
+            end--;
+        if (end > where)
+            end--;
+    }
+    const char *start = end;
+    while (start > where && start[-1] != '/')
+        start--;
+    snprintf(out, size, "%.*s", (int)(end - start), start);
+}
+
+static void qualify_duplicates(wp_rail_list *list, size_t from)
+{
+    size_t n = list->n - from;
+    if (n < 2)
+        return;
+    char *dup = calloc(n, 1);
+    if (!dup)
+        return; /* names stay ambiguous; --rail by number still works */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(list->rails[from + i].name, list->rails[from + j].name) == 0)
+                dup[i] = dup[j] = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!dup[i])
+            continue;
+        wp_rail_info *r = &list->rails[from + i];
+        char dev[WP_RAIL_NAME_MAX], name[WP_RAIL_NAME_MAX];
+        device_of(r->where, dev, sizeof dev);
+        snprintf(name, sizeof name, "%s", r->name);
+        wp_sensor_fmt(r->name, sizeof r->name, "%s/%s", dev, name);
+    }
+    free(dup);
+}
+
 static int ina3221_list(const char *root, wp_rail_list *list, char *note, wp_error *err)
 {
     (void)note;
-    if (scan_driver(root, "ina3221", 0, list, err) < 0)
+    size_t from = list->n;
+    if (scan_driver(root, "ina3221", 0, list, err) < 0 || scan_driver(root, "ina3221x", 1, list, err) < 0)
         return -1;
-    return scan_driver(root, "ina3221x", 1, list, err);
+    qualify_duplicates(list, from);
+    return 0;
 }
 
 static int ina_read(wp_sensor *s, double *mv, double *ma, wp_error *err)
