@@ -202,7 +202,8 @@ int main(int argc, char **argv)
             if (aut.count[k])
                 printf("  %-16s %6d %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f   slowest: %s -> %s\n", kind_name[k],
                        aut.count[k], plain.max_ms[k], unfused.max_ms[k], aut.max_ms[k], plain.total_ms[k],
-                       unfused.total_ms[k], aut.total_ms[k], unfused.slowest[k], aut.slowest[k]);
+                       unfused.total_ms[k], aut.total_ms[k], unfused.slowest[k] ? unfused.slowest[k] : "-",
+                       aut.slowest[k] ? aut.slowest[k] : "- (all 0: fused into their convolution)");
         printf("  whole network (untimed) plain %.3f ms, auto unfused %.3f ms, auto %.3f ms (%.2fx faster than "
                "plain)\n",
                plain.untimed_ms, unfused.untimed_ms, aut.untimed_ms, plain.untimed_ms / aut.untimed_ms);
