@@ -1,4 +1,5 @@
-/* Runs a graph layer by layer (one node = one layer = one primitive) and
+/* Runs a graph layer by layer (one node = one layer; on cpu a convolution
+ * may absorb the batch-norm and activation after it, see below) and
  * times each layer.
  *
  * Backends:
