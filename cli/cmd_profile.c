@@ -29,7 +29,8 @@ static void usage(FILE *fp)
             "\n"
             "Writes DIR/raw/ (idling_power.json, NAME/ raw layout with NAME_power_log.log\n"
             "and device.json: board, clocks, temperatures at start and end),\n"
-            "DIR/mapped/NAME/ (mapping CSV and statistics), DIR/training/NAME/ (training rows).\n"
+            "DIR/mapped/NAME/ (mapping CSV, statistics, device.json), DIR/training/NAME/\n"
+            "(training rows, with the board as their device column).\n"
             "\n"
             "  --model FILE          ONNX network\n"
             "  --result-dir DIR      output folder\n"
@@ -171,16 +172,12 @@ int cmd_profile(int argc, char **argv)
     cli_bar_init(&bar, quiet);
     wp_progress prog = cli_progress(&bar);
     wp_profile_result res;
-    wp_device_state *dev = cli_device_begin(&lo);
+    /* read before the idle measurement; profile reads its end after the
+     * run and writes it where map copies it from */
+    opt.device = cli_device_begin(&lo);
     int rc = wp_profile_run(&g, &opt, dir, name, &res, &prog, &err);
     cli_bar_done(&bar);
-    if (rc == 0) {
-        char raw[4096];
-        snprintf(raw, sizeof raw, "%s/raw/%s", dir, name);
-        rc = cli_device_finish(dev, raw, NULL, NULL, &err);
-        dev = NULL;
-    }
-    wp_device_free(dev);
+    wp_device_free(opt.device);
     if (rc == 0) {
         if (res.notes[0])
             fprintf(stderr, "%s", res.notes);

@@ -786,6 +786,50 @@ static void test_layer_not_in_engine(void)
     test_run_free(&r);
 }
 
+/* map's copy of device.json names the board: the training CSVs get it as
+ * a last column (the original's columns unchanged); a model without one
+ * gets none; a malformed one is an error naming the file. */
+static void test_device_column(void)
+{
+    const char *root = test_tmpdir();
+    char *in = strdup(test_path(root, "pre")), *out = strdup(test_path(root, "train"));
+    char *mapping = mapping_text(12, NULL, 0);
+    write_model(in, "alpha", mapping, ENGINE);
+    write_model(in, "beta", mapping, ENGINE);
+    free(mapping);
+    test_write_file(test_path(in, "alpha/device.json"),
+                    "{\"model\": \"NVIDIA Jetson Nano Developer Kit, rev \\\"B01\\\"\", \"nvpmodel\": \"MAXN\"}\n");
+    test_run_result r = run_dataset(in, out, NULL);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense -> ");
+    CHECK_CONTAINS(r.out, " (device: NVIDIA Jetson Nano Developer Kit, rev \"B01\")\n");
+    test_run_free(&r);
+    char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
+    char *plain = test_read_file(test_path(out, "beta/convolutional.csv"));
+    CHECK(conv && plain);
+    if (conv && plain) {
+        CHECK_CONTAINS(conv, ",intensity,power,runtime,layer_name,device\n");
+        CHECK_CONTAINS(conv, ",conv,\"NVIDIA Jetson Nano Developer Kit, rev \"\"B01\"\"\"\n");
+        CHECK_CONTAINS(plain, ",intensity,power,runtime,layer_name\n");
+        CHECK_CONTAINS(plain, ",conv\n");
+        CHECK(strstr(plain, "device") == NULL);
+        /* the rows are the same but for the column */
+        const char *a = strstr(conv, "\n") + 1, *b = strstr(plain, "\n") + 1;
+        CHECK(strncmp(a, b, strlen(b) - 1) == 0);
+    }
+    free(conv);
+    free(plain);
+    test_write_file(test_path(in, "alpha/device.json"), "{\"model\": \n");
+    r = run_dataset(in, test_path(root, "t2"), NULL);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "alpha/device.json:");
+    CHECK_CONTAINS(r.err, "malformed JSON");
+    CHECK_INT(test_count_lines(r.err), 1);
+    test_run_free(&r);
+    free(in);
+    free(out);
+}
+
 /* --runtime-stat: p10 of a layer whose cycles alternate base and base +
  * 0.125 ms is base (numpy's linear quantile), the mean base + 0.0625. */
 static void test_runtime_stat(void)
@@ -823,6 +867,7 @@ static void test_runtime_stat(void)
 int main(void)
 {
     test_layer_not_in_engine();
+    test_device_column();
     test_runtime_stat();
     test_describe();
     test_quantiles_vs_qsort();

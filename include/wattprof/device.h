@@ -27,4 +27,10 @@ int wp_device_write(const wp_device_state *st, const char *path, wp_error *err);
 
 void wp_device_free(wp_device_state *st);
 
+/* The board a device.json names (its "model": the device tree's), for the
+ * training CSVs' device column. *name is NULL when the file is absent or
+ * names no board (a machine without a device tree); -1 on an unreadable or
+ * malformed file (error with file and line). Free *name with free(). */
+int wp_device_read_name(const char *path, char **name, wp_error *err);
+
 #endif

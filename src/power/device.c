@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "wattprof/atomic_file.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/timestamp.h"
 
 struct wp_device_state {
@@ -277,4 +278,25 @@ void wp_device_free(wp_device_state *st)
         return;
     json_decref(st->doc);
     free(st);
+}
+
+int wp_device_read_name(const char *path, char **name, wp_error *err)
+{
+    *name = NULL;
+    if (!wp_is_file(path))
+        return 0;
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc)
+        return wp_fail(err, path, je.line > 0 ? je.line : 0, "malformed JSON: %s", je.text);
+    int rc = 0;
+    json_t *model = json_is_object(doc) ? json_object_get(doc, "model") : NULL;
+    if (!json_is_object(doc))
+        rc = wp_fail(err, path, 1, "expected a JSON object (device.json)");
+    else if (model && !json_is_string(model))
+        rc = wp_fail(err, path, 0, "\"model\" is not a string");
+    else if (model && json_string_length(model) > 0 && !(*name = strdup(json_string_value(model))))
+        rc = wp_fail(err, path, 0, "out of memory");
+    json_decref(doc);
+    return rc;
 }
