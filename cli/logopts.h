@@ -23,7 +23,7 @@ enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, 
 #define CLI_SENSOR_HELP                                                                         \
     "  --source KIND       auto (default), ina3221, hwmon, rapl or nvml\n"                       \
     "  --rail NAME|N       rail label (VDD_IN...) or its number in 'wattprof sensors';\n"      \
-    "                      default: VDD_IN / POM_5V_IN, else the source's first rail\n"         \
+    "                      default: VDD_IN / POM_5V_IN / VIN_SYS_5V0, else the first rail\n"       \
     "  --sysfs-root DIR    read sysfs sensors under DIR instead of /sys\n"
 #define CLI_LOG_HELP                                                                            \
     CLI_SENSOR_HELP                                                                             \
