@@ -469,7 +469,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
             win.start_us[k] -= opt->report_offset_us;
             win.end_us[k] -= opt->report_offset_us;
         }
-    } else if (wp_latency_read_progress(f.latency, &lat, progress, err) != 0) {
+    } else if (wp_latency_read_ex(f.latency, &lat, progress, opt->runtime_only, err) != 0) {
         goto done;
     }
     names = calloc(lat.n_layers + 1, sizeof *names);
@@ -839,13 +839,13 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
         goto done;
     }
 
-    double idle_uw;
+    double idle_uw = 0; /* runtime only: no power, so no idle power either */
     idle_path = wp_path_join(raw_dir, WP_IDLE_JSON);
     if (!idle_path) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
     }
-    if (wp_idle_read(idle_path, &idle_uw, err) != 0)
+    if (!opt->runtime_only && wp_idle_read(idle_path, &idle_uw, err) != 0)
         goto done;
 
     pending = calloc(n_models, sizeof *pending);
