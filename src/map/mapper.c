@@ -567,7 +567,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         if (f.trtexec) {
             dopt.max_rel_stderr = WP_TRTEXEC_MAX_REL_STDERR;
             dopt.imprecise = imprecise;
-            if (wp_trtexec_choose_window(&win, &log, &dopt, imprecise, dnote, sizeof dnote, err) != 0) {
+            if (wp_trtexec_choose_window(&win, &log, idle_uw, &dopt, imprecise, dnote, sizeof dnote, err) != 0) {
                 wp_error inner = *err;
                 wp_fail(err, f.power_log, 0, "%s", inner.msg);
                 goto done;
