@@ -86,7 +86,7 @@ static int model_paths(const char *model_dir, const char *model, model_files *f)
     if (!f->power_log || !f->latency || !f->engine || !f->trt_profile || !f->trt_times || !f->run_info)
         return -1;
     f->trtexec = !wp_is_file(f->latency) && wp_is_file(f->trt_times);
-    char *teg = wp_path_join(model_dir, "tegrastats.log");
+    char *teg = wp_path_join(model_dir, WP_TEGRASTATS_LOG);
     if (!teg)
         return -1;
     if (!wp_is_file(f->power_log) && wp_is_file(teg)) {
@@ -515,6 +515,16 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         /* the board's input rail; times from its stamps (docs/trtexec.md) */
         wp_tegrastats_options tgo = {0};
         tgo.rail = opt->tegrastats_rail;
+        /* JetPack 4's lines have no time: the start note places them */
+        char *note_path = wp_path_join(model_dir, WP_TEGRASTATS_START);
+        if (!note_path) {
+            wp_fail(err, model_dir, 0, "out of memory");
+            goto done;
+        }
+        int nrc = wp_is_file(note_path) ? wp_tegrastats_read_start(note_path, &tgo, err) : 0;
+        free(note_path);
+        if (nrc != 0)
+            goto done;
         char rail[64];
         if (wp_tegrastats_read(f.power_log, &tgo, &log, rail, sizeof rail, err) != 0)
             goto done;
