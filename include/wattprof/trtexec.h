@@ -98,9 +98,9 @@ void wp_trtexec_placement_uncertainty(const wp_trtexec_profile *p, const wp_trte
 /* A rival (window, offset) of the residual search (wp_deconv_result's
  * rivals) whose residual variance is within this factor of the chosen one's
  * fits about as well: the run does not tell them apart. Measured on the
- * simulated grid of docs/trtexec.md: rivals of runs whose estimates were
- * 9-27 % off fit within 1.25; the closest rival of any run with right
- * estimates, 1.57. */
+ * simulated grid of docs/attribution.md: the valleys that gave estimates
+ * 9-27 % off fit within 1.25; the closest distant valley of a run with right
+ * estimates (20 layers, 1 ms), 1.57. */
 #define WP_TRTEXEC_RIVAL_RATIO 1.4
 /* ... and a layer whose estimate such a rival moves by more than this
  * fraction of its power above idle gets no number (status `imprecise`). */
