@@ -1,6 +1,8 @@
 /* The scalar parsers every reader shares: numbers (the exact fast path must
  * agree with the strict parser whenever both accept), timestamps, shapes,
- * mode and backend names, and the ms -> us conversion of what parsed. */
+ * mode and backend names, and the ms -> us conversion of what parsed. And
+ * the CSV writer's numbers: wp_format_double of what parsed, and of the
+ * first 8 bytes as a double's bits, must read back as the same double. */
 #include <math.h>
 
 #include "core/fastnum.h"
@@ -12,6 +14,19 @@
 #include "wattprof/sensor.h"
 #include "wattprof/timeline.h"
 #include "wattprof/timestamp.h"
+
+static void round_trip(double v)
+{
+    char buf[WP_DOUBLE_BUFSZ];
+    size_t n = wp_format_double(v, buf);
+    if (n >= sizeof buf || strlen(buf) != n)
+        abort();
+    if (isnan(v))
+        return;
+    double back = strtod(buf, NULL);
+    if (memcmp(&back, &v, sizeof v) != 0)
+        abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,8 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int ok_fast = wp_fast_parse_double(s, size, &fast) == 0;
     if (ok_strict && ok_fast && memcmp(&strict, &fast, sizeof fast) != 0 && !(strict == 0 && fast == 0))
         abort();
-    if (ok_strict)
+    if (size >= sizeof(double)) {
+        double bits;
+        memcpy(&bits, data, sizeof bits);
+        round_trip(bits);
+    }
+    if (ok_strict) {
+        round_trip(strict);
         wp_latency_ms_to_us(strict);
+    }
     if (ok_fast)
         wp_latency_ms_to_us(fast);
     int64_t us;
