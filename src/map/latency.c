@@ -401,18 +401,22 @@ static int parse_document(rd *r, table *t)
                         return wp_fail(r->err, r->path, r->line,
                                        "layer '%s' has more entries than layer '%s' (%zu): latency lists must have equal lengths",
                                        name, t->names[0], t->n_cycles);
+                    /* one look at the next byte per entry (this runs
+                     * for every cell): the pair, or what went wrong */
                     int c0 = skip_ws(r);
-                    if (c0 == '-' || (c0 >= '0' && c0 <= '9'))
-                        /* {"layer": [ms, ms, ...]}: the original's desktop
-                         * profiler, valid JSON of another shape */
-                        return wp_fail(r->err, r->path, r->line,
-                                       "layer '%s' has latencies without timestamps ({\"layer\": [ms, ...]}, the "
-                                       "desktop profiler's format): map needs each cycle's time to line layers up "
-                                       "with the power log. Profile with trtexec under 'wattprof run' "
-                                       "(docs/trtexec.md) or with the Jetson profiler's [[ms, \"timestamp\"], ...]",
-                                       name);
-                    if (expect(r, '[', "'[' (a [latency_ms, \"timestamp\"] pair)") != 0)
-                        return -1;
+                    if (c0 != '[') {
+                        if (c0 == '-' || (c0 >= '0' && c0 <= '9'))
+                            /* {"layer": [ms, ms, ...]}: the original's desktop
+                             * profiler, valid JSON of another shape */
+                            return wp_fail(r->err, r->path, r->line,
+                                           "layer '%s' has latencies without timestamps ({\"layer\": [ms, ...]}, the "
+                                           "desktop profiler's format): map needs each cycle's time to line layers up "
+                                           "with the power log. Profile with trtexec under 'wattprof run' "
+                                           "(docs/trtexec.md) or with the Jetson profiler's [[ms, \"timestamp\"], ...]",
+                                           name);
+                        return unexpected(r, c0, "'[' (a [latency_ms, \"timestamp\"] pair)");
+                    }
+                    r->pos++;
                     double lat;
                     if (read_number(r, &lat) != 0)
                         return -1;
