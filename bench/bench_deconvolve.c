@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     size_t layers = argc > 2 ? (size_t)atol(argv[2]) : 60;
     size_t target = argc > 3 ? (size_t)atol(argv[3]) : 400000;
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = layers;
     o.n_cycles = 200;
     wp_sim_run run;
@@ -107,7 +107,8 @@ int main(int argc, char **argv)
     wp_sim_reconstructed_windows(&run, origin, start, end);
     wp_deconv_input in = {layers, cycles, origin, start, end, run.samples, run.n_samples};
 
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_us = o.sensor_window_us;
     opt.offset_us = o.report_delay_us;
     wp_deconv_result res;

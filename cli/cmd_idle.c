@@ -33,8 +33,8 @@ int cmd_idle(int argc, char **argv)
                                              {"duration", required_argument, 0, OPT_DURATION},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.duration_s = 60;
     const char *dir = NULL;
     int quiet = 0, c;

@@ -31,8 +31,8 @@ int cmd_log(int argc, char **argv)
                                              {"duration", required_argument, 0, OPT_DURATION},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     int quiet = 0, c;
     optind = 1;
     while ((c = cli_getopt_log("log", argc, argv, "ho:", longopts, &o, &quiet)) != -1) {

@@ -54,7 +54,8 @@ int cmd_report(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},        {"title", required_argument, NULL, 't'},
         {"cycles", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
-    wp_report_opts o = {0};
+    wp_report_options o;
+    wp_report_options_init(&o);
     const char *out = NULL;
     int quiet = 0, c;
     optind = 1;

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/core/atomic_testhook.h" /* also wp_resultset_test_die_after */
+#include "../src/core/atomic_testhook.h" /* also wp__resultset_test_die_after */
 #include "fake_sysfs.h"
 #include "testutil.h"
 #include "wattprof/atomic_file.h"
@@ -166,9 +166,9 @@ static void test_map_disk_full_keeps_results(void)
     CHECK(strstr(before, "m1/power_runtime_mapping_layerwise.csv") != NULL);
     int failures = 0, enospc = 0;
     for (long long budget = 0; budget <= total + 4096; budget += total / 30 + 1) {
-        wp_atomic_test_fail_writes_after(budget);
+        wp__atomic_test_fail_writes_after(budget);
         int rc = map_quiet(raw_b, res, &err);
-        wp_atomic_test_fail_writes_after(-1);
+        wp__atomic_test_fail_writes_after(-1);
         if (rc == 0)
             break;
         failures++;
@@ -264,7 +264,7 @@ static void test_map_killed_anywhere(void)
         pid_t pid = fork();
         if (pid == 0) {
             install_cleanup_handler();
-            wp_resultset_test_die_after(die);
+            wp__resultset_test_die_after(die);
             wp_error cerr;
             _exit(map_quiet(raw[(it + 1) % 2], res, &cerr) == 0 ? 0 : 1);
         }
@@ -364,8 +364,8 @@ static const long ma[3] = {1200, 800, 2400};
 
 static wp_logger *open_logger(const char *root, const char *out, double duration, wp_error *err)
 {
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.sensor.sysfs_root = root;
     o.out_path = out;
     o.duration_s = duration;
@@ -404,9 +404,9 @@ static void test_log_outputs(void)
     wp_logger *lg = open_logger(root, full, 120, &err);
     CHECK(lg != NULL);
     if (lg) {
-        wp_atomic_test_fail_writes_after(300000);
+        wp__atomic_test_fail_writes_after(300000);
         CHECK_INT(wp_logger_run(lg, &err), -1);
-        wp_atomic_test_fail_writes_after(-1);
+        wp__atomic_test_fail_writes_after(-1);
         CHECK_CONTAINS(err.msg, "No space left on device");
         char *text = test_read_file(full);
         CHECK(text != NULL);
@@ -522,9 +522,9 @@ static void test_dataset_disk_full(void)
     long long total = (long long)strlen(want_b) * 2; /* training files + statistics */
     int failures = 0, enospc = 0;
     for (long long budget = 0; budget <= total + 4096; budget += total / 25 + 1) {
-        wp_atomic_test_fail_writes_after(budget);
+        wp__atomic_test_fail_writes_after(budget);
         int rc = wp_dataset_run(in, out, NULL, &rep, &err);
-        wp_atomic_test_fail_writes_after(-1);
+        wp__atomic_test_fail_writes_after(-1);
         if (rc == 0) {
             wp_dataset_report_free(&rep);
             break;

@@ -66,7 +66,7 @@ static double rel_err(const wp_deconv_result *res, const wp_sim_run *run, size_t
 static void test_exact_recovery(wp_sim_reporting rep)
 {
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 8;
     o.n_cycles = 400;
     o.noise_uw = 0;
@@ -74,7 +74,8 @@ static void test_exact_recovery(wp_sim_reporting rep)
     o.seed = 7;
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_us = o.sensor_window_us;
     opt.offset_us = rep == WP_SIM_IDEAL ? 0 : o.report_delay_us;
     wp_deconv_result res;
@@ -116,7 +117,7 @@ static void test_exact_recovery(wp_sim_reporting rep)
 static void test_auto_selection(void)
 {
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 10;
     o.n_cycles = 600;
     o.noise_uw = 2000;
@@ -126,7 +127,8 @@ static void test_auto_selection(void)
     o.seed = 11;
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_auto = 1;
     opt.offset_auto = 1;
     wp_deconv_result res;
@@ -164,7 +166,7 @@ static void test_auto_selection(void)
 static void test_lagged_sensor(void)
 {
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 10;
     o.n_cycles = 600;
     o.noise_uw = 2000;
@@ -174,7 +176,8 @@ static void test_lagged_sensor(void)
     fixture f;
     fixture_make(&f, &o);
     double truth = o.report_delay_us - o.sensor_lag_us;
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_auto = 1;
     opt.offset_auto = 1;
     wp_deconv_result res;
@@ -245,7 +248,8 @@ static void test_rank_deficient(void)
         }
     }
     wp_deconv_input in = {L, NC, 0, start, end, s, n};
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_us = 500;
     wp_deconv_result res;
     wp_error err;
@@ -291,13 +295,14 @@ static void test_rank_deficient(void)
 static void test_errors_and_csv(void)
 {
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 5;
     o.n_cycles = 100;
     o.seed = 3;
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     wp_deconv_result res;
     wp_error err;
     /* no window */
@@ -410,14 +415,15 @@ static void map_fixture(fixture *f, const wp_deconv_options *opt, wp_deconv_summ
 static void test_residual_warning(void)
 {
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 10;
     o.n_cycles = 1000;
     o.noise_uw = 40000;
     o.seed = 11;
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_auto = opt.offset_auto = 1;
     opt.max_relative_se = WP_DECONV_MAX_RELATIVE_SE;
     wp_deconv_summary sum;
@@ -457,14 +463,15 @@ static void test_residual_warning(void)
 static void test_uncertain(void)
 {
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 12;
     o.n_cycles = 300;
     o.noise_uw = 200000;
     o.seed = 4;
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_us = o.sensor_window_us;
     opt.offset_us = o.report_delay_us;
     opt.max_relative_se = 0.25;

@@ -32,6 +32,9 @@ typedef struct wp_tegrastats_options {
                            from the stamps; required without them) */
 } wp_tegrastats_options;
 
+/* Every field zero: the default rails, interval estimated from the stamps. */
+void wp_tegrastats_options_init(wp_tegrastats_options *o);
+
 /* 1 when the file's first non-blank line reads as tegrastats output. */
 int wp_tegrastats_sniff(const char *path);
 

@@ -26,7 +26,7 @@ struct wp_atomic_file {
  * writes fail with ENOSPC, -1 when off. */
 static _Atomic long long fail_budget = -1;
 
-void wp_atomic_test_fail_writes_after(long long bytes)
+void wp__atomic_test_fail_writes_after(long long bytes)
 {
     atomic_store(&fail_budget, bytes);
 }

@@ -361,22 +361,22 @@ int wp_csv_open(wp_csv_reader *r, const char *path, wp_error *err)
     int rc = read_line(r);
     r->line = 1;
     if (rc <= 0) {
-        wp_csv_close(r);
+        wp_csv_free(r);
         return wp_fail(err, path, 1, rc == 0 ? "empty file, expected a CSV header" : "out of memory");
     }
     if (split(r) != 0) {
-        wp_csv_close(r);
+        wp_csv_free(r);
         return wp_fail(err, path, 1, "out of memory");
     }
     r->header = calloc(r->nfields, sizeof *r->header);
     if (!r->header) {
-        wp_csv_close(r);
+        wp_csv_free(r);
         return wp_fail(err, path, 1, "out of memory");
     }
     r->nheader = r->nfields;
     for (size_t i = 0; i < r->nfields; i++)
         if (!(r->header[i] = strdup(r->fields[i]))) {
-            wp_csv_close(r);
+            wp_csv_free(r);
             return wp_fail(err, path, 1, "out of memory");
         }
     return 0;
@@ -430,7 +430,7 @@ int wp_csv_double(const wp_csv_reader *r, int col, int allow_empty, double *out,
     return 0;
 }
 
-void wp_csv_close(wp_csv_reader *r)
+void wp_csv_free(wp_csv_reader *r)
 {
     if (r->fp)
         fclose(r->fp);

@@ -349,7 +349,7 @@ static int read_mapping(const char *path, layer_set *layers, wp_error *err)
         goto out;
     rc = 0;
 out:
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return rc;
 }
 

@@ -584,6 +584,11 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
         refine(c, aw, ad, 4.0, 0.1, nfin, Wbest, Dbest, evals);
 }
 
+void wp_deconv_options_init(wp_deconv_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
 int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,
                   wp_error *err)
 {
@@ -949,7 +954,8 @@ int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double wi
 {
     size_t L = win->n_layers, nc = win->n_cycles;
     wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_auto = opt.offset_auto = !(window_us > 0);
     opt.window_us = window_us;
     wp_deconv_result res;
@@ -981,7 +987,7 @@ int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows_out, size_t *
     int col[N_CSV_COLUMNS];
     for (size_t i = 0; i < N_CSV_COLUMNS; i++)
         if ((col[i] = wp_csv_require(&r, CSV_COLUMNS[i], err)) < 0) {
-            wp_csv_close(&r);
+            wp_csv_free(&r);
             return -1;
         }
     wp_deconv_estimate *rows = NULL;
@@ -1024,7 +1030,7 @@ int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows_out, size_t *
         }
         n++;
     }
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     if (rc < 0) {
         wp_deconv_estimates_free(rows, n);
         return -1;

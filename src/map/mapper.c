@@ -513,7 +513,8 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_progress_report(progress, "reading power log", 0, 1);
     if (f.tegrastats) {
         /* the board's input rail; times from its stamps (docs/trtexec.md) */
-        wp_tegrastats_options tgo = {0};
+        wp_tegrastats_options tgo;
+        wp_tegrastats_options_init(&tgo);
         tgo.rail = opt->tegrastats_rail;
         char rail[64];
         if (wp_tegrastats_read(f.power_log, &tgo, &log, rail, sizeof rail, err) != 0)
@@ -556,7 +557,8 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_progress_report(progress, "attributing power", 0, 1);
     if (opt->attribution == WP_ATTRIBUTION_DECONVOLVE || opt->attribution == WP_ATTRIBUTION_AUTO) {
         /* one solve over all cycles; also writes layer_power_estimates.csv */
-        wp_deconv_options dopt = {0};
+        wp_deconv_options dopt;
+        wp_deconv_options_init(&dopt);
         dopt.window_auto = !(opt->sensor_window_us > 0);
         dopt.window_us = opt->sensor_window_us;
         dopt.offset_auto = opt->report_offset_auto;

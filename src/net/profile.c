@@ -124,7 +124,7 @@ static int read_mapping(const char *path, wp_profile_result *res, wp_error *err)
     }
     rc = 0;
 done:
-    wp_csv_close(&rd);
+    wp_csv_free(&rd);
     free(sum_in);
     free(sum_ex);
     free(cnt);
@@ -137,7 +137,8 @@ done:
 static int measure_idle(const wp_profile_options *opt, const char *raw, wp_profile_result *res, double *idle_uw,
                         wp_error *err)
 {
-    wp_logger_opts lo = {0};
+    wp_logger_options lo;
+    wp_logger_options_init(&lo);
     lo.sensor = opt->sensor;
     lo.interval_us = opt->interval_us;
     lo.duration_s = opt->idle_s > 0 ? opt->idle_s : 0.2;
@@ -214,7 +215,8 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         power = st == 0;
     }
     if (power) {
-        wp_logger_opts lo = {0};
+        wp_logger_options lo;
+        wp_logger_options_init(&lo);
         lo.sensor = opt->sensor;
         lo.interval_us = opt->interval_us;
         lo.out_path = log_path;

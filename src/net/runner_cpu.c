@@ -38,7 +38,7 @@ void wp_cpu_set_layout(wp_cpu_layout layout)
 
 #ifndef WATTPROF_HAVE_DNNL
 
-const runner_ops *const wp_runner_cpu_ops = NULL;
+const runner_ops *const wp__runner_cpu_ops = NULL;
 
 int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
 {
@@ -671,7 +671,7 @@ static int prep_plain(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
         if (!produce(r, s, n, t, &p, err))
             return -1;
     }
-    l->ref = !wp_runner_is_view(n->op);
+    l->ref = !wp__runner_is_view(n->op);
     return 0;
 }
 
@@ -820,7 +820,7 @@ static int cpu_exec(wp_runner *r, size_t i, wp_error *err)
     /* The ref kernel reads r->buf directly: the reorders must be done. */
     if (l->n_steps && check(dnnl_stream_wait(s->stream), n, "stream_wait", err))
         return -1;
-    return wp_runner_ref_ops.exec(r, i, err);
+    return wp__runner_ref_ops.exec(r, i, err);
 }
 
 static int cpu_sync(wp_runner *r, wp_error *err)
@@ -911,6 +911,6 @@ int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
 }
 
 static const runner_ops cpu_ops = {cpu_prepare, cpu_exec, cpu_sync, NULL, cpu_download, cpu_destroy, NULL};
-const runner_ops *const wp_runner_cpu_ops = &cpu_ops;
+const runner_ops *const wp__runner_cpu_ops = &cpu_ops;
 
 #endif

@@ -57,7 +57,7 @@
 #define STALL_NS 10000000LL
 
 struct wp_logger {
-    wp_logger_opts opts;
+    wp_logger_options opts;
     char *out_path;
     wp_sensor *sensor;
     wp_atomic_file *af;
@@ -102,7 +102,7 @@ struct wp_logger {
     wp_error thread_err;
 };
 
-wp_logger *wp_logger_open(const wp_logger_opts *opts, wp_error *err)
+wp_logger *wp_logger_open(const wp_logger_options *opts, wp_error *err)
 {
     /* The queue counters are cache-line aligned members: allocate to match. */
     size_t size = (sizeof(wp_logger) + 63) / 64 * 64;
@@ -370,11 +370,16 @@ typedef struct time_base {
     int64_t checked_at;     /* monotonic time of the last check */
 } time_base;
 
-/* Added to every wall-clock reading by the tests (wp_logger_test_step_clock)
+void wp_logger_options_init(wp_logger_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+/* Added to every wall-clock reading by the tests (wp__logger_test_step_clock)
  * to play a clock step. */
 static _Atomic int64_t test_wall_skew_ns;
 
-void wp_logger_test_step_clock(int64_t ns)
+void wp__logger_test_step_clock(int64_t ns)
 {
     atomic_fetch_add(&test_wall_skew_ns, ns);
 }
@@ -683,7 +688,7 @@ void wp_logger_free(wp_logger *lg)
         wp_logger_join(lg, NULL);
     wp_atomic_abort(lg->af);
     wp_lock_release(lg->lock);
-    wp_sensor_close(lg->sensor);
+    wp_sensor_free(lg->sensor);
     free(lg->pool);
     free(lg->used);
     free(lg->lines);

@@ -60,7 +60,7 @@ static int natural_qsort_cmp(const void *pa, const void *pb)
     return natural_cmp(*(char *const *)pa, *(char *const *)pb);
 }
 
-int wp_sensor_dir_names(const char *dir, const char *prefix, char ***names)
+int wp__sensor_dir_names(const char *dir, const char *prefix, char ***names)
 {
     *names = NULL;
     DIR *d = opendir(dir);
@@ -90,18 +90,18 @@ int wp_sensor_dir_names(const char *dir, const char *prefix, char ***names)
     return (int)n;
 oom:
     closedir(d);
-    wp_sensor_free_names(v, (int)n);
+    wp__sensor_free_names(v, (int)n);
     return -1;
 }
 
-void wp_sensor_free_names(char **names, int n)
+void wp__sensor_free_names(char **names, int n)
 {
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
 }
 
-int wp_sensor_read_text(const char *path, char *buf, size_t size)
+int wp__sensor_read_text(const char *path, char *buf, size_t size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -116,7 +116,7 @@ int wp_sensor_read_text(const char *path, char *buf, size_t size)
     return 0;
 }
 
-int wp_sensor_fmt(char *buf, size_t size, const char *fmt, ...)
+int wp__sensor_fmt(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -125,12 +125,12 @@ int wp_sensor_fmt(char *buf, size_t size, const char *fmt, ...)
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-int wp_sensor_exists(const char *path)
+int wp__sensor_exists(const char *path)
 {
     return access(path, F_OK) == 0;
 }
 
-int wp_sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *err)
+int wp__sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *err)
 {
     wp_rail_info *v = realloc(list->rails, (list->n + 1) * sizeof *v);
     if (!v)
@@ -140,7 +140,7 @@ int wp_sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *
     return 0;
 }
 
-int wp_sensor_open_file(wp_sensor *s, int i, const char *path, wp_error *err)
+int wp__sensor_open_file(wp_sensor *s, int i, const char *path, wp_error *err)
 {
     snprintf(s->path[i], sizeof s->path[i], "%s", path);
     s->fd[i] = -1;
@@ -197,7 +197,7 @@ static ssize_t read_at_start(int fd, char *buf, size_t size)
 #endif
 }
 
-int wp_sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err)
+int wp__sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err)
 {
     char buf[64];
     ssize_t r = read_at_start(s->fd[i], buf, sizeof buf - 1);
@@ -226,7 +226,7 @@ int wp_sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err)
     return 0;
 }
 
-int wp_sensor_energy_step(wp_sensor *s, uint64_t counter, double *mv, double *ma)
+int wp__sensor_energy_step(wp_sensor *s, uint64_t counter, double *mv, double *ma)
 {
     int64_t now = wp_ts_monotonic_us();
     if (!s->primed) {

@@ -82,6 +82,11 @@ static void list_rails(char **tok, size_t n, char *out, size_t cap)
         snprintf(out, cap, "none");
 }
 
+void wp_tegrastats_options_init(wp_tegrastats_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
 int wp_tegrastats_sniff(const char *path)
 {
     FILE *fp = fopen(path, "r");

@@ -29,6 +29,11 @@
 #define ESTIMATES_CSV WP_ESTIMATES_CSV
 #define MAPPING_INFO_JSON WP_MAPPING_INFO_JSON
 
+void wp_report_options_init(wp_report_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
 void wp_html_escape(FILE *out, const char *s)
 {
     if (!s)
@@ -194,7 +199,7 @@ static int load_mapping(const char *path, rp_model *m, name_index *ix, double *i
     rc = 0;
 out:
     free(acc);
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return rc;
 }
 
@@ -278,7 +283,7 @@ static int load_estimates(const char *path, rp_model *m, name_index *ix, double 
     m->from_estimates = 1;
     rc = 0;
 out:
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return rc;
 }
 
@@ -330,7 +335,7 @@ static long load_predictions(const char *path, rp_model *m, name_index *ix, wp_e
         goto out;
     matched = n;
 out:
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return matched;
 }
 
@@ -383,7 +388,7 @@ static int json_scalar_text(const json_t *v, char *buf, size_t cap)
     switch (json_typeof(v)) {
     case JSON_STRING: snprintf(buf, cap, "%s", json_string_value(v)); return 0;
     case JSON_INTEGER: snprintf(buf, cap, "%lld", (long long)json_integer_value(v)); return 0;
-    case JSON_REAL: rp_fmt(json_real_value(v), nb, sizeof nb); snprintf(buf, cap, "%s", nb); return 0;
+    case JSON_REAL: wp__report_fmt(json_real_value(v), nb, sizeof nb); snprintf(buf, cap, "%s", nb); return 0;
     case JSON_TRUE: snprintf(buf, cap, "true"); return 0;
     case JSON_FALSE: snprintf(buf, cap, "false"); return 0;
     case JSON_NULL: snprintf(buf, cap, "null"); return 0;
@@ -491,7 +496,7 @@ static const char *CSS =
 static void put_num_td(FILE *out, double v)
 {
     char b[64];
-    rp_fmt(v, b, sizeof b);
+    wp__report_fmt(v, b, sizeof b);
     fprintf(out, "<td class=\"num\">%s</td>", b);
 }
 
@@ -517,7 +522,7 @@ static void put_err_td(FILE *out, double meas, double pred)
 static void card(FILE *out, const char *label, double v, const char *unit)
 {
     char b[64];
-    rp_fmt(v, b, sizeof b);
+    wp__report_fmt(v, b, sizeof b);
     fprintf(out, "<div class=\"card\"><span>%s</span><b>%s <small>%s</small></b></div>", label, b, unit);
 }
 
@@ -640,8 +645,8 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
     if (nt)
         card(out, "runtime error / layer", ape_t / (double)nt * 100, "%");
     fputs("</div>\n<div class=\"scatters\">\n", out);
-    rp_svg_scatter(out, "Power above idle", "W", m, RP_POWER);
-    rp_svg_scatter(out, "Runtime", "ms", m, RP_RUNTIME);
+    wp__report_svg_scatter(out, "Power above idle", "W", m, RP_POWER);
+    wp__report_svg_scatter(out, "Runtime", "ms", m, RP_RUNTIME);
     fputs("</div>\n", out);
     fputs("<details><summary>Per-layer comparison</summary>\n<table><tr><th>layer</th><th>type</th>"
           "<th class=\"num\">power (W)</th><th class=\"num\">predicted</th><th class=\"num\">error</th>"
@@ -854,7 +859,7 @@ done:
     free(ord);
 }
 
-static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model *m, const raw_data *raw,
+static void section_timeline(FILE *out, const wp_report_options *o, const rp_model *m, const raw_data *raw,
                              const map_info *mi, name_index *ix, double idle_w)
 {
     fputs("<h3>Timeline</h3>\n", out);
@@ -1008,7 +1013,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
     fputs(".", out);
     if (shift != 0) {
         char b1[64];
-        rp_fmt(shift, b1, sizeof b1);
+        wp__report_fmt(shift, b1, sizeof b1);
         fprintf(out,
                 " Every window is drawn %s \xC2\xB5s %s than stamped: the report offset <code>map</code> %s, so "
                 "the windows sit on the sensor's clock.",
@@ -1017,7 +1022,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
     }
     if (modelled) {
         char b1[64];
-        rp_fmt(mi->window_us, b1, sizeof b1);
+        wp__report_fmt(mi->window_us, b1, sizeof b1);
         fprintf(out,
                 " The wide orange line is the deconvolution's model of the sensor: each sample's predicted "
                 "reading, the time-weighted mean of the estimated layer powers over the %s \xC2\xB5s sensor window "
@@ -1036,7 +1041,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
     fputs("</div>\n", out);
     if (m_s == 0)
         fputs("<p class=\"note\">The power log has no samples in these cycles.</p>\n", out);
-    rp_svg_timeline(out, &tl);
+    wp__report_svg_timeline(out, &tl);
 done:
     free(st);
     free(sw);
@@ -1227,7 +1232,7 @@ static void render_train_metrics(FILE *out, json_t *root)
                  "or ms; MAPE as a fraction.%s</p>\n",
             any_lono ? " LONO: each network held out in turn (<code>train --cv-by-model</code>)." : "");
     if (n)
-        rp_svg_pair_bars(out, "RMSPE per pipeline", "%", labels, tr, te, n);
+        wp__report_svg_pair_bars(out, "RMSPE per pipeline", "%", labels, tr, te, n);
     /* Generalisation to unseen networks, when train ran with --cv-by-model. */
     json_object_foreach(pipes, name, p)
     {
@@ -1256,7 +1261,7 @@ done:
     free(te);
 }
 
-static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
+static int section_metrics(FILE *out, const wp_report_options *o, wp_error *err)
 {
     fputs("<h2 id=\"training\">Training metrics</h2>\n", out);
     char *path = o->models_dir ? wp_path_join(o->models_dir, WP_METRICS_JSON) : NULL;
@@ -1368,13 +1373,13 @@ static long td_read(const char *path, int kind, const char *net, td_points *t, w
             st = -1;
             break;
         }
-        if (td_push(t, x, rt, pw / 1e6, rp_type_color(TD_TYPE[kind]), net, cn >= 0 ? r.fields[cn] : "") != 0) {
+        if (td_push(t, x, rt, pw / 1e6, wp__report_type_color(TD_TYPE[kind]), net, cn >= 0 ? r.fields[cn] : "") != 0) {
             wp_fail(err, path, r.line, "out of memory");
             st = -1;
             break;
         }
     }
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return st < 0 ? -1 : rows;
 }
 
@@ -1393,7 +1398,7 @@ static int keep_network(const char *dir, const char *name, void *ctx)
     return any;
 }
 
-static int section_training_data(FILE *out, const wp_report_opts *o, wp_error *err)
+static int section_training_data(FILE *out, const wp_report_options *o, wp_error *err)
 {
     fputs("<h2 id=\"training-data\">Training data</h2>\n", out);
     if (!o->data_dir) {
@@ -1465,11 +1470,11 @@ static int section_training_data(FILE *out, const wp_report_opts *o, wp_error *e
                   "(multiply-accumulates; operations for pooling), log scales (power: linear).</p>\n<div class=\"legend\">",
                   out);
             for (int k = 0; k < 3; k++)
-                fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", rp_type_color(TD_TYPE[k]), TD_KIND[k]);
+                fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", wp__report_type_color(TD_TYPE[k]), TD_KIND[k]);
             fputs("</div>\n<div class=\"scatters\">\n", out);
-            rp_svg_loglog(out, "Runtime vs work", "multiply-accumulates / operations", "runtime (ms)", t.x, t.rt,
+            wp__report_svg_loglog(out, "Runtime vs work", "multiply-accumulates / operations", "runtime (ms)", t.x, t.rt,
                           t.color, (const char *const *)t.tip, t.n, 1);
-            rp_svg_loglog(out, "Power above idle vs work", "multiply-accumulates / operations", "power (W)", t.x,
+            wp__report_svg_loglog(out, "Power above idle vs work", "multiply-accumulates / operations", "power (W)", t.x,
                           t.pw, t.color, (const char *const *)t.tip, t.n, 0);
             fputs("</div>\n", out);
         }
@@ -1519,7 +1524,7 @@ static int has_model_files(const char *dir)
 
 /* Predicts the model's layers from the engine info `map` copied beside the
  * mapping, with the trained models. Returns layers matched, or -1. */
-static long predict_from_models(const wp_report_opts *o, rp_model *m, name_index *ix, wp_error *err)
+static long predict_from_models(const wp_report_options *o, rp_model *m, name_index *ix, wp_error *err)
 {
     char *engine = wp_path3(o->result_dir, m->name, WP_ENGINE_INFO_JSON);
     if (!wp_is_file(engine)) {
@@ -1550,7 +1555,7 @@ static long predict_from_models(const wp_report_opts *o, rp_model *m, name_index
 /* Predictions for model m: an explicit --predictions CSV, else the trained
  * models on the model's engine info, else RESULT/<model>/predictions.csv;
  * the first that matches its layers. */
-static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix, char **source, wp_error *err)
+static int find_predictions(const wp_report_options *o, rp_model *m, name_index *ix, char **source, wp_error *err)
 {
     char *cands[4] = {0};
     size_t nc = 0;
@@ -1643,7 +1648,7 @@ static void raw_free(raw_data *r)
 
 /* *explicit_used is set when the --predictions file gave this model's
  * predictions. */
-static int model_section(FILE *out, const wp_report_opts *o, const char *name, size_t idx, int *explicit_used,
+static int model_section(FILE *out, const wp_report_options *o, const char *name, size_t idx, int *explicit_used,
                          wp_error *err)
 {
     rp_model m = {0};
@@ -1775,7 +1780,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         kv_add(&mine, "cycles", b1);
     }
     if (!isnan(idle_w)) {
-        rp_fmt(idle_w, b1, sizeof b1);
+        wp__report_fmt(idle_w, b1, sizeof b1);
         snprintf(b2, sizeof b2, "%s W", b1);
         kv_add(&mine, "idle power", b2);
     }
@@ -1786,21 +1791,21 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         kv_add(&mine, "timeline", b2);
         if (mi.reason[0])
             kv_add(&mine, "timeline choice", mi.reason);
-        rp_fmt(mi.offset_us, b1, sizeof b1);
+        wp__report_fmt(mi.offset_us, b1, sizeof b1);
         if (mi.offset_auto && !isnan(mi.range_lo)) {
             char lo[64], hi[64];
-            rp_fmt(mi.range_lo, lo, sizeof lo);
-            rp_fmt(mi.range_hi, hi, sizeof hi);
+            wp__report_fmt(mi.range_lo, lo, sizeof lo);
+            wp__report_fmt(mi.range_hi, hi, sizeof hi);
             snprintf(b2, sizeof b2, "%s \xC2\xB5s (auto, searched %s..%s \xC2\xB5s)", b1, lo, hi);
         } else {
             snprintf(b2, sizeof b2, "%s \xC2\xB5s%s", b1, mi.offset_auto ? " (auto)" : "");
         }
         kv_add(&mine, "report offset", b2);
         if (mi.deconv) {
-            rp_fmt(mi.window_us, b1, sizeof b1);
+            wp__report_fmt(mi.window_us, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s \xC2\xB5s%s", b1, mi.window_auto ? " (auto)" : "");
             kv_add(&mine, "sensor window", b2);
-            rp_fmt(mi.rms_uw / 1e6, b1, sizeof b1);
+            wp__report_fmt(mi.rms_uw / 1e6, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s W rms", b1);
             kv_add(&mine, "residual", b2);
             if (!isnan(mi.samples_used)) {
@@ -1808,7 +1813,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
                 kv_add(&mine, "samples in the fit", b1);
             }
             if (!isnan(mi.gap_uw)) {
-                rp_fmt(mi.gap_uw / 1e6, b1, sizeof b1);
+                wp__report_fmt(mi.gap_uw / 1e6, b1, sizeof b1);
                 snprintf(b2, sizeof b2, "%s W", b1);
                 kv_add(&mine, "power between cycles", b2);
             }
@@ -1819,12 +1824,12 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         snprintf(b1, sizeof b1, "%.0f", mi.power_samples);
         kv_add(&mine, "power samples", b1);
         if (!isnan(mi.rate)) {
-            rp_fmt(mi.rate, b1, sizeof b1);
+            wp__report_fmt(mi.rate, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s samples/s", b1);
             kv_add(&mine, "sample rate", b2);
         }
         if (!isnan(mi.span_s)) {
-            rp_fmt(mi.span_s, b1, sizeof b1);
+            wp__report_fmt(mi.span_s, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s s", b1);
             kv_add(&mine, "log duration", b2);
         }
@@ -1836,10 +1841,10 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         snprintf(b1, sizeof b1, "%zu", raw.log.n);
         kv_add(&mine, "power samples", b1);
         if (dur > 0) {
-            rp_fmt((double)(raw.log.n - 1) / dur, b1, sizeof b1);
+            wp__report_fmt((double)(raw.log.n - 1) / dur, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s samples/s", b1);
             kv_add(&mine, "sample rate", b2);
-            rp_fmt(dur, b1, sizeof b1);
+            wp__report_fmt(dur, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s s", b1);
             kv_add(&mine, "log duration", b2);
         }
@@ -1873,8 +1878,8 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
                 m.from_estimates ? "all cycles (least squares)" : "cycles",
                 m.from_estimates ? "standard error of the estimate" : "standard deviation over cycles",
                 pred_source ? " Magenta ticks: predictions." : "");
-        rp_legend(out, &m);
-        rp_svg_bars(out, &m);
+        wp__report_legend(out, &m);
+        wp__report_svg_bars(out, &m);
         /* two notes: layers with no estimate, and `uncertain` ones (a value,
          * its standard error above map's --max-relative-se) */
         for (int uncertain = 0; uncertain < 2; uncertain++) {
@@ -1921,7 +1926,7 @@ out:
     return rc;
 }
 
-int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
+int wp_report_render(const wp_report_options *o, FILE *out, wp_error *err)
 {
     if (!o || !o->result_dir)
         return wp_fail(err, NULL, 0, "no result directory given");
@@ -2021,7 +2026,7 @@ out:
     return rc;
 }
 
-int wp_report_write(const wp_report_opts *o, const char *out_path, wp_error *err)
+int wp_report_write(const wp_report_options *o, const char *out_path, wp_error *err)
 {
     wp_atomic_file *af = wp_atomic_open(out_path, err);
     if (!af)

@@ -59,28 +59,28 @@ typedef struct rp_timeline {
 } rp_timeline;
 
 /* Text and numbers. */
-void rp_fmt(double v, char *buf, size_t cap);        /* 4 significant digits, no exponent in usual ranges */
-const char *rp_type_color(const char *type);          /* stable colour per layer type */
-void rp_shorten(const char *s, size_t max_chars, char *buf, size_t cap); /* middle ellipsis, UTF-8 safe */
+void wp__report_fmt(double v, char *buf, size_t cap);        /* 4 significant digits, no exponent in usual ranges */
+const char *wp__report_type_color(const char *type);          /* stable colour per layer type */
+void wp__report_shorten(const char *s, size_t max_chars, char *buf, size_t cap); /* middle ellipsis, UTF-8 safe */
 
 /* Charts (inline SVG). */
-void rp_svg_bars(FILE *out, const rp_model *m);
-void rp_svg_timeline(FILE *out, const rp_timeline *tl);
+void wp__report_svg_bars(FILE *out, const rp_model *m);
+void wp__report_svg_timeline(FILE *out, const rp_timeline *tl);
 /* Measured (x) against predicted (y), one dot per layer coloured by type. */
-void rp_svg_scatter(FILE *out, const char *title, const char *unit, const rp_model *m, int which);
+void wp__report_svg_scatter(FILE *out, const char *title, const char *unit, const rp_model *m, int which);
 enum { RP_POWER = 0, RP_RUNTIME = 1, RP_ENERGY = 2 };
 
 /* Grouped horizontal bars: per row a "train" and a "test" value (NaN: none). */
-void rp_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
+void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
                       const double *test, size_t n);
 
 /* Scatter of n points on a log x axis (x > 0; others skipped) and a log
  * (logy, y > 0) or linear y axis, coloured per point; tips[i] (may be NULL)
  * is the tooltip. */
-void rp_svg_loglog(FILE *out, const char *title, const char *xlabel, const char *ylabel, const double *x,
+void wp__report_svg_loglog(FILE *out, const char *title, const char *xlabel, const char *ylabel, const double *x,
                    const double *y, const char *const *colors, const char *const *tips, size_t n, int logy);
 
 /* Legend of the layer types present in m (HTML). */
-void rp_legend(FILE *out, const rp_model *m);
+void wp__report_legend(FILE *out, const rp_model *m);
 
 #endif

@@ -64,7 +64,7 @@ static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
     rng_next(r);
 }
 
-void wp_sim_defaults(wp_sim_options *o)
+void wp_sim_options_init(wp_sim_options *o)
 {
     memset(o, 0, sizeof *o);
     o->n_layers = 20;

@@ -331,7 +331,7 @@ int main(int argc, char **argv)
     fz_write(tmp, "cfg.json", cfg, strlen(cfg));
     static const char *const tests[] = {"lenet"};
     wp_train_options to;
-    memset(&to, 0, sizeof to);
+    wp_train_options_init(&to);
     to.data_dir = data;
     to.out_dir = models;
     to.test_models = tests;
