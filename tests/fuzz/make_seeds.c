@@ -355,7 +355,7 @@ int main(int argc, char **argv)
     char sim[512];
     snprintf(sim, sizeof sim, "%s/sim", tmp);
     wp_sim_options so;
-    wp_sim_defaults(&so);
+    wp_sim_options_init(&so);
     so.n_layers = 4;
     so.n_cycles = 12;
     so.reporting = WP_SIM_TRTEXEC;
