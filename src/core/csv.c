@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof/array.h"
+
 static size_t format_double_slow(double v, char *buf)
 {
     if (isnan(v))
@@ -311,14 +313,8 @@ static int split(wp_csv_reader *r)
     r->nfields = 0;
     char *p = r->buf;
     for (;;) {
-        if (r->nfields == r->fields_cap) {
-            size_t cap = r->fields_cap ? r->fields_cap * 2 : 16;
-            char **nf = realloc(r->fields, cap * sizeof *nf);
-            if (!nf)
-                return -1;
-            r->fields = nf;
-            r->fields_cap = cap;
-        }
+        if (wp_grow(&r->fields, &r->fields_cap, r->nfields, 16, sizeof *r->fields) != 0)
+            return -1;
         char *out = p;
         r->fields[r->nfields++] = out;
         if (*p == '"') {

@@ -994,15 +994,9 @@ int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows_out, size_t *
     size_t n = 0, cap = 0;
     int rc;
     while ((rc = wp_csv_next(&r, err)) == 1) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            wp_deconv_estimate *nr = realloc(rows, nc * sizeof *nr);
-            if (!nr) {
-                rc = wp_fail(err, path, r.line, "out of memory");
-                break;
-            }
-            rows = nr;
-            cap = nc;
+        if (wp_grow(&rows, &cap, n, 64, sizeof *rows) != 0) {
+            rc = wp_fail(err, path, r.line, "out of memory");
+            break;
         }
         wp_deconv_estimate *e = &rows[n];
         memset(e, 0, sizeof *e);

@@ -72,6 +72,8 @@ int wp__cpu_fused_into(const wp_runner *r, size_t node)
 #include <dlfcn.h>
 #include <dnnl.h>
 
+#include "wattprof/array.h"
+
 /* oneDNN's Debian build threads with OpenMP; its runtime is already loaded
  * with libdnnl, so look the setter up rather than link OpenMP ourselves. */
 int wp_cpu_set_threads(int n)
@@ -176,15 +178,9 @@ static int is_plain(const wp_runner *r, int t, const dnnl_memory_desc_t *md)
 
 static int keep_mem(cpu_state *s, dnnl_memory_t m, wp_error *err)
 {
-    if (s->n_mems == s->cap_mems) {
-        size_t cap = s->cap_mems ? 2 * s->cap_mems : 64;
-        dnnl_memory_t *p = realloc(s->mems, cap * sizeof *p);
-        if (!p) {
-            dnnl_memory_destroy(m);
-            return wp_fail(err, NULL, 0, "out of memory");
-        }
-        s->mems = p;
-        s->cap_mems = cap;
+    if (wp_grow(&s->mems, &s->cap_mems, s->n_mems, 64, sizeof *s->mems) != 0) {
+        dnnl_memory_destroy(m);
+        return wp_fail(err, NULL, 0, "out of memory");
     }
     s->mems[s->n_mems++] = m;
     return 0;
@@ -192,15 +188,9 @@ static int keep_mem(cpu_state *s, dnnl_memory_t m, wp_error *err)
 
 static float *keep_buf(cpu_state *s, size_t n, wp_error *err)
 {
-    if (s->n_bufs == s->cap_bufs) {
-        size_t cap = s->cap_bufs ? 2 * s->cap_bufs : 16;
-        float **p = realloc(s->bufs, cap * sizeof *p);
-        if (!p) {
-            wp_fail(err, NULL, 0, "out of memory");
-            return NULL;
-        }
-        s->bufs = p;
-        s->cap_bufs = cap;
+    if (wp_grow(&s->bufs, &s->cap_bufs, s->n_bufs, 16, sizeof *s->bufs) != 0) {
+        wp_fail(err, NULL, 0, "out of memory");
+        return NULL;
     }
     float *b = malloc(n * sizeof(float));
     if (!b) {

@@ -21,6 +21,7 @@
 #endif
 
 #include "sensor_internal.h"
+#include "wattprof/array.h"
 #include "wattprof/csv.h"
 #include "wattprof/timestamp.h"
 
@@ -72,13 +73,8 @@ int wp__sensor_dir_names(const char *dir, const char *prefix, char ***names)
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, plen) != 0)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, cap * sizeof *v);
-            if (!nv)
-                goto oom;
-            v = nv;
-        }
+        if (wp_grow(&v, &cap, n, 16, sizeof *v) != 0)
+            goto oom;
         if (!(v[n] = strdup(e->d_name)))
             goto oom;
         n++;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof/array.h"
 #include "wattprof/timestamp.h"
 
 /* "MM-DD-YYYY HH:MM:SS " at the start of a line: its local civil time. */
@@ -178,19 +179,12 @@ int wp_tegrastats_read(const char *path, const wp_tegrastats_options *opt, wp_po
             goto done;
         }
         if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            double *m2 = realloc(mw, cap * sizeof *mw);
-            int64_t *s2 = m2 ? realloc(stamp, cap * sizeof *stamp) : NULL;
-            long *l2 = s2 ? realloc(lines, cap * sizeof *lines) : NULL;
-            if (m2)
-                mw = m2;
-            if (s2)
-                stamp = s2;
-            if (!l2) {
+            cap = wp_next_cap(cap, 1024);
+            if (wp_grow_to(&mw, cap, sizeof *mw) || wp_grow_to(&stamp, cap, sizeof *stamp) ||
+                wp_grow_to(&lines, cap, sizeof *lines)) {
                 wp_fail(err, path, lineno, "out of memory");
                 goto done;
             }
-            lines = l2;
         }
         mw[n] = v;
         stamp[n] = st;
