@@ -53,9 +53,7 @@ int cmd_idle(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (cli_no_operands("idle", argc, argv))
-        return 2;
-    if (cli_require("idle", "--result-dir", dir))
+    if (cli_args_done("idle", argc, argv, "--result-dir", dir, NULL))
         return 2;
 
     wp_error err;

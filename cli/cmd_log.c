@@ -47,9 +47,7 @@ int cmd_log(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (cli_no_operands("log", argc, argv))
-        return 2;
-    if (cli_require("log", "--out", o.out_path))
+    if (cli_args_done("log", argc, argv, "--out", o.out_path, NULL))
         return 2;
 
     wp_error err;

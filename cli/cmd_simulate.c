@@ -157,9 +157,7 @@ int cmd_simulate(int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (cli_no_operands("simulate", argc, argv))
-        return 2;
-    if (cli_require("simulate", "--out", out))
+    if (cli_args_done("simulate", argc, argv, "--out", out, NULL))
         return 2;
 
     /* --models: a count, or names */
