@@ -26,6 +26,7 @@
 #include "wattprof/timestamp.h"
 #include "wattprof/tegrastats.h"
 #include "wattprof/trtexec.h"
+#include "core/thread_internal.h"
 
 /* cmake/version.cmake passes project(VERSION); this only for other builds */
 #ifndef WATTPROF_VERSION
@@ -252,7 +253,7 @@ static int write_rows(FILE *fp, const wp_latency *lat, char **names, char **type
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);
     pthread_t worker;
-    int threaded = j.n_chunks > 1 && pthread_create(&worker, NULL, row_worker, &j) == 0;
+    int threaded = j.n_chunks > 1 && wp__thread_create(&worker, row_worker, &j) == 0;
     if (threaded) {
         run_rows(&j, 0);
         pthread_join(worker, NULL);

@@ -8,6 +8,7 @@
  * partial sums (one pass over the data instead of one per fold), and the
  * held-out MSE of each alpha is a quadratic form on the block's Gram. */
 #include "wattprof/regression.h"
+#include "core/thread_internal.h"
 
 #include <float.h>
 #include <pthread.h>
@@ -922,7 +923,7 @@ static int run_folds(fold_ctx *c, wp_error *err)
     pthread_t th[64];
     int started = 0;
     for (int t = 1; t < nt; t++) {
-        if (pthread_create(&th[started], NULL, fold_worker, c) != 0)
+        if (wp__thread_create(&th[started], fold_worker, c) != 0)
             break;
         started++;
     }

@@ -22,6 +22,7 @@
 #include "wattprof/lockfile.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
+#include "core/thread_internal.h"
 
 /* Lines are formatted by the sampler straight into 64 KiB blocks; a full
  * block (or one holding lines older than FLUSH_NS) is handed to the writer
@@ -633,15 +634,9 @@ int wp_logger_start(wp_logger *lg, wp_error *err)
 {
     if (lg->thread_started || lg->ran)
         return wp_fail(err, NULL, 0, "logger already started");
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    /* Threads inherit the mask: both the sampler and its writer stay out
+    /* The writer, started by the sampler, inherits its mask: both stay out
      * of the embedding program's signal handling. */
-    int e = pthread_create(&lg->thread, NULL, thread_main, lg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int e = wp__thread_create(&lg->thread, thread_main, lg);
     if (e != 0)
         return wp_fail_errno(err, NULL, e, "cannot start the logger thread");
     lg->thread_started = 1;
