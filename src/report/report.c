@@ -1049,6 +1049,17 @@ static void section_config(FILE *out, const wp_report_options *o, const rp_input
     if (in->cfg.n)
         kv_table(out, &in->cfg, 0, in->cfg.n);
     fputs("</div>\n", out);
+    fputs("<h3>Device</h3>\n", out);
+    if (in->dev.n) {
+        fputs("<div class=\"kvwrap\">", out);
+        kv_table(out, &in->dev, 0, in->dev.n);
+        fputs("</div>\n", out);
+    } else {
+        fputs("<p class=\"note\">No <code>device.json</code> (board, clocks, temperatures: written by "
+              "<code>log</code>, <code>idle</code>, <code>run</code> and <code>profile</code> since they record "
+              "it, copied by <code>map</code>): the power figures cannot be tied to the clocks they ran at.</p>\n",
+              out);
+    }
     if (!o->raw_data_dir)
         fputs("<p class=\"note\">Benchmark settings, sample rate and timeline need <code>--raw-data-dir</code>.</p>\n", out);
     else if (!in->cfg.n)

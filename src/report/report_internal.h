@@ -134,6 +134,7 @@ typedef struct rp_inputs {
     wp_name_index ix;          /* layer name -> index into m.layers */
     rp_raw raw;
     rp_kv_list cfg;            /* the benchmark's <model>_tensorrt.json */
+    rp_kv_list dev;            /* device.json (result's, else raw's) */
     rp_map_info mi;
     char *pred_source;         /* where the predictions came from; NULL: none */
     double idle_w;             /* NaN when unknown */

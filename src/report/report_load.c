@@ -755,6 +755,106 @@ static int load_idle(const char *raw_dir, const char *model_dir, double *idle_w,
     return rc;
 }
 
+/* device.json (docs/logging.md) as key/value rows: the board, its software,
+ * power mode, clocks and temperatures; what the file lacks is left out. */
+static int load_device(rp_kv_list *kv, const char *path, wp_error *err)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc)
+        return wp_fail(err, path, je.line > 0 ? je.line : 0, "malformed JSON: %s", je.text);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return wp_fail(err, path, 1, "expected a JSON object (device.json)");
+    }
+    static const char *const plain[][2] = {
+        {"model", "board"}, {"l4t_release", "L4T release"}, {"kernel", "kernel"}, {"nvpmodel", "nvpmodel"}};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        const char *v = json_string_value(json_object_get(doc, plain[i][0]));
+        if (v)
+            wp__report_kv_add(kv, plain[i][1], v);
+    }
+    char b[512];
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(doc, "cpus"), i, e)
+    {
+        json_t *cur = json_object_get(e, "cur_khz"), *lo = json_object_get(e, "min_khz"),
+               *hi = json_object_get(e, "max_khz");
+        const char *gov = json_string_value(json_object_get(e, "governor"));
+        int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
+        if (json_is_integer(cur))
+            n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / 1e3);
+        if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
+            n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / 1e3,
+                          (double)json_integer_value(hi) / 1e3);
+        if (gov && n > 0 && (size_t)n < sizeof b)
+            snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
+        char key[128];
+        const char *cpu = json_string_value(json_object_get(e, "cpu"));
+        snprintf(key, sizeof key, "clock %s", cpu ? cpu : "cpu");
+        wp__report_kv_add(kv, key, b);
+    }
+    json_array_foreach(json_object_get(doc, "devfreq"), i, e)
+    {
+        json_t *cur = json_object_get(e, "cur_hz"), *lo = json_object_get(e, "min_hz"),
+               *hi = json_object_get(e, "max_hz");
+        const char *gov = json_string_value(json_object_get(e, "governor"));
+        int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
+        if (json_is_integer(cur))
+            n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / 1e6);
+        if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
+            n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / 1e6,
+                          (double)json_integer_value(hi) / 1e6);
+        if (gov && n > 0 && (size_t)n < sizeof b)
+            snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
+        char key[128];
+        const char *dev = json_string_value(json_object_get(e, "device"));
+        snprintf(key, sizeof key, "clock %s", dev ? dev : "devfreq");
+        wp__report_kv_add(kv, key, b);
+    }
+    /* temperatures: start -> end per zone */
+    json_t *st = json_object_get(json_object_get(doc, "start"), "thermal");
+    json_t *en = json_object_get(json_object_get(doc, "end"), "thermal");
+    json_array_foreach(st, i, e)
+    {
+        const char *zone = json_string_value(json_object_get(e, "zone"));
+        const char *type = json_string_value(json_object_get(e, "type"));
+        json_t *t0 = json_object_get(e, "temp_mc");
+        if (!zone || !json_is_integer(t0))
+            continue;
+        int n = snprintf(b, sizeof b, "%.1f \xC2\xB0" "C", (double)json_integer_value(t0) / 1e3);
+        size_t k;
+        json_t *f;
+        json_array_foreach(en, k, f)
+        {
+            const char *z2 = json_string_value(json_object_get(f, "zone"));
+            json_t *t1 = json_object_get(f, "temp_mc");
+            if (z2 && strcmp(z2, zone) == 0 && json_is_integer(t1) && n > 0 && (size_t)n < sizeof b)
+                snprintf(b + n, sizeof b - (size_t)n, " at start, %.1f \xC2\xB0" "C at end",
+                         (double)json_integer_value(t1) / 1e3);
+        }
+        char key[160];
+        snprintf(key, sizeof key, "temperature %s", type ? type : zone);
+        wp__report_kv_add(kv, key, b);
+    }
+    json_t *cool = json_object_get(doc, "cooldown");
+    if (json_is_object(cool)) {
+        snprintf(b, sizeof b, "within %.3g \xC2\xB0" "C of idle: %s after %.1f s",
+                 json_number_value(json_object_get(cool, "margin_c")),
+                 json_is_true(json_object_get(cool, "reached")) ? "reached" : "NOT reached (timed out)",
+                 json_number_value(json_object_get(cool, "waited_s")));
+        wp__report_kv_add(kv, "cooldown", b);
+    }
+    json_t *rate = json_object_get(doc, "logger_mean_rate_hz");
+    if (json_is_number(rate)) {
+        snprintf(b, sizeof b, "%.4g samples/s", json_number_value(rate));
+        wp__report_kv_add(kv, "logger rate", b);
+    }
+    json_decref(doc);
+    return 0;
+}
+
 /* Raw data of one model: power log and latency (the timeline), idle power,
  * simulate's truth, the benchmark's settings. */
 static int load_raw(const char *raw_dir, const char *name, rp_inputs *in, wp_error *err)
@@ -818,6 +918,15 @@ int wp__report_load_model(const wp_report_options *o, const char *name, rp_input
         in->idle_w = in->mi.idle_uw / 1e6;
     if (o->raw_data_dir && load_raw(o->raw_data_dir, name, in, err) != 0)
         goto out;
+    /* the device the power was measured on: map's copy, else the raw one */
+    free(p);
+    p = wp_path3(o->result_dir, name, WP_DEVICE_JSON);
+    if (!wp_is_file(p) && o->raw_data_dir) {
+        free(p);
+        p = wp_path3(o->raw_data_dir, name, WP_DEVICE_JSON);
+    }
+    if (wp_is_file(p) && load_device(&in->dev, p, err) != 0)
+        goto out;
     rc = 0;
 out:
     free(p);
@@ -830,6 +939,7 @@ void wp__report_inputs_free(rp_inputs *in)
 {
     free(in->pred_source);
     wp__report_kv_free(&in->cfg);
+    wp__report_kv_free(&in->dev);
     raw_free(&in->raw);
     wp_name_index_free(&in->ix);
     model_free(&in->m);
