@@ -84,7 +84,7 @@ int cmd_idle(int argc, char **argv)
         wp_device_free(dev);
         return cli_fail("idle", &err);
     }
-    if (cli_device_finish(dev, dir, NULL, &sum, &err) < 0) {
+    if (cli_device_finish(dev, dir, NULL, &sum, NULL, 0, &err) < 0) {
         free(path);
         return cli_fail("idle", &err);
     }
