@@ -176,6 +176,20 @@ static int measure_idle(const wp_profile_options *opt, const char *raw, wp_profi
     return rc;
 }
 
+/* The training CSVs of the one mapped model (every layer kept: it is one
+ * run). */
+static int build_dataset(const char *mapped, const char *training, wp_error *err)
+{
+    wp_dataset_options dopt;
+    wp_dataset_options_init(&dopt);
+    dopt.per_layer_measurements = 1;
+    wp_dataset_report rep;
+    memset(&rep, 0, sizeof rep);
+    int rc = wp_dataset_run(mapped, training, &dopt, &rep, err);
+    wp_dataset_report_free(&rep);
+    return rc;
+}
+
 int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *result_dir, const char *name,
                    wp_profile_result *res, const wp_progress *progress, wp_error *err)
 {
@@ -321,16 +335,8 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
                 read_mapping(mapping, res, err))
                 goto done;
         }
-        wp_dataset_options dopt;
-        wp_dataset_options_init(&dopt);
-        dopt.per_layer_measurements = 1;
-        wp_dataset_report rep;
-        memset(&rep, 0, sizeof rep);
-        if (wp_dataset_run(mapped, training, &dopt, &rep, err)) {
-            wp_dataset_report_free(&rep);
+        if (build_dataset(mapped, training, err))
             goto done;
-        }
-        wp_dataset_report_free(&rep);
         res->total_energy_mj = 0;
         double covered_ms = 0;
         for (size_t i = 0; i < res->n_layers; i++) {
@@ -354,14 +360,7 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         mo.runtime_only = 1;
         if (wp_map_model(raw_model, name, 0.0, map_model, &mo, progress, err))
             goto done;
-        wp_dataset_options dopt;
-        wp_dataset_options_init(&dopt);
-        dopt.per_layer_measurements = 1;
-        wp_dataset_report rep;
-        memset(&rep, 0, sizeof rep);
-        int drc = wp_dataset_run(mapped, training, &dopt, &rep, err);
-        wp_dataset_report_free(&rep);
-        if (drc)
+        if (build_dataset(mapped, training, err))
             goto done;
         note(res, "runtime-only mapping and training data written (power columns empty)");
         res->total_power_w = NAN;

@@ -112,6 +112,16 @@ int wp__sensor_read_text(const char *path, char *buf, size_t size)
     return 0;
 }
 
+int wp__sensor_list(const char *root, const char *sub, const char *prefix, char *dir, size_t cap, char ***names,
+                    wp_error *err)
+{
+    wp__sensor_fmt(dir, cap, "%s/%s", root, sub);
+    int n = wp__sensor_dir_names(dir, prefix, names);
+    if (n < 0)
+        return wp_fail(err, dir, 0, "out of memory listing sensors");
+    return n;
+}
+
 int wp__sensor_fmt(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;

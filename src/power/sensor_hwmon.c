@@ -10,11 +10,10 @@ static int hwmon_list(const char *root, wp_rail_list *list, char *note, wp_error
 {
     (void)note;
     char cls[WP_SENSOR_FILE_MAX];
-    wp__sensor_fmt(cls, sizeof cls, "%s/class/hwmon", root);
     char **dirs;
-    int nd = wp__sensor_dir_names(cls, "hwmon", &dirs);
+    int nd = wp__sensor_list(root, "class/hwmon", "hwmon", cls, sizeof cls, &dirs, err);
     if (nd < 0)
-        return wp_fail(err, cls, 0, "out of memory listing sensors");
+        return -1;
     int rc = 0;
     for (int d = 0; d < nd && rc == 0; d++) {
         char where[WP_SENSOR_FILE_MAX];

@@ -99,11 +99,11 @@ static int add_channels(const char *where, int iio, wp_rail_list *list, wp_error
 static int scan_driver(const char *root, const char *driver, int iio, wp_rail_list *list, wp_error *err)
 {
     char drv[WP_SENSOR_FILE_MAX];
-    wp__sensor_fmt(drv, sizeof drv, "%s/bus/i2c/drivers/%s", root, driver);
-    char **devs;
-    int nd = wp__sensor_dir_names(drv, "", &devs);
+    char sub[64], **devs;
+    wp__sensor_fmt(sub, sizeof sub, "bus/i2c/drivers/%s", driver);
+    int nd = wp__sensor_list(root, sub, "", drv, sizeof drv, &devs, err);
     if (nd < 0)
-        return wp_fail(err, drv, 0, "out of memory listing sensors");
+        return -1;
     int rc = 0;
     for (int d = 0; d < nd && rc == 0; d++) {
         char base[WP_SENSOR_FILE_MAX];

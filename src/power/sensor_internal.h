@@ -33,6 +33,11 @@ struct wp_sensor {
  * -1 on allocation failure. Free with wp__sensor_free_names. */
 int wp__sensor_dir_names(const char *dir, const char *prefix, char ***names);
 void wp__sensor_free_names(char **names, int n);
+/* The same for root/sub (the folder's path goes to dir, cap bytes), the
+ * backends' scan of their sysfs class or driver folder: -1 with an error
+ * naming the folder when out of memory. */
+int wp__sensor_list(const char *root, const char *sub, const char *prefix, char *dir, size_t cap, char ***names,
+                    wp_error *err);
 /* snprintf for paths (no truncation warnings: long paths are caught at
  * run time). Returns -1 when the result did not fit. */
 int wp__sensor_fmt(char *buf, size_t size, const char *fmt, ...) WP_PRINTF(3, 4);

@@ -14,11 +14,10 @@ static int rapl_list(const char *root, wp_rail_list *list, char *note, wp_error 
 {
     (void)note;
     char cls[WP_SENSOR_FILE_MAX];
-    wp__sensor_fmt(cls, sizeof cls, "%s/class/powercap", root);
     char **zones;
-    int nz = wp__sensor_dir_names(cls, "intel-rapl:", &zones);
+    int nz = wp__sensor_list(root, "class/powercap", "intel-rapl:", cls, sizeof cls, &zones, err);
     if (nz < 0)
-        return wp_fail(err, cls, 0, "out of memory listing sensors");
+        return -1;
     int rc = 0;
     for (int z = 0; z < nz && rc == 0; z++) {
         wp_rail_info r;

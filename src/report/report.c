@@ -110,6 +110,16 @@ static const char *CSS =
     ".err-pos{color:#b42318}.err-neg{color:#0b5cad}\n"
     "footer{margin-top:50px;color:var(--muted);font-size:13px;border-top:1px solid var(--line);padding-top:10px}\n";
 
+/* A layer's name and type cells. */
+static void put_layer_tds(FILE *out, const rp_layer *l)
+{
+    fputs("<td class=\"mono\">", out);
+    wp_html_escape(out, l->name);
+    fputs("</td><td>", out);
+    wp_html_escape(out, l->type);
+    fputs("</td>", out);
+}
+
 static void put_num_td(FILE *out, double v)
 {
     char b[64];
@@ -186,11 +196,8 @@ static void section_table(FILE *out, const rp_model *m)
     fputs(m->from_estimates ? "<th>estimate</th></tr>\n" : "<th class=\"num\">cycles with power</th></tr>\n", out);
     for (size_t i = 0; i < m->n; i++) {
         const rp_layer *l = &m->layers[i];
-        fprintf(out, "<tr><td class=\"num\">%zu</td><td class=\"mono\">", i + 1);
-        wp_html_escape(out, l->name);
-        fputs("</td><td>", out);
-        wp_html_escape(out, l->type);
-        fputs("</td>", out);
+        fprintf(out, "<tr><td class=\"num\">%zu</td>", i + 1);
+        put_layer_tds(out, l);
         put_num_td(out, l->runtime_ms);
         put_num_td(out, l->runtime_sd);
         put_num_td(out, l->power_w);
@@ -274,11 +281,8 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
         const rp_layer *l = &m->layers[i];
         if (isnan(l->pred_power_w) && isnan(l->pred_runtime_ms))
             continue;
-        fputs("<tr><td class=\"mono\">", out);
-        wp_html_escape(out, l->name);
-        fputs("</td><td>", out);
-        wp_html_escape(out, l->type);
-        fputs("</td>", out);
+        fputs("<tr>", out);
+        put_layer_tds(out, l);
         put_num_td(out, l->power_w);
         put_num_td(out, l->pred_power_w);
         put_err_td(out, l->power_w, l->pred_power_w);

@@ -755,6 +755,29 @@ static int load_idle(const char *raw_dir, const char *model_dir, double *idle_w,
     return rc;
 }
 
+/* One clock of device.json as a row "clock NAME": current frequency, range
+ * and governor. Its fields are cur/min/max<unit> in units of per_mhz. */
+static void clock_row(rp_kv_list *kv, json_t *e, const char *name_key, const char *unit, double per_mhz)
+{
+    char k_cur[16], k_lo[16], k_hi[16], b[512], key[128];
+    snprintf(k_cur, sizeof k_cur, "cur%s", unit);
+    snprintf(k_lo, sizeof k_lo, "min%s", unit);
+    snprintf(k_hi, sizeof k_hi, "max%s", unit);
+    json_t *cur = json_object_get(e, k_cur), *lo = json_object_get(e, k_lo), *hi = json_object_get(e, k_hi);
+    const char *gov = json_string_value(json_object_get(e, "governor"));
+    int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
+    if (json_is_integer(cur))
+        n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / per_mhz);
+    if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
+        n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / per_mhz,
+                      (double)json_integer_value(hi) / per_mhz);
+    if (gov && n > 0 && (size_t)n < sizeof b)
+        snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
+    const char *name = json_string_value(json_object_get(e, name_key));
+    snprintf(key, sizeof key, "clock %s", name ? name : strcmp(name_key, "cpu") == 0 ? "cpu" : "devfreq");
+    wp__report_kv_add(kv, key, b);
+}
+
 /* device.json (docs/logging.md) as key/value rows: the board, its software,
  * power mode, clocks and temperatures; what the file lacks is left out. */
 static int load_device(rp_kv_list *kv, const char *path, wp_error *err)
@@ -778,41 +801,9 @@ static int load_device(rp_kv_list *kv, const char *path, wp_error *err)
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(doc, "cpus"), i, e)
-    {
-        json_t *cur = json_object_get(e, "cur_khz"), *lo = json_object_get(e, "min_khz"),
-               *hi = json_object_get(e, "max_khz");
-        const char *gov = json_string_value(json_object_get(e, "governor"));
-        int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
-        if (json_is_integer(cur))
-            n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / 1e3);
-        if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
-            n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / 1e3,
-                          (double)json_integer_value(hi) / 1e3);
-        if (gov && n > 0 && (size_t)n < sizeof b)
-            snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
-        char key[128];
-        const char *cpu = json_string_value(json_object_get(e, "cpu"));
-        snprintf(key, sizeof key, "clock %s", cpu ? cpu : "cpu");
-        wp__report_kv_add(kv, key, b);
-    }
+        clock_row(kv, e, "cpu", "_khz", 1e3);
     json_array_foreach(json_object_get(doc, "devfreq"), i, e)
-    {
-        json_t *cur = json_object_get(e, "cur_hz"), *lo = json_object_get(e, "min_hz"),
-               *hi = json_object_get(e, "max_hz");
-        const char *gov = json_string_value(json_object_get(e, "governor"));
-        int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
-        if (json_is_integer(cur))
-            n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / 1e6);
-        if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
-            n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / 1e6,
-                          (double)json_integer_value(hi) / 1e6);
-        if (gov && n > 0 && (size_t)n < sizeof b)
-            snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
-        char key[128];
-        const char *dev = json_string_value(json_object_get(e, "device"));
-        snprintf(key, sizeof key, "clock %s", dev ? dev : "devfreq");
-        wp__report_kv_add(kv, key, b);
-    }
+        clock_row(kv, e, "device", "_hz", 1e6);
     /* temperatures: start -> end per zone */
     json_t *st = json_object_get(json_object_get(doc, "start"), "thermal");
     json_t *en = json_object_get(json_object_get(doc, "end"), "thermal");
