@@ -134,9 +134,19 @@ int cmd_dataset(int argc, char **argv)
             continue;
         }
         written++;
-        if (!quiet)
-            printf("%s: %zu convolutional, %zu pooling, %zu dense -> %s/%s/\n", m->name, m->rows[WP_KIND_CONV],
-                   m->rows[WP_KIND_POOL], m->rows[WP_KIND_DENSE], out_dir, m->name);
+        if (!quiet) {
+            printf("%s: %zu convolutional, %zu pooling, %zu dense", m->name, m->rows[WP_KIND_CONV],
+                   m->rows[WP_KIND_POOL], m->rows[WP_KIND_DENSE]);
+            for (int k = WP_KIND_DENSE + 1; k < WP_N_KINDS; k++)
+                if (m->rows[k])
+                    printf(", %zu %s", m->rows[k], wp_layer_kind_name((wp_layer_kind)k));
+            printf(" -> %s/%s/\n", out_dir, m->name);
+        }
+        if (m->extra_short)
+            fprintf(stderr,
+                    "wattprof dataset: %s: %zu layer(s) of the other kinds (batch norm, activation, ...) have "
+                    "fewer than %d runtime values; left out of their training data\n",
+                    m->name, m->extra_short, opt.per_layer_measurements);
         if (!quiet && m->layers_not_in_mapping)
             fprintf(stderr, "wattprof dataset: %s: %zu modelled engine layer(s) have no measurements\n", m->name,
                     m->layers_not_in_mapping);

@@ -102,8 +102,15 @@ int cmd_train(int argc, char **argv)
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         const wp_train_pipeline_report *p = &rep.pipe[i];
         if (!p->trained) {
-            printf("%-22s %s\n", wp_pipeline_name(i),
-                   rep.skipped_no_power[i] ? "(skipped: no power in the data, profiled without a sensor)" : "(no data)");
+            /* the kinds beyond the original's three are often absent (no
+             * softmax, no attention): only a skip is worth a line */
+            if (rep.skipped_too_few[i])
+                printf("%-22s %s\n", wp_pipeline_name(i),
+                       "(skipped: too few training rows or networks for the cross-validation folds)");
+            else if (i < WP_N_UPSTREAM_PIPELINES || rep.skipped_no_power[i])
+                printf("%-22s %s\n", wp_pipeline_name(i),
+                       rep.skipped_no_power[i] ? "(skipped: no power in the data, profiled without a sensor)"
+                                               : "(no data)");
             continue;
         }
         const wp_metrics *sets[3] = {&p->train, &p->test, &p->lono};

@@ -494,8 +494,19 @@ static void test_cli_end_to_end(void)
     CHECK_CONTAINS(r.err, "skipping beta");
     CHECK_CONTAINS(r.err, "pool (power 5, runtime 12)");
     CHECK(strstr(r.err, "gpool (") == NULL);
-    CHECK_CONTAINS(r.err, "ignored layer types: Reformat (2 layers), NoOp (2 layers)");
-    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense");
+    /* A Reformat layer moves data: a reshape row. The NoOp has no
+     * dimensions, so it cannot be described: ignored. */
+    CHECK_CONTAINS(r.err, "ignored layer types: NoOp (2 layers)");
+    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense, 1 reshape");
+    char *reshape = test_read_file(test_path(out, "alpha/reshape.csv"));
+    CHECK(reshape != NULL);
+    if (reshape) {
+        CHECK(strncmp(reshape, "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,"
+                               "out_bytes,transcendental,power,runtime,layer_name\n", 132) == 0);
+        CHECK_INT(test_count_lines(reshape), 2);
+        CHECK_CONTAINS(reshape, ",reformat\n");
+    }
+    free(reshape);
 
     char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
     char *pool = test_read_file(test_path(out, "alpha/pooling.csv"));

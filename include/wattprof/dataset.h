@@ -45,6 +45,11 @@ typedef struct wp_feature_row {
  *                  in_bytes, out_bytes, intensity
  *   dense:         batch_size, input_size, output_size | macs, bytes, in_bytes,
  *                  weight_bytes, out_bytes, intensity
+ *   every other kind (normalization, activation, elementwise, reshape,
+ *   softmax, matmul): batch_size, inputs, in_elems, out_elems,
+ *                  weight_elems, ops, bytes, in_bytes, weight_bytes, out_bytes,
+ *                  transcendental (operators evaluating exp/erf/tanh, from
+ *                  the layer's ops) (no upstream columns)
  * bytes = in_bytes + weight_bytes + out_bytes; intensity = macs (ops) / bytes. */
 const char *const *wp_feature_names(wp_layer_kind kind, size_t *count);
 size_t wp_feature_upstream_count(wp_layer_kind kind);
@@ -54,8 +59,15 @@ int wp_feature_index(wp_layer_kind kind, const char *name);
 /* The kind a layer is modelled (and written to the training CSVs) as:
  * layer->kind, except that a "dense" layer whose output has spatial extent
  * (a 1x1 convolution TensorRT runs as CaskGemmConvolution) is a
- * convolution, as the ONNX path describes it. */
+ * convolution, as the ONNX path describes it; an OTHER layer gets its kind
+ * from its type (wp_layer_type_kind), a PointWise or ElementWise layer with
+ * two or more inputs being elementwise, with one an activation. A layer the
+ * engine reader gave a kind_reason (TensorRT 10 generated code) stays OTHER. */
 wp_layer_kind wp_layer_model_kind(const wp_engine_layer *layer);
+/* The kind a LayerType names (conv/pool/dense as wp_layer_kind_from_type;
+ * "Scale" -> normalization, "PointWiseV2" -> activation, "Concat" ->
+ * reshape, ...); OTHER for a type wattprof has no model for. */
+wp_layer_kind wp_layer_type_kind(const char *layer_type);
 
 /* A full feature row from the original's columns alone (the first
  * wp_feature_upstream_count(kind) values, in that order), for datasets
@@ -137,7 +149,9 @@ typedef struct wp_dataset_model {
     int skipped;                    /* 1: a kept layer had fewer than N values */
     wp_dataset_short_layer *short_layers;
     size_t n_short;
-    size_t rows[4];                 /* training rows written per wp_layer_kind */
+    size_t rows[WP_N_KINDS];        /* training rows written per wp_layer_kind */
+    size_t extra_short;             /* layers of the kinds beyond conv/pool/dense
+                                       left out: fewer than N runtimes */
     size_t layers_not_in_mapping;   /* kept engine layers with no mapping rows */
     size_t layers_not_in_engine;    /* measured kept layers the engine info
                                        lacks, left out (not strict) */
