@@ -15,7 +15,7 @@
 #                                            committed corpus (-merge=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(latency powerlog idle engine csv dataset train model onnx map report scalar)
+all=(latency powerlog idle engine csv dataset train model onnx map report scalar trtexec tegrastats device)
 build=build-fuzz
 # No CUDA module: the harnesses never load it, and its -z defs link fails
 # against the sanitizer runtime clang leaves to the executable.
@@ -52,13 +52,19 @@ for h in "${harnesses[@]}"; do
   [ -d "tests/fuzz/regress/$h" ] && dirs+=("tests/fuzz/regress/$h")
   maxlen=8192
   [ "$h" = onnx ] && maxlen=16384
+  [ "$h" = trtexec ] && maxlen=32768
   [ "$h" = scalar ] && maxlen=256
+  # One train input is a whole LassoCV over degrees 1-3: about 0.6 s of
+  # CPU with the sanitizers, and far more at nice 19 on a busy machine, so
+  # 10 s would report the load, not a hang.
+  timeout=10
+  [ "$h" = train ] && timeout=60
   log=$build/fuzz-$h.log
   echo "== fuzz_$h: ${seconds}s"
   # -fork-less, one job: a crash stops this harness (the input is saved),
   # the campaign goes on with the next one.
   set +e
-  nice -n 19 "$build/tests/fuzz/fuzz_$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  nice -n 19 "$build/tests/fuzz/fuzz_$h" -max_total_time="$seconds" -timeout=$timeout -rss_limit_mb=2048 \
     -max_len=$maxlen -print_final_stats=1 -artifact_prefix="$arts/" "${dirs[@]}" >"$log" 2>&1
   rc=$?
   set -e

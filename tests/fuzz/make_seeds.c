@@ -11,6 +11,7 @@
 #include "wattprof/mapper.h"
 #include "wattprof/model.h"
 #include "wattprof/onnx.h"
+#include "wattprof/simulate.h"
 #include "wattprof/zoo.h"
 
 static const char *out_root;
@@ -350,6 +351,67 @@ int main(int argc, char **argv)
     free(mr);
     free(d0);
     free(d1);
+    /* trtexec: a small simulated `run -- trtexec` (the four files map reads). */
+    char sim[512];
+    snprintf(sim, sizeof sim, "%s/sim", tmp);
+    wp_sim_options so;
+    wp_sim_defaults(&so);
+    so.n_layers = 4;
+    so.n_cycles = 12;
+    so.reporting = WP_SIM_TRTEXEC;
+    so.inference_us = 2000;
+    so.lead_us = 5000;
+    so.seed = 3;
+    static const char *const sim_models[] = {"m"};
+    if (wp_simulate(sim, &so, sim_models, 1, &err))
+        die("simulate", &err);
+    static const char *const trtexec_files[] = {"m/" WP_TRTEXEC_PROFILE, "m/" WP_TRTEXEC_TIMES, "m/" WP_RUN_INFO_JSON,
+                                                "m/m" WP_POWER_LOG_SUFFIX,
+                                                "m/" WP_PROFILING_DIR "/" WP_ENGINE_INFO_JSON};
+    char *tf[5];
+    for (int k = 0; k < 5; k++) {
+        snprintf(path, sizeof path, "%s/%s", sim, trtexec_files[k]);
+        tf[k] = slurp(path, NULL);
+        if (!tf[k])
+            die(path, NULL);
+    }
+    seed("trtexec", 0, 5, tf[0], tf[1], tf[2], tf[3], tf[4]);
+    seed("trtexec", 1, 5, tf[0], tf[1], "", "", "");
+    for (int k = 0; k < 5; k++)
+        free(tf[k]);
+
+    /* tegrastats: one line shape per era (JetPack 4 stamp-less, 5, 6). */
+    seed("tegrastats", 0, 1,
+         "RAM 1925/3956MB (lfb 114x4MB) SWAP 0/1978MB (cached 0MB) CPU [12%@1479,8%@1479,off,off] EMC_FREQ 0% "
+         "GR3D_FREQ 0% PLL@25C CPU@28C PMIC@100C GPU@26.5C AO@33C thermal@27.25C POM_5V_IN 2100/2100 POM_5V_GPU 0/0 "
+         "POM_5V_CPU 415/415\n"
+         "RAM 1925/3956MB (lfb 114x4MB) SWAP 0/1978MB (cached 0MB) CPU [12%@1479,8%@1479,off,off] EMC_FREQ 0% "
+         "GR3D_FREQ 0% PLL@25C CPU@28C PMIC@100C GPU@26.5C AO@33C thermal@27.25C POM_5V_IN 2300/2200 POM_5V_GPU 0/0 "
+         "POM_5V_CPU 415/415\n");
+    seed("tegrastats", 1, 1,
+         "11-21-2024 00:00:00 RAM 2131/30536MB (lfb 6474x4MB) CPU [1%@729,0%@729,off,off] EMC_FREQ 0%@2133 "
+         "GR3D_FREQ 0%@[0,0] VDD_GPU_SOC 3990mW/3990mW VDD_CPU_CV 798mW/798mW VIN_SYS_5V0 5000mW/5000mW\n"
+         "11-21-2024 00:00:00 RAM 2131/30536MB (lfb 6474x4MB) CPU [1%@729,0%@729,off,off] EMC_FREQ 0%@2133 "
+         "GR3D_FREQ 0%@[0,0] VDD_GPU_SOC 3990mW/3990mW VDD_CPU_CV 798mW/798mW VIN_SYS_5V0 5100mW/5050mW\n"
+         "11-21-2024 00:00:01 RAM 2131/30536MB (lfb 6474x4MB) CPU [1%@729,0%@729,off,off] EMC_FREQ 0%@2133 "
+         "GR3D_FREQ 0%@[0,0] VDD_GPU_SOC 3990mW/3990mW VDD_CPU_CV 798mW/798mW VIN_SYS_5V0 5200mW/5100mW\n");
+    seed("tegrastats", 2, 1,
+         "12-01-2026 18:00:00 RAM 3076/7620MB (lfb 2x4MB) CPU [2%@1510,1%@1510] GR3D_FREQ 0% cpu@47.5C "
+         "VDD_IN 4953mW/4953mW VDD_CPU_GPU_CV 636mW/636mW VDD_SOC 1390mW/1390mW\n"
+         "12-01-2026 18:00:01 RAM 3076/7620MB (lfb 2x4MB) CPU [2%@1510,1%@1510] GR3D_FREQ 0% cpu@47.5C "
+         "VDD_IN 5012mW/4980mW VDD_CPU_GPU_CV 636mW/636mW VDD_SOC 1390mW/1390mW\n");
+
+    /* device: an Orin Nano's files (the device-tree model ends in NUL). */
+    {
+        static const char model[] = "NVIDIA Jetson Orin Nano Developer Kit";
+        char dev[1024];
+        int n = snprintf(dev, sizeof dev, "%s%c" FZ_SEP "5.15.136-tegra" FZ_SEP
+                         "# R36 (release), REVISION: 3.0, GCID: 36923193, BOARD: generic, EABI: aarch64\n" FZ_SEP
+                         "NV Power Mode: 15W\n0\n" FZ_SEP "1510400\n" FZ_SEP "schedutil\n" FZ_SEP "47500\n" FZ_SEP
+                         "624750000\n",
+                         model, 0);
+        seed_bytes("device", 0, dev, (size_t)n);
+    }
     printf("seeds written to %s\n", out_root);
     return 0;
 }

@@ -1,0 +1,38 @@
+/* The device state reader (device.json's source) over a fake sysfs /
+ * device-tree root whose files hold the input: model %% kernel release %%
+ * nv_tegra_release %% nvpmodel status %% a CPU's current frequency %% its
+ * governor %% a thermal zone's temp %% a devfreq device's cur_freq. What
+ * the kernel exposes is not always clean text (the device-tree model ends
+ * in NUL; a sensor that is off reads as an error or garbage). */
+#include "fuzz_util.h"
+#include "wattprof/device.h"
+
+static const char *const FILES[8] = {
+    "proc/device-tree/model",
+    "proc/sys/kernel/osrelease",
+    "etc/nv_tegra_release",
+    "var/lib/nvpmodel/status",
+    "sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq",
+    "sys/devices/system/cpu/cpu0/cpufreq/scaling_governor",
+    "sys/class/thermal/thermal_zone0/temp",
+    "sys/class/devfreq/17000000.gpu/cur_freq",
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_parts parts;
+    fz_split(data, size, 8, &parts);
+    const char *dir = fz_dir();
+    for (int k = 0; k < 8; k++)
+        fz_write(dir, FILES[k], parts.p[k], parts.n[k]);
+    wp_device_state *st = wp_device_start(dir, 1000);
+    if (!st)
+        return 0;
+    wp_device_end(st, 999.5);
+    char path[512];
+    snprintf(path, sizeof path, "%s/device.json", dir);
+    wp_error err;
+    fz_note("device", wp_device_write(st, path, &err), err.msg);
+    wp_device_free(st);
+    return 0;
+}
