@@ -1,6 +1,7 @@
 /* cpu backend layouts: per-layer times of pooling, batch-norm and depthwise
  * convolution with every tensor plain (nchw, the old behaviour,
- * WP_CPU_LAYOUT_PLAIN) against the layouts oneDNN picks (WP_CPU_LAYOUT_AUTO),
+ * WP_CPU_LAYOUT_PLAIN), on the layouts oneDNN picks without fusion
+ * (WP_CPU_LAYOUT_AUTO, wp_cpu_set_fusion(0)) and with it (the default),
  * and the whole network against PyTorch's CPU paths (eager and
  * torch.jit.optimize_for_inference, bench/torch_latency.py through
  * /usr/bin/python3), all in the same run, 1 thread by default, 1x3x224x224.
@@ -52,7 +53,7 @@ typedef struct {
     const char *slowest[K_N];
 } figures;
 
-static int measure(wp_graph *g, wp_cpu_layout layout, int runs, int threads, figures *f)
+static int measure(wp_graph *g, wp_cpu_layout layout, int fusion, int runs, int threads, figures *f)
 {
     wp_error err;
     wp_bench_options opt;
@@ -62,6 +63,7 @@ static int measure(wp_graph *g, wp_cpu_layout layout, int runs, int threads, fig
     opt.threads = threads;
     wp_bench_result res;
     wp_cpu_set_layout(layout);
+    wp_cpu_set_fusion(fusion);
     if (wp_bench_run(g, &opt, &res, NULL, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
@@ -107,6 +109,7 @@ static int untimed_runs(wp_graph *g, int runs, double *wall, double *cpu)
 {
     wp_error err;
     wp_cpu_set_layout(WP_CPU_LAYOUT_AUTO);
+    wp_cpu_set_fusion(1);
     wp_runner *r = wp_runner_create(g, WP_BACKEND_CPU, &err);
     for (int i = -3; r && i < runs; i++) {
         int64_t t0 = wp_ts_monotonic_us();
@@ -175,10 +178,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
-        figures plain, aut;
+        figures plain, unfused, aut;
         double *wall = malloc(2 * (size_t)runs * sizeof *wall), *cpu = malloc(2 * (size_t)runs * sizeof *cpu);
-        if (!wall || !cpu || measure(&g, WP_CPU_LAYOUT_PLAIN, runs, threads, &plain) ||
-            measure(&g, WP_CPU_LAYOUT_AUTO, runs, threads, &aut))
+        if (!wall || !cpu || measure(&g, WP_CPU_LAYOUT_PLAIN, 0, runs, threads, &plain) ||
+            measure(&g, WP_CPU_LAYOUT_AUTO, 0, runs, threads, &unfused) ||
+            measure(&g, WP_CPU_LAYOUT_AUTO, 1, runs, threads, &aut))
             return 1;
         /* wattprof, PyTorch, wattprof: load drifts hit both sides alike. */
         double t[4];
@@ -192,17 +196,19 @@ int main(int argc, char **argv)
         if (torch_ok && untimed_runs(&g, runs, wall + runs, cpu + runs))
             return 1;
         printf("\n%s (%zu layers)\n", archs[a], g.n_nodes);
-        printf("  %-16s %6s %12s %12s %12s %12s\n", "layers", "count", "plain_max", "auto_max", "plain_sum",
-               "auto_sum");
+        printf("  %-16s %6s %10s %10s %10s %10s %10s %10s\n", "layers", "count", "plain_max", "unfus_max",
+               "auto_max", "plain_sum", "unfus_sum", "auto_sum");
         for (int k = 0; k < K_N; k++)
             if (aut.count[k])
-                printf("  %-16s %6d %12.3f %12.3f %12.3f %12.3f   slowest: %s -> %s\n", kind_name[k], aut.count[k],
-                       plain.max_ms[k], aut.max_ms[k], plain.total_ms[k], aut.total_ms[k], plain.slowest[k],
-                       aut.slowest[k]);
-        printf("  whole network (untimed) plain %.3f ms, auto %.3f ms (%.2fx faster)\n", plain.untimed_ms,
-               aut.untimed_ms, plain.untimed_ms / aut.untimed_ms);
-        printf("  per-layer sum / untimed: plain %.3f, auto %.3f\n", plain.sum_ms / plain.untimed_ms,
-               aut.sum_ms / aut.untimed_ms);
+                printf("  %-16s %6d %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f   slowest: %s -> %s\n", kind_name[k],
+                       aut.count[k], plain.max_ms[k], unfused.max_ms[k], aut.max_ms[k], plain.total_ms[k],
+                       unfused.total_ms[k], aut.total_ms[k], unfused.slowest[k] ? unfused.slowest[k] : "-",
+                       aut.slowest[k] ? aut.slowest[k] : "- (all 0: fused into their convolution)");
+        printf("  whole network (untimed) plain %.3f ms, auto unfused %.3f ms, auto %.3f ms (%.2fx faster than "
+               "plain)\n",
+               plain.untimed_ms, unfused.untimed_ms, aut.untimed_ms, plain.untimed_ms / aut.untimed_ms);
+        printf("  per-layer sum / untimed: plain %.3f, auto unfused %.3f, auto %.3f\n",
+               plain.sum_ms / plain.untimed_ms, unfused.sum_ms / unfused.untimed_ms, aut.sum_ms / aut.untimed_ms);
         double conv_max = aut.max_ms[K_CONV] > aut.max_ms[K_DW] ? aut.max_ms[K_CONV] : aut.max_ms[K_DW];
         int worst_ok = aut.max_ms[K_POOL] <= conv_max && aut.max_ms[K_BN] <= conv_max;
         printf("  slowest pooling/batch-norm layer %s the slowest convolution (%.3f ms)\n",

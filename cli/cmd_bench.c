@@ -15,7 +15,8 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: wattprof bench --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
-            "                      [--runs N] [--warmup W] [--name NAME] [--input NxCxHxW] [--threads N] [--quiet]\n"
+            "                      [--runs N] [--warmup W] [--name NAME] [--input NxCxHxW] [--threads N] [--no-fusion]\n"
+            "                      [--quiet]\n"
             "\n"
             "Runs the network layer by layer and writes DIR/NAME/ in the upstream raw\n"
             "layout: trt_profiling/trt_layer_latency.json, trt_profiling/trt_layer_windows.csv\n"
@@ -32,6 +33,9 @@ static void usage(FILE *fp)
             "  --input NxCxHxW   override the model's input shape\n"
             "  --threads N       cpu backend threads (default 0: all cores / OMP_NUM_THREADS);\n"
             "                    1 is much steadier on a machine busy with other work\n"
+            "  --no-fusion       cpu backend: run every node as its own primitive (by default a\n"
+            "                    convolution absorbs the batch-norm and Relu/Clip after it, as\n"
+            "                    TensorRT does; those layers are then listed with no work)\n"
             "  --quiet           no progress bar\n"
             "  --help            this text\n");
 }
@@ -43,7 +47,7 @@ int cmd_bench(int argc, char **argv)
         {"backend", required_argument, 0, 'b'}, {"runs", required_argument, 0, 'r'},
         {"warmup", required_argument, 0, 'w'}, {"name", required_argument, 0, 'n'},
         {"input", required_argument, 0, 'i'}, {"quiet", no_argument, 0, 'q'},
-        {"threads", required_argument, 0, 't'},
+        {"threads", required_argument, 0, 't'}, {"no-fusion", no_argument, 0, 'F'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL;
     int quiet = 0, c;
@@ -74,6 +78,7 @@ int cmd_bench(int argc, char **argv)
         case 'n': name = optarg; break;
         case 'i': input = optarg; break;
         case 'q': quiet = 1; break;
+        case 'F': wp_cpu_set_fusion(0); break;
         case 'h': usage(stdout); return 0;
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
@@ -103,6 +108,10 @@ int cmd_bench(int argc, char **argv)
         printf("  mean whole network without per-layer timing:        %.3f ms\n", res.mean_untimed_ms);
         printf("  per-layer sum / untimed: %.3f\n",
                res.mean_untimed_ms > 0 ? res.mean_layer_sum_ms / res.mean_untimed_ms : 0.0);
+        if (res.n_fused)
+            printf("  %zu layers fused into the convolution before them (batch-norm folded, Relu/Clip as its "
+                   "post-op): listed with no work of their own (--no-fusion runs each alone)\n",
+                   res.n_fused);
         printf("  written: %s/%s/\n", dir, name);
     }
     wp_bench_result_free(&res);

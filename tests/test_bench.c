@@ -25,6 +25,7 @@ static void test_raw_layout(const char *dir)
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "12 layers, 3 cycles on cpu");
     CHECK_CONTAINS(r.out, "per-layer sum / untimed");
+    CHECK_CONTAINS(r.out, "2 layers fused into the convolution before them");
     test_run_free(&r);
 
     wp_error err = {0};
@@ -132,8 +133,22 @@ static void test_raw_layout(const char *dir)
         double avg = json_real_value(json_object_get(sum, "avg_latency"));
         CHECK(avg > 0);
         CHECK_NEAR(json_real_value(json_object_get(sum, "avg_throughput")), 1000.0 / avg, 1e-9);
+        /* Each ReLU ran as its convolution's post-op. */
+        json_t *fused = json_object_get(sum, "fused_layers");
+        CHECK_INT(json_object_size(fused), 2);
+        CHECK_STR(json_string_value(json_object_get(fused, "conv1.relu")), "conv1");
+        CHECK_STR(json_string_value(json_object_get(fused, "conv2.relu")), "conv2");
         json_decref(sum);
     }
+    r = test_run_cli((const char *[]){"bench", "--model", model, "--result-dir", raw, "--name", "unfused", "--runs",
+                                      "1", "--warmup", "0", "--threads", "1", "--no-fusion", "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK(strstr(r.out, "layers fused into") == NULL);
+    test_run_free(&r);
+    sum = json_load_file(test_path(raw, "unfused/unfused_tensorrt.json"), 0, &je);
+    CHECK(sum != NULL);
+    CHECK_INT(json_object_size(json_object_get(sum, "fused_layers")), 0);
+    json_decref(sum);
 }
 
 static void test_errors(const char *dir)

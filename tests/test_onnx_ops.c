@@ -9,11 +9,14 @@
 
 #include "onnx_pb.h"
 #include "testutil.h"
+#include "wattprof/dataset.h"
+#include "wattprof/engine.h"
 #include "wattprof/onnx.h"
 #include "wattprof/runner.h"
 
 #define A(...) ((int64_t[])__VA_ARGS__)
 #define ND(a) ((int)(sizeof(a) / sizeof(a)[0]))
+#define FEAT(row, name) wp_feature_get(&(row), name)
 
 typedef double (*expect_fn)(int64_t i, const float *x);
 
@@ -150,6 +153,27 @@ static double s_split1(int64_t i, const float *x) { return s_shuffle(i, x); }
 static double s_split2(int64_t i, const float *x) { return s_shuffle(i + 4, x); }
 static double s_slice(int64_t i, const float *x) { return x[(3 - 2 * (i / 4)) * 4 + i % 4]; }
 static double s_mean_hw(int64_t i, const float *x) { return (x[i * 4] + x[i * 4 + 1] + x[i * 4 + 2] + x[i * 4 + 3]) / 4; }
+static double s_mean_hw30(int64_t i, const float *x)
+{
+    double s = 0;
+    for (int k = 0; k < 30; k++)
+        s += x[i * 30 + k];
+    return s / 30;
+}
+static double s_mean_c8(int64_t i, const float *x)
+{
+    double s = 0;
+    for (int c = 0; c < 8; c++)
+        s += x[c * 30 + i];
+    return s / 8;
+}
+static double s_mean_w5(int64_t i, const float *x)
+{
+    double s = 0;
+    for (int k = 0; k < 5; k++)
+        s += x[i * 5 + k];
+    return s / 5;
+}
 static double s_mean_w(int64_t i, const float *x) { return (x[i * 2] + x[i * 2 + 1]) / 2; }
 static double s_pad(int64_t i, const float *x)
 {
@@ -390,6 +414,86 @@ static void test_errors(const char *dir)
     wp_graph_free(&g);
 }
 
+/* ReduceMean over H and W (ShuffleNet's x.mean([2, 3]), keepdims 0 or 1)
+ * is described as a global average pooling, with exactly the features of a
+ * GlobalAveragePool and of a TensorRT 10 kgen reduction of the same shapes;
+ * a ReduceMean over channels or over W alone is no pooling. */
+static void test_reduce_pooling(const char *dir)
+{
+    pb_graph gr = {0};
+    pb_value(&gr, 11, "X", A({1, 8, 6, 5}), 4);
+    pb_node(&gr, "ReduceMean", "mean_hw", "X", "m0", 2, pb_attr_ints("axes", A({2, 3}), 2),
+            pb_attr_int("keepdims", 0));
+    pb_node(&gr, "ReduceMean", "mean_hw_keep", "X", "m1", 2, pb_attr_ints("axes", A({-2, -1}), 2),
+            pb_attr_int("keepdims", 1));
+    pb_node(&gr, "GlobalAveragePool", "gap", "X", "m2", 0);
+    pb_node(&gr, "ReduceMean", "mean_c", "X", "m3", 2, pb_attr_ints("axes", A({1}), 1), pb_attr_int("keepdims", 1));
+    pb_node(&gr, "ReduceMean", "mean_w", "X", "m4", 2, pb_attr_ints("axes", A({3}), 1), pb_attr_int("keepdims", 1));
+    static const char *const outs[] = {"m0", "m1", "m2", "m3", "m4"};
+    for (int k = 0; k < ND(outs); k++)
+        pb_value(&gr, 12, outs[k], NULL, 0);
+    const char *path = test_path(dir, "reduce_pool.onnx");
+    CHECK_INT(pb_write_model(&gr, 13, path), 0);
+    const char *kgen = test_path(dir, "reduce_pool_trt10.json");
+    test_write_file(kgen, "{\"Layers\": [\n"
+                          "{\"Name\": \"__myl_ReduMean_myl0_3\", \"LayerType\": \"kgen\",\n"
+                          " \"Inputs\": [{\"Name\": \"X\", \"Dimensions\": [1,8,6,5], \"Format/Datatype\": \"Float\"}],\n"
+                          " \"Outputs\": [{\"Name\": \"m0\", \"Dimensions\": [1,8], \"Format/Datatype\": \"Float\"}],\n"
+                          " \"Metadata\": \"[ONNX Layer: /ReduceMean]\"}]}\n");
+    wp_graph g;
+    wp_engine eng = {0}, trt = {0};
+    wp_error err = {0};
+    CHECK_INT(wp_onnx_read(path, NULL, &g, &err), 0);
+    CHECK_INT(wp_graph_to_engine(&g, &eng, &err), 0);
+    CHECK_INT(wp_engine_read(kgen, &trt, &err), 0);
+    CHECK_INT(eng.n, 5);
+    CHECK_INT(trt.n, 1);
+    if (eng.n == 5 && trt.n == 1) {
+        const wp_engine_layer *want = &eng.layers[2]; /* GlobalAveragePool */
+        CHECK_STR(want->type, "CaskPooling");
+        wp_feature_row fw, f;
+        CHECK_INT(wp_layer_features(want, WP_KIND_POOL, &fw, &err), 0);
+        CHECK_INT(FEAT(fw, "global_pooling"), 1);
+        CHECK_INT(FEAT(fw, "kernel_0"), 6);
+        CHECK_INT(FEAT(fw, "kernel_1"), 5);
+        CHECK_INT(FEAT(fw, "ops"), 8 * 6 * 5);
+        const wp_engine_layer *same[] = {&eng.layers[0], &eng.layers[1], &trt.layers[0]};
+        for (int k = 0; k < 3; k++) {
+            const wp_engine_layer *l = same[k];
+            CHECK_INT(wp_layer_model_kind(l), WP_KIND_POOL);
+            CHECK_STR(l->pooling_type, "AVERAGE");
+            CHECK_INT(l->output.n, 4);
+            CHECK_INT(wp_layer_features(l, WP_KIND_POOL, &f, &err), 0);
+            CHECK_INT(f.n, fw.n);
+            for (size_t i = 0; i < f.n && i < fw.n; i++)
+                if (f.values[i] != fw.values[i]) {
+                    fprintf(stderr, "layer %s: feature %s is %g, GlobalAveragePool's %g\n", l->name, f.names[i],
+                            f.values[i], fw.values[i]);
+                    CHECK(0);
+                }
+        }
+        CHECK_STR(eng.layers[0].type, "CaskPooling");
+        CHECK_INT(wp_layer_model_kind(&eng.layers[3]), WP_KIND_OTHER);
+        CHECK_STR(eng.layers[3].type, "Reduce");
+        CHECK_INT(wp_layer_model_kind(&eng.layers[4]), WP_KIND_OTHER);
+    }
+    CHECK_STR(wp_graph_layer_type(&g, &g.nodes[0]), "CaskPooling");
+    CHECK_STR(wp_graph_layer_type(&g, &g.nodes[3]), "Reduce");
+    wp_engine_free(&eng);
+    wp_engine_free(&trt);
+    wp_graph_free(&g);
+    /* It still computes the mean. */
+    float x[240];
+    for (int i = 0; i < 240; i++)
+        x[i] = (float)(i % 17) - 3.0f;
+    const want_out w[] = {{"m0", "1x8", s_mean_hw30},
+                          {"m1", "1x8x1x1", s_mean_hw30},
+                          {"m2", "1x8x1x1", s_mean_hw30},
+                          {"m3", "1x1x6x5", s_mean_c8},
+                          {"m4", "1x8x6x1", s_mean_w5}};
+    check_file(path, x, w, ND(w));
+}
+
 int main(void)
 {
     if (!wp_onnx_supported()) {
@@ -403,5 +507,6 @@ int main(void)
     test_transformer(dir);
     test_resize(dir);
     test_errors(dir);
+    test_reduce_pooling(dir);
     return test_summary();
 }

@@ -56,6 +56,9 @@ typedef struct wp_bench_result {
     double mean_layer_sum_ms;  /* mean over cycles of the sum of layer latencies */
     double mean_cycle_ms, mean_untimed_ms;
     double total_s;            /* wall time of the whole benchmark (warmup included) */
+    int *fused_into;           /* per layer: the layer that did its work
+                                  (wp_runner_fused_into), or -1 */
+    size_t n_fused;            /* layers with fused_into >= 0 */
 } wp_bench_result;
 
 /* Runs g (weights are materialised) and fills res. Nothing is written. */

@@ -220,6 +220,12 @@ int wp_onnx_write(const char *path, const wp_graph *g, wp_error *err);
  * "NoOp". */
 const char *wp_node_layer_type(const wp_node *node);
 
+/* The same, knowing the node's graph, which some cases need: a ReduceMean
+ * over both spatial axes of an NxCxHxW tensor is a global average pooling
+ * ("CaskPooling"), a MatMul of two activations a "MatrixMultiply". This is
+ * the type bench's engine info and predict --onnx give the node. */
+const char *wp_graph_layer_type(const wp_graph *g, const wp_node *node);
+
 /* The graph as engine layers (one per node), exactly as wp_engine_read
  * gives them from the engine-info file bench writes (free with
  * wp_engine_free). */

@@ -1,4 +1,5 @@
-/* Runs a graph layer by layer (one node = one layer = one primitive) and
+/* Runs a graph layer by layer (one node = one layer; on cpu a convolution
+ * may absorb the batch-norm and activation after it, see below) and
  * times each layer.
  *
  * Backends:
@@ -6,7 +7,8 @@
  *    against, and a fallback that runs anywhere.
  *  - "cpu": oneDNN's C API (libdnnl), one primitive per node, on the
  *    memory layouts oneDNN prefers (blocked); a reorder a layer needs runs
- *    inside that layer's time. Nodes without a oneDNN path run the ref
+ *    inside that layer's time. Conv + BatchNormalization + Relu/Clip chains
+ *    run as one convolution (wp_cpu_set_fusion). Nodes without a oneDNN path run the ref
  *    kernel on plain data. wp_runner_read always gives plain NCHW.
  *  - "cuda": cuDNN + cuBLAS with CUDA events per layer, where built.
  * Flatten, Reshape and Dropout are views of their input (no work, timed
@@ -50,6 +52,17 @@ int wp_cpu_set_threads(int n);
 typedef enum wp_cpu_layout { WP_CPU_LAYOUT_AUTO, WP_CPU_LAYOUT_PLAIN } wp_cpu_layout;
 void wp_cpu_set_layout(wp_cpu_layout layout);
 
+/* Fusion in the cpu backend's runners created from now on (default on;
+ * never with WP_CPU_LAYOUT_PLAIN). On: a convolution absorbs the
+ * inference BatchNormalization after it (folded into its weights and bias
+ * at set-up) and the Relu or Clip after that (a oneDNN post-op), as
+ * TensorRT and PyTorch's optimize_for_inference do, wherever the tensors in
+ * between have no other reader and are no graph output. The absorbed nodes
+ * stay layers of their own, with no work (their time is two clock reads),
+ * see wp_runner_fused_into; the tensors inside the chain are never written
+ * and wp_runner_read refuses them. Off: every node runs its own primitive. */
+void wp_cpu_set_fusion(int on);
+
 /* The layout a cpu runner holds tensor t in (what its producer writes), as
  * oneDNN names it: "abcd" is plain nchw, "acdb" nhwc, "aBcd16b" nChw16c.
  * -1 for other backends or a tensor out of range. */
@@ -69,6 +82,10 @@ int wp_runner_set_input(wp_runner *r, const float *x, wp_error *err);
  * are issued back to back and synchronised once at the end, the
  * whole-network reference bench compares the per-layer sum against. */
 int wp_runner_run(wp_runner *r, wp_layer_time *times, wp_error *err);
+
+/* The layer whose work includes node's (a batch-norm or activation fused
+ * into the convolution before it), or -1 when node runs on its own. */
+int wp_runner_fused_into(const wp_runner *r, size_t node);
 
 /* Copies tensor t's values after a run into out (wp_dims_count floats). */
 int wp_runner_read(wp_runner *r, int tensor, float *out, wp_error *err);

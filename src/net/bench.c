@@ -33,6 +33,7 @@ void wp_bench_result_free(wp_bench_result *res)
     free(res->end_local_us);
     free(res->cycle_ms);
     free(res->untimed_ms);
+    free(res->fused_into);
     memset(res, 0, sizeof *res);
 }
 
@@ -57,15 +58,19 @@ int wp_bench_run(wp_graph *g, const wp_bench_options *opt, wp_bench_result *res,
     res->end_local_us = calloc(L * C, sizeof(int64_t));
     res->cycle_ms = calloc(C, sizeof(double));
     res->untimed_ms = calloc(C, sizeof(double));
+    res->fused_into = calloc(L, sizeof *res->fused_into);
     wp_layer_time *times = calloc(L, sizeof *times);
     int rc = -1;
     if (!res->names || !res->layer_ms || !res->start_local_us || !res->end_local_us || !res->cycle_ms ||
-        !res->untimed_ms || !times) {
+        !res->untimed_ms || !res->fused_into || !times) {
         wp_fail(err, NULL, 0, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < L; i++)
+    for (size_t i = 0; i < L; i++) {
         res->names[i] = g->nodes[i].name;
+        res->fused_into[i] = wp_runner_fused_into(r, i);
+        res->n_fused += res->fused_into[i] >= 0;
+    }
     for (int w = 0; w < opt->warmup; w++) {
         if (wp_runner_run(r, NULL, err))
             goto done;
@@ -171,6 +176,14 @@ static int write_summary(const char *path, const wp_graph *g, const wp_bench_opt
     json_object_set_new(root, "avg_layer_latency_sum", json_real(res->mean_layer_sum_ms));
     json_object_set_new(root, "layer_sum_over_untimed",
                         json_real(res->mean_untimed_ms > 0 ? res->mean_layer_sum_ms / res->mean_untimed_ms : 0));
+    /* Layers whose work another layer's primitive did (the cpu backend's
+     * conv + batch-norm + activation fusion): layer -> the one that ran it.
+     * Their latencies are the empty layer's, so readers can tell. */
+    json_t *fused = json_object();
+    for (size_t i = 0; res->fused_into && i < res->n_layers; i++)
+        if (res->fused_into[i] >= 0)
+            json_object_set_new(fused, res->names[i], json_string(res->names[res->fused_into[i]]));
+    json_object_set_new(root, "fused_layers", fused);
     char *text = json_dumps(root, JSON_INDENT(4) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(root);
     if (!text)

@@ -948,15 +948,37 @@ static int matmul_dense(const wp_graph *g, const wp_node *n)
     return n->n_in > 1 && n->in[1] >= 0 && g->tensors[n->in[1]].is_const && g->tensors[n->in[1]].shape.n == 2;
 }
 
+/* A ReduceMean over H and W of an NxCxHxW tensor (ShuffleNet's x.mean([2,
+ * 3]), what PyTorch exports for many models' final pooling) computes what
+ * GlobalAveragePool does, and TensorRT's engine files show it as a pooling
+ * (kgen) layer: described as a global average pooling, the same either way. */
+static int reduce_global_pool(const wp_graph *g, const wp_node *n)
+{
+    if (n->op != WP_OP_REDUCEMEAN || n->n_in < 1 || n->in[0] < 0)
+        return 0;
+    const wp_dims *x = &g->tensors[n->in[0]].shape;
+    int mask[WP_MAX_DIMS];
+    return x->n == 4 && wp_node_reduce_mask(n, 4, mask) == 0 && !mask[0] && !mask[1] && mask[2] && mask[3];
+}
+
 static const char *layer_type(const wp_graph *g, const wp_node *n)
 {
+    if (reduce_global_pool(g, n))
+        return "CaskPooling";
     return n->op == WP_OP_MATMUL && !matmul_dense(g, n) ? "MatrixMultiply" : wp_node_layer_type(n);
+}
+
+const char *wp_graph_layer_type(const wp_graph *g, const wp_node *node)
+{
+    return layer_type(g, node);
 }
 
 static wp_layer_kind node_kind(const wp_graph *g, const wp_node *n)
 {
     if (n->op == WP_OP_MATMUL && !matmul_dense(g, n))
         return WP_KIND_OTHER;
+    if (reduce_global_pool(g, n))
+        return WP_KIND_POOL;
     switch (n->op) {
     case WP_OP_CONV:
         return WP_KIND_CONV;
@@ -985,6 +1007,11 @@ static wp_dims engine_dims(const wp_graph *g, const wp_node *n, const wp_dims *d
         e.n = 4;
         e.d[0] = rows;
         e.d[1] = d->d[d->n - 1];
+        e.d[2] = e.d[3] = 1;
+    }
+    /* A global pooling's output is NxCx1x1, kept dimensions or not. */
+    if (reduce_global_pool(g, n) && d->n == 2) {
+        e.n = 4;
         e.d[2] = e.d[3] = 1;
     }
     return e;
@@ -1049,20 +1076,24 @@ static json_t *layer_json(const wp_graph *g, const wp_node *n)
         json_object_set_new(l, "HasReLU", json_integer(0));
         json_object_set_new(l, "Activation", json_string("NONE"));
         break;
-    case WP_KIND_POOL: {
-        int global = n->op == WP_OP_GLOBALAVGPOOL;
+    case WP_KIND_POOL:
         json_object_set_new(l, "ParameterType", json_string("Pooling"));
         json_object_set_new(l, "PoolingType", json_string(n->op == WP_OP_MAXPOOL ? "MAX" : "AVERAGE"));
+        /* A global pooling (GlobalAveragePool, ReduceMean over H and W) has
+         * no window of its own: written as TensorRT 10 shows it (a reduction
+         * without WindowSize), which the reader takes as global pooling,
+         * so both paths give it the same features. */
+        if (n->op == WP_OP_GLOBALAVGPOOL || n->op == WP_OP_REDUCEMEAN)
+            break;
         json_object_set_new(l, "WindowSize", json_pair(n->kernel[0], n->kernel[1]));
         json_object_set_new(l, "PaddingMode",
                             json_string(n->ceil_mode ? "kEXPLICIT_ROUND_UP" : "kEXPLICIT_ROUND_DOWN"));
-        json_object_set_new(l, "PrePadding", global ? json_pair(0, 0) : json_pair(n->pads[0], n->pads[1]));
-        json_object_set_new(l, "PostPadding", global ? json_pair(0, 0) : json_pair(n->pads[2], n->pads[3]));
-        json_object_set_new(l, "Stride", global ? json_pair(1, 1) : json_pair(n->stride[0], n->stride[1]));
+        json_object_set_new(l, "PrePadding", json_pair(n->pads[0], n->pads[1]));
+        json_object_set_new(l, "PostPadding", json_pair(n->pads[2], n->pads[3]));
+        json_object_set_new(l, "Stride", json_pair(n->stride[0], n->stride[1]));
         json_object_set_new(l, "BlendFactor", json_integer(0));
         json_object_set_new(l, "AverageCountExcludesPadding", json_integer(!n->count_include_pad));
         break;
-    }
     case WP_KIND_DENSE:
         json_object_set_new(l, "ParameterType", json_string("Convolution"));
         json_object_set_new(l, "Kernel", json_pair(1, 1));

@@ -31,7 +31,7 @@ static size_t modelled_without_power(const wp_graph *g, const wp_profile_result 
 {
     size_t n = 0;
     for (size_t i = 0; i < res->n_layers; i++) {
-        const char *t = wp_node_layer_type(&g->nodes[i]);
+        const char *t = wp_graph_layer_type(g, &g->nodes[i]);
         if (isnan(res->layers[i].power_w) && strncmp(t, "Cask", 4) == 0)
             n++;
     }
@@ -269,7 +269,7 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
     for (size_t i = 0; i < bres.n_layers; i++) {
         wp_profile_layer *l = &res->layers[i];
         l->name = g->nodes[i].name;
-        l->type = wp_node_layer_type(&g->nodes[i]);
+        l->type = wp_graph_layer_type(g, &g->nodes[i]);
         double s = 0;
         for (size_t c = 0; c < bres.n_cycles; c++)
             s += bres.layer_ms[i * bres.n_cycles + c];

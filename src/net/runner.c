@@ -124,6 +124,11 @@ size_t wp_runner_n_layers(const wp_runner *r)
     return r->g->n_nodes;
 }
 
+int wp_runner_fused_into(const wp_runner *r, size_t node)
+{
+    return r && r->backend == WP_BACKEND_CPU && r->impl ? wp__cpu_fused_into(r, node) : -1;
+}
+
 void wp_runner_free(wp_runner *r)
 {
     if (!r)

@@ -30,10 +30,16 @@
 #include "runner_impl.h"
 
 static wp_cpu_layout cpu_layout = WP_CPU_LAYOUT_AUTO;
+static int cpu_fusion = 1;
 
 void wp_cpu_set_layout(wp_cpu_layout layout)
 {
     cpu_layout = layout;
+}
+
+void wp_cpu_set_fusion(int on)
+{
+    cpu_fusion = on != 0;
 }
 
 #ifndef WATTPROF_HAVE_DNNL
@@ -52,6 +58,13 @@ int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
 int wp_cpu_set_threads(int n)
 {
     return n == 0 ? 0 : -1;
+}
+
+int wp__cpu_fused_into(const wp_runner *r, size_t node)
+{
+    (void)r;
+    (void)node;
+    return -1;
 }
 
 #else
@@ -105,6 +118,11 @@ typedef struct {
     int plain;            /* WP_CPU_LAYOUT_PLAIN at set-up */
     layer *layers;
     tstate *ts;           /* per tensor */
+    int *fused_into;      /* per node: the convolution whose primitive does
+                             its work (folded batch-norm, post-op ReLU/Clip),
+                             or -1 */
+    int *fold_bn, *post;  /* per convolution: the nodes it absorbs, or -1 */
+    unsigned char *gone;  /* per tensor: inside a fused chain, never written */
     dnnl_memory_t *mems;  /* weights, biases: owned */
     size_t n_mems, cap_mems;
     float **bufs;         /* converted dense weights: owned */
@@ -378,9 +396,69 @@ static int is_const(const wp_runner *r, int t)
     return t >= 0 && r->g->tensors[t].is_const && r->buf[t];
 }
 
-static int prep_conv(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
+/* Inference batch-norm folded into the convolution before it, as TensorRT
+ * and PyTorch's optimize_for_inference do: per output channel o,
+ * w' = w * g/sqrt(v+eps) and b' = (b - m) * g/sqrt(v+eps) + beta. Once, at
+ * set-up, into copies the state owns (the graph keeps the originals). */
+static int fold_bn(wp_runner *r, cpu_state *s, const wp_node *n, const wp_node *bn, float **w_out, float **b_out,
+                   wp_error *err)
 {
+    const wp_dims *wd = shape(r, n->in[1]);
+    int64_t O = wd->d[0], per = wp_dims_count(wd) / O;
+    const float *w = r->buf[n->in[1]];
+    const float *b = n->n_in > 2 && n->in[2] >= 0 ? r->buf[n->in[2]] : NULL;
+    const float *gamma = r->buf[bn->in[1]], *beta = r->buf[bn->in[2]], *mean = r->buf[bn->in[3]],
+                *var = r->buf[bn->in[4]];
+    float *wf = keep_buf(s, (size_t)(O * per), err), *bf = wf ? keep_buf(s, (size_t)O, err) : NULL;
+    if (!bf)
+        return -1;
+    for (int64_t o = 0; o < O; o++) {
+        double k = gamma[o] / sqrt((double)var[o] + bn->epsilon);
+        for (int64_t e = 0; e < per; e++)
+            wf[o * per + e] = (float)(w[o * per + e] * k);
+        bf[o] = (float)(((b ? b[o] : 0.0) - mean[o]) * k + beta[o]);
+    }
+    *w_out = wf;
+    *b_out = bf;
+    return 0;
+}
+
+/* ReLU or Clip after a convolution: a oneDNN eltwise post-op, applied as
+ * the convolution writes its output. */
+static int post_attr(cpu_state *s, const wp_node *n, const wp_node *act, dnnl_primitive_attr_t *attr, wp_error *err)
+{
+    *attr = NULL;
+    if (!act)
+        return 0;
+    dnnl_post_ops_t po;
+    if (check(dnnl_post_ops_create(&po), n, "post_ops_create", err))
+        return -1;
+    float lo = isinf(act->clip_min) ? -FLT_MAX : act->clip_min, hi = isinf(act->clip_max) ? FLT_MAX : act->clip_max;
+    int rc = act->op == WP_OP_RELU
+                 ? check(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0), n, "post_ops_append", err)
+                 : check(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip, lo, hi), n, "post_ops_append", err);
+    if (!rc)
+        rc = check(dnnl_primitive_attr_create(attr), n, "primitive_attr_create", err);
+    if (!rc && check(dnnl_primitive_attr_set_post_ops(*attr, po), n, "primitive_attr_set_post_ops", err)) {
+        dnnl_primitive_attr_destroy(*attr);
+        *attr = NULL;
+        rc = -1;
+    }
+    dnnl_post_ops_destroy(po);
+    (void)s;
+    return rc;
+}
+
+static int prep_conv(wp_runner *r, cpu_state *s, layer *l, size_t node, wp_error *err)
+{
+    const wp_node *n = &r->g->nodes[node];
+    const wp_node *bn = s->fold_bn && s->fold_bn[node] >= 0 ? &r->g->nodes[s->fold_bn[node]] : NULL;
+    const wp_node *act = s->post && s->post[node] >= 0 ? &r->g->nodes[s->post[node]] : NULL;
+    int out_t = act ? act->out[0] : bn ? bn->out[0] : n->out[0];
     const wp_dims *x = shape(r, n->in[0]), *y = shape(r, n->out[0]), *wd = shape(r, n->in[1]);
+    float *wdata = r->buf[n->in[1]], *bdata = n->n_in > 2 && n->in[2] >= 0 ? r->buf[n->in[2]] : NULL;
+    if (bn && fold_bn(r, s, n, bn, &wdata, &bdata, err))
+        return -1;
     dnnl_memory_desc_t src, w, wplain, b, dst;
     if (n->group > 1) {
         dnnl_dims_t dims = {n->group, wd->d[0] / n->group, wd->d[1], wd->d[2], wd->d[3]};
@@ -392,7 +470,7 @@ static int prep_conv(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
     }
     md_tag(&src, x, s->plain ? dnnl_nchw : dnnl_format_tag_any);
     md_tag(&dst, y, s->plain ? dnnl_nchw : dnnl_format_tag_any);
-    int has_b = n->n_in > 2 && n->in[2] >= 0;
+    int has_b = bdata != NULL;
     if (has_b)
         md_1d(&b, wd->d[0]);
     dnnl_dims_t strides = {n->stride[0], n->stride[1]}, dil = {n->dilation[0] - 1, n->dilation[1] - 1};
@@ -404,10 +482,16 @@ static int prep_conv(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
     }
     dnnl_convolution_desc_t cd;
     dnnl_primitive_desc_t pd;
+    dnnl_primitive_attr_t attr;
     if (check(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src,
                                                          &w, has_b ? &b : NULL, &dst, strides, dil, pl, pr),
               n, "convolution_desc_init", err) ||
-        make_pd(s, n, &cd, &pd, err))
+        post_attr(s, n, act, &attr, err))
+        return -1;
+    dnnl_status_t st = dnnl_primitive_desc_create(&pd, &cd, attr, s->eng, NULL);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (check(st, n, "primitive_desc_create", err))
         return -1;
     dnnl_exec_arg_t args[4];
     int na = 0;
@@ -415,15 +499,15 @@ static int prep_conv(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
     if (!(m = need(r, s, l, n, n->in[0], pd_md(pd, dnnl_query_src_md), err)))
         goto fail;
     args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, m};
-    if (!(m = const_mem(s, n, &wplain, r->buf[n->in[1]], pd_md(pd, dnnl_query_weights_md), err)))
+    if (!(m = const_mem(s, n, &wplain, wdata, pd_md(pd, dnnl_query_weights_md), err)))
         goto fail;
     args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, m};
     if (has_b) {
-        if (!(m = new_mem(s, n, &b, r->buf[n->in[2]], err)))
+        if (!(m = new_mem(s, n, &b, bdata, err)))
             goto fail;
         args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, m};
     }
-    if (!(m = produce(r, s, n, n->out[0], pd_md(pd, dnnl_query_dst_md), err)))
+    if (!(m = produce(r, s, n, out_t, pd_md(pd, dnnl_query_dst_md), err)))
         goto fail;
     args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, m};
     return add_prim(l, n, pd, na, args, err);
@@ -734,6 +818,73 @@ static int native(const wp_runner *r, const wp_node *n)
     }
 }
 
+/* Which convolutions absorb the batch-norm and the ReLU/Clip after them:
+ * only where each tensor inside the chain has that one consumer and is no
+ * graph output, so nothing else could read the values that are never
+ * written. */
+static int plan_fusion(wp_runner *r, cpu_state *s, wp_error *err)
+{
+    const wp_graph *g = r->g;
+    size_t N = g->n_nodes, T = g->n_tensors;
+    int *uses = calloc(T ? T : 1, sizeof *uses), *consumer = malloc((T ? T : 1) * sizeof *consumer);
+    s->fused_into = malloc((N ? N : 1) * sizeof *s->fused_into);
+    s->fold_bn = malloc((N ? N : 1) * sizeof *s->fold_bn);
+    s->post = malloc((N ? N : 1) * sizeof *s->post);
+    s->gone = calloc(T ? T : 1, 1);
+    if (!uses || !consumer || !s->fused_into || !s->fold_bn || !s->post || !s->gone) {
+        free(uses);
+        free(consumer);
+        return wp_fail(err, NULL, 0, "out of memory");
+    }
+    for (size_t i = 0; i < N; i++) {
+        s->fused_into[i] = s->fold_bn[i] = s->post[i] = -1;
+        for (size_t k = 0; k < g->nodes[i].n_in; k++) {
+            int t = g->nodes[i].in[k];
+            if (t >= 0) {
+                uses[t]++;
+                consumer[t] = (int)i;
+            }
+        }
+    }
+    if (g->n_outputs)
+        for (size_t k = 0; k < g->n_outputs; k++)
+            uses[g->outputs[k]] += 2;
+    else if (g->output >= 0)
+        uses[g->output] += 2;
+    for (size_t i = 0; i < N; i++) {
+        const wp_node *n = &g->nodes[i];
+        if (n->op != WP_OP_CONV || !native(r, n))
+            continue;
+        int t = n->out[0];
+        if (uses[t] == 1) {
+            const wp_node *c = &g->nodes[consumer[t]];
+            if (c->op == WP_OP_BATCHNORM && c->in[0] == t && native(r, c)) {
+                s->fold_bn[i] = consumer[t];
+                s->fused_into[consumer[t]] = (int)i;
+                s->gone[t] = 1;
+                t = c->out[0];
+            }
+        }
+        if (uses[t] == 1) {
+            const wp_node *c = &g->nodes[consumer[t]];
+            if ((c->op == WP_OP_RELU || c->op == WP_OP_CLIP) && c->in[0] == t && native(r, c)) {
+                s->post[i] = consumer[t];
+                s->fused_into[consumer[t]] = (int)i;
+                s->gone[t] = 1;
+            }
+        }
+    }
+    free(uses);
+    free(consumer);
+    return 0;
+}
+
+int wp__cpu_fused_into(const wp_runner *r, size_t node)
+{
+    const cpu_state *s = r->impl;
+    return s && s->fused_into && node < r->g->n_nodes ? s->fused_into[node] : -1;
+}
+
 static void cpu_destroy(wp_runner *r)
 {
     cpu_state *s = r->impl;
@@ -760,6 +911,10 @@ static void cpu_destroy(wp_runner *r)
     free(s->bufs);
     free(s->layers);
     free(s->ts);
+    free(s->fused_into);
+    free(s->fold_bn);
+    free(s->post);
+    free(s->gone);
     if (s->stream)
         dnnl_stream_destroy(s->stream);
     if (s->eng)
@@ -782,15 +937,19 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
     if (check(dnnl_engine_create(&s->eng, dnnl_cpu, 0), NULL, "engine_create", err) ||
         check(dnnl_stream_create(&s->stream, s->eng, dnnl_stream_default_flags), NULL, "stream_create", err))
         return -1;
+    if (!s->plain && cpu_fusion && plan_fusion(r, s, err))
+        return -1;
     for (size_t i = 0; i < r->g->n_nodes; i++) {
         const wp_node *n = &r->g->nodes[i];
         layer *l = &s->layers[i];
         int rc;
-        if (!native(r, n))
+        if (s->fused_into && s->fused_into[i] >= 0)
+            rc = 0; /* nothing of its own to run: timed as an empty layer */
+        else if (!native(r, n))
             rc = prep_plain(r, s, l, n, err);
         else
             switch (n->op) {
-            case WP_OP_CONV: rc = prep_conv(r, s, l, n, err); break;
+            case WP_OP_CONV: rc = prep_conv(r, s, l, i, err); break;
             case WP_OP_MAXPOOL:
             case WP_OP_AVGPOOL:
             case WP_OP_GLOBALAVGPOOL: rc = prep_pool(r, s, l, n, err); break;
@@ -835,6 +994,11 @@ static int cpu_download(wp_runner *r, int t, float *out, wp_error *err)
     cpu_state *s = r->impl;
     tstate *ts = &s->ts[t];
     size_t count = (size_t)wp_dims_count(shape(r, t));
+    if (s->gone && s->gone[t])
+        return wp_fail(err, NULL, 0,
+                       "tensor '%s' is not kept: the cpu backend fused its producer with its consumer "
+                       "(wp_cpu_set_fusion(0) keeps every tensor)",
+                       r->g->tensors[t].name);
     if (ts->n_ver == 0 || is_plain(r, t, &ts->ver[0].md)) {
         if (!r->buf[t])
             return wp_fail(err, NULL, 0, "tensor '%s' has no data", r->g->tensors[t].name);
@@ -904,6 +1068,10 @@ int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
         return -1;
     const cpu_state *s = r->impl;
     const tstate *ts = &s->ts[tensor];
+    if (s->gone && s->gone[tensor]) {
+        snprintf(buf, size, "fused");
+        return 0;
+    }
     dnnl_memory_desc_t p;
     md_of(&p, shape(r, tensor));
     layout_name(ts->n_ver ? &ts->ver[0].md : &p, buf, size);

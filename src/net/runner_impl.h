@@ -64,6 +64,9 @@ const runner_ops *wp_cuda_module_ops(int abi, size_t runner_size, size_t graph_s
  * primitive for; their inputs must then be in plain layout. */
 int wp__ref_exec_node(wp_runner *r, size_t node, wp_error *err);
 
+/* wp_runner_fused_into for a cpu runner. */
+int wp__cpu_fused_into(const wp_runner *r, size_t node);
+
 /* 1 for ops that are views of their input (no work). */
 int wp_runner_is_view(wp_op op);
 
