@@ -474,7 +474,7 @@ static void test_bad_input(void)
     const char *a6[] = {"train", "--data-dir", data, "--out-dir", o3, "--config", cfg, "--quiet", NULL};
     expect_fail(a6, "unknown feature \"flops\"", o3);
     expect_fail(a6, "bad_cfg.json", o3);
-    test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"special_terms\": [[\"batch_size\"]]}}}\n");
+    test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"special_terms\": [[\"input_size\"]]}}}\n");
     expect_fail(a6, "not among the features", o3);
     test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"degre\": 2}}}\n");
     expect_fail(a6, "unknown setting", o3);

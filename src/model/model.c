@@ -131,7 +131,7 @@ void wp_train_config_default(wp_train_config *c)
     wp_train_config_upstream(c);
     static const char *const conv[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", "groups", NULL};
     static const char *const pool[] = {"ops", "in_bytes", "out_bytes", NULL};
-    static const char *const dense[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", NULL};
+    static const char *const dense[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", "batch_size", NULL};
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         wp_pipeline_config *p = &c->pipe[i];
         p->enabled = 1;
