@@ -14,7 +14,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: wattprof dataset --preprocessed-data-dir DIR --result-dir DIR\n"
-            "                        [--per-layer-measurements N] [--runtime-stat mean|median|p10]\n"
+            "                        [--per-layer-measurements N] [--runtime-stat mean|median|p10|min]\n"
             "                        [--strict] [--quiet]\n"
             "\n"
             "Turns what 'wattprof map' wrote (DIR/<model>/power_runtime_mapping_layerwise.csv\n"
@@ -36,8 +36,8 @@ static void usage(FILE *fp)
             "                               layer has fewer than N power or runtime values\n"
             "                               (default 10)\n"
             "  --runtime-stat S             a layer's training runtime over its cycles: mean\n"
-            "                               (default, the original's), median or p10 (10th\n"
-            "                               percentile; robust to a busy machine)\n"
+            "                               (default, the original's), median, p10 (10th\n"
+            "                               percentile) or min (robust to a busy machine)\n"
             "  --strict                     a measured layer missing from trt_engine_info.json\n"
             "                               is an error (default: a warning with the count per\n"
             "                               model; such layers are left out)\n"

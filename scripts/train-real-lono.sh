@@ -9,7 +9,11 @@
 #   EXTRA_ONNX_DIR  every *.onnx in it joins the networks (e.g. torchvision
 #                   exports: scripts/torchvision_export.py)
 #   STATS           runtime statistics to try (default "mean median p10")
-#   CONFIGS         configurations (default "upstream default")
+#   CONFIGS         configurations (default "upstream default"; a name
+#                   other than those two is a --config FILE)
+#   TOTAL_CONFIGS   those whose per-network totals are measured (default:
+#                   CONFIGS; the upstream configuration takes about 40 s a
+#                   training on 25 networks, 25 trainings a statistic)
 #
 # For every `wattprof zoo` architecture (and the extra ONNX files): bench
 # --threads 1 on the CPU runner (skipped when OUT already holds its
@@ -31,6 +35,7 @@ RUNS=${2:-10}
 OUT=${3:-}
 STATS=${STATS:-mean median p10}
 CONFIGS=${CONFIGS:-upstream default}
+TOTAL_CONFIGS=${TOTAL_CONFIGS:-$CONFIGS}
 PY=/usr/bin/python3
 if [ -z "$OUT" ]; then
     OUT=$(mktemp -d)
@@ -87,6 +92,7 @@ for stat in $STATS; do
         tag=$(basename "$cfg" .json)
         "$WP" train --data-dir "$OUT/data_$stat" --out-dir "$OUT/m_${stat}_${tag}_all" --test-models none \
             --cv-by-model --cv 5 --quiet "${args[@]}" >"$OUT/train_${stat}_${tag}.txt"
+        case " $TOTAL_CONFIGS " in *" $cfg "*) ;; *) continue ;; esac
         for n in "${nets[@]}"; do
             m="$OUT/m_${stat}_${tag}_$n"
             "$WP" train --data-dir "$OUT/data_$stat" --out-dir "$m" --test-models "$n" --cv 5 --quiet "${args[@]}" \
@@ -96,9 +102,10 @@ for stat in $STATS; do
         done
     done
 done
-"$PY" - "$OUT" "$STATS" "$CONFIGS" "${nets[@]}" <<'EOF'
+"$PY" - "$OUT" "$STATS" "$CONFIGS" "$TOTAL_CONFIGS" "${nets[@]}" <<'EOF'
 import csv, json, math, os, statistics, sys
-out, stats, configs, nets = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4:]
+out, stats, configs, tconfigs, nets = (sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4].split(),
+                                       sys.argv[5:])
 configs = [os.path.basename(c).removesuffix(".json") for c in configs]
 kinds = ["convolutional", "pooling", "dense", "normalization", "activation", "elementwise", "reshape",
          "softmax", "matmul"]
@@ -127,6 +134,7 @@ for stat in stats:
             l = p and p.get("leave_one_network_out")
             cells.append("%.1f (%d)" % (l["rmspe"], l["n"]) if l and l.get("rmspe") is not None else "-")
         print(f"| {stat} | {cfg} | " + " | ".join(cells) + " |")
+configs = [os.path.basename(c).removesuffix(".json") for c in tconfigs]
 print("\nNetwork total over all layers, trained without the network (error %; measured ms):\n")
 print("| network | measured ms | " + " | ".join(f"{s} {c}" for s in stats for c in configs) + " |")
 print("|---|---|" + "---|" * (len(stats) * len(configs)))

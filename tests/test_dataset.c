@@ -819,6 +819,8 @@ static void test_runtime_stat(void)
     free(row);
     free(conv);
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_P10, (const double[]){4, 1, NAN, 3, 2}, 5), 1.3, 1e-12);
+    CHECK(wp_runtime_stat_of(WP_RUNTIME_MIN, (const double[]){4, 1.5, NAN, 3, 2}, 5) == 1.5);
+    CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MIN, (const double[]){NAN}, 1)));
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){4, 1, NAN, 3, 2}, 5), 2.5, 1e-12);
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_MEAN, (const double[]){4, 1, NAN, 3, 2}, 5), 2.5, 1e-12);
     CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){NAN}, 1)));

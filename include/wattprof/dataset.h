@@ -119,12 +119,13 @@ double wp_group_mean(const double *v, size_t n);
 /* How a layer's per-cycle runtimes become its training runtime. Means on a
  * shared machine run well above medians (other jobs add time, never take
  * it away), so a low statistic can be closer to the layer's own cost. */
-typedef enum wp_runtime_stat { WP_RUNTIME_MEAN = 0, WP_RUNTIME_MEDIAN, WP_RUNTIME_P10 } wp_runtime_stat;
-#define WP_N_RUNTIME_STATS (WP_RUNTIME_P10 + 1)
-/* "mean", "median", "p10" */
+typedef enum wp_runtime_stat { WP_RUNTIME_MEAN = 0, WP_RUNTIME_MEDIAN, WP_RUNTIME_P10, WP_RUNTIME_MIN } wp_runtime_stat;
+#define WP_N_RUNTIME_STATS (WP_RUNTIME_MIN + 1)
+/* "mean", "median", "p10", "min" */
 const char *wp_runtime_stat_name(wp_runtime_stat s);
 /* The statistic of the finite values among v[0..n-1] (mean as
- * wp_group_mean; median and p10 by numpy's linear quantile), NaN when
+ * wp_group_mean; median and p10 by numpy's linear quantile; min the
+ * smallest), NaN when
  * there are none. */
 double wp_runtime_stat_of(wp_runtime_stat s, const double *v, size_t n);
 

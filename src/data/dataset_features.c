@@ -588,6 +588,8 @@ const char *wp_runtime_stat_name(wp_runtime_stat s)
         return "median";
     case WP_RUNTIME_P10:
         return "p10";
+    case WP_RUNTIME_MIN:
+        return "min";
     }
     return "?";
 }
@@ -606,7 +608,7 @@ double wp_runtime_stat_of(wp_runtime_stat s, const double *v, size_t n)
     double r = NAN;
     if (c > 0) {
         sort_doubles(f, c);
-        r = quantile(f, c, s == WP_RUNTIME_MEDIAN ? 0.5 : 0.1);
+        r = s == WP_RUNTIME_MIN ? f[0] : quantile(f, c, s == WP_RUNTIME_MEDIAN ? 0.5 : 0.1);
     }
     free(f);
     return r;
