@@ -140,7 +140,8 @@ int cmd_dataset(int argc, char **argv)
             for (int k = WP_KIND_DENSE + 1; k < WP_N_KINDS; k++)
                 if (m->rows[k])
                     printf(", %zu %s", m->rows[k], wp_layer_kind_name((wp_layer_kind)k));
-            printf(" -> %s/%s/\n", out_dir, m->name);
+            printf(" -> %s/%s/%s%s%s\n", out_dir, m->name, m->device ? " (device: " : "", m->device ? m->device : "",
+                   m->device ? ")" : "");
         }
         if (m->extra_short)
             fprintf(stderr,
