@@ -813,7 +813,7 @@ static void test_device_column(void)
                     "{\"model\": \"NVIDIA Jetson Nano Developer Kit, rev \\\"B01\\\"\", \"nvpmodel\": \"MAXN\"}\n");
     test_run_result r = run_dataset(in, out, NULL);
     CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense -> ");
+    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense, 1 reshape -> ");
     CHECK_CONTAINS(r.out, " (device: NVIDIA Jetson Nano Developer Kit, rev \"B01\")\n");
     test_run_free(&r);
     char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
