@@ -148,7 +148,7 @@ for stat in stats:
         for k in kinds:
             p = m.get(f"{k}_runtime")
             l = p and p.get("leave_one_network_out")
-            cells.append("%.1f (%d)" % (l["rmspe"], l["n"]) if l and l.get("rmspe") is not None else "-")
+            cells.append("%.1f (%d)" % (l["rmspe"], l["rows"]) if l and l.get("rmspe") is not None else "-")
         print(f"| {stat} | {cfg} | " + " | ".join(cells) + " |")
 configs = [os.path.basename(c).removesuffix(".json") for c in tconfigs]
 print("\nNetwork total over all layers, trained without the network (error %; measured ms):\n")
