@@ -110,7 +110,7 @@ static size_t check_csv(const char *path)
             CHECK(isfinite(v) && v > 0);
         }
     }
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return n;
 }
 
