@@ -412,6 +412,22 @@ static void test_errors(const char *dir)
     CHECK_CONTAINS(err.msg, "node 'scale' (Mul)");
     CHECK_CONTAINS(err.msg, "do not broadcast");
     wp_graph_free(&g);
+
+    /* An empty name where an operand is required is a clean error. (The
+     * folded case, a unary op whose one input is named "\0", read through
+     * a null buffer; tests/fuzz/regress/onnx replays it under ASan+UBSan.) */
+    pb_graph em = {0};
+    pb_value(&em, 11, "X", A({1, 2}), 2);
+    pb_init_f(&em, "k", A({2}), 1, (float[]){1, 2});
+    pb_node(&em, "Mul", "half", ",k", "c", 0);
+    pb_node(&em, "Add", "add", "X,c", "y", 0);
+    pb_value(&em, 12, "y", NULL, 0);
+    path = test_path(dir, "empty_input.onnx");
+    CHECK_INT(pb_write_model(&em, 13, path), 0);
+    CHECK_INT(wp_onnx_read(path, NULL, &g, &err), -1);
+    CHECK_CONTAINS(err.msg, "empty_input.onnx");
+    CHECK_CONTAINS(err.msg, "node 'half' (Mul)");
+    wp_graph_free(&g);
 }
 
 /* ReduceMean over H and W (ShuffleNet's x.mean([2, 3]), keepdims 0 or 1)

@@ -149,6 +149,15 @@ static void test_jp4(void)
     test_write_file(p, "RAM 1/2MB CPU [1%@1] POM_5V_IN 100/100\nRAM 1/2MB CPU [1%@1] POM_5V_IN abc/100\n");
     CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), -1);
     CHECK_CONTAINS(err.msg, "bad.log:2: rail POM_5V_IN: 'abc/100' is not a reading");
+    /* a signed field is not a stamp (sscanf's %u would take "-999" as a
+     * year of 4294966297, whose microseconds overflow: found by fuzzing) */
+    p = test_path(test_tmpdir(), "signed.log");
+    test_write_file(p, "11-21-2024 00:00:00 RAM 1/2MB VDD_IN 100mW/100mW\n"
+                       "11-21--999 00:00:00 RAM 1/2MB VDD_IN 100mW/100mW\n");
+    o.start_us = 0;
+    o.interval_ms = 0;
+    CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), -1);
+    CHECK_CONTAINS(err.msg, "signed.log:2: lacks a timestamp");
     /* not tegrastats at all */
     p = test_path(test_tmpdir(), "other.log");
     test_write_file(p, "20241121-00:00:00.000000,5000,1000\n");

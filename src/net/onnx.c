@@ -893,7 +893,16 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
         }
     } else if (!strcmp(op, "Where") || (n_in == 2 && present[1] && in_list((const char *const[]){"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min", "Max", "Mod"}, 11, op)) ||
                (n_in == 1 && in_list((const char *const[]){"Not", "Sqrt", "Neg", "Reciprocal", "Relu", "Sigmoid", "Erf", "Tanh", "Exp", "Abs", "Floor", "Ceil"}, 12, op))) {
-        rc = fold_elementwise(r, op, in, n_in, &out);
+        /* Every operand of these is required: an empty name (ONNX's "absent
+         * optional input") would reach the fold as a scalar without data. */
+        size_t absent = 0;
+        while (absent < n_in && present[absent])
+            absent++;
+        if (absent < n_in)
+            rc = wp_fail(r->err, r->path, 0, "node '%s' (%s): input %zu has no name (it is required)", name, op,
+                         absent + 1);
+        else
+            rc = fold_elementwise(r, op, in, n_in, &out);
         if (rc == -2)
             rc = wp_fail(r->err, r->path, 0, "node '%s' (%s): operands do not broadcast", name, op);
     } else if (!strcmp(op, "Gather") && present[1]) {

@@ -12,6 +12,11 @@
 /* "MM-DD-YYYY HH:MM:SS " at the start of a line: its local civil time. */
 static int parse_stamp(const char *s, int64_t *us)
 {
+    /* Digits only: sscanf's %u takes a sign ("-1" reads as UINT_MAX). */
+    static const char shape[] = "00-00-0000 00:00:00";
+    for (size_t i = 0; i < sizeof shape - 1; i++)
+        if (shape[i] == '0' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+            return -1;
     unsigned mo, d, y, h, mi, se;
     int n = 0;
     if (sscanf(s, "%2u-%2u-%4u %2u:%2u:%2u%n", &mo, &d, &y, &h, &mi, &se, &n) != 6 || n != 19)
