@@ -135,8 +135,9 @@ int cmd_dataset(int argc, char **argv)
         }
         written++;
         if (!quiet)
-            printf("%s: %zu convolutional, %zu pooling, %zu dense -> %s/%s/\n", m->name, m->rows[WP_KIND_CONV],
-                   m->rows[WP_KIND_POOL], m->rows[WP_KIND_DENSE], out_dir, m->name);
+            printf("%s: %zu convolutional, %zu pooling, %zu dense -> %s/%s/%s%s%s\n", m->name, m->rows[WP_KIND_CONV],
+                   m->rows[WP_KIND_POOL], m->rows[WP_KIND_DENSE], out_dir, m->name, m->device ? " (device: " : "",
+                   m->device ? m->device : "", m->device ? ")" : "");
         if (!quiet && m->layers_not_in_mapping)
             fprintf(stderr, "wattprof dataset: %s: %zu modelled engine layer(s) have no measurements\n", m->name,
                     m->layers_not_in_mapping);

@@ -21,7 +21,7 @@ static void usage(FILE *fp)
             "                    [--attribution auto|deconvolve|interpolate|samples]\n"
             "                    [--sensor-window-us W|auto] [--report-offset-us D|auto]\n"
             "                    [--offset-range-us MIN:MAX] [--max-relative-se F] [--rail NAME]\n"
-            "                    [--quiet]\n"
+            "                    [--runtime-only] [--quiet]\n"
             "\n"
             "Maps the power log of every model folder onto its layers' runtime windows.\n"
             "Reads DIR/idling_power.json and, for every folder DIR/<model>/:\n"
@@ -91,6 +91,11 @@ static void usage(FILE *fp)
             "  --rail NAME          a model folder with tegrastats.log instead of its power log:\n"
             "                       the rail to take (default the board's input: the first of\n"
             "                       " WP_TEGRASTATS_DEFAULT_RAILS "; docs/trtexec.md)\n"
+            "  --runtime-only       no power: every layer's runtime, power columns empty\n"
+            "                       (no power log or idling_power.json needed); also takes\n"
+            "                       latencies without timestamps ({\"layer\": [ms, ...]}, the\n"
+            "                       original's desktop profiler). 'wattprof dataset' then\n"
+            "                       gives runtime statistics and runtime training rows\n"
             "  --quiet              print errors only (no progress, no notes on the timeline\n"
             "                       or deconvolve's choices, no warnings, no summary)\n"
             "  -h, --help           show this help\n"
@@ -109,7 +114,7 @@ static void note(void *ctx, const char *model, const char *message)
 
 int cmd_map(int argc, char **argv)
 {
-    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET, OPT_RANGE, OPT_MAX_SE, OPT_RAIL };
+    enum { OPT_TIMELINE = 256, OPT_ATTRIBUTION, OPT_WINDOW, OPT_OFFSET, OPT_RANGE, OPT_MAX_SE, OPT_RAIL, OPT_RUNTIME };
     static const struct option longopts[] = {
         {"raw-data-dir", required_argument, NULL, 'r'},
         {"result-dir", required_argument, NULL, 'o'},
@@ -120,6 +125,7 @@ int cmd_map(int argc, char **argv)
         {"offset-range-us", required_argument, NULL, OPT_RANGE},
         {"max-relative-se", required_argument, NULL, OPT_MAX_SE},
         {"rail", required_argument, NULL, OPT_RAIL},
+        {"runtime-only", no_argument, NULL, OPT_RUNTIME},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -165,6 +171,9 @@ int cmd_map(int argc, char **argv)
             if (!*optarg)
                 return cli_usage_error("map", "--rail needs a rail name");
             opt.tegrastats_rail = optarg;
+            break;
+        case OPT_RUNTIME:
+            opt.runtime_only = 1;
             break;
         case 'q':
             quiet = 1;

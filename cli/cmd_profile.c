@@ -8,6 +8,8 @@
 #include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/fsutil.h"
+#include "wattprof/layout.h"
 #include "logopts.h"
 #include "netopts.h"
 #include "progress.h"
@@ -29,7 +31,8 @@ static void usage(FILE *fp)
             "\n"
             "Writes DIR/raw/ (idling_power.json, NAME/ raw layout with NAME_power_log.log\n"
             "and device.json: board, clocks, temperatures at start and end),\n"
-            "DIR/mapped/NAME/ (mapping CSV and statistics), DIR/training/NAME/ (training rows).\n"
+            "DIR/mapped/NAME/ (mapping CSV, statistics, device.json), DIR/training/NAME/\n"
+            "(training rows, with the board as their device column).\n"
             "\n"
             "  --model FILE          ONNX network\n"
             "  --result-dir DIR      output folder\n"
@@ -46,12 +49,15 @@ static void usage(FILE *fp)
             "  --no-power            do not look for a sensor (runtime only)\n"
             "  --models DIR          models from 'wattprof train': print their prediction\n"
             "                        beside each measured layer\n"
+            "  (idle reading for --cooldown: DIR/raw/device.json, written by the first\n"
+            "  profile into DIR with --cooldown, or by 'wattprof idle --result-dir DIR/raw')\n"
+            CLI_COOLDOWN_HELP
             CLI_LOG_HELP
             "  --help                this text\n");
 }
 
 enum { OPT_MODEL = 2000, OPT_DIR, OPT_BACKEND, OPT_RUNS, OPT_WARMUP, OPT_THREADS, OPT_NAME, OPT_INPUT, OPT_IDLE,
-       OPT_ATTR, OPT_NOPOWER, OPT_MODELS, OPT_HELP };
+       OPT_ATTR, OPT_NOPOWER, OPT_MODELS, OPT_COOLDOWN, OPT_COOLDOWN_TIMEOUT, OPT_HELP };
 
 /* Predicted columns (power above idle, as the models are trained on). */
 static void print_pred(const wp_prediction *p, size_t i)
@@ -103,9 +109,12 @@ int cmd_profile(int argc, char **argv)
         {"warmup", required_argument, 0, OPT_WARMUP}, {"threads", required_argument, 0, OPT_THREADS},
         {"name", required_argument, 0, OPT_NAME}, {"input", required_argument, 0, OPT_INPUT},
         {"idle-seconds", required_argument, 0, OPT_IDLE}, {"attribution", required_argument, 0, OPT_ATTR},
-        {"no-power", no_argument, 0, OPT_NOPOWER}, {"models", required_argument, 0, OPT_MODELS}, {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
+        {"no-power", no_argument, 0, OPT_NOPOWER}, {"models", required_argument, 0, OPT_MODELS},
+        {"cooldown", required_argument, 0, OPT_COOLDOWN}, {"cooldown-timeout", required_argument, 0, OPT_COOLDOWN_TIMEOUT},
+        {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL, *models = NULL;
     int quiet = 0, c;
+    double cooldown = 0, cooldown_timeout = 0;
     wp_error err = {0};
     wp_profile_options opt;
     wp_profile_options_init(&opt);
@@ -151,6 +160,14 @@ int cmd_profile(int argc, char **argv)
         }
         case OPT_NOPOWER: opt.no_power = 1; break;
         case OPT_MODELS: models = optarg; break;
+        case OPT_COOLDOWN:
+            if (cli_arg_double("profile", "--cooldown", optarg, 0.1, 100, &cooldown))
+                return 2;
+            break;
+        case OPT_COOLDOWN_TIMEOUT:
+            if (cli_arg_seconds("profile", "--cooldown-timeout", optarg, &cooldown_timeout))
+                return 2;
+            break;
         case OPT_HELP: usage(stdout); return 0;
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
@@ -171,16 +188,36 @@ int cmd_profile(int argc, char **argv)
     cli_bar_init(&bar, quiet);
     wp_progress prog = cli_progress(&bar);
     wp_profile_result res;
-    wp_device_state *dev = cli_device_begin(&lo);
-    int rc = wp_profile_run(&g, &opt, dir, name, &res, &prog, &err);
-    cli_bar_done(&bar);
-    if (rc == 0) {
-        char raw[4096];
-        snprintf(raw, sizeof raw, "%s/raw/%s", dir, name);
-        rc = cli_device_finish(dev, raw, NULL, NULL, &err);
-        dev = NULL;
+    int rc = 0;
+    memset(&res, 0, sizeof res);
+    wp_cooldown_result cool;
+    char ref[4096 + 64];
+    snprintf(ref, sizeof ref, "%s/raw/" WP_DEVICE_JSON, dir);
+    int cooled = 0;
+    if (cooldown > 0 && wp_is_file(ref)) {
+        cooled = cli_cooldown("profile", ref, cooldown, cooldown_timeout, quiet, &cool, &err);
+        rc = cooled < 0;
     }
-    wp_device_free(dev);
+    /* read before the idle measurement (after any cooldown); profile reads
+     * its end after the run and writes it where map copies it from */
+    opt.device = rc ? NULL : cli_device_begin(&lo);
+    if (cooled > 0)
+        wp_device_set_cooldown(opt.device, ref, cooldown, &cool);
+    if (!rc && cooldown > 0 && !cooled && opt.device) {
+        /* the first run into DIR: its state is the idle reading later
+         * runs cool down to */
+        char rawdir[4096 + 8];
+        snprintf(rawdir, sizeof rawdir, "%s/raw", dir);
+        rc = wp_mkdirs(rawdir, &err) || wp_device_write(opt.device, ref, &err);
+        if (!rc)
+            fprintf(stderr, "wattprof profile: --cooldown: idle reading written to %s (what later runs into %s cool down to)\n", ref, dir);
+    }
+    if (!rc)
+        rc = wp_profile_run(&g, &opt, dir, name, &res, &prog, &err);
+    cli_bar_done(&bar);
+    if (rc == 0 && cooldown > 0)
+        cli_warn_drift("profile", opt.device, cooldown);
+    wp_device_free(opt.device);
     if (rc == 0) {
         if (res.notes[0])
             fprintf(stderr, "%s", res.notes);

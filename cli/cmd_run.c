@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "logopts.h"
 #include "wattprof/atomic_file.h"
@@ -95,7 +96,9 @@ static void help(void)
            "(a terminal's Ctrl-C already reaches both); logging goes on until CMD exits.\n"
            "\n"
            "  --result-dir DIR    result directory (DIR/NAME is created)\n"
-           "  --model NAME        model name: the log's directory and file prefix\n" CLI_LOG_HELP
+           "  --model NAME        model name: the log's directory and file prefix\n"
+           "  (idle reading for --cooldown: DIR/" WP_DEVICE_JSON ", as 'wattprof idle --result-dir DIR' writes it)\n"
+           CLI_COOLDOWN_HELP CLI_LOG_HELP
            "  --help              this text\n");
 }
 
@@ -104,12 +107,15 @@ int cmd_run(int argc, char **argv)
     static const struct option longopts[] = {CLI_LOG_LONGOPTS,
                                              {"result-dir", required_argument, 0, 'r'},
                                              {"model", required_argument, 0, 'm'},
+                                             {"cooldown", required_argument, 0, 'c'},
+                                             {"cooldown-timeout", required_argument, 0, 't'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     wp_logger_opts o;
     memset(&o, 0, sizeof o);
     const char *dir = NULL, *model = NULL;
     int quiet = 0, c;
+    double cooldown = 0, cooldown_timeout = 0;
     optind = 1;
     /* '+': stop at the first non-option, the command. */
     while ((c = cli_getopt_log("run", argc, argv, "+h", longopts, &o, &quiet)) != -1) {
@@ -122,6 +128,14 @@ int cmd_run(int argc, char **argv)
             break;
         case 'm':
             model = optarg;
+            break;
+        case 'c':
+            if (cli_arg_double("run", "--cooldown", optarg, 0.1, 100, &cooldown))
+                return 2;
+            break;
+        case 't':
+            if (cli_arg_seconds("run", "--cooldown-timeout", optarg, &cooldown_timeout))
+                return 2;
             break;
         default:
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
@@ -142,6 +156,13 @@ int cmd_run(int argc, char **argv)
     if (wp_mkdirs(sub, &err) < 0)
         return cli_fail("run", &err);
     o.out_path = path;
+    /* the idle reading: `wattprof idle --result-dir DIR` writes it */
+    char ref[4096 + 64];
+    snprintf(ref, sizeof ref, "%s/" WP_DEVICE_JSON, dir);
+    wp_cooldown_result cool;
+    int cooled = cooldown > 0 ? cli_cooldown("run", ref, cooldown, cooldown_timeout, quiet, &cool, &err) : 0;
+    if (cooled < 0)
+        return cli_fail("run", &err);
     /* Block the signals before anything is opened or any thread exists: the logger threads and
      * this one then only see them through sigtimedwait below. */
     sigset_t waitset, oldmask;
@@ -152,6 +173,8 @@ int cmd_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &waitset, &oldmask);
 
     wp_device_state *dev = cli_device_begin(&o);
+    if (cooled > 0)
+        wp_device_set_cooldown(dev, ref, cooldown, &cool);
     wp_logger *lg = wp_logger_open(&o, &err);
     if (!lg) {
         wp_device_free(dev);
@@ -212,6 +235,10 @@ int cmd_run(int argc, char **argv)
         wp_device_free(dev);
         cli_fail("run", &err);
         return code ? code : 1;
+    }
+    if (cooldown > 0 && dev) {
+        wp_device_end(dev, sum.mean_rate_hz);
+        cli_warn_drift("run", dev, cooldown);
     }
     if (cli_device_finish(dev, sub, NULL, &sum, &err) < 0) {
         cli_fail("run", &err);

@@ -33,6 +33,8 @@ static void usage(void)
          "                        'upstream': the original's configuration\n"
          "  --cv K                cross-validation folds for every pipeline (default 10)\n"
          "  --cv-by-model         also report leave-one-network-out error\n"
+         "  --allow-mixed-devices train on rows of several devices (the CSVs' device\n"
+         "                        column); without it that is an error\n"
          "  --quiet               no progress bar\n"
          "  --help                this text");
 }
@@ -53,6 +55,7 @@ int cmd_train(int argc, char **argv)
                                          {"config", required_argument, 0, 'c'},
                                          {"cv", required_argument, 0, 'k'},
                                          {"cv-by-model", no_argument, 0, 'm'},
+                                         {"allow-mixed-devices", no_argument, 0, 'x'},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -78,6 +81,7 @@ int cmd_train(int argc, char **argv)
                 return 2;
             break;
         case 'm': o.cv_by_model = 1; break;
+        case 'x': o.allow_mixed_devices = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(); return 0;
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
@@ -96,7 +100,10 @@ int cmd_train(int argc, char **argv)
     cli_bar_done(&bar);
     if (rc)
         return cli_fail("train", &err);
-    printf("trained on %zu networks, tested on %zu\n", rep.n_train_models, rep.n_test_models);
+    printf("trained on %zu networks, tested on %zu", rep.n_train_models, rep.n_test_models);
+    for (size_t i = 0; i < rep.n_devices; i++)
+        printf("%s%s", i ? ", " : (rep.n_devices > 1 ? "; devices (mixed): " : "; device: "), rep.devices[i]);
+    putchar('\n');
     printf("%-22s %6s %6s %11s %5s %-5s %11s %11s %11s %11s %11s %11s\n", "pipeline", "train", "test", "alpha", "terms",
            "set", "RMSPE(%)", "RMSE", "MSE", "R2", "MAE", "MAPE");
     for (int i = 0; i < WP_N_PIPELINES; i++) {

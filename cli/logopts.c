@@ -13,6 +13,7 @@
 #include "progress.h"
 #include "signals.h"
 #include "wattprof/csv.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/layout.h"
 #include "wattprof/timestamp.h"
 
@@ -152,4 +153,56 @@ int cli_device_finish(wp_device_state *st, const char *dir, const char *path, co
     int rc = wp_device_write(st, out, err);
     wp_device_free(st);
     return rc;
+}
+
+typedef struct cooldown_ctx {
+    const char *cmd, *ref;
+    double margin, timeout;
+    int quiet;
+} cooldown_ctx;
+
+static void cooldown_waiting(void *ctx, const wp_thermal_worst *w)
+{
+    const cooldown_ctx *c = ctx;
+    if (!c->quiet)
+        fprintf(stderr,
+                "wattprof %s: cooling down: %s (%s) at %.1f C, idle %.1f C; waiting until every zone is within "
+                "%.3g C of %s (up to %.0f s)\n",
+                c->cmd, w->zone, w->type[0] ? w->type : "?", w->temp_c, w->ref_c, c->margin, c->ref, c->timeout);
+}
+
+int cli_cooldown(const char *cmd, const char *ref_path, double margin_c, double timeout_s, int quiet,
+                 wp_cooldown_result *r, wp_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (!wp_is_file(ref_path)) {
+        fprintf(stderr,
+                "wattprof %s: note: --cooldown: no idle reading in %s (written by the idle measurement), so "
+                "nothing to wait for; the drift during the run is still checked\n",
+                cmd, ref_path);
+        return 0;
+    }
+    cooldown_ctx c = {cmd, ref_path, margin_c, timeout_s > 0 ? timeout_s : 300, quiet};
+    wp_cooldown_options o = {getenv("WATTPROF_DEVICE_ROOT"), margin_c, timeout_s, 0, cooldown_waiting, &c};
+    if (wp_device_cooldown(ref_path, &o, r, err) < 0)
+        return -1;
+    if (!r->reached)
+        fprintf(stderr,
+                "wattprof %s: warning: still %s (%s) at %.1f C after %.0f s, %.1f C above the idle %.1f C "
+                "(--cooldown %.3g); measuring anyway\n",
+                cmd, r->worst.zone, r->worst.type[0] ? r->worst.type : "?", r->worst.temp_c, r->waited_s,
+                r->worst.temp_c - r->worst.ref_c, r->worst.ref_c, margin_c);
+    else if (r->waited_s >= 0.5 && !quiet)
+        fprintf(stderr, "wattprof %s: cooled down in %.1f s\n", cmd, r->waited_s);
+    return 1;
+}
+
+void cli_warn_drift(const char *cmd, const wp_device_state *st, double margin_c)
+{
+    wp_thermal_worst w;
+    if (wp_device_drift(st, &w) && w.temp_c - w.ref_c > margin_c)
+        fprintf(stderr,
+                "wattprof %s: warning: %s (%s) rose %.1f C during the run (%.1f -> %.1f C), more than --cooldown "
+                "%.3g: power drifts with temperature, so the later part of the run may read higher\n",
+                cmd, w.zone, w.type[0] ? w.type : "?", w.temp_c - w.ref_c, w.ref_c, w.temp_c, margin_c);
 }

@@ -23,7 +23,7 @@ enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, 
 #define CLI_SENSOR_HELP                                                                         \
     "  --source KIND       auto (default), ina3221, hwmon, rapl or nvml\n"                       \
     "  --rail NAME|N       rail label (VDD_IN...) or its number in 'wattprof sensors';\n"      \
-    "                      default: VDD_IN / POM_5V_IN, else the source's first rail\n"         \
+    "                      default: VDD_IN / POM_5V_IN / VIN_SYS_5V0, else the first rail\n"       \
     "  --sysfs-root DIR    read sysfs sensors under DIR instead of /sys\n"
 #define CLI_LOG_HELP                                                                            \
     CLI_SENSOR_HELP                                                                             \
@@ -58,5 +58,24 @@ wp_device_state *cli_device_begin(const wp_logger_opts *o);
  * path). Frees st. */
 int cli_device_finish(wp_device_state *st, const char *dir, const char *path, const wp_logger_summary *sum,
                       wp_error *err);
+
+/* --cooldown N [--cooldown-timeout S] of run and profile. */
+#define CLI_COOLDOWN_HELP                                                                       \
+    "  --cooldown N        before measuring, wait until every thermal zone is within N\n"       \
+    "                      degrees C of the idle reading (device.json, see above), and\n"      \
+    "                      warn when a zone rose more than N during the run\n"                 \
+    "  --cooldown-timeout S  give up waiting after S seconds and measure anyway, with\n"       \
+    "                      a warning (default 300)\n"
+
+/* Waits as --cooldown says (docs/logging.md), the reference being the
+ * device.json at ref_path; without one, says there is nothing to wait for.
+ * Messages on stderr ("cooling down: ...", a warning on timeout). Fills
+ * *r (r->zones 0: nothing compared) and returns 1 when ref_path was read,
+ * 0 when it is absent, -1 on error (err filled). */
+int cli_cooldown(const char *cmd, const char *ref_path, double margin_c, double timeout_s, int quiet,
+                 wp_cooldown_result *r, wp_error *err);
+/* After wp_device_end: warns on stderr when a zone rose more than margin_c
+ * between the start and end readings. */
+void cli_warn_drift(const char *cmd, const wp_device_state *st, double margin_c);
 
 #endif

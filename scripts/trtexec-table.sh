@@ -4,7 +4,8 @@
 # sampling, 1.1 ms sensor window, 5 mW noise, 3 % layer jitter), mapped from
 # trtexec's files and scored per layer against truth.json. Each run is mapped
 # twice: sensor window auto (map's default) and given (1100 us).
-#   scripts/trtexec-table.sh [BUILD_DIR] [WORK_DIR]     (about 10 minutes)
+#   scripts/trtexec-table.sh [BUILD_DIR] [WORK_DIR]     (about 17 minutes on the
+#   shared 2-core machine; one map at a time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
+#include "wattprof/idle.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
 
@@ -786,6 +787,113 @@ static void test_layer_not_in_engine(void)
     test_run_free(&r);
 }
 
+/* map's copy of device.json names the board: the training CSVs get it as
+ * a last column (the original's columns unchanged); a model without one
+ * gets none; a malformed one is an error naming the file. */
+static void test_device_column(void)
+{
+    const char *root = test_tmpdir();
+    char *in = strdup(test_path(root, "pre")), *out = strdup(test_path(root, "train"));
+    char *mapping = mapping_text(12, NULL, 0);
+    write_model(in, "alpha", mapping, ENGINE);
+    write_model(in, "beta", mapping, ENGINE);
+    free(mapping);
+    test_write_file(test_path(in, "alpha/device.json"),
+                    "{\"model\": \"NVIDIA Jetson Nano Developer Kit, rev \\\"B01\\\"\", \"nvpmodel\": \"MAXN\"}\n");
+    test_run_result r = run_dataset(in, out, NULL);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense -> ");
+    CHECK_CONTAINS(r.out, " (device: NVIDIA Jetson Nano Developer Kit, rev \"B01\")\n");
+    test_run_free(&r);
+    char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
+    char *plain = test_read_file(test_path(out, "beta/convolutional.csv"));
+    CHECK(conv && plain);
+    if (conv && plain) {
+        CHECK_CONTAINS(conv, ",intensity,power,runtime,layer_name,device\n");
+        CHECK_CONTAINS(conv, ",conv,\"NVIDIA Jetson Nano Developer Kit, rev \"\"B01\"\"\"\n");
+        CHECK_CONTAINS(plain, ",intensity,power,runtime,layer_name\n");
+        CHECK_CONTAINS(plain, ",conv\n");
+        CHECK(strstr(plain, "device") == NULL);
+        /* the rows are the same but for the column */
+        const char *a = strstr(conv, "\n") + 1, *b = strstr(plain, "\n") + 1;
+        CHECK(strncmp(a, b, strlen(b) - 1) == 0);
+    }
+    free(conv);
+    free(plain);
+    test_write_file(test_path(in, "alpha/device.json"), "{\"model\": \n");
+    r = run_dataset(in, test_path(root, "t2"), NULL);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "alpha/device.json:");
+    CHECK_CONTAINS(r.err, "malformed JSON");
+    CHECK_INT(test_count_lines(r.err), 1);
+    test_run_free(&r);
+    free(in);
+    free(out);
+}
+
+/* The original's desktop profiler writes latencies without timestamps
+ * ({"layer": [ms, ...]}): map refuses them for power (saying what to do),
+ * takes them with --runtime-only, and dataset then gives runtime
+ * statistics and runtime training rows (power empty). */
+static void test_untimed_latency(void)
+{
+    const char *root = test_tmpdir();
+    char *raw = strdup(test_path(root, "raw")), *mapped = strdup(test_path(root, "mapped"));
+    char *out = strdup(test_path(root, "train"));
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof text, "{");
+    for (int j = 0; j < NLAYERS; j++) {
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s\n \"%s\": [", j ? "," : "", LAYERS[j][0]);
+        for (int k = 1; k <= 12; k++)
+            n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", k > 1 ? ", " : "", fmt(runtime_of(j, k)));
+        n += (size_t)snprintf(text + n, sizeof text - n, "]");
+    }
+    snprintf(text + n, sizeof text - n, "\n}\n");
+    test_write_file(test_path(raw, "m/trt_profiling/trt_layer_latency.json"), text);
+    test_write_file(test_path(raw, "m/trt_profiling/trt_engine_info.json"), ENGINE);
+
+    wp_error err;
+    CHECK_INT(wp_idle_write(test_path(raw, "idling_power.json"), NULL, 4e6, &err), 0);
+    const char *plain[] = {"map", "--raw-data-dir", raw, "--result-dir", mapped, "--quiet", NULL};
+    test_run_result r = test_run_cli(plain);
+    CHECK(r.status != 0);
+    CHECK_CONTAINS(r.err, "latencies without timestamps");
+    CHECK_CONTAINS(r.err, "'wattprof map --runtime-only' takes it");
+    test_run_free(&r);
+
+    const char *ro[] = {"map", "--raw-data-dir", raw, "--result-dir", mapped, "--runtime-only", "--quiet", NULL};
+    r = test_run_cli(ro);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *map = test_read_file(test_path(mapped, "m/power_runtime_mapping_layerwise.csv"));
+    CHECK(map != NULL);
+    if (map) {
+        CHECK_INT(test_count_lines(map), 1 + 12 * NLAYERS);
+        char want[128];
+        snprintf(want, sizeof want, "\n1,conv,CaskConvolution,,,%s\n", fmt(runtime_of(1, 1)));
+        CHECK_CONTAINS(map, want);
+    }
+    free(map);
+    r = run_dataset(mapped, out, NULL);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *rs = test_read_file(test_path(mapped, "m/m_average_run_time_stats.csv"));
+    char *conv = test_read_file(test_path(out, "m/convolutional.csv"));
+    CHECK(rs && conv);
+    if (rs && conv) {
+        char want[128];
+        snprintf(want, sizeof want, "\nconv,12.0,%s,", fmt(mean_runtime(1, 12)));
+        CHECK_CONTAINS(rs, want);
+        snprintf(want, sizeof want, ",,%s,conv\n", fmt(mean_runtime(1, 12))); /* power empty */
+        CHECK_CONTAINS(conv, want);
+    }
+    free(rs);
+    free(conv);
+    free(raw);
+    free(mapped);
+    free(out);
+}
+
 /* --runtime-stat: p10 of a layer whose cycles alternate base and base +
  * 0.125 ms is base (numpy's linear quantile), the mean base + 0.0625. */
 static void test_runtime_stat(void)
@@ -823,6 +931,8 @@ static void test_runtime_stat(void)
 int main(void)
 {
     test_layer_not_in_engine();
+    test_device_column();
+    test_untimed_latency();
     test_runtime_stat();
     test_describe();
     test_quantiles_vs_qsort();

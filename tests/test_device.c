@@ -1,6 +1,8 @@
 /* device.json: the device state read from a fake root (device tree, procfs,
  * cpufreq, devfreq, thermal zones), and `log`/`idle` writing it. */
 #include <jansson.h>
+#include <pthread.h>
+#include <time.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,8 +206,187 @@ static void test_cli(void)
     unsetenv("WATTPROF_DEVICE_ROOT");
 }
 
+/* ---- --cooldown ----------------------------------------------------------- */
+
+typedef struct cooler {
+    const char *temp_path;
+    long long to;
+    int ms;
+} cooler;
+
+/* The board cools: after a while the zone reads `to`. */
+static void *cool_later(void *arg)
+{
+    const cooler *c = arg;
+    struct timespec ts = {c->ms / 1000, (long)(c->ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    fake_set(c->temp_path, c->to);
+    return NULL;
+}
+
+typedef struct seen {
+    int calls;
+    wp_thermal_worst w;
+} seen;
+
+static void on_wait(void *ctx, const wp_thermal_worst *w)
+{
+    seen *s = ctx;
+    s->calls++;
+    s->w = *w;
+}
+
+/* wp_device_cooldown on a fake tree: waits for a hot zone to come back
+ * within the margin of the reference (the reference file's end reading),
+ * gives up at the timeout, and does not wait for a zone that is colder;
+ * wp_device_drift gives the largest rise between start and end. */
+static void test_cooldown(void)
+{
+    const char *root = fake_device("cool");
+    char temp0[2048];
+    snprintf(temp0, sizeof temp0, "%s", test_path(root, "sys/class/thermal/thermal_zone0/temp"));
+    /* the idle reading: start 44 C, end 45.25 C (the one compared) */
+    fake_set(temp0, 44000);
+    wp_device_state *idle = wp_device_start(root, 0);
+    fake_set(temp0, 45250);
+    wp_device_end(idle, 0);
+    char ref[2048];
+    snprintf(ref, sizeof ref, "%s", test_path(root, "idle-device.json"));
+    wp_error err;
+    CHECK_INT(wp_device_write(idle, ref, &err), 0);
+    wp_device_free(idle);
+
+    fake_set(temp0, 60000);
+    cooler c = {temp0, 47000, 300};
+    pthread_t th;
+    CHECK_INT(pthread_create(&th, NULL, cool_later, &c), 0);
+    seen s = {0};
+    wp_cooldown_options o = {root, 5.0, 30.0, 0.02, on_wait, &s};
+    wp_cooldown_result r;
+    CHECK_INT(wp_device_cooldown(ref, &o, &r, &err), 0);
+    pthread_join(th, NULL);
+    CHECK_INT(r.reached, 1);
+    CHECK_INT(r.zones, 2);
+    CHECK_INT(s.calls, 1); /* told once, with the hot zone */
+    CHECK_STR(s.w.zone, "thermal_zone0");
+    CHECK_STR(s.w.type, "cpu-thermal");
+    CHECK_NEAR(s.w.temp_c, 60.0, 1e-9);
+    CHECK_NEAR(s.w.ref_c, 45.25, 1e-9);
+    CHECK_NEAR(r.worst.temp_c, 47.0, 1e-9); /* it returned on the cooled reading */
+
+    /* never cools: gives up, saying which zone */
+    fake_set(temp0, 60000);
+    o.timeout_s = 0.1;
+    s.calls = 0;
+    CHECK_INT(wp_device_cooldown(ref, &o, &r, &err), 0);
+    CHECK_INT(r.reached, 0);
+    CHECK_STR(r.worst.zone, "thermal_zone0");
+    CHECK_NEAR(r.worst.temp_c, 60.0, 1e-9);
+    CHECK_INT(s.calls, 1);
+
+    /* colder than idle, or within the margin: no wait at all */
+    fake_set(temp0, 30000);
+    s.calls = 0;
+    CHECK_INT(wp_device_cooldown(ref, &o, &r, &err), 0);
+    CHECK_INT(r.reached, 1);
+    CHECK_INT(s.calls, 0);
+    fake_set(temp0, 50250);
+    CHECK_INT(wp_device_cooldown(ref, &o, &r, &err), 0);
+    CHECK_INT(r.reached, 1);
+    CHECK_INT(s.calls, 0);
+
+    /* a reference that is not JSON: an error naming it */
+    const char *bad = test_path(root, "bad.json");
+    put(root, "bad.json", "{\"start\": \n");
+    CHECK_INT(wp_device_cooldown(bad, &o, &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "bad.json:");
+
+    /* drift: the largest rise from start to end */
+    fake_set(temp0, 45000);
+    wp_device_state *st = wp_device_start(root, 0);
+    fake_set(temp0, 52500);
+    fake_set(test_path(root, "sys/class/thermal/thermal_zone1/temp"), 44000);
+    wp_device_end(st, 0);
+    wp_thermal_worst w;
+    CHECK_INT(wp_device_drift(st, &w), 1);
+    CHECK_STR(w.zone, "thermal_zone0");
+    CHECK_NEAR(w.temp_c - w.ref_c, 7.5, 1e-9);
+    wp_device_free(st);
+    fake_set(test_path(root, "sys/class/thermal/thermal_zone1/temp"), 43000);
+}
+
+/* `run --cooldown 5`: waits for the zone to come back near the idle reading
+ * of DIR/device.json (written by `idle`), records the wait in the run's
+ * device.json, and warns when the zone rose more than 5 C during the run. */
+static void test_cooldown_cli(void)
+{
+    const char *root = fake_device("coolcli");
+    static const char *const labels[3] = {"VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC"};
+    static const long mv[3] = {5000, 5000, 5000}, ma[3] = {1000, 300, 200};
+    char sys[1024], temp0[2048], dir[1024];
+    snprintf(sys, sizeof sys, "%s/sys", root);
+    snprintf(temp0, sizeof temp0, "%s", test_path(root, "sys/class/thermal/thermal_zone0/temp"));
+    snprintf(dir, sizeof dir, "%s", test_path(test_tmpdir(), "coolraw"));
+    fake_ina_hwmon(sys, "1-0040", "hwmon1", labels, mv, ma);
+    setenv("WATTPROF_DEVICE_ROOT", root, 1);
+
+    /* no idle reading yet: said, and the run goes on */
+    test_run_result r = test_run_cli((const char *[]){"run", "--sysfs-root", sys, "--result-dir", dir, "--model",
+                                                      "m", "--quiet", "--cooldown", "5", "--", "true", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "no idle reading in ");
+    test_run_free(&r);
+
+    r = test_run_cli((const char *[]){"idle", "--sysfs-root", sys, "--result-dir", dir, "--duration", "0.05",
+                                      "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    fake_set(temp0, 58000); /* 12.75 C above the idle 45.25 */
+    cooler c = {temp0, 46000, 400};
+    pthread_t th;
+    CHECK_INT(pthread_create(&th, NULL, cool_later, &c), 0);
+    /* the command heats the zone by 8 C */
+    char heat[4096];
+    snprintf(heat, sizeof heat, "printf '%%-15s\\n' 54000 > '%s'", temp0);
+    r = test_run_cli((const char *[]){"run", "--sysfs-root", sys, "--result-dir", dir, "--model", "m", "--cooldown",
+                                      "5", "--", "sh", "-c", heat, NULL});
+    pthread_join(th, NULL);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "wattprof run: cooling down: thermal_zone0 (cpu-thermal) at 58.0 C, idle 45.2 C; waiting "
+                          "until every zone is within 5 C of ");
+    CHECK_CONTAINS(r.err, "warning: thermal_zone0 (cpu-thermal) rose 8.0 C during the run (46.0 -> 54.0 C), more "
+                          "than --cooldown 5");
+    test_run_free(&r);
+    json_t *doc = load(test_path(dir, "m/device.json"));
+    json_t *cool = json_object_get(doc, "cooldown");
+    CHECK(json_is_true(json_object_get(cool, "reached")));
+    CHECK_NEAR(json_real_value(json_object_get(cool, "margin_c")), 5.0, 1e-12);
+    json_decref(doc);
+
+    /* never cools within the timeout: a warning, and the run goes on */
+    fake_set(temp0, 58000);
+    r = test_run_cli((const char *[]){"run", "--sysfs-root", sys, "--result-dir", dir, "--model", "m", "--quiet",
+                                      "--cooldown", "5", "--cooldown-timeout", "0.2", "--", "true", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "warning: still thermal_zone0 (cpu-thermal) at 58.0 C after 0 s, 12.8 C above the idle "
+                          "45.2 C (--cooldown 5); measuring anyway");
+    CHECK(strstr(r.err, "rose") == NULL);
+    test_run_free(&r);
+    doc = load(test_path(dir, "m/device.json"));
+    CHECK(json_is_false(json_object_get(json_object_get(doc, "cooldown"), "reached")));
+    json_decref(doc);
+    r = test_run_cli((const char *[]){"run", "--result-dir", dir, "--model", "m", "--cooldown", "-1", "--", "true",
+                                      NULL});
+    CHECK_INT(r.status, 2);
+    test_run_free(&r);
+    fake_set(temp0, 45250);
+    unsetenv("WATTPROF_DEVICE_ROOT");
+}
+
 int main(void)
 {
+    test_cooldown();
+    test_cooldown_cli();
     test_fake_tree();
     test_empty_root();
     test_cli();

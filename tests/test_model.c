@@ -522,6 +522,73 @@ static void test_real_engines(void)
     printf("(../shared not found: real-engine prediction not exercised)\n");
 }
 
+/* Appends `wattprof dataset`'s device column to a training CSV. */
+static void add_device_column(const char *path, const char *device)
+{
+    char *t = test_read_file(path);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    size_t n = strlen(t), lines = (size_t)test_count_lines(t);
+    char *out = malloc(n + lines * (strlen(device) + 8) + 16), *o = out;
+    for (const char *p = t; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        memcpy(o, p, len);
+        o += len;
+        o += sprintf(o, ",%s\n", p == t ? "device" : device);
+        p += len + (nl != NULL);
+    }
+    *o = '\0';
+    test_write_file(path, out);
+    free(out);
+    free(t);
+}
+
+/* A copy of the data whose CSVs carry a device column: net04's is other,
+ * the rest's "Jetson Nano"; net02 keeps the older layout without one. */
+static char *device_data(const char *name, const char *other)
+{
+    char *d = strdup(test_path(dir, name));
+    copy_dir(data, d);
+    static const char *const kinds[] = {"convolutional", "pooling", "dense"};
+    static const char *const nets[] = {"lenet", "net00", "net01", "net03", "net04", "net05", "resnet18", "vgg16"};
+    char rel[128];
+    for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], kinds[k]);
+            add_device_column(test_path(d, rel), strcmp(nets[g], "net04") ? "Jetson Nano" : other);
+        }
+    return d;
+}
+
+/* Rows of two devices: an error naming both and where each was read,
+ * unless --allow-mixed-devices; rows without a device never conflict. */
+static void test_mixed_devices(void)
+{
+    char *d = device_data("mixed", "Jetson AGX Orin");
+    const char *out = test_path(dir, "models_mixed");
+    const char *a[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", NULL};
+    expect_fail(a, "net04/convolutional.csv:2: device 'Jetson AGX Orin' here but 'Jetson Nano' in ", out);
+    expect_fail(a, "lenet/convolutional.csv:2", out);
+    expect_fail(a, "--allow-mixed-devices", out);
+    const char *ok[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", "--allow-mixed-devices", NULL};
+    test_run_result r = test_run_cli(ok);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "devices (mixed): Jetson Nano, Jetson AGX Orin\n");
+    test_run_free(&r);
+    free(d);
+    /* one device (and net02 without the column): trained, and said */
+    d = device_data("one_device", "Jetson Nano");
+    const char *out2 = test_path(dir, "models_one");
+    const char *one[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", NULL};
+    r = test_run_cli(one);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "tested on 3; device: Jetson Nano\n");
+    test_run_free(&r);
+    free(d);
+}
+
 static void test_help(void)
 {
     const char *a[] = {"train", "--help", NULL};
@@ -560,6 +627,7 @@ int main(void)
     test_physical_example();
     test_bad_input();
     test_real_engines();
+    test_mixed_devices();
     test_help();
     int rc = test_summary();
     free((void *)data);

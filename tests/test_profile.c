@@ -16,12 +16,17 @@ static void test_fake_sensor(const char *dir, const char *model)
     const char *root = test_path(dir, "sys");
     fake_hwmon_power(root, "hwmon0", "acpi_power", 2500000);
     const char *res = test_path(dir, "res");
+    /* the board, as a device tree names it: into the training rows */
+    const char *devroot = test_path(dir, "devroot");
+    test_write_file(test_path(devroot, "proc/device-tree/model"), "Fake Jetson Board");
+    setenv("WATTPROF_DEVICE_ROOT", devroot, 1);
     /* 50 cycles: LeNet runs in ~15 us on the cpu backend, so the logged
      * part must span enough 100 us samples for most layers to get one. */
     test_run_result r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--runs",
                                                       "50", "--warmup", "1", "--threads", "1", "--idle-seconds",
                                                       "0.1", "--sysfs-root", root, "--interval-us", "100",
                                                       "--quiet", NULL});
+    unsetenv("WATTPROF_DEVICE_ROOT");
     CHECK_INT(r.status, 0);
     if (r.status)
         fprintf(stderr, "%s\n", r.err);
@@ -54,9 +59,14 @@ static void test_fake_sensor(const char *dir, const char *model)
     CHECK(test_file_exists(test_path(res, "raw/lenet/device.json"))); /* this machine's state: at least start, end */
     CHECK(test_file_exists(test_path(res, "raw/lenet/trt_profiling/trt_layer_latency.json")));
     CHECK(test_file_exists(test_path(res, "mapped/lenet/power_runtime_mapping_layerwise.csv")));
+    char *dev = test_read_file(test_path(res, "mapped/lenet/device.json"));
+    CHECK(dev && strstr(dev, "\"model\": \"Fake Jetson Board\"") && strstr(dev, "\"end\""));
+    free(dev);
     char *conv = test_read_file(test_path(res, "training/lenet/convolutional.csv"));
     CHECK(conv != NULL);
     CHECK_INT(test_count_lines(conv), 3); /* header + conv1 + conv2 */
+    CHECK_CONTAINS(conv, ",power,runtime,layer_name,device\n");
+    CHECK_CONTAINS(conv, ",conv1,Fake Jetson Board\n");
     free(conv);
 
     /* A sensor that names a missing rail is an error, not "no sensor". */

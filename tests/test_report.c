@@ -702,6 +702,51 @@ static int test_chromium(const char *root)
     return 0;
 }
 
+/* device.json in a model's result folder (map's copy): board, software,
+ * power mode, clocks, temperatures at start and end, the cooldown; a model
+ * without one says what is missing; a malformed one is an error naming it. */
+static void test_device_section(const char *root)
+{
+    const char *dev = test_path(root, "result/plain/device.json");
+    test_write_file(dev, "{\"model\": \"NVIDIA Jetson <Orin> Nano\", \"l4t_release\": \"# R36 (release), REVISION: 3.0\",\n"
+                         " \"nvpmodel\": \"pmode:0001\", \"logger_mean_rate_hz\": 748.5,\n"
+                         " \"cpus\": [{\"cpu\": \"cpu0\", \"cur_khz\": 1510400, \"min_khz\": 115200, \"max_khz\": 1510400,"
+                         " \"governor\": \"schedutil\"}],\n"
+                         " \"devfreq\": [{\"device\": \"17000000.gpu\", \"cur_hz\": 624750000, \"min_hz\": 306000000,"
+                         " \"max_hz\": 624750000, \"governor\": \"nvhost_podgov\"}],\n"
+                         " \"start\": {\"time\": \"x\", \"thermal\": [{\"zone\": \"thermal_zone1\", \"type\": \"gpu-thermal\","
+                         " \"temp_mc\": 41500}]},\n"
+                         " \"cooldown\": {\"margin_c\": 5.0, \"reference\": \"r\", \"waited_s\": 12.25, \"reached\": true},\n"
+                         " \"end\": {\"time\": \"y\", \"thermal\": [{\"zone\": \"thermal_zone1\", \"type\": \"gpu-thermal\","
+                         " \"temp_mc\": 47250}]}}\n");
+    const char *out = test_path(root, "dev.html");
+    const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--out", out, NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char *h = test_read_file(out);
+    CHECK(h != NULL);
+    if (h) {
+        CHECK_INT(count_of(h, "<h3>Device</h3>"), 3);
+        CHECK_INT(count_of(h, "No <code>device.json</code>"), 2);
+        CHECK_CONTAINS(h, "<tr><td>board</td><td>NVIDIA Jetson &lt;Orin&gt; Nano</td></tr>");
+        CHECK_CONTAINS(h, "<tr><td>nvpmodel</td><td>pmode:0001</td></tr>");
+        CHECK_CONTAINS(h, "<tr><td>clock cpu0</td><td>1510.4 MHz (115.2..1510.4 MHz) schedutil</td></tr>");
+        CHECK_CONTAINS(h, "<tr><td>clock 17000000.gpu</td><td>624.8 MHz (306.0..624.8 MHz) nvhost_podgov</td></tr>");
+        CHECK_CONTAINS(h, "<tr><td>temperature gpu-thermal</td><td>41.5 \xC2\xB0" "C at start, 47.2 \xC2\xB0" "C at end</td></tr>");
+        CHECK_CONTAINS(h, "<tr><td>cooldown</td><td>within 5 \xC2\xB0" "C of idle: reached after 12.2 s</td></tr>");
+        CHECK_CONTAINS(h, "<tr><td>logger rate</td><td>748.5 samples/s</td></tr>");
+    }
+    free(h);
+    test_write_file(dev, "{\"model\": ");
+    r = test_run_cli(args);
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "result/plain/device.json:");
+    CHECK_INT(test_count_lines(r.err), 1);
+    test_run_free(&r);
+    unlink(dev);
+}
+
 int main(int argc, char **argv)
 {
     const char *root = test_tmpdir();
@@ -723,6 +768,7 @@ int main(int argc, char **argv)
     test_bad_input(root);
     test_pipeline(root);
     test_mapping_info(root);
+    test_device_section(root);
     free(report_html);
     return test_summary();
 }

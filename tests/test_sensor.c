@@ -145,6 +145,9 @@ static void test_ina3221_agx_orin(void)
     CHECK_INT(list.n, 5);
     if (list.n == 5) {
         CHECK_STR(list.rails[2].name, "VIN_SYS_5V0");
+        /* the board's 5 V input is the default, as VDD_IN elsewhere */
+        CHECK_INT(list.rails[2].is_default, 1);
+        CHECK_INT(list.rails[0].is_default, 0);
         CHECK_STR(list.rails[3].name, "in2"); /* no label: its channel */
         CHECK_STR(list.rails[4].name, "VDDQ_VDD2_1V8AO");
         CHECK_CONTAINS(list.rails[4].where, "/1-0041/hwmon/hwmon3");

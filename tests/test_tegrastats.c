@@ -194,7 +194,46 @@ static void test_map_tegrastats(void)
     }
     test_write_file(test_path(raw, "net/tegrastats.log"), text);
     free(text);
+    /* and as JetPack 4 writes it (no stamps), in a raw folder of its own */
+    const char *raw4 = test_path(test_tmpdir(), "raw4");
+    CHECK_INT(wp_simulate(raw4, &o, models, 1, &err), 0);
+    len = 0;
+    text = malloc(cap);
+    text[0] = '\0';
+    for (size_t i = 0; i < log.n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "RAM 1/2MB CPU [1%%@1] POM_5V_IN %.0f/%.0f\n",
+                                log.samples[i].power_uw / 1000, log.samples[i].power_uw / 1000);
+    test_write_file(test_path(raw4, "net/tegrastats.log"), text);
+    free(text);
+    remove(test_path(raw4, "net/net_power_log.log"));
+    char note[256], first[WP_TS_BUFSZ];
+    wp_ts_format(log.samples[0].t_us, first);
+    double interval_ms = (double)(log.samples[log.n - 1].t_us - log.samples[0].t_us) / (double)(log.n - 1) / 1000;
     size_t n = log.n;
+    wp_powerlog_free(&log);
+    {
+        wp_map_options m4;
+        wp_map_options_init(&m4);
+        m4.attribution = WP_ATTRIBUTION_INTERPOLATE;
+        CHECK_INT(wp_map_raw_dir(raw4, test_path(test_tmpdir(), "res4a"), &m4, NULL, &err), -1);
+        CHECK_CONTAINS(err.msg, "net/tegrastats.log:1: no timestamps (JetPack 4's tegrastats writes none)");
+        CHECK_CONTAINS(err.msg, WP_TEGRASTATS_START);
+        snprintf(note, sizeof note, "{\"start\": \"%s\", \"interval_ms\": %.17g}\n", first, interval_ms);
+        test_write_file(test_path(raw4, "net/" WP_TEGRASTATS_START), note);
+        const char *res4 = test_path(test_tmpdir(), "res4");
+        int rc4 = wp_map_raw_dir(raw4, res4, &m4, NULL, &err);
+        CHECK_INT(rc4, 0);
+        if (rc4)
+            fprintf(stderr, "%s\n", err.msg);
+        char *info4 = test_read_file(test_path(res4, "net/" WP_MAPPING_INFO_JSON));
+        char want4[64];
+        snprintf(want4, sizeof want4, "\"power_samples\": %zu", n);
+        CHECK_CONTAINS(info4, want4);
+        free(info4);
+        test_write_file(test_path(raw4, "net/" WP_TEGRASTATS_START), "{\"start\": \"yesterday\", \"interval_ms\": 100}\n");
+        CHECK_INT(wp_map_raw_dir(raw4, test_path(test_tmpdir(), "res4b"), &m4, NULL, &err), -1);
+        CHECK_CONTAINS(err.msg, "net/" WP_TEGRASTATS_START ": \"start\" must be a time");
+    }
     wp_powerlog_free(&log);
     remove(pl);
     wp_map_options mo;

@@ -9,7 +9,8 @@
  *     max; linear quantiles; empty where undefined), rows sorted by layer name;
  *   - RESULT/<model>/convolutional.csv, pooling.csv, dense.csv: one row per
  *     kept layer, feature columns (wp_feature_names) then power (mean
- *     microwatts excluding idle), runtime (mean ms), layer_name.
+ *     microwatts excluding idle), runtime (mean ms), layer_name, and device
+ *     (the board, from DIR/<model>/device.json) when that names one.
  * A model is skipped (stats written, no training files) when a kept layer has
  * fewer than N power or runtime values. See docs/dataset.md. */
 #ifndef WATTPROF_DATASET_H
@@ -144,6 +145,9 @@ typedef struct wp_dataset_model {
     char *first_not_in_engine;      /* the first of them (by name), and where
                                        it first appears in the mapping */
     char *not_in_engine_where;      /* "FILE:LINE" */
+    char *device;                   /* the board of DIR/<model>/device.json
+                                       (map's copy), NULL when unknown; the
+                                       training CSVs' device column */
 } wp_dataset_model;
 
 typedef struct wp_dataset_ignored_type {

@@ -71,6 +71,14 @@ typedef struct wp_deconv_options {
      * are placed too loosely for a number (NULL: none); flagged `imprecise`
      * too, after the solve (they stay unknowns of it). */
     const unsigned char *imprecise;
+    /* Valleys of the residual the auto search refines (0: 3, at most
+     * WP_DECONV_MAX_RIVALS + 1); the ones not chosen are the result's
+     * rivals, so more find more of them, at more solves. */
+    int valleys;
+    /* > 0, with the window fixed and the offset auto: the offset search
+     * scans the whole range at this step (us) instead of the coarse grid,
+     * so that no valley narrower than the coarse step is missed. */
+    double offset_scan_us;
 } wp_deconv_options;
 
 /* Default search ranges of `auto`. The offset reaches far below 0 because a
@@ -112,6 +120,8 @@ typedef enum wp_deconv_status {
 
 const char *wp_deconv_status_name(wp_deconv_status s); /* "ok", "uncovered", ... */
 
+#define WP_DECONV_MAX_RIVALS 11
+
 typedef struct wp_deconv_result {
     size_t n_unknowns;   /* n_layers + 1: index n_layers is the gap */
     double window_us;    /* window and offset used (chosen when auto) */
@@ -125,6 +135,16 @@ typedef struct wp_deconv_result {
     size_t rank;
     double rms_residual_uw;
     int evaluations;     /* least-squares solves the auto search made */
+    /* Auto search only: the other valleys of the residual it refined, each
+     * (window, offset) with its residual variance over the chosen one's on
+     * the same samples (>= 1), the closest fit first. Periodic inferences
+     * under a window as long as one leave several such valleys: a rival
+     * that fits almost as well and moves a layer's estimate says the
+     * estimate is not identifiable (wp_trtexec_choose_window). */
+    size_t n_rivals;
+    double rival_window_us[WP_DECONV_MAX_RIVALS];
+    double rival_offset_us[WP_DECONV_MAX_RIVALS];
+    double rival_ratio[WP_DECONV_MAX_RIVALS];
 } wp_deconv_result;
 
 /* Solves; with auto options, picks window/offset minimising the residual

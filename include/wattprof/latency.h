@@ -33,6 +33,11 @@ typedef struct wp_latency {
 int wp_latency_read(const char *path, wp_latency *lat, wp_error *err);
 /* As wp_latency_read, reporting bytes read to `progress` (may be NULL). */
 int wp_latency_read_progress(const char *path, wp_latency *lat, const wp_progress *progress, wp_error *err);
+/* untimed_ok 1: entries may also be plain latencies ({"layer": [ms, ms,
+ * ...]}, the original's desktop profiler), read with reported_us 0: for
+ * runtime alone (`map --runtime-only`), as nothing can be placed in time. */
+int wp_latency_read_ex(const char *path, wp_latency *lat, const wp_progress *progress, int untimed_ok,
+                       wp_error *err);
 /* Writes the upstream format (atomically). */
 int wp_latency_write(const char *path, const wp_latency *lat, wp_error *err);
 void wp_latency_free(wp_latency *lat);

@@ -12,6 +12,9 @@
  *   DIR/<model>/trt_profiling/trtexec_profile.json   WP_TRTEXEC_PROFILE (trtexec input,
  *   DIR/<model>/trt_profiling/trtexec_times.json     WP_TRTEXEC_TIMES    instead of the
  *   DIR/<model>/run_info.json                        WP_RUN_INFO_JSON    latency file)
+ *   DIR/<model>/tegrastats.log                       WP_TEGRASTATS_LOG (power, when the
+ *   DIR/<model>/tegrastats_start.json                WP_TEGRASTATS_START power log is absent;
+ *                                                    the start note for JetPack 4's stamp-less lines)
  *   DIR/truth.json                                   WP_TRUTH_JSON (simulate only)
  *   <folder of the power log>/device.json            WP_DEVICE_JSON (log, idle, run, profile:
  *                                                    clocks, temperatures, board)
@@ -38,6 +41,8 @@
 #define WP_TRTEXEC_PROFILE WP_PROFILING_DIR "/trtexec_profile.json"
 #define WP_TRTEXEC_TIMES WP_PROFILING_DIR "/trtexec_times.json"
 #define WP_RUN_INFO_JSON "run_info.json"
+#define WP_TEGRASTATS_LOG "tegrastats.log"
+#define WP_TEGRASTATS_START "tegrastats_start.json"
 #define WP_TRUTH_JSON "truth.json"
 #define WP_DEVICE_JSON "device.json"
 #define WP_MAPPING_CSV "power_runtime_mapping_layerwise.csv"

@@ -132,6 +132,11 @@ typedef struct wp_train_options {
     const char *config_path;        /* NULL: wattprof's; "upstream": the original's */
     int cv;                         /* > 0 overrides every pipeline's folds */
     int cv_by_model;                /* leave-one-network-out report */
+    /* Rows of two devices (the training CSVs' device column, from each
+     * network's device.json) are an error unless this is 1: a model of
+     * one board's power says nothing about another's. Rows without a
+     * device (older CSVs, a machine without a device tree) never conflict. */
+    int allow_mixed_devices;
     wp_progress progress;
 } wp_train_options;
 
@@ -165,6 +170,9 @@ typedef struct wp_train_report {
      * power (profiled without a sensor: runtime-only data). */
     int skipped_no_power[WP_N_PIPELINES];
     size_t n_train_models, n_test_models;
+    char **devices;                 /* the distinct devices of the rows, in the
+                                       order first read (none: unknown) */
+    size_t n_devices;
 } wp_train_report;
 
 /* Reads every DIR/<model>/{convolutional,pooling,dense}.csv, trains the six

@@ -25,6 +25,7 @@
 
 #include "wattprof/attribution.h"
 #include "wattprof/bench.h"
+#include "wattprof/device.h"
 #include "wattprof/error.h"
 #include "wattprof/sensor.h"
 
@@ -39,6 +40,11 @@ typedef struct wp_profile_options {
                                          without an estimate, map again with
                                          interpolate (and say so) */
     int no_power;                     /* 1: do not look for a sensor */
+    /* The device state read before the run (wp_device_start; NULL: none):
+     * its end is read after the run and it is written to
+     * DIR/raw/NAME/device.json before mapping, so map copies it to
+     * DIR/mapped/NAME/ and the training rows carry the board. Borrowed. */
+    wp_device_state *device;
 } wp_profile_options;
 
 void wp_profile_options_init(wp_profile_options *opt);

@@ -32,6 +32,13 @@ typedef struct wp_tegrastats_options {
                            from the stamps; required without them) */
 } wp_tegrastats_options;
 
+/* Reads a start note, {"start": "YYYYmmdd-HH:MM:SS.ffffff", "interval_ms": N}
+ * (WP_TEGRASTATS_START beside the log: when tegrastats was started, local
+ * civil time, and its --interval), into o->start_us and o->interval_ms.
+ * JetPack 4's lines carry no time: with the note `map` can place them.
+ * Errors name the file (and line for malformed JSON). */
+int wp_tegrastats_read_start(const char *path, wp_tegrastats_options *o, wp_error *err);
+
 /* 1 when the file's first non-blank line reads as tegrastats output. */
 int wp_tegrastats_sniff(const char *path);
 

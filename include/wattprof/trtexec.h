@@ -95,15 +95,37 @@ int wp_trtexec_place(const wp_trtexec_profile *p, const wp_trtexec_times *t, int
 #define WP_TRTEXEC_MAX_REL_PLACEMENT 0.1
 void wp_trtexec_placement_uncertainty(const wp_trtexec_profile *p, const wp_trtexec_times *t, double *rel);
 
-/* For deconvolve over trtexec's windows with the sensor window auto:
- * chooses window (and offset, when auto) as wp_deconvolve does, then fixes
- * them in *dopt. Inferences that repeat every T us make a window W and
- * W + T fit alike (a sample over a whole inference and a bit says only
- * what the bit held): when another such window lies in the searched
- * range, the window is not identifiable from the run, every layer is
- * marked in `imprecise` and `note` says to give the window. note gets ""
- * otherwise. */
-int wp_trtexec_choose_window(const wp_windows *win, const wp_powerlog *log, wp_deconv_options *dopt,
+/* A rival (window, offset) of the residual search (wp_deconv_result's
+ * rivals) whose residual variance is within this factor of the chosen one's
+ * fits about as well: the run does not tell them apart. Measured on the
+ * simulated grid of docs/attribution.md: the valleys that gave estimates
+ * 9-27 % off fit within 1.25; the closest distant valley of a run with right
+ * estimates (20 layers, 1 ms), 1.57. */
+#define WP_TRTEXEC_RIVAL_RATIO 1.4
+/* ... and a layer whose estimate such a rival moves by more than this
+ * fraction of its power above idle gets no number (status `imprecise`). */
+#define WP_TRTEXEC_MAX_REL_RIVAL 0.03
+/* The offset search over trtexec's windows scans the whole range at this
+ * step (the valleys are tens of microseconds wide) and refines this many
+ * of the best valleys. */
+#define WP_TRTEXEC_OFFSET_SCAN_US 10.0
+#define WP_TRTEXEC_VALLEYS 8
+
+/* For deconvolve over trtexec's windows with the window or the offset
+ * auto: chooses them as wp_deconvolve does, then fixes them in *dopt (the
+ * map step solves once). Two checks mark layers in `imprecise` and say so
+ * in `note` ("" when neither fires):
+ *   - rivals: another (window, offset) fitting within WP_TRTEXEC_RIVAL_RATIO
+ *     that moves a layer's estimate by more than WP_TRTEXEC_MAX_REL_RIVAL
+ *     (a window spanning about one inference leaves only the window edges
+ *     to place layers, and an anchor off by milliseconds leaves the offset
+ *     to the fit): that layer;
+ *   - window auto only: inferences that repeat every T us make a window W
+ *     and W + T fit alike (a sample over a whole inference and a bit says
+ *     only what the bit held): when another such window lies in the
+ *     searched range, every layer, and the note says to give the window.
+ * idle_uw: the idle power (estimates are compared above it). */
+int wp_trtexec_choose_window(const wp_windows *win, const wp_powerlog *log, double idle_uw, wp_deconv_options *dopt,
                              unsigned char *imprecise, char *note, size_t note_size, wp_error *err);
 
 #endif

@@ -22,6 +22,7 @@
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
 #include "wattprof/deconvolve.h"
+#include "wattprof/device.h"
 #include "wattprof/fsutil.h"
 #include "wattprof/layout.h"
 #include "wattprof/nameindex.h"
@@ -364,7 +365,7 @@ static double layer_power(const layer_acc *l, const wp_deconv_estimate *est, siz
 
 static int render_training(plan *p, const char *outdir, wp_layer_kind kind, wp_runtime_stat rstat,
                            layer_acc **layers, const wp_feature_row *rows, size_t n, const wp_deconv_estimate *est, size_t n_est,
-                           size_t *written)
+                           const char *device, size_t *written)
 {
     size_t nf;
     const char *const *names = wp_feature_names(kind, &nf);
@@ -393,7 +394,9 @@ static int render_training(plan *p, const char *outdir, wp_layer_kind kind, wp_r
         fputs(names[k], fp);
         fputc(',', fp);
     }
-    fputs("power,runtime,layer_name\n", fp);
+    /* The device is appended, and only when known, so the original's
+     * columns stay where its readers look for them. */
+    fputs(device ? "power,runtime,layer_name,device\n" : "power,runtime,layer_name\n", fp);
     for (size_t i = 0; i < n; i++) {
         if (layers[i]->kind != kind)
             continue;
@@ -406,6 +409,10 @@ static int render_training(plan *p, const char *outdir, wp_layer_kind kind, wp_r
         wp_csv_put_double(fp, wp_runtime_stat_of(rstat, layers[i]->runtime, layers[i]->n));
         fputc(',', fp);
         wp_csv_put_field(fp, layers[i]->name);
+        if (device) {
+            fputc(',', fp);
+            wp_csv_put_field(fp, device);
+        }
         fputc('\n', fp);
     }
     return add_rendered(p, outdir, file, fp, &buf, &len);
@@ -442,6 +449,15 @@ static int process_model(const char *model_dir, const char *model, const char *r
     }
     free(est_path);
     if (wp_engine_read(eng_path, &eng, err) != 0)
+        goto out;
+    char *dev_path = wp_path_join(model_dir, WP_DEVICE_JSON);
+    if (!dev_path) {
+        oom(err, model_dir);
+        goto out;
+    }
+    int drc = wp_device_read_name(dev_path, &m->device, err);
+    free(dev_path);
+    if (drc != 0)
         goto out;
 
     sorted = malloc((layers.n ? layers.n : 1) * sizeof *sorted);
@@ -571,7 +587,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
             }
             continue;
         }
-        if (render_training(p, outdir, kinds[k], opt->runtime_stat, sorted, rows, nkept, est, n_est,
+        if (render_training(p, outdir, kinds[k], opt->runtime_stat, sorted, rows, nkept, est, n_est, m->device,
                             &m->rows[kinds[k]]) != 0) {
             oom(err, model_dir);
             goto out;
@@ -771,6 +787,7 @@ void wp_dataset_report_free(wp_dataset_report *rep)
         free(m->short_layers);
         free(m->first_not_in_engine);
         free(m->not_in_engine_where);
+        free(m->device);
     }
     free(rep->models);
     for (size_t i = 0; i < rep->n_ignored; i++)

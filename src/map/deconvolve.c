@@ -467,8 +467,8 @@ static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nl
     return best;
 }
 
-#define N_CANDIDATES 3
-#define N_COARSE 4
+#define N_CANDIDATES 3 /* valleys refined by default (options.valleys) */
+#define N_VALLEYS_MAX (WP_DECONV_MAX_RIVALS + 1)
 
 /* The residual has a narrow valley around the true (window, offset): its
  * bottom is about as wide as the shorter layers, tens of microseconds, inside
@@ -483,7 +483,7 @@ static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nl
 #define SEARCH_STEP 50.0
 
 typedef struct cand_set {
-    double s[N_COARSE], w[N_COARSE], d[N_COARSE];
+    double s[N_VALLEYS_MAX + 1], w[N_VALLEYS_MAX + 1], d[N_VALLEYS_MAX + 1];
     int n, cap;
     double sep; /* at most one candidate per neighbourhood this wide */
 } cand_set;
@@ -536,7 +536,15 @@ static void grid(ctx *c, const wp_deconv_options *opt, double wlo, double whi, d
         }
 }
 
-static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *Dbest, int *evals)
+/* Scanned valleys refined: those within this factor of the best's score. */
+#define SCAN_KEEP 2.0
+
+/* Two refined points closer than this (us, in both window and offset) lie
+ * in the same valley. */
+#define SAME_VALLEY_US 10.0
+
+static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *Dbest, int *evals,
+                   wp_deconv_result *res)
 {
     double wlo = opt->window_min_us, whi = opt->window_max_us;
     double dlo = opt->offset_min_us, dhi = opt->offset_max_us;
@@ -559,26 +567,71 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
         nmid = c->ns;
     if (nfin > c->ns)
         nfin = c->ns;
-    cand_set coarse = {.cap = N_COARSE, .sep = 2 * COARSE_STEP};
-    cand_set fine = {.cap = N_CANDIDATES, .sep = 2 * SEARCH_STEP};
-    grid(c, opt, wlo, whi, dlo, dhi, COARSE_STEP, nsub, &coarse, evals);
+    int valleys = opt->valleys > 0 ? (opt->valleys < N_VALLEYS_MAX ? opt->valleys : N_VALLEYS_MAX) : N_CANDIDATES;
+    cand_set coarse = {.cap = valleys + 1, .sep = 2 * COARSE_STEP};
+    cand_set fine = {.cap = valleys, .sep = 2 * SEARCH_STEP};
+    if (opt->offset_scan_us > 0 && !aw && ad) {
+        /* one dimension: every valley at the scan's step, the best kept */
+        fine.sep = 3 * opt->offset_scan_us;
+        grid(c, opt, wlo, whi, dlo, dhi, opt->offset_scan_us, nsub, &fine, evals);
+        coarse.n = 0;
+    } else {
+        grid(c, opt, wlo, whi, dlo, dhi, COARSE_STEP, nsub, &coarse, evals);
+    }
     for (int q = 0; q < coarse.n; q++) {
         /* the fine grid around each basin, kept inside the range */
         double a0 = fmax(wlo, coarse.w[q] - COARSE_STEP), a1 = fmin(whi, coarse.w[q] + COARSE_STEP);
         double b0 = fmax(dlo, coarse.d[q] - COARSE_STEP), b1 = fmin(dhi, coarse.d[q] + COARSE_STEP);
         grid(c, opt, a0, a1, b0, b1, SEARCH_STEP, nsub, &fine, evals);
     }
-    double best = INFINITY;
+    double best = INFINITY, rw[N_VALLEYS_MAX], rd[N_VALLEYS_MAX], rs[N_VALLEYS_MAX];
+    int qbest = -1;
     *Wbest = opt->window_us;
     *Dbest = opt->offset_us;
+    double scan_best = INFINITY;
+    for (int q = 0; q < fine.n; q++)
+        scan_best = fmin(scan_best, fine.s[q]);
     for (int q = 0; q < fine.n; q++) {
         double W = fine.w[q], D = fine.d[q];
-        double s = refine(c, aw, ad, SEARCH_STEP, 4.0, nmid, &W, &D, evals);
+        rs[q] = INFINITY;
+        /* a scanned valley twice as bad as the best is no rival: not refined */
+        rw[q] = W;
+        rd[q] = D;
+        if (opt->offset_scan_us > 0 && fine.s[q] > SCAN_KEEP * scan_best)
+            continue;
+        double s = refine(c, aw, ad, opt->offset_scan_us > 0 && !aw ? opt->offset_scan_us : SEARCH_STEP, 4.0, nmid,
+                          &W, &D, evals);
+        rw[q] = W;
+        rd[q] = D;
+        rs[q] = s;
         if (s < best) {
             best = s;
+            qbest = q;
             *Wbest = W;
             *Dbest = D;
         }
+    }
+    /* the other valleys, once each, closest fit first */
+    res->n_rivals = 0;
+    for (int q = 0; q < fine.n && qbest >= 0 && best > 0; q++) {
+        if (!isfinite(rs[q]))
+            continue;
+        int dup = fabs(rw[q] - rw[qbest]) <= SAME_VALLEY_US && fabs(rd[q] - rd[qbest]) <= SAME_VALLEY_US;
+        for (size_t k = 0; k < res->n_rivals && !dup; k++)
+            dup = fabs(rw[q] - res->rival_window_us[k]) <= SAME_VALLEY_US &&
+                  fabs(rd[q] - res->rival_offset_us[k]) <= SAME_VALLEY_US;
+        if (dup || res->n_rivals == WP_DECONV_MAX_RIVALS)
+            continue;
+        size_t k = res->n_rivals++;
+        while (k > 0 && res->rival_ratio[k - 1] > rs[q] / best) {
+            res->rival_window_us[k] = res->rival_window_us[k - 1];
+            res->rival_offset_us[k] = res->rival_offset_us[k - 1];
+            res->rival_ratio[k] = res->rival_ratio[k - 1];
+            k--;
+        }
+        res->rival_window_us[k] = rw[q];
+        res->rival_offset_us[k] = rd[q];
+        res->rival_ratio[k] = rs[q] / best;
     }
     if (fine.n > 0)
         refine(c, aw, ad, 4.0, 0.1, nfin, Wbest, Dbest, evals);
@@ -601,7 +654,7 @@ int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_de
     double W = opt->window_us, D = opt->offset_us;
     int evals = 0;
     if (opt->window_auto || opt->offset_auto)
-        search(&c, opt, &W, &D, &evals);
+        search(&c, opt, &W, &D, &evals, res);
     eval_out o = evaluate(&c, W, D, c.ns);
     evals++;
     if (!o.ok) {

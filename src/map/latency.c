@@ -40,6 +40,7 @@ typedef struct rd {
     double consumed, total;
     const wp_progress *progress;
     wp_error *err;
+    int untimed_ok; /* plain latencies accepted (no timestamp: 0) */
     /* scratch for the current string */
     char *s;
     size_t slen, scap;
@@ -402,6 +403,29 @@ static int parse_document(rd *r, table *t)
                                        "layer '%s' has more entries than layer '%s' (%zu): latency lists must have equal lengths",
                                        name, t->names[0], t->n_cycles);
                     int c0 = skip_ws(r);
+                    if ((c0 == '-' || (c0 >= '0' && c0 <= '9')) && r->untimed_ok) {
+                        double lat;
+                        if (read_number(r, &lat) != 0)
+                            return -1;
+                        if (lat < 0)
+                            return wp_fail(r->err, r->path, r->line, "negative latency %g ms", lat);
+                        if (lat > WP_LATENCY_MAX_MS)
+                            return wp_fail(r->err, r->path, r->line,
+                                           "value out of range: latency %g ms (at most %g)", lat, WP_LATENCY_MAX_MS);
+                        if (table_put(t, i, lat, 0) != 0)
+                            return fail_at(r, "out of memory");
+                        i++;
+                        c = skip_ws(r);
+                        if (c == ',') {
+                            r->pos++;
+                            continue;
+                        }
+                        if (c == ']') {
+                            r->pos++;
+                            break;
+                        }
+                        return unexpected(r, c, "',' or ']' in a layer's list");
+                    }
                     if (c0 == '-' || (c0 >= '0' && c0 <= '9'))
                         /* {"layer": [ms, ms, ...]}: the original's desktop
                          * profiler, valid JSON of another shape */
@@ -409,7 +433,8 @@ static int parse_document(rd *r, table *t)
                                        "layer '%s' has latencies without timestamps ({\"layer\": [ms, ...]}, the "
                                        "desktop profiler's format): map needs each cycle's time to line layers up "
                                        "with the power log. Profile with trtexec under 'wattprof run' "
-                                       "(docs/trtexec.md) or with the Jetson profiler's [[ms, \"timestamp\"], ...]",
+                                       "(docs/trtexec.md) or with the Jetson profiler's [[ms, \"timestamp\"], ...]; "
+                                       "for runtime alone (no power), 'wattprof map --runtime-only' takes it",
                                        name);
                     if (expect(r, '[', "'[' (a [latency_ms, \"timestamp\"] pair)") != 0)
                         return -1;
@@ -476,8 +501,15 @@ static int parse_document(rd *r, table *t)
 
 int wp_latency_read_progress(const char *path, wp_latency *lat, const wp_progress *progress, wp_error *err)
 {
+    return wp_latency_read_ex(path, lat, progress, 0, err);
+}
+
+int wp_latency_read_ex(const char *path, wp_latency *lat, const wp_progress *progress, int untimed_ok,
+                       wp_error *err)
+{
     memset(lat, 0, sizeof *lat);
     rd r = {0};
+    r.untimed_ok = untimed_ok;
     r.path = path;
     r.line = 1;
     r.err = err;

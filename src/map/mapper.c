@@ -86,7 +86,7 @@ static int model_paths(const char *model_dir, const char *model, model_files *f)
     if (!f->power_log || !f->latency || !f->engine || !f->trt_profile || !f->trt_times || !f->run_info)
         return -1;
     f->trtexec = !wp_is_file(f->latency) && wp_is_file(f->trt_times);
-    char *teg = wp_path_join(model_dir, "tegrastats.log");
+    char *teg = wp_path_join(model_dir, WP_TEGRASTATS_LOG);
     if (!teg)
         return -1;
     if (!wp_is_file(f->power_log) && wp_is_file(teg)) {
@@ -469,7 +469,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
             win.start_us[k] -= opt->report_offset_us;
             win.end_us[k] -= opt->report_offset_us;
         }
-    } else if (wp_latency_read_progress(f.latency, &lat, progress, err) != 0) {
+    } else if (wp_latency_read_ex(f.latency, &lat, progress, opt->runtime_only, err) != 0) {
         goto done;
     }
     names = calloc(lat.n_layers + 1, sizeof *names);
@@ -515,6 +515,16 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         /* the board's input rail; times from its stamps (docs/trtexec.md) */
         wp_tegrastats_options tgo = {0};
         tgo.rail = opt->tegrastats_rail;
+        /* JetPack 4's lines have no time: the start note places them */
+        char *note_path = wp_path_join(model_dir, WP_TEGRASTATS_START);
+        if (!note_path) {
+            wp_fail(err, model_dir, 0, "out of memory");
+            goto done;
+        }
+        int nrc = wp_is_file(note_path) ? wp_tegrastats_read_start(note_path, &tgo, err) : 0;
+        free(note_path);
+        if (nrc != 0)
+            goto done;
         char rail[64];
         if (wp_tegrastats_read(f.power_log, &tgo, &log, rail, sizeof rail, err) != 0)
             goto done;
@@ -567,7 +577,7 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
         if (f.trtexec) {
             dopt.max_rel_stderr = WP_TRTEXEC_MAX_REL_STDERR;
             dopt.imprecise = imprecise;
-            if (wp_trtexec_choose_window(&win, &log, &dopt, imprecise, dnote, sizeof dnote, err) != 0) {
+            if (wp_trtexec_choose_window(&win, &log, idle_uw, &dopt, imprecise, dnote, sizeof dnote, err) != 0) {
                 wp_error inner = *err;
                 wp_fail(err, f.power_log, 0, "%s", inner.msg);
                 goto done;
@@ -839,13 +849,13 @@ int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_opt
         goto done;
     }
 
-    double idle_uw;
+    double idle_uw = 0; /* runtime only: no power, so no idle power either */
     idle_path = wp_path_join(raw_dir, WP_IDLE_JSON);
     if (!idle_path) {
         wp_fail(err, raw_dir, 0, "out of memory");
         goto done;
     }
-    if (wp_idle_read(idle_path, &idle_uw, err) != 0)
+    if (!opt->runtime_only && wp_idle_read(idle_path, &idle_uw, err) != 0)
         goto done;
 
     pending = calloc(n_models, sizeof *pending);

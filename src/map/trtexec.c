@@ -594,20 +594,99 @@ void wp_trtexec_placement_uncertainty(const wp_trtexec_profile *p, const wp_trte
     free(lat);
 }
 
-int wp_trtexec_choose_window(const wp_windows *win, const wp_powerlog *log, wp_deconv_options *dopt,
+/* Marks the layers a rival (window, offset) moves: one that fits within
+ * WP_TRTEXEC_RIVAL_RATIO of the chosen one's residual variance and moves a
+ * layer's estimate by more than WP_TRTEXEC_MAX_REL_RIVAL of its power above
+ * idle (or leaves it without one) says the run cannot tell which is right.
+ * Returns the layers newly marked, -1 on error. */
+static long mark_rivals(const wp_deconv_input *in, const wp_deconv_options *dopt, const wp_deconv_result *best,
+                        double idle_uw, unsigned char *imprecise, double *worst_ratio, double *rival_offset,
+                        wp_error *err)
+{
+    long marked = 0;
+    for (size_t r = 0; r < best->n_rivals; r++) {
+        if (!(best->rival_ratio[r] <= WP_TRTEXEC_RIVAL_RATIO))
+            break; /* closest first */
+        wp_deconv_options o = *dopt;
+        o.window_auto = o.offset_auto = 0;
+        o.window_us = best->rival_window_us[r];
+        o.offset_us = best->rival_offset_us[r];
+        wp_deconv_result rr;
+        int rc = wp_deconvolve(in, &o, &rr, err);
+        if (rc == WP_DECONV_TOO_FEW)
+            continue;
+        if (rc != 0)
+            return -1;
+        long here = 0;
+        for (size_t l = 0; l < in->n_layers; l++) {
+            if (imprecise[l] || best->status[l] != WP_DECONV_OK)
+                continue;
+            double above = fabs(best->power_uw[l] - idle_uw);
+            if (rr.status[l] != WP_DECONV_OK ||
+                !(fabs(rr.power_uw[l] - best->power_uw[l]) <= WP_TRTEXEC_MAX_REL_RIVAL * above)) {
+                imprecise[l] = 1;
+                here++;
+            }
+        }
+        if (here > 0 && marked == 0) {
+            *worst_ratio = best->rival_ratio[r];
+            *rival_offset = best->rival_offset_us[r];
+        }
+        marked += here;
+        wp_deconv_result_free(&rr);
+    }
+    return marked;
+}
+
+int wp_trtexec_choose_window(const wp_windows *win, const wp_powerlog *log, double idle_uw, wp_deconv_options *dopt,
                              unsigned char *imprecise, char *note, size_t note_size, wp_error *err)
 {
     if (note_size)
         note[0] = '\0';
-    if (!dopt->window_auto)
+    if (!dopt->window_auto && !dopt->offset_auto)
         return 0;
     size_t L = win->n_layers, nc = win->n_cycles;
     wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
     wp_deconv_result res;
-    if (wp_deconvolve(&in, dopt, &res, err) != 0)
+    wp_deconv_options so = *dopt;
+    so.valleys = WP_TRTEXEC_VALLEYS;
+    int rc;
+    if (so.window_auto) {
+        /* the window first, as deconvolve finds it */
+        rc = wp_deconvolve(&in, dopt, &res, err);
+        if (rc == WP_DECONV_TOO_FEW)
+            return 0; /* the map step says so, with its counts and hints */
+        if (rc != 0)
+            return -1;
+        so.window_auto = 0;
+        so.window_us = res.window_us;
+        if (!so.offset_auto)
+            so.offset_us = res.offset_us;
+        wp_deconv_result_free(&res);
+    }
+    /* then every valley of the offset: the best, and its rivals */
+    so.offset_scan_us = so.offset_auto ? WP_TRTEXEC_OFFSET_SCAN_US : 0;
+    rc = wp_deconvolve(&in, &so, &res, err);
+
+    if (rc == WP_DECONV_TOO_FEW)
+        return 0;
+    if (rc != 0)
         return -1;
-    double w = res.window_us, d = res.offset_us;
+    double w = res.window_us, d = res.offset_us, ratio = 0, rival_d = 0;
+    long marked = mark_rivals(&in, dopt, &res, idle_uw, imprecise, &ratio, &rival_d, err);
     wp_deconv_result_free(&res);
+    if (marked < 0)
+        return -1;
+    int n = 0;
+    if (marked > 0)
+        n = snprintf(note, note_size,
+                     "report offset not identifiable for %ld layer(s): %.4g us fits within %.0f %% of the residual "
+                     "variance at %.4g us and moves their estimates by more than %.0f %% (status imprecise; "
+                     "inferences that repeat alike under a sensor window leave only the window edges to place "
+                     "them)",
+                     marked, rival_d, (ratio - 1) * 100, d, WP_TRTEXEC_MAX_REL_RIVAL * 100);
+    if (n < 0 || (size_t)n >= note_size)
+        n = 0;
     /* median inference period */
     double period = INFINITY;
     if (nc > 1) {
@@ -622,20 +701,20 @@ int wp_trtexec_choose_window(const wp_windows *win, const wp_powerlog *log, wp_d
     }
     double lo = dopt->window_min_us < dopt->window_max_us ? dopt->window_min_us : WP_DECONV_WINDOW_MIN_US;
     double hi = dopt->window_min_us < dopt->window_max_us ? dopt->window_max_us : WP_DECONV_WINDOW_MAX_US;
+    int window_auto = dopt->window_auto;
+    /* the map step solves once at these, without searching again */
     dopt->window_auto = 0;
     dopt->window_us = w;
-    if (dopt->offset_auto) {
-        dopt->offset_auto = 0;
-        dopt->offset_us = d;
-    }
-    if (w + period <= hi || w - period >= lo) {
+    dopt->offset_auto = 0;
+    dopt->offset_us = d;
+    if (window_auto && (w + period <= hi || w - period >= lo)) {
         for (size_t l = 0; l < L; l++)
             imprecise[l] = 1;
-        snprintf(note, note_size,
-                 "sensor window not identifiable: inferences repeat every %.4g us, so a window of %.4g us and one "
+        snprintf(note + n, note_size - (size_t)n,
+                 "%ssensor window not identifiable: inferences repeat every %.4g us, so a window of %.4g us and one "
                  "%.4g us longer or shorter fit alike; no layer gets a number. Give the sensor's window "
                  "(--attribution deconvolve --sensor-window-us W: 1100 for a Jetson INA3221 at its defaults)",
-                 period, w, period);
+                 n ? "; " : "", period, w, period);
     }
     return 0;
 }

@@ -61,12 +61,53 @@ static int grow(kind_data *k)
     return 0;
 }
 
-static int read_csv(const char *path, kind_data *k, int model, int is_test, wp_error *err)
+/* The devices the rows were measured on, and where each was first seen. */
+typedef struct device_set {
+    char **name, **where;
+    size_t n;
+    int allow_mixed;
+} device_set;
+
+static int device_seen(device_set *ds, const char *device, const char *path, long line, wp_error *err)
+{
+    if (!*device)
+        return 0; /* unknown: no conflict */
+    for (size_t i = 0; i < ds->n; i++)
+        if (strcmp(ds->name[i], device) == 0)
+            return 0;
+    if (ds->n > 0 && !ds->allow_mixed)
+        return wp_fail(err, path, line,
+                       "device '%s' here but '%s' in %s: a model of one device's power and runtime says nothing "
+                       "of another's (--allow-mixed-devices to train on both)",
+                       device, ds->name[0], ds->where[0]);
+    char **nn = realloc(ds->name, (ds->n + 1) * sizeof *nn);
+    if (!nn)
+        return wp_fail(err, path, line, "out of memory");
+    ds->name = nn;
+    char **nw = realloc(ds->where, (ds->n + 1) * sizeof *nw);
+    if (!nw)
+        return wp_fail(err, path, line, "out of memory");
+    ds->where = nw;
+    size_t wl = strlen(path) + 32;
+    ds->name[ds->n] = strdup(device);
+    ds->where[ds->n] = malloc(wl);
+    if (!ds->name[ds->n] || !ds->where[ds->n]) {
+        free(ds->name[ds->n]);
+        free(ds->where[ds->n]);
+        return wp_fail(err, path, line, "out of memory");
+    }
+    snprintf(ds->where[ds->n], wl, "%s:%ld", path, line);
+    ds->n++;
+    return 0;
+}
+
+static int read_csv(const char *path, kind_data *k, int model, int is_test, device_set *devs, wp_error *err)
 {
     wp_csv_reader r;
     if (wp_csv_open(&r, path, err))
         return -1;
     int col[2 * WP_MODEL_MAX_FEATURES], cp, ct, rc = -1;
+    int cdev = wp_csv_column(&r, "device"); /* wattprof's, absent from older files */
     /* A CSV of the original's has only its columns: derive the rest from
      * them (wp_features_from_upstream). */
     wp_layer_kind kind = k->kind;
@@ -118,6 +159,8 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, wp_e
         double p, t;
         /* power may be empty: data profiled without a sensor */
         if (wp_csv_double(&r, cp, 1, &p, err) || wp_csv_double(&r, ct, 0, &t, err))
+            goto out;
+        if (cdev >= 0 && device_seen(devs, r.fields[cdev], path, r.line, err))
             goto out;
         k->target[0][k->n] = p / MICROWATTS_IN_WATTS;
         k->target[1][k->n] = t;
@@ -207,6 +250,9 @@ void wp_train_report_free(wp_train_report *rep)
             free(rep->pipe[i].lono_models[j].model);
         free(rep->pipe[i].lono_models);
     }
+    for (size_t i = 0; i < rep->n_devices; i++)
+        free(rep->devices[i]);
+    free(rep->devices);
     memset(rep, 0, sizeof *rep);
 }
 
@@ -771,6 +817,8 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
     memset(rs, 0, sizeof rs);
     memset(kd, 0, sizeof kd);
     memset(built, 0, sizeof built);
+    device_set devs = {0};
+    devs.allow_mixed = o->allow_mixed_devices;
     int rc = -1;
     static const char *const default_tests[] = {"lenet", "resnet18", "vgg16"};
     if (o->config_path && strcmp(o->config_path, "upstream") == 0) {
@@ -812,7 +860,7 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
                     is_test |= strcmp(default_tests[j], models[g]) == 0;
             }
             wp_progress_report(&o->progress, "reading", 0, WP_N_PIPELINES);
-            if (read_csv(path, k, (int)g, is_test, err))
+            if (read_csv(path, k, (int)g, is_test, &devs, err))
                 goto out;
             k->files++;
             total_files++;
@@ -883,6 +931,12 @@ out:
         free(models[g]);
     free(models);
     wp_train_config_free(&cfg);
+    /* the report takes the names */
+    rep->devices = devs.name;
+    rep->n_devices = devs.n;
+    for (size_t i = 0; i < devs.n; i++)
+        free(devs.where[i]);
+    free(devs.where);
     if (rc)
         wp_train_report_free(rep);
     return rc;

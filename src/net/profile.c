@@ -9,6 +9,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
+#include "wattprof/device.h"
 #include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/layout.h"
@@ -203,7 +204,7 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
     if (wp_mkdirs(raw_model, err))
         goto done;
 
-    double idle_uw = 0;
+    double idle_uw = 0, mean_rate_hz = 0;
     int power = 0;
     if (opt->no_power) {
         note(res, "power measurement disabled: runtime only");
@@ -249,6 +250,7 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         wp_logger_summary s;
         wp_logger_get_summary(lg, &s);
         res->samples = (size_t)s.samples;
+        mean_rate_hz = s.mean_rate_hz;
         if (s.clock_steps)
             note(res,
                  "the wall clock stepped by %+.3f ms during the run: the power log kept its time base, "
@@ -257,6 +259,14 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
     }
     if (wp_bench_write(g, &opt->bench, &bres, raw, name, err))
         goto done;
+    if (opt->device) {
+        wp_device_end(opt->device, mean_rate_hz);
+        char *dev_path = wp_path_join(raw_model, WP_DEVICE_JSON);
+        int drc = dev_path ? wp_device_write(opt->device, dev_path, err) : wp_fail(err, NULL, 0, "out of memory");
+        free(dev_path);
+        if (drc)
+            goto done;
+    }
 
     res->n_layers = bres.n_layers;
     res->n_cycles = bres.n_cycles;

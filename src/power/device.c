@@ -5,11 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wattprof/atomic_file.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/timestamp.h"
 
 struct wp_device_state {
@@ -277,4 +280,130 @@ void wp_device_free(wp_device_state *st)
         return;
     json_decref(st->doc);
     free(st);
+}
+
+int wp_device_read_name(const char *path, char **name, wp_error *err)
+{
+    *name = NULL;
+    if (!wp_is_file(path))
+        return 0;
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc)
+        return wp_fail(err, path, je.line > 0 ? je.line : 0, "malformed JSON: %s", je.text);
+    int rc = 0;
+    json_t *model = json_is_object(doc) ? json_object_get(doc, "model") : NULL;
+    if (!json_is_object(doc))
+        rc = wp_fail(err, path, 1, "expected a JSON object (device.json)");
+    else if (model && !json_is_string(model))
+        rc = wp_fail(err, path, 0, "\"model\" is not a string");
+    else if (model && json_string_length(model) > 0 && !(*name = strdup(json_string_value(model))))
+        rc = wp_fail(err, path, 0, "out of memory");
+    json_decref(doc);
+    return rc;
+}
+
+/* ---- thermal stability ------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Of the zones in both arrays (by name), the one with the largest cur - ref
+ * into *w; the number compared. */
+static int compare_zones(json_t *ref, json_t *cur, wp_thermal_worst *w)
+{
+    int n = 0;
+    double worst = -INFINITY;
+    size_t i, k;
+    json_t *a, *b;
+    json_array_foreach(cur, i, a)
+    {
+        const char *zone = json_string_value(json_object_get(a, "zone"));
+        json_t *ta = json_object_get(a, "temp_mc");
+        if (!zone || !json_is_integer(ta))
+            continue;
+        json_array_foreach(ref, k, b)
+        {
+            const char *rz = json_string_value(json_object_get(b, "zone"));
+            json_t *tb = json_object_get(b, "temp_mc");
+            if (!rz || strcmp(rz, zone) != 0 || !json_is_number(tb))
+                continue;
+            double tc = (double)json_integer_value(ta) / 1000.0, rc = json_number_value(tb) / 1000.0;
+            n++;
+            if (tc - rc > worst) {
+                worst = tc - rc;
+                const char *type = json_string_value(json_object_get(a, "type"));
+                snprintf(w->zone, sizeof w->zone, "%s", zone);
+                snprintf(w->type, sizeof w->type, "%s", type ? type : "");
+                w->temp_c = tc;
+                w->ref_c = rc;
+            }
+            break;
+        }
+    }
+    return n;
+}
+
+int wp_device_cooldown(const char *ref_path, const wp_cooldown_options *o, wp_cooldown_result *out, wp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t je;
+    json_t *doc = json_load_file(ref_path, 0, &je);
+    if (!doc)
+        return wp_fail(err, ref_path, je.line > 0 ? je.line : 0, "cannot read the reference temperatures: %s",
+                       je.text);
+    json_t *ref = json_object_get(json_object_get(doc, "end"), "thermal");
+    if (!json_is_array(ref))
+        ref = json_object_get(json_object_get(doc, "start"), "thermal");
+    char root[2048];
+    snprintf(root, sizeof root, "%s", o->root && *o->root ? o->root : "/");
+    double timeout = o->timeout_s > 0 ? o->timeout_s : 300, poll = o->poll_s > 0 ? o->poll_s : 0.25;
+    double t0 = now_s();
+    int told = 0;
+    for (;;) {
+        json_t *cur = read_thermal(root);
+        wp_thermal_worst w = {0};
+        out->zones = json_is_array(ref) ? compare_zones(ref, cur, &w) : 0;
+        json_decref(cur);
+        out->worst = w;
+        out->waited_s = now_s() - t0;
+        if (out->zones == 0 || w.temp_c - w.ref_c <= o->margin_c) {
+            out->reached = 1;
+            break;
+        }
+        if (out->waited_s >= timeout)
+            break;
+        if (!told++ && o->waiting)
+            o->waiting(o->ctx, &w);
+        struct timespec ts = {(time_t)poll, (long)((poll - floor(poll)) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    json_decref(doc);
+    return 0;
+}
+
+void wp_device_set_cooldown(wp_device_state *st, const char *ref_path, double margin_c, const wp_cooldown_result *r)
+{
+    if (!st)
+        return;
+    json_t *c = json_object();
+    json_object_set_new(c, "margin_c", json_real(margin_c));
+    json_object_set_new(c, "reference", json_string(ref_path));
+    json_object_set_new(c, "waited_s", json_real(r->waited_s));
+    json_object_set_new(c, "reached", json_boolean(r->reached));
+    json_object_set_new(st->doc, "cooldown", c);
+}
+
+int wp_device_drift(const wp_device_state *st, wp_thermal_worst *w)
+{
+    memset(w, 0, sizeof *w);
+    if (!st)
+        return 0;
+    json_t *a = json_object_get(json_object_get(st->doc, "start"), "thermal");
+    json_t *b = json_object_get(json_object_get(st->doc, "end"), "thermal");
+    return json_is_array(a) && json_is_array(b) ? compare_zones(a, b, w) > 0 : 0;
 }

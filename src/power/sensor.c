@@ -54,13 +54,14 @@ void wp_rail_list_free(wp_rail_list *list)
     list->n = 0;
 }
 
-/* The board input rail is what upstream logs (VDD_IN on Orin, POM_5V_IN on
- * Nano/TX2/Xavier); otherwise the first rail. */
+/* The board input rail is what upstream logs (VDD_IN on Orin Nano/NX,
+ * POM_5V_IN on Nano/TX2/Xavier, VIN_SYS_5V0 on AGX Orin, whose monitors have
+ * no VDD_IN); otherwise the first rail. */
 static void mark_default(wp_rail_list *list, size_t from)
 {
     if (from >= list->n)
         return;
-    static const char *const preferred[] = {"VDD_IN", "POM_5V_IN"};
+    static const char *const preferred[] = {"VDD_IN", "POM_5V_IN", "VIN_SYS_5V0"};
     for (size_t p = 0; p < sizeof preferred / sizeof *preferred; p++)
         for (size_t i = from; i < list->n; i++)
             if (strcmp(list->rails[i].name, preferred[p]) == 0) {

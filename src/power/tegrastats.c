@@ -2,11 +2,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof/layout.h"
 #include "wattprof/timestamp.h"
 
 /* "MM-DD-YYYY HH:MM:SS " at the start of a line: its local civil time. */
@@ -205,7 +207,8 @@ int wp_tegrastats_read(const char *path, const wp_tegrastats_options *opt, wp_po
     if (!stamped) {
         if (!(opt && opt->start_us && opt->interval_ms > 0)) {
             wp_fail(err, path, lines[0],
-                    "no timestamps (JetPack 4's tegrastats writes none): give its start and --interval "
+                    "no timestamps (JetPack 4's tegrastats writes none): give its start and --interval in "
+                    WP_TEGRASTATS_START " beside it: {\"start\": \"YYYYmmdd-HH:MM:SS.ffffff\", \"interval_ms\": N} "
                     "(docs/trtexec.md, tegrastats)");
             goto done;
         }
@@ -263,5 +266,27 @@ done:
     free(stamp);
     free(lines);
     fclose(fp);
+    return rc;
+}
+
+int wp_tegrastats_read_start(const char *path, wp_tegrastats_options *o, wp_error *err)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc)
+        return wp_fail(err, path, je.line > 0 ? je.line : 0, "malformed JSON: %s", je.text);
+    int rc = 0;
+    const char *start = json_string_value(json_object_get(doc, "start"));
+    json_t *iv = json_object_get(doc, "interval_ms");
+    int64_t t;
+    if (!start || wp_ts_parse(start, strlen(start), &t) != 0)
+        rc = wp_fail(err, path, 0, "\"start\" must be a time as YYYYmmdd-HH:MM:SS.ffffff (local time)");
+    else if (!json_is_number(iv) || !(json_number_value(iv) > 0) || !isfinite(json_number_value(iv)))
+        rc = wp_fail(err, path, 0, "\"interval_ms\" must be a positive number (tegrastats' --interval)");
+    else {
+        o->start_us = t;
+        o->interval_ms = json_number_value(iv);
+    }
+    json_decref(doc);
     return rc;
 }

@@ -686,6 +686,106 @@ static void kv_table(FILE *out, const kv_list *l, size_t from, size_t to)
 
 /* ------------------------------------------------ map's saved choices */
 
+/* device.json (docs/logging.md) as key/value rows: the board, its software,
+ * power mode, clocks and temperatures; what the file lacks is left out. */
+static int device_kv(kv_list *kv, const char *path, wp_error *err)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc)
+        return wp_fail(err, path, je.line > 0 ? je.line : 0, "malformed JSON: %s", je.text);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return wp_fail(err, path, 1, "expected a JSON object (device.json)");
+    }
+    static const char *const plain[][2] = {
+        {"model", "board"}, {"l4t_release", "L4T release"}, {"kernel", "kernel"}, {"nvpmodel", "nvpmodel"}};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        const char *v = json_string_value(json_object_get(doc, plain[i][0]));
+        if (v)
+            kv_add(kv, plain[i][1], v);
+    }
+    char b[512];
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(doc, "cpus"), i, e)
+    {
+        json_t *cur = json_object_get(e, "cur_khz"), *lo = json_object_get(e, "min_khz"),
+               *hi = json_object_get(e, "max_khz");
+        const char *gov = json_string_value(json_object_get(e, "governor"));
+        int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
+        if (json_is_integer(cur))
+            n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / 1e3);
+        if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
+            n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / 1e3,
+                          (double)json_integer_value(hi) / 1e3);
+        if (gov && n > 0 && (size_t)n < sizeof b)
+            snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
+        char key[128];
+        const char *cpu = json_string_value(json_object_get(e, "cpu"));
+        snprintf(key, sizeof key, "clock %s", cpu ? cpu : "cpu");
+        kv_add(kv, key, b);
+    }
+    json_array_foreach(json_object_get(doc, "devfreq"), i, e)
+    {
+        json_t *cur = json_object_get(e, "cur_hz"), *lo = json_object_get(e, "min_hz"),
+               *hi = json_object_get(e, "max_hz");
+        const char *gov = json_string_value(json_object_get(e, "governor"));
+        int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
+        if (json_is_integer(cur))
+            n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / 1e6);
+        if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
+            n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / 1e6,
+                          (double)json_integer_value(hi) / 1e6);
+        if (gov && n > 0 && (size_t)n < sizeof b)
+            snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
+        char key[128];
+        const char *dev = json_string_value(json_object_get(e, "device"));
+        snprintf(key, sizeof key, "clock %s", dev ? dev : "devfreq");
+        kv_add(kv, key, b);
+    }
+    /* temperatures: start -> end per zone */
+    json_t *st = json_object_get(json_object_get(doc, "start"), "thermal");
+    json_t *en = json_object_get(json_object_get(doc, "end"), "thermal");
+    json_array_foreach(st, i, e)
+    {
+        const char *zone = json_string_value(json_object_get(e, "zone"));
+        const char *type = json_string_value(json_object_get(e, "type"));
+        json_t *t0 = json_object_get(e, "temp_mc");
+        if (!zone || !json_is_integer(t0))
+            continue;
+        int n = snprintf(b, sizeof b, "%.1f \xC2\xB0" "C", (double)json_integer_value(t0) / 1e3);
+        size_t k;
+        json_t *f;
+        json_array_foreach(en, k, f)
+        {
+            const char *z2 = json_string_value(json_object_get(f, "zone"));
+            json_t *t1 = json_object_get(f, "temp_mc");
+            if (z2 && strcmp(z2, zone) == 0 && json_is_integer(t1) && n > 0 && (size_t)n < sizeof b)
+                snprintf(b + n, sizeof b - (size_t)n, " at start, %.1f \xC2\xB0" "C at end",
+                         (double)json_integer_value(t1) / 1e3);
+        }
+        char key[160];
+        snprintf(key, sizeof key, "temperature %s", type ? type : zone);
+        kv_add(kv, key, b);
+    }
+    json_t *cool = json_object_get(doc, "cooldown");
+    if (json_is_object(cool)) {
+        snprintf(b, sizeof b, "within %.3g \xC2\xB0" "C of idle: %s after %.1f s",
+                 json_number_value(json_object_get(cool, "margin_c")),
+                 json_is_true(json_object_get(cool, "reached")) ? "reached" : "NOT reached (timed out)",
+                 json_number_value(json_object_get(cool, "waited_s")));
+        kv_add(kv, "cooldown", b);
+    }
+    json_t *rate = json_object_get(doc, "logger_mean_rate_hz");
+    if (json_is_number(rate)) {
+        snprintf(b, sizeof b, "%.4g samples/s", json_number_value(rate));
+        kv_add(kv, "logger rate", b);
+    }
+    json_decref(doc);
+    return 0;
+}
+
 /* RESULT/<model>/mapping_info.json, written by `map` (docs/mapping.md). */
 typedef struct map_info {
     int have;
@@ -1649,7 +1749,7 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     rp_model m = {0};
     name_index ix = {0};
     raw_data raw = {0};
-    kv_list cfg = {0};
+    kv_list cfg = {0}, dev = {0};
     map_info mi = {0};
     char *pred_source = NULL, *p = NULL;
     int rc = -1;
@@ -1730,6 +1830,17 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
         free(p);
         p = NULL;
     }
+
+    /* the device the power was measured on: map's copy, else the raw one */
+    p = wp_path3(o->result_dir, name, WP_DEVICE_JSON);
+    if (!wp_is_file(p) && o->raw_data_dir) {
+        free(p);
+        p = wp_path3(o->raw_data_dir, name, WP_DEVICE_JSON);
+    }
+    if (wp_is_file(p) && device_kv(&dev, p, err) != 0)
+        goto out;
+    free(p);
+    p = NULL;
 
     model_totals t = totals(&m);
     fprintf(out, "<section class=\"model\" id=\"model-%zu\">\n<h2>", idx);
@@ -1856,6 +1967,17 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     if (cfg.n)
         kv_table(out, &cfg, 0, cfg.n);
     fputs("</div>\n", out);
+    fputs("<h3>Device</h3>\n", out);
+    if (dev.n) {
+        fputs("<div class=\"kvwrap\">", out);
+        kv_table(out, &dev, 0, dev.n);
+        fputs("</div>\n", out);
+    } else {
+        fputs("<p class=\"note\">No <code>device.json</code> (board, clocks, temperatures: written by "
+              "<code>log</code>, <code>idle</code>, <code>run</code> and <code>profile</code> since they record "
+              "it, copied by <code>map</code>): the power figures cannot be tied to the clocks they ran at.</p>\n",
+              out);
+    }
     if (!o->raw_data_dir)
         fputs("<p class=\"note\">Benchmark settings, sample rate and timeline need <code>--raw-data-dir</code>.</p>\n", out);
     else if (!cfg.n)
@@ -1915,6 +2037,7 @@ out:
     free(p);
     free(pred_source);
     kv_free(&cfg);
+    kv_free(&dev);
     raw_free(&raw);
     wp_name_index_free(&ix);
     model_free(&m);
