@@ -82,7 +82,7 @@ int cmd_idle(int argc, char **argv)
         wp_device_free(dev);
         return cli_fail("idle", &err);
     }
-    if (cli_device_finish(dev, dir, NULL, &sum, &err) < 0)
+    if (cli_device_finish(dev, dir, NULL, &sum, NULL, 0, &err) < 0)
         return cli_fail("idle", &err);
     printf("average idle power: %.1f uW (%.3f W) -> %s\n", sum.mean_power_uw, sum.mean_power_uw / 1e6, path);
     return 0;

@@ -60,7 +60,7 @@ int cmd_log(int argc, char **argv)
         wp_device_free(dev);
         return cli_fail("log", &err);
     }
-    if (cli_device_finish(dev, NULL, o.out_path, &sum, &err) < 0)
+    if (cli_device_finish(dev, NULL, o.out_path, &sum, NULL, 0, &err) < 0)
         return cli_fail("log", &err);
     return 0;
 }

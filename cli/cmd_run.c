@@ -236,11 +236,7 @@ int cmd_run(int argc, char **argv)
         cli_fail("run", &err);
         return code ? code : 1;
     }
-    if (cooldown > 0 && dev) {
-        wp_device_end(dev, sum.mean_rate_hz);
-        cli_warn_drift("run", dev, cooldown);
-    }
-    if (cli_device_finish(dev, sub, NULL, &sum, &err) < 0) {
+    if (cli_device_finish(dev, sub, NULL, &sum, cooldown > 0 ? "run" : NULL, cooldown, &err) < 0) {
         cli_fail("run", &err);
         return code ? code : 1;
     }

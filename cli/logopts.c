@@ -131,11 +131,13 @@ wp_device_state *cli_device_begin(const wp_logger_opts *o)
 }
 
 int cli_device_finish(wp_device_state *st, const char *dir, const char *path, const wp_logger_summary *sum,
-                      wp_error *err)
+                      const char *drift_cmd, double drift_c, wp_error *err)
 {
     if (!st)
         return 0; /* out of memory before logging: the measurement still stands */
     wp_device_end(st, sum ? sum->mean_rate_hz : 0);
+    if (drift_cmd)
+        cli_warn_drift(drift_cmd, st, drift_c);
     char folder[4096], out[4200];
     if (dir) {
         snprintf(folder, sizeof folder, "%s", dir);

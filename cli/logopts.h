@@ -55,9 +55,10 @@ int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar,
  * fake tree for tests, else "/"); NULL only when out of memory. */
 wp_device_state *cli_device_begin(const wp_logger_opts *o);
 /* Records the end state and writes DIR/device.json (dir NULL: the folder of
- * path). Frees st. */
+ * path); with a drift_cmd, first warns as cli_warn_drift(drift_cmd, st,
+ * drift_c) does. Frees st. */
 int cli_device_finish(wp_device_state *st, const char *dir, const char *path, const wp_logger_summary *sum,
-                      wp_error *err);
+                      const char *drift_cmd, double drift_c, wp_error *err);
 
 /* --cooldown N [--cooldown-timeout S] of run and profile. */
 #define CLI_COOLDOWN_HELP                                                                       \

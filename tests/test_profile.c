@@ -155,6 +155,45 @@ static void test_broken_sensor(const char *dir, const char *model)
     test_run_free(&r);
 }
 
+/* --cooldown: the first run into DIR writes the idle reading
+ * DIR/raw/device.json; a later one with the board still hot waits, gives up
+ * at the timeout with a warning, and records it in its device.json. */
+static void test_cooldown(const char *dir, const char *model_path)
+{
+    /* test_path's buffers are reused: keep copies */
+    char *model = strdup(model_path), *dev = strdup(test_path(dir, "cool-dev"));
+    test_write_file(test_path(dev, "sys/class/thermal/thermal_zone0/type"), "gpu-thermal\n");
+    char *temp = strdup(test_path(dev, "sys/class/thermal/thermal_zone0/temp"));
+    fake_set(temp, 41000);
+    setenv("WATTPROF_DEVICE_ROOT", dev, 1);
+    char *res = strdup(test_path(dir, "res-cool"));
+    const char *args[] = {"profile", "--model", model, "--result-dir", res, "--runs", "2", "--warmup", "0",
+                          "--no-power", "--quiet", "--cooldown", "5", "--cooldown-timeout", "0.2", NULL};
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "--cooldown: idle reading written to ");
+    CHECK_CONTAINS(r.err, "raw/device.json");
+    test_run_free(&r);
+    CHECK(test_file_exists(test_path(res, "raw/device.json")));
+    fake_set(temp, 49500);
+    r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "warning: still thermal_zone0 (gpu-thermal) at 49.5 C after 0 s, 8.5 C above the idle "
+                          "41.0 C (--cooldown 5); measuring anyway");
+    test_run_free(&r);
+    char *d = test_read_file(test_path(res, "raw/lenet/device.json"));
+    CHECK(d && strstr(d, "\"cooldown\"") && strstr(d, "\"reached\": false"));
+    free(d);
+    char *ref = test_read_file(test_path(res, "raw/device.json"));
+    CHECK(ref && strstr(ref, "\"temp_mc\": 41000")); /* the reference is kept */
+    free(ref);
+    unsetenv("WATTPROF_DEVICE_ROOT");
+    free(model);
+    free(dev);
+    free(temp);
+    free(res);
+}
+
 int main(void)
 {
     if (!wp_onnx_supported()) {
@@ -172,5 +211,6 @@ int main(void)
     test_fake_sensor(dir, model);
     test_no_sensor(dir, model);
     test_broken_sensor(dir, model);
+    test_cooldown(dir, model);
     return test_summary();
 }
