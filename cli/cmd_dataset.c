@@ -14,7 +14,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: wattprof dataset --preprocessed-data-dir DIR --result-dir DIR\n"
-            "                        [--per-layer-measurements N] [--runtime-stat mean|median|p10]\n"
+            "                        [--per-layer-measurements N] [--runtime-stat mean|median|p10|min]\n"
             "                        [--strict] [--quiet]\n"
             "\n"
             "Turns what 'wattprof map' wrote (DIR/<model>/power_runtime_mapping_layerwise.csv\n"
@@ -36,8 +36,8 @@ static void usage(FILE *fp)
             "                               layer has fewer than N power or runtime values\n"
             "                               (default 10)\n"
             "  --runtime-stat S             a layer's training runtime over its cycles: mean\n"
-            "                               (default, the original's), median or p10 (10th\n"
-            "                               percentile; robust to a busy machine)\n"
+            "                               (default, the original's), median, p10 (10th\n"
+            "                               percentile) or min (robust to a busy machine)\n"
             "  --strict                     a measured layer missing from trt_engine_info.json\n"
             "                               is an error (default: a warning with the count per\n"
             "                               model; such layers are left out)\n"
@@ -130,10 +130,20 @@ int cmd_dataset(int argc, char **argv)
             continue;
         }
         written++;
-        if (!quiet)
-            printf("%s: %zu convolutional, %zu pooling, %zu dense -> %s/%s/%s%s%s\n", m->name, m->rows[WP_KIND_CONV],
-                   m->rows[WP_KIND_POOL], m->rows[WP_KIND_DENSE], out_dir, m->name, m->device ? " (device: " : "",
-                   m->device ? m->device : "", m->device ? ")" : "");
+        if (!quiet) {
+            printf("%s: %zu convolutional, %zu pooling, %zu dense", m->name, m->rows[WP_KIND_CONV],
+                   m->rows[WP_KIND_POOL], m->rows[WP_KIND_DENSE]);
+            for (int k = WP_KIND_DENSE + 1; k < WP_N_KINDS; k++)
+                if (m->rows[k])
+                    printf(", %zu %s", m->rows[k], wp_layer_kind_name((wp_layer_kind)k));
+            printf(" -> %s/%s/%s%s%s\n", out_dir, m->name, m->device ? " (device: " : "", m->device ? m->device : "",
+                   m->device ? ")" : "");
+        }
+        if (m->extra_short)
+            fprintf(stderr,
+                    "wattprof dataset: %s: %zu layer(s) of the other kinds (batch norm, activation, ...) have "
+                    "fewer than %d runtime values; left out of their training data\n",
+                    m->name, m->extra_short, opt.per_layer_measurements);
         if (!quiet && m->layers_not_in_mapping)
             fprintf(stderr, "wattprof dataset: %s: %zu modelled engine layer(s) have no measurements\n", m->name,
                     m->layers_not_in_mapping);

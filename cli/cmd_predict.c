@@ -41,9 +41,11 @@ static void usage(void)
     puts("usage: wattprof predict --models DIR (--engine-info FILE | --onnx FILE.onnx [--input NxCxHxW])\n"
          "                        [--out FILE.csv]\n"
          "\n"
-         "Predicts power (W), runtime (ms) and energy (mJ) of every convolutional,\n"
-         "pooling and dense layer of a TensorRT engine (trt_engine_info.json) with the\n"
-         "models 'wattprof train' wrote to DIR. Prints a summary; --out writes\n"
+         "Predicts power (W), runtime (ms) and energy (mJ) of every layer of a TensorRT\n"
+         "engine (trt_engine_info.json) whose kind has models in DIR (from 'wattprof\n"
+         "train': convolution, pooling, dense, normalization, activation, elementwise,\n"
+         "reshape, softmax, matmul). Prints a summary, with every layer not modelled,\n"
+         "the reason and its share of the estimated time; --out writes\n"
          "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,\n"
          "runtime_low,runtime_high,energy_low,energy_high (90 %% interval) and out_of_range\n"
          "(1: a feature outside the training range; also warned about on stderr).\n"
@@ -115,8 +117,19 @@ int cmd_predict(int argc, char **argv)
                p.energy_hi);
     else
         printf("energy per inference:   %.6g mJ\n", p.energy_mj);
-    for (size_t t = 0; t < p.n_other_types; t++)
-        printf("not modelled:           %zu x %s (%s)\n", p.other_counts[t], p.other_types[t], p.other_reasons[t]);
+    for (size_t t = 0; t < p.n_other_types; t++) {
+        printf("not modelled:           %zu x %s (%s)", p.other_counts[t], p.other_types[t], p.other_reasons[t]);
+        size_t est = p.other_counts[t] - p.other_unestimated[t];
+        if (est && p.estimated_total_ms > 0)
+            printf(": about %.3g ms, %.1f %% of the estimated time%s", p.other_est_ms[t],
+                   100.0 * p.other_est_ms[t] / p.estimated_total_ms, est < p.other_counts[t] ? " (some unestimated)" : "");
+        else
+            printf(": share unknown (no data-movement model to estimate it from its bytes)");
+        putchar('\n');
+    }
+    if (p.n_other_types && p.estimated_total_ms > p.runtime_ms)
+        printf("estimated runtime:      %.6g ms (modelled layers + rough estimates of the others)\n",
+               p.estimated_total_ms);
     if (p.out_of_range)
         fprintf(stderr,
                 "wattprof predict: warning: %zu of %zu modelled layers lie outside the models' training range; "

@@ -96,8 +96,21 @@ static void print_table(const wp_profile_result *res, const wp_prediction *p)
         printf(" | %10.4f %10.3f %11.4f\n", p->runtime_ms, p->avg_power_w, p->energy_mj);
     else
         printf("\n");
-    if (p)
-        printf("pred_*: prediction of the models (power above idle; convolution, pooling and dense layers only)\n");
+    if (!p)
+        return;
+    printf("pred_*: prediction of the models (power above idle; the layers of kinds they model)\n");
+    /* Layers the models do not cover, with their share of what was
+     * measured (predict alone can only estimate it). */
+    for (size_t t = 0; t < p->n_other_types; t++) {
+        double ms = 0;
+        for (size_t i = 0; i < res->n_layers && i < p->n; i++)
+            if (!p->rows[i].modelled && p->rows[i].reason && strcmp(p->rows[i].layer_type, p->other_types[t]) == 0 &&
+                strcmp(p->rows[i].reason, p->other_reasons[t]) == 0)
+                ms += res->layers[i].runtime_ms;
+        printf("not modelled: %zu x %s (%s): %.4g ms, %.1f %% of the measured time\n", p->other_counts[t],
+               p->other_types[t], p->other_reasons[t], ms,
+               res->total_runtime_ms > 0 ? 100.0 * ms / res->total_runtime_ms : 0.0);
+    }
 }
 
 int cmd_profile(int argc, char **argv)

@@ -1,4 +1,4 @@
-/* wattprof train: fit the six NeuralPower pipelines from `dataset` CSVs. */
+/* wattprof train: fit the NeuralPower-style pipelines (two per layer kind) from `dataset` CSVs. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,11 +15,13 @@ static void usage(void)
 {
     puts("usage: wattprof train --data-dir DIR --out-dir DIR [options]\n"
          "\n"
-         "Trains power (W) and runtime (ms) models for convolutional, pooling and dense\n"
-         "layers from DIR/<model>/{convolutional,pooling,dense}.csv (as 'wattprof dataset'\n"
-         "writes them). Default: log(target) on the logs of MACs and bytes, folds by\n"
+         "Trains power (W) and runtime (ms) models for every layer kind with data in\n"
+         "DIR/<model>/<kind>.csv (as 'wattprof dataset' writes them: convolutional,\n"
+         "pooling, dense, normalization, activation, elementwise, reshape, softmax,\n"
+         "matmul). Default: log(target) on the logs of MACs and bytes, folds by\n"
          "network, degree chosen by cross-validated RMSPE (predictions are positive).\n"
-         "--config upstream: the original's six pipelines exactly. Writes\n"
+         "--config upstream: the original's six pipelines exactly (conv, pooling,\n"
+         "dense; no other kind). Writes\n"
          "OUT/<layer>_<target>.json model files and OUT/metrics.json as one set (nothing\n"
          "is replaced unless all can be written) and removes model files of an earlier\n"
          "run for layer types that have no data now. examples/train-physical.json is a\n"
@@ -109,8 +111,15 @@ int cmd_train(int argc, char **argv)
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         const wp_train_pipeline_report *p = &rep.pipe[i];
         if (!p->trained) {
-            printf("%-22s %s\n", wp_pipeline_name(i),
-                   rep.skipped_no_power[i] ? "(skipped: no power in the data, profiled without a sensor)" : "(no data)");
+            /* the kinds beyond the original's three are often absent (no
+             * softmax, no attention): only a skip is worth a line */
+            if (rep.skipped_too_few[i])
+                printf("%-22s %s\n", wp_pipeline_name(i),
+                       "(skipped: too few training rows or networks for the cross-validation folds)");
+            else if (i < WP_N_UPSTREAM_PIPELINES || rep.skipped_no_power[i])
+                printf("%-22s %s\n", wp_pipeline_name(i),
+                       rep.skipped_no_power[i] ? "(skipped: no power in the data, profiled without a sensor)"
+                                               : "(no data)");
             continue;
         }
         const wp_metrics *sets[3] = {&p->train, &p->test, &p->lono};

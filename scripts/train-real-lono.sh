@@ -5,24 +5,39 @@
 #   scripts/train-real-lono.sh [WATTPROF] [RUNS] [OUT]
 #       (defaults: build/wattprof, 10 measured cycles, a temporary folder)
 #
-# For every `wattprof zoo` architecture (and every *.onnx in $EXTRA_ONNX_DIR,
-# e.g. torchvision exports): bench --threads 1 on the CPU runner; the
-# per-cycle layer runtimes become a mapping with a constant placeholder power
-# (1 W above idle: only the runtime pipelines are judged) and `dataset`
-# writes the training rows, once per --runtime-stat (mean, median, p10).
-# Then, per configuration (upstream, default) and statistic:
-#   - per-layer: `train --cv-by-model` (each network held out in turn),
-#     leave-one-network-out RMSPE of every runtime pipeline;
+# environment:
+#   EXTRA_ONNX_DIR  every *.onnx in it joins the networks (e.g. torchvision
+#                   exports: scripts/torchvision_export.py)
+#   STATS           runtime statistics to try (default "min median mean p10";
+#                   the first one's measured totals are printed)
+#   CONFIGS         configurations (default "upstream default"; a name
+#                   other than those two is a --config FILE)
+#   TOTAL_CONFIGS   those whose per-network totals are measured (default:
+#                   CONFIGS; the upstream configuration takes about 40 s a
+#                   training on 25 networks, 25 trainings a statistic)
+#
+# For every `wattprof zoo` architecture (and the extra ONNX files): bench
+# --threads 1 on the CPU runner (skipped when OUT already holds its
+# result); the per-cycle layer runtimes become a mapping with a constant
+# placeholder power (1 W above idle: only the runtime pipelines are judged)
+# and `dataset` writes the training rows, once per --runtime-stat. Then, per
+# configuration and statistic:
+#   - per layer: `train --cv-by-model` (each network held out in turn),
+#     leave-one-network-out RMSPE of every runtime pipeline (every layer kind);
 #   - per network: train on the others (--test-models NET), `predict` NET's
-#     engine description, predicted vs measured total over the layers of the
-#     modelled kinds (conv, pooling, dense); a layer predict leaves out (a
-#     model that went negative) counts as 0 ms.
-# Markdown tables on stdout; the share of time in layers of other kinds is
-# printed too (it is not in the totals).
+#     engine description; predicted total = sum over the layers predict
+#     models (a layer it leaves out counts as 0 ms), measured total = sum
+#     over ALL the network's layers of the same statistic of their cycles
+#     (both without the layers the runner fused, above).
+# Markdown tables on stdout, with the share of measured time in layers
+# predict did not model.
 set -euo pipefail
 WP=$(realpath "${1:-build/wattprof}")
 RUNS=${2:-10}
 OUT=${3:-}
+STATS=${STATS:-min median mean p10}
+CONFIGS=${CONFIGS:-upstream default}
+TOTAL_CONFIGS=${TOTAL_CONFIGS:-$CONFIGS}
 PY=/usr/bin/python3
 if [ -z "$OUT" ]; then
     OUT=$(mktemp -d)
@@ -37,7 +52,7 @@ done
 if [ -n "${EXTRA_ONNX_DIR:-}" ]; then
     for f in "$EXTRA_ONNX_DIR"/*.onnx; do
         n=$(basename "$f" .onnx)
-        cp "$f" "$OUT/onnx/$n.onnx"
+        cmp -s "$f" "$OUT/onnx/$n.onnx" || cp "$f" "$OUT/onnx/$n.onnx"
         nets+=("$n")
     done
 fi
@@ -48,14 +63,23 @@ for n in "${nets[@]}"; do
             --quiet >/dev/null
     fi
 done
-# per-cycle runtimes -> mapping CSV with a placeholder power
+# per-cycle runtimes -> mapping CSV with a placeholder power. A layer the
+# CPU runner fused into the convolution before it (batch norm, ReLU: its
+# time is inside the convolution's, its own two clock reads) is left out of
+# the training rows and of both totals (OUT/fused.json).
 "$PY" - "$OUT" "${nets[@]}" <<'EOF'
 import json, os, sys
 out, nets = sys.argv[1], sys.argv[2:]
+fused_all = {}
 for n in nets:
     prof = f"{out}/raw/{n}/trt_profiling"
     lat = json.load(open(f"{prof}/trt_layer_latency.json"))
     eng = json.load(open(f"{prof}/trt_engine_info.json"))
+    try:
+        fused = json.load(open(f"{out}/raw/{n}/{n}_tensorrt.json")).get("fused_layers", {})
+    except (FileNotFoundError, ValueError):
+        fused = {}
+    fused_all[n] = sorted(fused)
     types = {L["Name"]: L["LayerType"] for L in eng["Layers"] if isinstance(L, dict)}
     d = f"{out}/mapped/{n}"
     os.makedirs(d, exist_ok=True)
@@ -63,21 +87,28 @@ for n in nets:
         f.write("cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"
                 "layer_power_excluding_idle_power_micro_watt,layer_run_time\n")
         for name, vals in lat.items():
+            if name in fused:
+                continue
             for k, v in enumerate(vals):
                 f.write(f"{k + 1},{name},{types[name]},2000000,1000000,{v[0]!r}\n")
     with open(f"{d}/trt_engine_info.json", "w") as f:
         json.dump(eng, f)
+json.dump(fused_all, open(f"{out}/fused.json", "w"))
 EOF
-for stat in mean median p10; do
+for stat in $STATS; do
+    rm -rf "$OUT/data_$stat"
     "$WP" dataset --preprocessed-data-dir "$OUT/mapped" --result-dir "$OUT/data_$stat" --runtime-stat "$stat" \
         --per-layer-measurements 1 --quiet 2>/dev/null
-    for cfg in upstream default; do
+    for cfg in $CONFIGS; do
         args=()
         [ "$cfg" = upstream ] && args=(--config upstream)
-        "$WP" train --data-dir "$OUT/data_$stat" --out-dir "$OUT/m_${stat}_${cfg}_all" --test-models none \
-            --cv-by-model --cv 5 --quiet "${args[@]}" >"$OUT/train_${stat}_${cfg}.txt"
+        [ "$cfg" != upstream ] && [ "$cfg" != default ] && args=(--config "$cfg")
+        tag=$(basename "$cfg" .json)
+        "$WP" train --data-dir "$OUT/data_$stat" --out-dir "$OUT/m_${stat}_${tag}_all" --test-models none \
+            --cv-by-model --cv 5 --quiet "${args[@]}" >"$OUT/train_${stat}_${tag}.txt"
+        case " $TOTAL_CONFIGS " in *" $cfg "*) ;; *) continue ;; esac
         for n in "${nets[@]}"; do
-            m="$OUT/m_${stat}_${cfg}_$n"
+            m="$OUT/m_${stat}_${tag}_$n"
             "$WP" train --data-dir "$OUT/data_$stat" --out-dir "$m" --test-models "$n" --cv 5 --quiet "${args[@]}" \
                 >/dev/null
             "$WP" predict --models "$m" --engine-info "$OUT/raw/$n/trt_profiling/trt_engine_info.json" \
@@ -85,58 +116,97 @@ for stat in mean median p10; do
         done
     done
 done
-"$PY" - "$OUT" "${nets[@]}" <<'EOF'
-import csv, json, math, statistics, sys
-out, nets = sys.argv[1], sys.argv[2:]
-kinds = ["convolutional", "pooling", "dense"]
+"$PY" - "$OUT" "$STATS" "$CONFIGS" "$TOTAL_CONFIGS" "${nets[@]}" <<'EOF'
+import csv, json, math, os, statistics, sys
+out, stats, configs, tconfigs, nets = (sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4].split(),
+                                       sys.argv[5:])
+configs = [os.path.basename(c).removesuffix(".json") for c in configs]
+kinds = ["convolutional", "pooling", "dense", "normalization", "activation", "elementwise", "reshape",
+         "softmax", "matmul"]
 def rows(path):
     try:
         return list(csv.DictReader(open(path)))
     except FileNotFoundError:
         return []
-print("Per-layer runtime, leave one network out (RMSPE %, pooled over all held-out layers):\n")
-print("| runtime stat | config | convolutional | pooling | dense |")
-print("|---|---|---|---|---|")
-for stat in ("mean", "median", "p10"):
-    for cfg in ("upstream", "default"):
+def stat_of(stat, v):
+    v = sorted(v)
+    if stat == "mean":
+        return sum(v) / len(v)
+    if stat == "min":
+        return v[0]
+    q = 0.5 if stat == "median" else 0.1
+    x = q * (len(v) - 1)
+    i = int(math.floor(x))
+    return v[i] if i + 1 >= len(v) else v[i] + (v[i + 1] - v[i]) * (x - i)
+print("Per-layer runtime, leave one network out (RMSPE %, pooled over all held-out layers; rows):\n")
+print("| runtime stat | config | " + " | ".join(kinds) + " |")
+print("|---|---|" + "---|" * len(kinds))
+for stat in stats:
+    for cfg in configs:
         m = json.load(open(f"{out}/m_{stat}_{cfg}_all/metrics.json"))["pipelines"]
         cells = []
         for k in kinds:
             p = m.get(f"{k}_runtime")
             l = p and p.get("leave_one_network_out")
-            cells.append("%.1f" % l["rmspe"] if l and l["rmspe"] is not None else "-")
+            cells.append("%.1f (%d)" % (l["rmspe"], l["rows"]) if l and l.get("rmspe") is not None else "-")
         print(f"| {stat} | {cfg} | " + " | ".join(cells) + " |")
-print("\nNetwork total over conv/pooling/dense layers, trained without the network (error %):\n")
-print("| runtime stat | config | " + " | ".join(nets) + " | median abs | worst abs |")
-print("|---|---|" + "---|" * len(nets) + "---|---|")
+configs = [os.path.basename(c).removesuffix(".json") for c in tconfigs]
+print("\nNetwork total over all layers, trained without the network (error %; measured ms):\n")
+print("| network | measured ms | " + " | ".join(f"{s} {c}" for s in stats for c in configs) + " |")
+print("|---|---|" + "---|" * (len(stats) * len(configs)))
+errs = {(s, c): [] for s in stats for c in configs}
 share = {}
-for stat in ("mean", "median", "p10"):
-    for cfg in ("upstream", "default"):
-        errs = []
-        for n in nets:
-            meas = {}
-            for k in kinds:
-                for r in rows(f"{out}/data_{stat}/{n}/{k}.csv"):
-                    meas[r["layer_name"]] = float(r["runtime"])
-            pred = {r["layer_name"]: float(r["runtime_prediction"])
-                    for r in rows(f"{out}/m_{stat}_{cfg}_{n}/pred_{n}.csv")}
-            tm = sum(meas.values())
-            tp = sum(pred.get(name, 0.0) for name in meas)
-            errs.append(100.0 * (tp - tm) / tm if tm > 0 else float("nan"))
-        a = [abs(e) for e in errs if not math.isnan(e)]
-        print(f"| {stat} | {cfg} | " + " | ".join("%+.1f" % e for e in errs) +
-              " | %.1f | %.1f |" % (statistics.median(a), max(a)))
-print("\nShare of measured time (median stat) in layers of kinds not modelled, per network:\n")
-print("| " + " | ".join(nets) + " |")
-print("|" + "---|" * len(nets))
-cells = []
+fused = json.load(open(f"{out}/fused.json"))
 for n in nets:
     lat = json.load(open(f"{out}/raw/{n}/trt_profiling/trt_layer_latency.json"))
-    tot = {name: statistics.median(v[0] for v in vals) for name, vals in lat.items()}
-    modelled = set()
-    for k in kinds:
-        modelled |= {r["layer_name"] for r in rows(f"{out}/data_median/{n}/{k}.csv")}
-    allt = sum(tot.values())
-    cells.append("%.0f %%" % (100.0 * sum(t for name, t in tot.items() if name not in modelled) / allt))
-print("| " + " | ".join(cells) + " |")
+    lat = {k: v for k, v in lat.items() if k not in fused.get(n, [])}
+    cells = []
+    for s in stats:
+        meas = {name: stat_of(s, [v[0] for v in vals]) for name, vals in lat.items()}
+        tm = sum(meas.values())
+        for c in configs:
+            pred = {r["layer_name"]: float(r["runtime_prediction"])
+                    for r in rows(f"{out}/m_{s}_{c}_{n}/pred_{n}.csv")}
+            tp = sum(pred.get(name, 0.0) for name in meas)
+            e = 100.0 * (tp - tm) / tm if tm > 0 else float("nan")
+            errs[(s, c)].append(e)
+            cells.append("%+.1f" % e)
+            if s == stats[0] and c == configs[-1]:
+                share[n] = 100.0 * sum(t for name, t in meas.items() if name not in pred) / tm
+    lat_med = sum(stat_of(stats[0], [v[0] for v in vals]) for vals in lat.values())
+    print(f"| {n} | %.3g | " % lat_med + " | ".join(cells) + " |")
+print("| **median abs** | | " + " | ".join(
+    "%.1f" % statistics.median(abs(e) for e in errs[(s, c)]) for s in stats for c in configs) + " |")
+print("| **worst abs** | | " + " | ".join(
+    "%.1f" % max(abs(e) for e in errs[(s, c)]) for s in stats for c in configs) + " |")
+print("\n90 % intervals on the held-out networks (layers whose measured runtime lies inside their interval; "
+      "networks whose total lies inside the sum of the bounds):\n")
+print("| runtime stat | config | layers inside | networks inside |")
+print("|---|---|---|---|")
+for s in stats:
+    for c in configs:
+        lin = ltot = nin = ntot = 0
+        for n in nets:
+            lat = json.load(open(f"{out}/raw/{n}/trt_profiling/trt_layer_latency.json"))
+            meas = {k: stat_of(s, [v[0] for v in vals]) for k, vals in lat.items() if k not in fused.get(n, [])}
+            lo = hi = tm = 0.0
+            ok = True
+            for r in rows(f"{out}/m_{s}_{c}_{n}/pred_{n}.csv"):
+                if r["layer_name"] not in meas or not r["runtime_low"]:
+                    ok = False
+                    continue
+                t = meas[r["layer_name"]]
+                lo += float(r["runtime_low"])
+                hi += float(r["runtime_high"])
+                tm += t
+                ltot += 1
+                lin += float(r["runtime_low"]) <= t <= float(r["runtime_high"])
+            if ok and tm > 0:
+                ntot += 1
+                nin += lo <= tm <= hi
+        print(f"| {s} | {c} | %d of %d (%.0f %%) | %d of %d |" % (lin, ltot, 100.0 * lin / max(ltot, 1), nin, ntot))
+print(f"\nShare of measured time ({stats[0]}) in layers {configs[-1]}'s predict did not model, per network:\n")
+print("| " + " | ".join(nets) + " |")
+print("|" + "---|" * len(nets))
+print("| " + " | ".join("%.1f %%" % share[n] for n in nets) + " |")
 EOF

@@ -36,17 +36,21 @@ import json, sys
 work = sys.argv[1]
 sep = sys.argv.index("--")
 seeds, names = sys.argv[2:sep], [c.split("=")[0] for c in sys.argv[sep + 1:]]
-pipes = ["convolutional_power", "convolutional_runtime", "pooling_power", "pooling_runtime",
-         "dense_power", "dense_runtime"]
 print("| seed | pipeline | rows train/test | " + " | ".join(f"{n} test | {n} lono" for n in names) + " |")
 print("|---|---|---|" + "---|---|" * len(names))
+def fmt(v):
+    return "-" if v is None else "%.1f" % v
 for s in seeds:
     ms = {n: json.load(open(f"{work}/s{s}/m_{n}/metrics.json"))["pipelines"] for n in names}
+    # the original's six first, then the other kinds any configuration trained
+    pipes = []
+    for n in names:
+        pipes += [p for p in ms[n] if p not in pipes]
     for p in pipes:
-        m0 = ms[names[0]][p]
+        m0 = next(ms[n][p] for n in names if p in ms[n])
         cells = []
         for n in names:
-            m = ms[n][p]
-            cells += ["%.1f" % m["test"]["rmspe"], "%.1f" % m["leave_one_network_out"]["rmspe"]]
+            m = ms[n].get(p)
+            cells += [fmt(m and m["test"]["rmspe"]), fmt(m and m.get("leave_one_network_out", {}).get("rmspe"))]
         print(f"| {s} | {p} | {m0['train_rows']}/{m0['test_rows']} | " + " | ".join(cells) + " |")
 EOF

@@ -495,8 +495,19 @@ static void test_cli_end_to_end(void)
     CHECK_CONTAINS(r.err, "skipping beta");
     CHECK_CONTAINS(r.err, "pool (power 5, runtime 12)");
     CHECK(strstr(r.err, "gpool (") == NULL);
-    CHECK_CONTAINS(r.err, "ignored layer types: Reformat (2 layers), NoOp (2 layers)");
-    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense");
+    /* A Reformat layer moves data: a reshape row. The NoOp has no
+     * dimensions, so it cannot be described: ignored. */
+    CHECK_CONTAINS(r.err, "ignored layer types: NoOp (2 layers)");
+    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense, 1 reshape");
+    char *reshape = test_read_file(test_path(out, "alpha/reshape.csv"));
+    CHECK(reshape != NULL);
+    if (reshape) {
+        CHECK(strncmp(reshape, "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,"
+                               "out_bytes,transcendental,power,runtime,layer_name\n", 132) == 0);
+        CHECK_INT(test_count_lines(reshape), 2);
+        CHECK_CONTAINS(reshape, ",reformat\n");
+    }
+    free(reshape);
 
     char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
     char *pool = test_read_file(test_path(out, "alpha/pooling.csv"));
@@ -802,7 +813,7 @@ static void test_device_column(void)
                     "{\"model\": \"NVIDIA Jetson Nano Developer Kit, rev \\\"B01\\\"\", \"nvpmodel\": \"MAXN\"}\n");
     test_run_result r = run_dataset(in, out, NULL);
     CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense -> ");
+    CHECK_CONTAINS(r.out, "alpha: 1 convolutional, 2 pooling, 2 dense, 1 reshape -> ");
     CHECK_CONTAINS(r.out, " (device: NVIDIA Jetson Nano Developer Kit, rev \"B01\")\n");
     test_run_free(&r);
     char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
@@ -916,6 +927,8 @@ static void test_runtime_stat(void)
     free(row);
     free(conv);
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_P10, (const double[]){4, 1, NAN, 3, 2}, 5), 1.3, 1e-12);
+    CHECK(wp_runtime_stat_of(WP_RUNTIME_MIN, (const double[]){4, 1.5, NAN, 3, 2}, 5) == 1.5);
+    CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MIN, (const double[]){NAN}, 1)));
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){4, 1, NAN, 3, 2}, 5), 2.5, 1e-12);
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_MEAN, (const double[]){4, 1, NAN, 3, 2}, 5), 2.5, 1e-12);
     CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){NAN}, 1)));

@@ -384,6 +384,68 @@ static void test_fusion(void)
     wp_graph_free(&g);
 }
 
+/* The ops PyTorch exports that run as oneDNN primitives too: unary
+ * eltwise (Sigmoid, HardSwish, Gelu, Tanh, Sqrt) on the producer's layout,
+ * binary Add/Sub/Mul/Div with numpy broadcasting (the operands of Mul
+ * swapped when only the second has the output's shape), batched MatMul
+ * between activations and by a constant of lower rank. Every layer equals
+ * the reference; outputs that oneDNN wrote stay in the blocked layout. */
+static void test_exported_ops(void)
+{
+    wp_graph g;
+    wp_error err = {0};
+    wp_graph_init(&g, "exported");
+    wp_dims in = {4, {1, 8, 6, 6}};
+    g.input = wp_graph_add_tensor(&g, "x", &in, 0);
+    int c = act(&g, "c"), sg = act(&g, "sg"), gp = act(&g, "gp"), se = act(&g, "se"), hs = act(&g, "hs");
+    int ge = act(&g, "ge"), th = act(&g, "th"), ab = act(&g, "ab"), sq = act(&g, "sq"), sub = act(&g, "sub");
+    int dv = act(&g, "dv"), rs = act(&g, "rs"), mm = act(&g, "mm"), tr = act(&g, "tr"), bm = act(&g, "bm");
+    wp_node *n = wp_graph_add_node(&g, WP_OP_CONV, "conv", 2, (int[]){g.input, weight(&g, "w", 4, 32, 8, 3, 3, 0, 61)},
+                                   1, &c);
+    n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
+    wp_graph_add_node(&g, WP_OP_SIGMOID, "sigmoid", 1, &c, 1, &sg);
+    wp_graph_add_node(&g, WP_OP_GLOBALAVGPOOL, "gap", 1, &sg, 1, &gp);
+    wp_graph_add_node(&g, WP_OP_MUL, "mul_se", 2, (int[]){gp, c}, 1, &se); /* [1,32,1,1] * [1,32,6,6] */
+    wp_graph_add_node(&g, WP_OP_HARDSWISH, "hardswish", 1, &se, 1, &hs);
+    wp_graph_add_node(&g, WP_OP_GELU, "gelu", 1, &hs, 1, &ge);
+    wp_graph_add_node(&g, WP_OP_TANH, "tanh", 1, &ge, 1, &th);
+    wp_graph_add_node(&g, WP_OP_MUL, "square", 2, (int[]){th, th}, 1, &ab);
+    wp_graph_add_node(&g, WP_OP_SQRT, "sqrt", 1, &ab, 1, &sq);
+    wp_graph_add_node(&g, WP_OP_SUB, "sub_const", 2, (int[]){sq, weight(&g, "k", 1, 6, 0, 0, 0, 0.5f, 62)}, 1, &sub);
+    wp_graph_add_node(&g, WP_OP_DIV, "div_const", 2, (int[]){sub, weight(&g, "d", 4, 1, 32, 1, 1, 2.0f, 63)}, 1, &dv);
+    n = wp_graph_add_node(&g, WP_OP_RESHAPE, "reshape", 1, &dv, 1, &rs);
+    n->reshape = (wp_dims){3, {32, 6, 6}};
+    wp_graph_add_node(&g, WP_OP_MATMUL, "matmul_const", 2, (int[]){rs, weight(&g, "m", 2, 6, 5, 0, 0, 0, 64)}, 1, &mm);
+    n = wp_graph_add_node(&g, WP_OP_TRANSPOSE, "transpose", 1, &mm, 1, &tr);
+    n->perm[0] = 0;
+    n->perm[1] = 2;
+    n->perm[2] = 1;
+    wp_graph_add_node(&g, WP_OP_MATMUL, "matmul_act", 2, (int[]){mm, tr}, 1, &bm); /* [32,6,5] x [32,5,6] */
+    g.output = bm;
+    CHECK_INT(wp_graph_infer_shapes(&g, &err), 0);
+    if (err.msg[0])
+        fprintf(stderr, "%s\n", err.msg);
+    CHECK_INT(g.tensors[bm].shape.d[2], 6);
+    compare_backends(&g, "exported ops");
+    wp_runner *r = wp_runner_create(&g, WP_BACKEND_CPU, &err);
+    CHECK(r != NULL);
+    if (r) {
+        char l[32];
+        layout_of(r, c, l);
+        int blocked = strcmp(l, "abcd") != 0;
+        /* Ran by oneDNN on the convolution's layout, not the ref kernel's plain. */
+        const int ts[] = {sg, se, hs, ge, th, ab};
+        for (int k = 0; k < 6; k++) {
+            char m[32];
+            layout_of(r, ts[k], m);
+            CHECK_STR(m, l);
+        }
+        CHECK(blocked);
+        wp_runner_free(r);
+    }
+    wp_graph_free(&g);
+}
+
 static void test_zoo_networks(void)
 {
     static const struct {
@@ -495,6 +557,7 @@ int main(int argc, char **argv)
     wp_cpu_set_layout(WP_CPU_LAYOUT_AUTO);
     test_layouts();
     test_fusion();
+    test_exported_ops();
     test_zoo_networks();
     return test_summary();
 }

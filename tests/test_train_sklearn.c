@@ -45,7 +45,7 @@ int main(void)
         fprintf(stderr, "reference output: %s\n%s\n", r.out, r.err);
     test_run_free(&r);
     static const char *const tests[] = {"lenet", "resnet18", "vgg16"};
-    for (int i = 0; doc && i < WP_N_PIPELINES; i++) {
+    for (int i = 0; doc && i < WP_N_UPSTREAM_PIPELINES; i++) {
         json_t *p = json_object_get(doc, wp_pipeline_name(i));
         CHECK(p != NULL);
         wp_model m;

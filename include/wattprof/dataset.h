@@ -46,6 +46,11 @@ typedef struct wp_feature_row {
  *                  in_bytes, out_bytes, intensity
  *   dense:         batch_size, input_size, output_size | macs, bytes, in_bytes,
  *                  weight_bytes, out_bytes, intensity
+ *   every other kind (normalization, activation, elementwise, reshape,
+ *   softmax, matmul): batch_size, inputs, in_elems, out_elems,
+ *                  weight_elems, ops, bytes, in_bytes, weight_bytes, out_bytes,
+ *                  transcendental (operators evaluating exp/erf/tanh, from
+ *                  the layer's ops) (no upstream columns)
  * bytes = in_bytes + weight_bytes + out_bytes; intensity = macs (ops) / bytes. */
 const char *const *wp_feature_names(wp_layer_kind kind, size_t *count);
 size_t wp_feature_upstream_count(wp_layer_kind kind);
@@ -55,8 +60,15 @@ int wp_feature_index(wp_layer_kind kind, const char *name);
 /* The kind a layer is modelled (and written to the training CSVs) as:
  * layer->kind, except that a "dense" layer whose output has spatial extent
  * (a 1x1 convolution TensorRT runs as CaskGemmConvolution) is a
- * convolution, as the ONNX path describes it. */
+ * convolution, as the ONNX path describes it; an OTHER layer gets its kind
+ * from its type (wp_layer_type_kind), a PointWise or ElementWise layer with
+ * two or more inputs being elementwise, with one an activation. A layer the
+ * engine reader gave a kind_reason (TensorRT 10 generated code) stays OTHER. */
 wp_layer_kind wp_layer_model_kind(const wp_engine_layer *layer);
+/* The kind a LayerType names (conv/pool/dense as wp_layer_kind_from_type;
+ * "Scale" -> normalization, "PointWiseV2" -> activation, "Concat" ->
+ * reshape, ...); OTHER for a type wattprof has no model for. */
+wp_layer_kind wp_layer_type_kind(const char *layer_type);
 
 /* A full feature row from the original's columns alone (the first
  * wp_feature_upstream_count(kind) values, in that order), for datasets
@@ -108,12 +120,13 @@ double wp_group_mean(const double *v, size_t n);
 /* How a layer's per-cycle runtimes become its training runtime. Means on a
  * shared machine run well above medians (other jobs add time, never take
  * it away), so a low statistic can be closer to the layer's own cost. */
-typedef enum wp_runtime_stat { WP_RUNTIME_MEAN = 0, WP_RUNTIME_MEDIAN, WP_RUNTIME_P10 } wp_runtime_stat;
-#define WP_N_RUNTIME_STATS (WP_RUNTIME_P10 + 1)
-/* "mean", "median", "p10" */
+typedef enum wp_runtime_stat { WP_RUNTIME_MEAN = 0, WP_RUNTIME_MEDIAN, WP_RUNTIME_P10, WP_RUNTIME_MIN } wp_runtime_stat;
+#define WP_N_RUNTIME_STATS (WP_RUNTIME_MIN + 1)
+/* "mean", "median", "p10", "min" */
 const char *wp_runtime_stat_name(wp_runtime_stat s);
 /* The statistic of the finite values among v[0..n-1] (mean as
- * wp_group_mean; median and p10 by numpy's linear quantile), NaN when
+ * wp_group_mean; median and p10 by numpy's linear quantile; min the
+ * smallest), NaN when
  * there are none. */
 double wp_runtime_stat_of(wp_runtime_stat s, const double *v, size_t n);
 
@@ -138,7 +151,9 @@ typedef struct wp_dataset_model {
     int skipped;                    /* 1: a kept layer had fewer than N values */
     wp_dataset_short_layer *short_layers;
     size_t n_short;
-    size_t rows[4];                 /* training rows written per wp_layer_kind */
+    size_t rows[WP_N_KINDS];        /* training rows written per wp_layer_kind */
+    size_t extra_short;             /* layers of the kinds beyond conv/pool/dense
+                                       left out: fewer than N runtimes */
     size_t layers_not_in_mapping;   /* kept engine layers with no mapping rows */
     size_t layers_not_in_engine;    /* measured kept layers the engine info
                                        lacks, left out (not strict) */

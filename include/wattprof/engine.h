@@ -16,10 +16,26 @@ typedef struct wp_dims {
     int64_t d[WP_MAX_DIMS];
 } wp_dims;
 
-/* Layer kinds wattprof models. TensorRT's CaskConvolution -> conv,
- * CaskPooling -> pool, CaskGemmConvolution -> dense; TensorRT 10's
- * generated layers by content (see kind_reason). */
-typedef enum wp_layer_kind { WP_KIND_OTHER = 0, WP_KIND_CONV, WP_KIND_POOL, WP_KIND_DENSE } wp_layer_kind;
+/* Layer kinds wattprof models. An engine layer's `kind` is one of the
+ * first four: TensorRT's CaskConvolution -> conv, CaskPooling -> pool,
+ * CaskGemmConvolution -> dense, TensorRT 10's generated layers by content
+ * (see kind_reason), everything else OTHER. The kinds after DENSE are the
+ * remaining work of a network (NeuralPower's three kinds leave 7-50 % of a
+ * CPU runner's time out); wp_layer_model_kind (dataset.h) gives them to an
+ * OTHER layer by its type and inputs, for `dataset` and `predict` only. */
+typedef enum wp_layer_kind {
+    WP_KIND_OTHER = 0,
+    WP_KIND_CONV,
+    WP_KIND_POOL,
+    WP_KIND_DENSE,
+    WP_KIND_NORM,    /* Scale (batch norm), Normalization, LRN, Reduce */
+    WP_KIND_ACT,     /* Activation, PointWise with one input */
+    WP_KIND_ELTWISE, /* ElementWise, PointWise with two or more inputs */
+    WP_KIND_SHAPE,   /* data movement: Concat, Shuffle, Reformat, Slice, Padding, Gather, Resize, NoOp */
+    WP_KIND_SOFTMAX, /* SoftMax */
+    WP_KIND_MATMUL   /* MatrixMultiply (two activations: attention) */
+} wp_layer_kind;
+#define WP_N_KINDS (WP_KIND_MATMUL + 1)
 
 typedef struct wp_engine_layer {
     char *name;
@@ -54,6 +70,10 @@ typedef struct wp_engine_layer {
      * kind) or why it is not modelled (kind OTHER); NULL for TensorRT's
      * named types (malloc'd). */
     char *kind_reason;
+    /* The ONNX operators the layer computes, comma-separated: "Origin"
+     * (wattprof's ONNX path) or the ops of Metadata's "[ONNX Layer: ...]"
+     * entries (TensorRT); NULL when neither says (malloc'd). */
+    char *ops;
 } wp_engine_layer;
 
 typedef struct wp_engine {
@@ -64,7 +84,9 @@ typedef struct wp_engine {
 } wp_engine;
 
 wp_layer_kind wp_layer_kind_from_type(const char *layer_type);
-const char *wp_layer_kind_name(wp_layer_kind kind); /* "convolutional", "pooling", "dense", "other" */
+/* "convolutional", "pooling", "dense", "normalization", "activation",
+ * "elementwise", "reshape", "softmax", "matmul", "other" */
+const char *wp_layer_kind_name(wp_layer_kind kind);
 
 /* Reads an engine-inspector JSON file. Every problem is reported as
  * "PATH:LINE: ..." : jansson's line for malformed JSON, the line of the

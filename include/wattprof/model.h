@@ -5,10 +5,11 @@
  * polynomial terms (PolynomialFeatures order, bias included) + special
  * product terms of raw features -> scaler -> LassoCV, fitted on the target
  * or on its logarithm (then predictions are exp(...), positive by
- * construction). Six pipelines: three layer kinds x {power (W), runtime
- * (ms)}. Two built-in configurations: wattprof's (log targets, physical
- * features, folds by network, degree chosen by cross-validated RMSPE) and
- * the original's ("upstream", bit for bit). See docs/training.md. */
+ * construction). A pipeline per layer kind x {power (W), runtime (ms)}.
+ * Two built-in configurations: wattprof's (log targets, physical features,
+ * folds by network, degree chosen by cross-validated RMSPE, every kind) and
+ * the original's ("upstream": its six conv/pooling/dense pipelines, bit for
+ * bit; the other kinds are not trained). See docs/training.md. */
 #ifndef WATTPROF_MODEL_H
 #define WATTPROF_MODEL_H
 
@@ -44,9 +45,15 @@ typedef struct wp_pipeline_config {
                                  * cross-validated RMSPE */
     int degrees[WP_MAX_DEGREE_CANDIDATES];
     int cv_by_network;          /* folds = networks (when >= 3 of them) */
+    int enabled;                /* 0: not trained (the kinds beyond conv,
+                                 * pooling, dense in the upstream config) */
 } wp_pipeline_config;
 
-#define WP_N_PIPELINES 6
+/* Two per layer kind from WP_KIND_CONV to WP_KIND_MATMUL: the original's
+ * six (conv, pooling, dense) first, then normalization, activation,
+ * elementwise, reshape, softmax and matmul. */
+#define WP_N_PIPELINES (2 * (WP_N_KINDS - WP_KIND_CONV))
+#define WP_N_UPSTREAM_PIPELINES 6
 /* Pipeline index: (kind - WP_KIND_CONV) * 2 + target. */
 int wp_pipeline_index(wp_layer_kind kind, wp_target target);
 /* "convolutional_power", ... */
@@ -173,6 +180,9 @@ typedef struct wp_train_report {
     /* Power pipelines not trained because no row of their data has a
      * power (profiled without a sensor: runtime-only data). */
     int skipped_no_power[WP_N_PIPELINES];
+    /* Pipelines of the kinds beyond conv/pooling/dense not trained: too
+     * few training rows (or a target <= 0 in too many) for the folds. */
+    int skipped_too_few[WP_N_PIPELINES];
     size_t n_train_models, n_test_models;
     char **devices;                 /* the distinct devices of the rows, in the
                                        order first read (none: unknown) */
@@ -201,6 +211,10 @@ typedef struct wp_prediction_row {
     /* 90 % interval (NaN when the models carry none) */
     double power_lo, power_hi, runtime_lo, runtime_hi, energy_lo, energy_hi;
     int out_of_range;               /* a feature outside the training range */
+    /* not modelled: a rough runtime from the data-movement (reshape)
+     * runtime model applied to what the layer reads and writes, for its
+     * share of the network; NaN when that cannot be had */
+    double est_runtime_ms;
 } wp_prediction_row;
 
 typedef struct wp_prediction {
@@ -215,7 +229,12 @@ typedef struct wp_prediction {
     char **other_types;
     char **other_reasons;
     size_t *other_counts;
+    double *other_est_ms;           /* sum of the group's est_runtime_ms */
+    size_t *other_unestimated;      /* layers of the group without one */
     size_t n_other_types;
+    /* runtime_ms + every estimate of a not-modelled layer: what a share of
+     * "the estimated time" is of */
+    double estimated_total_ms;
 } wp_prediction;
 
 /* Loads the models of models_dir (a layer kind whose two model files are

@@ -317,7 +317,7 @@ static int read_mapping(const char *path, layer_set *layers, wp_error *err)
                     l->first_line);
             goto out;
         }
-        if (kind != WP_KIND_OTHER && acc_push(l, power, runtime) != 0) {
+        if (wp_layer_type_kind(type) != WP_KIND_OTHER && acc_push(l, power, runtime) != 0) {
             oom(err, path);
             goto out;
         }
@@ -446,7 +446,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
     for (size_t i = 0; i < layers.n; i++) {
         if (layers.v[i].kind != WP_KIND_OTHER)
             sorted[nkept++] = &layers.v[i];
-        else if (ignored_add(ig, layers.v[i].type) != 0) {
+        else if (wp_layer_type_kind(layers.v[i].type) == WP_KIND_OTHER && ignored_add(ig, layers.v[i].type) != 0) {
             oom(err, model_dir);
             goto out;
         }
@@ -550,11 +550,51 @@ static int process_model(const char *model_dir, const char *model, const char *r
     }
     m->skipped = nshort > 0;
 
-    static const wp_layer_kind kinds[] = {WP_KIND_CONV, WP_KIND_POOL, WP_KIND_DENSE};
-    for (size_t k = 0; k < 3; k++) {
+    /* The other kinds (batch norm, activations, ...): training rows only.
+     * The statistics files and the threshold above stay the original's
+     * (conv, pooling, dense), so its outputs do not change; a layer of
+     * these kinds that cannot be described or measured is left out alone. */
+    size_t ntotal = nkept;
+    for (size_t i = 0; i < layers.n; i++) {
+        layer_acc *l = &layers.v[i];
+        if (l->kind != WP_KIND_OTHER || wp_layer_type_kind(l->type) == WP_KIND_OTHER)
+            continue;
+        const wp_engine_layer *el = wp_engine_find(&eng, l->name);
+        wp_error ferr;
+        wp_layer_kind k = el && strcmp(el->type, l->type) == 0 ? wp_layer_model_kind(el) : WP_KIND_OTHER;
+        if (k == WP_KIND_OTHER || wp_layer_features(el, k, &rows[ntotal], &ferr) != 0) {
+            if (ignored_add(ig, l->type) != 0) {
+                oom(err, model_dir);
+                goto out;
+            }
+            continue;
+        }
+        size_t rcount = 0;
+        for (size_t j = 0; j < l->n; j++)
+            rcount += isfinite(l->runtime[j]) != 0;
+        if (rcount < (size_t)opt->per_layer_measurements || rcount == 0) {
+            m->extra_short++;
+            continue;
+        }
+        l->kind = k;
+        sorted[ntotal++] = l;
+    }
+    /* by name, as the original's kinds (rows travel with their layers) */
+    for (size_t i = nkept + 1; i < ntotal; i++)
+        for (size_t j = i; j > nkept && strcmp(sorted[j - 1]->name, sorted[j]->name) > 0; j--) {
+            layer_acc *t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+            wp_feature_row fr = rows[j];
+            rows[j] = rows[j - 1];
+            rows[j - 1] = fr;
+        }
+
+    for (int kk = WP_KIND_CONV; kk < WP_N_KINDS; kk++) {
+        wp_layer_kind kind = (wp_layer_kind)kk;
         if (m->skipped) {
             char file[32];
-            snprintf(file, sizeof file, "%s.csv", wp_layer_kind_name(kinds[k]));
+            snprintf(file, sizeof file, "%s.csv", wp_layer_kind_name(kind));
             char *path = wp_path_join(outdir, file);
             if (!path || plan_stale(p, path) != 0) {
                 free(path);
@@ -563,8 +603,8 @@ static int process_model(const char *model_dir, const char *model, const char *r
             }
             continue;
         }
-        if (render_training(p, outdir, kinds[k], opt->runtime_stat, sorted, rows, nkept, est, n_est, m->device,
-                            &m->rows[kinds[k]]) != 0) {
+        if (render_training(p, outdir, kind, opt->runtime_stat, sorted, rows, ntotal, est, n_est, m->device,
+                            &m->rows[kind]) != 0) {
             oom(err, model_dir);
             goto out;
         }

@@ -36,6 +36,18 @@ const char *wp_layer_kind_name(wp_layer_kind kind)
         return "pooling";
     case WP_KIND_DENSE:
         return "dense";
+    case WP_KIND_NORM:
+        return "normalization";
+    case WP_KIND_ACT:
+        return "activation";
+    case WP_KIND_ELTWISE:
+        return "elementwise";
+    case WP_KIND_SHAPE:
+        return "reshape";
+    case WP_KIND_SOFTMAX:
+        return "softmax";
+    case WP_KIND_MATMUL:
+        return "matmul";
     case WP_KIND_OTHER:
         break;
     }
@@ -610,6 +622,7 @@ static void layer_free(wp_engine_layer *l)
     free(l->pooling_type);
     free(l->parameter_type);
     free(l->kind_reason);
+    free(l->ops);
     free(l->inputs);
     free(l->outputs);
     memset(l, 0, sizeof *l);
@@ -672,6 +685,17 @@ static int read_layer(ectx *c, json_t *obj, size_t index, long line, wp_engine_l
             l->weights_count = -1;
         c->np--;
     }
+    /* What the layer computes, for its per-element cost: wattprof's ONNX
+     * path names the operator in Origin, TensorRT in Metadata's ONNX
+     * layers. Informative only: a value of another type is ignored. */
+    json_t *origin = json_object_get(obj, "Origin"), *md = json_object_get(obj, "Metadata");
+    char ops[256] = "";
+    if (json_is_string(origin))
+        snprintf(ops, sizeof ops, "%s", json_string_value(origin));
+    else if (json_is_string(md))
+        metadata_ops(json_string_value(md), ops, sizeof ops);
+    if (ops[0] && !(l->ops = strdup(ops)))
+        return wp_fail(c->err, c->path, 0, "out of memory");
     return classify_generated(c, obj, l);
 }
 

@@ -15,13 +15,16 @@
 
 #include "model/model_internal.h"
 
-static const char *const pipeline_names[WP_N_PIPELINES] = {"convolutional_power", "convolutional_runtime",
-                                                           "pooling_power",       "pooling_runtime",
-                                                           "dense_power",         "dense_runtime"};
+static const char *const pipeline_names[WP_N_PIPELINES] = {
+    "convolutional_power", "convolutional_runtime", "pooling_power",     "pooling_runtime",
+    "dense_power",         "dense_runtime",         "normalization_power", "normalization_runtime",
+    "activation_power",    "activation_runtime",    "elementwise_power", "elementwise_runtime",
+    "reshape_power",       "reshape_runtime",       "softmax_power",     "softmax_runtime",
+    "matmul_power",        "matmul_runtime"};
 
 int wp_pipeline_index(wp_layer_kind kind, wp_target target)
 {
-    if (kind < WP_KIND_CONV || kind > WP_KIND_DENSE)
+    if (kind < WP_KIND_CONV || kind >= WP_N_KINDS)
         return -1;
     return ((int)kind - (int)WP_KIND_CONV) * 2 + (int)target;
 }
@@ -42,6 +45,28 @@ static void set_special(wp_pipeline_config *c, const char *const *names)
     c->special_len[s] = n;
 }
 
+/* The kinds beyond conv/pooling/dense move data more than they compute:
+ * their work is what they read and write (ops: the products of a matrix
+ * multiply, else one per element), fitted as the other kinds are. */
+static void extra_pipeline(wp_pipeline_config *p)
+{
+    static const char *const names[] = {"ops", "in_bytes", "weight_bytes", "out_bytes", "transcendental"};
+    p->n_features = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        snprintf(p->features[p->n_features++], WP_NAME_MAX, "%s", names[i]);
+    p->n_special = 0;
+    p->log1p = 1;
+    p->log_target = 1;
+    p->degree = 3;
+    p->n_degrees = 3;
+    for (int d = 0; d < 3; d++)
+        p->degrees[d] = d + 1;
+    p->scaler = WP_SCALER_STANDARD;
+    wp_lasso_options_init(&p->lasso);
+    p->lasso.positive = 0;
+    p->cv_by_network = 1;
+}
+
 void wp_train_config_upstream(wp_train_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -58,6 +83,12 @@ void wp_train_config_upstream(wp_train_config *c)
         wp_pipeline_config *p = &c->pipe[i];
         p->kind = (wp_layer_kind)(WP_KIND_CONV + i / 2);
         p->target = (wp_target)(i % 2);
+        if (i >= WP_N_UPSTREAM_PIPELINES) {
+            /* not the original's: off, unless a config file enables it */
+            extra_pipeline(p);
+            continue;
+        }
+        p->enabled = 1;
         size_t nf = 0;
         const char *const *names = wp_feature_names(p->kind, &nf);
         nf = wp_feature_upstream_count(p->kind);
@@ -102,9 +133,12 @@ void wp_train_config_init(wp_train_config *c)
     wp_train_config_upstream(c);
     static const char *const conv[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", "groups", NULL};
     static const char *const pool[] = {"ops", "in_bytes", "out_bytes", NULL};
-    static const char *const dense[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", NULL};
+    static const char *const dense[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", "batch_size", NULL};
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         wp_pipeline_config *p = &c->pipe[i];
+        p->enabled = 1;
+        if (i >= WP_N_UPSTREAM_PIPELINES)
+            continue; /* extra_pipeline's settings already */
         set_features(p, p->kind == WP_KIND_CONV ? conv : p->kind == WP_KIND_POOL ? pool : dense);
         p->n_special = 0;
         p->log1p = 1;
@@ -204,10 +238,12 @@ static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipel
                 if (p->degrees[i] > p->degree)
                     p->degree = p->degrees[i];
         } else if (strcmp(key, "log1p") == 0 || strcmp(key, "positive") == 0 || strcmp(key, "log_target") == 0 ||
-                   strcmp(key, "cv_by_network") == 0) {
+                   strcmp(key, "cv_by_network") == 0 || strcmp(key, "enabled") == 0) {
             if (!json_is_boolean(v))
                 return wp_fail(err, path, 0, "%s: expected true or false", where);
-            if (strcmp(key, "log1p") == 0)
+            if (strcmp(key, "enabled") == 0)
+                p->enabled = json_is_true(v);
+            else if (strcmp(key, "log1p") == 0)
                 p->log1p = json_is_true(v);
             else if (strcmp(key, "log_target") == 0)
                 p->log_target = json_is_true(v);
@@ -240,8 +276,8 @@ static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipel
                 p->lasso.eps = json_number_value(v);
         } else {
             return wp_fail(err, path, 0,
-                           "%s: unknown setting (known: features, degree, log1p, log_target, special_terms, "
-                           "scaler, positive, cv, cv_by_network, n_alphas, eps, max_iter, tol)",
+                           "%s: unknown setting (known: enabled, features, degree, log1p, log_target, "
+                           "special_terms, scaler, positive, cv, cv_by_network, n_alphas, eps, max_iter, tol)",
                            where);
         }
     }
@@ -318,12 +354,18 @@ int wp_train_config_load(const char *path, wp_train_config *c, wp_error *err)
                     if (strcmp(pk, pipeline_names[i]) == 0)
                         idx = i;
                 if (idx < 0) {
-                    rc = wp_fail(err, path, 0,
-                                 "pipelines.%s: unknown pipeline (known: convolutional_power, "
-                                 "convolutional_runtime, pooling_power, pooling_runtime, dense_power, dense_runtime)",
-                                 pk);
+                    char known[1024] = "";
+                    for (int i = 0; i < WP_N_PIPELINES; i++) {
+                        strncat(known, pipeline_names[i], sizeof known - strlen(known) - 1);
+                        if (i + 1 < WP_N_PIPELINES)
+                            strncat(known, ", ", sizeof known - strlen(known) - 1);
+                    }
+                    rc = wp_fail(err, path, 0, "pipelines.%s: unknown pipeline (known: %s)", pk, known);
                     goto out;
                 }
+                /* naming a pipeline the base leaves off (upstream's other
+                 * kinds) turns it on, unless it says "enabled": false */
+                c->pipe[idx].enabled = 1;
                 if ((rc = cfg_pipeline(path, pk, pv, &c->pipe[idx], err)))
                     goto out;
             }
@@ -632,7 +674,7 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
     const char *lt = json_string_value(json_object_get(root, "layer_type"));
     const char *tg = json_string_value(json_object_get(root, "target"));
     c->kind = WP_KIND_OTHER;
-    for (int k = WP_KIND_CONV; k <= WP_KIND_DENSE; k++)
+    for (int k = WP_KIND_CONV; k < WP_N_KINDS; k++)
         if (lt && strcmp(lt, wp_layer_kind_name((wp_layer_kind)k)) == 0)
             c->kind = (wp_layer_kind)k;
     if (c->kind == WP_KIND_OTHER || !tg || (strcmp(tg, "power") && strcmp(tg, "runtime"))) {
@@ -843,6 +885,8 @@ void wp_prediction_free(wp_prediction *p)
     free(p->other_types);
     free(p->other_reasons);
     free(p->other_counts);
+    free(p->other_est_ms);
+    free(p->other_unestimated);
     memset(p, 0, sizeof *p);
 }
 
@@ -890,7 +934,7 @@ static int model_set_load(const char *models_dir, model_set *s, wp_error *err)
         wp_fail(err, models_dir, 0, "no model files (expected convolutional_power.json ... from 'wattprof train')");
         goto fail;
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < WP_N_PIPELINES / 2; k++)
         if (s->have[2 * k] != s->have[2 * k + 1]) {
             wp_fail(err, models_dir, 0, "%s.json without %s.json",
                     wp_pipeline_name(s->have[2 * k] ? 2 * k : 2 * k + 1),
@@ -920,7 +964,37 @@ static int not_modelled(wp_prediction *out, wp_prediction_row *r, char *reason)
         out->n_other_types++;
     }
     out->other_counts[t]++;
+    if (isfinite(r->est_runtime_ms))
+        out->other_est_ms[t] += r->est_runtime_ms;
+    else
+        out->other_unestimated[t]++;
     return 0;
+}
+
+/* A rough runtime for a layer no model covers, from the data-movement
+ * runtime model (reshape, else elementwise, else activation: whichever
+ * the set has) on the layer's bytes; NaN when none applies. Only for the
+ * layer's share of the network, never in the totals. */
+static double estimate_runtime(const model_set *s, const wp_engine_layer *L)
+{
+    static const wp_layer_kind order[] = {WP_KIND_SHAPE, WP_KIND_ELTWISE, WP_KIND_ACT};
+    for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
+        int pi = wp_pipeline_index(order[k], WP_TARGET_RUNTIME);
+        if (!s->have[pi])
+            continue;
+        wp_feature_row fr;
+        wp_error e;
+        if (wp_layer_features(L, order[k], &fr, &e))
+            return NAN;
+        const wp_model *m = &s->m[pi];
+        double raw[WP_MODEL_MAX_FEATURES];
+        for (int f = 0; f < m->cfg.n_features; f++)
+            if (isnan(raw[f] = wp_feature_get(&fr, m->cfg.features[f])))
+                return NAN;
+        double v = wp_model_predict(m, raw);
+        return isfinite(v) && v > 0 ? v : NAN;
+    }
+    return NAN;
 }
 
 static char *fmt_reason(const char *fmt, const char *a, double v)
@@ -955,7 +1029,10 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
     out->other_types = calloc(cap, sizeof *out->other_types);
     out->other_reasons = calloc(cap, sizeof *out->other_reasons);
     out->other_counts = calloc(cap, sizeof *out->other_counts);
-    if (!out->rows || !out->other_types || !out->other_reasons || !out->other_counts)
+    out->other_est_ms = calloc(cap, sizeof *out->other_est_ms);
+    out->other_unestimated = calloc(cap, sizeof *out->other_unestimated);
+    if (!out->rows || !out->other_types || !out->other_reasons || !out->other_counts || !out->other_est_ms ||
+        !out->other_unestimated)
         return wp_fail(err, NULL, 0, "out of memory");
     int have_iv = 1;
     for (size_t l = 0; l < eng->n; l++) {
@@ -965,6 +1042,7 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
         r->layer_type = strdup(L->type ? L->type : "");
         r->kind = wp_layer_model_kind(L);
         r->power_lo = r->power_hi = r->runtime_lo = r->runtime_hi = r->energy_lo = r->energy_hi = NAN;
+        r->est_runtime_ms = NAN;
         if (!r->layer_name || !r->layer_type)
             return wp_fail(err, NULL, 0, "out of memory");
         int pi = wp_pipeline_index(r->kind, WP_TARGET_POWER);
@@ -978,15 +1056,25 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
             else
                 snprintf(buf, sizeof buf, "%s", base);
             char *why = strdup(buf);
+            r->est_runtime_ms = estimate_runtime(s, L);
             if (not_modelled(out, r, why))
                 return wp_fail(err, NULL, 0, "out of memory");
             continue;
         }
         wp_feature_row fr;
-        if (wp_layer_features(L, r->kind, &fr, err)) {
-            char msg[WP_ERROR_MAX];
-            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
-            return wp_fail(err, where, L->line, "layer \"%s\": %s", r->layer_name, msg);
+        wp_error ferr;
+        if (wp_layer_features(L, r->kind, &fr, &ferr)) {
+            /* The original's kinds must be described (their data came from
+             * the same reader); a layer of the other kinds that cannot be
+             * (no dimensions) is only not modelled. */
+            if (r->kind <= WP_KIND_DENSE)
+                return wp_fail(err, where, L->line, "layer \"%s\": %s", r->layer_name, ferr.msg);
+            char buf[WP_ERROR_MAX + 64];
+            snprintf(buf, sizeof buf, "cannot describe the layer: %s", ferr.msg);
+            char *why = strdup(buf);
+            if (not_modelled(out, r, why))
+                return wp_fail(err, NULL, 0, "out of memory");
+            continue;
         }
         double pr[2], lo[2], hi[2];
         int oor = 0;
@@ -1017,6 +1105,7 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
                 have_iv = 0;
         }
         if (why) {
+            r->est_runtime_ms = estimate_runtime(s, L);
             if (not_modelled(out, r, why))
                 return wp_fail(err, NULL, 0, "out of memory");
             continue;
@@ -1046,6 +1135,9 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
     if (!have_iv || out->modelled == 0)
         out->runtime_lo = out->runtime_hi = out->energy_lo = out->energy_hi = NAN;
     out->avg_power_w = out->runtime_ms > 0 ? out->energy_mj / out->runtime_ms : 0;
+    out->estimated_total_ms = out->runtime_ms;
+    for (size_t t = 0; t < out->n_other_types; t++)
+        out->estimated_total_ms += out->other_est_ms[t];
     return 0;
 }
 

@@ -817,7 +817,7 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
     wp_train_config_init(&cfg);
     char **models = NULL;
     size_t n_models = 0;
-    kind_data kd[3];
+    kind_data kd[WP_N_PIPELINES / 2];
     wp_model built[WP_N_PIPELINES];
     row_sets rs[WP_N_PIPELINES];
     memset(rs, 0, sizeof rs);
@@ -839,10 +839,13 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
     if (wp_dir_list(o->data_dir, "data directory", wp_dir_keep_subdirs, NULL, &models, &n_models, err))
         goto out;
     int total_files = 0;
-    for (int kk = 0; kk < 3; kk++) {
+    for (int kk = 0; kk < WP_N_PIPELINES / 2; kk++) {
         kind_data *k = &kd[kk];
         wp_layer_kind kind = (wp_layer_kind)(WP_KIND_CONV + kk);
         k->kind = kind;
+        /* a kind neither of whose pipelines is on is not read at all */
+        if (!cfg.pipe[2 * kk].enabled && !cfg.pipe[2 * kk + 1].enabled)
+            continue;
         for (int t = 0; t < 2; t++) {
             const wp_pipeline_config *pc = &cfg.pipe[wp_pipeline_index(kind, (wp_target)t)];
             for (int f = 0; f < pc->n_features; f++)
@@ -877,7 +880,7 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
                 "no training data: expected <model>/convolutional.csv, pooling.csv or dense.csv files");
         goto out;
     }
-    for (int kk = 0; kk < 3; kk++)
+    for (int kk = 0; kk < WP_N_PIPELINES / 2; kk++)
         if (kd[kk].files && kd[kk].n == 0) {
             wp_fail(err, o->data_dir, 0, "empty training set: the %s.csv files hold no rows",
                     wp_layer_kind_name((wp_layer_kind)(WP_KIND_CONV + kk)));
@@ -894,14 +897,24 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
             any = isfinite(k->target[0][r]);
         rep->skipped_no_power[i] = !any;
     }
-    /* every check that can fail runs before any (slow) training */
-    for (int i = 0; i < WP_N_PIPELINES; i++)
-        if (kd[i / 2].files && !rep->skipped_no_power[i] &&
-            plan_rows(&kd[i / 2], &cfg.pipe[i], o->data_dir, i, &rs[i], err))
-            goto out;
+    /* every check that can fail runs before any (slow) training. The
+     * original's three kinds must train; a kind beyond them with too few
+     * rows or networks for its folds is skipped (both of its pipelines,
+     * so predict never sees half a pair) and said so. */
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        if (!kd[i / 2].files || rep->skipped_no_power[i] || !cfg.pipe[i].enabled)
+            continue;
+        wp_error perr;
+        int extra = i >= WP_N_UPSTREAM_PIPELINES;
+        if (plan_rows(&kd[i / 2], &cfg.pipe[i], o->data_dir, i, &rs[i], extra ? &perr : err)) {
+            if (!extra)
+                goto out;
+            rep->skipped_too_few[i & ~1] = rep->skipped_too_few[i | 1] = 1;
+        }
+    }
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         kind_data *k = &kd[i / 2];
-        if (!k->files || rep->skipped_no_power[i])
+        if (!k->files || rep->skipped_no_power[i] || !cfg.pipe[i].enabled || rep->skipped_too_few[i])
             continue;
         if (train_pipeline(k, &cfg.pipe[i], &rs[i], o->data_dir, models, n_models, o->cv_by_model, &o->progress,
                            i, &built[i], &rep->pipe[i], err))
@@ -911,7 +924,7 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
         goto out;
     for (size_t g = 0; g < n_models; g++) {
         int te = 0, tr = 0;
-        for (int kk = 0; kk < 3; kk++)
+        for (int kk = 0; kk < WP_N_PIPELINES / 2; kk++)
             for (size_t i = 0; i < kd[kk].n; i++)
                 if (kd[kk].model[i] == (int)g) {
                     te |= kd[kk].is_test[i];
@@ -926,7 +939,7 @@ out:
         wp_model_free(&built[i]);
         row_sets_free(&rs[i]);
     }
-    for (int kk = 0; kk < 3; kk++) {
+    for (int kk = 0; kk < WP_N_PIPELINES / 2; kk++) {
         free(kd[kk].raw);
         free(kd[kk].target[0]);
         free(kd[kk].target[1]);

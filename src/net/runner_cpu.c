@@ -19,8 +19,14 @@
  * inputs there and write their outputs there, plain. wp_runner_read
  * reorders the producer's version into plain NCHW.
  *
+ * A convolution absorbs the inference batch-norm after it (folded into its
+ * weights at set-up) and a Relu/Clip after that (an eltwise post-op), as
+ * TensorRT does; the absorbed nodes stay layers with nothing to run
+ * (plan_fusion, wp_cpu_set_fusion).
+ *
  * wp_cpu_set_layout(WP_CPU_LAYOUT_PLAIN) gives the previous behaviour
- * (every tensor plain, no reorder anywhere), kept to measure against. */
+ * (every tensor plain, no reorder anywhere, no fusion), kept to measure
+ * against. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -609,6 +615,23 @@ fail:
     return -1;
 }
 
+/* oneDNN's eltwise algorithm for a unary op (undef: none). ONNX HardSwish
+ * is x * clip(x/6 + 1/2, 0, 1), oneDNN's exactly. No Erf or HardSigmoid
+ * (with ONNX's alpha and beta) in oneDNN 2.6: those run the ref kernel. */
+static dnnl_alg_kind_t eltwise_alg(const wp_node *n)
+{
+    switch (n->op) {
+    case WP_OP_RELU: return dnnl_eltwise_relu;
+    case WP_OP_CLIP: return dnnl_eltwise_clip;
+    case WP_OP_SIGMOID: return dnnl_eltwise_logistic;
+    case WP_OP_HARDSWISH: return dnnl_eltwise_hardswish;
+    case WP_OP_GELU: return n->gelu_tanh ? dnnl_eltwise_gelu_tanh : dnnl_eltwise_gelu_erf;
+    case WP_OP_SQRT: return dnnl_eltwise_sqrt;
+    case WP_OP_TANH: return dnnl_eltwise_tanh;
+    default: return dnnl_alg_kind_undef;
+    }
+}
+
 /* Eltwise, softmax, LRN, batch-norm: output in the input's layout. */
 static int prep_same(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
 {
@@ -639,12 +662,10 @@ static int prep_same(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
                    n, "batch_normalization_desc_init", err);
     } else {
         float lo = isinf(n->clip_min) ? -FLT_MAX : n->clip_min, hi = isinf(n->clip_max) ? FLT_MAX : n->clip_max;
-        if (n->op == WP_OP_RELU)
-            rc = check(dnnl_eltwise_forward_desc_init(&d.el, dnnl_forward_inference, dnnl_eltwise_relu, &md, 0, 0),
-                       n, "eltwise_desc_init", err);
-        else
-            rc = check(dnnl_eltwise_forward_desc_init(&d.el, dnnl_forward_inference, dnnl_eltwise_clip, &md, lo, hi),
-                       n, "eltwise_desc_init", err);
+        int clip = n->op == WP_OP_CLIP;
+        rc = check(dnnl_eltwise_forward_desc_init(&d.el, dnnl_forward_inference, eltwise_alg(n), &md, clip ? lo : 0,
+                                                  clip ? hi : 0),
+                   n, "eltwise_desc_init", err);
     }
     dnnl_primitive_desc_t pd;
     if (rc || make_pd(s, n, &d, &pd, err))
@@ -672,6 +693,137 @@ static int prep_same(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
 fail:
     dnnl_primitive_desc_destroy(pd);
     return -1;
+}
+
+static int same_shape(const wp_dims *a, const wp_dims *b);
+
+/* The descriptor of plain data of shape d seen with rank R: leading 1s
+ * added (numpy broadcasting); the bytes are the same. */
+static void md_padded(dnnl_memory_desc_t *md, const wp_dims *d, int R, dnnl_format_tag_t tag)
+{
+    dnnl_dims_t dims = {0};
+    int k = R - d->n;
+    for (int i = 0; i < R; i++)
+        dims[i] = i < k ? 1 : d->d[i - k];
+    dnnl_memory_desc_init_by_tag(md, R, dims, dnnl_f32, tag == dnnl_format_tag_undef ? plain_tag(R) : tag);
+}
+
+/* Tensor t's plain data (reordered into r->buf[t] by node n when its
+ * producer wrote another layout) under descriptor md, which may add
+ * leading 1s to its dimensions. */
+static dnnl_memory_t plain_view(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, int t,
+                                const dnnl_memory_desc_t *md, wp_error *err)
+{
+    dnnl_memory_desc_t p;
+    md_of(&p, shape(r, t));
+    dnnl_memory_t m = need(r, s, l, n, t, &p, err);
+    if (!m || dnnl_memory_desc_equal(&p, md))
+        return m;
+    return new_mem(s, n, md, r->buf[t], err);
+}
+
+static int prep_plain(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err);
+
+/* pd from desc, unless oneDNN could only offer its reference
+ * implementation ("ref:any"), which for some broadcasts is slower than
+ * wattprof's own ref kernel (a Swin attention-mask Add: 73 ms against
+ * about 1); NULL then, or on any failure. */
+static dnnl_primitive_desc_t fast_pd(cpu_state *s, const_dnnl_op_desc_t desc)
+{
+    dnnl_primitive_desc_t pd;
+    if (dnnl_primitive_desc_create(&pd, desc, NULL, s->eng, NULL) != dnnl_success)
+        return NULL;
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl ||
+        strncmp(impl, "ref", 3) == 0) {
+        dnnl_primitive_desc_destroy(pd);
+        return NULL;
+    }
+    return pd;
+}
+
+/* Add, Sub, Mul, Div with numpy broadcasting as a oneDNN binary: src0 has
+ * the output's shape (operands of Add and Mul are swapped for it), src1
+ * the same shape (then in src0's layout) or broadcast (plain, leading 1s
+ * added). src0 keeps its producer's layout where oneDNN takes that, else
+ * goes plain; where oneDNN takes neither, the ref kernel runs it. */
+static int prep_binary(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
+{
+    const wp_dims *y = shape(r, n->out[0]);
+    int a = n->in[0], b = n->in[1];
+    if (!same_shape(shape(r, a), y)) {
+        a = n->in[1];
+        b = n->in[0];
+    }
+    const dnnl_memory_desc_t *cur = current(r, s, n, a, err);
+    if (!cur)
+        return -1;
+    int full = same_shape(shape(r, b), y);
+    dnnl_alg_kind_t alg = n->op == WP_OP_ADD   ? dnnl_binary_add
+                          : n->op == WP_OP_SUB ? dnnl_binary_sub
+                          : n->op == WP_OP_MUL ? dnnl_binary_mul
+                                               : dnnl_binary_div;
+    dnnl_memory_desc_t s0, s1;
+    dnnl_primitive_desc_t pd = NULL;
+    for (int attempt = s->plain || is_plain(r, a, cur); attempt < 2 && !pd; attempt++) {
+        if (attempt == 0)
+            s0 = *cur;
+        else
+            md_of(&s0, y);
+        if (full)
+            s1 = s0;
+        else
+            md_padded(&s1, shape(r, b), y->n, dnnl_format_tag_undef);
+        dnnl_binary_desc_t d;
+        if (dnnl_binary_desc_init(&d, alg, &s0, &s1, &s0) == dnnl_success)
+            pd = fast_pd(s, &d);
+    }
+    if (!pd)
+        return prep_plain(r, s, l, n, err);
+    dnnl_exec_arg_t args[3];
+    if (!(args[0].memory = need(r, s, l, n, a, &s0, err)) ||
+        !(args[1].memory = full ? need(r, s, l, n, b, &s1, err) : plain_view(r, s, l, n, b, &s1, err)) ||
+        !(args[2].memory = produce(r, s, n, n->out[0], &s0, err))) {
+        dnnl_primitive_desc_destroy(pd);
+        return -1;
+    }
+    args[0].arg = DNNL_ARG_SRC_0;
+    args[1].arg = DNNL_ARG_SRC_1;
+    args[2].arg = DNNL_ARG_DST;
+    return add_prim(l, n, pd, 3, args, err);
+}
+
+/* MatMul other than activation x constant matrix on 2-D data (an inner
+ * product, prep_dense): oneDNN's matmul, batched with broadcasting, plain
+ * activations (leading 1s added to the lower-rank operand); a constant
+ * second operand goes into the weight layout oneDNN picks, once. */
+static int prep_matmul(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
+{
+    const wp_dims *y = shape(r, n->out[0]);
+    int R = y->n, wconst = is_const(r, n->in[1]);
+    dnnl_memory_desc_t sa, sb, sbplain, sd;
+    md_padded(&sa, shape(r, n->in[0]), R, dnnl_format_tag_undef);
+    md_padded(&sbplain, shape(r, n->in[1]), R, dnnl_format_tag_undef);
+    md_padded(&sb, shape(r, n->in[1]), R, wconst && !s->plain ? dnnl_format_tag_any : dnnl_format_tag_undef);
+    md_of(&sd, y);
+    dnnl_matmul_desc_t d;
+    dnnl_primitive_desc_t pd = NULL;
+    if (dnnl_matmul_desc_init(&d, &sa, &sb, NULL, &sd) == dnnl_success)
+        pd = fast_pd(s, &d);
+    if (!pd)
+        return prep_plain(r, s, l, n, err);
+    dnnl_exec_arg_t args[3];
+    if (!(args[0].memory = plain_view(r, s, l, n, n->in[0], &sa, err)) ||
+        !(args[1].memory = wconst ? const_mem(s, n, &sbplain, r->buf[n->in[1]], pd_md(pd, dnnl_query_weights_md), err)
+                                  : plain_view(r, s, l, n, n->in[1], &sb, err)) ||
+        !(args[2].memory = produce(r, s, n, n->out[0], &sd, err))) {
+        dnnl_primitive_desc_destroy(pd);
+        return -1;
+    }
+    args[0].arg = DNNL_ARG_SRC;
+    args[1].arg = DNNL_ARG_WEIGHTS;
+    args[2].arg = DNNL_ARG_DST;
+    return add_prim(l, n, pd, 3, args, err);
 }
 
 static int prep_multi(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
@@ -759,6 +911,57 @@ static int same_shape(const wp_dims *a, const wp_dims *b)
     return 1;
 }
 
+/* Gemm / MatMul as an inner product: 2-D activation x constant matrix. */
+static int dense_ok(const wp_runner *r, const wp_node *n)
+{
+    return shape(r, n->in[0])->n == 2 && shape(r, n->out[0])->n == 2 && n->n_in >= 2 && is_const(r, n->in[1]) &&
+           shape(r, n->in[1])->n == 2 && !n->trans_a &&
+           (n->op != WP_OP_GEMM || n->n_in < 3 || n->in[2] < 0 ||
+            (is_const(r, n->in[2]) && wp_dims_count(shape(r, n->in[2])) == shape(r, n->out[0])->d[1]));
+}
+
+/* Any other MatMul of two operands of rank 2 to 5 (1-D ones, which ONNX
+ * promotes and squeezes, stay on the ref kernel). */
+static int matmul_ok(const wp_runner *r, const wp_node *n)
+{
+    if (n->n_in != 2 || n->in[1] < 0)
+        return 0;
+    int ra = shape(r, n->in[0])->n, rb = shape(r, n->in[1])->n, ry = shape(r, n->out[0])->n;
+    return ra >= 2 && rb >= 2 && ry <= 5 && ra <= ry && rb <= ry;
+}
+
+/* Add of same-shape inputs: oneDNN's sum. */
+static int sum_ok(const wp_runner *r, const wp_node *n)
+{
+    for (size_t i = 0; i < n->n_in; i++)
+        if (n->in[i] < 0 || !same_shape(shape(r, n->in[i]), shape(r, n->out[0])))
+            return 0;
+    return n->n_in >= 2;
+}
+
+/* Two operands, one of the output's shape (the first, unless the op
+ * commutes), the other broadcast to it (numpy rules), rank at most 5. */
+static int binary_ok(const wp_runner *r, const wp_node *n)
+{
+    if (n->n_in != 2 || n->in[1] < 0)
+        return 0;
+    const wp_dims *y = shape(r, n->out[0]);
+    if (y->n < 1 || y->n > 5)
+        return 0;
+    int first = same_shape(shape(r, n->in[0]), y);
+    if (!first && !(same_shape(shape(r, n->in[1]), y) && (n->op == WP_OP_ADD || n->op == WP_OP_MUL)))
+        return 0;
+    const wp_dims *o = shape(r, n->in[first ? 1 : 0]);
+    if (o->n > y->n)
+        return 0;
+    for (int i = 0; i < o->n; i++) {
+        int64_t d = o->d[o->n - 1 - i];
+        if (d != 1 && d != y->d[y->n - 1 - i])
+            return 0;
+    }
+    return 1;
+}
+
 /* Whether node n has a oneDNN primitive here (else prep_plain + ref). */
 static int native(const wp_runner *r, const wp_node *n)
 {
@@ -777,12 +980,16 @@ static int native(const wp_runner *r, const wp_node *n)
     case WP_OP_MAXPOOL:
     case WP_OP_AVGPOOL:
     case WP_OP_GLOBALAVGPOOL: return x->n == 4;
-    case WP_OP_GEMM:
-    case WP_OP_MATMUL:
-        return x->n == 2 && shape(r, n->out[0])->n == 2 && n->n_in >= 2 && is_const(r, n->in[1]) &&
-               shape(r, n->in[1])->n == 2 && !n->trans_a &&
-               (n->op != WP_OP_GEMM || n->n_in < 3 || n->in[2] < 0 ||
-                (is_const(r, n->in[2]) && wp_dims_count(shape(r, n->in[2])) == shape(r, n->out[0])->d[1]));
+    case WP_OP_GEMM: return dense_ok(r, n);
+    case WP_OP_MATMUL: return dense_ok(r, n) || matmul_ok(r, n);
+    case WP_OP_SUB:
+    case WP_OP_MUL:
+    case WP_OP_DIV: return binary_ok(r, n);
+    case WP_OP_SIGMOID:
+    case WP_OP_HARDSWISH:
+    case WP_OP_GELU:
+    case WP_OP_SQRT:
+    case WP_OP_TANH: return 1;
     case WP_OP_BATCHNORM:
         if (n->n_in < 5 || x->n < 2)
             return 0;
@@ -794,11 +1001,7 @@ static int native(const wp_runner *r, const wp_node *n)
     case WP_OP_CLIP:
     case WP_OP_SOFTMAX:
     case WP_OP_LRN: return n->op != WP_OP_LRN || x->n == 4;
-    case WP_OP_ADD:
-        for (size_t i = 0; i < n->n_in; i++)
-            if (n->in[i] < 0 || !same_shape(shape(r, n->in[i]), shape(r, n->out[0])))
-                return 0;
-        return n->n_in >= 2;
+    case WP_OP_ADD: return sum_ok(r, n) || binary_ok(r, n);
     case WP_OP_CONCAT:
         for (size_t i = 0; i < n->n_in; i++)
             if (n->in[i] < 0)
@@ -943,9 +1146,16 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
             case WP_OP_MAXPOOL:
             case WP_OP_AVGPOOL:
             case WP_OP_GLOBALAVGPOOL: rc = prep_pool(r, s, l, n, err); break;
-            case WP_OP_GEMM:
-            case WP_OP_MATMUL: rc = prep_dense(r, s, l, n, err); break;
+            case WP_OP_GEMM: rc = prep_dense(r, s, l, n, err); break;
+            case WP_OP_MATMUL:
+                rc = dense_ok(r, n) ? prep_dense(r, s, l, n, err) : prep_matmul(r, s, l, n, err);
+                break;
             case WP_OP_ADD:
+                rc = sum_ok(r, n) ? prep_multi(r, s, l, n, err) : prep_binary(r, s, l, n, err);
+                break;
+            case WP_OP_SUB:
+            case WP_OP_MUL:
+            case WP_OP_DIV: rc = prep_binary(r, s, l, n, err); break;
             case WP_OP_CONCAT: rc = prep_multi(r, s, l, n, err); break;
             default: rc = prep_same(r, s, l, n, err); break;
             }

@@ -1,0 +1,281 @@
+/* A model for every layer: a small network through ONNX with batch norm,
+ * ReLU, Add, Concat, Reshape and Softmax layers gets every layer predicted
+ * once `train` has data for those kinds; its total is the sum over all of
+ * them. The original's configuration leaves those kinds out (no model
+ * files), and predict then lists them as not modelled. A layer of a type
+ * no model covers is listed with its reason and its share of the estimated
+ * time. Training data is synthetic, written here. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the fixture writer is header-only; this test needs part of it */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "onnx_pb.h"
+#pragma GCC diagnostic pop
+#include "testutil.h"
+#include "train_fixture.h"
+#include "wattprof/csv.h"
+#include "wattprof/dataset.h"
+#include "wattprof/model.h"
+#include "wattprof/onnx.h"
+
+static const wp_layer_kind extra_kinds[] = {WP_KIND_NORM, WP_KIND_ACT, WP_KIND_ELTWISE, WP_KIND_SHAPE, WP_KIND_SOFTMAX};
+
+/* Rows of the generic features for one kind: elements drawn log-uniform,
+ * runtime ~ bytes (x4 for a transcendental op) with 10 % noise. */
+static void write_extra(const char *dir, const char *net, wp_layer_kind k, int rows)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/%s.csv", dir, net, wp_layer_kind_name(k));
+    size_t nf;
+    const char *const *names = wp_feature_names(k, &nf);
+    CHECK_INT((long)nf, 11);
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    for (size_t f = 0; f < nf; f++)
+        fprintf(fp, "%s,", names[f]);
+    fputs("power,runtime,layer_name\n", fp);
+    for (int i = 0; i < rows; i++) {
+        double e = round(exp(log(1e3) + fx_unit() * log(1e3)));
+        int inputs = k == WP_KIND_ELTWISE ? 2 : 1, trans = k == WP_KIND_SOFTMAX || (k == WP_KIND_ACT && i % 3 == 0);
+        double ie = e * inputs, oe = e, we = k == WP_KIND_NORM ? 64 : 0;
+        double rt = (2e-3 + 4e-6 * e * (1 + 3 * trans)) * (1 + 0.1 * (fx_unit() - 0.5));
+        double pw = 1e6 * (1 + 0.2 * log10(e)) * (1 + 0.05 * (fx_unit() - 0.5));
+        fprintf(fp, "1,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%.1f,%.9f,%s_%s%d\n", inputs, ie, oe, we,
+                ie > oe ? ie : oe, 4 * (ie + oe + we), 4 * ie, 4 * we, 4 * oe, trans, pw, rt, net,
+                wp_layer_kind_name(k), i);
+    }
+    CHECK(fclose(fp) == 0);
+}
+
+/* X[1,4,8,8] -> Conv 3x3 -> BatchNorm -> Relu -> Conv 1x1 -> Add(relu) ->
+ * Concat(relu) -> MaxPool -> Reshape -> Gemm -> Softmax */
+static void write_net(const char *path)
+{
+    pb_graph gr = {0};
+    static float w1[8 * 4 * 9], w2[8 * 8], bn[8], fc[64 * 10], fb[10];
+    for (size_t i = 0; i < sizeof w1 / sizeof *w1; i++)
+        w1[i] = (float)((int)(i % 7) - 3) * 0.1f;
+    for (size_t i = 0; i < sizeof w2 / sizeof *w2; i++)
+        w2[i] = (float)((int)(i % 5) - 2) * 0.1f;
+    for (size_t i = 0; i < 8; i++)
+        bn[i] = 1.0f;
+    for (size_t i = 0; i < sizeof fc / sizeof *fc; i++)
+        fc[i] = (float)((int)(i % 3) - 1) * 0.05f;
+    pb_init_f(&gr, "w1", (int64_t[]){8, 4, 3, 3}, 4, w1);
+    pb_init_f(&gr, "w2", (int64_t[]){8, 8, 1, 1}, 4, w2);
+    pb_init_f(&gr, "g", (int64_t[]){8}, 1, bn);
+    pb_init_f(&gr, "b", (int64_t[]){8}, 1, bn);
+    pb_init_f(&gr, "m", (int64_t[]){8}, 1, bn);
+    pb_init_f(&gr, "v", (int64_t[]){8}, 1, bn);
+    pb_init_f(&gr, "fw", (int64_t[]){64, 10}, 2, fc);
+    pb_init_f(&gr, "fb", (int64_t[]){10}, 1, fb);
+    pb_node(&gr, "Conv", "conv1", "X,w1", "c1", 2, pb_attr_ints("kernel_shape", (int64_t[]){3, 3}, 2),
+            pb_attr_ints("pads", (int64_t[]){1, 1, 1, 1}, 4));
+    pb_node(&gr, "BatchNormalization", "bn1", "c1,g,b,m,v", "n1", 0);
+    pb_node(&gr, "Relu", "relu1", "n1", "r1", 0);
+    pb_node(&gr, "Conv", "conv2", "r1,w2", "c2", 1, pb_attr_ints("kernel_shape", (int64_t[]){1, 1}, 2));
+    pb_node(&gr, "Add", "add1", "c2,r1", "a1", 0);
+    pb_node(&gr, "Concat", "cat1", "a1,r1", "k1", 1, pb_attr_int("axis", 1));
+    pb_node(&gr, "MaxPool", "pool1", "k1", "p1", 2, pb_attr_ints("kernel_shape", (int64_t[]){4, 4}, 2),
+            pb_attr_ints("strides", (int64_t[]){4, 4}, 2));
+    pb_init_i(&gr, "shape", (int64_t[]){2}, 1, (int64_t[]){1, 64});
+    pb_node(&gr, "Reshape", "flat1", "p1,shape", "f1", 0);
+    pb_node(&gr, "Gemm", "fc1", "f1,fw,fb", "y1", 0);
+    pb_node(&gr, "Softmax", "sm1", "y1", "Y", 1, pb_attr_int("axis", 1));
+    pb_value(&gr, 11, "X", (int64_t[]){1, 4, 8, 8}, 4);
+    pb_value(&gr, 12, "Y", (int64_t[]){1, 10}, 2);
+    CHECK_INT(pb_write_model(&gr, 13, path), 0);
+}
+
+/* Every value of a prediction CSV row is finite and positive. */
+static size_t check_csv(const char *path)
+{
+    wp_csv_reader r;
+    wp_error err;
+    if (wp_csv_open(&r, path, &err)) {
+        CHECK_STR(err.msg, "");
+        return 0;
+    }
+    size_t n = 0;
+    while (wp_csv_next(&r, &err) == 1) {
+        n++;
+        for (int c = 2; c < 5; c++) {
+            double v;
+            CHECK_INT(wp_csv_double(&r, c, 0, &v, &err), 0);
+            CHECK(isfinite(v) && v > 0);
+        }
+    }
+    wp_csv_free(&r);
+    return n;
+}
+
+static const char *const engine_unknown =
+    "{\"Layers\": [\n"
+    " {\"Name\": \"relu\", \"LayerType\": \"PointWiseV2\",\n"
+    "  \"Inputs\": [{\"Name\": \"a\", \"Dimensions\": [1, 64, 32, 32], \"Format/Datatype\": \"FP32\"}],\n"
+    "  \"Outputs\": [{\"Name\": \"b\", \"Dimensions\": [1, 64, 32, 32], \"Format/Datatype\": \"FP32\"}]},\n"
+    " {\"Name\": \"plugin\", \"LayerType\": \"PluginV2\",\n"
+    "  \"Inputs\": [{\"Name\": \"b\", \"Dimensions\": [1, 64, 32, 32], \"Format/Datatype\": \"FP32\"}],\n"
+    "  \"Outputs\": [{\"Name\": \"c\", \"Dimensions\": [1, 64, 32, 32], \"Format/Datatype\": \"FP32\"}]},\n"
+    " {\"Name\": \"opaque\", \"LayerType\": \"PluginV2\"}\n"
+    "]}\n";
+
+int main(void)
+{
+    if (!wp_onnx_supported()) {
+        printf("skipped: ONNX support is not built in\n");
+        return 77;
+    }
+    const char *dir = test_tmpdir();
+    const char *data = strdup(test_path(dir, "data"));
+    const char *models = strdup(test_path(dir, "models"));
+    const char *up = strdup(test_path(dir, "upstream"));
+    const char *cfg = strdup(test_path(dir, "fast.json"));
+    const char *onnx = strdup(test_path(dir, "net.onnx"));
+    const char *csv = strdup(test_path(dir, "pred.csv"));
+    const char *eng_path = strdup(test_path(dir, "unknown.json"));
+    wp_error err;
+    if (fx_write(data, 6, (int[3]){8, 6, 6}, 11, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    static const char *const nets[] = {"net00", "net01", "net02", "net03", "net04", "net05",
+                                       "lenet", "resnet18", "vgg16"};
+    for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
+        for (size_t k = 0; k < sizeof extra_kinds / sizeof *extra_kinds; k++)
+            write_extra(data, nets[g], extra_kinds[k], 6);
+    /* degree 1 on few alphas: this test is about which layers get a model */
+    char text[4096] = "{\"pipelines\": {";
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        size_t L = strlen(text);
+        snprintf(text + L, sizeof text - L, "%s\"%s\": {\"degree\": 1, \"n_alphas\": 20}", i ? "," : "",
+                 wp_pipeline_name(i));
+    }
+    strcat(text, "}}\n");
+    test_write_file(cfg, text);
+    test_run_result r = test_run_cli(
+        (const char *[]){"train", "--data-dir", data, "--out-dir", models, "--config", cfg, "--cv", "3", "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "normalization_runtime");
+    CHECK_CONTAINS(r.out, "softmax_runtime");
+    /* no data for matrix products: no pipeline, and no line about it */
+    CHECK(strstr(r.out, "matmul") == NULL);
+    test_run_free(&r);
+    for (size_t k = 0; k < sizeof extra_kinds / sizeof *extra_kinds; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s_runtime.json", models, wp_layer_kind_name(extra_kinds[k]));
+        CHECK(test_file_exists(path));
+    }
+
+    write_net(onnx);
+    wp_graph g;
+    wp_engine eng = {0};
+    CHECK_INT(wp_onnx_read(onnx, NULL, &g, &err), 0);
+    if (err.msg[0])
+        fprintf(stderr, "%s\n", err.msg);
+    CHECK_INT(wp_graph_to_engine(&g, &eng, &err), 0);
+    wp_graph_free(&g);
+    /* the graph's layers, each of a kind with a model */
+    CHECK_INT((long)eng.n, 10);
+    size_t kinds[WP_N_KINDS] = {0};
+    for (size_t i = 0; i < eng.n; i++)
+        kinds[wp_layer_model_kind(&eng.layers[i])]++;
+    CHECK_INT((long)kinds[WP_KIND_OTHER], 0);
+    CHECK_INT((long)kinds[WP_KIND_NORM], 1);
+    CHECK_INT((long)kinds[WP_KIND_ACT], 1);
+    CHECK_INT((long)kinds[WP_KIND_ELTWISE], 1);
+    CHECK_INT((long)kinds[WP_KIND_SHAPE], 2); /* Concat, Reshape */
+    CHECK_INT((long)kinds[WP_KIND_SOFTMAX], 1);
+
+    r = test_run_cli((const char *[]){"predict", "--models", models, "--onnx", onnx, "--out", csv, NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "layers modelled:        10 / 10\n");
+    CHECK(strstr(r.out, "not modelled") == NULL);
+    test_run_free(&r);
+    CHECK_INT((long)check_csv(csv), 10);
+    wp_prediction p;
+    CHECK_INT(wp_predict_layers(models, &eng, &p, &err), 0);
+    double sum = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        CHECK(p.rows[i].modelled);
+        sum += p.rows[i].runtime_ms;
+    }
+    CHECK_INT((long)p.modelled, 10);
+    CHECK_NEAR(p.runtime_ms, sum, 1e-12 * sum);
+    /* The Softmax layer is the only one with a transcendental op: its
+     * features say so. */
+    for (size_t i = 0; i < eng.n; i++) {
+        wp_feature_row fr;
+        wp_layer_kind k = wp_layer_model_kind(&eng.layers[i]);
+        if (k < WP_KIND_NORM)
+            continue;
+        CHECK_INT(wp_layer_features(&eng.layers[i], k, &fr, &err), 0);
+        CHECK(wp_feature_get(&fr, "transcendental") == (k == WP_KIND_SOFTMAX ? 1 : 0));
+    }
+    wp_prediction_free(&p);
+
+    /* The original's configuration trains its six pipelines only. */
+    r = test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", up, "--config", "upstream", "--cv", "3",
+                                      "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK(strstr(r.out, "normalization") == NULL);
+    test_run_free(&r);
+    for (int i = WP_N_UPSTREAM_PIPELINES; i < WP_N_PIPELINES; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.json", up, wp_pipeline_name(i));
+        CHECK(!test_file_exists(path));
+    }
+    CHECK_INT(wp_predict_layers(up, &eng, &p, &err), 0);
+    size_t conv_pool_dense = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        wp_layer_kind k = wp_layer_model_kind(&eng.layers[i]);
+        if (k >= WP_KIND_NORM) {
+            CHECK(!p.rows[i].modelled);
+            CHECK_STR(p.rows[i].reason ? p.rows[i].reason : "", "no model files for this layer kind");
+        } else {
+            conv_pool_dense += p.rows[i].modelled;
+        }
+    }
+    CHECK(conv_pool_dense <= 4);
+    wp_prediction_free(&p);
+    wp_engine_free(&eng);
+
+    /* A type no model covers: listed with the reason and its share of the
+     * estimated time (estimated from its bytes by the reshape model); a
+     * layer without dimensions cannot even be estimated. */
+    test_write_file(eng_path, engine_unknown);
+    CHECK_INT(wp_predict_engine(models, eng_path, &p, &err), 0);
+    CHECK_INT((long)p.modelled, 1);
+    CHECK_INT((long)p.n_other_types, 1);
+    CHECK_STR(p.other_types[0], "PluginV2");
+    CHECK_INT((long)p.other_counts[0], 2);
+    CHECK_INT((long)p.other_unestimated[0], 1);
+    CHECK(isfinite(p.other_est_ms[0]) && p.other_est_ms[0] > 0);
+    CHECK_NEAR(p.estimated_total_ms, p.runtime_ms + p.other_est_ms[0], 1e-12 * p.estimated_total_ms);
+    double share = 100.0 * p.other_est_ms[0] / p.estimated_total_ms;
+    CHECK(share > 0 && share < 100);
+    r = test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", eng_path, NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "layers modelled:        1 / 3\n");
+    char want[256];
+    snprintf(want, sizeof want, "not modelled:           2 x PluginV2 (no model for this layer kind): about %.3g ms, "
+                                "%.1f %% of the estimated time (some unestimated)\n",
+             p.other_est_ms[0], share);
+    CHECK_CONTAINS(r.out, want);
+    test_run_free(&r);
+    wp_prediction_free(&p);
+
+    free((void *)data);
+    free((void *)models);
+    free((void *)up);
+    free((void *)cfg);
+    free((void *)onnx);
+    free((void *)csv);
+    free((void *)eng_path);
+    return test_summary();
+}
