@@ -47,6 +47,8 @@ rows=()
 for h in "${harnesses[@]}"; do
   work=$build/fuzz-work/$h
   arts=$build/fuzz-artifacts/$h
+  # Only this run's finds count: what an earlier run left was copied then.
+  rm -rf "$arts"
   mkdir -p "$work" "$arts"
   dirs=("$work" "tests/fuzz/corpus/$h")
   [ -d "tests/fuzz/regress/$h" ] && dirs+=("tests/fuzz/regress/$h")

@@ -358,6 +358,12 @@ static void test_errors_and_csv(void)
                           "effective_sample_weight,status\na,b,1,2,3,4,5,6,7,ok\na,b,1,x,3,4,5,6,7,ok\n");
     CHECK_INT(wp_deconv_read_csv(path, &rows, &n, &err), -1);
     CHECK_CONTAINS(err.msg, ":3:");
+    /* a cycle count no long holds (found by fuzzing: the cast was UB) */
+    test_write_file(path, "layer_name,layer_type,power_including_idle_micro_watt,power_excluding_idle_micro_watt,"
+                          "standard_error_micro_watt,latency_mean_ms,latency_std_ms,cycles,"
+                          "effective_sample_weight,status\na,b,1,2,3,4,5,3e57,7,ok\n");
+    CHECK_INT(wp_deconv_read_csv(path, &rows, &n, &err), -1);
+    CHECK_CONTAINS(err.msg, ":2: cycles: '3e57' is not a count");
     free(lat);
     wp_deconv_result_free(&res);
     fixture_free(&f);

@@ -1069,6 +1069,11 @@ int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows_out, size_t *
             e->power_excl_uw = NAN;
             e->stderr_uw = NAN;
         }
+        /* A count, and one a long holds (the cast of 3e57 is undefined). */
+        if (!(cycles >= 0 && cycles <= 1e15 && cycles == floor(cycles))) {
+            rc = wp_fail(err, path, r.line, "cycles: '%s' is not a count of cycles", r.fields[col[7]]);
+            break;
+        }
         e->cycles = (long)cycles;
         e->name = strdup(r.fields[col[0]]);
         if (!e->name) {

@@ -412,6 +412,20 @@ int main(int argc, char **argv)
                          model, 0);
         seed_bytes("device", 0, dev, (size_t)n);
     }
+    /* ... and a device.json as the whole input (the readers' own case) */
+    seed("device", 1, 1,
+        "{\n"
+        "  \"model\": \"NVIDIA Jetson AGX Orin Developer Kit\",\n"
+        "  \"kernel\": \"5.15.136-tegra\",\n"
+        "  \"l4t_release\": \"# R36 (release), REVISION: 3.0\",\n"
+        "  \"nvpmodel\": \"NV Power Mode: MAXN\",\n"
+        "  \"logger_rate_hz\": 750.0,\n"
+        "  \"cpus\": [{\"cpu\": \"cpu0\", \"cur_khz\": 2201600, \"min_khz\": 115200, \"max_khz\": 2201600, \"governor\": \"schedutil\"}],\n"
+        "  \"devfreq\": [{\"device\": \"17000000.gpu\", \"cur_hz\": 1300500000, \"min_hz\": 306000000, \"max_hz\": 1300500000}],\n"
+        "  \"start\": {\"time\": \"20261201-18:00:00.000000\", \"thermal\": [{\"zone\": \"thermal_zone0\", \"type\": \"cpu-thermal\", \"temp_mc\": 47500}]},\n"
+        "  \"end\": {\"time\": \"20261201-18:01:00.000000\", \"thermal\": [{\"zone\": \"thermal_zone0\", \"type\": \"cpu-thermal\", \"temp_mc\": 52250}]},\n"
+        "  \"logger_mean_rate_hz\": 749.5\n"
+        "}\n");
     printf("seeds written to %s\n", out_root);
     return 0;
 }
