@@ -1,13 +1,19 @@
 /* bench_map: `wattprof map` on 30,000 cycles x 60 layers (a latency file of
  * over 100 MB) with a 400,000-line power log.
  *
- * Prints wall time and peak RSS of the map child (wait4), the same for a
- * jansson whole-document load of the latency file (why latency.c streams),
- * and the ratio against bench/reference/map_original.py - upstream's
- * algorithm in plain Python - run on a 1/15 subset (same layers, cycles and
- * log density) and scaled up, since the full size takes minutes.
+ * Prints wall time, CPU time and peak RSS of the map child (wait4), the
+ * same for a jansson whole-document load of the latency file (why latency.c
+ * streams), and the ratio against bench/reference/map_original.py -
+ * upstream's algorithm in plain Python - run on a 1/15 subset (same layers,
+ * cycles and log density) and scaled up, since the full size takes minutes.
  *
- * usage: bench_map [--skip-jansson] [--skip-python] [--keep]
+ * Each map run is repeated (--runs, default 3) and the least CPU and wall
+ * time kept: on a shared machine a single run's CPU time swings by a third
+ * (cache and core contention), which hid a real slowdown of map's
+ * two-thread row writer among the noise. The ratio against Python is given
+ * on CPU time as well as wall time.
+ *
+ * usage: bench_map [--skip-jansson] [--skip-python] [--keep] [--runs N]
  * (--keep leaves the generated input in place, for profiling) */
 #include <errno.h>
 #include <jansson.h>
@@ -153,8 +159,10 @@ static off_t file_size(const char *p)
 
 int main(int argc, char **argv)
 {
-    int skip_jansson = 0, skip_python = 0, keep = 0;
+    int skip_jansson = 0, skip_python = 0, keep = 0, runs = 3;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--runs") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+            runs = atoi(argv[++i]);
         keep |= !strcmp(argv[i], "--keep");
         skip_jansson |= !strcmp(argv[i], "--skip-jansson");
         skip_python |= !strcmp(argv[i], "--skip-python");
@@ -180,21 +188,33 @@ int main(int argc, char **argv)
            CYCLES, LAYERS, (double)file_size(lat_path) / 1e6, SAMPLES, (double)file_size(p) / 1e6, now_s() - g0);
 
     const char *modes[][2] = {{"samples", "auto"}, {"samples", "reported"}, {"interpolate", "auto"}};
-    double ours = 0;
+    double ours = 0, ours_cpu = 0;
+    printf("best of %d runs each:\n", runs);
     for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
         char *args[] = {(char *)WATTPROF_BIN, "map",          "--raw-data-dir", raw,     "--result-dir", res,
                         "--attribution",      (char *)modes[m][0], "--timeline", (char *)modes[m][1], "--quiet", NULL};
-        run_result r = run(args, 1);
-        if (r.status != 0) {
-            fprintf(stderr, "bench_map: wattprof map failed (status %d)\n", r.status);
-            return 1;
+        run_result best = {0, 0, 0, -1};
+        for (int k = 0; k < runs; k++) {
+            run_result r = run(args, 1);
+            if (r.status != 0) {
+                fprintf(stderr, "bench_map: wattprof map failed (status %d)\n", r.status);
+                return 1;
+            }
+            if (k == 0 || r.wall_s < best.wall_s)
+                best.wall_s = r.wall_s;
+            if (k == 0 || r.cpu_s < best.cpu_s)
+                best.cpu_s = r.cpu_s;
+            if (r.maxrss_mb > best.maxrss_mb)
+                best.maxrss_mb = r.maxrss_mb;
         }
         snprintf(p, sizeof p, "%s/bench/power_runtime_mapping_layerwise.csv", res);
         printf("wattprof map --attribution %-11s --timeline %-8s: %.2f s wall (%.2f s CPU), peak RSS %.0f MB, "
                "output %.0f MB (targets: < 3 s, < 150 MB)\n",
-               modes[m][0], modes[m][1], r.wall_s, r.cpu_s, r.maxrss_mb, (double)file_size(p) / 1e6);
-        if (m == 1)
-            ours = r.wall_s;
+               modes[m][0], modes[m][1], best.wall_s, best.cpu_s, best.maxrss_mb, (double)file_size(p) / 1e6);
+        if (m == 1) {
+            ours = best.wall_s;
+            ours_cpu = best.cpu_s;
+        }
     }
 
     if (!skip_jansson) {
@@ -239,6 +259,8 @@ int main(int argc, char **argv)
                    SUBSET, r.wall_s, r.maxrss_mb, o.wall_s, r.wall_s / o.wall_s);
             printf("python reference scaled to full size: ~%.0f s vs wattprof %.2f s -> ratio %.0fx\n",
                    r.wall_s * SUBSET, ours, r.wall_s * SUBSET / ours);
+            printf("on CPU time: python ~%.0f s scaled vs wattprof %.2f s -> ratio %.0fx\n", r.cpu_s * SUBSET,
+                   ours_cpu, r.cpu_s * SUBSET / ours_cpu);
         }
     }
     if (keep) {

@@ -87,7 +87,7 @@ int main(void)
     long bad = 0, n = 0;
     for (long i = 0; i < 400000; i++) {
         double v;
-        switch (i % 6) {
+        switch (i % 8) {
         case 0: {
             uint64_t u = next();
             memcpy(&v, &u, sizeof v);
@@ -99,7 +99,23 @@ int main(void)
         case 2: v = (double)(next() % 100000000) / (double)(next() % 7 + 1); break;
         case 3: v = (double)(next() % 2000000) * 0.5 - 500000; break;
         case 4: v = ldexp((double)(next() >> 11), -(int)(next() % 80)); break;
-        default: v = (double)(next() % 1000) / 1000.0 * pow(10, (int)(next() % 40) - 20); break;
+        case 5: v = (double)(next() % 1000) / 1000.0 * pow(10, (int)(next() % 40) - 20); break;
+        case 6: {
+            /* powers of two and their neighbours: the gap below is half
+             * the gap above */
+            int dir = (int)(next() % 3);
+            v = ldexp(1.0, (int)(next() % 90) - 30);
+            v = dir == 0 ? v : nextafter(v, dir == 1 ? 0 : INFINITY);
+            break;
+        }
+        default: {
+            /* 17 digits ending in 5: ties when rounding to 16 */
+            char t[48];
+            snprintf(t, sizeof t, "%llu5e%d", (unsigned long long)(next() % 10000000000000000ULL),
+                     (int)(next() % 30) - 26);
+            v = strtod(t, NULL);
+            break;
+        }
         }
         size_t la = wp_format_double(v, a);
         reference(v, b);

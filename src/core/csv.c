@@ -46,8 +46,9 @@ static size_t format_double_slow(double v, char *buf)
 /* Fast exact path for wp_format_double.
  *
  * The loop above costs ~3 us per value (up to 17 snprintf + strtod), which
- * dominated `wattprof map` (millions of numbers). Here the 17 significant
- * digits come from one extended-precision multiplication, and the shorter
+ * dominated `wattprof map` (millions of numbers). digits_exact (below) does
+ * the common range in 128-bit integers; elsewhere (digits_ld) the 17
+ * significant digits come from one extended-precision multiplication, and the shorter
  * candidates are checked exactly (Clinger: an integer below 2^53 and 10^k,
  * k <= 22, are exact doubles, so one IEEE division or multiplication is
  * correctly rounded) or with strtod. Where rounding is too close to call
@@ -119,22 +120,17 @@ static int exact_digits(double a, int nd, int e10, uint64_t *out)
     return 0;
 }
 
-static size_t format_double_fast(double v, char *buf)
+/* The long double search below: 17 digits of a (finite, non-zero) from one
+ * extended-precision product, shorter candidates checked by reads_back. */
+static int digits_ld(double a, uint64_t *digits_out, int *ndig_out, int *e10_out)
 {
-    if (!isfinite(v))
-        return 0;
-    if (v == 0) {
-        strcpy(buf, signbit(v) ? "-0.0" : "0.0");
-        return strlen(buf);
-    }
-    double a = fabs(v);
     int e10 = (int)floor(log10(a));
     long double x = 0;
     int k = 0;
     for (int tries = 0; tries < 3; tries++) {
         k = 16 - e10;
         if (k < -27 || k > 27)
-            return 0;
+            return -1;
         x = k >= 0 ? (long double)a * p10l(k) : (long double)a / p10l(-k);
         if (x >= 1e17L)
             e10++;
@@ -144,7 +140,7 @@ static size_t format_double_fast(double v, char *buf)
             break;
     }
     if (x < 1e16L || x >= 1e17L)
-        return 0;
+        return -1;
     uint64_t digits, m;
     int ndig;
     /* at most 15 digits? */
@@ -153,18 +149,179 @@ static size_t format_double_fast(double v, char *buf)
         ndig = 15;
     } else {
         if (round_clear(x / 10, &m) != 0 && exact_digits(a, 16, e10, &m) != 0)
-            return 0;
+            return -1;
         int r = reads_back(m, e10 - 15, a);
         if (r == 1) {
             digits = m;
             ndig = 16;
         } else {
             if (round_clear(x, &m) != 0 && exact_digits(a, 17, e10, &m) != 0)
-                return 0;
+                return -1;
             digits = m;
             ndig = 17;
         }
     }
+    *digits_out = digits;
+    *ndig_out = ndig;
+    *e10_out = e10;
+    return 0;
+}
+#else
+static int digits_ld(double a, uint64_t *digits_out, int *ndig_out, int *e10_out)
+{
+    (void)a;
+    (void)digits_out;
+    (void)ndig_out;
+    (void)e10_out;
+    return -1;
+}
+#endif
+
+#ifdef __SIZEOF_INT128__
+/* The same digits in exact integer arithmetic, for the values CSVs are made
+ * of (about 1e-5 to 2^53: latencies, powers, energies). The search above
+ * costs an x87 long double product, floorl and its control-word switches,
+ * log10, and strtod or printf whenever a candidate is past 2^53 or too close
+ * to a half; that made it the bulk of `map`'s CPU time (bench_format_double).
+ * Here a = M * 2^-s exactly, so x = a * 10^k = M * 10^k / 2^s is an exact
+ * fraction of 128-bit integers (M < 2^53, 10^k <= 10^21 < 2^70), every
+ * rounding is exact (half to even, as printf rounds) and "reads back" is
+ * the exact test of lying within a's rounding interval (half an ulp each
+ * side, a quarter below a power of two, the even mantissa taking a tie):
+ * the answers strtod and printf give, so the text is the same. */
+typedef unsigned __int128 wp_u128;
+
+static const uint64_t p10u64[20] = {1ULL,
+                                    10ULL,
+                                    100ULL,
+                                    1000ULL,
+                                    10000ULL,
+                                    100000ULL,
+                                    1000000ULL,
+                                    10000000ULL,
+                                    100000000ULL,
+                                    1000000000ULL,
+                                    10000000000ULL,
+                                    100000000000ULL,
+                                    1000000000000ULL,
+                                    10000000000000ULL,
+                                    100000000000000ULL,
+                                    1000000000000000ULL,
+                                    10000000000000000ULL,
+                                    100000000000000000ULL,
+                                    1000000000000000000ULL,
+                                    10000000000000000000ULL};
+
+static wp_u128 p10q(int k)
+{
+    return k <= 19 ? (wp_u128)p10u64[k] : (wp_u128)p10u64[19] * p10u64[k - 19];
+}
+
+typedef struct exact_x {
+    wp_u128 p;   /* x * 2^s = M * 10^k */
+    uint64_t ip; /* floor(x), 17 digits */
+    wp_u128 fr;  /* x - ip, in units of 2^-s */
+    int s, k;
+    uint64_t mant;
+} exact_x;
+
+/* x rounded to a multiple of 10^d (d <= 2), half to even, in units of 10^d. */
+static uint64_t round_exact(const exact_x *x, int d)
+{
+    uint64_t pw = p10u64[d];
+    uint64_t q = x->ip / pw, r = x->ip % pw;
+    wp_u128 twice = (((wp_u128)r << x->s) + x->fr) << 1;
+    wp_u128 unit = (wp_u128)pw << x->s;
+    if (twice > unit || (twice == unit && (q & 1)))
+        q++;
+    return q;
+}
+
+/* Does c * 10^d (in units of x) read back as a? */
+static int reads_back_exact(const exact_x *x, uint64_t c, int d)
+{
+    wp_u128 v = ((wp_u128)c * p10u64[d]) << x->s;
+    int below = v < x->p;
+    wp_u128 diff = below ? x->p - v : v - x->p;
+    /* a's ulp is 10^k here; the gap below a power of two is half that */
+    wp_u128 lhs = diff << (below && x->mant == (1ULL << 52) ? 2 : 1);
+    wp_u128 ulp = p10q(x->k);
+    if (lhs != ulp)
+        return lhs < ulp;
+    return (x->mant & 1) == 0;
+}
+
+static int digits_exact(double a, uint64_t *digits_out, int *ndig_out, int *e10_out)
+{
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    int be = (int)(bits >> 52) & 0x7ff;
+    if (be == 0 || be == 0x7ff)
+        return -1;
+    exact_x x;
+    x.mant = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    int E = be - 1075; /* a = mant * 2^E */
+    if (E > 0)
+        return -1;
+    x.s = -E;
+    /* 2^(E+52) <= a < 2^(E+53): floor(log10(a)) is this or one more */
+    int e10 = (int)floor((double)(E + 52) * 0.30102999566398120);
+    for (int tries = 0;; tries++) {
+        x.k = 16 - e10;
+        if (x.k < 0 || x.k > 21 || tries == 3)
+            return -1;
+        x.p = (wp_u128)x.mant * p10q(x.k);
+        wp_u128 q = x.p >> x.s;
+        if (q >= p10u64[17]) {
+            e10++;
+        } else if (q < p10u64[16]) {
+            e10--;
+        } else {
+            x.ip = (uint64_t)q;
+            x.fr = x.p - (q << x.s);
+            break;
+        }
+    }
+    uint64_t m = round_exact(&x, 2);
+    if (m > 0 && reads_back_exact(&x, m, 2)) {
+        *ndig_out = 15;
+    } else {
+        m = round_exact(&x, 1);
+        if (reads_back_exact(&x, m, 1)) {
+            *ndig_out = 16;
+        } else {
+            m = round_exact(&x, 0);
+            *ndig_out = 17;
+        }
+    }
+    *digits_out = m;
+    *e10_out = e10;
+    return 0;
+}
+#else
+static int digits_exact(double a, uint64_t *digits_out, int *ndig_out, int *e10_out)
+{
+    (void)a;
+    (void)digits_out;
+    (void)ndig_out;
+    (void)e10_out;
+    return -1;
+}
+#endif
+
+static size_t format_double_fast(double v, char *buf)
+{
+    if (!isfinite(v))
+        return 0;
+    if (v == 0) {
+        strcpy(buf, signbit(v) ? "-0.0" : "0.0");
+        return strlen(buf);
+    }
+    double a = fabs(v);
+    uint64_t digits;
+    int ndig, e10;
+    if (digits_exact(a, &digits, &ndig, &e10) != 0 && digits_ld(a, &digits, &ndig, &e10) != 0)
+        return 0;
     static const uint64_t p10u[18] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
                                       100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
                                       1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
@@ -217,14 +374,6 @@ static size_t format_double_fast(double v, char *buf)
     }
     return (size_t)(o - buf);
 }
-#else
-static size_t format_double_fast(double v, char *buf)
-{
-    (void)v;
-    (void)buf;
-    return 0;
-}
-#endif
 
 size_t wp_format_double(double v, char *buf)
 {

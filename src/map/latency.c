@@ -402,42 +402,47 @@ static int parse_document(rd *r, table *t)
                         return wp_fail(r->err, r->path, r->line,
                                        "layer '%s' has more entries than layer '%s' (%zu): latency lists must have equal lengths",
                                        name, t->names[0], t->n_cycles);
+                    /* one look at the next byte per entry (this runs
+                     * for every cell): the pair, or what went wrong */
                     int c0 = skip_ws(r);
-                    if ((c0 == '-' || (c0 >= '0' && c0 <= '9')) && r->untimed_ok) {
-                        double lat;
-                        if (read_number(r, &lat) != 0)
-                            return -1;
-                        if (lat < 0)
-                            return wp_fail(r->err, r->path, r->line, "negative latency %g ms", lat);
-                        if (lat > WP_LATENCY_MAX_MS)
+                    if (c0 != '[') {
+                        if ((c0 == '-' || (c0 >= '0' && c0 <= '9')) && r->untimed_ok) {
+                            double lat;
+                            if (read_number(r, &lat) != 0)
+                                return -1;
+                            if (lat < 0)
+                                return wp_fail(r->err, r->path, r->line, "negative latency %g ms", lat);
+                            if (lat > WP_LATENCY_MAX_MS)
+                                return wp_fail(r->err, r->path, r->line,
+                                               "value out of range: latency %g ms (at most %g)", lat,
+                                               WP_LATENCY_MAX_MS);
+                            if (table_put(t, i, lat, 0) != 0)
+                                return fail_at(r, "out of memory");
+                            i++;
+                            c = skip_ws(r);
+                            if (c == ',') {
+                                r->pos++;
+                                continue;
+                            }
+                            if (c == ']') {
+                                r->pos++;
+                                break;
+                            }
+                            return unexpected(r, c, "',' or ']' in a layer's list");
+                        }
+                        if (c0 == '-' || (c0 >= '0' && c0 <= '9'))
+                            /* {"layer": [ms, ms, ...]}: the original's desktop
+                             * profiler, valid JSON of another shape */
                             return wp_fail(r->err, r->path, r->line,
-                                           "value out of range: latency %g ms (at most %g)", lat, WP_LATENCY_MAX_MS);
-                        if (table_put(t, i, lat, 0) != 0)
-                            return fail_at(r, "out of memory");
-                        i++;
-                        c = skip_ws(r);
-                        if (c == ',') {
-                            r->pos++;
-                            continue;
-                        }
-                        if (c == ']') {
-                            r->pos++;
-                            break;
-                        }
-                        return unexpected(r, c, "',' or ']' in a layer's list");
+                                           "layer '%s' has latencies without timestamps ({\"layer\": [ms, ...]}, the "
+                                           "desktop profiler's format): map needs each cycle's time to line layers up "
+                                           "with the power log. Profile with trtexec under 'wattprof run' "
+                                           "(docs/trtexec.md) or with the Jetson profiler's [[ms, \"timestamp\"], "
+                                           "...]; for runtime alone (no power), 'wattprof map --runtime-only' takes it",
+                                           name);
+                        return unexpected(r, c0, "'[' (a [latency_ms, \"timestamp\"] pair)");
                     }
-                    if (c0 == '-' || (c0 >= '0' && c0 <= '9'))
-                        /* {"layer": [ms, ms, ...]}: the original's desktop
-                         * profiler, valid JSON of another shape */
-                        return wp_fail(r->err, r->path, r->line,
-                                       "layer '%s' has latencies without timestamps ({\"layer\": [ms, ...]}, the "
-                                       "desktop profiler's format): map needs each cycle's time to line layers up "
-                                       "with the power log. Profile with trtexec under 'wattprof run' "
-                                       "(docs/trtexec.md) or with the Jetson profiler's [[ms, \"timestamp\"], ...]; "
-                                       "for runtime alone (no power), 'wattprof map --runtime-only' takes it",
-                                       name);
-                    if (expect(r, '[', "'[' (a [latency_ms, \"timestamp\"] pair)") != 0)
-                        return -1;
+                    r->pos++;
                     double lat;
                     if (read_number(r, &lat) != 0)
                         return -1;
