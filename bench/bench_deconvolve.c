@@ -4,12 +4,15 @@
  * plain triple loop, Gaussian elimination - timed on a subset of the rows
  * and scaled linearly to all of them.
  *
+ * The run is tests/sim_fixture.c's, as in tests/test_deconvolve.c.
+ *
  * usage: bench_deconvolve [cycles] [layers] [samples] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_fixture.h"
 #include "wattprof/deconvolve.h"
 #include "wattprof/simulate.h"
 #include "wattprof/timestamp.h"
@@ -80,7 +83,7 @@ int main(int argc, char **argv)
     size_t layers = argc > 2 ? (size_t)atol(argv[2]) : 60;
     size_t target = argc > 3 ? (size_t)atol(argv[3]) : 400000;
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = layers;
     o.n_cycles = 200;
     wp_sim_run run;
@@ -96,23 +99,19 @@ int main(int argc, char **argv)
     o.sample_period_us = per_cycle * (double)cycles / (double)target;
     o.sample_jitter_us = o.sample_period_us / 20;
     double t = now_s();
-    if (wp_sim_generate(&o, "bench", 0, &run, &err) != 0) {
+    sim_fixture f;
+    if (sim_fixture_make(&f, &o, 0, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
+    const wp_sim_run *sim = &f.run;
     printf("simulated %zu cycles x %zu layers, %zu samples (period %.0f us) in %.2f s\n", cycles, layers,
-           run.n_samples, o.sample_period_us, now_s() - t);
-    int64_t origin = run.samples[0].t_us;
-    double *start = malloc(layers * cycles * sizeof *start), *end = malloc(layers * cycles * sizeof *end);
-    wp_sim_reconstructed_windows(&run, origin, start, end);
-    wp_deconv_input in = {layers, cycles, origin, start, end, run.samples, run.n_samples};
+           sim->n_samples, o.sample_period_us, now_s() - t);
 
-    wp_deconv_options opt = {0};
-    opt.window_us = o.sensor_window_us;
-    opt.offset_us = o.report_delay_us;
+    wp_deconv_options opt = sim_fixture_deconv(&o, 0);
     wp_deconv_result res;
     t = now_s();
-    if (wp_deconvolve(&in, &opt, &res, &err) != 0) {
+    if (wp_deconvolve(&f.in, &opt, &res, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -121,7 +120,7 @@ int main(int argc, char **argv)
     size_t ok = 0;
     for (size_t l = 0; l < layers; l++)
         if (res.status[l] == WP_DECONV_OK) {
-            mae += fabs(res.power_uw[l] - o.idle_uw - run.layers[l].power_uw) / run.layers[l].power_uw;
+            mae += fabs(res.power_uw[l] - o.idle_uw - sim->layers[l].power_uw) / sim->layers[l].power_uw;
             ok++;
         }
     printf("deconvolve, window and offset given: %.3f s (%zu samples used, %zu/%zu layers estimated, "
@@ -131,7 +130,7 @@ int main(int argc, char **argv)
 
     opt.window_auto = opt.offset_auto = 1;
     t = now_s();
-    if (wp_deconvolve(&in, &opt, &res, &err) != 0) {
+    if (wp_deconvolve(&f.in, &opt, &res, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -142,15 +141,13 @@ int main(int argc, char **argv)
     wp_deconv_result_free(&res);
 
     size_t m = 20000, done;
-    double t_ref = reference(&run, start, end, origin, o.sensor_window_us, o.report_delay_us, m, &done);
-    double t_ref_all = t_ref * (double)run.n_samples / (double)(done ? done : 1);
+    double t_ref = reference(sim, f.start, f.end, f.in.origin_us, o.sensor_window_us, o.report_delay_us, m, &done);
+    double t_ref_all = t_ref * (double)sim->n_samples / (double)(done ? done : 1);
     printf("reference (dense rows, dense A^T A, Gaussian elimination): %.3f s for %zu rows -> %.2f s for all "
            "%zu samples\n",
-           t_ref, done, t_ref_all, run.n_samples);
+           t_ref, done, t_ref_all, sim->n_samples);
     printf("speed-up vs reference: %.1fx (fixed), %.1fx including the auto search\n", t_ref_all / t_fixed,
            t_ref_all / t_auto);
-    free(start);
-    free(end);
-    wp_sim_run_free(&run);
+    sim_fixture_free(&f);
     return 0;
 }

@@ -107,8 +107,8 @@ static int run_reference(const char *vfile, const char *cfile, const char *out, 
 
 static int run_logger(const char *root, const char *out, double secs, double interval_us, result *r)
 {
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.sensor.sysfs_root = root;
     o.sensor.source = WP_SOURCE_INA3221;
     o.out_path = out;

@@ -70,7 +70,7 @@ int main(void)
     printf("input: %d cycles x %d layers = %d rows, %.1f MB of mapping CSV\n", CYCLES, LAYERS, CYCLES * LAYERS,
            (double)bytes / 1e6);
 
-    wp_report_opts o = {.result_dir = res};
+    wp_report_options o = {.result_dir = res};
     double best = 1e30;
     for (int rep = 0; rep < 3; rep++) {
         int64_t t0 = wp_ts_monotonic_us();

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
     printf("training rows per layer type: %d (%d networks x %d), test rows: %d\n", nets * per, nets, per, 3 * per);
 
     wp_train_options o;
-    memset(&o, 0, sizeof o);
+    wp_train_options_init(&o);
     o.data_dir = data;
     o.out_dir = out;
     /* the original's pipelines: what the scikit-learn reference computes */

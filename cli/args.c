@@ -3,6 +3,7 @@
 #include "args.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,21 @@ int cli_no_operands(const char *cmd, int argc, char **argv)
 int cli_require(const char *cmd, const char *opt, const char *value)
 {
     return value ? 0 : cli_usage_error(cmd, "%s is required", opt);
+}
+
+int cli_args_done(const char *cmd, int argc, char **argv, ...)
+{
+    if (cli_no_operands(cmd, argc, argv))
+        return 2;
+    va_list ap;
+    va_start(ap, argv);
+    int rc = 0;
+    for (const char *opt; rc == 0 && (opt = va_arg(ap, const char *)) != NULL;) {
+        const char *value = va_arg(ap, const char *);
+        rc = cli_require(cmd, opt, value) ? 2 : 0;
+    }
+    va_end(ap);
+    return rc;
 }
 
 int cli_arg_long(const char *cmd, const char *opt, const char *arg, long min, long max, long *out)

@@ -30,6 +30,10 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts, co
 int cli_no_operands(const char *cmd, int argc, char **argv);
 /* "OPT is required" when value is NULL; 0 otherwise. */
 int cli_require(const char *cmd, const char *opt, const char *value);
+/* The end of every command's option loop: no operand left (cli_no_operands),
+ * then each required option given (cli_require), as (name, value) pairs up
+ * to a NULL name. 0 when all is well, else 2 (message printed). */
+int cli_args_done(const char *cmd, int argc, char **argv, ...);
 
 /* Upper bound of counts (--runs, --warmup, --threads). */
 #define CLI_COUNT_MAX 100000000

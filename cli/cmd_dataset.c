@@ -103,11 +103,7 @@ int cmd_dataset(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (cli_no_operands("dataset", argc, argv))
-        return 2;
-    if (cli_require("dataset", "--preprocessed-data-dir", in_dir))
-        return 2;
-    if (cli_require("dataset", "--result-dir", out_dir))
+    if (cli_args_done("dataset", argc, argv, "--preprocessed-data-dir", in_dir, "--result-dir", out_dir, NULL))
         return 2;
 
     wp_dataset_report rep;

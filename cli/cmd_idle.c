@@ -1,12 +1,14 @@
 /* wattprof idle: average idle power into idling_power.json. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
 #include "commands.h"
 #include "logopts.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/layout.h"
 #include "wattprof/logger.h"
@@ -33,8 +35,8 @@ int cmd_idle(int argc, char **argv)
                                              {"duration", required_argument, 0, OPT_DURATION},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.duration_s = 60;
     const char *dir = NULL;
     int quiet = 0, c;
@@ -51,9 +53,7 @@ int cmd_idle(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (cli_no_operands("idle", argc, argv))
-        return 2;
-    if (cli_require("idle", "--result-dir", dir))
+    if (cli_args_done("idle", argc, argv, "--result-dir", dir, NULL))
         return 2;
 
     wp_error err;
@@ -76,14 +76,19 @@ int cmd_idle(int argc, char **argv)
         wp_fail(&err, NULL, 0, "no sample taken in %.3f s", sum.duration_s);
         return cli_fail("idle", &err);
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/" WP_IDLE_JSON, dir);
-    if (wp_idle_write(path, NULL, sum.mean_power_uw, &err) < 0) {
+    char *path = wp_path_join(dir, WP_IDLE_JSON);
+    if (!path || wp_idle_write(path, NULL, sum.mean_power_uw, &err) < 0) {
+        if (!path)
+            wp_fail(&err, NULL, 0, "out of memory");
+        free(path);
         wp_device_free(dev);
         return cli_fail("idle", &err);
     }
-    if (cli_device_finish(dev, dir, NULL, &sum, NULL, 0, &err) < 0)
+    if (cli_device_finish(dev, dir, NULL, &sum, NULL, 0, &err) < 0) {
+        free(path);
         return cli_fail("idle", &err);
+    }
     printf("average idle power: %.1f uW (%.3f W) -> %s\n", sum.mean_power_uw, sum.mean_power_uw / 1e6, path);
+    free(path);
     return 0;
 }

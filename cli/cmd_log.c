@@ -31,8 +31,8 @@ int cmd_log(int argc, char **argv)
                                              {"duration", required_argument, 0, OPT_DURATION},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     int quiet = 0, c;
     optind = 1;
     while ((c = cli_getopt_log("log", argc, argv, "ho:", longopts, &o, &quiet)) != -1) {
@@ -47,9 +47,7 @@ int cmd_log(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (cli_no_operands("log", argc, argv))
-        return 2;
-    if (cli_require("log", "--out", o.out_path))
+    if (cli_args_done("log", argc, argv, "--out", o.out_path, NULL))
         return 2;
 
     wp_error err;

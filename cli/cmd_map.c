@@ -185,11 +185,7 @@ int cmd_map(int argc, char **argv)
             return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (cli_no_operands("map", argc, argv))
-        return 2;
-    if (cli_require("map", "--raw-data-dir", raw_dir))
-        return 2;
-    if (cli_require("map", "--result-dir", result_dir))
+    if (cli_args_done("map", argc, argv, "--raw-data-dir", raw_dir, "--result-dir", result_dir, NULL))
         return 2;
     /* auto deconvolves wherever it can: the same options apply */
     int deconvolve = opt.attribution == WP_ATTRIBUTION_DECONVOLVE || opt.attribution == WP_ATTRIBUTION_AUTO;

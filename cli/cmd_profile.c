@@ -118,7 +118,8 @@ int cmd_profile(int argc, char **argv)
     wp_error err = {0};
     wp_profile_options opt;
     wp_profile_options_init(&opt);
-    wp_logger_opts lo = {0};
+    wp_logger_options lo;
+    wp_logger_options_init(&lo);
     optind = 1;
     while ((c = cli_getopt_log("profile", argc, argv, "", opts, &lo, &quiet)) != -1) {
         switch (c) {

@@ -54,7 +54,8 @@ int cmd_report(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},        {"title", required_argument, NULL, 't'},
         {"cycles", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
-    wp_report_opts o = {0};
+    wp_report_options o;
+    wp_report_options_init(&o);
     const char *out = NULL;
     int quiet = 0, c;
     optind = 1;
@@ -76,11 +77,7 @@ int cmd_report(int argc, char **argv)
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
-    if (cli_no_operands("report", argc, argv))
-        return 2;
-    if (cli_require("report", "--result-dir", o.result_dir))
-        return 2;
-    if (cli_require("report", "--out", out))
+    if (cli_args_done("report", argc, argv, "--result-dir", o.result_dir, "--out", out, NULL))
         return 2;
     /* As predict insists on .csv: an --out naming one of the inputs (a
      * mapping CSV, say) would be replaced by HTML. */

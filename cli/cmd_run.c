@@ -111,8 +111,8 @@ int cmd_run(int argc, char **argv)
                                              {"cooldown-timeout", required_argument, 0, 't'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     const char *dir = NULL, *model = NULL;
     int quiet = 0, c;
     double cooldown = 0, cooldown_timeout = 0;

@@ -110,7 +110,7 @@ int cmd_simulate(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     const char *out = NULL, *models = "1";
     int quiet = 0;
     optind = 1;
@@ -148,7 +148,7 @@ int cmd_simulate(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': {
             wp_sim_options d;
-            wp_sim_defaults(&d);
+            wp_sim_options_init(&d);
             usage(stdout, &d);
             return 0;
         }
@@ -157,9 +157,7 @@ int cmd_simulate(int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (cli_no_operands("simulate", argc, argv))
-        return 2;
-    if (cli_require("simulate", "--out", out))
+    if (cli_args_done("simulate", argc, argv, "--out", out, NULL))
         return 2;
 
     /* --models: a count, or names */

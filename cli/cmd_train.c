@@ -60,7 +60,7 @@ int cmd_train(int argc, char **argv)
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     wp_train_options o;
-    memset(&o, 0, sizeof o);
+    wp_train_options_init(&o);
     int quiet = 0, c;
     int n_tests = 0;
     const char *names[256];

@@ -19,7 +19,7 @@
 
 /* One of the shared options: 0 handled, 1 not one of them, 2 bad value
  * (message printed). */
-static int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_opts *o, int *quiet)
+static int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_options *o, int *quiet)
 {
     switch (opt) {
     case OPT_SOURCE: {
@@ -49,7 +49,7 @@ static int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_opts 
 }
 
 int cli_getopt_log(const char *cmd, int argc, char **argv, const char *optstring, const struct option *longopts,
-                   wp_logger_opts *o, int *quiet)
+                   wp_logger_options *o, int *quiet)
 {
     for (;;) {
         int c = cli_getopt(cmd, argc, argv, optstring, longopts);
@@ -96,7 +96,7 @@ void cli_print_summary(const wp_logger *lg)
     }
 }
 
-int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar, wp_logger_summary *sum,
+int cli_log_session(const char *cmd, wp_logger_options *o, int quiet, int hide_bar, wp_logger_summary *sum,
                     int *interrupted, wp_error *err)
 {
     cli_signals_session(1); /* first: a signal at any point ends logging cleanly */
@@ -125,7 +125,7 @@ int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar,
     return rc < 0 ? -1 : 0;
 }
 
-wp_device_state *cli_device_begin(const wp_logger_opts *o)
+wp_device_state *cli_device_begin(const wp_logger_options *o)
 {
     return wp_device_start(getenv("WATTPROF_DEVICE_ROOT"), o->interval_us > 0 ? 1e6 / o->interval_us : 0);
 }

@@ -37,7 +37,7 @@ enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, 
  * end, or CLI_OPT_BAD (usage error printed: exit 2) for one of them with a
  * bad value. */
 int cli_getopt_log(const char *cmd, int argc, char **argv, const char *optstring, const struct option *longopts,
-                   wp_logger_opts *o, int *quiet);
+                   wp_logger_options *o, int *quiet);
 /* "rail: ina3221 VDD_IN (mV, mA) at DIR" on stderr. */
 void cli_print_rail(const char *cmd, const wp_logger *lg);
 /* The summary block on stderr. */
@@ -48,12 +48,12 @@ void cli_print_summary(const wp_logger *lg);
  * bar unless hide_bar, the rail line unless quiet, the summary on stderr
  * after. *sum (may be NULL) gets the summary, *interrupted whether a signal
  * came. Returns -1 (err filled) when the logger fails to open or to run. */
-int cli_log_session(const char *cmd, wp_logger_opts *o, int quiet, int hide_bar, wp_logger_summary *sum,
+int cli_log_session(const char *cmd, wp_logger_options *o, int quiet, int hide_bar, wp_logger_summary *sum,
                     int *interrupted, wp_error *err);
 
 /* The device state before logging with o (root: $WATTPROF_DEVICE_ROOT, a
  * fake tree for tests, else "/"); NULL only when out of memory. */
-wp_device_state *cli_device_begin(const wp_logger_opts *o);
+wp_device_state *cli_device_begin(const wp_logger_options *o);
 /* Records the end state and writes DIR/device.json (dir NULL: the folder of
  * path); with a drift_cmd, first warns as cli_warn_drift(drift_cmd, st,
  * drift_c) does. Frees st. */

@@ -5,57 +5,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sim_fixture.h"
 #include "testutil.h"
 #include "wattprof/csv.h"
 #include "wattprof/deconvolve.h"
 #include "wattprof/simulate.h"
 
-/* Simulated runs start on 2024-11-21; windows count from an hour before. */
-#define ORIGIN (20048LL * 86400 * 1000000 - 3600LL * 1000000)
+#define ORIGIN SIM_FIXTURE_ORIGIN
 
-static void reported(const wp_sim_run *run, double *start, double *end)
-{
-    for (size_t k = 0; k < run->n_layers * run->n_cycles; k++) {
-        end[k] = (double)(run->reported_us[k] - ORIGIN);
-        start[k] = end[k] - (double)run->lat_us[k];
-    }
-}
-
-typedef struct fixture {
-    wp_sim_run run;
-    double *start, *end;
-    wp_deconv_input in;
-} fixture;
+typedef sim_fixture fixture;
 
 static void fixture_make(fixture *f, const wp_sim_options *o)
 {
     wp_error err;
-    int rc = wp_sim_generate(o, "m", 0, &f->run, &err);
+    int rc = sim_fixture_make(f, o, ORIGIN, &err);
     CHECK_INT(rc, 0);
     if (rc)
         abort();
-    size_t n = f->run.n_layers * f->run.n_cycles;
-    f->start = malloc(n * sizeof *f->start);
-    f->end = malloc(n * sizeof *f->end);
-    if (o->reporting == WP_SIM_IDEAL)
-        reported(&f->run, f->start, f->end);
-    else
-        wp_sim_reconstructed_windows(&f->run, ORIGIN, f->start, f->end);
-    f->in.n_layers = f->run.n_layers;
-    f->in.n_cycles = f->run.n_cycles;
-    f->in.origin_us = ORIGIN;
-    f->in.start_us = f->start;
-    f->in.end_us = f->end;
-    f->in.samples = f->run.samples;
-    f->in.n_samples = f->run.n_samples;
 }
 
-static void fixture_free(fixture *f)
-{
-    wp_sim_run_free(&f->run);
-    free(f->start);
-    free(f->end);
-}
+#define fixture_free sim_fixture_free
 
 static double rel_err(const wp_deconv_result *res, const wp_sim_run *run, size_t l)
 {
@@ -65,18 +34,11 @@ static double rel_err(const wp_deconv_result *res, const wp_sim_run *run, size_t
 
 static void test_exact_recovery(wp_sim_reporting rep)
 {
-    wp_sim_options o;
-    wp_sim_defaults(&o);
-    o.n_layers = 8;
-    o.n_cycles = 400;
-    o.noise_uw = 0;
+    wp_sim_options o = sim_fixture_options(8, 400, 0, 7);
     o.reporting = rep;
-    o.seed = 7;
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
-    opt.window_us = o.sensor_window_us;
-    opt.offset_us = rep == WP_SIM_IDEAL ? 0 : o.report_delay_us;
+    wp_deconv_options opt = sim_fixture_deconv(&o, 0);
     wp_deconv_result res;
     wp_error err;
     CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
@@ -115,20 +77,12 @@ static void test_exact_recovery(wp_sim_reporting rep)
 
 static void test_auto_selection(void)
 {
-    wp_sim_options o;
-    wp_sim_defaults(&o);
-    o.n_layers = 10;
-    o.n_cycles = 600;
-    o.noise_uw = 2000;
+    wp_sim_options o = sim_fixture_options(10, 600, 2000, 11);
     o.sensor_window_us = 900;
     o.report_delay_us = 65;
-    o.reporting = WP_SIM_TENSORRT;
-    o.seed = 11;
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
-    opt.window_auto = 1;
-    opt.offset_auto = 1;
+    wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     wp_deconv_result res;
     wp_error err;
     CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
@@ -163,20 +117,12 @@ static void test_auto_selection(void)
  * range reaches it, the old -1000..1500 one does not. */
 static void test_lagged_sensor(void)
 {
-    wp_sim_options o;
-    wp_sim_defaults(&o);
-    o.n_layers = 10;
-    o.n_cycles = 600;
-    o.noise_uw = 2000;
+    wp_sim_options o = sim_fixture_options(10, 600, 2000, 5);
     o.sensor_lag_us = 4000;
-    o.reporting = WP_SIM_TENSORRT;
-    o.seed = 5;
     fixture f;
     fixture_make(&f, &o);
     double truth = o.report_delay_us - o.sensor_lag_us;
-    wp_deconv_options opt = {0};
-    opt.window_auto = 1;
-    opt.offset_auto = 1;
+    wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     wp_deconv_result res;
     wp_error err;
     CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
@@ -245,7 +191,8 @@ static void test_rank_deficient(void)
         }
     }
     wp_deconv_input in = {L, NC, 0, start, end, s, n};
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_us = 500;
     wp_deconv_result res;
     wp_error err;
@@ -291,13 +238,14 @@ static void test_rank_deficient(void)
 static void test_errors_and_csv(void)
 {
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 5;
     o.n_cycles = 100;
     o.seed = 3;
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     wp_deconv_result res;
     wp_error err;
     /* no window */
@@ -415,16 +363,10 @@ static void map_fixture(fixture *f, const wp_deconv_options *opt, wp_deconv_summ
  * cause. The same run read at the right time fits to the noise. */
 static void test_residual_warning(void)
 {
-    wp_sim_options o;
-    wp_sim_defaults(&o);
-    o.n_layers = 10;
-    o.n_cycles = 1000;
-    o.noise_uw = 40000;
-    o.seed = 11;
+    wp_sim_options o = sim_fixture_options(10, 1000, 40000, 11);
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
-    opt.window_auto = opt.offset_auto = 1;
+    wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     opt.max_relative_se = WP_DECONV_MAX_RELATIVE_SE;
     wp_deconv_summary sum;
     wp_deconv_estimate *est;
@@ -462,17 +404,10 @@ static void test_residual_warning(void)
  * their value, and are named; without a limit none is. */
 static void test_uncertain(void)
 {
-    wp_sim_options o;
-    wp_sim_defaults(&o);
-    o.n_layers = 12;
-    o.n_cycles = 300;
-    o.noise_uw = 200000;
-    o.seed = 4;
+    wp_sim_options o = sim_fixture_options(12, 300, 200000, 4);
     fixture f;
     fixture_make(&f, &o);
-    wp_deconv_options opt = {0};
-    opt.window_us = o.sensor_window_us;
-    opt.offset_us = o.report_delay_us;
+    wp_deconv_options opt = sim_fixture_deconv(&o, 0);
     opt.max_relative_se = 0.25;
     wp_deconv_summary sum;
     wp_deconv_estimate *est;

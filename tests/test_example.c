@@ -107,7 +107,7 @@ int main(void)
                 CHECK_NEAR(runtime, t->runtime, 0.02);
                 checked++;
             }
-            wp_csv_close(&rd);
+            wp_csv_free(&rd);
         }
     CHECK_INT(checked, kept_truth);
     return test_summary();

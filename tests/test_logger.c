@@ -90,8 +90,8 @@ static int wait_samples(wp_logger *lg, uint64_t target)
 
 static wp_logger *start(const char *root, wp_source_kind kind, const char *rail, const char *out, wp_error *err)
 {
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.sensor.sysfs_root = root;
     o.sensor.source = kind;
     o.sensor.rail = rail;
@@ -288,8 +288,8 @@ static void test_small_buffer_and_interval(void)
     const char *root = test_tmpdir();
     fake_ina_hwmon(root, "1-0040", "hwmon1", orin_labels, orin_mv, orin_ma);
     const char *out = test_path(test_tmpdir(), "small.log");
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.sensor.sysfs_root = root;
     o.out_path = out;
     o.buffer_blocks = 2; /* the sampler may wait for the writer, never drop */
@@ -334,8 +334,8 @@ static void test_statistics_only(void)
 {
     const char *root = test_tmpdir();
     fake_hwmon_power(root, "hwmon0", "acpi_power", 4200000);
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.sensor.sysfs_root = root;
     o.duration_s = 0.05;
     wp_error err;
@@ -356,8 +356,8 @@ static void test_open_errors(void)
 {
     const char *root = test_tmpdir();
     fake_ina_hwmon(root, "1-0040", "hwmon1", orin_labels, orin_mv, orin_ma);
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.sensor.sysfs_root = root;
     o.out_path = test_path(root, "no/such/dir/x.log");
     wp_error err;
@@ -453,8 +453,8 @@ static void test_streams_while_running(void)
     fake_ina_hwmon(root, "1-0040", "hwmon1", orin_labels, orin_mv, orin_ma);
     const char *outdir = test_tmpdir();
     const char *out = test_path(outdir, "live.log");
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.sensor.sysfs_root = root;
     o.out_path = out;
     o.interval_us = 1000; /* a block takes 2 s to fill at this rate */
@@ -498,8 +498,8 @@ static void test_callers_descriptors_untouched(void)
     for (int background = 0; background < 2; background++) {
         int fds[2];
         CHECK_INT(pipe(fds), 0);
-        wp_logger_opts o;
-        memset(&o, 0, sizeof o);
+        wp_logger_options o;
+        wp_logger_options_init(&o);
         o.sensor.sysfs_root = root;
         o.out_path = test_path(test_tmpdir(), "fd.log");
         o.duration_s = 0.05;
@@ -539,6 +539,7 @@ static void *spin_main(void *arg)
     volatile uint64_t x = 0;
     while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
         x += (uint64_t)wp_ts_now_local();
+    (void)x; /* clang: a volatile only written reads as unused */
     return NULL;
 }
 
@@ -583,8 +584,8 @@ static void test_clock_step(void)
     fake_ina_hwmon(root, "1-0040", "hwmon1", orin_labels, orin_mv, orin_ma);
     const char *out = test_path(test_tmpdir(), "step.log");
     wp_error err;
-    wp_logger_opts o;
-    memset(&o, 0, sizeof o);
+    wp_logger_options o;
+    wp_logger_options_init(&o);
     o.sensor.sysfs_root = root;
     o.out_path = out;
     o.interval_us = 100;
@@ -596,14 +597,14 @@ static void test_clock_step(void)
     }
     CHECK(wait_samples(lg, 100));
     int64_t before = wp_ts_now_local();
-    wp_logger_test_step_clock(-4000000000LL); /* 4 s back */
+    wp__logger_test_step_clock(-4000000000LL); /* 4 s back */
     CHECK(wait_samples(lg, wp_logger_samples(lg) + 100));
-    wp_logger_test_step_clock(10000000000LL); /* then 10 s ahead: 6 s ahead of the truth */
+    wp__logger_test_step_clock(10000000000LL); /* then 10 s ahead: 6 s ahead of the truth */
     CHECK(wait_samples(lg, wp_logger_samples(lg) + 100));
     wp_logger_summary sum;
     parsed_log pl;
     join_and_parse(lg, out, 0, &err, &sum, &pl);
-    wp_logger_test_step_clock(-6000000000LL); /* the truth again, for later tests */
+    wp__logger_test_step_clock(-6000000000LL); /* the truth again, for later tests */
     CHECK_INT(pl.backwards, 0);
     CHECK_INT(sum.clock_steps, 2);
     CHECK(llabs(sum.largest_clock_step_us - 10000000) < 100000);

@@ -70,7 +70,7 @@ static size_t predict_tests(const wp_model *m, double *out, size_t cap)
                 wp_csv_double(&r, col[f], 0, &raw[f], &err);
             out[n++] = wp_model_predict(m, raw);
         }
-        wp_csv_close(&r);
+        wp_csv_free(&r);
     }
     return n;
 }
@@ -373,7 +373,7 @@ static void test_physical_example(void)
     const char *cfg = WATTPROF_SOURCE_DIR "/examples/train-physical.json";
     wp_train_config c;
     wp_error err;
-    wp_train_config_default(&c);
+    wp_train_config_init(&c);
     CHECK_INT(wp_train_config_load(cfg, &c, &err), 0);
     const wp_pipeline_config *cr = &c.pipe[wp_pipeline_index(WP_KIND_CONV, WP_TARGET_RUNTIME)];
     CHECK_INT(cr->n_features, 2);

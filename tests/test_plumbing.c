@@ -113,7 +113,7 @@ static void test_csv_reader(void)
     CHECK_CONTAINS(err.msg, "a.csv:5: column 'x': 'x1' is not a finite number");
     CHECK_INT(wp_csv_next(&r, &err), -1);
     CHECK_CONTAINS(err.msg, "a.csv:6: expected 3 fields, found 2");
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     CHECK_INT(wp_csv_open(&r, test_path(dir, "missing.csv"), &err), -1);
     CHECK_CONTAINS(err.msg, "missing.csv: cannot open: No such file");
     double d;

@@ -43,7 +43,7 @@ static size_t read_predictions(const char *path, pred_row *rows)
         CHECK_INT(wp_csv_double(&r, 3, 0, &p->runtime, &err), 0);
         CHECK_INT(wp_csv_double(&r, 4, 0, &p->energy, &err), 0);
     }
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return n;
 }
 

@@ -76,7 +76,7 @@ static size_t read_pred_csv(const char *path, csv_pred *rows, size_t cap)
                 CHECK_INT(wp_csv_double(&r, col[c], 0, &p->v[c], &err), 0);
         }
     }
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return n;
 }
 

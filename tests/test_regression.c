@@ -121,8 +121,8 @@ static void test_lasso(void)
 {
     double X[240], y[40], coef[6], b;
     make_small(X, y);
-    wp_lasso_opts o;
-    wp_lasso_opts_default(&o);
+    wp_lasso_options o;
+    wp_lasso_options_init(&o);
     o.cv = 5;
     double alphas[500];
     wp_alpha_grid(X, y, 40, 6, &o, alphas);
@@ -171,8 +171,8 @@ static void test_custom_folds(void)
 {
     double X[240], y[40];
     make_small(X, y);
-    wp_lasso_opts o;
-    wp_lasso_opts_default(&o);
+    wp_lasso_options o;
+    wp_lasso_options_init(&o);
     o.cv = 4;
     int fold[40];
     for (int i = 0; i < 40; i++)

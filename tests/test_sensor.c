@@ -14,7 +14,7 @@ static const long orin_ma[3] = {1200, 800, 2400};
 
 static wp_sensor *open_rail(const char *root, wp_source_kind kind, const char *rail, wp_error *err)
 {
-    wp_sensor_opts o = {root, kind, rail};
+    wp_sensor_options o = {root, kind, rail};
     return wp_sensor_open(&o, err);
 }
 
@@ -53,7 +53,7 @@ static void test_ina3221_hwmon(void)
         fake_set(test_path(dir, "curr3_input"), 2500);
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
         CHECK_NEAR(ma, 2500, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     /* By label and by index. */
     s = open_rail(root, WP_SOURCE_INA3221, "VDD_CPU_CV", &err);
@@ -63,7 +63,7 @@ static void test_ina3221_hwmon(void)
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
         CHECK_NEAR(mv, 5016, 0);
         CHECK_NEAR(ma, 800, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     s = open_rail(root, WP_SOURCE_INA3221, "1", &err);
     CHECK(s != NULL);
@@ -72,7 +72,7 @@ static void test_ina3221_hwmon(void)
         CHECK_STR(wp_sensor_rail(s)->name, "VDD_GPU_SOC");
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
         CHECK_NEAR(mv * ma, 5008.0 * 1200, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     /* Unknown rail: the error lists what there is. */
     s = open_rail(root, WP_SOURCE_INA3221, "VDD_NOPE", &err);
@@ -120,7 +120,7 @@ static void test_ina3221_two_devices(void)
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
         CHECK_NEAR(mv, 4902, 0);
         CHECK_NEAR(ma, 12, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
 }
 
@@ -166,7 +166,7 @@ static void test_ina3221_agx_orin(void)
         fake_set(test_path(dir41, "curr3_input"), 345);
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
         CHECK_NEAR(ma, 345, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     /* A channel whose voltage input is missing is not offered either. */
     CHECK_INT(unlink(test_path(dir41, "in2_input")), 0);
@@ -189,13 +189,13 @@ static void test_ina3221_orin_nano(void)
         CHECK_STR(wp_sensor_rail(s)->name, "VDD_IN");
         CHECK_INT(wp_sensor_read(s, &v, &c, &err), 1);
         CHECK_NEAR(v * c, 5080.0 * 1480, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     s = open_rail(root, WP_SOURCE_INA3221, "VDD_SOC", &err);
     CHECK(s != NULL);
     if (s) {
         CHECK_INT(wp_sensor_rail(s)->channel, 3);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
 }
 
@@ -232,7 +232,7 @@ static void test_ina3221_label_collision(void)
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
         CHECK_NEAR(mv, 4700, 0);
         CHECK_NEAR(ma, 70, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
 }
 
@@ -264,7 +264,7 @@ static void test_ina3221_iio(void)
         fake_set(test_path(dir, "in_current0_input"), 1500);
         CHECK_INT(wp_sensor_read(s, &v, &c, &err), 1);
         CHECK_NEAR(c, 1500, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     s = open_rail(root, WP_SOURCE_INA3221, "POM_5V_CPU", &err);
     CHECK(s != NULL);
@@ -272,7 +272,7 @@ static void test_ina3221_iio(void)
         double v, c;
         CHECK_INT(wp_sensor_read(s, &v, &c, &err), 1);
         CHECK_NEAR(v * c, 5072.0 * 320, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
 }
 
@@ -305,7 +305,7 @@ static void test_hwmon_power(void)
         CHECK_NEAR(mv, 1000, 0);
         CHECK_NEAR(ma, 15250, 0);
         CHECK_NEAR(mv * ma, 15250000, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     s = open_rail(root, WP_SOURCE_HWMON, "PSU", &err);
     CHECK(s != NULL);
@@ -313,7 +313,7 @@ static void test_hwmon_power(void)
         double mv, ma;
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
         CHECK_NEAR(mv * ma, 3000, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
 }
 
@@ -380,7 +380,7 @@ static void test_rapl(void)
     CHECK_INT(timed_read(s, &mv, &ma, &b3, &a3, &err), 1);
     check_energy_power(mv * ma, 1200, b2, a2, b3, a3);
     CHECK(ma > 0);
-    wp_sensor_close(s);
+    wp_sensor_free(s);
 }
 
 static void test_nvml_absent(void)
@@ -451,7 +451,7 @@ static void test_nvml_fake(void)
         unlink(test_path(dir, "gpu0_power_mw"));
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), -1);
         CHECK_CONTAINS(err.msg, "nvml gpu0: nvmlDeviceGetPowerUsage: Not Supported");
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     s = open_rail(NULL, WP_SOURCE_NVML, "gpu0:energy", &err);
     CHECK(s != NULL);
@@ -463,7 +463,7 @@ static void test_nvml_fake(void)
         test_write_file(test_path(dir, "gpu0_energy_mj"), "1900\n"); /* +900 mJ */
         CHECK_INT(timed_read(s, &mv, &ma, &b2, &a2, &err), 1);
         check_energy_power(mv * ma, 900e3, b1, a1, b2, a2);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     /* A GPU without power reading offers only its counter: numbering follows. */
     s = open_rail(NULL, WP_SOURCE_NVML, "3", &err);
@@ -476,7 +476,7 @@ static void test_nvml_fake(void)
         double mv, ma;
         CHECK_INT(wp_sensor_read(s, &mv, &ma, &err), 1);
         CHECK_NEAR(mv * ma, 30000e3, 0);
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     setenv("FAKE_NVML_INIT_FAIL", "1", 1);
     s = open_rail(NULL, WP_SOURCE_NVML, NULL, &err);
@@ -526,7 +526,7 @@ static void test_bad_files(void)
         CHECK_INT(r, -1);
         CHECK_CONTAINS(err.msg, "curr3_input");
         CHECK_CONTAINS(err.msg, "vanished");
-        wp_sensor_close(s);
+        wp_sensor_free(s);
     }
     /* A rail whose file is missing at open time. */
     s = open_rail(root, WP_SOURCE_INA3221, "VDD_IN", &err);

@@ -36,7 +36,7 @@ static void test_determinism(void)
 {
     const char *dir = test_tmpdir();
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 6;
     o.n_cycles = 50;
     const char *models[] = {"a", "b"};
@@ -68,7 +68,7 @@ static void test_determinism(void)
 static void test_physical_model(void)
 {
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 4;
     o.n_cycles = 30;
     o.noise_uw = 0;
@@ -129,7 +129,7 @@ static void test_layout_readable(void)
 {
     const char *dir = test_path(test_tmpdir(), "lay");
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 12;
     o.n_cycles = 40;
     const char *models[] = {"net"};

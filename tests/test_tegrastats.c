@@ -65,7 +65,8 @@ static void test_jp6_orin_nano(void)
     test_write_file(p, text);
     free(text);
     CHECK(wp_tegrastats_sniff(p));
-    wp_tegrastats_options o = {0};
+    wp_tegrastats_options o;
+    wp_tegrastats_options_init(&o);
     wp_powerlog log;
     wp_error err;
     char rail[64];
@@ -97,7 +98,8 @@ static void test_jp5_agx_orin(void)
     char *text = make_log(AGX_ORIN_JP5, 1, T0(), 30, 250);
     test_write_file(p, text);
     free(text);
-    wp_tegrastats_options o = {0};
+    wp_tegrastats_options o;
+    wp_tegrastats_options_init(&o);
     wp_powerlog log;
     wp_error err;
     char rail[64];
@@ -119,7 +121,8 @@ static void test_jp4(void)
     test_write_file(p, text);
     free(text);
     CHECK(wp_tegrastats_sniff(p));
-    wp_tegrastats_options o = {0};
+    wp_tegrastats_options o;
+    wp_tegrastats_options_init(&o);
     wp_powerlog log;
     wp_error err;
     char rail[64];
@@ -169,7 +172,7 @@ static void test_map_tegrastats(void)
 {
     const char *raw = test_path(test_tmpdir(), "raw");
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 5;
     o.n_cycles = 400;
     const char *models[] = {"net"};

@@ -77,7 +77,7 @@ int main(void)
                     fprintf(stderr, "%s row %zu: %.17g vs scikit-learn %.17g\n", wp_pipeline_name(i), k, ours, theirs);
                 }
             }
-            wp_csv_close(&rd);
+            wp_csv_free(&rd);
         }
         CHECK_INT(k, json_array_size(preds));
         CHECK_INT(bad, 0);

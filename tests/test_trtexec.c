@@ -214,7 +214,7 @@ static void test_map_simulated(void)
     const char *res = test_path(test_tmpdir(), "res");
     double lat_us[4] = {900, 1500, 700, 400}, pow_uw[4] = {3.0e6, 1.2e6, 2.4e6, 0.8e6};
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 4;
     o.n_cycles = 2500;
     o.reporting = WP_SIM_TRTEXEC;
@@ -288,7 +288,7 @@ static void test_rival_offsets(void)
 {
     const char *raw = test_path(test_tmpdir(), "raw-rivals");
     wp_sim_options o;
-    wp_sim_defaults(&o);
+    wp_sim_options_init(&o);
     o.n_layers = 40;
     o.n_cycles = 1500;
     o.reporting = WP_SIM_TRTEXEC;

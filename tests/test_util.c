@@ -134,6 +134,23 @@ static void test_grow(void)
     CHECK(a == before);
     free(a);
     free(b);
+
+    /* wp_grow: one array, grown only when full (4, 8, 16, ...). */
+    char *c = NULL;
+    size_t cn = 0, ccap = 0;
+    for (int i = 0; i < 20; i++) {
+        CHECK_INT(wp_grow(&c, &ccap, cn, 4, sizeof *c), 0);
+        c[cn++] = (char)('a' + i);
+    }
+    CHECK_INT(ccap, 32);
+    CHECK_INT(c[19], 't');
+    char *kept = c;
+    CHECK_INT(wp_grow(&c, &ccap, 5, 4, sizeof *c), 0); /* room already */
+    CHECK(c == kept && ccap == 32);
+    size_t huge = (size_t)-1 / 2 + 1; /* doubling it overflows */
+    CHECK_INT(wp_grow(&c, &huge, huge, 4, sizeof *c), -1);
+    CHECK(c == kept && huge == (size_t)-1 / 2 + 1);
+    free(c);
 }
 
 int main(void)

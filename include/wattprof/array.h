@@ -16,4 +16,10 @@ static inline size_t wp_next_cap(size_t cap, size_t first)
     return cap ? cap * 2 : first;
 }
 
+/* Room for item n of the array at arr (a T **, passed as void *) that holds
+ * *cap items: when n == *cap, grows it to wp_next_cap(*cap, first). The
+ * one-array case of the sites that used to hand-roll it. Returns 0, or -1
+ * (no memory, or the size overflows) with the array and *cap unchanged. */
+int wp_grow(void *arr, size_t *cap, size_t n, size_t first, size_t elem);
+
 #endif

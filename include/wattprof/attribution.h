@@ -47,6 +47,9 @@ typedef struct wp_attribution_options {
     double sensor_window_us;
 } wp_attribution_options;
 
+/* Every field zero: samples (upstream's method), the default window. */
+void wp_attribution_options_init(wp_attribution_options *o);
+
 int wp_attribution_parse_mode(const char *s, wp_attribution_mode *out);
 const char *wp_attribution_mode_name(wp_attribution_mode mode);
 

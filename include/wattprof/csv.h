@@ -51,7 +51,7 @@ int wp_csv_require(const wp_csv_reader *r, const char *name, wp_error *err);
  * field gives NaN when allow_empty, else an error; text that is not a
  * number, or a NaN/inf spelled out, is always an error naming the line. */
 int wp_csv_double(const wp_csv_reader *r, int col, int allow_empty, double *out, wp_error *err);
-void wp_csv_close(wp_csv_reader *r);
+void wp_csv_free(wp_csv_reader *r);
 
 /* Strict number parsing for all readers: the whole text must be a finite
  * number (leading/trailing blanks allowed). */

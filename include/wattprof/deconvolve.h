@@ -83,6 +83,10 @@ typedef struct wp_deconv_options {
     double offset_scan_us;
 } wp_deconv_options;
 
+/* Every field zero: offset 0, default ranges and limits; set window_auto
+ * or window_us (> 0) before solving. */
+void wp_deconv_options_init(wp_deconv_options *o);
+
 /* Default search ranges of `auto`. The offset reaches far below 0 because a
  * sensor that holds its last conversion (the INA3221 refreshes a channel
  * every channels x samples x conversion times: 6.6 ms on a default Jetson)

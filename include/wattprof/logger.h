@@ -29,8 +29,8 @@
 #include "wattprof/progress.h"
 #include "wattprof/sensor.h"
 
-typedef struct wp_logger_opts {
-    wp_sensor_opts sensor;
+typedef struct wp_logger_options {
+    wp_sensor_options sensor;
     const char *out_path;   /* power log; NULL: statistics only (idle) */
     double interval_us;     /* time between samples (fractions allowed); 0: as
                                fast as the sensor allows. Samples are on an
@@ -43,7 +43,11 @@ typedef struct wp_logger_opts {
                                2); 0: 32, about 60,000 lines */
     wp_progress progress;   /* elapsed/duration seconds, when duration_s > 0;
                                called from the sampling thread */
-} wp_logger_opts;
+} wp_logger_options;
+
+/* Every field zero: sensor defaults, no output, as fast as the sensor
+ * allows, until wp_logger_stop. */
+void wp_logger_options_init(wp_logger_options *o);
 
 typedef struct wp_logger_summary {
     uint64_t samples;       /* samples taken, every one of them written */
@@ -70,7 +74,7 @@ typedef struct wp_logger wp_logger;
 /* Opens the sensor and the output's temporary file. Fails at once when the
  * output is a directory, or when another logger writes it (a lock,
  * .NAME.lock beside it, whose message names the other's pid). */
-wp_logger *wp_logger_open(const wp_logger_opts *opts, wp_error *err);
+wp_logger *wp_logger_open(const wp_logger_options *opts, wp_error *err);
 
 /* Samples in the calling thread until the duration ends, wp_logger_stop is
  * called, or the sensor fails; then writes out every sample and commits the

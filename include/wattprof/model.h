@@ -37,7 +37,7 @@ typedef struct wp_pipeline_config {
     int special_len[WP_MAX_SPECIAL];
     char special[WP_MAX_SPECIAL][WP_MAX_SPECIAL_LEN][WP_NAME_MAX];
     wp_scaler_kind scaler;
-    wp_lasso_opts lasso;
+    wp_lasso_options lasso;
     /* wattprof's additions (all 0 in the upstream configuration): */
     int log_target;             /* fit log(y); predict exp(.) */
     int n_degrees;              /* > 1: candidates for `degree`, picked by
@@ -59,7 +59,7 @@ typedef struct wp_train_config {
 } wp_train_config;
 
 /* wattprof's configuration (docs/training.md): the default of `train`. */
-void wp_train_config_default(wp_train_config *c);
+void wp_train_config_init(wp_train_config *c);
 /* The original's configuration, bit for bit (`--config upstream`). */
 void wp_train_config_upstream(wp_train_config *c);
 /* Overrides c with a JSON config file; unknown keys, unknown features and
@@ -139,6 +139,10 @@ typedef struct wp_train_options {
     int allow_mixed_devices;
     wp_progress progress;
 } wp_train_options;
+
+/* Every field zero: the config's test models, folds and pipelines; set
+ * data_dir and out_dir. */
+void wp_train_options_init(wp_train_options *o);
 
 typedef struct wp_lono_entry {
     char *model;

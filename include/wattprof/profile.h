@@ -31,7 +31,7 @@
 
 typedef struct wp_profile_options {
     wp_bench_options bench;
-    wp_sensor_opts sensor;
+    wp_sensor_options sensor;
     double interval_us;               /* sampling interval, 0: as fast as possible */
     double idle_s;                    /* idle measurement before the run (default 1 s) */
     wp_attribution_mode attribution;  /* default deconvolve */

@@ -78,7 +78,7 @@ void wp_scaler_free(wp_scaler *s);
 
 /* ---- Lasso ------------------------------------------------------------- */
 
-typedef struct wp_lasso_opts {
+typedef struct wp_lasso_options {
     int max_iter;      /* 10000 */
     double tol;        /* 1e-4, scaled by ||y - mean(y)||^2 as scikit-learn does */
     int positive;
@@ -86,20 +86,20 @@ typedef struct wp_lasso_opts {
     int n_alphas;      /* 500 */
     double eps;        /* alpha_min / alpha_max = 1e-3 */
     int cv;            /* folds: contiguous, unshuffled (KFold) */
-} wp_lasso_opts;
+} wp_lasso_options;
 
-void wp_lasso_opts_default(wp_lasso_opts *o);
+void wp_lasso_options_init(wp_lasso_options *o);
 
 /* Plain Lasso at one alpha from w = 0, as sklearn.linear_model.Lasso.fit:
  * minimises 1/(2n) ||y - Xw - b||^2 + alpha ||w||_1. coef has p values.
  * n_iter (may be NULL) gets the iterations used. */
-int wp_lasso_fit(const double *X, const double *y, size_t n, size_t p, double alpha, const wp_lasso_opts *o,
+int wp_lasso_fit(const double *X, const double *y, size_t n, size_t p, double alpha, const wp_lasso_options *o,
                  double *coef, double *intercept, int *n_iter, wp_error *err);
 
 /* alpha_max = max_j |x_j . y| / n on centred data (the smallest alpha that
  * zeroes every coefficient), then n_alphas values alpha_max * 10^(-3 k /
  * (n_alphas - 1)) computed as numpy.logspace does. */
-void wp_alpha_grid(const double *X, const double *y, size_t n, size_t p, const wp_lasso_opts *o, double *alphas);
+void wp_alpha_grid(const double *X, const double *y, size_t n, size_t p, const wp_lasso_options *o, double *alphas);
 
 typedef struct wp_lasso_cv_result {
     int n_alphas;
@@ -116,7 +116,7 @@ typedef struct wp_lasso_cv_result {
  * per fold, first minimum of the mean MSE, refit at that alpha on all rows.
  * fold_of (may be NULL) assigns rows to folds 0..n_folds-1 instead of KFold
  * (n_folds is then taken from it, not from o->cv). */
-int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_opts *o,
+int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_options *o,
                 const int *fold_of, int n_folds, wp_lasso_cv_result *res, const wp_progress *prog,
                 wp_error *err);
 void wp_lasso_cv_result_free(wp_lasso_cv_result *r);

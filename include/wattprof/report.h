@@ -17,7 +17,7 @@
 #include "wattprof/error.h"
 #include "wattprof/progress.h"
 
-typedef struct wp_report_opts {
+typedef struct wp_report_options {
     const char *result_dir;      /* required: RESULT/<model>/... from map */
     const char *raw_data_dir;    /* optional: RAW/<model>/ power log + latency (timeline, config) */
     const char *models_dir;      /* optional: trained models + metrics.json (predictions, metrics) */
@@ -28,15 +28,18 @@ typedef struct wp_report_opts {
     const char *title;           /* NULL: "wattprof report" */
     int timeline_cycles;         /* cycles drawn in the timeline; <= 0: 3 */
     wp_progress progress;
-} wp_report_opts;
+} wp_report_options;
+
+/* Every field zero (the defaults the fields name); set result_dir. */
+void wp_report_options_init(wp_report_options *o);
 
 /* Renders the report to an open stream. Returns the number of model
  * sections written (0 is not an error: the page says nothing was found). */
-int wp_report_render(const wp_report_opts *opts, FILE *out, wp_error *err);
+int wp_report_render(const wp_report_options *opts, FILE *out, wp_error *err);
 
 /* Renders into `out_path` atomically (nothing is left behind on error).
  * Returns the number of model sections, or -1. */
-int wp_report_write(const wp_report_opts *opts, const char *out_path, wp_error *err);
+int wp_report_write(const wp_report_options *opts, const char *out_path, wp_error *err);
 
 /* Writes s with & < > " ' escaped for HTML text and attribute values;
  * control characters become spaces. */

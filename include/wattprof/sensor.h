@@ -77,21 +77,24 @@ int wp_sensor_list(const char *sysfs_root, wp_source_kind kind, wp_rail_list *li
                    wp_error *err);
 void wp_rail_list_free(wp_rail_list *list);
 
-typedef struct wp_sensor_opts {
+typedef struct wp_sensor_options {
     const char *sysfs_root; /* NULL: "/sys" */
     wp_source_kind source;  /* WP_SOURCE_AUTO: first source with a rail */
     const char *rail;       /* label, or a 1-based index among the source's
                                rails as `wattprof sensors` lists them; NULL:
                                the source's default (VDD_IN / POM_5V_IN, else
                                its first rail) */
-} wp_sensor_opts;
+} wp_sensor_options;
+
+/* Every field zero: /sys, the first source with a rail, its default rail. */
+void wp_sensor_options_init(wp_sensor_options *o);
 
 typedef struct wp_sensor wp_sensor;
 
 /* Finds the rail and opens its files (or the NVML device). Errors say what
  * was looked for and where, and list the rails there are when the requested
  * one is not found. */
-wp_sensor *wp_sensor_open(const wp_sensor_opts *opts, wp_error *err);
+wp_sensor *wp_sensor_open(const wp_sensor_options *opts, wp_error *err);
 
 /* Takes one reading. Returns 1 with *mv, *ma filled; 0 when the sensor has
  * no new value yet (energy counters: the first read, and reads before the
@@ -102,6 +105,6 @@ int wp_sensor_read(wp_sensor *s, double *mv, double *ma, wp_error *err);
 /* The rail being read. */
 const wp_rail_info *wp_sensor_rail(const wp_sensor *s);
 
-void wp_sensor_close(wp_sensor *s);
+void wp_sensor_free(wp_sensor *s);
 
 #endif

@@ -64,7 +64,7 @@ typedef struct wp_sim_options {
     const double *layer_power_uw;
 } wp_sim_options;
 
-void wp_sim_defaults(wp_sim_options *o);
+void wp_sim_options_init(wp_sim_options *o);
 
 typedef struct wp_sim_layer {
     char *name;

@@ -32,6 +32,9 @@ typedef struct wp_tegrastats_options {
                            from the stamps; required without them) */
 } wp_tegrastats_options;
 
+/* Every field zero: the default rails, interval estimated from the stamps. */
+void wp_tegrastats_options_init(wp_tegrastats_options *o);
+
 /* Reads a start note, {"start": "YYYYmmdd-HH:MM:SS.ffffff", "interval_ms": N}
  * (WP_TEGRASTATS_START beside the log: when tegrastats was started, local
  * civil time, and its --interval), into o->start_us and o->interval_ms.

@@ -19,3 +19,14 @@ int wp_grow_to(void *arr, size_t cap, size_t elem)
     memcpy(arr, &p, sizeof p);
     return 0;
 }
+
+int wp_grow(void *arr, size_t *cap, size_t n, size_t first, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t next = wp_next_cap(*cap, first);
+    if (next <= *cap || wp_grow_to(arr, next, elem) != 0)
+        return -1;
+    *cap = next;
+    return 0;
+}

@@ -26,7 +26,7 @@ struct wp_atomic_file {
  * writes fail with ENOSPC, -1 when off. */
 static _Atomic long long fail_budget = -1;
 
-void wp_atomic_test_fail_writes_after(long long bytes)
+void wp__atomic_test_fail_writes_after(long long bytes)
 {
     atomic_store(&fail_budget, bytes);
 }
@@ -165,6 +165,8 @@ void wp_atomic_remove_temporaries(void)
 wp_atomic_file *wp_atomic_open(const char *path, wp_error *err)
 {
     wp_atomic_file *af = calloc(1, sizeof *af);
+    if (af)
+        af->slot = -1; /* none claimed yet */
     size_t n = strlen(path);
     if (!af || !(af->path = strdup(path)) || !(af->tmp = malloc(n + 32))) {
         wp_fail(err, path, 0, "out of memory");
@@ -183,6 +185,14 @@ wp_atomic_file *wp_atomic_open(const char *path, wp_error *err)
     const char *slash = strrchr(path, '/');
     size_t dir_len = slash ? (size_t)(slash - path + 1) : 0;
     snprintf(af->tmp, n + 32, "%.*s.%s.tmp-XXXXXX", (int)dir_len, path, path + dir_len);
+    /* Registered before it exists (mkostemp fills the name in place): a
+     * signal at any point finds it, or finds no file yet. Untracked, an
+     * interrupt would leave the temporary behind. */
+    af->slot = claim_slot(af->tmp);
+    if (af->slot < 0) {
+        wp_fail_code(err, WP_ERR_UNSUPPORTED, path, 0, "more than %d outputs open at once", WP_ATOMIC_MAX_OPEN);
+        goto fail;
+    }
     af->fd = mkostemp(af->tmp, O_CLOEXEC);
     if (af->fd < 0) {
         wp_fail_errno(err, path, errno, "cannot create output");
@@ -198,17 +208,10 @@ wp_atomic_file *wp_atomic_open(const char *path, wp_error *err)
         goto fail;
     }
     setvbuf(af->fp, NULL, _IOFBF, 1 << 16);
-    af->slot = claim_slot(af->tmp);
-    if (af->slot < 0) {
-        /* Untracked, an interrupt would leave this temporary behind. */
-        wp_fail_code(err, WP_ERR_UNSUPPORTED, path, 0, "more than %d outputs open at once", WP_ATOMIC_MAX_OPEN);
-        fclose(af->fp);
-        unlink(af->tmp);
-        goto fail;
-    }
     return af;
 fail:
     if (af) {
+        release_slot(af->slot);
         free(af->path);
         free(af->tmp);
         free(af);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof/array.h"
+
 static size_t format_double_slow(double v, char *buf)
 {
     if (isnan(v))
@@ -460,14 +462,8 @@ static int split(wp_csv_reader *r)
     r->nfields = 0;
     char *p = r->buf;
     for (;;) {
-        if (r->nfields == r->fields_cap) {
-            size_t cap = r->fields_cap ? r->fields_cap * 2 : 16;
-            char **nf = realloc(r->fields, cap * sizeof *nf);
-            if (!nf)
-                return -1;
-            r->fields = nf;
-            r->fields_cap = cap;
-        }
+        if (wp_grow(&r->fields, &r->fields_cap, r->nfields, 16, sizeof *r->fields) != 0)
+            return -1;
         char *out = p;
         r->fields[r->nfields++] = out;
         if (*p == '"') {
@@ -510,22 +506,22 @@ int wp_csv_open(wp_csv_reader *r, const char *path, wp_error *err)
     int rc = read_line(r);
     r->line = 1;
     if (rc <= 0) {
-        wp_csv_close(r);
+        wp_csv_free(r);
         return wp_fail(err, path, 1, rc == 0 ? "empty file, expected a CSV header" : "out of memory");
     }
     if (split(r) != 0) {
-        wp_csv_close(r);
+        wp_csv_free(r);
         return wp_fail(err, path, 1, "out of memory");
     }
     r->header = calloc(r->nfields, sizeof *r->header);
     if (!r->header) {
-        wp_csv_close(r);
+        wp_csv_free(r);
         return wp_fail(err, path, 1, "out of memory");
     }
     r->nheader = r->nfields;
     for (size_t i = 0; i < r->nfields; i++)
         if (!(r->header[i] = strdup(r->fields[i]))) {
-            wp_csv_close(r);
+            wp_csv_free(r);
             return wp_fail(err, path, 1, "out of memory");
         }
     return 0;
@@ -579,7 +575,7 @@ int wp_csv_double(const wp_csv_reader *r, int col, int allow_empty, double *out,
     return 0;
 }
 
-void wp_csv_close(wp_csv_reader *r)
+void wp_csv_free(wp_csv_reader *r)
 {
     if (r->fp)
         fclose(r->fp);

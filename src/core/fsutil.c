@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "wattprof/array.h"
 #include "wattprof/fsutil.h"
 
 char *wp_path_join(const char *a, const char *b)
@@ -72,14 +73,8 @@ int wp_dir_list(const char *dir, const char *what, wp_dir_keep_fn keep, void *ct
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || (keep && !keep(dir, e->d_name, ctx)))
             continue;
-        if (k == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, ncap * sizeof *nv);
-            if (!nv)
-                goto oom;
-            v = nv;
-            cap = ncap;
-        }
+        if (wp_grow(&v, &cap, k, 16, sizeof *v) != 0)
+            goto oom;
         if (!(v[k] = strdup(e->d_name)))
             goto oom;
         k++;

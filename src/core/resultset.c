@@ -159,7 +159,7 @@ out:
 
 static int die_after = -1;
 
-void wp_resultset_test_die_after(int folders)
+void wp__resultset_test_die_after(int folders)
 {
     die_after = folders;
 }

@@ -90,14 +90,8 @@ static layer_acc *set_get(layer_set *s, const char *name, int *created)
     layer_acc *l = set_find(s, name);
     if (l)
         return l;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 32;
-        layer_acc *nv = realloc(s->v, cap * sizeof *nv);
-        if (!nv)
-            return NULL;
-        s->v = nv;
-        s->cap = cap;
-    }
+    if (wp_grow(&s->v, &s->cap, s->n, 32, sizeof *s->v) != 0)
+        return NULL;
     l = &s->v[s->n];
     memset(l, 0, sizeof *l);
     if (!(l->name = strdup(name)))
@@ -156,14 +150,8 @@ static void plan_free(plan *p)
 
 static int plan_add(plan *p, char *path, char *data, size_t len)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        pending_file *nf = realloc(p->files, cap * sizeof *nf);
-        if (!nf)
-            return -1;
-        p->files = nf;
-        p->cap = cap;
-    }
+    if (wp_grow(&p->files, &p->cap, p->n, 16, sizeof *p->files) != 0)
+        return -1;
     p->files[p->n].path = path;
     p->files[p->n].data = data;
     p->files[p->n].len = len;
@@ -173,14 +161,8 @@ static int plan_add(plan *p, char *path, char *data, size_t len)
 
 static int plan_stale(plan *p, char *path)
 {
-    if (p->n_stale == p->cap_stale) {
-        size_t cap = p->cap_stale ? p->cap_stale * 2 : 16;
-        char **ns = realloc(p->stale, cap * sizeof *ns);
-        if (!ns)
-            return -1;
-        p->stale = ns;
-        p->cap_stale = cap;
-    }
+    if (wp_grow(&p->stale, &p->cap_stale, p->n_stale, 16, sizeof *p->stale) != 0)
+        return -1;
     p->stale[p->n_stale++] = path;
     return 0;
 }
@@ -249,14 +231,8 @@ static int ignored_add(ignored_list *ig, const char *type)
             ig->v[i].layers++;
             return 0;
         }
-    if (ig->n == ig->cap) {
-        size_t cap = ig->cap ? ig->cap * 2 : 8;
-        wp_dataset_ignored_type *nv = realloc(ig->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        ig->v = nv;
-        ig->cap = cap;
-    }
+    if (wp_grow(&ig->v, &ig->cap, ig->n, 8, sizeof *ig->v) != 0)
+        return -1;
     ig->v[ig->n].type = strdup(type);
     if (!ig->v[ig->n].type)
         return -1;
@@ -350,7 +326,7 @@ static int read_mapping(const char *path, layer_set *layers, wp_error *err)
         goto out;
     rc = 0;
 out:
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return rc;
 }
 

@@ -14,6 +14,11 @@ static const char *const mode_names[] = {
 #undef WP_ATTRIBUTION_NAME
 };
 
+void wp_attribution_options_init(wp_attribution_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
 int wp_attribution_parse_mode(const char *s, wp_attribution_mode *out)
 {
     for (int i = 0; i < WP_ATTRIBUTION_COUNT; i++)

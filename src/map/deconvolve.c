@@ -637,6 +637,11 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
         refine(c, aw, ad, 4.0, 0.1, nfin, Wbest, Dbest, evals);
 }
 
+void wp_deconv_options_init(wp_deconv_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
 int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,
                   wp_error *err)
 {
@@ -1002,7 +1007,8 @@ int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double wi
 {
     size_t L = win->n_layers, nc = win->n_cycles;
     wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
-    wp_deconv_options opt = {0};
+    wp_deconv_options opt;
+    wp_deconv_options_init(&opt);
     opt.window_auto = opt.offset_auto = !(window_us > 0);
     opt.window_us = window_us;
     wp_deconv_result res;
@@ -1034,22 +1040,16 @@ int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows_out, size_t *
     int col[N_CSV_COLUMNS];
     for (size_t i = 0; i < N_CSV_COLUMNS; i++)
         if ((col[i] = wp_csv_require(&r, CSV_COLUMNS[i], err)) < 0) {
-            wp_csv_close(&r);
+            wp_csv_free(&r);
             return -1;
         }
     wp_deconv_estimate *rows = NULL;
     size_t n = 0, cap = 0;
     int rc;
     while ((rc = wp_csv_next(&r, err)) == 1) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            wp_deconv_estimate *nr = realloc(rows, nc * sizeof *nr);
-            if (!nr) {
-                rc = wp_fail(err, path, r.line, "out of memory");
-                break;
-            }
-            rows = nr;
-            cap = nc;
+        if (wp_grow(&rows, &cap, n, 64, sizeof *rows) != 0) {
+            rc = wp_fail(err, path, r.line, "out of memory");
+            break;
         }
         wp_deconv_estimate *e = &rows[n];
         memset(e, 0, sizeof *e);
@@ -1082,7 +1082,7 @@ int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows_out, size_t *
         }
         n++;
     }
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     if (rc < 0) {
         wp_deconv_estimates_free(rows, n);
         return -1;

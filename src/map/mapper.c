@@ -26,6 +26,7 @@
 #include "wattprof/timestamp.h"
 #include "wattprof/tegrastats.h"
 #include "wattprof/trtexec.h"
+#include "core/thread_internal.h"
 
 /* cmake/version.cmake passes project(VERSION); this only for other builds */
 #ifndef WATTPROF_VERSION
@@ -252,7 +253,7 @@ static int write_rows(FILE *fp, const wp_latency *lat, char **names, char **type
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);
     pthread_t worker;
-    int threaded = j.n_chunks > 1 && pthread_create(&worker, NULL, row_worker, &j) == 0;
+    int threaded = j.n_chunks > 1 && wp__thread_create(&worker, row_worker, &j) == 0;
     if (threaded) {
         run_rows(&j, 0);
         pthread_join(worker, NULL);
@@ -513,7 +514,8 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_progress_report(progress, "reading power log", 0, 1);
     if (f.tegrastats) {
         /* the board's input rail; times from its stamps (docs/trtexec.md) */
-        wp_tegrastats_options tgo = {0};
+        wp_tegrastats_options tgo;
+        wp_tegrastats_options_init(&tgo);
         tgo.rail = opt->tegrastats_rail;
         /* JetPack 4's lines have no time: the start note places them */
         char *note_path = wp_path_join(model_dir, WP_TEGRASTATS_START);
@@ -566,7 +568,8 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
     wp_progress_report(progress, "attributing power", 0, 1);
     if (opt->attribution == WP_ATTRIBUTION_DECONVOLVE || opt->attribution == WP_ATTRIBUTION_AUTO) {
         /* one solve over all cycles; also writes layer_power_estimates.csv */
-        wp_deconv_options dopt = {0};
+        wp_deconv_options dopt;
+        wp_deconv_options_init(&dopt);
         dopt.window_auto = !(opt->sensor_window_us > 0);
         dopt.window_us = opt->sensor_window_us;
         dopt.offset_auto = opt->report_offset_auto;

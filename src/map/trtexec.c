@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/timestamp.h"
 
@@ -36,13 +37,9 @@ static long *element_lines(const char *text, size_t len, size_t *n_out)
             continue;
         }
         if (depth == 1 && want && c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',' && c != ']') {
-            if (n == cap) {
-                long *nl = realloc(lines, (cap *= 2) * sizeof *lines);
-                if (!nl) {
-                    free(lines);
-                    return NULL;
-                }
-                lines = nl;
+            if (wp_grow(&lines, &cap, n, 64, sizeof *lines) != 0) {
+                free(lines);
+                return NULL;
             }
             lines[n++] = line;
             want = 0;

@@ -13,6 +13,8 @@
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
 
+#include "model/model_internal.h"
+
 static const char *const pipeline_names[WP_N_PIPELINES] = {"convolutional_power", "convolutional_runtime",
                                                            "pooling_power",       "pooling_runtime",
                                                            "dense_power",         "dense_runtime"};
@@ -64,7 +66,7 @@ void wp_train_config_upstream(wp_train_config *c)
             snprintf(p->features[j], WP_NAME_MAX, "%s", names[j]);
         p->degree = 3;
         p->scaler = WP_SCALER_STANDARD;
-        wp_lasso_opts_default(&p->lasso);
+        wp_lasso_options_init(&p->lasso);
         p->lasso.positive = 1;
         if (p->kind == WP_KIND_CONV) {
             set_special(p, conv_in);
@@ -95,7 +97,7 @@ static void set_features(wp_pipeline_config *p, const char *const *names)
         snprintf(p->features[p->n_features++], WP_NAME_MAX, "%s", names[i]);
 }
 
-void wp_train_config_default(wp_train_config *c)
+void wp_train_config_init(wp_train_config *c)
 {
     wp_train_config_upstream(c);
     static const char *const conv[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", "groups", NULL};
@@ -269,7 +271,7 @@ int wp_train_config_load(const char *path, wp_train_config *c, wp_error *err)
             wp_train_config_upstream(c);
         } else if (b && strcmp(b, "wattprof") == 0) {
             wp_train_config_free(c);
-            wp_train_config_default(c);
+            wp_train_config_init(c);
         } else {
             rc = wp_fail(err, path, 0, "base: expected \"upstream\" or \"wattprof\"");
             goto out;
@@ -428,8 +430,7 @@ static json_t *jarr_s(char *const *v, size_t n)
     return a;
 }
 
-json_t *wp_metrics_json(const wp_metrics *m);
-json_t *wp_metrics_json(const wp_metrics *m)
+json_t *wp__metrics_json(const wp_metrics *m)
 {
     return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "rows", (json_int_t)m->n, "rmspe", jreal(m->rmspe), "rmse",
                      jreal(m->rmse), "mse", jreal(m->mse), "r2", jreal(m->r2), "mae", jreal(m->mae), "mape",
@@ -499,9 +500,9 @@ char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
         json_object_set_new(scaler, "scale", jarr_d(m->scaler.b, m->p));
     }
     int idx = wp_pipeline_index(c->kind, c->target);
-    json_t *metrics = json_pack("{s:o,s:o}", "train", wp_metrics_json(&m->train), "test", wp_metrics_json(&m->test));
+    json_t *metrics = json_pack("{s:o,s:o}", "train", wp__metrics_json(&m->train), "test", wp__metrics_json(&m->test));
     if (m->lono.n)
-        json_object_set_new(metrics, "leave_one_network_out", wp_metrics_json(&m->lono));
+        json_object_set_new(metrics, "leave_one_network_out", wp__metrics_json(&m->lono));
     json_t *root = json_pack(
         "{s:s,s:i,s:s,s:s,s:s,s:s,s:o,"
         "s:{s:b,s:i,s:b,s:o},s:o,s:o,"
@@ -766,7 +767,7 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
     }
     json_t *la = json_object_get(root, "lasso");
     m->alpha = json_number_value(json_object_get(la, "alpha"));
-    wp_lasso_opts_default(&c->lasso);
+    wp_lasso_options_init(&c->lasso);
     c->lasso.positive = json_is_true(json_object_get(la, "positive"));
     c->cv_by_network = json_is_true(json_object_get(la, "cv_by_network"));
     json_t *ts = json_object_get(root, "training_set");

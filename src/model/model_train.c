@@ -18,9 +18,10 @@
 #include "wattprof/fsutil.h"
 #include "wattprof/model.h"
 
+#include "model/model_internal.h"
+
 #define MICROWATTS_IN_WATTS 1e6
 
-json_t *wp_metrics_json(const wp_metrics *m);
 
 typedef struct kind_data {
     wp_layer_kind kind;
@@ -172,7 +173,7 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
         goto out;
     rc = 0;
 out:
-    wp_csv_close(&r);
+    wp_csv_free(&r);
     return rc;
 }
 
@@ -241,6 +242,11 @@ static double fit_y(const wp_pipeline_config *cfg, double y)
 static double from_fit(const wp_pipeline_config *cfg, double v)
 {
     return cfg->log_target ? exp(v) : v;
+}
+
+void wp_train_options_init(wp_train_options *o)
+{
+    memset(o, 0, sizeof *o);
 }
 
 void wp_train_report_free(wp_train_report *rep)
@@ -681,9 +687,9 @@ static json_t *metrics_doc(const wp_train_report *rep)
         json_t *o = json_pack("{s:I,s:I,s:f,s:I,s:I,s:o,s:o}", "train_rows", (json_int_t)p->train_rows,
                               "test_rows", (json_int_t)p->test_rows, "alpha", p->alpha, "terms",
                               (json_int_t)p->n_terms, "nonzero_coefficients", (json_int_t)p->nonzero, "train",
-                              wp_metrics_json(&p->train), "test", wp_metrics_json(&p->test));
+                              wp__metrics_json(&p->train), "test", wp__metrics_json(&p->test));
         if (p->n_lono) {
-            json_t *l = wp_metrics_json(&p->lono), *per = json_array();
+            json_t *l = wp__metrics_json(&p->lono), *per = json_array();
             for (size_t j = 0; j < p->n_lono; j++)
                 json_array_append_new(per, json_pack("{s:s,s:I,s:o}", "model", p->lono_models[j].model, "rows",
                                                      (json_int_t)p->lono_models[j].rows, "rmspe",
@@ -808,7 +814,7 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
 {
     memset(rep, 0, sizeof *rep);
     wp_train_config cfg;
-    wp_train_config_default(&cfg);
+    wp_train_config_init(&cfg);
     char **models = NULL;
     size_t n_models = 0;
     kind_data kd[3];

@@ -8,6 +8,7 @@
  * partial sums (one pass over the data instead of one per fold), and the
  * held-out MSE of each alpha is a quadratic form on the block's Gram. */
 #include "wattprof/regression.h"
+#include "core/thread_internal.h"
 
 #include <float.h>
 #include <pthread.h>
@@ -264,7 +265,7 @@ void wp_scaler_free(wp_scaler *s)
 
 /* ---- coordinate descent ------------------------------------------------ */
 
-void wp_lasso_opts_default(wp_lasso_opts *o)
+void wp_lasso_options_init(wp_lasso_options *o)
 {
     o->max_iter = 10000;
     o->tol = 1e-4;
@@ -594,7 +595,7 @@ static void centred_cols(const double *X, const double *y, const size_t *rows, s
         yc[r] = y[rows[r]] - *my;
 }
 
-void wp_alpha_grid(const double *X, const double *y, size_t n, size_t p, const wp_lasso_opts *o, double *alphas)
+void wp_alpha_grid(const double *X, const double *y, size_t n, size_t p, const wp_lasso_options *o, double *alphas)
 {
     double *m = calloc(p ? p : 1, sizeof *m), my = 0;
     if (o->fit_intercept && m)
@@ -626,7 +627,7 @@ void wp_alpha_grid(const double *X, const double *y, size_t n, size_t p, const w
 
 /* Lasso at one alpha on rows (all when rows == NULL), starting from w. */
 static int fit_rows(const double *X, const double *y, const size_t *rows, size_t nr, size_t p, double alpha,
-                    const wp_lasso_opts *o, double *w, double *intercept, int *n_iter, wp_error *err)
+                    const wp_lasso_options *o, double *w, double *intercept, int *n_iter, wp_error *err)
 {
     size_t *own = NULL;
     if (!rows) {
@@ -738,7 +739,7 @@ static int constant_target(const double *y, size_t n)
     return 1;
 }
 
-int wp_lasso_fit(const double *X, const double *y, size_t n, size_t p, double alpha, const wp_lasso_opts *o,
+int wp_lasso_fit(const double *X, const double *y, size_t n, size_t p, double alpha, const wp_lasso_options *o,
                  double *coef, double *intercept, int *n_iter, wp_error *err)
 {
     if (n == 0)
@@ -788,7 +789,7 @@ static double block_mse(const block_stats *b, size_t p, const double *w, const i
 typedef struct fold_ctx {
     const double *X, *y;
     size_t n, p;
-    const wp_lasso_opts *o;
+    const wp_lasso_options *o;
     const double *alphas;
     int na;
     const size_t *rows, *fstart;
@@ -807,7 +808,7 @@ static int run_fold(fold_ctx *c, int f)
 {
     const double *X = c->X, *y = c->y;
     size_t n = c->n, p = c->p;
-    const wp_lasso_opts *o = c->o;
+    const wp_lasso_options *o = c->o;
     const size_t *rows = c->rows, *fstart = c->fstart;
     const block_stats *blk = c->blk;
     int K = c->K, na = c->na;
@@ -922,7 +923,7 @@ static int run_folds(fold_ctx *c, wp_error *err)
     pthread_t th[64];
     int started = 0;
     for (int t = 1; t < nt; t++) {
-        if (pthread_create(&th[started], NULL, fold_worker, c) != 0)
+        if (wp__thread_create(&th[started], fold_worker, c) != 0)
             break;
         started++;
     }
@@ -933,7 +934,7 @@ static int run_folds(fold_ctx *c, wp_error *err)
     return c->failed ? wp_fail(err, NULL, 0, "out of memory") : 0;
 }
 
-int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_opts *o,
+int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_options *o,
                 const int *fold_of, int n_folds, wp_lasso_cv_result *res, const wp_progress *prog,
                 wp_error *err)
 {

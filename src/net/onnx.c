@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/onnx.h"
 
@@ -178,14 +179,8 @@ static int name_defined(const reader *r, const char *name)
 
 static int add_alias(reader *r, const char *name, int t)
 {
-    if (r->n_aliases == r->cap_aliases) {
-        size_t cap = r->cap_aliases ? 2 * r->cap_aliases : 64;
-        alias *a = realloc(r->aliases, cap * sizeof *a);
-        if (!a)
-            return wp_fail(r->err, r->path, 0, "out of memory");
-        r->aliases = a;
-        r->cap_aliases = cap;
-    }
+    if (wp_grow(&r->aliases, &r->cap_aliases, r->n_aliases, 64, sizeof *r->aliases) != 0)
+        return wp_fail(r->err, r->path, 0, "out of memory");
     char *nm = strdup(name);
     if (!nm)
         return wp_fail(r->err, r->path, 0, "out of memory");
@@ -201,15 +196,9 @@ static int store_value(reader *r, const char *name, fval *f)
 {
     int64_t n = fcount(f);
     if (f->is_int) {
-        if (r->n_ints == r->cap_ints) {
-            size_t cap = r->cap_ints ? 2 * r->cap_ints : 64;
-            int_const *ic = realloc(r->ints, cap * sizeof *ic);
-            if (!ic) {
-                fval_free(f);
-                return wp_fail(r->err, r->path, 0, "out of memory");
-            }
-            r->ints = ic;
-            r->cap_ints = cap;
+        if (wp_grow(&r->ints, &r->cap_ints, r->n_ints, 64, sizeof *r->ints) != 0) {
+            fval_free(f);
+            return wp_fail(r->err, r->path, 0, "out of memory");
         }
         int_const *ic = &r->ints[r->n_ints];
         ic->name = strdup(name);
@@ -1742,15 +1731,9 @@ typedef struct {
 
 static void *arena_alloc(arena *a, size_t size)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 256;
-        void **p = realloc(a->p, cap * sizeof *p);
-        if (!p) {
-            a->failed = 1;
-            return NULL;
-        }
-        a->p = p;
-        a->cap = cap;
+    if (wp_grow(&a->p, &a->cap, a->n, 256, sizeof *a->p) != 0) {
+        a->failed = 1;
+        return NULL;
     }
     void *m = calloc(1, size ? size : 1);
     if (!m) {

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "core/checked.h"
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/onnx.h"
 
@@ -97,14 +98,8 @@ void wp_graph_free(wp_graph *g)
 
 int wp_graph_add_tensor(wp_graph *g, const char *name, const wp_dims *shape, int is_const)
 {
-    if (g->n_tensors == g->cap_tensors) {
-        size_t cap = g->cap_tensors ? 2 * g->cap_tensors : 64;
-        wp_tensor *t = realloc(g->tensors, cap * sizeof *t);
-        if (!t)
-            return -1;
-        g->tensors = t;
-        g->cap_tensors = cap;
-    }
+    if (wp_grow(&g->tensors, &g->cap_tensors, g->n_tensors, 64, sizeof *g->tensors) != 0)
+        return -1;
     wp_tensor *t = &g->tensors[g->n_tensors];
     memset(t, 0, sizeof *t);
     t->name = strdup(name);
@@ -140,14 +135,8 @@ int wp_graph_find_tensor(const wp_graph *g, const char *name)
 wp_node *wp_graph_add_node(wp_graph *g, wp_op op, const char *name, size_t n_in, const int *in,
                            size_t n_out, const int *out)
 {
-    if (g->n_nodes == g->cap_nodes) {
-        size_t cap = g->cap_nodes ? 2 * g->cap_nodes : 64;
-        wp_node *n = realloc(g->nodes, cap * sizeof *n);
-        if (!n)
-            return NULL;
-        g->nodes = n;
-        g->cap_nodes = cap;
-    }
+    if (wp_grow(&g->nodes, &g->cap_nodes, g->n_nodes, 64, sizeof *g->nodes) != 0)
+        return NULL;
     wp_node *n = &g->nodes[g->n_nodes];
     memset(n, 0, sizeof *n);
     n->op = op;

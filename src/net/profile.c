@@ -125,7 +125,7 @@ static int read_mapping(const char *path, wp_profile_result *res, wp_error *err)
     }
     rc = 0;
 done:
-    wp_csv_close(&rd);
+    wp_csv_free(&rd);
     free(sum_in);
     free(sum_ex);
     free(cnt);
@@ -138,7 +138,8 @@ done:
 static int measure_idle(const wp_profile_options *opt, const char *raw, wp_profile_result *res, double *idle_uw,
                         wp_error *err)
 {
-    wp_logger_opts lo = {0};
+    wp_logger_options lo;
+    wp_logger_options_init(&lo);
     lo.sensor = opt->sensor;
     lo.interval_us = opt->interval_us;
     lo.duration_s = opt->idle_s > 0 ? opt->idle_s : 0.2;
@@ -172,6 +173,20 @@ static int measure_idle(const wp_profile_options *opt, const char *raw, wp_profi
         return wp_fail(err, NULL, 0, "out of memory");
     int rc = wp_idle_write(idle_path, NULL, *idle_uw, err);
     free(idle_path);
+    return rc;
+}
+
+/* The training CSVs of the one mapped model (every layer kept: it is one
+ * run). */
+static int build_dataset(const char *mapped, const char *training, wp_error *err)
+{
+    wp_dataset_options dopt;
+    wp_dataset_options_init(&dopt);
+    dopt.per_layer_measurements = 1;
+    wp_dataset_report rep;
+    memset(&rep, 0, sizeof rep);
+    int rc = wp_dataset_run(mapped, training, &dopt, &rep, err);
+    wp_dataset_report_free(&rep);
     return rc;
 }
 
@@ -215,7 +230,8 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         power = st == 0;
     }
     if (power) {
-        wp_logger_opts lo = {0};
+        wp_logger_options lo;
+        wp_logger_options_init(&lo);
         lo.sensor = opt->sensor;
         lo.interval_us = opt->interval_us;
         lo.out_path = log_path;
@@ -319,16 +335,8 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
                 read_mapping(mapping, res, err))
                 goto done;
         }
-        wp_dataset_options dopt;
-        wp_dataset_options_init(&dopt);
-        dopt.per_layer_measurements = 1;
-        wp_dataset_report rep;
-        memset(&rep, 0, sizeof rep);
-        if (wp_dataset_run(mapped, training, &dopt, &rep, err)) {
-            wp_dataset_report_free(&rep);
+        if (build_dataset(mapped, training, err))
             goto done;
-        }
-        wp_dataset_report_free(&rep);
         res->total_energy_mj = 0;
         double covered_ms = 0;
         for (size_t i = 0; i < res->n_layers; i++) {
@@ -352,14 +360,7 @@ int wp_profile_run(wp_graph *g, const wp_profile_options *opt, const char *resul
         mo.runtime_only = 1;
         if (wp_map_model(raw_model, name, 0.0, map_model, &mo, progress, err))
             goto done;
-        wp_dataset_options dopt;
-        wp_dataset_options_init(&dopt);
-        dopt.per_layer_measurements = 1;
-        wp_dataset_report rep;
-        memset(&rep, 0, sizeof rep);
-        int drc = wp_dataset_run(mapped, training, &dopt, &rep, err);
-        wp_dataset_report_free(&rep);
-        if (drc)
+        if (build_dataset(mapped, training, err))
             goto done;
         note(res, "runtime-only mapping and training data written (power columns empty)");
         res->total_power_w = NAN;

@@ -41,7 +41,7 @@ static wp_error cuda_err;
 static const runner_ops *cuda_load(wp_error *err)
 {
     static const wp_cuda_host host = {wp_fail,         wp_op_name,         wp_dims_count,
-                                      wp_runner_is_view, wp_ts_monotonic_us, wp_ts_now_local};
+                                      wp__runner_is_view, wp_ts_monotonic_us, wp_ts_now_local};
     pthread_mutex_lock(&cuda_lock);
     if (!cuda_tried) {
         cuda_tried = 1;
@@ -84,9 +84,9 @@ static const runner_ops *backend_ops(wp_backend b, wp_error *err)
 {
     switch (b) {
     case WP_BACKEND_CPU:
-        if (!wp_runner_cpu_ops)
+        if (!wp__runner_cpu_ops)
             wp_fail(err, NULL, 0, "backend 'cpu' is not built in: it needs oneDNN (libdnnl-dev) at configure time");
-        return wp_runner_cpu_ops;
+        return wp__runner_cpu_ops;
     case WP_BACKEND_CUDA:
 #ifdef WATTPROF_CUDA_MODULE
         return cuda_load(err);
@@ -97,7 +97,7 @@ static const runner_ops *backend_ops(wp_backend b, wp_error *err)
     case WP_BACKEND_REF:
         break;
     }
-    return &wp_runner_ref_ops;
+    return &wp__runner_ref_ops;
 }
 
 int wp_backend_available(wp_backend backend)
@@ -114,7 +114,7 @@ int wp_backend_available(wp_backend backend)
     return backend_ops(backend, NULL) != NULL;
 }
 
-int wp_runner_is_view(wp_op op)
+int wp__runner_is_view(wp_op op)
 {
     return op == WP_OP_FLATTEN || op == WP_OP_RESHAPE || op == WP_OP_DROPOUT;
 }
@@ -177,7 +177,7 @@ wp_runner *wp_runner_create(wp_graph *g, wp_backend backend, wp_error *err)
     for (size_t k = 0; k <= g->n_nodes; k++) {
         int t = k == 0 ? g->input : g->nodes[k - 1].out[0];
         const wp_node *n = k ? &g->nodes[k - 1] : NULL;
-        if (n && wp_runner_is_view(n->op)) {
+        if (n && wp__runner_is_view(n->op)) {
             r->buf[t] = r->buf[n->in[0]];
             continue;
         }

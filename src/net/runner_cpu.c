@@ -44,7 +44,7 @@ void wp_cpu_set_fusion(int on)
 
 #ifndef WATTPROF_HAVE_DNNL
 
-const runner_ops *const wp_runner_cpu_ops = NULL;
+const runner_ops *const wp__runner_cpu_ops = NULL;
 
 int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
 {
@@ -71,6 +71,8 @@ int wp__cpu_fused_into(const wp_runner *r, size_t node)
 
 #include <dlfcn.h>
 #include <dnnl.h>
+
+#include "wattprof/array.h"
 
 /* oneDNN's Debian build threads with OpenMP; its runtime is already loaded
  * with libdnnl, so look the setter up rather than link OpenMP ourselves. */
@@ -176,15 +178,9 @@ static int is_plain(const wp_runner *r, int t, const dnnl_memory_desc_t *md)
 
 static int keep_mem(cpu_state *s, dnnl_memory_t m, wp_error *err)
 {
-    if (s->n_mems == s->cap_mems) {
-        size_t cap = s->cap_mems ? 2 * s->cap_mems : 64;
-        dnnl_memory_t *p = realloc(s->mems, cap * sizeof *p);
-        if (!p) {
-            dnnl_memory_destroy(m);
-            return wp_fail(err, NULL, 0, "out of memory");
-        }
-        s->mems = p;
-        s->cap_mems = cap;
+    if (wp_grow(&s->mems, &s->cap_mems, s->n_mems, 64, sizeof *s->mems) != 0) {
+        dnnl_memory_destroy(m);
+        return wp_fail(err, NULL, 0, "out of memory");
     }
     s->mems[s->n_mems++] = m;
     return 0;
@@ -192,15 +188,9 @@ static int keep_mem(cpu_state *s, dnnl_memory_t m, wp_error *err)
 
 static float *keep_buf(cpu_state *s, size_t n, wp_error *err)
 {
-    if (s->n_bufs == s->cap_bufs) {
-        size_t cap = s->cap_bufs ? 2 * s->cap_bufs : 16;
-        float **p = realloc(s->bufs, cap * sizeof *p);
-        if (!p) {
-            wp_fail(err, NULL, 0, "out of memory");
-            return NULL;
-        }
-        s->bufs = p;
-        s->cap_bufs = cap;
+    if (wp_grow(&s->bufs, &s->cap_bufs, s->n_bufs, 16, sizeof *s->bufs) != 0) {
+        wp_fail(err, NULL, 0, "out of memory");
+        return NULL;
     }
     float *b = malloc(n * sizeof(float));
     if (!b) {
@@ -755,7 +745,7 @@ static int prep_plain(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
         if (!produce(r, s, n, t, &p, err))
             return -1;
     }
-    l->ref = !wp_runner_is_view(n->op);
+    l->ref = !wp__runner_is_view(n->op);
     return 0;
 }
 
@@ -979,7 +969,7 @@ static int cpu_exec(wp_runner *r, size_t i, wp_error *err)
     /* The ref kernel reads r->buf directly: the reorders must be done. */
     if (l->n_steps && check(dnnl_stream_wait(s->stream), n, "stream_wait", err))
         return -1;
-    return wp_runner_ref_ops.exec(r, i, err);
+    return wp__runner_ref_ops.exec(r, i, err);
 }
 
 static int cpu_sync(wp_runner *r, wp_error *err)
@@ -1079,6 +1069,6 @@ int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
 }
 
 static const runner_ops cpu_ops = {cpu_prepare, cpu_exec, cpu_sync, NULL, cpu_download, cpu_destroy, NULL};
-const runner_ops *const wp_runner_cpu_ops = &cpu_ops;
+const runner_ops *const wp__runner_cpu_ops = &cpu_ops;
 
 #endif

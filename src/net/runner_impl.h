@@ -30,8 +30,8 @@ struct wp_runner {
     void *impl;        /* backend state */
 };
 
-extern const runner_ops wp_runner_ref_ops;
-extern const runner_ops *const wp_runner_cpu_ops;   /* NULL when not built */
+extern const runner_ops wp__runner_ref_ops;
+extern const runner_ops *const wp__runner_cpu_ops;   /* NULL when not built */
 
 /* The cuda backend lives in a separate shared module (libwattprof_cuda.so,
  * cmake/cuda.cmake) that runner.c loads with dlopen only when a cuda runner
@@ -68,6 +68,6 @@ int wp__ref_exec_node(wp_runner *r, size_t node, wp_error *err);
 int wp__cpu_fused_into(const wp_runner *r, size_t node);
 
 /* 1 for ops that are views of their input (no work). */
-int wp_runner_is_view(wp_op op);
+int wp__runner_is_view(wp_op op);
 
 #endif

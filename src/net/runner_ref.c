@@ -653,4 +653,4 @@ static int ref_sync(wp_runner *r, wp_error *err)
     return 0;
 }
 
-const runner_ops wp_runner_ref_ops = {ref_prepare, wp__ref_exec_node, ref_sync, NULL, NULL, NULL, NULL};
+const runner_ops wp__runner_ref_ops = {ref_prepare, wp__ref_exec_node, ref_sync, NULL, NULL, NULL, NULL};

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/fsutil.h"
 #include "wattprof/timestamp.h"
@@ -24,9 +25,9 @@ struct wp_device_state {
  * ends in a NUL), or 0 when absent or empty. */
 static int read_text(const char *root, const char *rel, char *out, size_t size)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    FILE *fp = fopen(path, "r");
+    char *path = wp_path_join(root, rel);
+    FILE *fp = path ? fopen(path, "r") : NULL;
+    free(path);
     if (!fp)
         return 0;
     size_t n = fread(out, 1, size - 1, fp);
@@ -88,10 +89,10 @@ static int cmp_names(const void *a, const void *b)
 /* Entries of root/rel whose names start with prefix, sorted (NULL when none). */
 static char **list_dir(const char *root, const char *rel, const char *prefix, size_t *count)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
+    char *path = wp_path_join(root, rel);
     *count = 0;
-    DIR *d = opendir(path);
+    DIR *d = path ? opendir(path) : NULL;
+    free(path);
     if (!d)
         return NULL;
     char **names = NULL;
@@ -100,14 +101,8 @@ static char **list_dir(const char *root, const char *rel, const char *prefix, si
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)) != 0)
             continue;
-        if (*count == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **grown = realloc(names, ncap * sizeof *names);
-            if (!grown)
-                break;
-            names = grown;
-            cap = ncap;
-        }
+        if (wp_grow(&names, &cap, *count, 16, sizeof *names) != 0)
+            break;
         names[*count] = strdup(e->d_name);
         if (names[*count])
             (*count)++;

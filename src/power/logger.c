@@ -22,6 +22,7 @@
 #include "wattprof/lockfile.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/timestamp.h"
+#include "core/thread_internal.h"
 
 /* Lines are formatted by the sampler straight into 64 KiB blocks; a full
  * block (or one holding lines older than FLUSH_NS) is handed to the writer
@@ -57,7 +58,7 @@
 #define STALL_NS 10000000LL
 
 struct wp_logger {
-    wp_logger_opts opts;
+    wp_logger_options opts;
     char *out_path;
     wp_sensor *sensor;
     wp_atomic_file *af;
@@ -102,7 +103,7 @@ struct wp_logger {
     wp_error thread_err;
 };
 
-wp_logger *wp_logger_open(const wp_logger_opts *opts, wp_error *err)
+wp_logger *wp_logger_open(const wp_logger_options *opts, wp_error *err)
 {
     /* The queue counters are cache-line aligned members: allocate to match. */
     size_t size = (sizeof(wp_logger) + 63) / 64 * 64;
@@ -370,11 +371,16 @@ typedef struct time_base {
     int64_t checked_at;     /* monotonic time of the last check */
 } time_base;
 
-/* Added to every wall-clock reading by the tests (wp_logger_test_step_clock)
+void wp_logger_options_init(wp_logger_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+/* Added to every wall-clock reading by the tests (wp__logger_test_step_clock)
  * to play a clock step. */
 static _Atomic int64_t test_wall_skew_ns;
 
-void wp_logger_test_step_clock(int64_t ns)
+void wp__logger_test_step_clock(int64_t ns)
 {
     atomic_fetch_add(&test_wall_skew_ns, ns);
 }
@@ -628,15 +634,9 @@ int wp_logger_start(wp_logger *lg, wp_error *err)
 {
     if (lg->thread_started || lg->ran)
         return wp_fail(err, NULL, 0, "logger already started");
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    /* Threads inherit the mask: both the sampler and its writer stay out
+    /* The writer, started by the sampler, inherits its mask: both stay out
      * of the embedding program's signal handling. */
-    int e = pthread_create(&lg->thread, NULL, thread_main, lg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int e = wp__thread_create(&lg->thread, thread_main, lg);
     if (e != 0)
         return wp_fail_errno(err, NULL, e, "cannot start the logger thread");
     lg->thread_started = 1;
@@ -683,7 +683,7 @@ void wp_logger_free(wp_logger *lg)
         wp_logger_join(lg, NULL);
     wp_atomic_abort(lg->af);
     wp_lock_release(lg->lock);
-    wp_sensor_close(lg->sensor);
+    wp_sensor_free(lg->sensor);
     free(lg->pool);
     free(lg->used);
     free(lg->lines);

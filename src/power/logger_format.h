@@ -21,7 +21,7 @@
 
 /* Tests only: adds ns to every wall-clock reading the loggers make from now
  * on, which they see as a clock step. */
-void wp_logger_test_step_clock(int64_t ns);
+void wp__logger_test_step_clock(int64_t ns);
 
 /* Writes the digits of k, then ".", then `frac` (three digits, trailing
  * zeros dropped, "0" when zero). */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof/array.h"
 #include "wattprof/csv.h"
 #include "wattprof/timestamp.h"
 #include "core/fastnum.h"
@@ -23,17 +24,6 @@ static int parse_number(const char *s, size_t len, double *out)
     if (wp_fast_parse_double(s, len, out) == 0)
         return 0;
     return wp_parse_double(s, len, out);
-}
-
-static int grow(wp_powerlog *log)
-{
-    size_t cap = log->cap ? log->cap * 2 : 4096;
-    wp_sample *p = realloc(log->samples, cap * sizeof *p);
-    if (!p)
-        return -1;
-    log->samples = p;
-    log->cap = cap;
-    return 0;
 }
 
 static int is_blank(char c)
@@ -78,7 +68,7 @@ static int parse_line(const char *path, long lineno, const char *s, size_t len, 
         return wp_fail(err, path, lineno, "power (voltage x current) overflows");
     if (log->n && t < log->samples[log->n - 1].t_us)
         return wp_fail(err, path, lineno, "time goes backwards (sample earlier than the line before)");
-    if (log->n == log->cap && grow(log) != 0)
+    if (wp_grow(&log->samples, &log->cap, log->n, 4096, sizeof *log->samples) != 0)
         return wp_fail(err, path, lineno, "out of memory");
     log->samples[log->n].t_us = t;
     log->samples[log->n].power_uw = p;

@@ -37,6 +37,11 @@ const char *wp_source_name(wp_source_kind kind)
     return "?";
 }
 
+void wp_sensor_options_init(wp_sensor_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
 int wp_source_parse(const char *name, wp_source_kind *kind)
 {
     for (size_t i = 0; i < sizeof source_names / sizeof *source_names; i++)
@@ -72,8 +77,8 @@ static void mark_default(wp_rail_list *list, size_t from)
 }
 
 /* Indexed by wp_source_kind - 1, in the order the automatic search tries. */
-static const wp_sensor_backend *const backends[] = {&wp_sensor_backend_ina3221, &wp_sensor_backend_hwmon,
-                                                     &wp_sensor_backend_rapl, &wp_sensor_backend_nvml};
+static const wp_sensor_backend *const backends[] = {&wp__sensor_backend_ina3221, &wp__sensor_backend_hwmon,
+                                                     &wp__sensor_backend_rapl, &wp__sensor_backend_nvml};
 
 static const wp_sensor_backend *backend_of(wp_source_kind kind)
 {
@@ -147,7 +152,7 @@ static void describe_rails(const wp_rail_list *list, char *buf, size_t size)
     }
 }
 
-wp_sensor *wp_sensor_open(const wp_sensor_opts *opts, wp_error *err)
+wp_sensor *wp_sensor_open(const wp_sensor_options *opts, wp_error *err)
 {
     const char *root = opts->sysfs_root ? opts->sysfs_root : "/sys";
     wp_source_kind kind = opts->source;
@@ -210,7 +215,7 @@ wp_sensor *wp_sensor_open(const wp_sensor_opts *opts, wp_error *err)
     s->fd[0] = s->fd[1] = -1;
     wp_rail_list_free(&list);
     if (backend_of(s->rail.kind)->open(s, err) < 0) {
-        wp_sensor_close(s);
+        wp_sensor_free(s);
         return NULL;
     }
     return s;
@@ -228,7 +233,7 @@ const wp_rail_info *wp_sensor_rail(const wp_sensor *s)
     return &s->rail;
 }
 
-void wp_sensor_close(wp_sensor *s)
+void wp_sensor_free(wp_sensor *s)
 {
     if (!s)
         return;

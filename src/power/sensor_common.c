@@ -21,6 +21,7 @@
 #endif
 
 #include "sensor_internal.h"
+#include "wattprof/array.h"
 #include "wattprof/csv.h"
 #include "wattprof/timestamp.h"
 
@@ -60,7 +61,7 @@ static int natural_qsort_cmp(const void *pa, const void *pb)
     return natural_cmp(*(char *const *)pa, *(char *const *)pb);
 }
 
-int wp_sensor_dir_names(const char *dir, const char *prefix, char ***names)
+int wp__sensor_dir_names(const char *dir, const char *prefix, char ***names)
 {
     *names = NULL;
     DIR *d = opendir(dir);
@@ -72,13 +73,8 @@ int wp_sensor_dir_names(const char *dir, const char *prefix, char ***names)
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, plen) != 0)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, cap * sizeof *v);
-            if (!nv)
-                goto oom;
-            v = nv;
-        }
+        if (wp_grow(&v, &cap, n, 16, sizeof *v) != 0)
+            goto oom;
         if (!(v[n] = strdup(e->d_name)))
             goto oom;
         n++;
@@ -90,18 +86,18 @@ int wp_sensor_dir_names(const char *dir, const char *prefix, char ***names)
     return (int)n;
 oom:
     closedir(d);
-    wp_sensor_free_names(v, (int)n);
+    wp__sensor_free_names(v, (int)n);
     return -1;
 }
 
-void wp_sensor_free_names(char **names, int n)
+void wp__sensor_free_names(char **names, int n)
 {
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
 }
 
-int wp_sensor_read_text(const char *path, char *buf, size_t size)
+int wp__sensor_read_text(const char *path, char *buf, size_t size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -116,7 +112,17 @@ int wp_sensor_read_text(const char *path, char *buf, size_t size)
     return 0;
 }
 
-int wp_sensor_fmt(char *buf, size_t size, const char *fmt, ...)
+int wp__sensor_list(const char *root, const char *sub, const char *prefix, char *dir, size_t cap, char ***names,
+                    wp_error *err)
+{
+    wp__sensor_fmt(dir, cap, "%s/%s", root, sub);
+    int n = wp__sensor_dir_names(dir, prefix, names);
+    if (n < 0)
+        return wp_fail(err, dir, 0, "out of memory listing sensors");
+    return n;
+}
+
+int wp__sensor_fmt(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -125,12 +131,12 @@ int wp_sensor_fmt(char *buf, size_t size, const char *fmt, ...)
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-int wp_sensor_exists(const char *path)
+int wp__sensor_exists(const char *path)
 {
     return access(path, F_OK) == 0;
 }
 
-int wp_sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *err)
+int wp__sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *err)
 {
     wp_rail_info *v = realloc(list->rails, (list->n + 1) * sizeof *v);
     if (!v)
@@ -140,7 +146,7 @@ int wp_sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *
     return 0;
 }
 
-int wp_sensor_open_file(wp_sensor *s, int i, const char *path, wp_error *err)
+int wp__sensor_open_file(wp_sensor *s, int i, const char *path, wp_error *err)
 {
     snprintf(s->path[i], sizeof s->path[i], "%s", path);
     s->fd[i] = -1;
@@ -197,7 +203,7 @@ static ssize_t read_at_start(int fd, char *buf, size_t size)
 #endif
 }
 
-int wp_sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err)
+int wp__sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err)
 {
     char buf[64];
     ssize_t r = read_at_start(s->fd[i], buf, sizeof buf - 1);
@@ -226,7 +232,7 @@ int wp_sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err)
     return 0;
 }
 
-int wp_sensor_energy_step(wp_sensor *s, uint64_t counter, double *mv, double *ma)
+int wp__sensor_energy_step(wp_sensor *s, uint64_t counter, double *mv, double *ma)
 {
     int64_t now = wp_ts_monotonic_us();
     if (!s->primed) {

@@ -30,11 +30,11 @@ static int is_iio_dir(const char *where)
 static void channel_files(const char *where, int ch, char *v, char *c, size_t size)
 {
     if (is_iio_dir(where)) {
-        wp_sensor_fmt(v, size, "%s/in_voltage%d_input", where, ch);
-        wp_sensor_fmt(c, size, "%s/in_current%d_input", where, ch);
+        wp__sensor_fmt(v, size, "%s/in_voltage%d_input", where, ch);
+        wp__sensor_fmt(c, size, "%s/in_current%d_input", where, ch);
     } else {
-        wp_sensor_fmt(v, size, "%s/in%d_input", where, ch);
-        wp_sensor_fmt(c, size, "%s/curr%d_input", where, ch);
+        wp__sensor_fmt(v, size, "%s/in%d_input", where, ch);
+        wp__sensor_fmt(c, size, "%s/curr%d_input", where, ch);
     }
 }
 
@@ -42,7 +42,7 @@ static void channel_files(const char *where, int ch, char *v, char *c, size_t si
 static int channels(const char *dir, const char *prefix, const char *suffix, int *out, int max)
 {
     char **names;
-    int n = wp_sensor_dir_names(dir, prefix, &names);
+    int n = wp__sensor_dir_names(dir, prefix, &names);
     if (n < 0)
         return -1;
     int k = 0;
@@ -53,7 +53,7 @@ static int channels(const char *dir, const char *prefix, const char *suffix, int
         if (end != names[i] + plen && strcmp(end, suffix) == 0 && ch >= 0 && ch < 1000)
             out[k++] = (int)ch;
     }
-    wp_sensor_free_names(names, n);
+    wp__sensor_free_names(names, n);
     return k;
 }
 
@@ -71,24 +71,24 @@ static int add_channels(const char *where, int iio, wp_rail_list *list, wp_error
             continue;
         char vpath[WP_SENSOR_FILE_MAX], cpath[WP_SENSOR_FILE_MAX], lpath[WP_SENSOR_FILE_MAX];
         channel_files(where, ch[i], vpath, cpath, sizeof vpath);
-        if (!wp_sensor_exists(cpath) || !wp_sensor_exists(vpath))
+        if (!wp__sensor_exists(cpath) || !wp__sensor_exists(vpath))
             continue; /* not wired */
         char enable[8];
-        wp_sensor_fmt(lpath, sizeof lpath, "%s/in%d_enable", where, ch[i]);
-        if (!iio && wp_sensor_read_text(lpath, enable, sizeof enable) == 0 && strcmp(enable, "0") == 0)
+        wp__sensor_fmt(lpath, sizeof lpath, "%s/in%d_enable", where, ch[i]);
+        if (!iio && wp__sensor_read_text(lpath, enable, sizeof enable) == 0 && strcmp(enable, "0") == 0)
             continue; /* disabled: reading it fails with ENODATA */
         wp_rail_info r;
         memset(&r, 0, sizeof r);
         r.channel = ch[i];
         r.units = "mV, mA";
-        wp_sensor_fmt(r.where, sizeof r.where, "%s", where);
+        wp__sensor_fmt(r.where, sizeof r.where, "%s", where);
         if (iio)
-            wp_sensor_fmt(lpath, sizeof lpath, "%s/rail_name_%d", where, ch[i]);
+            wp__sensor_fmt(lpath, sizeof lpath, "%s/rail_name_%d", where, ch[i]);
         else
-            wp_sensor_fmt(lpath, sizeof lpath, "%s/in%d_label", where, ch[i]);
-        if (wp_sensor_read_text(lpath, r.name, sizeof r.name) < 0 || !r.name[0])
-            wp_sensor_fmt(r.name, sizeof r.name, "%s%d", iio ? "channel" : "in", ch[i]);
-        if (wp_sensor_push_rail(list, &r, err) < 0)
+            wp__sensor_fmt(lpath, sizeof lpath, "%s/in%d_label", where, ch[i]);
+        if (wp__sensor_read_text(lpath, r.name, sizeof r.name) < 0 || !r.name[0])
+            wp__sensor_fmt(r.name, sizeof r.name, "%s%d", iio ? "channel" : "in", ch[i]);
+        if (wp__sensor_push_rail(list, &r, err) < 0)
             return -1;
     }
     return 0;
@@ -99,33 +99,33 @@ static int add_channels(const char *where, int iio, wp_rail_list *list, wp_error
 static int scan_driver(const char *root, const char *driver, int iio, wp_rail_list *list, wp_error *err)
 {
     char drv[WP_SENSOR_FILE_MAX];
-    wp_sensor_fmt(drv, sizeof drv, "%s/bus/i2c/drivers/%s", root, driver);
-    char **devs;
-    int nd = wp_sensor_dir_names(drv, "", &devs);
+    char sub[64], **devs;
+    wp__sensor_fmt(sub, sizeof sub, "bus/i2c/drivers/%s", driver);
+    int nd = wp__sensor_list(root, sub, "", drv, sizeof drv, &devs, err);
     if (nd < 0)
-        return wp_fail(err, drv, 0, "out of memory listing sensors");
+        return -1;
     int rc = 0;
     for (int d = 0; d < nd && rc == 0; d++) {
         char base[WP_SENSOR_FILE_MAX];
         if (iio)
-            wp_sensor_fmt(base, sizeof base, "%s/%s", drv, devs[d]);
+            wp__sensor_fmt(base, sizeof base, "%s/%s", drv, devs[d]);
         else
-            wp_sensor_fmt(base, sizeof base, "%s/%s/hwmon", drv, devs[d]);
+            wp__sensor_fmt(base, sizeof base, "%s/%s/hwmon", drv, devs[d]);
         char **subs;
-        int ns = wp_sensor_dir_names(base, iio ? "iio:device" : "hwmon", &subs);
+        int ns = wp__sensor_dir_names(base, iio ? "iio:device" : "hwmon", &subs);
         if (ns < 0) {
             rc = wp_fail(err, base, 0, "out of memory listing sensors");
             break;
         }
         for (int s = 0; s < ns && rc == 0; s++) {
             char where[WP_SENSOR_FILE_MAX];
-            if (wp_sensor_fmt(where, WP_RAIL_PATH_MAX, "%s/%s", base, subs[s]) < 0)
+            if (wp__sensor_fmt(where, WP_RAIL_PATH_MAX, "%s/%s", base, subs[s]) < 0)
                 continue;
             rc = add_channels(where, iio, list, err);
         }
-        wp_sensor_free_names(subs, ns);
+        wp__sensor_free_names(subs, ns);
     }
-    wp_sensor_free_names(devs, nd);
+    wp__sensor_free_names(devs, nd);
     return rc;
 }
 
@@ -166,7 +166,7 @@ static void qualify_duplicates(wp_rail_list *list, size_t from)
         char dev[WP_RAIL_NAME_MAX], name[WP_RAIL_NAME_MAX];
         device_of(r->where, dev, sizeof dev);
         snprintf(name, sizeof name, "%s", r->name);
-        wp_sensor_fmt(r->name, sizeof r->name, "%s/%s", dev, name);
+        wp__sensor_fmt(r->name, sizeof r->name, "%s/%s", dev, name);
     }
     free(dup);
 }
@@ -183,7 +183,7 @@ static int ina3221_list(const char *root, wp_rail_list *list, char *note, wp_err
 
 static int ina_read(wp_sensor *s, double *mv, double *ma, wp_error *err)
 {
-    if (wp_sensor_read_number(s, 0, mv, err) < 0 || wp_sensor_read_number(s, 1, ma, err) < 0)
+    if (wp__sensor_read_number(s, 0, mv, err) < 0 || wp__sensor_read_number(s, 1, ma, err) < 0)
         return -1;
     return 1;
 }
@@ -192,10 +192,10 @@ static int ina3221_open(wp_sensor *s, wp_error *err)
 {
     char v[WP_SENSOR_FILE_MAX], c[WP_SENSOR_FILE_MAX];
     channel_files(s->rail.where, s->rail.channel, v, c, sizeof v);
-    if (wp_sensor_open_file(s, 0, v, err) < 0 || wp_sensor_open_file(s, 1, c, err) < 0)
+    if (wp__sensor_open_file(s, 0, v, err) < 0 || wp__sensor_open_file(s, 1, c, err) < 0)
         return -1;
     s->read = ina_read;
     return 0;
 }
 
-const wp_sensor_backend wp_sensor_backend_ina3221 = {ina3221_list, ina3221_open};
+const wp_sensor_backend wp__sensor_backend_ina3221 = {ina3221_list, ina3221_open};

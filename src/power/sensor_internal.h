@@ -30,25 +30,30 @@ struct wp_sensor {
 
 /* Directory entries of dir starting with prefix, in natural order
  * ("hwmon2" before "hwmon10"). Returns the count (0 when dir is absent),
- * -1 on allocation failure. Free with wp_sensor_free_names. */
-int wp_sensor_dir_names(const char *dir, const char *prefix, char ***names);
-void wp_sensor_free_names(char **names, int n);
+ * -1 on allocation failure. Free with wp__sensor_free_names. */
+int wp__sensor_dir_names(const char *dir, const char *prefix, char ***names);
+void wp__sensor_free_names(char **names, int n);
+/* The same for root/sub (the folder's path goes to dir, cap bytes), the
+ * backends' scan of their sysfs class or driver folder: -1 with an error
+ * naming the folder when out of memory. */
+int wp__sensor_list(const char *root, const char *sub, const char *prefix, char *dir, size_t cap, char ***names,
+                    wp_error *err);
 /* snprintf for paths (no truncation warnings: long paths are caught at
  * run time). Returns -1 when the result did not fit. */
-int wp_sensor_fmt(char *buf, size_t size, const char *fmt, ...) WP_PRINTF(3, 4);
+int wp__sensor_fmt(char *buf, size_t size, const char *fmt, ...) WP_PRINTF(3, 4);
 /* Reads a small text file into buf, trailing whitespace removed; -1 if absent. */
-int wp_sensor_read_text(const char *path, char *buf, size_t size);
-int wp_sensor_exists(const char *path);
+int wp__sensor_read_text(const char *path, char *buf, size_t size);
+int wp__sensor_exists(const char *path);
 /* Appends a rail (index assigned by the caller). */
-int wp_sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *err);
+int wp__sensor_push_rail(wp_rail_list *list, const wp_rail_info *rail, wp_error *err);
 
 /* Opens path for pread into slot i of s. */
-int wp_sensor_open_file(wp_sensor *s, int i, const char *path, wp_error *err);
+int wp__sensor_open_file(wp_sensor *s, int i, const char *path, wp_error *err);
 /* pread slot i and parse it as a number. Detects a file that vanished or
  * holds something else than a number. */
-int wp_sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err);
+int wp__sensor_read_number(wp_sensor *s, int i, double *value, wp_error *err);
 /* Energy counter bookkeeping: turns a new counter value into a reading. */
-int wp_sensor_energy_step(wp_sensor *s, uint64_t counter, double *mv, double *ma);
+int wp__sensor_energy_step(wp_sensor *s, uint64_t counter, double *mv, double *ma);
 
 /* One power source. list appends the rails found under root (a sysfs root;
  * nvml ignores it) and may explain in note (WP_ERROR_MAX bytes) why there
@@ -58,9 +63,9 @@ typedef struct wp_sensor_backend {
     int (*open)(wp_sensor *s, wp_error *err);
 } wp_sensor_backend;
 
-extern const wp_sensor_backend wp_sensor_backend_ina3221;
-extern const wp_sensor_backend wp_sensor_backend_hwmon;
-extern const wp_sensor_backend wp_sensor_backend_rapl;
-extern const wp_sensor_backend wp_sensor_backend_nvml;
+extern const wp_sensor_backend wp__sensor_backend_ina3221;
+extern const wp_sensor_backend wp__sensor_backend_hwmon;
+extern const wp_sensor_backend wp__sensor_backend_rapl;
+extern const wp_sensor_backend wp__sensor_backend_nvml;
 
 #endif

@@ -127,13 +127,13 @@ static int nvml_list(const char *root, wp_rail_list *list, char *note, wp_error 
         if (api.power(dev, &mw) == 0) {
             snprintf(r.name, sizeof r.name, "gpu%u", i);
             r.units = "mW";
-            ret = wp_sensor_push_rail(list, &r, err);
+            ret = wp__sensor_push_rail(list, &r, err);
         }
         unsigned long long mj;
         if (ret == 0 && api.energy && api.energy(dev, &mj) == 0) {
             snprintf(r.name, sizeof r.name, "gpu%u:energy", i);
             r.units = "mJ counter";
-            ret = wp_sensor_push_rail(list, &r, err);
+            ret = wp__sensor_push_rail(list, &r, err);
         }
     }
     nvml_unload(&api);
@@ -160,7 +160,7 @@ static int nvml_read_energy(wp_sensor *s, double *mv, double *ma, wp_error *err)
     if (rc != 0)
         return wp_fail(err, NULL, 0, "nvml %s: nvmlDeviceGetTotalEnergyConsumption: %s", s->rail.name,
                        nvml_err(api, rc));
-    return wp_sensor_energy_step(s, mj, mv, ma);
+    return wp__sensor_energy_step(s, mj, mv, ma);
 }
 
 static void nvml_close(wp_sensor *s)
@@ -196,4 +196,4 @@ static int nvml_open(wp_sensor *s, wp_error *err)
     return 0;
 }
 
-const wp_sensor_backend wp_sensor_backend_nvml = {nvml_list, nvml_open};
+const wp_sensor_backend wp__sensor_backend_nvml = {nvml_list, nvml_open};

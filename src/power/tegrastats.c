@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof/array.h"
 #include "wattprof/layout.h"
 #include "wattprof/timestamp.h"
 
@@ -87,6 +88,11 @@ static void list_rails(char **tok, size_t n, char *out, size_t cap)
         }
     if (!k)
         snprintf(out, cap, "none");
+}
+
+void wp_tegrastats_options_init(wp_tegrastats_options *o)
+{
+    memset(o, 0, sizeof *o);
 }
 
 int wp_tegrastats_sniff(const char *path)
@@ -175,19 +181,12 @@ int wp_tegrastats_read(const char *path, const wp_tegrastats_options *opt, wp_po
             goto done;
         }
         if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            double *m2 = realloc(mw, cap * sizeof *mw);
-            int64_t *s2 = m2 ? realloc(stamp, cap * sizeof *stamp) : NULL;
-            long *l2 = s2 ? realloc(lines, cap * sizeof *lines) : NULL;
-            if (m2)
-                mw = m2;
-            if (s2)
-                stamp = s2;
-            if (!l2) {
+            cap = wp_next_cap(cap, 1024);
+            if (wp_grow_to(&mw, cap, sizeof *mw) || wp_grow_to(&stamp, cap, sizeof *stamp) ||
+                wp_grow_to(&lines, cap, sizeof *lines)) {
                 wp_fail(err, path, lineno, "out of memory");
                 goto done;
             }
-            lines = l2;
         }
         mw[n] = v;
         stamp[n] = st;

@@ -1,24 +1,20 @@
-/* The HTML report: finds what a result directory (and optionally the raw
- * data and trained models) holds, loads it into per-model summaries, and
- * writes one page. Absent inputs drop their section with a note; present but
- * malformed inputs are errors (the user asked for a report of them). */
-#include <dirent.h>
-#include <errno.h>
+/* The HTML report's page: per model, the inputs report_load.c read (cards,
+ * run configuration, per-layer bars and table, timeline, predictions), then
+ * the training data and metrics; charts come from report_svg.c. Absent inputs
+ * drop their section with a note; present but malformed inputs are errors
+ * (the user asked for a report of them), raised by the loaders before the
+ * section is written. */
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "report_internal.h"
 #include "wattprof/atomic_file.h"
-#include "wattprof/csv.h"
 #include "wattprof/fsutil.h"
-#include "wattprof/idle.h"
 #include "wattprof/latency.h"
 #include "wattprof/layout.h"
-#include "wattprof/model.h"
 #include "wattprof/nameindex.h"
 #include "wattprof/powerlog.h"
 #include "wattprof/report.h"
@@ -27,7 +23,11 @@
 
 #define MAPPING_CSV WP_MAPPING_CSV
 #define ESTIMATES_CSV WP_ESTIMATES_CSV
-#define MAPPING_INFO_JSON WP_MAPPING_INFO_JSON
+
+void wp_report_options_init(wp_report_options *o)
+{
+    memset(o, 0, sizeof *o);
+}
 
 void wp_html_escape(FILE *out, const char *s)
 {
@@ -45,384 +45,6 @@ void wp_html_escape(FILE *out, const char *s)
                 fputc(' ', out);
             else
                 fputc(*p, out);
-        }
-    }
-}
-
-/* ------------------------------------------------------- layer lookup */
-
-typedef wp_name_index name_index;
-
-static const char *layer_name_at(const void *layers, size_t i)
-{
-    return ((const rp_layer *)layers)[i].name;
-}
-
-static long index_find(const name_index *ix, const rp_model *m, const char *name)
-{
-    return wp_name_index_find(ix, name, layer_name_at, m->layers);
-}
-
-static long model_add_layer(rp_model *m, name_index *ix, const char *name, const char *type)
-{
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 32;
-        rp_layer *l = realloc(m->layers, cap * sizeof *l);
-        if (!l)
-            return -1;
-        m->layers = l;
-        m->cap = cap;
-    }
-    rp_layer *l = &m->layers[m->n];
-    memset(l, 0, sizeof *l);
-    l->name = strdup(name);
-    l->type = strdup(type);
-    if (!l->name || !l->type) {
-        free(l->name);
-        free(l->type);
-        return -1;
-    }
-    l->runtime_ms = l->runtime_sd = l->power_w = l->power_err_w = l->power_incl_w = l->energy_mj = NAN;
-    l->pred_power_w = l->pred_runtime_ms = l->pred_energy_mj = NAN;
-    l->truth_power_w = NAN;
-    m->n++;
-    if (wp_name_index_add(ix, l->name, m->n - 1, layer_name_at, m->layers) != 0)
-        return -1;
-    return (long)(m->n - 1);
-}
-
-static void model_free(rp_model *m)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        free(m->layers[i].name);
-        free(m->layers[i].type);
-    }
-    free(m->layers);
-    free(m->name);
-    memset(m, 0, sizeof *m);
-}
-
-/* ------------------------------------------------------- mapping CSV */
-
-typedef struct welford {
-    double n, mean, m2;
-} welford;
-
-static void wf_add(welford *w, double x)
-{
-    w->n += 1;
-    double d = x - w->mean;
-    w->mean += d / w->n;
-    w->m2 += d * (x - w->mean);
-}
-static double wf_mean(const welford *w)
-{
-    return w->n > 0 ? w->mean : NAN;
-}
-static double wf_sd(const welford *w)
-{
-    return w->n > 1 ? sqrt(w->m2 / (w->n - 1)) : NAN;
-}
-
-/* Per layer, over cycles: runtime, power above idle and including idle. The
- * idle power map subtracted is recovered as including - excluding. */
-static int load_mapping(const char *path, rp_model *m, name_index *ix, double *idle_w, wp_error *err)
-{
-    wp_csv_reader r;
-    if (wp_csv_open(&r, path, err) != 0)
-        return -1;
-    int rc = -1;
-    welford *acc = NULL;
-    size_t acc_cap = 0;
-    int c_cycle = wp_csv_require(&r, "cycle", err), c_name, c_type, c_in, c_ex, c_rt;
-    if (c_cycle < 0 || (c_name = wp_csv_require(&r, "layer_name", err)) < 0 ||
-        (c_type = wp_csv_require(&r, "layer_type", err)) < 0 ||
-        (c_in = wp_csv_require(&r, "layer_power_including_idle_power_micro_watt", err)) < 0 ||
-        (c_ex = wp_csv_require(&r, "layer_power_excluding_idle_power_micro_watt", err)) < 0 ||
-        (c_rt = wp_csv_require(&r, "layer_run_time", err)) < 0)
-        goto out;
-    double max_cycle = 0;
-    *idle_w = NAN;
-    int st;
-    while ((st = wp_csv_next(&r, err)) == 1) {
-        double cyc, pin, pex, rt;
-        if (wp_csv_double(&r, c_cycle, 0, &cyc, err) != 0 || wp_csv_double(&r, c_in, 1, &pin, err) != 0 ||
-            wp_csv_double(&r, c_ex, 1, &pex, err) != 0 || wp_csv_double(&r, c_rt, 0, &rt, err) != 0)
-            goto out;
-        if (cyc > max_cycle)
-            max_cycle = cyc;
-        const char *name = r.fields[c_name];
-        long li = index_find(ix, m, name);
-        if (li < 0 && (li = model_add_layer(m, ix, name, r.fields[c_type])) < 0) {
-            wp_fail(err, path, r.line, "out of memory");
-            goto out;
-        }
-        if ((size_t)li >= acc_cap / 3) {
-            size_t cap = acc_cap ? acc_cap * 2 : 96;
-            while ((size_t)li >= cap / 3)
-                cap *= 2;
-            welford *a = realloc(acc, cap * sizeof *a);
-            if (!a) {
-                wp_fail(err, path, r.line, "out of memory");
-                goto out;
-            }
-            memset(a + acc_cap, 0, (cap - acc_cap) * sizeof *a);
-            acc = a;
-            acc_cap = cap;
-        }
-        wf_add(&acc[3 * li], rt);
-        if (!isnan(pex))
-            wf_add(&acc[3 * li + 1], pex / 1e6);
-        if (!isnan(pin))
-            wf_add(&acc[3 * li + 2], pin / 1e6);
-        if (isnan(*idle_w) && !isnan(pin) && !isnan(pex))
-            *idle_w = (pin - pex) / 1e6;
-    }
-    if (st < 0)
-        goto out;
-    for (size_t i = 0; i < m->n; i++) {
-        rp_layer *l = &m->layers[i];
-        l->runtime_ms = wf_mean(&acc[3 * i]);
-        l->runtime_sd = wf_sd(&acc[3 * i]);
-        l->n_runtime = (size_t)acc[3 * i].n;
-        l->power_w = wf_mean(&acc[3 * i + 1]);
-        l->power_err_w = wf_sd(&acc[3 * i + 1]);
-        l->n_power = (size_t)acc[3 * i + 1].n;
-        l->power_incl_w = wf_mean(&acc[3 * i + 2]);
-    }
-    m->n_cycles = (size_t)max_cycle;
-    rc = 0;
-out:
-    free(acc);
-    wp_csv_close(&r);
-    return rc;
-}
-
-/* First column whose name contains one of the candidates (in order). */
-static int find_col(const wp_csv_reader *r, const char *const *cands)
-{
-    for (; *cands; cands++)
-        for (size_t i = 0; i < r->nheader; i++)
-            if (strstr(r->header[i], *cands))
-                return (int)i;
-    return -1;
-}
-
-/* Per-layer estimates from `map --attribution deconvolve`: they replace the
- * per-cycle averages (they are the better numbers where both exist). */
-static int load_estimates(const char *path, rp_model *m, name_index *ix, double *idle_w, wp_error *err)
-{
-    wp_csv_reader r;
-    if (wp_csv_open(&r, path, err) != 0)
-        return -1;
-    /* Columns as deconvolve.h writes them; a few older spellings tolerated. */
-    static const char *const k_name[] = {"layer_name", NULL}, *const k_type[] = {"layer_type", NULL},
-                             *const k_in[] = {"power_including_idle", "including", NULL},
-                             *const k_ex[] = {"power_excluding_idle", "excluding", NULL},
-                             *const k_se[] = {"standard_error", "std_err", NULL},
-                             *const k_rt[] = {"latency_mean", NULL}, *const k_rsd[] = {"latency_std", NULL},
-                             *const k_cyc[] = {"cycles", NULL}, *const k_st[] = {"status", NULL};
-    int c_name = find_col(&r, k_name), c_type = find_col(&r, k_type), c_in = find_col(&r, k_in),
-        c_ex = find_col(&r, k_ex), c_se = find_col(&r, k_se), c_rt = find_col(&r, k_rt), c_rsd = find_col(&r, k_rsd),
-        c_cyc = find_col(&r, k_cyc), c_st = find_col(&r, k_st);
-    int rc = -1, st;
-    if (c_name < 0 || c_ex < 0) {
-        wp_fail(err, path, 1, "missing column %s", c_name < 0 ? "layer_name" : "power excluding idle");
-        goto out;
-    }
-    while ((st = wp_csv_next(&r, err)) == 1) {
-        const char *name = r.fields[c_name];
-        long li = index_find(ix, m, name);
-        if (li < 0 && (li = model_add_layer(m, ix, name, c_type >= 0 ? r.fields[c_type] : "")) < 0) {
-            wp_fail(err, path, r.line, "out of memory");
-            goto out;
-        }
-        rp_layer *l = &m->layers[li];
-        double v;
-        if (c_st >= 0)
-            snprintf(l->status, sizeof l->status, "%s", r.fields[c_st]);
-        if (wp_csv_double(&r, c_ex, 1, &v, err) != 0)
-            goto out;
-        l->power_w = v / 1e6;
-        l->n_power = isnan(v) ? 0 : 1;
-        l->power_err_w = NAN;
-        if (c_se >= 0) {
-            if (wp_csv_double(&r, c_se, 1, &v, err) != 0)
-                goto out;
-            l->power_err_w = v / 1e6;
-        }
-        if (c_in >= 0) {
-            double vin;
-            if (wp_csv_double(&r, c_in, 1, &vin, err) != 0)
-                goto out;
-            l->power_incl_w = vin / 1e6;
-            if (!isnan(vin) && !isnan(l->power_w))
-                *idle_w = l->power_incl_w - l->power_w;
-        }
-        if (c_rt >= 0) {
-            if (wp_csv_double(&r, c_rt, 1, &v, err) != 0)
-                goto out;
-            if (!isnan(v))
-                l->runtime_ms = v;
-        }
-        if (c_rsd >= 0) {
-            if (wp_csv_double(&r, c_rsd, 1, &v, err) != 0)
-                goto out;
-            l->runtime_sd = v;
-        }
-        if (c_cyc >= 0 && wp_csv_double(&r, c_cyc, 1, &v, err) == 0 && v > (double)m->n_cycles)
-            m->n_cycles = (size_t)v;
-    }
-    if (st < 0)
-        goto out;
-    m->from_estimates = 1;
-    rc = 0;
-out:
-    wp_csv_close(&r);
-    return rc;
-}
-
-/* ------------------------------------------------------- predictions */
-
-static int col_prefix(const wp_csv_reader *r, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    for (size_t i = 0; i < r->nheader; i++)
-        if (strncmp(r->header[i], prefix, n) == 0)
-            return (int)i;
-    return -1;
-}
-
-/* A `wattprof predict` CSV. Returns the number of the model's layers it
- * matched (0: not this model's predictions); with m NULL, only checks the
- * file and returns its number of rows. */
-static long load_predictions(const char *path, rp_model *m, name_index *ix, wp_error *err)
-{
-    wp_csv_reader r;
-    if (wp_csv_open(&r, path, err) != 0)
-        return -1;
-    long matched = -1;
-    int c_name = wp_csv_require(&r, "layer_name", err), c_p = col_prefix(&r, "power_prediction"),
-        c_t = col_prefix(&r, "runtime_prediction"), c_e = col_prefix(&r, "energy_prediction"), st;
-    if (c_name < 0)
-        goto out;
-    if (c_p < 0 && c_t < 0) {
-        wp_fail(err, path, 1, "missing column power_prediction or runtime_prediction");
-        goto out;
-    }
-    long n = 0;
-    while ((st = wp_csv_next(&r, err)) == 1) {
-        long li = m ? index_find(ix, m, r.fields[c_name]) : -1;
-        /* Every row's numbers are checked, matched or not: a damaged file
-         * must not pass because its bad rows name no layer of this model. */
-        rp_layer scratch;
-        memset(&scratch, 0, sizeof scratch);
-        rp_layer *l = li >= 0 ? &m->layers[li] : &scratch;
-        if ((c_p >= 0 && wp_csv_double(&r, c_p, 1, &l->pred_power_w, err) != 0) ||
-            (c_t >= 0 && wp_csv_double(&r, c_t, 1, &l->pred_runtime_ms, err) != 0) ||
-            (c_e >= 0 && wp_csv_double(&r, c_e, 1, &l->pred_energy_mj, err) != 0))
-            goto out;
-        if (c_e < 0)
-            l->pred_energy_mj = l->pred_power_w * l->pred_runtime_ms;
-        n += m ? li >= 0 : 1;
-    }
-    if (st < 0)
-        goto out;
-    matched = n;
-out:
-    wp_csv_close(&r);
-    return matched;
-}
-
-/* ------------------------------------------------------- configuration */
-
-typedef struct kv_list {
-    char **k, **v;
-    size_t n, cap;
-} kv_list;
-
-static void kv_add(kv_list *l, const char *k, const char *v)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **nk = realloc(l->k, cap * sizeof *nk);
-        if (!nk)
-            return;
-        l->k = nk;
-        char **nv = realloc(l->v, cap * sizeof *nv);
-        if (!nv)
-            return;
-        l->v = nv;
-        l->cap = cap;
-    }
-    l->k[l->n] = strdup(k);
-    l->v[l->n] = strdup(v);
-    if (l->k[l->n] && l->v[l->n])
-        l->n++;
-    else {
-        free(l->k[l->n]);
-        free(l->v[l->n]);
-    }
-}
-
-static void kv_free(kv_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->k[i]);
-        free(l->v[i]);
-    }
-    free(l->k);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-/* Scalars and short scalar arrays as text; NULL for anything else. */
-static int json_scalar_text(const json_t *v, char *buf, size_t cap)
-{
-    char nb[WP_DOUBLE_BUFSZ];
-    switch (json_typeof(v)) {
-    case JSON_STRING: snprintf(buf, cap, "%s", json_string_value(v)); return 0;
-    case JSON_INTEGER: snprintf(buf, cap, "%lld", (long long)json_integer_value(v)); return 0;
-    case JSON_REAL: rp_fmt(json_real_value(v), nb, sizeof nb); snprintf(buf, cap, "%s", nb); return 0;
-    case JSON_TRUE: snprintf(buf, cap, "true"); return 0;
-    case JSON_FALSE: snprintf(buf, cap, "false"); return 0;
-    case JSON_NULL: snprintf(buf, cap, "null"); return 0;
-    case JSON_ARRAY: {
-        size_t n = json_array_size(v), len = 0;
-        if (n > 16)
-            return -1;
-        len += (size_t)snprintf(buf, cap, "[");
-        for (size_t i = 0; i < n && len < cap; i++) {
-            char item[128];
-            if (json_scalar_text(json_array_get(v, i), item, sizeof item) != 0 || json_is_array(json_array_get(v, i)))
-                return -1;
-            len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", item);
-        }
-        if (len < cap)
-            snprintf(buf + len, cap - len, "]");
-        return 0;
-    }
-    default: return -1;
-    }
-}
-
-static void kv_from_json(kv_list *l, const char *prefix, json_t *obj, int depth)
-{
-    const char *key;
-    json_t *v;
-    char text[512], full[256];
-    json_object_foreach(obj, key, v)
-    {
-        /* Keys longer than the buffer are shown cut short. */
-        if (snprintf(full, sizeof full, "%s%s%s", prefix, *prefix ? "." : "", key) >= (int)sizeof full)
-            full[sizeof full - 1] = 0;
-        if (json_is_object(v) && depth < 2)
-            kv_from_json(l, full, v, depth + 1);
-        else if (json_scalar_text(v, text, sizeof text) == 0)
-            kv_add(l, full, text);
-        else if (json_is_array(v)) {
-            snprintf(text, sizeof text, "%zu values", json_array_size(v));
-            kv_add(l, full, text);
         }
     }
 }
@@ -488,10 +110,20 @@ static const char *CSS =
     ".err-pos{color:#b42318}.err-neg{color:#0b5cad}\n"
     "footer{margin-top:50px;color:var(--muted);font-size:13px;border-top:1px solid var(--line);padding-top:10px}\n";
 
+/* A layer's name and type cells. */
+static void put_layer_tds(FILE *out, const rp_layer *l)
+{
+    fputs("<td class=\"mono\">", out);
+    wp_html_escape(out, l->name);
+    fputs("</td><td>", out);
+    wp_html_escape(out, l->type);
+    fputs("</td>", out);
+}
+
 static void put_num_td(FILE *out, double v)
 {
     char b[64];
-    rp_fmt(v, b, sizeof b);
+    wp__report_fmt(v, b, sizeof b);
     fprintf(out, "<td class=\"num\">%s</td>", b);
 }
 
@@ -517,7 +149,7 @@ static void put_err_td(FILE *out, double meas, double pred)
 static void card(FILE *out, const char *label, double v, const char *unit)
 {
     char b[64];
-    rp_fmt(v, b, sizeof b);
+    wp__report_fmt(v, b, sizeof b);
     fprintf(out, "<div class=\"card\"><span>%s</span><b>%s <small>%s</small></b></div>", label, b, unit);
 }
 
@@ -564,11 +196,8 @@ static void section_table(FILE *out, const rp_model *m)
     fputs(m->from_estimates ? "<th>estimate</th></tr>\n" : "<th class=\"num\">cycles with power</th></tr>\n", out);
     for (size_t i = 0; i < m->n; i++) {
         const rp_layer *l = &m->layers[i];
-        fprintf(out, "<tr><td class=\"num\">%zu</td><td class=\"mono\">", i + 1);
-        wp_html_escape(out, l->name);
-        fputs("</td><td>", out);
-        wp_html_escape(out, l->type);
-        fputs("</td>", out);
+        fprintf(out, "<tr><td class=\"num\">%zu</td>", i + 1);
+        put_layer_tds(out, l);
         put_num_td(out, l->runtime_ms);
         put_num_td(out, l->runtime_sd);
         put_num_td(out, l->power_w);
@@ -640,8 +269,8 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
     if (nt)
         card(out, "runtime error / layer", ape_t / (double)nt * 100, "%");
     fputs("</div>\n<div class=\"scatters\">\n", out);
-    rp_svg_scatter(out, "Power above idle", "W", m, RP_POWER);
-    rp_svg_scatter(out, "Runtime", "ms", m, RP_RUNTIME);
+    wp__report_svg_scatter(out, "Power above idle", "W", m, RP_POWER);
+    wp__report_svg_scatter(out, "Runtime", "ms", m, RP_RUNTIME);
     fputs("</div>\n", out);
     fputs("<details><summary>Per-layer comparison</summary>\n<table><tr><th>layer</th><th>type</th>"
           "<th class=\"num\">power (W)</th><th class=\"num\">predicted</th><th class=\"num\">error</th>"
@@ -652,11 +281,8 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
         const rp_layer *l = &m->layers[i];
         if (isnan(l->pred_power_w) && isnan(l->pred_runtime_ms))
             continue;
-        fputs("<tr><td class=\"mono\">", out);
-        wp_html_escape(out, l->name);
-        fputs("</td><td>", out);
-        wp_html_escape(out, l->type);
-        fputs("</td>", out);
+        fputs("<tr>", out);
+        put_layer_tds(out, l);
         put_num_td(out, l->power_w);
         put_num_td(out, l->pred_power_w);
         put_err_td(out, l->power_w, l->pred_power_w);
@@ -671,7 +297,7 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
     fputs("</table></details>\n", out);
 }
 
-static void kv_table(FILE *out, const kv_list *l, size_t from, size_t to)
+static void kv_table(FILE *out, const rp_kv_list *l, size_t from, size_t to)
 {
     fputs("<table class=\"kv\">\n", out);
     for (size_t i = from; i < to; i++) {
@@ -684,183 +310,7 @@ static void kv_table(FILE *out, const kv_list *l, size_t from, size_t to)
     fputs("</table>\n", out);
 }
 
-/* ------------------------------------------------ map's saved choices */
-
-/* device.json (docs/logging.md) as key/value rows: the board, its software,
- * power mode, clocks and temperatures; what the file lacks is left out. */
-static int device_kv(kv_list *kv, const char *path, wp_error *err)
-{
-    json_error_t je;
-    json_t *doc = json_load_file(path, 0, &je);
-    if (!doc)
-        return wp_fail(err, path, je.line > 0 ? je.line : 0, "malformed JSON: %s", je.text);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return wp_fail(err, path, 1, "expected a JSON object (device.json)");
-    }
-    static const char *const plain[][2] = {
-        {"model", "board"}, {"l4t_release", "L4T release"}, {"kernel", "kernel"}, {"nvpmodel", "nvpmodel"}};
-    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
-        const char *v = json_string_value(json_object_get(doc, plain[i][0]));
-        if (v)
-            kv_add(kv, plain[i][1], v);
-    }
-    char b[512];
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(doc, "cpus"), i, e)
-    {
-        json_t *cur = json_object_get(e, "cur_khz"), *lo = json_object_get(e, "min_khz"),
-               *hi = json_object_get(e, "max_khz");
-        const char *gov = json_string_value(json_object_get(e, "governor"));
-        int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
-        if (json_is_integer(cur))
-            n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / 1e3);
-        if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
-            n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / 1e3,
-                          (double)json_integer_value(hi) / 1e3);
-        if (gov && n > 0 && (size_t)n < sizeof b)
-            snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
-        char key[128];
-        const char *cpu = json_string_value(json_object_get(e, "cpu"));
-        snprintf(key, sizeof key, "clock %s", cpu ? cpu : "cpu");
-        kv_add(kv, key, b);
-    }
-    json_array_foreach(json_object_get(doc, "devfreq"), i, e)
-    {
-        json_t *cur = json_object_get(e, "cur_hz"), *lo = json_object_get(e, "min_hz"),
-               *hi = json_object_get(e, "max_hz");
-        const char *gov = json_string_value(json_object_get(e, "governor"));
-        int n = snprintf(b, sizeof b, "%s", json_is_integer(cur) ? "" : "- ");
-        if (json_is_integer(cur))
-            n += snprintf(b + n, sizeof b - (size_t)n, "%.1f MHz ", (double)json_integer_value(cur) / 1e6);
-        if (json_is_integer(lo) && json_is_integer(hi) && n > 0 && (size_t)n < sizeof b)
-            n += snprintf(b + n, sizeof b - (size_t)n, "(%.1f..%.1f MHz) ", (double)json_integer_value(lo) / 1e6,
-                          (double)json_integer_value(hi) / 1e6);
-        if (gov && n > 0 && (size_t)n < sizeof b)
-            snprintf(b + n, sizeof b - (size_t)n, "%s", gov);
-        char key[128];
-        const char *dev = json_string_value(json_object_get(e, "device"));
-        snprintf(key, sizeof key, "clock %s", dev ? dev : "devfreq");
-        kv_add(kv, key, b);
-    }
-    /* temperatures: start -> end per zone */
-    json_t *st = json_object_get(json_object_get(doc, "start"), "thermal");
-    json_t *en = json_object_get(json_object_get(doc, "end"), "thermal");
-    json_array_foreach(st, i, e)
-    {
-        const char *zone = json_string_value(json_object_get(e, "zone"));
-        const char *type = json_string_value(json_object_get(e, "type"));
-        json_t *t0 = json_object_get(e, "temp_mc");
-        if (!zone || !json_is_integer(t0))
-            continue;
-        int n = snprintf(b, sizeof b, "%.1f \xC2\xB0" "C", (double)json_integer_value(t0) / 1e3);
-        size_t k;
-        json_t *f;
-        json_array_foreach(en, k, f)
-        {
-            const char *z2 = json_string_value(json_object_get(f, "zone"));
-            json_t *t1 = json_object_get(f, "temp_mc");
-            if (z2 && strcmp(z2, zone) == 0 && json_is_integer(t1) && n > 0 && (size_t)n < sizeof b)
-                snprintf(b + n, sizeof b - (size_t)n, " at start, %.1f \xC2\xB0" "C at end",
-                         (double)json_integer_value(t1) / 1e3);
-        }
-        char key[160];
-        snprintf(key, sizeof key, "temperature %s", type ? type : zone);
-        kv_add(kv, key, b);
-    }
-    json_t *cool = json_object_get(doc, "cooldown");
-    if (json_is_object(cool)) {
-        snprintf(b, sizeof b, "within %.3g \xC2\xB0" "C of idle: %s after %.1f s",
-                 json_number_value(json_object_get(cool, "margin_c")),
-                 json_is_true(json_object_get(cool, "reached")) ? "reached" : "NOT reached (timed out)",
-                 json_number_value(json_object_get(cool, "waited_s")));
-        kv_add(kv, "cooldown", b);
-    }
-    json_t *rate = json_object_get(doc, "logger_mean_rate_hz");
-    if (json_is_number(rate)) {
-        snprintf(b, sizeof b, "%.4g samples/s", json_number_value(rate));
-        kv_add(kv, "logger rate", b);
-    }
-    json_decref(doc);
-    return 0;
-}
-
-/* RESULT/<model>/mapping_info.json, written by `map` (docs/mapping.md). */
-typedef struct map_info {
-    int have;
-    char attribution[32], version[32], timeline[32], timeline_req[32], log_start[WP_TS_BUFSZ + 8];
-    char reason[512];          /* "" when the timeline was given */
-    double offset_us;          /* total report offset; 0 when absent */
-    int offset_auto;
-    double range_lo, range_hi; /* offset search range; NaN when absent */
-    int deconv;                /* the "deconvolve" object is there */
-    double window_us, rms_uw, gap_uw;
-    int window_auto;
-    double samples_used, cycles, power_samples, span_s, rate, idle_uw; /* NaN when absent */
-} map_info;
-
-static double mi_num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static void mi_str(json_t *o, const char *key, char *buf, size_t cap)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    snprintf(buf, cap, "%s", s ? s : "");
-}
-
-static int load_map_info(const char *path, map_info *mi, wp_error *err)
-{
-    memset(mi, 0, sizeof *mi);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root)
-        return wp_fail(err, path, je.line, "%s", je.text);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return wp_fail(err, path, 1, "expected a JSON object");
-    }
-    mi->have = 1;
-    mi_str(root, "attribution", mi->attribution, sizeof mi->attribution);
-    mi_str(root, "wattprof_version", mi->version, sizeof mi->version);
-    json_t *tl = json_object_get(root, "timeline");
-    mi_str(tl, "chosen", mi->timeline, sizeof mi->timeline);
-    mi_str(tl, "requested", mi->timeline_req, sizeof mi->timeline_req);
-    mi_str(tl, "reason", mi->reason, sizeof mi->reason);
-    mi->offset_us = mi_num(root, "report_offset_us");
-    if (isnan(mi->offset_us))
-        mi->offset_us = 0;
-    mi->offset_auto = json_is_true(json_object_get(root, "report_offset_auto"));
-    json_t *d = json_object_get(root, "deconvolve");
-    mi->deconv = json_is_object(d);
-    mi->window_us = mi_num(d, "sensor_window_us");
-    mi->window_auto = json_is_true(json_object_get(d, "sensor_window_auto"));
-    mi->rms_uw = mi_num(d, "rms_residual_micro_watt");
-    mi->gap_uw = mi_num(d, "gap_power_including_idle_micro_watt");
-    mi->samples_used = mi_num(d, "samples_used");
-    json_t *rg = json_object_get(d, "report_offset_range_us");
-    mi->range_lo = json_is_number(json_array_get(rg, 0)) ? json_number_value(json_array_get(rg, 0)) : NAN;
-    mi->range_hi = json_is_number(json_array_get(rg, 1)) ? json_number_value(json_array_get(rg, 1)) : NAN;
-    mi->cycles = mi_num(root, "cycles");
-    mi->power_samples = mi_num(root, "power_samples");
-    mi->span_s = mi_num(root, "log_span_s");
-    mi->rate = mi_num(root, "sample_rate_per_s");
-    mi->idle_uw = mi_num(root, "idle_power_micro_watt");
-    mi_str(root, "log_start", mi->log_start, sizeof mi->log_start);
-    json_decref(root);
-    return 0;
-}
-
 /* ---------------------------------------------------------- timeline */
-
-typedef struct raw_data {
-    int have_log, have_lat;
-    wp_powerlog log;
-    wp_latency lat;
-} raw_data;
 
 /* Layer windows of cycle cy as the timeline mode places them, `shift` us
  * earlier than stamped (doubles: the report offset may be fractional). */
@@ -954,8 +404,8 @@ done:
     free(ord);
 }
 
-static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model *m, const raw_data *raw,
-                             const map_info *mi, name_index *ix, double idle_w)
+static void section_timeline(FILE *out, const wp_report_options *o, const rp_model *m, const rp_raw *raw,
+                             const rp_map_info *mi, wp_name_index *ix, double idle_w)
 {
     fputs("<h3>Timeline</h3>\n", out);
     if (!raw->have_log || !raw->have_lat) {
@@ -985,7 +435,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
         return;
     }
     for (size_t l = 0; l < lat->n_layers; l++) {
-        long li = index_find(ix, m, lat->names[l]);
+        long li = wp__report_layer_find(ix, m, lat->names[l]);
         pin[l] = li >= 0 ? m->layers[li].power_incl_w : NAN;
     }
     /* The timeline and report offset `map` used, when it saved them; else
@@ -1085,7 +535,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
         m_s++;
     }
     for (size_t l = 0; l < lat->n_layers; l++) {
-        long li = index_find(ix, m, lat->names[l]);
+        long li = wp__report_layer_find(ix, m, lat->names[l]);
         names[l] = lat->names[l];
         types[l] = li >= 0 ? m->layers[li].type : "";
     }
@@ -1108,7 +558,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
     fputs(".", out);
     if (shift != 0) {
         char b1[64];
-        rp_fmt(shift, b1, sizeof b1);
+        wp__report_fmt(shift, b1, sizeof b1);
         fprintf(out,
                 " Every window is drawn %s \xC2\xB5s %s than stamped: the report offset <code>map</code> %s, so "
                 "the windows sit on the sensor's clock.",
@@ -1117,7 +567,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
     }
     if (modelled) {
         char b1[64];
-        rp_fmt(mi->window_us, b1, sizeof b1);
+        wp__report_fmt(mi->window_us, b1, sizeof b1);
         fprintf(out,
                 " The wide orange line is the deconvolution's model of the sensor: each sample's predicted "
                 "reading, the time-weighted mean of the estimated layer powers over the %s \xC2\xB5s sensor window "
@@ -1136,7 +586,7 @@ static void section_timeline(FILE *out, const wp_report_opts *o, const rp_model 
     fputs("</div>\n", out);
     if (m_s == 0)
         fputs("<p class=\"note\">The power log has no samples in these cycles.</p>\n", out);
-    rp_svg_timeline(out, &tl);
+    wp__report_svg_timeline(out, &tl);
 done:
     free(st);
     free(sw);
@@ -1157,7 +607,7 @@ static int all_scalars(json_t *obj)
     char b[256];
     json_object_foreach(obj, k, v)
     {
-        if (json_is_object(v) || json_scalar_text(v, b, sizeof b) != 0)
+        if (json_is_object(v) || wp__report_json_text(v, b, sizeof b) != 0)
             return 0;
     }
     return 1;
@@ -1171,7 +621,7 @@ static void json_value_td(FILE *out, json_t *v)
         return;
     }
     fputs("<td>", out);
-    if (v && json_scalar_text(v, b, sizeof b) == 0)
+    if (v && wp__report_json_text(v, b, sizeof b) == 0)
         wp_html_escape(out, b);
     else if (v)
         fputs("\xE2\x80\xA6", out);
@@ -1245,16 +695,16 @@ static void render_json(FILE *out, json_t *v, int depth)
         json_decref(cols);
         return;
     }
-    kv_list scal = {0};
+    rp_kv_list scal = {0};
     char b[512];
     json_object_foreach(v, k, c)
     {
-        if (!json_is_object(c) && json_scalar_text(c, b, sizeof b) == 0)
-            kv_add(&scal, k, b);
+        if (!json_is_object(c) && wp__report_json_text(c, b, sizeof b) == 0)
+            wp__report_kv_add(&scal, k, b);
     }
     if (scal.n)
         kv_table(out, &scal, 0, scal.n);
-    kv_free(&scal);
+    wp__report_kv_free(&scal);
     json_object_foreach(v, k, c)
     {
         if (!json_is_object(c))
@@ -1327,7 +777,7 @@ static void render_train_metrics(FILE *out, json_t *root)
                  "or ms; MAPE as a fraction.%s</p>\n",
             any_lono ? " LONO: each network held out in turn (<code>train --cv-by-model</code>)." : "");
     if (n)
-        rp_svg_pair_bars(out, "RMSPE per pipeline", "%", labels, tr, te, n);
+        wp__report_svg_pair_bars(out, "RMSPE per pipeline", "%", labels, tr, te, n);
     /* Generalisation to unseen networks, when train ran with --cv-by-model. */
     json_object_foreach(pipes, name, p)
     {
@@ -1356,23 +806,21 @@ done:
     free(te);
 }
 
-static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
+static int section_metrics(FILE *out, const wp_report_options *o, wp_error *err)
 {
     fputs("<h2 id=\"training\">Training metrics</h2>\n", out);
-    char *path = o->models_dir ? wp_path_join(o->models_dir, WP_METRICS_JSON) : NULL;
-    if (!wp_is_file(path)) {
+    json_t *root;
+    char *path;
+    if (wp__report_load_metrics(o->models_dir, &root, &path, err) != 0) {
+        free(path);
+        return -1;
+    }
+    if (!root) {
         fputs("<p class=\"note\">No training metrics: pass <code>--models DIR</code> holding the "
               "<code>metrics.json</code> that <code>wattprof train</code> writes.</p>\n",
               out);
         free(path);
         return 0;
-    }
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        wp_fail(err, path, je.line, "%s", je.text);
-        free(path);
-        return -1;
     }
     fputs("<p>From <code>", out);
     wp_html_escape(out, path);
@@ -1389,111 +837,55 @@ static int section_metrics(FILE *out, const wp_report_opts *o, wp_error *err)
 
 /* ------------------------------------------------------- training data */
 
-typedef struct td_points {
-    double *x, *rt, *pw;
-    const char **color;
-    char **tip;
-    size_t n, cap;
-} td_points;
-
-static int td_push(td_points *t, double x, double rt, double pw, const char *color, const char *net, const char *layer)
+static void training_table(FILE *out, const char *data_dir, const rp_training *td)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        double *a = realloc(t->x, cap * sizeof *a);
-        if (!a)
-            return -1;
-        t->x = a;
-        if (!(a = realloc(t->rt, cap * sizeof *a)))
-            return -1;
-        t->rt = a;
-        if (!(a = realloc(t->pw, cap * sizeof *a)))
-            return -1;
-        t->pw = a;
-        const char **c = realloc(t->color, cap * sizeof *c);
-        if (!c)
-            return -1;
-        t->color = c;
-        char **tp = realloc(t->tip, cap * sizeof *tp);
-        if (!tp)
-            return -1;
-        t->tip = tp;
-        t->cap = cap;
-    }
-    size_t len = strlen(net) + strlen(layer) + 3;
-    char *tip = malloc(len);
-    if (!tip)
-        return -1;
-    snprintf(tip, len, "%s: %s", net, layer);
-    t->x[t->n] = x;
-    t->rt[t->n] = rt;
-    t->pw[t->n] = pw;
-    t->color[t->n] = color;
-    t->tip[t->n] = tip;
-    t->n++;
-    return 0;
-}
-
-static void td_free(td_points *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->tip[i]);
-    free(t->x);
-    free(t->rt);
-    free(t->pw);
-    free(t->color);
-    free(t->tip);
-    memset(t, 0, sizeof *t);
-}
-
-static const char *const TD_KIND[3] = {"convolutional", "pooling", "dense"};
-static const char *const TD_TYPE[3] = {"CaskConvolution", "CaskPooling", "CaskGemmConvolution"};
-
-/* Rows of one training CSV; points (work measure, runtime, power) added to t. */
-static long td_read(const char *path, int kind, const char *net, td_points *t, wp_error *err)
-{
-    wp_csv_reader r;
-    if (wp_csv_open(&r, path, err) != 0)
-        return -1;
-    int cx = wp_csv_column(&r, kind == 1 ? "ops" : "macs"), crt = wp_csv_column(&r, "runtime"),
-        cp = wp_csv_column(&r, "power"), cn = wp_csv_column(&r, "layer_name"), st;
-    long rows = 0;
-    while ((st = wp_csv_next(&r, err)) == 1) {
-        rows++;
-        if (cx < 0 || crt < 0 || cp < 0)
-            continue;
-        double x, rt, pw;
-        if (wp_csv_double(&r, cx, 1, &x, err) != 0 || wp_csv_double(&r, crt, 1, &rt, err) != 0 ||
-            wp_csv_double(&r, cp, 1, &pw, err) != 0) {
-            st = -1;
-            break;
+    fputs("<p>Rows of the per-layer-type training CSVs, one per layer, from <code>", out);
+    wp_html_escape(out, data_dir);
+    fputs("</code>.</p>\n<table><tr><th>network</th><th class=\"num\">convolutional</th>"
+          "<th class=\"num\">pooling</th><th class=\"num\">dense</th><th class=\"num\">total</th></tr>\n",
+          out);
+    long tot[4] = {0};
+    for (size_t i = 0; i < td->n; i++) {
+        long sum = 0;
+        fputs("<tr><td>", out);
+        wp_html_escape(out, td->nets[i]);
+        fputs("</td>", out);
+        for (int k = 0; k < 3; k++) {
+            long v = td->rows[3 * i + k];
+            if (v < 0)
+                fputs("<td class=\"num\">–</td>", out);
+            else {
+                fprintf(out, "<td class=\"num\">%ld</td>", v);
+                sum += v;
+                tot[k] += v;
+            }
         }
-        if (td_push(t, x, rt, pw / 1e6, rp_type_color(TD_TYPE[kind]), net, cn >= 0 ? r.fields[cn] : "") != 0) {
-            wp_fail(err, path, r.line, "out of memory");
-            st = -1;
-            break;
-        }
+        tot[3] += sum;
+        fprintf(out, "<td class=\"num\">%ld</td></tr>\n", sum);
     }
-    wp_csv_close(&r);
-    return st < 0 ? -1 : rows;
+    fprintf(out,
+            "<tr><th>all %zu</th><th class=\"num\">%ld</th><th class=\"num\">%ld</th><th class=\"num\">%ld</th>"
+            "<th class=\"num\">%ld</th></tr>\n</table>\n",
+            td->n, tot[0], tot[1], tot[2], tot[3]);
 }
 
-/* A network folder of the dataset holds one of the per-kind training CSVs. */
-static int keep_network(const char *dir, const char *name, void *ctx)
+static void training_scatters(FILE *out, const rp_training_points *t)
 {
-    (void)ctx;
-    int any = 0;
-    for (int k = 0; k < 3; k++) {
-        char file[64];
-        snprintf(file, sizeof file, "%s.csv", TD_KIND[k]);
-        char *p = wp_path3(dir, name, file);
-        any |= wp_is_file(p);
-        free(p);
-    }
-    return any;
+    fputs("<p>Every training row: runtime and power above idle against the layer's work "
+          "(multiply-accumulates; operations for pooling), log scales (power: linear).</p>\n<div class=\"legend\">",
+          out);
+    for (int k = 0; k < 3; k++)
+        fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", wp__report_type_color(wp__report_td_type[k]),
+                wp__report_td_kind[k]);
+    fputs("</div>\n<div class=\"scatters\">\n", out);
+    wp__report_svg_loglog(out, "Runtime vs work", "multiply-accumulates / operations", "runtime (ms)", t->x, t->rt,
+                          t->color, (const char *const *)t->tip, t->n, 1);
+    wp__report_svg_loglog(out, "Power above idle vs work", "multiply-accumulates / operations", "power (W)", t->x,
+                          t->pw, t->color, (const char *const *)t->tip, t->n, 0);
+    fputs("</div>\n", out);
 }
 
-static int section_training_data(FILE *out, const wp_report_opts *o, wp_error *err)
+static int section_training_data(FILE *out, const wp_report_options *o, wp_error *err)
 {
     fputs("<h2 id=\"training-data\">Training data</h2>\n", out);
     if (!o->data_dir) {
@@ -1502,362 +894,45 @@ static int section_training_data(FILE *out, const wp_report_opts *o, wp_error *e
               out);
         return 0;
     }
-    char **nets = NULL;
-    size_t n = 0;
-    if (wp_dir_list(o->data_dir, "data directory", keep_network, NULL, &nets, &n, err) != 0)
+    rp_training td;
+    if (wp__report_load_training(o->data_dir, &td, err) != 0)
         return -1;
-    int rc = 0;
-    td_points t = {0};
-    if (n == 0) {
+    if (td.n == 0) {
         fputs("<p class=\"note\">No <code>&lt;network&gt;/{convolutional,pooling,dense}.csv</code> in <code>", out);
         wp_html_escape(out, o->data_dir);
         fputs("</code>.</p>\n", out);
-        goto out;
+    } else {
+        training_table(out, o->data_dir, &td);
+        if (td.pts.n)
+            training_scatters(out, &td.pts);
     }
-    long *rows = calloc(3 * n, sizeof *rows);
-    if (!rows) {
-        rc = wp_fail(err, NULL, 0, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n && rc == 0; i++)
-        for (int k = 0; k < 3; k++) {
-            char file[64];
-            snprintf(file, sizeof file, "%s.csv", TD_KIND[k]);
-            char *p = wp_path3(o->data_dir, nets[i], file);
-            rows[3 * i + k] = wp_is_file(p) ? td_read(p, k, nets[i], &t, err) : -2;
-            free(p);
-            if (rows[3 * i + k] == -1) {
-                rc = -1;
-                break;
-            }
-        }
-    if (rc == 0) {
-        fputs("<p>Rows of the per-layer-type training CSVs, one per layer, from <code>", out);
-        wp_html_escape(out, o->data_dir);
-        fputs("</code>.</p>\n<table><tr><th>network</th><th class=\"num\">convolutional</th>"
-              "<th class=\"num\">pooling</th><th class=\"num\">dense</th><th class=\"num\">total</th></tr>\n",
-              out);
-        long tot[4] = {0};
-        for (size_t i = 0; i < n; i++) {
-            long sum = 0;
-            fputs("<tr><td>", out);
-            wp_html_escape(out, nets[i]);
-            fputs("</td>", out);
-            for (int k = 0; k < 3; k++) {
-                long v = rows[3 * i + k];
-                if (v < 0)
-                    fputs("<td class=\"num\">–</td>", out);
-                else {
-                    fprintf(out, "<td class=\"num\">%ld</td>", v);
-                    sum += v;
-                    tot[k] += v;
-                }
-            }
-            tot[3] += sum;
-            fprintf(out, "<td class=\"num\">%ld</td></tr>\n", sum);
-        }
-        fprintf(out,
-                "<tr><th>all %zu</th><th class=\"num\">%ld</th><th class=\"num\">%ld</th><th class=\"num\">%ld</th>"
-                "<th class=\"num\">%ld</th></tr>\n</table>\n",
-                n, tot[0], tot[1], tot[2], tot[3]);
-        if (t.n) {
-            fputs("<p>Every training row: runtime and power above idle against the layer's work "
-                  "(multiply-accumulates; operations for pooling), log scales (power: linear).</p>\n<div class=\"legend\">",
-                  out);
-            for (int k = 0; k < 3; k++)
-                fprintf(out, "<span><i style=\"background:%s\"></i>%s</span>", rp_type_color(TD_TYPE[k]), TD_KIND[k]);
-            fputs("</div>\n<div class=\"scatters\">\n", out);
-            rp_svg_loglog(out, "Runtime vs work", "multiply-accumulates / operations", "runtime (ms)", t.x, t.rt,
-                          t.color, (const char *const *)t.tip, t.n, 1);
-            rp_svg_loglog(out, "Power above idle vs work", "multiply-accumulates / operations", "power (W)", t.x,
-                          t.pw, t.color, (const char *const *)t.tip, t.n, 0);
-            fputs("</div>\n", out);
-        }
-    }
-    free(rows);
-out:
-    td_free(&t);
-    for (size_t i = 0; i < n; i++)
-        free(nets[i]);
-    free(nets);
-    return rc;
+    wp__report_training_free(&td);
+    return 0;
 }
 
 /* ---------------------------------------------------------- per model */
 
-/* Model folders: subdirectories of the result dir holding a mapping or
- * estimates, sorted by name. */
-static int keep_model(const char *dir, const char *name, void *ctx)
+/* The model's headline numbers, and how far the attribution is from
+ * simulate's truth where there is one. */
+static void section_cards(FILE *out, const char *name, size_t idx, const rp_inputs *in)
 {
-    (void)ctx;
-    char *a = wp_path3(dir, name, MAPPING_CSV), *b = wp_path3(dir, name, ESTIMATES_CSV);
-    int ok = wp_is_file(a) || wp_is_file(b);
-    free(a);
-    free(b);
-    return ok;
-}
-
-static int list_models(const char *dir, char ***names, size_t *n, wp_error *err)
-{
-    return wp_dir_list(dir, "result directory", keep_model, NULL, names, n, err);
-}
-
-/* Does DIR hold any model file `wattprof train` writes? */
-static int has_model_files(const char *dir)
-{
-    for (int i = 0; i < WP_N_PIPELINES; i++) {
-        char file[64];
-        snprintf(file, sizeof file, "%s.json", wp_pipeline_name(i));
-        char *p = wp_path_join(dir, file);
-        int ok = wp_is_file(p);
-        free(p);
-        if (ok)
-            return 1;
-    }
-    return 0;
-}
-
-/* Predicts the model's layers from the engine info `map` copied beside the
- * mapping, with the trained models. Returns layers matched, or -1. */
-static long predict_from_models(const wp_report_opts *o, rp_model *m, name_index *ix, wp_error *err)
-{
-    char *engine = wp_path3(o->result_dir, m->name, WP_ENGINE_INFO_JSON);
-    if (!wp_is_file(engine)) {
-        free(engine);
-        return 0;
-    }
-    wp_prediction pred;
-    memset(&pred, 0, sizeof pred);
-    long n = -1;
-    if (wp_predict_engine(o->models_dir, engine, &pred, err) == 0) {
-        n = 0;
-        for (size_t i = 0; i < pred.n; i++) {
-            const wp_prediction_row *r = &pred.rows[i];
-            long li = r->modelled ? index_find(ix, m, r->layer_name) : -1;
-            if (li < 0)
-                continue;
-            m->layers[li].pred_power_w = r->power_w;
-            m->layers[li].pred_runtime_ms = r->runtime_ms;
-            m->layers[li].pred_energy_mj = r->energy_mj;
-            n++;
-        }
-        wp_prediction_free(&pred);
-    }
-    free(engine);
-    return n;
-}
-
-/* Predictions for model m: an explicit --predictions CSV, else the trained
- * models on the model's engine info, else RESULT/<model>/predictions.csv;
- * the first that matches its layers. */
-static int find_predictions(const wp_report_opts *o, rp_model *m, name_index *ix, char **source, wp_error *err)
-{
-    char *cands[4] = {0};
-    size_t nc = 0;
-    int rc = 0;
-    if (o->predictions) {
-        if (wp_is_dir(o->predictions)) {
-            char file[512];
-            snprintf(file, sizeof file, "%s.csv", m->name);
-            cands[nc++] = wp_path_join(o->predictions, file);
-            cands[nc++] = wp_path3(o->predictions, m->name, WP_PREDICTIONS_CSV);
-        } else {
-            cands[nc++] = strdup(o->predictions);
-        }
-    }
-    size_t auto_csv = nc;
-    cands[nc++] = wp_path3(o->result_dir, m->name, WP_PREDICTIONS_CSV);
-    for (size_t i = 0; i < nc; i++) {
-        if (i == auto_csv && o->models_dir && has_model_files(o->models_dir)) {
-            long got = predict_from_models(o, m, ix, err);
-            if (got < 0) {
-                rc = -1;
-                break;
-            }
-            if (got > 0) {
-                size_t len = strlen(o->models_dir) + 64;
-                *source = malloc(len);
-                if (*source)
-                    snprintf(*source, len, "the models in %s (wattprof predict on trt_engine_info.json)",
-                             o->models_dir);
-                break;
-            }
-        }
-        if (!wp_is_file(cands[i]))
-            continue;
-        long got = load_predictions(cands[i], m, ix, err);
-        if (got < 0) {
-            rc = -1;
-            break;
-        }
-        if (got > 0) {
-            *source = cands[i];
-            cands[i] = NULL;
-            break;
-        }
-    }
-    for (size_t i = 0; i < nc; i++)
-        free(cands[i]);
-    return rc;
-}
-
-/* `wattprof simulate` writes RAW/truth.json: per model and layer the true
- * power above idle. When present the report scores the attribution. */
-static int load_truth(const char *raw_dir, rp_model *m, name_index *ix, wp_error *err)
-{
-    char *p = wp_path_join(raw_dir, WP_TRUTH_JSON);
-    if (!wp_is_file(p)) {
-        free(p);
-        return 0;
-    }
-    json_error_t je;
-    json_t *root = json_load_file(p, 0, &je);
-    if (!root) {
-        wp_fail(err, p, je.line, "%s", je.text);
-        free(p);
-        return -1;
-    }
-    json_t *layers = json_object_get(json_object_get(json_object_get(root, "models"), m->name), "layers");
-    for (size_t i = 0; i < json_array_size(layers); i++) {
-        json_t *e = json_array_get(layers, i), *pw = json_object_get(e, "power_uw");
-        const char *name = json_string_value(json_object_get(e, "name"));
-        long li = name ? index_find(ix, m, name) : -1;
-        if (li < 0 || !json_is_number(pw))
-            continue;
-        m->layers[li].truth_power_w = json_number_value(pw) / 1e6;
-        m->n_truth++;
-    }
-    json_decref(root);
-    free(p);
-    return 0;
-}
-
-static void raw_free(raw_data *r)
-{
-    if (r->have_log)
-        wp_powerlog_free(&r->log);
-    if (r->have_lat)
-        wp_latency_free(&r->lat);
-    memset(r, 0, sizeof *r);
-}
-
-/* *explicit_used is set when the --predictions file gave this model's
- * predictions. */
-static int model_section(FILE *out, const wp_report_opts *o, const char *name, size_t idx, int *explicit_used,
-                         wp_error *err)
-{
-    rp_model m = {0};
-    name_index ix = {0};
-    raw_data raw = {0};
-    kv_list cfg = {0}, dev = {0};
-    map_info mi = {0};
-    char *pred_source = NULL, *p = NULL;
-    int rc = -1;
-    double idle_w = NAN;
-    char b1[64], b2[320];
-
-    m.name = strdup(name);
-    p = wp_path3(o->result_dir, name, MAPPING_CSV);
-    int have_mapping = wp_is_file(p);
-    if (have_mapping && load_mapping(p, &m, &ix, &idle_w, err) != 0)
-        goto out;
-    free(p);
-    p = wp_path3(o->result_dir, name, ESTIMATES_CSV);
-    if (wp_is_file(p) && load_estimates(p, &m, &ix, &idle_w, err) != 0)
-        goto out;
-    free(p);
-    p = NULL;
-    for (size_t i = 0; i < m.n; i++)
-        m.layers[i].energy_mj = m.layers[i].power_w * m.layers[i].runtime_ms;
-    if (find_predictions(o, &m, &ix, &pred_source, err) != 0)
-        goto out;
-    if (pred_source && o->predictions && strcmp(pred_source, o->predictions) == 0)
-        *explicit_used = 1;
-    p = wp_path3(o->result_dir, name, MAPPING_INFO_JSON);
-    if (wp_is_file(p) && load_map_info(p, &mi, err) != 0)
-        goto out;
-    free(p);
-    p = NULL;
-    if (mi.have && isnan(idle_w) && !isnan(mi.idle_uw))
-        idle_w = mi.idle_uw / 1e6;
-
-    /* Raw data: configuration and timeline. */
-    if (o->raw_data_dir) {
-        char file[512];
-        snprintf(file, sizeof file, "%s" WP_POWER_LOG_SUFFIX, name);
-        p = wp_path3(o->raw_data_dir, name, file);
-        if (wp_is_file(p)) {
-            if (wp_powerlog_read(p, &raw.log, err) != 0)
-                goto out;
-            raw.have_log = 1;
-        }
-        free(p);
-        p = wp_path3(o->raw_data_dir, name, WP_PROFILING_DIR "/" WP_LATENCY_JSON);
-        if (wp_is_file(p)) {
-            if (wp_latency_read(p, &raw.lat, err) != 0)
-                goto out;
-            raw.have_lat = 1;
-        }
-        free(p);
-        p = wp_path_join(o->raw_data_dir, WP_IDLE_JSON);
-        char *p2 = wp_path3(o->raw_data_dir, name, WP_IDLE_JSON);
-        const char *ip = wp_is_file(p2) ? p2 : wp_is_file(p) ? p : NULL;
-        if (ip) {
-            double uw;
-            if (wp_idle_read(ip, &uw, err) != 0) {
-                free(p2);
-                goto out;
-            }
-            idle_w = uw / 1e6;
-        }
-        free(p2);
-        free(p);
-        p = NULL;
-        if (load_truth(o->raw_data_dir, &m, &ix, err) != 0)
-            goto out;
-        snprintf(file, sizeof file, "%s" WP_TENSORRT_JSON_SUFFIX, name);
-        p = wp_path3(o->raw_data_dir, name, file);
-        if (wp_is_file(p)) {
-            json_error_t je;
-            json_t *root = json_load_file(p, 0, &je);
-            if (!root) {
-                wp_fail(err, p, je.line, "%s", je.text);
-                goto out;
-            }
-            kv_from_json(&cfg, "", root, 0);
-            json_decref(root);
-        }
-        free(p);
-        p = NULL;
-    }
-
-    /* the device the power was measured on: map's copy, else the raw one */
-    p = wp_path3(o->result_dir, name, WP_DEVICE_JSON);
-    if (!wp_is_file(p) && o->raw_data_dir) {
-        free(p);
-        p = wp_path3(o->raw_data_dir, name, WP_DEVICE_JSON);
-    }
-    if (wp_is_file(p) && device_kv(&dev, p, err) != 0)
-        goto out;
-    free(p);
-    p = NULL;
-
-    model_totals t = totals(&m);
+    const rp_model *m = &in->m;
+    model_totals t = totals(m);
     fprintf(out, "<section class=\"model\" id=\"model-%zu\">\n<h2>", idx);
     wp_html_escape(out, name);
     fputs("</h2>\n<div class=\"cards\">", out);
-    card_count(out, "layers", m.n);
-    if (m.n_cycles)
-        card_count(out, "cycles", m.n_cycles);
+    card_count(out, "layers", m->n);
+    if (m->n_cycles)
+        card_count(out, "cycles", m->n_cycles);
     card(out, "runtime / inference", t.runtime_ms, "ms");
     card(out, "power above idle", t.power_w, "W");
     card(out, "energy above idle", t.energy_mj, "mJ");
-    if (!isnan(idle_w))
-        card(out, "idle power", idle_w, "W");
+    if (!isnan(in->idle_w))
+        card(out, "idle power", in->idle_w, "W");
     double truth_err = 0;
     size_t n_scored = 0;
-    for (size_t i = 0; i < m.n; i++) {
-        const rp_layer *l = &m.layers[i];
+    for (size_t i = 0; i < m->n; i++) {
+        const rp_layer *l = &m->layers[i];
         if (!isnan(l->truth_power_w) && !isnan(l->power_w) && l->truth_power_w != 0) {
             truth_err += fabs(l->power_w - l->truth_power_w) / fabs(l->truth_power_w);
             n_scored++;
@@ -1866,111 +941,122 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     if (n_scored)
         card(out, "error vs truth", truth_err / (double)n_scored * 100, "%");
     fputs("</div>\n", out);
-    if (m.n_truth)
+    if (m->n_truth)
         fprintf(out,
                 "<p class=\"note\">Simulated data: <code>truth.json</code> gives every layer's true power. The "
                 "attributed power above idle is off by %.2f %% on average over the %zu layers that have both "
                 "(green ticks on the power bars: truth).</p>\n",
                 n_scored ? truth_err / (double)n_scored * 100 : NAN, n_scored);
+}
 
-    /* Configuration. */
-    fputs("<h3>Run configuration</h3>\n<div class=\"kvwrap\">", out);
-    kv_list mine = {0};
-    kv_add(&mine, "power attribution",
-           m.from_estimates ? "least-squares deconvolution (" ESTIMATES_CSV ")"
+/* What the page says about how the model was measured and mapped: from the
+ * loaded model, map's saved choices and the raw power log. */
+static void config_rows(const rp_inputs *in, rp_kv_list *mine)
+{
+    const rp_model *m = &in->m;
+    char b1[64], b2[320];
+    wp__report_kv_add(mine, "power attribution",
+           m->from_estimates ? "least-squares deconvolution (" ESTIMATES_CSV ")"
                             : "per-cycle windows (" MAPPING_CSV ")");
-    snprintf(b1, sizeof b1, "%zu", m.n);
-    kv_add(&mine, "layers", b1);
-    if (m.n_cycles) {
-        snprintf(b1, sizeof b1, "%zu", m.n_cycles);
-        kv_add(&mine, "cycles", b1);
+    snprintf(b1, sizeof b1, "%zu", m->n);
+    wp__report_kv_add(mine, "layers", b1);
+    if (m->n_cycles) {
+        snprintf(b1, sizeof b1, "%zu", m->n_cycles);
+        wp__report_kv_add(mine, "cycles", b1);
     }
-    if (!isnan(idle_w)) {
-        rp_fmt(idle_w, b1, sizeof b1);
+    if (!isnan(in->idle_w)) {
+        wp__report_fmt(in->idle_w, b1, sizeof b1);
         snprintf(b2, sizeof b2, "%s W", b1);
-        kv_add(&mine, "idle power", b2);
+        wp__report_kv_add(mine, "idle power", b2);
     }
-    if (mi.have) {
-        snprintf(b2, sizeof b2, "%s%s%s", mi.attribution, mi.version[0] ? ", wattprof " : "", mi.version);
-        kv_add(&mine, "map", b2);
-        snprintf(b2, sizeof b2, "%s%s", mi.timeline, strcmp(mi.timeline_req, "auto") == 0 ? " (auto)" : "");
-        kv_add(&mine, "timeline", b2);
-        if (mi.reason[0])
-            kv_add(&mine, "timeline choice", mi.reason);
-        rp_fmt(mi.offset_us, b1, sizeof b1);
-        if (mi.offset_auto && !isnan(mi.range_lo)) {
+    if (in->mi.have) {
+        snprintf(b2, sizeof b2, "%s%s%s", in->mi.attribution, in->mi.version[0] ? ", wattprof " : "", in->mi.version);
+        wp__report_kv_add(mine, "map", b2);
+        snprintf(b2, sizeof b2, "%s%s", in->mi.timeline, strcmp(in->mi.timeline_req, "auto") == 0 ? " (auto)" : "");
+        wp__report_kv_add(mine, "timeline", b2);
+        if (in->mi.reason[0])
+            wp__report_kv_add(mine, "timeline choice", in->mi.reason);
+        wp__report_fmt(in->mi.offset_us, b1, sizeof b1);
+        if (in->mi.offset_auto && !isnan(in->mi.range_lo)) {
             char lo[64], hi[64];
-            rp_fmt(mi.range_lo, lo, sizeof lo);
-            rp_fmt(mi.range_hi, hi, sizeof hi);
+            wp__report_fmt(in->mi.range_lo, lo, sizeof lo);
+            wp__report_fmt(in->mi.range_hi, hi, sizeof hi);
             snprintf(b2, sizeof b2, "%s \xC2\xB5s (auto, searched %s..%s \xC2\xB5s)", b1, lo, hi);
         } else {
-            snprintf(b2, sizeof b2, "%s \xC2\xB5s%s", b1, mi.offset_auto ? " (auto)" : "");
+            snprintf(b2, sizeof b2, "%s \xC2\xB5s%s", b1, in->mi.offset_auto ? " (auto)" : "");
         }
-        kv_add(&mine, "report offset", b2);
-        if (mi.deconv) {
-            rp_fmt(mi.window_us, b1, sizeof b1);
-            snprintf(b2, sizeof b2, "%s \xC2\xB5s%s", b1, mi.window_auto ? " (auto)" : "");
-            kv_add(&mine, "sensor window", b2);
-            rp_fmt(mi.rms_uw / 1e6, b1, sizeof b1);
+        wp__report_kv_add(mine, "report offset", b2);
+        if (in->mi.deconv) {
+            wp__report_fmt(in->mi.window_us, b1, sizeof b1);
+            snprintf(b2, sizeof b2, "%s \xC2\xB5s%s", b1, in->mi.window_auto ? " (auto)" : "");
+            wp__report_kv_add(mine, "sensor window", b2);
+            wp__report_fmt(in->mi.rms_uw / 1e6, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s W rms", b1);
-            kv_add(&mine, "residual", b2);
-            if (!isnan(mi.samples_used)) {
-                snprintf(b1, sizeof b1, "%.0f", mi.samples_used);
-                kv_add(&mine, "samples in the fit", b1);
+            wp__report_kv_add(mine, "residual", b2);
+            if (!isnan(in->mi.samples_used)) {
+                snprintf(b1, sizeof b1, "%.0f", in->mi.samples_used);
+                wp__report_kv_add(mine, "samples in the fit", b1);
             }
-            if (!isnan(mi.gap_uw)) {
-                rp_fmt(mi.gap_uw / 1e6, b1, sizeof b1);
+            if (!isnan(in->mi.gap_uw)) {
+                wp__report_fmt(in->mi.gap_uw / 1e6, b1, sizeof b1);
                 snprintf(b2, sizeof b2, "%s W", b1);
-                kv_add(&mine, "power between cycles", b2);
+                wp__report_kv_add(mine, "power between cycles", b2);
             }
         }
     }
-    if (!(raw.have_log && raw.log.n > 1) && mi.have && !isnan(mi.power_samples)) {
+    if (!(in->raw.have_log && in->raw.log.n > 1) && in->mi.have && !isnan(in->mi.power_samples)) {
         /* no raw data given: what map saw */
-        snprintf(b1, sizeof b1, "%.0f", mi.power_samples);
-        kv_add(&mine, "power samples", b1);
-        if (!isnan(mi.rate)) {
-            rp_fmt(mi.rate, b1, sizeof b1);
+        snprintf(b1, sizeof b1, "%.0f", in->mi.power_samples);
+        wp__report_kv_add(mine, "power samples", b1);
+        if (!isnan(in->mi.rate)) {
+            wp__report_fmt(in->mi.rate, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s samples/s", b1);
-            kv_add(&mine, "sample rate", b2);
+            wp__report_kv_add(mine, "sample rate", b2);
         }
-        if (!isnan(mi.span_s)) {
-            rp_fmt(mi.span_s, b1, sizeof b1);
+        if (!isnan(in->mi.span_s)) {
+            wp__report_fmt(in->mi.span_s, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s s", b1);
-            kv_add(&mine, "log duration", b2);
+            wp__report_kv_add(mine, "log duration", b2);
         }
-        if (mi.log_start[0])
-            kv_add(&mine, "log starts", mi.log_start);
+        if (in->mi.log_start[0])
+            wp__report_kv_add(mine, "log starts", in->mi.log_start);
     }
-    if (raw.have_log && raw.log.n > 1) {
-        double dur = (double)(raw.log.samples[raw.log.n - 1].t_us - raw.log.samples[0].t_us) / 1e6;
-        snprintf(b1, sizeof b1, "%zu", raw.log.n);
-        kv_add(&mine, "power samples", b1);
+    if (in->raw.have_log && in->raw.log.n > 1) {
+        double dur = (double)(in->raw.log.samples[in->raw.log.n - 1].t_us - in->raw.log.samples[0].t_us) / 1e6;
+        snprintf(b1, sizeof b1, "%zu", in->raw.log.n);
+        wp__report_kv_add(mine, "power samples", b1);
         if (dur > 0) {
-            rp_fmt((double)(raw.log.n - 1) / dur, b1, sizeof b1);
+            wp__report_fmt((double)(in->raw.log.n - 1) / dur, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s samples/s", b1);
-            kv_add(&mine, "sample rate", b2);
-            rp_fmt(dur, b1, sizeof b1);
+            wp__report_kv_add(mine, "sample rate", b2);
+            wp__report_fmt(dur, b1, sizeof b1);
             snprintf(b2, sizeof b2, "%s s", b1);
-            kv_add(&mine, "log duration", b2);
+            wp__report_kv_add(mine, "log duration", b2);
         }
         char ts[WP_TS_BUFSZ];
-        wp_ts_format(raw.log.samples[0].t_us, ts);
-        kv_add(&mine, "log starts", ts);
+        wp_ts_format(in->raw.log.samples[0].t_us, ts);
+        wp__report_kv_add(mine, "log starts", ts);
     }
-    if (raw.have_lat) {
-        snprintf(b1, sizeof b1, "%zu", raw.lat.n_cycles);
-        kv_add(&mine, "profiled cycles", b1);
+    if (in->raw.have_lat) {
+        snprintf(b1, sizeof b1, "%zu", in->raw.lat.n_cycles);
+        wp__report_kv_add(mine, "profiled cycles", b1);
     }
+}
+
+static void section_config(FILE *out, const wp_report_options *o, const rp_inputs *in)
+{
+    fputs("<h3>Run configuration</h3>\n<div class=\"kvwrap\">", out);
+    rp_kv_list mine = {0};
+    config_rows(in, &mine);
     kv_table(out, &mine, 0, mine.n);
-    kv_free(&mine);
-    if (cfg.n)
-        kv_table(out, &cfg, 0, cfg.n);
+    wp__report_kv_free(&mine);
+    if (in->cfg.n)
+        kv_table(out, &in->cfg, 0, in->cfg.n);
     fputs("</div>\n", out);
     fputs("<h3>Device</h3>\n", out);
-    if (dev.n) {
+    if (in->dev.n) {
         fputs("<div class=\"kvwrap\">", out);
-        kv_table(out, &dev, 0, dev.n);
+        kv_table(out, &in->dev, 0, in->dev.n);
         fputs("</div>\n", out);
     } else {
         fputs("<p class=\"note\">No <code>device.json</code> (board, clocks, temperatures: written by "
@@ -1980,29 +1066,34 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
     }
     if (!o->raw_data_dir)
         fputs("<p class=\"note\">Benchmark settings, sample rate and timeline need <code>--raw-data-dir</code>.</p>\n", out);
-    else if (!cfg.n)
+    else if (!in->cfg.n)
         fputs("<p class=\"note\">No <code>&lt;model&gt;_tensorrt.json</code> in the raw data: benchmark settings "
               "unknown.</p>\n",
               out);
+}
 
-    /* Per-layer bars. */
+/* Per-layer bars, the layers deconvolution left without a number or with an
+ * uncertain one, and the table. */
+static void section_layers(FILE *out, const rp_inputs *in)
+{
+    const rp_model *m = &in->m;
     fputs("<h3>Per-layer runtime, power and energy</h3>\n", out);
-    if (m.n == 0) {
+    if (m->n == 0) {
         fputs("<p class=\"note\">No layers.</p>\n", out);
     } else {
         fprintf(out,
                 "<p>Means over %s; whiskers: %s. Energy is power above idle \xC3\x97 runtime, per inference.%s</p>\n",
-                m.from_estimates ? "all cycles (least squares)" : "cycles",
-                m.from_estimates ? "standard error of the estimate" : "standard deviation over cycles",
-                pred_source ? " Magenta ticks: predictions." : "");
-        rp_legend(out, &m);
-        rp_svg_bars(out, &m);
+                m->from_estimates ? "all cycles (least squares)" : "cycles",
+                m->from_estimates ? "standard error of the estimate" : "standard deviation over cycles",
+                in->pred_source ? " Magenta ticks: predictions." : "");
+        wp__report_legend(out, m);
+        wp__report_svg_bars(out, m);
         /* two notes: layers with no estimate, and `uncertain` ones (a value,
          * its standard error above map's --max-relative-se) */
         for (int uncertain = 0; uncertain < 2; uncertain++) {
             size_t flagged = 0;
-            for (size_t i = 0; i < m.n; i++) {
-                const char *st = m.layers[i].status;
+            for (size_t i = 0; i < m->n; i++) {
+                const char *st = m->layers[i].status;
                 flagged += st[0] && strcmp(st, "ok") != 0 && (strcmp(st, "uncertain") == 0) == uncertain;
             }
             if (!flagged)
@@ -2015,36 +1106,43 @@ static int model_section(FILE *out, const wp_report_opts *o, const char *name, s
                 fprintf(out, "<p class=\"note\">%zu layer%s got no power estimate (the least-squares system cannot "
                              "separate them from their neighbours; see docs/attribution.md):", flagged,
                         flagged == 1 ? "" : "s");
-            for (size_t i = 0, k = 0; i < m.n; i++) {
-                const char *st = m.layers[i].status;
+            for (size_t i = 0, k = 0; i < m->n; i++) {
+                const char *st = m->layers[i].status;
                 if (!st[0] || strcmp(st, "ok") == 0 || (strcmp(st, "uncertain") == 0) != uncertain)
                     continue;
                 fputs(k++ ? ", <code>" : " <code>", out);
-                wp_html_escape(out, m.layers[i].name);
+                wp_html_escape(out, m->layers[i].name);
                 fputs("</code> (", out);
                 wp_html_escape(out, st);
                 fputs(")", out);
             }
             fputs(".</p>\n", out);
         }
-        section_table(out, &m);
+        section_table(out, m);
     }
-    section_timeline(out, o, &m, &raw, &mi, &ix, idle_w);
-    section_predictions(out, &m, pred_source ? pred_source : "");
-    fputs("</section>\n", out);
-    rc = 0;
-out:
-    free(p);
-    free(pred_source);
-    kv_free(&cfg);
-    kv_free(&dev);
-    raw_free(&raw);
-    wp_name_index_free(&ix);
-    model_free(&m);
-    return rc;
 }
 
-int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
+/* *explicit_used is set when the --predictions file gave this model's
+ * predictions. */
+static int model_section(FILE *out, const wp_report_options *o, const char *name, size_t idx, int *explicit_used,
+                         wp_error *err)
+{
+    rp_inputs in;
+    if (wp__report_load_model(o, name, &in, err) != 0)
+        return -1;
+    if (in.explicit_used)
+        *explicit_used = 1;
+    section_cards(out, name, idx, &in);
+    section_config(out, o, &in);
+    section_layers(out, &in);
+    section_timeline(out, o, &in.m, &in.raw, &in.mi, &in.ix, in.idle_w);
+    section_predictions(out, &in.m, in.pred_source ? in.pred_source : "");
+    fputs("</section>\n", out);
+    wp__report_inputs_free(&in);
+    return 0;
+}
+
+int wp_report_render(const wp_report_options *o, FILE *out, wp_error *err)
 {
     if (!o || !o->result_dir)
         return wp_fail(err, NULL, 0, "no result directory given");
@@ -2062,7 +1160,7 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
      * front, and below it must match some model's layers. */
     int explicit_file = o->predictions && wp_is_file(o->predictions), explicit_used = 0;
     if (explicit_file) {
-        long rows = load_predictions(o->predictions, NULL, NULL, err);
+        long rows = wp__report_load_predictions(o->predictions, NULL, NULL, err);
         if (rows < 0)
             return -1;
         if (rows == 0)
@@ -2070,7 +1168,7 @@ int wp_report_render(const wp_report_opts *o, FILE *out, wp_error *err)
     }
     char **names = NULL;
     size_t n = 0;
-    if (list_models(o->result_dir, &names, &n, err) != 0)
+    if (wp__report_list_models(o->result_dir, &names, &n, err) != 0)
         return -1;
     const char *title = o->title ? o->title : "wattprof report";
     int rc = -1;
@@ -2144,7 +1242,7 @@ out:
     return rc;
 }
 
-int wp_report_write(const wp_report_opts *o, const char *out_path, wp_error *err)
+int wp_report_write(const wp_report_options *o, const char *out_path, wp_error *err)
 {
     wp_atomic_file *af = wp_atomic_open(out_path, err);
     if (!af)

@@ -11,7 +11,7 @@
 
 #define RP_W 1140.0
 
-void rp_fmt(double v, char *buf, size_t cap)
+void wp__report_fmt(double v, char *buf, size_t cap)
 {
     if (isnan(v)) {
         snprintf(buf, cap, "–");
@@ -39,7 +39,7 @@ void rp_fmt(double v, char *buf, size_t cap)
 /* Upstream's TensorRT layer types get fixed colours (they are what every
  * report shows); other types hash into the rest of the palette so one type
  * keeps its colour across reports. */
-const char *rp_type_color(const char *type)
+const char *wp__report_type_color(const char *type)
 {
     static const struct {
         const char *type, *color;
@@ -85,7 +85,7 @@ static size_t utf8_offset(const char *s, size_t k)
 
 /* Layer names carry their meaning at both ends ("[CONVOLUTION]-[...layer4.1.conv2]
  * + [RELU]-..."), so long ones lose their middle. */
-void rp_shorten(const char *s, size_t max_chars, char *buf, size_t cap)
+void wp__report_shorten(const char *s, size_t max_chars, char *buf, size_t cap)
 {
     size_t n = utf8_len(s);
     if (n <= max_chars || max_chars < 5) {
@@ -173,7 +173,7 @@ static double layer_pred(const rp_layer *l, int which)
     return which == RP_RUNTIME ? l->pred_runtime_ms : which == RP_POWER ? l->pred_power_w : l->pred_energy_mj;
 }
 
-void rp_svg_bars(FILE *out, const rp_model *m)
+void wp__report_svg_bars(FILE *out, const rp_model *m)
 {
     const double name_w = 300, gap = 28, top = 46, row = 18, bot = 10;
     const double pw = (RP_W - name_w - 2 * gap - 8) / 3;
@@ -188,7 +188,7 @@ void rp_svg_bars(FILE *out, const rp_model *m)
         fprintf(out, "<rect class=\"stripe\" x=\"0\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\"/>\n", top + (double)i * row,
                 RP_W, row);
     for (size_t i = 0; i < m->n; i++) {
-        rp_shorten(m->layers[i].name, 44, nb, sizeof nb);
+        wp__report_shorten(m->layers[i].name, 44, nb, sizeof nb);
         fprintf(out, "<text class=\"lname\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\"><title>", name_w - 8,
                 top + (double)i * row + row * 0.7);
         wp_html_escape(out, m->layers[i].name);
@@ -245,13 +245,13 @@ void rp_svg_bars(FILE *out, const rp_model *m)
             double xv = ax_map(&a, v, x0, x1), bx = xv < xz ? xv : xz, bw = fabs(xv - xz);
             if (bw < 0.6)
                 bw = 0.6;
-            rp_fmt(v, buf, sizeof buf);
+            wp__report_fmt(v, buf, sizeof buf);
             fprintf(out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"><title>", bx, y, bw, bh,
-                    rp_type_color(l->type));
+                    wp__report_type_color(l->type));
             wp_html_escape(out, l->name);
             fprintf(out, ": %s %s", buf, pn->unit);
             if (!isnan(e)) {
-                rp_fmt(e, buf, sizeof buf);
+                wp__report_fmt(e, buf, sizeof buf);
                 fprintf(out, " \xC2\xB1 %s", buf);
             }
             fputs("</title></rect>\n", out);
@@ -264,7 +264,7 @@ void rp_svg_bars(FILE *out, const rp_model *m)
             if (pn->which == RP_POWER && !isnan(l->truth_power_w)) {
                 double xt = ax_map(&a, l->truth_power_w, x0, x1);
                 if (xt >= x0 - 1 && xt <= x1 + 1) {
-                    rp_fmt(l->truth_power_w, buf, sizeof buf);
+                    wp__report_fmt(l->truth_power_w, buf, sizeof buf);
                     fprintf(out, "<path class=\"truthmark\" d=\"M%.2f %.1fV%.1f\"><title>truth %s W</title></path>\n",
                             xt, y - 2.5, y + bh + 2.5, buf);
                 }
@@ -305,18 +305,18 @@ static void draw_lane(FILE *out, const rp_timeline *tl, const rp_window *w, doub
         xa = clampd(xa, xl, xr);
         xb = clampd(xb, xl, xr);
         double bw = xb - xa < 0.8 ? 0.8 : xb - xa;
-        rp_fmt((double)(w[i].end - w[i].start) / 1000.0, a, sizeof a);
-        rp_fmt((double)(w[i].start - tl->t0) / 1000.0, b, sizeof b);
+        wp__report_fmt((double)(w[i].end - w[i].start) / 1000.0, a, sizeof a);
+        wp__report_fmt((double)(w[i].start - tl->t0) / 1000.0, b, sizeof b);
         /* Odd layers sit a little lower so back-to-back windows stay distinct. */
         double yo = (w[i].layer % 2) ? 2 : 0;
         fprintf(out, "<rect class=\"win\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"><title>",
-                xa, y + yo, bw, h - 2, rp_type_color(tl->layer_types[w[i].layer]));
+                xa, y + yo, bw, h - 2, wp__report_type_color(tl->layer_types[w[i].layer]));
         wp_html_escape(out, tl->layer_names[w[i].layer]);
         fprintf(out, " \xE2\x80\x94 cycle %zu, %s ms from %s ms</title></rect>\n", w[i].cycle + 1, a, b);
     }
 }
 
-void rp_svg_timeline(FILE *out, const rp_timeline *tl)
+void wp__report_svg_timeline(FILE *out, const rp_timeline *tl)
 {
     const double xl = 110, xr = RP_W - 14, top = 30, ph = 240, lane_h = 20, lane_gap = 8;
     const double ly0 = top + ph + 14, ly1 = ly0 + lane_h + lane_gap, H = ly1 + lane_h + 44;
@@ -370,7 +370,7 @@ void rp_svg_timeline(FILE *out, const rp_timeline *tl)
         if (xb0 < xl || xa0 > xr)
             continue;
         fprintf(out, "<rect class=\"band\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n", xa0,
-                top, xb0 - xa0 < 0.5 ? 0.5 : xb0 - xa0, ph, rp_type_color(tl->layer_types[chosen[i].layer]));
+                top, xb0 - xa0 < 0.5 ? 0.5 : xb0 - xa0, ph, wp__report_type_color(tl->layer_types[chosen[i].layer]));
     }
     fputs("</g>\n", out);
     /* Axes. */
@@ -448,7 +448,7 @@ void rp_svg_timeline(FILE *out, const rp_timeline *tl)
     fputs("\"/>\n", out);
     if (shown <= 600) {
         for (size_t i = 0; i < tl->n_samples; i++) {
-            rp_fmt(tl->sample_w[i], buf, sizeof buf);
+            wp__report_fmt(tl->sample_w[i], buf, sizeof buf);
             fprintf(out, "<circle class=\"sample\" cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\"><title>%s W</title></circle>\n",
                     TX(tl->sample_t[i]), TY(tl->sample_w[i]), buf);
         }
@@ -466,7 +466,7 @@ void rp_svg_timeline(FILE *out, const rp_timeline *tl)
         }
         if (best < tl->n_samples) {
             double xb = TX(tl->sample_t[best]), xa0 = xb - tl->window_us * xscale, y = TY(tl->model_w[best]);
-            rp_fmt(tl->window_us, buf, sizeof buf);
+            wp__report_fmt(tl->window_us, buf, sizeof buf);
             fprintf(out,
                     "<path class=\"swin\" d=\"M%.2f %.2fV%.2fH%.2fV%.2f\"><title>sensor window of this sample: "
                     "%s \xC2\xB5s</title></path>\n<text class=\"swinlabel\" x=\"%.2f\" y=\"%.2f\" "
@@ -484,7 +484,7 @@ void rp_svg_timeline(FILE *out, const rp_timeline *tl)
 
 /* ------------------------------------------------------------- scatter */
 
-void rp_svg_scatter(FILE *out, const char *title, const char *unit, const rp_model *m, int which)
+void wp__report_svg_scatter(FILE *out, const char *title, const char *unit, const rp_model *m, int which)
 {
     const double W = 556, H = 380, xl = 70, xr = W - 18, top = 34, yb = H - 46;
     double hi = 0, lo = 0;
@@ -530,14 +530,14 @@ void rp_svg_scatter(FILE *out, const char *title, const char *unit, const rp_mod
         double a = layer_value(l, which), b = layer_pred(l, which);
         if (isnan(a) || isnan(b))
             continue;
-        rp_fmt(a, buf, sizeof buf);
-        rp_fmt(b, b2, sizeof b2);
+        wp__report_fmt(a, buf, sizeof buf);
+        wp__report_fmt(b, b2, sizeof b2);
         if (a != 0)
             snprintf(b3, sizeof b3, "%+.1f %%", (b - a) / fabs(a) * 100);
         else
             snprintf(b3, sizeof b3, "n/a");
         fprintf(out, "<circle class=\"dot\" cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"%s\"><title>", ax_map(&ax, a, xl, xr),
-                ax_map(&ax, b, yb, top), rp_type_color(l->type));
+                ax_map(&ax, b, yb, top), wp__report_type_color(l->type));
         wp_html_escape(out, l->name);
         fprintf(out, ": measured %s, predicted %s %s (%s)</title></circle>\n", buf, b2, unit, b3);
     }
@@ -549,7 +549,7 @@ void rp_svg_scatter(FILE *out, const char *title, const char *unit, const rp_mod
     fputs("</svg>\n", out);
 }
 
-void rp_legend(FILE *out, const rp_model *m)
+void wp__report_legend(FILE *out, const rp_model *m)
 {
     fputs("<div class=\"legend\">", out);
     for (size_t i = 0; i < m->n; i++) {
@@ -561,14 +561,14 @@ void rp_legend(FILE *out, const rp_model *m)
         size_t count = 0;
         for (size_t k = 0; k < m->n; k++)
             count += strcmp(m->layers[k].type, m->layers[i].type) == 0;
-        fprintf(out, "<span><i style=\"background:%s\"></i>", rp_type_color(m->layers[i].type));
+        fprintf(out, "<span><i style=\"background:%s\"></i>", wp__report_type_color(m->layers[i].type));
         wp_html_escape(out, m->layers[i].type[0] ? m->layers[i].type : "(no type)");
         fprintf(out, " <small>\xC3\x97%zu</small></span>", count);
     }
     fputs("</div>\n", out);
 }
 
-void rp_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
+void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
                       const double *test, size_t n)
 {
     const double W = 760, name_w = 190, top = 44, row = 34, bot = 10, xr = W - 60;
@@ -612,7 +612,7 @@ void rp_svg_pair_bars(FILE *out, const char *title, const char *unit, const char
             if (isnan(v[k]))
                 continue;
             double w = ax_map(&a, v[k], name_w, xr) - name_w;
-            rp_fmt(v[k], buf, sizeof buf);
+            wp__report_fmt(v[k], buf, sizeof buf);
             fprintf(out,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"12\" fill=\"%s\"><title>%s %s</title></rect>"
                     "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
@@ -639,7 +639,7 @@ static void pow10_label(int e, char *buf, size_t cap)
         k += (size_t)snprintf(buf + k, cap - k, "%s", sup[*d - '0']);
 }
 
-void rp_svg_loglog(FILE *out, const char *title, const char *xlabel, const char *ylabel, const double *x,
+void wp__report_svg_loglog(FILE *out, const char *title, const char *xlabel, const char *ylabel, const double *x,
                    const double *y, const char *const *colors, const char *const *tips, size_t n, int logy)
 {
     const double W = 556, H = 380, xl = 70, xr = W - 18, top = 34, yb = H - 46;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "wattprof/atomic_file.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/idle.h"
 #include "wattprof/latency.h"
 #include "wattprof/layout.h"
@@ -64,7 +65,7 @@ static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
     rng_next(r);
 }
 
-void wp_sim_defaults(wp_sim_options *o)
+void wp_sim_options_init(wp_sim_options *o)
 {
     memset(o, 0, sizeof *o);
     o->n_layers = 20;
@@ -593,27 +594,46 @@ static int write_trtexec_profile(const char *path, const wp_sim_run *run, wp_err
 
 static int write_trtexec(const char *model_dir, const wp_sim_run *run, const wp_sim_options *opt, wp_error *err)
 {
-    char path[4096 + 64];
-    snprintf(path, sizeof path, "%s/%s", model_dir, WP_TRTEXEC_TIMES);
-    if (write_trtexec_times(path, run, opt->gap_us, err) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/%s", model_dir, WP_TRTEXEC_PROFILE);
-    if (write_trtexec_profile(path, run, err) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/%s", model_dir, WP_RUN_INFO_JSON);
+    char *times = wp_path_join(model_dir, WP_TRTEXEC_TIMES), *profile = wp_path_join(model_dir, WP_TRTEXEC_PROFILE);
+    char *info = wp_path_join(model_dir, WP_RUN_INFO_JSON);
     char *argv[] = {"trtexec", "--onnx=model.onnx", "--exportProfile=profile.json", "--exportTimes=times.json",
                     "--exportLayerInfo=layers.json", "--separateProfileRun", NULL};
     int64_t zero = trtexec_zero(run);
     int64_t end = run->end_us[run->n_layers * run->n_cycles - 1] + 100000;
-    return wp_run_info_write(path, argv, zero - (int64_t)llround(opt->anchor_error_us), end, 0, err);
+    int rc = -1;
+    if (!times || !profile || !info)
+        wp_fail(err, NULL, 0, "out of memory");
+    else if (write_trtexec_times(times, run, opt->gap_us, err) >= 0 && write_trtexec_profile(profile, run, err) >= 0)
+        rc = wp_run_info_write(info, argv, zero - (int64_t)llround(opt->anchor_error_us), end, 0, err);
+    free(times);
+    free(profile);
+    free(info);
+    return rc;
 }
 
-static int join(char *buf, size_t cap, const char *a, const char *b, const char *c, wp_error *err)
+/* RAW/<name>/: the power log, the benchmark's summary (or trtexec's
+ * files) and trt_profiling/'s latency and engine files. */
+static int write_model(const char *out_dir, const char *name, const wp_sim_run *run, const wp_sim_options *opt,
+                       wp_error *err)
 {
-    int n = snprintf(buf, cap, "%s/%s%s", a, b, c ? c : "");
-    if (n < 0 || (size_t)n >= cap)
-        return wp_fail(err, a, 0, "path too long");
-    return 0;
+    char *dir = wp_path_join(out_dir, name);
+    char *prof = dir ? wp_path_join(dir, WP_PROFILING_DIR) : NULL;
+    char *lat = wp_layout_profiling_file(dir, WP_LATENCY_JSON), *eng = wp_layout_profiling_file(dir, WP_ENGINE_INFO_JSON);
+    char *log = wp_layout_model_file(dir, name, WP_POWER_LOG_SUFFIX);
+    char *trt = wp_layout_model_file(dir, name, WP_TENSORRT_JSON_SUFFIX);
+    int rc = -1;
+    if (!dir || !prof || !lat || !eng || !log || !trt)
+        wp_fail(err, NULL, 0, "out of memory");
+    else if (wp_mkdirs(prof, err) >= 0 && (opt->reporting == WP_SIM_TRTEXEC || write_latency(lat, run, err) >= 0) &&
+             write_engine(eng, run, err) >= 0 && write_powerlog(log, run, err) >= 0)
+        rc = opt->reporting == WP_SIM_TRTEXEC ? write_trtexec(dir, run, opt, err) : write_tensorrt(trt, run, err);
+    free(dir);
+    free(prof);
+    free(lat);
+    free(eng);
+    free(log);
+    free(trt);
+    return rc < 0 ? -1 : 0;
 }
 
 static int valid_model_name(const char *m)
@@ -629,7 +649,7 @@ static int valid_model_name(const char *m)
 int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *const *models, size_t n_models,
                 wp_error *err)
 {
-    char path[4096], dir[4096];
+    char *path = NULL;
     if (n_models == 0)
         return wp_fail(err, NULL, 0, "simulate: no models");
     for (size_t m = 0; m < n_models; m++) {
@@ -647,32 +667,7 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         wp_sim_run run;
         if (wp_sim_generate(opt, name, m, &run, err) < 0)
             goto fail;
-        int rc = join(dir, sizeof dir, out_dir, name, "/" WP_PROFILING_DIR, err);
-        if (rc == 0)
-            rc = wp_mkdirs(dir, err);
-        if (rc == 0 && opt->reporting != WP_SIM_TRTEXEC)
-            rc = join(path, sizeof path, dir, WP_LATENCY_JSON, NULL, err);
-        if (rc == 0 && opt->reporting != WP_SIM_TRTEXEC)
-            rc = write_latency(path, &run, err);
-        if (rc == 0)
-            rc = join(path, sizeof path, dir, WP_ENGINE_INFO_JSON, NULL, err);
-        if (rc == 0)
-            rc = write_engine(path, &run, err);
-        if (rc == 0)
-            rc = join(dir, sizeof dir, out_dir, name, NULL, err);
-        if (rc == 0) {
-            char file[1024];
-            snprintf(file, sizeof file, "%s" WP_POWER_LOG_SUFFIX, name);
-            rc = join(path, sizeof path, dir, file, NULL, err);
-            if (rc == 0)
-                rc = write_powerlog(path, &run, err);
-            snprintf(file, sizeof file, "%s" WP_TENSORRT_JSON_SUFFIX, name);
-            if (rc == 0)
-                rc = join(path, sizeof path, dir, file, NULL, err);
-            if (rc == 0)
-                rc = opt->reporting == WP_SIM_TRTEXEC ? write_trtexec(dir, &run, opt, err)
-                                                      : write_tensorrt(path, &run, err);
-        }
+        int rc = write_model(out_dir, name, &run, opt, err);
         if (rc == 0) {
             json_t *layers = json_array();
             for (size_t l = 0; l < run.n_layers; l++)
@@ -687,9 +682,14 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         if (rc < 0)
             goto fail;
     }
-    if (join(path, sizeof path, out_dir, WP_IDLE_JSON, NULL, err) < 0 ||
-        wp_idle_write(path, "20241121-000000", opt->idle_uw, err) < 0)
+    path = wp_path_join(out_dir, WP_IDLE_JSON);
+    if (!path) {
+        wp_fail(err, NULL, 0, "out of memory");
         goto fail;
+    }
+    if (wp_idle_write(path, "20241121-000000", opt->idle_uw, err) < 0)
+        goto fail;
+    free(path);
     json_t *truth = json_pack(
         "{s:s, s:f, s:{s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:f, s:I}, s:o}", "description",
         "wattprof simulate ground truth: per layer, power above idle (uW) and realised mean latency (ms)",
@@ -707,12 +707,16 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         json_object_set_new(json_object_get(truth, "options"), "inference_us", json_real(opt->inference_us));
     if (truth && opt->sensor_lag_us != 0)
         json_object_set_new(json_object_get(truth, "options"), "sensor_lag_us", json_real(opt->sensor_lag_us));
-    if (join(path, sizeof path, out_dir, WP_TRUTH_JSON, NULL, err) < 0) {
+    path = wp_path_join(out_dir, WP_TRUTH_JSON);
+    if (!path) {
         json_decref(truth);
-        return -1;
+        return wp_fail(err, NULL, 0, "out of memory");
     }
-    return write_json(path, truth, err);
+    int rc = write_json(path, truth, err);
+    free(path);
+    return rc;
 fail:
+    free(path);
     json_decref(truth_models);
     return -1;
 }

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (col >= 0 && (size_t)col < r.nfields)
                 wp_csv_double(&r, col, 0, &v, &err);
         }
-        wp_csv_close(&r);
+        wp_csv_free(&r);
     }
     wp_deconv_estimate *rows;
     size_t n;

@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char res[512], pred[512];
     snprintf(res, sizeof res, "%s/result", dir);
     snprintf(pred, sizeof pred, "%s/pred", dir);
-    wp_report_opts o;
-    memset(&o, 0, sizeof o);
+    wp_report_options o;
+    wp_report_options_init(&o);
     o.result_dir = res;
     o.predictions = parts.n[4] ? pred : NULL;
     FILE *out = fopen("/dev/null", "w");

@@ -11,7 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fz_write(fz_dir(), "tegrastats.log", data, size);
     wp_tegrastats_sniff(path);
-    wp_tegrastats_options opt = {0};
+    wp_tegrastats_options opt;
+    wp_tegrastats_options_init(&opt);
     if (size)
         opt.rail = RAILS[(data[size - 1] + 2) % (sizeof RAILS / sizeof RAILS[0])];
     for (int stampless = 0; stampless < 2; stampless++) {

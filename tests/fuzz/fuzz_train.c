@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(cfg_path, sizeof cfg_path, "%s", cfg);
     static const char *const tests[] = {"lenet"};
     wp_train_options o;
-    memset(&o, 0, sizeof o);
+    wp_train_options_init(&o);
     o.data_dir = data_dir;
     o.out_dir = out_dir;
     o.test_models = tests;

@@ -332,7 +332,7 @@ int main(int argc, char **argv)
     fz_write(tmp, "cfg.json", cfg, strlen(cfg));
     static const char *const tests[] = {"lenet"};
     wp_train_options to;
-    memset(&to, 0, sizeof to);
+    wp_train_options_init(&to);
     to.data_dir = data;
     to.out_dir = models;
     to.test_models = tests;
@@ -355,7 +355,7 @@ int main(int argc, char **argv)
     char sim[512];
     snprintf(sim, sizeof sim, "%s/sim", tmp);
     wp_sim_options so;
-    wp_sim_defaults(&so);
+    wp_sim_options_init(&so);
     so.n_layers = 4;
     so.n_cycles = 12;
     so.reporting = WP_SIM_TRTEXEC;
