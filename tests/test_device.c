@@ -1,7 +1,11 @@
 /* device.json: the device state read from a fake root (device tree, procfs,
  * cpufreq, devfreq, thermal zones), and `log`/`idle` writing it. */
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 #include <time.h>
 #include <math.h>
 #include <stdio.h>
@@ -208,18 +212,36 @@ static void test_cli(void)
 
 /* ---- --cooldown ----------------------------------------------------------- */
 
+/* The board cools once the waiting side has seen it hot: after `seen` is
+ * set (in-process: by the waiting callback), or after the first read of the
+ * zone's file (another process: inotify's IN_ACCESS), so the test does not
+ * depend on how fast either side is scheduled. */
 typedef struct cooler {
     const char *temp_path;
     long long to;
-    int ms;
+    atomic_int seen;
+    int watch_reads;
 } cooler;
 
-/* The board cools: after a while the zone reads `to`. */
 static void *cool_later(void *arg)
 {
-    const cooler *c = arg;
-    struct timespec ts = {c->ms / 1000, (long)(c->ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    cooler *c = arg;
+    if (c->watch_reads) {
+        int fd = inotify_init1(0);
+        int wd = fd >= 0 ? inotify_add_watch(fd, c->temp_path, IN_ACCESS) : -1;
+        atomic_store(&c->seen, 1); /* watching: the reader may start */
+        struct pollfd pfd = {fd, POLLIN, 0};
+        char buf[4096];
+        if (wd >= 0 && poll(&pfd, 1, 60000) > 0)
+            (void)!read(fd, buf, sizeof buf);
+        if (fd >= 0)
+            close(fd);
+    } else {
+        for (int i = 0; i < 60000 && !atomic_load(&c->seen); i++) {
+            struct timespec ts = {0, 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
     fake_set(c->temp_path, c->to);
     return NULL;
 }
@@ -227,6 +249,7 @@ static void *cool_later(void *arg)
 typedef struct seen {
     int calls;
     wp_thermal_worst w;
+    cooler *cooler;
 } seen;
 
 static void on_wait(void *ctx, const wp_thermal_worst *w)
@@ -234,6 +257,8 @@ static void on_wait(void *ctx, const wp_thermal_worst *w)
     seen *s = ctx;
     s->calls++;
     s->w = *w;
+    if (s->cooler)
+        atomic_store(&s->cooler->seen, 1);
 }
 
 /* wp_device_cooldown on a fake tree: waits for a hot zone to come back
@@ -257,11 +282,11 @@ static void test_cooldown(void)
     wp_device_free(idle);
 
     fake_set(temp0, 60000);
-    cooler c = {temp0, 47000, 300};
+    cooler c = {.temp_path = temp0, .to = 47000};
     pthread_t th;
     CHECK_INT(pthread_create(&th, NULL, cool_later, &c), 0);
-    seen s = {0};
-    wp_cooldown_options o = {root, 5.0, 30.0, 0.02, on_wait, &s};
+    seen s = {.cooler = &c};
+    wp_cooldown_options o = {root, 5.0, 60.0, 0.02, on_wait, &s};
     wp_cooldown_result r;
     CHECK_INT(wp_device_cooldown(ref, &o, &r, &err), 0);
     pthread_join(th, NULL);
@@ -278,6 +303,7 @@ static void test_cooldown(void)
     fake_set(temp0, 60000);
     o.timeout_s = 0.1;
     s.calls = 0;
+    s.cooler = NULL;
     CHECK_INT(wp_device_cooldown(ref, &o, &r, &err), 0);
     CHECK_INT(r.reached, 0);
     CHECK_STR(r.worst.zone, "thermal_zone0");
@@ -342,9 +368,13 @@ static void test_cooldown_cli(void)
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     fake_set(temp0, 58000); /* 12.75 C above the idle 45.25 */
-    cooler c = {temp0, 46000, 400};
+    cooler c = {.temp_path = temp0, .to = 46000, .watch_reads = 1};
     pthread_t th;
     CHECK_INT(pthread_create(&th, NULL, cool_later, &c), 0);
+    while (!atomic_load(&c.seen)) {
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
     /* the command heats the zone by 8 C */
     char heat[4096];
     snprintf(heat, sizeof heat, "printf '%%-15s\\n' 54000 > '%s'", temp0);

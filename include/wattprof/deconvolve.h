@@ -77,7 +77,9 @@ typedef struct wp_deconv_options {
     int valleys;
     /* > 0, with the window fixed and the offset auto: the offset search
      * scans the whole range at this step (us) instead of the coarse grid,
-     * so that no valley narrower than the coarse step is missed. */
+     * so that no valley narrower than the coarse step is missed; of the
+     * `valleys` best, those within 2x of the best one's residual variance
+     * are refined. */
     double offset_scan_us;
 } wp_deconv_options;
 
