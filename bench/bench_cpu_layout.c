@@ -47,7 +47,7 @@ static int kind_of(const wp_graph *g, const wp_node *n)
 }
 
 typedef struct {
-    double untimed_ms, sum_ms;       /* medians */
+    double untimed_ms, sum_ms;         /* medians */
     double max_ms[K_N], total_ms[K_N]; /* per kind: slowest layer, all layers (medians) */
     int count[K_N];
     const char *slowest[K_N];
@@ -196,8 +196,8 @@ int main(int argc, char **argv)
         if (torch_ok && untimed_runs(&g, runs, wall + runs, cpu + runs))
             return 1;
         printf("\n%s (%zu layers)\n", archs[a], g.n_nodes);
-        printf("  %-16s %6s %10s %10s %10s %10s %10s %10s\n", "layers", "count", "plain_max", "unfus_max",
-               "auto_max", "plain_sum", "unfus_sum", "auto_sum");
+        printf("  %-16s %6s %10s %10s %10s %10s %10s %10s\n", "layers", "count", "plain_max", "unfus_max", "auto_max",
+               "plain_sum", "unfus_sum", "auto_sum");
         for (int k = 0; k < K_N; k++)
             if (aut.count[k])
                 printf("  %-16s %6d %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f   slowest: %s -> %s\n", kind_name[k],
@@ -207,8 +207,8 @@ int main(int argc, char **argv)
         printf("  whole network (untimed) plain %.3f ms, auto unfused %.3f ms, auto %.3f ms (%.2fx faster than "
                "plain)\n",
                plain.untimed_ms, unfused.untimed_ms, aut.untimed_ms, plain.untimed_ms / aut.untimed_ms);
-        printf("  per-layer sum / untimed: plain %.3f, auto unfused %.3f, auto %.3f\n",
-               plain.sum_ms / plain.untimed_ms, unfused.sum_ms / unfused.untimed_ms, aut.sum_ms / aut.untimed_ms);
+        printf("  per-layer sum / untimed: plain %.3f, auto unfused %.3f, auto %.3f\n", plain.sum_ms / plain.untimed_ms,
+               unfused.sum_ms / unfused.untimed_ms, aut.sum_ms / aut.untimed_ms);
         double conv_max = aut.max_ms[K_CONV] > aut.max_ms[K_DW] ? aut.max_ms[K_CONV] : aut.max_ms[K_DW];
         int worst_ok = aut.max_ms[K_POOL] <= conv_max && aut.max_ms[K_BN] <= conv_max;
         printf("  slowest pooling/batch-norm layer %s the slowest convolution (%.3f ms)\n",

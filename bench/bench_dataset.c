@@ -120,7 +120,8 @@ int main(int argc, char **argv)
     } else {
         printf("  reference skipped: %s not found\n", py);
     }
-    if (getenv("KEEP")) return 0;
+    if (getenv("KEEP"))
+        return 0;
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : 1;
 }

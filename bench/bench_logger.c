@@ -193,8 +193,8 @@ int main(int argc, char **argv)
            rate, full.cpu / full.wall, full.cpu / full.samples * 1e6, full.waits);
     if (have_py) {
         double py_rate = py.samples / py.seconds;
-        printf("ratio: %.1fx the original's rate (target >= 20x); %.1fx its samples per CPU-second\n",
-               rate / py_rate, (full.samples / full.cpu) / (py.samples / py.cpu));
+        printf("ratio: %.1fx the original's rate (target >= 20x); %.1fx its samples per CPU-second\n", rate / py_rate,
+               (full.samples / full.cpu) / (py.samples / py.cpu));
         /* Paced to exactly 20x the original's rate (a fractional interval):
          * the issue's figure is this rate at under one core. Three rounds,
          * all shown: the CPU share moves with the machine's load. */

@@ -191,8 +191,18 @@ int main(int argc, char **argv)
     double ours = 0, ours_cpu = 0;
     printf("best of %d runs each:\n", runs);
     for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
-        char *args[] = {(char *)WATTPROF_BIN, "map",          "--raw-data-dir", raw,     "--result-dir", res,
-                        "--attribution",      (char *)modes[m][0], "--timeline", (char *)modes[m][1], "--quiet", NULL};
+        char *args[] = {(char *)WATTPROF_BIN,
+                        "map",
+                        "--raw-data-dir",
+                        raw,
+                        "--result-dir",
+                        res,
+                        "--attribution",
+                        (char *)modes[m][0],
+                        "--timeline",
+                        (char *)modes[m][1],
+                        "--quiet",
+                        NULL};
         run_result best = {0, 0, 0, -1};
         for (int k = 0; k < runs; k++) {
             run_result r = run(args, 1);
@@ -251,16 +261,16 @@ int main(int argc, char **argv)
         if (r.status != 0) {
             fprintf(stderr, "bench_map: python reference failed (status %d)\n", r.status);
         } else {
-            char *ours_args[] = {(char *)WATTPROF_BIN, "map", "--raw-data-dir", sub, "--result-dir", res,
-                                 "--timeline", "reported", "--quiet", NULL};
+            char *ours_args[] = {(char *)WATTPROF_BIN, "map",      "--raw-data-dir", sub, "--result-dir", res,
+                                 "--timeline",         "reported", "--quiet",        NULL};
             run_result o = run(ours_args, 1);
             printf("python reference (upstream algorithm) on the 1/%d subset: %.2f s (peak RSS %.0f MB); "
                    "wattprof on the subset %.3f s -> %.0fx\n",
                    SUBSET, r.wall_s, r.maxrss_mb, o.wall_s, r.wall_s / o.wall_s);
             printf("python reference scaled to full size: ~%.0f s vs wattprof %.2f s -> ratio %.0fx\n",
                    r.wall_s * SUBSET, ours, r.wall_s * SUBSET / ours);
-            printf("on CPU time: python ~%.0f s scaled vs wattprof %.2f s -> ratio %.0fx\n", r.cpu_s * SUBSET,
-                   ours_cpu, r.cpu_s * SUBSET / ours_cpu);
+            printf("on CPU time: python ~%.0f s scaled vs wattprof %.2f s -> ratio %.0fx\n", r.cpu_s * SUBSET, ours_cpu,
+                   r.cpu_s * SUBSET / ours_cpu);
         }
     }
     if (keep) {

@@ -38,8 +38,8 @@ static int write_mapping(const char *path, long *bytes)
                 fprintf(fp, "%d,[CONVOLUTION]-[net/layer%d] + [RELU]-[relu%d],%s,,,%.6f\n", c, l, l, t,
                         0.01 + l * 0.003);
             else
-                fprintf(fp, "%d,[CONVOLUTION]-[net/layer%d] + [RELU]-[relu%d],%s,%.1f,%.1f,%.6f\n", c, l, l, t,
-                        p + 5e6, p, 0.01 + l * 0.003 + (double)(s & 0xFF) * 1e-5);
+                fprintf(fp, "%d,[CONVOLUTION]-[net/layer%d] + [RELU]-[relu%d],%s,%.1f,%.1f,%.6f\n", c, l, l, t, p + 5e6,
+                        p, 0.01 + l * 0.003 + (double)(s & 0xFF) * 1e-5);
         }
     *bytes = ftell(fp);
     return fclose(fp);

@@ -53,13 +53,14 @@ int main(int argc, char **argv)
     double ours = (double)(wp_ts_monotonic_us() - t0) / 1e6;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     double ours_cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
-    printf("wattprof train (read CSVs, six LassoCV fits, write models): %.3f s wall, %.3f s CPU (all threads)\n",
-           ours, ours_cpu);
+    printf("wattprof train (read CSVs, six LassoCV fits, write models): %.3f s wall, %.3f s CPU (all threads)\n", ours,
+           ours_cpu);
 
     char cmd[8800];
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 -c 'import sklearn' 2>/dev/null && /usr/bin/python3 %s/bench/reference/train_reference.py %s",
-             WATTPROF_SOURCE_DIR, data);
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 -c 'import sklearn' 2>/dev/null && /usr/bin/python3 %s/bench/reference/train_reference.py %s",
+        WATTPROF_SOURCE_DIR, data);
     FILE *pp = popen(cmd, "r");
     char *text = NULL;
     size_t len = 0, cap = 0;

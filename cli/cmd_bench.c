@@ -13,42 +13,43 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: wattprof bench --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
-            "                      [--runs N] [--warmup W] [--name NAME] [--input NxCxHxW] [--threads N] [--no-fusion]\n"
-            "                      [--quiet]\n"
-            "\n"
-            "Runs the network layer by layer and writes DIR/NAME/ in the upstream raw\n"
-            "layout: trt_profiling/trt_layer_latency.json, trt_profiling/trt_layer_windows.csv\n"
-            "(each layer's start and end), trt_profiling/trt_engine_info.json and\n"
-            "NAME_tensorrt.json. Each cycle is run twice, with and without per-layer\n"
-            "timing, and the per-layer sum is compared with the untimed whole network.\n"
-            "\n"
-            "  --model FILE      ONNX network (float32; see docs/runners.md for operators)\n"
-            "  --result-dir DIR  where DIR/NAME/ is written\n"
-            "  --backend B       cpu (oneDNN, default), cuda (cuDNN, where built), ref (naive C)\n"
-            "  --runs N          measured cycles (default 100)\n"
-            "  --warmup W        untimed cycles first (default 10)\n"
-            "  --name NAME       result folder name (default: the model file's name without .onnx)\n"
-            "  --input NxCxHxW   override the model's input shape\n"
-            "  --threads N       cpu backend threads (default 0: all cores / OMP_NUM_THREADS);\n"
-            "                    1 is much steadier on a machine busy with other work\n"
-            "  --no-fusion       cpu backend: run every node as its own primitive (by default a\n"
-            "                    convolution absorbs the batch-norm and Relu/Clip after it, as\n"
-            "                    TensorRT does; those layers are then listed with no work)\n"
-            "  --quiet           no progress bar\n"
-            "  --help            this text\n");
+    fprintf(
+        fp,
+        "usage: wattprof bench --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
+        "                      [--runs N] [--warmup W] [--name NAME] [--input NxCxHxW] [--threads N] [--no-fusion]\n"
+        "                      [--quiet]\n"
+        "\n"
+        "Runs the network layer by layer and writes DIR/NAME/ in the upstream raw\n"
+        "layout: trt_profiling/trt_layer_latency.json, trt_profiling/trt_layer_windows.csv\n"
+        "(each layer's start and end), trt_profiling/trt_engine_info.json and\n"
+        "NAME_tensorrt.json. Each cycle is run twice, with and without per-layer\n"
+        "timing, and the per-layer sum is compared with the untimed whole network.\n"
+        "\n"
+        "  --model FILE      ONNX network (float32; see docs/runners.md for operators)\n"
+        "  --result-dir DIR  where DIR/NAME/ is written\n"
+        "  --backend B       cpu (oneDNN, default), cuda (cuDNN, where built), ref (naive C)\n"
+        "  --runs N          measured cycles (default 100)\n"
+        "  --warmup W        untimed cycles first (default 10)\n"
+        "  --name NAME       result folder name (default: the model file's name without .onnx)\n"
+        "  --input NxCxHxW   override the model's input shape\n"
+        "  --threads N       cpu backend threads (default 0: all cores / OMP_NUM_THREADS);\n"
+        "                    1 is much steadier on a machine busy with other work\n"
+        "  --no-fusion       cpu backend: run every node as its own primitive (by default a\n"
+        "                    convolution absorbs the batch-norm and Relu/Clip after it, as\n"
+        "                    TensorRT does; those layers are then listed with no work)\n"
+        "  --quiet           no progress bar\n"
+        "  --help            this text\n");
 }
 
 int cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'}, {"result-dir", required_argument, 0, 'd'},
+        {"model", required_argument, 0, 'm'},   {"result-dir", required_argument, 0, 'd'},
         {"backend", required_argument, 0, 'b'}, {"runs", required_argument, 0, 'r'},
-        {"warmup", required_argument, 0, 'w'}, {"name", required_argument, 0, 'n'},
-        {"input", required_argument, 0, 'i'}, {"quiet", no_argument, 0, 'q'},
+        {"warmup", required_argument, 0, 'w'},  {"name", required_argument, 0, 'n'},
+        {"input", required_argument, 0, 'i'},   {"quiet", no_argument, 0, 'q'},
         {"threads", required_argument, 0, 't'}, {"no-fusion", no_argument, 0, 'F'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL;
     int quiet = 0, c;
     wp_error err = {0};

@@ -12,40 +12,39 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: wattprof dataset --preprocessed-data-dir DIR --result-dir DIR\n"
-            "                        [--per-layer-measurements N] [--runtime-stat mean|median|p10|min]\n"
-            "                        [--strict] [--quiet]\n"
-            "\n"
-            "Turns what 'wattprof map' wrote (DIR/<model>/power_runtime_mapping_layerwise.csv\n"
-            "and trt_engine_info.json) into training data. Layers of type CaskConvolution,\n"
-            "CaskPooling and CaskGemmConvolution are kept; the other types are listed.\n"
-            "\n"
-            "Writes, for every model folder:\n"
-            "  DIR/<model>/<model>_average_power_stats.csv      per-layer statistics of power\n"
-            "  DIR/<model>/<model>_average_run_time_stats.csv   and of runtime (count, mean,\n"
-            "                                                   std, min, 25%%, 50%%, 75%%, max)\n"
-            "  RESULT/<model>/convolutional.csv, pooling.csv, dense.csv\n"
-            "                                                   features, mean power (uW),\n"
-            "                                                   runtime (ms), layer_name\n"
-            "\n"
-            "Options:\n"
-            "  --preprocessed-data-dir DIR  folder of model folders written by 'wattprof map'\n"
-            "  --result-dir DIR             where the training CSVs go (created if needed)\n"
-            "  --per-layer-measurements N   skip a model (naming its short layers) when a kept\n"
-            "                               layer has fewer than N power or runtime values\n"
-            "                               (default 10)\n"
-            "  --runtime-stat S             a layer's training runtime over its cycles: mean\n"
-            "                               (default, the original's), median, p10 (10th\n"
-            "                               percentile) or min (robust to a busy machine)\n"
-            "  --strict                     a measured layer missing from trt_engine_info.json\n"
-            "                               is an error (default: a warning with the count per\n"
-            "                               model; such layers are left out)\n"
-            "  --quiet                      print errors and warnings only\n"
-            "  -h, --help                   show this help\n"
-            "\n"
-            "On bad input nothing is written; the error names the file and line.\n"
-            "See docs/dataset.md for the formats and features.\n");
+    fprintf(fp, "usage: wattprof dataset --preprocessed-data-dir DIR --result-dir DIR\n"
+                "                        [--per-layer-measurements N] [--runtime-stat mean|median|p10|min]\n"
+                "                        [--strict] [--quiet]\n"
+                "\n"
+                "Turns what 'wattprof map' wrote (DIR/<model>/power_runtime_mapping_layerwise.csv\n"
+                "and trt_engine_info.json) into training data. Layers of type CaskConvolution,\n"
+                "CaskPooling and CaskGemmConvolution are kept; the other types are listed.\n"
+                "\n"
+                "Writes, for every model folder:\n"
+                "  DIR/<model>/<model>_average_power_stats.csv      per-layer statistics of power\n"
+                "  DIR/<model>/<model>_average_run_time_stats.csv   and of runtime (count, mean,\n"
+                "                                                   std, min, 25%%, 50%%, 75%%, max)\n"
+                "  RESULT/<model>/convolutional.csv, pooling.csv, dense.csv\n"
+                "                                                   features, mean power (uW),\n"
+                "                                                   runtime (ms), layer_name\n"
+                "\n"
+                "Options:\n"
+                "  --preprocessed-data-dir DIR  folder of model folders written by 'wattprof map'\n"
+                "  --result-dir DIR             where the training CSVs go (created if needed)\n"
+                "  --per-layer-measurements N   skip a model (naming its short layers) when a kept\n"
+                "                               layer has fewer than N power or runtime values\n"
+                "                               (default 10)\n"
+                "  --runtime-stat S             a layer's training runtime over its cycles: mean\n"
+                "                               (default, the original's), median, p10 (10th\n"
+                "                               percentile) or min (robust to a busy machine)\n"
+                "  --strict                     a measured layer missing from trt_engine_info.json\n"
+                "                               is an error (default: a warning with the count per\n"
+                "                               model; such layers are left out)\n"
+                "  --quiet                      print errors and warnings only\n"
+                "  -h, --help                   show this help\n"
+                "\n"
+                "On bad input nothing is written; the error names the file and line.\n"
+                "See docs/dataset.md for the formats and features.\n");
 }
 
 static const char *runtime_stat_name(int value)
@@ -73,12 +72,8 @@ int cmd_dataset(int argc, char **argv)
     int c;
     while ((c = cli_getopt("dataset", argc, argv, "h", longopts)) != -1) {
         switch (c) {
-        case 'p':
-            in_dir = optarg;
-            break;
-        case 'r':
-            out_dir = optarg;
-            break;
+        case 'p': in_dir = optarg; break;
+        case 'r': out_dir = optarg; break;
         case 'n':
             if (cli_arg_int("dataset", "--per-layer-measurements", optarg, 0, INT_MAX, &opt.per_layer_measurements))
                 return 2;
@@ -90,17 +85,10 @@ int cmd_dataset(int argc, char **argv)
             opt.runtime_stat = (wp_runtime_stat)v;
             break;
         }
-        case 'S':
-            opt.strict = 1;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return 2; /* CLI_OPT_BAD: cli_getopt said why */
+        case 'S': opt.strict = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (cli_args_done("dataset", argc, argv, "--preprocessed-data-dir", in_dir, "--result-dir", out_dir, NULL))
@@ -121,8 +109,8 @@ int cmd_dataset(int argc, char **argv)
                     m->name, m->layers_not_in_engine, m->first_not_in_engine, m->not_in_engine_where);
         if (m->skipped) {
             fprintf(stderr,
-                    "wattprof dataset: skipping %s: %zu layer(s) have fewer than %d power or runtime values:",
-                    m->name, m->n_short, opt.per_layer_measurements);
+                    "wattprof dataset: skipping %s: %zu layer(s) have fewer than %d power or runtime values:", m->name,
+                    m->n_short, opt.per_layer_measurements);
             for (size_t k = 0; k < m->n_short; k++)
                 fprintf(stderr, "%s %s (power %zu, runtime %zu)", k ? "," : "", m->short_layers[k].name,
                         m->short_layers[k].power_count, m->short_layers[k].runtime_count);

@@ -24,8 +24,7 @@ static void help(void)
            "Interrupting it (SIGINT/SIGTERM) writes nothing.\n"
            "\n"
            "  --result-dir DIR    where idling_power.json goes (created if needed)\n"
-           "  --duration S        seconds to measure (default 60)\n" CLI_LOG_HELP
-           "  --help              this text\n");
+           "  --duration S        seconds to measure (default 60)\n" CLI_LOG_HELP "  --help              this text\n");
 }
 
 int cmd_idle(int argc, char **argv)
@@ -43,14 +42,9 @@ int cmd_idle(int argc, char **argv)
     optind = 1;
     while ((c = cli_getopt_log("idle", argc, argv, "h", longopts, &o, &quiet)) != -1) {
         switch (c) {
-        case 'h':
-            help();
-            return 0;
-        case 'r':
-            dir = optarg;
-            break;
-        default:
-            return 2; /* CLI_OPT_BAD: cli_getopt said why */
+        case 'h': help(); return 0;
+        case 'r': dir = optarg; break;
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (cli_args_done("idle", argc, argv, "--result-dir", dir, NULL))

@@ -37,14 +37,9 @@ int cmd_log(int argc, char **argv)
     optind = 1;
     while ((c = cli_getopt_log("log", argc, argv, "ho:", longopts, &o, &quiet)) != -1) {
         switch (c) {
-        case 'h':
-            help();
-            return 0;
-        case 'o':
-            o.out_path = optarg;
-            break;
-        default:
-            return 2; /* CLI_OPT_BAD: cli_getopt said why */
+        case 'h': help(); return 0;
+        case 'o': o.out_path = optarg; break;
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (cli_args_done("log", argc, argv, "--out", o.out_path, NULL))

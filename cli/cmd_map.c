@@ -139,12 +139,8 @@ int cmd_map(int argc, char **argv)
     int c, mode;
     while ((c = cli_getopt("map", argc, argv, "h", longopts)) != -1) {
         switch (c) {
-        case 'r':
-            raw_dir = optarg;
-            break;
-        case 'o':
-            result_dir = optarg;
-            break;
+        case 'r': raw_dir = optarg; break;
+        case 'o': result_dir = optarg; break;
         case OPT_TIMELINE:
             if (cli_arg_enum("map", "--timeline", optarg, cli_timeline_name, CLI_N_TIMELINES, &mode))
                 return 2;
@@ -155,34 +151,19 @@ int cmd_map(int argc, char **argv)
                 return 2;
             opt.attribution = (wp_attribution_mode)mode;
             break;
-        case OPT_WINDOW:
-            window = optarg;
-            break;
-        case OPT_OFFSET:
-            offset = optarg;
-            break;
-        case OPT_RANGE:
-            range = optarg;
-            break;
-        case OPT_MAX_SE:
-            max_se = optarg;
-            break;
+        case OPT_WINDOW: window = optarg; break;
+        case OPT_OFFSET: offset = optarg; break;
+        case OPT_RANGE: range = optarg; break;
+        case OPT_MAX_SE: max_se = optarg; break;
         case OPT_RAIL:
             if (!*optarg)
                 return cli_usage_error("map", "--rail needs a rail name");
             opt.tegrastats_rail = optarg;
             break;
-        case OPT_RUNTIME:
-            opt.runtime_only = 1;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return 2; /* CLI_OPT_BAD: cli_getopt said why */
+        case OPT_RUNTIME: opt.runtime_only = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (cli_args_done("map", argc, argv, "--raw-data-dir", raw_dir, "--result-dir", result_dir, NULL))

@@ -122,7 +122,8 @@ int cmd_predict(int argc, char **argv)
         size_t est = p.other_counts[t] - p.other_unestimated[t];
         if (est && p.estimated_total_ms > 0)
             printf(": about %.3g ms, %.1f %% of the estimated time%s", p.other_est_ms[t],
-                   100.0 * p.other_est_ms[t] / p.estimated_total_ms, est < p.other_counts[t] ? " (some unestimated)" : "");
+                   100.0 * p.other_est_ms[t] / p.estimated_total_ms,
+                   est < p.other_counts[t] ? " (some unestimated)" : "");
         else
             printf(": share unknown (no data-movement model to estimate it from its bytes)");
         putchar('\n');

@@ -18,46 +18,58 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: wattprof profile --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
-            "                        [--source KIND] [--rail NAME] [--runs N] [--warmup W] [options]\n"
-            "\n"
-            "Measures idle power, logs power in a thread while 'bench' runs the network\n"
-            "layer by layer, maps power onto the layers (deconvolve, falling back to\n"
-            "interpolate), builds the dataset rows, and prints per-layer runtime, power and\n"
-            "energy with totals. Without a power sensor it says so and gives runtime only;\n"
-            "the mapped and training data are then runtime-only (power columns empty), from\n"
-            "which 'wattprof train' fits the runtime models.\n"
-            "\n"
-            "Writes DIR/raw/ (idling_power.json, NAME/ raw layout with NAME_power_log.log\n"
-            "and device.json: board, clocks, temperatures at start and end),\n"
-            "DIR/mapped/NAME/ (mapping CSV, statistics, device.json), DIR/training/NAME/\n"
-            "(training rows, with the board as their device column).\n"
-            "\n"
-            "  --model FILE          ONNX network\n"
-            "  --result-dir DIR      output folder\n"
-            "  --backend B           cpu (default), cuda (where built), ref\n"
-            "  --runs N              measured cycles (default 100)\n"
-            "  --warmup W            untimed cycles first (default 10)\n"
-            "  --threads N           cpu backend threads (default 0: all cores)\n"
-            "  --name NAME           result name (default: model file name without .onnx)\n"
-            "  --input NxCxHxW       override the model's input shape\n"
-            "  --idle-seconds S      idle measurement before the run (default 1)\n"
-            "  --attribution MODE    auto, deconvolve, interpolate or samples (default auto:\n"
-            "                        deconvolve, or interpolate where deconvolve cannot\n"
-            "                        separate layers, said on stderr)\n"
-            "  --no-power            do not look for a sensor (runtime only)\n"
-            "  --models DIR          models from 'wattprof train': print their prediction\n"
-            "                        beside each measured layer\n"
-            "  (idle reading for --cooldown: DIR/raw/device.json, written by the first\n"
-            "  profile into DIR with --cooldown, or by 'wattprof idle --result-dir DIR/raw')\n"
-            CLI_COOLDOWN_HELP
-            CLI_LOG_HELP
-            "  --help                this text\n");
+    fprintf(fp, "usage: wattprof profile --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
+                "                        [--source KIND] [--rail NAME] [--runs N] [--warmup W] [options]\n"
+                "\n"
+                "Measures idle power, logs power in a thread while 'bench' runs the network\n"
+                "layer by layer, maps power onto the layers (deconvolve, falling back to\n"
+                "interpolate), builds the dataset rows, and prints per-layer runtime, power and\n"
+                "energy with totals. Without a power sensor it says so and gives runtime only;\n"
+                "the mapped and training data are then runtime-only (power columns empty), from\n"
+                "which 'wattprof train' fits the runtime models.\n"
+                "\n"
+                "Writes DIR/raw/ (idling_power.json, NAME/ raw layout with NAME_power_log.log\n"
+                "and device.json: board, clocks, temperatures at start and end),\n"
+                "DIR/mapped/NAME/ (mapping CSV, statistics, device.json), DIR/training/NAME/\n"
+                "(training rows, with the board as their device column).\n"
+                "\n"
+                "  --model FILE          ONNX network\n"
+                "  --result-dir DIR      output folder\n"
+                "  --backend B           cpu (default), cuda (where built), ref\n"
+                "  --runs N              measured cycles (default 100)\n"
+                "  --warmup W            untimed cycles first (default 10)\n"
+                "  --threads N           cpu backend threads (default 0: all cores)\n"
+                "  --name NAME           result name (default: model file name without .onnx)\n"
+                "  --input NxCxHxW       override the model's input shape\n"
+                "  --idle-seconds S      idle measurement before the run (default 1)\n"
+                "  --attribution MODE    auto, deconvolve, interpolate or samples (default auto:\n"
+                "                        deconvolve, or interpolate where deconvolve cannot\n"
+                "                        separate layers, said on stderr)\n"
+                "  --no-power            do not look for a sensor (runtime only)\n"
+                "  --models DIR          models from 'wattprof train': print their prediction\n"
+                "                        beside each measured layer\n"
+                "  (idle reading for --cooldown: DIR/raw/device.json, written by the first\n"
+                "  profile into DIR with --cooldown, or by 'wattprof idle --result-dir DIR/raw')\n" CLI_COOLDOWN_HELP
+                    CLI_LOG_HELP "  --help                this text\n");
 }
 
-enum { OPT_MODEL = 2000, OPT_DIR, OPT_BACKEND, OPT_RUNS, OPT_WARMUP, OPT_THREADS, OPT_NAME, OPT_INPUT, OPT_IDLE,
-       OPT_ATTR, OPT_NOPOWER, OPT_MODELS, OPT_COOLDOWN, OPT_COOLDOWN_TIMEOUT, OPT_HELP };
+enum {
+    OPT_MODEL = 2000,
+    OPT_DIR,
+    OPT_BACKEND,
+    OPT_RUNS,
+    OPT_WARMUP,
+    OPT_THREADS,
+    OPT_NAME,
+    OPT_INPUT,
+    OPT_IDLE,
+    OPT_ATTR,
+    OPT_NOPOWER,
+    OPT_MODELS,
+    OPT_COOLDOWN,
+    OPT_COOLDOWN_TIMEOUT,
+    OPT_HELP
+};
 
 /* Predicted columns (power above idle, as the models are trained on). */
 static void print_pred(const wp_prediction *p, size_t i)
@@ -72,8 +84,7 @@ static void print_pred(const wp_prediction *p, size_t i)
 
 static void print_table(const wp_profile_result *res, const wp_prediction *p)
 {
-    printf("%-32s %-20s %10s %10s %11s %11s", "layer", "type", "runtime_ms", "power_W", "above_idle_W",
-           "energy_mJ");
+    printf("%-32s %-20s %10s %10s %11s %11s", "layer", "type", "runtime_ms", "power_W", "above_idle_W", "energy_mJ");
     if (p)
         printf(" | %10s %10s %11s\n", "pred_ms", "pred_W", "pred_mJ");
     else
@@ -115,16 +126,23 @@ static void print_table(const wp_profile_result *res, const wp_prediction *p)
 
 int cmd_profile(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CLI_LOG_LONGOPTS,
-        {"model", required_argument, 0, OPT_MODEL}, {"result-dir", required_argument, 0, OPT_DIR},
-        {"backend", required_argument, 0, OPT_BACKEND}, {"runs", required_argument, 0, OPT_RUNS},
-        {"warmup", required_argument, 0, OPT_WARMUP}, {"threads", required_argument, 0, OPT_THREADS},
-        {"name", required_argument, 0, OPT_NAME}, {"input", required_argument, 0, OPT_INPUT},
-        {"idle-seconds", required_argument, 0, OPT_IDLE}, {"attribution", required_argument, 0, OPT_ATTR},
-        {"no-power", no_argument, 0, OPT_NOPOWER}, {"models", required_argument, 0, OPT_MODELS},
-        {"cooldown", required_argument, 0, OPT_COOLDOWN}, {"cooldown-timeout", required_argument, 0, OPT_COOLDOWN_TIMEOUT},
-        {"help", no_argument, 0, OPT_HELP}, {0, 0, 0, 0}};
+    static const struct option opts[] = {CLI_LOG_LONGOPTS,
+                                         {"model", required_argument, 0, OPT_MODEL},
+                                         {"result-dir", required_argument, 0, OPT_DIR},
+                                         {"backend", required_argument, 0, OPT_BACKEND},
+                                         {"runs", required_argument, 0, OPT_RUNS},
+                                         {"warmup", required_argument, 0, OPT_WARMUP},
+                                         {"threads", required_argument, 0, OPT_THREADS},
+                                         {"name", required_argument, 0, OPT_NAME},
+                                         {"input", required_argument, 0, OPT_INPUT},
+                                         {"idle-seconds", required_argument, 0, OPT_IDLE},
+                                         {"attribution", required_argument, 0, OPT_ATTR},
+                                         {"no-power", no_argument, 0, OPT_NOPOWER},
+                                         {"models", required_argument, 0, OPT_MODELS},
+                                         {"cooldown", required_argument, 0, OPT_COOLDOWN},
+                                         {"cooldown-timeout", required_argument, 0, OPT_COOLDOWN_TIMEOUT},
+                                         {"help", no_argument, 0, OPT_HELP},
+                                         {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL, *models = NULL;
     int quiet = 0, c;
     double cooldown = 0, cooldown_timeout = 0;
@@ -224,7 +242,9 @@ int cmd_profile(int argc, char **argv)
         snprintf(rawdir, sizeof rawdir, "%s/raw", dir);
         rc = wp_mkdirs(rawdir, &err) || wp_device_write(opt.device, ref, &err);
         if (!rc)
-            fprintf(stderr, "wattprof profile: --cooldown: idle reading written to %s (what later runs into %s cool down to)\n", ref, dir);
+            fprintf(stderr,
+                    "wattprof profile: --cooldown: idle reading written to %s (what later runs into %s cool down to)\n",
+                    ref, dir);
     }
     if (!rc)
         rc = wp_profile_run(&g, &opt, dir, name, &res, &prog, &err);
@@ -238,8 +258,8 @@ int cmd_profile(int argc, char **argv)
         printf("%s on %s: %zu layers, %zu cycles", name, wp_backend_name(opt.bench.backend), res.n_layers,
                res.n_cycles);
         if (res.have_power)
-            printf("; power from %s (%zu samples, idle %.3f W, attribution %s)\n", res.rail, res.samples,
-                   res.idle_w, wp_attribution_mode_name(res.attribution_used));
+            printf("; power from %s (%zu samples, idle %.3f W, attribution %s)\n", res.rail, res.samples, res.idle_w,
+                   wp_attribution_mode_name(res.attribution_used));
         else
             printf("; no power sensor: runtime only\n");
         wp_prediction pred, *pp = NULL;
@@ -261,8 +281,8 @@ int cmd_profile(int argc, char **argv)
         print_table(&res, pp);
         if (pp)
             wp_prediction_free(pp);
-        printf("whole network without per-layer timing: %.4f ms (per-layer sum / untimed %.3f)\n",
-               res.mean_untimed_ms, res.mean_untimed_ms > 0 ? res.total_runtime_ms / res.mean_untimed_ms : 0.0);
+        printf("whole network without per-layer timing: %.4f ms (per-layer sum / untimed %.3f)\n", res.mean_untimed_ms,
+               res.mean_untimed_ms > 0 ? res.total_runtime_ms / res.mean_untimed_ms : 0.0);
         printf("written: %s/raw/%s/, %s/mapped/%s/, %s/training/%s/%s\n", dir, name, dir, name, dir, name,
                res.have_power ? "" : " (runtime only: power columns empty)");
     }

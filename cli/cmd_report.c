@@ -47,13 +47,17 @@ static void usage(FILE *fp)
 
 int cmd_report(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"result-dir", required_argument, NULL, 'r'}, {"raw-data-dir", required_argument, NULL, 'w'},
-        {"models", required_argument, NULL, 'm'},     {"predictions", required_argument, NULL, 'p'},
-        {"data-dir", required_argument, NULL, 'd'},
-        {"out", required_argument, NULL, 'o'},        {"title", required_argument, NULL, 't'},
-        {"cycles", required_argument, NULL, 'c'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"result-dir", required_argument, NULL, 'r'},
+                                             {"raw-data-dir", required_argument, NULL, 'w'},
+                                             {"models", required_argument, NULL, 'm'},
+                                             {"predictions", required_argument, NULL, 'p'},
+                                             {"data-dir", required_argument, NULL, 'd'},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"title", required_argument, NULL, 't'},
+                                             {"cycles", required_argument, NULL, 'c'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     wp_report_options o;
     wp_report_options_init(&o);
     const char *out = NULL;

@@ -97,8 +97,8 @@ static void help(void)
            "\n"
            "  --result-dir DIR    result directory (DIR/NAME is created)\n"
            "  --model NAME        model name: the log's directory and file prefix\n"
-           "  (idle reading for --cooldown: DIR/" WP_DEVICE_JSON ", as 'wattprof idle --result-dir DIR' writes it)\n"
-           CLI_COOLDOWN_HELP CLI_LOG_HELP
+           "  (idle reading for --cooldown: DIR/" WP_DEVICE_JSON
+           ", as 'wattprof idle --result-dir DIR' writes it)\n" CLI_COOLDOWN_HELP CLI_LOG_HELP
            "  --help              this text\n");
 }
 
@@ -120,15 +120,9 @@ int cmd_run(int argc, char **argv)
     /* '+': stop at the first non-option, the command. */
     while ((c = cli_getopt_log("run", argc, argv, "+h", longopts, &o, &quiet)) != -1) {
         switch (c) {
-        case 'h':
-            help();
-            return 0;
-        case 'r':
-            dir = optarg;
-            break;
-        case 'm':
-            model = optarg;
-            break;
+        case 'h': help(); return 0;
+        case 'r': dir = optarg; break;
+        case 'm': model = optarg; break;
         case 'c':
             if (cli_arg_double("run", "--cooldown", optarg, 0.1, 100, &cooldown))
                 return 2;
@@ -137,8 +131,7 @@ int cmd_run(int argc, char **argv)
             if (cli_arg_seconds("run", "--cooldown-timeout", optarg, &cooldown_timeout))
                 return 2;
             break;
-        default:
-            return 2; /* CLI_OPT_BAD: cli_getopt said why */
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (!dir || !model)

@@ -33,9 +33,7 @@ int cmd_sensors(int argc, char **argv)
     optind = 1;
     while ((c = cli_getopt("sensors", argc, argv, "h", longopts)) != -1) {
         switch (c) {
-        case 'h':
-            help();
-            return 0;
+        case 'h': help(); return 0;
         case OPT_SOURCE: {
             int k;
             if (cli_arg_enum("sensors", "--source", optarg, cli_source_name, CLI_N_SOURCES, &k))
@@ -43,11 +41,8 @@ int cmd_sensors(int argc, char **argv)
             kind = (wp_source_kind)k;
             break;
         }
-        case OPT_SYSFS_ROOT:
-            root = optarg;
-            break;
-        default:
-            return 2; /* CLI_OPT_BAD: cli_getopt said why */
+        case OPT_SYSFS_ROOT: root = optarg; break;
+        default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
     }
     if (cli_no_operands("sensors", argc, argv))

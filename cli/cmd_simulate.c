@@ -60,9 +60,8 @@ static void usage(FILE *fp, const wp_sim_options *d)
             "  --quiet                 print errors only\n"
             "  -h, --help              show this help\n",
             d->n_layers, d->n_cycles, d->sample_period_us, d->sample_jitter_us, d->sensor_window_us, d->sensor_lag_us,
-            d->noise_uw,
-            d->gap_us, d->report_delay_us, d->report_spacing_us, d->latency_jitter, d->idle_uw, d->gap_power_uw,
-            (unsigned long long)d->seed);
+            d->noise_uw, d->gap_us, d->report_delay_us, d->report_spacing_us, d->latency_jitter, d->idle_uw,
+            d->gap_power_uw, (unsigned long long)d->seed);
 }
 
 static int parse_num(const char *opt, const char *s, double *out)

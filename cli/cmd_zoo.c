@@ -9,26 +9,25 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: wattprof zoo --arch NAME --out FILE.onnx [--input NxCxHxW]\n"
-            "\n"
-            "Writes a standard CNN with deterministic random weights as ONNX (IR 8,\n"
-            "opset 13), so a real-sized network can be profiled without downloads.\n"
-            "\n"
-            "  --arch NAME      lenet, alexnet, vgg11, vgg16, resnet18, resnet50,\n"
-            "                   mobilenetv2, squeezenet\n"
-            "  --out FILE       the .onnx file to write (atomically)\n"
-            "  --input NxCxHxW  input shape (default 1x1x28x28 for lenet,\n"
-            "                   1x3x224x224 otherwise); dense layers size to it\n"
-            "  --list           print the architecture names and exit\n"
-            "  --help           this text\n");
+    fprintf(fp, "usage: wattprof zoo --arch NAME --out FILE.onnx [--input NxCxHxW]\n"
+                "\n"
+                "Writes a standard CNN with deterministic random weights as ONNX (IR 8,\n"
+                "opset 13), so a real-sized network can be profiled without downloads.\n"
+                "\n"
+                "  --arch NAME      lenet, alexnet, vgg11, vgg16, resnet18, resnet50,\n"
+                "                   mobilenetv2, squeezenet\n"
+                "  --out FILE       the .onnx file to write (atomically)\n"
+                "  --input NxCxHxW  input shape (default 1x1x28x28 for lenet,\n"
+                "                   1x3x224x224 otherwise); dense layers size to it\n"
+                "  --list           print the architecture names and exit\n"
+                "  --help           this text\n");
 }
 
 int cmd_zoo(int argc, char **argv)
 {
-    static const struct option opts[] = {{"arch", required_argument, 0, 'a'}, {"out", required_argument, 0, 'o'},
+    static const struct option opts[] = {{"arch", required_argument, 0, 'a'},  {"out", required_argument, 0, 'o'},
                                          {"input", required_argument, 0, 'i'}, {"list", no_argument, 0, 'l'},
-                                         {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+                                         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *arch = NULL, *out = NULL, *input = NULL;
     int c;
     optind = 1;

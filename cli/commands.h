@@ -7,19 +7,19 @@
 
 #include "wattprof/error.h"
 
-#define WP_COMMANDS(X)                                                                         \
-    X(map, "map power samples onto layer windows (per cycle and per layer)")                 \
-    X(dataset, "build per-layer statistics and per-type training CSVs")                        \
-    X(simulate, "write a synthetic raw dataset with known per-layer truth")                    \
-    X(sensors, "list the power sensors found on this machine")                                 \
-    X(log, "log power samples to a file in the upstream format")                               \
-    X(idle, "measure idle power into idling_power.json")                                       \
-    X(run, "log power while a command runs")                                                   \
-    X(train, "train per-layer-type power and runtime models")                                  \
-    X(predict, "predict per-layer runtime, power and energy for a network")                    \
-    X(zoo, "write a standard network architecture as ONNX")                                    \
-    X(bench, "run a network layer by layer and record per-layer latency")                      \
-    X(profile, "log power, benchmark, map and tabulate a network in one step")                 \
+#define WP_COMMANDS(X)                                                                                                 \
+    X(map, "map power samples onto layer windows (per cycle and per layer)")                                           \
+    X(dataset, "build per-layer statistics and per-type training CSVs")                                                \
+    X(simulate, "write a synthetic raw dataset with known per-layer truth")                                            \
+    X(sensors, "list the power sensors found on this machine")                                                         \
+    X(log, "log power samples to a file in the upstream format")                                                       \
+    X(idle, "measure idle power into idling_power.json")                                                               \
+    X(run, "log power while a command runs")                                                                           \
+    X(train, "train per-layer-type power and runtime models")                                                          \
+    X(predict, "predict per-layer runtime, power and energy for a network")                                            \
+    X(zoo, "write a standard network architecture as ONNX")                                                            \
+    X(bench, "run a network layer by layer and record per-layer latency")                                              \
+    X(profile, "log power, benchmark, map and tabulate a network in one step")                                         \
     X(report, "render a self-contained HTML report")
 
 #define WP_DECLARE(name, help) int cmd_##name(int argc, char **argv);

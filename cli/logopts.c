@@ -29,22 +29,14 @@ static int cli_logopt(const char *cmd, int opt, const char *arg, wp_logger_optio
         o->sensor.source = (wp_source_kind)k;
         return 0;
     }
-    case OPT_RAIL:
-        o->sensor.rail = arg;
-        return 0;
-    case OPT_SYSFS_ROOT:
-        o->sensor.sysfs_root = arg;
-        return 0;
+    case OPT_RAIL: o->sensor.rail = arg; return 0;
+    case OPT_SYSFS_ROOT: o->sensor.sysfs_root = arg; return 0;
     case OPT_INTERVAL:
         /* Decimals allowed: 1.5 is a 666.7 kHz schedule. */
         return cli_arg_double(cmd, "--interval-us", arg, 0, 3600e6, &o->interval_us);
-    case OPT_QUIET:
-        *quiet = 1;
-        return 0;
-    case OPT_DURATION:
-        return cli_arg_seconds(cmd, "--duration", arg, &o->duration_s);
-    default:
-        return 1;
+    case OPT_QUIET: *quiet = 1; return 0;
+    case OPT_DURATION: return cli_arg_seconds(cmd, "--duration", arg, &o->duration_s);
+    default: return 1;
     }
 }
 
@@ -66,8 +58,7 @@ int cli_getopt_log(const char *cmd, int argc, char **argv, const char *optstring
 void cli_print_rail(const char *cmd, const wp_logger *lg)
 {
     const wp_rail_info *r = wp_logger_rail(lg);
-    fprintf(stderr, "wattprof %s: rail %s %s (%s) at %s\n", cmd, wp_source_name(r->kind), r->name, r->units,
-            r->where);
+    fprintf(stderr, "wattprof %s: rail %s %s (%s) at %s\n", cmd, wp_source_name(r->kind), r->name, r->units, r->where);
 }
 
 void cli_print_summary(const wp_logger *lg)
@@ -80,11 +71,10 @@ void cli_print_summary(const wp_logger *lg)
             "mean rate:   %.1f Hz\n"
             "largest gap: %.3f ms\n"
             "mean power:  %.1f uW (%.3f W)\n",
-            (unsigned long long)s.samples, s.duration_s, s.mean_rate_hz, s.largest_gap_us / 1000.0,
-            s.mean_power_uw, s.mean_power_uw / 1e6);
+            (unsigned long long)s.samples, s.duration_s, s.mean_rate_hz, s.largest_gap_us / 1000.0, s.mean_power_uw,
+            s.mean_power_uw / 1e6);
     if (s.buffer_waits)
-        fprintf(stderr, "buffer full: sampler waited %llu times for the writer\n",
-                (unsigned long long)s.buffer_waits);
+        fprintf(stderr, "buffer full: sampler waited %llu times for the writer\n", (unsigned long long)s.buffer_waits);
     if (s.clock_steps) {
         char at[WP_TS_BUFSZ];
         wp_ts_format(s.first_clock_step_us, at);

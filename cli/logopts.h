@@ -12,24 +12,28 @@
 
 enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, OPT_QUIET };
 
-#define CLI_SENSOR_LONGOPTS                                                                     \
-    {"source", required_argument, 0, OPT_SOURCE}, {"rail", required_argument, 0, OPT_RAIL},     \
-        {"sysfs-root", required_argument, 0, OPT_SYSFS_ROOT}
-#define CLI_LOG_LONGOPTS                                                                        \
-    CLI_SENSOR_LONGOPTS, {"interval-us", required_argument, 0, OPT_INTERVAL},                   \
-        {"quiet", no_argument, 0, OPT_QUIET}
+#define CLI_SENSOR_LONGOPTS                                                                                            \
+    {"source", required_argument, 0, OPT_SOURCE}, {"rail", required_argument, 0, OPT_RAIL},                            \
+    {                                                                                                                  \
+        "sysfs-root", required_argument, 0, OPT_SYSFS_ROOT                                                             \
+    }
+#define CLI_LOG_LONGOPTS                                                                                               \
+    CLI_SENSOR_LONGOPTS, {"interval-us", required_argument, 0, OPT_INTERVAL},                                          \
+    {                                                                                                                  \
+        "quiet", no_argument, 0, OPT_QUIET                                                                             \
+    }
 
 /* Help text for the options above (without --duration). */
-#define CLI_SENSOR_HELP                                                                         \
-    "  --source KIND       auto (default), ina3221, hwmon, rapl or nvml\n"                       \
-    "  --rail NAME|N       rail label (VDD_IN...) or its number in 'wattprof sensors';\n"      \
-    "                      default: VDD_IN / POM_5V_IN / VIN_SYS_5V0, else the first rail\n"       \
+#define CLI_SENSOR_HELP                                                                                                \
+    "  --source KIND       auto (default), ina3221, hwmon, rapl or nvml\n"                                             \
+    "  --rail NAME|N       rail label (VDD_IN...) or its number in 'wattprof sensors';\n"                              \
+    "                      default: VDD_IN / POM_5V_IN / VIN_SYS_5V0, else the first rail\n"                           \
     "  --sysfs-root DIR    read sysfs sensors under DIR instead of /sys\n"
-#define CLI_LOG_HELP                                                                            \
-    CLI_SENSOR_HELP                                                                             \
-    "  --interval-us N     microseconds between samples, decimals allowed (below 100,\n"      \
-    "                      samples come in bursts at that mean rate); 0 (default):\n"          \
-    "                      as fast as the sensor allows\n"                                      \
+#define CLI_LOG_HELP                                                                                                   \
+    CLI_SENSOR_HELP                                                                                                    \
+    "  --interval-us N     microseconds between samples, decimals allowed (below 100,\n"                               \
+    "                      samples come in bursts at that mean rate); 0 (default):\n"                                  \
+    "                      as fast as the sensor allows\n"                                                             \
     "  --quiet             no progress bar or rail line (the summary is still printed)\n"
 
 /* getopt_long over argv that handles the options above (and --duration, for
@@ -61,11 +65,11 @@ int cli_device_finish(wp_device_state *st, const char *dir, const char *path, co
                       const char *drift_cmd, double drift_c, wp_error *err);
 
 /* --cooldown N [--cooldown-timeout S] of run and profile. */
-#define CLI_COOLDOWN_HELP                                                                       \
-    "  --cooldown N        before measuring, wait until every thermal zone is within N\n"       \
-    "                      degrees C of the idle reading (device.json, see above), and\n"      \
-    "                      warn when a zone rose more than N during the run\n"                 \
-    "  --cooldown-timeout S  give up waiting after S seconds and measure anyway, with\n"       \
+#define CLI_COOLDOWN_HELP                                                                                              \
+    "  --cooldown N        before measuring, wait until every thermal zone is within N\n"                              \
+    "                      degrees C of the idle reading (device.json, see above), and\n"                              \
+    "                      warn when a zone rose more than N during the run\n"                                         \
+    "  --cooldown-timeout S  give up waiting after S seconds and measure anyway, with\n"                               \
     "                      a warning (default 300)\n"
 
 /* Waits as --cooldown says (docs/logging.md), the reference being the

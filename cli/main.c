@@ -19,19 +19,17 @@ static const command commands[] = {WP_COMMANDS(WP_ENTRY)};
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: wattprof COMMAND [OPTIONS]\n"
-            "\n"
-            "Per-layer runtime, power and energy of neural networks: measure, map,\n"
-            "train, predict.\n"
-            "\n"
-            "Commands:\n");
+    fprintf(fp, "usage: wattprof COMMAND [OPTIONS]\n"
+                "\n"
+                "Per-layer runtime, power and energy of neural networks: measure, map,\n"
+                "train, predict.\n"
+                "\n"
+                "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(fp,
-            "\n"
-            "Run 'wattprof COMMAND --help' for a command's options.\n"
-            "Pipeline: log/run -> map -> dataset -> train -> predict (see README.md).\n");
+    fprintf(fp, "\n"
+                "Run 'wattprof COMMAND --help' for a command's options.\n"
+                "Pipeline: log/run -> map -> dataset -> train -> predict (see README.md).\n");
 }
 
 int cli_fail(const char *cmd, const wp_error *err)

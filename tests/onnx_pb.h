@@ -145,8 +145,7 @@ typedef struct {
 
 /* NodeProto: inputs and outputs as "a,b,,c" (empty = absent optional),
  * then n_attrs attribute messages (consumed). */
-static void pb_node(pb_graph *gr, const char *op, const char *name, const char *ins, const char *outs, int n_attrs,
-                    ...)
+static void pb_node(pb_graph *gr, const char *op, const char *name, const char *ins, const char *outs, int n_attrs, ...)
 {
     pb nd = {0};
     char buf[512];

@@ -15,7 +15,7 @@
 
 typedef struct sim_fixture {
     wp_sim_run run;
-    double *start, *end;   /* [layer * n_cycles + cycle], us after in.origin_us */
+    double *start, *end; /* [layer * n_cycles + cycle], us after in.origin_us */
     wp_deconv_input in;
 } sim_fixture;
 

@@ -391,7 +391,6 @@ static void test_map_cli_interrupted(void)
     free(raw);
 }
 
-
 /* Item 14: map on a result folder another run holds fails at once, naming
  * the holder's pid, and changes nothing. */
 static void test_map_locked(void)
@@ -513,8 +512,19 @@ static void test_log_under_valgrind(void)
     const char *root = test_tmpdir();
     fake_ina_hwmon(root, "1-0040", "hwmon1", labels, mv, ma);
     const char *out = test_path(test_tmpdir(), "vg.log");
-    const char *argv[] = {"/usr/bin/valgrind", "-q", "--error-exitcode=9", WATTPROF_BIN, "log", "--sysfs-root",
-                          root, "--out", out, "--duration", "0.3", "--quiet", NULL};
+    const char *argv[] = {"/usr/bin/valgrind",
+                          "-q",
+                          "--error-exitcode=9",
+                          WATTPROF_BIN,
+                          "log",
+                          "--sysfs-root",
+                          root,
+                          "--out",
+                          out,
+                          "--duration",
+                          "0.3",
+                          "--quiet",
+                          NULL};
     test_run_result r = test_run_argv(argv);
     CHECK_INT(r.status, 0);
     if (r.status != 0)
@@ -550,9 +560,9 @@ static void write_mapped(const char *dir, int version)
                                     "layer_power_excluding_idle_power_micro_watt,layer_run_time\n");
         for (int c = 1; c <= 20; c++)
             for (int l = 0; l < 3; l++)
-                n += (size_t)snprintf(text + n, sizeof text - n, "%d,%s,%s,%d.0,%d.0,0.5\n", c, names[l][0],
-                                      names[l][1], 5000000 + 1000 * l + c + 7 * version + m,
-                                      1000 * l + c + 7 * version + m);
+                n +=
+                    (size_t)snprintf(text + n, sizeof text - n, "%d,%s,%s,%d.0,%d.0,0.5\n", c, names[l][0], names[l][1],
+                                     5000000 + 1000 * l + c + 7 * version + m, 1000 * l + c + 7 * version + m);
         char rel[64];
         snprintf(rel, sizeof rel, "model%d/power_runtime_mapping_layerwise.csv", m);
         test_write_file(test_path(dir, rel), text);

@@ -20,8 +20,8 @@ static void test_raw_layout(const char *dir)
     test_run_result r = test_run_cli((const char *[]){"zoo", "--arch", "lenet", "--out", model, NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"bench", "--model", model, "--result-dir", raw, "--runs", "3", "--warmup",
-                                      "1", "--threads", "1", "--quiet", NULL});
+    r = test_run_cli((const char *[]){"bench", "--model", model, "--result-dir", raw, "--runs", "3", "--warmup", "1",
+                                      "--threads", "1", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "12 layers, 3 cycles on cpu");
     CHECK_CONTAINS(r.out, "per-layer sum / untimed");
@@ -164,8 +164,8 @@ static void test_errors(const char *dir)
     r = test_run_cli((const char *[]){"bench", "--model", bad, NULL});
     CHECK_INT(r.status, 2);
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw,
-                                      "--input", "1x3x28x28", NULL});
+    r = test_run_cli((const char *[]){"bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw, "--input",
+                                      "1x3x28x28", NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "wrong input shape");
     test_run_free(&r);
@@ -208,12 +208,12 @@ static void test_errors(const char *dir)
 static void test_predict_onnx(const char *dir)
 {
     const char *model = test_path(dir, "lenet.onnx");
-    test_run_result r = test_run_cli((const char *[]){"predict", "--models", dir, "--onnx", model, "--engine-info",
-                                                      model, NULL});
+    test_run_result r =
+        test_run_cli((const char *[]){"predict", "--models", dir, "--onnx", model, "--engine-info", model, NULL});
     CHECK_INT(r.status, 2);
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"predict", "--models", dir, "--input", "1x1x28x28", "--engine-info", model,
-                                      NULL});
+    r = test_run_cli(
+        (const char *[]){"predict", "--models", dir, "--input", "1x1x28x28", "--engine-info", model, NULL});
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "--input goes with --onnx");
     test_run_free(&r);

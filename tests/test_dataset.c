@@ -9,8 +9,8 @@
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
 
-#define MAPPING_HEADER                                                                                          \
-    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                 \
+#define MAPPING_HEADER                                                                                                 \
+    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                         \
     "layer_power_excluding_idle_power_micro_watt,layer_run_time\n"
 
 static const char *fmt(double v)
@@ -140,10 +140,10 @@ static void test_quantiles_vs_qsort(void)
         for (size_t i = 0; i < n; i++) {
             seed = seed * 1103515245u + 12345u;
             switch (t % 4) {
-            case 0: v[i] = (double)((seed >> 16) % 5); break;           /* many ties */
-            case 1: v[i] = (double)i; break;                             /* sorted */
-            case 2: v[i] = (double)(n - i); break;                       /* reversed */
-            default: v[i] = (double)(seed >> 8) / 16777216.0; break;    /* random */
+            case 0: v[i] = (double)((seed >> 16) % 5); break;        /* many ties */
+            case 1: v[i] = (double)i; break;                         /* sorted */
+            case 2: v[i] = (double)(n - i); break;                   /* reversed */
+            default: v[i] = (double)(seed >> 8) / 16777216.0; break; /* random */
             }
             w[i] = v[i];
         }
@@ -155,9 +155,9 @@ static void test_quantiles_vs_qsort(void)
             double vi = qs[k] * (double)(n - 1);
             size_t lo = (size_t)vi;
             double g = vi - (double)lo;
-            double want = lo + 1 < n ? (g >= 0.5 ? w[lo + 1] - (w[lo + 1] - w[lo]) * (1 - g)
-                                                 : w[lo] + (w[lo + 1] - w[lo]) * g)
-                                     : w[n - 1];
+            double want = lo + 1 < n
+                              ? (g >= 0.5 ? w[lo + 1] - (w[lo + 1] - w[lo]) * (1 - g) : w[lo] + (w[lo + 1] - w[lo]) * g)
+                              : w[n - 1];
             bad += got[k] != want;
         }
         bad += s.min != w[0] || s.max != w[n - 1];
@@ -341,7 +341,8 @@ static void test_features(void)
         cu[i] = full.values[i];
     CHECK_INT(wp_features_from_upstream(WP_KIND_CONV, cu, &up), 0);
     CHECK_INT(up.n, full.n);
-    for (const char *const *f = (const char *const[]){"macs", "in_bytes", "out_bytes", "weight_bytes", "intensity", NULL};
+    for (const char *const *f =
+             (const char *const[]){"macs", "in_bytes", "out_bytes", "weight_bytes", "intensity", NULL};
          *f; f++)
         CHECK_NEAR(wp_feature_get(&up, *f), wp_feature_get(&full, *f), 1e-12 * fabs(wp_feature_get(&full, *f)));
     CHECK_INT(wp_features_from_upstream(WP_KIND_DENSE, (const double[]){4, 40, 20}, &up), 0);
@@ -390,7 +391,7 @@ static const char *ENGINE =
     "}\n";
 
 static const char *LAYERS[][2] = {
-    {"reformat", "Reformat"}, {"conv", "CaskConvolution"},      {"pool", "CaskPooling"}, {"gpool", "CaskPooling"},
+    {"reformat", "Reformat"},      {"conv", "CaskConvolution"},    {"pool", "CaskPooling"}, {"gpool", "CaskPooling"},
     {"fc", "CaskGemmConvolution"}, {"fc2", "CaskGemmConvolution"}, {"noop", "NoOp"},
 };
 #define NLAYERS 7
@@ -439,8 +440,8 @@ static void write_model(const char *root, const char *model, const char *mapping
 
 static test_run_result run_dataset(const char *in, const char *out, const char *n)
 {
-    const char *args[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out,
-                          n ? "--per-layer-measurements" : NULL, n, NULL};
+    const char *args[] = {
+        "dataset", "--preprocessed-data-dir", in, "--result-dir", out, n ? "--per-layer-measurements" : NULL, n, NULL};
     return test_run_cli(args);
 }
 
@@ -502,8 +503,10 @@ static void test_cli_end_to_end(void)
     char *reshape = test_read_file(test_path(out, "alpha/reshape.csv"));
     CHECK(reshape != NULL);
     if (reshape) {
-        CHECK(strncmp(reshape, "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,"
-                               "out_bytes,transcendental,power,runtime,layer_name\n", 132) == 0);
+        CHECK(strncmp(reshape,
+                      "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,"
+                      "out_bytes,transcendental,power,runtime,layer_name\n",
+                      132) == 0);
         CHECK_INT(test_count_lines(reshape), 2);
         CHECK_CONTAINS(reshape, ",reformat\n");
     }
@@ -543,21 +546,21 @@ static void test_cli_end_to_end(void)
         free(row);
         row = csv_row(pool, "gpool");
         snprintf(want, sizeof want, "1,16,8,8,16,1,1,8,8,8,8,0,0,1,%d,%d,%d,%d,%s,%s,%s,gpool", 16 * 64,
-                 2 * (16 * 64 + 16), 2 * 16 * 64, 2 * 16, fmt(16.0 * 64 / (2 * (16 * 64 + 16))),
-                 fmt(mean_power(3, 12)), fmt(mean_runtime(3, 12)));
+                 2 * (16 * 64 + 16), 2 * 16 * 64, 2 * 16, fmt(16.0 * 64 / (2 * (16 * 64 + 16))), fmt(mean_power(3, 12)),
+                 fmt(mean_runtime(3, 12)));
         CHECK_STR(row, want);
         free(row);
 
         CHECK(starts_with(dense, "batch_size,input_size,output_size,macs,bytes,in_bytes,weight_bytes,out_bytes,"
                                  "intensity,power,runtime,layer_name\n"));
         row = csv_row(dense, "fc");
-        snprintf(want, sizeof want, "1,16,10,160,%d,%d,%d,%d,%s,%s,%s,fc", 2 * (16 + 10 + 160), 2 * 16, 2 * 160,
-                 2 * 10, fmt(160.0 / (2 * (16 + 10 + 160))), fmt(mean_power(4, 12)), fmt(mean_runtime(4, 12)));
+        snprintf(want, sizeof want, "1,16,10,160,%d,%d,%d,%d,%s,%s,%s,fc", 2 * (16 + 10 + 160), 2 * 16, 2 * 160, 2 * 10,
+                 fmt(160.0 / (2 * (16 + 10 + 160))), fmt(mean_power(4, 12)), fmt(mean_runtime(4, 12)));
         CHECK_STR(row, want);
         free(row);
         row = csv_row(dense, "fc2");
-        snprintf(want, sizeof want, "4,10,5,200,%d,%d,%d,%d,%s,%s,%s,fc2", 2 * (40 + 20 + 50), 2 * 40, 2 * 50,
-                 2 * 20, fmt(200.0 / (2 * (40 + 20 + 50))), fmt(mean_power(5, 12)), fmt(mean_runtime(5, 12)));
+        snprintf(want, sizeof want, "4,10,5,200,%d,%d,%d,%d,%s,%s,%s,fc2", 2 * (40 + 20 + 50), 2 * 40, 2 * 50, 2 * 20,
+                 fmt(200.0 / (2 * (40 + 20 + 50))), fmt(mean_power(5, 12)), fmt(mean_runtime(5, 12)));
         CHECK_STR(row, want);
         free(row);
     }
@@ -655,8 +658,8 @@ static void expect_failure(const char *mapping, const char *engine, const char *
     write_model(in, "aaa", good, ENGINE);
     write_model(in, "bad", mapping, engine);
     free(good);
-    const char *args[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out,
-                          strict_run ? "--strict" : NULL, NULL};
+    const char *args[] = {"dataset", "--preprocessed-data-dir",      in,  "--result-dir",
+                          out,       strict_run ? "--strict" : NULL, NULL};
     test_run_result r = test_run_cli(args);
     CHECK(r.status != 0);
     CHECK_INT(test_count_lines(r.err), 1);
@@ -710,8 +713,7 @@ static void test_bad_input(void)
     expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
                                   "1,mystery,CaskConvolution,9,5,0.1\n"
                                   "2,mystery,CaskConvolution,9,5,0.1\n",
-                   ENGINE,
-                   "bad/power_runtime_mapping_layerwise.csv:3: layer 'mystery' (CaskConvolution) is not in");
+                   ENGINE, "bad/power_runtime_mapping_layerwise.csv:3: layer 'mystery' (CaskConvolution) is not in");
     strict_run = 0;
     expect_failure(MAPPING_HEADER "1,conv,CaskConvolution,9,5,0.1\n"
                                   "2,conv,CaskPooling,9,5,0.1\n",
@@ -790,8 +792,8 @@ static void test_layer_not_in_engine(void)
     CHECK(conv && strstr(conv, ",conv\n") && !strstr(conv, "ghost"));
     free(conv);
     test_run_free(&r);
-    const char *strict[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", test_path(root, "t2"),
-                            "--strict", NULL};
+    const char *strict[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", test_path(root, "t2"), "--strict",
+                            NULL};
     r = test_run_cli(strict);
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "layer 'ghost0' (CaskConvolution) is not in");
@@ -914,8 +916,8 @@ static void test_runtime_stat(void)
     char *mapping = mapping_text(12, NULL, 0);
     write_model(in, "alpha", mapping, ENGINE);
     free(mapping);
-    const char *args[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "p10",
-                          "--quiet", NULL};
+    const char *args[] = {
+        "dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "p10", "--quiet", NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     test_run_free(&r);

@@ -53,7 +53,7 @@ static const char *fake_device(const char *name)
         snprintf(rel, sizeof rel, "sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", i * 10);
         put(root, rel, "schedutil\n");
     }
-    put(root, "sys/devices/system/cpu/cpu2/online", "1\n"); /* no cpufreq: left out */
+    put(root, "sys/devices/system/cpu/cpu2/online", "1\n");   /* no cpufreq: left out */
     put(root, "sys/devices/system/cpu/cpufreq/boost", "0\n"); /* not a CPU */
     put(root, "sys/class/devfreq/17000000.gpu/cur_freq", "1300500000\n");
     put(root, "sys/class/devfreq/17000000.gpu/min_freq", "306000000\n");
@@ -179,8 +179,8 @@ static void test_cli(void)
     snprintf(outdir, sizeof outdir, "%s", test_path(test_tmpdir(), "raw/m"));
     put(outdir, ".keep", "");
     const char *log = test_path(outdir, "m_power_log.log");
-    test_run_result r = test_run_cli(
-        (const char *[]){"log", "--sysfs-root", sys, "--out", log, "--duration", "0.05", "--quiet", NULL});
+    test_run_result r =
+        test_run_cli((const char *[]){"log", "--sysfs-root", sys, "--out", log, "--duration", "0.05", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     json_t *doc = load(test_path(outdir, "device.json"));
@@ -190,8 +190,8 @@ static void test_cli(void)
     json_decref(doc);
 
     const char *idle = test_path(test_tmpdir(), "idle");
-    r = test_run_cli((const char *[]){"idle", "--sysfs-root", sys, "--result-dir", idle, "--duration", "0.05",
-                                      "--quiet", NULL});
+    r = test_run_cli(
+        (const char *[]){"idle", "--sysfs-root", sys, "--result-dir", idle, "--duration", "0.05", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     doc = load(test_path(idle, "device.json"));
@@ -199,8 +199,8 @@ static void test_cli(void)
     json_decref(doc);
 
     const char *raw = test_path(test_tmpdir(), "runraw");
-    r = test_run_cli((const char *[]){"run", "--sysfs-root", sys, "--result-dir", raw, "--model", "m", "--quiet",
-                                      "--", "true", NULL});
+    r = test_run_cli((const char *[]){"run", "--sysfs-root", sys, "--result-dir", raw, "--model", "m", "--quiet", "--",
+                                      "true", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     doc = load(test_path(raw, "m/device.json"));
@@ -357,14 +357,14 @@ static void test_cooldown_cli(void)
     setenv("WATTPROF_DEVICE_ROOT", root, 1);
 
     /* no idle reading yet: said, and the run goes on */
-    test_run_result r = test_run_cli((const char *[]){"run", "--sysfs-root", sys, "--result-dir", dir, "--model",
-                                                      "m", "--quiet", "--cooldown", "5", "--", "true", NULL});
+    test_run_result r = test_run_cli((const char *[]){"run", "--sysfs-root", sys, "--result-dir", dir, "--model", "m",
+                                                      "--quiet", "--cooldown", "5", "--", "true", NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.err, "no idle reading in ");
     test_run_free(&r);
 
-    r = test_run_cli((const char *[]){"idle", "--sysfs-root", sys, "--result-dir", dir, "--duration", "0.05",
-                                      "--quiet", NULL});
+    r = test_run_cli(
+        (const char *[]){"idle", "--sysfs-root", sys, "--result-dir", dir, "--duration", "0.05", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     fake_set(temp0, 58000); /* 12.75 C above the idle 45.25 */
@@ -405,8 +405,8 @@ static void test_cooldown_cli(void)
     doc = load(test_path(dir, "m/device.json"));
     CHECK(json_is_false(json_object_get(json_object_get(doc, "cooldown"), "reached")));
     json_decref(doc);
-    r = test_run_cli((const char *[]){"run", "--result-dir", dir, "--model", "m", "--cooldown", "-1", "--", "true",
-                                      NULL});
+    r = test_run_cli(
+        (const char *[]){"run", "--result-dir", dir, "--model", "m", "--cooldown", "-1", "--", "true", NULL});
     CHECK_INT(r.status, 2);
     test_run_free(&r);
     fake_set(temp0, 45250);

@@ -8,17 +8,17 @@
 /* Inspector-style document (pretty printed, one key per line, as TensorRT
  * writes it) covering every attribute the reader takes. */
 static const char *ENGINE_JSON =
-    "{\n"                                                                   /* 1 */
-    "  \"Layers\": [\n"                                                     /* 2 */
-    "    {\n"                                                               /* 3 */
+    "{\n"               /* 1 */
+    "  \"Layers\": [\n" /* 2 */
+    "    {\n"           /* 3 */
     "      \"Name\": \"Reformatting CopyNode for Input Tensor 0 to conv\",\n"
     "      \"LayerType\": \"Reformat\",\n"
     "      \"Inputs\": [{\"Name\": \"x\", \"Dimensions\": [2, 3, 32, 32],\n"
     "                  \"Format/Datatype\": \"Row major linear FP32 format\"}],\n"
     "      \"Outputs\": [{\"Name\": \"y\", \"Dimensions\": [2, 3, 32, 32]}],\n"
-    "      \"Kernel\": [1, 1, 1]\n"                                         /* 9: odd length, ignored */
+    "      \"Kernel\": [1, 1, 1]\n" /* 9: odd length, ignored */
     "    },\n"
-    "    {\n"                                                               /* 11 */
+    "    {\n" /* 11 */
     "      \"Name\": \"conv\",\n"
     "      \"LayerType\": \"CaskConvolution\",\n"
     "      \"Inputs\": [{\"Dimensions\": [2, 8, 32, 30],\n"
@@ -35,7 +35,7 @@ static const char *ENGINE_JSON =
     "      \"Groups\": 4,\n"
     "      \"Weights\": {\"Type\": \"Half\", \"Count\": 480}\n"
     "    },\n"
-    "    {\n"                                                               /* 28 */
+    "    {\n" /* 28 */
     "      \"Name\": \"pool\",\n"
     "      \"LayerType\": \"CaskPooling\",\n"
     "      \"Inputs\": [{\"Dimensions\": [1, 64, 55, 55]}],\n"
@@ -44,13 +44,13 @@ static const char *ENGINE_JSON =
     "      \"WindowSize\": [3, 3],\n"
     "      \"Stride\": [2, 2]\n"
     "    },\n"
-    "    {\n"                                                               /* 37 */
+    "    {\n" /* 37 */
     "      \"Name\": \"fc\",\n"
     "      \"LayerType\": \"CaskGemmConvolution\",\n"
     "      \"Inputs\": [{\"Dimensions\": [1, 512, 1, 1]}],\n"
     "      \"Outputs\": [{\"Dimensions\": [1, 1000, 1, 1]}]\n"
     "    },\n"
-    "    {\"Name\": \"conv (copy)\", \"LayerType\": \"NoOp\"}\n"          /* 43 */
+    "    {\"Name\": \"conv (copy)\", \"LayerType\": \"NoOp\"}\n" /* 43 */
     "  ],\n"
     "  \"Bindings\": [\"x\", \"y\"]\n"
     "}\n";
@@ -183,9 +183,10 @@ static void test_errors(void)
     expect_error("{\"Layers\": [\n  {\"Name\": \"a\"}\n]}", 2, "has no \"LayerType\"");
     /* Issue 13: a second layer of the same name would take the first's
      * measurements; the error names the second and where the first is. */
-    expect_error("{\"Layers\": [\n  {\"Name\": \"b\", \"LayerType\": \"X\"},\n  {\"Name\": \"a\", \"LayerType\": \"X\"},\n"
-                 "  {\"Name\": \"b\", \"LayerType\": \"NoOp\"}\n]}",
-                 4, "duplicate layer name \"b\" (also layer 0, line 2)");
+    expect_error(
+        "{\"Layers\": [\n  {\"Name\": \"b\", \"LayerType\": \"X\"},\n  {\"Name\": \"a\", \"LayerType\": \"X\"},\n"
+        "  {\"Name\": \"b\", \"LayerType\": \"NoOp\"}\n]}",
+        4, "duplicate layer name \"b\" (also layer 0, line 2)");
     expect_error("{\"Layers\": [\n  {\"Name\": 7, \"LayerType\": \"X\"}\n]}", 2, "\"Name\" must be a string");
     /* A wrong type deep inside: the line of the offending element. */
     expect_error("{\"Layers\": [\n"

@@ -144,8 +144,8 @@ int main(void)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    static const char *const nets[] = {"net00", "net01", "net02", "net03", "net04", "net05",
-                                       "lenet", "resnet18", "vgg16"};
+    static const char *const nets[] = {"net00", "net01", "net02",    "net03", "net04",
+                                       "net05", "lenet", "resnet18", "vgg16"};
     for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
         for (size_t k = 0; k < sizeof extra_kinds / sizeof *extra_kinds; k++)
             write_extra(data, nets[g], extra_kinds[k], 6);
@@ -158,8 +158,8 @@ int main(void)
     }
     strcat(text, "}}\n");
     test_write_file(cfg, text);
-    test_run_result r = test_run_cli(
-        (const char *[]){"train", "--data-dir", data, "--out-dir", models, "--config", cfg, "--cv", "3", "--quiet", NULL});
+    test_run_result r = test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", models, "--config", cfg,
+                                                      "--cv", "3", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "normalization_runtime");
     CHECK_CONTAINS(r.out, "softmax_runtime");
@@ -263,8 +263,9 @@ int main(void)
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "layers modelled:        1 / 3\n");
     char want[256];
-    snprintf(want, sizeof want, "not modelled:           2 x PluginV2 (no model for this layer kind): about %.3g ms, "
-                                "%.1f %% of the estimated time (some unestimated)\n",
+    snprintf(want, sizeof want,
+             "not modelled:           2 x PluginV2 (no model for this layer kind): about %.3g ms, "
+             "%.1f %% of the estimated time (some unestimated)\n",
              p.other_est_ms[0], share);
     CHECK_CONTAINS(r.out, want);
     test_run_free(&r);

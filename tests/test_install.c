@@ -56,7 +56,7 @@ int main(void)
     test_run_free(&r);
     CHECK_INT(setenv("WATTPROF_CUDA_MODULE", module, 1), 0);
     r = test_run_argv((const char *[]){bin, "bench", "--model", onnx, "--result-dir", test_path(dir, "raw"),
-                                        "--backend", "cuda", "--runs", "1", NULL});
+                                       "--backend", "cuda", "--runs", "1", NULL});
     unsetenv("WATTPROF_CUDA_MODULE");
     CHECK(r.status == 0 || (r.status == 1 && strstr(r.err, "CUDA") && !strstr(r.err, "not available")));
     if (r.status != 0)

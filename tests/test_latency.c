@@ -18,9 +18,10 @@ static void test_read_shapes(void)
     const char *p = test_path(dir, "lat.json");
     /* Compact and indented JSON mixed, escapes in names, exponent numbers,
      * integer latencies. */
-    test_write_file(p, "{\"[CONV]-[a\\\"b\\\\c\\u00e9\\ud83d\\ude00]\":[[0.030303999781608582,\"20241121-05:22:50.156286\"],"
-                       "[1e-3,\"20241121-05:22:51.5\"]],\n"
-                       "  \"x/y\" : [ [ 2 , \"20241121-05:22:50.1\" ] ,\r\n\t[0,\"20241121-05:22:52.000001\"] ]\n}\n");
+    test_write_file(
+        p, "{\"[CONV]-[a\\\"b\\\\c\\u00e9\\ud83d\\ude00]\":[[0.030303999781608582,\"20241121-05:22:50.156286\"],"
+           "[1e-3,\"20241121-05:22:51.5\"]],\n"
+           "  \"x/y\" : [ [ 2 , \"20241121-05:22:50.1\" ] ,\r\n\t[0,\"20241121-05:22:52.000001\"] ]\n}\n");
     wp_latency lat;
     wp_error err = {0};
     CHECK_INT(wp_latency_read(p, &lat, &err), 0);
@@ -57,7 +58,8 @@ static void test_read_shapes(void)
         }
     }
     char *text = test_read_file(q);
-    CHECK_CONTAINS(text, "\n        [\n            0.03030399978160858,\n            \"20241121-05:22:50.156286\"\n        ]");
+    CHECK_CONTAINS(
+        text, "\n        [\n            0.03030399978160858,\n            \"20241121-05:22:50.156286\"\n        ]");
     free(text);
     CHECK_INT(test_count_entries(dir, ".back.json.tmp"), 0);
     wp_latency_free(&back);
@@ -131,7 +133,10 @@ static void test_errors(void)
     char buf[1024];
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"]\n]}", a);
     expect_error(buf, "equal lengths", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"],\n[1.0, \"20241121-00:00:01.0\"]]}", a);
+    snprintf(
+        buf, sizeof buf,
+        "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"],\n[1.0, \"20241121-00:00:01.0\"]]}",
+        a);
     expect_error(buf, "equal lengths", "4"); /* the line of the extra entry */
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"2024112", a);
     expect_error(buf, "truncated JSON", "3");
@@ -143,7 +148,8 @@ static void test_errors(void)
     expect_error(buf, "duplicate layer name 'a'", "3");
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [NaN, \"20241121-00:00:01.0\"]]}", a);
     expect_error(buf, "not finite", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [Infinity, \"20241121-00:00:01.0\"]]}", a);
+    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [Infinity, \"20241121-00:00:01.0\"]]}",
+             a);
     expect_error(buf, "not finite", "4");
     snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1e999, \"20241121-00:00:01.0\"]]}", a);
     expect_error(buf, "not a finite number", "4");

@@ -18,8 +18,8 @@ typedef struct parsed_log {
     size_t n;
     int64_t *t;
     double *mv, *ma;
-    int bad_line;      /* first malformed line (1-based), 0 if none */
-    int backwards;     /* timestamps going backwards */
+    int bad_line;  /* first malformed line (1-based), 0 if none */
+    int backwards; /* timestamps going backwards */
 } parsed_log;
 
 static void parse_log(const char *path, parsed_log *pl)
@@ -390,8 +390,8 @@ static void test_format_matches_powerlog(void)
     int64_t t = 1732166570156286LL;
     wp_line_cache cache;
     wp_line_cache_init(&cache);
-    const double fixed[] = {0, 1, -1, 5000, 2400, 123.456, 0.001, 0.01, 0.1, 15250, 999999999999.999,
-                            1e12, 1e15, 1e16, 1e-5, -0.0, 0.5, 4012.8, 1.0005, 3.14159, -123.4, 7500.25};
+    const double fixed[] = {0,    1,    -1,   5000, 2400, 123.456, 0.001,  0.01,   0.1,     15250,  999999999999.999,
+                            1e12, 1e15, 1e16, 1e-5, -0.0, 0.5,     4012.8, 1.0005, 3.14159, -123.4, 7500.25};
     int bad = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
         size_t na = wp_logger_format_line(&cache, a, t, fixed[i], 1000.0);
@@ -406,8 +406,8 @@ static void test_format_matches_powerlog(void)
         double v;
         long long k = ((long long)rand() << 16) ^ rand();
         switch (i % 4) {
-        case 0: v = (double)(k % 100000); break;                      /* mV, mA */
-        case 1: v = (double)(k % 100000000) / 1000.0; break;          /* uW / 1000 */
+        case 0: v = (double)(k % 100000); break;             /* mV, mA */
+        case 1: v = (double)(k % 100000000) / 1000.0; break; /* uW / 1000 */
         case 2: v = (double)k / 1000.0 * ((k & 1) ? -1 : 1); break;
         default: v = (double)rand() / RAND_MAX * pow(10, rand() % 20 - 6); break;
         }
@@ -427,8 +427,8 @@ static void test_cached_format_matches_powerlog(void)
     wp_line_cache cache;
     wp_line_cache_init(&cache);
     int64_t t = 1732233599000000LL - 3000; /* 3 ms before midnight */
-    const double values[] = {5024, 2400, 0, -0.0, 123.456, 1e15, 9007199254740992.0, 9007199254740993.0,
-                             -7, 0.1, 1e-7, 4012.8, 65535, 1e300};
+    const double values[] = {5024, 2400, 0,    -0.0,   123.456, 1e15, 9007199254740992.0, 9007199254740993.0,
+                             -7,   0.1,  1e-7, 4012.8, 65535,   1e300};
     int bad = 0;
     srand(777);
     for (int i = 0; i < 100000; i++) {
@@ -527,7 +527,6 @@ static void test_callers_descriptors_untouched(void)
         close(fds[1]);
     }
 }
-
 
 /* Threads that keep every core busy, so the sampler is preempted between
  * its clock reads (where the stamps used to step back by a few us). */

@@ -143,8 +143,8 @@ static void test_log_nvml_fake(void)
         return;
     test_write_file(test_path(dir, "gpu0_power_mw"), "61250\n");
     const char *out = test_path(dir, "gpu.log");
-    test_run_result r = test_run_cli((const char *[]){"log", "--source", "nvml", "--out", out, "--duration", "0.05",
-                                                      "--interval-us", "1000", NULL});
+    test_run_result r = test_run_cli(
+        (const char *[]){"log", "--source", "nvml", "--out", out, "--duration", "0.05", "--interval-us", "1000", NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.err, "rail nvml gpu0 (mW) at GPU 0: Fake GPU 0");
     CHECK_CONTAINS(r.err, "mean power:  61250000.0 uW");
@@ -261,8 +261,8 @@ static void test_log_stall_restarts_schedule(void)
     const char *dir = test_tmpdir();
     const char *out = test_path(dir, "stall.log");
     const char *errp = test_path(test_tmpdir(), "stderr.txt");
-    pid_t pid = spawn_cli((const char *[]){"log", "--sysfs-root", root, "--out", out, "--interval-us", "1000", NULL},
-                          errp);
+    pid_t pid =
+        spawn_cli((const char *[]){"log", "--sysfs-root", root, "--out", out, "--interval-us", "1000", NULL}, errp);
     CHECK(wait_streaming(dir, "stall.log"));
     kill(pid, SIGSTOP);
     usleep(300000);
@@ -337,8 +337,8 @@ static void test_run_exit_codes(void)
     free(text);
     test_run_free(&r);
 
-    r = test_run_cli((const char *[]){"run", "--sysfs-root", root, "--result-dir", res, "--model", "m0", "--",
-                                      "true", NULL});
+    r = test_run_cli(
+        (const char *[]){"run", "--sysfs-root", root, "--result-dir", res, "--model", "m0", "--", "true", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     /* Killed by a signal: 128 + N, as a shell reports it. */
@@ -357,8 +357,8 @@ static void test_run_exit_codes(void)
     const char *marker = test_path(res, "ran");
     char script[1200];
     snprintf(script, sizeof script, "touch %s", marker);
-    r = test_run_cli((const char *[]){"run", "--sysfs-root", test_tmpdir(), "--source", "ina3221", "--result-dir",
-                                      res, "--model", "m3", "--", "sh", "-c", script, NULL});
+    r = test_run_cli((const char *[]){"run", "--sysfs-root", test_tmpdir(), "--source", "ina3221", "--result-dir", res,
+                                      "--model", "m3", "--", "sh", "-c", script, NULL});
     CHECK_INT(r.status, 1);
     CHECK(!test_file_exists(marker));
     test_run_free(&r);
@@ -398,8 +398,8 @@ static void test_idle(void)
 {
     const char *root = orin_root();
     const char *res = test_path(test_tmpdir(), "results/nested");
-    test_run_result r = test_run_cli(
-        (const char *[]){"idle", "--sysfs-root", root, "--duration", "0.1", "--result-dir", res, NULL});
+    test_run_result r =
+        test_run_cli((const char *[]){"idle", "--sysfs-root", root, "--duration", "0.1", "--result-dir", res, NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "average idle power: 12057600.0 uW");
     test_run_free(&r);
@@ -417,16 +417,14 @@ static void test_idle(void)
     /* A hwmon rail (power only) gives the same microwatts. */
     const char *root2 = test_tmpdir();
     fake_hwmon_power(root2, "hwmon0", "acpi_power", 3500000);
-    r = test_run_cli(
-        (const char *[]){"idle", "--sysfs-root", root2, "--duration", "0.05", "--result-dir", res, NULL});
+    r = test_run_cli((const char *[]){"idle", "--sysfs-root", root2, "--duration", "0.05", "--result-dir", res, NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "average idle power: 3500000.0 uW");
     test_run_free(&r);
     /* A broken sensor: error, and the previous file is untouched. */
     char *before = test_read_file(test_path(res, "idling_power.json"));
     fake_set_text(test_path(root2, "class/hwmon/hwmon0/power1_input"), "??");
-    r = test_run_cli(
-        (const char *[]){"idle", "--sysfs-root", root2, "--duration", "0.05", "--result-dir", res, NULL});
+    r = test_run_cli((const char *[]){"idle", "--sysfs-root", root2, "--duration", "0.05", "--result-dir", res, NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "power1_input: not a number");
     char *after = test_read_file(test_path(res, "idling_power.json"));

@@ -9,8 +9,8 @@
 #include "testutil.h"
 #include "wattprof/csv.h"
 
-#define HEADER                                                                                                 \
-    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                 \
+#define HEADER                                                                                                         \
+    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                         \
     "layer_power_excluding_idle_power_micro_watt,layer_run_time\n"
 
 static const char *ENGINE = "{\"Layers\": [\n"
@@ -31,7 +31,8 @@ static const char *raw_model_in(const char *root, const char *model, const char 
         snprintf(buf, sizeof buf, "%s", test_path(test_tmpdir(), "raw"));
         root = buf;
     }
-    test_write_file(test_path(root, "idling_power.json"), "{\"timestamp\": \"20241121-051743\", \"avg_idle_power\": 5000000.0}");
+    test_write_file(test_path(root, "idling_power.json"),
+                    "{\"timestamp\": \"20241121-051743\", \"avg_idle_power\": 5000000.0}");
     char rel[256];
     snprintf(rel, sizeof rel, "%s/%s_power_log.log", model, model);
     if (power_log)
@@ -332,8 +333,9 @@ static void test_many_cycles(void)
         char m[WP_DOUBLE_BUFSZ], x[WP_DOUBLE_BUFSZ];
         wp_format_double(mean, m);
         wp_format_double(mean - 5000000.0, x);
-        n += (size_t)snprintf(want + n, cap * 2 - n, "%d,conv0,CaskConvolution,%s,%s,1.5\n%d,fc0,CaskGemmConvolution,,,0.3\n",
-                              c + 1, m, x, c + 1);
+        n += (size_t)snprintf(want + n, cap * 2 - n,
+                              "%d,conv0,CaskConvolution,%s,%s,1.5\n%d,fc0,CaskGemmConvolution,,,0.3\n", c + 1, m, x,
+                              c + 1);
     }
     CHECK(csv && strcmp(csv, want) == 0);
     free(want);
@@ -372,8 +374,8 @@ static void expect_failure(const char *model, const char *log, const char *lat, 
     snprintf(resname, sizeof resname, "%s_result", dirname);
     char res[4096];
     snprintf(res, sizeof res, "%s", test_path(test_tmpdir(), resname));
-    const char *args[] = {"map", "--raw-data-dir", root, "--result-dir", res, "--timeline", "reported",
-                          "--attribution", "samples", NULL};
+    const char *args[] = {"map",           "--raw-data-dir", root, "--result-dir", res, "--timeline", "reported",
+                          "--attribution", "samples",        NULL};
     test_run_result r = test_run_cli(args);
     CHECK(r.status != 0);
     CHECK_INT(test_count_lines(r.err), 1);
@@ -398,8 +400,8 @@ static void test_bad_input(void)
                    "zz_power_log.log:2: ", "bad timestamp");
     expect_failure("zz", "20241121-00:00:01.00,5000.0,1100.0\n\n20241121-00:00:01.20,5000.0\n", lat, ENGINE,
                    "zz_power_log.log:3: ", "missing field");
-    expect_failure("zz", "20241121-00:00:01.00,5000.0,11OO.0\n", lat, ENGINE, "zz_power_log.log:1: ",
-                   "not a finite number");
+    expect_failure("zz", "20241121-00:00:01.00,5000.0,11OO.0\n", lat, ENGINE,
+                   "zz_power_log.log:1: ", "not a finite number");
     expect_failure("zz", "20241121-00:00:01.20,5000.0,1100.0\n20241121-00:00:01.10,5000.0,1100.0\n", lat, ENGINE,
                    "zz_power_log.log:2: ", "backwards");
     expect_failure("zz", LOG11, "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n\"fc0\": [[400.0, ", ENGINE,
@@ -408,9 +410,11 @@ static void test_bad_input(void)
                    "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n\"fc0\": [[4.0, \"20241121-00:00:01.50\"],\n"
                    "[4.0, \"20241121-00:00:01.50\"]]}",
                    ENGINE, "trt_layer_latency.json:3: ", "equal lengths");
-    expect_failure("zz", LOG11, "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n\"relu9\": [[4.0, \"20241121-00:00:01.50\"]]}",
+    expect_failure("zz", LOG11,
+                   "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n\"relu9\": [[4.0, \"20241121-00:00:01.50\"]]}",
                    ENGINE, "trt_layer_latency.json:2: ", "not in");
-    expect_failure("zz", LOG11, "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n\"conv0\": [[4.0, \"20241121-00:00:01.50\"]]}",
+    expect_failure("zz", LOG11,
+                   "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n\"conv0\": [[4.0, \"20241121-00:00:01.50\"]]}",
                    ENGINE, "trt_layer_latency.json:2: ", "duplicate");
     expect_failure("zz", LOG11, "{\"conv0\": [[-4.0, \"20241121-00:00:01.50\"]]}", ENGINE,
                    "trt_layer_latency.json:1: ", "negative");
@@ -431,8 +435,8 @@ static void test_bad_input(void)
     /* Issue 13: the 35-byte latency file with 1e30 ms (undefined behaviour
      * in the us conversion), 1e300 ms (silently no power) and a negative
      * idle power all fail at load time. */
-    expect_failure("zz", LOG11, "{\"\":[[1e30,\"20241121-01:00:00.1\"]]}", ENGINE, "trt_layer_latency.json:1: ",
-                   "value out of range");
+    expect_failure("zz", LOG11, "{\"\":[[1e30,\"20241121-01:00:00.1\"]]}", ENGINE,
+                   "trt_layer_latency.json:1: ", "value out of range");
     expect_failure("zz", LOG11, "{\"conv0\": [[1e300, \"20241121-00:00:01.50\"]]}", ENGINE,
                    "trt_layer_latency.json:1: ", "value out of range");
     const char *neg = raw_model("neg", LOG11, lat, ENGINE);

@@ -198,7 +198,8 @@ static void test_predict(void)
         for (int tg = 0; tg < 2; tg++) {
             wp_model m;
             char file[4096];
-            snprintf(file, sizeof file, "%s/%s.json", models, wp_pipeline_name(wp_pipeline_index(L->kind, (wp_target)tg)));
+            snprintf(file, sizeof file, "%s/%s.json", models,
+                     wp_pipeline_name(wp_pipeline_index(L->kind, (wp_target)tg)));
             CHECK_INT(wp_model_read(file, &m, &err), 0);
             double raw[WP_MODEL_MAX_FEATURES];
             for (int f = 0; f < m.cfg.n_features; f++)
@@ -223,15 +224,17 @@ static void test_cv_by_model_and_config(void)
 {
     const char *out = test_path(dir, "models_cfg");
     const char *cfg = test_path(dir, "cfg.json");
-    test_write_file(cfg, "{\"cv\": 5, \"pipelines\": {\"dense_power\": {\"features\": [\"batch_size\", \"input_size\", "
-                         "\"output_size\", \"macs\", \"bytes\"], \"degree\": 2, \"scaler\": \"minmax\", \"positive\": false, "
-                         "\"special_terms\": [[\"macs\", \"bytes\"]]}}}\n");
+    test_write_file(
+        cfg, "{\"cv\": 5, \"pipelines\": {\"dense_power\": {\"features\": [\"batch_size\", \"input_size\", "
+             "\"output_size\", \"macs\", \"bytes\"], \"degree\": 2, \"scaler\": \"minmax\", \"positive\": false, "
+             "\"special_terms\": [[\"macs\", \"bytes\"]]}}}\n");
     /* dense layers only, so the second training run stays quick */
     const char *small = test_path(dir, "data_dense");
     int per_kind[3] = {0, 0, 10};
     wp_error err;
     CHECK_INT(fx_write(small, 6, per_kind, 9, &err), 0);
-    const char *args[] = {"train", "--data-dir", small, "--out-dir", out, "--config", cfg, "--cv-by-model", "--quiet", NULL};
+    const char *args[] = {"train",    "--data-dir", small,           "--out-dir", out,
+                          "--config", cfg,          "--cv-by-model", "--quiet",   NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "lono");
@@ -287,7 +290,8 @@ static void test_train_set(void)
     const char *out = strdup(test_path(dir, "set_out"));
     const char *cfg = strdup(test_path(dir, "set_cfg.json"));
     /* degree 1 pooling keeps the pooling pipelines quick */
-    test_write_file(cfg, "{\"pipelines\": {\"pooling_power\": {\"degree\": 1}, \"pooling_runtime\": {\"degree\": 1}}}\n");
+    test_write_file(cfg,
+                    "{\"pipelines\": {\"pooling_power\": {\"degree\": 1}, \"pooling_runtime\": {\"degree\": 1}}}\n");
     wp_error err;
     CHECK_INT(fx_write(dense, 6, (int[3]){0, 0, 8}, 5, &err), 0);
     CHECK_INT(fx_write(both, 6, (int[3]){0, 8, 8}, 6, &err), 0);
@@ -388,7 +392,8 @@ static void test_physical_example(void)
     wp_train_config_free(&c);
     /* convolutions only (the pipelines compared; quick under ASan) */
     const char *conv = strdup(test_path(dir, "data_conv"));
-    static const char *const nets[] = {"net00", "net01", "net02", "net03", "net04", "net05", "lenet", "resnet18", "vgg16"};
+    static const char *const nets[] = {"net00", "net01", "net02",    "net03", "net04",
+                                       "net05", "lenet", "resnet18", "vgg16"};
     for (int i = 0; i < 9; i++) {
         char from[4096], to[4096];
         snprintf(from, sizeof from, "%s/%s/convolutional.csv", data, nets[i]);
@@ -455,8 +460,15 @@ static void test_bad_input(void)
 
     /* empty training set: every network is a test network */
     const char *o3 = test_path(dir, "out_empty");
-    const char *a3[] = {"train", "--data-dir", data, "--out-dir", o3, "--quiet", "--test-models",
-                        "lenet,resnet18,vgg16,net00,net01,net02,net03,net04,net05", NULL};
+    const char *a3[] = {"train",
+                        "--data-dir",
+                        data,
+                        "--out-dir",
+                        o3,
+                        "--quiet",
+                        "--test-models",
+                        "lenet,resnet18,vgg16,net00,net01,net02,net03,net04,net05",
+                        NULL};
     expect_fail(a3, "empty training set", o3);
     /* ... or no rows at all */
     const char *d4 = test_path(dir, "bad_empty");

@@ -19,13 +19,12 @@ static int have_python_onnx(void)
 }
 
 /* onnx.checker plus onnx's shape inference: prints "tensor dims" lines. */
-static const char *py_check =
-    "import onnx, sys\n"
-    "m = onnx.load(sys.argv[1])\n"
-    "onnx.checker.check_model(m, full_check=True)\n"
-    "m = onnx.shape_inference.infer_shapes(m, strict_mode=True)\n"
-    "for v in list(m.graph.value_info) + list(m.graph.output):\n"
-    "    print(v.name, 'x'.join(str(d.dim_value) for d in v.type.tensor_type.shape.dim))\n";
+static const char *py_check = "import onnx, sys\n"
+                              "m = onnx.load(sys.argv[1])\n"
+                              "onnx.checker.check_model(m, full_check=True)\n"
+                              "m = onnx.shape_inference.infer_shapes(m, strict_mode=True)\n"
+                              "for v in list(m.graph.value_info) + list(m.graph.output):\n"
+                              "    print(v.name, 'x'.join(str(d.dim_value) for d in v.type.tensor_type.shape.dim))\n";
 
 static void check_with_onnx(const char *path, const wp_graph *g)
 {
@@ -67,10 +66,14 @@ static void test_zoo_roundtrip(int python)
     static const struct {
         const char *arch, *input;
         size_t nodes;
-    } cases[] = {{"lenet", NULL, 12},           {"alexnet", "1x3x64x64", 21},
-                 {"vgg11", "1x3x32x32", 29},     {"vgg16", "1x3x32x32", 39},
-                 {"resnet18", "1x3x32x32", 69},  {"resnet50", "1x3x32x32", 175},
-                 {"mobilenetv2", "1x3x32x32", 153}, {"squeezenet", "1x3x32x32", 66}};
+    } cases[] = {{"lenet", NULL, 12},
+                 {"alexnet", "1x3x64x64", 21},
+                 {"vgg11", "1x3x32x32", 29},
+                 {"vgg16", "1x3x32x32", 39},
+                 {"resnet18", "1x3x32x32", 69},
+                 {"resnet50", "1x3x32x32", 175},
+                 {"mobilenetv2", "1x3x32x32", 153},
+                 {"squeezenet", "1x3x32x32", 66}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         wp_error err = {0};
         wp_dims in, *ip = NULL;
@@ -324,7 +327,7 @@ static void test_python_made(void)
     }
     check_with_onnx(path, &g);
     CHECK_INT(g.n_nodes, 10);
-    CHECK_STR(g.nodes[0].name, "node_0"); /* unnamed in the file */
+    CHECK_STR(g.nodes[0].name, "node_0");                  /* unnamed in the file */
     CHECK_INT(g.nodes[0].pads[0] + g.nodes[0].pads[2], 1); /* SAME_UPPER, stride 2 on 16 */
     CHECK_INT(g.nodes[0].pads[2], 1);
     CHECK_NEAR(g.nodes[2].clip_min, 0.0, 0);
@@ -373,8 +376,8 @@ static void test_cli(void)
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "unknown architecture");
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"zoo", "--arch", "vgg11", "--input", "1x3x8x8", "--out",
-                                      test_path(dir, "small.onnx"), NULL});
+    r = test_run_cli(
+        (const char *[]){"zoo", "--arch", "vgg11", "--input", "1x3x8x8", "--out", test_path(dir, "small.onnx"), NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "too small");
     CHECK(!test_file_exists(test_path(dir, "small.onnx")));

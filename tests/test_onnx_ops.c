@@ -82,19 +82,58 @@ static void check_file(const char *path, const float *x, const want_out *outs, s
 static const float c3[3] = {0.5f, -1.0f, 2.0f}, cw[4] = {1, 2, 3, 4};
 #define CH(i) (((i) / 8) % 3)
 #define W4(i) ((i) % 4)
-static double e_sig(int64_t i, const float *x) { return 1 / (1 + exp(-x[i])); }
-static double e_hsig(int64_t i, const float *x) { return fmin(1, fmax(0, 0.3 * x[i] + 0.4)); }
-static double e_hsw(int64_t i, const float *x) { return x[i] * fmin(1, fmax(0, x[i] / 6 + 0.5)); }
-static double e_erf(int64_t i, const float *x) { return erf(x[i]); }
-static double e_tanh(int64_t i, const float *x) { return tanh(x[i]); }
-static double e_abs(int64_t i, const float *x) { return fabs(x[i]); }
-static double e_mul(int64_t i, const float *x) { return x[i] * c3[CH(i)]; }
-static double e_sub(int64_t i, const float *x) { return 1.5 - x[i]; }
-static double e_div(int64_t i, const float *x) { return x[i] / cw[W4(i)]; }
-static double e_add(int64_t i, const float *x) { return x[i] + cw[W4(i)]; }
-static double e_clip(int64_t i, const float *x) { return fmin(0.5, fmax(-1, x[i])); }
-static double e_gelu(int64_t i, const float *x) { return 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0))); }
-static double e_relu(int64_t i, const float *x) { return x[i] > 0 ? x[i] : 0; }
+static double e_sig(int64_t i, const float *x)
+{
+    return 1 / (1 + exp(-x[i]));
+}
+static double e_hsig(int64_t i, const float *x)
+{
+    return fmin(1, fmax(0, 0.3 * x[i] + 0.4));
+}
+static double e_hsw(int64_t i, const float *x)
+{
+    return x[i] * fmin(1, fmax(0, x[i] / 6 + 0.5));
+}
+static double e_erf(int64_t i, const float *x)
+{
+    return erf(x[i]);
+}
+static double e_tanh(int64_t i, const float *x)
+{
+    return tanh(x[i]);
+}
+static double e_abs(int64_t i, const float *x)
+{
+    return fabs(x[i]);
+}
+static double e_mul(int64_t i, const float *x)
+{
+    return x[i] * c3[CH(i)];
+}
+static double e_sub(int64_t i, const float *x)
+{
+    return 1.5 - x[i];
+}
+static double e_div(int64_t i, const float *x)
+{
+    return x[i] / cw[W4(i)];
+}
+static double e_add(int64_t i, const float *x)
+{
+    return x[i] + cw[W4(i)];
+}
+static double e_clip(int64_t i, const float *x)
+{
+    return fmin(0.5, fmax(-1, x[i]));
+}
+static double e_gelu(int64_t i, const float *x)
+{
+    return 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)));
+}
+static double e_relu(int64_t i, const float *x)
+{
+    return x[i] > 0 ? x[i] : 0;
+}
 
 static void test_elementwise(const char *dir)
 {
@@ -124,10 +163,10 @@ static void test_elementwise(const char *dir)
     pb_node(&gr, "Gelu", "gelu", "X", "gelu", 0);
     pb_node(&gr, "Identity", "xid", "X", "xid", 0);
     pb_node(&gr, "Relu", "relu", "xid", "relu", 0);
-    const want_out outs[] = {{"sig", "1x3x2x4", e_sig},   {"hsig", "1x3x2x4", e_hsig}, {"hsw", "1x3x2x4", e_hsw},
-                             {"erf", "1x3x2x4", e_erf},   {"tanh", "1x3x2x4", e_tanh}, {"abs", "1x3x2x4", e_abs},
-                             {"mul", "1x3x2x4", e_mul},   {"sub", "1x3x2x4", e_sub},   {"div", "1x3x2x4", e_div},
-                             {"add", "1x3x2x4", e_add},   {"clip", "1x3x2x4", e_clip}, {"gelu", "1x3x2x4", e_gelu},
+    const want_out outs[] = {{"sig", "1x3x2x4", e_sig},  {"hsig", "1x3x2x4", e_hsig}, {"hsw", "1x3x2x4", e_hsw},
+                             {"erf", "1x3x2x4", e_erf},  {"tanh", "1x3x2x4", e_tanh}, {"abs", "1x3x2x4", e_abs},
+                             {"mul", "1x3x2x4", e_mul},  {"sub", "1x3x2x4", e_sub},   {"div", "1x3x2x4", e_div},
+                             {"add", "1x3x2x4", e_add},  {"clip", "1x3x2x4", e_clip}, {"gelu", "1x3x2x4", e_gelu},
                              {"relu", "1x3x2x4", e_relu}};
     for (size_t k = 0; k < ND(outs); k++)
         pb_value(&gr, 12, outs[k].name, NULL, 0);
@@ -149,10 +188,22 @@ static double s_shuffle(int64_t i, const float *x)
     int64_t c = C4(i), k = c / 2, g = c % 2;
     return x[(g * 2 + k) * 4 + P4(i)];
 }
-static double s_split1(int64_t i, const float *x) { return s_shuffle(i, x); }
-static double s_split2(int64_t i, const float *x) { return s_shuffle(i + 4, x); }
-static double s_slice(int64_t i, const float *x) { return x[(3 - 2 * (i / 4)) * 4 + i % 4]; }
-static double s_mean_hw(int64_t i, const float *x) { return (x[i * 4] + x[i * 4 + 1] + x[i * 4 + 2] + x[i * 4 + 3]) / 4; }
+static double s_split1(int64_t i, const float *x)
+{
+    return s_shuffle(i, x);
+}
+static double s_split2(int64_t i, const float *x)
+{
+    return s_shuffle(i + 4, x);
+}
+static double s_slice(int64_t i, const float *x)
+{
+    return x[(3 - 2 * (i / 4)) * 4 + i % 4];
+}
+static double s_mean_hw(int64_t i, const float *x)
+{
+    return (x[i * 4] + x[i * 4 + 1] + x[i * 4 + 2] + x[i * 4 + 3]) / 4;
+}
 static double s_mean_hw30(int64_t i, const float *x)
 {
     double s = 0;
@@ -174,15 +225,24 @@ static double s_mean_w5(int64_t i, const float *x)
         s += x[i * 5 + k];
     return s / 5;
 }
-static double s_mean_w(int64_t i, const float *x) { return (x[i * 2] + x[i * 2 + 1]) / 2; }
+static double s_mean_w(int64_t i, const float *x)
+{
+    return (x[i * 2] + x[i * 2 + 1]) / 2;
+}
 static double s_pad(int64_t i, const float *x)
 {
     /* 1x4x3x4: one row on top, two columns on the right, value 0.5. */
     int64_t c = i / 12, h = (i / 4) % 3 - 1, w = i % 4;
     return h < 0 || w >= 2 ? 0.5 : x[c * 4 + h * 2 + w];
 }
-static double s_gather(int64_t i, const float *x) { return x[2 * 4 + i]; }
-static double s_expand(int64_t i, const float *x) { return x[i] + (i % 2 ? 20 : 10); }
+static double s_gather(int64_t i, const float *x)
+{
+    return x[2 * 4 + i];
+}
+static double s_expand(int64_t i, const float *x)
+{
+    return x[i] + (i % 2 ? 20 : 10);
+}
 
 static void test_shapes(const char *dir, int opset)
 {
@@ -225,7 +285,8 @@ static void test_shapes(const char *dir, int opset)
     pb_init_i(&gr, "axs", A({1}), 1, A({1}));
     pb_init_i(&gr, "stp", A({1}), 1, A({-2}));
     pb_node(&gr, "Slice", "slice", "X,st,en,axs,stp", "sl", 0);
-    pb_node(&gr, "ReduceMean", "mean_hw", "X", "mhw", 2, pb_attr_ints("axes", A({2, 3}), 2), pb_attr_int("keepdims", 1));
+    pb_node(&gr, "ReduceMean", "mean_hw", "X", "mhw", 2, pb_attr_ints("axes", A({2, 3}), 2),
+            pb_attr_int("keepdims", 1));
     pb_node(&gr, "ReduceMean", "mean_w", "X", "mw", 2, pb_attr_ints("axes", A({-1}), 1), pb_attr_int("keepdims", 0));
     pb_init_i(&gr, "pads", A({8}), 1, A({0, 0, 1, 0, 0, 0, 0, 2}));
     pb_init_f(&gr, "pv", NULL, 0, (float[]){0.5f});
@@ -235,9 +296,9 @@ static void test_shapes(const char *dir, int opset)
     pb_init_f(&gr, "e", A({1, 1, 1, 2}), 4, (float[]){10, 20});
     pb_node(&gr, "Expand", "expand", "e,s", "ex", 0);
     pb_node(&gr, "Add", "addex", "X,ex", "xe", 0);
-    const want_out outs[] = {{"y", "1x4x2x2", s_shuffle},  {"s1", "1x1x2x2", s_split1}, {"s2", "1x3x2x2", s_split2},
-                             {"sl", "1x2x2x2", s_slice},   {"mhw", "1x4x1x1", s_mean_hw}, {"mw", "1x4x2", s_mean_w},
-                             {"pd", "1x4x3x4", s_pad},     {"ga", "1x2x2", s_gather},  {"xe", "1x4x2x2", s_expand}};
+    const want_out outs[] = {{"y", "1x4x2x2", s_shuffle}, {"s1", "1x1x2x2", s_split1},   {"s2", "1x3x2x2", s_split2},
+                             {"sl", "1x2x2x2", s_slice},  {"mhw", "1x4x1x1", s_mean_hw}, {"mw", "1x4x2", s_mean_w},
+                             {"pd", "1x4x3x4", s_pad},    {"ga", "1x2x2", s_gather},     {"xe", "1x4x2x2", s_expand}};
     for (size_t k = 0; k < ND(outs); k++)
         pb_value(&gr, 12, outs[k].name, NULL, 0);
     char file[64];
@@ -307,8 +368,8 @@ static void test_transformer(const char *dir)
     pb_node(&gr, "Transpose", "xt", "X", "xt", 1, pb_attr_ints("perm", A({0, 2, 1}), 3));
     pb_node(&gr, "MatMul", "mm", "X,xt", "mm", 0);
     pb_node(&gr, "MatMul", "lin", "X,lw", "lin", 0);
-    const want_out outs[] = {{"ln", "1x3x4", t_ln}, {"sm", "1x3x4", t_softmax}, {"mm", "1x3x3", t_mm},
-                             {"lin", "1x3x2", t_lin}};
+    const want_out outs[] = {
+        {"ln", "1x3x4", t_ln}, {"sm", "1x3x4", t_softmax}, {"mm", "1x3x3", t_mm}, {"lin", "1x3x2", t_lin}};
     for (size_t k = 0; k < ND(outs); k++)
         pb_value(&gr, 12, outs[k].name, NULL, 0);
     const char *path = test_path(dir, "transformer.onnx");
@@ -321,7 +382,10 @@ static void test_transformer(const char *dir)
 
 /* ---- Resize / Upsample, X 1x1x2x2 = 1 2 / 3 4 ---- */
 
-static double r_nearest(int64_t i, const float *x) { return x[(i / 4 / 2) * 2 + (i % 4) / 2]; }
+static double r_nearest(int64_t i, const float *x)
+{
+    return x[(i / 4 / 2) * 2 + (i % 4) / 2];
+}
 static double r_linear(int64_t i, const float *x)
 {
     static const double cols[4][2] = {{1, 0}, {0.75, 0.25}, {0.25, 0.75}, {0, 1}};
@@ -439,8 +503,7 @@ static void test_reduce_pooling(const char *dir)
 {
     pb_graph gr = {0};
     pb_value(&gr, 11, "X", A({1, 8, 6, 5}), 4);
-    pb_node(&gr, "ReduceMean", "mean_hw", "X", "m0", 2, pb_attr_ints("axes", A({2, 3}), 2),
-            pb_attr_int("keepdims", 0));
+    pb_node(&gr, "ReduceMean", "mean_hw", "X", "m0", 2, pb_attr_ints("axes", A({2, 3}), 2), pb_attr_int("keepdims", 0));
     pb_node(&gr, "ReduceMean", "mean_hw_keep", "X", "m1", 2, pb_attr_ints("axes", A({-2, -1}), 2),
             pb_attr_int("keepdims", 1));
     pb_node(&gr, "GlobalAveragePool", "gap", "X", "m2", 0);
@@ -452,11 +515,12 @@ static void test_reduce_pooling(const char *dir)
     const char *path = test_path(dir, "reduce_pool.onnx");
     CHECK_INT(pb_write_model(&gr, 13, path), 0);
     const char *kgen = test_path(dir, "reduce_pool_trt10.json");
-    test_write_file(kgen, "{\"Layers\": [\n"
-                          "{\"Name\": \"__myl_ReduMean_myl0_3\", \"LayerType\": \"kgen\",\n"
-                          " \"Inputs\": [{\"Name\": \"X\", \"Dimensions\": [1,8,6,5], \"Format/Datatype\": \"Float\"}],\n"
-                          " \"Outputs\": [{\"Name\": \"m0\", \"Dimensions\": [1,8], \"Format/Datatype\": \"Float\"}],\n"
-                          " \"Metadata\": \"[ONNX Layer: /ReduceMean]\"}]}\n");
+    test_write_file(kgen,
+                    "{\"Layers\": [\n"
+                    "{\"Name\": \"__myl_ReduMean_myl0_3\", \"LayerType\": \"kgen\",\n"
+                    " \"Inputs\": [{\"Name\": \"X\", \"Dimensions\": [1,8,6,5], \"Format/Datatype\": \"Float\"}],\n"
+                    " \"Outputs\": [{\"Name\": \"m0\", \"Dimensions\": [1,8], \"Format/Datatype\": \"Float\"}],\n"
+                    " \"Metadata\": \"[ONNX Layer: /ReduceMean]\"}]}\n");
     wp_graph g;
     wp_engine eng = {0}, trt = {0};
     wp_error err = {0};

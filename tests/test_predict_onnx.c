@@ -75,8 +75,8 @@ int main(void)
                          "\"pooling_runtime\": {\"degree\": 1, \"n_alphas\": 20},"
                          "\"dense_power\": {\"degree\": 1, \"n_alphas\": 20},"
                          "\"dense_runtime\": {\"degree\": 1, \"n_alphas\": 20}}}\n");
-    test_run_result r = test_run_cli(
-        (const char *[]){"train", "--data-dir", data, "--out-dir", models, "--config", cfg, "--cv", "3", "--quiet", NULL});
+    test_run_result r = test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", models, "--config", cfg,
+                                                      "--cv", "3", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     r = test_run_cli((const char *[]){"zoo", "--arch", "lenet", "--out", onnx, NULL});
@@ -103,8 +103,8 @@ int main(void)
     CHECK_CONTAINS(r.out, want);
     test_run_free(&r);
     char *text = test_read_file(csv);
-    CHECK(text && strncmp(text, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,",
-                          76) == 0);
+    CHECK(text &&
+          strncmp(text, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,", 76) == 0);
     free(text);
     static pred_row rows[MAX_ROWS], rows2[MAX_ROWS];
     size_t n = read_predictions(csv, rows);

@@ -54,9 +54,8 @@ typedef struct csv_pred {
 
 static size_t read_pred_csv(const char *path, csv_pred *rows, size_t cap)
 {
-    static const char *const cols[] = {"power_prediction", "runtime_prediction", "energy_prediction",
-                                       "runtime_low",      "runtime_high",       "energy_low",
-                                       "energy_high",      "out_of_range"};
+    static const char *const cols[] = {"power_prediction", "runtime_prediction", "energy_prediction", "runtime_low",
+                                       "runtime_high",     "energy_low",         "energy_high",       "out_of_range"};
     wp_csv_reader r;
     wp_error err;
     if (wp_csv_open(&r, path, &err)) {
@@ -111,7 +110,8 @@ static void test_default_predictions(void)
     const char *eng = test_path(dir, "engine.json");
     test_write_file(eng, engine_json);
     const char *csv = strdup(test_path(dir, "pred.csv"));
-    test_run_result r = test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", eng, "--out", csv, NULL});
+    test_run_result r =
+        test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", eng, "--out", csv, NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "layers modelled:        4 / 5");
     CHECK_CONTAINS(r.out, "90 % interval");
@@ -160,8 +160,8 @@ static void test_negative_model(void)
 {
     const char *m2 = strdup(test_path(dir, "models_neg"));
     const char *up = strdup(test_path(dir, "models_up"));
-    test_run_result r = test_run_cli(
-        (const char *[]){"train", "--data-dir", data, "--out-dir", up, "--config", "upstream", "--cv", "3", "--quiet", NULL});
+    test_run_result r = test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", up, "--config",
+                                                      "upstream", "--cv", "3", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     r = test_run_argv((const char *[]){"cp", "-r", up, m2, NULL});
@@ -223,10 +223,10 @@ static void test_constant_target(void)
     }
     for (int c = 0; c < 2; c++) {
         const char *out = test_path(dir, c ? "const_up" : "const_default");
-        test_run_result r = test_run_cli(c ? (const char *[]){"train", "--data-dir", d, "--out-dir", out, "--test-models",
-                                                              "net4", "--config", "upstream", "--cv", "4", "--quiet", NULL}
-                                           : (const char *[]){"train", "--data-dir", d, "--out-dir", out,
-                                                              "--test-models", "net4", "--quiet", NULL});
+        test_run_result r = test_run_cli(
+            c ? (const char *[]){"train", "--data-dir", d, "--out-dir", out, "--test-models", "net4", "--config",
+                                 "upstream", "--cv", "4", "--quiet", NULL}
+              : (const char *[]){"train", "--data-dir", d, "--out-dir", out, "--test-models", "net4", "--quiet", NULL});
         CHECK_INT(r.status, 0);
         test_run_free(&r);
         wp_model m;
@@ -353,12 +353,12 @@ static void test_trt10_reason(void)
 {
     const char *eng = test_path(dir, "engine10.json");
     test_write_file(eng,
-        "{\"Layers\": [\n"
-        "{\"Name\": \"{ForeignNode[/Flatten.../head/Gemm]}\", \"LayerType\": \"Myelin\",\n"
-        " \"Inputs\": [{\"Name\": \"g\", \"Dimensions\": [1,768,7,7], \"Format/Datatype\": \"Half\"}],\n"
-        " \"Outputs\": [{\"Name\": \"h\", \"Dimensions\": [1,1000], \"Format/Datatype\": \"Half\"}],\n"
-        " \"Metadata\": \"[ONNX Layer: /Flatten]\\u001f[ONNX Layer: /norm/LayerNormalization]\"}\n"
-        "]}\n");
+                    "{\"Layers\": [\n"
+                    "{\"Name\": \"{ForeignNode[/Flatten.../head/Gemm]}\", \"LayerType\": \"Myelin\",\n"
+                    " \"Inputs\": [{\"Name\": \"g\", \"Dimensions\": [1,768,7,7], \"Format/Datatype\": \"Half\"}],\n"
+                    " \"Outputs\": [{\"Name\": \"h\", \"Dimensions\": [1,1000], \"Format/Datatype\": \"Half\"}],\n"
+                    " \"Metadata\": \"[ONNX Layer: /Flatten]\\u001f[ONNX Layer: /norm/LayerNormalization]\"}\n"
+                    "]}\n");
     test_run_result r = test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", eng, NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "no model for this layer kind: ");
@@ -376,7 +376,8 @@ int main(void)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    test_run_result r = test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", models, "--quiet", NULL});
+    test_run_result r =
+        test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", models, "--quiet", NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "folds by network");
     test_run_free(&r);

@@ -22,10 +22,9 @@ static void test_fake_sensor(const char *dir, const char *model)
     setenv("WATTPROF_DEVICE_ROOT", devroot, 1);
     /* 50 cycles: LeNet runs in ~15 us on the cpu backend, so the logged
      * part must span enough 100 us samples for most layers to get one. */
-    test_run_result r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--runs",
-                                                      "50", "--warmup", "1", "--threads", "1", "--idle-seconds",
-                                                      "0.1", "--sysfs-root", root, "--interval-us", "100",
-                                                      "--quiet", NULL});
+    test_run_result r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--runs", "50",
+                                                      "--warmup", "1", "--threads", "1", "--idle-seconds", "0.1",
+                                                      "--sysfs-root", root, "--interval-us", "100", "--quiet", NULL});
     unsetenv("WATTPROF_DEVICE_ROOT");
     CHECK_INT(r.status, 0);
     if (r.status)
@@ -80,9 +79,9 @@ static void test_fake_sensor(const char *dir, const char *model)
 static void test_no_sensor(const char *dir, const char *model)
 {
     const char *res = test_path(dir, "res-none");
-    test_run_result r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--runs",
-                                                      "2", "--warmup", "0", "--sysfs-root",
-                                                      test_path(dir, "empty-sys"), "--quiet", NULL});
+    test_run_result r =
+        test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--runs", "2", "--warmup", "0",
+                                      "--sysfs-root", test_path(dir, "empty-sys"), "--quiet", NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "no power sensor: runtime only");
     CHECK_CONTAINS(r.err, "no power sensor");
@@ -109,9 +108,9 @@ static void test_no_sensor(const char *dir, const char *model)
     for (int k = 0; k < 3; k++) {
         char name[16];
         snprintf(name, sizeof name, "net%d", k);
-        test_run_result p = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", data,
-                                                          "--name", name, "--runs", "2", "--warmup", "0",
-                                                          "--no-power", "--quiet", NULL});
+        test_run_result p =
+            test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", data, "--name", name, "--runs",
+                                          "2", "--warmup", "0", "--no-power", "--quiet", NULL});
         CHECK_INT(p.status, 0);
         test_run_free(&p);
     }
@@ -127,13 +126,12 @@ static void test_no_sensor(const char *dir, const char *model)
     CHECK(test_file_exists(test_path(models, "dense_runtime.json")));
     CHECK(!test_file_exists(test_path(models, "convolutional_power.json")));
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"profile", "--model", test_path(dir, "missing.onnx"), "--result-dir", res,
-                                      NULL});
+    r = test_run_cli((const char *[]){"profile", "--model", test_path(dir, "missing.onnx"), "--result-dir", res, NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "missing.onnx");
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", res, "--attribution", "magic",
-                                      NULL});
+    r = test_run_cli(
+        (const char *[]){"profile", "--model", model, "--result-dir", res, "--attribution", "magic", NULL});
     CHECK_INT(r.status, 2);
     test_run_free(&r);
 }
@@ -146,9 +144,9 @@ static void test_broken_sensor(const char *dir, const char *model)
     const char *hw = test_path(root, "class/hwmon/hwmon0");
     test_write_file(test_path(hw, "name"), "brokenchip\n");
     CHECK_INT(symlink("/nonexistent/wattprof-power", test_path(hw, "power1_input")), 0);
-    test_run_result r = test_run_cli((const char *[]){"profile", "--model", model, "--result-dir",
-                                                      test_path(dir, "res-broken"), "--runs", "1", "--warmup", "0",
-                                                      "--sysfs-root", root, "--quiet", NULL});
+    test_run_result r =
+        test_run_cli((const char *[]){"profile", "--model", model, "--result-dir", test_path(dir, "res-broken"),
+                                      "--runs", "1", "--warmup", "0", "--sysfs-root", root, "--quiet", NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "cannot open sensor file");
     CHECK(!strstr(r.out, "runtime only"));
@@ -167,8 +165,9 @@ static void test_cooldown(const char *dir, const char *model_path)
     fake_set(temp, 41000);
     setenv("WATTPROF_DEVICE_ROOT", dev, 1);
     char *res = strdup(test_path(dir, "res-cool"));
-    const char *args[] = {"profile", "--model", model, "--result-dir", res, "--runs", "2", "--warmup", "0",
-                          "--no-power", "--quiet", "--cooldown", "5", "--cooldown-timeout", "0.2", NULL};
+    const char *args[] = {
+        "profile", "--model",    model, "--result-dir",       res,   "--runs", "2", "--warmup", "0", "--no-power",
+        "--quiet", "--cooldown", "5",   "--cooldown-timeout", "0.2", NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.err, "--cooldown: idle reading written to ");

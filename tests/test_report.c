@@ -84,8 +84,8 @@ static void write_fixture(const char *root)
             if (l == 0 && c % 2)
                 snprintf(line, sizeof line, "%d,%s,%s,,,%.17g\n", c, f, types[l], lat_ms[l]);
             else
-                snprintf(line, sizeof line, "%d,%s,%s,%.17g,%.17g,%.17g\n", c, f, types[l], (p + idle_w) * 1e6,
-                         p * 1e6, lat_ms[l]);
+                snprintf(line, sizeof line, "%d,%s,%s,%.17g,%.17g,%.17g\n", c, f, types[l], (p + idle_w) * 1e6, p * 1e6,
+                         lat_ms[l]);
             buf = grow_append(buf, &len, &cap, line);
         }
     test_write_file(test_path(root, "result/tiny/power_runtime_mapping_layerwise.csv"), buf);
@@ -171,7 +171,8 @@ static void write_fixture(const char *root)
     csv_field(f, sizeof f, names[1]);
     snprintf(line, sizeof line, "%s,CaskConvolution,4.4,1.2,5.28\n", f);
     buf = grow_append(buf, &len, &cap, line);
-    buf = grow_append(buf, &len, &cap, "[POOLING]-[pool0],CaskPooling,2.0,0.5,1.0\nsome_other_layer,CaskPooling,1,1,1\n");
+    buf =
+        grow_append(buf, &len, &cap, "[POOLING]-[pool0],CaskPooling,2.0,0.5,1.0\nsome_other_layer,CaskPooling,1,1,1\n");
     test_write_file(test_path(root, "pred.csv"), buf);
     test_write_file(test_path(root, "models/metrics.json"),
                     "{\"convolutional\": {\"power\": {\"train\": {\"rmspe\": 12.5, \"r2\": 0.93},"
@@ -203,9 +204,20 @@ static char *report_html;
 static void test_full_report(const char *root)
 {
     const char *out = test_path(root, "report.html");
-    const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--raw-data-dir",
-                          test_path(root, "raw"), "--models", test_path(root, "models"), "--predictions",
-                          test_path(root, "pred.csv"), "--out", out, "--title", "Tiny & <test>", NULL};
+    const char *args[] = {"report",
+                          "--result-dir",
+                          test_path(root, "result"),
+                          "--raw-data-dir",
+                          test_path(root, "raw"),
+                          "--models",
+                          test_path(root, "models"),
+                          "--predictions",
+                          test_path(root, "pred.csv"),
+                          "--out",
+                          out,
+                          "--title",
+                          "Tiny & <test>",
+                          NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "(3 models)");
@@ -295,15 +307,24 @@ static void test_full_report(const char *root)
 static void test_timeline_cycles(const char *root)
 {
     const char *out = test_path(root, "c1.html");
-    const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--raw-data-dir", test_path(root, "raw"),
-                          "--cycles", "1", "--out", out, NULL};
+    const char *args[] = {"report",
+                          "--result-dir",
+                          test_path(root, "result"),
+                          "--raw-data-dir",
+                          test_path(root, "raw"),
+                          "--cycles",
+                          "1",
+                          "--out",
+                          out,
+                          NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     char *h = test_read_file(out);
     CHECK(h != NULL);
     if (h) {
-        CHECK_CONTAINS(h, "Cycles 10\xE2\x80\x93" "10 of 20");
+        CHECK_CONTAINS(h, "Cycles 10\xE2\x80\x93"
+                          "10 of 20");
         CHECK_INT(count_of(h, "class=\"cyclelabel\""), 1);
         /* 4 layers x 1 cycle, in each lane. */
         CHECK_INT(count_of(h, "<rect class=\"win\""), 2 * 4);
@@ -336,8 +357,7 @@ static void test_absent_inputs(const char *root)
     free(h);
     /* An empty result dir is a page that says so, not an error. */
     test_write_file(test_path(root, "empty/.keep"), "");
-    const char *a2[] = {"report", "--result-dir", test_path(root, "empty"), "--out", test_path(root, "e.html"),
-                        NULL};
+    const char *a2[] = {"report", "--result-dir", test_path(root, "empty"), "--out", test_path(root, "e.html"), NULL};
     r = test_run_cli(a2);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -349,19 +369,21 @@ static void test_absent_inputs(const char *root)
 /* metrics.json in train's own format: one row per pipeline and a chart. */
 static void test_train_metrics(const char *root)
 {
-    test_write_file(test_path(root, "models2/metrics.json"),
-                    "{\"format\": \"wattprof-metrics\", \"format_version\": 1, \"pipelines\": {"
-                    "\"convolutional_power\": {\"train_rows\": 120, \"test_rows\": 30, \"alpha\": 0.0125,"
-                    " \"terms\": 84, \"nonzero_coefficients\": 17,"
-                    " \"train\": {\"rows\": 120, \"rmspe\": 11.5, \"r2\": 0.9}, \"test\": {\"rows\": 30, \"rmspe\": 23.75,"
-                    " \"r2\": 0.8, \"mae\": 0.5, \"mape\": 0.2},"
-                    " \"leave_one_network_out\": {\"rmspe\": 31.5, \"per_model\": [{\"model\": \"net<1>\", \"rows\": 5,"
-                    " \"rmspe\": 44.0}]}},"
-                    "\"pooling_runtime\": {\"train_rows\": 40, \"test_rows\": 0, \"alpha\": 0.5, \"terms\": 10,"
-                    " \"nonzero_coefficients\": 3, \"train\": {\"rmspe\": 5.0}, \"test\": {\"rmspe\": null}}}}\n");
+    test_write_file(
+        test_path(root, "models2/metrics.json"),
+        "{\"format\": \"wattprof-metrics\", \"format_version\": 1, \"pipelines\": {"
+        "\"convolutional_power\": {\"train_rows\": 120, \"test_rows\": 30, \"alpha\": 0.0125,"
+        " \"terms\": 84, \"nonzero_coefficients\": 17,"
+        " \"train\": {\"rows\": 120, \"rmspe\": 11.5, \"r2\": 0.9}, \"test\": {\"rows\": 30, \"rmspe\": 23.75,"
+        " \"r2\": 0.8, \"mae\": 0.5, \"mape\": 0.2},"
+        " \"leave_one_network_out\": {\"rmspe\": 31.5, \"per_model\": [{\"model\": \"net<1>\", \"rows\": 5,"
+        " \"rmspe\": 44.0}]}},"
+        "\"pooling_runtime\": {\"train_rows\": 40, \"test_rows\": 0, \"alpha\": 0.5, \"terms\": 10,"
+        " \"nonzero_coefficients\": 3, \"train\": {\"rmspe\": 5.0}, \"test\": {\"rmspe\": null}}}}\n");
     const char *out = test_path(root, "m2.html");
-    const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--models", test_path(root, "models2"),
-                          "--out", out, NULL};
+    const char *args[] = {
+        "report", "--result-dir", test_path(root, "result"), "--models", test_path(root, "models2"), "--out", out,
+        NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -398,8 +420,9 @@ static void test_bad_input(const char *root)
 
     /* A present but malformed metrics file is an error too. */
     test_write_file(test_path(root, "bad/models/metrics.json"), "{\"a\": ");
-    const char *a2[] = {"report", "--result-dir", test_path(root, "result"), "--models", test_path(root, "bad/models"),
-                        "--out", out, NULL};
+    const char *a2[] = {
+        "report", "--result-dir", test_path(root, "result"), "--models", test_path(root, "bad/models"), "--out", out,
+        NULL};
     r = test_run_cli(a2);
     CHECK(r.status != 0);
     CHECK_CONTAINS(r.err, "metrics.json");
@@ -410,7 +433,9 @@ static void test_bad_input(const char *root)
     static const struct {
         const char *text, *want;
     } garbage[] = {
-        {"\x7f" "ELF\x02\x01 not a csv\n", "missing column"},
+        {"\x7f"
+         "ELF\x02\x01 not a csv\n",
+         "missing column"},
         {"layer_name,power_prediction,runtime_prediction\n", "holds no predictions"},
         {"layer_name,power_prediction,runtime_prediction\nnobody,1.0,2.0\nelse,x,2.0\n", "garbage.csv:3"},
         {"layer_name,power_prediction,runtime_prediction\nnobody,1.0,2.0\n", "no row names a layer of any model"},
@@ -418,7 +443,8 @@ static void test_bad_input(const char *root)
     for (size_t i = 0; i < sizeof garbage / sizeof *garbage; i++) {
         const char *g = test_path(root, "bad/garbage.csv");
         test_write_file(g, garbage[i].text);
-        const char *ag[] = {"report", "--result-dir", test_path(root, "result"), "--predictions", g, "--out", out, NULL};
+        const char *ag[] = {"report", "--result-dir", test_path(root, "result"), "--predictions", g, "--out", out,
+                            NULL};
         r = test_run_cli(ag);
         CHECK_INT(r.status, 1);
         CHECK_CONTAINS(r.err, "garbage.csv");
@@ -461,25 +487,26 @@ static void test_pipeline(const char *root)
 {
     const char *raw = test_path(root, "e2e/raw"), *res = test_path(root, "e2e/res"), *td = test_path(root, "e2e/td"),
                *models = test_path(root, "e2e/models");
-    const char *sim[] = {"simulate", "--out", raw, "--models", "m1,m2,m3,m4,m5", "--layers", "8", "--cycles", "200",
-                         "--quiet", NULL};
-    const char *map[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "interpolate", "--quiet",
-                         NULL};
-    const char *ds[] = {"dataset", "--preprocessed-data-dir", res, "--result-dir", td, "--per-layer-measurements", "1",
-                        "--quiet", NULL};
-    const char *tr[] = {"train", "--data-dir", td, "--out-dir", models, "--test-models", "m1", "--cv", "2", "--quiet",
+    const char *sim[] = {"simulate", "--out", raw,       "--models", "m1,m2,m3,m4,m5", "--layers", "8",
+                         "--cycles", "200",   "--quiet", NULL};
+    const char *map[] = {"map",         "--raw-data-dir", raw, "--result-dir", res, "--attribution",
+                         "interpolate", "--quiet",        NULL};
+    const char *ds[] = {"dataset", "--preprocessed-data-dir",  res, "--result-dir",
+                        td,        "--per-layer-measurements", "1", "--quiet",
                         NULL};
+    const char *tr[] = {"train", "--data-dir", td,  "--out-dir", models, "--test-models",
+                        "m1",    "--cv",       "2", "--quiet",   NULL};
     int ok = run_ok(sim) && run_ok(map) && run_ok(ds) && run_ok(tr);
     CHECK(ok);
     if (!ok)
         return;
     const char *pred_csv = test_path(root, "e2e/m1_pred.csv");
     const char *pr[] = {"predict", "--models", models, "--engine-info", test_path(res, "m1/trt_engine_info.json"),
-                        "--out", pred_csv, NULL};
+                        "--out",   pred_csv,   NULL};
     CHECK(run_ok(pr));
     const char *out1 = test_path(root, "e2e/a.html"), *out2 = test_path(root, "e2e/b.html");
-    const char *r1[] = {"report", "--result-dir", res, "--raw-data-dir", raw, "--models", models, "--data-dir", td,
-                        "--out", out1, NULL};
+    const char *r1[] = {"report", "--result-dir", res, "--raw-data-dir", raw,  "--models",
+                        models,   "--data-dir",   td,  "--out",          out1, NULL};
     const char *r2[] = {"report", "--result-dir", res, "--predictions", pred_csv, "--out", out2, NULL};
     CHECK(run_ok(r1));
     CHECK(run_ok(r2));
@@ -559,10 +586,10 @@ static double model_on_samples(const char *h, int *n_points)
 static void test_mapping_info(const char *root)
 {
     const char *raw = test_path(root, "mi/raw"), *res = test_path(root, "mi/res");
-    const char *sim[] = {"simulate", "--out", raw, "--models", "m1", "--layers", "6", "--cycles", "150",
-                         "--noise-uw", "0", "--sensor-lag-us", "2000", "--quiet", NULL};
-    const char *map[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
-                         "--sensor-window-us", "1100", "--quiet", NULL};
+    const char *sim[] = {"simulate", "--out",      raw, "--models",        "m1",   "--layers", "6", "--cycles",
+                         "150",      "--noise-uw", "0", "--sensor-lag-us", "2000", "--quiet",  NULL};
+    const char *map[] = {"map",        "--raw-data-dir",     raw,    "--result-dir", res, "--attribution",
+                         "deconvolve", "--sensor-window-us", "1100", "--quiet",      NULL};
     int ok = run_ok(sim) && run_ok(map);
     CHECK(ok);
     if (!ok)
@@ -598,8 +625,9 @@ static void test_mapping_info(const char *root)
      * 1e-10 uW standard errors of this noise-free run) are
      * drawn and named as uncertain, not as missing. */
     const char *res_u = test_path(root, "mi/res_u"), *out_u = test_path(root, "mi/ru.html");
-    const char *map_u[] = {"map", "--raw-data-dir", raw, "--result-dir", res_u, "--attribution", "deconvolve",
-                           "--sensor-window-us", "1100", "--max-relative-se", "1e-300", "--quiet", NULL};
+    const char *map_u[] = {"map",        "--raw-data-dir",     raw,    "--result-dir",      res_u,    "--attribution",
+                           "deconvolve", "--sensor-window-us", "1100", "--max-relative-se", "1e-300", "--quiet",
+                           NULL};
     const char *rep_u[] = {"report", "--result-dir", res_u, "--out", out_u, NULL};
     CHECK(run_ok(map_u) && run_ok(rep_u));
     h = test_read_file(out_u);
@@ -663,10 +691,24 @@ static int screenshot(const char *root, const char *html, const char *png, doubl
     snprintf(shot, sizeof shot, "--screenshot=%s", png);
     snprintf(url, sizeof url, "file://%s", html);
     snprintf(prof, sizeof prof, "--user-data-dir=%s", test_path(root, "chromium-profile"));
-    const char *argv[] = {"timeout", "120", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                          "--disable-quic", "--no-first-run", "--disable-background-networking",
-                          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars", prof,
-                          shot, "--window-size=1200,1600", url, NULL};
+    const char *argv[] = {"timeout",
+                          "120",
+                          "chromium",
+                          "--headless",
+                          "--no-sandbox",
+                          "--disable-gpu",
+                          "--disable-quic",
+                          "--no-first-run",
+                          "--disable-background-networking",
+                          "--disable-component-update",
+                          "--disable-sync",
+                          "--disable-dev-shm-usage",
+                          "--hide-scrollbars",
+                          prof,
+                          shot,
+                          "--window-size=1200,1600",
+                          url,
+                          NULL};
     test_run_result r = test_run_argv(argv);
     test_run_free(&r);
     if (!test_file_exists(png))
@@ -690,7 +732,8 @@ static int test_chromium(const char *root)
     test_write_file(test_path(root, "blank.html"), "<!DOCTYPE html><html><body></body></html>\n");
     double ink_blank = -1, ink = -1;
     long hits_blank = -1, hits = -1;
-    CHECK_INT(screenshot(root, test_path(root, "blank.html"), test_path(root, "blank.png"), &ink_blank, &hits_blank), 0);
+    CHECK_INT(screenshot(root, test_path(root, "blank.html"), test_path(root, "blank.png"), &ink_blank, &hits_blank),
+              0);
     CHECK_INT(screenshot(root, test_path(root, "report.html"), test_path(root, "report.png"), &ink, &hits), 0);
     printf("non-white: blank page %.4f, report %.4f; convolution-blue pixels %ld\n", ink_blank, ink, hits);
     CHECK(ink_blank >= 0 && ink_blank < 0.001);
@@ -708,17 +751,18 @@ static int test_chromium(const char *root)
 static void test_device_section(const char *root)
 {
     const char *dev = test_path(root, "result/plain/device.json");
-    test_write_file(dev, "{\"model\": \"NVIDIA Jetson <Orin> Nano\", \"l4t_release\": \"# R36 (release), REVISION: 3.0\",\n"
-                         " \"nvpmodel\": \"pmode:0001\", \"logger_mean_rate_hz\": 748.5,\n"
-                         " \"cpus\": [{\"cpu\": \"cpu0\", \"cur_khz\": 1510400, \"min_khz\": 115200, \"max_khz\": 1510400,"
-                         " \"governor\": \"schedutil\"}],\n"
-                         " \"devfreq\": [{\"device\": \"17000000.gpu\", \"cur_hz\": 624750000, \"min_hz\": 306000000,"
-                         " \"max_hz\": 624750000, \"governor\": \"nvhost_podgov\"}],\n"
-                         " \"start\": {\"time\": \"x\", \"thermal\": [{\"zone\": \"thermal_zone1\", \"type\": \"gpu-thermal\","
-                         " \"temp_mc\": 41500}]},\n"
-                         " \"cooldown\": {\"margin_c\": 5.0, \"reference\": \"r\", \"waited_s\": 12.25, \"reached\": true},\n"
-                         " \"end\": {\"time\": \"y\", \"thermal\": [{\"zone\": \"thermal_zone1\", \"type\": \"gpu-thermal\","
-                         " \"temp_mc\": 47250}]}}\n");
+    test_write_file(
+        dev, "{\"model\": \"NVIDIA Jetson <Orin> Nano\", \"l4t_release\": \"# R36 (release), REVISION: 3.0\",\n"
+             " \"nvpmodel\": \"pmode:0001\", \"logger_mean_rate_hz\": 748.5,\n"
+             " \"cpus\": [{\"cpu\": \"cpu0\", \"cur_khz\": 1510400, \"min_khz\": 115200, \"max_khz\": 1510400,"
+             " \"governor\": \"schedutil\"}],\n"
+             " \"devfreq\": [{\"device\": \"17000000.gpu\", \"cur_hz\": 624750000, \"min_hz\": 306000000,"
+             " \"max_hz\": 624750000, \"governor\": \"nvhost_podgov\"}],\n"
+             " \"start\": {\"time\": \"x\", \"thermal\": [{\"zone\": \"thermal_zone1\", \"type\": \"gpu-thermal\","
+             " \"temp_mc\": 41500}]},\n"
+             " \"cooldown\": {\"margin_c\": 5.0, \"reference\": \"r\", \"waited_s\": 12.25, \"reached\": true},\n"
+             " \"end\": {\"time\": \"y\", \"thermal\": [{\"zone\": \"thermal_zone1\", \"type\": \"gpu-thermal\","
+             " \"temp_mc\": 47250}]}}\n");
     const char *out = test_path(root, "dev.html");
     const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--out", out, NULL};
     test_run_result r = test_run_cli(args);
@@ -733,8 +777,11 @@ static void test_device_section(const char *root)
         CHECK_CONTAINS(h, "<tr><td>nvpmodel</td><td>pmode:0001</td></tr>");
         CHECK_CONTAINS(h, "<tr><td>clock cpu0</td><td>1510.4 MHz (115.2..1510.4 MHz) schedutil</td></tr>");
         CHECK_CONTAINS(h, "<tr><td>clock 17000000.gpu</td><td>624.8 MHz (306.0..624.8 MHz) nvhost_podgov</td></tr>");
-        CHECK_CONTAINS(h, "<tr><td>temperature gpu-thermal</td><td>41.5 \xC2\xB0" "C at start, 47.2 \xC2\xB0" "C at end</td></tr>");
-        CHECK_CONTAINS(h, "<tr><td>cooldown</td><td>within 5 \xC2\xB0" "C of idle: reached after 12.2 s</td></tr>");
+        CHECK_CONTAINS(h, "<tr><td>temperature gpu-thermal</td><td>41.5 \xC2\xB0"
+                          "C at start, 47.2 \xC2\xB0"
+                          "C at end</td></tr>");
+        CHECK_CONTAINS(h, "<tr><td>cooldown</td><td>within 5 \xC2\xB0"
+                          "C of idle: reached after 12.2 s</td></tr>");
         CHECK_CONTAINS(h, "<tr><td>logger rate</td><td>748.5 samples/s</td></tr>");
     }
     free(h);

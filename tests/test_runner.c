@@ -224,10 +224,9 @@ static void test_layouts(void)
     int c1 = act(&g, "c1"), wk = act(&g, "wk"), c2 = act(&g, "c2"), c3 = act(&g, "c3"), bn = act(&g, "bn");
     int mp = act(&g, "mp"), fl = act(&g, "fl"), a1 = act(&g, "a1"), a2 = act(&g, "a2"), cc = act(&g, "cc");
     int gp = act(&g, "gp"), out = act(&g, "out");
-    wp_node *n = wp_graph_add_node(&g, WP_OP_CONV, "conv1", 3,
-                                   (int[]){g.input, weight(&g, "w1", 4, 32, 16, 3, 3, 0, 31),
-                                           weight(&g, "b1", 1, 32, 0, 0, 0, 0, 32)},
-                                   1, &c1);
+    wp_node *n = wp_graph_add_node(
+        &g, WP_OP_CONV, "conv1", 3,
+        (int[]){g.input, weight(&g, "w1", 4, 32, 16, 3, 3, 0, 31), weight(&g, "b1", 1, 32, 0, 0, 0, 0, 32)}, 1, &c1);
     n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
     int wconst = weight(&g, "wk_src", 4, 32, 32, 1, 1, 0.1f, 33);
     wp_graph_add_node(&g, WP_OP_RELU, "relu_weights", 1, &wconst, 1, &wk);
@@ -318,10 +317,9 @@ static void test_fusion(void)
     g.input = wp_graph_add_tensor(&g, "x", &in, 0);
     int c1 = act(&g, "c1"), b1 = act(&g, "b1"), k1 = act(&g, "k1"), c2 = act(&g, "c2"), b2 = act(&g, "b2");
     int c3 = act(&g, "c3"), r3 = act(&g, "r3"), c4 = act(&g, "c4"), b4 = act(&g, "b4"), s4 = act(&g, "s4");
-    wp_node *n = wp_graph_add_node(&g, WP_OP_CONV, "conv1", 3,
-                                   (int[]){g.input, weight(&g, "w1", 4, 16, 8, 3, 3, 0, 41),
-                                           weight(&g, "cb1", 1, 16, 0, 0, 0, 0, 42)},
-                                   1, &c1);
+    wp_node *n = wp_graph_add_node(
+        &g, WP_OP_CONV, "conv1", 3,
+        (int[]){g.input, weight(&g, "w1", 4, 16, 8, 3, 3, 0, 41), weight(&g, "cb1", 1, 16, 0, 0, 0, 0, 42)}, 1, &c1);
     n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
     wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn1", 5,
                       (int[]){c1, weight(&g, "s1", 1, 16, 0, 0, 0, 1, 43), weight(&g, "h1", 1, 16, 0, 0, 0, 0, 44),
@@ -400,8 +398,8 @@ static void test_exported_ops(void)
     int c = act(&g, "c"), sg = act(&g, "sg"), gp = act(&g, "gp"), se = act(&g, "se"), hs = act(&g, "hs");
     int ge = act(&g, "ge"), th = act(&g, "th"), ab = act(&g, "ab"), sq = act(&g, "sq"), sub = act(&g, "sub");
     int dv = act(&g, "dv"), rs = act(&g, "rs"), mm = act(&g, "mm"), tr = act(&g, "tr"), bm = act(&g, "bm");
-    wp_node *n = wp_graph_add_node(&g, WP_OP_CONV, "conv", 2, (int[]){g.input, weight(&g, "w", 4, 32, 8, 3, 3, 0, 61)},
-                                   1, &c);
+    wp_node *n =
+        wp_graph_add_node(&g, WP_OP_CONV, "conv", 2, (int[]){g.input, weight(&g, "w", 4, 32, 8, 3, 3, 0, 61)}, 1, &c);
     n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
     wp_graph_add_node(&g, WP_OP_SIGMOID, "sigmoid", 1, &c, 1, &sg);
     wp_graph_add_node(&g, WP_OP_GLOBALAVGPOOL, "gap", 1, &sg, 1, &gp);
@@ -450,8 +448,7 @@ static void test_zoo_networks(void)
 {
     static const struct {
         const char *arch, *input;
-    } cases[] = {{"lenet", NULL}, {"resnet18", "1x3x32x32"}, {"mobilenetv2", "1x3x32x32"},
-                 {"squeezenet", "1x3x32x32"}};
+    } cases[] = {{"lenet", NULL}, {"resnet18", "1x3x32x32"}, {"mobilenetv2", "1x3x32x32"}, {"squeezenet", "1x3x32x32"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         wp_graph g;
         wp_error err = {0};

@@ -181,14 +181,16 @@ static void test_cli_chain(void)
 {
     const char *dir = test_tmpdir();
     const char *raw = test_path(dir, "raw"), *res = test_path(dir, "res"), *ds = test_path(dir, "ds");
-    const char *sim[] = {"simulate", "--out", raw, "--models", "m1", "--layers", "8", "--cycles", "300",
-                         "--noise-uw", "0", "--sensor-window-us", "1000", "--report-delay-us", "30", NULL};
+    const char *sim[] = {
+        "simulate", "--out",      raw, "--models",           "m1",   "--layers",          "8",  "--cycles",
+        "300",      "--noise-uw", "0", "--sensor-window-us", "1000", "--report-delay-us", "30", NULL};
     test_run_result r = test_run_cli(sim);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "truth.json");
     test_run_free(&r);
-    const char *map[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
-                         "--sensor-window-us", "1000", "--report-offset-us", "30", "--quiet", NULL};
+    const char *map[] = {"map",        "--raw-data-dir",     raw,    "--result-dir",       res,  "--attribution",
+                         "deconvolve", "--sensor-window-us", "1000", "--report-offset-us", "30", "--quiet",
+                         NULL};
     r = test_run_cli(map);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -210,8 +212,7 @@ static void test_cli_chain(void)
     json_decref(t);
 
     /* auto: chooses and says so */
-    const char *map_auto[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
-                              NULL};
+    const char *map_auto[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve", NULL};
     r = test_run_cli(map_auto);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.err, "(auto)");
@@ -247,8 +248,8 @@ static void test_cli_chain(void)
     wp_deconv_estimates_free(est, n);
 
     /* a later samples mapping removes the stale estimates */
-    const char *map_s[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "samples", "--quiet",
-                           NULL};
+    const char *map_s[] = {"map",     "--raw-data-dir", raw, "--result-dir", res, "--attribution",
+                           "samples", "--quiet",        NULL};
     r = test_run_cli(map_s);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -257,14 +258,14 @@ static void test_cli_chain(void)
     /* a log that ends before the profiled span leaves no usable sample:
      * one line naming the log, nothing written */
     const char *raw2 = test_path(dir, "raw2"), *res2 = test_path(dir, "res2");
-    const char *sim2[] = {"simulate", "--out", raw2, "--models", "m1", "--layers", "5", "--cycles", "20", "--quiet",
-                          NULL};
+    const char *sim2[] = {"simulate", "--out",    raw2, "--models", "m1", "--layers",
+                          "5",        "--cycles", "20", "--quiet",  NULL};
     r = test_run_cli(sim2);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     test_write_file(test_path(raw2, "m1/m1_power_log.log"), "20241121-00:00:00.000100,5000.0,1000.0\n");
-    const char *map2[] = {"map", "--raw-data-dir", raw2, "--result-dir", res2, "--attribution", "deconvolve",
-                          "--quiet", NULL};
+    const char *map2[] = {"map",        "--raw-data-dir", raw2, "--result-dir", res2, "--attribution",
+                          "deconvolve", "--quiet",        NULL};
     r = test_run_cli(map2);
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "m1_power_log.log");
@@ -277,14 +278,18 @@ static void test_cli_chain(void)
     /* A sensor reading held 4.5 ms: an offset of 30 - 4500 us, found by the
      * default range; the choice is printed and saved. */
     const char *raw3 = test_path(dir, "raw3"), *res3 = test_path(dir, "res3");
-    const char *sim3[] = {"simulate", "--out", raw3, "--models", "m1", "--layers", "8", "--cycles", "300",
-                          "--noise-uw", "0", "--sensor-window-us", "1000", "--report-delay-us", "30",
-                          "--sensor-lag-us", "4500", "--quiet", NULL};
+    const char *sim3[] = {
+        "simulate", "--out",      raw3, "--models",           "m1",   "--layers",          "8",  "--cycles",
+        "300",      "--noise-uw", "0",  "--sensor-window-us", "1000", "--report-delay-us", "30", "--sensor-lag-us",
+        "4500",     "--quiet",    NULL};
     r = test_run_cli(sim3);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
-    const char *map3[] = {"map", "--raw-data-dir", raw3, "--result-dir", res3, "--attribution", "deconvolve",
-                          "--sensor-window-us", "1000", NULL};
+    const char *map3[] = {"map",        "--raw-data-dir",
+                          raw3,         "--result-dir",
+                          res3,         "--attribution",
+                          "deconvolve", "--sensor-window-us",
+                          "1000",       NULL};
     r = test_run_cli(map3);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.err, "report offset -4470 us (auto)");
@@ -293,8 +298,10 @@ static void test_cli_chain(void)
     CHECK(fabs(json_number_value(json_object_get(info, "report_offset_us")) + 4470) < 0.5);
     json_decref(info);
     /* a range that excludes it gives a worse fit elsewhere */
-    const char *map4[] = {"map", "--raw-data-dir", raw3, "--result-dir", res3, "--attribution", "deconvolve",
-                          "--sensor-window-us", "1000", "--offset-range-us", "-1000:1500", "--quiet", NULL};
+    const char *map4[] = {"map",  "--raw-data-dir",    raw3,         "--result-dir",
+                          res3,   "--attribution",     "deconvolve", "--sensor-window-us",
+                          "1000", "--offset-range-us", "-1000:1500", "--quiet",
+                          NULL};
     r = test_run_cli(map4);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -306,19 +313,22 @@ static void test_cli_chain(void)
     json_decref(info);
 
     /* usage errors */
-    const char *bad_range[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
-                               "--offset-range-us", "5:1", NULL};
+    const char *bad_range[] = {
+        "map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve", "--offset-range-us", "5:1",
+        NULL};
     r = test_run_cli(bad_range);
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "--offset-range-us");
     test_run_free(&r);
-    const char *bad_range2[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "samples",
-                                "--offset-range-us", "-9:9", NULL};
+    const char *bad_range2[] = {
+        "map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "samples", "--offset-range-us", "-9:9",
+        NULL};
     r = test_run_cli(bad_range2);
     CHECK_INT(r.status, 2);
     test_run_free(&r);
-    const char *bad1[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "interpolate",
-                          "--sensor-window-us", "900", NULL};
+    const char *bad1[] = {
+        "map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "interpolate", "--sensor-window-us", "900",
+        NULL};
     r = test_run_cli(bad1);
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "--attribution deconvolve");
@@ -356,13 +366,13 @@ static void test_per_model_failure(void)
 {
     const char *dir = test_tmpdir();
     const char *raw = test_path(dir, "pm_raw"), *other = test_path(dir, "pm_other");
-    const char *sim1[] = {"simulate", "--out", raw, "--models", "big", "--layers", "8", "--cycles", "300", "--quiet",
-                          NULL};
+    const char *sim1[] = {"simulate", "--out",    raw,   "--models", "big", "--layers",
+                          "8",        "--cycles", "300", "--quiet",  NULL};
     test_run_result r = test_run_cli(sim1);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
-    const char *sim2[] = {"simulate", "--out", other, "--models", "small", "--layers", "40", "--cycles", "2",
-                          "--quiet", NULL};
+    const char *sim2[] = {"simulate", "--out",    other, "--models", "small", "--layers",
+                          "40",       "--cycles", "2",   "--quiet",  NULL};
     r = test_run_cli(sim2);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -371,8 +381,8 @@ static void test_per_model_failure(void)
     copy_into(other, raw, "small/trt_profiling/trt_engine_info.json");
 
     const char *res = test_path(dir, "pm_res");
-    const char *map_d[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve",
-                           "--quiet", NULL};
+    const char *map_d[] = {"map",        "--raw-data-dir", raw, "--result-dir", res, "--attribution",
+                           "deconvolve", "--quiet",        NULL};
     r = test_run_cli(map_d);
     CHECK_INT(r.status, 1);
     CHECK_INT(test_count_lines(r.err), 1);

@@ -233,7 +233,8 @@ static void test_map_tegrastats(void)
         snprintf(want4, sizeof want4, "\"power_samples\": %zu", n);
         CHECK_CONTAINS(info4, want4);
         free(info4);
-        test_write_file(test_path(raw4, "net/" WP_TEGRASTATS_START), "{\"start\": \"yesterday\", \"interval_ms\": 100}\n");
+        test_write_file(test_path(raw4, "net/" WP_TEGRASTATS_START),
+                        "{\"start\": \"yesterday\", \"interval_ms\": 100}\n");
         CHECK_INT(wp_map_raw_dir(raw4, test_path(test_tmpdir(), "res4b"), &m4, NULL, &err), -1);
         CHECK_CONTAINS(err.msg, "net/" WP_TEGRASTATS_START ": \"start\" must be a time");
     }

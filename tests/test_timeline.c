@@ -16,11 +16,25 @@ static void test_rounding(void)
     struct {
         double ms;
         int64_t us;
-    } cases[] = {{0.0005, 0},   {0.0015, 2},  {0.0025, 2},    {0.0035, 4},     {1.0005, 1000},
-                 {1.0015, 1002}, {2.0025, 2002}, {0.0125, 12}, {12.3455, 12345}, {0.03030399978160858, 30},
-                 {1e-7, 0},     {400.0, 400000}, {0.0, 0},     {1000.0, 1000000},
+    } cases[] = {{0.0005, 0},
+                 {0.0015, 2},
+                 {0.0025, 2},
+                 {0.0035, 4},
+                 {1.0005, 1000},
+                 {1.0015, 1002},
+                 {2.0025, 2002},
+                 {0.0125, 12},
+                 {12.3455, 12345},
+                 {0.03030399978160858, 30},
+                 {1e-7, 0},
+                 {400.0, 400000},
+                 {0.0, 0},
+                 {1000.0, 1000000},
                  /* beyond int64 microseconds: saturates (was undefined behaviour) */
-                 {1e30, INT64_MAX}, {-1e300, INT64_MIN}, {INFINITY, INT64_MAX}, {NAN, 0},
+                 {1e30, INT64_MAX},
+                 {-1e300, INT64_MIN},
+                 {INFINITY, INT64_MAX},
+                 {NAN, 0},
                  {1e12, 1000000000000000}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int64_t got = wp_latency_ms_to_us(cases[i].ms);
@@ -75,7 +89,7 @@ static void test_reported_and_reconstructed(void)
     CHECK(AT(w, 0, 0, end_us) == (double)(t0 + 400));
     CHECK(AT(w, 0, 0, start_us) == (double)t0);
     CHECK(AT(w, 1, 1, start_us) == (double)(t0 + 10000));
-    CHECK(AT(w, 2, 0, start_us) == (double)(t0 + 1300 - 2)); /* 1.5 us -> 2 */
+    CHECK(AT(w, 2, 0, start_us) == (double)(t0 + 1300 - 2));  /* 1.5 us -> 2 */
     CHECK(AT(w, 2, 1, start_us) == (double)(t0 + 11000 - 2)); /* 2.5 us -> 2 */
     wp_windows_free(&w);
 

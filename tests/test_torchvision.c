@@ -145,8 +145,7 @@ static void check_model(const char *dir, const char *name, int opset, const char
         if (ok && !(maxref > 0))
             test_fail_at(__FILE__, __LINE__, "%s: torch's output is all zeros", label);
         if (ok && !(rel <= 1e-3))
-            test_fail_at(__FILE__, __LINE__, "%s on %s: output differs from torch's by %.3g (relative)", label, b,
-                         rel);
+            test_fail_at(__FILE__, __LINE__, "%s on %s: output differs from torch's by %.3g (relative)", label, b, rel);
         wp_runner_free(r);
     }
     free(got);
@@ -178,8 +177,7 @@ int main(void)
         snprintf(models, sizeof models, "%s", env);
     else
         for (size_t i = 0; i < sizeof default_models / sizeof *default_models; i++)
-            snprintf(models + strlen(models), sizeof models - strlen(models), "%s%s", i ? "," : "",
-                     default_models[i]);
+            snprintf(models + strlen(models), sizeof models - strlen(models), "%s%s", i ? "," : "", default_models[i]);
     if (!size || !*size)
         size = env && *env ? "0" : "96";
     const char *given = getenv("WATTPROF_TORCHVISION_DIR");

@@ -31,7 +31,8 @@ int main(void)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    const char *args[] = {"train", "--data-dir", data, "--out-dir", models, "--cv", "5", "--config", "upstream", "--quiet", NULL};
+    const char *args[] = {"train", "--data-dir", data,       "--out-dir", models, "--cv",
+                          "5",     "--config",   "upstream", "--quiet",   NULL};
     test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 0);
     test_run_free(&r);

@@ -350,15 +350,16 @@ static void test_run_collects(void)
     const char *bin = test_path(test_tmpdir(), "bin");
     const char *fake = test_path(bin, "trtexec");
     /* writes each --exportX=F file, as trtexec does */
-    test_write_file(fake, "#!/bin/sh\n"
-                          "for a in \"$@\"; do\n"
-                          "  case \"$a\" in\n"
-                          "    --exportProfile=*) echo '[{\"count\": 1}, {\"name\": \"l\", \"averageMs\": 1}]' > "
-                          "\"${a#*=}\" ;;\n"
-                          "    --exportTimes=*) echo '[{\"startComputeMs\": 1, \"endComputeMs\": 2}]' > \"${a#*=}\" ;;\n"
-                          "    --exportLayerInfo=*) echo '{\"Layers\": []}' > \"${a#*=}\" ;;\n"
-                          "  esac\n"
-                          "done\n");
+    test_write_file(fake,
+                    "#!/bin/sh\n"
+                    "for a in \"$@\"; do\n"
+                    "  case \"$a\" in\n"
+                    "    --exportProfile=*) echo '[{\"count\": 1}, {\"name\": \"l\", \"averageMs\": 1}]' > "
+                    "\"${a#*=}\" ;;\n"
+                    "    --exportTimes=*) echo '[{\"startComputeMs\": 1, \"endComputeMs\": 2}]' > \"${a#*=}\" ;;\n"
+                    "    --exportLayerInfo=*) echo '{\"Layers\": []}' > \"${a#*=}\" ;;\n"
+                    "  esac\n"
+                    "done\n");
     chmod(fake, 0755);
     const char *res = test_path(test_tmpdir(), "res");
     char o1[2048], o2[2048], o3[2048];
@@ -366,8 +367,8 @@ static void test_run_collects(void)
     snprintf(o2, sizeof o2, "--exportTimes=%s", test_path(bin, "t.json"));
     snprintf(o3, sizeof o3, "--exportLayerInfo=%s", test_path(bin, "l.json"));
     int64_t before = wp_ts_now_local();
-    test_run_result r = test_run_cli((const char *[]){"run", "--sysfs-root", root, "--result-dir", res, "--model",
-                                                      "m", "--", fake, "--onnx=m.onnx", o1, o2, o3, NULL});
+    test_run_result r = test_run_cli((const char *[]){"run", "--sysfs-root", root, "--result-dir", res, "--model", "m",
+                                                      "--", fake, "--onnx=m.onnx", o1, o2, o3, NULL});
     int64_t after = wp_ts_now_local();
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -385,8 +386,8 @@ static void test_run_collects(void)
     CHECK_CONTAINS(text, "Layers");
     free(text);
     /* another command: only run_info.json, nothing collected */
-    r = test_run_cli((const char *[]){"run", "--sysfs-root", root, "--result-dir", res, "--model", "other", "--",
-                                      "true", NULL});
+    r = test_run_cli(
+        (const char *[]){"run", "--sysfs-root", root, "--result-dir", res, "--model", "other", "--", "true", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     CHECK(test_file_exists(test_path(res, "other/" WP_RUN_INFO_JSON)));

@@ -19,52 +19,51 @@ void test_fail_at(const char *file, int line, const char *fmt, ...)
 #endif
     ;
 
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (cond)                                                                         \
-            test_passed++;                                                                \
-        else                                                                              \
-            test_fail_at(__FILE__, __LINE__, "CHECK(%s)", #cond);                         \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (cond)                                                                                                      \
+            test_passed++;                                                                                             \
+        else                                                                                                           \
+            test_fail_at(__FILE__, __LINE__, "CHECK(%s)", #cond);                                                      \
     } while (0)
 
-#define CHECK_INT(a, b)                                                                   \
-    do {                                                                                  \
-        long long a_ = (long long)(a), b_ = (long long)(b);                               \
-        if (a_ == b_)                                                                     \
-            test_passed++;                                                                \
-        else                                                                              \
-            test_fail_at(__FILE__, __LINE__, "%s == %lld, expected %lld", #a, a_, b_);    \
+#define CHECK_INT(a, b)                                                                                                \
+    do {                                                                                                               \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                                            \
+        if (a_ == b_)                                                                                                  \
+            test_passed++;                                                                                             \
+        else                                                                                                           \
+            test_fail_at(__FILE__, __LINE__, "%s == %lld, expected %lld", #a, a_, b_);                                 \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                   \
-    do {                                                                                  \
-        const char *a_ = (a), *b_ = (b);                                                  \
-        if (a_ && b_ && strcmp(a_, b_) == 0)                                              \
-            test_passed++;                                                                \
-        else                                                                              \
-            test_fail_at(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,         \
-                         a_ ? a_ : "(null)", b_ ? b_ : "(null)");                         \
+#define CHECK_STR(a, b)                                                                                                \
+    do {                                                                                                               \
+        const char *a_ = (a), *b_ = (b);                                                                               \
+        if (a_ && b_ && strcmp(a_, b_) == 0)                                                                           \
+            test_passed++;                                                                                             \
+        else                                                                                                           \
+            test_fail_at(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a, a_ ? a_ : "(null)",                  \
+                         b_ ? b_ : "(null)");                                                                          \
     } while (0)
 
 /* |a - b| <= tol * max(1, |b|) */
-#define CHECK_NEAR(a, b, tol)                                                             \
-    do {                                                                                  \
-        double a_ = (a), b_ = (b);                                                        \
-        double s_ = fabs(b_) > 1 ? fabs(b_) : 1;                                          \
-        if (fabs(a_ - b_) <= (tol) * s_)                                                  \
-            test_passed++;                                                                \
-        else                                                                              \
-            test_fail_at(__FILE__, __LINE__, "%s == %.17g, expected %.17g", #a, a_, b_);  \
+#define CHECK_NEAR(a, b, tol)                                                                                          \
+    do {                                                                                                               \
+        double a_ = (a), b_ = (b);                                                                                     \
+        double s_ = fabs(b_) > 1 ? fabs(b_) : 1;                                                                       \
+        if (fabs(a_ - b_) <= (tol)*s_)                                                                                 \
+            test_passed++;                                                                                             \
+        else                                                                                                           \
+            test_fail_at(__FILE__, __LINE__, "%s == %.17g, expected %.17g", #a, a_, b_);                               \
     } while (0)
 
-#define CHECK_CONTAINS(hay, needle)                                                       \
-    do {                                                                                  \
-        const char *h_ = (hay), *n_ = (needle);                                           \
-        if (h_ && strstr(h_, n_))                                                         \
-            test_passed++;                                                                \
-        else                                                                              \
-            test_fail_at(__FILE__, __LINE__, "%s does not contain \"%s\": \"%s\"", #hay,  \
-                         n_, h_ ? h_ : "(null)");                                         \
+#define CHECK_CONTAINS(hay, needle)                                                                                    \
+    do {                                                                                                               \
+        const char *h_ = (hay), *n_ = (needle);                                                                        \
+        if (h_ && strstr(h_, n_))                                                                                      \
+            test_passed++;                                                                                             \
+        else                                                                                                           \
+            test_fail_at(__FILE__, __LINE__, "%s does not contain \"%s\": \"%s\"", #hay, n_, h_ ? h_ : "(null)");      \
     } while (0)
 
 int test_summary(void);
@@ -86,9 +85,9 @@ int test_count_entries(const char *dir, const char *prefix);
 int test_find_entry(const char *dir, const char *prefix, char *path, size_t size);
 
 typedef struct {
-    int status;   /* exit status, or 128+signal */
-    char *out;    /* captured stdout (malloc'd) */
-    char *err;    /* captured stderr (malloc'd) */
+    int status; /* exit status, or 128+signal */
+    char *out;  /* captured stdout (malloc'd) */
+    char *err;  /* captured stderr (malloc'd) */
 } test_run_result;
 
 /* Runs the wattprof binary with the given NULL-terminated arguments

@@ -58,8 +58,8 @@ const char *wp_attribution_mode_name(wp_attribution_mode mode);
 typedef struct wp_power_index {
     size_t n;
     int64_t origin_us;
-    double *t;          /* sample times, microseconds after origin_us */
-    double *p;          /* sample powers */
+    double *t;               /* sample times, microseconds after origin_us */
+    double *p;               /* sample powers */
     double *sum_hi, *sum_lo; /* n + 1 prefix sums of p */
     double *int_hi, *int_lo; /* n prefix integrals of the linear signal */
 } wp_power_index;

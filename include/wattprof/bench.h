@@ -31,11 +31,11 @@
 #define WP_LAYER_WINDOWS_HEADER "cycle,layer_index,layer_name,start,end,latency_ms"
 
 typedef struct wp_bench_options {
-    wp_backend backend;   /* default cpu */
-    int runs;             /* measured cycles (default 100) */
-    int warmup;           /* untimed cycles first (default 10) */
-    int threads;          /* cpu backend threads, 0 = default */
-    const char *model;    /* recorded in the config (file name), may be NULL */
+    wp_backend backend; /* default cpu */
+    int runs;           /* measured cycles (default 100) */
+    int warmup;         /* untimed cycles first (default 10) */
+    int threads;        /* cpu backend threads, 0 = default */
+    const char *model;  /* recorded in the config (file name), may be NULL */
     /* Called (when set) right before the first measured cycle and right
      * after the last, e.g. to mark a power log. */
     void (*on_measure)(void *ctx, int started);
@@ -46,19 +46,19 @@ void wp_bench_options_init(wp_bench_options *opt);
 
 typedef struct wp_bench_result {
     size_t n_layers, n_cycles;
-    char **names;              /* layer names (borrowed from the graph) */
-    double *layer_ms;          /* [layer * n_cycles + cycle] */
-    int64_t *start_local_us;   /* [layer * n_cycles + cycle], local civil us */
+    char **names;            /* layer names (borrowed from the graph) */
+    double *layer_ms;        /* [layer * n_cycles + cycle] */
+    int64_t *start_local_us; /* [layer * n_cycles + cycle], local civil us */
     int64_t *end_local_us;
-    double *cycle_ms;          /* per cycle: first layer's start to last layer's end */
-    double *untimed_ms;        /* per cycle: the run without per-layer timing */
+    double *cycle_ms;   /* per cycle: first layer's start to last layer's end */
+    double *untimed_ms; /* per cycle: the run without per-layer timing */
     int64_t first_start_local_us, last_end_local_us;
-    double mean_layer_sum_ms;  /* mean over cycles of the sum of layer latencies */
+    double mean_layer_sum_ms; /* mean over cycles of the sum of layer latencies */
     double mean_cycle_ms, mean_untimed_ms;
-    double total_s;            /* wall time of the whole benchmark (warmup included) */
-    int *fused_into;           /* per layer: the layer that did its work
+    double total_s;  /* wall time of the whole benchmark (warmup included) */
+    int *fused_into; /* per layer: the layer that did its work
                                   (wp_runner_fused_into), or -1 */
-    size_t n_fused;            /* layers with fused_into >= 0 */
+    size_t n_fused;  /* layers with fused_into >= 0 */
 } wp_bench_result;
 
 /* Runs g (weights are materialised) and fills res. Nothing is written. */

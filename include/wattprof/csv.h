@@ -28,13 +28,13 @@ void wp_csv_put_double(FILE *fp, double v);
 typedef struct wp_csv_reader {
     const char *path;
     FILE *fp;
-    long line;          /* line number of the current record (1-based) */
-    char *buf;          /* current line */
+    long line; /* line number of the current record (1-based) */
+    char *buf; /* current line */
     size_t cap;
-    char **fields;      /* fields of the current record, NUL-terminated */
+    char **fields; /* fields of the current record, NUL-terminated */
     size_t nfields;
     size_t fields_cap;
-    char **header;      /* copy of the header fields */
+    char **header; /* copy of the header fields */
     size_t nheader;
 } wp_csv_reader;
 

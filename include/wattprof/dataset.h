@@ -29,8 +29,8 @@
 /* Named feature values of one layer, in training-CSV column order. */
 typedef struct wp_feature_row {
     wp_layer_kind kind;
-    size_t n;                       /* number of features */
-    const char *const *names;       /* n static names (== wp_feature_names(kind)) */
+    size_t n;                 /* number of features */
+    const char *const *names; /* n static names (== wp_feature_names(kind)) */
     double values[WP_FEATURE_MAX];
 } wp_feature_row;
 
@@ -131,8 +131,8 @@ const char *wp_runtime_stat_name(wp_runtime_stat s);
 double wp_runtime_stat_of(wp_runtime_stat s, const double *v, size_t n);
 
 typedef struct wp_dataset_options {
-    int per_layer_measurements;     /* N: minimum values per kept layer (default 10) */
-    wp_runtime_stat runtime_stat;   /* default WP_RUNTIME_MEAN (the original's) */
+    int per_layer_measurements;   /* N: minimum values per kept layer (default 10) */
+    wp_runtime_stat runtime_stat; /* default WP_RUNTIME_MEAN (the original's) */
     /* A measured layer the engine info lacks: 0 (default) leaves it out of
      * the statistics and training files and counts it in the report
      * (layers_not_in_engine); 1 makes it an error naming file and line. */
@@ -148,26 +148,26 @@ typedef struct wp_dataset_short_layer {
 
 typedef struct wp_dataset_model {
     char *name;
-    int skipped;                    /* 1: a kept layer had fewer than N values */
+    int skipped; /* 1: a kept layer had fewer than N values */
     wp_dataset_short_layer *short_layers;
     size_t n_short;
-    size_t rows[WP_N_KINDS];        /* training rows written per wp_layer_kind */
-    size_t extra_short;             /* layers of the kinds beyond conv/pool/dense
+    size_t rows[WP_N_KINDS];      /* training rows written per wp_layer_kind */
+    size_t extra_short;           /* layers of the kinds beyond conv/pool/dense
                                        left out: fewer than N runtimes */
-    size_t layers_not_in_mapping;   /* kept engine layers with no mapping rows */
-    size_t layers_not_in_engine;    /* measured kept layers the engine info
+    size_t layers_not_in_mapping; /* kept engine layers with no mapping rows */
+    size_t layers_not_in_engine;  /* measured kept layers the engine info
                                        lacks, left out (not strict) */
-    char *first_not_in_engine;      /* the first of them (by name), and where
+    char *first_not_in_engine;    /* the first of them (by name), and where
                                        it first appears in the mapping */
-    char *not_in_engine_where;      /* "FILE:LINE" */
-    char *device;                   /* the board of DIR/<model>/device.json
+    char *not_in_engine_where;    /* "FILE:LINE" */
+    char *device;                 /* the board of DIR/<model>/device.json
                                        (map's copy), NULL when unknown; the
                                        training CSVs' device column */
 } wp_dataset_model;
 
 typedef struct wp_dataset_ignored_type {
-    char *type;                     /* layer_type not modelled ("Reformat", ...) */
-    size_t layers;                  /* distinct layers of that type, all models */
+    char *type;    /* layer_type not modelled ("Reformat", ...) */
+    size_t layers; /* distinct layers of that type, all models */
 } wp_dataset_ignored_type;
 
 typedef struct wp_dataset_report {

@@ -49,10 +49,10 @@ typedef struct wp_deconv_input {
 } wp_deconv_input;
 
 typedef struct wp_deconv_options {
-    int window_auto;         /* search the sensor window ... */
-    double window_us;        /* ... or use this one (> 0) */
-    int offset_auto;         /* search the report offset D ... */
-    double offset_us;        /* ... or use this one */
+    int window_auto;  /* search the sensor window ... */
+    double window_us; /* ... or use this one (> 0) */
+    int offset_auto;  /* search the report offset D ... */
+    double offset_us; /* ... or use this one */
     /* Search ranges for auto (0, 0: the defaults below). */
     double window_min_us, window_max_us;
     double offset_min_us, offset_max_us;
@@ -129,18 +129,18 @@ const char *wp_deconv_status_name(wp_deconv_status s); /* "ok", "uncovered", ...
 #define WP_DECONV_MAX_RIVALS 11
 
 typedef struct wp_deconv_result {
-    size_t n_unknowns;   /* n_layers + 1: index n_layers is the gap */
-    double window_us;    /* window and offset used (chosen when auto) */
+    size_t n_unknowns; /* n_layers + 1: index n_layers is the gap */
+    double window_us;  /* window and offset used (chosen when auto) */
     double offset_us;
-    double *power_uw;    /* including idle; NaN unless status OK */
-    double *stderr_uw;   /* standard error; NaN unless status OK */
-    double *weight;      /* effective sample weight: sum_i a_ik */
-    double *vif;         /* variance inflation; NaN when not computed */
+    double *power_uw;  /* including idle; NaN unless status OK */
+    double *stderr_uw; /* standard error; NaN unless status OK */
+    double *weight;    /* effective sample weight: sum_i a_ik */
+    double *vif;       /* variance inflation; NaN when not computed */
     wp_deconv_status *status;
-    size_t n_used;       /* samples whose window lies inside the span */
+    size_t n_used; /* samples whose window lies inside the span */
     size_t rank;
     double rms_residual_uw;
-    int evaluations;     /* least-squares solves the auto search made */
+    int evaluations; /* least-squares solves the auto search made */
     /* Auto search only: the other valleys of the residual it refined, each
      * (window, offset) with its residual variance over the chosen one's on
      * the same samples (>= 1), the closest fit first. Periodic inferences
@@ -157,8 +157,7 @@ typedef struct wp_deconv_result {
  * (coarse grid on a subset of the samples, then refinement on all of them).
  * Returns WP_DECONV_TOO_FEW (with the counts in res, the reason in err)
  * when too few samples lie inside the span, -1 on other errors. */
-int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,
-                  wp_error *err);
+int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res, wp_error *err);
 void wp_deconv_result_free(wp_deconv_result *res);
 
 /* layer_power_estimates.csv: one row per layer, columns
@@ -168,18 +167,18 @@ void wp_deconv_result_free(wp_deconv_result *res);
  * Powers and standard error are empty unless status is "ok". latency_ms is
  * layer-major [l * n_cycles + c] as in wp_latency. Written atomically. */
 #define WP_DECONV_CSV_NAME WP_ESTIMATES_CSV
-int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
-                        const char *const *names, const char *const *types, double idle_uw,
-                        const double *latency_ms, size_t n_cycles, wp_error *err);
+int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers, const char *const *names,
+                        const char *const *types, double idle_uw, const double *latency_ms, size_t n_cycles,
+                        wp_error *err);
 
 /* What wp_deconv_map chose, for the run's mapping_info.json. */
 typedef struct wp_deconv_summary {
-    double window_us, offset_us;  /* used (chosen when auto) */
+    double window_us, offset_us; /* used (chosen when auto) */
     double rms_residual_uw;
-    double gap_power_uw;          /* including idle; NaN when not estimated */
+    double gap_power_uw; /* including idle; NaN when not estimated */
     size_t n_used, n_flagged;
     int evaluations;
-    size_t n_uncertain;           /* estimates above max_relative_se */
+    size_t n_uncertain; /* estimates above max_relative_se */
     /* Noise of the log's idle stretches (samples whose window lies wholly
      * outside the profiled span: rms of successive differences / sqrt 2,
      * the largest 5 % and exact repeats left out, scaled to a Gaussian's
@@ -211,19 +210,18 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
 
 /* wp_attribute's deconvolve mode: each window gets its layer's estimate
  * (NaN when flagged); window_us <= 0 searches window and offset. */
-int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double window_us, double *out,
-                        wp_error *err);
+int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double window_us, double *out, wp_error *err);
 
 /* One row of layer_power_estimates.csv, for `dataset`. */
 typedef struct wp_deconv_estimate {
     char *name;
-    double power_excl_uw;  /* NaN when the layer has no estimate */
+    double power_excl_uw; /* NaN when the layer has no estimate */
     double stderr_uw;
     double latency_mean_ms;
     double latency_std_ms;
     long cycles;
     double weight;
-    int ok;                /* status "ok" */
+    int ok; /* status "ok" */
 } wp_deconv_estimate;
 
 int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows, size_t *n, wp_error *err);

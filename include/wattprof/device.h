@@ -38,14 +38,14 @@ int wp_device_read_name(const char *path, char **name, wp_error *err);
 /* The zone furthest from its reference, degrees Celsius. */
 typedef struct wp_thermal_worst {
     char zone[64], type[64];
-    double temp_c, ref_c;           /* now (or at the end), and the reference */
+    double temp_c, ref_c; /* now (or at the end), and the reference */
 } wp_thermal_worst;
 
 typedef struct wp_cooldown_options {
-    const char *root;               /* as wp_device_start ("/" when NULL) */
-    double margin_c;                /* wait until every zone is within this of its reference */
-    double timeout_s;               /* give up after this long (<= 0: 300 s) */
-    double poll_s;                  /* between readings (<= 0: 0.25 s) */
+    const char *root; /* as wp_device_start ("/" when NULL) */
+    double margin_c;  /* wait until every zone is within this of its reference */
+    double timeout_s; /* give up after this long (<= 0: 300 s) */
+    double poll_s;    /* between readings (<= 0: 0.25 s) */
     /* called once when waiting begins, with the zone furthest above its
      * reference (NULL: none); the library never prints */
     void (*waiting)(void *ctx, const wp_thermal_worst *w);
@@ -53,10 +53,10 @@ typedef struct wp_cooldown_options {
 } wp_cooldown_options;
 
 typedef struct wp_cooldown_result {
-    int reached;                    /* 1: within the margin (0: timed out) */
-    int zones;                      /* zones compared (0: nothing to wait for) */
+    int reached; /* 1: within the margin (0: timed out) */
+    int zones;   /* zones compared (0: nothing to wait for) */
     double waited_s;
-    wp_thermal_worst worst;         /* at the last reading */
+    wp_thermal_worst worst; /* at the last reading */
 } wp_cooldown_result;
 
 /* Waits until every thermal zone is within margin_c of its temperature in

@@ -12,7 +12,7 @@
 #define WP_MAX_DIMS 8
 
 typedef struct wp_dims {
-    int n;                     /* number of dimensions, 0 when absent */
+    int n; /* number of dimensions, 0 when absent */
     int64_t d[WP_MAX_DIMS];
 } wp_dims;
 
@@ -39,29 +39,29 @@ typedef enum wp_layer_kind {
 
 typedef struct wp_engine_layer {
     char *name;
-    char *type;                /* LayerType as written ("CaskConvolution", ...) */
+    char *type; /* LayerType as written ("CaskConvolution", ...) */
     wp_layer_kind kind;
-    wp_dims input;             /* first input's Dimensions */
-    wp_dims output;            /* first output's Dimensions */
+    wp_dims input;  /* first input's Dimensions */
+    wp_dims output; /* first output's Dimensions */
     int n_inputs, n_outputs;
     /* 2-D spatial attributes; has_* = 0 when the key is absent. */
     int has_kernel, has_window, has_stride, has_padding, has_dilation;
-    int64_t kernel[2];         /* Kernel (convolution, dense) */
-    int64_t window[2];         /* WindowSize (pooling) */
+    int64_t kernel[2]; /* Kernel (convolution, dense) */
+    int64_t window[2]; /* WindowSize (pooling) */
     int64_t stride[2];
     int64_t pre_padding[2], post_padding[2];
     int64_t dilation[2];
-    int64_t groups;            /* Groups, 1 when absent */
-    int64_t out_maps;          /* OutMaps, 0 when absent */
-    char *pooling_type;        /* PoolingType ("MAX", "AVERAGE"), or NULL */
+    int64_t groups;     /* Groups, 1 when absent */
+    int64_t out_maps;   /* OutMaps, 0 when absent */
+    char *pooling_type; /* PoolingType ("MAX", "AVERAGE"), or NULL */
     /* Additions (backward compatible): */
-    wp_dims *inputs;           /* every input's Dimensions (inputs[0] == input) */
-    wp_dims *outputs;          /* every output's Dimensions (outputs[0] == output) */
-    char *parameter_type;      /* ParameterType ("Convolution", "Pooling"), or NULL */
-    int elem_bytes;            /* bytes per element of the first input, from its
+    wp_dims *inputs;       /* every input's Dimensions (inputs[0] == input) */
+    wp_dims *outputs;      /* every output's Dimensions (outputs[0] == output) */
+    char *parameter_type;  /* ParameterType ("Convolution", "Pooling"), or NULL */
+    int elem_bytes;        /* bytes per element of the first input, from its
                                 * Format/Datatype (FP16 -> 2); 0 when unknown */
-    int64_t weights_count;     /* Weights.Count, -1 when absent */
-    long line;                 /* line of the layer's object in the JSON file, for
+    int64_t weights_count; /* Weights.Count, -1 when absent */
+    long line;             /* line of the layer's object in the JSON file, for
                                 * errors about it; 0 when not read from a file */
     /* TensorRT 10 generated layers (Myelin `gemm`, `kgen`, `ForeignNode`
      * sub-graphs): their LayerType names the code generator, not the
@@ -79,8 +79,8 @@ typedef struct wp_engine_layer {
 typedef struct wp_engine {
     wp_engine_layer *layers;
     size_t n;
-    char *path;                /* file it was read from (for error messages) */
-    size_t *by_name;           /* layer indices sorted by name (wp_engine_find) */
+    char *path;      /* file it was read from (for error messages) */
+    size_t *by_name; /* layer indices sorted by name (wp_engine_find) */
 } wp_engine;
 
 wp_layer_kind wp_layer_kind_from_type(const char *layer_type);

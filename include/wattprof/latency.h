@@ -15,11 +15,11 @@
 
 typedef struct wp_latency {
     size_t n_layers;
-    size_t n_cycles;       /* every layer has exactly n_cycles entries */
-    char **names;          /* n_layers names, in file (execution) order */
-    double *latency_ms;    /* [layer * n_cycles + cycle] */
-    int64_t *reported_us;  /* [layer * n_cycles + cycle], local civil us */
-    long *lines;           /* line of each layer's name in the file, for
+    size_t n_cycles;      /* every layer has exactly n_cycles entries */
+    char **names;         /* n_layers names, in file (execution) order */
+    double *latency_ms;   /* [layer * n_cycles + cycle] */
+    int64_t *reported_us; /* [layer * n_cycles + cycle], local civil us */
+    long *lines;          /* line of each layer's name in the file, for
                               messages about a layer (0 when not read) */
 } wp_latency;
 
@@ -36,8 +36,7 @@ int wp_latency_read_progress(const char *path, wp_latency *lat, const wp_progres
 /* untimed_ok 1: entries may also be plain latencies ({"layer": [ms, ms,
  * ...]}, the original's desktop profiler), read with reported_us 0: for
  * runtime alone (`map --runtime-only`), as nothing can be placed in time. */
-int wp_latency_read_ex(const char *path, wp_latency *lat, const wp_progress *progress, int untimed_ok,
-                       wp_error *err);
+int wp_latency_read_ex(const char *path, wp_latency *lat, const wp_progress *progress, int untimed_ok, wp_error *err);
 /* Writes the upstream format (atomically). */
 int wp_latency_write(const char *path, const wp_latency *lat, wp_error *err);
 void wp_latency_free(wp_latency *lat);

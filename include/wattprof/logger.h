@@ -31,17 +31,17 @@
 
 typedef struct wp_logger_options {
     wp_sensor_options sensor;
-    const char *out_path;   /* power log; NULL: statistics only (idle) */
-    double interval_us;     /* time between samples (fractions allowed); 0: as
+    const char *out_path; /* power log; NULL: statistics only (idle) */
+    double interval_us;   /* time between samples (fractions allowed); 0: as
                                fast as the sensor allows. Samples are on an
                                absolute schedule. Below 100 us a sleep per
                                sample costs more than the sample: the mean
                                rate holds, but samples come in bursts with
                                sleeps of about 0.5 ms between them */
-    double duration_s;      /* <= 0: until wp_logger_stop */
-    size_t buffer_blocks;   /* 64 KiB blocks queued for the writer (at least
+    double duration_s;    /* <= 0: until wp_logger_stop */
+    size_t buffer_blocks; /* 64 KiB blocks queued for the writer (at least
                                2); 0: 32, about 60,000 lines */
-    wp_progress progress;   /* elapsed/duration seconds, when duration_s > 0;
+    wp_progress progress; /* elapsed/duration seconds, when duration_s > 0;
                                called from the sampling thread */
 } wp_logger_options;
 
@@ -50,23 +50,23 @@ typedef struct wp_logger_options {
 void wp_logger_options_init(wp_logger_options *o);
 
 typedef struct wp_logger_summary {
-    uint64_t samples;       /* samples taken, every one of them written */
-    double duration_s;      /* from the start of sampling to its end */
-    double mean_rate_hz;    /* samples / duration_s */
-    double largest_gap_us;  /* longest step between the timestamps of
+    uint64_t samples;      /* samples taken, every one of them written */
+    double duration_s;     /* from the start of sampling to its end */
+    double mean_rate_hz;   /* samples / duration_s */
+    double largest_gap_us; /* longest step between the timestamps of
                                consecutive samples, as the log shows them */
-    double mean_power_uw;   /* mean of voltage x current over the samples */
-    int64_t first_us;       /* local timestamps of the first and last sample */
+    double mean_power_uw;  /* mean of voltage x current over the samples */
+    int64_t first_us;      /* local timestamps of the first and last sample */
     int64_t last_us;
-    uint64_t buffer_waits;  /* times the sampler waited for the writer */
+    uint64_t buffer_waits; /* times the sampler waited for the writer */
     /* Steps of the local wall clock while logging (more than 1 ms: an NTP
      * or manual step, a leap second, a daylight-saving change). Stamps are
      * monotone by construction and keep the time base the run started
      * with: they do not follow a step, so after one they differ from the
      * wall clock (and from a profiler's stamps) by the step. */
     uint64_t clock_steps;
-    int64_t largest_clock_step_us;  /* signed; the largest in size */
-    int64_t first_clock_step_us;    /* log stamp at which the first was seen */
+    int64_t largest_clock_step_us; /* signed; the largest in size */
+    int64_t first_clock_step_us;   /* log stamp at which the first was seen */
 } wp_logger_summary;
 
 typedef struct wp_logger wp_logger;

@@ -22,8 +22,8 @@
 #include "wattprof/progress.h"
 #include "wattprof/timeline.h"
 
-#define WP_MAPPING_HEADER                                                                                        \
-    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                   \
+#define WP_MAPPING_HEADER                                                                                              \
+    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                         \
     "layer_power_excluding_idle_power_micro_watt,layer_run_time"
 
 /* WP_MAPPING_INFO_JSON (layout.h): what map chose for a model (timeline,
@@ -31,7 +31,7 @@
  * the run's other files (docs/mapping.md lists the fields). */
 
 typedef struct wp_map_options {
-    wp_timeline_mode timeline;           /* default auto */
+    wp_timeline_mode timeline; /* default auto */
     /* default auto: deconvolve where the fit is identifiable, interpolate
      * (named in mapping_info.json's attribution_fallback, and a note) for a
      * model where it is not. samples is upstream's method. */
@@ -40,8 +40,8 @@ typedef struct wp_map_options {
      * this fraction of its power above idle (default
      * WP_DECONV_MAX_RELATIVE_SE; 0: never) */
     double max_relative_se;
-    double report_offset_us;             /* see timeline.h (default 0) */
-    double sensor_window_us;             /* deconvolve only (default 0: auto) */
+    double report_offset_us; /* see timeline.h (default 0) */
+    double sensor_window_us; /* deconvolve only (default 0: auto) */
     /* deconvolve only: search the report offset (report_offset_us then
      * should be 0); it also writes RESULT/<model>/layer_power_estimates.csv */
     int report_offset_auto;
@@ -84,7 +84,7 @@ int wp_map_model(const char *model_dir, const char *model, double idle_uw, const
  * each such model with its counts. Files of other steps in a model folder
  * (dataset's statistics) are kept. A second map on the same result_dir
  * fails while one runs (lock naming its pid). */
-int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
-                   const wp_progress *progress, wp_error *err);
+int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt, const wp_progress *progress,
+                   wp_error *err);
 
 #endif

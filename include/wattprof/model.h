@@ -40,12 +40,12 @@ typedef struct wp_pipeline_config {
     wp_scaler_kind scaler;
     wp_lasso_options lasso;
     /* wattprof's additions (all 0 in the upstream configuration): */
-    int log_target;             /* fit log(y); predict exp(.) */
-    int n_degrees;              /* > 1: candidates for `degree`, picked by
+    int log_target; /* fit log(y); predict exp(.) */
+    int n_degrees;  /* > 1: candidates for `degree`, picked by
                                  * cross-validated RMSPE */
     int degrees[WP_MAX_DEGREE_CANDIDATES];
-    int cv_by_network;          /* folds = networks (when >= 3 of them) */
-    int enabled;                /* 0: not trained (the kinds beyond conv,
+    int cv_by_network; /* folds = networks (when >= 3 of them) */
+    int enabled;       /* 0: not trained (the kinds beyond conv,
                                  * pooling, dense in the upstream config) */
 } wp_pipeline_config;
 
@@ -61,7 +61,7 @@ const char *wp_pipeline_name(int index);
 
 typedef struct wp_train_config {
     wp_pipeline_config pipe[WP_N_PIPELINES];
-    int n_test_models;          /* -1: not set by the config */
+    int n_test_models; /* -1: not set by the config */
     char **test_models;
 } wp_train_config;
 
@@ -91,7 +91,7 @@ typedef struct wp_model {
     wp_pipeline_config cfg;
     wp_design design;
     wp_scaler scaler;
-    size_t p;             /* design width */
+    size_t p; /* design width */
     double *coef;
     double intercept;
     double alpha;
@@ -136,9 +136,9 @@ typedef struct wp_train_options {
     const char *out_dir;
     const char *const *test_models; /* NULL: config's, else lenet,resnet18,vgg16 */
     size_t n_test_models;
-    const char *config_path;        /* NULL: wattprof's; "upstream": the original's */
-    int cv;                         /* > 0 overrides every pipeline's folds */
-    int cv_by_model;                /* leave-one-network-out report */
+    const char *config_path; /* NULL: wattprof's; "upstream": the original's */
+    int cv;                  /* > 0 overrides every pipeline's folds */
+    int cv_by_model;         /* leave-one-network-out report */
     /* Rows of two devices (the training CSVs' device column, from each
      * network's device.json) are an error unless this is 1: a model of
      * one board's power says nothing about another's. Rows without a
@@ -158,14 +158,14 @@ typedef struct wp_lono_entry {
 } wp_lono_entry;
 
 typedef struct wp_train_pipeline_report {
-    int trained;                    /* 0: no data for this layer kind */
+    int trained; /* 0: no data for this layer kind */
     size_t train_rows, test_rows, n_terms, nonzero;
     double alpha;
-    int degree;                     /* the degree used (chosen among candidates) */
-    int folds;                      /* cross-validation folds used */
-    int folds_by_network;           /* 1: one network per fold */
-    double cv_rmspe;                /* cross-validated RMSPE (%), NaN if none */
-    size_t dropped;                 /* rows left out: target <= 0 with a log target */
+    int degree;           /* the degree used (chosen among candidates) */
+    int folds;            /* cross-validation folds used */
+    int folds_by_network; /* 1: one network per fold */
+    double cv_rmspe;      /* cross-validated RMSPE (%), NaN if none */
+    size_t dropped;       /* rows left out: target <= 0 with a log target */
     wp_metrics train, test, lono;
     wp_lono_entry *lono_models;
     size_t n_lono;
@@ -184,7 +184,7 @@ typedef struct wp_train_report {
      * few training rows (or a target <= 0 in too many) for the folds. */
     int skipped_too_few[WP_N_PIPELINES];
     size_t n_train_models, n_test_models;
-    char **devices;                 /* the distinct devices of the rows, in the
+    char **devices; /* the distinct devices of the rows, in the
                                        order first read (none: unknown) */
     size_t n_devices;
 } wp_train_report;
@@ -206,11 +206,11 @@ typedef struct wp_prediction_row {
     char *layer_type;
     wp_layer_kind kind;
     int modelled;
-    char *reason;                   /* not modelled: why (malloc'd), else NULL */
+    char *reason;                          /* not modelled: why (malloc'd), else NULL */
     double power_w, runtime_ms, energy_mj; /* finite and > 0 when modelled */
     /* 90 % interval (NaN when the models carry none) */
     double power_lo, power_hi, runtime_lo, runtime_hi, energy_lo, energy_hi;
-    int out_of_range;               /* a feature outside the training range */
+    int out_of_range; /* a feature outside the training range */
     /* not modelled: a rough runtime from the data-movement (reshape)
      * runtime model applied to what the layer reads and writes, for its
      * share of the network; NaN when that cannot be had */
@@ -221,7 +221,7 @@ typedef struct wp_prediction {
     wp_prediction_row *rows;
     size_t n;
     size_t modelled;
-    size_t out_of_range;            /* modelled layers outside the training range */
+    size_t out_of_range;                       /* modelled layers outside the training range */
     double runtime_ms, energy_mj, avg_power_w; /* sums over modelled layers */
     /* network interval: sums of the layers' bounds (NaN when none) */
     double runtime_lo, runtime_hi, energy_lo, energy_hi;
@@ -229,8 +229,8 @@ typedef struct wp_prediction {
     char **other_types;
     char **other_reasons;
     size_t *other_counts;
-    double *other_est_ms;           /* sum of the group's est_runtime_ms */
-    size_t *other_unestimated;      /* layers of the group without one */
+    double *other_est_ms;      /* sum of the group's est_runtime_ms */
+    size_t *other_unestimated; /* layers of the group without one */
     size_t n_other_types;
     /* runtime_ms + every estimate of a not-modelled layer: what a share of
      * "the estimated time" is of */

@@ -19,7 +19,7 @@ typedef const char *(*wp_name_of_fn)(const void *items, size_t i);
 typedef struct wp_name_index {
     size_t *slots; /* position + 1; 0 = empty */
     size_t cap;    /* a power of two, or 0 before the first add */
-} wp_name_index; /* zero-initialise */
+} wp_name_index;   /* zero-initialise */
 
 /* Position of the element called name, or -1. */
 long wp_name_index_find(const wp_name_index *ix, const char *name, wp_name_of_fn name_of, const void *items);

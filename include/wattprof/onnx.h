@@ -72,12 +72,12 @@ int wp_op_from_name(const char *name, wp_op *op);
 
 typedef struct wp_tensor {
     char *name;
-    wp_dims shape;      /* n == 0 until inferred */
-    int is_const;       /* an initializer (weights) */
-    float *data;        /* is_const: shape's element count floats, or NULL
+    wp_dims shape; /* n == 0 until inferred */
+    int is_const;  /* an initializer (weights) */
+    float *data;   /* is_const: shape's element count floats, or NULL
                            when generated lazily from seed (zoo) */
-    uint64_t seed;      /* data == NULL: wp_tensor_fill() draws it from here */
-    float scale;        /* ... uniform in [-scale, scale] + offset */
+    uint64_t seed; /* data == NULL: wp_tensor_fill() draws it from here */
+    float scale;   /* ... uniform in [-scale, scale] + offset */
     float offset;
 } wp_tensor;
 
@@ -87,25 +87,25 @@ typedef struct wp_node {
     char *name;
     wp_op op;
     size_t n_in, n_out;
-    int *in, *out;                /* tensor indices; in[i] == -1: absent optional */
+    int *in, *out; /* tensor indices; in[i] == -1: absent optional */
     /* Convolution and pooling (2-D): resolved, explicit. */
     int64_t kernel[2], stride[2], dilation[2];
-    int64_t pads[4];              /* top, left, bottom, right */
+    int64_t pads[4]; /* top, left, bottom, right */
     int64_t group;
-    int auto_pad;                 /* WP_AUTO_PAD_*: resolved into pads (and
+    int auto_pad; /* WP_AUTO_PAD_*: resolved into pads (and
                                      reset to NOTSET) by shape inference */
     int ceil_mode, count_include_pad;
     /* Gemm: alpha * A' B' + beta * C. Clip: [clip_min, clip_max]. */
     float alpha, beta, epsilon, bias, clip_min, clip_max;
     int trans_a, trans_b;
-    int64_t axis;                 /* Concat, Flatten, Softmax, Gather, LayerNormalization */
-    int64_t size;                 /* LRN */
-    wp_dims reshape;              /* Reshape's target (may hold 0 and -1);
+    int64_t axis;    /* Concat, Flatten, Softmax, Gather, LayerNormalization */
+    int64_t size;    /* LRN */
+    wp_dims reshape; /* Reshape's target (may hold 0 and -1);
                                      Resize's output sizes (n == 0: scales) */
     /* Transpose: output axis i is input axis perm[i] (all 0: reversed).
      * ReduceMean: the axes (wp_node_reduce_mask) and keepdims. */
     int64_t perm[WP_MAX_DIMS];
-    wp_dims reduce_axes;          /* as given (may be negative; n == 0: all) */
+    wp_dims reduce_axes; /* as given (may be negative; n == 0: all) */
     int keepdims;
     /* Pad: per axis begin (pads[i]) and end (pads[n + i]), may be negative
      * (crop); constant mode only. Slice: start, end, step per axis
@@ -135,8 +135,8 @@ typedef struct wp_graph {
     size_t n_tensors, cap_tensors;
     wp_node *nodes;
     size_t n_nodes, cap_nodes;
-    int input, output;            /* tensor indices; output: the first graph output */
-    int *outputs;                 /* every graph output (outputs[0] == output);
+    int input, output; /* tensor indices; output: the first graph output */
+    int *outputs;      /* every graph output (outputs[0] == output);
                                      n_outputs == 0: just output (builders
                                      that set output directly) */
     size_t n_outputs;
@@ -156,8 +156,8 @@ int wp_graph_find_tensor(const wp_graph *g, const char *name);
 /* Appends a node with default attributes (stride/dilation 1, group 1,
  * alpha = beta = 1, epsilon 1e-5, axis 1); NULL when out of memory. The
  * returned pointer is valid until the next add. */
-wp_node *wp_graph_add_node(wp_graph *g, wp_op op, const char *name, size_t n_in, const int *in,
-                           size_t n_out, const int *out);
+wp_node *wp_graph_add_node(wp_graph *g, wp_op op, const char *name, size_t n_in, const int *in, size_t n_out,
+                           const int *out);
 
 /* Computes every node output's shape from the graph input's shape and checks
  * that weights, strides and operand shapes agree. Errors name the node and

@@ -32,14 +32,14 @@
 typedef struct wp_profile_options {
     wp_bench_options bench;
     wp_sensor_options sensor;
-    double interval_us;               /* sampling interval, 0: as fast as possible */
-    double idle_s;                    /* idle measurement before the run (default 1 s) */
-    wp_attribution_mode attribution;  /* default deconvolve */
-    int attribution_fallback;         /* 1 (default): when deconvolve leaves a
+    double interval_us;              /* sampling interval, 0: as fast as possible */
+    double idle_s;                   /* idle measurement before the run (default 1 s) */
+    wp_attribution_mode attribution; /* default deconvolve */
+    int attribution_fallback;        /* 1 (default): when deconvolve leaves a
                                          convolution, pooling or dense layer
                                          without an estimate, map again with
                                          interpolate (and say so) */
-    int no_power;                     /* 1: do not look for a sensor */
+    int no_power;                    /* 1: do not look for a sensor */
     /* The device state read before the run (wp_device_start; NULL: none):
      * its end is read after the run and it is written to
      * DIR/raw/NAME/device.json before mapping, so map copies it to
@@ -50,24 +50,24 @@ typedef struct wp_profile_options {
 void wp_profile_options_init(wp_profile_options *opt);
 
 typedef struct wp_profile_layer {
-    const char *name;           /* borrowed from the graph */
-    const char *type;           /* engine layer type (CaskConvolution, ...) */
-    double runtime_ms;          /* mean over cycles */
-    double power_w;             /* mean power while it ran, idle included (NaN: none) */
-    double power_above_idle_w;  /* ... minus idle power */
-    double energy_mj;           /* power_w x runtime_ms */
+    const char *name;          /* borrowed from the graph */
+    const char *type;          /* engine layer type (CaskConvolution, ...) */
+    double runtime_ms;         /* mean over cycles */
+    double power_w;            /* mean power while it ran, idle included (NaN: none) */
+    double power_above_idle_w; /* ... minus idle power */
+    double energy_mj;          /* power_w x runtime_ms */
 } wp_profile_layer;
 
 typedef struct wp_profile_result {
     int have_power;
-    char rail[160];             /* "hwmon acpi_power" ... */
-    char notes[2048];           /* lines worth telling the user */
+    char rail[160];   /* "hwmon acpi_power" ... */
+    char notes[2048]; /* lines worth telling the user */
     double idle_w;
-    size_t samples;             /* power samples logged during the run */
+    size_t samples; /* power samples logged during the run */
     wp_profile_layer *layers;
     size_t n_layers, n_cycles;
     double total_runtime_ms, total_energy_mj, mean_untimed_ms;
-    double total_power_w;       /* energy / runtime over the layers that have a power */
+    double total_power_w; /* energy / runtime over the layers that have a power */
     wp_attribution_mode attribution_used;
 } wp_profile_result;
 

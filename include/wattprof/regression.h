@@ -32,9 +32,9 @@ typedef struct wp_special_term {
 } wp_special_term;
 
 typedef struct wp_design {
-    int n_in;        /* raw input columns */
-    int degree;      /* polynomial degree >= 1; bias column always included */
-    int log1p;       /* polynomial terms are built from log1p(x) */
+    int n_in;   /* raw input columns */
+    int degree; /* polynomial degree >= 1; bias column always included */
+    int log1p;  /* polynomial terms are built from log1p(x) */
     int n_special;
     wp_special_term special[WP_MAX_SPECIAL];
 } wp_design;
@@ -79,8 +79,8 @@ void wp_scaler_free(wp_scaler *s);
 /* ---- Lasso ------------------------------------------------------------- */
 
 typedef struct wp_lasso_options {
-    int max_iter;      /* 10000 */
-    double tol;        /* 1e-4, scaled by ||y - mean(y)||^2 as scikit-learn does */
+    int max_iter; /* 10000 */
+    double tol;   /* 1e-4, scaled by ||y - mean(y)||^2 as scikit-learn does */
     int positive;
     int fit_intercept; /* centre X and y, intercept = ybar - xbar . w */
     int n_alphas;      /* 500 */
@@ -103,22 +103,21 @@ void wp_alpha_grid(const double *X, const double *y, size_t n, size_t p, const w
 
 typedef struct wp_lasso_cv_result {
     int n_alphas;
-    double *alphas;    /* descending */
-    double *mse_mean;  /* mean over folds of the held-out MSE, per alpha */
-    int best;          /* index of the first minimum of mse_mean */
-    double alpha;      /* alphas[best] */
-    double *coef;      /* p coefficients of the refit on all rows */
+    double *alphas;   /* descending */
+    double *mse_mean; /* mean over folds of the held-out MSE, per alpha */
+    int best;         /* index of the first minimum of mse_mean */
+    double alpha;     /* alphas[best] */
+    double *coef;     /* p coefficients of the refit on all rows */
     double intercept;
-    int n_iter;        /* iterations of the refit */
+    int n_iter; /* iterations of the refit */
 } wp_lasso_cv_result;
 
 /* LassoCV: alpha grid on all rows, K contiguous folds, warm-started path
  * per fold, first minimum of the mean MSE, refit at that alpha on all rows.
  * fold_of (may be NULL) assigns rows to folds 0..n_folds-1 instead of KFold
  * (n_folds is then taken from it, not from o->cv). */
-int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_options *o,
-                const int *fold_of, int n_folds, wp_lasso_cv_result *res, const wp_progress *prog,
-                wp_error *err);
+int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_options *o, const int *fold_of,
+                int n_folds, wp_lasso_cv_result *res, const wp_progress *prog, wp_error *err);
 void wp_lasso_cv_result_free(wp_lasso_cv_result *r);
 
 /* KFold(k) fold of row i among n (the first n % k folds get one extra). */

@@ -18,15 +18,15 @@
 #include "wattprof/progress.h"
 
 typedef struct wp_report_options {
-    const char *result_dir;      /* required: RESULT/<model>/... from map */
-    const char *raw_data_dir;    /* optional: RAW/<model>/ power log + latency (timeline, config) */
-    const char *models_dir;      /* optional: trained models + metrics.json (predictions, metrics) */
-    const char *data_dir;        /* optional: `wattprof dataset` output, DATA/<network>/{convolutional,
+    const char *result_dir;   /* required: RESULT/<model>/... from map */
+    const char *raw_data_dir; /* optional: RAW/<model>/ power log + latency (timeline, config) */
+    const char *models_dir;   /* optional: trained models + metrics.json (predictions, metrics) */
+    const char *data_dir;     /* optional: `wattprof dataset` output, DATA/<network>/{convolutional,
                                   * pooling,dense}.csv (training data section) */
-    const char *predictions;     /* optional: a `wattprof predict` CSV, or a folder of
+    const char *predictions;  /* optional: a `wattprof predict` CSV, or a folder of
                                   * <model>.csv / <model>/predictions.csv */
-    const char *title;           /* NULL: "wattprof report" */
-    int timeline_cycles;         /* cycles drawn in the timeline; <= 0: 3 */
+    const char *title;        /* NULL: "wattprof report" */
+    int timeline_cycles;      /* cycles drawn in the timeline; <= 0: 3 */
     wp_progress progress;
 } wp_report_options;
 

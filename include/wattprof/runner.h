@@ -31,8 +31,8 @@ int wp_backend_available(wp_backend backend);
 
 /* One layer's timing in one run. */
 typedef struct wp_layer_time {
-    int64_t start_us, end_us;   /* monotonic clock (wp_ts_monotonic_us) */
-    int64_t end_local_us;       /* local wall clock at the layer's end (wp_ts_now_local) */
+    int64_t start_us, end_us; /* monotonic clock (wp_ts_monotonic_us) */
+    int64_t end_local_us;     /* local wall clock at the layer's end (wp_ts_now_local) */
 } wp_layer_time;
 
 typedef struct wp_runner wp_runner;

@@ -55,12 +55,12 @@ int wp_source_parse(const char *name, wp_source_kind *kind);
 
 typedef struct wp_rail_info {
     wp_source_kind kind;
-    int index;                      /* 1-based position among this source's rails */
-    char name[WP_RAIL_NAME_MAX];    /* label: "VDD_IN", "package-0", "gpu0" ... */
-    char where[WP_RAIL_PATH_MAX];   /* directory (sysfs) or "GPU 0: <name>" (nvml) */
-    const char *units;              /* what the source measures, e.g. "mV, mA" */
-    int channel;                    /* ina3221 channel / hwmon power<N> / nvml GPU index */
-    int is_default;                 /* the rail chosen when no --rail is given */
+    int index;                    /* 1-based position among this source's rails */
+    char name[WP_RAIL_NAME_MAX];  /* label: "VDD_IN", "package-0", "gpu0" ... */
+    char where[WP_RAIL_PATH_MAX]; /* directory (sysfs) or "GPU 0: <name>" (nvml) */
+    const char *units;            /* what the source measures, e.g. "mV, mA" */
+    int channel;                  /* ina3221 channel / hwmon power<N> / nvml GPU index */
+    int is_default;               /* the rail chosen when no --rail is given */
 } wp_rail_info;
 
 typedef struct wp_rail_list {
@@ -73,8 +73,7 @@ typedef struct wp_rail_list {
  * number. A source that is absent contributes no rails and is not an error;
  * *nvml_note (when non-NULL, a buffer of WP_ERROR_MAX bytes) receives why
  * NVML gave nothing (library missing, no GPU...), or "". */
-int wp_sensor_list(const char *sysfs_root, wp_source_kind kind, wp_rail_list *list, char *nvml_note,
-                   wp_error *err);
+int wp_sensor_list(const char *sysfs_root, wp_source_kind kind, wp_rail_list *list, char *nvml_note, wp_error *err);
 void wp_rail_list_free(wp_rail_list *list);
 
 typedef struct wp_sensor_options {

@@ -33,24 +33,24 @@ typedef enum wp_sim_reporting { WP_SIM_IDEAL = 0, WP_SIM_TENSORRT, WP_SIM_TRTEXE
 const char *wp_sim_reporting_name(wp_sim_reporting r);
 
 typedef struct wp_sim_options {
-    size_t n_layers;            /* per model (>= 3: conv ... pool, dense) */
+    size_t n_layers; /* per model (>= 3: conv ... pool, dense) */
     size_t n_cycles;
-    double sample_period_us;    /* 1333: the INA3221's ~750 samples/s */
-    double sample_jitter_us;    /* each sample time moves uniformly by +-J */
-    double sensor_window_us;    /* 1100: the INA3221 conversion window */
+    double sample_period_us; /* 1333: the INA3221's ~750 samples/s */
+    double sample_jitter_us; /* each sample time moves uniformly by +-J */
+    double sensor_window_us; /* 1100: the INA3221 conversion window */
     /* 0: a sample stamped t reports the window ending at t; L: the one
      * ending at t - L (a sensor that holds its last conversion, read up to
      * an update interval later: docs/logging.md) */
     double sensor_lag_us;
-    double noise_uw;            /* std of Gaussian noise on each sample */
+    double noise_uw; /* std of Gaussian noise on each sample */
     wp_sim_reporting reporting;
-    double gap_us;              /* mean gap between cycles (+-20 %) */
-    double report_delay_us;     /* tensorrt: first stamp this long after the cycle ends */
-    double report_spacing_us;   /* tensorrt: stamps this far apart */
-    double latency_jitter;      /* relative std of a layer's per-cycle latency */
+    double gap_us;            /* mean gap between cycles (+-20 %) */
+    double report_delay_us;   /* tensorrt: first stamp this long after the cycle ends */
+    double report_spacing_us; /* tensorrt: stamps this far apart */
+    double latency_jitter;    /* relative std of a layer's per-cycle latency */
     double idle_uw;
-    double gap_power_uw;        /* above idle, between cycles */
-    double lead_us;             /* idle logging before the first and after the last cycle */
+    double gap_power_uw; /* above idle, between cycles */
+    double lead_us;      /* idle logging before the first and after the last cycle */
     /* > 0: scale the generated layers' latencies so one inference takes
      * this long on average (0: as generated) */
     double inference_us;
@@ -68,14 +68,14 @@ void wp_sim_options_init(wp_sim_options *o);
 
 typedef struct wp_sim_layer {
     char *name;
-    const char *type;           /* TensorRT LayerType */
+    const char *type; /* TensorRT LayerType */
     wp_layer_kind kind;
-    double power_uw;            /* true power above idle */
-    double latency_us;          /* design mean latency */
+    double power_uw;   /* true power above idle */
+    double latency_us; /* design mean latency */
     /* shapes for trt_engine_info.json */
-    int64_t in[4], out[4];      /* N, C, H, W */
+    int64_t in[4], out[4]; /* N, C, H, W */
     int64_t kernel, stride, pad, groups;
-    int is_max;                 /* pooling: MAX or AVERAGE */
+    int is_max; /* pooling: MAX or AVERAGE */
 } wp_sim_layer;
 
 typedef struct wp_sim_run {
@@ -83,17 +83,16 @@ typedef struct wp_sim_run {
     size_t n_layers, n_cycles;
     wp_sim_layer *layers;
     double idle_uw, gap_power_uw;
-    int64_t *lat_us;            /* [l * n_cycles + c] true latency */
-    int64_t *end_us;            /* [l * n_cycles + c] true end */
-    int64_t *reported_us;       /* [l * n_cycles + c] profiler's stamp */
-    wp_sample *samples;         /* the sensor's log (power) */
+    int64_t *lat_us;      /* [l * n_cycles + c] true latency */
+    int64_t *end_us;      /* [l * n_cycles + c] true end */
+    int64_t *reported_us; /* [l * n_cycles + c] profiler's stamp */
+    wp_sample *samples;   /* the sensor's log (power) */
     size_t n_samples;
 } wp_sim_run;
 
 /* Generates one model's run in memory. model_index varies the architecture
  * and the random stream between models of one dataset. */
-int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model_index, wp_sim_run *run,
-                    wp_error *err);
+int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model_index, wp_sim_run *run, wp_error *err);
 void wp_sim_run_free(wp_sim_run *run);
 
 /* The run's layer windows as `map` rebuilds them for TensorRT-style

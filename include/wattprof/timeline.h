@@ -54,9 +54,9 @@ typedef struct wp_timeline_options {
 
 typedef struct wp_windows {
     size_t n_layers, n_cycles;
-    int64_t origin_us;  /* times below count microseconds from here */
-    double *start_us;   /* [layer * n_cycles + cycle] */
-    double *end_us;     /* [layer * n_cycles + cycle] */
+    int64_t origin_us; /* times below count microseconds from here */
+    double *start_us;  /* [layer * n_cycles + cycle] */
+    double *end_us;    /* [layer * n_cycles + cycle] */
 } wp_windows;
 
 /* Defaults: auto, no offset, whole microseconds. */
@@ -78,8 +78,8 @@ wp_timeline_mode wp_timeline_choose(const wp_latency *lat, char *reason, size_t 
 
 /* Builds every window. `chosen` (may be NULL) receives the mode used and
  * `reason` (may be NULL) why, when the mode was auto. */
-int wp_timeline_build(const wp_latency *lat, const wp_timeline_options *opt, wp_windows *out,
-                      wp_timeline_mode *chosen, char *reason, size_t reason_size, wp_error *err);
+int wp_timeline_build(const wp_latency *lat, const wp_timeline_options *opt, wp_windows *out, wp_timeline_mode *chosen,
+                      char *reason, size_t reason_size, wp_error *err);
 void wp_windows_free(wp_windows *w);
 
 #endif

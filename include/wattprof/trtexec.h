@@ -43,9 +43,9 @@
 #define WP_TRTEXEC_MAX_REL_STDERR 0.03
 
 typedef struct wp_trtexec_profile {
-    long count;        /* inferences profiled */
+    long count; /* inferences profiled */
     size_t n_layers;
-    char **names;      /* execution order */
+    char **names; /* execution order */
     double *average_ms;
     double *median_ms; /* NaN when absent (before TensorRT 8.6) */
     long *lines;       /* line of each layer's record */

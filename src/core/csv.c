@@ -324,10 +324,24 @@ static size_t format_double_fast(double v, char *buf)
     int ndig, e10;
     if (digits_exact(a, &digits, &ndig, &e10) != 0 && digits_ld(a, &digits, &ndig, &e10) != 0)
         return 0;
-    static const uint64_t p10u[18] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
-                                      100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
-                                      1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
-                                      1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL};
+    static const uint64_t p10u[18] = {1ULL,
+                                      10ULL,
+                                      100ULL,
+                                      1000ULL,
+                                      10000ULL,
+                                      100000ULL,
+                                      1000000ULL,
+                                      10000000ULL,
+                                      100000000ULL,
+                                      1000000000ULL,
+                                      10000000000ULL,
+                                      100000000000ULL,
+                                      1000000000000ULL,
+                                      10000000000000ULL,
+                                      100000000000000ULL,
+                                      1000000000000000ULL,
+                                      10000000000000000ULL,
+                                      100000000000000000ULL};
     if (digits == p10u[ndig]) { /* rounded up to the next power of ten */
         digits = 1;
         ndig = 1;

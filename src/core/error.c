@@ -51,17 +51,12 @@ wp_errc wp_errc_from_errno(int errnum)
 {
     switch (errnum) {
     case ENOENT:
-    case ENOTDIR:
-        return WP_ERR_NOT_FOUND;
-    case ENOMEM:
-        return WP_ERR_NO_MEMORY;
-    case EINTR:
-        return WP_ERR_INTERRUPTED;
+    case ENOTDIR: return WP_ERR_NOT_FOUND;
+    case ENOMEM: return WP_ERR_NO_MEMORY;
+    case EINTR: return WP_ERR_INTERRUPTED;
     case ENOSYS:
-    case EOPNOTSUPP:
-        return WP_ERR_UNSUPPORTED;
-    default:
-        return WP_ERR_IO;
+    case EOPNOTSUPP: return WP_ERR_UNSUPPORTED;
+    default: return WP_ERR_IO;
     }
 }
 

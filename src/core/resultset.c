@@ -344,8 +344,7 @@ static int carry_files(const wp_resultset *rs, const staged *s, wp_error *err)
     int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || is_temp_name(e->d_name) ||
-            owned_name(s, e->d_name))
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || is_temp_name(e->d_name) || owned_name(s, e->d_name))
             continue;
         char *from = wp_path_join(target, e->d_name), *to = wp_path_join(s->path, e->d_name);
         struct stat st;

@@ -55,9 +55,8 @@ int wp_ts_parse(const char *s, size_t len, int64_t *out_us)
     if (len < 19 || len > 24)
         return -1;
     unsigned Y, M, D, h, mi, sec, frac;
-    if (digits(s, 4, &Y) || digits(s + 4, 2, &M) || digits(s + 6, 2, &D) || s[8] != '-' ||
-        digits(s + 9, 2, &h) || s[11] != ':' || digits(s + 12, 2, &mi) || s[14] != ':' ||
-        digits(s + 15, 2, &sec) || s[17] != '.')
+    if (digits(s, 4, &Y) || digits(s + 4, 2, &M) || digits(s + 6, 2, &D) || s[8] != '-' || digits(s + 9, 2, &h) ||
+        s[11] != ':' || digits(s + 12, 2, &mi) || s[14] != ':' || digits(s + 15, 2, &sec) || s[17] != '.')
         return -1;
     int nfrac = (int)len - 18;
     if (nfrac < 1 || digits(s + 18, nfrac, &frac))

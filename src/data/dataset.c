@@ -339,8 +339,8 @@ static double layer_power(const layer_acc *l, const wp_deconv_estimate *est, siz
     return e ? e->power_excl_uw : wp_group_mean(l->power, l->n);
 }
 
-static int render_training(plan *p, const char *outdir, wp_layer_kind kind, wp_runtime_stat rstat,
-                           layer_acc **layers, const wp_feature_row *rows, size_t n, const wp_deconv_estimate *est, size_t n_est,
+static int render_training(plan *p, const char *outdir, wp_layer_kind kind, wp_runtime_stat rstat, layer_acc **layers,
+                           const wp_feature_row *rows, size_t n, const wp_deconv_estimate *est, size_t n_est,
                            const char *device, size_t *written)
 {
     size_t nf;
@@ -395,8 +395,7 @@ static int render_training(plan *p, const char *outdir, wp_layer_kind kind, wp_r
 }
 
 static int process_model(const char *model_dir, const char *model, const char *result_dir,
-                         const wp_dataset_options *opt, wp_dataset_model *m, ignored_list *ig, plan *p,
-                         wp_error *err)
+                         const wp_dataset_options *opt, wp_dataset_model *m, ignored_list *ig, plan *p, wp_error *err)
 {
     int rc = -1;
     layer_set layers = {0};
@@ -530,8 +529,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
             pc += isfinite(sorted[i]->power[k]) != 0;
             rcount += isfinite(sorted[i]->runtime[k]) != 0;
         }
-        if ((any_power && pc < (size_t)opt->per_layer_measurements) ||
-            rcount < (size_t)opt->per_layer_measurements) {
+        if ((any_power && pc < (size_t)opt->per_layer_measurements) || rcount < (size_t)opt->per_layer_measurements) {
             wp_dataset_short_layer *ns = realloc(m->short_layers, (nshort + 1) * sizeof *ns);
             if (!ns) {
                 oom(err, model_dir);

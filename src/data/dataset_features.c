@@ -9,21 +9,63 @@
 #include "wattprof/dataset.h"
 
 static const char *const conv_names[] = {
-    "batch_size", "input_size_0", "input_size_1", "input_size_2", "output_size_0", "output_size_1",
-    "output_size_2", "kernel_0", "kernel_1", "padding_0", "padding_1", "stride_0", "stride_1",
+    "batch_size",
+    "input_size_0",
+    "input_size_1",
+    "input_size_2",
+    "output_size_0",
+    "output_size_1",
+    "output_size_2",
+    "kernel_0",
+    "kernel_1",
+    "padding_0",
+    "padding_1",
+    "stride_0",
+    "stride_1",
     /* extras */
-    "dilation_0", "dilation_1", "groups", "macs", "bytes", "in_bytes", "weight_bytes", "out_bytes", "intensity",
+    "dilation_0",
+    "dilation_1",
+    "groups",
+    "macs",
+    "bytes",
+    "in_bytes",
+    "weight_bytes",
+    "out_bytes",
+    "intensity",
 };
 static const char *const pool_names[] = {
-    "batch_size", "input_size_0", "input_size_1", "input_size_2", "output_size_0", "output_size_1",
-    "output_size_2", "kernel_0", "kernel_1", "stride_0", "stride_1",
+    "batch_size",
+    "input_size_0",
+    "input_size_1",
+    "input_size_2",
+    "output_size_0",
+    "output_size_1",
+    "output_size_2",
+    "kernel_0",
+    "kernel_1",
+    "stride_0",
+    "stride_1",
     /* extras */
-    "padding_0", "padding_1", "global_pooling", "ops", "bytes", "in_bytes", "out_bytes", "intensity",
+    "padding_0",
+    "padding_1",
+    "global_pooling",
+    "ops",
+    "bytes",
+    "in_bytes",
+    "out_bytes",
+    "intensity",
 };
 static const char *const dense_names[] = {
-    "batch_size", "input_size", "output_size",
+    "batch_size",
+    "input_size",
+    "output_size",
     /* extras */
-    "macs", "bytes", "in_bytes", "weight_bytes", "out_bytes", "intensity",
+    "macs",
+    "bytes",
+    "in_bytes",
+    "weight_bytes",
+    "out_bytes",
+    "intensity",
 };
 
 /* Every kind beyond the three above: what a layer reads and writes.
@@ -34,15 +76,15 @@ static const char *const dense_names[] = {
  * element (on the CPU runner a sigmoid costs 3.7 ns an element, a ReLU
  * 0.2: bytes alone cannot tell them apart). */
 static const char *const generic_names[] = {
-    "batch_size", "inputs",    "in_elems", "out_elems",    "weight_elems",   "ops",
+    "batch_size", "inputs",   "in_elems",     "out_elems", "weight_elems",   "ops",
     "bytes",      "in_bytes", "weight_bytes", "out_bytes", "transcendental",
 };
 
 static int transcendental_ops(const char *ops)
 {
-    static const char *const names[] = {"Sigmoid", "Tanh",  "Erf", "Gelu",     "Exp",  "Log",  "Softplus",
-                                        "Elu",     "Selu",  "Celu", "Mish",    "Swish", "SiLU", "Softmax",
-                                        "LogSoftmax", "Sin", "Cos"};
+    static const char *const names[] = {"Sigmoid",  "Tanh",    "Erf",        "Gelu", "Exp",  "Log",
+                                        "Softplus", "Elu",     "Selu",       "Celu", "Mish", "Swish",
+                                        "SiLU",     "Softmax", "LogSoftmax", "Sin",  "Cos"};
     int n = 0;
     for (const char *q = ops ? ops : ""; *q;) {
         const char *c = strchr(q, ',');
@@ -60,25 +102,16 @@ static int transcendental_ops(const char *ops)
 const char *const *wp_feature_names(wp_layer_kind kind, size_t *count)
 {
     switch (kind) {
-    case WP_KIND_CONV:
-        *count = COUNT(conv_names);
-        return conv_names;
-    case WP_KIND_POOL:
-        *count = COUNT(pool_names);
-        return pool_names;
-    case WP_KIND_DENSE:
-        *count = COUNT(dense_names);
-        return dense_names;
+    case WP_KIND_CONV: *count = COUNT(conv_names); return conv_names;
+    case WP_KIND_POOL: *count = COUNT(pool_names); return pool_names;
+    case WP_KIND_DENSE: *count = COUNT(dense_names); return dense_names;
     case WP_KIND_NORM:
     case WP_KIND_ACT:
     case WP_KIND_ELTWISE:
     case WP_KIND_SHAPE:
     case WP_KIND_SOFTMAX:
-    case WP_KIND_MATMUL:
-        *count = COUNT(generic_names);
-        return generic_names;
-    case WP_KIND_OTHER:
-        break;
+    case WP_KIND_MATMUL: *count = COUNT(generic_names); return generic_names;
+    case WP_KIND_OTHER: break;
     }
     *count = 0;
     return NULL;
@@ -87,14 +120,10 @@ const char *const *wp_feature_names(wp_layer_kind kind, size_t *count)
 size_t wp_feature_upstream_count(wp_layer_kind kind)
 {
     switch (kind) {
-    case WP_KIND_CONV:
-        return 13;
-    case WP_KIND_POOL:
-        return 11;
-    case WP_KIND_DENSE:
-        return 3;
-    default:
-        break;
+    case WP_KIND_CONV: return 13;
+    case WP_KIND_POOL: return 11;
+    case WP_KIND_DENSE: return 3;
+    default: break;
     }
     return 0;
 }
@@ -144,13 +173,16 @@ wp_layer_kind wp_layer_type_kind(const char *type)
         const char *type;
         wp_layer_kind kind;
     } map[] = {
-        {"Scale", WP_KIND_NORM},         {"Normalization", WP_KIND_NORM}, {"LRN", WP_KIND_NORM},
-        {"Reduce", WP_KIND_NORM},        {"Activation", WP_KIND_ACT},     {"PointWise", WP_KIND_ACT},
-        {"PointWiseV2", WP_KIND_ACT},    {"ElementWise", WP_KIND_ACT},    {"Concat", WP_KIND_SHAPE},
-        {"Concatenation", WP_KIND_SHAPE}, {"Shuffle", WP_KIND_SHAPE},     {"Reformat", WP_KIND_SHAPE},
-        {"Slice", WP_KIND_SHAPE},        {"Padding", WP_KIND_SHAPE},      {"Gather", WP_KIND_SHAPE},
-        {"Resize", WP_KIND_SHAPE},       {"NoOp", WP_KIND_SHAPE},         {"SoftMax", WP_KIND_SOFTMAX},
-        {"Softmax", WP_KIND_SOFTMAX},    {"MatrixMultiply", WP_KIND_MATMUL},
+        {"Scale", WP_KIND_NORM},      {"Normalization", WP_KIND_NORM},
+        {"LRN", WP_KIND_NORM},        {"Reduce", WP_KIND_NORM},
+        {"Activation", WP_KIND_ACT},  {"PointWise", WP_KIND_ACT},
+        {"PointWiseV2", WP_KIND_ACT}, {"ElementWise", WP_KIND_ACT},
+        {"Concat", WP_KIND_SHAPE},    {"Concatenation", WP_KIND_SHAPE},
+        {"Shuffle", WP_KIND_SHAPE},   {"Reformat", WP_KIND_SHAPE},
+        {"Slice", WP_KIND_SHAPE},     {"Padding", WP_KIND_SHAPE},
+        {"Gather", WP_KIND_SHAPE},    {"Resize", WP_KIND_SHAPE},
+        {"NoOp", WP_KIND_SHAPE},      {"SoftMax", WP_KIND_SOFTMAX},
+        {"Softmax", WP_KIND_SOFTMAX}, {"MatrixMultiply", WP_KIND_MATMUL},
     };
     wp_layer_kind k = wp_layer_kind_from_type(type);
     if (k != WP_KIND_OTHER || !type)
@@ -236,8 +268,17 @@ static int generic_features(const wp_engine_layer *l, wp_layer_kind kind, wp_fea
         ops = oe * (double)ins[0].d[ins[0].n - 1];
     }
     double batch = nin > 0 ? (double)ins[0].d[0] : (double)outs[0].d[0];
-    double vals[] = {batch,     nin,       ie,        oe, we, ops, elem * (ie + we + oe), elem * ie, elem * we,
-                     elem * oe, (double)transcendental_ops(l->ops)};
+    double vals[] = {batch,
+                     nin,
+                     ie,
+                     oe,
+                     we,
+                     ops,
+                     elem * (ie + we + oe),
+                     elem * ie,
+                     elem * we,
+                     elem * oe,
+                     (double)transcendental_ops(l->ops)};
     for (size_t i = 0; i < COUNT(vals); i++)
         put(row, vals[i]);
     return 0;
@@ -269,8 +310,9 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
         if (l->has_padding)
             for (int i = 0; i < 2; i++)
                 if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
-                    return wp_fail(err, NULL, 0, "value out of range: convolution PrePadding %" PRId64
-                                   " + PostPadding %" PRId64, l->pre_padding[i], l->post_padding[i]);
+                    return wp_fail(err, NULL, 0,
+                                   "value out of range: convolution PrePadding %" PRId64 " + PostPadding %" PRId64,
+                                   l->pre_padding[i], l->post_padding[i]);
         if (!positive_pair(kern) || !positive_pair(stride) || !positive_pair(dil))
             return wp_fail(err, NULL, 0, "convolution Kernel, Stride and Dilation must be positive");
         if (pad[0] < 0 || pad[1] < 0)
@@ -282,12 +324,28 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
         double macs = dims_product(&l->output, 0) * cin_per_group * k;
         double weights = (double)out[1] * cin_per_group * k;
         double ib = elem * dims_product(&l->input, 0), wb = elem * weights, ob = elem * dims_product(&l->output, 0);
-        double vals[] = {(double)in[0],     (double)in[1],     (double)in[2],     (double)in[3],
-                         (double)out[1],    (double)out[2],    (double)out[3],    (double)kern[0],
-                         (double)kern[1],   (double)pad[0],    (double)pad[1],    (double)stride[0],
-                         (double)stride[1], (double)dil[0],    (double)dil[1],    (double)groups,
-                         macs,              ib + ob + wb,      ib,                wb,
-                         ob,                macs / (ib + ob + wb)};
+        double vals[] = {(double)in[0],
+                         (double)in[1],
+                         (double)in[2],
+                         (double)in[3],
+                         (double)out[1],
+                         (double)out[2],
+                         (double)out[3],
+                         (double)kern[0],
+                         (double)kern[1],
+                         (double)pad[0],
+                         (double)pad[1],
+                         (double)stride[0],
+                         (double)stride[1],
+                         (double)dil[0],
+                         (double)dil[1],
+                         (double)groups,
+                         macs,
+                         ib + ob + wb,
+                         ib,
+                         wb,
+                         ob,
+                         macs / (ib + ob + wb)};
         for (size_t i = 0; i < COUNT(vals); i++)
             put(row, vals[i]);
     } else if (kind == WP_KIND_POOL) {
@@ -304,19 +362,32 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
         if (l->has_padding)
             for (int i = 0; i < 2; i++)
                 if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
-                    return wp_fail(err, NULL, 0, "value out of range: pooling PrePadding %" PRId64
-                                   " + PostPadding %" PRId64, l->pre_padding[i], l->post_padding[i]);
+                    return wp_fail(err, NULL, 0,
+                                   "value out of range: pooling PrePadding %" PRId64 " + PostPadding %" PRId64,
+                                   l->pre_padding[i], l->post_padding[i]);
         if (!positive_pair(win) || !positive_pair(stride))
             return wp_fail(err, NULL, 0, "pooling WindowSize and Stride must be positive");
         if (pad[0] < 0 || pad[1] < 0)
             return wp_fail(err, NULL, 0, "pooling padding is negative");
         double ops = dims_product(&l->output, 0) * (double)win[0] * (double)win[1];
-        double vals[] = {(double)in[0],  (double)in[1],  (double)in[2],     (double)in[3],
-                         (double)out[1], (double)out[2], (double)out[3],    (double)win[0],
-                         (double)win[1], (double)stride[0], (double)stride[1], (double)pad[0],
-                         (double)pad[1], (double)global, ops,
+        double vals[] = {(double)in[0],
+                         (double)in[1],
+                         (double)in[2],
+                         (double)in[3],
+                         (double)out[1],
+                         (double)out[2],
+                         (double)out[3],
+                         (double)win[0],
+                         (double)win[1],
+                         (double)stride[0],
+                         (double)stride[1],
+                         (double)pad[0],
+                         (double)pad[1],
+                         (double)global,
+                         ops,
                          elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0)),
-                         elem * dims_product(&l->input, 0), elem * dims_product(&l->output, 0),
+                         elem * dims_product(&l->input, 0),
+                         elem * dims_product(&l->output, 0),
                          ops / (elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0)))};
         for (size_t i = 0; i < COUNT(vals); i++)
             put(row, vals[i]);
@@ -582,14 +653,10 @@ double wp_group_mean(const double *v, size_t n)
 const char *wp_runtime_stat_name(wp_runtime_stat s)
 {
     switch (s) {
-    case WP_RUNTIME_MEAN:
-        return "mean";
-    case WP_RUNTIME_MEDIAN:
-        return "median";
-    case WP_RUNTIME_P10:
-        return "p10";
-    case WP_RUNTIME_MIN:
-        return "min";
+    case WP_RUNTIME_MEAN: return "mean";
+    case WP_RUNTIME_MEDIAN: return "median";
+    case WP_RUNTIME_P10: return "p10";
+    case WP_RUNTIME_MIN: return "min";
     }
     return "?";
 }

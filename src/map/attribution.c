@@ -293,10 +293,8 @@ int wp_attribute(const wp_powerlog *log, const wp_windows *w, const wp_attributi
         wp_power_index_free(&idx);
         return 0;
     }
-    case WP_ATTRIBUTION_DECONVOLVE:
-        return wp_deconv_attribute(log, w, opt->sensor_window_us, out, err);
-    case WP_ATTRIBUTION_AUTO:
-        break; /* the mapper resolves it */
+    case WP_ATTRIBUTION_DECONVOLVE: return wp_deconv_attribute(log, w, opt->sensor_window_us, out, err);
+    case WP_ATTRIBUTION_AUTO: break; /* the mapper resolves it */
     }
     return wp_fail(err, NULL, 0, "attribution '%s' is not available here", wp_attribution_mode_name(opt->mode));
 }

@@ -18,8 +18,8 @@
 #define CONFOUND_TOL 1e-6
 
 typedef struct seg_table {
-    double *a, *b;  /* [a, b) relative to t0, sorted, non-overlapping */
-    uint32_t *u;    /* unknown: layer index, or n_layers for the gap */
+    double *a, *b; /* [a, b) relative to t0, sorted, non-overlapping */
+    uint32_t *u;   /* unknown: layer index, or n_layers for the gap */
     size_t n, cap;
 } seg_table;
 
@@ -28,7 +28,7 @@ typedef struct ctx {
     seg_table seg;
     double span_a, span_b;
     size_t ns;
-    double *t, *y;   /* sample times relative to t0, values minus ycenter */
+    double *t, *y; /* sample times relative to t0, values minus ycenter */
     double ycenter;
     /* accumulation */
     double *ata, *aty, *colsum, yy;
@@ -158,8 +158,10 @@ static int ctx_init(ctx *c, const wp_deconv_input *in, wp_error *err)
 {
     memset(c, 0, sizeof *c);
     if (in->n_samples == 0)
-        return wp_fail(err, NULL, 0, "deconvolve: no power samples for %zu unknowns (%zu layers and the power "
-                       "between them): not identifiable", in->n_layers + 1, in->n_layers);
+        return wp_fail(err, NULL, 0,
+                       "deconvolve: no power samples for %zu unknowns (%zu layers and the power "
+                       "between them): not identifiable",
+                       in->n_layers + 1, in->n_layers);
     if (in->n_layers == 0 || in->n_cycles == 0)
         return wp_fail(err, NULL, 0, "deconvolve: no layers or no cycles");
     if (in->n_layers >= UINT32_MAX)
@@ -190,8 +192,8 @@ static int ctx_init(ctx *c, const wp_deconv_input *in, wp_error *err)
     c->active = calloc(p, 1);
     c->dropped = calloc(p, 1);
     c->confounded = calloc(p, 1);
-    if (!c->t || !c->y || !c->ata || !c->lm || !c->aty || !c->colsum || !c->acc || !c->touched ||
-        !c->scale || !c->x || !c->work || !c->vif || !c->active || !c->dropped || !c->confounded) {
+    if (!c->t || !c->y || !c->ata || !c->lm || !c->aty || !c->colsum || !c->acc || !c->touched || !c->scale || !c->x ||
+        !c->work || !c->vif || !c->active || !c->dropped || !c->confounded) {
         ctx_free(c);
         return wp_fail(err, NULL, 0, "out of memory");
     }
@@ -435,8 +437,7 @@ static eval_out evaluate(ctx *c, double W, double D, size_t nlim)
 
 /* Pattern search from (*w, *d): halve the step until it is below `stop`,
  * moving to the best neighbour while it improves. */
-static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nlim, double *w, double *d,
-                     int *evals)
+static double refine(ctx *c, int aw, int ad, double step, double stop, size_t nlim, double *w, double *d, int *evals)
 {
     eval_out o = evaluate(c, *w, *d, nlim);
     (*evals)++;
@@ -599,8 +600,8 @@ static void search(ctx *c, const wp_deconv_options *opt, double *Wbest, double *
         rd[q] = D;
         if (opt->offset_scan_us > 0 && fine.s[q] > SCAN_KEEP * scan_best)
             continue;
-        double s = refine(c, aw, ad, opt->offset_scan_us > 0 && !aw ? opt->offset_scan_us : SEARCH_STEP, 4.0, nmid,
-                          &W, &D, evals);
+        double s = refine(c, aw, ad, opt->offset_scan_us > 0 && !aw ? opt->offset_scan_us : SEARCH_STEP, 4.0, nmid, &W,
+                          &D, evals);
         rw[q] = W;
         rd[q] = D;
         rs[q] = s;
@@ -642,8 +643,7 @@ void wp_deconv_options_init(wp_deconv_options *o)
     memset(o, 0, sizeof *o);
 }
 
-int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res,
-                  wp_error *err)
+int wp_deconvolve(const wp_deconv_input *in, const wp_deconv_options *opt, wp_deconv_result *res, wp_error *err)
 {
     memset(res, 0, sizeof *res);
     if (!opt->window_auto && !(opt->window_us > 0))
@@ -743,10 +743,16 @@ static int has_value(wp_deconv_status st)
     return st == WP_DECONV_OK || st == WP_DECONV_UNCERTAIN;
 }
 
-static const char *const CSV_COLUMNS[] = {
-    "layer_name", "layer_type", "power_including_idle_micro_watt", "power_excluding_idle_micro_watt",
-    "standard_error_micro_watt", "latency_mean_ms", "latency_std_ms", "cycles",
-    "effective_sample_weight", "status"};
+static const char *const CSV_COLUMNS[] = {"layer_name",
+                                          "layer_type",
+                                          "power_including_idle_micro_watt",
+                                          "power_excluding_idle_micro_watt",
+                                          "standard_error_micro_watt",
+                                          "latency_mean_ms",
+                                          "latency_std_ms",
+                                          "cycles",
+                                          "effective_sample_weight",
+                                          "status"};
 #define N_CSV_COLUMNS (sizeof CSV_COLUMNS / sizeof *CSV_COLUMNS)
 
 static void write_csv_rows(FILE *fp, const wp_deconv_result *res, size_t n_layers, const char *const *names,
@@ -791,13 +797,12 @@ static void write_csv_rows(FILE *fp, const wp_deconv_result *res, size_t n_layer
     }
 }
 
-int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers,
-                        const char *const *names, const char *const *types, double idle_uw,
-                        const double *latency_ms, size_t n_cycles, wp_error *err)
+int wp_deconv_write_csv(const char *path, const wp_deconv_result *res, size_t n_layers, const char *const *names,
+                        const char *const *types, double idle_uw, const double *latency_ms, size_t n_cycles,
+                        wp_error *err)
 {
     if (res->n_unknowns != n_layers + 1)
-        return wp_fail(err, path, 0, "deconvolve result has %zu unknowns for %zu layers", res->n_unknowns,
-                       n_layers);
+        return wp_fail(err, path, 0, "deconvolve result has %zu unknowns for %zu layers", res->n_unknowns, n_layers);
     wp_atomic_file *af = wp_atomic_open(path, err);
     if (!af)
         return -1;
@@ -893,8 +898,8 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
                      "%.3g s (about %.0f cycles) or log faster",
                      run_s, nc, rate, need_s, ceil(need_s / run_s * (double)nc));
         } else {
-            snprintf(hint, sizeof hint, "; the log has %zu samples%s: check that it covers the profiled run",
-                     log->n, log->n ? "" : " (empty)");
+            snprintf(hint, sizeof hint, "; the log has %zu samples%s: check that it covers the profiled run", log->n,
+                     log->n ? "" : " (empty)");
         }
         wp_fail(err, log_path, 0, "%s%s", inner.msg, hint);
         if (summary) {
@@ -913,7 +918,8 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
     for (size_t l = 0; l < L; l++)
         if (res.status[l] == WP_DECONV_OK &&
             ((opt->imprecise && opt->imprecise[l]) ||
-             (opt->max_rel_stderr > 0 && !(res.stderr_uw[l] <= opt->max_rel_stderr * fabs(res.power_uw[l] - idle_uw))))) {
+             (opt->max_rel_stderr > 0 &&
+              !(res.stderr_uw[l] <= opt->max_rel_stderr * fabs(res.power_uw[l] - idle_uw))))) {
             res.status[l] = WP_DECONV_IMPRECISE;
             res.power_uw[l] = res.stderr_uw[l] = NAN;
         }
@@ -958,17 +964,19 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
         size_t ws = sizeof summary->warning;
         int n = 0;
         if (noise > 0 && res.rms_residual_uw > WP_DECONV_RESIDUAL_NOISE_LIMIT * noise)
-            n = snprintf(w, ws,
-                         "warning: deconvolve does not fit: rms residual %.4g uW is %.3gx the %.4g uW noise of the log's "
-                         "idle stretches; likely a sensor lag that varies from sample to sample (a held reading "
-                         "read at a random time: log at the sensor's own update rate), layer power that changes "
-                         "between cycles (clocks or temperature moving), or a clock step during the run; treat "
-                         "these estimates with care",
-                         res.rms_residual_uw, res.rms_residual_uw / noise, noise);
+            n = snprintf(
+                w, ws,
+                "warning: deconvolve does not fit: rms residual %.4g uW is %.3gx the %.4g uW noise of the log's "
+                "idle stretches; likely a sensor lag that varies from sample to sample (a held reading "
+                "read at a random time: log at the sensor's own update rate), layer power that changes "
+                "between cycles (clocks or temperature moving), or a clock step during the run; treat "
+                "these estimates with care",
+                res.rms_residual_uw, res.rms_residual_uw / noise, noise);
         if (n_uncertain && n >= 0 && (size_t)n < ws) {
-            n += snprintf(w + n, ws - (size_t)n, "%s%zu of %zu estimates have a standard error above %.3g%% of their "
-                          "power above idle (status uncertain):", n ? "; " : "warning: ", n_uncertain, L,
-                          opt->max_relative_se * 100);
+            n += snprintf(w + n, ws - (size_t)n,
+                          "%s%zu of %zu estimates have a standard error above %.3g%% of their "
+                          "power above idle (status uncertain):",
+                          n ? "; " : "warning: ", n_uncertain, L, opt->max_relative_se * 100);
             for (size_t l = 0; l < L && n > 0 && (size_t)n < ws; l++)
                 if (res.status[l] == WP_DECONV_UNCERTAIN)
                     n += snprintf(w + n, ws - (size_t)n, " %s (%.2g%%)", lat->names[l],
@@ -981,8 +989,9 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
         char off[64] = "";
         if (opt->offset_auto || res.offset_us != 0)
             snprintf(off, sizeof off, ", report offset %.4g us%s", res.offset_us, opt->offset_auto ? " (auto)" : "");
-        int n = snprintf(note, note_size, "deconvolve: sensor window %.4g us%s%s, %zu samples used, rms residual %.4g uW",
-                         res.window_us, opt->window_auto ? " (auto)" : "", off, res.n_used, res.rms_residual_uw);
+        int n =
+            snprintf(note, note_size, "deconvolve: sensor window %.4g us%s%s, %zu samples used, rms residual %.4g uW",
+                     res.window_us, opt->window_auto ? " (auto)" : "", off, res.n_used, res.rms_residual_uw);
         if (noise > 0 && n > 0 && (size_t)n < note_size)
             n += snprintf(note + n, note_size - (size_t)n, " (idle noise %.4g uW)", noise);
         const char *sep = "; no estimate for:";
@@ -995,15 +1004,14 @@ wp_atomic_file *wp_deconv_map(const wp_powerlog *log, const wp_windows *win, con
     }
     wp_atomic_file *af = wp_atomic_open(est_path, err);
     if (af)
-        write_csv_rows(wp_atomic_stream(af), &res, L, (const char *const *)lat->names, types, idle_uw,
-                       lat->latency_ms, nc);
+        write_csv_rows(wp_atomic_stream(af), &res, L, (const char *const *)lat->names, types, idle_uw, lat->latency_ms,
+                       nc);
     free(types);
     wp_deconv_result_free(&res);
     return af;
 }
 
-int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double window_us, double *out,
-                        wp_error *err)
+int wp_deconv_attribute(const wp_powerlog *log, const wp_windows *win, double window_us, double *out, wp_error *err)
 {
     size_t L = win->n_layers, nc = win->n_cycles;
     wp_deconv_input in = {L, nc, win->origin_us, win->start_us, win->end_us, log->samples, log->n};
@@ -1060,8 +1068,7 @@ int wp_deconv_read_csv(const char *path, wp_deconv_estimate **rows_out, size_t *
             wp_csv_double(&r, col[4], !e->ok, &e->stderr_uw, err) < 0 ||
             wp_csv_double(&r, col[5], 1, &e->latency_mean_ms, err) < 0 ||
             wp_csv_double(&r, col[6], 1, &e->latency_std_ms, err) < 0 ||
-            wp_csv_double(&r, col[7], 0, &cycles, err) < 0 ||
-            wp_csv_double(&r, col[8], 0, &e->weight, err) < 0) {
+            wp_csv_double(&r, col[7], 0, &cycles, err) < 0 || wp_csv_double(&r, col[8], 0, &e->weight, err) < 0) {
             rc = -1;
             break;
         }

@@ -30,26 +30,16 @@ wp_layer_kind wp_layer_kind_from_type(const char *layer_type)
 const char *wp_layer_kind_name(wp_layer_kind kind)
 {
     switch (kind) {
-    case WP_KIND_CONV:
-        return "convolutional";
-    case WP_KIND_POOL:
-        return "pooling";
-    case WP_KIND_DENSE:
-        return "dense";
-    case WP_KIND_NORM:
-        return "normalization";
-    case WP_KIND_ACT:
-        return "activation";
-    case WP_KIND_ELTWISE:
-        return "elementwise";
-    case WP_KIND_SHAPE:
-        return "reshape";
-    case WP_KIND_SOFTMAX:
-        return "softmax";
-    case WP_KIND_MATMUL:
-        return "matmul";
-    case WP_KIND_OTHER:
-        break;
+    case WP_KIND_CONV: return "convolutional";
+    case WP_KIND_POOL: return "pooling";
+    case WP_KIND_DENSE: return "dense";
+    case WP_KIND_NORM: return "normalization";
+    case WP_KIND_ACT: return "activation";
+    case WP_KIND_ELTWISE: return "elementwise";
+    case WP_KIND_SHAPE: return "reshape";
+    case WP_KIND_SOFTMAX: return "softmax";
+    case WP_KIND_MATMUL: return "matmul";
+    case WP_KIND_OTHER: break;
     }
     return "other";
 }
@@ -62,8 +52,8 @@ int wp_engine_datatype_bytes(const char *format)
         const char *word;
         int bytes;
     } types[] = {
-        {"FP32", 4}, {"Float", 4}, {"FP16", 2}, {"BF16", 2}, {"Half", 2}, {"Int64", 8}, {"INT64", 8},
-        {"Int32", 4}, {"INT32", 4}, {"Int8", 1},  {"INT8", 1}, {"FP8", 1},  {"UInt8", 1}, {"Bool", 1},
+        {"FP32", 4},  {"Float", 4}, {"FP16", 2}, {"BF16", 2}, {"Half", 2}, {"Int64", 8}, {"INT64", 8},
+        {"Int32", 4}, {"INT32", 4}, {"Int8", 1}, {"INT8", 1}, {"FP8", 1},  {"UInt8", 1}, {"Bool", 1},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strstr(format, types[i].word))
@@ -299,21 +289,14 @@ static int efail(ectx *c, const char *fmt, ...)
 static const char *json_kind(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number";
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
     case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
     }
     return "a value";
 }
@@ -368,8 +351,7 @@ static int get_int(ectx *c, json_t *obj, const char *key, const char *what, int6
 
 /* An array of integers into out[0..max-1]; *count gets its length (-1 when
  * absent). */
-static int get_int_array(ectx *c, json_t *obj, const char *key, const char *what, int64_t *out, int max,
-                         int *count)
+static int get_int_array(ectx *c, json_t *obj, const char *key, const char *what, int64_t *out, int max, int *count)
 {
     int rc;
     json_t *v = member(c, obj, key, what, JSON_ARRAY, "an array of integers", &rc);
@@ -396,8 +378,7 @@ static int get_int_array(ectx *c, json_t *obj, const char *key, const char *what
 /* A 2-value spatial attribute (Kernel, Stride, ...). Layers wattprof models
  * must have exactly two values; for other layer types an unusual length
  * just leaves the attribute unset. */
-static int get_pair(ectx *c, json_t *obj, const char *key, const char *what, int strict, int64_t out[2],
-                    int *has)
+static int get_pair(ectx *c, json_t *obj, const char *key, const char *what, int strict, int64_t out[2], int *has)
 {
     int64_t tmp[WP_MAX_DIMS];
     int count;
@@ -456,7 +437,6 @@ static int get_tensors(ectx *c, json_t *obj, const char *key, const char *what, 
     c->np--;
     return 0;
 }
-
 
 /* ---- TensorRT 10 generated layers ----------------------------------------- */
 
@@ -566,10 +546,10 @@ static int classify_generated(ectx *c, json_t *obj, wp_engine_layer *l)
     int entries = metadata_ops(json_is_string(md) ? json_string_value(md) : NULL, ops, sizeof ops);
     const char *t = l->type;
     l->kind = WP_KIND_OTHER;
-    int foreign = strcmp(t, "Myelin") == 0 || strcmp(t, "ForeignNode") == 0 || strncmp(l->name, "{ForeignNode[", 13) == 0;
+    int foreign =
+        strcmp(t, "Myelin") == 0 || strcmp(t, "ForeignNode") == 0 || strncmp(l->name, "{ForeignNode[", 13) == 0;
     if (foreign)
-        return set_reason(l, c,
-                          "a Myelin sub-graph run as one layer%s%s: the operations inside cannot be told apart",
+        return set_reason(l, c, "a Myelin sub-graph run as one layer%s%s: the operations inside cannot be told apart",
                           ops[0] ? " fusing " : "", ops);
     if (strcmp(t, "gemm") == 0) {
         /* A product of two activations (attention's QK^T, AV) has no
@@ -579,8 +559,9 @@ static int classify_generated(ectx *c, json_t *obj, wp_engine_layer *l)
         for (int k = 0; k < l->n_inputs; k++)
             act += l->inputs[k].n >= 3;
         if ((has_op(ops, "MatMul") && !has_op(ops, "Gemm") && act >= 2) || (entries == 0 && act >= 2))
-            return set_reason(l, c, "gemm of two activations (%s%s): a matrix product without weights, not a dense "
-                                    "layer",
+            return set_reason(l, c,
+                              "gemm of two activations (%s%s): a matrix product without weights, not a dense "
+                              "layer",
                               ops[0] ? ops : "no metadata", "");
         if (l->input.n < 2 || l->output.n < 2)
             return set_reason(l, c, "gemm without input and output dimensions%s%s", ops[0] ? ": " : "", ops);
@@ -605,12 +586,10 @@ static int classify_generated(ectx *c, json_t *obj, wp_engine_layer *l)
                 l->outputs[0] = l->output;
         }
         l->kind = WP_KIND_POOL;
-        return set_reason(l, c, "kgen reducing each channel's whole map: global pooling%s%s",
-                          ops[0] ? ": " : "", ops);
+        return set_reason(l, c, "kgen reducing each channel's whole map: global pooling%s%s", ops[0] ? ": " : "", ops);
     }
     if (pool_op)
-        return set_reason(l, c, "kgen fusing pooling (%s)%s: its window is not in the engine info", ops,
-                          "");
+        return set_reason(l, c, "kgen fusing pooling (%s)%s: its window is not in the engine info", ops, "");
     return set_reason(l, c, "kgen (generated kernel)%s%s: elementwise or activation work, not a modelled layer kind",
                       ops[0] ? " fusing " : " without operation metadata", ops);
 }
@@ -636,8 +615,9 @@ static int read_layer(ectx *c, json_t *obj, size_t index, long line, wp_engine_l
     l->weights_count = -1;
     l->line = line;
     if (json_is_string(obj))
-        return efail(c, "%s is a bare name (\"%.80s\"): rebuild the engine with detailed profiling verbosity "
-                        "so the inspector writes layer attributes",
+        return efail(c,
+                     "%s is a bare name (\"%.80s\"): rebuild the engine with detailed profiling verbosity "
+                     "so the inspector writes layer attributes",
                      what, json_string_value(obj));
     if (!json_is_object(obj))
         return efail(c, "%s must be an object, not %s", what, json_kind(obj));
@@ -741,8 +721,8 @@ static int check_unique_names(const wp_engine *eng, const char *path, wp_error *
     for (size_t k = 1; k < eng->n; k++) {
         const wp_engine_layer *a = &eng->layers[eng->by_name[k - 1]], *b = &eng->layers[eng->by_name[k]];
         if (strcmp(a->name, b->name) == 0)
-            return wp_fail(err, path, b->line, "duplicate layer name \"%.300s\" (also layer %zu, line %ld)",
-                           b->name, eng->by_name[k - 1], a->line);
+            return wp_fail(err, path, b->line, "duplicate layer name \"%.300s\" (also layer %zu, line %ld)", b->name,
+                           eng->by_name[k - 1], a->line);
     }
     return 0;
 }

@@ -162,7 +162,10 @@ static int hex4(rd *r, unsigned *out)
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
         int c = getb(r);
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0)
             return c < 0 ? unexpected(r, c, "a \\u escape") : fail_at(r, "malformed JSON: bad \\u escape");
         v = v * 16 + (unsigned)d;
@@ -241,8 +244,7 @@ static int read_string(rd *r, const char *what)
             rc = put_utf8(r, cp);
             break;
         }
-        default:
-            return c < 0 ? unexpected(r, c, "an escape") : fail_at(r, "malformed JSON: bad escape in string");
+        default: return c < 0 ? unexpected(r, c, "an escape") : fail_at(r, "malformed JSON: bad escape in string");
         }
         if (rc)
             return -1;
@@ -255,9 +257,9 @@ static int read_string(rd *r, const char *what)
 
 /* bytes that may appear in a number token (including NaN / Infinity) */
 static const unsigned char number_char[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1, ['N'] = 1, ['a'] = 1, ['I'] = 1, ['n'] = 1, ['f'] = 1,
-    ['i'] = 1, ['t'] = 1, ['y'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1, ['N'] = 1,
+    ['a'] = 1, ['I'] = 1, ['n'] = 1, ['f'] = 1, ['i'] = 1, ['t'] = 1, ['y'] = 1,
 };
 
 /* A JSON number, or Python's NaN / Infinity / -Infinity (reported as
@@ -296,7 +298,7 @@ typedef struct table {
     char **names;
     long *lines;
     size_t names_cap;
-    char *pending; /* name of the layer being read, owned here until it ends */
+    char *pending;       /* name of the layer being read, owned here until it ends */
     wp_name_index index; /* duplicate detection */
 } table;
 
@@ -388,7 +390,8 @@ static int parse_document(rd *r, table *t)
             char *name = t->pending = strdup(r->s);
             if (!name)
                 return fail_at(r, "out of memory");
-            if (expect(r, ':', "':' after a layer name") != 0 || expect(r, '[', "'[' (the layer's list of cycles)") != 0)
+            if (expect(r, ':', "':' after a layer name") != 0 ||
+                expect(r, '[', "'[' (the layer's list of cycles)") != 0)
                 return -1;
             t->lines[t->n_layers] = name_line;
             size_t i = 0;
@@ -399,9 +402,10 @@ static int parse_document(rd *r, table *t)
                 for (;;) {
                     skip_ws(r); /* so an error names the entry's line */
                     if (t->n_layers > 0 && i == t->n_cycles)
-                        return wp_fail(r->err, r->path, r->line,
-                                       "layer '%s' has more entries than layer '%s' (%zu): latency lists must have equal lengths",
-                                       name, t->names[0], t->n_cycles);
+                        return wp_fail(
+                            r->err, r->path, r->line,
+                            "layer '%s' has more entries than layer '%s' (%zu): latency lists must have equal lengths",
+                            name, t->names[0], t->n_cycles);
                     /* one look at the next byte per entry (this runs
                      * for every cell): the pair, or what went wrong */
                     int c0 = skip_ws(r);
@@ -449,16 +453,16 @@ static int parse_document(rd *r, table *t)
                     if (lat < 0)
                         return wp_fail(r->err, r->path, r->line, "negative latency %g ms", lat);
                     if (lat > WP_LATENCY_MAX_MS)
-                        return wp_fail(r->err, r->path, r->line, "value out of range: latency %g ms (at most %g)",
-                                       lat, WP_LATENCY_MAX_MS);
+                        return wp_fail(r->err, r->path, r->line, "value out of range: latency %g ms (at most %g)", lat,
+                                       WP_LATENCY_MAX_MS);
                     if (expect(r, ',', "',' between latency and timestamp") != 0)
                         return -1;
                     if (read_string(r, "a timestamp (string)") != 0)
                         return -1;
                     int64_t ts;
                     if (wp_ts_parse(r->s, r->slen, &ts) != 0)
-                        return wp_fail(r->err, r->path, r->line, "bad timestamp '%s' (expected YYYYmmdd-HH:MM:SS.ffffff)",
-                                       r->s);
+                        return wp_fail(r->err, r->path, r->line,
+                                       "bad timestamp '%s' (expected YYYYmmdd-HH:MM:SS.ffffff)", r->s);
                     if (expect(r, ']', "']' closing a [latency_ms, \"timestamp\"] pair") != 0)
                         return -1;
                     if (table_put(t, i, lat, ts) != 0)
@@ -480,9 +484,10 @@ static int parse_document(rd *r, table *t)
                 t->n_cycles = i;
                 t->cap_layers = 1;
             } else if (i != t->n_cycles) {
-                return wp_fail(r->err, r->path, r->line,
-                               "layer '%s' has %zu entries but layer '%s' has %zu: latency lists must have equal lengths",
-                               name, i, t->names[0], t->n_cycles);
+                return wp_fail(
+                    r->err, r->path, r->line,
+                    "layer '%s' has %zu entries but layer '%s' has %zu: latency lists must have equal lengths", name, i,
+                    t->names[0], t->n_cycles);
             }
             t->names[t->n_layers++] = name;
             t->pending = NULL;
@@ -509,8 +514,7 @@ int wp_latency_read_progress(const char *path, wp_latency *lat, const wp_progres
     return wp_latency_read_ex(path, lat, progress, 0, err);
 }
 
-int wp_latency_read_ex(const char *path, wp_latency *lat, const wp_progress *progress, int untimed_ok,
-                       wp_error *err)
+int wp_latency_read_ex(const char *path, wp_latency *lat, const wp_progress *progress, int untimed_ok, wp_error *err)
 {
     memset(lat, 0, sizeof *lat);
     rd r = {0};

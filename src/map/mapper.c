@@ -226,8 +226,8 @@ static void *row_worker(void *arg)
     return NULL;
 }
 
-static int write_rows(FILE *fp, const wp_latency *lat, char **names, char **types, const double *power,
-                      double idle_uw, const wp_progress *progress)
+static int write_rows(FILE *fp, const wp_latency *lat, char **names, char **types, const double *power, double idle_uw,
+                      const wp_progress *progress)
 {
     fputs(WP_MAPPING_HEADER "\n", fp);
     row_job j = {0};
@@ -285,7 +285,8 @@ static void jset_num(json_t *o, const char *key, double v)
 static wp_atomic_file *write_info(const char *path, const char *model, const wp_map_options *opt,
                                   wp_timeline_mode chosen, const char *reason, const wp_powerlog *log,
                                   const wp_latency *lat, double idle_uw, const wp_deconv_summary *ds,
-                                  wp_attribution_mode used, const char *fallback, size_t empty, const char *source, wp_error *err)
+                                  wp_attribution_mode used, const char *fallback, size_t empty, const char *source,
+                                  wp_error *err)
 {
     json_t *root = json_object();
     if (!root) {
@@ -315,10 +316,10 @@ static wp_atomic_file *write_info(const char *path, const char *model, const wp_
         json_object_set_new(d, "sensor_window_auto", json_boolean(!(opt->sensor_window_us > 0)));
         if (opt->report_offset_auto) {
             json_t *r = json_array();
-            json_array_append_new(r, json_real(opt->offset_min_us < opt->offset_max_us ? opt->offset_min_us
-                                                                                        : WP_DECONV_OFFSET_MIN_US));
-            json_array_append_new(r, json_real(opt->offset_min_us < opt->offset_max_us ? opt->offset_max_us
-                                                                                        : WP_DECONV_OFFSET_MAX_US));
+            json_array_append_new(
+                r, json_real(opt->offset_min_us < opt->offset_max_us ? opt->offset_min_us : WP_DECONV_OFFSET_MIN_US));
+            json_array_append_new(
+                r, json_real(opt->offset_min_us < opt->offset_max_us ? opt->offset_max_us : WP_DECONV_OFFSET_MAX_US));
             json_object_set_new(d, "report_offset_range_us", r);
         }
         jset_num(d, "rms_residual_micro_watt", ds->rms_residual_uw);
@@ -670,8 +671,8 @@ static wp_atomic_file *map_model_pending(const char *model_dir, const char *mode
                          empty, cells, 100.0 * (double)empty / (double)cells, f.power_log, span);
             else
                 snprintf(line, sizeof line,
-                         "warning: %zu of %zu layer windows (%.0f%%) have no power: %s does not cover them (%s)",
-                         empty, cells, 100.0 * (double)empty / (double)cells, f.power_log, span);
+                         "warning: %zu of %zu layer windows (%.0f%%) have no power: %s does not cover them (%s)", empty,
+                         cells, 100.0 * (double)empty / (double)cells, f.power_log, span);
             opt->note(opt->note_ctx, model, line);
         }
     }
@@ -682,8 +683,7 @@ write:
         goto done;
     }
     *info_af = write_info(info_path, model, opt, chosen, reason, &log, &lat, idle_uw, dsp, used,
-                          fallback[0] ? fallback : NULL, empty,
-                          f.trtexec ? "trtexec" : WP_LATENCY_JSON, err);
+                          fallback[0] ? fallback : NULL, empty, f.trtexec ? "trtexec" : WP_LATENCY_JSON, err);
     if (!*info_af)
         goto done;
     wp_engine_free(&eng);
@@ -736,8 +736,8 @@ done:
 /* The files map writes into a model folder; the folder's other files
  * (dataset's statistics, say) are kept when it is replaced. device.json is
  * map's too, so a raw folder without one leaves no stale copy behind. */
-static const char *const map_owned[] = {WP_MAPPING_CSV, WP_MAPPING_INFO_JSON, WP_DECONV_CSV_NAME,
-                                        WP_ENGINE_INFO_JSON, WP_DEVICE_JSON, NULL};
+static const char *const map_owned[] = {WP_MAPPING_CSV,      WP_MAPPING_INFO_JSON, WP_DECONV_CSV_NAME,
+                                        WP_ENGINE_INFO_JSON, WP_DEVICE_JSON,       NULL};
 
 /* Puts a computed model's files into its staging folder: the three
  * pending outputs, a copy of the engine info and, when the raw folder has
@@ -831,8 +831,8 @@ static int keep_model(const char *raw_dir, const char *name, void *ctx)
     return model;
 }
 
-int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt,
-                   const wp_progress *progress, wp_error *err)
+int wp_map_raw_dir(const char *raw_dir, const char *result_dir, const wp_map_options *opt, const wp_progress *progress,
+                   wp_error *err)
 {
     char **models = NULL;
     size_t n_models = 0;

@@ -211,9 +211,8 @@ wp_timeline_mode wp_timeline_choose(const wp_latency *lat, char *reason, size_t 
                      "(their steps do not follow the layers' latencies, or they span under 25%% or at least "
                      "100%% of the summed latencies; median span %.3g%%, %zu cycles at or above 100%%), so %s",
                      wp_timeline_mode_name(mode), batched, considered, median * 100, over,
-                     mode == WP_TIMELINE_RECONSTRUCTED
-                         ? "they were stamped after each cycle, not as each layer ended"
-                         : "they mark when each layer ended");
+                     mode == WP_TIMELINE_RECONSTRUCTED ? "they were stamped after each cycle, not as each layer ended"
+                                                       : "they mark when each layer ended");
     }
     free(ratio);
     free(step);
@@ -221,8 +220,8 @@ wp_timeline_mode wp_timeline_choose(const wp_latency *lat, char *reason, size_t 
     return mode;
 }
 
-int wp_timeline_build(const wp_latency *lat, const wp_timeline_options *opt, wp_windows *out,
-                      wp_timeline_mode *chosen, char *reason, size_t reason_size, wp_error *err)
+int wp_timeline_build(const wp_latency *lat, const wp_timeline_options *opt, wp_windows *out, wp_timeline_mode *chosen,
+                      char *reason, size_t reason_size, wp_error *err)
 {
     memset(out, 0, sizeof *out);
     wp_timeline_mode mode = opt->mode;

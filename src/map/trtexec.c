@@ -131,8 +131,7 @@ static long line_of(const long *lines, size_t n, size_t i)
 }
 
 /* A number member (trtexec writes every one as a number); NaN when absent. */
-static int get_num(json_t *o, const char *key, int required, double *out, const char *path, long line,
-                   wp_error *err)
+static int get_num(json_t *o, const char *key, int required, double *out, const char *path, long line, wp_error *err)
 {
     json_t *v = json_object_get(o, key);
     if (!v) {
@@ -196,8 +195,9 @@ int wp_trtexec_read_profile(const char *path, wp_trtexec_profile *p, wp_error *e
         if (json_object_get(o, "count")) {
             /* one per execution context (--streams, several profiles):
              * which layer ran when is then not one sequence */
-            wp_fail(err, path, line, "a second {\"count\"} record: profiles of several contexts in one file are "
-                                     "not supported (run trtexec with one stream)");
+            wp_fail(err, path, line,
+                    "a second {\"count\"} record: profiles of several contexts in one file are "
+                    "not supported (run trtexec with one stream)");
             goto done;
         }
         json_t *name = json_object_get(o, "name");
@@ -524,7 +524,6 @@ oom:
     wp_windows_free(win);
     return wp_fail(err, NULL, 0, "out of memory");
 }
-
 
 void wp_trtexec_placement_uncertainty(const wp_trtexec_profile *p, const wp_trtexec_times *t, double *rel)
 {

@@ -16,11 +16,10 @@
 #include "model/model_internal.h"
 
 static const char *const pipeline_names[WP_N_PIPELINES] = {
-    "convolutional_power", "convolutional_runtime", "pooling_power",     "pooling_runtime",
-    "dense_power",         "dense_runtime",         "normalization_power", "normalization_runtime",
-    "activation_power",    "activation_runtime",    "elementwise_power", "elementwise_runtime",
-    "reshape_power",       "reshape_runtime",       "softmax_power",     "softmax_runtime",
-    "matmul_power",        "matmul_runtime"};
+    "convolutional_power", "convolutional_runtime", "pooling_power",         "pooling_runtime",  "dense_power",
+    "dense_runtime",       "normalization_power",   "normalization_runtime", "activation_power", "activation_runtime",
+    "elementwise_power",   "elementwise_runtime",   "reshape_power",         "reshape_runtime",  "softmax_power",
+    "softmax_runtime",     "matmul_power",          "matmul_runtime"};
 
 int wp_pipeline_index(wp_layer_kind kind, wp_target target)
 {
@@ -71,14 +70,14 @@ void wp_train_config_upstream(wp_train_config *c)
 {
     memset(c, 0, sizeof *c);
     c->n_test_models = -1;
-    static const char *const conv_in[] = {"input_size_0", "input_size_1", "input_size_2", "kernel_0",
-                                          "kernel_1",     "output_size_2", NULL};
+    static const char *const conv_in[] = {
+        "input_size_0", "input_size_1", "input_size_2", "kernel_0", "kernel_1", "output_size_2", NULL};
     static const char *const conv_batch[] = {"input_size_0", "input_size_1",  "input_size_2", "kernel_0",
                                              "kernel_1",     "output_size_2", "batch_size",   NULL};
     static const char *const pool_in[] = {"batch_size", "input_size_0", "input_size_1", "input_size_2", NULL};
     static const char *const pool_out[] = {"batch_size", "output_size_0", "output_size_1", "output_size_2", NULL};
-    static const char *const pool_ops[] = {"batch_size", "input_size_0", "input_size_1", "input_size_2",
-                                           "kernel_0",   "kernel_1",     NULL};
+    static const char *const pool_ops[] = {
+        "batch_size", "input_size_0", "input_size_1", "input_size_2", "kernel_0", "kernel_1", NULL};
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         wp_pipeline_config *p = &c->pipe[i];
         p->kind = (wp_layer_kind)(WP_KIND_CONV + i / 2);
@@ -207,8 +206,7 @@ static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipel
                     return -1;
         } else if (strcmp(key, "special_terms") == 0) {
             if (!json_is_array(v) || json_array_size(v) > WP_MAX_SPECIAL)
-                return wp_fail(err, path, 0, "%s: expected at most %d lists of feature names", where,
-                               WP_MAX_SPECIAL);
+                return wp_fail(err, path, 0, "%s: expected at most %d lists of feature names", where, WP_MAX_SPECIAL);
             p->n_special = (int)json_array_size(v);
             for (size_t s = 0; s < json_array_size(v); s++) {
                 json_t *t = json_array_get(v, s);
@@ -224,8 +222,8 @@ static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipel
             /* an integer, or a list of candidates chosen by CV RMSPE */
             size_t nd = json_is_array(v) ? json_array_size(v) : 1;
             if (nd < 1 || nd > WP_MAX_DEGREE_CANDIDATES)
-                return wp_fail(err, path, 0, "%s: expected an integer from 1 to 6 or a list of 1 to %d of them",
-                               where, WP_MAX_DEGREE_CANDIDATES);
+                return wp_fail(err, path, 0, "%s: expected an integer from 1 to 6 or a list of 1 to %d of them", where,
+                               WP_MAX_DEGREE_CANDIDATES);
             for (size_t i = 0; i < nd; i++) {
                 json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
                 if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 6)
@@ -552,17 +550,15 @@ char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
         "s:o,s:f,"
         "s:{s:s,s:o,s:I,s:o,s:I},s:o}",
         "format", "wattprof-model", "format_version", WP_MODEL_FORMAT_VERSION, "pipeline", wp_pipeline_name(idx),
-        "layer_type", wp_layer_kind_name(c->kind), "target", c->target == WP_TARGET_POWER ? "power" : "runtime",
-        "unit", c->target == WP_TARGET_POWER ? "W" : "ms", "features", feat,
-        "transforms", "log1p", c->log1p, "polynomial_degree", c->degree, "include_bias", 1, "special_terms", spec,
-        "terms", term_names(m), "scaler", scaler,
-        "lasso", "alpha", m->alpha, "positive", c->lasso.positive, "cv", c->lasso.cv, "n_alphas", c->lasso.n_alphas,
-        "eps", c->lasso.eps, "max_iter", c->lasso.max_iter, "tol", c->lasso.tol, "n_iter", m->n_iter,
-        "fit_intercept", 1,
-        "coefficients", jarr_d(m->coef, m->p), "intercept", m->intercept,
-        "training_set", "data_dir", m->data_dir ? m->data_dir : "", "models",
-        jarr_s(m->train_models, m->n_train_models), "rows", (json_int_t)m->train_rows, "test_models",
-        jarr_s(m->test_models, m->n_test_models), "test_rows", (json_int_t)m->test_rows, "metrics", metrics);
+        "layer_type", wp_layer_kind_name(c->kind), "target", c->target == WP_TARGET_POWER ? "power" : "runtime", "unit",
+        c->target == WP_TARGET_POWER ? "W" : "ms", "features", feat, "transforms", "log1p", c->log1p,
+        "polynomial_degree", c->degree, "include_bias", 1, "special_terms", spec, "terms", term_names(m), "scaler",
+        scaler, "lasso", "alpha", m->alpha, "positive", c->lasso.positive, "cv", c->lasso.cv, "n_alphas",
+        c->lasso.n_alphas, "eps", c->lasso.eps, "max_iter", c->lasso.max_iter, "tol", c->lasso.tol, "n_iter", m->n_iter,
+        "fit_intercept", 1, "coefficients", jarr_d(m->coef, m->p), "intercept", m->intercept, "training_set",
+        "data_dir", m->data_dir ? m->data_dir : "", "models", jarr_s(m->train_models, m->n_train_models), "rows",
+        (json_int_t)m->train_rows, "test_models", jarr_s(m->test_models, m->n_test_models), "test_rows",
+        (json_int_t)m->test_rows, "metrics", metrics);
     if (!root) {
         wp_fail(err, path, 0, "cannot build the model document");
         return NULL;
@@ -700,8 +696,8 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
     json_t *tr = json_object_get(root, "transforms");
     json_t *deg = json_object_get(tr, "polynomial_degree"), *lg = json_object_get(tr, "log1p");
     json_t *sp = json_object_get(tr, "special_terms");
-    if (!json_is_integer(deg) || json_integer_value(deg) < 1 || json_integer_value(deg) > 6 ||
-        !json_is_boolean(lg) || !json_is_array(sp) || json_array_size(sp) > WP_MAX_SPECIAL) {
+    if (!json_is_integer(deg) || json_integer_value(deg) < 1 || json_integer_value(deg) > 6 || !json_is_boolean(lg) ||
+        !json_is_array(sp) || json_array_size(sp) > WP_MAX_SPECIAL) {
         wp_fail(err, path, 0, "\"transforms\": needs polynomial_degree (1-6), log1p and special_terms");
         goto out;
     }
@@ -738,7 +734,8 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
     }
     m->p = wp_design_width(&m->design);
     json_t *sc = json_object_get(root, "scaler");
-    int sk = wp_scaler_from_name(json_string_value(json_object_get(sc, "kind")) ? json_string_value(json_object_get(sc, "kind")) : "");
+    int sk = wp_scaler_from_name(
+        json_string_value(json_object_get(sc, "kind")) ? json_string_value(json_object_get(sc, "kind")) : "");
     if (sk < 0) {
         wp_fail(err, path, 0, "\"scaler\": unknown kind");
         goto out;
@@ -936,8 +933,7 @@ static int model_set_load(const char *models_dir, model_set *s, wp_error *err)
     }
     for (int k = 0; k < WP_N_PIPELINES / 2; k++)
         if (s->have[2 * k] != s->have[2 * k + 1]) {
-            wp_fail(err, models_dir, 0, "%s.json without %s.json",
-                    wp_pipeline_name(s->have[2 * k] ? 2 * k : 2 * k + 1),
+            wp_fail(err, models_dir, 0, "%s.json without %s.json", wp_pipeline_name(s->have[2 * k] ? 2 * k : 2 * k + 1),
                     wp_pipeline_name(s->have[2 * k] ? 2 * k + 1 : 2 * k));
             goto fail;
         }
@@ -1085,8 +1081,8 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
             for (int f = 0; f < m->cfg.n_features; f++) {
                 raw[f] = wp_feature_get(&fr, m->cfg.features[f]);
                 if (isnan(raw[f]))
-                    return wp_fail(err, where, L->line, "layer \"%s\": no feature \"%s\" for model %s",
-                                   r->layer_name, m->cfg.features[f], wp_pipeline_name(pi + t));
+                    return wp_fail(err, where, L->line, "layer \"%s\": no feature \"%s\" for model %s", r->layer_name,
+                                   m->cfg.features[f], wp_pipeline_name(pi + t));
             }
             oor |= wp_model_out_of_range(m, raw);
             pr[t] = wp_model_predict(m, raw);

@@ -22,15 +22,14 @@
 
 #define MICROWATTS_IN_WATTS 1e6
 
-
 typedef struct kind_data {
     wp_layer_kind kind;
-    int n_cols;                        /* union of the two pipelines' features */
+    int n_cols; /* union of the two pipelines' features */
     char cols[2 * WP_MODEL_MAX_FEATURES][WP_NAME_MAX];
     size_t n, cap;
-    double *raw;                       /* n x n_cols */
-    double *target[2];                 /* power (W), runtime (ms) */
-    int *model;                        /* index into the model list */
+    double *raw;       /* n x n_cols */
+    double *target[2]; /* power (W), runtime (ms) */
+    int *model;        /* index into the model list */
     int *is_test;
     int files;
 } kind_data;
@@ -336,7 +335,7 @@ out:
  * whose target is not positive are left out (counted). */
 typedef struct row_sets {
     size_t *tr, *te, ntr, nte, dropped;
-    int *fold_of;   /* per training row; NULL: KFold (the original's) */
+    int *fold_of; /* per training row; NULL: KFold (the original's) */
     int K, by_network;
 } row_sets;
 
@@ -421,8 +420,8 @@ static int fold_of_row(const row_sets *rs, size_t i)
 /* One candidate fitted: design, scaler and LassoCV on the training rows,
  * then held-out predictions (original units) of every training row from
  * the fold that left it out, at the chosen alpha. */
-static int fit_candidate(const kind_data *k, const wp_pipeline_config *cfg, const row_sets *rs,
-                         const wp_progress *prog, int index, wp_model *m, double *cvpred, wp_error *err)
+static int fit_candidate(const kind_data *k, const wp_pipeline_config *cfg, const row_sets *rs, const wp_progress *prog,
+                         int index, wp_model *m, double *cvpred, wp_error *err)
 {
     memset(m, 0, sizeof *m);
     m->format_version = WP_MODEL_FORMAT_VERSION;
@@ -684,18 +683,18 @@ static json_t *metrics_doc(const wp_train_report *rep)
         const wp_train_pipeline_report *p = &rep->pipe[i];
         if (!p->trained)
             continue;
-        json_t *o = json_pack("{s:I,s:I,s:f,s:I,s:I,s:o,s:o}", "train_rows", (json_int_t)p->train_rows,
-                              "test_rows", (json_int_t)p->test_rows, "alpha", p->alpha, "terms",
-                              (json_int_t)p->n_terms, "nonzero_coefficients", (json_int_t)p->nonzero, "train",
-                              wp__metrics_json(&p->train), "test", wp__metrics_json(&p->test));
+        json_t *o = json_pack("{s:I,s:I,s:f,s:I,s:I,s:o,s:o}", "train_rows", (json_int_t)p->train_rows, "test_rows",
+                              (json_int_t)p->test_rows, "alpha", p->alpha, "terms", (json_int_t)p->n_terms,
+                              "nonzero_coefficients", (json_int_t)p->nonzero, "train", wp__metrics_json(&p->train),
+                              "test", wp__metrics_json(&p->test));
         if (p->n_lono) {
             json_t *l = wp__metrics_json(&p->lono), *per = json_array();
             for (size_t j = 0; j < p->n_lono; j++)
-                json_array_append_new(per, json_pack("{s:s,s:I,s:o}", "model", p->lono_models[j].model, "rows",
-                                                     (json_int_t)p->lono_models[j].rows, "rmspe",
-                                                     isfinite(p->lono_models[j].rmspe)
-                                                         ? json_real(p->lono_models[j].rmspe)
-                                                         : json_null()));
+                json_array_append_new(
+                    per,
+                    json_pack("{s:s,s:I,s:o}", "model", p->lono_models[j].model, "rows",
+                              (json_int_t)p->lono_models[j].rows, "rmspe",
+                              isfinite(p->lono_models[j].rmspe) ? json_real(p->lono_models[j].rmspe) : json_null()));
             json_object_set_new(l, "per_model", per);
             json_object_set_new(o, "leave_one_network_out", l);
         }
@@ -916,8 +915,8 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
         kind_data *k = &kd[i / 2];
         if (!k->files || rep->skipped_no_power[i] || !cfg.pipe[i].enabled || rep->skipped_too_few[i])
             continue;
-        if (train_pipeline(k, &cfg.pipe[i], &rs[i], o->data_dir, models, n_models, o->cv_by_model, &o->progress,
-                           i, &built[i], &rep->pipe[i], err))
+        if (train_pipeline(k, &cfg.pipe[i], &rs[i], o->data_dir, models, n_models, o->cv_by_model, &o->progress, i,
+                           &built[i], &rep->pipe[i], err))
             goto out;
     }
     if (write_set(o->out_dir, built, rep, err))

@@ -310,8 +310,8 @@ static double gap_quadratic(double R_norm2, double dual, double alpha, double *c
  * 1/2 w'Qw - q'w + alpha |w|_1. H holds Q w. tol arrives unscaled and is
  * multiplied by y_norm2 as sklearn does; the coordinate-change test uses the
  * unscaled value. Returns the iterations run. */
-static int cd_gram(const double *Q, const double *q, double y_norm2, size_t p, double alpha, int positive,
-                   int max_iter, double tol, double *w, double *H)
+static int cd_gram(const double *Q, const double *q, double y_norm2, size_t p, double alpha, int positive, int max_iter,
+                   double tol, double *w, double *H)
 {
     double d_w_tol = tol;
     tol *= y_norm2;
@@ -469,8 +469,8 @@ typedef struct block_stats {
     double u, v;
 } block_stats;
 
-static void gram_rows(const double *X, const double *y, const size_t *rows, size_t nr, size_t p,
-                      const double *shift, double yshift, double *Zbuf, block_stats *b)
+static void gram_rows(const double *X, const double *y, const size_t *rows, size_t nr, size_t p, const double *shift,
+                      double yshift, double *Zbuf, block_stats *b)
 {
     b->n = nr;
     memset(b->S, 0, p * p * sizeof *b->S);
@@ -533,8 +533,8 @@ static void stats_free(block_stats *b)
 
 /* Centred Gram of "all minus excluded" (excl may be NULL):
  * Q = S - n m m', q = t - n m my, yy = v - n my^2. Also returns m, my. */
-static size_t centred_from(const block_stats *all, const block_stats *excl, size_t p, double *Q, double *q,
-                           double *m, double *my, double *yy)
+static size_t centred_from(const block_stats *all, const block_stats *excl, size_t p, double *Q, double *q, double *m,
+                           double *my, double *yy)
 {
     size_t n = all->n - (excl ? excl->n : 0);
     double dn = (double)n;
@@ -667,8 +667,8 @@ static int fit_rows(const double *X, const double *y, const size_t *rows, size_t
                 /* Without an intercept the Gram is of the raw data. */
                 for (size_t j = 0; j < p; j++) {
                     for (size_t k = 0; k < p; k++)
-                        Q[j * p + k] = b.S[j * p + k] + (double)nr * shift[j] * shift[k] + shift[j] * b.s[k] +
-                                       shift[k] * b.s[j];
+                        Q[j * p + k] =
+                            b.S[j * p + k] + (double)nr * shift[j] * shift[k] + shift[j] * b.s[k] + shift[k] * b.s[j];
                     q[j] = b.t[j] + shift[j] * b.u + ys * b.s[j] + (double)nr * shift[j] * ys;
                 }
                 yy = b.v + 2 * ys * b.u + (double)nr * ys * ys;
@@ -862,8 +862,7 @@ static int run_fold(fold_ctx *c, int f)
             double my;
             centred_cols(X, y, tr, ntrain, p, Xc, yc, n2, m, &my);
             for (int k = 0; k < na; k++) {
-                cd_resid(Xc, yc, ntrain, p, n2, c->alphas[k] * (double)ntrain, o->positive, o->max_iter, o->tol, w,
-                         R);
+                cd_resid(Xc, yc, ntrain, p, n2, c->alphas[k] * (double)ntrain, o->positive, o->max_iter, o->tol, w, R);
                 double cc = my;
                 size_t nnz = 0;
                 for (size_t j = 0; j < p; j++)
@@ -934,9 +933,8 @@ static int run_folds(fold_ctx *c, wp_error *err)
     return c->failed ? wp_fail(err, NULL, 0, "out of memory") : 0;
 }
 
-int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_options *o,
-                const int *fold_of, int n_folds, wp_lasso_cv_result *res, const wp_progress *prog,
-                wp_error *err)
+int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_lasso_options *o, const int *fold_of,
+                int n_folds, wp_lasso_cv_result *res, const wp_progress *prog, wp_error *err)
 {
     memset(res, 0, sizeof *res);
     int K = fold_of ? n_folds : o->cv;
@@ -1055,8 +1053,19 @@ int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_l
     }
 
     {
-        fold_ctx fc = {.X = X, .y = y, .n = n, .p = p, .o = o, .alphas = res->alphas, .na = na, .rows = rows,
-                       .fstart = fstart, .K = K, .blk = blk, .mse = mse, .prog = prog};
+        fold_ctx fc = {.X = X,
+                       .y = y,
+                       .n = n,
+                       .p = p,
+                       .o = o,
+                       .alphas = res->alphas,
+                       .na = na,
+                       .rows = rows,
+                       .fstart = fstart,
+                       .K = K,
+                       .blk = blk,
+                       .mse = mse,
+                       .prog = prog};
         pthread_mutex_init(&fc.lock, NULL);
         if (run_folds(&fc, err)) {
             rc = -1;

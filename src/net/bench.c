@@ -145,8 +145,8 @@ static json_t *double_array(const double *v, size_t n)
     return a;
 }
 
-static int write_summary(const char *path, const wp_graph *g, const wp_bench_options *opt,
-                         const wp_bench_result *res, const char *dir, const char *name, wp_error *err)
+static int write_summary(const char *path, const wp_graph *g, const wp_bench_options *opt, const wp_bench_result *res,
+                         const char *dir, const char *name, wp_error *err)
 {
     const wp_dims *in = &g->tensors[g->input].shape;
     json_t *shape = json_array();

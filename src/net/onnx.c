@@ -57,13 +57,13 @@ int wp_onnx_supported(void)
  * float exactly. */
 typedef struct {
     char *name;
-    wp_dims shape;   /* n == 0: scalar */
+    wp_dims shape; /* n == 0: scalar */
     int64_t *v;
 } int_const;
 
 typedef struct {
     char *name;
-    int t;           /* the tensor the name stands for (Identity, Dropout) */
+    int t; /* the tensor the name stands for (Identity, Dropout) */
 } alias;
 
 typedef struct {
@@ -112,16 +112,16 @@ static const Onnx__AttributeProto *attr(const Onnx__NodeProto *np, const char *n
     return NULL;
 }
 
-static int attr_pair(reader *r, const wp_node *n, const Onnx__NodeProto *np, const char *name,
-                     int64_t *dst, size_t want)
+static int attr_pair(reader *r, const wp_node *n, const Onnx__NodeProto *np, const char *name, int64_t *dst,
+                     size_t want)
 {
     const Onnx__AttributeProto *a = attr(np, name);
     if (!a)
         return 0;
     if (a->n_ints != want)
         return wp_fail(r->err, r->path, 0,
-                       "node '%s' (%s): attribute %s has %zu values, expected %zu (only 2-D is supported)",
-                       n->name, wp_op_name(n->op), name, a->n_ints, want);
+                       "node '%s' (%s): attribute %s has %zu values, expected %zu (only 2-D is supported)", n->name,
+                       wp_op_name(n->op), name, a->n_ints, want);
     for (size_t i = 0; i < want; i++)
         dst[i] = a->ints[i];
     return 0;
@@ -272,8 +272,8 @@ static int fval_alloc(reader *r, fval *f, const wp_dims *s, int is_int)
 static int tensor_value(reader *r, const Onnx__TensorProto *tp, const char *what, fval *f)
 {
     memset(f, 0, sizeof *f);
-    if (tp->n_external_data || (tp->has_data_location &&
-                                tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL))
+    if (tp->n_external_data ||
+        (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL))
         return wp_fail(r->err, r->path, 0, "%s uses external data, which is not supported", what);
     if (tp->n_dims > WP_MAX_DIMS)
         return wp_fail(r->err, r->path, 0, "%s has %zu dimensions", what, tp->n_dims);
@@ -291,16 +291,30 @@ static int tensor_value(reader *r, const Onnx__TensorProto *tp, const char *what
     size_t esize;
     int is_int;
     switch (dt) {
-    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: esize = 4; is_int = 0; break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: esize = 8; is_int = 0; break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: esize = 8; is_int = 1; break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: esize = 4; is_int = 1; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+        esize = 4;
+        is_int = 0;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
+        esize = 8;
+        is_int = 0;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+        esize = 8;
+        is_int = 1;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+        esize = 4;
+        is_int = 1;
+        break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
     case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT8: esize = 1; is_int = 1; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
+        esize = 1;
+        is_int = 1;
+        break;
     default:
-        return wp_fail(r->err, r->path, 0, "%s has ONNX data type %d; only float32 networks are supported",
-                       what, dt);
+        return wp_fail(r->err, r->path, 0, "%s has ONNX data type %d; only float32 networks are supported", what, dt);
     }
     if (count > (1LL << 28))
         return wp_fail(r->err, r->path, 0, "%s is too large to fold", what);
@@ -315,10 +329,30 @@ static int tensor_value(reader *r, const Onnx__TensorProto *tp, const char *what
         const uint8_t *p = tp->raw_data.data;
         for (int64_t i = 0; i < count; i++, p += esize) {
             switch (dt) {
-            case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: { float v; memcpy(&v, p, 4); f->v[i] = v; break; }
-            case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: { double v; memcpy(&v, p, 8); f->v[i] = v; break; }
-            case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: { int64_t v; memcpy(&v, p, 8); f->v[i] = (double)v; break; }
-            case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: { int32_t v; memcpy(&v, p, 4); f->v[i] = v; break; }
+            case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: {
+                float v;
+                memcpy(&v, p, 4);
+                f->v[i] = v;
+                break;
+            }
+            case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: {
+                double v;
+                memcpy(&v, p, 8);
+                f->v[i] = v;
+                break;
+            }
+            case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: {
+                int64_t v;
+                memcpy(&v, p, 8);
+                f->v[i] = (double)v;
+                break;
+            }
+            case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: {
+                int32_t v;
+                memcpy(&v, p, 4);
+                f->v[i] = v;
+                break;
+            }
             case ONNX__TENSOR_PROTO__DATA_TYPE__INT8: f->v[i] = (int8_t)*p; break;
             default: f->v[i] = *p; break;
             }
@@ -366,8 +400,9 @@ static int read_initializer(reader *r, Onnx__TensorProto *tp)
         int64_t count;
         if (wp_dims_count_checked(&d, &count)) {
             char b[160];
-            return wp_fail(r->err, r->path, 0, "%s has a bad dimension: %s is negative or has more than %" PRId64
-                           " elements", what, wp_dims_format(&d, b, sizeof b), (int64_t)WP_MAX_ELEMENTS);
+            return wp_fail(r->err, r->path, 0,
+                           "%s has a bad dimension: %s is negative or has more than %" PRId64 " elements", what,
+                           wp_dims_format(&d, b, sizeof b), (int64_t)WP_MAX_ELEMENTS);
         }
         if (tp->raw_data.len != (size_t)count * 4)
             return wp_fail(r->err, r->path, 0, "%s: %zu bytes of data for %" PRId64 " floats (truncated?)", what,
@@ -430,10 +465,13 @@ static int unique_name(wp_graph *g, const char *base, size_t index, char *out, s
 /* Ops folded at import when every input is constant (or, for Shape and
  * Size, when the input's shape is known). */
 static const char *const fold_ops[] = {
-    "Constant", "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Flatten", "Cast",
-    "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Where", "Not", "ConstantOfShape",
-    "Expand", "Slice", "Range", "Transpose", "Sqrt", "Neg", "Reciprocal", "Relu", "Sigmoid", "Erf", "Tanh",
-    "Exp", "Abs", "Floor", "Ceil", "Min", "Max", "Identity", "Dropout", "Split", "Mod", "ScatterND"};
+    "Constant", "Shape",   "Size",  "Gather",    "Unsqueeze", "Squeeze", "Concat",
+    "Reshape",  "Flatten", "Cast",  "Add",       "Sub",       "Mul",     "Div",
+    "Pow",      "Equal",   "Less",  "Greater",   "Where",     "Not",     "ConstantOfShape",
+    "Expand",   "Slice",   "Range", "Transpose", "Sqrt",      "Neg",     "Reciprocal",
+    "Relu",     "Sigmoid", "Erf",   "Tanh",      "Exp",       "Abs",     "Floor",
+    "Ceil",     "Min",     "Max",   "Identity",  "Dropout",   "Split",   "Mod",
+    "ScatterND"};
 /* Ops rewritten into other nodes (views, slices) or aliases. */
 static const char *const rewrite_ops[] = {"Identity", "Squeeze", "Unsqueeze", "Split", "Cast", "Upsample"};
 
@@ -525,32 +563,53 @@ static void bcast_strides(const wp_dims *in, const wp_dims *out, int64_t *st)
 
 static double fold_binary(const char *op, double a, double b, int is_int)
 {
-    if (!strcmp(op, "Add")) return a + b;
-    if (!strcmp(op, "Sub")) return a - b;
-    if (!strcmp(op, "Mul")) return a * b;
-    if (!strcmp(op, "Div")) return is_int ? (b != 0 ? trunc(a / b) : 0) : a / b;
-    if (!strcmp(op, "Pow")) return pow(a, b);
-    if (!strcmp(op, "Equal")) return a == b;
-    if (!strcmp(op, "Less")) return a < b;
-    if (!strcmp(op, "Greater")) return a > b;
-    if (!strcmp(op, "Min")) return a < b ? a : b;
-    if (!strcmp(op, "Mod")) return b == 0 ? 0 : is_int ? a - floor(a / b) * b : fmod(a, b);
+    if (!strcmp(op, "Add"))
+        return a + b;
+    if (!strcmp(op, "Sub"))
+        return a - b;
+    if (!strcmp(op, "Mul"))
+        return a * b;
+    if (!strcmp(op, "Div"))
+        return is_int ? (b != 0 ? trunc(a / b) : 0) : a / b;
+    if (!strcmp(op, "Pow"))
+        return pow(a, b);
+    if (!strcmp(op, "Equal"))
+        return a == b;
+    if (!strcmp(op, "Less"))
+        return a < b;
+    if (!strcmp(op, "Greater"))
+        return a > b;
+    if (!strcmp(op, "Min"))
+        return a < b ? a : b;
+    if (!strcmp(op, "Mod"))
+        return b == 0 ? 0 : is_int ? a - floor(a / b) * b : fmod(a, b);
     return a > b ? a : b; /* Max */
 }
 
 static double fold_unary(const char *op, double x)
 {
-    if (!strcmp(op, "Not")) return x == 0;
-    if (!strcmp(op, "Sqrt")) return sqrt(x);
-    if (!strcmp(op, "Neg")) return -x;
-    if (!strcmp(op, "Reciprocal")) return 1.0 / x;
-    if (!strcmp(op, "Relu")) return x > 0 ? x : 0;
-    if (!strcmp(op, "Sigmoid")) return 1.0 / (1.0 + exp(-x));
-    if (!strcmp(op, "Erf")) return erf(x);
-    if (!strcmp(op, "Tanh")) return tanh(x);
-    if (!strcmp(op, "Exp")) return exp(x);
-    if (!strcmp(op, "Abs")) return fabs(x);
-    if (!strcmp(op, "Floor")) return floor(x);
+    if (!strcmp(op, "Not"))
+        return x == 0;
+    if (!strcmp(op, "Sqrt"))
+        return sqrt(x);
+    if (!strcmp(op, "Neg"))
+        return -x;
+    if (!strcmp(op, "Reciprocal"))
+        return 1.0 / x;
+    if (!strcmp(op, "Relu"))
+        return x > 0 ? x : 0;
+    if (!strcmp(op, "Sigmoid"))
+        return 1.0 / (1.0 + exp(-x));
+    if (!strcmp(op, "Erf"))
+        return erf(x);
+    if (!strcmp(op, "Tanh"))
+        return tanh(x);
+    if (!strcmp(op, "Exp"))
+        return exp(x);
+    if (!strcmp(op, "Abs"))
+        return fabs(x);
+    if (!strcmp(op, "Floor"))
+        return floor(x);
     return ceil(x); /* Ceil */
 }
 
@@ -580,7 +639,9 @@ static int fold_elementwise(reader *r, const char *op, fval *in, size_t n_in, fv
                 off += idx[a] * st[i][a];
             v[i] = in[i].v[off];
         }
-        out->v[e] = where ? (v[0] != 0 ? v[1] : v[2]) : n_in == 1 ? fold_unary(op, v[0]) : fold_binary(op, v[0], v[1], is_int);
+        out->v[e] = where       ? (v[0] != 0 ? v[1] : v[2])
+                    : n_in == 1 ? fold_unary(op, v[0])
+                                : fold_binary(op, v[0], v[1], is_int);
         for (int a = s.n - 1; a >= 0; a--) {
             if (++idx[a] < s.d[a])
                 break;
@@ -619,8 +680,8 @@ static void dense_strides(const wp_dims *d, int64_t *st)
 
 /* ints of an attribute or of a constant input (opset >= 13 style); 1 when
  * neither is there. */
-static int ints_of(reader *r, const Onnx__NodeProto *np, const char *attr_name, size_t input, int64_t *v,
-                   int *n, const char *name)
+static int ints_of(reader *r, const Onnx__NodeProto *np, const char *attr_name, size_t input, int64_t *v, int *n,
+                   const char *name)
 {
     const Onnx__AttributeProto *a = attr_name ? attr(np, attr_name) : NULL;
     if (a) {
@@ -638,8 +699,8 @@ static int ints_of(reader *r, const Onnx__NodeProto *np, const char *attr_name, 
     if (rc < 0)
         return -1;
     if (rc > 0)
-        return wp_fail(r->err, r->path, 0, "node '%s' (%s): input '%s' must be a constant (computed at import)",
-                       name, np->op_type, np->input[input]);
+        return wp_fail(r->err, r->path, 0, "node '%s' (%s): input '%s' must be a constant (computed at import)", name,
+                       np->op_type, np->input[input]);
     if (fcount(&f) > WP_MAX_DIMS * 2) {
         fval_free(&f);
         return wp_fail(r->err, r->path, 0, "node '%s' (%s): input '%s' has too many values", name, np->op_type,
@@ -725,8 +786,8 @@ static int squeeze_target(reader *r, const Onnx__NodeProto *np, const char *name
 }
 
 /* Slice's per-axis ranges (all axes: defaults where not given). */
-static int slice_ranges(reader *r, const Onnx__NodeProto *np, const char *name, int rank, int64_t *st,
-                        int64_t *en, int64_t *sp)
+static int slice_ranges(reader *r, const Onnx__NodeProto *np, const char *name, int rank, int64_t *st, int64_t *en,
+                        int64_t *sp)
 {
     int64_t starts[16], ends[16], axes[16], steps[16];
     int ns = 0, ne = 0, na = 0, np_ = 0;
@@ -868,8 +929,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
             for (int64_t i = start; !rc && i < end; i++)
                 out.v[i - start] = (double)s.d[i];
         }
-    } else if (!strcmp(op, "Identity") || !strcmp(op, "Dropout") ||
-               (!strcmp(op, "Cast") && present[0])) {
+    } else if (!strcmp(op, "Identity") || !strcmp(op, "Dropout") || (!strcmp(op, "Cast") && present[0])) {
         out = in[0];
         in[0].v = NULL;
         if (!strcmp(op, "Cast")) {
@@ -880,8 +940,14 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
                 for (int64_t i = 0; i < fcount(&out); i++)
                     out.v[i] = trunc(out.v[i]);
         }
-    } else if (!strcmp(op, "Where") || (n_in == 2 && present[1] && in_list((const char *const[]){"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min", "Max", "Mod"}, 11, op)) ||
-               (n_in == 1 && in_list((const char *const[]){"Not", "Sqrt", "Neg", "Reciprocal", "Relu", "Sigmoid", "Erf", "Tanh", "Exp", "Abs", "Floor", "Ceil"}, 12, op))) {
+    } else if (!strcmp(op, "Where") ||
+               (n_in == 2 && present[1] &&
+                in_list((const char *const[]){"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Min",
+                                              "Max", "Mod"},
+                        11, op)) ||
+               (n_in == 1 && in_list((const char *const[]){"Not", "Sqrt", "Neg", "Reciprocal", "Relu", "Sigmoid", "Erf",
+                                                           "Tanh", "Exp", "Abs", "Floor", "Ceil"},
+                                     12, op))) {
         /* Every operand of these is required: an empty name (ONNX's "absent
          * optional input") would reach the fold as a scalar without data. */
         size_t absent = 0;
@@ -928,8 +994,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
                            (size_t)inner * sizeof(double));
                 }
         }
-    } else if (!strcmp(op, "Unsqueeze") || !strcmp(op, "Squeeze") || !strcmp(op, "Reshape") ||
-               !strcmp(op, "Flatten")) {
+    } else if (!strcmp(op, "Unsqueeze") || !strcmp(op, "Squeeze") || !strcmp(op, "Reshape") || !strcmp(op, "Flatten")) {
         wp_dims o;
         if (!strcmp(op, "Reshape")) {
             int64_t allowzero = 0;
@@ -1269,7 +1334,8 @@ static int read_const_inputs(reader *r, wp_node *n, const Onnx__NodeProto *np)
             return rc < 0 ? -1
                           : wp_fail(r->err, r->path, 0,
                                     "node '%s' (Reshape): the target shape must be a constant int64 initializer "
-                                    "(only static reshapes are supported)", name);
+                                    "(only static reshapes are supported)",
+                                    name);
         if (nv < 1 || nv > WP_MAX_DIMS)
             return wp_fail(r->err, r->path, 0, "node '%s' (Reshape): target has %d dimensions", name, nv);
         n->reshape.n = nv;
@@ -1291,7 +1357,8 @@ static int read_const_inputs(reader *r, wp_node *n, const Onnx__NodeProto *np)
         n->n_pad_nd = 2 * x->n;
         if (rc > 0) {
             if (nv != 2 * x->n)
-                return wp_fail(r->err, r->path, 0, "node '%s' (Pad): %d pads for a %d-dimensional input", name, nv, x->n);
+                return wp_fail(r->err, r->path, 0, "node '%s' (Pad): %d pads for a %d-dimensional input", name, nv,
+                               x->n);
             for (int i = 0; i < nv; i++)
                 n->pad_nd[i] = v[i];
         } else {
@@ -1314,8 +1381,7 @@ static int read_const_inputs(reader *r, wp_node *n, const Onnx__NodeProto *np)
         }
         return 0;
     }
-    case WP_OP_SLICE:
-        return slice_ranges(r, np, name, x->n, n->slice_start, n->slice_end, n->slice_step);
+    case WP_OP_SLICE: return slice_ranges(r, np, name, x->n, n->slice_start, n->slice_end, n->slice_step);
     case WP_OP_REDUCEMEAN: {
         rc = ints_of(r, np, "axes", 1, v, &nv, name);
         if (rc < 0)
@@ -1408,8 +1474,7 @@ static int read_const_inputs(reader *r, wp_node *n, const Onnx__NodeProto *np)
         }
         return wp_fail(r->err, r->path, 0, "node '%s' (Resize): scales or sizes must be 4 constants", name);
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -1424,10 +1489,8 @@ static size_t kept_inputs(wp_op op, const Onnx__NodeProto *np)
     case WP_OP_SLICE:
     case WP_OP_REDUCEMEAN:
     case WP_OP_GATHER:
-    case WP_OP_RESIZE:
-        return np->n_input ? 1 : 0;
-    default:
-        return np->n_input;
+    case WP_OP_RESIZE: return np->n_input ? 1 : 0;
+    default: return np->n_input;
     }
 }
 
@@ -1517,8 +1580,9 @@ static int read_node(reader *r, const Onnx__NodeProto *np, size_t index)
         int64_t to = 1;
         attr_int(np, "to", &to);
         if (!strcmp(op_type, "Cast") && to != 1)
-            return wp_fail(r->err, r->path, 0, "node '%s' (Cast): casting activations to type %" PRId64
-                           " is not supported (float32 only)", name, to);
+            return wp_fail(r->err, r->path, 0,
+                           "node '%s' (Cast): casting activations to type %" PRId64 " is not supported (float32 only)",
+                           name, to);
         if (name_defined(r, np->output[0]))
             return wp_fail(r->err, r->path, 0, "node '%s' (%s): output '%s' is defined twice", name, op_type,
                            np->output[0]);
@@ -1536,8 +1600,8 @@ static int read_node(reader *r, const Onnx__NodeProto *np, size_t index)
         op = WP_OP_RESIZE;
     if (op == WP_OP_COUNT)
         return wp_fail(r->err, r->path, 0,
-                       "node '%s' (%s): only supported on constants (shape computations), not on activations",
-                       name, op_type);
+                       "node '%s' (%s): only supported on constants (shape computations), not on activations", name,
+                       op_type);
     size_t keep = kept_inputs(op, np);
     for (size_t i = 0; i < keep; i++)
         if (in[i] < 0 && np->input[i][0])
@@ -1564,8 +1628,8 @@ static int read_node(reader *r, const Onnx__NodeProto *np, size_t index)
          * concatenated: it becomes an empty constant, not a layer. */
         for (int a = 0; a < x->n; a++) {
             int64_t first;
-            if (n->slice_step[a] != 0 && slice_axis(x->d[a], n->slice_start[a], n->slice_end[a], n->slice_step[a],
-                                                    &first) == 0) {
+            if (n->slice_step[a] != 0 &&
+                slice_axis(x->d[a], n->slice_start[a], n->slice_end[a], n->slice_step[a], &first) == 0) {
                 wp_tensor *t = &g->tensors[out];
                 t->shape = *x;
                 t->shape.d[a] = 0;
@@ -1622,13 +1686,12 @@ static int read_model(reader *r, Onnx__ModelProto *m, const wp_dims *input)
             return -1;
         if (input) {
             if (d.n && d.n != input->n)
-                return wp_fail(r->err, r->path, 0, "wrong input shape: '%s' has %d dimensions, %d given",
-                               vi->name, d.n, input->n);
+                return wp_fail(r->err, r->path, 0, "wrong input shape: '%s' has %d dimensions, %d given", vi->name, d.n,
+                               input->n);
             d = *input;
         } else {
             if (d.n == 0)
-                return wp_fail(r->err, r->path, 0, "graph input '%s' has no shape; give one (--input)",
-                               vi->name);
+                return wp_fail(r->err, r->path, 0, "graph input '%s' has no shape; give one (--input)", vi->name);
             for (int k = 0; k < d.n; k++)
                 if (d.d[k] <= 0)
                     return wp_fail(r->err, r->path, 0,
@@ -1885,7 +1948,7 @@ static size_t varint_size(uint64_t v)
  * chunks instead of being materialised. */
 typedef struct {
     Onnx__TensorProto tp;
-    const wp_tensor *t;        /* float weights, or NULL for extras */
+    const wp_tensor *t; /* float weights, or NULL for extras */
     const extra_init *x;
     size_t head_size, raw_len;
 } init_out;
@@ -1994,21 +2057,15 @@ static int build_node(arena *a, const wp_graph *g, const wp_node *n, Onnx__NodeP
         put_int(&l, "transA", n->trans_a);
         put_int(&l, "transB", n->trans_b);
         break;
-    case WP_OP_BATCHNORM:
-        put_float(&l, "epsilon", n->epsilon);
-        break;
+    case WP_OP_BATCHNORM: put_float(&l, "epsilon", n->epsilon); break;
     case WP_OP_CONCAT:
     case WP_OP_FLATTEN:
-    case WP_OP_SOFTMAX:
-        put_int(&l, "axis", n->axis);
-        break;
+    case WP_OP_SOFTMAX: put_int(&l, "axis", n->axis); break;
     case WP_OP_HARDSIGMOID:
         put_float(&l, "alpha", n->alpha);
         put_float(&l, "beta", n->beta);
         break;
-    case WP_OP_TRANSPOSE:
-        put_ints(&l, "perm", n->perm, (size_t)g->tensors[n->in[0]].shape.n);
-        break;
+    case WP_OP_TRANSPOSE: put_ints(&l, "perm", n->perm, (size_t)g->tensors[n->in[0]].shape.n); break;
     case WP_OP_LRN:
         put_float(&l, "alpha", n->alpha);
         put_float(&l, "beta", n->beta);
@@ -2043,8 +2100,7 @@ static int build_node(arena *a, const wp_graph *g, const wp_node *n, Onnx__NodeP
         np->input[np->n_input++] = x->name;
         break;
     }
-    default:
-        break;
+    default: break;
     }
     np->n_attribute = l.n;
     np->attribute = l.attrs;
@@ -2068,8 +2124,7 @@ int wp_onnx_write(const char *path, const wp_graph *g, wp_error *err)
         case WP_OP_RESIZE:
             return wp_fail(err, path, 0, "node '%s': writing %s is not supported", g->nodes[i].name,
                            wp_op_name(g->nodes[i].op));
-        default:
-            break;
+        default: break;
         }
     arena a = {0};
     int rc = -1;

@@ -132,8 +132,8 @@ int wp_graph_find_tensor(const wp_graph *g, const char *name)
     return -1;
 }
 
-wp_node *wp_graph_add_node(wp_graph *g, wp_op op, const char *name, size_t n_in, const int *in,
-                           size_t n_out, const int *out)
+wp_node *wp_graph_add_node(wp_graph *g, wp_op op, const char *name, size_t n_in, const int *in, size_t n_out,
+                           const int *out)
 {
     if (wp_grow(&g->nodes, &g->cap_nodes, g->n_nodes, 64, sizeof *g->nodes) != 0)
         return NULL;
@@ -294,8 +294,7 @@ static int need_inputs(const wp_graph *g, const wp_node *n, size_t min, size_t m
 static int need_const(const wp_graph *g, const wp_node *n, size_t i, wp_error *err)
 {
     if (i < n->n_in && n->in[i] >= 0 && !g->tensors[n->in[i]].is_const)
-        return node_fail(err, n, "input %zu ('%s') must be a constant initializer", i,
-                         g->tensors[n->in[i]].name);
+        return node_fail(err, n, "input %zu ('%s') must be a constant initializer", i, g->tensors[n->in[i]].name);
     return 0;
 }
 
@@ -327,8 +326,8 @@ static int resolve_auto_pad(wp_node *n, int ax, int64_t in, int64_t k_eff)
     return 0;
 }
 
-static int spatial(wp_node *n, const wp_dims *x, int64_t kh, int64_t kw, int pooling, int64_t *oh,
-                   int64_t *ow, wp_error *err)
+static int spatial(wp_node *n, const wp_dims *x, int64_t kh, int64_t kw, int pooling, int64_t *oh, int64_t *ow,
+                   wp_error *err)
 {
     int64_t k[2] = {kh, kw};
     int64_t o[2];
@@ -340,14 +339,13 @@ static int spatial(wp_node *n, const wp_dims *x, int64_t kh, int64_t kw, int poo
         int64_t in = x->d[2 + ax];
         int64_t k_eff, span;
         if (wp_muladd_i64(n->dilation[ax], k[ax] - 1, 1, &k_eff))
-            return node_fail(err, n, "bad dimension: kernel %" PRId64 " with dilation %" PRId64
-                             " is out of range", k[ax], n->dilation[ax]);
+            return node_fail(err, n, "bad dimension: kernel %" PRId64 " with dilation %" PRId64 " is out of range",
+                             k[ax], n->dilation[ax]);
         if (n->auto_pad != WP_AUTO_PAD_NOTSET && resolve_auto_pad(n, ax, in, k_eff))
-            return node_fail(err, n, "bad dimension: auto_pad with stride %" PRId64 " is out of range",
-                             n->stride[ax]);
+            return node_fail(err, n, "bad dimension: auto_pad with stride %" PRId64 " is out of range", n->stride[ax]);
         if (wp_add_i64(in, n->pads[ax], &span) || wp_add_i64(span, n->pads[ax + 2], &span))
-            return node_fail(err, n, "bad dimension: padding %" PRId64 "+%" PRId64 " is out of range",
-                             n->pads[ax], n->pads[ax + 2]);
+            return node_fail(err, n, "bad dimension: padding %" PRId64 "+%" PRId64 " is out of range", n->pads[ax],
+                             n->pads[ax + 2]);
         span -= k_eff;
         if (span < 0)
             return node_fail(err, n,
@@ -371,15 +369,14 @@ static int spatial(wp_node *n, const wp_dims *x, int64_t kh, int64_t kw, int poo
     return 0;
 }
 
-static int check_vec(const wp_graph *g, const wp_node *n, size_t i, int64_t len, const char *what,
-                     wp_error *err)
+static int check_vec(const wp_graph *g, const wp_node *n, size_t i, int64_t len, const char *what, wp_error *err)
 {
     const wp_dims *d = in_shape(g, n, i);
     if (!d)
         return 0;
     if (wp_dims_count(d) != len || d->n < 1)
-        return node_fail(err, n, "%s '%s' has %" PRId64 " values, expected %" PRId64, what,
-                         g->tensors[n->in[i]].name, wp_dims_count(d), len);
+        return node_fail(err, n, "%s '%s' has %" PRId64 " values, expected %" PRId64, what, g->tensors[n->in[i]].name,
+                         wp_dims_count(d), len);
     return 0;
 }
 
@@ -427,10 +424,8 @@ static int is_unary(wp_op op)
     case WP_OP_ERF:
     case WP_OP_GELU:
     case WP_OP_SQRT:
-    case WP_OP_TANH:
-        return 1;
-    default:
-        return 0;
+    case WP_OP_TANH: return 1;
+    default: return 0;
     }
 }
 
@@ -591,14 +586,14 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
             return node_fail(err, n, "operands %s and %s: vector operands are not supported",
                              wp_dims_format(x, b1, sizeof b1), wp_dims_format(w, b2, sizeof b2));
         if (x->d[x->n - 1] != w->d[w->n - 2])
-            return node_fail(err, n, "operands %s and %s: inner dimensions differ",
-                             wp_dims_format(x, b1, sizeof b1), wp_dims_format(w, b2, sizeof b2));
+            return node_fail(err, n, "operands %s and %s: inner dimensions differ", wp_dims_format(x, b1, sizeof b1),
+                             wp_dims_format(w, b2, sizeof b2));
         wp_dims bx = *x, bw = *w;
         bx.n -= 2;
         bw.n -= 2;
         if (broadcast_shape(&bx, &bw, &o))
-            return node_fail(err, n, "batch dimensions of %s and %s do not broadcast",
-                             wp_dims_format(x, b1, sizeof b1), wp_dims_format(w, b2, sizeof b2));
+            return node_fail(err, n, "batch dimensions of %s and %s do not broadcast", wp_dims_format(x, b1, sizeof b1),
+                             wp_dims_format(w, b2, sizeof b2));
         o.d[o.n++] = x->d[x->n - 2];
         o.d[o.n++] = w->d[w->n - 1];
         break;
@@ -634,23 +629,21 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
             return node_fail(err, n, "input is %s, only 2-D convolution (NxCxHxW) is supported",
                              wp_dims_format(x, b1, sizeof b1));
         if (w->n != 4)
-            return node_fail(err, n, "weight is %s, expected MxC/groupxkHxkW",
-                             wp_dims_format(w, b1, sizeof b1));
+            return node_fail(err, n, "weight is %s, expected MxC/groupxkHxkW", wp_dims_format(w, b1, sizeof b1));
         if (n->kernel[0] == 0 && n->kernel[1] == 0) {
             n->kernel[0] = w->d[2];
             n->kernel[1] = w->d[3];
         }
         if (n->kernel[0] != w->d[2] || n->kernel[1] != w->d[3])
-            return node_fail(err, n, "kernel_shape disagrees with the weight's %s",
-                             wp_dims_format(w, b1, sizeof b1));
+            return node_fail(err, n, "kernel_shape disagrees with the weight's %s", wp_dims_format(w, b1, sizeof b1));
         if (n->group <= 0 || x->d[1] % n->group || w->d[0] % n->group)
-            return node_fail(err, n, "group %" PRId64 " does not divide %" PRId64 " input / %" PRId64
-                             " output channels", n->group, x->d[1], w->d[0]);
+            return node_fail(err, n,
+                             "group %" PRId64 " does not divide %" PRId64 " input / %" PRId64 " output channels",
+                             n->group, x->d[1], w->d[0]);
         int64_t want_c;
         if (wp_mul_i64(w->d[1], n->group, &want_c) || want_c != x->d[1])
             return node_fail(err, n,
-                             "input has %" PRId64 " channels but weight %s expects %" PRId64
-                             " (wrong input shape?)",
+                             "input has %" PRId64 " channels but weight %s expects %" PRId64 " (wrong input shape?)",
                              x->d[1], wp_dims_format(w, b1, sizeof b1), want_c);
         if (check_vec(g, n, 2, w->d[0], "bias", err))
             return -1;
@@ -670,8 +663,7 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
             return -1;
         x = in_shape(g, n, 0);
         if (x->n != 4)
-            return node_fail(err, n, "input is %s, only 2-D pooling is supported",
-                             wp_dims_format(x, b1, sizeof b1));
+            return node_fail(err, n, "input is %s, only 2-D pooling is supported", wp_dims_format(x, b1, sizeof b1));
         if (n->op == WP_OP_AVGPOOL && (n->dilation[0] != 1 || n->dilation[1] != 1))
             return node_fail(err, n, "dilated average pooling is not supported");
         int64_t oh, ow;
@@ -687,9 +679,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         int64_t steps;
         if (wp_dims_count_checked(&o, &steps) || wp_mul_i64(steps, n->kernel[0], &steps) ||
             wp_mul_i64(steps, n->kernel[1], &steps) || steps > (INT64_C(1) << 44))
-            return node_fail(err, n, "bad dimension: output %s with a %" PRId64 "x%" PRId64
-                             " window is out of range", wp_dims_format(&o, b1, sizeof b1), n->kernel[0],
-                             n->kernel[1]);
+            return node_fail(err, n, "bad dimension: output %s with a %" PRId64 "x%" PRId64 " window is out of range",
+                             wp_dims_format(&o, b1, sizeof b1), n->kernel[0], n->kernel[1]);
         break;
     }
     case WP_OP_GLOBALAVGPOOL:
@@ -709,15 +700,14 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         x = in_shape(g, n, 0);
         const wp_dims *w = in_shape(g, n, 1);
         if (x->n != 2 || w->n != 2)
-            return node_fail(err, n, "operands %s and %s must be matrices",
-                             wp_dims_format(x, b1, sizeof b1), wp_dims_format(w, b2, sizeof b2));
+            return node_fail(err, n, "operands %s and %s must be matrices", wp_dims_format(x, b1, sizeof b1),
+                             wp_dims_format(w, b2, sizeof b2));
         if (n->trans_a)
             return node_fail(err, n, "transA=1 is not supported");
         int64_t k = w->d[n->trans_b ? 1 : 0], nn = w->d[n->trans_b ? 0 : 1];
         if (x->d[1] != k)
             return node_fail(err, n,
-                             "input has %" PRId64 " features but weight %s expects %" PRId64
-                             " (wrong input shape?)",
+                             "input has %" PRId64 " features but weight %s expects %" PRId64 " (wrong input shape?)",
                              x->d[1], wp_dims_format(w, b1, sizeof b1), k);
         const wp_dims *c = in_shape(g, n, 2);
         if (c && !(wp_dims_count(c) == nn && c->n >= 1 && c->d[c->n - 1] == nn))
@@ -771,8 +761,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
                     ok = 0;
             if (!ok)
                 return node_fail(err, n, "input %zu is %s, does not match %s off axis %" PRId64, i,
-                                 wp_dims_format(d, b1, sizeof b1),
-                                 wp_dims_format(in_shape(g, n, 0), b2, sizeof b2), n->axis);
+                                 wp_dims_format(d, b1, sizeof b1), wp_dims_format(in_shape(g, n, 0), b2, sizeof b2),
+                                 n->axis);
             if (wp_add_i64(o.d[n->axis], d->d[n->axis], &o.d[n->axis]))
                 return node_fail(err, n, "bad dimension: concatenated axis is out of range");
         }
@@ -820,8 +810,7 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         if (infer >= 0)
             o.d[infer] = known ? wp_dims_count(x) / known : 0;
         if (o.n == 0 || wp_dims_count(&o) != wp_dims_count(x))
-            return node_fail(err, n, "cannot reshape %s into the target shape",
-                             wp_dims_format(x, b1, sizeof b1));
+            return node_fail(err, n, "cannot reshape %s into the target shape", wp_dims_format(x, b1, sizeof b1));
         break;
     }
     default:
@@ -858,14 +847,12 @@ int wp_graph_infer_shapes(wp_graph *g, wp_error *err)
         return wp_fail(err, NULL, 0, "graph input '%s' has no shape", g->tensors[g->input].name);
     for (int i = 0; i < in->n; i++)
         if (in->d[i] <= 0)
-            return wp_fail(err, NULL, 0, "graph input '%s' has a non-positive dimension",
-                           g->tensors[g->input].name);
+            return wp_fail(err, NULL, 0, "graph input '%s' has a non-positive dimension", g->tensors[g->input].name);
     int64_t count;
     if (wp_dims_count_checked(in, &count)) {
         char b1[96];
-        return wp_fail(err, NULL, 0, "bad dimension: graph input '%s' shape %s has more than %" PRId64
-                       " elements", g->tensors[g->input].name, wp_dims_format(in, b1, sizeof b1),
-                       (int64_t)WP_MAX_ELEMENTS);
+        return wp_fail(err, NULL, 0, "bad dimension: graph input '%s' shape %s has more than %" PRId64 " elements",
+                       g->tensors[g->input].name, wp_dims_format(in, b1, sizeof b1), (int64_t)WP_MAX_ELEMENTS);
     }
     for (size_t i = 0; i < g->n_nodes; i++)
         if (infer_node(g, &g->nodes[i], err))
@@ -878,15 +865,12 @@ int wp_graph_infer_shapes(wp_graph *g, wp_error *err)
 const char *wp_node_layer_type(const wp_node *node)
 {
     switch (node->op) {
-    case WP_OP_CONV:
-        return "CaskConvolution";
+    case WP_OP_CONV: return "CaskConvolution";
     case WP_OP_MAXPOOL:
     case WP_OP_AVGPOOL:
-    case WP_OP_GLOBALAVGPOOL:
-        return "CaskPooling";
+    case WP_OP_GLOBALAVGPOOL: return "CaskPooling";
     case WP_OP_GEMM:
-    case WP_OP_MATMUL:
-        return "CaskGemmConvolution";
+    case WP_OP_MATMUL: return "CaskGemmConvolution";
     case WP_OP_RELU:
     case WP_OP_CLIP:
     case WP_OP_ADD:
@@ -900,32 +884,19 @@ const char *wp_node_layer_type(const wp_node *node)
     case WP_OP_ERF:
     case WP_OP_GELU:
     case WP_OP_SQRT:
-    case WP_OP_TANH:
-        return "PointWiseV2";
-    case WP_OP_BATCHNORM:
-        return "Scale";
-    case WP_OP_CONCAT:
-        return "Concat";
-    case WP_OP_SOFTMAX:
-        return "SoftMax";
-    case WP_OP_LRN:
-        return "LRN";
-    case WP_OP_PAD:
-        return "Padding";
-    case WP_OP_TRANSPOSE:
-        return "Shuffle";
-    case WP_OP_SLICE:
-        return "Slice";
-    case WP_OP_GATHER:
-        return "Gather";
-    case WP_OP_REDUCEMEAN:
-        return "Reduce";
-    case WP_OP_LAYERNORM:
-        return "Normalization";
-    case WP_OP_RESIZE:
-        return "Resize";
-    default:
-        return "NoOp";
+    case WP_OP_TANH: return "PointWiseV2";
+    case WP_OP_BATCHNORM: return "Scale";
+    case WP_OP_CONCAT: return "Concat";
+    case WP_OP_SOFTMAX: return "SoftMax";
+    case WP_OP_LRN: return "LRN";
+    case WP_OP_PAD: return "Padding";
+    case WP_OP_TRANSPOSE: return "Shuffle";
+    case WP_OP_SLICE: return "Slice";
+    case WP_OP_GATHER: return "Gather";
+    case WP_OP_REDUCEMEAN: return "Reduce";
+    case WP_OP_LAYERNORM: return "Normalization";
+    case WP_OP_RESIZE: return "Resize";
+    default: return "NoOp";
     }
 }
 
@@ -969,17 +940,13 @@ static wp_layer_kind node_kind(const wp_graph *g, const wp_node *n)
     if (reduce_global_pool(g, n))
         return WP_KIND_POOL;
     switch (n->op) {
-    case WP_OP_CONV:
-        return WP_KIND_CONV;
+    case WP_OP_CONV: return WP_KIND_CONV;
     case WP_OP_MAXPOOL:
     case WP_OP_AVGPOOL:
-    case WP_OP_GLOBALAVGPOOL:
-        return WP_KIND_POOL;
+    case WP_OP_GLOBALAVGPOOL: return WP_KIND_POOL;
     case WP_OP_GEMM:
-    case WP_OP_MATMUL:
-        return WP_KIND_DENSE;
-    default:
-        return WP_KIND_OTHER;
+    case WP_OP_MATMUL: return WP_KIND_DENSE;
+    default: return WP_KIND_OTHER;
     }
 }
 
@@ -1022,8 +989,8 @@ static json_t *json_tensor(const char *name, const wp_dims *d)
     json_t *dims = json_array();
     for (int i = 0; i < d->n; i++)
         json_array_append_new(dims, json_integer(d->d[i]));
-    return json_pack("{s:s, s:s, s:o, s:s}", "Name", name, "Location", "Device", "Dimensions", dims,
-                     "Format/Datatype", "Row major linear FP32 format");
+    return json_pack("{s:s, s:s, s:o, s:s}", "Name", name, "Location", "Device", "Dimensions", dims, "Format/Datatype",
+                     "Row major linear FP32 format");
 }
 
 static json_t *weights_json(const wp_graph *g, const wp_node *n, size_t i)
@@ -1098,8 +1065,7 @@ static json_t *layer_json(const wp_graph *g, const wp_node *n)
         json_object_set_new(l, "HasBias", json_integer(n->n_in > 2 && n->in[2] >= 0));
         json_object_set_new(l, "Activation", json_string("NONE"));
         break;
-    default:
-        break;
+    default: break;
     }
     json_object_set_new(l, "Origin", json_string(wp_op_name(n->op)));
     json_object_set_new(l, "Metadata", json_string(""));

@@ -40,8 +40,8 @@ static wp_error cuda_err;
 
 static const runner_ops *cuda_load(wp_error *err)
 {
-    static const wp_cuda_host host = {wp_fail,         wp_op_name,         wp_dims_count,
-                                      wp__runner_is_view, wp_ts_monotonic_us, wp_ts_now_local};
+    static const wp_cuda_host host = {wp_fail,        wp_op_name, wp_dims_count, wp__runner_is_view, wp_ts_monotonic_us,
+                                      wp_ts_now_local};
     pthread_mutex_lock(&cuda_lock);
     if (!cuda_tried) {
         cuda_tried = 1;
@@ -94,8 +94,7 @@ static const runner_ops *backend_ops(wp_backend b, wp_error *err)
         wp_fail(err, NULL, 0, "backend 'cuda' is not built in: it needs the CUDA toolkit and cuDNN at configure time");
         return NULL;
 #endif
-    case WP_BACKEND_REF:
-        break;
+    case WP_BACKEND_REF: break;
     }
     return &wp__runner_ref_ops;
 }

@@ -115,25 +115,25 @@ typedef struct {
 } step;
 
 typedef struct {
-    step *steps;   /* input reorders, then the layer's own primitive */
+    step *steps; /* input reorders, then the layer's own primitive */
     int n_steps;
-    int ref;       /* run by the ref backend's kernel after the steps */
+    int ref; /* run by the ref backend's kernel after the steps */
 } layer;
 
 typedef struct {
     dnnl_engine_t eng;
     dnnl_stream_t stream;
-    int plain;            /* WP_CPU_LAYOUT_PLAIN at set-up */
+    int plain; /* WP_CPU_LAYOUT_PLAIN at set-up */
     layer *layers;
-    tstate *ts;           /* per tensor */
-    int *fused_into;      /* per node: the convolution whose primitive does
+    tstate *ts;          /* per tensor */
+    int *fused_into;     /* per node: the convolution whose primitive does
                              its work (folded batch-norm, post-op ReLU/Clip),
                              or -1 */
-    int *fold_bn, *post;  /* per convolution: the nodes it absorbs, or -1 */
-    unsigned char *gone;  /* per tensor: inside a fused chain, never written */
-    dnnl_memory_t *mems;  /* weights, biases: owned */
+    int *fold_bn, *post; /* per convolution: the nodes it absorbs, or -1 */
+    unsigned char *gone; /* per tensor: inside a fused chain, never written */
+    dnnl_memory_t *mems; /* weights, biases: owned */
     size_t n_mems, cap_mems;
-    float **bufs;         /* converted dense weights: owned */
+    float **bufs; /* converted dense weights: owned */
     size_t n_bufs, cap_bufs;
 } cpu_state;
 
@@ -207,8 +207,7 @@ static float *keep_buf(cpu_state *s, size_t n, wp_error *err)
 }
 
 /* A memory owned by the state: data NULL lets oneDNN allocate it. */
-static dnnl_memory_t new_mem(cpu_state *s, const wp_node *n, const dnnl_memory_desc_t *md, void *data,
-                             wp_error *err)
+static dnnl_memory_t new_mem(cpu_state *s, const wp_node *n, const dnnl_memory_desc_t *md, void *data, wp_error *err)
 {
     dnnl_memory_t m;
     if (check(dnnl_memory_create(&m, md, s->eng, data ? data : DNNL_MEMORY_ALLOCATE), n, "memory_create", err) ||
@@ -248,8 +247,7 @@ static int add_prim(layer *l, const wp_node *n, dnnl_primitive_desc_t pd, int na
     return add_step(l, prim, nargs, args, err);
 }
 
-static int make_pd(cpu_state *s, const wp_node *n, const_dnnl_op_desc_t desc, dnnl_primitive_desc_t *pd,
-                   wp_error *err)
+static int make_pd(cpu_state *s, const wp_node *n, const_dnnl_op_desc_t desc, dnnl_primitive_desc_t *pd, wp_error *err)
 {
     return check(dnnl_primitive_desc_create(pd, desc, NULL, s->eng, NULL), n, "primitive_desc_create", err);
 }
@@ -294,8 +292,8 @@ static dnnl_memory_t produce(wp_runner *r, cpu_state *s, const wp_node *n, int t
 
 /* Tensor t in layout md for node n: an existing version, or a new one
  * filled by a reorder step that node n runs before its own work. */
-static dnnl_memory_t need(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, int t,
-                          const dnnl_memory_desc_t *md, wp_error *err)
+static dnnl_memory_t need(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, int t, const dnnl_memory_desc_t *md,
+                          wp_error *err)
 {
     tstate *ts = &s->ts[t];
     if (!current(r, s, n, t, err))
@@ -304,8 +302,7 @@ static dnnl_memory_t need(wp_runner *r, cpu_state *s, layer *l, const wp_node *n
         if (dnnl_memory_desc_equal(&ts->ver[v].md, md))
             return ts->ver[v].mem;
     if (ts->n_ver == MAX_VER) {
-        wp_fail(err, NULL, 0, "node '%s': tensor '%s' is needed in too many layouts", n->name,
-                r->g->tensors[t].name);
+        wp_fail(err, NULL, 0, "node '%s': tensor '%s' is needed in too many layouts", n->name, r->g->tensors[t].name);
         return NULL;
     }
     void *data = NULL;
@@ -479,8 +476,8 @@ static int prep_conv(wp_runner *r, cpu_state *s, layer *l, size_t node, wp_error
     dnnl_convolution_desc_t cd;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_attr_t attr;
-    if (check(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src,
-                                                         &w, has_b ? &b : NULL, &dst, strides, dil, pl, pr),
+    if (check(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src, &w,
+                                                         has_b ? &b : NULL, &dst, strides, dil, pl, pr),
               n, "convolution_desc_init", err) ||
         post_attr(s, n, act, &attr, err))
         return -1;
@@ -530,7 +527,7 @@ static int prep_pool(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
     /* ceil_mode: the extra right padding oneDNN needs for the extra window. */
     for (int a = 0; a < 2; a++)
         pr[a] = (y->d[2 + a] - 1) * st[a] + (k[a] - 1) * (dil[a] + 1) + 1 - x->d[2 + a] - pl[a];
-    dnnl_alg_kind_t alg = n->op == WP_OP_MAXPOOL       ? dnnl_pooling_max
+    dnnl_alg_kind_t alg = n->op == WP_OP_MAXPOOL            ? dnnl_pooling_max
                           : n->count_include_pad && !global ? dnnl_pooling_avg_include_padding
                                                             : dnnl_pooling_avg_exclude_padding;
     dnnl_pooling_v2_desc_t d;
@@ -652,13 +649,12 @@ static int prep_same(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
         rc = check(dnnl_softmax_forward_desc_init(&d.sm, dnnl_forward_inference, &md, (int)n->axis), n,
                    "softmax_desc_init", err);
     } else if (n->op == WP_OP_LRN) {
-        rc = check(dnnl_lrn_forward_desc_init(&d.lrn, dnnl_forward_inference, dnnl_lrn_across_channels, &md,
-                                              n->size, n->alpha, n->beta, n->bias),
+        rc = check(dnnl_lrn_forward_desc_init(&d.lrn, dnnl_forward_inference, dnnl_lrn_across_channels, &md, n->size,
+                                              n->alpha, n->beta, n->bias),
                    n, "lrn_desc_init", err);
     } else if (n->op == WP_OP_BATCHNORM) {
         rc = check(dnnl_batch_normalization_forward_desc_init(&d.bn, dnnl_forward_inference, &md, n->epsilon,
-                                                              dnnl_use_global_stats | dnnl_use_scale |
-                                                                  dnnl_use_shift),
+                                                              dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift),
                    n, "batch_normalization_desc_init", err);
     } else {
         float lo = isinf(n->clip_min) ? -FLT_MAX : n->clip_min, hi = isinf(n->clip_max) ? FLT_MAX : n->clip_max;
@@ -855,9 +851,9 @@ static int prep_multi(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
             srcs[i] = *common;
     md_tag(&dst, shape(r, n->out[0]), s->plain ? plain_tag(shape(r, n->out[0])->n) : dnnl_format_tag_any);
     dnnl_primitive_desc_t pd;
-    dnnl_status_t st = add ? dnnl_sum_primitive_desc_create(&pd, &dst, (int)n->n_in, scales, srcs, NULL, s->eng)
-                           : dnnl_concat_primitive_desc_create(&pd, &dst, (int)n->n_in, (int)n->axis, srcs, NULL,
-                                                               s->eng);
+    dnnl_status_t st =
+        add ? dnnl_sum_primitive_desc_create(&pd, &dst, (int)n->n_in, scales, srcs, NULL, s->eng)
+            : dnnl_concat_primitive_desc_create(&pd, &dst, (int)n->n_in, (int)n->axis, srcs, NULL, s->eng);
     if (check(st, n, add ? "sum_primitive_desc_create" : "concat_primitive_desc_create", err))
         return -1;
     dnnl_exec_arg_t args[MAX_IN + 1];
@@ -1147,12 +1143,8 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
             case WP_OP_AVGPOOL:
             case WP_OP_GLOBALAVGPOOL: rc = prep_pool(r, s, l, n, err); break;
             case WP_OP_GEMM: rc = prep_dense(r, s, l, n, err); break;
-            case WP_OP_MATMUL:
-                rc = dense_ok(r, n) ? prep_dense(r, s, l, n, err) : prep_matmul(r, s, l, n, err);
-                break;
-            case WP_OP_ADD:
-                rc = sum_ok(r, n) ? prep_multi(r, s, l, n, err) : prep_binary(r, s, l, n, err);
-                break;
+            case WP_OP_MATMUL: rc = dense_ok(r, n) ? prep_dense(r, s, l, n, err) : prep_matmul(r, s, l, n, err); break;
+            case WP_OP_ADD: rc = sum_ok(r, n) ? prep_multi(r, s, l, n, err) : prep_binary(r, s, l, n, err); break;
             case WP_OP_SUB:
             case WP_OP_MUL:
             case WP_OP_DIV: rc = prep_binary(r, s, l, n, err); break;

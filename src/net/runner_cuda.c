@@ -31,7 +31,7 @@
 static const wp_cuda_host *core;
 
 typedef struct {
-    cudnnTensorDescriptor_t x, y, b;   /* input, output, bias/params */
+    cudnnTensorDescriptor_t x, y, b; /* input, output, bias/params */
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
     cudnnConvolutionFwdAlgo_t algo;
@@ -39,10 +39,10 @@ typedef struct {
     cudnnActivationDescriptor_t act;
     cudnnLRNDescriptor_t lrn;
     cudnnOpTensorDescriptor_t op;
-    float *wdev;                        /* converted dense weights (device) */
-    float *bdev;                        /* scaled dense bias (device) */
-    int64_t m, n, k;                    /* dense sizes */
-    int kind;                           /* what exec does */
+    float *wdev;     /* converted dense weights (device) */
+    float *bdev;     /* scaled dense bias (device) */
+    int64_t m, n, k; /* dense sizes */
+    int kind;        /* what exec does */
 } clayer;
 
 enum { K_NONE, K_CONV, K_POOL, K_DENSE, K_ACT, K_BN, K_ADD, K_CONCAT, K_SOFTMAX, K_LRN };
@@ -51,12 +51,12 @@ typedef struct {
     cudnnHandle_t dnn;
     cublasHandle_t blas;
     cudaStream_t stream;
-    float **dev;        /* per tensor device pointer */
-    float **owned;      /* device allocations to free */
+    float **dev;   /* per tensor device pointer */
+    float **owned; /* device allocations to free */
     clayer *layers;
     void *ws;
     size_t ws_size;
-    cudaEvent_t *ev;    /* n_layers + 1 */
+    cudaEvent_t *ev; /* n_layers + 1 */
 } cuda_state;
 
 static int cu(cudaError_t e, const wp_node *n, const char *what, wp_error *err)
@@ -64,7 +64,7 @@ static int cu(cudaError_t e, const wp_node *n, const char *what, wp_error *err)
     if (e == cudaSuccess)
         return 0;
     return core->fail(err, NULL, 0, "%s%s%s%s: CUDA %s failed: %s", n ? "node '" : "", n ? n->name : "", n ? "'" : "",
-                   n ? "" : "cuda", what, cudaGetErrorString(e));
+                      n ? "" : "cuda", what, cudaGetErrorString(e));
 }
 
 static int dn(cudnnStatus_t s, const wp_node *n, const char *what, wp_error *err)
@@ -72,7 +72,7 @@ static int dn(cudnnStatus_t s, const wp_node *n, const char *what, wp_error *err
     if (s == CUDNN_STATUS_SUCCESS)
         return 0;
     return core->fail(err, NULL, 0, "node '%s' (%s): cuDNN %s failed: %s", n ? n->name : "-",
-                   n ? core->op_name(n->op) : "-", what, cudnnGetErrorString(s));
+                      n ? core->op_name(n->op) : "-", what, cudnnGetErrorString(s));
 }
 
 static int bl(cublasStatus_t s, const wp_node *n, const char *what, wp_error *err)
@@ -87,8 +87,8 @@ static int tensor_desc(cudnnTensorDescriptor_t *d, const wp_dims *s, const wp_no
 {
     int dims[4] = {1, 1, 1, 1};
     if (s->n > 4)
-        return core->fail(err, NULL, 0, "node '%s': tensors of rank %d are not supported by the cuda backend",
-                       n->name, s->n);
+        return core->fail(err, NULL, 0, "node '%s': tensors of rank %d are not supported by the cuda backend", n->name,
+                          s->n);
     for (int i = 0; i < s->n; i++)
         dims[i] = (int)s->d[i];
     if (dn(cudnnCreateTensorDescriptor(d), n, "CreateTensorDescriptor", err))
@@ -116,8 +116,9 @@ static int symmetric(const wp_node *n, wp_error *err)
 {
     if (n->pads[0] != n->pads[2] || n->pads[1] != n->pads[3])
         return core->fail(err, NULL, 0,
-                       "node '%s' (%s): asymmetric padding is not supported by the cuda backend (cuDNN pads "
-                       "symmetrically)", n->name, core->op_name(n->op));
+                          "node '%s' (%s): asymmetric padding is not supported by the cuda backend (cuDNN pads "
+                          "symmetrically)",
+                          n->name, core->op_name(n->op));
     return 0;
 }
 
@@ -168,7 +169,7 @@ static int prep_pool(wp_runner *r, clayer *l, const wp_node *n, wp_error *err)
     int kh = global ? (int)x->d[2] : (int)n->kernel[0], kw = global ? (int)x->d[3] : (int)n->kernel[1];
     int ph = global ? 0 : (int)n->pads[0], pw = global ? 0 : (int)n->pads[1];
     int sh = global ? 1 : (int)n->stride[0], sw = global ? 1 : (int)n->stride[1];
-    cudnnPoolingMode_t mode = n->op == WP_OP_MAXPOOL ? CUDNN_POOLING_MAX
+    cudnnPoolingMode_t mode = n->op == WP_OP_MAXPOOL            ? CUDNN_POOLING_MAX
                               : n->count_include_pad && !global ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING
                                                                 : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
     if (tensor_desc(&l->x, x, n, err) || tensor_desc(&l->y, y, n, err) ||
@@ -182,8 +183,9 @@ static int prep_pool(wp_runner *r, clayer *l, const wp_node *n, wp_error *err)
         return -1;
     if (oh != (int)y->d[2] || ow != (int)y->d[3])
         return core->fail(err, NULL, 0,
-                       "node '%s': cuDNN pools to %dx%d where ONNX (ceil_mode) wants %lldx%lld; not supported by "
-                       "the cuda backend", n->name, oh, ow, (long long)y->d[2], (long long)y->d[3]);
+                          "node '%s': cuDNN pools to %dx%d where ONNX (ceil_mode) wants %lldx%lld; not supported by "
+                          "the cuda backend",
+                          n->name, oh, ow, (long long)y->d[2], (long long)y->d[3]);
     l->kind = K_POOL;
     return 0;
 }
@@ -232,8 +234,10 @@ static int prep_act(wp_runner *r, clayer *l, const wp_node *n, wp_error *err)
     double coef = 0;
     if (n->op == WP_OP_CLIP) {
         if (n->clip_min != 0.0f)
-            return core->fail(err, NULL, 0, "node '%s' (Clip): only min = 0 (Relu6-like) is supported by the cuda "
-                           "backend", n->name);
+            return core->fail(err, NULL, 0,
+                              "node '%s' (Clip): only min = 0 (Relu6-like) is supported by the cuda "
+                              "backend",
+                              n->name);
         if (isfinite(n->clip_max)) {
             mode = CUDNN_ACTIVATION_CLIPPED_RELU;
             coef = n->clip_max;
@@ -272,7 +276,7 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
     cudaError_t ce = cudaGetDeviceCount(&count);
     if (ce != cudaSuccess || count < 1)
         return core->fail(err, NULL, 0, "backend 'cuda': no usable CUDA device (%s)",
-                       ce != cudaSuccess ? cudaGetErrorString(ce) : "none found");
+                          ce != cudaSuccess ? cudaGetErrorString(ce) : "none found");
     cuda_state *s = calloc(1, sizeof *s);
     if (!s)
         return core->fail(err, NULL, 0, "out of memory");
@@ -285,8 +289,10 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
     if (!s->dev || !s->owned || !s->layers || !s->ev)
         return core->fail(err, NULL, 0, "out of memory");
     if (cu(cudaStreamCreate(&s->stream), NULL, "cudaStreamCreate", err) ||
-        dn(cudnnCreate(&s->dnn), NULL, "Create", err) || dn(cudnnSetStream(s->dnn, s->stream), NULL, "SetStream", err) ||
-        bl(cublasCreate(&s->blas), NULL, "Create", err) || bl(cublasSetStream(s->blas, s->stream), NULL, "SetStream", err))
+        dn(cudnnCreate(&s->dnn), NULL, "Create", err) ||
+        dn(cudnnSetStream(s->dnn, s->stream), NULL, "SetStream", err) ||
+        bl(cublasCreate(&s->blas), NULL, "Create", err) ||
+        bl(cublasSetStream(s->blas, s->stream), NULL, "SetStream", err))
         return -1;
     for (size_t i = 0; i <= g->n_nodes; i++)
         if (cu(cudaEventCreate(&s->ev[i]), NULL, "cudaEventCreate", err))
@@ -340,11 +346,11 @@ static int cuda_prepare(wp_runner *r, wp_error *err)
         case WP_OP_LRN:
             if (n->size < CUDNN_LRN_MIN_N || n->size > CUDNN_LRN_MAX_N || n->size % 2 == 0)
                 return core->fail(err, NULL, 0, "node '%s' (LRN): size %lld is not supported by cuDNN", n->name,
-                               (long long)n->size);
+                                  (long long)n->size);
             rc = tensor_desc(&l->x, SH(n->in[0]), n, err) ||
                  dn(cudnnCreateLRNDescriptor(&l->lrn), n, "CreateLRNDescriptor", err) ||
-                 dn(cudnnSetLRNDescriptor(l->lrn, (unsigned)n->size, n->alpha, n->beta, n->bias), n,
-                    "SetLRNDescriptor", err);
+                 dn(cudnnSetLRNDescriptor(l->lrn, (unsigned)n->size, n->alpha, n->beta, n->bias), n, "SetLRNDescriptor",
+                    err);
             l->kind = K_LRN;
             break;
         default:
@@ -383,8 +389,8 @@ static int cuda_exec(wp_runner *r, size_t i, wp_error *err)
         return dn(cudnnPoolingForward(s->dnn, l->pool, &one, l->x, x, &zero, l->y, y), n, "PoolingForward", err);
     case K_DENSE:
         /* Row-major Y[M,N] = X[M,K] W[N,K]^T is column-major Y^T = W X^T. */
-        if (bl(cublasSgemm(s->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)l->n, (int)l->m, (int)l->k, &one, l->wdev,
-                           (int)l->k, x, (int)l->k, &zero, y, (int)l->n),
+        if (bl(cublasSgemm(s->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)l->n, (int)l->m, (int)l->k, &one, l->wdev, (int)l->k,
+                           x, (int)l->k, &zero, y, (int)l->n),
                n, "Sgemm", err))
             return -1;
         if (l->bdev && dn(cudnnAddTensor(s->dnn, &one, l->b, l->bdev, &one, l->y, y), n, "AddTensor", err))
@@ -394,20 +400,20 @@ static int cuda_exec(wp_runner *r, size_t i, wp_error *err)
         return dn(cudnnActivationForward(s->dnn, l->act, &one, l->x, x, &zero, l->x, y), n, "ActivationForward", err);
     case K_BN:
         return dn(cudnnBatchNormalizationForwardInference(s->dnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, l->x, x, l->x,
-                                                          y, l->b, s->dev[n->in[1]], s->dev[n->in[2]],
-                                                          s->dev[n->in[3]], s->dev[n->in[4]], n->epsilon),
+                                                          y, l->b, s->dev[n->in[1]], s->dev[n->in[2]], s->dev[n->in[3]],
+                                                          s->dev[n->in[4]], n->epsilon),
                   n, "BatchNormalizationForwardInference", err);
     case K_ADD:
         return dn(cudnnOpTensor(s->dnn, l->op, &one, l->x, x, &one, l->x, s->dev[n->in[1]], &zero, l->x, y), n,
                   "OpTensor", err);
     case K_SOFTMAX:
-        return dn(cudnnSoftmaxForward(s->dnn, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL, &one, l->x, x,
-                                      &zero, l->x, y),
+        return dn(cudnnSoftmaxForward(s->dnn, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL, &one, l->x, x, &zero,
+                                      l->x, y),
                   n, "SoftmaxForward", err);
     case K_LRN:
-        return dn(cudnnLRNCrossChannelForward(s->dnn, l->lrn, CUDNN_LRN_CROSS_CHANNEL_DIM1, &one, l->x, x, &zero,
-                                              l->x, y),
-                  n, "LRNCrossChannelForward", err);
+        return dn(
+            cudnnLRNCrossChannelForward(s->dnn, l->lrn, CUDNN_LRN_CROSS_CHANNEL_DIM1, &one, l->x, x, &zero, l->x, y), n,
+            "LRNCrossChannelForward", err);
     case K_CONCAT: {
         const wp_dims *yd = SH(n->out[0]);
         int64_t outer = 1, inner = 1;
@@ -429,8 +435,7 @@ static int cuda_exec(wp_runner *r, size_t i, wp_error *err)
         }
         return 0;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -534,12 +539,11 @@ static void cuda_destroy(wp_runner *r)
     r->impl = NULL;
 }
 
-static const runner_ops cuda_ops = {cuda_prepare, cuda_exec, cuda_sync, cuda_upload_input, cuda_download,
-                                    cuda_destroy, cuda_timed_run};
+static const runner_ops cuda_ops = {cuda_prepare,  cuda_exec,    cuda_sync,     cuda_upload_input,
+                                    cuda_download, cuda_destroy, cuda_timed_run};
 
-__attribute__((visibility("default"))) const runner_ops *wp_cuda_module_ops(int abi, size_t runner_size,
-                                                                          size_t graph_size,
-                                                                          const wp_cuda_host *host, wp_error *err)
+__attribute__((visibility("default"))) const runner_ops *
+wp_cuda_module_ops(int abi, size_t runner_size, size_t graph_size, const wp_cuda_host *host, wp_error *err)
 {
     if (abi != WP_CUDA_MODULE_ABI || runner_size != sizeof(struct wp_runner) || graph_size != sizeof(wp_graph)) {
         /* host->fail is only trusted when the table matches; write directly. */

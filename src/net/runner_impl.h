@@ -24,14 +24,14 @@ struct wp_runner {
     wp_graph *g;
     wp_backend backend;
     const runner_ops *ops;
-    float **buf;       /* per tensor: host data (activations, and weights
+    float **buf;   /* per tensor: host data (activations, and weights
                           pointing into the graph); views share their input's */
-    float **owned;     /* what to free */
-    void *impl;        /* backend state */
+    float **owned; /* what to free */
+    void *impl;    /* backend state */
 };
 
 extern const runner_ops wp__runner_ref_ops;
-extern const runner_ops *const wp__runner_cpu_ops;   /* NULL when not built */
+extern const runner_ops *const wp__runner_cpu_ops; /* NULL when not built */
 
 /* The cuda backend lives in a separate shared module (libwattprof_cuda.so,
  * cmake/cuda.cmake) that runner.c loads with dlopen only when a cuda runner
@@ -54,8 +54,8 @@ typedef struct wp_cuda_host {
 #define WP_CUDA_MODULE_ENTRY "wp_cuda_module_ops"
 /* The module's one exported function: its ops, or NULL (with err filled
  * through host->fail) when abi or the structure sizes differ from its own. */
-typedef const runner_ops *(*wp_cuda_module_fn)(int abi, size_t runner_size, size_t graph_size,
-                                               const wp_cuda_host *host, wp_error *err);
+typedef const runner_ops *(*wp_cuda_module_fn)(int abi, size_t runner_size, size_t graph_size, const wp_cuda_host *host,
+                                               wp_error *err);
 const runner_ops *wp_cuda_module_ops(int abi, size_t runner_size, size_t graph_size, const wp_cuda_host *host,
                                      wp_error *err);
 

@@ -353,14 +353,10 @@ static void ref_layernorm(const wp_graph *g, const wp_node *n, float *const *buf
 static double resize_src(const wp_node *n, int64_t o, int64_t in, int64_t out, double scale)
 {
     switch (n->resize_coord) {
-    case WP_COORD_ASYMMETRIC:
-        return (double)o / scale;
-    case WP_COORD_ALIGN_CORNERS:
-        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
-    case WP_COORD_PYTORCH_HALF_PIXEL:
-        return out > 1 ? ((double)o + 0.5) / scale - 0.5 : 0.0;
-    default:
-        return ((double)o + 0.5) / scale - 0.5;
+    case WP_COORD_ASYMMETRIC: return (double)o / scale;
+    case WP_COORD_ALIGN_CORNERS: return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
+    case WP_COORD_PYTORCH_HALF_PIXEL: return out > 1 ? ((double)o + 0.5) / scale - 0.5 : 0.0;
+    default: return ((double)o + 0.5) / scale - 0.5;
     }
 }
 
@@ -521,8 +517,7 @@ static void ref_unary(const wp_node *n, const float *X, float *Y, int64_t count)
         for (int64_t i = 0; i < count; i++)
             Y[i] = (float)tanh(X[i]);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -535,20 +530,12 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
     float *Y = buf[n->out[0]];
     const wp_dims *x = &SHAPE(n->in[0]);
     switch (n->op) {
-    case WP_OP_CONV:
-        ref_conv(g, n, buf);
-        break;
+    case WP_OP_CONV: ref_conv(g, n, buf); break;
     case WP_OP_MAXPOOL:
     case WP_OP_AVGPOOL:
-    case WP_OP_GLOBALAVGPOOL:
-        ref_pool(g, n, buf);
-        break;
-    case WP_OP_GEMM:
-        ref_gemm(g, n, buf);
-        break;
-    case WP_OP_MATMUL:
-        ref_matmul(g, n, buf);
-        break;
+    case WP_OP_GLOBALAVGPOOL: ref_pool(g, n, buf); break;
+    case WP_OP_GEMM: ref_gemm(g, n, buf); break;
+    case WP_OP_MATMUL: ref_matmul(g, n, buf); break;
     case WP_OP_RELU:
     case WP_OP_CLIP:
     case WP_OP_SIGMOID:
@@ -557,9 +544,7 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
     case WP_OP_ERF:
     case WP_OP_GELU:
     case WP_OP_SQRT:
-    case WP_OP_TANH:
-        ref_unary(n, X, Y, wp_dims_count(x));
-        break;
+    case WP_OP_TANH: ref_unary(n, X, Y, wp_dims_count(x)); break;
     case WP_OP_BATCHNORM: {
         const float *s = buf[n->in[1]], *b = buf[n->in[2]], *mu = buf[n->in[3]], *var = buf[n->in[4]];
         int64_t count = wp_dims_count(x), C = x->d[1], inner = count / (x->d[0] * C);
@@ -573,21 +558,11 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
     case WP_OP_SUB:
     case WP_OP_MUL:
     case WP_OP_DIV:
-    case WP_OP_POW:
-        ref_binary(g, n, buf);
-        break;
-    case WP_OP_CONCAT:
-        ref_concat(g, n, buf);
-        break;
-    case WP_OP_SOFTMAX:
-        ref_softmax(g, n, buf);
-        break;
-    case WP_OP_LRN:
-        ref_lrn(g, n, buf);
-        break;
-    case WP_OP_PAD:
-        ref_pad(g, n, buf);
-        break;
+    case WP_OP_POW: ref_binary(g, n, buf); break;
+    case WP_OP_CONCAT: ref_concat(g, n, buf); break;
+    case WP_OP_SOFTMAX: ref_softmax(g, n, buf); break;
+    case WP_OP_LRN: ref_lrn(g, n, buf); break;
+    case WP_OP_PAD: ref_pad(g, n, buf); break;
     case WP_OP_TRANSPOSE: {
         int64_t xs[WP_MAX_DIMS], st[WP_MAX_DIMS];
         dense_strides(x, xs);
@@ -620,21 +595,13 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
                        (size_t)inner * sizeof(float));
         break;
     }
-    case WP_OP_REDUCEMEAN:
-        ref_reducemean(g, n, buf);
-        break;
-    case WP_OP_LAYERNORM:
-        ref_layernorm(g, n, buf);
-        break;
-    case WP_OP_RESIZE:
-        ref_resize(g, n, buf);
-        break;
+    case WP_OP_REDUCEMEAN: ref_reducemean(g, n, buf); break;
+    case WP_OP_LAYERNORM: ref_layernorm(g, n, buf); break;
+    case WP_OP_RESIZE: ref_resize(g, n, buf); break;
     case WP_OP_FLATTEN:
     case WP_OP_RESHAPE:
-    case WP_OP_DROPOUT:
-        break;
-    default:
-        return wp_fail(err, NULL, 0, "node '%s': op %s has no ref implementation", n->name, wp_op_name(n->op));
+    case WP_OP_DROPOUT: break;
+    default: return wp_fail(err, NULL, 0, "node '%s': op %s has no ref implementation", n->name, wp_op_name(n->op));
     }
     return 0;
 }

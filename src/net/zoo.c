@@ -13,8 +13,8 @@ typedef struct {
     int failed;
 } zb;
 
-static const char *const names[] = {"lenet",    "alexnet",  "vgg11",       "vgg16",
-                                    "resnet18", "resnet50", "mobilenetv2", "squeezenet", NULL};
+static const char *const names[] = {"lenet",    "alexnet",     "vgg11",      "vgg16", "resnet18",
+                                    "resnet50", "mobilenetv2", "squeezenet", NULL};
 
 const char *const *wp_zoo_names(void)
 {
@@ -94,8 +94,7 @@ static int finish(zb *b, int out)
     return out;
 }
 
-static int conv(zb *b, int x, const char *name, int64_t oc, int64_t k, int64_t s, int64_t p, int64_t group,
-                int bias)
+static int conv(zb *b, int x, const char *name, int64_t oc, int64_t k, int64_t s, int64_t p, int64_t group, int bias)
 {
     if (b->failed || x < 0)
         return -1;
@@ -202,8 +201,8 @@ static int concat(zb *b, int x, int y, const char *name)
 }
 
 /* conv (+ BN) + activation, the common unit. */
-static int cba(zb *b, int x, const char *name, int64_t oc, int64_t k, int64_t s, int64_t p, int64_t group,
-               int use_bn, wp_op act)
+static int cba(zb *b, int x, const char *name, int64_t oc, int64_t k, int64_t s, int64_t p, int64_t group, int use_bn,
+               wp_op act)
 {
     char nm[300];
     join3(nm, sizeof nm, name, use_bn ? ".conv" : "", "");
@@ -317,8 +316,8 @@ static int resnet(zb *b, int x, int bottleneck, const int *blocks)
 
 static int mobilenetv2(zb *b, int x)
 {
-    static const int cfg[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2},  {6, 64, 4, 2},
-                                  {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
+    static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                                  {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
     char nm[128];
     int idx = 1;
     x = cba(b, x, "features.0", 32, 3, 2, 1, 1, 1, WP_OP_CLIP);
@@ -410,8 +409,7 @@ int wp_zoo_build(const char *arch, const wp_dims *input, wp_graph *g, wp_error *
     if (x < 0)
         return wp_fail(err, NULL, 0, "out of memory");
     static const int vgg11[] = {64, -1, 128, -1, 256, 256, -1, 512, 512, -1, 512, 512, -1, 0};
-    static const int vgg16[] = {64,  64,  -1,  128, 128, -1,  256, 256, 256, -1,
-                                512, 512, 512, -1,  512, 512, 512, -1,  0};
+    static const int vgg16[] = {64, 64, -1, 128, 128, -1, 256, 256, 256, -1, 512, 512, 512, -1, 512, 512, 512, -1, 0};
     static const int r18[] = {2, 2, 2, 2}, r50[] = {3, 4, 6, 3};
     switch (which) {
     case 0: x = lenet(&b, x); break;
@@ -428,8 +426,7 @@ int wp_zoo_build(const char *arch, const wp_dims *input, wp_graph *g, wp_error *
         wp_error sub = *err;
         wp_graph_free(g);
         wp_graph_init(g, arch);
-        return wp_fail(err, NULL, 0, "%s with input %s: %s", arch, wp_dims_format(&d, dims, sizeof dims),
-                       sub.msg);
+        return wp_fail(err, NULL, 0, "%s with input %s: %s", arch, wp_dims_format(&d, dims, sizeof dims), sub.msg);
     }
     g->output = x;
     return 0;

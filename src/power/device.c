@@ -161,8 +161,7 @@ static json_t *read_devfreq(const char *root)
         char rel[512];
         json_t *dev = json_object();
         json_object_set_new(dev, "device", json_string(names[i]));
-        static const char *const files[][2] = {
-            {"cur_hz", "cur_freq"}, {"min_hz", "min_freq"}, {"max_hz", "max_freq"}};
+        static const char *const files[][2] = {{"cur_hz", "cur_freq"}, {"min_hz", "min_freq"}, {"max_hz", "max_freq"}};
         for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
             snprintf(rel, sizeof rel, "sys/class/devfreq/%s/%s", names[i], files[f][1]);
             set_int(dev, files[f][0], root, rel);
@@ -349,8 +348,7 @@ int wp_device_cooldown(const char *ref_path, const wp_cooldown_options *o, wp_co
     json_error_t je;
     json_t *doc = json_load_file(ref_path, 0, &je);
     if (!doc)
-        return wp_fail(err, ref_path, je.line > 0 ? je.line : 0, "cannot read the reference temperatures: %s",
-                       je.text);
+        return wp_fail(err, ref_path, je.line > 0 ? je.line : 0, "cannot read the reference temperatures: %s", je.text);
     json_t *ref = json_object_get(json_object_get(doc, "end"), "thermal");
     if (!json_is_array(ref))
         ref = json_object_get(json_object_get(doc, "start"), "thermal");

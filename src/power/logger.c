@@ -69,20 +69,20 @@ struct wp_logger {
      * blocks filled and blocks written are counted on separate cache lines
      * so neither side's store disturbs the other. */
     char *pool;
-    size_t *used;      /* bytes in each block, set before the hand-over */
-    size_t *lines;     /* lines in each block, likewise */
+    size_t *used;  /* bytes in each block, set before the hand-over */
+    size_t *lines; /* lines in each block, likewise */
     size_t nblocks;
     _Alignas(64) _Atomic size_t filled;
     _Alignas(64) _Atomic size_t written;
     _Alignas(64) pthread_mutex_t mu; /* with cv: the writer's sleep */
     pthread_cond_t cv;
-    int closing;                     /* under mu: no more blocks will come */
+    int closing; /* under mu: no more blocks will come */
     atomic_int writer_failed;
     int writer_errno;
     uint64_t lines_written; /* by the writer: lines of the blocks written whole */
     uint64_t bytes_written;
-    int probe_fd;           /* see writer_private_fd_table */
-    int unshared;           /* the writer got its own descriptor table */
+    int probe_fd; /* see writer_private_fd_table */
+    int unshared; /* the writer got its own descriptor table */
     pid_t sampler_tid;
 
     /* The sampler's own state. */
@@ -166,7 +166,7 @@ wp_logger *wp_logger_open(const wp_logger_options *opts, wp_error *err)
             goto fail;
     }
     wp_line_cache_init(&lg->line_cache);
-    lg->opts.sensor.rail = NULL;       /* the caller's strings are not kept */
+    lg->opts.sensor.rail = NULL; /* the caller's strings are not kept */
     lg->opts.sensor.sysfs_root = NULL;
     return lg;
 fail:
@@ -366,9 +366,9 @@ static int emit_line(wp_logger *lg, int64_t t_us, double mv, double ma, int64_t 
 #define OFFSET_CHECK_NS 1000000LL
 
 typedef struct time_base {
-    int64_t base_ns;        /* what the stamps add */
-    int64_t lo, hi;         /* the wall clock's current offset lies here */
-    int64_t checked_at;     /* monotonic time of the last check */
+    int64_t base_ns;    /* what the stamps add */
+    int64_t lo, hi;     /* the wall clock's current offset lies here */
+    int64_t checked_at; /* monotonic time of the last check */
 } time_base;
 
 void wp_logger_options_init(wp_logger_options *o)

@@ -78,7 +78,7 @@ static void mark_default(wp_rail_list *list, size_t from)
 
 /* Indexed by wp_source_kind - 1, in the order the automatic search tries. */
 static const wp_sensor_backend *const backends[] = {&wp__sensor_backend_ina3221, &wp__sensor_backend_hwmon,
-                                                     &wp__sensor_backend_rapl, &wp__sensor_backend_nvml};
+                                                    &wp__sensor_backend_rapl, &wp__sensor_backend_nvml};
 
 static const wp_sensor_backend *backend_of(wp_source_kind kind)
 {
@@ -103,8 +103,7 @@ static int list_one(const char *root, wp_source_kind kind, wp_rail_list *list, c
     return 0;
 }
 
-int wp_sensor_list(const char *sysfs_root, wp_source_kind kind, wp_rail_list *list, char *nvml_note,
-                   wp_error *err)
+int wp_sensor_list(const char *sysfs_root, wp_source_kind kind, wp_rail_list *list, char *nvml_note, wp_error *err)
 {
     const char *root = sysfs_root ? sysfs_root : "/sys";
     list->rails = NULL;
@@ -144,8 +143,7 @@ static void describe_rails(const wp_rail_list *list, char *buf, size_t size)
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < list->n && used + 1 < size; i++) {
-        int w = snprintf(buf + used, size - used, "%s%d=%s", i ? ", " : "", list->rails[i].index,
-                         list->rails[i].name);
+        int w = snprintf(buf + used, size - used, "%s%d=%s", i ? ", " : "", list->rails[i].index, list->rails[i].name);
         if (w < 0)
             break;
         used += (size_t)w;
@@ -167,7 +165,7 @@ wp_sensor *wp_sensor_open(const wp_sensor_options *opts, wp_error *err)
         if (list.n == 0) {
             wp_fail_code(err, WP_ERR_NO_SENSOR, root, 0,
                          "no power sensor found (looked for ina3221, hwmon power*_input, intel-rapl energy_uj, "
-                    "nvml%s%s)",
+                         "nvml%s%s)",
                          note[0] ? ": " : "", note);
             return NULL;
         }
@@ -199,7 +197,8 @@ wp_sensor *wp_sensor_open(const wp_sensor_options *opts, wp_error *err)
         if (!chosen) {
             char rails[WP_ERROR_MAX / 2];
             describe_rails(&list, rails, sizeof rails);
-            wp_fail_code(err, WP_ERR_NOT_FOUND, NULL, 0, "%s: no rail '%s' (rails: %s)", wp_source_name(kind), opts->rail, rails);
+            wp_fail_code(err, WP_ERR_NOT_FOUND, NULL, 0, "%s: no rail '%s' (rails: %s)", wp_source_name(kind),
+                         opts->rail, rails);
             wp_rail_list_free(&list);
             return NULL;
         }

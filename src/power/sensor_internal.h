@@ -23,7 +23,7 @@ struct wp_sensor {
     int64_t prev_t_us;
     uint64_t max_range; /* counter wraps to 0 after this value (0: never) */
     double energy_to_uj;
-    void *nvml;         /* nvml state (sensor_nvml.c) */
+    void *nvml; /* nvml state (sensor_nvml.c) */
     int (*read)(struct wp_sensor *s, double *mv, double *ma, wp_error *err);
     void (*close)(struct wp_sensor *s);
 };

@@ -59,16 +59,16 @@ static int nvml_load(nvml_api *api, char *note, size_t size)
     }
     /* POSIX guarantees a data pointer from dlsym converts to a function
      * pointer; go through memcpy so strict compilers agree. */
-#define SYM(field, sym, required)                                                                       \
-    do {                                                                                                 \
-        void *p_ = dlsym(api->lib, sym);                                                                 \
-        if (!p_ && required) {                                                                           \
-            snprintf(note, size, "%s lacks %s", name, sym);                                             \
-            dlclose(api->lib);                                                                           \
-            api->lib = NULL;                                                                             \
-            return -1;                                                                                   \
-        }                                                                                                \
-        memcpy(&api->field, &p_, sizeof p_);                                                             \
+#define SYM(field, sym, required)                                                                                      \
+    do {                                                                                                               \
+        void *p_ = dlsym(api->lib, sym);                                                                               \
+        if (!p_ && required) {                                                                                         \
+            snprintf(note, size, "%s lacks %s", name, sym);                                                            \
+            dlclose(api->lib);                                                                                         \
+            api->lib = NULL;                                                                                           \
+            return -1;                                                                                                 \
+        }                                                                                                              \
+        memcpy(&api->field, &p_, sizeof p_);                                                                           \
     } while (0)
     SYM(init, "nvmlInit_v2", 1);
     SYM(shutdown, "nvmlShutdown", 1);

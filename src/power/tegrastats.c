@@ -171,8 +171,8 @@ int wp_tegrastats_read(const char *path, const wp_tegrastats_options *opt, wp_po
             else if (rail[0])
                 wp_fail(err, path, lineno, "no rail %s in this line (rails: %s)", rail, rails);
             else
-                wp_fail(err, path, lineno, "none of the input rails " WP_TEGRASTATS_DEFAULT_RAILS
-                                           " in this line: name one (rails: %s)",
+                wp_fail(err, path, lineno,
+                        "none of the input rails " WP_TEGRASTATS_DEFAULT_RAILS " in this line: name one (rails: %s)",
                         rails);
             goto done;
         }
@@ -205,10 +205,11 @@ int wp_tegrastats_read(const char *path, const wp_tegrastats_options *opt, wp_po
     double a;
     if (!stamped) {
         if (!(opt && opt->start_us && opt->interval_ms > 0)) {
-            wp_fail(err, path, lines[0],
-                    "no timestamps (JetPack 4's tegrastats writes none): give its start and --interval in "
-                    WP_TEGRASTATS_START " beside it: {\"start\": \"YYYYmmdd-HH:MM:SS.ffffff\", \"interval_ms\": N} "
-                    "(docs/trtexec.md, tegrastats)");
+            wp_fail(
+                err, path, lines[0],
+                "no timestamps (JetPack 4's tegrastats writes none): give its start and --interval in " WP_TEGRASTATS_START
+                " beside it: {\"start\": \"YYYYmmdd-HH:MM:SS.ffffff\", \"interval_ms\": N} "
+                "(docs/trtexec.md, tegrastats)");
             goto done;
         }
         a = (double)opt->start_us;

@@ -184,10 +184,11 @@ static model_totals totals(const rp_model *m)
 
 static void section_table(FILE *out, const rp_model *m)
 {
-    fputs("<details><summary>Per-layer numbers</summary>\n<table><tr><th>#</th><th>layer</th><th>type</th>"
-          "<th class=\"num\">runtime (ms)</th><th class=\"num\">\xC2\xB1 sd</th><th class=\"num\">power above idle (W)</th>"
-          "<th class=\"num\">\xC2\xB1 ",
-          out);
+    fputs(
+        "<details><summary>Per-layer numbers</summary>\n<table><tr><th>#</th><th>layer</th><th>type</th>"
+        "<th class=\"num\">runtime (ms)</th><th class=\"num\">\xC2\xB1 sd</th><th class=\"num\">power above idle (W)</th>"
+        "<th class=\"num\">\xC2\xB1 ",
+        out);
     fputs(m->from_estimates ? "std. error" : "sd", out);
     fputs("</th>", out);
     if (m->n_truth)
@@ -246,10 +247,11 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
     }
     fputs("<h3>Measured vs predicted</h3>\n", out);
     if (n == 0) {
-        fputs("<p class=\"note\">No predictions for this model's layers. Pass <code>--models DIR</code> (trained models; "
-              "predicted from the engine info beside the mapping) or <code>--predictions FILE</code> (a "
-              "<code>wattprof predict</code> CSV).</p>\n",
-              out);
+        fputs(
+            "<p class=\"note\">No predictions for this model's layers. Pass <code>--models DIR</code> (trained models; "
+            "predicted from the engine info beside the mapping) or <code>--predictions FILE</code> (a "
+            "<code>wattprof predict</code> CSV).</p>\n",
+            out);
         return;
     }
     fputs("<p>Predictions from ", out);
@@ -540,13 +542,27 @@ static void section_timeline(FILE *out, const wp_report_options *o, const rp_mod
         types[l] = li >= 0 ? m->layers[li].type : "";
     }
     if (modelled)
-        sensor_model(lat, first, k, recon, shift, mi->window_us, pin,
-                     isnan(mi->gap_uw) ? NAN : mi->gap_uw / 1e6, st, m_s, mw);
-    rp_timeline tl = {.t0 = t0, .t1 = t1, .sample_t = st, .sample_w = sw, .n_samples = m_s, .reported = rep,
-                      .reconstructed = rec, .n_windows = nw, .chosen_reconstructed = recon,
-                      .layer_names = names, .layer_types = types, .layer_power_incl_w = pin,
-                      .n_layers = lat->n_layers, .first_cycle = first, .n_cycles_drawn = k, .idle_w = idle_w,
-                      .offset_us = shift, .model_w = mw, .window_us = modelled ? mi->window_us : NAN};
+        sensor_model(lat, first, k, recon, shift, mi->window_us, pin, isnan(mi->gap_uw) ? NAN : mi->gap_uw / 1e6, st,
+                     m_s, mw);
+    rp_timeline tl = {.t0 = t0,
+                      .t1 = t1,
+                      .sample_t = st,
+                      .sample_w = sw,
+                      .n_samples = m_s,
+                      .reported = rep,
+                      .reconstructed = rec,
+                      .n_windows = nw,
+                      .chosen_reconstructed = recon,
+                      .layer_names = names,
+                      .layer_types = types,
+                      .layer_power_incl_w = pin,
+                      .n_layers = lat->n_layers,
+                      .first_cycle = first,
+                      .n_cycles_drawn = k,
+                      .idle_w = idle_w,
+                      .offset_us = shift,
+                      .model_w = mw,
+                      .window_us = modelled ? mi->window_us : NAN};
     fprintf(out,
             "<p>Cycles %zu\xE2\x80\x93%zu of %zu: the power sensor's samples (dots), each layer's window in the "
             "cycle as reported and as reconstructed (lanes below), and the power %s attributed to each layer "
@@ -580,7 +596,9 @@ static void section_timeline(FILE *out, const wp_report_options *o, const rp_mod
           "<span><i class=\"line\" style=\"background:#c2185b\"></i>attributed layer power</span>",
           out);
     if (modelled)
-        fputs("<span><i class=\"line\" style=\"background:#e8710a;opacity:.6;height:6px\"></i>modelled sensor reading</span>", out);
+        fputs(
+            "<span><i class=\"line\" style=\"background:#e8710a;opacity:.6;height:6px\"></i>modelled sensor reading</span>",
+            out);
     if (!isnan(idle_w))
         fputs("<span><i class=\"line\" style=\"background:#0b5cad\"></i>idle power</span>", out);
     fputs("</div>\n", out);
@@ -773,9 +791,11 @@ static void render_train_metrics(FILE *out, json_t *root)
         fputs("</tr>\n", out);
     }
     fputs("</table></div>\n", out);
-    fprintf(out, "<p class=\"sub\">RMSPE as upstream defines it: sqrt(mean(((y \xE2\x88\x92 p) / y)\xC2\xB2)) \xC3\x97 100; MAE in W "
-                 "or ms; MAPE as a fraction.%s</p>\n",
-            any_lono ? " LONO: each network held out in turn (<code>train --cv-by-model</code>)." : "");
+    fprintf(
+        out,
+        "<p class=\"sub\">RMSPE as upstream defines it: sqrt(mean(((y \xE2\x88\x92 p) / y)\xC2\xB2)) \xC3\x97 100; MAE in W "
+        "or ms; MAPE as a fraction.%s</p>\n",
+        any_lono ? " LONO: each network held out in turn (<code>train --cv-by-model</code>)." : "");
     if (n)
         wp__report_svg_pair_bars(out, "RMSPE per pipeline", "%", labels, tr, te, n);
     /* Generalisation to unseen networks, when train ran with --cv-by-model. */
@@ -956,8 +976,8 @@ static void config_rows(const rp_inputs *in, rp_kv_list *mine)
     const rp_model *m = &in->m;
     char b1[64], b2[320];
     wp__report_kv_add(mine, "power attribution",
-           m->from_estimates ? "least-squares deconvolution (" ESTIMATES_CSV ")"
-                            : "per-cycle windows (" MAPPING_CSV ")");
+                      m->from_estimates ? "least-squares deconvolution (" ESTIMATES_CSV ")"
+                                        : "per-cycle windows (" MAPPING_CSV ")");
     snprintf(b1, sizeof b1, "%zu", m->n);
     wp__report_kv_add(mine, "layers", b1);
     if (m->n_cycles) {
@@ -1065,7 +1085,8 @@ static void section_config(FILE *out, const wp_report_options *o, const rp_input
               out);
     }
     if (!o->raw_data_dir)
-        fputs("<p class=\"note\">Benchmark settings, sample rate and timeline need <code>--raw-data-dir</code>.</p>\n", out);
+        fputs("<p class=\"note\">Benchmark settings, sample rate and timeline need <code>--raw-data-dir</code>.</p>\n",
+              out);
     else if (!in->cfg.n)
         fputs("<p class=\"note\">No <code>&lt;model&gt;_tensorrt.json</code> in the raw data: benchmark settings "
               "unknown.</p>\n",
@@ -1099,13 +1120,15 @@ static void section_layers(FILE *out, const rp_inputs *in)
             if (!flagged)
                 continue;
             if (uncertain)
-                fprintf(out, "<p class=\"note\">%zu layer%s ha%s an uncertain estimate (standard error above "
-                             "the limit <code>map --max-relative-se</code> set; see docs/attribution.md):",
+                fprintf(out,
+                        "<p class=\"note\">%zu layer%s ha%s an uncertain estimate (standard error above "
+                        "the limit <code>map --max-relative-se</code> set; see docs/attribution.md):",
                         flagged, flagged == 1 ? "" : "s", flagged == 1 ? "s" : "ve");
             else
-                fprintf(out, "<p class=\"note\">%zu layer%s got no power estimate (the least-squares system cannot "
-                             "separate them from their neighbours; see docs/attribution.md):", flagged,
-                        flagged == 1 ? "" : "s");
+                fprintf(out,
+                        "<p class=\"note\">%zu layer%s got no power estimate (the least-squares system cannot "
+                        "separate them from their neighbours; see docs/attribution.md):",
+                        flagged, flagged == 1 ? "" : "s");
             for (size_t i = 0, k = 0; i < m->n; i++) {
                 const char *st = m->layers[i].status;
                 if (!st[0] || strcmp(st, "ok") == 0 || (strcmp(st, "uncertain") == 0) != uncertain)

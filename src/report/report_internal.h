@@ -18,14 +18,14 @@
 
 typedef struct rp_layer {
     char *name, *type;
-    double runtime_ms, runtime_sd;   /* mean over cycles; sd NaN when < 2 values */
-    double power_w, power_err_w;     /* above idle, W; err: sd over cycles or standard error */
-    double power_incl_w;             /* including idle, W */
-    double energy_mj;                /* power_w * runtime_ms: energy above idle per inference */
+    double runtime_ms, runtime_sd; /* mean over cycles; sd NaN when < 2 values */
+    double power_w, power_err_w;   /* above idle, W; err: sd over cycles or standard error */
+    double power_incl_w;           /* including idle, W */
+    double energy_mj;              /* power_w * runtime_ms: energy above idle per inference */
     size_t n_runtime, n_power;
     double pred_power_w, pred_runtime_ms, pred_energy_mj; /* NaN: no prediction */
-    double truth_power_w;            /* simulate's truth.json, above idle; NaN when unknown */
-    char status[24];                 /* deconvolution status ("ok", "ill_conditioned", ...); "" otherwise */
+    double truth_power_w;                                 /* simulate's truth.json, above idle; NaN when unknown */
+    char status[24]; /* deconvolution status ("ok", "ill_conditioned", ...); "" otherwise */
 } rp_layer;
 
 typedef struct rp_model {
@@ -33,8 +33,8 @@ typedef struct rp_model {
     rp_layer *layers;
     size_t n, cap;
     size_t n_cycles;
-    int from_estimates;      /* powers from layer_power_estimates.csv (deconvolve) */
-    size_t n_truth;          /* layers with a truth value */
+    int from_estimates; /* powers from layer_power_estimates.csv (deconvolve) */
+    size_t n_truth;     /* layers with a truth value */
 } rp_model;
 
 /* A window of one layer in one cycle, microseconds. */
@@ -45,8 +45,8 @@ typedef struct rp_window {
 } rp_window;
 
 typedef struct rp_timeline {
-    int64_t t0, t1;                 /* drawn range */
-    const int64_t *sample_t;        /* samples within the range (plus one each side) */
+    int64_t t0, t1;          /* drawn range */
+    const int64_t *sample_t; /* samples within the range (plus one each side) */
     const double *sample_w;
     size_t n_samples;
     rp_window *reported, *reconstructed;
@@ -57,19 +57,19 @@ typedef struct rp_timeline {
     const double *layer_power_incl_w; /* NaN when unknown */
     size_t n_layers;
     size_t first_cycle, n_cycles_drawn;
-    double idle_w;                  /* NaN when unknown */
+    double idle_w; /* NaN when unknown */
     /* map's report offset (mapping_info.json): the windows above are
      * already drawn this much earlier than stamped; 0 when unknown */
     double offset_us;
     /* deconvolve's model of the sensor: per sample (sample_t), the
      * predicted reading; NULL when not drawn, NaN where undefined */
     const double *model_w;
-    double window_us;               /* the sensor window it used; NaN when none */
+    double window_us; /* the sensor window it used; NaN when none */
 } rp_timeline;
 
 /* Text and numbers. */
-void wp__report_fmt(double v, char *buf, size_t cap);        /* 4 significant digits, no exponent in usual ranges */
-const char *wp__report_type_color(const char *type);          /* stable colour per layer type */
+void wp__report_fmt(double v, char *buf, size_t cap); /* 4 significant digits, no exponent in usual ranges */
+const char *wp__report_type_color(const char *type);  /* stable colour per layer type */
 void wp__report_shorten(const char *s, size_t max_chars, char *buf, size_t cap); /* middle ellipsis, UTF-8 safe */
 /* A JSON scalar, or an array of at most 16 scalars, as text; -1 for anything
  * else (report_load.c). */
@@ -83,14 +83,14 @@ void wp__report_svg_scatter(FILE *out, const char *title, const char *unit, cons
 enum { RP_POWER = 0, RP_RUNTIME = 1, RP_ENERGY = 2 };
 
 /* Grouped horizontal bars: per row a "train" and a "test" value (NaN: none). */
-void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
-                      const double *test, size_t n);
+void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels,
+                              const double *train, const double *test, size_t n);
 
 /* Scatter of n points on a log x axis (x > 0; others skipped) and a log
  * (logy, y > 0) or linear y axis, coloured per point; tips[i] (may be NULL)
  * is the tooltip. */
 void wp__report_svg_loglog(FILE *out, const char *title, const char *xlabel, const char *ylabel, const double *x,
-                   const double *y, const char *const *colors, const char *const *tips, size_t n, int logy);
+                           const double *y, const char *const *colors, const char *const *tips, size_t n, int logy);
 
 /* Legend of the layer types present in m (HTML). */
 void wp__report_legend(FILE *out, const rp_model *m);
@@ -111,8 +111,8 @@ void wp__report_kv_free(rp_kv_list *l);
 typedef struct rp_map_info {
     int have;
     char attribution[32], version[32], timeline[32], timeline_req[32], log_start[WP_TS_BUFSZ + 8];
-    char reason[512];          /* "" when the timeline was given */
-    double offset_us;          /* total report offset; 0 when absent */
+    char reason[512]; /* "" when the timeline was given */
+    double offset_us; /* total report offset; 0 when absent */
     int offset_auto;
     double range_lo, range_hi; /* offset search range; NaN when absent */
     int deconv;                /* the "deconvolve" object is there */
@@ -131,14 +131,14 @@ typedef struct rp_raw {
 /* Everything the page shows for one model. */
 typedef struct rp_inputs {
     rp_model m;
-    wp_name_index ix;          /* layer name -> index into m.layers */
+    wp_name_index ix; /* layer name -> index into m.layers */
     rp_raw raw;
-    rp_kv_list cfg;            /* the benchmark's <model>_tensorrt.json */
-    rp_kv_list dev;            /* device.json (result's, else raw's) */
+    rp_kv_list cfg; /* the benchmark's <model>_tensorrt.json */
+    rp_kv_list dev; /* device.json (result's, else raw's) */
     rp_map_info mi;
-    char *pred_source;         /* where the predictions came from; NULL: none */
-    double idle_w;             /* NaN when unknown */
-    int explicit_used;         /* the --predictions file gave them */
+    char *pred_source; /* where the predictions came from; NULL: none */
+    double idle_w;     /* NaN when unknown */
+    int explicit_used; /* the --predictions file gave them */
 } rp_inputs;
 
 /* Reads model `name` of o->result_dir (and of o->raw_data_dir, the
@@ -158,7 +158,7 @@ long wp__report_load_predictions(const char *path, rp_model *m, wp_name_index *i
 /* Training data: per network folder of `wattprof dataset`, the rows of each
  * kind's CSV (-2: no such file) and every row as a point. */
 typedef struct rp_training_points {
-    double *x, *rt, *pw;       /* work, runtime (ms), power above idle (W) */
+    double *x, *rt, *pw; /* work, runtime (ms), power above idle (W) */
     const char **color;
     char **tip;
     size_t n, cap;
@@ -167,7 +167,7 @@ typedef struct rp_training_points {
 typedef struct rp_training {
     char **nets;
     size_t n;
-    long *rows;                /* [3 * net + kind] */
+    long *rows; /* [3 * net + kind] */
     rp_training_points pts;
 } rp_training;
 

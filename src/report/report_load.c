@@ -336,7 +336,10 @@ int wp__report_json_text(const json_t *v, char *buf, size_t cap)
     switch (json_typeof(v)) {
     case JSON_STRING: snprintf(buf, cap, "%s", json_string_value(v)); return 0;
     case JSON_INTEGER: snprintf(buf, cap, "%lld", (long long)json_integer_value(v)); return 0;
-    case JSON_REAL: wp__report_fmt(json_real_value(v), nb, sizeof nb); snprintf(buf, cap, "%s", nb); return 0;
+    case JSON_REAL:
+        wp__report_fmt(json_real_value(v), nb, sizeof nb);
+        snprintf(buf, cap, "%s", nb);
+        return 0;
     case JSON_TRUE: snprintf(buf, cap, "true"); return 0;
     case JSON_FALSE: snprintf(buf, cap, "false"); return 0;
     case JSON_NULL: snprintf(buf, cap, "null"); return 0;
@@ -347,7 +350,8 @@ int wp__report_json_text(const json_t *v, char *buf, size_t cap)
         len += (size_t)snprintf(buf, cap, "[");
         for (size_t i = 0; i < n && len < cap; i++) {
             char item[128];
-            if (wp__report_json_text(json_array_get(v, i), item, sizeof item) != 0 || json_is_array(json_array_get(v, i)))
+            if (wp__report_json_text(json_array_get(v, i), item, sizeof item) != 0 ||
+                json_is_array(json_array_get(v, i)))
                 return -1;
             len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", item);
         }
@@ -438,7 +442,8 @@ static int load_map_info(const char *path, rp_map_info *mi, wp_error *err)
 
 /* ------------------------------------------------------- training data */
 
-static int td_push(rp_training_points *t, double x, double rt, double pw, const char *color, const char *net, const char *layer)
+static int td_push(rp_training_points *t, double x, double rt, double pw, const char *color, const char *net,
+                   const char *layer)
 {
     if (t->n == t->cap) {
         size_t cap = wp_next_cap(t->cap, 256);
@@ -496,7 +501,8 @@ static long td_read(const char *path, int kind, const char *net, rp_training_poi
             st = -1;
             break;
         }
-        if (td_push(t, x, rt, pw / 1e6, wp__report_type_color(wp__report_td_type[kind]), net, cn >= 0 ? r.fields[cn] : "") != 0) {
+        if (td_push(t, x, rt, pw / 1e6, wp__report_type_color(wp__report_td_type[kind]), net,
+                    cn >= 0 ? r.fields[cn] : "") != 0) {
             wp_fail(err, path, r.line, "out of memory");
             st = -1;
             break;
@@ -520,7 +526,6 @@ static int keep_network(const char *dir, const char *name, void *ctx)
     }
     return any;
 }
-
 
 /* Every network folder of the dataset: its rows per kind and its points. */
 int wp__report_load_training(const char *data_dir, rp_training *td, wp_error *err)
@@ -716,7 +721,6 @@ static void raw_free(rp_raw *r)
     memset(r, 0, sizeof *r);
 }
 
-
 /* The benchmark's own settings, RAW/<model>/<model>_tensorrt.json, as
  * key-value rows (nested objects flattened to a.b.c). */
 static int load_bench_config(const char *model_dir, const char *name, rp_kv_list *cfg, wp_error *err)
@@ -800,10 +804,8 @@ static int load_device(rp_kv_list *kv, const char *path, wp_error *err)
     char b[512];
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(doc, "cpus"), i, e)
-        clock_row(kv, e, "cpu", "_khz", 1e3);
-    json_array_foreach(json_object_get(doc, "devfreq"), i, e)
-        clock_row(kv, e, "device", "_hz", 1e6);
+    json_array_foreach(json_object_get(doc, "cpus"), i, e) clock_row(kv, e, "cpu", "_khz", 1e3);
+    json_array_foreach(json_object_get(doc, "devfreq"), i, e) clock_row(kv, e, "device", "_hz", 1e6);
     /* temperatures: start -> end per zone */
     json_t *st = json_object_get(json_object_get(doc, "start"), "thermal");
     json_t *en = json_object_get(json_object_get(doc, "end"), "thermal");
@@ -814,7 +816,10 @@ static int load_device(rp_kv_list *kv, const char *path, wp_error *err)
         json_t *t0 = json_object_get(e, "temp_mc");
         if (!zone || !json_is_integer(t0))
             continue;
-        int n = snprintf(b, sizeof b, "%.1f \xC2\xB0" "C", (double)json_integer_value(t0) / 1e3);
+        int n = snprintf(b, sizeof b,
+                         "%.1f \xC2\xB0"
+                         "C",
+                         (double)json_integer_value(t0) / 1e3);
         size_t k;
         json_t *f;
         json_array_foreach(en, k, f)
@@ -822,7 +827,9 @@ static int load_device(rp_kv_list *kv, const char *path, wp_error *err)
             const char *z2 = json_string_value(json_object_get(f, "zone"));
             json_t *t1 = json_object_get(f, "temp_mc");
             if (z2 && strcmp(z2, zone) == 0 && json_is_integer(t1) && n > 0 && (size_t)n < sizeof b)
-                snprintf(b + n, sizeof b - (size_t)n, " at start, %.1f \xC2\xB0" "C at end",
+                snprintf(b + n, sizeof b - (size_t)n,
+                         " at start, %.1f \xC2\xB0"
+                         "C at end",
                          (double)json_integer_value(t1) / 1e3);
         }
         char key[160];
@@ -831,7 +838,9 @@ static int load_device(rp_kv_list *kv, const char *path, wp_error *err)
     }
     json_t *cool = json_object_get(doc, "cooldown");
     if (json_is_object(cool)) {
-        snprintf(b, sizeof b, "within %.3g \xC2\xB0" "C of idle: %s after %.1f s",
+        snprintf(b, sizeof b,
+                 "within %.3g \xC2\xB0"
+                 "C of idle: %s after %.1f s",
                  json_number_value(json_object_get(cool, "margin_c")),
                  json_is_true(json_object_get(cool, "reached")) ? "reached" : "NOT reached (timed out)",
                  json_number_value(json_object_get(cool, "waited_s")));

@@ -44,11 +44,18 @@ const char *wp__report_type_color(const char *type)
     static const struct {
         const char *type, *color;
     } fixed[] = {
-        {"CaskConvolution", "#4e79a7"},     {"CaskPooling", "#59a14f"},      {"CaskGemmConvolution", "#f28e2b"},
-        {"Reformat", "#9d9690"},            {"CaskFlattenConvolution", "#76b7b2"}, {"PointWiseV2", "#b07aa1"},
-        {"PointWise", "#b07aa1"},           {"CaskSoftMaxV2", "#edc948"},    {"CaskGemmMatrixMultiply", "#f28e2b"},
+        {"CaskConvolution", "#4e79a7"},
+        {"CaskPooling", "#59a14f"},
+        {"CaskGemmConvolution", "#f28e2b"},
+        {"Reformat", "#9d9690"},
+        {"CaskFlattenConvolution", "#76b7b2"},
+        {"PointWiseV2", "#b07aa1"},
+        {"PointWise", "#b07aa1"},
+        {"CaskSoftMaxV2", "#edc948"},
+        {"CaskGemmMatrixMultiply", "#f28e2b"},
     };
-    static const char *rest[] = {"#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c", "#a05195"};
+    static const char *rest[] = {"#e15759", "#76b7b2", "#edc948", "#b07aa1",
+                                 "#ff9da7", "#9c755f", "#2f4b7c", "#a05195"};
     if (!type || !*type)
         return "#9d9690";
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
@@ -178,15 +185,15 @@ void wp__report_svg_bars(FILE *out, const rp_model *m)
     const double name_w = 300, gap = 28, top = 46, row = 18, bot = 10;
     const double pw = (RP_W - name_w - 2 * gap - 8) / 3;
     const double H = top + (double)m->n * row + bot;
-    const bar_panel panels[3] = {{"Runtime", "ms", RP_RUNTIME},
-                                 {"Power above idle", "W", RP_POWER},
-                                 {"Energy above idle", "mJ", RP_ENERGY}};
+    const bar_panel panels[3] = {
+        {"Runtime", "ms", RP_RUNTIME}, {"Power above idle", "W", RP_POWER}, {"Energy above idle", "mJ", RP_ENERGY}};
     char buf[64], nb[512];
 
-    fprintf(out, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"per-layer bars\">\n", RP_W, H);
+    fprintf(out, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"per-layer bars\">\n", RP_W,
+            H);
     for (size_t i = 0; i < m->n; i += 2)
-        fprintf(out, "<rect class=\"stripe\" x=\"0\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\"/>\n", top + (double)i * row,
-                RP_W, row);
+        fprintf(out, "<rect class=\"stripe\" x=\"0\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\"/>\n",
+                top + (double)i * row, RP_W, row);
     for (size_t i = 0; i < m->n; i++) {
         wp__report_shorten(m->layers[i].name, 44, nb, sizeof nb);
         fprintf(out, "<text class=\"lname\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\"><title>", name_w - 8,
@@ -246,8 +253,8 @@ void wp__report_svg_bars(FILE *out, const rp_model *m)
             if (bw < 0.6)
                 bw = 0.6;
             wp__report_fmt(v, buf, sizeof buf);
-            fprintf(out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"><title>", bx, y, bw, bh,
-                    wp__report_type_color(l->type));
+            fprintf(out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"><title>", bx, y, bw,
+                    bh, wp__report_type_color(l->type));
             wp_html_escape(out, l->name);
             fprintf(out, ": %s %s", buf, pn->unit);
             if (!isnan(e)) {
@@ -257,8 +264,7 @@ void wp__report_svg_bars(FILE *out, const rp_model *m)
             fputs("</title></rect>\n", out);
             if (!isnan(e) && e > 0) {
                 double ea = ax_map(&a, v - e, x0, x1), eb = ax_map(&a, v + e, x0, x1), ym = y + bh / 2;
-                fprintf(out,
-                        "<path class=\"whisker\" d=\"M%.2f %.1fH%.2fM%.2f %.1fV%.1fM%.2f %.1fV%.1f\"/>\n", ea, ym,
+                fprintf(out, "<path class=\"whisker\" d=\"M%.2f %.1fH%.2fM%.2f %.1fV%.1fM%.2f %.1fV%.1f\"/>\n", ea, ym,
                         eb, ea, ym - 3, ym + 3, eb, ym - 3, ym + 3);
             }
             if (pn->which == RP_POWER && !isnan(l->truth_power_w)) {
@@ -289,8 +295,8 @@ static double clampd(double v, double lo, double hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-static void draw_lane(FILE *out, const rp_timeline *tl, const rp_window *w, double y, double h, double xl,
-                      double xr, const char *label)
+static void draw_lane(FILE *out, const rp_timeline *tl, const rp_window *w, double y, double h, double xl, double xr,
+                      const char *label)
 {
     double span = (double)(tl->t1 - tl->t0);
     fprintf(out, "<text class=\"lanelabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", xl - 8,
@@ -309,8 +315,8 @@ static void draw_lane(FILE *out, const rp_timeline *tl, const rp_window *w, doub
         wp__report_fmt((double)(w[i].start - tl->t0) / 1000.0, b, sizeof b);
         /* Odd layers sit a little lower so back-to-back windows stay distinct. */
         double yo = (w[i].layer % 2) ? 2 : 0;
-        fprintf(out, "<rect class=\"win\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"><title>",
-                xa, y + yo, bw, h - 2, wp__report_type_color(tl->layer_types[w[i].layer]));
+        fprintf(out, "<rect class=\"win\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"><title>", xa,
+                y + yo, bw, h - 2, wp__report_type_color(tl->layer_types[w[i].layer]));
         wp_html_escape(out, tl->layer_names[w[i].layer]);
         fprintf(out, " \xE2\x80\x94 cycle %zu, %s ms from %s ms</title></rect>\n", w[i].cycle + 1, a, b);
     }
@@ -357,12 +363,14 @@ void wp__report_svg_timeline(FILE *out, const rp_timeline *tl)
     axis ya = make_axis(lo - pad, hi + pad, 0, 5);
     axis xa = make_axis(0, span / 1000.0, 1, 10);
     double xscale = (xr - xl) / span;
-#define TX(t) (xl + (double)((t) - tl->t0) * xscale)
+#define TX(t) (xl + (double)((t)-tl->t0) * xscale)
 #define TY(w) ax_map(&ya, (w), top + ph, top)
 
     fprintf(out, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"timeline\">\n", RP_W, H);
-    fprintf(out, "<defs><clipPath id=\"tlclip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n",
-            tl->first_cycle, xl, top, xr - xl, ph);
+    fprintf(
+        out,
+        "<defs><clipPath id=\"tlclip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n",
+        tl->first_cycle, xl, top, xr - xl, ph);
     /* Layer windows as bands behind the signal. */
     fprintf(out, "<g clip-path=\"url(#tlclip%zu)\">\n", tl->first_cycle);
     for (size_t i = 0; i < tl->n_windows; i++) {
@@ -394,10 +402,12 @@ void wp__report_svg_timeline(FILE *out, const rp_timeline *tl)
     }
     fprintf(out, "<text class=\"axlabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">time (ms)</text>\n",
             (xl + xr) / 2, H - 6);
-    fprintf(out,
-            "<text class=\"axlabel\" transform=\"translate(%.1f %.1f) rotate(-90)\" text-anchor=\"middle\">power (W)</text>\n",
-            xl - 58, top + ph / 2);
-    fprintf(out, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", xl, top, xr - xl, ph);
+    fprintf(
+        out,
+        "<text class=\"axlabel\" transform=\"translate(%.1f %.1f) rotate(-90)\" text-anchor=\"middle\">power (W)</text>\n",
+        xl - 58, top + ph / 2);
+    fprintf(out, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", xl, top, xr - xl,
+            ph);
     /* Cycle starts. */
     for (size_t c = 0; c < tl->n_cycles_drawn; c++) {
         int64_t s = INT64_MAX;
@@ -536,16 +546,17 @@ void wp__report_svg_scatter(FILE *out, const char *title, const char *unit, cons
             snprintf(b3, sizeof b3, "%+.1f %%", (b - a) / fabs(a) * 100);
         else
             snprintf(b3, sizeof b3, "n/a");
-        fprintf(out, "<circle class=\"dot\" cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"%s\"><title>", ax_map(&ax, a, xl, xr),
-                ax_map(&ax, b, yb, top), wp__report_type_color(l->type));
+        fprintf(out, "<circle class=\"dot\" cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"%s\"><title>",
+                ax_map(&ax, a, xl, xr), ax_map(&ax, b, yb, top), wp__report_type_color(l->type));
         wp_html_escape(out, l->name);
         fprintf(out, ": measured %s, predicted %s %s (%s)</title></circle>\n", buf, b2, unit, b3);
     }
     fprintf(out, "<text class=\"axlabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">measured</text>\n",
             (xl + xr) / 2, H - 8);
-    fprintf(out,
-            "<text class=\"axlabel\" transform=\"translate(18 %.1f) rotate(-90)\" text-anchor=\"middle\">predicted</text>\n",
-            (top + yb) / 2);
+    fprintf(
+        out,
+        "<text class=\"axlabel\" transform=\"translate(18 %.1f) rotate(-90)\" text-anchor=\"middle\">predicted</text>\n",
+        (top + yb) / 2);
     fputs("</svg>\n", out);
 }
 
@@ -568,8 +579,8 @@ void wp__report_legend(FILE *out, const rp_model *m)
     fputs("</div>\n", out);
 }
 
-void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels, const double *train,
-                      const double *test, size_t n)
+void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, const char *const *labels,
+                              const double *train, const double *test, size_t n)
 {
     const double W = 760, name_w = 190, top = 44, row = 34, bot = 10, xr = W - 60;
     const double H = top + (double)n * row + bot;
@@ -616,8 +627,7 @@ void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, co
             fprintf(out,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"12\" fill=\"%s\"><title>%s %s</title></rect>"
                     "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-                    name_w, by, w < 0.6 ? 0.6 : w, fill[k], k ? "test" : "train", buf, name_w + w + 4, by + 10,
-                    buf);
+                    name_w, by, w < 0.6 ? 0.6 : w, fill[k], k ? "test" : "train", buf, name_w + w + 4, by + 10, buf);
         }
     }
     fputs("</svg>\n", out);
@@ -626,7 +636,7 @@ void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, co
 /* "10" followed by the exponent in superscript digits (UTF-8). */
 static void pow10_label(int e, char *buf, size_t cap)
 {
-    static const char *sup[] = {"\xE2\x81\xB0", "\xC2\xB9", "\xC2\xB2", "\xC2\xB3", "\xE2\x81\xB4",
+    static const char *sup[] = {"\xE2\x81\xB0", "\xC2\xB9",     "\xC2\xB2",     "\xC2\xB3",     "\xE2\x81\xB4",
                                 "\xE2\x81\xB5", "\xE2\x81\xB6", "\xE2\x81\xB7", "\xE2\x81\xB8", "\xE2\x81\xB9"};
     if (e >= 0 && e <= 3) {
         snprintf(buf, cap, "%d", e == 0 ? 1 : e == 1 ? 10 : e == 2 ? 100 : 1000);
@@ -640,7 +650,7 @@ static void pow10_label(int e, char *buf, size_t cap)
 }
 
 void wp__report_svg_loglog(FILE *out, const char *title, const char *xlabel, const char *ylabel, const double *x,
-                   const double *y, const char *const *colors, const char *const *tips, size_t n, int logy)
+                           const double *y, const char *const *colors, const char *const *tips, size_t n, int logy)
 {
     const double W = 556, H = 380, xl = 70, xr = W - 18, top = 34, yb = H - 46;
 #define PT_OK(i) (x[i] > 0 && isfinite(x[i]) && isfinite(y[i]) && (!logy || y[i] > 0))
@@ -719,7 +729,8 @@ void wp__report_svg_loglog(FILE *out, const char *title, const char *xlabel, con
     }
     fprintf(out, "<text class=\"axlabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (xl + xr) / 2, H - 8);
     wp_html_escape(out, xlabel);
-    fprintf(out, "</text>\n<text class=\"axlabel\" transform=\"translate(18 %.1f) rotate(-90)\" text-anchor=\"middle\">",
+    fprintf(out,
+            "</text>\n<text class=\"axlabel\" transform=\"translate(18 %.1f) rotate(-90)\" text-anchor=\"middle\">",
             (top + yb) / 2);
     wp_html_escape(out, ylabel);
     fputs("</text>\n</svg>\n", out);

@@ -229,8 +229,7 @@ static int build_layers(wp_sim_run *run, const wp_sim_options *opt, rng *r, wp_e
 
 /* ---- the run -------------------------------------------------------------- */
 
-int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model_index, wp_sim_run *run,
-                    wp_error *err)
+int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model_index, wp_sim_run *run, wp_error *err)
 {
     memset(run, 0, sizeof *run);
     size_t L = opt->n_layers, nc = opt->n_cycles;
@@ -242,9 +241,9 @@ int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model
         !(opt->sample_jitter_us < opt->sample_period_us / 2))
         return wp_fail(err, NULL, 0,
                        "simulate: need sample period >= 1 us, sensor window >= 1 us, 0 <= jitter < period/2");
-    if (!(opt->noise_uw >= 0) || !(opt->gap_us >= 0) || !(opt->latency_jitter >= 0) ||
-        !(opt->report_delay_us >= 0) || !(opt->report_spacing_us >= 0) || !(opt->lead_us >= 0) ||
-        !(opt->sensor_lag_us >= 0) || !(opt->inference_us >= 0) || !(opt->anchor_error_us >= 0))
+    if (!(opt->noise_uw >= 0) || !(opt->gap_us >= 0) || !(opt->latency_jitter >= 0) || !(opt->report_delay_us >= 0) ||
+        !(opt->report_spacing_us >= 0) || !(opt->lead_us >= 0) || !(opt->sensor_lag_us >= 0) ||
+        !(opt->inference_us >= 0) || !(opt->anchor_error_us >= 0))
         return wp_fail(err, NULL, 0, "simulate: noise, gap, delays and jitters must not be negative");
     rng r;
     rng_seed(&r, opt->seed, model_index);
@@ -476,11 +475,10 @@ static int write_tensorrt(const char *path, const wp_sim_run *run, wp_error *err
         json_array_append_new(lats, json_real(ms));
     }
     double avg = total / (double)run->n_cycles;
-    json_t *doc = json_pack("{s:{s:s, s:s, s:[i,i,i,i], s:i, s:i, s:s}, s:f, s:s, s:o, s:f, s:f}", "config",
-                            "model", run->model, "dtype", "float16", "input_shape", 1, 3, 224, 224, "warmup", 0,
-                            "runs", (json_int_t)run->n_cycles, "result_dir", "raw_data", "total_time", total,
-                            "timestamp", "20241121-000000", "latencies", lats, "avg_latency", avg,
-                            "avg_throughput", 1000.0 / avg);
+    json_t *doc = json_pack("{s:{s:s, s:s, s:[i,i,i,i], s:i, s:i, s:s}, s:f, s:s, s:o, s:f, s:f}", "config", "model",
+                            run->model, "dtype", "float16", "input_shape", 1, 3, 224, 224, "warmup", 0, "runs",
+                            (json_int_t)run->n_cycles, "result_dir", "raw_data", "total_time", total, "timestamp",
+                            "20241121-000000", "latencies", lats, "avg_latency", avg, "avg_throughput", 1000.0 / avg);
     return write_json(path, doc, err);
 }
 
@@ -596,8 +594,13 @@ static int write_trtexec(const char *model_dir, const wp_sim_run *run, const wp_
 {
     char *times = wp_path_join(model_dir, WP_TRTEXEC_TIMES), *profile = wp_path_join(model_dir, WP_TRTEXEC_PROFILE);
     char *info = wp_path_join(model_dir, WP_RUN_INFO_JSON);
-    char *argv[] = {"trtexec", "--onnx=model.onnx", "--exportProfile=profile.json", "--exportTimes=times.json",
-                    "--exportLayerInfo=layers.json", "--separateProfileRun", NULL};
+    char *argv[] = {"trtexec",
+                    "--onnx=model.onnx",
+                    "--exportProfile=profile.json",
+                    "--exportTimes=times.json",
+                    "--exportLayerInfo=layers.json",
+                    "--separateProfileRun",
+                    NULL};
     int64_t zero = trtexec_zero(run);
     int64_t end = run->end_us[run->n_layers * run->n_cycles - 1] + 100000;
     int rc = -1;
@@ -618,7 +621,8 @@ static int write_model(const char *out_dir, const char *name, const wp_sim_run *
 {
     char *dir = wp_path_join(out_dir, name);
     char *prof = dir ? wp_path_join(dir, WP_PROFILING_DIR) : NULL;
-    char *lat = wp_layout_profiling_file(dir, WP_LATENCY_JSON), *eng = wp_layout_profiling_file(dir, WP_ENGINE_INFO_JSON);
+    char *lat = wp_layout_profiling_file(dir, WP_LATENCY_JSON),
+         *eng = wp_layout_profiling_file(dir, WP_ENGINE_INFO_JSON);
     char *log = wp_layout_model_file(dir, name, WP_POWER_LOG_SUFFIX);
     char *trt = wp_layout_model_file(dir, name, WP_TENSORRT_JSON_SUFFIX);
     int rc = -1;
@@ -671,10 +675,9 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         if (rc == 0) {
             json_t *layers = json_array();
             for (size_t l = 0; l < run.n_layers; l++)
-                json_array_append_new(layers, json_pack("{s:s, s:s, s:f, s:f}", "name", run.layers[l].name,
-                                                        "type", run.layers[l].type, "power_uw",
-                                                        run.layers[l].power_uw, "latency_ms",
-                                                        wp_sim_mean_latency_ms(&run, l)));
+                json_array_append_new(layers, json_pack("{s:s, s:s, s:f, s:f}", "name", run.layers[l].name, "type",
+                                                        run.layers[l].type, "power_uw", run.layers[l].power_uw,
+                                                        "latency_ms", wp_sim_mean_latency_ms(&run, l)));
             json_object_set_new(truth_models, name,
                                 json_pack("{s:f, s:o}", "gap_power_uw", run.gap_power_uw, "layers", layers));
         }
@@ -694,11 +697,10 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         "{s:s, s:f, s:{s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:f, s:I}, s:o}", "description",
         "wattprof simulate ground truth: per layer, power above idle (uW) and realised mean latency (ms)",
         "idle_power_uw", opt->idle_uw, "options", "layers", (json_int_t)opt->n_layers, "cycles",
-        (json_int_t)opt->n_cycles, "sample_period_us", opt->sample_period_us, "sample_jitter_us",
-        opt->sample_jitter_us, "sensor_window_us", opt->sensor_window_us, "noise_uw", opt->noise_uw, "reporting",
-        wp_sim_reporting_name(opt->reporting), "gap_us", opt->gap_us, "report_delay_us",
-        opt->report_delay_us, "latency_jitter", opt->latency_jitter, "seed", (json_int_t)opt->seed, "models",
-        truth_models);
+        (json_int_t)opt->n_cycles, "sample_period_us", opt->sample_period_us, "sample_jitter_us", opt->sample_jitter_us,
+        "sensor_window_us", opt->sensor_window_us, "noise_uw", opt->noise_uw, "reporting",
+        wp_sim_reporting_name(opt->reporting), "gap_us", opt->gap_us, "report_delay_us", opt->report_delay_us,
+        "latency_jitter", opt->latency_jitter, "seed", (json_int_t)opt->seed, "models", truth_models);
     truth_models = NULL;
     /* only when set, so datasets without a lag keep their bytes */
     if (truth && opt->reporting == WP_SIM_TRTEXEC)

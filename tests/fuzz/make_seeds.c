@@ -75,8 +75,8 @@ static void seed_bytes(const char *harness, int n, const char *data, size_t len)
         die(path, NULL);
 }
 
-#define MAP_HEADER                                                                                              \
-    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                 \
+#define MAP_HEADER                                                                                                     \
+    "cycle,layer_name,layer_type,layer_power_including_idle_power_micro_watt,"                                         \
     "layer_power_excluding_idle_power_micro_watt,layer_run_time\n"
 
 static const char *IDLE = "{\"timestamp\": \"20241121-051743\", \"avg_idle_power\": 5000000.0}\n";
@@ -117,19 +117,18 @@ static const char *ENGINE =
     "  \"Bindings\": [\"input\", \"output\"]\n"
     "}\n";
 
-static const char *MAPPING = MAP_HEADER
-    "1,reformat,Reformat,5100000.0,100000.0,0.01\n"
-    "1,conv0,CaskConvolution,6250000.0,1250000.0,400.0\n"
-    "1,pool0,CaskPooling,5500000.5,500000.5,0.0303\n"
-    "1,gpool,CaskPooling,,,0.02\n"
-    "1,fc0,CaskGemmConvolution,8750000.0,3750000.0,800.0\n"
-    "1,fc2,CaskGemmConvolution,8000000.0,3000000.0,1.5\n"
-    "2,reformat,Reformat,5100000.0,100000.0,0.01\n"
-    "2,conv0,CaskConvolution,6000000.0,1000000.0,300.5\n"
-    "2,pool0,CaskPooling,5400000.0,400000.0,0.25\n"
-    "2,gpool,CaskPooling,5300000.0,300000.0,0.02\n"
-    "2,fc0,CaskGemmConvolution,8500000.0,3500000.0,100.125\n"
-    "2,fc2,CaskGemmConvolution,8100000.0,3100000.0,1.25\n";
+static const char *MAPPING = MAP_HEADER "1,reformat,Reformat,5100000.0,100000.0,0.01\n"
+                                        "1,conv0,CaskConvolution,6250000.0,1250000.0,400.0\n"
+                                        "1,pool0,CaskPooling,5500000.5,500000.5,0.0303\n"
+                                        "1,gpool,CaskPooling,,,0.02\n"
+                                        "1,fc0,CaskGemmConvolution,8750000.0,3750000.0,800.0\n"
+                                        "1,fc2,CaskGemmConvolution,8000000.0,3000000.0,1.5\n"
+                                        "2,reformat,Reformat,5100000.0,100000.0,0.01\n"
+                                        "2,conv0,CaskConvolution,6000000.0,1000000.0,300.5\n"
+                                        "2,pool0,CaskPooling,5400000.0,400000.0,0.25\n"
+                                        "2,gpool,CaskPooling,5300000.0,300000.0,0.02\n"
+                                        "2,fc0,CaskGemmConvolution,8500000.0,3500000.0,100.125\n"
+                                        "2,fc2,CaskGemmConvolution,8100000.0,3100000.0,1.25\n";
 
 static const char *ESTIMATES =
     "layer_name,layer_type,power_including_idle_micro_watt,power_excluding_idle_micro_watt,"
@@ -253,8 +252,8 @@ int main(int argc, char **argv)
     seed("dataset", 0, 3, MAPPING, ENGINE, "");
     seed("dataset", 1, 3, MAPPING, ENGINE, ESTIMATES);
     seed("map", 0, 4, IDLE, LOG, LATENCY, ENGINE);
-    seed("map", 1, 4, IDLE, LOG, "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n \"fc0\": [[800.0, \"20241121-00:00:02.70\"]]}",
-         ENGINE);
+    seed("map", 1, 4, IDLE, LOG,
+         "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n \"fc0\": [[800.0, \"20241121-00:00:02.70\"]]}", ENGINE);
     seed("scalar", 0, 1, "5000.0");
     seed("scalar", 1, 1, "0.03030399978160858");
     seed("scalar", 2, 1, "20241121-00:00:01.300010");
@@ -405,7 +404,8 @@ int main(int argc, char **argv)
     {
         static const char model[] = "NVIDIA Jetson Orin Nano Developer Kit";
         char dev[1024];
-        int n = snprintf(dev, sizeof dev, "%s%c" FZ_SEP "5.15.136-tegra" FZ_SEP
+        int n = snprintf(dev, sizeof dev,
+                         "%s%c" FZ_SEP "5.15.136-tegra" FZ_SEP
                          "# R36 (release), REVISION: 3.0, GCID: 36923193, BOARD: generic, EABI: aarch64\n" FZ_SEP
                          "NV Power Mode: 15W\n0\n" FZ_SEP "1510400\n" FZ_SEP "schedutil\n" FZ_SEP "47500\n" FZ_SEP
                          "624750000\n",
@@ -413,7 +413,8 @@ int main(int argc, char **argv)
         seed_bytes("device", 0, dev, (size_t)n);
     }
     /* ... and a device.json as the whole input (the readers' own case) */
-    seed("device", 1, 1,
+    seed(
+        "device", 1, 1,
         "{\n"
         "  \"model\": \"NVIDIA Jetson AGX Orin Developer Kit\",\n"
         "  \"kernel\": \"5.15.136-tegra\",\n"
