@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "commands.h"
 #include "logopts.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/layout.h"
 #include "wattprof/logger.h"
 #include "wattprof/timestamp.h"
@@ -59,9 +61,8 @@ static void collect_trtexec(char **cmd, const char *sub, int quiet)
         const char *opt, *dest;
     } files[] = {{"--exportProfile=", WP_TRTEXEC_PROFILE},
                  {"--exportTimes=", WP_TRTEXEC_TIMES},
-                 {"--exportLayerInfo=", "trt_profiling/trt_engine_info.json"}};
-    char dir[4096 + 32];
-    snprintf(dir, sizeof dir, "%s/trt_profiling", sub);
+                 {"--exportLayerInfo=", WP_PROFILING_DIR "/" WP_ENGINE_INFO_JSON}};
+    char *dir = wp_path_join(sub, WP_PROFILING_DIR);
     wp_error err;
     for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
         const char *src = NULL;
@@ -73,11 +74,14 @@ static void collect_trtexec(char **cmd, const char *sub, int quiet)
                 fprintf(stderr, "wattprof run: note: no %s... given to trtexec; map needs it\n", files[f].opt);
             continue;
         }
-        char dst[4096 + 64];
-        snprintf(dst, sizeof dst, "%s/%s", sub, files[f].dest);
-        if (wp_mkdirs(dir, &err) < 0 || wp_atomic_copy(src, dst, &err) < 0)
+        char *dst = wp_path_join(sub, files[f].dest);
+        if (!dir || !dst)
+            wp_fail(&err, NULL, 0, "out of memory");
+        if (!dir || !dst || wp_mkdirs(dir, &err) < 0 || wp_atomic_copy(src, dst, &err) < 0)
             fprintf(stderr, "wattprof run: warning: cannot collect trtexec's output: %s\n", err.msg);
+        free(dst);
     }
+    free(dir);
 }
 
 static void help(void)
@@ -142,46 +146,57 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "no command given (put it after --)");
     char **cmd = argv + optind;
 
-    char sub[4096], path[4096 + 512];
-    snprintf(sub, sizeof sub, "%s/%s", dir, model);
-    snprintf(path, sizeof path, "%s/%s" WP_POWER_LOG_SUFFIX, sub, model);
+    /* Everything below is released at `out`; code is the exit status. */
+    int code = 1, unmask = 0;
     wp_error err;
-    if (wp_mkdirs(sub, &err) < 0)
-        return cli_fail("run", &err);
-    o.out_path = path;
+    wp_device_state *dev = NULL;
+    wp_logger *lg = NULL;
+    sigset_t waitset, oldmask;
+    char *sub = wp_path_join(dir, model);
+    char *path = sub ? wp_layout_model_file(sub, model, WP_POWER_LOG_SUFFIX) : NULL;
+    char *info = sub ? wp_path_join(sub, WP_RUN_INFO_JSON) : NULL;
     /* the idle reading: `wattprof idle --result-dir DIR` writes it */
-    char ref[4096 + 64];
-    snprintf(ref, sizeof ref, "%s/" WP_DEVICE_JSON, dir);
+    char *ref = wp_path_join(dir, WP_DEVICE_JSON);
+    if (!sub || !path || !info || !ref) {
+        wp_fail(&err, NULL, 0, "out of memory");
+        cli_fail("run", &err);
+        goto out;
+    }
+    if (wp_mkdirs(sub, &err) < 0) {
+        cli_fail("run", &err);
+        goto out;
+    }
+    o.out_path = path;
     wp_cooldown_result cool;
     int cooled = cooldown > 0 ? cli_cooldown("run", ref, cooldown, cooldown_timeout, quiet, &cool, &err) : 0;
-    if (cooled < 0)
-        return cli_fail("run", &err);
+    if (cooled < 0) {
+        cli_fail("run", &err);
+        goto out;
+    }
     /* Block the signals before anything is opened or any thread exists: the logger threads and
      * this one then only see them through sigtimedwait below. */
-    sigset_t waitset, oldmask;
     sigemptyset(&waitset);
     sigaddset(&waitset, SIGINT);
     sigaddset(&waitset, SIGTERM);
     sigaddset(&waitset, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &waitset, &oldmask);
+    unmask = 1;
 
-    wp_device_state *dev = cli_device_begin(&o);
+    dev = cli_device_begin(&o);
     if (cooled > 0)
         wp_device_set_cooldown(dev, ref, cooldown, &cool);
-    wp_logger *lg = wp_logger_open(&o, &err);
+    lg = wp_logger_open(&o, &err);
     if (!lg) {
-        wp_device_free(dev);
-        return cli_fail("run", &err);
+        cli_fail("run", &err);
+        goto out;
     }
     if (!quiet)
         cli_print_rail("run", lg);
 
     /* Logging starts first so the command's start-up is in the log. */
     if (wp_logger_start(lg, &err) < 0) {
-        wp_device_free(dev);
-        wp_logger_free(lg);
-        pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-        return cli_fail("run", &err);
+        cli_fail("run", &err);
+        goto out;
     }
 
     posix_spawnattr_t attr;
@@ -201,12 +216,14 @@ int cmd_run(int argc, char **argv)
     if (e != 0) {
         wp_logger_join(lg, NULL);
         wp_logger_free(lg);
-        wp_device_free(dev);
+        lg = NULL;
         unlink(path);
-        pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
         fprintf(stderr, "wattprof run: cannot run '%s': %s\n", cmd[0], strerror(e));
-        return 127;
+        code = 127;
+        goto out;
     }
+    /* From here on the signals stay blocked until exit, as the wait left them. */
+    unmask = 0;
     int status = 0;
     if (wait_child(pid, &waitset, &status) < 0)
         status = 1 << 8; /* cannot happen for our own child; report failure */
@@ -216,26 +233,33 @@ int cmd_run(int argc, char **argv)
     wp_logger_summary sum;
     wp_logger_get_summary(lg, &sum);
     wp_logger_free(lg);
+    lg = NULL;
 
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
-    if (rc < 0) {
-        wp_device_free(dev);
+    code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+    if (rc < 0 || wp_run_info_write(info, cmd, child_start, child_end, code, &err) < 0) {
         cli_fail("run", &err);
-        return code ? code : 1;
+        code = code ? code : 1;
+        goto out;
     }
-    snprintf(path, sizeof path, "%s/%s", sub, WP_RUN_INFO_JSON);
-    if (wp_run_info_write(path, cmd, child_start, child_end, code, &err) < 0) {
-        wp_device_free(dev);
+    int fin = cli_device_finish(dev, sub, NULL, &sum, cooldown > 0 ? "run" : NULL, cooldown, &err);
+    dev = NULL; /* cli_device_finish frees it */
+    if (fin < 0) {
         cli_fail("run", &err);
-        return code ? code : 1;
-    }
-    if (cli_device_finish(dev, sub, NULL, &sum, cooldown > 0 ? "run" : NULL, cooldown, &err) < 0) {
-        cli_fail("run", &err);
-        return code ? code : 1;
+        code = code ? code : 1;
+        goto out;
     }
     if (code == 0)
         collect_trtexec(cmd, sub, quiet);
     if (!quiet)
         fprintf(stderr, "wattprof run: '%s' exited with status %d; power log in %s\n", cmd[0], code, sub);
+out:
+    wp_logger_free(lg);
+    wp_device_free(dev);
+    if (unmask)
+        pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+    free(sub);
+    free(path);
+    free(info);
+    free(ref);
     return code;
 }

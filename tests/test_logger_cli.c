@@ -362,6 +362,24 @@ static void test_run_exit_codes(void)
     CHECK_INT(r.status, 1);
     CHECK(!test_file_exists(marker));
     test_run_free(&r);
+    /* A result folder longer than the system's path limit: one line naming it and why, nothing run. */
+    size_t n = strlen(res);
+    char *deep = malloc(n + 5000);
+    memcpy(deep, res, n);
+    for (size_t i = n; i < n + 4800; i += 100) {
+        deep[i] = '/';
+        memset(deep + i + 1, 'd', 99);
+    }
+    deep[n + 4800] = '\0';
+    r = test_run_cli((const char *[]){"run", "--sysfs-root", root, "--result-dir", deep, "--model", "m5", "--", "sh",
+                                      "-c", script, NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, res);
+    CHECK_CONTAINS(r.err, "path too long");
+    CHECK_INT(test_count_lines(r.err), 1);
+    CHECK(!test_file_exists(marker));
+    test_run_free(&r);
+    free(deep);
     r = test_run_cli((const char *[]){"run", "--result-dir", res, "--model", "a/b", "--", "true", NULL});
     CHECK_INT(r.status, 2);
     test_run_free(&r);

@@ -316,8 +316,11 @@ int wp_mkdirs(const char *path, wp_error *err)
 {
     char buf[4096];
     size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
+    if (n == 0)
         return wp_fail(err, path, 0, "bad directory name");
+    if (n >= sizeof buf)
+        return wp_fail_code(err, WP_ERR_BAD_INPUT, path, 0, "path too long (%zu bytes; the limit is %zu)", n,
+                            sizeof buf - 1);
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] == '/' || buf[i] == '\0') {

@@ -9,10 +9,19 @@
 static void vformat(wp_error *err, const char *file, long line, const char *fmt, va_list ap)
 {
     size_t used = 0;
+    /* A path longer than the message (one over the system's limit, say) keeps
+     * its head and tail, so the reason after it is not cut off. */
+    int head = file ? (int)strlen(file) : 0;
+    const char *dots = "", *tail = "";
+    if (head > WP_ERROR_MAX / 2) {
+        tail = file + head - WP_ERROR_MAX / 8;
+        head = WP_ERROR_MAX / 4;
+        dots = "...";
+    }
     if (file && line > 0)
-        used = (size_t)snprintf(err->msg, sizeof err->msg, "%s:%ld: ", file, line);
+        used = (size_t)snprintf(err->msg, sizeof err->msg, "%.*s%s%s:%ld: ", head, file, dots, tail, line);
     else if (file)
-        used = (size_t)snprintf(err->msg, sizeof err->msg, "%s: ", file);
+        used = (size_t)snprintf(err->msg, sizeof err->msg, "%.*s%s%s: ", head, file, dots, tail);
     else
         err->msg[0] = '\0';
     if (used < sizeof err->msg)
