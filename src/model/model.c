@@ -12,6 +12,7 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
+#include "wattprof/layout.h"
 
 #include "model/model_internal.h"
 
@@ -905,9 +906,13 @@ static int model_set_load(const char *models_dir, model_set *s, wp_error *err)
 {
     memset(s, 0, sizeof *s);
     int any = 0;
+    char *path = NULL;
     for (int i = 0; i < WP_N_PIPELINES; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.json", models_dir, wp_pipeline_name(i));
+        free(path);
+        if (!(path = wp_layout_model_file(models_dir, wp_pipeline_name(i), ".json"))) {
+            wp_fail(err, models_dir, 0, "out of memory");
+            goto fail;
+        }
         FILE *fp = fopen(path, "r");
         if (!fp) {
             if (errno != ENOENT) {
@@ -927,6 +932,8 @@ static int model_set_load(const char *models_dir, model_set *s, wp_error *err)
         }
         any = 1;
     }
+    free(path);
+    path = NULL;
     if (!any) {
         wp_fail(err, models_dir, 0, "no model files (expected convolutional_power.json ... from 'wattprof train')");
         goto fail;
@@ -939,6 +946,7 @@ static int model_set_load(const char *models_dir, model_set *s, wp_error *err)
         }
     return 0;
 fail:
+    free(path);
     model_set_free(s);
     return -1;
 }

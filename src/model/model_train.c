@@ -16,6 +16,7 @@
 #include "wattprof/csv.h"
 #include "wattprof/dataset.h"
 #include "wattprof/fsutil.h"
+#include "wattprof/layout.h"
 #include "wattprof/model.h"
 
 #include "model/model_internal.h"
@@ -729,15 +730,14 @@ static int write_set(const char *out_dir, const wp_model *built, wp_train_report
     char *path[SET_MAX] = {0}, *text[SET_MAX] = {0};
     wp_atomic_file *af[SET_MAX] = {0};
     int n = 0, rc = -1;
-    size_t dl = strlen(out_dir) + 64;
     for (int i = 0; i <= WP_N_PIPELINES; i++) {
         if (i < WP_N_PIPELINES && !rep->pipe[i].trained)
             continue;
-        if (!(path[n] = malloc(dl))) {
+        if (!(path[n] = i < WP_N_PIPELINES ? wp_layout_model_file(out_dir, wp_pipeline_name(i), ".json")
+                                           : wp_path_join(out_dir, WP_METRICS_JSON))) {
             wp_fail(err, NULL, 0, "out of memory");
             goto out;
         }
-        snprintf(path[n], dl, "%s/%s.json", out_dir, i < WP_N_PIPELINES ? wp_pipeline_name(i) : "metrics");
         if (i < WP_N_PIPELINES) {
             text[n] = wp_model_render(&built[i], path[n], err);
         } else {
@@ -784,20 +784,21 @@ static int write_set(const char *out_dir, const wp_model *built, wp_train_report
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         if (rep->pipe[i].trained)
             continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s.json", out_dir, wp_pipeline_name(i));
-        struct stat st;
-        if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (!wp_model_file_is_ours(p)) {
-            rep->stale[i] = -1;
-            continue;
-        }
-        if (unlink(p) != 0 && errno != ENOENT) {
-            wp_fail_errno(err, p, errno, "cannot remove the stale model file");
+        char *p = wp_layout_model_file(out_dir, wp_pipeline_name(i), ".json");
+        if (!p) {
+            wp_fail(err, out_dir, 0, "out of memory");
             goto out;
         }
-        rep->stale[i] = 1;
+        struct stat st;
+        int stale = lstat(p, &st) == 0 && S_ISREG(st.st_mode) ? wp_model_file_is_ours(p) ? 1 : -1 : 0;
+        if (stale > 0 && unlink(p) != 0 && errno != ENOENT) {
+            wp_fail_errno(err, p, errno, "cannot remove the stale model file");
+            free(p);
+            goto out;
+        }
+        free(p);
+        if (stale)
+            rep->stale[i] = stale;
     }
     rc = 0;
 out:
@@ -851,11 +852,18 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
                 add_col(k, pc->features[f]);
         }
         for (size_t g = 0; g < n_models; g++) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s/%s.csv", o->data_dir, models[g], wp_layer_kind_name(kind));
+            char *mdir = wp_path_join(o->data_dir, models[g]);
+            char *path = mdir ? wp_layout_model_file(mdir, wp_layer_kind_name(kind), ".csv") : NULL;
+            free(mdir);
+            if (!path) {
+                wp_fail(err, o->data_dir, 0, "out of memory");
+                goto out;
+            }
             struct stat st;
-            if (stat(path, &st) != 0)
+            if (stat(path, &st) != 0) {
+                free(path);
                 continue;
+            }
             int is_test = 0;
             if (o->test_models) {
                 for (size_t j = 0; j < o->n_test_models; j++)
@@ -868,7 +876,9 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
                     is_test |= strcmp(default_tests[j], models[g]) == 0;
             }
             wp_progress_report(&o->progress, "reading", 0, WP_N_PIPELINES);
-            if (read_csv(path, k, (int)g, is_test, &devs, err))
+            int bad = read_csv(path, k, (int)g, is_test, &devs, err);
+            free(path);
+            if (bad)
                 goto out;
             k->files++;
             total_files++;
