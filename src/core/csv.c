@@ -179,20 +179,8 @@ static int digits_ld(double a, uint64_t *digits_out, int *ndig_out, int *e10_out
 }
 #endif
 
-#ifdef __SIZEOF_INT128__
-/* The same digits in exact integer arithmetic, for the values CSVs are made
- * of (about 1e-5 to 2^53: latencies, powers, energies). The search above
- * costs an x87 long double product, floorl and its control-word switches,
- * log10, and strtod or printf whenever a candidate is past 2^53 or too close
- * to a half; that made it the bulk of `map`'s CPU time (bench_format_double).
- * Here a = M * 2^-s exactly, so x = a * 10^k = M * 10^k / 2^s is an exact
- * fraction of 128-bit integers (M < 2^53, 10^k <= 10^21 < 2^70), every
- * rounding is exact (half to even, as printf rounds) and "reads back" is
- * the exact test of lying within a's rounding interval (half an ulp each
- * side, a quarter below a power of two, the even mantissa taking a tie):
- * the answers strtod and printf give, so the text is the same. */
-typedef unsigned __int128 wp_u128;
-
+/* Powers of ten that fit in 64 bits: the exact path and the digit trimming of
+ * format_double_fast both index it. */
 static const uint64_t p10u64[20] = {1ULL,
                                     10ULL,
                                     100ULL,
@@ -213,6 +201,20 @@ static const uint64_t p10u64[20] = {1ULL,
                                     100000000000000000ULL,
                                     1000000000000000000ULL,
                                     10000000000000000000ULL};
+
+#ifdef __SIZEOF_INT128__
+/* The same digits in exact integer arithmetic, for the values CSVs are made
+ * of (about 1e-5 to 2^53: latencies, powers, energies). The search above
+ * costs an x87 long double product, floorl and its control-word switches,
+ * log10, and strtod or printf whenever a candidate is past 2^53 or too close
+ * to a half; that made it the bulk of `map`'s CPU time (bench_format_double).
+ * Here a = M * 2^-s exactly, so x = a * 10^k = M * 10^k / 2^s is an exact
+ * fraction of 128-bit integers (M < 2^53, 10^k <= 10^21 < 2^70), every
+ * rounding is exact (half to even, as printf rounds) and "reads back" is
+ * the exact test of lying within a's rounding interval (half an ulp each
+ * side, a quarter below a power of two, the even mantissa taking a tie):
+ * the answers strtod and printf give, so the text is the same. */
+typedef unsigned __int128 wp_u128;
 
 static wp_u128 p10q(int k)
 {
@@ -324,25 +326,7 @@ static size_t format_double_fast(double v, char *buf)
     int ndig, e10;
     if (digits_exact(a, &digits, &ndig, &e10) != 0 && digits_ld(a, &digits, &ndig, &e10) != 0)
         return 0;
-    static const uint64_t p10u[18] = {1ULL,
-                                      10ULL,
-                                      100ULL,
-                                      1000ULL,
-                                      10000ULL,
-                                      100000ULL,
-                                      1000000ULL,
-                                      10000000ULL,
-                                      100000000ULL,
-                                      1000000000ULL,
-                                      10000000000ULL,
-                                      100000000000ULL,
-                                      1000000000000ULL,
-                                      10000000000000ULL,
-                                      100000000000000ULL,
-                                      1000000000000000ULL,
-                                      10000000000000000ULL,
-                                      100000000000000000ULL};
-    if (digits == p10u[ndig]) { /* rounded up to the next power of ten */
+    if (digits == p10u64[ndig]) { /* rounded up to the next power of ten */
         digits = 1;
         ndig = 1;
         e10++;

@@ -404,18 +404,26 @@ static void ref_resize(const wp_graph *g, const wp_node *n, float *const *buf)
         }
 }
 
+/* The element counts before and after AXIS: softmax and gather walk a tensor
+ * as outer x len x inner. */
+static void split_at_axis(const wp_dims *x, int axis, int64_t *outer, int64_t *inner)
+{
+    *outer = *inner = 1;
+    for (int i = 0; i < x->n; i++) {
+        if (i < axis)
+            *outer *= x->d[i];
+        if (i > axis)
+            *inner *= x->d[i];
+    }
+}
+
 static void ref_softmax(const wp_graph *g, const wp_node *n, float *const *buf)
 {
     const wp_dims *x = &SHAPE(n->in[0]);
     const float *X = buf[n->in[0]];
     float *Y = buf[n->out[0]];
-    int64_t outer = 1, inner = 1, len = x->d[n->axis];
-    for (int i = 0; i < x->n; i++) {
-        if (i < n->axis)
-            outer *= x->d[i];
-        if (i > n->axis)
-            inner *= x->d[i];
-    }
+    int64_t outer, inner, len = x->d[n->axis];
+    split_at_axis(x, n->axis, &outer, &inner);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t in = 0; in < inner; in++) {
             const float *xs = X + o * len * inner + in;
@@ -582,13 +590,8 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
         break;
     }
     case WP_OP_GATHER: {
-        int64_t outer = 1, inner = 1, len = x->d[n->axis];
-        for (int i = 0; i < x->n; i++) {
-            if (i < n->axis)
-                outer *= x->d[i];
-            if (i > n->axis)
-                inner *= x->d[i];
-        }
+        int64_t outer, inner, len = x->d[n->axis];
+        split_at_axis(x, n->axis, &outer, &inner);
         for (int64_t o = 0; o < outer; o++)
             for (int k = 0; k < n->n_gather_idx; k++)
                 memcpy(Y + (o * n->n_gather_idx + k) * inner, X + (o * len + n->gather_idx[k]) * inner,

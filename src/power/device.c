@@ -120,6 +120,20 @@ static void free_names(char **names, size_t n)
     free(names);
 }
 
+/* A cpufreq or devfreq folder: each {key, file} of FILES read as an integer
+ * from DIR/file, and the governor's name from DIR/GOVERNOR. */
+static void set_freqs(json_t *o, const char *root, const char *dir, const char *const (*files)[2], size_t n_files,
+                      const char *governor)
+{
+    char rel[768];
+    for (size_t f = 0; f < n_files; f++) {
+        snprintf(rel, sizeof rel, "%s/%s", dir, files[f][1]);
+        set_int(o, files[f][0], root, rel);
+    }
+    snprintf(rel, sizeof rel, "%s/%s", dir, governor);
+    set_text(o, "governor", root, rel);
+}
+
 static json_t *read_cpus(const char *root)
 {
     size_t n;
@@ -129,7 +143,7 @@ static json_t *read_cpus(const char *root)
         const char *digits = names[i] + 3;
         if (*digits == '\0' || strspn(digits, "0123456789") != strlen(digits))
             continue; /* cpufreq, cpuidle */
-        char rel[512];
+        char dir[512];
         json_t *cpu = json_object();
         json_object_set_new(cpu, "cpu", json_string(names[i]));
         static const char *const files[][2] = {{"cur_khz", "scaling_cur_freq"},
@@ -137,12 +151,8 @@ static json_t *read_cpus(const char *root)
                                                {"max_khz", "cpuinfo_max_freq"},
                                                {"scaling_min_khz", "scaling_min_freq"},
                                                {"scaling_max_khz", "scaling_max_freq"}};
-        for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-            snprintf(rel, sizeof rel, "sys/devices/system/cpu/%s/cpufreq/%s", names[i], files[f][1]);
-            set_int(cpu, files[f][0], root, rel);
-        }
-        snprintf(rel, sizeof rel, "sys/devices/system/cpu/%s/cpufreq/scaling_governor", names[i]);
-        set_text(cpu, "governor", root, rel);
+        snprintf(dir, sizeof dir, "sys/devices/system/cpu/%s/cpufreq", names[i]);
+        set_freqs(cpu, root, dir, files, sizeof files / sizeof files[0], "scaling_governor");
         if (json_object_size(cpu) > 1)
             json_array_append_new(arr, cpu);
         else
@@ -158,16 +168,12 @@ static json_t *read_devfreq(const char *root)
     char **names = list_dir(root, "sys/class/devfreq", "", &n);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        char rel[512];
+        char dir[512];
         json_t *dev = json_object();
         json_object_set_new(dev, "device", json_string(names[i]));
         static const char *const files[][2] = {{"cur_hz", "cur_freq"}, {"min_hz", "min_freq"}, {"max_hz", "max_freq"}};
-        for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-            snprintf(rel, sizeof rel, "sys/class/devfreq/%s/%s", names[i], files[f][1]);
-            set_int(dev, files[f][0], root, rel);
-        }
-        snprintf(rel, sizeof rel, "sys/class/devfreq/%s/governor", names[i]);
-        set_text(dev, "governor", root, rel);
+        snprintf(dir, sizeof dir, "sys/class/devfreq/%s", names[i]);
+        set_freqs(dev, root, dir, files, sizeof files / sizeof files[0], "governor");
         json_array_append_new(arr, dev);
     }
     free_names(names, n);

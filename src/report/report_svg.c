@@ -160,6 +160,21 @@ static void tick_label(const axis *a, double v, char *buf, size_t cap)
     snprintf(buf, cap, "%.*f", a->decimals, v);
 }
 
+/* Vertical grid lines at A's ticks between x = P0 and P1, from y = TOP - 4
+ * down to BOTTOM, each labelled above the plot. */
+static void vertical_grid(FILE *out, const axis *a, double p0, double p1, double top, double bottom)
+{
+    char buf[64];
+    for (double t = a->lo; t <= a->hi + a->step * 1e-6; t += a->step) {
+        double x = ax_map(a, t, p0, p1);
+        tick_label(a, t, buf, sizeof buf);
+        fprintf(out,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                x, top - 4, x, bottom, x, top - 10, buf);
+    }
+}
+
 /* ---------------------------------------------------------------- bars */
 
 typedef struct bar_panel {
@@ -228,14 +243,7 @@ void wp__report_svg_bars(FILE *out, const rp_model *m)
         axis a = make_axis(lo, hi, 1, 4);
         fprintf(out, "<text class=\"ptitle\" x=\"%.1f\" y=\"14\">%s <tspan class=\"unit\">(%s)</tspan></text>\n", x0,
                 pn->title, pn->unit);
-        for (double t = a.lo; t <= a.hi + a.step * 1e-6; t += a.step) {
-            double x = ax_map(&a, t, x0, x1);
-            tick_label(&a, t, buf, sizeof buf);
-            fprintf(out,
-                    "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                    x, top - 4, x, H - bot, x, top - 10, buf);
-        }
+        vertical_grid(out, &a, x0, x1, top, H - bot);
         double xz = ax_map(&a, 0, x0, x1);
         for (size_t i = 0; i < m->n; i++) {
             const rp_layer *l = &m->layers[i];
@@ -603,14 +611,7 @@ void wp__report_svg_pair_bars(FILE *out, const char *title, const char *unit, co
             "y=\"15\">train</text><rect x=\"%.1f\" y=\"6\" width=\"10\" height=\"10\" fill=\"#0b5cad\"/>"
             "<text class=\"tick\" x=\"%.1f\" y=\"15\">test</text>\n",
             xr - 110, xr - 96, xr - 50, xr - 36);
-    for (double t = a.lo; t <= a.hi + a.step * 1e-6; t += a.step) {
-        double x = ax_map(&a, t, name_w, xr);
-        tick_label(&a, t, buf, sizeof buf);
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                x, top - 4, x, H - bot, x, top - 10, buf);
-    }
+    vertical_grid(out, &a, name_w, xr, top, H - bot);
     for (size_t i = 0; i < n; i++) {
         double y = top + (double)i * row;
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", name_w - 8, y + row * 0.55);
