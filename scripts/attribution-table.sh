@@ -4,12 +4,8 @@
 # attribution, scored per layer against truth.json.
 #   scripts/attribution-table.sh [BUILD_DIR] [WORK_DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${1:-build}
-work=${2:-$(mktemp -d)}
-wp="$build/wattprof"
+. "$(dirname "$0")/table-env.sh"
 score=scripts/attribution_error.py
-[ -x "$wp" ] || { echo "build first: cmake -S . -B $build && cmake --build $build" >&2; exit 1; }
 
 echo "| reporting, cycles, attribution (timeline) | mean abs error | worst layer | conv/pool/dense layers with a value |"
 echo "|---|---|---|---|"

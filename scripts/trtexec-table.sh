@@ -7,12 +7,8 @@
 #   scripts/trtexec-table.sh [BUILD_DIR] [WORK_DIR]     (about 17 minutes on the
 #   shared 2-core machine; one map at a time)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${1:-build}
-work=${2:-$(mktemp -d)}
-wp="$build/wattprof"
+. "$(dirname "$0")/table-env.sh"
 score=scripts/estimates_error.py
-[ -x "$wp" ] || { echo "build first: cmake -S . -B $build && cmake --build $build" >&2; exit 1; }
 
 echo "| layers, inference period, anchor error, sensor window | mean abs error (layers with a number) | worst | mean, layers >= 1 % of the inference | worst | layers without a number |"
 echo "|---|---|---|---|---|---|"

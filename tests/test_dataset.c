@@ -748,19 +748,12 @@ static void test_bad_input(void)
 static void test_usage(void)
 {
     const char *help[] = {"dataset", "--help", NULL};
-    test_run_result r = test_run_cli(help);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "--preprocessed-data-dir");
-    CHECK_CONTAINS(r.out, "--result-dir");
-    CHECK_CONTAINS(r.out, "--per-layer-measurements");
-    CHECK_CONTAINS(r.out, "--quiet");
-    test_run_free(&r);
+    const char *help_says[] = {"--preprocessed-data-dir", "--result-dir", "--per-layer-measurements", "--quiet", NULL};
+    CHECK_CLI(help, 0, help_says, NULL);
     const char *no_out[] = {"dataset", "--preprocessed-data-dir", "x", NULL};
-    r = test_run_cli(no_out);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "--result-dir is required");
-    test_run_free(&r);
-    r = run_dataset("x", "y", "ten");
+    const char *no_out_says[] = {"--result-dir is required", NULL};
+    CHECK_CLI(no_out, 2, NULL, no_out_says);
+    test_run_result r = run_dataset("x", "y", "ten");
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "--per-layer-measurements");
     test_run_free(&r);

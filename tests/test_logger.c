@@ -283,6 +283,20 @@ static void test_fail_mid_run(void)
     fail_mid_run(1);
 }
 
+/* Opens a logger with o and runs it to its end in the foreground (both
+ * checked), its summary in sum; the caller frees it. NULL, with the failure
+ * recorded, when it does not open. */
+static wp_logger *run_foreground(const wp_logger_options *o, wp_logger_summary *sum, wp_error *err)
+{
+    wp_logger *lg = wp_logger_open(o, err);
+    CHECK(lg != NULL);
+    if (!lg)
+        return NULL;
+    CHECK_INT(wp_logger_run(lg, err), 0);
+    wp_logger_get_summary(lg, sum);
+    return lg;
+}
+
 static void test_small_buffer_and_interval(void)
 {
     const char *root = test_tmpdir();
@@ -295,14 +309,11 @@ static void test_small_buffer_and_interval(void)
     o.buffer_blocks = 2; /* the sampler may wait for the writer, never drop */
     o.duration_s = 0.2;
     wp_error err;
-    wp_logger *lg = wp_logger_open(&o, &err);
-    CHECK(lg != NULL);
+    wp_logger_summary sum;
+    wp_logger *lg = run_foreground(&o, &sum, &err);
     if (!lg)
         return;
-    CHECK_INT(wp_logger_run(lg, &err), 0);
     CHECK_INT(wp_logger_run(lg, &err), -1); /* once only */
-    wp_logger_summary sum;
-    wp_logger_get_summary(lg, &sum);
     wp_logger_free(lg);
     parsed_log pl;
     parse_log(out, &pl);
@@ -317,12 +328,9 @@ static void test_small_buffer_and_interval(void)
     o.buffer_blocks = 0;
     o.interval_us = 2000;
     o.duration_s = 0.05;
-    lg = wp_logger_open(&o, &err);
-    CHECK(lg != NULL);
+    lg = run_foreground(&o, &sum, &err);
     if (!lg)
         return;
-    CHECK_INT(wp_logger_run(lg, &err), 0);
-    wp_logger_get_summary(lg, &sum);
     wp_logger_free(lg);
     parse_log(out, &pl);
     CHECK_INT(pl.n, sum.samples);
@@ -339,13 +347,10 @@ static void test_statistics_only(void)
     o.sensor.sysfs_root = root;
     o.duration_s = 0.05;
     wp_error err;
-    wp_logger *lg = wp_logger_open(&o, &err);
-    CHECK(lg != NULL);
+    wp_logger_summary sum;
+    wp_logger *lg = run_foreground(&o, &sum, &err);
     if (!lg)
         return;
-    CHECK_INT(wp_logger_run(lg, &err), 0);
-    wp_logger_summary sum;
-    wp_logger_get_summary(lg, &sum);
     CHECK(sum.samples > 0);
     CHECK_NEAR(sum.mean_power_uw, 4200000, 1e-12);
     CHECK_NEAR(sum.mean_rate_hz, (double)sum.samples / sum.duration_s, 1e-12);

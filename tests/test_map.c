@@ -19,6 +19,23 @@ static const char *ENGINE = "{\"Layers\": [\n"
                             "  {\"Name\": \"fc0\", \"LayerType\": \"CaskGemmConvolution\"}\n"
                             "]}\n";
 
+/* A model's three raw files under root, in the layout map reads; a NULL
+ * text leaves that file out. */
+static void write_model_files(const char *root, const char *model, const char *power_log, const char *latency,
+                              const char *engine)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/%s_power_log.log", model, model);
+    if (power_log)
+        test_write_file(test_path(root, rel), power_log);
+    snprintf(rel, sizeof rel, "%s/trt_profiling/trt_layer_latency.json", model);
+    if (latency)
+        test_write_file(test_path(root, rel), latency);
+    snprintf(rel, sizeof rel, "%s/trt_profiling/trt_engine_info.json", model);
+    if (engine)
+        test_write_file(test_path(root, rel), engine);
+}
+
 /* A raw dir with idle power 5 W and one model. */
 
 /* root NULL: a fresh raw dir; else add the model to the last one */
@@ -33,16 +50,7 @@ static const char *raw_model_in(const char *root, const char *model, const char 
     }
     test_write_file(test_path(root, "idling_power.json"),
                     "{\"timestamp\": \"20241121-051743\", \"avg_idle_power\": 5000000.0}");
-    char rel[256];
-    snprintf(rel, sizeof rel, "%s/%s_power_log.log", model, model);
-    if (power_log)
-        test_write_file(test_path(root, rel), power_log);
-    snprintf(rel, sizeof rel, "%s/trt_profiling/trt_layer_latency.json", model);
-    if (latency)
-        test_write_file(test_path(root, rel), latency);
-    snprintf(rel, sizeof rel, "%s/trt_profiling/trt_engine_info.json", model);
-    if (engine)
-        test_write_file(test_path(root, rel), engine);
+    write_model_files(root, model, power_log, latency, engine);
     return root;
 }
 
@@ -84,6 +92,17 @@ static char *run_map(const char *raw, const char *model, const char *timeline, c
     return test_read_file(test_path(res, rel));
 }
 
+/* map (status 0) writes exactly want as model's mapping CSV. */
+static void expect_mapping(const char *raw, const char *model, const char *timeline, const char *want)
+{
+    test_run_result r;
+    char *csv = run_map(raw, model, timeline, NULL, &r);
+    CHECK_INT(r.status, 0);
+    CHECK_STR(csv, want);
+    free(csv);
+    test_run_free(&r);
+}
+
 static const char *LOG11 = "20241121-00:00:01.00,5000.0,1100.0\n20241121-00:00:01.20,5000.0,1200.0\n"
                            "20241121-00:00:01.40,5000.0,1300.0\n20241121-00:00:01.60,5000.0,1400.0\n"
                            "20241121-00:00:01.80,5000.0,1500.0\n20241121-00:00:02.00,5000.0,1600.0\n"
@@ -99,13 +118,9 @@ static void test_reported_samples(void)
                                 "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]],\n"
                                 " \"fc0\": [[800.0, \"20241121-00:00:02.70\"]]}",
                                 ENGINE);
-    test_run_result r;
-    char *csv = run_map(raw, "two", "reported", NULL, &r);
-    CHECK_INT(r.status, 0);
-    CHECK_STR(csv, HEADER "1,conv0,CaskConvolution,6250000.0,1250000.0,400.0\n"
+    expect_mapping(raw, "two", "reported",
+                   HEADER "1,conv0,CaskConvolution,6250000.0,1250000.0,400.0\n"
                           "1,fc0,CaskGemmConvolution,8750000.0,3750000.0,800.0\n");
-    free(csv);
-    test_run_free(&r);
     /* the run's choices and what it worked from, beside the mapping */
     json_error_t je;
     json_t *info = json_load_file(test_path(last_result, "two/mapping_info.json"), 0, &je);
@@ -135,7 +150,8 @@ static void test_reported_samples(void)
     CHECK_STR(json_string_value(json_object_get(info, "log_start")), "20241121-00:00:01.000000");
     json_decref(info);
     /* the same with auto: per-layer stamps spread over the cycle -> reported */
-    csv = run_map(raw, "two", NULL, NULL, &r);
+    test_run_result r;
+    char *csv = run_map(raw, "two", NULL, NULL, &r);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(csv, "1,fc0,CaskGemmConvolution,8750000.0,3750000.0,800.0\n");
     CHECK_CONTAINS(r.err, "timeline reported");
@@ -190,26 +206,18 @@ static void test_defects_fixed(void)
                                 " \"pool0\": [[300.0, \"20241121-00:00:01.30\"], [1.0, \"20241121-00:00:09.10\"]],\n"
                                 " \"fc0\": [[600.0, \"20241121-00:00:03.50\"], [1.0, \"20241121-00:00:09.20\"]]}",
                                 ENGINE);
-    test_run_result r;
-    char *csv = run_map(raw, "defects", "reported", NULL, &r);
-    CHECK_INT(r.status, 0);
-    CHECK_STR(csv, HEADER "1,conv0,CaskConvolution,6250000.0,1250000.0,400.0\n"
+    expect_mapping(raw, "defects", "reported",
+                   HEADER "1,conv0,CaskConvolution,6250000.0,1250000.0,400.0\n"
                           "1,pool0,CaskPooling,5750000.0,750000.0,300.0\n"
                           "1,fc0,CaskGemmConvolution,10500000.0,5500000.0,600.0\n"
                           "2,conv0,CaskConvolution,,,1.0\n"
                           "2,pool0,CaskPooling,,,1.0\n"
                           "2,fc0,CaskGemmConvolution,,,1.0\n");
-    free(csv);
-    test_run_free(&r);
 
     /* 0 W is a value: including idle 0.0, excluding idle -5 W */
     raw = raw_model("zero", "20241121-00:00:01.00,0.0,1100.0\n20241121-00:00:02.00,0.0,1100.0\n",
                     "{\"conv0\": [[500.0, \"20241121-00:00:01.20\"]]}", ENGINE);
-    csv = run_map(raw, "zero", NULL, NULL, &r);
-    CHECK_INT(r.status, 0);
-    CHECK_STR(csv, HEADER "1,conv0,CaskConvolution,0.0,-5000000.0,500.0\n");
-    free(csv);
-    test_run_free(&r);
+    expect_mapping(raw, "zero", NULL, HEADER "1,conv0,CaskConvolution,0.0,-5000000.0,500.0\n");
 }
 
 static void test_reconstructed_and_interpolate(void)
@@ -355,21 +363,12 @@ static void expect_failure(const char *model, const char *log, const char *lat, 
     char root[4096];
     snprintf(root, sizeof root, "%s", test_path(test_tmpdir(), dirname));
     test_write_file(test_path(root, "idling_power.json"), "{\"avg_idle_power\": 5000000.0}");
-    char rel[256];
     /* a good model beside the bad one: its result must not appear either */
     test_write_file(test_path(root, "aaa_good/aaa_good_power_log.log"), LOG11);
     test_write_file(test_path(root, "aaa_good/trt_profiling/trt_layer_latency.json"),
                     "{\"conv0\": [[400.0, \"20241121-00:00:01.50\"]]}");
     test_write_file(test_path(root, "aaa_good/trt_profiling/trt_engine_info.json"), ENGINE);
-    snprintf(rel, sizeof rel, "%s/%s_power_log.log", model, model);
-    if (log)
-        test_write_file(test_path(root, rel), log);
-    snprintf(rel, sizeof rel, "%s/trt_profiling/trt_layer_latency.json", model);
-    if (lat)
-        test_write_file(test_path(root, rel), lat);
-    snprintf(rel, sizeof rel, "%s/trt_profiling/trt_engine_info.json", model);
-    if (eng)
-        test_write_file(test_path(root, rel), eng);
+    write_model_files(root, model, log, lat, eng);
     char resname[80];
     snprintf(resname, sizeof resname, "%s_result", dirname);
     char res[4096];
@@ -547,21 +546,13 @@ static void test_power_missing(void)
 static void test_usage(void)
 {
     const char *help[] = {"map", "--help", NULL};
-    test_run_result r = test_run_cli(help);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "--timeline");
-    CHECK_CONTAINS(r.out, "--attribution");
-    CHECK_CONTAINS(r.out, "--quiet");
-    test_run_free(&r);
+    const char *help_says[] = {"--timeline", "--attribution", "--quiet", NULL};
+    CHECK_CLI(help, 0, help_says, NULL);
     const char *bad[] = {"map", "--raw-data-dir", "x", "--result-dir", "y", "--timeline", "later", NULL};
-    r = test_run_cli(bad);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "--timeline");
-    test_run_free(&r);
+    const char *bad_says[] = {"--timeline", NULL};
+    CHECK_CLI(bad, 2, NULL, bad_says);
     const char *missing[] = {"map", "--raw-data-dir", "x", NULL};
-    r = test_run_cli(missing);
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(missing, 2, NULL, NULL);
 }
 
 int main(void)

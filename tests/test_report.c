@@ -201,6 +201,21 @@ static void test_escape(void)
 
 static char *report_html;
 
+/* Runs `report` with args (status 0 and, where says is not NULL, stdout
+ * containing it, checked) and returns the page written to out, or NULL with
+ * the failure recorded. */
+static char *report_page(const char *const *args, const char *out, const char *says)
+{
+    test_run_result r = test_run_cli(args);
+    CHECK_INT(r.status, 0);
+    if (says)
+        CHECK_CONTAINS(r.out, says);
+    test_run_free(&r);
+    char *h = test_read_file(out);
+    CHECK(h != NULL);
+    return h;
+}
+
 static void test_full_report(const char *root)
 {
     const char *out = test_path(root, "report.html");
@@ -218,13 +233,8 @@ static void test_full_report(const char *root)
                           "--title",
                           "Tiny & <test>",
                           NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "(3 models)");
-    test_run_free(&r);
-    char *h = test_read_file(out);
+    char *h = report_page(args, out, "(3 models)");
     report_html = h;
-    CHECK(h != NULL);
     if (!h)
         return;
     CHECK(strncmp(h, "<!DOCTYPE html>", 15) == 0);
@@ -317,11 +327,7 @@ static void test_timeline_cycles(const char *root)
                           "--out",
                           out,
                           NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
-    char *h = test_read_file(out);
-    CHECK(h != NULL);
+    char *h = report_page(args, out, NULL);
     if (h) {
         CHECK_CONTAINS(h, "Cycles 10\xE2\x80\x93"
                           "10 of 20");
@@ -331,7 +337,7 @@ static void test_timeline_cycles(const char *root)
     }
     free(h);
     const char *bad[] = {"report", "--result-dir", test_path(root, "result"), "--cycles", "0", "--out", out, NULL};
-    r = test_run_cli(bad);
+    test_run_result r = test_run_cli(bad);
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "--cycles");
     test_run_free(&r);
@@ -342,11 +348,7 @@ static void test_absent_inputs(const char *root)
     /* Only a result dir: every optional section says what it needs. */
     const char *out = test_path(root, "min.html");
     const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--out", out, NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
-    char *h = test_read_file(out);
-    CHECK(h != NULL);
+    char *h = report_page(args, out, NULL);
     if (h) {
         CHECK_INT(count_of(h, "No timeline"), 3);
         CHECK_INT(count_of(h, "No predictions"), 3);
@@ -358,7 +360,7 @@ static void test_absent_inputs(const char *root)
     /* An empty result dir is a page that says so, not an error. */
     test_write_file(test_path(root, "empty/.keep"), "");
     const char *a2[] = {"report", "--result-dir", test_path(root, "empty"), "--out", test_path(root, "e.html"), NULL};
-    r = test_run_cli(a2);
+    test_run_result r = test_run_cli(a2);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
     h = test_read_file(test_path(root, "e.html"));
@@ -765,11 +767,7 @@ static void test_device_section(const char *root)
              " \"temp_mc\": 47250}]}}\n");
     const char *out = test_path(root, "dev.html");
     const char *args[] = {"report", "--result-dir", test_path(root, "result"), "--out", out, NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
-    char *h = test_read_file(out);
-    CHECK(h != NULL);
+    char *h = report_page(args, out, NULL);
     if (h) {
         CHECK_INT(count_of(h, "<h3>Device</h3>"), 3);
         CHECK_INT(count_of(h, "No <code>device.json</code>"), 2);
@@ -786,7 +784,7 @@ static void test_device_section(const char *root)
     }
     free(h);
     test_write_file(dev, "{\"model\": ");
-    r = test_run_cli(args);
+    test_run_result r = test_run_cli(args);
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "result/plain/device.json:");
     CHECK_INT(test_count_lines(r.err), 1);

@@ -232,6 +232,28 @@ void test_run_free(test_run_result *r)
     r->out = r->err = NULL;
 }
 
+static void expect_holds(const char *file, int line, const char *stream, const char *text, const char *const *needles)
+{
+    for (; needles && *needles; needles++)
+        if (text && strstr(text, *needles))
+            test_passed++;
+        else
+            test_fail_at(file, line, "%s does not contain \"%s\": \"%s\"", stream, *needles, text ? text : "(null)");
+}
+
+void test_cli_expect_at(const char *file, int line, const char *const *args, int status, const char *const *out_has,
+                        const char *const *err_has)
+{
+    test_run_result r = test_run_cli(args);
+    if (r.status == status)
+        test_passed++;
+    else
+        test_fail_at(file, line, "wattprof %s: status %d, expected %d", args[0], r.status, status);
+    expect_holds(file, line, "stdout", r.out, out_has);
+    expect_holds(file, line, "stderr", r.err, err_has);
+    test_run_free(&r);
+}
+
 int test_count_lines(const char *text)
 {
     int n = 0;

@@ -96,6 +96,12 @@ test_run_result test_run_cli(const char *const *args);
 /* Runs any argv (argv[0] = program, searched in PATH). */
 test_run_result test_run_argv(const char *const *argv);
 void test_run_free(test_run_result *r);
+/* Runs wattprof with args and checks its exit status, that stdout holds
+ * every string of out_has and stderr every one of err_has (NULL-terminated
+ * lists, or NULL for none); a failure names the caller's file:line. */
+void test_cli_expect_at(const char *file, int line, const char *const *args, int status, const char *const *out_has,
+                        const char *const *err_has);
+#define CHECK_CLI(args, status, out_has, err_has) test_cli_expect_at(__FILE__, __LINE__, args, status, out_has, err_has)
 
 /* Number of lines in text. */
 int test_count_lines(const char *text);
