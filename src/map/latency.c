@@ -289,6 +289,31 @@ static int read_number(rd *r, double *out)
     return 0;
 }
 
+/* One latency in ms, checked the same way in both list shapes. */
+static int read_latency(rd *r, double *lat)
+{
+    if (read_number(r, lat) != 0)
+        return -1;
+    if (*lat < 0)
+        return wp_fail(r->err, r->path, r->line, "negative latency %g ms", *lat);
+    if (*lat > WP_LATENCY_MAX_MS)
+        return wp_fail(r->err, r->path, r->line, "value out of range: latency %g ms (at most %g)", *lat,
+                       WP_LATENCY_MAX_MS);
+    return 0;
+}
+
+/* After a list's or object's member: ',' (0, another follows), CLOSE (1, the
+ * end), anything else an error naming WHAT was expected (-1). */
+static int list_next(rd *r, int close, const char *what)
+{
+    int c = skip_ws(r);
+    if (c == ',' || c == close) {
+        r->pos++;
+        return c == close;
+    }
+    return unexpected(r, c, what);
+}
+
 typedef struct table {
     size_t n_layers, cap_layers;
     size_t n_cycles;  /* known once the first layer ends */
@@ -360,6 +385,16 @@ static int table_put(table *t, size_t i, double lat, int64_t rep)
     return 0;
 }
 
+/* Stores cycle *I's entry of the layer being read and reads past what follows
+ * it: 0 another entry comes, 1 the list ended, -1 an error. */
+static int put_entry(rd *r, table *t, size_t *i, double lat, int64_t rep)
+{
+    if (table_put(t, *i, lat, rep) != 0)
+        return fail_at(r, "out of memory");
+    (*i)++;
+    return list_next(r, ']', "',' or ']' in a layer's list");
+}
+
 static int parse_document(rd *r, table *t)
 {
     if (skip_ws(r) == '[')
@@ -412,27 +447,14 @@ static int parse_document(rd *r, table *t)
                     if (c0 != '[') {
                         if ((c0 == '-' || (c0 >= '0' && c0 <= '9')) && r->untimed_ok) {
                             double lat;
-                            if (read_number(r, &lat) != 0)
+                            if (read_latency(r, &lat) != 0)
                                 return -1;
-                            if (lat < 0)
-                                return wp_fail(r->err, r->path, r->line, "negative latency %g ms", lat);
-                            if (lat > WP_LATENCY_MAX_MS)
-                                return wp_fail(r->err, r->path, r->line,
-                                               "value out of range: latency %g ms (at most %g)", lat,
-                                               WP_LATENCY_MAX_MS);
-                            if (table_put(t, i, lat, 0) != 0)
-                                return fail_at(r, "out of memory");
-                            i++;
-                            c = skip_ws(r);
-                            if (c == ',') {
-                                r->pos++;
-                                continue;
-                            }
-                            if (c == ']') {
-                                r->pos++;
+                            int end = put_entry(r, t, &i, lat, 0);
+                            if (end < 0)
+                                return -1;
+                            if (end)
                                 break;
-                            }
-                            return unexpected(r, c, "',' or ']' in a layer's list");
+                            continue;
                         }
                         if (c0 == '-' || (c0 >= '0' && c0 <= '9'))
                             /* {"layer": [ms, ms, ...]}: the original's desktop
@@ -448,13 +470,8 @@ static int parse_document(rd *r, table *t)
                     }
                     r->pos++;
                     double lat;
-                    if (read_number(r, &lat) != 0)
+                    if (read_latency(r, &lat) != 0)
                         return -1;
-                    if (lat < 0)
-                        return wp_fail(r->err, r->path, r->line, "negative latency %g ms", lat);
-                    if (lat > WP_LATENCY_MAX_MS)
-                        return wp_fail(r->err, r->path, r->line, "value out of range: latency %g ms (at most %g)", lat,
-                                       WP_LATENCY_MAX_MS);
                     if (expect(r, ',', "',' between latency and timestamp") != 0)
                         return -1;
                     if (read_string(r, "a timestamp (string)") != 0)
@@ -465,19 +482,11 @@ static int parse_document(rd *r, table *t)
                                        "bad timestamp '%s' (expected YYYYmmdd-HH:MM:SS.ffffff)", r->s);
                     if (expect(r, ']', "']' closing a [latency_ms, \"timestamp\"] pair") != 0)
                         return -1;
-                    if (table_put(t, i, lat, ts) != 0)
-                        return fail_at(r, "out of memory");
-                    i++;
-                    c = skip_ws(r);
-                    if (c == ',') {
-                        r->pos++;
-                        continue;
-                    }
-                    if (c == ']') {
-                        r->pos++;
+                    int end = put_entry(r, t, &i, lat, ts);
+                    if (end < 0)
+                        return -1;
+                    if (end)
                         break;
-                    }
-                    return unexpected(r, c, "',' or ']' in a layer's list");
                 }
             }
             if (t->n_layers == 0) {
@@ -491,16 +500,11 @@ static int parse_document(rd *r, table *t)
             }
             t->names[t->n_layers++] = name;
             t->pending = NULL;
-            c = skip_ws(r);
-            if (c == ',') {
-                r->pos++;
-                continue;
-            }
-            if (c == '}') {
-                r->pos++;
+            int end = list_next(r, '}', "',' or '}' after a layer");
+            if (end < 0)
+                return -1;
+            if (end)
                 break;
-            }
-            return unexpected(r, c, "',' or '}' after a layer");
         }
     }
     c = skip_ws(r);

@@ -15,6 +15,8 @@
 #include "wattprof/atomic_file.h"
 #include "wattprof/onnx.h"
 
+#include "net/onnx_internal.h"
+
 #ifndef WATTPROF_HAVE_ONNX
 
 int wp_onnx_supported(void)
@@ -829,25 +831,6 @@ static int slice_ranges(reader *r, const Onnx__NodeProto *np, const char *name, 
     return 0;
 }
 
-/* Resolves a Slice range on one axis: first index, count. */
-static int64_t slice_axis(int64_t dim, int64_t st, int64_t en, int64_t step, int64_t *first)
-{
-    if (st < 0)
-        st += dim;
-    if (en < 0)
-        en += dim;
-    if (step > 0) {
-        st = st < 0 ? 0 : st > dim ? dim : st;
-        en = en < 0 ? 0 : en > dim ? dim : en;
-        *first = st;
-        return en > st ? (en - st + step - 1) / step : 0;
-    }
-    st = st < 0 ? 0 : st > dim - 1 ? dim - 1 : st;
-    en = en < -1 ? -1 : en > dim - 1 ? dim - 1 : en;
-    *first = st;
-    return st > en ? (st - en - step - 1) / -step : 0;
-}
-
 /* Folds a node whose inputs are all constant. 1: not foldable here (the
  * caller builds a runtime node), 0 done, -1 error. */
 static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
@@ -1092,7 +1075,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
                     rc = wp_fail(r->err, r->path, 0, "node '%s' (Slice): step 0", name);
                     break;
                 }
-                o.d[a] = slice_axis(in[0].s.d[a], st[a], en[a], sp[a], &first);
+                o.d[a] = wp__onnx_slice_axis(in[0].s.d[a], st[a], en[a], sp[a], &first);
                 base += first * ds[a];
                 ost[a] = ds[a] * sp[a];
             }
@@ -1629,7 +1612,7 @@ static int read_node(reader *r, const Onnx__NodeProto *np, size_t index)
         for (int a = 0; a < x->n; a++) {
             int64_t first;
             if (n->slice_step[a] != 0 &&
-                slice_axis(x->d[a], n->slice_start[a], n->slice_end[a], n->slice_step[a], &first) == 0) {
+                wp__onnx_slice_axis(x->d[a], n->slice_start[a], n->slice_end[a], n->slice_step[a], &first) == 0) {
                 wp_tensor *t = &g->tensors[out];
                 t->shape = *x;
                 t->shape.d[a] = 0;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "core/checked.h"
+#include "net/onnx_internal.h"
 #include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/onnx.h"
@@ -280,6 +281,37 @@ static const wp_dims *in_shape(const wp_graph *g, const wp_node *n, size_t i)
     return &g->tensors[n->in[i]].shape;
 }
 
+/* A negative axis counts from the end (ONNX); it is resolved in place, which
+ * re-inference leaves as it is. ALLOW_END admits axis == RANK (Flatten's
+ * split after the last dimension). */
+static int resolve_axis(wp_node *n, int rank, int allow_end, wp_error *err)
+{
+    if (n->axis < 0)
+        n->axis += rank;
+    if (n->axis < 0 || n->axis > rank - (allow_end ? 0 : 1))
+        return node_fail(err, n, "axis out of range");
+    return 0;
+}
+
+/* Resolves a Slice range on one axis: first index, count. */
+int64_t wp__onnx_slice_axis(int64_t dim, int64_t st, int64_t en, int64_t step, int64_t *first)
+{
+    if (st < 0)
+        st += dim;
+    if (en < 0)
+        en += dim;
+    if (step > 0) {
+        st = st < 0 ? 0 : st > dim ? dim : st;
+        en = en < 0 ? 0 : en > dim ? dim : en;
+        *first = st;
+        return en > st ? (en - st + step - 1) / step : 0;
+    }
+    st = st < 0 ? 0 : st > dim - 1 ? dim - 1 : st;
+    en = en < -1 ? -1 : en > dim - 1 ? dim - 1 : en;
+    *first = st;
+    return st > en ? (st - en - step - 1) / -step : 0;
+}
+
 static int need_inputs(const wp_graph *g, const wp_node *n, size_t min, size_t max, wp_error *err)
 {
     if (n->n_in < min || n->n_in > max)
@@ -486,30 +518,16 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
             int64_t dim = x->d[a], st = n->slice_start[a], en = n->slice_end[a], step = n->slice_step[a];
             if (step == 0)
                 return node_fail(err, n, "step 0 on axis %d", a);
-            if (st < 0)
-                st += dim;
-            if (en < 0)
-                en += dim;
-            if (step > 0) {
-                st = st < 0 ? 0 : st > dim ? dim : st;
-                en = en < 0 ? 0 : en > dim ? dim : en;
-                o.d[a] = en > st ? (en - st + step - 1) / step : 0;
-            } else {
-                st = st < 0 ? 0 : st > dim - 1 ? dim - 1 : st;
-                en = en < -1 ? -1 : en > dim - 1 ? dim - 1 : en;
-                o.d[a] = st > en ? (st - en - step - 1) / -step : 0;
-            }
-            n->slice_start[a] = st; /* resolved; idempotent on re-inference */
+            /* resolved; idempotent on re-inference */
+            o.d[a] = wp__onnx_slice_axis(dim, st, en, step, &n->slice_start[a]);
         }
         break;
     case WP_OP_GATHER: {
         if (need_inputs(g, n, 1, 1, err))
             return -1;
         x = in_shape(g, n, 0);
-        if (n->axis < 0)
-            n->axis += x->n;
-        if (n->axis < 0 || n->axis >= x->n)
-            return node_fail(err, n, "axis out of range");
+        if (resolve_axis(n, x->n, 0, err))
+            return -1;
         for (int i = 0; i < n->n_gather_idx; i++) {
             if (n->gather_idx[i] < 0)
                 n->gather_idx[i] += x->d[n->axis];
@@ -550,10 +568,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
         if (need_inputs(g, n, 2, 3, err) || need_const(g, n, 1, err) || need_const(g, n, 2, err))
             return -1;
         x = in_shape(g, n, 0);
-        if (n->axis < 0)
-            n->axis += x->n;
-        if (n->axis < 0 || n->axis >= x->n)
-            return node_fail(err, n, "axis out of range");
+        if (resolve_axis(n, x->n, 0, err))
+            return -1;
         int64_t inner = 1;
         for (int i = (int)n->axis; i < x->n; i++)
             inner *= x->d[i];
@@ -749,10 +765,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         if (n->n_in < 1 || need_inputs(g, n, n->n_in, n->n_in, err))
             return -1;
         o = *in_shape(g, n, 0);
-        if (n->axis < 0)
-            n->axis += o.n;
-        if (n->axis < 0 || n->axis >= o.n)
-            return node_fail(err, n, "axis out of range");
+        if (resolve_axis(n, o.n, 0, err))
+            return -1;
         for (size_t i = 1; i < n->n_in; i++) {
             const wp_dims *d = in_shape(g, n, i);
             int ok = d->n == o.n;
@@ -772,10 +786,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         if (need_inputs(g, n, 1, 1, err))
             return -1;
         x = in_shape(g, n, 0);
-        if (n->axis < 0)
-            n->axis += x->n;
-        if (n->axis < 0 || n->axis > x->n)
-            return node_fail(err, n, "axis out of range");
+        if (resolve_axis(n, x->n, 1, err))
+            return -1;
         int64_t a = 1, b = 1;
         for (int i = 0; i < x->n; i++)
             *(i < n->axis ? &a : &b) *= x->d[i];
