@@ -140,10 +140,8 @@ int main(void)
     const char *csv = strdup(test_path(dir, "pred.csv"));
     const char *eng_path = strdup(test_path(dir, "unknown.json"));
     wp_error err;
-    if (fx_write(data, 6, (int[3]){8, 6, 6}, 11, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (fx_write_or_say(data, 6, (int[3]){8, 6, 6}, 11, &err))
         return 1;
-    }
     static const char *const nets[] = {"net00", "net01", "net02",    "net03", "net04",
                                        "net05", "lenet", "resnet18", "vgg16"};
     for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)

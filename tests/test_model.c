@@ -628,10 +628,8 @@ int main(void)
         fprintf(stderr, "fixture: %s\n", data);
     int per_kind[3] = {20, 12, 8};
     wp_error err;
-    if (fx_write(data, 6, per_kind, 42, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (fx_write_or_say(data, 6, per_kind, 42, &err))
         return 1;
-    }
     test_train_parity();
     test_predict();
     test_cv_by_model_and_config();

@@ -62,10 +62,8 @@ int main(void)
     const char *csv2 = strdup(test_path(dir, "file.csv"));
     const char *engine = strdup(test_path(dir, "trt_engine_info.json"));
     wp_error err;
-    if (fx_write(data, 6, (int[3]){8, 6, 6}, 77, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (fx_write_or_say(data, 6, (int[3]){8, 6, 6}, 77, &err))
         return 1;
-    }
     /* Linear models on few alphas: this test is about the prediction
      * path, the fitting is pinned by test_model. */
     test_write_file(cfg, "{\"pipelines\": {"

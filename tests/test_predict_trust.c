@@ -372,10 +372,8 @@ int main(void)
     data = strdup(test_path(dir, "data"));
     models = strdup(test_path(dir, "models"));
     wp_error err;
-    if (fx_write(data, 6, (int[3]){16, 8, 4}, 11, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (fx_write_or_say(data, 6, (int[3]){16, 8, 4}, 11, &err))
         return 1;
-    }
     test_run_result r =
         test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", models, "--quiet", NULL});
     CHECK_INT(r.status, 0);

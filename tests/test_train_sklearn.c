@@ -27,10 +27,8 @@ int main(void)
     char *data = strdup(test_path(dir, "data")), *models = strdup(test_path(dir, "models"));
     int per_kind[3] = {14, 10, 8};
     wp_error err;
-    if (fx_write(data, 5, per_kind, 7, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (fx_write_or_say(data, 5, per_kind, 7, &err))
         return 1;
-    }
     const char *args[] = {"train", "--data-dir", data,       "--out-dir", models, "--cv",
                           "5",     "--config",   "upstream", "--quiet",   NULL};
     test_run_result r = test_run_cli(args);

@@ -159,4 +159,15 @@ static int fx_write(const char *dir, int n_train, const int per_kind[3], unsigne
     return 0;
 }
 
+/* fx_write for a test's main(), which cannot go on without its data:
+ * 0, or non-zero after printing the error on stderr. */
+static inline int fx_write_or_say(const char *dir, int n_train, const int per_kind[3], unsigned long long seed,
+                                  wp_error *err)
+{
+    if (fx_write(dir, n_train, per_kind, seed, err) == 0)
+        return 0;
+    fprintf(stderr, "%s\n", err->msg);
+    return 1;
+}
+
 #endif
