@@ -32,6 +32,10 @@ static void compare_with(wp_graph *g, wp_backend backend, const char *what)
     for (size_t i = 0; i < n; i++) {
         CHECK(times[i].end_us >= times[i].start_us);
         CHECK(i == 0 || times[i].start_us >= times[i - 1].end_us);
+        /* nanoseconds: never 0 (a layer's work takes time, and the clock
+         * reads ns), and the microsecond stamps are the same interval */
+        CHECK(times[i].dur_ns > 0);
+        CHECK(llabs(times[i].dur_ns / 1000 - (times[i].end_us - times[i].start_us)) <= 1);
         int t = g->nodes[i].out[0];
         int64_t count = wp_dims_count(&g->tensors[t].shape);
         float *a = malloc((size_t)count * sizeof *a), *b = malloc((size_t)count * sizeof *b);
