@@ -505,8 +505,8 @@ static void test_cli_end_to_end(void)
     if (reshape) {
         CHECK(strncmp(reshape,
                       "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,"
-                      "out_bytes,transcendental,power,runtime,layer_name\n",
-                      132) == 0);
+                      "out_bytes,transcendental,view,power,runtime,layer_name\n",
+                      137) == 0);
         CHECK_INT(test_count_lines(reshape), 2);
         CHECK_CONTAINS(reshape, ",reformat\n");
     }
