@@ -69,7 +69,10 @@ int main(void)
     test_run_result r = test_run_cli(map_args);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
-    const char *ds_args[] = {"dataset", "--preprocessed-data-dir", mapped, "--result-dir", training, NULL};
+    /* the example's runtimes carry symmetric +-3 % jitter around the truth:
+     * the mean recovers it (the default, p10, sits about 2.4 % below) */
+    const char *ds_args[] = {
+        "dataset", "--preprocessed-data-dir", mapped, "--result-dir", training, "--runtime-stat", "mean", NULL};
     r = test_run_cli(ds_args);
     CHECK_INT(r.status, 0);
     CHECK(strstr(r.err, "skipping") == NULL); /* default threshold of 10 passes */
