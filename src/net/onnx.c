@@ -671,15 +671,6 @@ static void strided_copy(const double *in, int64_t base, const int64_t *st, cons
     }
 }
 
-static void dense_strides(const wp_dims *d, int64_t *st)
-{
-    int64_t s = 1;
-    for (int i = d->n - 1; i >= 0; i--) {
-        st[i] = s;
-        s *= d->d[i];
-    }
-}
-
 /* ints of an attribute or of a constant input (opset >= 13 style); 1 when
  * neither is there. */
 static int ints_of(reader *r, const Onnx__NodeProto *np, const char *attr_name, size_t input, int64_t *v, int *n,
@@ -1068,7 +1059,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
         if (!rc) {
             wp_dims o = in[0].s;
             int64_t base = 0;
-            dense_strides(&in[0].s, ds);
+            wp__dims_strides(&in[0].s, ds);
             for (int a = 0; a < o.n; a++) {
                 int64_t first;
                 if (sp[a] == 0) {
@@ -1095,7 +1086,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
             rc = wp_fail(r->err, r->path, 0, "node '%s' (ScatterND): unsupported indices or reduction", name);
         } else {
             int64_t ds[WP_MAX_DIMS];
-            dense_strides(d, ds);
+            wp__dims_strides(d, ds);
             for (int i = (int)k; i < d->n; i++)
                 slice *= d->d[i];
             if (fcount(&in[2]) != nidx * slice)
@@ -1135,7 +1126,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
         const Onnx__AttributeProto *a = attr(np, "perm");
         wp_dims o = in[0].s;
         int64_t ds[WP_MAX_DIMS], st[WP_MAX_DIMS];
-        dense_strides(&in[0].s, ds);
+        wp__dims_strides(&in[0].s, ds);
         for (int i = 0; i < o.n; i++) {
             int64_t p = a && (size_t)i < a->n_ints ? a->ints[i] : o.n - 1 - i;
             if (p < 0 || p >= o.n) {
