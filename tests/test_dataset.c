@@ -442,8 +442,11 @@ static void write_model(const char *root, const char *model, const char *mapping
  * with upstream's outputs. The default (p10) has test_runtime_stat. */
 static test_run_result run_dataset(const char *in, const char *out, const char *n)
 {
-    const char *args[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "mean",
-                          n ? "--per-layer-measurements" : NULL, n, NULL};
+    const char *args[] = {"dataset", "--preprocessed-data-dir",
+                          in,        "--result-dir",
+                          out,       "--runtime-stat",
+                          "mean",    n ? "--per-layer-measurements" : NULL,
+                          n,         NULL};
     return test_run_cli(args);
 }
 
@@ -914,8 +917,15 @@ static void test_runtime_stat(void)
     /* p10 named, then by default (docs/training.md: the statistic with the
      * best leave-one-network-out error on a shared machine) */
     for (int named = 1; named >= 0; named--) {
-        const char *args[] = {"dataset", "--preprocessed-data-dir", in,    "--result-dir", out,
-                              "--quiet", named ? "--runtime-stat" : NULL, "p10",          NULL};
+        const char *args[] = {"dataset",
+                              "--preprocessed-data-dir",
+                              in,
+                              "--result-dir",
+                              out,
+                              "--quiet",
+                              named ? "--runtime-stat" : NULL,
+                              "p10",
+                              NULL};
         test_run_result r = test_run_cli(args);
         CHECK_INT(r.status, 0);
         test_run_free(&r);

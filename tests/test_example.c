@@ -71,8 +71,8 @@ int main(void)
     test_run_free(&r);
     /* the example's runtimes carry symmetric +-3 % jitter around the truth:
      * the mean recovers it (the default, p10, sits about 2.4 % below) */
-    const char *ds_args[] = {
-        "dataset", "--preprocessed-data-dir", mapped, "--result-dir", training, "--runtime-stat", "mean", NULL};
+    const char *ds_args[] = {"dataset", "--preprocessed-data-dir", mapped, "--result-dir",
+                             training,  "--runtime-stat",          "mean", NULL};
     r = test_run_cli(ds_args);
     CHECK_INT(r.status, 0);
     CHECK(strstr(r.err, "skipping") == NULL); /* default threshold of 10 passes */
