@@ -133,8 +133,9 @@ double wp_sim_layer_power_uw(const wp_sim_layer *ly)
     double macs, bytes;
     layer_work(ly, &macs, &bytes);
     if (ly->kind == WP_KIND_CONV) {
-        /* arithmetic intensity (MACs per byte) decides how hard the ALUs
-         * run; a convolution reaches ~30 MAC/B long before it fills them */
+        /* arithmetic intensity (MACs per byte) decides how much of its
+         * time the ALUs compute rather than wait for memory: half way to
+         * the top at 30 MAC/B */
         double intensity = macs / bytes;
         return 1.2e6 + 3.5e6 * intensity / (intensity + 30);
     }
@@ -143,8 +144,8 @@ double wp_sim_layer_power_uw(const wp_sim_layer *ly)
      * cannot tell two apart), pooling and the rest stream their tensors.
      * What they draw follows the share of their time the memory system
      * (and the few ALU cycles) is busy rather than the fixed launch:
-     * busy / (launch + busy) = the bandwidth reached over the peak, which
-     * saturates towards 1 as the layer grows. */
+     * busy / (launch + busy), about the bandwidth reached over the peak,
+     * which saturates towards 1 as the layer grows. */
     double busy = macs / SIM_MACS_PER_US + bytes / SIM_BYTES_PER_US;
     double u = busy / (SIM_LAUNCH_US + busy);
     switch (ly->kind) {
