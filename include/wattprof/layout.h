@@ -48,6 +48,9 @@
 #define WP_MAPPING_CSV "power_runtime_mapping_layerwise.csv"
 #define WP_ESTIMATES_CSV "layer_power_estimates.csv"
 #define WP_MAPPING_INFO_JSON "mapping_info.json"
+/* dataset's per-layer statistics, <model><suffix> in a model folder */
+#define WP_POWER_STATS_SUFFIX "_average_power_stats.csv"
+#define WP_RUNTIME_STATS_SUFFIX "_average_run_time_stats.csv"
 #define WP_PREDICTIONS_CSV "predictions.csv"
 #define WP_METRICS_JSON "metrics.json"
 

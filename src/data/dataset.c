@@ -202,14 +202,14 @@ static int render_stats(FILE *fp, layer_acc **kept, size_t n, int runtime)
 }
 
 /* Closes a memory stream (only then are *buf and *len final) and queues
- * its text for dir/file. */
-static int add_rendered(plan *p, const char *dir, const char *file, FILE *fp, char **buf, size_t *len)
+ * its text for path, which it takes (NULL: out of memory). */
+static int add_rendered(plan *p, char *path, FILE *fp, char **buf, size_t *len)
 {
     if (fclose(fp) != 0) {
+        free(path);
         free(*buf);
         return -1;
     }
-    char *path = wp_path_join(dir, file);
     if (!path || plan_add(p, path, *buf, *len) != 0) {
         free(path);
         free(*buf);
@@ -391,7 +391,7 @@ static int render_training(plan *p, const char *outdir, wp_layer_kind kind, wp_r
         }
         fputc('\n', fp);
     }
-    return add_rendered(p, outdir, file, fp, &buf, &len);
+    return add_rendered(p, wp_path_join(outdir, file), fp, &buf, &len);
 }
 
 static int process_model(const char *model_dir, const char *model, const char *result_dir,
@@ -507,9 +507,8 @@ static int process_model(const char *model_dir, const char *model, const char *r
             oom(err, model_dir);
             goto out;
         }
-        char file[4096];
-        snprintf(file, sizeof file, "%s_%s_stats.csv", model, which ? "average_run_time" : "average_power");
-        if (add_rendered(p, model_dir, file, fp, &buf, &len) != 0) {
+        char *path = wp_layout_model_file(model_dir, model, which ? WP_RUNTIME_STATS_SUFFIX : WP_POWER_STATS_SUFFIX);
+        if (add_rendered(p, path, fp, &buf, &len) != 0) {
             oom(err, model_dir);
             goto out;
         }
