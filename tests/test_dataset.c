@@ -787,10 +787,7 @@ static void test_layer_not_in_engine(void)
     test_run_free(&r);
     const char *strict[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", test_path(root, "t2"), "--strict",
                             NULL};
-    r = test_run_cli(strict);
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "layer 'ghost0' (CaskConvolution) is not in");
-    test_run_free(&r);
+    CHECK_CLI(strict, 1, NULL, TEST_LIST("layer 'ghost0' (CaskConvolution) is not in"));
 }
 
 /* map's copy of device.json names the board: the training CSVs get it as
@@ -868,9 +865,7 @@ static void test_untimed_latency(void)
     test_run_free(&r);
 
     const char *ro[] = {"map", "--raw-data-dir", raw, "--result-dir", mapped, "--runtime-only", "--quiet", NULL};
-    r = test_run_cli(ro);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(ro, 0, NULL, NULL);
     char *map = test_read_file(test_path(mapped, "m/power_runtime_mapping_layerwise.csv"));
     CHECK(map != NULL);
     if (map) {
@@ -911,9 +906,7 @@ static void test_runtime_stat(void)
     free(mapping);
     const char *args[] = {
         "dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "p10", "--quiet", NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(args, 0, NULL, NULL);
     char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
     char *row = conv ? csv_row(conv, "conv") : NULL;
     char want[64];
@@ -928,10 +921,7 @@ static void test_runtime_stat(void)
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_MEAN, (const double[]){4, 1, NAN, 3, 2}, 5), 2.5, 1e-12);
     CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){NAN}, 1)));
     const char *bad[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "p50", NULL};
-    r = test_run_cli(bad);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "mean, median, p10");
-    test_run_free(&r);
+    CHECK_CLI(bad, 2, NULL, TEST_LIST("mean, median, p10"));
     free((void *)in);
     free((void *)out);
 }

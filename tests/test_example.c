@@ -66,11 +66,9 @@ int main(void)
     const char *root = test_tmpdir();
     const char *mapped = test_path(root, "mapped"), *training = test_path(root, "training");
     const char *map_args[] = {"map", "--raw-data-dir", raw, "--result-dir", mapped, "--quiet", NULL};
-    test_run_result r = test_run_cli(map_args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(map_args, 0, NULL, NULL);
     const char *ds_args[] = {"dataset", "--preprocessed-data-dir", mapped, "--result-dir", training, NULL};
-    r = test_run_cli(ds_args);
+    test_run_result r = test_run_cli(ds_args);
     CHECK_INT(r.status, 0);
     CHECK(strstr(r.err, "skipping") == NULL); /* default threshold of 10 passes */
     test_run_free(&r);

@@ -78,12 +78,7 @@ static size_t predict_tests(const wp_model *m, double *out, size_t cap)
 static void test_train_parity(void)
 {
     const char *args[] = {"train", "--data-dir", data, "--out-dir", models, "--config", "upstream", "--quiet", NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "trained on 6 networks, tested on 3");
-    CHECK_CONTAINS(r.out, "convolutional_power");
-    CHECK_CONTAINS(r.out, "RMSPE");
-    test_run_free(&r);
+    CHECK_CLI(args, 0, TEST_LIST("trained on 6 networks, tested on 3", "convolutional_power", "RMSPE"), NULL);
     CHECK(test_file_exists(test_path(models, "metrics.json")));
     /* the upstream configuration trains the original's six pipelines only */
     for (int i = WP_N_UPSTREAM_PIPELINES; i < WP_N_PIPELINES; i++) {
@@ -165,12 +160,7 @@ static void test_predict(void)
     test_write_file(eng, engine_json);
     const char *csv = test_path(dir, "pred.csv");
     const char *args[] = {"predict", "--models", models, "--engine-info", eng, "--out", csv, NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "layers modelled:        3 / 4");
-    CHECK_CONTAINS(r.out, "1 x Reformat");
-    CHECK_CONTAINS(r.out, "energy per inference");
-    test_run_free(&r);
+    CHECK_CLI(args, 0, TEST_LIST("layers modelled:        3 / 4", "1 x Reformat", "energy per inference"), NULL);
     char *t = test_read_file(csv);
     CHECK_CONTAINS(t, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,runtime_low,"
                       "runtime_high,energy_low,energy_high,out_of_range\n");
@@ -235,12 +225,7 @@ static void test_cv_by_model_and_config(void)
     CHECK_INT(fx_write(small, 6, per_kind, 9, &err), 0);
     const char *args[] = {"train",    "--data-dir", small,           "--out-dir", out,
                           "--config", cfg,          "--cv-by-model", "--quiet",   NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "lono");
-    CHECK_CONTAINS(r.out, "leave out net05");
-    CHECK_CONTAINS(r.out, "convolutional_power    (no data)");
-    test_run_free(&r);
+    CHECK_CLI(args, 0, TEST_LIST("lono", "leave out net05", "convolutional_power    (no data)"), NULL);
     char *met = test_read_file(test_path(out, "metrics.json"));
     CHECK_CONTAINS(met, "\"leave_one_network_out\"");
     CHECK_CONTAINS(met, "\"per_model\"");
@@ -296,9 +281,7 @@ static void test_train_set(void)
     CHECK_INT(fx_write(dense, 6, (int[3]){0, 0, 8}, 5, &err), 0);
     CHECK_INT(fx_write(both, 6, (int[3]){0, 8, 8}, 6, &err), 0);
     const char *run1[] = {"train", "--data-dir", dense, "--out-dir", out, "--cv", "3", "--quiet", NULL};
-    test_run_result r = test_run_cli(run1);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(run1, 0, NULL, NULL);
     char *before[3];
     snapshot(out, before);
 
@@ -306,7 +289,7 @@ static void test_train_set(void)
     const char *blocker = strdup(test_path(out, "pooling_runtime.json"));
     test_write_file(test_path(blocker, "x"), "not ours\n");
     const char *run2[] = {"train", "--data-dir", both, "--out-dir", out, "--config", cfg, "--cv", "3", "--quiet", NULL};
-    r = test_run_cli(run2);
+    test_run_result r = test_run_cli(run2);
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "pooling_runtime.json: exists and is not a regular file");
     CHECK_INT(test_count_lines(r.err), 1);
@@ -320,18 +303,14 @@ static void test_train_set(void)
     /* An out dir that cannot be written (root writes anyway: skipped). */
     if (geteuid() != 0) {
         CHECK_INT(chmod(out, 0555), 0);
-        r = test_run_cli(run2);
-        CHECK_INT(r.status, 1);
-        test_run_free(&r);
+        CHECK_CLI(run2, 1, NULL, NULL);
         CHECK_INT(chmod(out, 0755), 0);
         check_snapshot(out, before);
         CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
     }
 
     /* Now it goes through: four models. */
-    r = test_run_cli(run2);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(run2, 0, NULL, NULL);
     CHECK(test_file_exists(test_path(out, "pooling_power.json")));
     CHECK(test_file_exists(test_path(out, "pooling_runtime.json")));
     char *after[3];
@@ -406,9 +385,7 @@ static void test_physical_example(void)
     }
     const char *out = strdup(test_path(dir, "models_physical"));
     const char *args[] = {"train", "--data-dir", conv, "--out-dir", out, "--config", cfg, "--quiet", NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(args, 0, NULL, NULL);
     char phys[4096], orig[4096];
     snprintf(phys, sizeof phys, "%s/metrics.json", out);
     snprintf(orig, sizeof orig, "%s/metrics.json", models);
@@ -591,19 +568,13 @@ static void test_mixed_devices(void)
     expect_fail(a, "lenet/convolutional.csv:2", out);
     expect_fail(a, "--allow-mixed-devices", out);
     const char *ok[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", "--allow-mixed-devices", NULL};
-    test_run_result r = test_run_cli(ok);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "devices (mixed): Jetson Nano, Jetson AGX Orin\n");
-    test_run_free(&r);
+    CHECK_CLI(ok, 0, TEST_LIST("devices (mixed): Jetson Nano, Jetson AGX Orin\n"), NULL);
     free(d);
     /* one device (and net02 without the column): trained, and said */
     d = device_data("one_device", "Jetson Nano");
     const char *out2 = test_path(dir, "models_one");
     const char *one[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", NULL};
-    r = test_run_cli(one);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "tested on 3; device: Jetson Nano\n");
-    test_run_free(&r);
+    CHECK_CLI(one, 0, TEST_LIST("tested on 3; device: Jetson Nano\n"), NULL);
     free(d);
 }
 

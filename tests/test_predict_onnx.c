@@ -77,9 +77,7 @@ int main(void)
                                                       "--cv", "3", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"zoo", "--arch", "lenet", "--out", onnx, NULL});
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("zoo", "--arch", "lenet", "--out", onnx), 0, NULL, NULL);
 
     /* The modelled layers, independently: the graph's layer kinds. */
     wp_graph g;
@@ -121,10 +119,8 @@ int main(void)
     CHECK_INT((long)j, (long)n);
 
     /* Same numbers as the engine-info file route. */
-    r = test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", engine, "--out", csv2, NULL});
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, want);
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("predict", "--models", models, "--engine-info", engine, "--out", csv2), 0, TEST_LIST(want),
+              NULL);
     CHECK_INT((long)read_predictions(csv2, rows2), (long)n);
     for (size_t i = 0; i < n; i++) {
         CHECK_STR(rows2[i].name, rows[i].name);

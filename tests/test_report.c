@@ -337,10 +337,7 @@ static void test_timeline_cycles(const char *root)
     }
     free(h);
     const char *bad[] = {"report", "--result-dir", test_path(root, "result"), "--cycles", "0", "--out", out, NULL};
-    test_run_result r = test_run_cli(bad);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "--cycles");
-    test_run_free(&r);
+    CHECK_CLI(bad, 2, NULL, TEST_LIST("--cycles"));
 }
 
 static void test_absent_inputs(const char *root)
@@ -360,9 +357,7 @@ static void test_absent_inputs(const char *root)
     /* An empty result dir is a page that says so, not an error. */
     test_write_file(test_path(root, "empty/.keep"), "");
     const char *a2[] = {"report", "--result-dir", test_path(root, "empty"), "--out", test_path(root, "e.html"), NULL};
-    test_run_result r = test_run_cli(a2);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(a2, 0, NULL, NULL);
     h = test_read_file(test_path(root, "e.html"));
     CHECK(h && strstr(h, "No model folder"));
     free(h);
@@ -386,9 +381,7 @@ static void test_train_metrics(const char *root)
     const char *args[] = {
         "report", "--result-dir", test_path(root, "result"), "--models", test_path(root, "models2"), "--out", out,
         NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(args, 0, NULL, NULL);
     char *h = test_read_file(out);
     CHECK(h != NULL);
     if (h) {
@@ -462,14 +455,9 @@ static void test_bad_input(const char *root)
     CHECK_CONTAINS(r.err, "nowhere");
     test_run_free(&r);
     const char *a4[] = {"report", "--out", out, NULL};
-    r = test_run_cli(a4);
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(a4, 2, NULL, NULL);
     const char *a5[] = {"report", "--help", NULL};
-    r = test_run_cli(a5);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "--raw-data-dir");
-    test_run_free(&r);
+    CHECK_CLI(a5, 0, TEST_LIST("--raw-data-dir"), NULL);
 }
 
 static int run_ok(const char *const *args)

@@ -102,6 +102,10 @@ void test_run_free(test_run_result *r);
 void test_cli_expect_at(const char *file, int line, const char *const *args, int status, const char *const *out_has,
                         const char *const *err_has);
 #define CHECK_CLI(args, status, out_has, err_has) test_cli_expect_at(__FILE__, __LINE__, args, status, out_has, err_has)
+/* A NULL-terminated list of strings written in place, for CHECK_CLI's
+ * arguments and expected texts: the outer parentheses keep the commas of the
+ * list inside one macro argument. */
+#define TEST_LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Number of lines in text. */
 int test_count_lines(const char *text);
