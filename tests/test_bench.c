@@ -246,10 +246,7 @@ static void test_library_ref(void)
 
 int main(void)
 {
-    if (!wp_onnx_supported()) {
-        printf("skip: ONNX support not built\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support not built");
     const char *dir = test_tmpdir();
     test_library_ref();
     if (!wp_backend_available(WP_BACKEND_CPU)) {

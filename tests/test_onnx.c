@@ -514,17 +514,12 @@ static void test_overflow(void)
 
 int main(int argc, char **argv)
 {
-    if (!wp_onnx_supported()) {
-        printf("skip: ONNX support not built (protobuf-c / libonnx-dev missing)\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support not built (protobuf-c / libonnx-dev missing)");
     /* `test_onnx checker` (CTest's test_onnx.checker): the models checked
      * by onnx.checker and made by Python's onnx, alone. */
     if (argc > 1 && strcmp(argv[1], "checker") == 0) {
-        if (!have_python_onnx()) {
-            printf("skip: /usr/bin/python3 with onnx not found; models are not checked with onnx.checker\n");
-            return 77;
-        }
+        TEST_SKIP_UNLESS(have_python_onnx(),
+                         "/usr/bin/python3 with onnx not found; models are not checked with onnx.checker");
         test_zoo_roundtrip(1);
         test_python_made();
         return test_summary();

@@ -187,15 +187,9 @@ static void test_cooldown(const char *dir, const char *model_path)
 
 int main(void)
 {
-    if (!wp_onnx_supported()) {
-        printf("skip: ONNX support not built\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support not built");
     wp_error err = {0};
-    if (!wp_backend_available(WP_BACKEND_CPU)) {
-        printf("skip: oneDNN not built in; profile runs the cpu backend\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_backend_available(WP_BACKEND_CPU), "oneDNN not built in; profile runs the cpu backend");
     const char *dir = test_tmpdir();
     const char *model = test_path(dir, "lenet.onnx");
     CHECK_INT(wp_zoo_write("lenet", NULL, model, &err), 0);

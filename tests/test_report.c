@@ -715,10 +715,8 @@ static int screenshot(const char *root, const char *html, const char *png, doubl
 
 static int test_chromium(const char *root)
 {
-    if (access("/usr/bin/chromium", X_OK) != 0 || access("/usr/bin/python3", X_OK) != 0) {
-        printf("skipped: headless rendering needs /usr/bin/chromium and /usr/bin/python3\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(access("/usr/bin/chromium", X_OK) == 0 && access("/usr/bin/python3", X_OK) == 0,
+                     "headless rendering needs /usr/bin/chromium and /usr/bin/python3");
     test_write_file(test_path(root, "blank.html"), "<!DOCTYPE html><html><body></body></html>\n");
     double ink_blank = -1, ink = -1;
     long hits_blank = -1, hits = -1;

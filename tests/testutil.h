@@ -68,6 +68,17 @@ void test_fail_at(const char *file, int line, const char *fmt, ...)
 
 int test_summary(void);
 
+/* Ends a test's main() as skipped when cond is false: exit status 77 is what
+ * tests/CMakeLists.txt gives ctest as SKIP_RETURN_CODE; why says what is
+ * missing. */
+#define TEST_SKIP_UNLESS(cond, why)                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            printf("skipped: %s\n", why);                                                                              \
+            return 77;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
 /* A fresh directory under $TMPDIR (removed by test_cleanup at exit unless
  * WATTPROF_KEEP_TMP is set). Returns a static-lifetime path. */
 const char *test_tmpdir(void);
