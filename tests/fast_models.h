@@ -26,8 +26,8 @@ static inline test_run_result fast_models_train(const char *data_dir, const char
     strcat(text, "}}\n");
     const char *cfg = test_path(test_tmpdir(), "fast.json");
     test_write_file(cfg, text);
-    return test_run_cli(TEST_LIST("train", "--data-dir", data_dir, "--out-dir", models_dir, "--config", cfg, "--cv",
-                                  "3", "--quiet"));
+    return test_run_cli(
+        TEST_LIST("train", "--data-dir", data_dir, "--out-dir", models_dir, "--config", cfg, "--cv", "3", "--quiet"));
 }
 
 #endif

@@ -900,7 +900,7 @@ static void test_untimed_latency(void)
 static void test_runtime_stat(void)
 {
     const char *root = test_tmpdir();
-    const char *in = strdup(test_path(root, "pre")), *out = strdup(test_path(root, "train"));
+    const char *in = test_path_kept(root, "pre"), *out = test_path_kept(root, "train");
     char *mapping = mapping_text(12, NULL, 0);
     write_model(in, "alpha", mapping, ENGINE);
     free(mapping);
@@ -922,8 +922,6 @@ static void test_runtime_stat(void)
     CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){NAN}, 1)));
     const char *bad[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "p50", NULL};
     CHECK_CLI(bad, 2, NULL, TEST_LIST("mean, median, p10"));
-    free((void *)in);
-    free((void *)out);
 }
 
 int main(void)

@@ -130,12 +130,12 @@ int main(void)
 {
     TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support is not built in");
     const char *dir = test_tmpdir();
-    const char *data = strdup(test_path(dir, "data"));
-    const char *models = strdup(test_path(dir, "models"));
-    const char *up = strdup(test_path(dir, "upstream"));
-    const char *onnx = strdup(test_path(dir, "net.onnx"));
-    const char *csv = strdup(test_path(dir, "pred.csv"));
-    const char *eng_path = strdup(test_path(dir, "unknown.json"));
+    const char *data = test_path_kept(dir, "data");
+    const char *models = test_path_kept(dir, "models");
+    const char *up = test_path_kept(dir, "upstream");
+    const char *onnx = test_path_kept(dir, "net.onnx");
+    const char *csv = test_path_kept(dir, "pred.csv");
+    const char *eng_path = test_path_kept(dir, "unknown.json");
     wp_error err;
     if (fx_write_or_say(data, 6, (int[3]){8, 6, 6}, 11, &err))
         return 1;
@@ -255,12 +255,5 @@ int main(void)
     CHECK_CONTAINS(r.out, want);
     test_run_free(&r);
     wp_prediction_free(&p);
-
-    free((void *)data);
-    free((void *)models);
-    free((void *)up);
-    free((void *)onnx);
-    free((void *)csv);
-    free((void *)eng_path);
     return test_summary();
 }

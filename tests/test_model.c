@@ -270,10 +270,10 @@ static void check_snapshot(const char *out, char *copy[3])
 
 static void test_train_set(void)
 {
-    const char *dense = strdup(test_path(dir, "set_dense"));
-    const char *both = strdup(test_path(dir, "set_both"));
-    const char *out = strdup(test_path(dir, "set_out"));
-    const char *cfg = strdup(test_path(dir, "set_cfg.json"));
+    const char *dense = test_path_kept(dir, "set_dense");
+    const char *both = test_path_kept(dir, "set_both");
+    const char *out = test_path_kept(dir, "set_out");
+    const char *cfg = test_path_kept(dir, "set_cfg.json");
     /* degree 1 pooling keeps the pooling pipelines quick */
     test_write_file(cfg,
                     "{\"pipelines\": {\"pooling_power\": {\"degree\": 1}, \"pooling_runtime\": {\"degree\": 1}}}\n");
@@ -286,7 +286,7 @@ static void test_train_set(void)
     snapshot(out, before);
 
     /* A target that cannot be replaced: found before anything is renamed. */
-    const char *blocker = strdup(test_path(out, "pooling_runtime.json"));
+    const char *blocker = test_path_kept(out, "pooling_runtime.json");
     test_write_file(test_path(blocker, "x"), "not ours\n");
     const char *run2[] = {"train", "--data-dir", both, "--out-dir", out, "--config", cfg, "--cv", "3", "--quiet", NULL};
     test_run_result r = test_run_cli(run2);
@@ -336,11 +336,6 @@ static void test_train_set(void)
         free(before[i]);
         free(after[i]);
     }
-    free((void *)dense);
-    free((void *)both);
-    free((void *)out);
-    free((void *)cfg);
-    free((void *)blocker);
 }
 
 /* examples/train-physical.json (docs/training.md): loads, and on the
@@ -370,7 +365,7 @@ static void test_physical_example(void)
     CHECK_STR(cr->features[1], "bytes");
     wp_train_config_free(&c);
     /* convolutions only (the pipelines compared; quick under ASan) */
-    const char *conv = strdup(test_path(dir, "data_conv"));
+    const char *conv = test_path_kept(dir, "data_conv");
     static const char *const nets[] = {"net00", "net01", "net02",    "net03", "net04",
                                        "net05", "lenet", "resnet18", "vgg16"};
     for (int i = 0; i < 9; i++) {
@@ -383,7 +378,7 @@ static void test_physical_example(void)
             test_write_file(to, t);
         free(t);
     }
-    const char *out = strdup(test_path(dir, "models_physical"));
+    const char *out = test_path_kept(dir, "models_physical");
     const char *args[] = {"train", "--data-dir", conv, "--out-dir", out, "--config", cfg, "--quiet", NULL};
     CHECK_CLI(args, 0, NULL, NULL);
     char phys[4096], orig[4096];
@@ -394,8 +389,6 @@ static void test_physical_example(void)
         double a = test_rmspe(phys, name), b = test_rmspe(orig, name);
         CHECK(isfinite(a) && isfinite(b) && a < b);
     }
-    free((void *)conv);
-    free((void *)out);
 }
 
 static void expect_fail(const char *const *args, const char *needle, const char *out_dir)
@@ -593,8 +586,8 @@ static void test_help(void)
 int main(void)
 {
     dir = test_tmpdir();
-    data = strdup(test_path(dir, "data"));
-    models = strdup(test_path(dir, "models"));
+    data = test_path_kept(dir, "data");
+    models = test_path_kept(dir, "models");
     if (getenv("WATTPROF_KEEP_TMP"))
         fprintf(stderr, "fixture: %s\n", data);
     int per_kind[3] = {20, 12, 8};
@@ -611,7 +604,5 @@ int main(void)
     test_mixed_devices();
     test_help();
     int rc = test_summary();
-    free((void *)data);
-    free((void *)models);
     return rc;
 }

@@ -93,6 +93,34 @@ const char *test_path(const char *dir, const char *rel)
     return p;
 }
 
+/* The kept paths: reachable from here, so never a leak, and freed at exit. */
+static char **kept;
+static size_t n_kept;
+
+static void free_kept(void)
+{
+    for (size_t i = 0; i < n_kept; i++)
+        free(kept[i]);
+    free(kept);
+    kept = NULL;
+    n_kept = 0;
+}
+
+const char *test_path_kept(const char *dir, const char *rel)
+{
+    char **grown = realloc(kept, (n_kept + 1) * sizeof *kept);
+    char *p = grown ? strdup(test_path(dir, rel)) : NULL;
+    if (!p) {
+        perror("test_path_kept");
+        exit(2);
+    }
+    if (!kept)
+        atexit(free_kept);
+    kept = grown;
+    kept[n_kept++] = p;
+    return p;
+}
+
 static void mkparents(const char *path)
 {
     char buf[4096];

@@ -84,6 +84,10 @@ int test_summary(void);
 const char *test_tmpdir(void);
 /* path = dir/rel, allocated in a ring of static buffers (valid for a while). */
 const char *test_path(const char *dir, const char *rel);
+/* dir/rel in memory of its own, valid until the test exits (and freed
+ * then): for the paths a test holds across many test_path calls, which reuse
+ * their buffers. */
+const char *test_path_kept(const char *dir, const char *rel);
 /* Creates parent directories and writes text. Aborts the test on failure. */
 void test_write_file(const char *path, const char *text);
 /* Reads a whole file (malloc'd, NUL-terminated) or NULL. */
