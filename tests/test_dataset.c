@@ -429,13 +429,8 @@ static char *mapping_text(int cycles, const char *gap_layer, int gap_from)
 
 static void write_model(const char *root, const char *model, const char *mapping, const char *engine)
 {
-    char rel[256];
-    snprintf(rel, sizeof rel, "%s/power_runtime_mapping_layerwise.csv", model);
-    if (mapping)
-        test_write_file(test_path(root, rel), mapping);
-    snprintf(rel, sizeof rel, "%s/trt_engine_info.json", model);
-    if (engine)
-        test_write_file(test_path(root, rel), engine);
+    test_write_model_file(root, model, "power_runtime_mapping_layerwise.csv", mapping);
+    test_write_model_file(root, model, "trt_engine_info.json", engine);
 }
 
 static test_run_result run_dataset(const char *in, const char *out, const char *n)

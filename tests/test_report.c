@@ -219,20 +219,12 @@ static char *report_page(const char *const *args, const char *out, const char *s
 static void test_full_report(const char *root)
 {
     const char *out = test_path(root, "report.html");
-    const char *args[] = {"report",
-                          "--result-dir",
-                          test_path(root, "result"),
-                          "--raw-data-dir",
-                          test_path(root, "raw"),
-                          "--models",
-                          test_path(root, "models"),
-                          "--predictions",
-                          test_path(root, "pred.csv"),
-                          "--out",
-                          out,
-                          "--title",
-                          "Tiny & <test>",
-                          NULL};
+    const char *result = test_path(root, "result"), *raw = test_path(root, "raw");
+    const char *models = test_path(root, "models"), *pred = test_path(root, "pred.csv");
+    const char *title = "Tiny & <test>";
+    const char *args[] = {
+        "report", "--result-dir", result, "--raw-data-dir", raw,   "--models", models, "--predictions",
+        pred,     "--out",        out,    "--title",        title, NULL};
     char *h = report_page(args, out, "(3 models)");
     report_html = h;
     if (!h)
@@ -317,16 +309,8 @@ static void test_full_report(const char *root)
 static void test_timeline_cycles(const char *root)
 {
     const char *out = test_path(root, "c1.html");
-    const char *args[] = {"report",
-                          "--result-dir",
-                          test_path(root, "result"),
-                          "--raw-data-dir",
-                          test_path(root, "raw"),
-                          "--cycles",
-                          "1",
-                          "--out",
-                          out,
-                          NULL};
+    const char *result = test_path(root, "result"), *raw = test_path(root, "raw");
+    const char *args[] = {"report", "--result-dir", result, "--raw-data-dir", raw, "--cycles", "1", "--out", out, NULL};
     char *h = report_page(args, out, NULL);
     if (h) {
         CHECK_CONTAINS(h, "Cycles 10\xE2\x80\x93"

@@ -58,22 +58,48 @@ static int64_t T0(void)
     return (wp_days_from_civil(2024, 12, 1) * 86400 + 15 * 3600 + 4 * 60 + 5) * 1000000LL + 350000;
 }
 
-static void test_jp6_orin_nano(void)
+/* test_tmpdir()/name holding make_log's lines; the path (test_path's). */
+static const char *write_log(const char *name, const char *fmt, int stamped, int64_t t0, int n, double dt_ms)
 {
-    const char *p = test_path(test_tmpdir(), "jp6.log");
-    char *text = make_log(ORIN_NANO_JP6, 1, T0(), 45, 100);
+    const char *p = test_path(test_tmpdir(), name);
+    char *text = make_log(fmt, stamped, t0, n, dt_ms);
     test_write_file(p, text);
     free(text);
-    CHECK(wp_tegrastats_sniff(p));
+    return p;
+}
+
+/* Reads p with the default options, as each era's log must read, and checks
+ * the rail picked and the number of samples; a failure names the caller's
+ * line. 1 when the samples are all there to look at. */
+#define READ_DEFAULT(p, log, rail, n) read_default_at(__LINE__, p, log, rail, n)
+static int read_default_at(int line, const char *p, wp_powerlog *log, const char *rail_want, size_t n_want)
+{
     wp_tegrastats_options o;
     wp_tegrastats_options_init(&o);
-    wp_powerlog log;
     wp_error err;
-    char rail[64];
-    CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), 0);
-    CHECK_STR(rail, "VDD_IN");
-    CHECK_INT(log.n, 45);
-    if (log.n == 45) {
+    char rail[64] = "";
+    int rc = wp_tegrastats_read(p, &o, log, rail, sizeof rail, &err);
+    if (rc == 0)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "reading %s: %s", p, err.msg);
+    if (strcmp(rail, rail_want) == 0)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "rail \"%s\", expected \"%s\"", rail, rail_want);
+    if (log->n == n_want)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "%zu samples, expected %zu", log->n, n_want);
+    return rc == 0 && log->n == n_want;
+}
+
+static void test_jp6_orin_nano(void)
+{
+    const char *p = write_log("jp6.log", ORIN_NANO_JP6, 1, T0(), 45, 100);
+    CHECK(wp_tegrastats_sniff(p));
+    wp_powerlog log;
+    if (READ_DEFAULT(p, &log, "VDD_IN", 45)) {
         CHECK_NEAR(log.samples[3].power_uw, 4030e3, 0);
         /* whole-second stamps, yet each line within half an interval */
         for (size_t i = 0; i < 45; i += 11) {
@@ -82,6 +108,10 @@ static void test_jp6_orin_nano(void)
         }
     }
     wp_powerlog_free(&log);
+    wp_tegrastats_options o;
+    wp_tegrastats_options_init(&o);
+    wp_error err;
+    char rail[64];
     o.rail = "VDD_SOC";
     CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), 0);
     CHECK(log.n > 0 && log.samples[0].power_uw == 1390e3);
@@ -94,20 +124,10 @@ static void test_jp6_orin_nano(void)
 
 static void test_jp5_agx_orin(void)
 {
-    const char *p = test_path(test_tmpdir(), "jp5.log");
-    char *text = make_log(AGX_ORIN_JP5, 1, T0(), 30, 250);
-    test_write_file(p, text);
-    free(text);
-    wp_tegrastats_options o;
-    wp_tegrastats_options_init(&o);
+    const char *p = write_log("jp5.log", AGX_ORIN_JP5, 1, T0(), 30, 250);
     wp_powerlog log;
-    wp_error err;
-    char rail[64];
     /* no VDD_IN on AGX Orin: its input rail is VIN_SYS_5V0 */
-    CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), 0);
-    CHECK_STR(rail, "VIN_SYS_5V0");
-    CHECK_INT(log.n, 30);
-    if (log.n == 30) {
+    if (READ_DEFAULT(p, &log, "VIN_SYS_5V0", 30)) {
         CHECK_NEAR(log.samples[29].power_uw, 4290e3, 0);
         CHECK(fabs((double)(log.samples[29].t_us - log.samples[0].t_us) - 29 * 250000.0) <= 29 * 250000.0 * 0.02);
     }
@@ -116,10 +136,7 @@ static void test_jp5_agx_orin(void)
 
 static void test_jp4(void)
 {
-    const char *p = test_path(test_tmpdir(), "nano.log");
-    char *text = make_log(NANO_JP4, 0, 0, 10, 0);
-    test_write_file(p, text);
-    free(text);
+    const char *p = write_log("nano.log", NANO_JP4, 0, 0, 10, 0);
     CHECK(wp_tegrastats_sniff(p));
     wp_tegrastats_options o;
     wp_tegrastats_options_init(&o);
@@ -139,10 +156,7 @@ static void test_jp4(void)
     }
     wp_powerlog_free(&log);
 
-    p = test_path(test_tmpdir(), "tx2.log");
-    text = make_log(TX2_JP4, 0, 0, 4, 0);
-    test_write_file(p, text);
-    free(text);
+    p = write_log("tx2.log", TX2_JP4, 0, 0, 4, 0);
     CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), 0);
     CHECK_STR(rail, "VDD_IN");
     wp_powerlog_free(&log);

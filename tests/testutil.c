@@ -109,8 +109,11 @@ static void free_kept(void)
 const char *test_path_kept(const char *dir, const char *rel)
 {
     char **grown = realloc(kept, (n_kept + 1) * sizeof *kept);
-    char *p = grown ? strdup(test_path(dir, rel)) : NULL;
-    if (!p) {
+    size_t size = strlen(dir) + strlen(rel) + 2;
+    char *p = grown ? malloc(size) : NULL;
+    if (p)
+        snprintf(p, size, "%s/%s", dir, rel);
+    else {
         perror("test_path_kept");
         exit(2);
     }
@@ -142,6 +145,15 @@ void test_write_file(const char *path, const char *text)
         perror(path);
         exit(2);
     }
+}
+
+void test_write_model_file(const char *root, const char *model, const char *leaf, const char *text)
+{
+    if (!text)
+        return;
+    char rel[1024];
+    snprintf(rel, sizeof rel, "%s/%s", model, leaf);
+    test_write_file(test_path(root, rel), text);
 }
 
 char *test_read_file(const char *path)

@@ -90,6 +90,10 @@ const char *test_path(const char *dir, const char *rel);
 const char *test_path_kept(const char *dir, const char *rel);
 /* Creates parent directories and writes text. Aborts the test on failure. */
 void test_write_file(const char *path, const char *text);
+/* Writes text to root/model/leaf, or leaves that file out when text is NULL:
+ * the fixtures that lay out a model's files (a raw dir for map, a mapped dir
+ * for dataset) test a missing file that way. */
+void test_write_model_file(const char *root, const char *model, const char *leaf, const char *text);
 /* Reads a whole file (malloc'd, NUL-terminated) or NULL. */
 char *test_read_file(const char *path);
 int test_file_exists(const char *path);
