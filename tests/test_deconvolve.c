@@ -15,13 +15,17 @@
 
 typedef sim_fixture fixture;
 
-static void fixture_make(fixture *f, const wp_sim_options *o)
+/* The simulated run of o as deconvolve's input; no test here can go on
+ * without it. */
+static fixture fixture_make(const wp_sim_options *o)
 {
+    fixture f;
     wp_error err;
-    int rc = sim_fixture_make(f, o, ORIGIN, &err);
+    int rc = sim_fixture_make(&f, o, ORIGIN, &err);
     CHECK_INT(rc, 0);
     if (rc)
         abort();
+    return f;
 }
 
 #define fixture_free sim_fixture_free
@@ -36,8 +40,7 @@ static void test_exact_recovery(wp_sim_reporting rep)
 {
     wp_sim_options o = sim_fixture_options(8, 400, 0, 7);
     o.reporting = rep;
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt = sim_fixture_deconv(&o, 0);
     wp_deconv_result res;
     wp_error err;
@@ -80,8 +83,7 @@ static void test_auto_selection(void)
     wp_sim_options o = sim_fixture_options(10, 600, 2000, 11);
     o.sensor_window_us = 900;
     o.report_delay_us = 65;
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     wp_deconv_result res;
     wp_error err;
@@ -102,7 +104,7 @@ static void test_auto_selection(void)
     /* Window given, offset searched (ideal reporting: offset 0). */
     fixture_free(&f);
     o.reporting = WP_SIM_IDEAL;
-    fixture_make(&f, &o);
+    f = fixture_make(&o);
     opt.window_auto = 0;
     opt.window_us = 900;
     CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
@@ -119,8 +121,7 @@ static void test_lagged_sensor(void)
 {
     wp_sim_options o = sim_fixture_options(10, 600, 2000, 5);
     o.sensor_lag_us = 4000;
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     double truth = o.report_delay_us - o.sensor_lag_us;
     wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     wp_deconv_result res;
@@ -242,8 +243,7 @@ static void test_errors_and_csv(void)
     o.n_layers = 5;
     o.n_cycles = 100;
     o.seed = 3;
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt;
     wp_deconv_options_init(&opt);
     wp_deconv_result res;
@@ -364,8 +364,7 @@ static void map_fixture(fixture *f, const wp_deconv_options *opt, wp_deconv_summ
 static void test_residual_warning(void)
 {
     wp_sim_options o = sim_fixture_options(10, 1000, 40000, 11);
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     opt.max_relative_se = WP_DECONV_MAX_RELATIVE_SE;
     wp_deconv_summary sum;
@@ -405,8 +404,7 @@ static void test_residual_warning(void)
 static void test_uncertain(void)
 {
     wp_sim_options o = sim_fixture_options(12, 300, 200000, 4);
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt = sim_fixture_deconv(&o, 0);
     opt.max_relative_se = 0.25;
     wp_deconv_summary sum;
