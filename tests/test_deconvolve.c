@@ -147,6 +147,24 @@ static void test_lagged_sensor(void)
     fixture_free(&f);
 }
 
+/* The true mean power over the 500 us window ending at t, in the cycle that
+ * starts at cycle_start and the one before it (cycles 1000 us apart, layers
+ * of durations d and powers pw back to back): what an ideal sensor reads. */
+static double window_power(int64_t t, int64_t cycle_start, const double *d, const double *pw, size_t L)
+{
+    double a = (double)t - 500, b = (double)t, e = 0;
+    for (int64_t cc = cycle_start - 1000; cc <= cycle_start; cc += 1000) {
+        double st = (double)cc;
+        for (size_t l = 0; l < L; l++) {
+            double lo = st > a ? st : a, hi = st + d[l] < b ? st + d[l] : b;
+            if (hi > lo)
+                e += (hi - lo) * pw[l];
+            st += d[l];
+        }
+    }
+    return e / 500;
+}
+
 /* A and B (100 us each, always adjacent) are only ever seen together: every
  * sample window either holds both whole or neither. Their sum is known,
  * their split is not: both flagged, C still exact, gap never seen. */
@@ -175,19 +193,8 @@ static void test_rank_deficient(void)
         const int64_t offs[4] = {250, 330, 770, 910};
         for (int k = 0; k < 4; k++) {
             int64_t t = cs + offs[k];
-            double a = (double)t - 500, b = (double)t, e = 0;
-            /* integrate the true power over [a, b] */
-            for (int64_t cc = cs - 1000; cc <= cs; cc += 1000) {
-                double st = (double)cc;
-                for (size_t l = 0; l < L; l++) {
-                    double lo = st > a ? st : a, hi = st + d[l] < b ? st + d[l] : b;
-                    if (hi > lo)
-                        e += (hi - lo) * pw[l];
-                    st += d[l];
-                }
-            }
             s[n].t_us = t;
-            s[n].power_uw = e / 500;
+            s[n].power_uw = window_power(t, cs, d, pw, L);
             n++;
         }
     }
@@ -210,19 +217,7 @@ static void test_rank_deficient(void)
     /* Nudge one window edge into A: the pair becomes (barely) separable.
      * A variance-inflation limit of 1e3 flags the pair ill-conditioned. */
     s[0].t_us = 2050;
-    {
-        double a = (double)s[0].t_us - 500, b = (double)s[0].t_us, e = 0;
-        for (int64_t cc = 1000; cc <= 2000; cc += 1000) {
-            double st = (double)cc;
-            for (size_t l = 0; l < L; l++) {
-                double lo = st > a ? st : a, hi = st + d[l] < b ? st + d[l] : b;
-                if (hi > lo)
-                    e += (hi - lo) * pw[l];
-                st += d[l];
-            }
-        }
-        s[0].power_uw = e / 500;
-    }
+    s[0].power_uw = window_power(s[0].t_us, 2000, d, pw, L);
     wp_deconv_result_free(&res);
     opt.vif_limit = 1e3;
     CHECK_INT(wp_deconvolve(&in, &opt, &res, &err), 0);
