@@ -158,6 +158,11 @@ void test_write_model_file(const char *root, const char *model, const char *leaf
 
 char *test_read_file(const char *path)
 {
+    return test_read_file_size(path, NULL);
+}
+
+char *test_read_file_size(const char *path, size_t *size)
+{
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return NULL;
@@ -173,6 +178,8 @@ char *test_read_file(const char *path)
     }
     fclose(fp);
     buf[len] = '\0';
+    if (size)
+        *size = len;
     return buf;
 }
 

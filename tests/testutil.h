@@ -96,6 +96,9 @@ void test_write_file(const char *path, const char *text);
 void test_write_model_file(const char *root, const char *model, const char *leaf, const char *text);
 /* Reads a whole file (malloc'd, NUL-terminated) or NULL. */
 char *test_read_file(const char *path);
+/* The same for any bytes: size gets their number (the NUL after them is
+ * not counted). */
+char *test_read_file_size(const char *path, size_t *size);
 int test_file_exists(const char *path);
 /* Number of entries in a directory whose name starts with prefix
  * (e.g. leftover temporaries ".name.tmp-"). */
