@@ -19,6 +19,8 @@
 #include "wattprof/timestamp.h"
 #include "wattprof/zoo.h"
 
+#include "bench_util.h"
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -55,19 +57,11 @@ typedef struct {
 
 static int measure(wp_graph *g, wp_cpu_layout layout, int fusion, int runs, int threads, figures *f)
 {
-    wp_error err;
-    wp_bench_options opt;
-    wp_bench_options_init(&opt);
-    opt.runs = runs;
-    opt.warmup = 2;
-    opt.threads = threads;
     wp_bench_result res;
     wp_cpu_set_layout(layout);
     wp_cpu_set_fusion(fusion);
-    if (wp_bench_run(g, &opt, &res, NULL, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (bench_network(g, runs, 2, threads, &res))
         return -1;
-    }
     memset(f, 0, sizeof *f);
     size_t L = res.n_layers, C = res.n_cycles;
     double *v = malloc(C * sizeof *v), *sums = calloc(C, sizeof *sums);

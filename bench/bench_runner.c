@@ -11,6 +11,8 @@
 #include "wattprof/timestamp.h"
 #include "wattprof/zoo.h"
 
+#include "bench_util.h"
+
 static double run_ms(wp_graph *g, wp_backend b, int runs)
 {
     wp_error err;
@@ -48,16 +50,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
-        wp_bench_options opt;
-        wp_bench_options_init(&opt);
-        opt.runs = runs;
-        opt.warmup = 3;
-        opt.threads = threads;
         wp_bench_result res;
-        if (wp_bench_run(&g, &opt, &res, NULL, &err)) {
-            fprintf(stderr, "%s\n", err.msg);
+        if (bench_network(&g, runs, 3, threads, &res))
             return 1;
-        }
         char dims[64];
         printf("%-12s %-11s %7zu %12.3f %12.3f %10.3f\n", archs[i],
                wp_dims_format(&g.tensors[g.input].shape, dims, sizeof dims), res.n_layers, res.mean_layer_sum_ms,

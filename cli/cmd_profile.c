@@ -66,8 +66,6 @@ enum {
     OPT_ATTR,
     OPT_NOPOWER,
     OPT_MODELS,
-    OPT_COOLDOWN,
-    OPT_COOLDOWN_TIMEOUT,
     OPT_HELP
 };
 
@@ -139,8 +137,7 @@ int cmd_profile(int argc, char **argv)
                                          {"attribution", required_argument, 0, OPT_ATTR},
                                          {"no-power", no_argument, 0, OPT_NOPOWER},
                                          {"models", required_argument, 0, OPT_MODELS},
-                                         {"cooldown", required_argument, 0, OPT_COOLDOWN},
-                                         {"cooldown-timeout", required_argument, 0, OPT_COOLDOWN_TIMEOUT},
+                                         CLI_COOLDOWN_LONGOPTS,
                                          {"help", no_argument, 0, OPT_HELP},
                                          {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL, *models = NULL;
@@ -193,11 +190,8 @@ int cmd_profile(int argc, char **argv)
         case OPT_NOPOWER: opt.no_power = 1; break;
         case OPT_MODELS: models = optarg; break;
         case OPT_COOLDOWN:
-            if (cli_arg_double("profile", "--cooldown", optarg, 0.1, 100, &cooldown))
-                return 2;
-            break;
         case OPT_COOLDOWN_TIMEOUT:
-            if (cli_arg_seconds("profile", "--cooldown-timeout", optarg, &cooldown_timeout))
+            if (cli_cooldown_opt("profile", c, optarg, &cooldown, &cooldown_timeout))
                 return 2;
             break;
         case OPT_HELP: usage(stdout); return 0;
@@ -223,10 +217,12 @@ int cmd_profile(int argc, char **argv)
     int rc = 0;
     memset(&res, 0, sizeof res);
     wp_cooldown_result cool;
-    char ref[4096 + 64];
-    snprintf(ref, sizeof ref, "%s/raw/" WP_DEVICE_JSON, dir);
     int cooled = 0;
-    if (cooldown > 0 && wp_is_file(ref)) {
+    /* the idle reading --cooldown waits for (usage() says who writes it) */
+    char *raw = wp_path_join(dir, "raw"), *ref = raw ? wp_path_join(raw, WP_DEVICE_JSON) : NULL;
+    if (!ref) {
+        rc = wp_fail(&err, dir, 0, "out of memory") != 0;
+    } else if (cooldown > 0 && wp_is_file(ref)) {
         cooled = cli_cooldown("profile", ref, cooldown, cooldown_timeout, quiet, &cool, &err);
         rc = cooled < 0;
     }
@@ -238,9 +234,7 @@ int cmd_profile(int argc, char **argv)
     if (!rc && cooldown > 0 && !cooled && opt.device) {
         /* the first run into DIR: its state is the idle reading later
          * runs cool down to */
-        char rawdir[4096 + 8];
-        snprintf(rawdir, sizeof rawdir, "%s/raw", dir);
-        rc = wp_mkdirs(rawdir, &err) || wp_device_write(opt.device, ref, &err);
+        rc = wp_mkdirs(raw, &err) || wp_device_write(opt.device, ref, &err);
         if (!rc)
             fprintf(stderr,
                     "wattprof profile: --cooldown: idle reading written to %s (what later runs into %s cool down to)\n",
@@ -289,5 +283,7 @@ int cmd_profile(int argc, char **argv)
     wp_profile_result_free(&res);
     wp_graph_free(&g);
     free(auto_name);
+    free(raw);
+    free(ref);
     return rc ? cli_fail("profile", &err) : 0;
 }

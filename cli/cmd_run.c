@@ -111,8 +111,7 @@ int cmd_run(int argc, char **argv)
     static const struct option longopts[] = {CLI_LOG_LONGOPTS,
                                              {"result-dir", required_argument, 0, 'r'},
                                              {"model", required_argument, 0, 'm'},
-                                             {"cooldown", required_argument, 0, 'c'},
-                                             {"cooldown-timeout", required_argument, 0, 't'},
+                                             CLI_COOLDOWN_LONGOPTS,
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     wp_logger_options o;
@@ -127,12 +126,9 @@ int cmd_run(int argc, char **argv)
         case 'h': help(); return 0;
         case 'r': dir = optarg; break;
         case 'm': model = optarg; break;
-        case 'c':
-            if (cli_arg_double("run", "--cooldown", optarg, 0.1, 100, &cooldown))
-                return 2;
-            break;
-        case 't':
-            if (cli_arg_seconds("run", "--cooldown-timeout", optarg, &cooldown_timeout))
+        case OPT_COOLDOWN:
+        case OPT_COOLDOWN_TIMEOUT:
+            if (cli_cooldown_opt("run", c, optarg, &cooldown, &cooldown_timeout))
                 return 2;
             break;
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */

@@ -128,23 +128,22 @@ int cli_device_finish(wp_device_state *st, const char *dir, const char *path, co
     wp_device_end(st, sum ? sum->mean_rate_hz : 0);
     if (drift_cmd)
         cli_warn_drift(drift_cmd, st, drift_c);
-    char folder[4096], out[4200];
-    if (dir) {
-        snprintf(folder, sizeof folder, "%s", dir);
-    } else {
-        snprintf(folder, sizeof folder, "%s", path);
-        char *slash = strrchr(folder, '/');
-        if (!slash)
-            snprintf(folder, sizeof folder, ".");
-        else if (slash == folder)
-            folder[1] = '\0';
-        else
-            *slash = '\0';
-    }
-    snprintf(out, sizeof out, "%s/" WP_DEVICE_JSON, folder);
-    int rc = wp_device_write(st, out, err);
+    /* path's folder: "." for a bare name, "/" for one right under the root */
+    const char *slash = dir ? NULL : strrchr(path, '/');
+    char *folder = dir ? strdup(dir) : !slash ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    char *out = folder ? wp_path_join(folder, WP_DEVICE_JSON) : NULL;
+    int rc = out ? wp_device_write(st, out, err) : wp_fail(err, dir ? dir : path, 0, "out of memory");
+    free(folder);
+    free(out);
     wp_device_free(st);
     return rc;
+}
+
+int cli_cooldown_opt(const char *cmd, int c, const char *arg, double *margin_c, double *timeout_s)
+{
+    if (c == OPT_COOLDOWN)
+        return cli_arg_double(cmd, "--cooldown", arg, 0.1, 100, margin_c) ? 2 : 0;
+    return cli_arg_seconds(cmd, "--cooldown-timeout", arg, timeout_s) ? 2 : 0;
 }
 
 typedef struct cooldown_ctx {

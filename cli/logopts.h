@@ -10,7 +10,16 @@
 #include "wattprof/device.h"
 #include "wattprof/logger.h"
 
-enum { OPT_SOURCE = 1000, OPT_RAIL, OPT_INTERVAL, OPT_DURATION, OPT_SYSFS_ROOT, OPT_QUIET };
+enum {
+    OPT_SOURCE = 1000,
+    OPT_RAIL,
+    OPT_INTERVAL,
+    OPT_DURATION,
+    OPT_SYSFS_ROOT,
+    OPT_QUIET,
+    OPT_COOLDOWN,
+    OPT_COOLDOWN_TIMEOUT
+};
 
 #define CLI_SENSOR_LONGOPTS                                                                                            \
     {"source", required_argument, 0, OPT_SOURCE}, {"rail", required_argument, 0, OPT_RAIL},                            \
@@ -64,13 +73,24 @@ wp_device_state *cli_device_begin(const wp_logger_options *o);
 int cli_device_finish(wp_device_state *st, const char *dir, const char *path, const wp_logger_summary *sum,
                       const char *drift_cmd, double drift_c, wp_error *err);
 
-/* --cooldown N [--cooldown-timeout S] of run and profile. */
+/* --cooldown N [--cooldown-timeout S] of run and profile: their long
+ * options, which cli_cooldown_opt parses, and their help. */
+#define CLI_COOLDOWN_LONGOPTS                                                                                          \
+    {"cooldown", required_argument, 0, OPT_COOLDOWN},                                                                  \
+    {                                                                                                                  \
+        "cooldown-timeout", required_argument, 0, OPT_COOLDOWN_TIMEOUT                                                 \
+    }
 #define CLI_COOLDOWN_HELP                                                                                              \
     "  --cooldown N        before measuring, wait until every thermal zone is within N\n"                              \
     "                      degrees C of the idle reading (device.json, see above), and\n"                              \
     "                      warn when a zone rose more than N during the run\n"                                         \
     "  --cooldown-timeout S  give up waiting after S seconds and measure anyway, with\n"                               \
     "                      a warning (default 300)\n"
+
+/* The value of --cooldown (c OPT_COOLDOWN: degrees into *margin_c) or of
+ * --cooldown-timeout (c OPT_COOLDOWN_TIMEOUT: seconds into *timeout_s).
+ * Returns 0, or 2 (the exit status) with a usage error printed. */
+int cli_cooldown_opt(const char *cmd, int c, const char *arg, double *margin_c, double *timeout_s);
 
 /* Waits as --cooldown says (docs/logging.md), the reference being the
  * device.json at ref_path; without one, says there is nothing to wait for.

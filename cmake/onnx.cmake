@@ -24,9 +24,8 @@ if(WATTPROF_ONNX_FOUND)
   set_source_files_properties(${WATTPROF_ONNX_GEN_DIR}/onnx.pb-c.c PROPERTIES
     GENERATED TRUE COMPILE_OPTIONS "-w")
   target_sources(wattprof_lib PRIVATE ${WATTPROF_ONNX_GEN_DIR}/onnx.pb-c.c)
-  target_include_directories(wattprof_lib PRIVATE ${WATTPROF_ONNX_GEN_DIR} ${WATTPROF_PROTOBUF_C_INCLUDE})
-  target_link_libraries(wattprof_lib PUBLIC ${WATTPROF_PROTOBUF_C_LIB})
-  target_compile_definitions(wattprof_lib PRIVATE WATTPROF_HAVE_ONNX=1)
+  wattprof_feature_use(ONNX INCLUDES ${WATTPROF_ONNX_GEN_DIR} ${WATTPROF_PROTOBUF_C_INCLUDE}
+                       LIBS ${WATTPROF_PROTOBUF_C_LIB})
   message(STATUS "ONNX support: protoc-c ${WATTPROF_PROTOC_C}, ${WATTPROF_ONNX_PROTO_DIR}/onnx.proto")
 else()
   message(STATUS "ONNX support: OFF (WATTPROF_ONNX=${WATTPROF_ONNX}; needs protoc-c, libprotobuf-c-dev and libonnx-dev's onnx.proto)")

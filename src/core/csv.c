@@ -168,15 +168,6 @@ static int digits_ld(double a, uint64_t *digits_out, int *ndig_out, int *e10_out
     *e10_out = e10;
     return 0;
 }
-#else
-static int digits_ld(double a, uint64_t *digits_out, int *ndig_out, int *e10_out)
-{
-    (void)a;
-    (void)digits_out;
-    (void)ndig_out;
-    (void)e10_out;
-    return -1;
-}
 #endif
 
 /* Powers of ten that fit in 64 bits: the exact path and the digit trimming of
@@ -302,15 +293,6 @@ static int digits_exact(double a, uint64_t *digits_out, int *ndig_out, int *e10_
     *e10_out = e10;
     return 0;
 }
-#else
-static int digits_exact(double a, uint64_t *digits_out, int *ndig_out, int *e10_out)
-{
-    (void)a;
-    (void)digits_out;
-    (void)ndig_out;
-    (void)e10_out;
-    return -1;
-}
 #endif
 
 static size_t format_double_fast(double v, char *buf)
@@ -324,7 +306,16 @@ static size_t format_double_fast(double v, char *buf)
     double a = fabs(v);
     uint64_t digits;
     int ndig, e10;
-    if (digits_exact(a, &digits, &ndig, &e10) != 0 && digits_ld(a, &digits, &ndig, &e10) != 0)
+    /* whichever of the two paths this platform compiles, exact first */
+    int got = -1;
+#ifdef __SIZEOF_INT128__
+    got = digits_exact(a, &digits, &ndig, &e10);
+#endif
+#if LDBL_MANT_DIG >= 64
+    if (got != 0)
+        got = digits_ld(a, &digits, &ndig, &e10);
+#endif
+    if (got != 0)
         return 0;
     if (digits == p10u64[ndig]) { /* rounded up to the next power of ten */
         digits = 1;

@@ -8,14 +8,15 @@
 #include "core/checked.h"
 #include "wattprof/dataset.h"
 
+/* Column groups the tables below share. IO_NAMES are what put_io writes:
+ * the batch, an NCHW input's C, H, W and the output's, upstream's order;
+ * COST_NAMES a weighted layer's work, traffic and arithmetic intensity. */
+#define IO_NAMES                                                                                                       \
+    "batch_size", "input_size_0", "input_size_1", "input_size_2", "output_size_0", "output_size_1", "output_size_2"
+#define COST_NAMES "macs", "bytes", "in_bytes", "weight_bytes", "out_bytes", "intensity"
+
 static const char *const conv_names[] = {
-    "batch_size",
-    "input_size_0",
-    "input_size_1",
-    "input_size_2",
-    "output_size_0",
-    "output_size_1",
-    "output_size_2",
+    IO_NAMES,
     "kernel_0",
     "kernel_1",
     "padding_0",
@@ -26,21 +27,10 @@ static const char *const conv_names[] = {
     "dilation_0",
     "dilation_1",
     "groups",
-    "macs",
-    "bytes",
-    "in_bytes",
-    "weight_bytes",
-    "out_bytes",
-    "intensity",
+    COST_NAMES,
 };
 static const char *const pool_names[] = {
-    "batch_size",
-    "input_size_0",
-    "input_size_1",
-    "input_size_2",
-    "output_size_0",
-    "output_size_1",
-    "output_size_2",
+    IO_NAMES,
     "kernel_0",
     "kernel_1",
     "stride_0",
@@ -60,12 +50,7 @@ static const char *const dense_names[] = {
     "input_size",
     "output_size",
     /* extras */
-    "macs",
-    "bytes",
-    "in_bytes",
-    "weight_bytes",
-    "out_bytes",
-    "intensity",
+    COST_NAMES,
 };
 
 /* Every kind beyond the three above: what a layer reads and writes.
@@ -235,6 +220,36 @@ static void put(wp_feature_row *row, double v)
     row->values[row->n++] = v;
 }
 
+static void put_vals(wp_feature_row *row, const double *vals, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put(row, vals[i]);
+}
+
+/* The IO_NAMES columns of a 4-D (NCHW) layer: N once, then C, H, W of the
+ * input and of the output. */
+static void put_io(wp_feature_row *row, const wp_engine_layer *l)
+{
+    const int64_t *in = l->input.d, *out = l->output.d;
+    double vals[] = {(double)in[0],  (double)in[1],  (double)in[2], (double)in[3],
+                     (double)out[1], (double)out[2], (double)out[3]};
+    put_vals(row, vals, COUNT(vals));
+}
+
+/* A convolution's or pooling's total padding per axis, PrePadding +
+ * PostPadding (0 when the layer gives none); what names the layer in the
+ * overflow error. */
+static int sum_padding(const wp_engine_layer *l, const char *what, int64_t pad[2], wp_error *err)
+{
+    pad[0] = pad[1] = 0;
+    if (l->has_padding)
+        for (int i = 0; i < 2; i++)
+            if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
+                return wp_fail(err, NULL, 0, "value out of range: %s PrePadding %" PRId64 " + PostPadding %" PRId64,
+                               what, l->pre_padding[i], l->post_padding[i]);
+    return 0;
+}
+
 /* Sum of the element counts of the n tensors in d (a tensor without
  * dimensions, or with a dynamic one, fails). */
 static int elems_of(const wp_dims *d, int n, const char *what, double *out, wp_error *err)
@@ -279,8 +294,7 @@ static int generic_features(const wp_engine_layer *l, wp_layer_kind kind, wp_fea
                      elem * we,
                      elem * oe,
                      (double)transcendental_ops(l->ops)};
-    for (size_t i = 0; i < COUNT(vals); i++)
-        put(row, vals[i]);
+    put_vals(row, vals, COUNT(vals));
     return 0;
 }
 
@@ -300,19 +314,15 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
         /* a GEMM-run 1x1 convolution may carry no Kernel */
         if (!l->has_kernel && l->kind != WP_KIND_DENSE)
             return wp_fail(err, NULL, 0, "convolution has no Kernel");
-        int64_t stride[2] = {1, 1}, dil[2] = {1, 1}, pad[2] = {0, 0}, kern[2] = {1, 1};
+        int64_t stride[2] = {1, 1}, dil[2] = {1, 1}, pad[2], kern[2] = {1, 1};
         if (l->has_kernel)
             memcpy(kern, l->kernel, sizeof kern);
         if (l->has_stride)
             memcpy(stride, l->stride, sizeof stride);
         if (l->has_dilation)
             memcpy(dil, l->dilation, sizeof dil);
-        if (l->has_padding)
-            for (int i = 0; i < 2; i++)
-                if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
-                    return wp_fail(err, NULL, 0,
-                                   "value out of range: convolution PrePadding %" PRId64 " + PostPadding %" PRId64,
-                                   l->pre_padding[i], l->post_padding[i]);
+        if (sum_padding(l, "convolution", pad, err) != 0)
+            return -1;
         if (!positive_pair(kern) || !positive_pair(stride) || !positive_pair(dil))
             return wp_fail(err, NULL, 0, "convolution Kernel, Stride and Dilation must be positive");
         if (pad[0] < 0 || pad[1] < 0)
@@ -324,14 +334,8 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
         double macs = dims_product(&l->output, 0) * cin_per_group * k;
         double weights = (double)out[1] * cin_per_group * k;
         double ib = elem * dims_product(&l->input, 0), wb = elem * weights, ob = elem * dims_product(&l->output, 0);
-        double vals[] = {(double)in[0],
-                         (double)in[1],
-                         (double)in[2],
-                         (double)in[3],
-                         (double)out[1],
-                         (double)out[2],
-                         (double)out[3],
-                         (double)kern[0],
+        put_io(row, l);
+        double vals[] = {(double)kern[0],
                          (double)kern[1],
                          (double)pad[0],
                          (double)pad[1],
@@ -346,38 +350,26 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
                          wb,
                          ob,
                          macs / (ib + ob + wb)};
-        for (size_t i = 0; i < COUNT(vals); i++)
-            put(row, vals[i]);
+        put_vals(row, vals, COUNT(vals));
     } else if (kind == WP_KIND_POOL) {
         if (check_io(l, 1, err) != 0)
             return -1;
-        const int64_t *in = l->input.d, *out = l->output.d;
         int global = !l->has_window;
-        int64_t win[2] = {in[2], in[3]};
+        int64_t win[2] = {l->input.d[2], l->input.d[3]};
         if (!global)
             memcpy(win, l->window, sizeof win);
-        int64_t stride[2] = {win[0], win[1]}, pad[2] = {0, 0};
+        int64_t stride[2] = {win[0], win[1]}, pad[2];
         if (l->has_stride)
             memcpy(stride, l->stride, sizeof stride);
-        if (l->has_padding)
-            for (int i = 0; i < 2; i++)
-                if (wp_add_i64(l->pre_padding[i], l->post_padding[i], &pad[i]))
-                    return wp_fail(err, NULL, 0,
-                                   "value out of range: pooling PrePadding %" PRId64 " + PostPadding %" PRId64,
-                                   l->pre_padding[i], l->post_padding[i]);
+        if (sum_padding(l, "pooling", pad, err) != 0)
+            return -1;
         if (!positive_pair(win) || !positive_pair(stride))
             return wp_fail(err, NULL, 0, "pooling WindowSize and Stride must be positive");
         if (pad[0] < 0 || pad[1] < 0)
             return wp_fail(err, NULL, 0, "pooling padding is negative");
         double ops = dims_product(&l->output, 0) * (double)win[0] * (double)win[1];
-        double vals[] = {(double)in[0],
-                         (double)in[1],
-                         (double)in[2],
-                         (double)in[3],
-                         (double)out[1],
-                         (double)out[2],
-                         (double)out[3],
-                         (double)win[0],
+        put_io(row, l);
+        double vals[] = {(double)win[0],
                          (double)win[1],
                          (double)stride[0],
                          (double)stride[1],
@@ -389,8 +381,7 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
                          elem * dims_product(&l->input, 0),
                          elem * dims_product(&l->output, 0),
                          ops / (elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0)))};
-        for (size_t i = 0; i < COUNT(vals); i++)
-            put(row, vals[i]);
+        put_vals(row, vals, COUNT(vals));
     } else if (kind >= WP_KIND_NORM) {
         return generic_features(l, kind, row, elem, err);
     } else {
@@ -410,8 +401,7 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
         double macs = batch * positions * wrows * wcols;
         double ib = elem * batch * isz, wb = elem * wrows * wcols, ob = elem * dims_product(&l->output, 0);
         double vals[] = {batch, isz, osz, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
-        for (size_t i = 0; i < COUNT(vals); i++)
-            put(row, vals[i]);
+        put_vals(row, vals, COUNT(vals));
     }
     return 0;
 }
@@ -437,15 +427,13 @@ int wp_features_from_upstream(wp_layer_kind kind, const double *up, wp_feature_r
         double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6], k = up[7] * up[8];
         double macs = out * up[1] * k, ib = elem * in, wb = elem * up[4] * up[1] * k, ob = elem * out;
         double vals[] = {1, 1, 1, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
-        for (size_t i = 0; i < COUNT(vals); i++)
-            put(row, vals[i]);
+        put_vals(row, vals, COUNT(vals));
     } else if (kind == WP_KIND_POOL) {
         double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6];
         double ops = out * up[7] * up[8], ib = elem * in, ob = elem * out;
         int global = up[5] == 1 && up[6] == 1 && up[7] == up[2] && up[8] == up[3];
         double vals[] = {0, 0, global, ops, ib + ob, ib, ob, ops / (ib + ob)};
-        for (size_t i = 0; i < COUNT(vals); i++)
-            put(row, vals[i]);
+        put_vals(row, vals, COUNT(vals));
     } else {
         /* The original's dense input_size/output_size include the batch
          * (element counts of the whole tensors). */
@@ -453,8 +441,7 @@ int wp_features_from_upstream(wp_layer_kind kind, const double *up, wp_feature_r
         double cin = n > 0 ? up[1] / n : up[1], cout = n > 0 ? up[2] / n : up[2];
         double macs = n * cin * cout, wb = elem * cin * cout;
         double vals[] = {macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
-        for (size_t i = 0; i < COUNT(vals); i++)
-            put(row, vals[i]);
+        put_vals(row, vals, COUNT(vals));
     }
     for (size_t i = 0; i < row->n; i++)
         if (!isfinite(row->values[i]))

@@ -323,6 +323,13 @@ static int need_inputs(const wp_graph *g, const wp_node *n, size_t min, size_t m
     return 0;
 }
 
+/* The shape of node n's first input once need_inputs(min, max) holds,
+ * else NULL (err set): how most shape rules start. */
+static const wp_dims *first_input(const wp_graph *g, const wp_node *n, size_t min, size_t max, wp_error *err)
+{
+    return need_inputs(g, n, min, max, err) ? NULL : in_shape(g, n, 0);
+}
+
 static int need_const(const wp_graph *g, const wp_node *n, size_t i, wp_error *err)
 {
     if (i < n->n_in && n->in[i] >= 0 && !g->tensors[n->in[i]].is_const)
@@ -444,12 +451,11 @@ int wp_node_reduce_mask(const wp_node *n, int rank, int *mask)
     return 0;
 }
 
-static int is_unary(wp_op op)
+int wp__op_is_activation(wp_op op)
 {
     switch (op) {
     case WP_OP_RELU:
     case WP_OP_CLIP:
-    case WP_OP_DROPOUT:
     case WP_OP_SIGMOID:
     case WP_OP_HARDSIGMOID:
     case WP_OP_HARDSWISH:
@@ -482,9 +488,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
                              wp_dims_format(in_shape(g, n, 1), b2, sizeof b2));
         break;
     case WP_OP_PAD:
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         if (n->n_pad_nd != 2 * x->n)
             return node_fail(err, n, "%d pads for a %d-dimensional input", n->n_pad_nd, x->n);
         o = *x;
@@ -492,9 +497,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
             o.d[i] = x->d[i] + n->pad_nd[i] + n->pad_nd[x->n + i];
         break;
     case WP_OP_TRANSPOSE: {
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         int all_zero = 1, seen[WP_MAX_DIMS] = {0};
         for (int i = 0; i < x->n; i++)
             all_zero &= n->perm[i] == 0;
@@ -510,9 +514,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
         break;
     }
     case WP_OP_SLICE:
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         o = *x;
         for (int a = 0; a < x->n; a++) {
             int64_t dim = x->d[a], st = n->slice_start[a], en = n->slice_end[a], step = n->slice_step[a];
@@ -523,9 +526,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
         }
         break;
     case WP_OP_GATHER: {
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         if (resolve_axis(n, x->n, 0, err))
             return -1;
         for (int i = 0; i < n->n_gather_idx; i++) {
@@ -549,9 +551,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
         break;
     }
     case WP_OP_REDUCEMEAN: {
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         int mask[WP_MAX_DIMS];
         if (wp_node_reduce_mask(n, x->n, mask))
             return node_fail(err, n, "axes out of range for %s", wp_dims_format(x, b1, sizeof b1));
@@ -565,9 +566,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
         break;
     }
     case WP_OP_LAYERNORM: {
-        if (need_inputs(g, n, 2, 3, err) || need_const(g, n, 1, err) || need_const(g, n, 2, err))
+        if (!(x = first_input(g, n, 2, 3, err)) || need_const(g, n, 1, err) || need_const(g, n, 2, err))
             return -1;
-        x = in_shape(g, n, 0);
         if (resolve_axis(n, x->n, 0, err))
             return -1;
         int64_t inner = 1;
@@ -581,9 +581,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
         break;
     }
     case WP_OP_RESIZE:
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         if (x->n != 4)
             return node_fail(err, n, "input is %s, only NxCxHxW resizing is supported",
                              wp_dims_format(x, b1, sizeof b1));
@@ -594,9 +593,8 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
             return node_fail(err, n, "only the spatial axes can be resized");
         break;
     case WP_OP_MATMUL: {
-        if (need_inputs(g, n, 2, 2, err))
+        if (!(x = first_input(g, n, 2, 2, err)))
             return -1;
-        x = in_shape(g, n, 0);
         const wp_dims *w = in_shape(g, n, 1);
         if (x->n < 2 || w->n < 2)
             return node_fail(err, n, "operands %s and %s: vector operands are not supported",
@@ -615,7 +613,7 @@ static int infer_more(wp_graph *g, wp_node *n, wp_dims *op, wp_error *err)
         break;
     }
     default:
-        if (!is_unary(n->op))
+        if (!wp__op_is_activation(n->op) && n->op != WP_OP_DROPOUT)
             return node_fail(err, n, "unsupported operator");
         if (need_inputs(g, n, 1, 1, err))
             return -1;
@@ -637,9 +635,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
 
     switch (n->op) {
     case WP_OP_CONV: {
-        if (need_inputs(g, n, 2, 3, err) || need_const(g, n, 1, err) || need_const(g, n, 2, err))
+        if (!(x = first_input(g, n, 2, 3, err)) || need_const(g, n, 1, err) || need_const(g, n, 2, err))
             return -1;
-        x = in_shape(g, n, 0);
         const wp_dims *w = in_shape(g, n, 1);
         if (x->n != 4)
             return node_fail(err, n, "input is %s, only 2-D convolution (NxCxHxW) is supported",
@@ -675,9 +672,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
     }
     case WP_OP_MAXPOOL:
     case WP_OP_AVGPOOL: {
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         if (x->n != 4)
             return node_fail(err, n, "input is %s, only 2-D pooling is supported", wp_dims_format(x, b1, sizeof b1));
         if (n->op == WP_OP_AVGPOOL && (n->dilation[0] != 1 || n->dilation[1] != 1))
@@ -700,9 +696,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         break;
     }
     case WP_OP_GLOBALAVGPOOL:
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         if (x->n != 4)
             return node_fail(err, n, "input is %s, expected NxCxHxW", wp_dims_format(x, b1, sizeof b1));
         o = *x;
@@ -711,9 +706,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         o.d[2] = o.d[3] = 1;
         break;
     case WP_OP_GEMM: {
-        if (need_inputs(g, n, 2, 3, err) || need_const(g, n, 1, err) || need_const(g, n, 2, err))
+        if (!(x = first_input(g, n, 2, 3, err)) || need_const(g, n, 1, err) || need_const(g, n, 2, err))
             return -1;
-        x = in_shape(g, n, 0);
         const wp_dims *w = in_shape(g, n, 1);
         if (x->n != 2 || w->n != 2)
             return node_fail(err, n, "operands %s and %s must be matrices", wp_dims_format(x, b1, sizeof b1),
@@ -783,9 +777,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         break;
     }
     case WP_OP_FLATTEN: {
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         if (resolve_axis(n, x->n, 1, err))
             return -1;
         int64_t a = 1, b = 1;
@@ -797,9 +790,8 @@ static int infer_node(wp_graph *g, wp_node *n, wp_error *err)
         break;
     }
     case WP_OP_RESHAPE: {
-        if (need_inputs(g, n, 1, 1, err))
+        if (!(x = first_input(g, n, 1, 1, err)))
             return -1;
-        x = in_shape(g, n, 0);
         o = n->reshape;
         int64_t known = 1;
         int infer = -1;
@@ -883,20 +875,11 @@ const char *wp_node_layer_type(const wp_node *node)
     case WP_OP_GLOBALAVGPOOL: return "CaskPooling";
     case WP_OP_GEMM:
     case WP_OP_MATMUL: return "CaskGemmConvolution";
-    case WP_OP_RELU:
-    case WP_OP_CLIP:
     case WP_OP_ADD:
     case WP_OP_SUB:
     case WP_OP_MUL:
     case WP_OP_DIV:
-    case WP_OP_POW:
-    case WP_OP_SIGMOID:
-    case WP_OP_HARDSIGMOID:
-    case WP_OP_HARDSWISH:
-    case WP_OP_ERF:
-    case WP_OP_GELU:
-    case WP_OP_SQRT:
-    case WP_OP_TANH: return "PointWiseV2";
+    case WP_OP_POW: return "PointWiseV2";
     case WP_OP_BATCHNORM: return "Scale";
     case WP_OP_CONCAT: return "Concat";
     case WP_OP_SOFTMAX: return "SoftMax";
@@ -908,7 +891,7 @@ const char *wp_node_layer_type(const wp_node *node)
     case WP_OP_REDUCEMEAN: return "Reduce";
     case WP_OP_LAYERNORM: return "Normalization";
     case WP_OP_RESIZE: return "Resize";
-    default: return "NoOp";
+    default: return wp__op_is_activation(node->op) ? "PointWiseV2" : "NoOp";
     }
 }
 

@@ -247,6 +247,25 @@ static int add_prim(layer *l, const wp_node *n, dnnl_primitive_desc_t pd, int na
     return add_step(l, prim, nargs, args, err);
 }
 
+/* Appends (arg, m) to a primitive's arguments, or returns -1 when m is
+ * NULL: its maker failed and set err. A prep joins these with || so that
+ * the first failure stops it (a later maker would overwrite err and add
+ * reorder steps for nothing), then gives pd to drop_pd. */
+static int push_arg(dnnl_exec_arg_t *args, int *na, int arg, dnnl_memory_t m)
+{
+    if (!m)
+        return -1;
+    args[(*na)++] = (dnnl_exec_arg_t){arg, m};
+    return 0;
+}
+
+/* The failure return of a prep that made pd but not its primitive. */
+static int drop_pd(dnnl_primitive_desc_t pd)
+{
+    dnnl_primitive_desc_destroy(pd);
+    return -1;
+}
+
 static int make_pd(cpu_state *s, const wp_node *n, const_dnnl_op_desc_t desc, dnnl_primitive_desc_t *pd, wp_error *err)
 {
     return check(dnnl_primitive_desc_create(pd, desc, NULL, s->eng, NULL), n, "primitive_desc_create", err);
@@ -266,21 +285,30 @@ static int reorder_pd(cpu_state *s, const wp_node *n, const dnnl_memory_desc_t *
 
 static const dnnl_memory_desc_t *current(wp_runner *r, cpu_state *s, const wp_node *n, int t, wp_error *err);
 
+/* A memory for tensor t in layout md: plain data lives in r->buf[t] (where
+ * the ref kernels and the caller read it), any other layout in memory
+ * oneDNN allocates. The caller records it in t's versions. */
+static dnnl_memory_t tensor_mem(wp_runner *r, cpu_state *s, const wp_node *n, int t, const dnnl_memory_desc_t *md,
+                                wp_error *err)
+{
+    void *data = NULL;
+    if (is_plain(r, t, md) && !(data = r->buf[t])) {
+        wp_fail(err, NULL, 0, "node '%s': tensor '%s' has no host buffer", n->name, r->g->tensors[t].name);
+        return NULL;
+    }
+    dnnl_memory_t m;
+    if (check(dnnl_memory_create(&m, md, s->eng, data ? data : DNNL_MEMORY_ALLOCATE), n, "memory_create", err))
+        return NULL;
+    return m;
+}
+
 /* Sets what tensor t's producer writes: layout md, plain ones in r->buf[t]. */
 static dnnl_memory_t produce(wp_runner *r, cpu_state *s, const wp_node *n, int t, const dnnl_memory_desc_t *md,
                              wp_error *err)
 {
     tstate *ts = &s->ts[t];
-    void *data = NULL;
-    if (is_plain(r, t, md)) {
-        data = r->buf[t];
-        if (!data) {
-            wp_fail(err, NULL, 0, "node '%s': tensor '%s' has no host buffer", n->name, r->g->tensors[t].name);
-            return NULL;
-        }
-    }
-    dnnl_memory_t m;
-    if (check(dnnl_memory_create(&m, md, s->eng, data ? data : DNNL_MEMORY_ALLOCATE), n, "memory_create", err))
+    dnnl_memory_t m = tensor_mem(r, s, n, t, md, err);
+    if (!m)
         return NULL;
     for (int v = 0; v < ts->n_ver; v++)
         dnnl_memory_destroy(ts->ver[v].mem);
@@ -305,13 +333,8 @@ static dnnl_memory_t need(wp_runner *r, cpu_state *s, layer *l, const wp_node *n
         wp_fail(err, NULL, 0, "node '%s': tensor '%s' is needed in too many layouts", n->name, r->g->tensors[t].name);
         return NULL;
     }
-    void *data = NULL;
-    if (is_plain(r, t, md) && !(data = r->buf[t])) {
-        wp_fail(err, NULL, 0, "node '%s': tensor '%s' has no host buffer", n->name, r->g->tensors[t].name);
-        return NULL;
-    }
-    dnnl_memory_t m;
-    if (check(dnnl_memory_create(&m, md, s->eng, data ? data : DNNL_MEMORY_ALLOCATE), n, "memory_create", err))
+    dnnl_memory_t m = tensor_mem(r, s, n, t, md, err);
+    if (!m)
         return NULL;
     version *nv = &ts->ver[ts->n_ver++];
     nv->md = *md;
@@ -488,25 +511,12 @@ static int prep_conv(wp_runner *r, cpu_state *s, layer *l, size_t node, wp_error
         return -1;
     dnnl_exec_arg_t args[4];
     int na = 0;
-    dnnl_memory_t m;
-    if (!(m = need(r, s, l, n, n->in[0], pd_md(pd, dnnl_query_src_md), err)))
-        goto fail;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, m};
-    if (!(m = const_mem(s, n, &wplain, wdata, pd_md(pd, dnnl_query_weights_md), err)))
-        goto fail;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, m};
-    if (has_b) {
-        if (!(m = new_mem(s, n, &b, bdata, err)))
-            goto fail;
-        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, m};
-    }
-    if (!(m = produce(r, s, n, out_t, pd_md(pd, dnnl_query_dst_md), err)))
-        goto fail;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, m};
+    if (push_arg(args, &na, DNNL_ARG_SRC, need(r, s, l, n, n->in[0], pd_md(pd, dnnl_query_src_md), err)) ||
+        push_arg(args, &na, DNNL_ARG_WEIGHTS, const_mem(s, n, &wplain, wdata, pd_md(pd, dnnl_query_weights_md), err)) ||
+        (has_b && push_arg(args, &na, DNNL_ARG_BIAS, new_mem(s, n, &b, bdata, err))) ||
+        push_arg(args, &na, DNNL_ARG_DST, produce(r, s, n, out_t, pd_md(pd, dnnl_query_dst_md), err)))
+        return drop_pd(pd);
     return add_prim(l, n, pd, na, args, err);
-fail:
-    dnnl_primitive_desc_destroy(pd);
-    return -1;
 }
 
 static int prep_pool(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
@@ -537,14 +547,11 @@ static int prep_pool(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
         make_pd(s, n, &d, &pd, err))
         return -1;
     dnnl_exec_arg_t args[2];
-    if (!(args[0].memory = need(r, s, l, n, n->in[0], &src, err)) ||
-        !(args[1].memory = produce(r, s, n, n->out[0], pd_md(pd, dnnl_query_dst_md), err))) {
-        dnnl_primitive_desc_destroy(pd);
-        return -1;
-    }
-    args[0].arg = DNNL_ARG_SRC;
-    args[1].arg = DNNL_ARG_DST;
-    return add_prim(l, n, pd, 2, args, err);
+    int na = 0;
+    if (push_arg(args, &na, DNNL_ARG_SRC, need(r, s, l, n, n->in[0], &src, err)) ||
+        push_arg(args, &na, DNNL_ARG_DST, produce(r, s, n, n->out[0], pd_md(pd, dnnl_query_dst_md), err)))
+        return drop_pd(pd);
+    return add_prim(l, n, pd, na, args, err);
 }
 
 static int prep_dense(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
@@ -591,25 +598,12 @@ static int prep_dense(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
         return -1;
     dnnl_exec_arg_t args[4];
     int na = 0;
-    dnnl_memory_t m;
-    if (!(m = need(r, s, l, n, n->in[0], &src, err)))
-        goto fail;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, m};
-    if (!(m = const_mem(s, n, &wplain, wt, pd_md(pd, dnnl_query_weights_md), err)))
-        goto fail;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, m};
-    if (bias) {
-        if (!(m = new_mem(s, n, &b, bias, err)))
-            goto fail;
-        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, m};
-    }
-    if (!(m = produce(r, s, n, n->out[0], &dst, err)))
-        goto fail;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, m};
+    if (push_arg(args, &na, DNNL_ARG_SRC, need(r, s, l, n, n->in[0], &src, err)) ||
+        push_arg(args, &na, DNNL_ARG_WEIGHTS, const_mem(s, n, &wplain, wt, pd_md(pd, dnnl_query_weights_md), err)) ||
+        (bias && push_arg(args, &na, DNNL_ARG_BIAS, new_mem(s, n, &b, bias, err))) ||
+        push_arg(args, &na, DNNL_ARG_DST, produce(r, s, n, n->out[0], &dst, err)))
+        return drop_pd(pd);
     return add_prim(l, n, pd, na, args, err);
-fail:
-    dnnl_primitive_desc_destroy(pd);
-    return -1;
 }
 
 /* oneDNN's eltwise algorithm for a unary op (undef: none). ONNX HardSwish
@@ -668,27 +662,19 @@ static int prep_same(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
         return -1;
     dnnl_exec_arg_t args[6];
     int na = 0;
-    dnnl_memory_t m;
-    if (!(m = need(r, s, l, n, n->in[0], &md, err)))
-        goto fail;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, m};
+    if (push_arg(args, &na, DNNL_ARG_SRC, need(r, s, l, n, n->in[0], &md, err)))
+        return drop_pd(pd);
     if (n->op == WP_OP_BATCHNORM) {
         static const int which[4] = {DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE};
         dnnl_memory_desc_t c;
         md_1d(&c, shape(r, n->in[0])->d[1]);
-        for (int k = 0; k < 4; k++) {
-            if (!(m = new_mem(s, n, &c, r->buf[n->in[1 + k]], err)))
-                goto fail;
-            args[na++] = (dnnl_exec_arg_t){which[k], m};
-        }
+        for (int k = 0; k < 4; k++)
+            if (push_arg(args, &na, which[k], new_mem(s, n, &c, r->buf[n->in[1 + k]], err)))
+                return drop_pd(pd);
     }
-    if (!(m = produce(r, s, n, n->out[0], &md, err)))
-        goto fail;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, m};
+    if (push_arg(args, &na, DNNL_ARG_DST, produce(r, s, n, n->out[0], &md, err)))
+        return drop_pd(pd);
     return add_prim(l, n, pd, na, args, err);
-fail:
-    dnnl_primitive_desc_destroy(pd);
-    return -1;
 }
 
 static int same_shape(const wp_dims *a, const wp_dims *b);
@@ -777,16 +763,13 @@ static int prep_binary(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, w
     if (!pd)
         return prep_plain(r, s, l, n, err);
     dnnl_exec_arg_t args[3];
-    if (!(args[0].memory = need(r, s, l, n, a, &s0, err)) ||
-        !(args[1].memory = full ? need(r, s, l, n, b, &s1, err) : plain_view(r, s, l, n, b, &s1, err)) ||
-        !(args[2].memory = produce(r, s, n, n->out[0], &s0, err))) {
-        dnnl_primitive_desc_destroy(pd);
-        return -1;
-    }
-    args[0].arg = DNNL_ARG_SRC_0;
-    args[1].arg = DNNL_ARG_SRC_1;
-    args[2].arg = DNNL_ARG_DST;
-    return add_prim(l, n, pd, 3, args, err);
+    int na = 0;
+    if (push_arg(args, &na, DNNL_ARG_SRC_0, need(r, s, l, n, a, &s0, err)) ||
+        push_arg(args, &na, DNNL_ARG_SRC_1,
+                 full ? need(r, s, l, n, b, &s1, err) : plain_view(r, s, l, n, b, &s1, err)) ||
+        push_arg(args, &na, DNNL_ARG_DST, produce(r, s, n, n->out[0], &s0, err)))
+        return drop_pd(pd);
+    return add_prim(l, n, pd, na, args, err);
 }
 
 /* MatMul other than activation x constant matrix on 2-D data (an inner
@@ -809,17 +792,14 @@ static int prep_matmul(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, w
     if (!pd)
         return prep_plain(r, s, l, n, err);
     dnnl_exec_arg_t args[3];
-    if (!(args[0].memory = plain_view(r, s, l, n, n->in[0], &sa, err)) ||
-        !(args[1].memory = wconst ? const_mem(s, n, &sbplain, r->buf[n->in[1]], pd_md(pd, dnnl_query_weights_md), err)
-                                  : plain_view(r, s, l, n, n->in[1], &sb, err)) ||
-        !(args[2].memory = produce(r, s, n, n->out[0], &sd, err))) {
-        dnnl_primitive_desc_destroy(pd);
-        return -1;
-    }
-    args[0].arg = DNNL_ARG_SRC;
-    args[1].arg = DNNL_ARG_WEIGHTS;
-    args[2].arg = DNNL_ARG_DST;
-    return add_prim(l, n, pd, 3, args, err);
+    int na = 0;
+    if (push_arg(args, &na, DNNL_ARG_SRC, plain_view(r, s, l, n, n->in[0], &sa, err)) ||
+        push_arg(args, &na, DNNL_ARG_WEIGHTS,
+                 wconst ? const_mem(s, n, &sbplain, r->buf[n->in[1]], pd_md(pd, dnnl_query_weights_md), err)
+                        : plain_view(r, s, l, n, n->in[1], &sb, err)) ||
+        push_arg(args, &na, DNNL_ARG_DST, produce(r, s, n, n->out[0], &sd, err)))
+        return drop_pd(pd);
+    return add_prim(l, n, pd, na, args, err);
 }
 
 static int prep_multi(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
@@ -857,18 +837,13 @@ static int prep_multi(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
     if (check(st, n, add ? "sum_primitive_desc_create" : "concat_primitive_desc_create", err))
         return -1;
     dnnl_exec_arg_t args[MAX_IN + 1];
-    for (size_t i = 0; i < n->n_in; i++) {
-        args[i].arg = DNNL_ARG_MULTIPLE_SRC + (int)i;
-        if (!(args[i].memory = need(r, s, l, n, n->in[i], &srcs[i], err)))
-            goto fail;
-    }
-    args[n->n_in].arg = DNNL_ARG_DST;
-    if (!(args[n->n_in].memory = produce(r, s, n, n->out[0], pd_md(pd, dnnl_query_dst_md), err)))
-        goto fail;
-    return add_prim(l, n, pd, (int)n->n_in + 1, args, err);
-fail:
-    dnnl_primitive_desc_destroy(pd);
-    return -1;
+    int na = 0;
+    for (size_t i = 0; i < n->n_in; i++)
+        if (push_arg(args, &na, DNNL_ARG_MULTIPLE_SRC + (int)i, need(r, s, l, n, n->in[i], &srcs[i], err)))
+            return drop_pd(pd);
+    if (push_arg(args, &na, DNNL_ARG_DST, produce(r, s, n, n->out[0], pd_md(pd, dnnl_query_dst_md), err)))
+        return drop_pd(pd);
+    return add_prim(l, n, pd, na, args, err);
 }
 
 /* Views and ops without a oneDNN path: inputs plain in r->buf (reordered

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/onnx_internal.h"
 #include "runner_impl.h"
 
 #define SHAPE(t) (g->tensors[t].shape)
@@ -544,15 +545,6 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
     case WP_OP_GLOBALAVGPOOL: ref_pool(g, n, buf); break;
     case WP_OP_GEMM: ref_gemm(g, n, buf); break;
     case WP_OP_MATMUL: ref_matmul(g, n, buf); break;
-    case WP_OP_RELU:
-    case WP_OP_CLIP:
-    case WP_OP_SIGMOID:
-    case WP_OP_HARDSIGMOID:
-    case WP_OP_HARDSWISH:
-    case WP_OP_ERF:
-    case WP_OP_GELU:
-    case WP_OP_SQRT:
-    case WP_OP_TANH: ref_unary(n, X, Y, wp_dims_count(x)); break;
     case WP_OP_BATCHNORM: {
         const float *s = buf[n->in[1]], *b = buf[n->in[2]], *mu = buf[n->in[3]], *var = buf[n->in[4]];
         int64_t count = wp_dims_count(x), C = x->d[1], inner = count / (x->d[0] * C);
@@ -604,7 +596,11 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
     case WP_OP_FLATTEN:
     case WP_OP_RESHAPE:
     case WP_OP_DROPOUT: break;
-    default: return wp_fail(err, NULL, 0, "node '%s': op %s has no ref implementation", n->name, wp_op_name(n->op));
+    default:
+        if (!wp__op_is_activation(n->op))
+            return wp_fail(err, NULL, 0, "node '%s': op %s has no ref implementation", n->name, wp_op_name(n->op));
+        ref_unary(n, X, Y, wp_dims_count(x));
+        break;
     }
     return 0;
 }

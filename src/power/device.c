@@ -17,15 +17,16 @@
 #include "wattprof/timestamp.h"
 
 struct wp_device_state {
-    char root[2048];
+    char *root;
     json_t *doc;
 };
 
 /* The first line of root/rel without trailing blanks (the device tree's model
- * ends in a NUL), or 0 when absent or empty. */
+ * ends in a NUL), or 0 when absent or empty; rel NULL (out of memory
+ * building it) reads nothing. */
 static int read_text(const char *root, const char *rel, char *out, size_t size)
 {
-    char *path = wp_path_join(root, rel);
+    char *path = rel ? wp_path_join(root, rel) : NULL;
     FILE *fp = path ? fopen(path, "r") : NULL;
     free(path);
     if (!fp)
@@ -120,61 +121,71 @@ static void free_names(char **names, size_t n)
     free(names);
 }
 
-/* A cpufreq or devfreq folder: each {key, file} of FILES read as an integer
- * from DIR/file, and the governor's name from DIR/GOVERNOR. */
-static void set_freqs(json_t *o, const char *root, const char *dir, const char *const (*files)[2], size_t n_files,
-                      const char *governor)
-{
-    char rel[768];
-    for (size_t f = 0; f < n_files; f++) {
-        snprintf(rel, sizeof rel, "%s/%s", dir, files[f][1]);
-        set_int(o, files[f][0], root, rel);
-    }
-    snprintf(rel, sizeof rel, "%s/%s", dir, governor);
-    set_text(o, "governor", root, rel);
-}
+/* A kind of frequency domain (the CPUs' cpufreq, devfreq devices): where
+ * sysfs lists them and what read_domains reads of each. */
+typedef struct freq_domains {
+    const char *key;               /* the JSON key naming a domain */
+    const char *parent;            /* the folder below root listing them */
+    const char *prefix;            /* their names start so */
+    int numbered;                  /* and go on with digits only (cpuN, not cpufreq) */
+    const char *sub;               /* the folder below PARENT/NAME with the files; NULL: that one */
+    const char *const (*files)[2]; /* {key, file}: integers */
+    size_t n_files;
+    const char *governor; /* the file naming the governor */
+    int skip_empty;       /* leave out a domain where nothing was read */
+} freq_domains;
 
-static json_t *read_cpus(const char *root)
+static const char *const cpu_files[][2] = {{"cur_khz", "scaling_cur_freq"},
+                                           {"min_khz", "cpuinfo_min_freq"},
+                                           {"max_khz", "cpuinfo_max_freq"},
+                                           {"scaling_min_khz", "scaling_min_freq"},
+                                           {"scaling_max_khz", "scaling_max_freq"}};
+/* A CPU without cpufreq (a VM) has nothing to say. */
+static const freq_domains cpus = {.key = "cpu",
+                                  .parent = "sys/devices/system/cpu",
+                                  .prefix = "cpu",
+                                  .numbered = 1,
+                                  .sub = "cpufreq",
+                                  .files = cpu_files,
+                                  .n_files = sizeof cpu_files / sizeof cpu_files[0],
+                                  .governor = "scaling_governor",
+                                  .skip_empty = 1};
+
+static const char *const devfreq_files[][2] = {{"cur_hz", "cur_freq"}, {"min_hz", "min_freq"}, {"max_hz", "max_freq"}};
+static const freq_domains devfreqs = {.key = "device",
+                                      .parent = "sys/class/devfreq",
+                                      .prefix = "",
+                                      .files = devfreq_files,
+                                      .n_files = sizeof devfreq_files / sizeof devfreq_files[0],
+                                      .governor = "governor"};
+
+/* One object per domain of kind k: its name under k->key, each of k->files
+ * read as an integer, the governor's name. */
+static json_t *read_domains(const char *root, const freq_domains *k)
 {
     size_t n;
-    char **names = list_dir(root, "sys/devices/system/cpu", "cpu", &n);
+    char **names = list_dir(root, k->parent, k->prefix, &n);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        const char *digits = names[i] + 3;
-        if (*digits == '\0' || strspn(digits, "0123456789") != strlen(digits))
-            continue; /* cpufreq, cpuidle */
-        char dir[512];
-        json_t *cpu = json_object();
-        json_object_set_new(cpu, "cpu", json_string(names[i]));
-        static const char *const files[][2] = {{"cur_khz", "scaling_cur_freq"},
-                                               {"min_khz", "cpuinfo_min_freq"},
-                                               {"max_khz", "cpuinfo_max_freq"},
-                                               {"scaling_min_khz", "scaling_min_freq"},
-                                               {"scaling_max_khz", "scaling_max_freq"}};
-        snprintf(dir, sizeof dir, "sys/devices/system/cpu/%s/cpufreq", names[i]);
-        set_freqs(cpu, root, dir, files, sizeof files / sizeof files[0], "scaling_governor");
-        if (json_object_size(cpu) > 1)
-            json_array_append_new(arr, cpu);
+        const char *digits = names[i] + strlen(k->prefix);
+        if (k->numbered && (*digits == '\0' || strspn(digits, "0123456789") != strlen(digits)))
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, k->key, json_string(names[i]));
+        char *dir = k->sub ? wp_path3(k->parent, names[i], k->sub) : wp_path_join(k->parent, names[i]);
+        for (size_t f = 0; dir && f < k->n_files; f++) {
+            char *rel = wp_path_join(dir, k->files[f][1]);
+            set_int(o, k->files[f][0], root, rel);
+            free(rel);
+        }
+        char *gov = dir ? wp_path_join(dir, k->governor) : NULL;
+        set_text(o, "governor", root, gov);
+        free(gov);
+        free(dir);
+        if (k->skip_empty && json_object_size(o) <= 1)
+            json_decref(o);
         else
-            json_decref(cpu); /* no cpufreq (a VM): nothing to say */
-    }
-    free_names(names, n);
-    return arr;
-}
-
-static json_t *read_devfreq(const char *root)
-{
-    size_t n;
-    char **names = list_dir(root, "sys/class/devfreq", "", &n);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        char dir[512];
-        json_t *dev = json_object();
-        json_object_set_new(dev, "device", json_string(names[i]));
-        static const char *const files[][2] = {{"cur_hz", "cur_freq"}, {"min_hz", "min_freq"}, {"max_hz", "max_freq"}};
-        snprintf(dir, sizeof dir, "sys/class/devfreq/%s", names[i]);
-        set_freqs(dev, root, dir, files, sizeof files / sizeof files[0], "governor");
-        json_array_append_new(arr, dev);
+            json_array_append_new(arr, o);
     }
     free_names(names, n);
     return arr;
@@ -187,15 +198,17 @@ static json_t *read_thermal(const char *root)
     char **names = list_dir(root, "sys/class/thermal", "thermal_zone", &n);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        char rel[512];
         long long t;
-        snprintf(rel, sizeof rel, "sys/class/thermal/%s/temp", names[i]);
-        if (!read_int(root, rel, &t))
+        char *temp = wp_path3("sys/class/thermal", names[i], "temp");
+        int ok = read_int(root, temp, &t);
+        free(temp);
+        if (!ok)
             continue; /* a zone that cannot be read now (sensor off) says nothing */
         json_t *zone = json_object();
         json_object_set_new(zone, "zone", json_string(names[i]));
-        snprintf(rel, sizeof rel, "sys/class/thermal/%s/type", names[i]);
-        set_text(zone, "type", root, rel);
+        char *type = wp_path3("sys/class/thermal", names[i], "type");
+        set_text(zone, "type", root, type);
+        free(type);
         json_object_set_new(zone, "temp_mc", json_integer(t));
         json_array_append_new(arr, zone);
     }
@@ -223,9 +236,11 @@ wp_device_state *wp_device_start(const char *root, double rate_hz)
     wp_device_state *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
-    snprintf(st->root, sizeof st->root, "%s", root && *root ? root : "/");
+    st->root = strdup(root && *root ? root : "/");
     st->doc = json_object();
-    if (!st->doc) {
+    if (!st->root || !st->doc) {
+        json_decref(st->doc);
+        free(st->root);
         free(st);
         return NULL;
     }
@@ -237,8 +252,8 @@ wp_device_state *wp_device_start(const char *root, double rate_hz)
     set_text(doc, "nvpmodel", r, "var/lib/nvpmodel/status");
     if (rate_hz > 0)
         json_object_set_new(doc, "logger_rate_hz", json_real(rate_hz));
-    set_nonempty(doc, "cpus", read_cpus(r));
-    set_nonempty(doc, "devfreq", read_devfreq(r));
+    set_nonempty(doc, "cpus", read_domains(r, &cpus));
+    set_nonempty(doc, "devfreq", read_domains(r, &devfreqs));
     json_t *start = json_object();
     stamp(start);
     set_nonempty(start, "thermal", read_thermal(r));
@@ -279,6 +294,7 @@ void wp_device_free(wp_device_state *st)
     if (!st)
         return;
     json_decref(st->doc);
+    free(st->root);
     free(st);
 }
 
@@ -358,8 +374,7 @@ int wp_device_cooldown(const char *ref_path, const wp_cooldown_options *o, wp_co
     json_t *ref = json_object_get(json_object_get(doc, "end"), "thermal");
     if (!json_is_array(ref))
         ref = json_object_get(json_object_get(doc, "start"), "thermal");
-    char root[2048];
-    snprintf(root, sizeof root, "%s", o->root && *o->root ? o->root : "/");
+    const char *root = o->root && *o->root ? o->root : "/";
     double timeout = o->timeout_s > 0 ? o->timeout_s : 300, poll = o->poll_s > 0 ? o->poll_s : 0.25;
     double t0 = now_s();
     int told = 0;

@@ -160,6 +160,26 @@ static void tick_label(const axis *a, double v, char *buf, size_t cap)
     snprintf(buf, cap, "%.*f", a->decimals, v);
 }
 
+/* A vertical grid line at x from y0 down to y1, its label centred at
+ * label_y. */
+static void x_grid_line(FILE *out, double x, double y0, double y1, double label_y, const char *label)
+{
+    fprintf(out,
+            "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+            x, y0, x, y1, x, label_y, label);
+}
+
+/* A horizontal grid line at y from x0 to x1, its label right-aligned just
+ * left of x0. */
+static void y_grid_line(FILE *out, double x0, double x1, double y, const char *label)
+{
+    fprintf(out,
+            "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+            x0, y, x1, y, x0 - 6, y + 4, label);
+}
+
 /* Vertical grid lines at A's ticks between x = P0 and P1, from y = TOP - 4
  * down to BOTTOM, each labelled above the plot. */
 static void vertical_grid(FILE *out, const axis *a, double p0, double p1, double top, double bottom)
@@ -168,10 +188,7 @@ static void vertical_grid(FILE *out, const axis *a, double p0, double p1, double
     for (double t = a->lo; t <= a->hi + a->step * 1e-6; t += a->step) {
         double x = ax_map(a, t, p0, p1);
         tick_label(a, t, buf, sizeof buf);
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                x, top - 4, x, bottom, x, top - 10, buf);
+        x_grid_line(out, x, top - 4, bottom, top - 10, buf);
     }
 }
 
@@ -393,20 +410,14 @@ void wp__report_svg_timeline(FILE *out, const rp_timeline *tl)
     for (double t = ya.lo; t <= ya.hi + ya.step * 1e-6; t += ya.step) {
         double y = TY(t);
         tick_label(&ya, t, buf, sizeof buf);
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                xl, y, xr, y, xl - 6, y + 4, buf);
+        y_grid_line(out, xl, xr, y, buf);
     }
     for (double t = 0; t <= xa.hi + xa.step * 1e-6; t += xa.step) {
         double x = xl + t * 1000.0 * xscale;
         if (x > xr + 0.5)
             break;
         tick_label(&xa, t, buf, sizeof buf);
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                x, top + ph, x, ly1 + lane_h + 4, x, ly1 + lane_h + 18, buf);
+        x_grid_line(out, x, top + ph, ly1 + lane_h + 4, ly1 + lane_h + 18, buf);
     }
     fprintf(out, "<text class=\"axlabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">time (ms)</text>\n",
             (xl + xr) / 2, H - 6);
@@ -526,12 +537,8 @@ void wp__report_svg_scatter(FILE *out, const char *title, const char *unit, cons
     for (double t = ax.lo; t <= ax.hi + ax.step * 1e-6; t += ax.step) {
         double x = ax_map(&ax, t, xl, xr), y = ax_map(&ax, t, yb, top);
         tick_label(&ax, t, buf, sizeof buf);
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n"
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                x, top, x, yb, x, yb + 16, buf, xl, y, xr, y, xl - 6, y + 4, buf);
+        x_grid_line(out, x, top, yb, yb + 16, buf);
+        y_grid_line(out, xl, xr, y, buf);
     }
     fprintf(out, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", xl, top, xr - xl,
             yb - top);
@@ -689,26 +696,17 @@ void wp__report_svg_loglog(FILE *out, const char *title, const char *xlabel, con
     for (int e = ex0; e <= ex1; e += xstep) {
         double px = LX(pow(10, e));
         pow10_label(e, buf, sizeof buf);
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                px, top, px, yb, px, yb + 16, buf);
+        x_grid_line(out, px, top, yb, yb + 16, buf);
     }
     for (int e = ey0; logy && e <= ey1; e += ystep) {
         double py = LY(pow(10, e));
         pow10_label(e, buf, sizeof buf);
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                xl, py, xr, py, xl - 6, py + 4, buf);
+        y_grid_line(out, xl, xr, py, buf);
     }
     for (double tv = ya.lo; !logy && tv <= ya.hi + ya.step * 1e-6; tv += ya.step) {
         double py = LY(tv);
         tick_label(&ya, tv, buf, sizeof buf);
-        fprintf(out,
-                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                xl, py, xr, py, xl - 6, py + 4, buf);
+        y_grid_line(out, xl, xr, py, buf);
     }
     fprintf(out, "<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", xl, top, xr - xl,
             yb - top);
