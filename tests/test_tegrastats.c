@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_fixture.h"
 #include "testutil.h"
 #include "wattprof/mapper.h"
 #include "wattprof/simulate.h"
@@ -213,9 +214,8 @@ static void test_map_tegrastats(void)
     wp_sim_options_init(&o);
     o.n_layers = 5;
     o.n_cycles = 400;
-    const char *models[] = {"net"};
     wp_error err;
-    CHECK_INT(wp_simulate(raw, &o, models, 1, &err), 0);
+    CHECK_INT(sim_fixture_raw_net(raw, &o, &err), 0);
     wp_powerlog log;
     const char *pl = test_path(raw, "net/net_power_log.log");
     CHECK_INT(wp_powerlog_read(pl, &log, &err), 0);
@@ -237,7 +237,7 @@ static void test_map_tegrastats(void)
     free(text);
     /* and as JetPack 4 writes it (no stamps), in a raw folder of its own */
     const char *raw4 = test_path(test_tmpdir(), "raw4");
-    CHECK_INT(wp_simulate(raw4, &o, models, 1, &err), 0);
+    CHECK_INT(sim_fixture_raw_net(raw4, &o, &err), 0);
     len = 0;
     text = malloc(cap);
     text[0] = '\0';
