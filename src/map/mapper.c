@@ -820,9 +820,7 @@ static int keep_model(const char *raw_dir, const char *name, void *ctx)
     char *p = wp_path_join(raw_dir, name);
     int model = 0;
     if (wp_is_dir(p)) {
-        char file[1024];
-        snprintf(file, sizeof file, "%s" WP_POWER_LOG_SUFFIX, name);
-        char *log = wp_path_join(p, file), *prof = wp_path_join(p, WP_PROFILING_DIR);
+        char *log = wp_layout_model_file(p, name, WP_POWER_LOG_SUFFIX), *prof = wp_path_join(p, WP_PROFILING_DIR);
         model = (log && access(log, F_OK) == 0) || wp_is_dir(prof);
         free(log);
         free(prof);

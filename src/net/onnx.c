@@ -671,15 +671,6 @@ static void strided_copy(const double *in, int64_t base, const int64_t *st, cons
     }
 }
 
-static void dense_strides(const wp_dims *d, int64_t *st)
-{
-    int64_t s = 1;
-    for (int i = d->n - 1; i >= 0; i--) {
-        st[i] = s;
-        s *= d->d[i];
-    }
-}
-
 /* ints of an attribute or of a constant input (opset >= 13 style); 1 when
  * neither is there. */
 static int ints_of(reader *r, const Onnx__NodeProto *np, const char *attr_name, size_t input, int64_t *v, int *n,
@@ -1068,7 +1059,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
         if (!rc) {
             wp_dims o = in[0].s;
             int64_t base = 0;
-            dense_strides(&in[0].s, ds);
+            wp__dims_strides(&in[0].s, ds);
             for (int a = 0; a < o.n; a++) {
                 int64_t first;
                 if (sp[a] == 0) {
@@ -1095,7 +1086,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
             rc = wp_fail(r->err, r->path, 0, "node '%s' (ScatterND): unsupported indices or reduction", name);
         } else {
             int64_t ds[WP_MAX_DIMS];
-            dense_strides(d, ds);
+            wp__dims_strides(d, ds);
             for (int i = (int)k; i < d->n; i++)
                 slice *= d->d[i];
             if (fcount(&in[2]) != nidx * slice)
@@ -1135,7 +1126,7 @@ static int fold_node(reader *r, const Onnx__NodeProto *np, const char *name)
         const Onnx__AttributeProto *a = attr(np, "perm");
         wp_dims o = in[0].s;
         int64_t ds[WP_MAX_DIMS], st[WP_MAX_DIMS];
-        dense_strides(&in[0].s, ds);
+        wp__dims_strides(&in[0].s, ds);
         for (int i = 0; i < o.n; i++) {
             int64_t p = a && (size_t)i < a->n_ints ? a->ints[i] : o.n - 1 - i;
             if (p < 0 || p >= o.n) {
@@ -1286,6 +1277,27 @@ static int read_attributes(reader *r, wp_node *n, const Onnx__NodeProto *np)
     return 0;
 }
 
+/* An ONNX string attribute's spelling and the WP_* value it means. */
+typedef struct attr_value {
+    const char *name;
+    int value;
+} attr_value;
+
+/* Resize's string attribute key as one of vals (absent: the entry spelled
+ * ""); an error naming what and the spelling when none matches. */
+static int resize_attr(reader *r, const char *node, const Onnx__NodeProto *np, const char *key, const char *what,
+                       const attr_value *vals, size_t n_vals, int *out)
+{
+    char s[48];
+    attr_str(np, key, s, sizeof s);
+    for (size_t i = 0; i < n_vals; i++)
+        if (strcmp(s, vals[i].name) == 0) {
+            *out = vals[i].value;
+            return 0;
+        }
+    return wp_fail(r->err, r->path, 0, "node '%s' (Resize): %s '%s' is not supported", node, what, s);
+}
+
 /* Inputs past the first that the runtime op takes as node fields, read
  * here from constants. */
 static int read_const_inputs(reader *r, wp_node *n, const Onnx__NodeProto *np)
@@ -1396,37 +1408,33 @@ static int read_const_inputs(reader *r, wp_node *n, const Onnx__NodeProto *np)
         return 0;
     }
     case WP_OP_RESIZE: {
-        /* Resize (opset 11+): X, roi, scales, sizes; Upsample: X, scales. */
-        attr_str(np, "mode", s, sizeof s);
-        if (!s[0] || !strcmp(s, "nearest"))
-            n->resize_mode = WP_RESIZE_NEAREST;
-        else if (!strcmp(s, "linear") || !strcmp(s, "bilinear"))
-            n->resize_mode = WP_RESIZE_LINEAR;
-        else
-            return wp_fail(r->err, r->path, 0, "node '%s' (Resize): mode '%s' is not supported", name, s);
+        /* Resize (opset 11+): X, roi, scales, sizes; Upsample: X, scales,
+         * always asymmetric coordinates and floor (its attributes are not
+         * read). "" is the attribute's default. */
+        static const attr_value modes[] = {{"", WP_RESIZE_NEAREST},
+                                           {"nearest", WP_RESIZE_NEAREST},
+                                           {"linear", WP_RESIZE_LINEAR},
+                                           {"bilinear", WP_RESIZE_LINEAR}};
+        static const attr_value coords[] = {{"", WP_COORD_HALF_PIXEL},
+                                            {"half_pixel", WP_COORD_HALF_PIXEL},
+                                            {"asymmetric", WP_COORD_ASYMMETRIC},
+                                            {"align_corners", WP_COORD_ALIGN_CORNERS},
+                                            {"pytorch_half_pixel", WP_COORD_PYTORCH_HALF_PIXEL}};
+        static const attr_value nearests[] = {{"", WP_NEAREST_ROUND_PREFER_FLOOR},
+                                              {"round_prefer_floor", WP_NEAREST_ROUND_PREFER_FLOOR},
+                                              {"round_prefer_ceil", WP_NEAREST_ROUND_PREFER_CEIL},
+                                              {"floor", WP_NEAREST_FLOOR},
+                                              {"ceil", WP_NEAREST_CEIL}};
         int upsample = !strcmp(np->op_type, "Upsample");
-        attr_str(np, "coordinate_transformation_mode", s, sizeof s);
-        if (upsample || !strcmp(s, "asymmetric"))
-            n->resize_coord = WP_COORD_ASYMMETRIC;
-        else if (!s[0] || !strcmp(s, "half_pixel"))
-            n->resize_coord = WP_COORD_HALF_PIXEL;
-        else if (!strcmp(s, "align_corners"))
-            n->resize_coord = WP_COORD_ALIGN_CORNERS;
-        else if (!strcmp(s, "pytorch_half_pixel"))
-            n->resize_coord = WP_COORD_PYTORCH_HALF_PIXEL;
-        else
-            return wp_fail(r->err, r->path, 0, "node '%s' (Resize): coordinate mode '%s' is not supported", name, s);
-        attr_str(np, "nearest_mode", s, sizeof s);
-        if (upsample || !strcmp(s, "floor"))
-            n->resize_nearest = WP_NEAREST_FLOOR;
-        else if (!s[0] || !strcmp(s, "round_prefer_floor"))
-            n->resize_nearest = WP_NEAREST_ROUND_PREFER_FLOOR;
-        else if (!strcmp(s, "round_prefer_ceil"))
-            n->resize_nearest = WP_NEAREST_ROUND_PREFER_CEIL;
-        else if (!strcmp(s, "ceil"))
-            n->resize_nearest = WP_NEAREST_CEIL;
-        else
-            return wp_fail(r->err, r->path, 0, "node '%s' (Resize): nearest mode '%s' is not supported", name, s);
+        if ((rc = resize_attr(r, name, np, "mode", "mode", modes, sizeof modes / sizeof *modes, &n->resize_mode)))
+            return rc;
+        n->resize_coord = WP_COORD_ASYMMETRIC;
+        n->resize_nearest = WP_NEAREST_FLOOR;
+        if (!upsample && ((rc = resize_attr(r, name, np, "coordinate_transformation_mode", "coordinate mode", coords,
+                                            sizeof coords / sizeof *coords, &n->resize_coord)) ||
+                          (rc = resize_attr(r, name, np, "nearest_mode", "nearest mode", nearests,
+                                            sizeof nearests / sizeof *nearests, &n->resize_nearest))))
+            return rc;
         size_t si = upsample ? 1 : r->g->opset < 11 ? 1 : 2, zi = 3;
         fval f;
         const Onnx__AttributeProto *a = attr(np, "scales");

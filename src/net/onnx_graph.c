@@ -184,6 +184,15 @@ int64_t wp_dims_count(const wp_dims *d)
     return c;
 }
 
+void wp__dims_strides(const wp_dims *d, int64_t *st)
+{
+    int64_t s = 1;
+    for (int i = d->n - 1; i >= 0; i--) {
+        st[i] = s;
+        s *= d->d[i];
+    }
+}
+
 int wp_dims_count_checked(const wp_dims *d, int64_t *count)
 {
     int64_t c = 1;

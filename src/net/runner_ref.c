@@ -255,22 +255,13 @@ static void strided_gather(const float *in, int64_t base, const int64_t *st, con
     }
 }
 
-static void dense_strides(const wp_dims *d, int64_t *st)
-{
-    int64_t s = 1;
-    for (int i = d->n - 1; i >= 0; i--) {
-        st[i] = s;
-        s *= d->d[i];
-    }
-}
-
 static void ref_pad(const wp_graph *g, const wp_node *n, float *const *buf)
 {
     const wp_dims *x = &SHAPE(n->in[0]), *y = &SHAPE(n->out[0]);
     const float *X = buf[n->in[0]];
     float *Y = buf[n->out[0]];
     int64_t xs[WP_MAX_DIMS], idx[WP_MAX_DIMS] = {0};
-    dense_strides(x, xs);
+    wp__dims_strides(x, xs);
     int64_t total = wp_dims_count(y);
     for (int64_t e = 0; e < total; e++) {
         int64_t off = 0;
@@ -565,7 +556,7 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
     case WP_OP_PAD: ref_pad(g, n, buf); break;
     case WP_OP_TRANSPOSE: {
         int64_t xs[WP_MAX_DIMS], st[WP_MAX_DIMS];
-        dense_strides(x, xs);
+        wp__dims_strides(x, xs);
         for (int i = 0; i < x->n; i++)
             st[i] = xs[n->perm[i]];
         strided_gather(X, 0, st, &SHAPE(n->out[0]), Y);
@@ -573,7 +564,7 @@ int wp__ref_exec_node(wp_runner *r, size_t idx, wp_error *err)
     }
     case WP_OP_SLICE: {
         int64_t xs[WP_MAX_DIMS], st[WP_MAX_DIMS], base = 0;
-        dense_strides(x, xs);
+        wp__dims_strides(x, xs);
         for (int i = 0; i < x->n; i++) {
             base += n->slice_start[i] * xs[i];
             st[i] = xs[i] * n->slice_step[i];

@@ -94,6 +94,15 @@ static int finish(zb *b, int out)
     return out;
 }
 
+/* A k x k window moved s at a time with p padding on every side: the
+ * zoo's convolutions and pools are all square. */
+static void square_window(wp_node *n, int64_t k, int64_t s, int64_t p)
+{
+    n->kernel[0] = n->kernel[1] = k;
+    n->stride[0] = n->stride[1] = s;
+    n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = p;
+}
+
 static int conv(zb *b, int x, const char *name, int64_t oc, int64_t k, int64_t s, int64_t p, int64_t group, int bias)
 {
     if (b->failed || x < 0)
@@ -111,9 +120,7 @@ static int conv(zb *b, int x, const char *name, int64_t oc, int64_t k, int64_t s
     int out;
     wp_node *n = node(b, WP_OP_CONV, name, bias ? 3 : 2, in, &out);
     if (n) {
-        n->kernel[0] = n->kernel[1] = k;
-        n->stride[0] = n->stride[1] = s;
-        n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = p;
+        square_window(n, k, s, p);
         n->group = group;
     }
     return finish(b, out);
@@ -135,9 +142,7 @@ static int pool(zb *b, int x, wp_op op, const char *name, int64_t k, int64_t s, 
     int out;
     wp_node *n = node(b, op, name, 1, &x, &out);
     if (n) {
-        n->kernel[0] = n->kernel[1] = k;
-        n->stride[0] = n->stride[1] = s;
-        n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = p;
+        square_window(n, k, s, p);
         n->ceil_mode = ceil;
     }
     return finish(b, out);

@@ -637,9 +637,7 @@ static int find_predictions(const wp_report_options *o, rp_model *m, name_index 
     int rc = 0;
     if (o->predictions) {
         if (wp_is_dir(o->predictions)) {
-            char file[512];
-            snprintf(file, sizeof file, "%s.csv", m->name);
-            cands[nc++] = wp_path_join(o->predictions, file);
+            cands[nc++] = wp_layout_model_file(o->predictions, m->name, ".csv");
             cands[nc++] = wp_path3(o->predictions, m->name, WP_PREDICTIONS_CSV);
         } else {
             cands[nc++] = strdup(o->predictions);
