@@ -8,6 +8,7 @@
 #include "args.h"
 #include "commands.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/simulate.h"
 
 static void usage(FILE *fp, const wp_sim_options *d)
@@ -195,8 +196,6 @@ int cmd_simulate(int argc, char **argv)
             printf("simulated %zu model(s), %zu layers x %zu cycles (%s reporting) -> %s (truth: %s/truth.json)\n",
                    n_names, o.n_layers, o.n_cycles, wp_sim_reporting_name(o.reporting), out, out);
     }
-    for (size_t i = 0; i < n_names; i++)
-        free(names[i]);
-    free(names);
+    wp_names_free(names, n_names);
     return rc;
 }

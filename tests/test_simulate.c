@@ -125,6 +125,75 @@ static void test_physical_model(void)
     wp_sim_run_free(&run);
 }
 
+static wp_sim_layer sim_layer(wp_layer_kind kind, int64_t cin, int64_t hin, int64_t cout, int64_t hout, int64_t kernel)
+{
+    wp_sim_layer ly = {.kind = kind, .kernel = kernel, .stride = 1, .groups = 1};
+    ly.in[0] = ly.out[0] = 1;
+    ly.in[1] = cin;
+    ly.in[2] = ly.in[3] = hin;
+    ly.out[1] = cout;
+    ly.out[2] = ly.out[3] = hout;
+    return ly;
+}
+
+/* a draws more than b whatever their random factors */
+static int powers_apart(const wp_sim_layer *a, const wp_sim_layer *b)
+{
+    return wp_sim_layer_power_uw(a) * WP_SIM_POWER_FACTOR_MIN > wp_sim_layer_power_uw(b) * WP_SIM_POWER_FACTOR_MAX;
+}
+
+/* Power follows the work for every kind, not only convolutions. The
+ * figures in the comments are the model's (~20 GB/s, 8 us launch). */
+static void test_power_model(void)
+{
+    /* 3x3/2 max pooling of 64x112x112: 2 MB, ~100 us of streaming behind
+     * the launch (~1.24 W); global average pooling of 512x7x7: 51 kB,
+     * 2.6 us (~0.77 W) */
+    wp_sim_layer big_pool = sim_layer(WP_KIND_POOL, 64, 112, 64, 56, 3);
+    wp_sim_layer small_pool = sim_layer(WP_KIND_POOL, 512, 7, 512, 1, 7);
+    CHECK(powers_apart(&big_pool, &small_pool));
+    CHECK(!powers_apart(&small_pool, &big_pool));
+    /* dense 2048 -> 1000 (ResNet-50's head): 4 MB of weights (~1.96 W);
+     * 32 -> 10: 724 bytes, all launch (~0.9 W) */
+    wp_sim_layer big_fc = sim_layer(WP_KIND_DENSE, 2048, 1, 1000, 1, 1);
+    wp_sim_layer small_fc = sim_layer(WP_KIND_DENSE, 32, 1, 10, 1, 1);
+    CHECK(powers_apart(&big_fc, &small_fc));
+    /* elementwise on 64x56x56 (~0.82 W) and on 512x7x7 (~0.59 W) */
+    wp_sim_layer big_add = sim_layer(WP_KIND_OTHER, 64, 56, 64, 56, 1);
+    wp_sim_layer small_add = sim_layer(WP_KIND_OTHER, 512, 7, 512, 7, 1);
+    CHECK(powers_apart(&big_add, &small_add));
+    /* each kind stays in its range, saturating below its top */
+    const wp_sim_layer *all[] = {&big_pool, &small_pool, &big_fc, &small_fc, &big_add, &small_add};
+    const double lo[] = {0.6e6, 0.6e6, 0.9e6, 0.9e6, 0.4e6, 0.4e6}, hi[] = {1.3e6, 1.3e6, 2e6, 2e6, 0.9e6, 0.9e6};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        double p = wp_sim_layer_power_uw(all[i]);
+        CHECK(p > lo[i] && p < hi[i]);
+    }
+
+    /* Generated layers: the model times a factor inside the declared
+     * bounds (plus rounding to whole uW), and in every network the stem's
+     * max pooling (layer 1, 64x112x112) draws more than the global average
+     * pooling (layer L-2, at most 512x7x7 by then). */
+    wp_sim_options o;
+    wp_sim_options_init(&o);
+    o.n_cycles = 2;
+    wp_error err;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        o.seed = seed;
+        wp_sim_run run;
+        CHECK_INT(wp_sim_generate(&o, "m", seed, &run, &err), 0);
+        for (size_t l = 0; l < run.n_layers; l++) {
+            double model = wp_sim_layer_power_uw(&run.layers[l]);
+            CHECK(run.layers[l].power_uw >= model * WP_SIM_POWER_FACTOR_MIN - 0.5);
+            CHECK(run.layers[l].power_uw <= model * WP_SIM_POWER_FACTOR_MAX + 0.5);
+        }
+        CHECK_INT(run.layers[1].kind, WP_KIND_POOL);
+        CHECK_INT(run.layers[run.n_layers - 2].kind, WP_KIND_POOL);
+        CHECK(run.layers[1].power_uw > run.layers[run.n_layers - 2].power_uw);
+        wp_sim_run_free(&run);
+    }
+}
+
 static void test_layout_readable(void)
 {
     const char *dir = test_path(test_tmpdir(), "lay");
@@ -372,6 +441,7 @@ int main(void)
 {
     test_determinism();
     test_physical_model();
+    test_power_model();
     test_layout_readable();
     test_cli_chain();
     test_per_model_failure();

@@ -31,4 +31,9 @@ int wp_name_index_add(wp_name_index *ix, const char *name, size_t i, wp_name_of_
 
 void wp_name_index_free(wp_name_index *ix);
 
+/* Position of name in names[0..n-1] (the first, if repeated), or -1: a
+ * linear search, for the short fixed lists (an enum's spellings) that an
+ * index would not pay for. */
+long wp_name_lookup(const char *const *names, size_t n, const char *name);
+
 #endif

@@ -90,6 +90,16 @@ typedef struct wp_sim_run {
     size_t n_samples;
 } wp_sim_run;
 
+/* The power model (above idle, uW) for the layer's kind and shape, before
+ * its random factor: a convolution's from its arithmetic intensity (1.2 to
+ * 4.7 W), every other kind's from the share of its latency it keeps the
+ * memory system busy (dense 0.9 to 2 W, pooling 0.6 to 1.3 W, the rest 0.4
+ * to 0.9 W; docs/simulation.md). A generated layer's power is this times a
+ * factor drawn uniformly in [WP_SIM_POWER_FACTOR_MIN, _MAX]. */
+double wp_sim_layer_power_uw(const wp_sim_layer *ly);
+#define WP_SIM_POWER_FACTOR_MIN 0.85
+#define WP_SIM_POWER_FACTOR_MAX 1.15
+
 /* Generates one model's run in memory. model_index varies the architecture
  * and the random stream between models of one dataset. */
 int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model_index, wp_sim_run *run, wp_error *err);

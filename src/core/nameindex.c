@@ -51,6 +51,14 @@ int wp_name_index_add(wp_name_index *ix, const char *name, size_t i, wp_name_of_
     return 0;
 }
 
+long wp_name_lookup(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
 void wp_name_index_free(wp_name_index *ix)
 {
     free(ix->slots);

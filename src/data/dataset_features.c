@@ -7,6 +7,7 @@
 
 #include "core/checked.h"
 #include "wattprof/dataset.h"
+#include "wattprof/nameindex.h"
 
 /* Column groups the tables below share. IO_NAMES are what put_io writes:
  * the batch, an NCHW input's C, H, W and the output's, upstream's order;
@@ -117,10 +118,7 @@ int wp_feature_index(wp_layer_kind kind, const char *name)
 {
     size_t n;
     const char *const *names = wp_feature_names(kind, &n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return (int)i;
-    return -1;
+    return (int)wp_name_lookup(names, n, name);
 }
 
 double wp_feature_get(const wp_feature_row *row, const char *name)

@@ -3,6 +3,7 @@
  * in any order. */
 #include "wattprof/attribution.h"
 #include "wattprof/deconvolve.h"
+#include "wattprof/nameindex.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,12 +22,10 @@ void wp_attribution_options_init(wp_attribution_options *o)
 
 int wp_attribution_parse_mode(const char *s, wp_attribution_mode *out)
 {
-    for (int i = 0; i < WP_ATTRIBUTION_COUNT; i++)
-        if (strcmp(s, mode_names[i]) == 0) {
-            *out = (wp_attribution_mode)i;
-            return 0;
-        }
-    return -1;
+    long i = wp_name_lookup(mode_names, WP_ATTRIBUTION_COUNT, s);
+    if (i >= 0)
+        *out = (wp_attribution_mode)i;
+    return i >= 0 ? 0 : -1;
 }
 
 const char *wp_attribution_mode_name(wp_attribution_mode mode)

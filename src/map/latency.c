@@ -25,6 +25,7 @@
 #include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/csv.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/nameindex.h"
 #include "wattprof/timestamp.h"
 
@@ -625,9 +626,7 @@ int wp_latency_write(const char *path, const wp_latency *lat, wp_error *err)
 
 void wp_latency_free(wp_latency *lat)
 {
-    for (size_t i = 0; i < lat->n_layers; i++)
-        free(lat->names[i]);
-    free(lat->names);
+    wp_names_free(lat->names, lat->n_layers);
     free(lat->lines);
     free(lat->latency_ms);
     free(lat->reported_us);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof/nameindex.h"
+
 void wp_timeline_options_init(wp_timeline_options *opt)
 {
     opt->mode = WP_TIMELINE_AUTO;
@@ -23,12 +25,10 @@ static const char *const mode_names[] = {
 
 int wp_timeline_parse_mode(const char *s, wp_timeline_mode *out)
 {
-    for (int i = 0; i < WP_TIMELINE_COUNT; i++)
-        if (strcmp(s, mode_names[i]) == 0) {
-            *out = (wp_timeline_mode)i;
-            return 0;
-        }
-    return -1;
+    long i = wp_name_lookup(mode_names, WP_TIMELINE_COUNT, s);
+    if (i >= 0)
+        *out = (wp_timeline_mode)i;
+    return i >= 0 ? 0 : -1;
 }
 
 const char *wp_timeline_mode_name(wp_timeline_mode mode)

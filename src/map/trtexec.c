@@ -10,6 +10,7 @@
 
 #include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/timestamp.h"
 
 /* jansson keeps no line per value; trtexec writes one record per line, but
@@ -148,9 +149,7 @@ static int get_num(json_t *o, const char *key, int required, double *out, const 
 
 void wp_trtexec_profile_free(wp_trtexec_profile *p)
 {
-    for (size_t i = 0; p->names && i < p->n_layers; i++)
-        free(p->names[i]);
-    free(p->names);
+    wp_names_free(p->names, p->n_layers);
     free(p->average_ms);
     free(p->median_ms);
     free(p->lines);

@@ -13,6 +13,7 @@
 
 #include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/nameindex.h"
 #include "wattprof/onnx.h"
 
 #include "net/onnx_internal.h"
@@ -479,10 +480,7 @@ static const char *const rewrite_ops[] = {"Identity", "Squeeze", "Unsqueeze", "S
 
 static int in_list(const char *const *list, size_t n, const char *op)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], op) == 0)
-            return 1;
-    return 0;
+    return wp_name_lookup(list, n, op) >= 0;
 }
 
 #define N_OF(a) (sizeof(a) / sizeof(a)[0])

@@ -14,6 +14,7 @@
 #include "net/onnx_internal.h"
 #include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
+#include "wattprof/nameindex.h"
 #include "wattprof/onnx.h"
 
 static const char *const op_names[WP_OP_COUNT] = {
@@ -60,12 +61,10 @@ const char *wp_op_name(wp_op op)
 
 int wp_op_from_name(const char *name, wp_op *op)
 {
-    for (int i = 0; i < WP_OP_COUNT; i++)
-        if (strcmp(op_names[i], name) == 0) {
-            *op = (wp_op)i;
-            return 0;
-        }
-    return -1;
+    long i = wp_name_lookup(op_names, WP_OP_COUNT, name);
+    if (i >= 0)
+        *op = (wp_op)i;
+    return i >= 0 ? 0 : -1;
 }
 
 void wp_graph_init(wp_graph *g, const char *name)

@@ -114,13 +114,6 @@ static char **list_dir(const char *root, const char *rel, const char *prefix, si
     return names;
 }
 
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
 /* A kind of frequency domain (the CPUs' cpufreq, devfreq devices): where
  * sysfs lists them and what read_domains reads of each. */
 typedef struct freq_domains {
@@ -187,7 +180,7 @@ static json_t *read_domains(const char *root, const freq_domains *k)
         else
             json_array_append_new(arr, o);
     }
-    free_names(names, n);
+    wp_names_free(names, n);
     return arr;
 }
 
@@ -212,7 +205,7 @@ static json_t *read_thermal(const char *root)
         json_object_set_new(zone, "temp_mc", json_integer(t));
         json_array_append_new(arr, zone);
     }
-    free_names(names, n);
+    wp_names_free(names, n);
     return arr;
 }
 

@@ -22,6 +22,7 @@
 
 #include "sensor_internal.h"
 #include "wattprof/csv.h"
+#include "wattprof/nameindex.h"
 #include "wattprof/timestamp.h"
 
 static const char *const source_names[] = {
@@ -44,12 +45,10 @@ void wp_sensor_options_init(wp_sensor_options *o)
 
 int wp_source_parse(const char *name, wp_source_kind *kind)
 {
-    for (size_t i = 0; i < sizeof source_names / sizeof *source_names; i++)
-        if (strcmp(name, source_names[i]) == 0) {
-            *kind = (wp_source_kind)i;
-            return 0;
-        }
-    return -1;
+    long i = wp_name_lookup(source_names, sizeof source_names / sizeof *source_names, name);
+    if (i >= 0)
+        *kind = (wp_source_kind)i;
+    return i >= 0 ? 0 : -1;
 }
 
 void wp_rail_list_free(wp_rail_list *list)

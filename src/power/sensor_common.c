@@ -23,6 +23,7 @@
 #include "sensor_internal.h"
 #include "wattprof/array.h"
 #include "wattprof/csv.h"
+#include "wattprof/fsutil.h"
 #include "wattprof/timestamp.h"
 
 /* Natural order so that hwmon10 sorts after hwmon9 and in10 after in2. */
@@ -92,9 +93,7 @@ oom:
 
 void wp__sensor_free_names(char **names, int n)
 {
-    for (int i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    wp_names_free(names, n > 0 ? (size_t)n : 0);
 }
 
 int wp__sensor_read_text(const char *path, char *buf, size_t size)

@@ -1259,9 +1259,7 @@ int wp_report_render(const wp_report_options *o, FILE *out, wp_error *err)
     wp_progress_report(&o->progress, "done", (double)n, (double)n);
     rc = (int)n;
 out:
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    wp_names_free(names, n);
     return rc;
 }
 

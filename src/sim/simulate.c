@@ -107,35 +107,73 @@ static double elems(const int64_t *d)
     return (double)d[0] * (double)d[1] * (double)d[2] * (double)d[3];
 }
 
-/* Latency and power from the layer's work: compute- and memory-bound terms
- * (fp16, 2 bytes per element), so the training data the simulated dataset
- * yields has features that explain its targets. */
-static void cost_model(wp_sim_layer *ly, rng *r)
+/* Roughly a Jetson Nano: ~100 GMAC/s fp16, ~20 GB/s, and some 8 us to
+ * launch and drain a kernel whatever it does. */
+#define SIM_MACS_PER_US 1e5
+#define SIM_BYTES_PER_US 2e4
+#define SIM_LAUNCH_US 8.0
+
+/* The layer's work: multiply-accumulates and bytes moved (fp16, 2 bytes
+ * per element: input, output and the weights). */
+static void layer_work(const wp_sim_layer *ly, double *macs, double *bytes)
 {
-    double macs = 0, bytes = 2 * (elems(ly->in) + elems(ly->out));
+    *macs = 0;
+    *bytes = 2 * (elems(ly->in) + elems(ly->out));
     if (ly->kind == WP_KIND_CONV || ly->kind == WP_KIND_DENSE) {
         double cin_g = (double)ly->in[1] / (double)ly->groups;
-        macs = elems(ly->out) * cin_g * (double)(ly->kernel * ly->kernel);
-        bytes += 2 * (double)ly->out[1] * cin_g * (double)(ly->kernel * ly->kernel);
+        *macs = elems(ly->out) * cin_g * (double)(ly->kernel * ly->kernel);
+        *bytes += 2 * (double)ly->out[1] * cin_g * (double)(ly->kernel * ly->kernel);
     } else if (ly->kind == WP_KIND_POOL) {
-        macs = elems(ly->out) * (double)(ly->kernel * ly->kernel) / 8;
+        *macs = elems(ly->out) * (double)(ly->kernel * ly->kernel) / 8;
     }
-    /* roughly a Jetson Nano: ~100 GMAC/s fp16, ~20 GB/s */
-    double lat = 8 + macs / 1e5 + bytes / 2e4;
+}
+
+double wp_sim_layer_power_uw(const wp_sim_layer *ly)
+{
+    double macs, bytes;
+    layer_work(ly, &macs, &bytes);
+    if (ly->kind == WP_KIND_CONV) {
+        /* arithmetic intensity (MACs per byte) decides how much of its
+         * time the ALUs compute rather than wait for memory: half way to
+         * the top at 30 MAC/B */
+        double intensity = macs / bytes;
+        return 1.2e6 + 3.5e6 * intensity / (intensity + 30);
+    }
+    /* Everything else is memory bound: a batch-1 dense layer streams its
+     * weights once (about 0.5 MAC per byte for any shape, so intensity
+     * cannot tell two apart), pooling and the rest stream their tensors.
+     * What they draw follows the share of their time the memory system
+     * (and the few ALU cycles) is busy rather than the fixed launch:
+     * busy / (launch + busy), about the bandwidth reached over the peak,
+     * which saturates towards 1 as the layer grows. */
+    double busy = macs / SIM_MACS_PER_US + bytes / SIM_BYTES_PER_US;
+    double u = busy / (SIM_LAUNCH_US + busy);
+    switch (ly->kind) {
+    case WP_KIND_DENSE: return 0.9e6 + 1.1e6 * u; /* GEMM kernel, SMs and DRAM */
+    case WP_KIND_POOL: return 0.6e6 + 0.7e6 * u;
+    default: return 0.4e6 + 0.5e6 * u; /* activation, elementwise, reformat: a copy */
+    }
+}
+
+/* Latency and power from the layer's work (roofline-like latency; power
+ * from wp_sim_layer_power_uw), each times a bounded random factor for what
+ * the shape does not say (kernel choice, clocks, cache luck), so the
+ * training data the simulated dataset yields has features that explain its
+ * targets up to that factor. One draw each, latency's first: the order the
+ * random stream has always had, so a seed's latencies do not depend on the
+ * power model. */
+static void cost_model(wp_sim_layer *ly, rng *r)
+{
+    double macs, bytes;
+    layer_work(ly, &macs, &bytes);
+    double lat = SIM_LAUNCH_US + macs / SIM_MACS_PER_US + bytes / SIM_BYTES_PER_US;
     lat *= rng_range(r, 0.8, 1.25);
     if (lat < 10)
         lat = 10;
     if (lat > 2000)
         lat = 2000;
     ly->latency_us = round(lat);
-    double intensity = macs / bytes;
-    switch (ly->kind) {
-    case WP_KIND_CONV: ly->power_uw = (1.2e6 + 3.5e6 * intensity / (intensity + 30)) * rng_range(r, 0.85, 1.15); break;
-    case WP_KIND_DENSE: ly->power_uw = rng_range(r, 0.9e6, 2.0e6); break;
-    case WP_KIND_POOL: ly->power_uw = rng_range(r, 0.6e6, 1.3e6); break;
-    default: ly->power_uw = rng_range(r, 0.4e6, 0.9e6); break;
-    }
-    ly->power_uw = round(ly->power_uw);
+    ly->power_uw = round(wp_sim_layer_power_uw(ly) * rng_range(r, WP_SIM_POWER_FACTOR_MIN, WP_SIM_POWER_FACTOR_MAX));
 }
 
 static int build_layers(wp_sim_run *run, const wp_sim_options *opt, rng *r, wp_error *err)
