@@ -192,7 +192,9 @@ for s in stats:
             lo = hi = tm = 0.0
             ok = True
             for r in rows(f"{out}/m_{s}_{c}_{n}/pred_{n}.csv"):
-                if r["layer_name"] not in meas or not r["runtime_low"]:
+                if r["layer_name"] not in meas:
+                    continue  # a layer the runner fused: in neither total
+                if not r["runtime_low"]:
                     ok = False
                     continue
                 t = meas[r["layer_name"]]

@@ -33,6 +33,11 @@ int wp_backend_available(wp_backend backend);
 typedef struct wp_layer_time {
     int64_t start_us, end_us; /* monotonic clock (wp_ts_monotonic_us) */
     int64_t end_local_us;     /* local wall clock at the layer's end (wp_ts_now_local) */
+    /* The layer's duration in nanoseconds: what bench reports as its
+     * latency. Not end_us - start_us: many layers of small networks take
+     * under a microsecond, and whole-microsecond stamps would record them
+     * as 0 or 1 us (LeNet's ReLUs as 0, its dense layers at +-100 %). */
+    int64_t dur_ns;
 } wp_layer_time;
 
 typedef struct wp_runner wp_runner;

@@ -50,7 +50,7 @@ static void set_special(wp_pipeline_config *c, const char *const *names)
  * multiply, else one per element), fitted as the other kinds are. */
 static void extra_pipeline(wp_pipeline_config *p)
 {
-    static const char *const names[] = {"ops", "in_bytes", "weight_bytes", "out_bytes", "transcendental"};
+    static const char *const names[] = {"ops", "in_bytes", "weight_bytes", "out_bytes", "transcendental", "view"};
     p->n_features = 0;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         snprintf(p->features[p->n_features++], WP_NAME_MAX, "%s", names[i]);

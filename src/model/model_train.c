@@ -118,6 +118,14 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
     for (int c = 0; c < k->n_cols; c++)
         if ((col[c] = wp_csv_column(&r, k->cols[c])) < 0)
             derive = 1;
+    /* the kinds beyond the original's three have no original columns to
+     * derive from: a column a newer dataset writes (view) is missing */
+    for (int c = 0; derive && nu == 0 && c < k->n_cols; c++)
+        if (col[c] < 0) {
+            wp_fail(err, path, 1, "missing column '%s' (written by `wattprof dataset` of this version: rerun it)",
+                    k->cols[c]);
+            goto out;
+        }
     if (derive) {
         for (size_t u = 0; u < nu; u++)
             if ((ucol[u] = wp_csv_column(&r, names[u])) < 0) {

@@ -87,10 +87,10 @@ int wp_bench_run(wp_graph *g, const wp_bench_options *opt, wp_bench_result *res,
             goto done;
         res->untimed_ms[c] = (double)(wp_ts_monotonic_us() - u0) / 1000.0;
         for (size_t i = 0; i < L; i++) {
-            double ms = (double)(times[i].end_us - times[i].start_us) / 1000.0;
+            double ms = (double)times[i].dur_ns / 1e6;
             res->layer_ms[i * C + c] = ms;
             res->end_local_us[i * C + c] = times[i].end_local_us;
-            res->start_local_us[i * C + c] = times[i].end_local_us - (times[i].end_us - times[i].start_us);
+            res->start_local_us[i * C + c] = times[i].end_local_us - (times[i].dur_ns + 500) / 1000;
             sum_layers += ms;
         }
         res->cycle_ms[c] = (double)(times[L - 1].end_us - times[0].start_us) / 1000.0;

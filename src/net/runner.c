@@ -217,15 +217,19 @@ int wp_runner_run(wp_runner *r, wp_layer_time *times, wp_error *err)
     if (times && r->ops->timed_run)
         return r->ops->timed_run(r, times, err);
     for (size_t i = 0; i < r->g->n_nodes; i++) {
-        int64_t start = times ? wp_ts_monotonic_us() : 0;
+        int64_t start_ns = times ? wp_ts_monotonic_ns() : 0;
         if (r->ops->exec(r, i, err))
             return -1;
         if (times) {
             if (r->ops->sync(r, err))
                 return -1;
-            times[i].end_us = wp_ts_monotonic_us();
+            int64_t end_ns = wp_ts_monotonic_ns();
             times[i].end_local_us = wp_ts_now_local();
-            times[i].start_us = start;
+            times[i].dur_ns = end_ns - start_ns;
+            /* the same clock, so the microsecond stamps order exactly as
+             * the nanosecond ones (consecutive layers never overlap) */
+            times[i].start_us = start_ns / 1000;
+            times[i].end_us = end_ns / 1000;
         }
     }
     return times ? 0 : r->ops->sync(r, err);

@@ -778,16 +778,32 @@ static int prep_binary(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, w
  * second operand goes into the weight layout oneDNN picks, once. */
 static int prep_matmul(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
 {
-    const wp_dims *y = shape(r, n->out[0]);
+    const wp_dims *y = shape(r, n->out[0]), *xa = shape(r, n->in[0]), *xb = shape(r, n->in[1]);
     int R = y->n, wconst = is_const(r, n->in[1]);
-    dnnl_memory_desc_t sa, sb, sbplain, sd;
-    md_padded(&sa, shape(r, n->in[0]), R, dnnl_format_tag_undef);
-    md_padded(&sbplain, shape(r, n->in[1]), R, dnnl_format_tag_undef);
-    md_padded(&sb, shape(r, n->in[1]), R, wconst && !s->plain ? dnnl_format_tag_any : dnnl_format_tag_undef);
+    dnnl_memory_desc_t sa, sb, sbplain, sd, sdrows;
+    /* An activation [..., M, K] times a constant [K, N] is one GEMM over
+     * all (...) x M rows of the plain data, not a batch of small ones:
+     * PyTorch exports ViT's attention input projection as [197, 1, 768] x
+     * [768, 2304], which oneDNN's batched matmul ran as 197 matrix-vector
+     * products, a quarter of the speed of the same work as one GEMM
+     * (22 ms against about 6 on the build machine, docs/runners.md). */
+    int rows = wconst && xb->n == 2 && xa->n > 2 && xa->n == R;
+    if (rows) {
+        int64_t k = xb->d[0], m = wp_dims_count(xa) / k;
+        wp_dims a2 = {2, {m, k}}, y2 = {2, {m, xb->d[1]}};
+        md_of(&sa, &a2);
+        md_of(&sbplain, xb);
+        md_padded(&sb, xb, 2, !s->plain ? dnnl_format_tag_any : dnnl_format_tag_undef);
+        md_of(&sdrows, &y2);
+    } else {
+        md_padded(&sa, xa, R, dnnl_format_tag_undef);
+        md_padded(&sbplain, xb, R, dnnl_format_tag_undef);
+        md_padded(&sb, xb, R, wconst && !s->plain ? dnnl_format_tag_any : dnnl_format_tag_undef);
+    }
     md_of(&sd, y);
     dnnl_matmul_desc_t d;
     dnnl_primitive_desc_t pd = NULL;
-    if (dnnl_matmul_desc_init(&d, &sa, &sb, NULL, &sd) == dnnl_success)
+    if (dnnl_matmul_desc_init(&d, &sa, &sb, NULL, rows ? &sdrows : &sd) == dnnl_success)
         pd = fast_pd(s, &d);
     if (!pd)
         return prep_plain(r, s, l, n, err);
@@ -798,6 +814,10 @@ static int prep_matmul(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, w
                  wconst ? const_mem(s, n, &sbplain, r->buf[n->in[1]], pd_md(pd, dnnl_query_weights_md), err)
                         : plain_view(r, s, l, n, n->in[1], &sb, err)) ||
         push_arg(args, &na, DNNL_ARG_DST, produce(r, s, n, n->out[0], &sd, err)))
+        return drop_pd(pd);
+    /* with rows, the output is registered in its own plain shape (above)
+     * and the primitive writes the same buffer through a 2-D view */
+    if (rows && !(args[na - 1].memory = new_mem(s, n, &sdrows, r->buf[n->out[0]], err)))
         return drop_pd(pd);
     return add_prim(l, n, pd, na, args, err);
 }
@@ -1132,6 +1152,31 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
     return 0;
 }
 
+/* Erf, which oneDNN 2.6 has no eltwise for, though every PyTorch
+ * transformer export computes GELU as x / sqrt(2) -> Erf -> + 1 -> * x ->
+ * * 0.5: libm's double erf() in the ref kernel took 3-4 ns an element
+ * (ConvNeXt-T: 38 of its 150 ms), ten times a oneDNN sigmoid. Eigen's
+ * rational approximation for floats (erf is +-1 in single precision
+ * beyond 4; |error| < 1e-7 inside) has no branch and no call, so it
+ * vectorises. The ref backend, the oracle, keeps libm's erf. */
+static void erf_fast(const float *x, float *y, int64_t count)
+{
+    static const float a[] = {-1.60960333262415e-02f, -2.95459980854025e-03f, -7.34990630326855e-04f,
+                              -5.69250639462346e-05f, -2.10102402082508e-06f, 2.77068142495902e-08f,
+                              -2.72614225801306e-10f};
+    static const float b[] = {-1.42647390514189e-02f, -7.37332916720468e-03f, -1.68282697438203e-03f,
+                              -2.13374055278905e-04f, -1.45660718464996e-05f};
+    for (int64_t i = 0; i < count; i++) {
+        float v = x[i];
+        v = v < -4.0f ? -4.0f : v;
+        v = v > 4.0f ? 4.0f : v;
+        float v2 = v * v;
+        float p = ((((((a[6] * v2 + a[5]) * v2 + a[4]) * v2 + a[3]) * v2 + a[2]) * v2 + a[1]) * v2 + a[0]) * v;
+        float q = (((b[4] * v2 + b[3]) * v2 + b[2]) * v2 + b[1]) * v2 + b[0];
+        y[i] = p / q;
+    }
+}
+
 static int cpu_exec(wp_runner *r, size_t i, wp_error *err)
 {
     cpu_state *s = r->impl;
@@ -1146,6 +1191,10 @@ static int cpu_exec(wp_runner *r, size_t i, wp_error *err)
     /* The ref kernel reads r->buf directly: the reorders must be done. */
     if (l->n_steps && check(dnnl_stream_wait(s->stream), n, "stream_wait", err))
         return -1;
+    if (n->op == WP_OP_ERF) {
+        erf_fast(r->buf[n->in[0]], r->buf[n->out[0]], wp_dims_count(shape(r, n->out[0])));
+        return 0;
+    }
     return wp__runner_ref_ops.exec(r, i, err);
 }
 

@@ -465,6 +465,7 @@ static int cuda_timed_run(wp_runner *r, wp_layer_time *times, wp_error *err)
         int64_t after_us = (int64_t)llround((double)after * 1000.0), dur_us = (int64_t)llround((double)ms * 1000.0);
         times[i].end_us = end_mono - after_us;
         times[i].start_us = times[i].end_us - dur_us;
+        times[i].dur_ns = (int64_t)llround((double)ms * 1e6);
         times[i].end_local_us = end_local - after_us;
     }
     return 0;
