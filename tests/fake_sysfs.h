@@ -90,14 +90,22 @@ static inline const char *fake_ina_iio(const char *root, const char *dev, int k,
     return dir;
 }
 
+/* root/class/<cls>/<entry> with its name file, as hwmon and powercap both
+ * say what a device is; returns the entry's folder (static: one at a time). */
+static inline const char *fake_named_entry(const char *root, const char *cls, const char *entry, const char *name)
+{
+    static char dir[1024];
+    snprintf(dir, sizeof dir, "%s/class/%s/%s", root, cls, entry);
+    char text[64];
+    snprintf(text, sizeof text, "%s\n", name);
+    test_write_file(test_path(dir, "name"), text);
+    return dir;
+}
+
 /* root/class/hwmon/<hwmon>/power1_input (uW) with a chip name. */
 static inline const char *fake_hwmon_power(const char *root, const char *hwmon, const char *chip, long long uw)
 {
-    static char dir[1024];
-    snprintf(dir, sizeof dir, "%s/class/hwmon/%s", root, hwmon);
-    char text[64];
-    snprintf(text, sizeof text, "%s\n", chip);
-    test_write_file(test_path(dir, "name"), text);
+    const char *dir = fake_named_entry(root, "hwmon", hwmon, chip);
     fake_set(test_path(dir, "power1_input"), uw);
     return dir;
 }
@@ -106,11 +114,7 @@ static inline const char *fake_hwmon_power(const char *root, const char *hwmon, 
 static inline const char *fake_rapl(const char *root, const char *zone, const char *name, long long uj,
                                     long long max_range)
 {
-    static char dir[1024];
-    snprintf(dir, sizeof dir, "%s/class/powercap/%s", root, zone);
-    char text[64];
-    snprintf(text, sizeof text, "%s\n", name);
-    test_write_file(test_path(dir, "name"), text);
+    const char *dir = fake_named_entry(root, "powercap", zone, name);
     fake_set(test_path(dir, "energy_uj"), uj);
     fake_set(test_path(dir, "max_energy_range_uj"), max_range);
     return dir;

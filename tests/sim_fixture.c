@@ -15,6 +15,12 @@ wp_sim_options sim_fixture_options(size_t layers, size_t cycles, double noise_uw
     return o;
 }
 
+int sim_fixture_raw_net(const char *dir, const wp_sim_options *o, wp_error *err)
+{
+    static const char *const models[] = {"net"};
+    return wp_simulate(dir, o, models, 1, err);
+}
+
 int sim_fixture_make(sim_fixture *f, const wp_sim_options *o, int64_t origin_us, wp_error *err)
 {
     memset(f, 0, sizeof *f);

@@ -1,6 +1,7 @@
 /* A simulated run (simulate.h) in memory as deconvolve's input: shared by
  * tests/test_deconvolve.c and bench/bench_deconvolve.c, so the tests and the
- * benchmark solve the same kind of system. */
+ * benchmark solve the same kind of system. Also a simulated raw dir of one
+ * model for the tests that map one (test_tegrastats, test_trtexec). */
 #ifndef WATTPROF_SIM_FIXTURE_H
 #define WATTPROF_SIM_FIXTURE_H
 
@@ -21,6 +22,11 @@ typedef struct sim_fixture {
 
 /* The simulator's defaults with these set (reporting: tensorrt). */
 wp_sim_options sim_fixture_options(size_t layers, size_t cycles, double noise_uw, uint64_t seed);
+
+/* A raw dir at dir holding o's run of the one model "net", as `wattprof
+ * simulate --models net` writes it: for the tests that map or read one
+ * model's files. 0, or -1 with err. */
+int sim_fixture_raw_net(const char *dir, const wp_sim_options *o, wp_error *err);
 
 /* Generates the run and its windows: as stamped for ideal reporting, else
  * reconstructed. origin_us 0: the first sample's time. Returns 0, or -1

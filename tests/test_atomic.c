@@ -20,6 +20,7 @@
 
 #include "../src/core/atomic_testhook.h" /* also wp__resultset_test_die_after */
 #include "fake_sysfs.h"
+#include "signals.h"
 #include "testutil.h"
 #include "wattprof/atomic_file.h"
 #include "wattprof/dataset.h"
@@ -215,24 +216,6 @@ static double now_s(void)
  * empty or partial folder is visible; after the next run's start (which
  * finishes an interrupted switch and removes staging folders) all three
  * are of one run and nothing hidden is left. */
-/* The handler a program installs (the CLI's is cli/signals.c): the library
- * installs none, it only exports the cleanup. */
-static void on_signal(int sig)
-{
-    wp_atomic_remove_temporaries();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void install_cleanup_handler(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 static void test_map_killed_anywhere(void)
 {
@@ -264,7 +247,9 @@ static void test_map_killed_anywhere(void)
             CHECK_INT(map_quiet(raw[it % 2], res, &err), 0);
         pid_t pid = fork();
         if (pid == 0) {
-            install_cleanup_handler();
+            /* the library installs no handler: the program's own (linked
+             * in, tests/CMakeLists.txt) removes the temporaries */
+            cli_signals_install();
             wp__resultset_test_die_after(die);
             wp_error cerr;
             _exit(map_quiet(raw[(it + 1) % 2], res, &cerr) == 0 ? 0 : 1);

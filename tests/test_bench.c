@@ -17,11 +17,9 @@ static void test_raw_layout(const char *dir)
 {
     const char *model = test_path(dir, "lenet.onnx");
     const char *raw = test_path(dir, "raw");
-    test_run_result r = test_run_cli((const char *[]){"zoo", "--arch", "lenet", "--out", model, NULL});
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
-    r = test_run_cli((const char *[]){"bench", "--model", model, "--result-dir", raw, "--runs", "3", "--warmup", "1",
-                                      "--threads", "1", "--quiet", NULL});
+    CHECK_CLI(TEST_LIST("zoo", "--arch", "lenet", "--out", model), 0, NULL, NULL);
+    test_run_result r = test_run_cli((const char *[]){"bench", "--model", model, "--result-dir", raw, "--runs", "3",
+                                                      "--warmup", "1", "--threads", "1", "--quiet", NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "12 layers, 3 cycles on cpu");
     CHECK_CONTAINS(r.out, "per-layer sum / untimed");
@@ -162,9 +160,7 @@ static void test_errors(const char *dir)
     CHECK_CONTAINS(r.err, "bad.onnx");
     CHECK(!test_file_exists(test_path(raw, "bad")));
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"bench", "--model", bad, NULL});
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("bench", "--model", bad), 2, NULL, NULL);
     r = test_run_cli((const char *[]){"bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw, "--input",
                                       "1x3x28x28", NULL});
     CHECK_INT(r.status, 1);
@@ -218,19 +214,13 @@ static void test_predict_onnx(const char *dir)
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "--input goes with --onnx");
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"predict", "--models", dir, "--onnx", test_path(dir, "bad.onnx"), NULL});
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "bad.onnx");
-    test_run_free(&r);
-    r = test_run_cli((const char *[]){"predict", "--models", dir, "--onnx", model, "--input", "1x3x28x28", NULL});
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "wrong input shape");
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("predict", "--models", dir, "--onnx", test_path(dir, "bad.onnx")), 1, NULL,
+              TEST_LIST("bad.onnx"));
+    CHECK_CLI(TEST_LIST("predict", "--models", dir, "--onnx", model, "--input", "1x3x28x28"), 1, NULL,
+              TEST_LIST("wrong input shape"));
     /* A readable network but no models: the models error. */
-    r = test_run_cli((const char *[]){"predict", "--models", test_path(dir, "no-models"), "--onnx", model, NULL});
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "no model files");
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("predict", "--models", test_path(dir, "no-models"), "--onnx", model), 1, NULL,
+              TEST_LIST("no model files"));
 }
 
 /* The ref backend runs the same loop: per-layer sum and cycle agree. */
@@ -257,10 +247,7 @@ static void test_library_ref(void)
 
 int main(void)
 {
-    if (!wp_onnx_supported()) {
-        printf("skip: ONNX support not built\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support not built");
     const char *dir = test_tmpdir();
     test_library_ref();
     if (!wp_backend_available(WP_BACKEND_CPU)) {

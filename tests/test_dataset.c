@@ -429,13 +429,8 @@ static char *mapping_text(int cycles, const char *gap_layer, int gap_from)
 
 static void write_model(const char *root, const char *model, const char *mapping, const char *engine)
 {
-    char rel[256];
-    snprintf(rel, sizeof rel, "%s/power_runtime_mapping_layerwise.csv", model);
-    if (mapping)
-        test_write_file(test_path(root, rel), mapping);
-    snprintf(rel, sizeof rel, "%s/trt_engine_info.json", model);
-    if (engine)
-        test_write_file(test_path(root, rel), engine);
+    test_write_model_file(root, model, "power_runtime_mapping_layerwise.csv", mapping);
+    test_write_model_file(root, model, "trt_engine_info.json", engine);
 }
 
 /* With the original's statistic (the mean runtime): these tests compare
@@ -792,10 +787,7 @@ static void test_layer_not_in_engine(void)
     test_run_free(&r);
     const char *strict[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", test_path(root, "t2"), "--strict",
                             NULL};
-    r = test_run_cli(strict);
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "layer 'ghost0' (CaskConvolution) is not in");
-    test_run_free(&r);
+    CHECK_CLI(strict, 1, NULL, TEST_LIST("layer 'ghost0' (CaskConvolution) is not in"));
 }
 
 /* map's copy of device.json names the board: the training CSVs get it as
@@ -873,9 +865,7 @@ static void test_untimed_latency(void)
     test_run_free(&r);
 
     const char *ro[] = {"map", "--raw-data-dir", raw, "--result-dir", mapped, "--runtime-only", "--quiet", NULL};
-    r = test_run_cli(ro);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(ro, 0, NULL, NULL);
     char *map = test_read_file(test_path(mapped, "m/power_runtime_mapping_layerwise.csv"));
     CHECK(map != NULL);
     if (map) {
@@ -910,7 +900,7 @@ static void test_untimed_latency(void)
 static void test_runtime_stat(void)
 {
     const char *root = test_tmpdir();
-    const char *in = strdup(test_path(root, "pre")), *out = strdup(test_path(root, "train"));
+    const char *in = test_path_kept(root, "pre"), *out = test_path_kept(root, "train");
     char *mapping = mapping_text(12, NULL, 0);
     write_model(in, "alpha", mapping, ENGINE);
     free(mapping);
@@ -926,9 +916,7 @@ static void test_runtime_stat(void)
                               named ? "--runtime-stat" : NULL,
                               "p10",
                               NULL};
-        test_run_result r = test_run_cli(args);
-        CHECK_INT(r.status, 0);
-        test_run_free(&r);
+        CHECK_CLI(args, 0, NULL, NULL);
         char *conv = test_read_file(test_path(out, "alpha/convolutional.csv"));
         char *row = conv ? csv_row(conv, "conv") : NULL;
         char want[64];
@@ -937,7 +925,6 @@ static void test_runtime_stat(void)
         free(row);
         free(conv);
     }
-    test_run_result r;
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_P10, (const double[]){4, 1, NAN, 3, 2}, 5), 1.3, 1e-12);
     CHECK(wp_runtime_stat_of(WP_RUNTIME_MIN, (const double[]){4, 1.5, NAN, 3, 2}, 5) == 1.5);
     CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MIN, (const double[]){NAN}, 1)));
@@ -945,12 +932,7 @@ static void test_runtime_stat(void)
     CHECK_NEAR(wp_runtime_stat_of(WP_RUNTIME_MEAN, (const double[]){4, 1, NAN, 3, 2}, 5), 2.5, 1e-12);
     CHECK(isnan(wp_runtime_stat_of(WP_RUNTIME_MEDIAN, (const double[]){NAN}, 1)));
     const char *bad[] = {"dataset", "--preprocessed-data-dir", in, "--result-dir", out, "--runtime-stat", "p50", NULL};
-    r = test_run_cli(bad);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "mean, median, p10");
-    test_run_free(&r);
-    free((void *)in);
-    free((void *)out);
+    CHECK_CLI(bad, 2, NULL, TEST_LIST("mean, median, p10"));
 }
 
 int main(void)

@@ -15,13 +15,17 @@
 
 typedef sim_fixture fixture;
 
-static void fixture_make(fixture *f, const wp_sim_options *o)
+/* The simulated run of o as deconvolve's input; no test here can go on
+ * without it. */
+static fixture fixture_make(const wp_sim_options *o)
 {
+    fixture f;
     wp_error err;
-    int rc = sim_fixture_make(f, o, ORIGIN, &err);
+    int rc = sim_fixture_make(&f, o, ORIGIN, &err);
     CHECK_INT(rc, 0);
     if (rc)
         abort();
+    return f;
 }
 
 #define fixture_free sim_fixture_free
@@ -36,8 +40,7 @@ static void test_exact_recovery(wp_sim_reporting rep)
 {
     wp_sim_options o = sim_fixture_options(8, 400, 0, 7);
     o.reporting = rep;
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt = sim_fixture_deconv(&o, 0);
     wp_deconv_result res;
     wp_error err;
@@ -80,8 +83,7 @@ static void test_auto_selection(void)
     wp_sim_options o = sim_fixture_options(10, 600, 2000, 11);
     o.sensor_window_us = 900;
     o.report_delay_us = 65;
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     wp_deconv_result res;
     wp_error err;
@@ -102,7 +104,7 @@ static void test_auto_selection(void)
     /* Window given, offset searched (ideal reporting: offset 0). */
     fixture_free(&f);
     o.reporting = WP_SIM_IDEAL;
-    fixture_make(&f, &o);
+    f = fixture_make(&o);
     opt.window_auto = 0;
     opt.window_us = 900;
     CHECK_INT(wp_deconvolve(&f.in, &opt, &res, &err), 0);
@@ -119,8 +121,7 @@ static void test_lagged_sensor(void)
 {
     wp_sim_options o = sim_fixture_options(10, 600, 2000, 5);
     o.sensor_lag_us = 4000;
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     double truth = o.report_delay_us - o.sensor_lag_us;
     wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     wp_deconv_result res;
@@ -144,6 +145,24 @@ static void test_lagged_sensor(void)
     CHECK(res.rms_residual_uw > 3 * good_rms);
     wp_deconv_result_free(&res);
     fixture_free(&f);
+}
+
+/* The true mean power over the 500 us window ending at t, in the cycle that
+ * starts at cycle_start and the one before it (cycles 1000 us apart, layers
+ * of durations d and powers pw back to back): what an ideal sensor reads. */
+static double window_power(int64_t t, int64_t cycle_start, const double *d, const double *pw, size_t L)
+{
+    double a = (double)t - 500, b = (double)t, e = 0;
+    for (int64_t cc = cycle_start - 1000; cc <= cycle_start; cc += 1000) {
+        double st = (double)cc;
+        for (size_t l = 0; l < L; l++) {
+            double lo = st > a ? st : a, hi = st + d[l] < b ? st + d[l] : b;
+            if (hi > lo)
+                e += (hi - lo) * pw[l];
+            st += d[l];
+        }
+    }
+    return e / 500;
 }
 
 /* A and B (100 us each, always adjacent) are only ever seen together: every
@@ -174,19 +193,8 @@ static void test_rank_deficient(void)
         const int64_t offs[4] = {250, 330, 770, 910};
         for (int k = 0; k < 4; k++) {
             int64_t t = cs + offs[k];
-            double a = (double)t - 500, b = (double)t, e = 0;
-            /* integrate the true power over [a, b] */
-            for (int64_t cc = cs - 1000; cc <= cs; cc += 1000) {
-                double st = (double)cc;
-                for (size_t l = 0; l < L; l++) {
-                    double lo = st > a ? st : a, hi = st + d[l] < b ? st + d[l] : b;
-                    if (hi > lo)
-                        e += (hi - lo) * pw[l];
-                    st += d[l];
-                }
-            }
             s[n].t_us = t;
-            s[n].power_uw = e / 500;
+            s[n].power_uw = window_power(t, cs, d, pw, L);
             n++;
         }
     }
@@ -209,19 +217,7 @@ static void test_rank_deficient(void)
     /* Nudge one window edge into A: the pair becomes (barely) separable.
      * A variance-inflation limit of 1e3 flags the pair ill-conditioned. */
     s[0].t_us = 2050;
-    {
-        double a = (double)s[0].t_us - 500, b = (double)s[0].t_us, e = 0;
-        for (int64_t cc = 1000; cc <= 2000; cc += 1000) {
-            double st = (double)cc;
-            for (size_t l = 0; l < L; l++) {
-                double lo = st > a ? st : a, hi = st + d[l] < b ? st + d[l] : b;
-                if (hi > lo)
-                    e += (hi - lo) * pw[l];
-                st += d[l];
-            }
-        }
-        s[0].power_uw = e / 500;
-    }
+    s[0].power_uw = window_power(s[0].t_us, 2000, d, pw, L);
     wp_deconv_result_free(&res);
     opt.vif_limit = 1e3;
     CHECK_INT(wp_deconvolve(&in, &opt, &res, &err), 0);
@@ -242,8 +238,7 @@ static void test_errors_and_csv(void)
     o.n_layers = 5;
     o.n_cycles = 100;
     o.seed = 3;
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt;
     wp_deconv_options_init(&opt);
     wp_deconv_result res;
@@ -364,8 +359,7 @@ static void map_fixture(fixture *f, const wp_deconv_options *opt, wp_deconv_summ
 static void test_residual_warning(void)
 {
     wp_sim_options o = sim_fixture_options(10, 1000, 40000, 11);
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt = sim_fixture_deconv(&o, 1);
     opt.max_relative_se = WP_DECONV_MAX_RELATIVE_SE;
     wp_deconv_summary sum;
@@ -405,8 +399,7 @@ static void test_residual_warning(void)
 static void test_uncertain(void)
 {
     wp_sim_options o = sim_fixture_options(12, 300, 200000, 4);
-    fixture f;
-    fixture_make(&f, &o);
+    fixture f = fixture_make(&o);
     wp_deconv_options opt = sim_fixture_deconv(&o, 0);
     opt.max_relative_se = 0.25;
     wp_deconv_summary sum;

@@ -14,6 +14,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "onnx_pb.h"
 #pragma GCC diagnostic pop
+#include "fast_models.h"
 #include "testutil.h"
 #include "train_fixture.h"
 #include "wattprof/csv.h"
@@ -128,18 +129,14 @@ static const char *const engine_unknown =
 
 int main(void)
 {
-    if (!wp_onnx_supported()) {
-        printf("skipped: ONNX support is not built in\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support is not built in");
     const char *dir = test_tmpdir();
-    const char *data = strdup(test_path(dir, "data"));
-    const char *models = strdup(test_path(dir, "models"));
-    const char *up = strdup(test_path(dir, "upstream"));
-    const char *cfg = strdup(test_path(dir, "fast.json"));
-    const char *onnx = strdup(test_path(dir, "net.onnx"));
-    const char *csv = strdup(test_path(dir, "pred.csv"));
-    const char *eng_path = strdup(test_path(dir, "unknown.json"));
+    const char *data = test_path_kept(dir, "data");
+    const char *models = test_path_kept(dir, "models");
+    const char *up = test_path_kept(dir, "upstream");
+    const char *onnx = test_path_kept(dir, "net.onnx");
+    const char *csv = test_path_kept(dir, "pred.csv");
+    const char *eng_path = test_path_kept(dir, "unknown.json");
     wp_error err;
     if (fx_write_or_say(data, 6, (int[3]){8, 6, 6}, 11, &err))
         return 1;
@@ -148,17 +145,7 @@ int main(void)
     for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
         for (size_t k = 0; k < sizeof extra_kinds / sizeof *extra_kinds; k++)
             write_extra(data, nets[g], extra_kinds[k], 6);
-    /* degree 1 on few alphas: this test is about which layers get a model */
-    char text[4096] = "{\"pipelines\": {";
-    for (int i = 0; i < WP_N_PIPELINES; i++) {
-        size_t L = strlen(text);
-        snprintf(text + L, sizeof text - L, "%s\"%s\": {\"degree\": 1, \"n_alphas\": 20}", i ? "," : "",
-                 wp_pipeline_name(i));
-    }
-    strcat(text, "}}\n");
-    test_write_file(cfg, text);
-    test_run_result r = test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", models, "--config", cfg,
-                                                      "--cv", "3", "--quiet", NULL});
+    test_run_result r = fast_models_train(data, models);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "normalization_runtime");
     CHECK_CONTAINS(r.out, "softmax_runtime");
@@ -272,13 +259,5 @@ int main(void)
     CHECK_CONTAINS(r.out, want);
     test_run_free(&r);
     wp_prediction_free(&p);
-
-    free((void *)data);
-    free((void *)models);
-    free((void *)up);
-    free((void *)cfg);
-    free((void *)onnx);
-    free((void *)csv);
-    free((void *)eng_path);
     return test_summary();
 }

@@ -66,14 +66,12 @@ int main(void)
     const char *root = test_tmpdir();
     const char *mapped = test_path(root, "mapped"), *training = test_path(root, "training");
     const char *map_args[] = {"map", "--raw-data-dir", raw, "--result-dir", mapped, "--quiet", NULL};
-    test_run_result r = test_run_cli(map_args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(map_args, 0, NULL, NULL);
     /* the example's runtimes carry symmetric +-3 % jitter around the truth:
      * the mean recovers it (the default, p10, sits about 2.4 % below) */
     const char *ds_args[] = {"dataset", "--preprocessed-data-dir", mapped, "--result-dir",
                              training,  "--runtime-stat",          "mean", NULL};
-    r = test_run_cli(ds_args);
+    test_run_result r = test_run_cli(ds_args);
     CHECK_INT(r.status, 0);
     CHECK(strstr(r.err, "skipping") == NULL); /* default threshold of 10 passes */
     test_run_free(&r);

@@ -127,45 +127,41 @@ static void expect_error(const char *text, const char *what, const char *line)
     CHECK(lat.names == NULL && lat.n_layers == 0);
 }
 
+/* A valid first layer of two cycles (lines 1-2): the inputs below damage
+ * what follows it. */
+#define LAYER_A "{\n\"a\": [[1.0, \"20241121-00:00:01.0\"], [2.0, \"20241121-00:00:02.0\"]]"
+
 static void test_errors(void)
 {
-    const char *a = "{\n\"a\": [[1.0, \"20241121-00:00:01.0\"], [2.0, \"20241121-00:00:02.0\"]]";
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"]\n]}", a);
-    expect_error(buf, "equal lengths", "4");
-    snprintf(
-        buf, sizeof buf,
-        "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"],\n[1.0, \"20241121-00:00:01.0\"]]}",
-        a);
-    expect_error(buf, "equal lengths", "4"); /* the line of the extra entry */
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"2024112", a);
-    expect_error(buf, "truncated JSON", "3");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"]]\n", a);
-    expect_error(buf, "truncated JSON", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1.0, \"20241121-00:00:61.0\"]]}", a);
-    expect_error(buf, "bad timestamp", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"a\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"]]}", a);
-    expect_error(buf, "duplicate layer name 'a'", "3");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [NaN, \"20241121-00:00:01.0\"]]}", a);
-    expect_error(buf, "not finite", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [Infinity, \"20241121-00:00:01.0\"]]}",
-             a);
-    expect_error(buf, "not finite", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1e999, \"20241121-00:00:01.0\"]]}", a);
-    expect_error(buf, "not a finite number", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [-0.5, \"20241121-00:00:01.0\"]]}", a);
-    expect_error(buf, "negative latency", "4");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"]\n]}", "equal lengths", "4");
+    expect_error(
+        LAYER_A
+        ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"],\n[1.0, \"20241121-00:00:01.0\"]]}",
+        "equal lengths", "4"); /* the line of the extra entry */
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"2024112", "truncated JSON", "3");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"]]\n",
+                 "truncated JSON", "4");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1.0, \"20241121-00:00:61.0\"]]}",
+                 "bad timestamp", "4");
+    expect_error(LAYER_A ",\n\"a\": [[1.0, \"20241121-00:00:01.0\"], [1.0, \"20241121-00:00:01.0\"]]}",
+                 "duplicate layer name 'a'", "3");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [NaN, \"20241121-00:00:01.0\"]]}", "not finite",
+                 "4");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [Infinity, \"20241121-00:00:01.0\"]]}",
+                 "not finite", "4");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1e999, \"20241121-00:00:01.0\"]]}",
+                 "not a finite number", "4");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [-0.5, \"20241121-00:00:01.0\"]]}",
+                 "negative latency", "4");
     /* Issue 13: 1e30 ms was undefined behaviour in the us conversion and
      * 1e300 ms silently got no power. */
     expect_error("{\"\":[[1e30,\"20241121-01:00:00.1\"]]}", "value out of range: latency 1e+30 ms", "1");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1e300, \"20241121-00:00:01.0\"]]}", a);
-    expect_error(buf, "value out of range", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [\"1\", \"20241121-00:00:01.0\"]]}", a);
-    expect_error(buf, "malformed JSON", "4");
-    snprintf(buf, sizeof buf, "%s,\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1.0, 20241121]]}", a);
-    expect_error(buf, "malformed JSON", "4");
-    snprintf(buf, sizeof buf, "%s}\n\nx", a);
-    expect_error(buf, "after the end", "4");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1e300, \"20241121-00:00:01.0\"]]}",
+                 "value out of range", "4");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [\"1\", \"20241121-00:00:01.0\"]]}",
+                 "malformed JSON", "4");
+    expect_error(LAYER_A ",\n\"b\": [[1.0, \"20241121-00:00:01.0\"],\n [1.0, 20241121]]}", "malformed JSON", "4");
+    expect_error(LAYER_A "}\n\nx", "after the end", "4");
     expect_error("[1, 2]", "a JSON array, not trt_layer_latency.json's object", "1");
     /* trtexec's profile, and the desktop profiler's timestamp-less lists:
      * valid JSON of another shape, said so */

@@ -95,20 +95,13 @@ static void test_sensors(void)
     const char *root = orin_root();
     fake_rapl(root, "intel-rapl:0", "package-0", 1, 1000);
     setenv("WATTPROF_NVML_LIB", "/nonexistent/libnvml-test.so", 1);
-    test_run_result r = test_run_cli((const char *[]){"sensors", "--sysfs-root", root, NULL});
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "VDD_IN *");
-    CHECK_CONTAINS(r.out, "VDD_GPU_SOC");
-    CHECK_CONTAINS(r.out, "mV, mA");
-    CHECK_CONTAINS(r.out, "package-0 *");
-    CHECK_CONTAINS(r.out, "uJ counter");
-    CHECK_CONTAINS(r.out, "nvml: cannot load /nonexistent/libnvml-test.so");
-    test_run_free(&r);
-    r = test_run_cli((const char *[]){"sensors", "--sysfs-root", test_tmpdir(), NULL});
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "no power sensor found");
-    test_run_free(&r);
-    r = test_run_cli((const char *[]){"log", "--source", "nvml", "--out", test_path(root, "x.log"), NULL});
+    CHECK_CLI(TEST_LIST("sensors", "--sysfs-root", root), 0,
+              TEST_LIST("VDD_IN *", "VDD_GPU_SOC", "mV, mA", "package-0 *", "uJ counter",
+                        "nvml: cannot load /nonexistent/libnvml-test.so"),
+              NULL);
+    CHECK_CLI(TEST_LIST("sensors", "--sysfs-root", test_tmpdir()), 1, NULL, TEST_LIST("no power sensor found"));
+    test_run_result r =
+        test_run_cli((const char *[]){"log", "--source", "nvml", "--out", test_path(root, "x.log"), NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "wattprof log: nvml: cannot load /nonexistent/libnvml-test.so");
     CHECK(!test_file_exists(test_path(root, "x.log")));
@@ -124,15 +117,10 @@ static void test_sensors_agx_orin(void)
     const char *const l41[3] = {"NC", "VDDQ_VDD2_1V8AO", "VDD_CPU_CV"};
     fake_ina_hwmon(root, "1-0040", "hwmon2", l40, orin_mv, orin_ma);
     fake_ina_hwmon(root, "1-0041", "hwmon3", l41, orin_mv, orin_ma);
-    test_run_result r = test_run_cli((const char *[]){"sensors", "--source", "ina3221", "--sysfs-root", root, NULL});
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "VIN_SYS_5V0");
-    CHECK_CONTAINS(r.out, "VDDQ_VDD2_1V8AO");
-    CHECK_CONTAINS(r.out, "1-0040/VDD_CPU_CV");
-    CHECK_CONTAINS(r.out, "1-0041/VDD_CPU_CV");
-    CHECK_CONTAINS(r.out, "drivers/ina3221/1-0041/hwmon/hwmon3");
-    CHECK_CONTAINS(r.out, "drivers/ina3221/1-0040/hwmon/hwmon2");
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("sensors", "--source", "ina3221", "--sysfs-root", root), 0,
+              TEST_LIST("VIN_SYS_5V0", "VDDQ_VDD2_1V8AO", "1-0040/VDD_CPU_CV", "1-0041/VDD_CPU_CV",
+                        "drivers/ina3221/1-0041/hwmon/hwmon3", "drivers/ina3221/1-0040/hwmon/hwmon2"),
+              NULL);
 }
 
 #ifdef WATTPROF_FAKE_NVML
@@ -205,29 +193,17 @@ static void test_log_fractional_interval(void)
 
 static void test_log_usage(void)
 {
-    test_run_result r = test_run_cli((const char *[]){"log", "--duration", "1", NULL});
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "--out");
-    test_run_free(&r);
-    r = test_run_cli((const char *[]){"log", "--out", "x", "--source", "ina", NULL});
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("log", "--duration", "1"), 2, NULL, TEST_LIST("--out"));
+    CHECK_CLI(TEST_LIST("log", "--out", "x", "--source", "ina"), 2, NULL, NULL);
     const char *bad_intervals[] = {"-5", "nan", "inf", "1e10", "5us", ""};
     for (int i = 0; i < 6; i++) {
-        r = test_run_cli((const char *[]){"log", "--out", "x", "--interval-us", bad_intervals[i], NULL});
-        CHECK_INT(r.status, 2);
-        CHECK_CONTAINS(r.err, "--interval-us");
-        test_run_free(&r);
+        CHECK_CLI(TEST_LIST("log", "--out", "x", "--interval-us", bad_intervals[i]), 2, NULL,
+                  TEST_LIST("--interval-us"));
     }
-    r = test_run_cli((const char *[]){"log", "--out", "x", "--duration", "0", NULL});
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("log", "--out", "x", "--duration", "0"), 2, NULL, NULL);
     const char *cmds[] = {"log", "idle", "run", "sensors"};
     for (int i = 0; i < 4; i++) {
-        r = test_run_cli((const char *[]){cmds[i], "--help", NULL});
-        CHECK_INT(r.status, 0);
-        CHECK_CONTAINS(r.out, "usage: wattprof");
-        test_run_free(&r);
+        CHECK_CLI(TEST_LIST(cmds[i], "--help"), 0, TEST_LIST("usage: wattprof"), NULL);
     }
 }
 
@@ -380,12 +356,8 @@ static void test_run_exit_codes(void)
     CHECK(!test_file_exists(marker));
     test_run_free(&r);
     free(deep);
-    r = test_run_cli((const char *[]){"run", "--result-dir", res, "--model", "a/b", "--", "true", NULL});
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
-    r = test_run_cli((const char *[]){"run", "--result-dir", res, "--model", "m4", NULL});
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("run", "--result-dir", res, "--model", "a/b", "--", "true"), 2, NULL, NULL);
+    CHECK_CLI(TEST_LIST("run", "--result-dir", res, "--model", "m4"), 2, NULL, NULL);
 }
 
 /* SIGTERM sent to wattprof run reaches the command, which decides how to
@@ -435,10 +407,8 @@ static void test_idle(void)
     /* A hwmon rail (power only) gives the same microwatts. */
     const char *root2 = test_tmpdir();
     fake_hwmon_power(root2, "hwmon0", "acpi_power", 3500000);
-    r = test_run_cli((const char *[]){"idle", "--sysfs-root", root2, "--duration", "0.05", "--result-dir", res, NULL});
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "average idle power: 3500000.0 uW");
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("idle", "--sysfs-root", root2, "--duration", "0.05", "--result-dir", res), 0,
+              TEST_LIST("average idle power: 3500000.0 uW"), NULL);
     /* A broken sensor: error, and the previous file is untouched. */
     char *before = test_read_file(test_path(res, "idling_power.json"));
     fake_set_text(test_path(root2, "class/hwmon/hwmon0/power1_input"), "??");
@@ -450,9 +420,7 @@ static void test_idle(void)
     free(before);
     free(after);
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"idle", "--duration", "1", NULL});
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("idle", "--duration", "1"), 2, NULL, NULL);
 }
 
 int main(void)

@@ -24,16 +24,11 @@ static const char *ENGINE = "{\"Layers\": [\n"
 static void write_model_files(const char *root, const char *model, const char *power_log, const char *latency,
                               const char *engine)
 {
-    char rel[256];
-    snprintf(rel, sizeof rel, "%s/%s_power_log.log", model, model);
-    if (power_log)
-        test_write_file(test_path(root, rel), power_log);
-    snprintf(rel, sizeof rel, "%s/trt_profiling/trt_layer_latency.json", model);
-    if (latency)
-        test_write_file(test_path(root, rel), latency);
-    snprintf(rel, sizeof rel, "%s/trt_profiling/trt_engine_info.json", model);
-    if (engine)
-        test_write_file(test_path(root, rel), engine);
+    char log_name[256];
+    snprintf(log_name, sizeof log_name, "%s_power_log.log", model);
+    test_write_model_file(root, model, log_name, power_log);
+    test_write_model_file(root, model, "trt_profiling/trt_layer_latency.json", latency);
+    test_write_model_file(root, model, "trt_profiling/trt_engine_info.json", engine);
 }
 
 /* A raw dir with idle power 5 W and one model. */

@@ -78,12 +78,7 @@ static size_t predict_tests(const wp_model *m, double *out, size_t cap)
 static void test_train_parity(void)
 {
     const char *args[] = {"train", "--data-dir", data, "--out-dir", models, "--config", "upstream", "--quiet", NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "trained on 6 networks, tested on 3");
-    CHECK_CONTAINS(r.out, "convolutional_power");
-    CHECK_CONTAINS(r.out, "RMSPE");
-    test_run_free(&r);
+    CHECK_CLI(args, 0, TEST_LIST("trained on 6 networks, tested on 3", "convolutional_power", "RMSPE"), NULL);
     CHECK(test_file_exists(test_path(models, "metrics.json")));
     /* the upstream configuration trains the original's six pipelines only */
     for (int i = WP_N_UPSTREAM_PIPELINES; i < WP_N_PIPELINES; i++) {
@@ -165,12 +160,7 @@ static void test_predict(void)
     test_write_file(eng, engine_json);
     const char *csv = test_path(dir, "pred.csv");
     const char *args[] = {"predict", "--models", models, "--engine-info", eng, "--out", csv, NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "layers modelled:        3 / 4");
-    CHECK_CONTAINS(r.out, "1 x Reformat");
-    CHECK_CONTAINS(r.out, "energy per inference");
-    test_run_free(&r);
+    CHECK_CLI(args, 0, TEST_LIST("layers modelled:        3 / 4", "1 x Reformat", "energy per inference"), NULL);
     char *t = test_read_file(csv);
     CHECK_CONTAINS(t, "layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,runtime_low,"
                       "runtime_high,energy_low,energy_high,out_of_range\n");
@@ -235,12 +225,7 @@ static void test_cv_by_model_and_config(void)
     CHECK_INT(fx_write(small, 6, per_kind, 9, &err), 0);
     const char *args[] = {"train",    "--data-dir", small,           "--out-dir", out,
                           "--config", cfg,          "--cv-by-model", "--quiet",   NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "lono");
-    CHECK_CONTAINS(r.out, "leave out net05");
-    CHECK_CONTAINS(r.out, "convolutional_power    (no data)");
-    test_run_free(&r);
+    CHECK_CLI(args, 0, TEST_LIST("lono", "leave out net05", "convolutional_power    (no data)"), NULL);
     char *met = test_read_file(test_path(out, "metrics.json"));
     CHECK_CONTAINS(met, "\"leave_one_network_out\"");
     CHECK_CONTAINS(met, "\"per_model\"");
@@ -285,10 +270,10 @@ static void check_snapshot(const char *out, char *copy[3])
 
 static void test_train_set(void)
 {
-    const char *dense = strdup(test_path(dir, "set_dense"));
-    const char *both = strdup(test_path(dir, "set_both"));
-    const char *out = strdup(test_path(dir, "set_out"));
-    const char *cfg = strdup(test_path(dir, "set_cfg.json"));
+    const char *dense = test_path_kept(dir, "set_dense");
+    const char *both = test_path_kept(dir, "set_both");
+    const char *out = test_path_kept(dir, "set_out");
+    const char *cfg = test_path_kept(dir, "set_cfg.json");
     /* degree 1 pooling keeps the pooling pipelines quick */
     test_write_file(cfg,
                     "{\"pipelines\": {\"pooling_power\": {\"degree\": 1}, \"pooling_runtime\": {\"degree\": 1}}}\n");
@@ -296,17 +281,15 @@ static void test_train_set(void)
     CHECK_INT(fx_write(dense, 6, (int[3]){0, 0, 8}, 5, &err), 0);
     CHECK_INT(fx_write(both, 6, (int[3]){0, 8, 8}, 6, &err), 0);
     const char *run1[] = {"train", "--data-dir", dense, "--out-dir", out, "--cv", "3", "--quiet", NULL};
-    test_run_result r = test_run_cli(run1);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(run1, 0, NULL, NULL);
     char *before[3];
     snapshot(out, before);
 
     /* A target that cannot be replaced: found before anything is renamed. */
-    const char *blocker = strdup(test_path(out, "pooling_runtime.json"));
+    const char *blocker = test_path_kept(out, "pooling_runtime.json");
     test_write_file(test_path(blocker, "x"), "not ours\n");
     const char *run2[] = {"train", "--data-dir", both, "--out-dir", out, "--config", cfg, "--cv", "3", "--quiet", NULL};
-    r = test_run_cli(run2);
+    test_run_result r = test_run_cli(run2);
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "pooling_runtime.json: exists and is not a regular file");
     CHECK_INT(test_count_lines(r.err), 1);
@@ -320,18 +303,14 @@ static void test_train_set(void)
     /* An out dir that cannot be written (root writes anyway: skipped). */
     if (geteuid() != 0) {
         CHECK_INT(chmod(out, 0555), 0);
-        r = test_run_cli(run2);
-        CHECK_INT(r.status, 1);
-        test_run_free(&r);
+        CHECK_CLI(run2, 1, NULL, NULL);
         CHECK_INT(chmod(out, 0755), 0);
         check_snapshot(out, before);
         CHECK(!test_file_exists(test_path(out, "pooling_power.json")));
     }
 
     /* Now it goes through: four models. */
-    r = test_run_cli(run2);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(run2, 0, NULL, NULL);
     CHECK(test_file_exists(test_path(out, "pooling_power.json")));
     CHECK(test_file_exists(test_path(out, "pooling_runtime.json")));
     char *after[3];
@@ -357,11 +336,6 @@ static void test_train_set(void)
         free(before[i]);
         free(after[i]);
     }
-    free((void *)dense);
-    free((void *)both);
-    free((void *)out);
-    free((void *)cfg);
-    free((void *)blocker);
 }
 
 /* examples/train-physical.json (docs/training.md): loads, and on the
@@ -391,7 +365,7 @@ static void test_physical_example(void)
     CHECK_STR(cr->features[1], "bytes");
     wp_train_config_free(&c);
     /* convolutions only (the pipelines compared; quick under ASan) */
-    const char *conv = strdup(test_path(dir, "data_conv"));
+    const char *conv = test_path_kept(dir, "data_conv");
     static const char *const nets[] = {"net00", "net01", "net02",    "net03", "net04",
                                        "net05", "lenet", "resnet18", "vgg16"};
     for (int i = 0; i < 9; i++) {
@@ -404,11 +378,9 @@ static void test_physical_example(void)
             test_write_file(to, t);
         free(t);
     }
-    const char *out = strdup(test_path(dir, "models_physical"));
+    const char *out = test_path_kept(dir, "models_physical");
     const char *args[] = {"train", "--data-dir", conv, "--out-dir", out, "--config", cfg, "--quiet", NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(args, 0, NULL, NULL);
     char phys[4096], orig[4096];
     snprintf(phys, sizeof phys, "%s/metrics.json", out);
     snprintf(orig, sizeof orig, "%s/metrics.json", models);
@@ -417,46 +389,64 @@ static void test_physical_example(void)
         double a = test_rmspe(phys, name), b = test_rmspe(orig, name);
         CHECK(isfinite(a) && isfinite(b) && a < b);
     }
-    free((void *)conv);
-    free((void *)out);
 }
 
-static void expect_fail(const char *const *args, const char *needle, const char *out_dir)
+/* Runs wattprof with args, which must fail with one line on stderr holding
+ * every one of needles and leave out_dir (when not NULL) unwritten; one run
+ * for all the needles, and a failure names the caller's line. */
+#define EXPECT_FAIL(args, needles, out_dir) expect_fail_at(__LINE__, args, needles, out_dir)
+static void expect_fail_at(int line, const char *const *args, const char *const *needles, const char *out_dir)
 {
     test_run_result r = test_run_cli(args);
-    CHECK(r.status != 0);
-    CHECK_CONTAINS(r.err, needle);
-    CHECK_INT(test_count_lines(r.err), 1);
-    if (out_dir)
-        CHECK(!test_file_exists(out_dir));
+    if (r.status != 0)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "wattprof %s: status 0, expected a failure", args[0]);
+    for (; *needles; needles++)
+        if (r.err && strstr(r.err, *needles))
+            test_passed++;
+        else
+            test_fail_at(__FILE__, line, "stderr does not contain \"%s\": \"%s\"", *needles, r.err ? r.err : "(null)");
+    int lines = test_count_lines(r.err);
+    if (lines == 1)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "%d lines on stderr, expected 1", lines);
+    if (out_dir && !test_file_exists(out_dir))
+        test_passed++;
+    else if (out_dir)
+        test_fail_at(__FILE__, line, "%s was written", out_dir);
     test_run_free(&r);
+}
+
+/* A copy of the training data in dir/name with from replaced by to in its
+ * file rel: data one fault away from good. The path is test_path's. */
+static const char *damaged_data(const char *name, const char *rel, const char *from, const char *to)
+{
+    const char *d = test_path(dir, name);
+    copy_dir(data, d);
+    replace_in_file(test_path(d, rel), from, to);
+    return d;
 }
 
 static void test_bad_input(void)
 {
     /* missing column */
-    const char *d1 = test_path(dir, "bad_missing");
-    copy_dir(data, d1);
-    replace_in_file(test_path(d1, "net02/pooling.csv"), "kernel_0,", "kernelX,");
+    const char *d1 = damaged_data("bad_missing", "net02/pooling.csv", "kernel_0,", "kernelX,");
     const char *o1 = test_path(dir, "out_missing");
     /* the default's features are all there; the original's are not */
     const char *a1u[] = {"train", "--data-dir", d1, "--out-dir", o1, "--config", "upstream", "--quiet", NULL};
-    expect_fail(a1u, "net02/pooling.csv", o1);
-    expect_fail(a1u, "kernel_0", o1);
+    EXPECT_FAIL(a1u, TEST_LIST("net02/pooling.csv", "kernel_0"), o1);
     /* a default feature missing too: it cannot be derived without kernel_0 */
     replace_in_file(test_path(d1, "net02/pooling.csv"), "in_bytes,", "in_bytesX,");
     const char *a1[] = {"train", "--data-dir", d1, "--out-dir", o1, "--quiet", NULL};
-    expect_fail(a1, "net02/pooling.csv", o1);
-    expect_fail(a1, "kernel_0", o1);
+    EXPECT_FAIL(a1, TEST_LIST("net02/pooling.csv", "kernel_0"), o1);
 
     /* non-numeric cell, reported with its line */
-    const char *d2 = test_path(dir, "bad_cell");
-    copy_dir(data, d2);
-    replace_in_file(test_path(d2, "net03/dense.csv"), "\n1.0,", "\nabc,");
+    const char *d2 = damaged_data("bad_cell", "net03/dense.csv", "\n1.0,", "\nabc,");
     const char *o2 = test_path(dir, "out_cell");
     const char *a2[] = {"train", "--data-dir", d2, "--out-dir", o2, "--config", "upstream", "--quiet", NULL};
-    expect_fail(a2, "net03/dense.csv:", o2);
-    expect_fail(a2, "'abc' is not a finite number", o2);
+    EXPECT_FAIL(a2, TEST_LIST("net03/dense.csv:", "'abc' is not a finite number"), o2);
 
     /* empty training set: every network is a test network */
     const char *o3 = test_path(dir, "out_empty");
@@ -469,29 +459,28 @@ static void test_bad_input(void)
                         "--test-models",
                         "lenet,resnet18,vgg16,net00,net01,net02,net03,net04,net05",
                         NULL};
-    expect_fail(a3, "empty training set", o3);
+    EXPECT_FAIL(a3, TEST_LIST("empty training set"), o3);
     /* ... or no rows at all */
     const char *d4 = test_path(dir, "bad_empty");
     test_write_file(test_path(d4, "net00/dense.csv"), "batch_size,input_size,output_size,power,runtime,layer_name\n");
     const char *a4[] = {"train", "--data-dir", d4, "--out-dir", o3, "--quiet", NULL};
-    expect_fail(a4, "empty training set", o3);
+    EXPECT_FAIL(a4, TEST_LIST("empty training set"), o3);
     const char *d5 = test_path(dir, "bad_nodata");
     test_write_file(test_path(d5, "net00/readme.txt"), "nothing\n");
     const char *a5[] = {"train", "--data-dir", d5, "--out-dir", o3, "--quiet", NULL};
-    expect_fail(a5, "no training data", o3);
+    EXPECT_FAIL(a5, TEST_LIST("no training data"), o3);
 
     /* unknown feature, unknown setting in the config */
     const char *cfg = test_path(dir, "bad_cfg.json");
     test_write_file(cfg, "{\"pipelines\": {\"convolutional_power\": {\"features\": [\"batch_size\", \"flops\"]}}}\n");
     const char *a6[] = {"train", "--data-dir", data, "--out-dir", o3, "--config", cfg, "--quiet", NULL};
-    expect_fail(a6, "unknown feature \"flops\"", o3);
-    expect_fail(a6, "bad_cfg.json", o3);
+    EXPECT_FAIL(a6, TEST_LIST("unknown feature \"flops\"", "bad_cfg.json"), o3);
     test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"special_terms\": [[\"input_size\"]]}}}\n");
-    expect_fail(a6, "not among the features", o3);
+    EXPECT_FAIL(a6, TEST_LIST("not among the features"), o3);
     test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"degre\": 2}}}\n");
-    expect_fail(a6, "unknown setting", o3);
+    EXPECT_FAIL(a6, TEST_LIST("unknown setting"), o3);
     test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"scaler\": \"quantile\"}}}\n");
-    expect_fail(a6, "scaler", o3);
+    EXPECT_FAIL(a6, TEST_LIST("scaler"), o3);
 
     /* model file of another version: predict refuses, writes nothing */
     const char *m2 = test_path(dir, "models_v2");
@@ -500,12 +489,12 @@ static void test_bad_input(void)
     const char *eng = test_path(dir, "engine.json");
     const char *csv = test_path(dir, "pred_v2.csv");
     const char *a7[] = {"predict", "--models", m2, "--engine-info", eng, "--out", csv, NULL};
-    expect_fail(a7, "pooling_runtime.json: model format version 3", csv);
+    EXPECT_FAIL(a7, TEST_LIST("pooling_runtime.json: model format version 3"), csv);
     /* a missing engine file, a bad --out */
     const char *a8[] = {"predict", "--models", models, "--engine-info", test_path(dir, "nope.json"), NULL};
-    expect_fail(a8, "nope.json", NULL);
+    EXPECT_FAIL(a8, TEST_LIST("nope.json"), NULL);
     const char *a9[] = {"predict", "--models", models, "--engine-info", eng, "--out", "x.txt", NULL};
-    expect_fail(a9, ".csv", NULL);
+    EXPECT_FAIL(a9, TEST_LIST(".csv"), NULL);
     CHECK_INT(test_count_entries(dir, ".pred"), 0);
 }
 
@@ -587,23 +576,18 @@ static void test_mixed_devices(void)
     char *d = device_data("mixed", "Jetson AGX Orin");
     const char *out = test_path(dir, "models_mixed");
     const char *a[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", NULL};
-    expect_fail(a, "net04/convolutional.csv:2: device 'Jetson AGX Orin' here but 'Jetson Nano' in ", out);
-    expect_fail(a, "lenet/convolutional.csv:2", out);
-    expect_fail(a, "--allow-mixed-devices", out);
+    EXPECT_FAIL(a,
+                TEST_LIST("net04/convolutional.csv:2: device 'Jetson AGX Orin' here but 'Jetson Nano' in ",
+                          "lenet/convolutional.csv:2", "--allow-mixed-devices"),
+                out);
     const char *ok[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", "--allow-mixed-devices", NULL};
-    test_run_result r = test_run_cli(ok);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "devices (mixed): Jetson Nano, Jetson AGX Orin\n");
-    test_run_free(&r);
+    CHECK_CLI(ok, 0, TEST_LIST("devices (mixed): Jetson Nano, Jetson AGX Orin\n"), NULL);
     free(d);
     /* one device (and net02 without the column): trained, and said */
     d = device_data("one_device", "Jetson Nano");
     const char *out2 = test_path(dir, "models_one");
     const char *one[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", NULL};
-    r = test_run_cli(one);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "tested on 3; device: Jetson Nano\n");
-    test_run_free(&r);
+    CHECK_CLI(one, 0, TEST_LIST("tested on 3; device: Jetson Nano\n"), NULL);
     free(d);
 }
 
@@ -622,8 +606,8 @@ static void test_help(void)
 int main(void)
 {
     dir = test_tmpdir();
-    data = strdup(test_path(dir, "data"));
-    models = strdup(test_path(dir, "models"));
+    data = test_path_kept(dir, "data");
+    models = test_path_kept(dir, "models");
     if (getenv("WATTPROF_KEEP_TMP"))
         fprintf(stderr, "fixture: %s\n", data);
     int per_kind[3] = {20, 12, 8};
@@ -640,7 +624,5 @@ int main(void)
     test_mixed_devices();
     test_help();
     int rc = test_summary();
-    free((void *)data);
-    free((void *)models);
     return rc;
 }

@@ -372,20 +372,14 @@ static void test_cli(void)
     CHECK_INT(r.status, 0);
     CHECK(test_file_exists(out));
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"zoo", "--arch", "nope", "--out", out, NULL});
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "unknown architecture");
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("zoo", "--arch", "nope", "--out", out), 1, NULL, TEST_LIST("unknown architecture"));
     r = test_run_cli(
         (const char *[]){"zoo", "--arch", "vgg11", "--input", "1x3x8x8", "--out", test_path(dir, "small.onnx"), NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "too small");
     CHECK(!test_file_exists(test_path(dir, "small.onnx")));
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"zoo", "--help", NULL});
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "--arch");
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("zoo", "--help"), 0, TEST_LIST("--arch"), NULL);
 }
 
 /* Issue 13: shapes, kernels and pads from a file are checked, not wrapped. */
@@ -520,17 +514,12 @@ static void test_overflow(void)
 
 int main(int argc, char **argv)
 {
-    if (!wp_onnx_supported()) {
-        printf("skip: ONNX support not built (protobuf-c / libonnx-dev missing)\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support not built (protobuf-c / libonnx-dev missing)");
     /* `test_onnx checker` (CTest's test_onnx.checker): the models checked
      * by onnx.checker and made by Python's onnx, alone. */
     if (argc > 1 && strcmp(argv[1], "checker") == 0) {
-        if (!have_python_onnx()) {
-            printf("skip: /usr/bin/python3 with onnx not found; models are not checked with onnx.checker\n");
-            return 77;
-        }
+        TEST_SKIP_UNLESS(have_python_onnx(),
+                         "/usr/bin/python3 with onnx not found; models are not checked with onnx.checker");
         test_zoo_roundtrip(1);
         test_python_made();
         return test_summary();

@@ -578,10 +578,7 @@ static void test_reduce_pooling(const char *dir)
 
 int main(void)
 {
-    if (!wp_onnx_supported()) {
-        printf("skipped: ONNX support not built (needs protobuf-c and libonnx-dev)\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support not built (needs protobuf-c and libonnx-dev)");
     const char *dir = test_tmpdir();
     test_elementwise(dir);
     test_shapes(dir, 11);

@@ -169,15 +169,8 @@ static void test_atomic(void)
 
 static void test_cli_dispatch(void)
 {
-    test_run_result r = test_run_cli((const char *[]){"--help", NULL});
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "map");
-    CHECK_CONTAINS(r.out, "dataset");
-    test_run_free(&r);
-    r = test_run_cli((const char *[]){"frobnicate", NULL});
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "unknown command 'frobnicate'");
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("--help"), 0, TEST_LIST("map", "dataset"), NULL);
+    CHECK_CLI(TEST_LIST("frobnicate"), 2, NULL, TEST_LIST("unknown command 'frobnicate'"));
 }
 
 int main(void)

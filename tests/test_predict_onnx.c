@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast_models.h"
 #include "testutil.h"
 #include "train_fixture.h"
 #include "wattprof/csv.h"
@@ -49,39 +50,21 @@ static size_t read_predictions(const char *path, pred_row *rows)
 
 int main(void)
 {
-    if (!wp_onnx_supported()) {
-        printf("skipped: ONNX support is not built in\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support is not built in");
     const char *dir = test_tmpdir();
-    const char *data = strdup(test_path(dir, "data"));
-    const char *models = strdup(test_path(dir, "models"));
-    const char *cfg = strdup(test_path(dir, "fast.json"));
-    const char *onnx = strdup(test_path(dir, "lenet.onnx"));
-    const char *csv = strdup(test_path(dir, "onnx.csv"));
-    const char *csv2 = strdup(test_path(dir, "file.csv"));
-    const char *engine = strdup(test_path(dir, "trt_engine_info.json"));
+    const char *data = test_path_kept(dir, "data");
+    const char *models = test_path_kept(dir, "models");
     wp_error err;
     if (fx_write_or_say(data, 6, (int[3]){8, 6, 6}, 77, &err))
         return 1;
-    /* Linear models on few alphas: this test is about the prediction
-     * path, the fitting is pinned by test_model. */
-    test_write_file(cfg, "{\"pipelines\": {"
-                         "\"convolutional_power\": {\"degree\": 1, \"n_alphas\": 20},"
-                         "\"convolutional_runtime\": {\"degree\": 1, \"n_alphas\": 20},"
-                         "\"pooling_power\": {\"degree\": 1, \"n_alphas\": 20},"
-                         "\"pooling_runtime\": {\"degree\": 1, \"n_alphas\": 20},"
-                         "\"dense_power\": {\"degree\": 1, \"n_alphas\": 20},"
-                         "\"dense_runtime\": {\"degree\": 1, \"n_alphas\": 20}}}\n");
-    test_run_result r = test_run_cli((const char *[]){"train", "--data-dir", data, "--out-dir", models, "--config", cfg,
-                                                      "--cv", "3", "--quiet", NULL});
+    test_run_result r = fast_models_train(data, models);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"zoo", "--arch", "lenet", "--out", onnx, NULL});
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    const char *onnx = test_path_kept(dir, "lenet.onnx");
+    CHECK_CLI(TEST_LIST("zoo", "--arch", "lenet", "--out", onnx), 0, NULL, NULL);
 
     /* The modelled layers, independently: the graph's layer kinds. */
+    const char *engine = test_path_kept(dir, "trt_engine_info.json");
     wp_graph g;
     wp_engine eng = {0};
     CHECK_INT(wp_onnx_read(onnx, NULL, &g, &err), 0);
@@ -94,6 +77,7 @@ int main(void)
     CHECK(kinds[WP_KIND_CONV] >= 2 && kinds[WP_KIND_POOL] >= 2 && kinds[WP_KIND_DENSE] >= 2);
     size_t modelled = kinds[WP_KIND_CONV] + kinds[WP_KIND_POOL] + kinds[WP_KIND_DENSE];
 
+    const char *csv = test_path_kept(dir, "onnx.csv");
     r = test_run_cli((const char *[]){"predict", "--models", models, "--onnx", onnx, "--out", csv, NULL});
     CHECK_INT(r.status, 0);
     char want[128];
@@ -121,10 +105,9 @@ int main(void)
     CHECK_INT((long)j, (long)n);
 
     /* Same numbers as the engine-info file route. */
-    r = test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", engine, "--out", csv2, NULL});
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, want);
-    test_run_free(&r);
+    const char *csv2 = test_path_kept(dir, "file.csv");
+    CHECK_CLI(TEST_LIST("predict", "--models", models, "--engine-info", engine, "--out", csv2), 0, TEST_LIST(want),
+              NULL);
     CHECK_INT((long)read_predictions(csv2, rows2), (long)n);
     for (size_t i = 0; i < n; i++) {
         CHECK_STR(rows2[i].name, rows[i].name);
@@ -160,13 +143,5 @@ int main(void)
     test_run_free(&r);
     wp_prediction_free(&p);
     wp_engine_free(&eng);
-
-    free((void *)data);
-    free((void *)models);
-    free((void *)cfg);
-    free((void *)onnx);
-    free((void *)csv);
-    free((void *)csv2);
-    free((void *)engine);
     return test_summary();
 }

@@ -126,10 +126,8 @@ static void test_no_sensor(const char *dir, const char *model)
     CHECK(test_file_exists(test_path(models, "dense_runtime.json")));
     CHECK(!test_file_exists(test_path(models, "convolutional_power.json")));
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"profile", "--model", test_path(dir, "missing.onnx"), "--result-dir", res, NULL});
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "missing.onnx");
-    test_run_free(&r);
+    CHECK_CLI(TEST_LIST("profile", "--model", test_path(dir, "missing.onnx"), "--result-dir", res), 1, NULL,
+              TEST_LIST("missing.onnx"));
     r = test_run_cli(
         (const char *[]){"profile", "--model", model, "--result-dir", res, "--attribution", "magic", NULL});
     CHECK_INT(r.status, 2);
@@ -168,18 +166,12 @@ static void test_cooldown(const char *dir, const char *model_path)
     const char *args[] = {
         "profile", "--model",    model, "--result-dir",       res,   "--runs", "2", "--warmup", "0", "--no-power",
         "--quiet", "--cooldown", "5",   "--cooldown-timeout", "0.2", NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.err, "--cooldown: idle reading written to ");
-    CHECK_CONTAINS(r.err, "raw/device.json");
-    test_run_free(&r);
+    CHECK_CLI(args, 0, NULL, TEST_LIST("--cooldown: idle reading written to ", "raw/device.json"));
     CHECK(test_file_exists(test_path(res, "raw/device.json")));
     fake_set(temp, 49500);
-    r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.err, "warning: still thermal_zone0 (gpu-thermal) at 49.5 C after 0 s, 8.5 C above the idle "
-                          "41.0 C (--cooldown 5); measuring anyway");
-    test_run_free(&r);
+    CHECK_CLI(args, 0, NULL,
+              TEST_LIST("warning: still thermal_zone0 (gpu-thermal) at 49.5 C after 0 s, 8.5 C above the idle "
+                        "41.0 C (--cooldown 5); measuring anyway"));
     char *d = test_read_file(test_path(res, "raw/lenet/device.json"));
     CHECK(d && strstr(d, "\"cooldown\"") && strstr(d, "\"reached\": false"));
     free(d);
@@ -195,15 +187,9 @@ static void test_cooldown(const char *dir, const char *model_path)
 
 int main(void)
 {
-    if (!wp_onnx_supported()) {
-        printf("skip: ONNX support not built\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support not built");
     wp_error err = {0};
-    if (!wp_backend_available(WP_BACKEND_CPU)) {
-        printf("skip: oneDNN not built in; profile runs the cpu backend\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_backend_available(WP_BACKEND_CPU), "oneDNN not built in; profile runs the cpu backend");
     const char *dir = test_tmpdir();
     const char *model = test_path(dir, "lenet.onnx");
     CHECK_INT(wp_zoo_write("lenet", NULL, model, &err), 0);

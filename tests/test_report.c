@@ -219,20 +219,12 @@ static char *report_page(const char *const *args, const char *out, const char *s
 static void test_full_report(const char *root)
 {
     const char *out = test_path(root, "report.html");
-    const char *args[] = {"report",
-                          "--result-dir",
-                          test_path(root, "result"),
-                          "--raw-data-dir",
-                          test_path(root, "raw"),
-                          "--models",
-                          test_path(root, "models"),
-                          "--predictions",
-                          test_path(root, "pred.csv"),
-                          "--out",
-                          out,
-                          "--title",
-                          "Tiny & <test>",
-                          NULL};
+    const char *result = test_path(root, "result"), *raw = test_path(root, "raw");
+    const char *models = test_path(root, "models"), *pred = test_path(root, "pred.csv");
+    const char *title = "Tiny & <test>";
+    const char *args[] = {
+        "report", "--result-dir", result, "--raw-data-dir", raw,   "--models", models, "--predictions",
+        pred,     "--out",        out,    "--title",        title, NULL};
     char *h = report_page(args, out, "(3 models)");
     report_html = h;
     if (!h)
@@ -317,16 +309,8 @@ static void test_full_report(const char *root)
 static void test_timeline_cycles(const char *root)
 {
     const char *out = test_path(root, "c1.html");
-    const char *args[] = {"report",
-                          "--result-dir",
-                          test_path(root, "result"),
-                          "--raw-data-dir",
-                          test_path(root, "raw"),
-                          "--cycles",
-                          "1",
-                          "--out",
-                          out,
-                          NULL};
+    const char *result = test_path(root, "result"), *raw = test_path(root, "raw");
+    const char *args[] = {"report", "--result-dir", result, "--raw-data-dir", raw, "--cycles", "1", "--out", out, NULL};
     char *h = report_page(args, out, NULL);
     if (h) {
         CHECK_CONTAINS(h, "Cycles 10\xE2\x80\x93"
@@ -337,10 +321,7 @@ static void test_timeline_cycles(const char *root)
     }
     free(h);
     const char *bad[] = {"report", "--result-dir", test_path(root, "result"), "--cycles", "0", "--out", out, NULL};
-    test_run_result r = test_run_cli(bad);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "--cycles");
-    test_run_free(&r);
+    CHECK_CLI(bad, 2, NULL, TEST_LIST("--cycles"));
 }
 
 static void test_absent_inputs(const char *root)
@@ -360,9 +341,7 @@ static void test_absent_inputs(const char *root)
     /* An empty result dir is a page that says so, not an error. */
     test_write_file(test_path(root, "empty/.keep"), "");
     const char *a2[] = {"report", "--result-dir", test_path(root, "empty"), "--out", test_path(root, "e.html"), NULL};
-    test_run_result r = test_run_cli(a2);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(a2, 0, NULL, NULL);
     h = test_read_file(test_path(root, "e.html"));
     CHECK(h && strstr(h, "No model folder"));
     free(h);
@@ -386,9 +365,7 @@ static void test_train_metrics(const char *root)
     const char *args[] = {
         "report", "--result-dir", test_path(root, "result"), "--models", test_path(root, "models2"), "--out", out,
         NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(args, 0, NULL, NULL);
     char *h = test_read_file(out);
     CHECK(h != NULL);
     if (h) {
@@ -462,14 +439,9 @@ static void test_bad_input(const char *root)
     CHECK_CONTAINS(r.err, "nowhere");
     test_run_free(&r);
     const char *a4[] = {"report", "--out", out, NULL};
-    r = test_run_cli(a4);
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(a4, 2, NULL, NULL);
     const char *a5[] = {"report", "--help", NULL};
-    r = test_run_cli(a5);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "--raw-data-dir");
-    test_run_free(&r);
+    CHECK_CLI(a5, 0, TEST_LIST("--raw-data-dir"), NULL);
 }
 
 static int run_ok(const char *const *args)
@@ -727,10 +699,8 @@ static int screenshot(const char *root, const char *html, const char *png, doubl
 
 static int test_chromium(const char *root)
 {
-    if (access("/usr/bin/chromium", X_OK) != 0 || access("/usr/bin/python3", X_OK) != 0) {
-        printf("skipped: headless rendering needs /usr/bin/chromium and /usr/bin/python3\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(access("/usr/bin/chromium", X_OK) == 0 && access("/usr/bin/python3", X_OK) == 0,
+                     "headless rendering needs /usr/bin/chromium and /usr/bin/python3");
     test_write_file(test_path(root, "blank.html"), "<!DOCTYPE html><html><body></body></html>\n");
     double ink_blank = -1, ink = -1;
     long hits_blank = -1, hits = -1;

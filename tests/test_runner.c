@@ -509,10 +509,8 @@ static int test_cuda(void)
     /* The library links no CUDA library: only a cuda runner loads them
      * (through the libwattprof_cuda module). */
     CHECK(cuda_libs_mapped() != 1);
-    if (!wp_backend_available(WP_BACKEND_CUDA)) {
-        printf("skip: cuda backend not built (needs the CUDA toolkit and cuDNN)\n");
-        return 77;
-    }
+    TEST_SKIP_UNLESS(wp_backend_available(WP_BACKEND_CUDA),
+                     "cuda backend not built (needs the CUDA toolkit and cuDNN)");
     wp_graph g;
     wp_error err = {0};
     CHECK_INT(wp_zoo_build("lenet", NULL, &g, &err), 0);

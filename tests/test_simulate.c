@@ -253,16 +253,11 @@ static void test_cli_chain(void)
     const char *sim[] = {
         "simulate", "--out",      raw, "--models",           "m1",   "--layers",          "8",  "--cycles",
         "300",      "--noise-uw", "0", "--sensor-window-us", "1000", "--report-delay-us", "30", NULL};
-    test_run_result r = test_run_cli(sim);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "truth.json");
-    test_run_free(&r);
+    CHECK_CLI(sim, 0, TEST_LIST("truth.json"), NULL);
     const char *map[] = {"map",        "--raw-data-dir",     raw,    "--result-dir",       res,  "--attribution",
                          "deconvolve", "--sensor-window-us", "1000", "--report-offset-us", "30", "--quiet",
                          NULL};
-    r = test_run_cli(map);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(map, 0, NULL, NULL);
     wp_deconv_estimate *est;
     size_t n;
     wp_error err;
@@ -282,11 +277,7 @@ static void test_cli_chain(void)
 
     /* auto: chooses and says so */
     const char *map_auto[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve", NULL};
-    r = test_run_cli(map_auto);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.err, "(auto)");
-    CHECK_CONTAINS(r.err, "sensor window 1000 us");
-    test_run_free(&r);
+    CHECK_CLI(map_auto, 0, NULL, TEST_LIST("(auto)", "sensor window 1000 us"));
     /* the choices are saved beside the mapping */
     json_t *info = json_load_file(test_path(res, "m1/mapping_info.json"), 0, &je);
     CHECK_STR(json_string_value(json_object_get(info, "attribution")), "deconvolve");
@@ -301,9 +292,7 @@ static void test_cli_chain(void)
     json_decref(info);
 
     const char *dset[] = {"dataset", "--preprocessed-data-dir", res, "--result-dir", ds, NULL};
-    r = test_run_cli(dset);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(dset, 0, NULL, NULL);
     char *dense = test_read_file(test_path(ds, "m1/dense.csv"));
     CHECK(dense != NULL);
     /* the dense row's power is exactly the deconvolved estimate */
@@ -319,9 +308,7 @@ static void test_cli_chain(void)
     /* a later samples mapping removes the stale estimates */
     const char *map_s[] = {"map",     "--raw-data-dir", raw, "--result-dir", res, "--attribution",
                            "samples", "--quiet",        NULL};
-    r = test_run_cli(map_s);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(map_s, 0, NULL, NULL);
     CHECK(!test_file_exists(test_path(res, "m1/" WP_DECONV_CSV_NAME)));
 
     /* a log that ends before the profiled span leaves no usable sample:
@@ -329,18 +316,13 @@ static void test_cli_chain(void)
     const char *raw2 = test_path(dir, "raw2"), *res2 = test_path(dir, "res2");
     const char *sim2[] = {"simulate", "--out",    raw2, "--models", "m1", "--layers",
                           "5",        "--cycles", "20", "--quiet",  NULL};
-    r = test_run_cli(sim2);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(sim2, 0, NULL, NULL);
     test_write_file(test_path(raw2, "m1/m1_power_log.log"), "20241121-00:00:00.000100,5000.0,1000.0\n");
     const char *map2[] = {"map",        "--raw-data-dir", raw2, "--result-dir", res2, "--attribution",
                           "deconvolve", "--quiet",        NULL};
-    r = test_run_cli(map2);
-    CHECK_INT(r.status, 1);
-    CHECK_CONTAINS(r.err, "m1_power_log.log");
-    CHECK_CONTAINS(r.err, "inside the profiled span");
-    CHECK_CONTAINS(r.err, "for 6 unknowns (5 layers and the power between them): not identifiable");
-    test_run_free(&r);
+    CHECK_CLI(map2, 1, NULL,
+              TEST_LIST("m1_power_log.log", "inside the profiled span",
+                        "for 6 unknowns (5 layers and the power between them): not identifiable"));
     CHECK(!test_file_exists(test_path(res2, "m1/" WP_DECONV_CSV_NAME)));
     CHECK(!test_file_exists(test_path(res2, "m1/power_runtime_mapping_layerwise.csv")));
 
@@ -351,18 +333,13 @@ static void test_cli_chain(void)
         "simulate", "--out",      raw3, "--models",           "m1",   "--layers",          "8",  "--cycles",
         "300",      "--noise-uw", "0",  "--sensor-window-us", "1000", "--report-delay-us", "30", "--sensor-lag-us",
         "4500",     "--quiet",    NULL};
-    r = test_run_cli(sim3);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(sim3, 0, NULL, NULL);
     const char *map3[] = {"map",        "--raw-data-dir",
                           raw3,         "--result-dir",
                           res3,         "--attribution",
                           "deconvolve", "--sensor-window-us",
                           "1000",       NULL};
-    r = test_run_cli(map3);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.err, "report offset -4470 us (auto)");
-    test_run_free(&r);
+    CHECK_CLI(map3, 0, NULL, TEST_LIST("report offset -4470 us (auto)"));
     info = json_load_file(test_path(res3, "m1/mapping_info.json"), 0, &je);
     CHECK(fabs(json_number_value(json_object_get(info, "report_offset_us")) + 4470) < 0.5);
     json_decref(info);
@@ -371,9 +348,7 @@ static void test_cli_chain(void)
                           res3,   "--attribution",     "deconvolve", "--sensor-window-us",
                           "1000", "--offset-range-us", "-1000:1500", "--quiet",
                           NULL};
-    r = test_run_cli(map4);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(map4, 0, NULL, NULL);
     info = json_load_file(test_path(res3, "m1/mapping_info.json"), 0, &je);
     CHECK(json_number_value(json_object_get(info, "report_offset_us")) > -1000 - 1);
     json_t *rg = json_object_get(json_object_get(info, "deconvolve"), "report_offset_range_us");
@@ -385,37 +360,21 @@ static void test_cli_chain(void)
     const char *bad_range[] = {
         "map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "deconvolve", "--offset-range-us", "5:1",
         NULL};
-    r = test_run_cli(bad_range);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "--offset-range-us");
-    test_run_free(&r);
+    CHECK_CLI(bad_range, 2, NULL, TEST_LIST("--offset-range-us"));
     const char *bad_range2[] = {
         "map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "samples", "--offset-range-us", "-9:9",
         NULL};
-    r = test_run_cli(bad_range2);
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(bad_range2, 2, NULL, NULL);
     const char *bad1[] = {
         "map", "--raw-data-dir", raw, "--result-dir", res, "--attribution", "interpolate", "--sensor-window-us", "900",
         NULL};
-    r = test_run_cli(bad1);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "--attribution deconvolve");
-    test_run_free(&r);
+    CHECK_CLI(bad1, 2, NULL, TEST_LIST("--attribution deconvolve"));
     const char *bad_se[] = {"map", "--raw-data-dir", raw, "--result-dir", res, "--max-relative-se", "-1", NULL};
-    r = test_run_cli(bad_se);
-    CHECK_INT(r.status, 2);
-    CHECK_CONTAINS(r.err, "--max-relative-se");
-    test_run_free(&r);
+    CHECK_CLI(bad_se, 2, NULL, TEST_LIST("--max-relative-se"));
     const char *bad2[] = {"simulate", "--out", raw, "--reporting", "late", NULL};
-    r = test_run_cli(bad2);
-    CHECK_INT(r.status, 2);
-    test_run_free(&r);
+    CHECK_CLI(bad2, 2, NULL, NULL);
     const char *help[] = {"simulate", "--help", NULL};
-    r = test_run_cli(help);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.out, "--sensor-window-us");
-    test_run_free(&r);
+    CHECK_CLI(help, 0, TEST_LIST("--sensor-window-us"), NULL);
 }
 
 static void copy_into(const char *from_dir, const char *to_dir, const char *rel)
@@ -437,14 +396,10 @@ static void test_per_model_failure(void)
     const char *raw = test_path(dir, "pm_raw"), *other = test_path(dir, "pm_other");
     const char *sim1[] = {"simulate", "--out",    raw,   "--models", "big", "--layers",
                           "8",        "--cycles", "300", "--quiet",  NULL};
-    test_run_result r = test_run_cli(sim1);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(sim1, 0, NULL, NULL);
     const char *sim2[] = {"simulate", "--out",    other, "--models", "small", "--layers",
                           "40",       "--cycles", "2",   "--quiet",  NULL};
-    r = test_run_cli(sim2);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(sim2, 0, NULL, NULL);
     copy_into(other, raw, "small/small_power_log.log");
     copy_into(other, raw, "small/trt_profiling/trt_layer_latency.json");
     copy_into(other, raw, "small/trt_profiling/trt_engine_info.json");
@@ -452,7 +407,7 @@ static void test_per_model_failure(void)
     const char *res = test_path(dir, "pm_res");
     const char *map_d[] = {"map",        "--raw-data-dir", raw, "--result-dir", res, "--attribution",
                            "deconvolve", "--quiet",        NULL};
-    r = test_run_cli(map_d);
+    test_run_result r = test_run_cli(map_d);
     CHECK_INT(r.status, 1);
     CHECK_INT(test_count_lines(r.err), 1);
     CHECK_CONTAINS(r.err, "1 of 2 models not mapped (the others were): small: ");
@@ -467,11 +422,7 @@ static void test_per_model_failure(void)
 
     const char *res2 = test_path(dir, "pm_res2");
     const char *map_a[] = {"map", "--raw-data-dir", raw, "--result-dir", res2, NULL};
-    r = test_run_cli(map_a);
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.err, "small: mapped with interpolate instead of deconvolve: ");
-    CHECK_CONTAINS(r.err, "for 41 unknowns");
-    test_run_free(&r);
+    CHECK_CLI(map_a, 0, NULL, TEST_LIST("small: mapped with interpolate instead of deconvolve: ", "for 41 unknowns"));
     json_error_t je;
     json_t *info = json_load_file(test_path(res2, "small/mapping_info.json"), 0, &je);
     CHECK_STR(json_string_value(json_object_get(info, "attribution")), "interpolate");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_fixture.h"
 #include "testutil.h"
 #include "wattprof/mapper.h"
 #include "wattprof/simulate.h"
@@ -58,22 +59,48 @@ static int64_t T0(void)
     return (wp_days_from_civil(2024, 12, 1) * 86400 + 15 * 3600 + 4 * 60 + 5) * 1000000LL + 350000;
 }
 
-static void test_jp6_orin_nano(void)
+/* test_tmpdir()/name holding make_log's lines; the path (test_path's). */
+static const char *write_log(const char *name, const char *fmt, int stamped, int64_t t0, int n, double dt_ms)
 {
-    const char *p = test_path(test_tmpdir(), "jp6.log");
-    char *text = make_log(ORIN_NANO_JP6, 1, T0(), 45, 100);
+    const char *p = test_path(test_tmpdir(), name);
+    char *text = make_log(fmt, stamped, t0, n, dt_ms);
     test_write_file(p, text);
     free(text);
-    CHECK(wp_tegrastats_sniff(p));
+    return p;
+}
+
+/* Reads p with the default options, as each era's log must read, and checks
+ * the rail picked and the number of samples; a failure names the caller's
+ * line. 1 when the samples are all there to look at. */
+#define READ_DEFAULT(p, log, rail, n) read_default_at(__LINE__, p, log, rail, n)
+static int read_default_at(int line, const char *p, wp_powerlog *log, const char *rail_want, size_t n_want)
+{
     wp_tegrastats_options o;
     wp_tegrastats_options_init(&o);
-    wp_powerlog log;
     wp_error err;
-    char rail[64];
-    CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), 0);
-    CHECK_STR(rail, "VDD_IN");
-    CHECK_INT(log.n, 45);
-    if (log.n == 45) {
+    char rail[64] = "";
+    int rc = wp_tegrastats_read(p, &o, log, rail, sizeof rail, &err);
+    if (rc == 0)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "reading %s: %s", p, err.msg);
+    if (strcmp(rail, rail_want) == 0)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "rail \"%s\", expected \"%s\"", rail, rail_want);
+    if (log->n == n_want)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "%zu samples, expected %zu", log->n, n_want);
+    return rc == 0 && log->n == n_want;
+}
+
+static void test_jp6_orin_nano(void)
+{
+    const char *p = write_log("jp6.log", ORIN_NANO_JP6, 1, T0(), 45, 100);
+    CHECK(wp_tegrastats_sniff(p));
+    wp_powerlog log;
+    if (READ_DEFAULT(p, &log, "VDD_IN", 45)) {
         CHECK_NEAR(log.samples[3].power_uw, 4030e3, 0);
         /* whole-second stamps, yet each line within half an interval */
         for (size_t i = 0; i < 45; i += 11) {
@@ -82,6 +109,10 @@ static void test_jp6_orin_nano(void)
         }
     }
     wp_powerlog_free(&log);
+    wp_tegrastats_options o;
+    wp_tegrastats_options_init(&o);
+    wp_error err;
+    char rail[64];
     o.rail = "VDD_SOC";
     CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), 0);
     CHECK(log.n > 0 && log.samples[0].power_uw == 1390e3);
@@ -94,20 +125,10 @@ static void test_jp6_orin_nano(void)
 
 static void test_jp5_agx_orin(void)
 {
-    const char *p = test_path(test_tmpdir(), "jp5.log");
-    char *text = make_log(AGX_ORIN_JP5, 1, T0(), 30, 250);
-    test_write_file(p, text);
-    free(text);
-    wp_tegrastats_options o;
-    wp_tegrastats_options_init(&o);
+    const char *p = write_log("jp5.log", AGX_ORIN_JP5, 1, T0(), 30, 250);
     wp_powerlog log;
-    wp_error err;
-    char rail[64];
     /* no VDD_IN on AGX Orin: its input rail is VIN_SYS_5V0 */
-    CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), 0);
-    CHECK_STR(rail, "VIN_SYS_5V0");
-    CHECK_INT(log.n, 30);
-    if (log.n == 30) {
+    if (READ_DEFAULT(p, &log, "VIN_SYS_5V0", 30)) {
         CHECK_NEAR(log.samples[29].power_uw, 4290e3, 0);
         CHECK(fabs((double)(log.samples[29].t_us - log.samples[0].t_us) - 29 * 250000.0) <= 29 * 250000.0 * 0.02);
     }
@@ -116,10 +137,7 @@ static void test_jp5_agx_orin(void)
 
 static void test_jp4(void)
 {
-    const char *p = test_path(test_tmpdir(), "nano.log");
-    char *text = make_log(NANO_JP4, 0, 0, 10, 0);
-    test_write_file(p, text);
-    free(text);
+    const char *p = write_log("nano.log", NANO_JP4, 0, 0, 10, 0);
     CHECK(wp_tegrastats_sniff(p));
     wp_tegrastats_options o;
     wp_tegrastats_options_init(&o);
@@ -139,10 +157,7 @@ static void test_jp4(void)
     }
     wp_powerlog_free(&log);
 
-    p = test_path(test_tmpdir(), "tx2.log");
-    text = make_log(TX2_JP4, 0, 0, 4, 0);
-    test_write_file(p, text);
-    free(text);
+    p = write_log("tx2.log", TX2_JP4, 0, 0, 4, 0);
     CHECK_INT(wp_tegrastats_read(p, &o, &log, rail, sizeof rail, &err), 0);
     CHECK_STR(rail, "VDD_IN");
     wp_powerlog_free(&log);
@@ -167,6 +182,30 @@ static void test_jp4(void)
     CHECK(!wp_tegrastats_sniff(p));
 }
 
+/* Maps raw into res by interpolation and checks that it went through and
+ * that mapping_info.json counts n power samples, the log's own; a failure
+ * names the caller's line. */
+#define MAP_COUNTS(raw, res, n) map_counts_at(__LINE__, raw, res, n)
+static void map_counts_at(int line, const char *raw, const char *res, size_t n)
+{
+    wp_map_options mo;
+    wp_map_options_init(&mo);
+    mo.attribution = WP_ATTRIBUTION_INTERPOLATE;
+    wp_error err;
+    if (wp_map_raw_dir(raw, res, &mo, NULL, &err) == 0)
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "mapping %s: %s", raw, err.msg);
+    char *info = test_read_file(test_path(res, "net/" WP_MAPPING_INFO_JSON));
+    char want[64];
+    snprintf(want, sizeof want, "\"power_samples\": %zu", n);
+    if (info && strstr(info, want))
+        test_passed++;
+    else
+        test_fail_at(__FILE__, line, "mapping_info.json does not contain \"%s\": \"%s\"", want, info ? info : "(null)");
+    free(info);
+}
+
 /* map takes <model>/tegrastats.log when <model>_power_log.log is absent */
 static void test_map_tegrastats(void)
 {
@@ -175,9 +214,8 @@ static void test_map_tegrastats(void)
     wp_sim_options_init(&o);
     o.n_layers = 5;
     o.n_cycles = 400;
-    const char *models[] = {"net"};
     wp_error err;
-    CHECK_INT(wp_simulate(raw, &o, models, 1, &err), 0);
+    CHECK_INT(sim_fixture_raw_net(raw, &o, &err), 0);
     wp_powerlog log;
     const char *pl = test_path(raw, "net/net_power_log.log");
     CHECK_INT(wp_powerlog_read(pl, &log, &err), 0);
@@ -199,7 +237,7 @@ static void test_map_tegrastats(void)
     free(text);
     /* and as JetPack 4 writes it (no stamps), in a raw folder of its own */
     const char *raw4 = test_path(test_tmpdir(), "raw4");
-    CHECK_INT(wp_simulate(raw4, &o, models, 1, &err), 0);
+    CHECK_INT(sim_fixture_raw_net(raw4, &o, &err), 0);
     len = 0;
     text = malloc(cap);
     text[0] = '\0';
@@ -223,16 +261,7 @@ static void test_map_tegrastats(void)
         CHECK_CONTAINS(err.msg, WP_TEGRASTATS_START);
         snprintf(note, sizeof note, "{\"start\": \"%s\", \"interval_ms\": %.17g}\n", first, interval_ms);
         test_write_file(test_path(raw4, "net/" WP_TEGRASTATS_START), note);
-        const char *res4 = test_path(test_tmpdir(), "res4");
-        int rc4 = wp_map_raw_dir(raw4, res4, &m4, NULL, &err);
-        CHECK_INT(rc4, 0);
-        if (rc4)
-            fprintf(stderr, "%s\n", err.msg);
-        char *info4 = test_read_file(test_path(res4, "net/" WP_MAPPING_INFO_JSON));
-        char want4[64];
-        snprintf(want4, sizeof want4, "\"power_samples\": %zu", n);
-        CHECK_CONTAINS(info4, want4);
-        free(info4);
+        MAP_COUNTS(raw4, test_path(test_tmpdir(), "res4"), n);
         test_write_file(test_path(raw4, "net/" WP_TEGRASTATS_START),
                         "{\"start\": \"yesterday\", \"interval_ms\": 100}\n");
         CHECK_INT(wp_map_raw_dir(raw4, test_path(test_tmpdir(), "res4b"), &m4, NULL, &err), -1);
@@ -240,30 +269,16 @@ static void test_map_tegrastats(void)
     }
     wp_powerlog_free(&log);
     remove(pl);
-    wp_map_options mo;
-    wp_map_options_init(&mo);
-    mo.attribution = WP_ATTRIBUTION_INTERPOLATE;
-    const char *res = test_path(test_tmpdir(), "res");
-    int rc = wp_map_raw_dir(raw, res, &mo, NULL, &err);
-    CHECK_INT(rc, 0);
-    if (rc)
-        fprintf(stderr, "%s\n", err.msg);
-    char *info = test_read_file(test_path(res, "net/" WP_MAPPING_INFO_JSON));
-    char want[64];
-    snprintf(want, sizeof want, "\"power_samples\": %zu", n);
-    CHECK_CONTAINS(info, want);
-    free(info);
+    MAP_COUNTS(raw, test_path(test_tmpdir(), "res"), n);
     /* the rail by name, from the command line */
     test_run_result r = test_run_cli((const char *[]){"map", "--raw-data-dir", raw, "--result-dir",
                                                       test_path(test_tmpdir(), "res2"), "--rail", "VDD_SOC", NULL});
     CHECK(r.status != 0);
     CHECK_CONTAINS(r.err, "tegrastats.log:1: no rail VDD_SOC in this line (rails: VDD_IN)");
     test_run_free(&r);
-    r = test_run_cli((const char *[]){"map", "--raw-data-dir", raw, "--result-dir", test_path(test_tmpdir(), "res3"),
-                                      "--rail", "VDD_IN", NULL});
-    CHECK_INT(r.status, 0);
-    CHECK_CONTAINS(r.err, "power from tegrastats.log, rail VDD_IN");
-    test_run_free(&r);
+    CHECK_CLI(
+        TEST_LIST("map", "--raw-data-dir", raw, "--result-dir", test_path(test_tmpdir(), "res3"), "--rail", "VDD_IN"),
+        0, NULL, TEST_LIST("power from tegrastats.log, rail VDD_IN"));
 }
 
 int main(void)

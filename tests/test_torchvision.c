@@ -76,21 +76,12 @@ static void check_shapes(const char *path, const wp_graph *g, const char *label)
     test_run_free(&r);
 }
 
+/* A file of raw float32 values and their number. */
 static float *read_f32(const char *path, int64_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    float *v = malloc((size_t)size + 4);
-    if (v && fread(v, 1, (size_t)size, f) != (size_t)size) {
-        free(v);
-        v = NULL;
-    }
-    fclose(f);
-    *n = size / 4;
+    size_t size = 0;
+    float *v = (float *)(void *)test_read_file_size(path, &size);
+    *n = (int64_t)(size / sizeof *v);
     return v;
 }
 

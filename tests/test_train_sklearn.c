@@ -31,11 +31,9 @@ int main(void)
         return 1;
     const char *args[] = {"train", "--data-dir", data,       "--out-dir", models, "--cv",
                           "5",     "--config",   "upstream", "--quiet",   NULL};
-    test_run_result r = test_run_cli(args);
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
+    CHECK_CLI(args, 0, NULL, NULL);
     const char *ref[] = {py, WATTPROF_SOURCE_DIR "/bench/reference/train_reference.py", data, "--cv", "5", NULL};
-    r = test_run_argv(ref);
+    test_run_result r = test_run_argv(ref);
     CHECK_INT(r.status, 0);
     json_error_t je;
     json_t *doc = json_loads(r.out ? r.out : "", 0, &je);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "fake_sysfs.h"
+#include "sim_fixture.h"
 #include "testutil.h"
 #include "wattprof/deconvolve.h"
 #include "wattprof/mapper.h"
@@ -223,9 +224,8 @@ static void test_map_simulated(void)
     o.anchor_error_us = 3000;
     o.layer_latency_us = lat_us;
     o.layer_power_uw = pow_uw;
-    const char *models[] = {"net"};
     wp_error err;
-    CHECK_INT(wp_simulate(raw, &o, models, 1, &err), 0);
+    CHECK_INT(sim_fixture_raw_net(raw, &o, &err), 0);
     CHECK(!test_file_exists(test_path(raw, "net/trt_profiling/trt_layer_latency.json")));
     CHECK(test_file_exists(test_path(raw, "net/" WP_TRTEXEC_TIMES)));
     wp_map_options mo;
@@ -296,9 +296,8 @@ static void test_rival_offsets(void)
     o.inference_us = 1000;
     o.anchor_error_us = 5000;
     o.seed = 1;
-    const char *models[] = {"net"};
     wp_error err;
-    CHECK_INT(wp_simulate(raw, &o, models, 1, &err), 0);
+    CHECK_INT(sim_fixture_raw_net(raw, &o, &err), 0);
     wp_map_options mo;
     wp_map_options_init(&mo);
     mo.attribution = WP_ATTRIBUTION_DECONVOLVE;

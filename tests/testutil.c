@@ -93,6 +93,37 @@ const char *test_path(const char *dir, const char *rel)
     return p;
 }
 
+/* The kept paths: reachable from here, so never a leak, and freed at exit. */
+static char **kept;
+static size_t n_kept;
+
+static void free_kept(void)
+{
+    for (size_t i = 0; i < n_kept; i++)
+        free(kept[i]);
+    free(kept);
+    kept = NULL;
+    n_kept = 0;
+}
+
+const char *test_path_kept(const char *dir, const char *rel)
+{
+    char **grown = realloc(kept, (n_kept + 1) * sizeof *kept);
+    size_t size = strlen(dir) + strlen(rel) + 2;
+    char *p = grown ? malloc(size) : NULL;
+    if (p)
+        snprintf(p, size, "%s/%s", dir, rel);
+    else {
+        perror("test_path_kept");
+        exit(2);
+    }
+    if (!kept)
+        atexit(free_kept);
+    kept = grown;
+    kept[n_kept++] = p;
+    return p;
+}
+
 static void mkparents(const char *path)
 {
     char buf[4096];
@@ -116,7 +147,21 @@ void test_write_file(const char *path, const char *text)
     }
 }
 
+void test_write_model_file(const char *root, const char *model, const char *leaf, const char *text)
+{
+    if (!text)
+        return;
+    char rel[1024];
+    snprintf(rel, sizeof rel, "%s/%s", model, leaf);
+    test_write_file(test_path(root, rel), text);
+}
+
 char *test_read_file(const char *path)
+{
+    return test_read_file_size(path, NULL);
+}
+
+char *test_read_file_size(const char *path, size_t *size)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -133,6 +178,8 @@ char *test_read_file(const char *path)
     }
     fclose(fp);
     buf[len] = '\0';
+    if (size)
+        *size = len;
     return buf;
 }
 

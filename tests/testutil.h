@@ -68,15 +68,37 @@ void test_fail_at(const char *file, int line, const char *fmt, ...)
 
 int test_summary(void);
 
+/* Ends a test's main() as skipped when cond is false: exit status 77 is what
+ * tests/CMakeLists.txt gives ctest as SKIP_RETURN_CODE; why says what is
+ * missing. */
+#define TEST_SKIP_UNLESS(cond, why)                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            printf("skipped: %s\n", why);                                                                              \
+            return 77;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
 /* A fresh directory under $TMPDIR (removed by test_cleanup at exit unless
  * WATTPROF_KEEP_TMP is set). Returns a static-lifetime path. */
 const char *test_tmpdir(void);
 /* path = dir/rel, allocated in a ring of static buffers (valid for a while). */
 const char *test_path(const char *dir, const char *rel);
+/* dir/rel in memory of its own, valid until the test exits (and freed
+ * then): for the paths a test holds across many test_path calls, which reuse
+ * their buffers. */
+const char *test_path_kept(const char *dir, const char *rel);
 /* Creates parent directories and writes text. Aborts the test on failure. */
 void test_write_file(const char *path, const char *text);
+/* Writes text to root/model/leaf, or leaves that file out when text is NULL:
+ * the fixtures that lay out a model's files (a raw dir for map, a mapped dir
+ * for dataset) test a missing file that way. */
+void test_write_model_file(const char *root, const char *model, const char *leaf, const char *text);
 /* Reads a whole file (malloc'd, NUL-terminated) or NULL. */
 char *test_read_file(const char *path);
+/* The same for any bytes: size gets their number (the NUL after them is
+ * not counted). */
+char *test_read_file_size(const char *path, size_t *size);
 int test_file_exists(const char *path);
 /* Number of entries in a directory whose name starts with prefix
  * (e.g. leftover temporaries ".name.tmp-"). */
@@ -102,6 +124,10 @@ void test_run_free(test_run_result *r);
 void test_cli_expect_at(const char *file, int line, const char *const *args, int status, const char *const *out_has,
                         const char *const *err_has);
 #define CHECK_CLI(args, status, out_has, err_has) test_cli_expect_at(__FILE__, __LINE__, args, status, out_has, err_has)
+/* A NULL-terminated list of strings written in place, for CHECK_CLI's
+ * arguments and expected texts: the outer parentheses keep the commas of the
+ * list inside one macro argument. */
+#define TEST_LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Number of lines in text. */
 int test_count_lines(const char *text);

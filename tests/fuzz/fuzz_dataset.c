@@ -5,16 +5,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static const char *const names[] = {"pre/m/power_runtime_mapping_layerwise.csv", "pre/m/trt_engine_info.json",
+                                        "pre/m/layer_power_estimates.csv"};
     fz_parts parts;
-    fz_split(data, size, 3, &parts);
-    const char *dir = fz_dir();
-    fz_write(dir, "pre/m/power_runtime_mapping_layerwise.csv", parts.p[0], parts.n[0]);
-    fz_write(dir, "pre/m/trt_engine_info.json", parts.p[1], parts.n[1]);
-    if (parts.n[2])
-        fz_write(dir, "pre/m/layer_power_estimates.csv", parts.p[2], parts.n[2]);
-    char pre[512], out[512];
-    snprintf(pre, sizeof pre, "%s/pre", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
+    const char *dir = fz_write_parts(data, size, names, 3, 1u << 2, &parts);
+    const char *pre = fz_path(dir, "pre"), *out = fz_path(dir, "out");
     wp_dataset_options opt;
     wp_dataset_options_init(&opt);
     opt.per_layer_measurements = 1;

@@ -41,10 +41,7 @@ static void read_back(const char *root, const char *json_path)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_parts parts;
-    fz_split(data, size, 8, &parts);
-    const char *dir = fz_dir();
-    for (int k = 0; k < 8; k++)
-        fz_write(dir, FILES[k], parts.p[k], parts.n[k]);
+    const char *dir = fz_write_parts(data, size, FILES, 8, 0, &parts);
     wp_device_state *st = wp_device_start(dir, 1000);
     if (!st)
         return 0;

@@ -5,16 +5,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static const char *const names[] = {"raw/idling_power.json", "raw/m/m_power_log.log",
+                                        "raw/m/trt_profiling/trt_layer_latency.json",
+                                        "raw/m/trt_profiling/trt_engine_info.json"};
     fz_parts parts;
-    fz_split(data, size, 4, &parts);
-    const char *dir = fz_dir();
-    fz_write(dir, "raw/idling_power.json", parts.p[0], parts.n[0]);
-    fz_write(dir, "raw/m/m_power_log.log", parts.p[1], parts.n[1]);
-    fz_write(dir, "raw/m/trt_profiling/trt_layer_latency.json", parts.p[2], parts.n[2]);
-    fz_write(dir, "raw/m/trt_profiling/trt_engine_info.json", parts.p[3], parts.n[3]);
-    char raw[512], res[512];
-    snprintf(raw, sizeof raw, "%s/raw", dir);
-    snprintf(res, sizeof res, "%s/result", dir);
+    const char *dir = fz_write_parts(data, size, names, 4, 0, &parts);
+    const char *raw = fz_path(dir, "raw"), *res = fz_path(dir, "result");
     wp_map_options opt;
     wp_map_options_init(&opt);
     if (size && (data[size - 1] & 1))

@@ -10,14 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         "result/m/layer_power_estimates.csv", "result/m/mapping_info.json",
                                         "result/m/trt_engine_info.json", "pred/m.csv"};
     fz_parts parts;
-    fz_split(data, size, 5, &parts);
-    const char *dir = fz_dir();
-    for (int i = 0; i < 5; i++)
-        if (parts.n[i])
-            fz_write(dir, names[i], parts.p[i], parts.n[i]);
-    char res[512], pred[512];
-    snprintf(res, sizeof res, "%s/result", dir);
-    snprintf(pred, sizeof pred, "%s/pred", dir);
+    const char *dir = fz_write_parts(data, size, names, 5, 0x1f, &parts);
+    const char *res = fz_path(dir, "result"), *pred = fz_path(dir, "pred");
     wp_report_options o;
     wp_report_options_init(&o);
     o.result_dir = res;

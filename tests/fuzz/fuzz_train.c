@@ -1,6 +1,7 @@
 /* `train`: config JSON %% a training network's dense.csv %% a test
  * network's dense.csv (the config is left out when its part is empty). Folds
  * are pinned to 2 so one input trains in milliseconds. */
+#include "fuzz_train_options.h"
 #include "fuzz_util.h"
 #include "wattprof/model.h"
 
@@ -17,14 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(out_dir, sizeof out_dir, "%s/models", dir);
     if (cfg)
         snprintf(cfg_path, sizeof cfg_path, "%s", cfg);
-    static const char *const tests[] = {"lenet"};
     wp_train_options o;
-    wp_train_options_init(&o);
-    o.data_dir = data_dir;
-    o.out_dir = out_dir;
-    o.test_models = tests;
-    o.n_test_models = 1;
-    o.config_path = cfg ? cfg_path : NULL;
+    fz_train_options(&o, data_dir, out_dir, cfg ? cfg_path : NULL);
     o.cv = 2;
     wp_train_report rep;
     wp_error err;

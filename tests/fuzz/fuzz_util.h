@@ -96,13 +96,20 @@ static inline const char *fz_dir(void)
     return dir;
 }
 
-/* dir/rel (parents created) holding n bytes; returns the path (static ring). */
-static inline const char *fz_write(const char *dir, const char *rel, const void *data, size_t n)
+/* dir/rel, in a static ring of eight: the readers under test take paths. */
+static inline char *fz_path(const char *dir, const char *rel)
 {
     static char ring[8][512];
     static int at;
     char *path = ring[at++ % 8];
     snprintf(path, sizeof ring[0], "%s/%s", dir, rel);
+    return path;
+}
+
+/* dir/rel (parents created) holding n bytes; returns the path (fz_path's). */
+static inline const char *fz_write(const char *dir, const char *rel, const void *data, size_t n)
+{
+    char *path = fz_path(dir, rel);
     for (char *s = path + strlen(dir) + 1; (s = strchr(s, '/')) != NULL; s++) {
         *s = 0;
         mkdir(path, 0700);
@@ -116,6 +123,21 @@ static inline const char *fz_write(const char *dir, const char *rel, const void 
     if (fclose(f) != 0)
         abort();
     return path;
+}
+
+/* The n parts of data (fz_split) as the files names[k] of a fresh scratch
+ * folder (fz_dir), which it returns; parts gets the split. An empty part is
+ * an empty file, or no file where bit k of optional is set (for the inputs
+ * whose folder is valid without that file). */
+static inline const char *fz_write_parts(const uint8_t *data, size_t size, const char *const *names, int n,
+                                         unsigned optional, fz_parts *parts)
+{
+    fz_split(data, size, n, parts);
+    const char *dir = fz_dir();
+    for (int k = 0; k < n; k++)
+        if (parts->n[k] || !(optional & (1u << k)))
+            fz_write(dir, names[k], parts->p[k], parts->n[k]);
+    return dir;
 }
 
 /* rc, after saying it on stderr when FUZZ_VERBOSE is set: shows which

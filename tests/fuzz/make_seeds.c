@@ -5,6 +5,7 @@
  * Usage: fuzz_make_seeds OUT */
 #include <stdarg.h>
 
+#include "fuzz_train_options.h"
 #include "fuzz_util.h"
 #include "train_fixture.h"
 #include "wattprof/engine.h"
@@ -329,14 +330,8 @@ int main(int argc, char **argv)
     seed("train", 1, 3, "", d0, d1);
     snprintf(path, sizeof path, "%s/cfg.json", tmp);
     fz_write(tmp, "cfg.json", cfg, strlen(cfg));
-    static const char *const tests[] = {"lenet"};
     wp_train_options to;
-    wp_train_options_init(&to);
-    to.data_dir = data;
-    to.out_dir = models;
-    to.test_models = tests;
-    to.n_test_models = 1;
-    to.config_path = path;
+    fz_train_options(&to, data, models, path);
     wp_train_report rep;
     if (wp_train_run(&to, &rep, &err))
         die("train", &err);
