@@ -1110,3 +1110,189 @@ out:
         wp_lasso_cv_result_free(res);
     return rc;
 }
+
+/* ---- non-negative least squares for relative error ---------------------- */
+
+/* Least squares on the columns of A (n x m, column-major) flagged in set,
+ * by Householder QR of a copy: z gets the solution on set, 0 elsewhere.
+ * Returns -1 when a column of set is (numerically) a combination of the
+ * ones before it: the active set must not keep such a column. */
+static int lsq_on(const double *A, const double *b, size_t n, size_t m, const unsigned char *set, double *Q, double *r,
+                  double *z)
+{
+    size_t k = 0, cols[64];
+    for (size_t j = 0; j < m; j++)
+        if (set[j])
+            cols[k++] = j;
+    for (size_t c = 0; c < k; c++)
+        memcpy(Q + c * n, A + cols[c] * n, n * sizeof *Q);
+    memcpy(r, b, n * sizeof *r);
+    double diag[64];
+    for (size_t c = 0; c < k; c++) {
+        double *v = Q + c * n, norm = 0;
+        for (size_t i = c; i < n; i++)
+            norm += v[i] * v[i];
+        norm = sqrt(norm);
+        /* the columns are unit length: a remainder this small is dependence */
+        if (norm < 1e-9)
+            return -1;
+        double alpha = v[c] > 0 ? -norm : norm;
+        v[c] -= alpha;
+        double vnorm2 = 0;
+        for (size_t i = c; i < n; i++)
+            vnorm2 += v[i] * v[i];
+        for (size_t c2 = c + 1; c2 <= k; c2++) {
+            double *u = c2 < k ? Q + c2 * n : r, dot = 0;
+            for (size_t i = c; i < n; i++)
+                dot += v[i] * u[i];
+            double f = 2 * dot / vnorm2;
+            for (size_t i = c; i < n; i++)
+                u[i] -= f * v[i];
+        }
+        diag[c] = alpha;
+    }
+    /* back substitution: R's strict upper part sits in Q above the diagonal */
+    double sol[64];
+    for (size_t c = k; c-- > 0;) {
+        double s = r[c];
+        for (size_t c2 = c + 1; c2 < k; c2++)
+            s -= Q[c2 * n + c] * sol[c2];
+        sol[c] = s / diag[c];
+    }
+    memset(z, 0, m * sizeof *z);
+    for (size_t c = 0; c < k; c++)
+        z[cols[c]] = sol[c];
+    return 0;
+}
+
+int wp_nnls_relative_fit(const double *X, const double *y, size_t n, size_t p, double *coef, double *intercept,
+                         wp_error *err)
+{
+    if (n == 0)
+        return wp_fail(err, NULL, 0, "cannot fit a model on zero rows");
+    for (size_t i = 0; i < n; i++)
+        if (!(y[i] > 0) || !isfinite(y[i]))
+            return wp_fail(err, NULL, 0, "row %zu: a relative-error fit needs a positive target", i + 1);
+    memset(coef, 0, p * sizeof *coef);
+    *intercept = 0;
+    /* Variables: the columns that vary over the rows, then the intercept
+     * (a constant column, the polynomial bias, is the intercept's term). */
+    size_t var[64], m = 0;
+    for (size_t j = 0; j < p; j++) {
+        int varies = 0;
+        for (size_t i = 1; i < n && !varies; i++)
+            varies = X[i * p + j] != X[j];
+        if (varies) {
+            if (m == 63)
+                return wp_fail(err, NULL, 0, "a relative-error fit takes at most 63 terms, not %zu", p);
+            var[m++] = j;
+        }
+    }
+    size_t mi = m++; /* the intercept's variable */
+    double *A = malloc(n * m * sizeof *A), *Q = malloc(n * m * sizeof *Q), *b = malloc(n * sizeof *b);
+    double *res = malloc(n * sizeof *res), *r = malloc(n * sizeof *r);
+    double scale[64], x[64] = {0}, z[64], w[64];
+    unsigned char set[64] = {0}, skip[64] = {0};
+    int rc = -1;
+    if (!A || !Q || !b || !res || !r) {
+        wp_fail(err, NULL, 0, "out of memory");
+        goto out;
+    }
+    /* (b + X w - y) / y = A x - 1 with A = [X, 1] / y: ordinary NNLS. Unit
+     * columns keep the QR's dependence test meaningful across features
+     * that span nine orders of magnitude. */
+    for (size_t c = 0; c < m; c++) {
+        double s = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = (c == mi ? 1.0 : X[i * p + var[c]]) / y[i];
+            if (!isfinite(v)) {
+                wp_fail(err, NULL, 0, "row %zu: a term is not finite", i + 1);
+                goto out;
+            }
+            A[c * n + i] = v;
+            s += v * v;
+        }
+        scale[c] = sqrt(s);
+        if (scale[c] > 0)
+            for (size_t i = 0; i < n; i++)
+                A[c * n + i] /= scale[c];
+        else
+            skip[c] = 1; /* all zero: its variable stays 0 */
+    }
+    for (size_t i = 0; i < n; i++)
+        b[i] = 1.0;
+    /* Lawson and Hanson's active-set method (Solving Least Squares
+     * Problems, 1974, ch. 23): add the variable whose gradient most wants
+     * to grow, solve on the set, step back to the boundary while a
+     * variable would go negative. Terminates in finitely many steps; the
+     * bound below only guards against rounding cycles. */
+    const double tol = 1e-10 * sqrt((double)n);
+    for (int iter = 0; iter < 30 * (int)m; iter++) {
+        for (size_t i = 0; i < n; i++) {
+            double s = b[i];
+            for (size_t c = 0; c < m; c++)
+                s -= A[c * n + i] * x[c];
+            res[i] = s;
+        }
+        size_t best = m;
+        for (size_t c = 0; c < m; c++) {
+            w[c] = 0;
+            for (size_t i = 0; i < n; i++)
+                w[c] += A[c * n + i] * res[i];
+            if (!set[c] && !skip[c] && w[c] > tol && (best == m || w[c] > w[best]))
+                best = c;
+        }
+        if (best == m)
+            break;
+        set[best] = 1;
+        for (;;) {
+            if (lsq_on(A, b, n, m, set, Q, r, z)) {
+                set[best] = 0; /* dependent on the set: its gradient is rounding */
+                skip[best] = 1;
+                break;
+            }
+            double step = 1.0;
+            size_t stop = m;
+            for (size_t c = 0; c < m; c++)
+                if (set[c] && z[c] <= 0) {
+                    double t = x[c] / (x[c] - z[c]);
+                    if (stop == m || t < step) {
+                        step = t;
+                        stop = c;
+                    }
+                }
+            if (stop == m) {
+                memcpy(x, z, sizeof x);
+                break;
+            }
+            /* step to the boundary: the variable that reached 0 first (and
+             * any rounding put at or below 0) leaves the set */
+            for (size_t c = 0; c < m; c++)
+                if (set[c]) {
+                    x[c] += step * (z[c] - x[c]);
+                    if (c == stop || x[c] <= 0) {
+                        x[c] = 0;
+                        set[c] = 0;
+                    }
+                }
+        }
+        /* rounding pushed the newcomer straight back out: it cannot help */
+        if (!set[best])
+            skip[best] = 1;
+    }
+    for (size_t c = 0; c < m; c++) {
+        double v = scale[c] > 0 ? x[c] / scale[c] : 0.0;
+        if (c == mi)
+            *intercept = v;
+        else
+            coef[var[c]] = v;
+    }
+    rc = 0;
+out:
+    free(A);
+    free(Q);
+    free(b);
+    free(res);
+    free(r);
+    return rc;
+}
