@@ -754,6 +754,42 @@ static dnnl_primitive_desc_t fast_pd(cpu_state *s, const_dnnl_op_desc_t desc)
     return pd;
 }
 
+/* ReduceMean as a oneDNN reduction over plain data (the reduced axes kept
+ * as 1s: the same bytes whatever keepdims says). The ref kernel's
+ * per-element index walk took 3-4 ns an element: ConvNeXt-T's LayerNorms,
+ * exported as ReduceMean over channels, spent 21 of its 112 ms there, and
+ * a global average pool written as ReduceMean (ShuffleNetV2, MNASNet) ran
+ * 40x a GlobalAveragePool of the same tensor. Where oneDNN has only its
+ * reference implementation, the ref kernel runs it. */
+static int prep_reducemean(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
+{
+    const wp_dims *x = shape(r, n->in[0]);
+    int mask[WP_MAX_DIMS];
+    if (wp_node_reduce_mask(n, x->n, mask) || !r->buf[n->out[0]])
+        return prep_plain(r, s, l, n, err);
+    dnnl_memory_desc_t src, dst, out;
+    dnnl_dims_t dd = {0};
+    for (int i = 0; i < x->n; i++)
+        dd[i] = mask[i] ? 1 : x->d[i];
+    md_of(&src, x);
+    md_of(&out, shape(r, n->out[0]));
+    if (dnnl_memory_desc_init_by_tag(&dst, x->n, dd, dnnl_f32, plain_tag(x->n)) != dnnl_success)
+        return prep_plain(r, s, l, n, err);
+    dnnl_reduction_desc_t d;
+    if (dnnl_reduction_desc_init(&d, dnnl_reduction_mean, &src, &dst, 0.0f, 0.0f) != dnnl_success)
+        return prep_plain(r, s, l, n, err);
+    dnnl_primitive_desc_t pd = fast_pd(s, &d);
+    if (!pd)
+        return prep_plain(r, s, l, n, err);
+    dnnl_exec_arg_t args[2];
+    int na = 0;
+    if (push_arg(args, &na, DNNL_ARG_SRC, need(r, s, l, n, n->in[0], &src, err)) ||
+        !produce(r, s, n, n->out[0], &out, err) ||
+        push_arg(args, &na, DNNL_ARG_DST, new_mem(s, n, &dst, r->buf[n->out[0]], err)))
+        return drop_pd(pd);
+    return add_prim(l, n, pd, na, args, err);
+}
+
 /* Add, Sub, Mul, Div with numpy broadcasting as a oneDNN binary: src0 has
  * the output's shape (operands of Add and Mul are swapped for it), src1
  * the same shape (then in src0's layout) or broadcast (plain, leading 1s
@@ -1011,6 +1047,7 @@ static int native(const wp_runner *r, const wp_node *n)
     case WP_OP_HARDSWISH:
     case WP_OP_GELU:
     case WP_OP_SQRT:
+    case WP_OP_REDUCEMEAN:
     case WP_OP_TANH: return 1;
     case WP_OP_BATCHNORM:
         if (n->n_in < 5 || x->n < 2)
@@ -1175,6 +1212,7 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
             case WP_OP_MUL:
             case WP_OP_DIV: rc = prep_binary(r, s, l, n, err); break;
             case WP_OP_CONCAT: rc = prep_multi(r, s, l, n, err); break;
+            case WP_OP_REDUCEMEAN: rc = prep_reducemean(r, s, l, n, err); break;
             default: rc = prep_same(r, s, l, n, err); break;
             }
         if (rc)
