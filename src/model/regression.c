@@ -1113,56 +1113,54 @@ out:
 
 /* ---- non-negative least squares for relative error ---------------------- */
 
-/* Least squares on the columns of A (n x m, column-major) flagged in set,
- * by Householder QR of a copy: z gets the solution on set, 0 elsewhere.
- * Returns -1 when a column of set is (numerically) a combination of the
- * ones before it: the active set must not keep such a column. */
-static int lsq_on(const double *A, const double *b, size_t n, size_t m, const unsigned char *set, double *Q, double *r,
-                  double *z)
+/* Least squares on the variables flagged in set, from the Gram matrix
+ * G = A'A and g = A'b (m x m, unit diagonal) by Cholesky: each active-set
+ * step costs O(m^3), not a pass over the rows. -1 when a pivot (the
+ * squared sine of the angle between a column and the span of those before
+ * it) is below 1e-12: the column depends on the others. */
+static int chol_on(const double *G, const double *g, size_t m, const unsigned char *set, double *z)
 {
     size_t k = 0, cols[64];
     for (size_t j = 0; j < m; j++)
         if (set[j])
             cols[k++] = j;
-    for (size_t c = 0; c < k; c++)
-        memcpy(Q + c * n, A + cols[c] * n, n * sizeof *Q);
-    memcpy(r, b, n * sizeof *r);
-    double diag[64];
-    for (size_t c = 0; c < k; c++) {
-        double *v = Q + c * n, norm = 0;
-        for (size_t i = c; i < n; i++)
-            norm += v[i] * v[i];
-        norm = sqrt(norm);
-        /* the columns are unit length: a remainder this small is dependence */
-        if (norm < 1e-9)
-            return -1;
-        double alpha = v[c] > 0 ? -norm : norm;
-        v[c] -= alpha;
-        double vnorm2 = 0;
-        for (size_t i = c; i < n; i++)
-            vnorm2 += v[i] * v[i];
-        for (size_t c2 = c + 1; c2 <= k; c2++) {
-            double *u = c2 < k ? Q + c2 * n : r, dot = 0;
-            for (size_t i = c; i < n; i++)
-                dot += v[i] * u[i];
-            double f = 2 * dot / vnorm2;
-            for (size_t i = c; i < n; i++)
-                u[i] -= f * v[i];
+    double L[64][64], sol[64];
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double v = G[cols[i] * m + cols[j]];
+            for (size_t t = 0; t < j; t++)
+                v -= L[i][t] * L[j][t];
+            if (i == j) {
+                if (!(v > 1e-12))
+                    return -1;
+                L[i][i] = sqrt(v);
+            } else {
+                L[i][j] = v / L[j][j];
+            }
         }
-        diag[c] = alpha;
+    for (size_t i = 0; i < k; i++) {
+        double v = g[cols[i]];
+        for (size_t t = 0; t < i; t++)
+            v -= L[i][t] * sol[t];
+        sol[i] = v / L[i][i];
     }
-    /* back substitution: R's strict upper part sits in Q above the diagonal */
-    double sol[64];
-    for (size_t c = k; c-- > 0;) {
-        double s = r[c];
-        for (size_t c2 = c + 1; c2 < k; c2++)
-            s -= Q[c2 * n + c] * sol[c2];
-        sol[c] = s / diag[c];
+    for (size_t i = k; i-- > 0;) {
+        double v = sol[i];
+        for (size_t t = i + 1; t < k; t++)
+            v -= L[t][i] * sol[t];
+        sol[i] = v / L[i][i];
     }
     memset(z, 0, m * sizeof *z);
-    for (size_t c = 0; c < k; c++)
-        z[cols[c]] = sol[c];
+    for (size_t i = 0; i < k; i++)
+        z[cols[i]] = sol[i];
     return 0;
+}
+
+/* Row i's value of variable c of the problem: [X, 1] / y, column-scaled. */
+static double nnls_term(const double *X, const double *y, size_t p, const size_t *var, size_t mi, const double *scale,
+                        size_t i, size_t c)
+{
+    return (c == mi ? 1.0 : X[i * p + var[c]]) / y[i] / scale[c];
 }
 
 int wp_nnls_relative_fit(const double *X, const double *y, size_t n, size_t p, double *coef, double *intercept,
@@ -1189,56 +1187,51 @@ int wp_nnls_relative_fit(const double *X, const double *y, size_t n, size_t p, d
         }
     }
     size_t mi = m++; /* the intercept's variable */
-    double *A = malloc(n * m * sizeof *A), *Q = malloc(n * m * sizeof *Q), *b = malloc(n * sizeof *b);
-    double *res = malloc(n * sizeof *res), *r = malloc(n * sizeof *r);
-    double scale[64], x[64] = {0}, z[64], w[64];
+    double scale[64], x[64] = {0}, z[64], w[64], g[64] = {0}, G[64 * 64] = {0};
     unsigned char set[64] = {0}, skip[64] = {0};
-    int rc = -1;
-    if (!A || !Q || !b || !res || !r) {
-        wp_fail(err, NULL, 0, "out of memory");
-        goto out;
-    }
-    /* (b + X w - y) / y = A x - 1 with A = [X, 1] / y: ordinary NNLS. Unit
-     * columns keep the QR's dependence test meaningful across features
-     * that span nine orders of magnitude. */
+    /* (b + X w - y) / y = A x - 1 with A = [X, 1] / y: ordinary NNLS, with
+     * b = 1. Unit columns make the dependence test one threshold across
+     * features that span nine orders of magnitude. A is never stored:
+     * two passes over the rows build the column norms, then G and g. */
+    for (size_t c = 0; c < m; c++)
+        scale[c] = 1.0;
     for (size_t c = 0; c < m; c++) {
-        double s = 0;
+        double v = 0;
         for (size_t i = 0; i < n; i++) {
-            double v = (c == mi ? 1.0 : X[i * p + var[c]]) / y[i];
-            if (!isfinite(v)) {
-                wp_fail(err, NULL, 0, "row %zu: a term is not finite", i + 1);
-                goto out;
-            }
-            A[c * n + i] = v;
-            s += v * v;
+            double a = nnls_term(X, y, p, var, mi, scale, i, c);
+            if (!isfinite(a))
+                return wp_fail(err, NULL, 0, "row %zu: a term is not finite", i + 1);
+            v += a * a;
         }
-        scale[c] = sqrt(s);
-        if (scale[c] > 0)
-            for (size_t i = 0; i < n; i++)
-                A[c * n + i] /= scale[c];
-        else
-            skip[c] = 1; /* all zero: its variable stays 0 */
+        scale[c] = v > 0 ? sqrt(v) : 1.0;
+        skip[c] = !(v > 0); /* all zero: its variable stays 0 */
     }
-    for (size_t i = 0; i < n; i++)
-        b[i] = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        double a[64];
+        for (size_t c = 0; c < m; c++)
+            a[c] = nnls_term(X, y, p, var, mi, scale, i, c);
+        for (size_t c = 0; c < m; c++) {
+            g[c] += a[c];
+            for (size_t c2 = 0; c2 <= c; c2++)
+                G[c * m + c2] += a[c] * a[c2];
+        }
+    }
+    for (size_t c = 0; c < m; c++)
+        for (size_t c2 = 0; c2 < c; c2++)
+            G[c2 * m + c] = G[c * m + c2];
     /* Lawson and Hanson's active-set method (Solving Least Squares
-     * Problems, 1974, ch. 23): add the variable whose gradient most wants
-     * to grow, solve on the set, step back to the boundary while a
-     * variable would go negative. Terminates in finitely many steps; the
-     * bound below only guards against rounding cycles. */
+     * Problems, 1974, ch. 23) on the Gram matrix (Bro and de Jong's fast
+     * NNLS): add the variable whose gradient most wants to grow, solve on
+     * the set, step back to the boundary while a variable would go
+     * negative. Terminates in finitely many steps; the bound below only
+     * guards against rounding cycles. */
     const double tol = 1e-10 * sqrt((double)n);
     for (int iter = 0; iter < 30 * (int)m; iter++) {
-        for (size_t i = 0; i < n; i++) {
-            double s = b[i];
-            for (size_t c = 0; c < m; c++)
-                s -= A[c * n + i] * x[c];
-            res[i] = s;
-        }
         size_t best = m;
         for (size_t c = 0; c < m; c++) {
-            w[c] = 0;
-            for (size_t i = 0; i < n; i++)
-                w[c] += A[c * n + i] * res[i];
+            w[c] = g[c];
+            for (size_t c2 = 0; c2 < m; c2++)
+                w[c] -= G[c * m + c2] * x[c2];
             if (!set[c] && !skip[c] && w[c] > tol && (best == m || w[c] > w[best]))
                 best = c;
         }
@@ -1246,7 +1239,7 @@ int wp_nnls_relative_fit(const double *X, const double *y, size_t n, size_t p, d
             break;
         set[best] = 1;
         for (;;) {
-            if (lsq_on(A, b, n, m, set, Q, r, z)) {
+            if (chol_on(G, g, m, set, z)) {
                 set[best] = 0; /* dependent on the set: its gradient is rounding */
                 skip[best] = 1;
                 break;
@@ -1280,19 +1273,35 @@ int wp_nnls_relative_fit(const double *X, const double *y, size_t n, size_t p, d
         if (!set[best])
             skip[best] = 1;
     }
+    /* Normal equations square the condition number: one step of iterative
+     * refinement with the residual taken on the rows recovers the
+     * accuracy a QR solve would have (kept only if it stays feasible). */
+    double h[64] = {0}, d[64];
+    for (size_t i = 0; i < n; i++) {
+        double a[64], r = 1.0;
+        for (size_t c = 0; c < m; c++) {
+            a[c] = nnls_term(X, y, p, var, mi, scale, i, c);
+            r -= a[c] * x[c];
+        }
+        for (size_t c = 0; c < m; c++)
+            h[c] += a[c] * r;
+    }
+    int any = 0;
+    for (size_t c = 0; c < m; c++)
+        any |= set[c];
+    if (any && chol_on(G, h, m, set, d) == 0) {
+        int positive = 1;
+        for (size_t c = 0; c < m; c++)
+            positive &= !set[c] || x[c] + d[c] > 0;
+        for (size_t c = 0; positive && c < m; c++)
+            x[c] += d[c];
+    }
     for (size_t c = 0; c < m; c++) {
-        double v = scale[c] > 0 ? x[c] / scale[c] : 0.0;
+        double v = skip[c] && !set[c] ? 0.0 : x[c] / scale[c];
         if (c == mi)
             *intercept = v;
         else
             coef[var[c]] = v;
     }
-    rc = 0;
-out:
-    free(A);
-    free(Q);
-    free(b);
-    free(res);
-    free(r);
-    return rc;
+    return 0;
 }
