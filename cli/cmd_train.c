@@ -148,8 +148,8 @@ int cmd_train(int argc, char **argv)
         if (!isnan(p->cv_rmspe))
             snprintf(cvs, sizeof cvs, "%.4g%%", p->cv_rmspe);
         if (p->fit == WP_FIT_NNLS_RELATIVE)
-            printf("%-22s   additive (non-negative costs, relative error), %d folds%s, cross-validated RMSPE %s\n",
-                   "", p->folds, p->folds_by_network ? " by network" : "", cvs);
+            printf("%-22s   additive (non-negative costs, relative error), %d folds%s, cross-validated RMSPE %s\n", "",
+                   p->folds, p->folds_by_network ? " by network" : "", cvs);
         else
             printf("%-22s   degree %d, %d folds%s, cross-validated RMSPE %s\n", "", p->degree, p->folds,
                    p->folds_by_network ? " by network" : "", cvs);

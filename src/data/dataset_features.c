@@ -75,8 +75,8 @@ static const char *const dense_names[] = {
  * move, so an additive model (runtime = sum of cost x work) can charge
  * bytes without charging views for bytes they never touch. */
 static const char *const generic_names[] = {
-    "batch_size",   "inputs",    "in_elems",       "out_elems", "weight_elems",   "ops",
-    "bytes",        "in_bytes",  "weight_bytes",   "out_bytes", "transcendental", "view",
+    "batch_size",     "inputs",          "in_elems",     "out_elems", "weight_elems",   "ops",
+    "bytes",          "in_bytes",        "weight_bytes", "out_bytes", "transcendental", "view",
     "moved_in_bytes", "moved_out_bytes",
 };
 

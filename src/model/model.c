@@ -143,8 +143,8 @@ static void additive_pipeline(wp_pipeline_config *p)
     static const char *const pool[] = {"ops", "in_bytes", "out_bytes", NULL};
     /* a transcendental op (exp, erf) costs what a plain op does and more:
      * ops x transcendental is the extra */
-    static const char *const other[] = {"ops",       "transcendental", "moved_in_bytes", "moved_out_bytes",
-                                        "weight_bytes", NULL};
+    static const char *const other[] = {"ops", "transcendental", "moved_in_bytes", "moved_out_bytes", "weight_bytes",
+                                        NULL};
     static const char *const extra[] = {"ops", "transcendental", NULL};
     p->n_special = 0;
     if (p->kind == WP_KIND_CONV) {
@@ -660,9 +660,8 @@ char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
                                       jarr_d(m->feat_max, (size_t)c->n_features)));
     if (m->have_interval)
         json_object_set_new(root, "prediction_interval",
-                            json_pack("{s:f,s:s,s:f,s:f,s:f}", "level", 0.9, "kind",
-                                      m->iv_ratio ? "ratio" : "additive", "low", m->iv_lo, "high", m->iv_hi,
-                                      "cv_rmspe", m->cv_rmspe));
+                            json_pack("{s:f,s:s,s:f,s:f,s:f}", "level", 0.9, "kind", m->iv_ratio ? "ratio" : "additive",
+                                      "low", m->iv_lo, "high", m->iv_hi, "cv_rmspe", m->cv_rmspe));
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
     json_decref(root);
     char *nl = text ? realloc(text, strlen(text) + 2) : NULL;
@@ -893,8 +892,8 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
         m->have_interval = 1;
     }
     json_t *fitj = json_object_get(root, "fit");
-    if (fitj && (!json_is_string(fitj) || (strcmp(json_string_value(fitj), "lasso") &&
-                                           strcmp(json_string_value(fitj), "nnls_relative")))) {
+    if (fitj && (!json_is_string(fitj) ||
+                 (strcmp(json_string_value(fitj), "lasso") && strcmp(json_string_value(fitj), "nnls_relative")))) {
         wp_fail(err, path, 0, "\"fit\": expected \"lasso\" or \"nnls_relative\"");
         goto out;
     }
