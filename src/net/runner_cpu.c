@@ -1029,8 +1029,9 @@ static int plan_fusion(wp_runner *r, cpu_state *s, wp_error *err)
          * graph; a change to one without the other must not fold a node
          * into a convolution that has no primitive to take it. */
         if (!native(r, &g->nodes[i]) || !native(r, c))
-            return wp_fail(err, NULL, 0, "node '%s': fused into '%s' by wp_graph_fusion_plan, which the cpu backend "
-                                         "cannot run as one primitive",
+            return wp_fail(err, NULL, 0,
+                           "node '%s': fused into '%s' by wp_graph_fusion_plan, which the cpu backend "
+                           "cannot run as one primitive",
                            c->name, g->nodes[i].name);
         if (c->op == WP_OP_BATCHNORM)
             s->fold_bn[i] = (int)j;
