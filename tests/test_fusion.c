@@ -6,7 +6,7 @@
  * backend is built). predict --onnx leaves the fused layers out (listed as
  * fused, in no total, not in the CSV) and --no-fusion predicts them: the
  * difference in the totals is their predictions, every other layer the
- * same. */
+ * same. profile --models on the cpu backend leaves them out as well. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,7 +194,7 @@ static void test_predict(const char *dir, const char *onnx)
     }
     /* activation (batch norm and Relu alike) and elementwise models, so
      * every layer of the network has one */
-    static const char *const nets[] = {"net00", "net01", "net02", "net03", "net04",
+    static const char *const nets[] = {"net00", "net01", "net02",    "net03", "net04",
                                        "net05", "lenet", "resnet18", "vgg16"};
     for (size_t k = 0; k < sizeof nets / sizeof *nets; k++) {
         CHECK_INT(fx_write_extra(data, nets[k], WP_KIND_ACT, 6), 0);
@@ -210,8 +210,8 @@ static void test_predict(const char *dir, const char *onnx)
                         "\nfused:                  1 x BatchNormalization, 1 x Relu (their work is in the "
                         "convolution's time)\n"),
               NULL);
-    r = test_run_cli((const char *[]){"predict", "--models", models, "--onnx", onnx, "--no-fusion", "--out", all_csv,
-                                      NULL});
+    r = test_run_cli(
+        (const char *[]){"predict", "--models", models, "--onnx", onnx, "--no-fusion", "--out", all_csv, NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "layers modelled:        8 / 8\n");
     CHECK(strstr(r.out, "fused") == NULL);
@@ -268,6 +268,20 @@ static void test_predict(const char *dir, const char *onnx)
     CHECK(left_out > 0);
     CHECK_NEAR(pa.runtime_ms - pf.runtime_ms, left_out, 1e-12 * pa.runtime_ms);
     CHECK_NEAR(pf.estimated_total_ms, pf.runtime_ms, 0);
+
+    /* profile --models on the cpu backend predicts what it measured: the
+     * fused layers are left out there too (empty sysfs: runtime only) */
+    if (wp_backend_available(WP_BACKEND_CPU)) {
+        r = test_run_cli((const char *[]){"profile", "--model", onnx, "--result-dir", test_path(dir, "prof"), "--runs",
+                                          "2", "--warmup", "0", "--sysfs-root", test_path(dir, "empty-sys"), "--models",
+                                          models, "--quiet", NULL});
+        CHECK_INT(r.status, 0);
+        CHECK_CONTAINS(r.out, "\nfused: 1 x BatchNormalization, 1 x Relu (their work is in the convolution's time)\n");
+        char total[128];
+        snprintf(total, sizeof total, " | %10.4f %10.3f %11.4f\n", pf.runtime_ms, pf.avg_power_w, pf.energy_mj);
+        CHECK_CONTAINS(r.out, total);
+        test_run_free(&r);
+    }
     wp_prediction_free(&pf);
     wp_prediction_free(&pa);
     wp_graph_free(&g);
