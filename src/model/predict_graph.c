@@ -37,8 +37,8 @@ int wp_predict_graph(const char *models_dir, const wp_graph *g, const wp_predict
     if (rc == 0) {
         /* the plan is per node: the engine view has one layer per node */
         if (eng.n != g->n_nodes)
-            rc = wp_fail(err, NULL, 0, "graph '%s': %zu engine layers for %zu nodes", g->name ? g->name : "",
-                         eng.n, g->n_nodes);
+            rc = wp_fail(err, NULL, 0, "graph '%s': %zu engine layers for %zu nodes", g->name ? g->name : "", eng.n,
+                         g->n_nodes);
         else
             rc = wp_predict_layers_fused(models_dir, &eng, fused, out, err);
         wp_engine_free(&eng);
