@@ -13,7 +13,8 @@
 
 /* --onnx: the network's layers as bench would describe them, straight
  * from the graph (no engine-info file). */
-static int onnx_predict(const char *models, const char *onnx, const char *input, wp_prediction *p, wp_error *err)
+static int onnx_predict(const char *models, const char *onnx, const char *input, const wp_predict_options *opt,
+                        wp_prediction *p, wp_error *err)
 {
     wp_dims dims, *dp = NULL;
     if (input) {
@@ -26,20 +27,15 @@ static int onnx_predict(const char *models, const char *onnx, const char *input,
         wp_graph_free(&g);
         return -1;
     }
-    wp_engine eng;
-    int rc = wp_graph_to_engine(&g, &eng, err);
+    int rc = wp_predict_graph(models, &g, opt, p, err);
     wp_graph_free(&g);
-    if (rc)
-        return -1;
-    rc = wp_predict_layers(models, &eng, p, err);
-    wp_engine_free(&eng);
     return rc;
 }
 
 static void usage(void)
 {
-    puts("usage: wattprof predict --models DIR (--engine-info FILE | --onnx FILE.onnx [--input NxCxHxW])\n"
-         "                        [--out FILE.csv]\n"
+    puts("usage: wattprof predict --models DIR (--engine-info FILE | --onnx FILE.onnx [--input NxCxHxW]\n"
+         "                        [--no-fusion]) [--out FILE.csv]\n"
          "\n"
          "Predicts power (W), runtime (ms) and energy (mJ) of every layer of a TensorRT\n"
          "engine (trt_engine_info.json) whose kind has models in DIR (from 'wattprof\n"
@@ -57,20 +53,26 @@ static void usage(void)
          "  --onnx FILE         an ONNX network instead: its layers as 'wattprof bench'\n"
          "                      describes them (no TensorRT engine needed)\n"
          "  --input NxCxHxW     with --onnx: override the model's input shape\n"
+         "  --no-fusion         with --onnx: predict every node as a layer of its own.\n"
+         "                      By default a BatchNormalization and a Relu/Clip that\n"
+         "                      the CPU runner (and TensorRT) fuse into the convolution\n"
+         "                      before them are left out, as measured data has no time\n"
+         "                      of their own for them (listed as 'fused'; in no total\n"
+         "                      and not in the CSV)\n"
          "  --out FILE.csv      per-layer predictions\n"
          "  --help              this text");
 }
 
 int cmd_predict(int argc, char **argv)
 {
-    static const struct option opts[] = {{"models", required_argument, 0, 'm'},
-                                         {"engine-info", required_argument, 0, 'e'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"onnx", required_argument, 0, 'x'},
-                                         {"input", required_argument, 0, 'i'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"models", required_argument, 0, 'm'}, {"engine-info", required_argument, 0, 'e'},
+        {"out", required_argument, 0, 'o'},    {"onnx", required_argument, 0, 'x'},
+        {"input", required_argument, 0, 'i'},  {"no-fusion", no_argument, 0, 'F'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *models = NULL, *engine = NULL, *out = NULL, *onnx = NULL, *input = NULL;
+    wp_predict_options popt;
+    wp_predict_options_init(&popt);
     int c;
     optind = 1;
     while ((c = cli_getopt("predict", argc, argv, "", opts)) != -1) {
@@ -80,6 +82,7 @@ int cmd_predict(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'x': onnx = optarg; break;
         case 'i': input = optarg; break;
+        case 'F': popt.fusion = 0; break;
         case 'h': usage(); return 0;
         default: return 2; /* CLI_OPT_BAD: cli_getopt said why */
         }
@@ -90,12 +93,15 @@ int cmd_predict(int argc, char **argv)
         return cli_usage_error("predict", "--models and one of --engine-info or --onnx are required");
     if (input && !onnx)
         return cli_usage_error("predict", "--input goes with --onnx");
+    /* an engine file already has the runtime's own layers, fused or not */
+    if (!popt.fusion && !onnx)
+        return cli_usage_error("predict", "--no-fusion goes with --onnx");
     size_t L = out ? strlen(out) : 0;
     if (out && (L < 4 || strcmp(out + L - 4, ".csv") != 0))
         return cli_usage_error("predict", "--out must name a .csv file, got '%s'", out);
     wp_prediction p;
     wp_error err;
-    int prc = onnx ? onnx_predict(models, onnx, input, &p, &err) : wp_predict_engine(models, engine, &p, &err);
+    int prc = onnx ? onnx_predict(models, onnx, input, &popt, &p, &err) : wp_predict_engine(models, engine, &p, &err);
     if (prc)
         return cli_fail("predict", &err);
     if (out && wp_prediction_write_csv(&p, out, &err)) {
@@ -127,6 +133,12 @@ int cmd_predict(int argc, char **argv)
         else
             printf(": share unknown (no data-movement model to estimate it from its bytes)");
         putchar('\n');
+    }
+    if (p.n_fused) {
+        printf("fused:                  ");
+        for (size_t t = 0; t < p.n_fused_types; t++)
+            printf("%s%zu x %s", t ? ", " : "", p.fused_counts[t], p.fused_types[t]);
+        printf(" (their work is in the convolution's time)\n");
     }
     if (p.n_other_types && p.estimated_total_ms > p.runtime_ms)
         printf("estimated runtime:      %.6g ms (modelled layers + rough estimates of the others)\n",

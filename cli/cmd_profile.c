@@ -120,6 +120,12 @@ static void print_table(const wp_profile_result *res, const wp_prediction *p)
                p->other_types[t], p->other_reasons[t], ms,
                res->total_runtime_ms > 0 ? 100.0 * ms / res->total_runtime_ms : 0.0);
     }
+    if (p->n_fused) {
+        printf("fused: ");
+        for (size_t t = 0; t < p->n_fused_types; t++)
+            printf("%s%zu x %s", t ? ", " : "", p->fused_counts[t], p->fused_types[t]);
+        printf(" (their work is in the convolution's time)\n");
+    }
 }
 
 int cmd_profile(int argc, char **argv)
@@ -259,14 +265,13 @@ int cmd_profile(int argc, char **argv)
         wp_prediction pred, *pp = NULL;
         if (models) {
             /* The layers bench just described, from the graph in memory
-             * (what it wrote to trt_engine_info.json), no file re-read. */
+             * (what it wrote to trt_engine_info.json), no file re-read,
+             * less those the cpu backend ran inside a convolution. */
             wp_error perr;
-            wp_engine eng;
-            int prc = wp_graph_to_engine(&g, &eng, &perr);
-            if (prc == 0) {
-                prc = wp_predict_layers(models, &eng, &pred, &perr);
-                wp_engine_free(&eng);
-            }
+            wp_predict_options popt;
+            wp_predict_options_init(&popt);
+            popt.fusion = opt.bench.backend == WP_BACKEND_CPU;
+            int prc = wp_predict_graph(models, &g, &popt, &pred, &perr);
             if (prc == 0)
                 pp = &pred;
             else

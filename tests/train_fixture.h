@@ -4,7 +4,8 @@
  * synthetic engine layers, as `dataset` does), then power (microwatts),
  * runtime (ms), layer_name. Power and runtime follow smooth functions of
  * the work plus pseudo-random noise from a fixed LCG, so a run is the same
- * on every machine. Shared by tests/test_model.c and bench/bench_train.c;
+ * on every machine; fx_write_extra adds rows of the other layer kinds
+ * (test_every_layer, test_fusion). Shared by tests/test_model.c and bench/bench_train.c;
  * bench/reference/train_reference.py reads what this writes. */
 #ifndef WATTPROF_TRAIN_FIXTURE_H
 #define WATTPROF_TRAIN_FIXTURE_H
@@ -157,6 +158,38 @@ static int fx_write(const char *dir, int n_train, const int per_kind[3], unsigne
         }
     }
     return 0;
+}
+
+/* Rows of the generic features (wp_feature_names) for one of the kinds
+ * beyond conv/pool/dense into DIR/NET/<kind>.csv (the folder must exist):
+ * elements drawn log-uniform, runtime ~ bytes (x4 for a transcendental op)
+ * with 10 % noise. -1 when the file cannot be written. */
+static inline int fx_write_extra(const char *dir, const char *net, wp_layer_kind k, int rows)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/%s.csv", dir, net, wp_layer_kind_name(k));
+    size_t nf;
+    const char *const *names = wp_feature_names(k, &nf);
+    if (nf != 14) /* the row format below */
+        return -1;
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+        return -1;
+    for (size_t f = 0; f < nf; f++)
+        fprintf(fp, "%s,", names[f]);
+    fputs("power,runtime,layer_name\n", fp);
+    for (int i = 0; i < rows; i++) {
+        double e = round(exp(log(1e3) + fx_unit() * log(1e3)));
+        int inputs = k == WP_KIND_ELTWISE ? 2 : 1, trans = k == WP_KIND_SOFTMAX || (k == WP_KIND_ACT && i % 3 == 0);
+        double ie = e * inputs, oe = e, we = k == WP_KIND_NORM ? 64 : 0;
+        int view = k == WP_KIND_SHAPE && i % 2; /* a view moves no data: its time is the overhead */
+        double rt = (2e-3 + (view ? 0 : 4e-6) * e * (1 + 3 * trans)) * (1 + 0.1 * (fx_unit() - 0.5));
+        double pw = 1e6 * (1 + 0.2 * log10(e)) * (1 + 0.05 * (fx_unit() - 0.5));
+        fprintf(fp, "1,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%d,%.17g,%.17g,%.1f,%.9f,%s_%s%d\n",
+                inputs, ie, oe, we, ie > oe ? ie : oe, 4 * (ie + oe + we), 4 * ie, 4 * we, 4 * oe, trans, view,
+                view ? 0 : 4 * ie, view ? 0 : 4 * oe, pw, rt, net, wp_layer_kind_name(k), i);
+    }
+    return fclose(fp) == 0 ? 0 : -1;
 }
 
 /* fx_write for a test's main(), which cannot go on without its data:

@@ -17,6 +17,7 @@
 
 #include "wattprof/engine.h"
 #include "wattprof/error.h"
+#include "wattprof/onnx.h"
 #include "wattprof/progress.h"
 #include "wattprof/regression.h"
 
@@ -230,6 +231,10 @@ typedef struct wp_prediction_row {
      * runtime model applied to what the layer reads and writes, for its
      * share of the network; NaN when that cannot be had */
     double est_runtime_ms;
+    /* left out (never modelled, in no total, group or CSV): the runtime
+     * fuses it into the layer that reason names, whose time holds its work
+     * (wp_predict_layers_fused) */
+    int fused;
 } wp_prediction_row;
 
 typedef struct wp_prediction {
@@ -250,6 +255,11 @@ typedef struct wp_prediction {
     /* runtime_ms + every estimate of a not-modelled layer: what a share of
      * "the estimated time" is of */
     double estimated_total_ms;
+    /* fused layers (rows with fused = 1) by ONNX operator, in order of
+     * first appearance */
+    char **fused_types;
+    size_t *fused_counts;
+    size_t n_fused_types, n_fused;
 } wp_prediction;
 
 /* Loads the models of models_dir (a layer kind whose two model files are
@@ -259,6 +269,28 @@ typedef struct wp_prediction {
  * wrote the training CSVs. Errors about a layer name eng->path and the
  * layer's line. */
 int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_prediction *out, wp_error *err);
+/* The same, leaving out the layers a fusing runtime runs inside another:
+ * fused_into (eng->n entries, or NULL for none) gives per layer the layer
+ * whose time holds its work, or -1 (wp_graph_fusion_plan,
+ * wp_runner_fused_into). Such a layer is a row with fused = 1, counted in
+ * out->fused_*, and in nothing else. */
+int wp_predict_layers_fused(const char *models_dir, const wp_engine *eng, const int *fused_into, wp_prediction *out,
+                            wp_error *err);
+/* Options of wp_predict_graph (wp_predict_options_init: the defaults). */
+typedef struct wp_predict_options {
+    /* 1 (default): leave out the nodes a fusing runtime (TensorRT, the cpu
+     * backend) runs inside the convolution before them
+     * (wp_graph_fusion_plan), as measured data has no time of their own for
+     * them; 0: every node is a layer of its own (a runtime that does not
+     * fuse) */
+    int fusion;
+} wp_predict_options;
+void wp_predict_options_init(wp_predict_options *opt);
+/* Predicts an ONNX graph's layers as bench describes them
+ * (wp_graph_to_engine), less the fused ones unless opt->fusion is 0
+ * (wp_predict_layers_fused). opt NULL: the defaults. */
+int wp_predict_graph(const char *models_dir, const wp_graph *g, const wp_predict_options *opt, wp_prediction *out,
+                     wp_error *err);
 /* wp_predict_layers on an engine-info file (models are loaded first, so a
  * bad models_dir is reported before a bad engine file). */
 int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err);

@@ -68,6 +68,17 @@ void wp_cpu_set_layout(wp_cpu_layout layout);
  * and wp_runner_read refuses them. Off: every node runs its own primitive. */
 void wp_cpu_set_fusion(int on);
 
+/* That fusion as a plan on the graph alone (no oneDNN needed, any build):
+ * fused_into (g->n_nodes ints) gets, per node, the Conv node whose
+ * primitive does its work, or -1. A Conv with constant 4-D weights absorbs
+ * the BatchNormalization (constant parameters) reading its output, then
+ * the Relu or Clip reading the result, each only where the tensor in
+ * between has that one reader and is no graph output. A fusing cpu runner
+ * runs exactly this plan (wp_runner_fused_into gives the same numbers);
+ * predict leaves the fused nodes out (wp_predict_graph). Returns how many
+ * nodes are fused, or -1 (out of memory). */
+int wp_graph_fusion_plan(const wp_graph *g, int *fused_into, wp_error *err);
+
 /* The layout a cpu runner holds tensor t in (what its producer writes), as
  * oneDNN names it: "abcd" is plain nchw, "acdb" nhwc, "aBcd16b" nChw16c.
  * -1 for other backends or a tensor out of range. */

@@ -978,6 +978,10 @@ void wp_prediction_free(wp_prediction *p)
     free(p->other_counts);
     free(p->other_est_ms);
     free(p->other_unestimated);
+    for (size_t i = 0; i < p->n_fused_types; i++)
+        free(p->fused_types[i]);
+    free(p->fused_types);
+    free(p->fused_counts);
     memset(p, 0, sizeof *p);
 }
 
@@ -1118,7 +1122,31 @@ static void interval(const wp_model *m, double v, double *lo, double *hi)
     }
 }
 
-static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction *out, wp_error *err)
+/* Counts a layer left out because another's time holds its work, under
+ * its ONNX operator (what the user recognises: "BatchNormalization"). */
+static int fused_layer(wp_prediction *out, wp_prediction_row *r, const wp_engine_layer *L, const wp_engine_layer *into)
+{
+    const char *op = L->ops && L->ops[0] ? L->ops : r->layer_type;
+    r->fused = 1;
+    char buf[320];
+    snprintf(buf, sizeof buf, "fused into \"%s\"", into->name ? into->name : "");
+    if (!(r->reason = strdup(buf)))
+        return -1;
+    size_t t = 0;
+    while (t < out->n_fused_types && strcmp(out->fused_types[t], op) != 0)
+        t++;
+    if (t == out->n_fused_types) {
+        if (!(out->fused_types[t] = strdup(op)))
+            return -1;
+        out->n_fused_types++;
+    }
+    out->fused_counts[t]++;
+    out->n_fused++;
+    return 0;
+}
+
+static int predict_with(const model_set *s, const wp_engine *eng, const int *fused_into, wp_prediction *out,
+                        wp_error *err)
 {
     const char *where = eng->path && eng->path[0] ? eng->path : "engine";
     size_t cap = eng->n ? eng->n : 1;
@@ -1128,8 +1156,10 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
     out->other_counts = calloc(cap, sizeof *out->other_counts);
     out->other_est_ms = calloc(cap, sizeof *out->other_est_ms);
     out->other_unestimated = calloc(cap, sizeof *out->other_unestimated);
+    out->fused_types = calloc(cap, sizeof *out->fused_types);
+    out->fused_counts = calloc(cap, sizeof *out->fused_counts);
     if (!out->rows || !out->other_types || !out->other_reasons || !out->other_counts || !out->other_est_ms ||
-        !out->other_unestimated)
+        !out->other_unestimated || !out->fused_types || !out->fused_counts)
         return wp_fail(err, NULL, 0, "out of memory");
     int have_iv = 1;
     for (size_t l = 0; l < eng->n; l++) {
@@ -1142,6 +1172,14 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
         r->est_runtime_ms = NAN;
         if (!r->layer_name || !r->layer_type)
             return wp_fail(err, NULL, 0, "out of memory");
+        if (fused_into && fused_into[l] >= 0) {
+            if ((size_t)fused_into[l] >= eng->n || (size_t)fused_into[l] == l)
+                return wp_fail(err, where, L->line, "layer \"%s\": fused into layer %d, not another layer of the %zu",
+                               r->layer_name, fused_into[l], eng->n);
+            if (fused_layer(out, r, L, &eng->layers[fused_into[l]]))
+                return wp_fail(err, NULL, 0, "out of memory");
+            continue;
+        }
         int pi = wp_pipeline_index(r->kind, WP_TARGET_POWER);
         if (pi < 0 || !s->have[pi]) {
             /* The engine reader says why a fused TensorRT 10 layer got no
@@ -1240,11 +1278,17 @@ static int predict_with(const model_set *s, const wp_engine *eng, wp_prediction 
 
 int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_prediction *out, wp_error *err)
 {
+    return wp_predict_layers_fused(models_dir, eng, NULL, out, err);
+}
+
+int wp_predict_layers_fused(const char *models_dir, const wp_engine *eng, const int *fused_into, wp_prediction *out,
+                            wp_error *err)
+{
     memset(out, 0, sizeof *out);
     model_set s;
     if (model_set_load(models_dir, &s, err))
         return -1;
-    int rc = predict_with(&s, eng, out, err);
+    int rc = predict_with(&s, eng, fused_into, out, err);
     model_set_free(&s);
     if (rc)
         wp_prediction_free(out);
@@ -1262,7 +1306,7 @@ int wp_predict_engine(const char *models_dir, const char *engine_path, wp_predic
     wp_engine eng = {0};
     int rc = wp_engine_read(engine_path, &eng, err);
     if (rc == 0)
-        rc = predict_with(&s, &eng, out, err);
+        rc = predict_with(&s, &eng, NULL, out, err);
     wp_engine_free(&eng);
     model_set_free(&s);
     if (rc)

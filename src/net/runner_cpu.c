@@ -22,7 +22,8 @@
  * A convolution absorbs the inference batch-norm after it (folded into its
  * weights at set-up) and a Relu/Clip after that (an eltwise post-op), as
  * TensorRT does; the absorbed nodes stay layers with nothing to run
- * (plan_fusion, wp_cpu_set_fusion).
+ * (wp_graph_fusion_plan in fusion.c decides, plan_fusion applies it;
+ * wp_cpu_set_fusion).
  *
  * wp_cpu_set_layout(WP_CPU_LAYOUT_PLAIN) gives the previous behaviour
  * (every tensor plain, no reorder anywhere, no fusion), kept to measure
@@ -1071,63 +1072,42 @@ static int native(const wp_runner *r, const wp_node *n)
 }
 
 /* Which convolutions absorb the batch-norm and the ReLU/Clip after them:
- * only where each tensor inside the chain has that one consumer and is no
- * graph output, so nothing else could read the values that are never
- * written. */
+ * wp_graph_fusion_plan's decision (the one predict leaves fused layers out
+ * by), turned into what set-up needs. */
 static int plan_fusion(wp_runner *r, cpu_state *s, wp_error *err)
 {
     const wp_graph *g = r->g;
     size_t N = g->n_nodes, T = g->n_tensors;
-    int *uses = calloc(T ? T : 1, sizeof *uses), *consumer = malloc((T ? T : 1) * sizeof *consumer);
     s->fused_into = malloc((N ? N : 1) * sizeof *s->fused_into);
     s->fold_bn = malloc((N ? N : 1) * sizeof *s->fold_bn);
     s->post = malloc((N ? N : 1) * sizeof *s->post);
     s->gone = calloc(T ? T : 1, 1);
-    if (!uses || !consumer || !s->fused_into || !s->fold_bn || !s->post || !s->gone) {
-        free(uses);
-        free(consumer);
+    if (!s->fused_into || !s->fold_bn || !s->post || !s->gone)
         return wp_fail(err, NULL, 0, "out of memory");
-    }
-    for (size_t i = 0; i < N; i++) {
-        s->fused_into[i] = s->fold_bn[i] = s->post[i] = -1;
-        for (size_t k = 0; k < g->nodes[i].n_in; k++) {
-            int t = g->nodes[i].in[k];
-            if (t >= 0) {
-                uses[t]++;
-                consumer[t] = (int)i;
-            }
-        }
-    }
-    if (g->n_outputs)
-        for (size_t k = 0; k < g->n_outputs; k++)
-            uses[g->outputs[k]] += 2;
-    else if (g->output >= 0)
-        uses[g->output] += 2;
-    for (size_t i = 0; i < N; i++) {
-        const wp_node *n = &g->nodes[i];
-        if (n->op != WP_OP_CONV || !native(r, n))
+    if (wp_graph_fusion_plan(g, s->fused_into, err) < 0)
+        return -1;
+    for (size_t i = 0; i < N; i++)
+        s->fold_bn[i] = s->post[i] = -1;
+    for (size_t j = 0; j < N; j++) {
+        int i = s->fused_into[j];
+        if (i < 0)
             continue;
-        int t = n->out[0];
-        if (uses[t] == 1) {
-            const wp_node *c = &g->nodes[consumer[t]];
-            if (c->op == WP_OP_BATCHNORM && c->in[0] == t && native(r, c)) {
-                s->fold_bn[i] = consumer[t];
-                s->fused_into[consumer[t]] = (int)i;
-                s->gone[t] = 1;
-                t = c->out[0];
-            }
-        }
-        if (uses[t] == 1) {
-            const wp_node *c = &g->nodes[consumer[t]];
-            if ((c->op == WP_OP_RELU || c->op == WP_OP_CLIP) && c->in[0] == t && native(r, c)) {
-                s->post[i] = consumer[t];
-                s->fused_into[consumer[t]] = (int)i;
-                s->gone[t] = 1;
-            }
-        }
+        const wp_node *c = &g->nodes[j];
+        /* The plan's conditions restate `native` for these ops on the
+         * graph; a change to one without the other must not fold a node
+         * into a convolution that has no primitive to take it. */
+        if (!native(r, &g->nodes[i]) || !native(r, c))
+            return wp_fail(err, NULL, 0,
+                           "node '%s': fused into '%s' by wp_graph_fusion_plan, which the cpu backend "
+                           "cannot run as one primitive",
+                           c->name, g->nodes[i].name);
+        if (c->op == WP_OP_BATCHNORM)
+            s->fold_bn[i] = (int)j;
+        else
+            s->post[i] = (int)j;
+        /* the chain's inner tensor: never written */
+        s->gone[c->in[0]] = 1;
     }
-    free(uses);
-    free(consumer);
     return 0;
 }
 
