@@ -1,6 +1,7 @@
 /* Models for the tests that predict with them (test_every_layer,
  * test_predict_onnx): `wattprof train` with degree 1 on 20 alphas for every
- * pipeline and 3 folds, which fits in a fraction of the default's time.
+ * log-space pipeline (the additive runtime ones have no alphas) and 3
+ * folds, which fits in a fraction of the default's time.
  * Those tests are about which layers get a model and how a prediction is
  * made; test_model pins the fitting itself. */
 #ifndef WATTPROF_FAST_MODELS_H
@@ -28,6 +29,26 @@ static inline test_run_result fast_models_train(const char *data_dir, const char
     test_write_file(cfg, text);
     return test_run_cli(
         TEST_LIST("train", "--data-dir", data_dir, "--out-dir", models_dir, "--config", cfg, "--cv", "3", "--quiet"));
+}
+
+/* `wattprof train` with the default configuration on data_dir, the
+ * networks in test_models held out, then OUT/<pipeline>.json read into m.
+ * 0 when both worked; otherwise the failure is already reported as the
+ * caller's and m holds nothing to free. */
+static inline int train_default_and_read(const char *data_dir, const char *out_dir, const char *test_models,
+                                         const char *pipeline, wp_model *m)
+{
+    test_run_result r = test_run_cli(
+        TEST_LIST("train", "--data-dir", data_dir, "--out-dir", out_dir, "--test-models", test_models, "--quiet"));
+    int status = r.status;
+    CHECK_INT(status, 0);
+    test_run_free(&r);
+    char file[256];
+    snprintf(file, sizeof file, "%s.json", pipeline);
+    wp_error err;
+    int rc = status == 0 ? wp_model_read(test_path(out_dir, file), m, &err) : -1;
+    CHECK_INT(rc, 0);
+    return rc;
 }
 
 #endif

@@ -173,6 +173,15 @@ static void pb_node(pb_graph *gr, const char *op, const char *name, const char *
     pb_msg(&gr->g, 1, &nd);
 }
 
+/* Deterministic small weights: v[i] = ((i % period) - period / 2) x step,
+ * a repeating ramp around 0, so a network's outputs are neither all 0 nor
+ * saturated. */
+static inline void pb_ramp(float *v, size_t n, int period, float step)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)((int)(i % (size_t)period) - period / 2) * step;
+}
+
 static void pb_init_f(pb_graph *gr, const char *name, const int64_t *dims, int nd, const float *v)
 {
     pb t = pb_tensor(name, 0, dims, nd, v);

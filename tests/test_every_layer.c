@@ -30,14 +30,11 @@ static void write_net(const char *path)
 {
     pb_graph gr = {0};
     static float w1[8 * 4 * 9], w2[8 * 8], bn[8], fc[64 * 10], fb[10];
-    for (size_t i = 0; i < sizeof w1 / sizeof *w1; i++)
-        w1[i] = (float)((int)(i % 7) - 3) * 0.1f;
-    for (size_t i = 0; i < sizeof w2 / sizeof *w2; i++)
-        w2[i] = (float)((int)(i % 5) - 2) * 0.1f;
+    pb_ramp(w1, sizeof w1 / sizeof *w1, 7, 0.1f);
+    pb_ramp(w2, sizeof w2 / sizeof *w2, 5, 0.1f);
     for (size_t i = 0; i < 8; i++)
         bn[i] = 1.0f;
-    for (size_t i = 0; i < sizeof fc / sizeof *fc; i++)
-        fc[i] = (float)((int)(i % 3) - 1) * 0.05f;
+    pb_ramp(fc, sizeof fc / sizeof *fc, 3, 0.05f);
     pb_init_f(&gr, "w1", (int64_t[]){8, 4, 3, 3}, 4, w1);
     pb_init_f(&gr, "w2", (int64_t[]){8, 8, 1, 1}, 4, w2);
     pb_init_f(&gr, "g", (int64_t[]){8}, 1, bn);
@@ -125,13 +122,9 @@ static void test_legacy_generic_csv(const char *dir)
     static const char *const nets[] = {"net1", "net2", "net3", "net4"};
     for (int g = 0; g < 4; g++)
         write_legacy_reshape(data, nets[g], 1);
-    test_run_result r = test_run_cli(
-        (const char *[]){"train", "--data-dir", data, "--out-dir", out, "--test-models", "net4", "--quiet", NULL});
-    CHECK_INT(r.status, 0);
-    test_run_free(&r);
     wp_model m;
-    wp_error err;
-    CHECK_INT(wp_model_read(test_path(out, "reshape_runtime.json"), &m, &err), 0);
+    if (train_default_and_read(data, out, "net4", "reshape_runtime", &m))
+        return;
     int fi = -1;
     for (int f = 0; f < m.cfg.n_features; f++)
         if (strcmp(m.cfg.features[f], "moved_in_bytes") == 0)
@@ -149,7 +142,7 @@ static void test_legacy_generic_csv(const char *dir)
     CHECK_NEAR(wp_model_predict(&m, raw), 2e-3 + 4e-6 * 1000, 1e-6);
     wp_model_free(&m);
     write_legacy_reshape(data, "net2", 0);
-    r = test_run_cli(
+    test_run_result r = test_run_cli(
         (const char *[]){"train", "--data-dir", data, "--out-dir", out, "--test-models", "net4", "--quiet", NULL});
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "net2/reshape.csv:1: missing column 'view'");

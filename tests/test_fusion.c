@@ -32,10 +32,8 @@ static void write_net(const char *path)
 {
     pb_graph gr = {0};
     static float w1[8 * 4 * 9], w2[8 * 8], bn[8];
-    for (size_t i = 0; i < sizeof w1 / sizeof *w1; i++)
-        w1[i] = (float)((int)(i % 7) - 3) * 0.1f;
-    for (size_t i = 0; i < sizeof w2 / sizeof *w2; i++)
-        w2[i] = (float)((int)(i % 5) - 2) * 0.1f;
+    pb_ramp(w1, sizeof w1 / sizeof *w1, 7, 0.1f);
+    pb_ramp(w2, sizeof w2 / sizeof *w2, 5, 0.1f);
     for (size_t i = 0; i < 8; i++)
         bn[i] = 1.0f;
     pb_init_f(&gr, "w1", (int64_t[]){8, 4, 3, 3}, 4, w1);
