@@ -212,6 +212,26 @@ static void pb_value(pb_graph *gr, int field, const char *name, const int64_t *d
     pb_msg(&gr->g, field, &vi);
 }
 
+/* The fusion tests' stem: X [1,4,H,W] -> Conv 3x3 (8 channels, pad 1,
+ * weights "w1") -> BatchNormalization (all parameters 1: g, b, m, v) ->
+ * Relu, named conv1, bn1, relu1; its output is "r1". */
+static inline void pb_conv_bn_relu_stem(pb_graph *gr)
+{
+    static float w1[8 * 4 * 9], bn[8];
+    pb_ramp(w1, sizeof w1 / sizeof *w1, 7, 0.1f);
+    for (size_t i = 0; i < 8; i++)
+        bn[i] = 1.0f;
+    pb_init_f(gr, "w1", (int64_t[]){8, 4, 3, 3}, 4, w1);
+    pb_init_f(gr, "g", (int64_t[]){8}, 1, bn);
+    pb_init_f(gr, "b", (int64_t[]){8}, 1, bn);
+    pb_init_f(gr, "m", (int64_t[]){8}, 1, bn);
+    pb_init_f(gr, "v", (int64_t[]){8}, 1, bn);
+    pb_node(gr, "Conv", "conv1", "X,w1", "c1", 2, pb_attr_ints("kernel_shape", (int64_t[]){3, 3}, 2),
+            pb_attr_ints("pads", (int64_t[]){1, 1, 1, 1}, 4));
+    pb_node(gr, "BatchNormalization", "bn1", "c1,g,b,m,v", "n1", 0);
+    pb_node(gr, "Relu", "relu1", "n1", "r1", 0);
+}
+
 /* Writes the ModelProto (IR 8, default domain at opset) to path. */
 static int pb_write_model(pb_graph *gr, int64_t opset, const char *path)
 {

@@ -31,21 +31,10 @@
 static void write_net(const char *path)
 {
     pb_graph gr = {0};
-    static float w1[8 * 4 * 9], w2[8 * 8], bn[8];
-    pb_ramp(w1, sizeof w1 / sizeof *w1, 7, 0.1f);
+    static float w2[8 * 8];
     pb_ramp(w2, sizeof w2 / sizeof *w2, 5, 0.1f);
-    for (size_t i = 0; i < 8; i++)
-        bn[i] = 1.0f;
-    pb_init_f(&gr, "w1", (int64_t[]){8, 4, 3, 3}, 4, w1);
     pb_init_f(&gr, "w2", (int64_t[]){8, 8, 1, 1}, 4, w2);
-    pb_init_f(&gr, "g", (int64_t[]){8}, 1, bn);
-    pb_init_f(&gr, "b", (int64_t[]){8}, 1, bn);
-    pb_init_f(&gr, "m", (int64_t[]){8}, 1, bn);
-    pb_init_f(&gr, "v", (int64_t[]){8}, 1, bn);
-    pb_node(&gr, "Conv", "conv1", "X,w1", "c1", 2, pb_attr_ints("kernel_shape", (int64_t[]){3, 3}, 2),
-            pb_attr_ints("pads", (int64_t[]){1, 1, 1, 1}, 4));
-    pb_node(&gr, "BatchNormalization", "bn1", "c1,g,b,m,v", "n1", 0);
-    pb_node(&gr, "Relu", "relu1", "n1", "r1", 0);
+    pb_conv_bn_relu_stem(&gr);
     pb_node(&gr, "MaxPool", "pool1", "r1", "p1", 2, pb_attr_ints("kernel_shape", (int64_t[]){2, 2}, 2),
             pb_attr_ints("strides", (int64_t[]){2, 2}, 2));
     pb_node(&gr, "Relu", "relu2", "p1", "q1", 0);
