@@ -269,6 +269,21 @@ static void test_predict(const char *dir, const char *onnx)
     CHECK_NEAR(pa.runtime_ms - pf.runtime_ms, left_out, 1e-12 * pa.runtime_ms);
     CHECK_NEAR(pf.estimated_total_ms, pf.runtime_ms, 0);
 
+    /* a "fused into" list must name another layer */
+    wp_engine eng;
+    CHECK_INT(wp_graph_to_engine(&g, &eng, &err), 0);
+    int *self = malloc(eng.n * sizeof *self);
+    for (size_t i = 0; i < eng.n; i++)
+        self[i] = -1;
+    self[1] = 1;
+    wp_prediction pbad;
+    CHECK_INT(wp_predict_layers_fused(models, &eng, self, &pbad, &err), -1);
+    CHECK_CONTAINS(err.msg, "fused into layer 1, not another layer of the 8");
+    self[1] = (int)eng.n;
+    CHECK_INT(wp_predict_layers_fused(models, &eng, self, &pbad, &err), -1);
+    free(self);
+    wp_engine_free(&eng);
+
     /* profile --models on the cpu backend predicts what it measured: the
      * fused layers are left out there too (empty sysfs: runtime only) */
     if (wp_backend_available(WP_BACKEND_CPU)) {
