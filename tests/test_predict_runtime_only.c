@@ -47,8 +47,8 @@ static const char engine_json[] =
  * each network the fixture wrote, as a runtime-only mapping leaves it. */
 static void blank_power(const char *data, wp_layer_kind kind)
 {
-    static const char *const nets[] = {"net00", "net01", "net02", "net03", "net04", "net05",
-                                       "lenet", "resnet18", "vgg16"};
+    static const char *const nets[] = {"net00", "net01", "net02",    "net03", "net04",
+                                       "net05", "lenet", "resnet18", "vgg16"};
     for (size_t g = 0; g < sizeof nets / sizeof *nets; g++) {
         char rel[256];
         snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], wp_layer_kind_name(kind));
@@ -170,8 +170,8 @@ static void check_runtime_only_csv(const pred_csv *p, const char *out, size_t wa
 static void check_summary_not_modelled(const test_run_result *r, size_t of)
 {
     char want[160];
-    snprintf(want, sizeof want, "power, energy:          not modelled for %zu of %zu modelled layers (no power model for ",
-             of, of);
+    snprintf(want, sizeof want,
+             "power, energy:          not modelled for %zu of %zu modelled layers (no power model for ", of, of);
     CHECK_CONTAINS(r->out, want);
     CHECK_CONTAINS(r->out, "runtime-only data");
     CHECK(!strstr(r->out, "average power:"));
