@@ -18,8 +18,10 @@ static void usage(void)
          "Trains power (W) and runtime (ms) models for every layer kind with data in\n"
          "DIR/<model>/<kind>.csv (as 'wattprof dataset' writes them: convolutional,\n"
          "pooling, dense, normalization, activation, elementwise, reshape, softmax,\n"
-         "matmul). Default: log(target) on the logs of MACs and bytes, folds by\n"
-         "network, degree chosen by cross-validated RMSPE (predictions are positive).\n"
+         "matmul). Default: runtime as a sum of non-negative costs per MAC, op and\n"
+         "byte moved plus an overhead, fitted for relative error; power as log(W) on\n"
+         "the logs of MACs and bytes, degree chosen by cross-validated RMSPE; folds by\n"
+         "network (predictions are positive).\n"
          "--config upstream: the original's six pipelines exactly (conv, pooling,\n"
          "dense; no other kind). Writes\n"
          "OUT/<layer>_<target>.json model files and OUT/metrics.json as one set (nothing\n"
@@ -145,10 +147,14 @@ int cmd_train(int argc, char **argv)
         char cvs[32] = "-";
         if (!isnan(p->cv_rmspe))
             snprintf(cvs, sizeof cvs, "%.4g%%", p->cv_rmspe);
-        printf("%-22s   degree %d, %d folds%s, cross-validated RMSPE %s\n", "", p->degree, p->folds,
-               p->folds_by_network ? " by network" : "", cvs);
+        if (p->fit == WP_FIT_NNLS_RELATIVE)
+            printf("%-22s   additive (non-negative costs, relative error), %d folds%s, cross-validated RMSPE %s\n", "",
+                   p->folds, p->folds_by_network ? " by network" : "", cvs);
+        else
+            printf("%-22s   degree %d, %d folds%s, cross-validated RMSPE %s\n", "", p->degree, p->folds,
+                   p->folds_by_network ? " by network" : "", cvs);
         if (p->dropped)
-            printf("%-22s   %zu rows left out: target <= 0 cannot be fitted in log space\n", "", p->dropped);
+            printf("%-22s   %zu rows left out: a target <= 0 cannot be fitted for relative error\n", "", p->dropped);
         for (size_t j = 0; j < p->n_lono; j++)
             printf("%-22s   leave out %-20s %6zu rows  RMSPE %.4g%%\n", "", p->lono_models[j].model,
                    p->lono_models[j].rows, p->lono_models[j].rmspe);

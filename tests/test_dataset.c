@@ -214,7 +214,7 @@ static void test_features(void)
     c.groups = 4;
     c.elem_bytes = 2;
     CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), 0);
-    CHECK_INT(r.n, 22);
+    CHECK_INT(r.n, 23);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[12], "stride_1");
     CHECK_INT(FEAT(r, "batch_size"), 2);
@@ -236,6 +236,8 @@ static void test_features(void)
     CHECK_INT(FEAT(r, "weight_bytes"), 2 * 16 * 2 * 15);
     CHECK_INT(FEAT(r, "out_bytes"), 2 * 2 * 16 * 16 * 15);
     CHECK_NEAR(FEAT(r, "intensity"), FEAT(r, "macs") / FEAT(r, "bytes"), 1e-15);
+    /* the window's taps per output element, not the channels per group */
+    CHECK_INT(FEAT(r, "taps"), 2 * 16 * 16 * 15 * 15);
     CHECK(isnan(FEAT(r, "no_such_feature")));
 
     c.has_kernel = 0;
@@ -505,8 +507,8 @@ static void test_cli_end_to_end(void)
     if (reshape) {
         CHECK(strncmp(reshape,
                       "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,"
-                      "out_bytes,transcendental,view,power,runtime,layer_name\n",
-                      137) == 0);
+                      "out_bytes,transcendental,view,moved_in_bytes,moved_out_bytes,power,runtime,layer_name\n",
+                      168) == 0);
         CHECK_INT(test_count_lines(reshape), 2);
         CHECK_CONTAINS(reshape, ",reformat\n");
     }
@@ -519,17 +521,17 @@ static void test_cli_end_to_end(void)
     if (conv && pool && dense) {
         CHECK(starts_with(conv, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
-                                "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,power,"
-                                "runtime,layer_name\n"));
+                                "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,taps,"
+                                "power,runtime,layer_name\n"));
         CHECK(starts_with(pool, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,stride_0,stride_1,padding_0,padding_1,"
                                 "global_pooling,ops,bytes,in_bytes,out_bytes,intensity,power,runtime,layer_name\n"));
         CHECK_INT(test_count_lines(conv), 2);
         char want[512];
-        snprintf(want, sizeof want, "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%s,%s,conv",
+        snprintf(want, sizeof want, "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%s,%s,conv",
                  16 * 16 * 16 * 3 * 9, 2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9), 2 * 3 * 32 * 32, 2 * 16 * 3 * 9,
                  2 * 16 * 16 * 16, fmt(16.0 * 16 * 16 * 3 * 9 / (2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9))),
-                 fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
+                 16 * 16 * 16 * 9, fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
         char *row = csv_row(conv, "conv");
         CHECK_STR(row, want);
         free(row);
@@ -812,9 +814,9 @@ static void test_device_column(void)
     char *plain = test_read_file(test_path(out, "beta/convolutional.csv"));
     CHECK(conv && plain);
     if (conv && plain) {
-        CHECK_CONTAINS(conv, ",intensity,power,runtime,layer_name,device\n");
+        CHECK_CONTAINS(conv, ",intensity,taps,power,runtime,layer_name,device\n");
         CHECK_CONTAINS(conv, ",conv,\"NVIDIA Jetson Nano Developer Kit, rev \"\"B01\"\"\"\n");
-        CHECK_CONTAINS(plain, ",intensity,power,runtime,layer_name\n");
+        CHECK_CONTAINS(plain, ",intensity,taps,power,runtime,layer_name\n");
         CHECK_CONTAINS(plain, ",conv\n");
         CHECK(strstr(plain, "device") == NULL);
         /* the rows are the same but for the column */

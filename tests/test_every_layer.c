@@ -97,6 +97,65 @@ static const char *const engine_unknown =
     " {\"Name\": \"opaque\", \"LayerType\": \"PluginV2\"}\n"
     "]}\n";
 
+/* A reshape CSV as `dataset` wrote it before the moved-bytes columns
+ * (without the view column too when with_view is 0). */
+static void write_legacy_reshape(const char *dir, const char *net, int with_view)
+{
+    char path[4096], text[4096];
+    snprintf(text, sizeof text,
+             "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,out_bytes,"
+             "transcendental,%spower,runtime,layer_name\n",
+             with_view ? "view," : "");
+    for (int i = 0; i < 6; i++) {
+        double e = 1000.0 * (1 + i + (net[3] - '0')), view = i % 2;
+        size_t L = strlen(text);
+        snprintf(text + L, sizeof text - L, "1,1,%g,%g,0,%g,%g,%g,0,%g,0,%s1000000.0,%.9f,%s_r%d\n", e, e, e, 8 * e,
+                 4 * e, 4 * e, with_view ? (view ? "1," : "0,") : "", 2e-3 + (view ? 0 : 4e-6 * e), net, i);
+    }
+    snprintf(path, sizeof path, "%s/%s/reshape.csv", dir, net);
+    test_write_file(path, text);
+}
+
+/* Older datasets: the moved bytes are derived (a view moves none); a CSV
+ * without the view column cannot be, and is named. */
+static void test_legacy_generic_csv(const char *dir)
+{
+    const char *data = test_path_kept(dir, "legacy");
+    const char *out = test_path_kept(dir, "legacy_models");
+    static const char *const nets[] = {"net1", "net2", "net3", "net4"};
+    for (int g = 0; g < 4; g++)
+        write_legacy_reshape(data, nets[g], 1);
+    test_run_result r = test_run_cli(
+        (const char *[]){"train", "--data-dir", data, "--out-dir", out, "--test-models", "net4", "--quiet", NULL});
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    wp_model m;
+    wp_error err;
+    CHECK_INT(wp_model_read(test_path(out, "reshape_runtime.json"), &m, &err), 0);
+    int fi = -1;
+    for (int f = 0; f < m.cfg.n_features; f++)
+        if (strcmp(m.cfg.features[f], "moved_in_bytes") == 0)
+            fi = f;
+    CHECK(fi >= 0);
+    if (fi >= 0) {
+        CHECK_NEAR(m.feat_min[fi], 0, 0); /* the views */
+        CHECK_NEAR(m.feat_max[fi], 4 * 1000.0 * 8, 0);
+    }
+    /* runtime = 2 us + 1 ns a moved in-byte, exactly: the fit finds it */
+    double raw[WP_MODEL_MAX_FEATURES] = {0};
+    for (int f = 0; f < m.cfg.n_features; f++)
+        if (strcmp(m.cfg.features[f], "moved_in_bytes") == 0 || strcmp(m.cfg.features[f], "moved_out_bytes") == 0)
+            raw[f] = 4000;
+    CHECK_NEAR(wp_model_predict(&m, raw), 2e-3 + 4e-6 * 1000, 1e-6);
+    wp_model_free(&m);
+    write_legacy_reshape(data, "net2", 0);
+    r = test_run_cli(
+        (const char *[]){"train", "--data-dir", data, "--out-dir", out, "--test-models", "net4", "--quiet", NULL});
+    CHECK_INT(r.status, 1);
+    CHECK_CONTAINS(r.err, "net2/reshape.csv:1: missing column 'view'");
+    test_run_free(&r);
+}
+
 int main(void)
 {
     TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support is not built in");
@@ -232,5 +291,6 @@ int main(void)
     CHECK_CONTAINS(r.out, want);
     test_run_free(&r);
     wp_prediction_free(&p);
+    test_legacy_generic_csv(dir);
     return test_summary();
 }

@@ -145,7 +145,7 @@ static void test_default_predictions(void)
     wp_model m;
     wp_error err;
     CHECK_INT(wp_model_read(test_path(models, "convolutional_runtime.json"), &m, &err), 0);
-    CHECK(m.have_range && m.have_interval && m.cfg.log_target);
+    CHECK(m.have_range && m.have_interval && m.iv_ratio && m.cfg.fit == WP_FIT_NNLS_RELATIVE);
     CHECK(m.iv_lo < 0 && m.iv_hi > 0);
     for (int f = 0; f < m.cfg.n_features; f++)
         CHECK(m.feat_min[f] <= m.feat_max[f]);
@@ -229,7 +229,13 @@ static void test_constant_target(void)
         CHECK_INT(wp_model_read(test_path(out, "dense_runtime.json"), &m, &err), 0);
         for (size_t j = 0; j < m.p; j++)
             CHECK(m.coef[j] == 0.0);
-        CHECK_NEAR(m.intercept, c ? 0.25 : log(0.25), 1e-12);
+        /* the additive model's intercept is the runtime itself */
+        CHECK_NEAR(m.intercept, 0.25, 1e-12);
+        wp_model_free(&m);
+        CHECK_INT(wp_model_read(test_path(out, "dense_power.json"), &m, &err), 0);
+        for (size_t j = 0; j < m.p; j++)
+            CHECK(m.coef[j] == 0.0);
+        CHECK_NEAR(m.intercept, c ? 2.5 : log(2.5), 1e-12);
         wp_model_free(&m);
         char *t = test_read_file(test_path(out, "dense_runtime.json"));
         CHECK_CONTAINS(t, "\"n_iter\": 0");

@@ -1,6 +1,8 @@
 /* regression: design rows, scalers, KFold, Lasso and LassoCV against values
  * scikit-learn 1.2.1 computed (the script is in the comments). */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "testutil.h"
 #include "wattprof/regression.h"
@@ -191,6 +193,168 @@ static void test_custom_folds(void)
     wp_lasso_cv_result_free(&b);
 }
 
+/* ---- wp_nnls_relative_fit ---------------------------------------------- */
+
+/* A small deterministic generator: the tests must not depend on libc's rand. */
+static double lcg(unsigned long long *st)
+{
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*st >> 11) / 9007199254740992.0;
+}
+
+/* sum ((b + X w - y) / y)^2 */
+static double rel_sse(const double *X, const double *y, size_t n, size_t p, const double *w, double b)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double f = b;
+        for (size_t j = 0; j < p; j++)
+            f += X[i * p + j] * w[j];
+        s += (f - y[i]) / y[i] * ((f - y[i]) / y[i]);
+    }
+    return s;
+}
+
+/* Unconstrained least squares of 1 on the columns of A = [X, 1] / y flagged
+ * in mask (normal equations, Gauss-Jordan): the oracle solves every
+ * subset and keeps the best feasible one, which is the NNLS optimum. */
+static int subset_ls(const double *X, const double *y, size_t n, size_t p, unsigned mask, double *w, double *b)
+{
+    size_t idx[8], k = 0;
+    for (size_t j = 0; j <= p; j++)
+        if (mask & (1u << j))
+            idx[k++] = j;
+    double G[8][9] = {{0}};
+    for (size_t i = 0; i < n; i++) {
+        double a[8];
+        for (size_t c = 0; c < k; c++)
+            a[c] = (idx[c] == p ? 1.0 : X[i * p + idx[c]]) / y[i];
+        for (size_t r = 0; r < k; r++) {
+            for (size_t c = 0; c < k; c++)
+                G[r][c] += a[r] * a[c];
+            G[r][k] += a[r];
+        }
+    }
+    for (size_t c = 0; c < k; c++) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < k; r++)
+            if (fabs(G[r][c]) > fabs(G[piv][c]))
+                piv = r;
+        if (fabs(G[piv][c]) < 1e-300)
+            return -1;
+        for (size_t q = 0; q <= k; q++) {
+            double t = G[c][q];
+            G[c][q] = G[piv][q];
+            G[piv][q] = t;
+        }
+        for (size_t r = 0; r < k; r++)
+            if (r != c) {
+                double f = G[r][c] / G[c][c];
+                for (size_t q = 0; q <= k; q++)
+                    G[r][q] -= f * G[c][q];
+            }
+    }
+    memset(w, 0, p * sizeof *w);
+    *b = 0;
+    for (size_t c = 0; c < k; c++) {
+        double v = G[c][k] / G[c][c];
+        if (v < 0)
+            return -1;
+        if (idx[c] == p)
+            *b = v;
+        else
+            w[idx[c]] = v;
+    }
+    return 0;
+}
+
+static void test_nnls_exact(void)
+{
+    /* y = 1.5 + 2 a + 0.5 b + 3 c exactly, features over 6 decades: the
+     * fit recovers the costs */
+    enum { N = 200, P = 3 };
+    double X[N * P], y[N], w[P], b;
+    unsigned long long st = 42;
+    for (int i = 0; i < N; i++) {
+        X[i * P + 0] = pow(10, 6 * lcg(&st));
+        X[i * P + 1] = 1000 * lcg(&st);
+        X[i * P + 2] = lcg(&st);
+        y[i] = 1.5 + 2 * X[i * P] + 0.5 * X[i * P + 1] + 3 * X[i * P + 2];
+    }
+    CHECK_INT(wp_nnls_relative_fit(X, y, N, P, w, &b, NULL), 0);
+    CHECK_NEAR(w[0], 2, 1e-8);
+    CHECK_NEAR(w[1], 0.5, 1e-8);
+    CHECK_NEAR(w[2], 3, 1e-7);
+    CHECK_NEAR(b, 1.5, 1e-6);
+}
+
+static void test_nnls_against_subsets(void)
+{
+    /* Data where unconstrained least squares wants negative costs (a
+     * feature anti-correlated with the target, a negative intercept, a
+     * redundant column): the fit must equal the best of all non-negative subset
+     * solutions, and be non-negative itself. Several seeds. */
+    enum { N = 60, P = 3 };
+    for (unsigned long long seed = 1; seed <= 20; seed++) {
+        double X[N * P], y[N], w[P], b, best = INFINITY;
+        unsigned long long st = seed;
+        for (int i = 0; i < N; i++) {
+            if (seed % 2) {
+                /* a column that looks best alone (a + b + d) and must go
+                 * back to 0 once a and b are in: the active set's step
+                 * back to the boundary */
+                double a = 10 * lcg(&st), c = 10 * lcg(&st), d = 3 * lcg(&st);
+                X[i * P + 0] = a + c + d;
+                X[i * P + 1] = a;
+                X[i * P + 2] = c;
+                y[i] = a + c + 0.1 * lcg(&st) + 0.5;
+                continue;
+            }
+            X[i * P + 0] = 1 + 100 * lcg(&st);
+            X[i * P + 1] = 50 * lcg(&st);
+            X[i * P + 2] = seed % 4 == 0 ? 7.0 : 10 * lcg(&st); /* sometimes constant */
+            y[i] = 0.8 * X[i * P] - 0.3 * X[i * P + 1] + X[i * P + 2] * lcg(&st) + 20 * lcg(&st) - 2;
+            if (y[i] <= 0.5)
+                y[i] = 0.5 + lcg(&st);
+        }
+        CHECK_INT(wp_nnls_relative_fit(X, y, N, P, w, &b, NULL), 0);
+        for (unsigned mask = 1; mask < (1u << (P + 1)); mask++) {
+            double sw[P], sb;
+            if (subset_ls(X, y, N, P, mask, sw, &sb) == 0) {
+                double v = rel_sse(X, y, N, P, sw, sb);
+                if (v < best)
+                    best = v;
+            }
+        }
+        CHECK(b >= 0 && w[0] >= 0 && w[1] >= 0 && w[2] >= 0);
+        double got = rel_sse(X, y, N, P, w, b);
+        CHECK_NEAR(got, best, 1e-9 * best);
+    }
+}
+
+static void test_nnls_constant_and_bad(void)
+{
+    /* a bias column (all 1) is the intercept's: its coefficient stays 0 */
+    double X[8] = {1, 1, 1, 2, 1, 3, 1, 4}, y[4] = {3, 5, 7, 9}, w[2], b;
+    CHECK_INT(wp_nnls_relative_fit(X, y, 4, 2, w, &b, NULL), 0);
+    CHECK_NEAR(w[0], 0, 0);
+    CHECK_NEAR(w[1], 2, 1e-12);
+    CHECK_NEAR(b, 1, 1e-12);
+    /* two identical columns: the fit still solves, their sum is the cost */
+    double D[8] = {1, 1, 2, 2, 3, 3, 4, 4};
+    CHECK_INT(wp_nnls_relative_fit(D, y, 4, 2, w, &b, NULL), 0);
+    CHECK_NEAR(w[0] + w[1], 2, 1e-9);
+    CHECK_NEAR(b, 1, 1e-9);
+    /* a target that is not positive cannot be judged relatively */
+    wp_error err = {0};
+    double yz[4] = {3, 0, 7, 9};
+    CHECK(wp_nnls_relative_fit(X, yz, 4, 2, w, &b, &err) != 0);
+    CHECK_CONTAINS(err.msg, "row 2");
+    double yn[4] = {3, 5, NAN, 9};
+    CHECK(wp_nnls_relative_fit(X, yn, 4, 2, w, &b, &err) != 0);
+    CHECK(wp_nnls_relative_fit(X, y, 0, 2, w, &b, &err) != 0);
+}
+
 int main(void)
 {
     test_poly_order();
@@ -198,5 +362,8 @@ int main(void)
     test_kfold();
     test_lasso();
     test_custom_folds();
+    test_nnls_exact();
+    test_nnls_against_subsets();
+    test_nnls_constant_and_bad();
     return test_summary();
 }

@@ -28,6 +28,17 @@
 
 typedef enum wp_target { WP_TARGET_POWER = 0, WP_TARGET_RUNTIME = 1 } wp_target;
 
+/* How a pipeline's coefficients are fitted. */
+typedef enum wp_fit_kind {
+    /* LassoCV on the design (the original's; wattprof's power pipelines,
+     * in log space) */
+    WP_FIT_LASSO = 0,
+    /* the additive cost model: degree 1 on raw features, coefficients and
+     * intercept >= 0, squared relative error minimised
+     * (wp_nnls_relative_fit); wattprof's runtime pipelines */
+    WP_FIT_NNLS_RELATIVE = 1
+} wp_fit_kind;
+
 typedef struct wp_pipeline_config {
     wp_layer_kind kind;
     wp_target target;
@@ -48,6 +59,7 @@ typedef struct wp_pipeline_config {
     int cv_by_network; /* folds = networks (when >= 3 of them) */
     int enabled;       /* 0: not trained (the kinds beyond conv,
                                  * pooling, dense in the upstream config) */
+    wp_fit_kind fit;
 } wp_pipeline_config;
 
 /* Two per layer kind from WP_KIND_CONV to WP_KIND_MATMUL: the original's
@@ -107,10 +119,11 @@ typedef struct wp_model {
     int have_range;
     double feat_min[WP_MODEL_MAX_FEATURES], feat_max[WP_MODEL_MAX_FEATURES];
     /* 90 % prediction interval from cross-validation residuals:
-     * log_target: [p * exp(iv_lo), p * exp(iv_hi)], else [p + iv_lo,
+     * iv_ratio: [p * exp(iv_lo), p * exp(iv_hi)], else [p + iv_lo,
      * p + iv_hi]. have_interval 0: none. cv_rmspe: the held-out RMSPE (%)
      * those residuals give. */
     int have_interval;
+    int iv_ratio; /* 1: the interval is a ratio (log target, additive model) */
     double iv_lo, iv_hi, cv_rmspe;
 } wp_model;
 
@@ -163,10 +176,12 @@ typedef struct wp_train_pipeline_report {
     size_t train_rows, test_rows, n_terms, nonzero;
     double alpha;
     int degree;           /* the degree used (chosen among candidates) */
+    wp_fit_kind fit;      /* how it was fitted */
     int folds;            /* cross-validation folds used */
     int folds_by_network; /* 1: one network per fold */
     double cv_rmspe;      /* cross-validated RMSPE (%), NaN if none */
-    size_t dropped;       /* rows left out: target <= 0 with a log target */
+    size_t dropped;       /* rows left out: target <= 0 with a log target
+                           * or the additive model */
     wp_metrics train, test, lono;
     wp_lono_entry *lono_models;
     size_t n_lono;

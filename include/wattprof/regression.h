@@ -120,6 +120,19 @@ int wp_lasso_cv(const double *X, const double *y, size_t n, size_t p, const wp_l
                 int n_folds, wp_lasso_cv_result *res, const wp_progress *prog, wp_error *err);
 void wp_lasso_cv_result_free(wp_lasso_cv_result *r);
 
+/* ---- non-negative least squares, relative error ------------------------ */
+
+/* The additive cost model's fit: minimises sum_i ((b + X_i . w - y_i) /
+ * y_i)^2, the squared relative error itself, over w >= 0 and b >= 0
+ * (Lawson-Hanson active set on the rows divided by y). Every y must be
+ * positive. A column constant over the rows (the polynomial bias) gets
+ * w = 0: the intercept b is its term. So a prediction is a sum of
+ * non-negative costs, one per unit of work, plus a fixed overhead: never
+ * negative, and linear in the work far outside the training data, as
+ * runtime is. At most 63 varying columns. */
+int wp_nnls_relative_fit(const double *X, const double *y, size_t n, size_t p, double *coef, double *intercept,
+                         wp_error *err);
+
 /* KFold(k) fold of row i among n (the first n % k folds get one extra). */
 int wp_kfold_of(size_t i, size_t n, int k);
 

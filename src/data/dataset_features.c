@@ -29,6 +29,12 @@ static const char *const conv_names[] = {
     "dilation_1",
     "groups",
     COST_NAMES,
+    /* macs / (input channels per group): output elements x kernel taps,
+     * the inner loops over the window whatever their length. A grouped or
+     * depthwise convolution runs many short loops whose overhead macs does
+     * not see (on the CPU runner RegNetY's 8-channel groups ran at a third
+     * of the MAC rate of a dense convolution of the same work). */
+    "taps",
 };
 static const char *const pool_names[] = {
     IO_NAMES,
@@ -64,10 +70,14 @@ static const char *const dense_names[] = {
  * only relabels its input (NoOp: Flatten, Reshape, Squeeze, Dropout),
  * which moves none of the bytes its tensors hold (on the CPU runner 0.001
  * ns a byte against 0.01-0.05 for a Concat, Transpose or Slice: the same
- * bytes, 10-40x apart). */
+ * bytes, 10-40x apart). moved_in_bytes / moved_out_bytes are in_bytes /
+ * out_bytes for a layer that copies and 0 for a view: the bytes it does
+ * move, so an additive model (runtime = sum of cost x work) can charge
+ * bytes without charging views for bytes they never touch. */
 static const char *const generic_names[] = {
-    "batch_size", "inputs",   "in_elems",     "out_elems", "weight_elems",   "ops",
-    "bytes",      "in_bytes", "weight_bytes", "out_bytes", "transcendental", "view",
+    "batch_size",     "inputs",          "in_elems",     "out_elems", "weight_elems",   "ops",
+    "bytes",          "in_bytes",        "weight_bytes", "out_bytes", "transcendental", "view",
+    "moved_in_bytes", "moved_out_bytes",
 };
 
 static int transcendental_ops(const char *ops)
@@ -289,6 +299,7 @@ static int generic_features(const wp_engine_layer *l, wp_layer_kind kind, wp_fea
         ops = oe * (double)ins[0].d[ins[0].n - 1];
     }
     double batch = nin > 0 ? (double)ins[0].d[0] : (double)outs[0].d[0];
+    double view = l->type && strcmp(l->type, "NoOp") == 0 ? 1.0 : 0.0;
     double vals[] = {batch,
                      nin,
                      ie,
@@ -300,7 +311,9 @@ static int generic_features(const wp_engine_layer *l, wp_layer_kind kind, wp_fea
                      elem * we,
                      elem * oe,
                      (double)transcendental_ops(l->ops),
-                     l->type && strcmp(l->type, "NoOp") == 0 ? 1.0 : 0.0};
+                     view,
+                     view ? 0.0 : elem * ie,
+                     view ? 0.0 : elem * oe};
     put_vals(row, vals, COUNT(vals));
     return 0;
 }
@@ -356,7 +369,8 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
                          ib,
                          wb,
                          ob,
-                         macs / (ib + ob + wb)};
+                         macs / (ib + ob + wb),
+                         dims_product(&l->output, 0) * k};
         put_vals(row, vals, COUNT(vals));
     } else if (kind == WP_KIND_POOL) {
         if (check_io(l, 1, err) != 0)
@@ -433,7 +447,7 @@ int wp_features_from_upstream(wp_layer_kind kind, const double *up, wp_feature_r
     if (kind == WP_KIND_CONV) {
         double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6], k = up[7] * up[8];
         double macs = out * up[1] * k, ib = elem * in, wb = elem * up[4] * up[1] * k, ob = elem * out;
-        double vals[] = {1, 1, 1, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
+        double vals[] = {1, 1, 1, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob), out * k};
         put_vals(row, vals, COUNT(vals));
     } else if (kind == WP_KIND_POOL) {
         double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6];

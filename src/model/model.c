@@ -65,6 +65,7 @@ static void extra_pipeline(wp_pipeline_config *p)
     wp_lasso_options_init(&p->lasso);
     p->lasso.positive = 0;
     p->cv_by_network = 1;
+    p->fit = WP_FIT_LASSO;
 }
 
 void wp_train_config_upstream(wp_train_config *c)
@@ -128,17 +129,54 @@ static void set_features(wp_pipeline_config *p, const char *const *names)
         snprintf(p->features[p->n_features++], WP_NAME_MAX, "%s", names[i]);
 }
 
-void wp_train_config_init(wp_train_config *c)
+/* The additive cost model (wp_nnls_relative_fit): runtime = overhead +
+ * sum of non-negative costs per MAC, per op and per byte moved, fitted for
+ * relative error. A log-space polynomial fits the middle of the data well
+ * and bends wherever the data thins out: on real networks it predicted
+ * VGG-16's large dense convolutions at 1.0-2.9x and LeNet's tiny layers at
+ * up to 11x (docs/training.md). A sum of costs stays linear in the work
+ * outside the data, as runtime is, and cannot go below its overhead. */
+static void additive_pipeline(wp_pipeline_config *p)
 {
-    wp_train_config_upstream(c);
+    static const char *const conv[] = {"macs", "taps", "in_bytes", "weight_bytes", "out_bytes", NULL};
+    static const char *const dense[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", NULL};
+    static const char *const pool[] = {"ops", "in_bytes", "out_bytes", NULL};
+    /* a transcendental op (exp, erf) costs what a plain op does and more:
+     * ops x transcendental is the extra */
+    static const char *const other[] = {"ops", "transcendental", "moved_in_bytes", "moved_out_bytes", "weight_bytes",
+                                        NULL};
+    static const char *const extra[] = {"ops", "transcendental", NULL};
+    p->n_special = 0;
+    if (p->kind == WP_KIND_CONV) {
+        set_features(p, conv);
+    } else if (p->kind == WP_KIND_DENSE) {
+        set_features(p, dense);
+    } else if (p->kind == WP_KIND_POOL) {
+        set_features(p, pool);
+    } else {
+        set_features(p, other);
+        set_special(p, extra);
+    }
+    p->fit = WP_FIT_NNLS_RELATIVE;
+    p->degree = 1;
+    p->n_degrees = 0;
+    p->log1p = 0;
+    p->log_target = 0;
+    p->scaler = WP_SCALER_NONE;
+    p->lasso.positive = 1;
+    p->cv_by_network = 1;
+}
+
+/* wattprof's log-space polynomial (the power pipelines' default). */
+static void log_pipeline(wp_pipeline_config *p)
+{
     static const char *const conv[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", "groups", NULL};
     static const char *const pool[] = {"ops", "in_bytes", "out_bytes", NULL};
     static const char *const dense[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", "batch_size", NULL};
-    for (int i = 0; i < WP_N_PIPELINES; i++) {
-        wp_pipeline_config *p = &c->pipe[i];
-        p->enabled = 1;
-        if (i >= WP_N_UPSTREAM_PIPELINES)
-            continue; /* extra_pipeline's settings already */
+    int cv = p->lasso.cv;
+    if (p->kind >= WP_KIND_NORM) {
+        extra_pipeline(p);
+    } else {
         set_features(p, p->kind == WP_KIND_CONV ? conv : p->kind == WP_KIND_POOL ? pool : dense);
         p->n_special = 0;
         p->log1p = 1;
@@ -150,6 +188,22 @@ void wp_train_config_init(wp_train_config *c)
         p->scaler = WP_SCALER_STANDARD;
         p->lasso.positive = 0;
         p->cv_by_network = 1;
+    }
+    p->fit = WP_FIT_LASSO;
+    if (cv)
+        p->lasso.cv = cv;
+}
+
+void wp_train_config_init(wp_train_config *c)
+{
+    wp_train_config_upstream(c);
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        wp_pipeline_config *p = &c->pipe[i];
+        p->enabled = 1;
+        if (p->target == WP_TARGET_RUNTIME)
+            additive_pipeline(p);
+        else
+            log_pipeline(p);
     }
 }
 
@@ -195,10 +249,24 @@ static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipel
     const char *key;
     json_t *v;
     char where[128];
+    /* "fit" first, wherever it stands: it selects the family and that
+     * family's settings, which the other keys then override */
+    json_t *fit = json_object_get(o, "fit");
+    if (fit) {
+        const char *f = json_string_value(fit);
+        if (f && strcmp(f, "lasso") == 0)
+            log_pipeline(p);
+        else if (f && strcmp(f, "nnls_relative") == 0)
+            additive_pipeline(p);
+        else
+            return wp_fail(err, path, 0, "pipelines.%s.fit: expected \"lasso\" or \"nnls_relative\"", pname);
+    }
     json_object_foreach(o, key, v)
     {
         snprintf(where, sizeof where, "pipelines.%s.%s", pname, key);
-        if (strcmp(key, "features") == 0) {
+        if (strcmp(key, "fit") == 0) {
+            continue;
+        } else if (strcmp(key, "features") == 0) {
             if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > WP_MODEL_MAX_FEATURES)
                 return wp_fail(err, path, 0, "%s: expected 1 to %d feature names", where, WP_MODEL_MAX_FEATURES);
             p->n_features = (int)json_array_size(v);
@@ -275,7 +343,7 @@ static int cfg_pipeline(const char *path, const char *pname, json_t *o, wp_pipel
                 p->lasso.eps = json_number_value(v);
         } else {
             return wp_fail(err, path, 0,
-                           "%s: unknown setting (known: enabled, features, degree, log1p, log_target, "
+                           "%s: unknown setting (known: enabled, fit, features, degree, log1p, log_target, "
                            "special_terms, scaler, positive, cv, cv_by_network, n_alphas, eps, max_iter, tol)",
                            where);
         }
@@ -373,8 +441,19 @@ int wp_train_config_load(const char *path, wp_train_config *c, wp_error *err)
             goto out;
         }
     }
-    /* Special terms must name features the pipeline reads. */
+    /* Special terms must name features the pipeline reads; the additive
+     * model is a sum of raw terms. */
     for (int i = 0; i < WP_N_PIPELINES; i++) {
+        const wp_pipeline_config *p = &c->pipe[i];
+        if (p->fit == WP_FIT_NNLS_RELATIVE && p->enabled &&
+            (p->degree != 1 || p->n_degrees > 1 || p->log1p || p->log_target || p->scaler != WP_SCALER_NONE)) {
+            rc = wp_fail(err, path, 0,
+                         "pipelines.%s: \"fit\": \"nnls_relative\" is a sum of raw terms: it needs degree 1, "
+                         "log1p false, log_target false and scaler \"none\" (\"fit\": \"lasso\" for a "
+                         "polynomial)",
+                         pipeline_names[i]);
+            goto out;
+        }
         wp_design d;
         if ((rc = wp_pipeline_design(&c->pipe[i], &d, err))) {
             char msg[WP_ERROR_MAX];
@@ -573,15 +652,16 @@ char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
         json_object_set_new(json_object_get(root, "transforms"), "degree_candidates", cand);
     }
     json_object_set_new(json_object_get(root, "lasso"), "cv_by_network", json_boolean(c->cv_by_network));
+    /* how the coefficients were found; prediction is the same formula */
+    json_object_set_new(root, "fit", json_string(c->fit == WP_FIT_NNLS_RELATIVE ? "nnls_relative" : "lasso"));
     if (m->have_range)
         json_object_set_new(root, "feature_ranges",
                             json_pack("{s:o,s:o}", "min", jarr_d(m->feat_min, (size_t)c->n_features), "max",
                                       jarr_d(m->feat_max, (size_t)c->n_features)));
     if (m->have_interval)
         json_object_set_new(root, "prediction_interval",
-                            json_pack("{s:f,s:s,s:f,s:f,s:f}", "level", 0.9, "kind",
-                                      c->log_target ? "ratio" : "additive", "low", m->iv_lo, "high", m->iv_hi,
-                                      "cv_rmspe", m->cv_rmspe));
+                            json_pack("{s:f,s:s,s:f,s:f,s:f}", "level", 0.9, "kind", m->iv_ratio ? "ratio" : "additive",
+                                      "low", m->iv_lo, "high", m->iv_hi, "cv_rmspe", m->cv_rmspe));
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
     json_decref(root);
     char *nl = text ? realloc(text, strlen(text) + 2) : NULL;
@@ -800,11 +880,24 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
             wp_fail(err, path, 0, "\"prediction_interval\": needs finite \"low\" <= \"high\"");
             goto out;
         }
+        const char *kind = json_string_value(json_object_get(pi, "kind"));
+        if (kind && strcmp(kind, "ratio") && strcmp(kind, "additive")) {
+            wp_fail(err, path, 0, "\"prediction_interval\".\"kind\": expected \"ratio\" or \"additive\"");
+            goto out;
+        }
+        m->iv_ratio = kind ? strcmp(kind, "ratio") == 0 : c->log_target;
         m->iv_lo = json_number_value(l);
         m->iv_hi = json_number_value(h);
         m->cv_rmspe = json_number_value(json_object_get(pi, "cv_rmspe"));
         m->have_interval = 1;
     }
+    json_t *fitj = json_object_get(root, "fit");
+    if (fitj && (!json_is_string(fitj) ||
+                 (strcmp(json_string_value(fitj), "lasso") && strcmp(json_string_value(fitj), "nnls_relative")))) {
+        wp_fail(err, path, 0, "\"fit\": expected \"lasso\" or \"nnls_relative\"");
+        goto out;
+    }
+    c->fit = fitj && strcmp(json_string_value(fitj), "nnls_relative") == 0 ? WP_FIT_NNLS_RELATIVE : WP_FIT_LASSO;
     json_t *la = json_object_get(root, "lasso");
     m->alpha = json_number_value(json_object_get(la, "alpha"));
     wp_lasso_options_init(&c->lasso);
@@ -1025,7 +1118,7 @@ static void interval(const wp_model *m, double v, double *lo, double *hi)
         *lo = *hi = NAN;
         return;
     }
-    if (m->cfg.log_target) {
+    if (m->iv_ratio) {
         *lo = v * exp(m->iv_lo);
         *hi = v * exp(m->iv_hi);
     } else {

@@ -119,14 +119,24 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
         if ((col[c] = wp_csv_column(&r, k->cols[c])) < 0)
             derive = 1;
     /* the kinds beyond the original's three have no original columns to
-     * derive from: a column a newer dataset writes (view) is missing */
-    for (int c = 0; derive && nu == 0 && c < k->n_cols; c++)
-        if (col[c] < 0) {
+     * derive from, except the moved bytes, which are the bytes of a layer
+     * that is not a view; any other missing column (view) is one a newer
+     * dataset writes */
+    int moved_src[2 * WP_MODEL_MAX_FEATURES], cview = nu == 0 ? wp_csv_column(&r, "view") : -1;
+    for (int c = 0; c < k->n_cols; c++)
+        moved_src[c] = -1;
+    for (int c = 0; derive && nu == 0 && c < k->n_cols; c++) {
+        if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_in_bytes") == 0)
+            moved_src[c] = wp_csv_column(&r, "in_bytes");
+        else if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_out_bytes") == 0)
+            moved_src[c] = wp_csv_column(&r, "out_bytes");
+        if (col[c] < 0 && moved_src[c] < 0) {
             wp_fail(err, path, 1, "missing column '%s' (written by `wattprof dataset` of this version: rerun it)",
                     k->cols[c]);
             goto out;
         }
-    if (derive) {
+    }
+    if (derive && nu > 0) {
         for (size_t u = 0; u < nu; u++)
             if ((ucol[u] = wp_csv_column(&r, names[u])) < 0) {
                 for (int c = 0; c < k->n_cols; c++)
@@ -147,7 +157,7 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
         }
         double *row = k->raw + k->n * (size_t)k->n_cols;
         wp_feature_row full;
-        if (derive) {
+        if (derive && nu > 0) {
             double up[WP_FEATURE_MAX];
             for (size_t u = 0; u < nu; u++)
                 if (wp_csv_double(&r, ucol[u], 0, &up[u], err))
@@ -161,6 +171,11 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
             if (col[c] >= 0) {
                 if (wp_csv_double(&r, col[c], 0, &row[c], err))
                     goto out;
+            } else if (nu == 0) {
+                double bytes, view;
+                if (wp_csv_double(&r, moved_src[c], 0, &bytes, err) || wp_csv_double(&r, cview, 0, &view, err))
+                    goto out;
+                row[c] = view != 0 ? 0.0 : bytes;
             } else {
                 row[c] = wp_feature_get(&full, k->cols[c]);
             }
@@ -252,6 +267,26 @@ static double from_fit(const wp_pipeline_config *cfg, double v)
     return cfg->log_target ? exp(v) : v;
 }
 
+/* Coefficients on designed (and scaled) rows, by the pipeline's method;
+ * alpha is Lasso's. */
+static int fit_coef(const wp_pipeline_config *cfg, const double *X, const double *y, size_t n, size_t p, double alpha,
+                    double *coef, double *b0, int *n_iter, wp_error *err)
+{
+    if (cfg->fit == WP_FIT_NNLS_RELATIVE) {
+        if (n_iter)
+            *n_iter = 0;
+        return wp_nnls_relative_fit(X, y, n, p, coef, b0, err);
+    }
+    return wp_lasso_fit(X, y, n, p, alpha, &cfg->lasso, coef, b0, n_iter, err);
+}
+
+/* Residuals are judged as ratios for a log target and for the additive
+ * model (both fitted for relative error). */
+static int ratio_residuals(const wp_pipeline_config *cfg)
+{
+    return cfg->log_target || cfg->fit == WP_FIT_NNLS_RELATIVE;
+}
+
 void wp_train_options_init(wp_train_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -306,7 +341,7 @@ static int lono(const kind_data *k, const wp_pipeline_config *cfg, const wp_desi
             wp_scaler_apply(&sc, Xb, nb);
             for (size_t i = 0; i < na; i++)
                 ya[i] = fit_y(cfg, k->target[cfg->target][a[i]]);
-            bad = wp_lasso_fit(Xa, ya, na, p, alpha, &cfg->lasso, coef, &b0, NULL, err) != 0;
+            bad = fit_coef(cfg, Xa, ya, na, p, alpha, coef, &b0, NULL, err) != 0;
         }
         if (!bad) {
             double *yb = yall + nall, *pb = pall + nall;
@@ -340,8 +375,8 @@ out:
     return rc;
 }
 
-/* Rows of a pipeline: training and test rows; with a log target, rows
- * whose target is not positive are left out (counted). */
+/* Rows of a pipeline: training and test rows; with a log target or the
+ * additive model, rows whose target is not positive are left out (counted). */
 typedef struct row_sets {
     size_t *tr, *te, ntr, nte, dropped;
     int *fold_of; /* per training row; NULL: KFold (the original's) */
@@ -369,7 +404,7 @@ static int plan_rows(const kind_data *k, const wp_pipeline_config *cfg, const ch
         return wp_fail(err, NULL, 0, "out of memory");
     for (size_t i = 0; i < k->n; i++) {
         double y = k->target[cfg->target][i];
-        if (!isfinite(y) || (cfg->log_target && !(y > 0))) {
+        if (!isfinite(y) || (ratio_residuals(cfg) && !(y > 0))) {
             rs->dropped++;
             continue;
         }
@@ -458,15 +493,25 @@ static int fit_candidate(const kind_data *k, const wp_pipeline_config *cfg, cons
     if (wp_scaler_fit(&m->scaler, cfg->scaler, Xtr, ntr, p, err))
         goto out;
     wp_scaler_apply(&m->scaler, Xtr, ntr);
-    prog_wrap pw = {prog, index, ""};
-    wp_progress inner = {prog_fn, &pw};
-    if (wp_lasso_cv(Xtr, ytr, ntr, p, &cfg->lasso, rs->fold_of, rs->K, &res, &inner, err))
-        goto out;
-    m->coef = res.coef;
-    res.coef = NULL;
-    m->intercept = res.intercept;
-    m->alpha = res.alpha;
-    m->n_iter = res.n_iter;
+    if (cfg->fit == WP_FIT_NNLS_RELATIVE) {
+        /* no hyperparameter: the folds below only judge it */
+        if (!(m->coef = malloc(p * sizeof *m->coef))) {
+            wp_fail(err, NULL, 0, "out of memory");
+            goto out;
+        }
+        if (fit_coef(cfg, Xtr, ytr, ntr, p, 0, m->coef, &m->intercept, &m->n_iter, err))
+            goto out;
+    } else {
+        prog_wrap pw = {prog, index, ""};
+        wp_progress inner = {prog_fn, &pw};
+        if (wp_lasso_cv(Xtr, ytr, ntr, p, &cfg->lasso, rs->fold_of, rs->K, &res, &inner, err))
+            goto out;
+        m->coef = res.coef;
+        res.coef = NULL;
+        m->intercept = res.intercept;
+        m->alpha = res.alpha;
+        m->n_iter = res.n_iter;
+    }
     /* held-out predictions: transforms and scaler refitted without the fold */
     for (int f = 0; f < rs->K; f++) {
         size_t na = 0, nb = 0;
@@ -497,7 +542,7 @@ static int fit_candidate(const kind_data *k, const wp_pipeline_config *cfg, cons
             wp_scaler_apply(&sc, Xb, nb);
             for (size_t i = 0; i < na; i++)
                 ya[i] = ytr[a[i]];
-            bad = wp_lasso_fit(Xa, ya, na, p, m->alpha, &cfg->lasso, coef, &b0, NULL, err) != 0;
+            bad = fit_coef(cfg, Xa, ya, na, p, m->alpha, coef, &b0, NULL, err) != 0;
         }
         for (size_t i = 0; !bad && i < nb; i++)
             cvpred[b[i]] = from_fit(cfg, predict_row(Xb + i * p, coef, b0, p));
@@ -619,8 +664,8 @@ static int train_pipeline(const kind_data *k, const wp_pipeline_config *cfg, con
     {
         size_t nr = 0;
         for (size_t i = 0; i < ntr; i++) {
-            double r = cfg->log_target ? log(ytr[i] / cvbest[i]) : ytr[i] - cvbest[i];
-            if (isfinite(r) && (!cfg->log_target || cvbest[i] > 0))
+            double r = ratio_residuals(cfg) ? log(ytr[i] / cvbest[i]) : ytr[i] - cvbest[i];
+            if (isfinite(r) && (!ratio_residuals(cfg) || cvbest[i] > 0))
                 cv[nr++] = r;
         }
         if (nr >= 2) {
@@ -629,6 +674,7 @@ static int train_pipeline(const kind_data *k, const wp_pipeline_config *cfg, con
             m->iv_hi = quantile_sorted(cv, nr, 0.95);
             m->cv_rmspe = best_rmspe;
             m->have_interval = isfinite(best_rmspe);
+            m->iv_ratio = ratio_residuals(cfg);
         }
     }
     pr->trained = 1;
@@ -638,6 +684,7 @@ static int train_pipeline(const kind_data *k, const wp_pipeline_config *cfg, con
     pr->n_terms = p;
     pr->alpha = m->alpha;
     pr->degree = m->cfg.degree;
+    pr->fit = m->cfg.fit;
     pr->folds = rs->K;
     pr->folds_by_network = rs->by_network;
     pr->cv_rmspe = isfinite(best_rmspe) ? best_rmspe : NAN;

@@ -1110,3 +1110,198 @@ out:
         wp_lasso_cv_result_free(res);
     return rc;
 }
+
+/* ---- non-negative least squares for relative error ---------------------- */
+
+/* Least squares on the variables flagged in set, from the Gram matrix
+ * G = A'A and g = A'b (m x m, unit diagonal) by Cholesky: each active-set
+ * step costs O(m^3), not a pass over the rows. -1 when a pivot (the
+ * squared sine of the angle between a column and the span of those before
+ * it) is below 1e-12: the column depends on the others. */
+static int chol_on(const double *G, const double *g, size_t m, const unsigned char *set, double *z)
+{
+    size_t k = 0, cols[64];
+    for (size_t j = 0; j < m; j++)
+        if (set[j])
+            cols[k++] = j;
+    double L[64][64], sol[64];
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double v = G[cols[i] * m + cols[j]];
+            for (size_t t = 0; t < j; t++)
+                v -= L[i][t] * L[j][t];
+            if (i == j) {
+                if (!(v > 1e-12))
+                    return -1;
+                L[i][i] = sqrt(v);
+            } else {
+                L[i][j] = v / L[j][j];
+            }
+        }
+    for (size_t i = 0; i < k; i++) {
+        double v = g[cols[i]];
+        for (size_t t = 0; t < i; t++)
+            v -= L[i][t] * sol[t];
+        sol[i] = v / L[i][i];
+    }
+    for (size_t i = k; i-- > 0;) {
+        double v = sol[i];
+        for (size_t t = i + 1; t < k; t++)
+            v -= L[t][i] * sol[t];
+        sol[i] = v / L[i][i];
+    }
+    memset(z, 0, m * sizeof *z);
+    for (size_t i = 0; i < k; i++)
+        z[cols[i]] = sol[i];
+    return 0;
+}
+
+/* Row i's value of variable c of the problem: [X, 1] / y, column-scaled. */
+static double nnls_term(const double *X, const double *y, size_t p, const size_t *var, size_t mi, const double *scale,
+                        size_t i, size_t c)
+{
+    return (c == mi ? 1.0 : X[i * p + var[c]]) / y[i] / scale[c];
+}
+
+int wp_nnls_relative_fit(const double *X, const double *y, size_t n, size_t p, double *coef, double *intercept,
+                         wp_error *err)
+{
+    if (n == 0)
+        return wp_fail(err, NULL, 0, "cannot fit a model on zero rows");
+    for (size_t i = 0; i < n; i++)
+        if (!(y[i] > 0) || !isfinite(y[i]))
+            return wp_fail(err, NULL, 0, "row %zu: a relative-error fit needs a positive target", i + 1);
+    memset(coef, 0, p * sizeof *coef);
+    *intercept = 0;
+    /* Variables: the columns that vary over the rows, then the intercept
+     * (a constant column, the polynomial bias, is the intercept's term). */
+    size_t var[64], m = 0;
+    for (size_t j = 0; j < p; j++) {
+        int varies = 0;
+        for (size_t i = 1; i < n && !varies; i++)
+            varies = X[i * p + j] != X[j];
+        if (varies) {
+            if (m == 63)
+                return wp_fail(err, NULL, 0, "a relative-error fit takes at most 63 terms, not %zu", p);
+            var[m++] = j;
+        }
+    }
+    size_t mi = m++; /* the intercept's variable */
+    double scale[64], x[64] = {0}, z[64], w[64], g[64] = {0}, G[64 * 64] = {0};
+    unsigned char set[64] = {0}, skip[64] = {0};
+    /* (b + X w - y) / y = A x - 1 with A = [X, 1] / y: ordinary NNLS, with
+     * b = 1. Unit columns make the dependence test one threshold across
+     * features that span nine orders of magnitude. A is never stored:
+     * two passes over the rows build the column norms, then G and g. */
+    for (size_t c = 0; c < m; c++)
+        scale[c] = 1.0;
+    for (size_t c = 0; c < m; c++) {
+        double v = 0;
+        for (size_t i = 0; i < n; i++) {
+            double a = nnls_term(X, y, p, var, mi, scale, i, c);
+            if (!isfinite(a))
+                return wp_fail(err, NULL, 0, "row %zu: a term is not finite", i + 1);
+            v += a * a;
+        }
+        scale[c] = v > 0 ? sqrt(v) : 1.0;
+        skip[c] = !(v > 0); /* all zero: its variable stays 0 */
+    }
+    for (size_t i = 0; i < n; i++) {
+        double a[64];
+        for (size_t c = 0; c < m; c++)
+            a[c] = nnls_term(X, y, p, var, mi, scale, i, c);
+        for (size_t c = 0; c < m; c++) {
+            g[c] += a[c];
+            for (size_t c2 = 0; c2 <= c; c2++)
+                G[c * m + c2] += a[c] * a[c2];
+        }
+    }
+    for (size_t c = 0; c < m; c++)
+        for (size_t c2 = 0; c2 < c; c2++)
+            G[c2 * m + c] = G[c * m + c2];
+    /* Lawson and Hanson's active-set method (Solving Least Squares
+     * Problems, 1974, ch. 23) on the Gram matrix (Bro and de Jong's fast
+     * NNLS): add the variable whose gradient most wants to grow, solve on
+     * the set, step back to the boundary while a variable would go
+     * negative. Terminates in finitely many steps; the bound below only
+     * guards against rounding cycles. */
+    const double tol = 1e-10 * sqrt((double)n);
+    for (int iter = 0; iter < 30 * (int)m; iter++) {
+        size_t best = m;
+        for (size_t c = 0; c < m; c++) {
+            w[c] = g[c];
+            for (size_t c2 = 0; c2 < m; c2++)
+                w[c] -= G[c * m + c2] * x[c2];
+            if (!set[c] && !skip[c] && w[c] > tol && (best == m || w[c] > w[best]))
+                best = c;
+        }
+        if (best == m)
+            break;
+        set[best] = 1;
+        for (;;) {
+            if (chol_on(G, g, m, set, z)) {
+                set[best] = 0; /* dependent on the set: its gradient is rounding */
+                skip[best] = 1;
+                break;
+            }
+            double step = 1.0;
+            size_t stop = m;
+            for (size_t c = 0; c < m; c++)
+                if (set[c] && z[c] <= 0) {
+                    double t = x[c] / (x[c] - z[c]);
+                    if (stop == m || t < step) {
+                        step = t;
+                        stop = c;
+                    }
+                }
+            if (stop == m) {
+                memcpy(x, z, sizeof x);
+                break;
+            }
+            /* step to the boundary: the variable that reached 0 first (and
+             * any rounding put at or below 0) leaves the set */
+            for (size_t c = 0; c < m; c++)
+                if (set[c]) {
+                    x[c] += step * (z[c] - x[c]);
+                    if (c == stop || x[c] <= 0) {
+                        x[c] = 0;
+                        set[c] = 0;
+                    }
+                }
+        }
+        /* rounding pushed the newcomer straight back out: it cannot help */
+        if (!set[best])
+            skip[best] = 1;
+    }
+    /* Normal equations square the condition number: one step of iterative
+     * refinement with the residual taken on the rows recovers the
+     * accuracy a QR solve would have (kept only if it stays feasible). */
+    double h[64] = {0}, d[64];
+    for (size_t i = 0; i < n; i++) {
+        double a[64], r = 1.0;
+        for (size_t c = 0; c < m; c++) {
+            a[c] = nnls_term(X, y, p, var, mi, scale, i, c);
+            r -= a[c] * x[c];
+        }
+        for (size_t c = 0; c < m; c++)
+            h[c] += a[c] * r;
+    }
+    int any = 0;
+    for (size_t c = 0; c < m; c++)
+        any |= set[c];
+    if (any && chol_on(G, h, m, set, d) == 0) {
+        int positive = 1;
+        for (size_t c = 0; c < m; c++)
+            positive &= !set[c] || x[c] + d[c] > 0;
+        for (size_t c = 0; positive && c < m; c++)
+            x[c] += d[c];
+    }
+    for (size_t c = 0; c < m; c++) {
+        double v = skip[c] && !set[c] ? 0.0 : x[c] / scale[c];
+        if (c == mi)
+            *intercept = v;
+        else
+            coef[var[c]] = v;
+    }
+    return 0;
+}

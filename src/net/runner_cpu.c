@@ -609,7 +609,8 @@ static int prep_dense(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
 
 /* oneDNN's eltwise algorithm for a unary op (undef: none). ONNX HardSwish
  * is x * clip(x/6 + 1/2, 0, 1), oneDNN's exactly. No Erf or HardSigmoid
- * (with ONNX's alpha and beta) in oneDNN 2.6: those run the ref kernel. */
+ * (with ONNX's alpha and beta) in oneDNN 2.6: Erf runs erf_fast,
+ * HardSigmoid two primitives (prep_hardsigmoid). */
 static dnnl_alg_kind_t eltwise_alg(const wp_node *n)
 {
     switch (n->op) {
@@ -622,6 +623,33 @@ static dnnl_alg_kind_t eltwise_alg(const wp_node *n)
     case WP_OP_TANH: return dnnl_eltwise_tanh;
     default: return dnnl_alg_kind_undef;
     }
+}
+
+/* HardSigmoid, max(0, min(1, alpha x + beta)), which oneDNN 2.6 has no
+ * single algorithm for: linear, then clip in place, two steps of one
+ * layer. The ref kernel's scalar loop had run it at 0.6 ns an element, 3x
+ * a oneDNN ReLU (MobileNetV3's 29 of them, 14 % of its time). */
+static int prep_hardsigmoid(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, const dnnl_memory_desc_t *md,
+                            wp_error *err)
+{
+    dnnl_eltwise_desc_t lin, clip;
+    dnnl_primitive_desc_t pd;
+    if (check(dnnl_eltwise_forward_desc_init(&lin, dnnl_forward_inference, dnnl_eltwise_linear, md, n->alpha, n->beta),
+              n, "eltwise_desc_init", err) ||
+        check(dnnl_eltwise_forward_desc_init(&clip, dnnl_forward_inference, dnnl_eltwise_clip_v2, md, 0.0f, 1.0f), n,
+              "eltwise_desc_init", err) ||
+        make_pd(s, n, &lin, &pd, err))
+        return -1;
+    dnnl_exec_arg_t args[2];
+    int na = 0;
+    dnnl_memory_t dst = NULL;
+    if (push_arg(args, &na, DNNL_ARG_SRC, need(r, s, l, n, n->in[0], md, err)) ||
+        push_arg(args, &na, DNNL_ARG_DST, dst = produce(r, s, n, n->out[0], md, err)))
+        return drop_pd(pd);
+    if (add_prim(l, n, pd, na, args, err) || make_pd(s, n, &clip, &pd, err))
+        return -1;
+    dnnl_exec_arg_t in_place[2] = {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}};
+    return add_prim(l, n, pd, 2, in_place, err);
 }
 
 /* Eltwise, softmax, LRN, batch-norm: output in the input's layout. */
@@ -640,7 +668,9 @@ static int prep_same(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
         dnnl_eltwise_desc_t el;
         dnnl_batch_normalization_desc_t bn;
     } d;
-    if (n->op == WP_OP_SOFTMAX) {
+    if (n->op == WP_OP_HARDSIGMOID) {
+        return prep_hardsigmoid(r, s, l, n, &md, err);
+    } else if (n->op == WP_OP_SOFTMAX) {
         rc = check(dnnl_softmax_forward_desc_init(&d.sm, dnnl_forward_inference, &md, (int)n->axis), n,
                    "softmax_desc_init", err);
     } else if (n->op == WP_OP_LRN) {
@@ -723,6 +753,42 @@ static dnnl_primitive_desc_t fast_pd(cpu_state *s, const_dnnl_op_desc_t desc)
         return NULL;
     }
     return pd;
+}
+
+/* ReduceMean as a oneDNN reduction over plain data (the reduced axes kept
+ * as 1s: the same bytes whatever keepdims says). The ref kernel's
+ * per-element index walk took 3-4 ns an element: ConvNeXt-T's LayerNorms,
+ * exported as ReduceMean over channels, spent 21 of its 112 ms there, and
+ * a global average pool written as ReduceMean (ShuffleNetV2, MNASNet) ran
+ * 40x a GlobalAveragePool of the same tensor. Where oneDNN has only its
+ * reference implementation, the ref kernel runs it. */
+static int prep_reducemean(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_error *err)
+{
+    const wp_dims *x = shape(r, n->in[0]);
+    int mask[WP_MAX_DIMS];
+    if (wp_node_reduce_mask(n, x->n, mask) || !r->buf[n->out[0]])
+        return prep_plain(r, s, l, n, err);
+    dnnl_memory_desc_t src, dst, out;
+    dnnl_dims_t dd = {0};
+    for (int i = 0; i < x->n; i++)
+        dd[i] = mask[i] ? 1 : x->d[i];
+    md_of(&src, x);
+    md_of(&out, shape(r, n->out[0]));
+    if (dnnl_memory_desc_init_by_tag(&dst, x->n, dd, dnnl_f32, plain_tag(x->n)) != dnnl_success)
+        return prep_plain(r, s, l, n, err);
+    dnnl_reduction_desc_t d;
+    if (dnnl_reduction_desc_init(&d, dnnl_reduction_mean, &src, &dst, 0.0f, 0.0f) != dnnl_success)
+        return prep_plain(r, s, l, n, err);
+    dnnl_primitive_desc_t pd = fast_pd(s, &d);
+    if (!pd)
+        return prep_plain(r, s, l, n, err);
+    dnnl_exec_arg_t args[2];
+    int na = 0;
+    if (push_arg(args, &na, DNNL_ARG_SRC, need(r, s, l, n, n->in[0], &src, err)) ||
+        !produce(r, s, n, n->out[0], &out, err) ||
+        push_arg(args, &na, DNNL_ARG_DST, new_mem(s, n, &dst, r->buf[n->out[0]], err)))
+        return drop_pd(pd);
+    return add_prim(l, n, pd, na, args, err);
 }
 
 /* Add, Sub, Mul, Div with numpy broadcasting as a oneDNN binary: src0 has
@@ -978,9 +1044,11 @@ static int native(const wp_runner *r, const wp_node *n)
     case WP_OP_MUL:
     case WP_OP_DIV: return binary_ok(r, n);
     case WP_OP_SIGMOID:
+    case WP_OP_HARDSIGMOID:
     case WP_OP_HARDSWISH:
     case WP_OP_GELU:
     case WP_OP_SQRT:
+    case WP_OP_REDUCEMEAN:
     case WP_OP_TANH: return 1;
     case WP_OP_BATCHNORM:
         if (n->n_in < 5 || x->n < 2)
@@ -1124,6 +1192,7 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
             case WP_OP_MUL:
             case WP_OP_DIV: rc = prep_binary(r, s, l, n, err); break;
             case WP_OP_CONCAT: rc = prep_multi(r, s, l, n, err); break;
+            case WP_OP_REDUCEMEAN: rc = prep_reducemean(r, s, l, n, err); break;
             default: rc = prep_same(r, s, l, n, err); break;
             }
         if (rc)
@@ -1139,7 +1208,7 @@ static int cpu_prepare(wp_runner *r, wp_error *err)
  * rational approximation for floats (erf is +-1 in single precision
  * beyond 4; |error| < 1e-7 inside) has no branch and no call, so it
  * vectorises. The ref backend, the oracle, keeps libm's erf. */
-static void erf_fast(const float *x, float *y, int64_t count)
+static inline __attribute__((always_inline)) void erf_loop(const float *x, float *y, int64_t count)
 {
     static const float a[] = {-1.60960333262415e-02f, -2.95459980854025e-03f, -7.34990630326855e-04f,
                               -5.69250639462346e-05f, -2.10102402082508e-06f, 2.77068142495902e-08f,
@@ -1155,6 +1224,38 @@ static void erf_fast(const float *x, float *y, int64_t count)
         float q = (((b[4] * v2 + b[3]) * v2 + b[2]) * v2 + b[1]) * v2 + b[0];
         y[i] = p / q;
     }
+}
+
+/* The same loop compiled for the wider vector units, chosen at run time
+ * (the build targets baseline x86-64, 4 floats a vector): 16 floats a
+ * vector on AVX-512 took ConvNeXt-T's Erf from 0.95 to about a third of
+ * that per element, where oneDNN's own JIT kernels already were. Not
+ * target_clones: its ifunc resolver runs before ThreadSanitizer's runtime
+ * is up and crashes the TSan build. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx512f"))) static void erf_avx512(const float *x, float *y, int64_t count)
+{
+    erf_loop(x, y, count);
+}
+__attribute__((target("avx2,fma"))) static void erf_avx2(const float *x, float *y, int64_t count)
+{
+    erf_loop(x, y, count);
+}
+#endif
+
+static void erf_fast(const float *x, float *y, int64_t count)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (__builtin_cpu_supports("avx512f")) {
+        erf_avx512(x, y, count);
+        return;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        erf_avx2(x, y, count);
+        return;
+    }
+#endif
+    erf_loop(x, y, count);
 }
 
 static int cpu_exec(wp_runner *r, size_t i, wp_error *err)
