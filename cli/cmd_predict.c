@@ -1,4 +1,5 @@
-/* wattprof predict: per-layer power, runtime and energy of an engine. */
+/* wattprof predict: per-layer power, runtime and energy of an engine (runtime
+ * alone for a model set trained on runtime-only data). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,7 +47,10 @@ static void usage(void)
          "runtime_low,runtime_high,energy_low,energy_high (90 %% interval) and out_of_range\n"
          "(1: a feature outside the training range; also warned about on stderr).\n"
          "A layer whose model gives no positive finite number is listed as not\n"
-         "modelled, with the reason.\n"
+         "modelled, with the reason. A layer kind with a runtime model and no power\n"
+         "model (trained on runtime-only data) gets its runtime only: its power and\n"
+         "energy cells are empty, and no energy or average power is totalled unless\n"
+         "every modelled layer has a power model (the summary says how many lack one).\n"
          "\n"
          "  --models DIR        model files from 'wattprof train'\n"
          "  --engine-info FILE  trt_engine_info.json\n"
@@ -109,20 +113,26 @@ int cmd_predict(int argc, char **argv)
         return cli_fail("predict", &err);
     }
     printf("layers modelled:        %zu / %zu\n", p.modelled, p.n);
-    if (isfinite(p.runtime_lo))
+    char note[1024];
+    if (!p.modelled)
+        printf("modelled runtime:       - (no layer modelled)\n");
+    else if (isfinite(p.runtime_lo))
         printf("modelled runtime:       %.6g ms (90 %% interval %.6g to %.6g)\n", p.runtime_ms, p.runtime_lo,
                p.runtime_hi);
     else
         printf("modelled runtime:       %.6g ms\n", p.runtime_ms);
-    if (p.modelled)
-        printf("average power:          %.6g W (time-weighted)\n", p.avg_power_w);
-    else
+    if (!p.modelled)
         printf("average power:          - (no layer modelled)\n");
-    if (isfinite(p.energy_lo))
-        printf("energy per inference:   %.6g mJ (90 %% interval %.6g to %.6g)\n", p.energy_mj, p.energy_lo,
-               p.energy_hi);
-    else
-        printf("energy per inference:   %.6g mJ\n", p.energy_mj);
+    else if (wp_prediction_no_power_note(&p, note, sizeof note))
+        printf("power, energy:          %s\n", note);
+    else {
+        printf("average power:          %.6g W (time-weighted)\n", p.avg_power_w);
+        if (isfinite(p.energy_lo))
+            printf("energy per inference:   %.6g mJ (90 %% interval %.6g to %.6g)\n", p.energy_mj, p.energy_lo,
+                   p.energy_hi);
+        else
+            printf("energy per inference:   %.6g mJ\n", p.energy_mj);
+    }
     for (size_t t = 0; t < p.n_other_types; t++) {
         printf("not modelled:           %zu x %s (%s)", p.other_counts[t], p.other_types[t], p.other_reasons[t]);
         size_t est = p.other_counts[t] - p.other_unestimated[t];

@@ -69,15 +69,29 @@ enum {
     OPT_HELP
 };
 
-/* Predicted columns (power above idle, as the models are trained on). */
+/* Predicted columns (power above idle, as the models are trained on);
+ * "-" for what is not predicted (a runtime-only model set has no power). */
+static void print_pred3(double ms, double w, double mj)
+{
+    double v[3] = {ms, w, mj};
+    const char *fmt[3] = {" | %10.4f", " %10.3f", " %11.4f"}, *dash[3] = {" | %10s", " %10s", " %11s"};
+    for (int k = 0; k < 3; k++) {
+        if (isfinite(v[k]) && v[k] > 0)
+            printf(fmt[k], v[k]);
+        else
+            printf(dash[k], "-");
+    }
+    putchar('\n');
+}
+
 static void print_pred(const wp_prediction *p, size_t i)
 {
     if (!p)
         printf("\n");
     else if (i < p->n && p->rows[i].modelled)
-        printf(" | %10.4f %10.3f %11.4f\n", p->rows[i].runtime_ms, p->rows[i].power_w, p->rows[i].energy_mj);
+        print_pred3(p->rows[i].runtime_ms, p->rows[i].power_w, p->rows[i].energy_mj);
     else
-        printf(" | %10s %10s %11s\n", "-", "-", "-");
+        print_pred3(NAN, NAN, NAN);
 }
 
 static void print_table(const wp_profile_result *res, const wp_prediction *p)
@@ -102,12 +116,15 @@ static void print_table(const wp_profile_result *res, const wp_prediction *p)
     else
         printf(" %10s %11s %11s", "-", "-", "-");
     if (p)
-        printf(" | %10.4f %10.3f %11.4f\n", p->runtime_ms, p->avg_power_w, p->energy_mj);
+        print_pred3(p->runtime_ms, p->avg_power_w, p->energy_mj);
     else
         printf("\n");
     if (!p)
         return;
     printf("pred_*: prediction of the models (power above idle; the layers of kinds they model)\n");
+    char note[1024];
+    if (wp_prediction_no_power_note(p, note, sizeof note))
+        printf("pred_W, pred_mJ: %s\n", note);
     /* Layers the models do not cover, with their share of what was
      * measured (predict alone can only estimate it). */
     for (size_t t = 0; t < p->n_other_types; t++) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "wattprof/model.h"
 #include "wattprof/report.h"
 #include "wattprof/timestamp.h"
 
@@ -523,6 +524,56 @@ static void test_pipeline(const char *root)
     }
     free(a);
     free(b);
+
+    /* The same models less their power files (a set trained on runtime-only
+     * data): the report shows the predicted runtimes, says that power and
+     * energy are not predicted, gives no predicted-energy card, and never
+     * prints a NaN; through --models and through predict's CSV alike. */
+    /* (test_path's buffers are reused: keep the folders) */
+    const char *ro = test_path_kept(root, "e2e/models_ro"), *trained = test_path_kept(root, "e2e/models"),
+               *mapped = test_path_kept(root, "e2e/res");
+    int copied = 0;
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        char leaf[64];
+        snprintf(leaf, sizeof leaf, "%s.json", wp_pipeline_name(i));
+        char *text = i % 2 == WP_TARGET_RUNTIME ? test_read_file(test_path(trained, leaf)) : NULL;
+        if (text) {
+            test_write_file(test_path(ro, leaf), text);
+            copied++;
+        }
+        free(text);
+    }
+    CHECK(copied >= 3);
+    const char *ro_csv = test_path_kept(root, "e2e/m1_pred_ro.csv");
+    const char *pr_ro[] = {"predict", "--models", ro,  "--engine-info", test_path(mapped, "m1/trt_engine_info.json"),
+                           "--out",   ro_csv,     NULL};
+    CHECK(run_ok(pr_ro));
+    const char *out3 = test_path_kept(root, "e2e/ro_models.html"), *out4 = test_path_kept(root, "e2e/ro_csv.html");
+    const char *r3[] = {"report", "--result-dir", mapped, "--models", ro, "--out", out3, NULL};
+    const char *r4[] = {"report", "--result-dir", mapped, "--predictions", ro_csv, "--out", out4, NULL};
+    CHECK(run_ok(r3));
+    CHECK(run_ok(r4));
+    const char *outs[] = {out3, out4};
+    for (int k = 0; k < 2; k++) {
+        char *h = test_read_file(outs[k]);
+        CHECK(h != NULL);
+        if (!h)
+            continue;
+        const char *sec = strstr(h, "<h3>Measured vs predicted</h3>");
+        CHECK(sec != NULL);
+        if (sec) {
+            CHECK_CONTAINS(sec, "No power or energy prediction for");
+            const char *end = strstr(sec, "</details>");
+            CHECK(end != NULL);
+            if (end) {
+                const char *card = strstr(sec, "<span>energy, measured</span>");
+                CHECK(!card || card > end);
+                CHECK(count_of(sec, "<tr>") > 3);
+            }
+        }
+        CHECK(!strstr(h, ">nan") && !strstr(h, ">-nan") && !strstr(h, "NaN"));
+        free(h);
+    }
 }
 
 /* Fraction of the model path's points ("M/L x y") that lie on a point of the

@@ -222,8 +222,12 @@ typedef struct wp_prediction_row {
     char *layer_type;
     wp_layer_kind kind;
     int modelled;
-    char *reason;                          /* not modelled: why (malloc'd), else NULL */
-    double power_w, runtime_ms, energy_mj; /* finite and > 0 when modelled */
+    char *reason; /* not modelled: why (malloc'd), else NULL */
+    /* modelled, but the set has only the runtime model of this layer's
+     * kind (what `train` writes from runtime-only data): power_w,
+     * energy_mj and their bounds are NaN */
+    int no_power;
+    double power_w, runtime_ms, energy_mj; /* finite and > 0 when modelled (power and energy: unless no_power) */
     /* 90 % interval (NaN when the models carry none) */
     double power_lo, power_hi, runtime_lo, runtime_hi, energy_lo, energy_hi;
     int out_of_range; /* a feature outside the training range */
@@ -241,8 +245,12 @@ typedef struct wp_prediction {
     wp_prediction_row *rows;
     size_t n;
     size_t modelled;
-    size_t out_of_range;                       /* modelled layers outside the training range */
-    double runtime_ms, energy_mj, avg_power_w; /* sums over modelled layers */
+    size_t out_of_range; /* modelled layers outside the training range */
+    size_t no_power;     /* modelled layers with no_power set */
+    /* sums over modelled layers; energy_mj and avg_power_w (and the energy
+     * bounds) are NaN when no_power > 0: an energy of part of the layers
+     * whose runtime is summed is not the network's */
+    double runtime_ms, energy_mj, avg_power_w;
     /* network interval: sums of the layers' bounds (NaN when none) */
     double runtime_lo, runtime_hi, energy_lo, energy_hi;
     /* not modelled layers by (type, reason) */
@@ -294,9 +302,15 @@ int wp_predict_graph(const char *models_dir, const wp_graph *g, const wp_predict
 /* wp_predict_layers on an engine-info file (models are loaded first, so a
  * bad models_dir is reported before a bad engine file). */
 int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err);
+/* When p->no_power > 0: why power and energy are missing, for the user
+ * ("not modelled for 53 of 53 modelled layers (no power model for
+ * convolutional, pooling, dense: ...)") in buf, which it returns; NULL
+ * when every modelled layer has a power. */
+const char *wp_prediction_no_power_note(const wp_prediction *p, char *buf, size_t cap);
 /* layer_name,layer_type,power_prediction,runtime_prediction,energy_prediction,
  * then runtime_low,runtime_high,energy_low,energy_high,out_of_range
- * (modelled layers only; bounds empty when the models carry no interval). */
+ * (modelled layers only; bounds empty when the models carry no interval;
+ * power and energy cells empty for a no_power layer). */
 int wp_prediction_write_csv(const wp_prediction *p, const char *path, wp_error *err);
 void wp_prediction_free(wp_prediction *p);
 

@@ -997,8 +997,11 @@ static void model_set_free(model_set *s)
             wp_model_free(&s->m[i]);
 }
 
-/* A layer kind whose two model files are absent is not modelled; one of
- * the pair alone is an error (a half-written or hand-edited set). */
+/* A layer kind whose two model files are absent is not modelled. Its
+ * runtime model alone is what `train` writes from runtime-only data (no
+ * power measured): its layers get a runtime and no power. A power model
+ * alone is an error (a half-written or hand-edited set): a power without
+ * a runtime gives no energy and no total. */
 static int model_set_load(const char *models_dir, model_set *s, wp_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -1035,12 +1038,15 @@ static int model_set_load(const char *models_dir, model_set *s, wp_error *err)
         wp_fail(err, models_dir, 0, "no model files (expected convolutional_power.json ... from 'wattprof train')");
         goto fail;
     }
-    for (int k = 0; k < WP_N_PIPELINES / 2; k++)
-        if (s->have[2 * k] != s->have[2 * k + 1]) {
-            wp_fail(err, models_dir, 0, "%s.json without %s.json", wp_pipeline_name(s->have[2 * k] ? 2 * k : 2 * k + 1),
-                    wp_pipeline_name(s->have[2 * k] ? 2 * k + 1 : 2 * k));
+    for (int k = 0; k < WP_N_PIPELINES / 2; k++) {
+        int pw = wp_pipeline_index((wp_layer_kind)(WP_KIND_CONV + k), WP_TARGET_POWER),
+            rt = wp_pipeline_index((wp_layer_kind)(WP_KIND_CONV + k), WP_TARGET_RUNTIME);
+        if (s->have[pw] && !s->have[rt]) {
+            wp_fail(err, models_dir, 0, "%s.json without %s.json (a power model needs its runtime model)",
+                    wp_pipeline_name(pw), wp_pipeline_name(rt));
             goto fail;
         }
+    }
     return 0;
 fail:
     free(path);
@@ -1181,7 +1187,7 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
             continue;
         }
         int pi = wp_pipeline_index(r->kind, WP_TARGET_POWER);
-        if (pi < 0 || !s->have[pi]) {
+        if (pi < 0 || !s->have[wp_pipeline_index(r->kind, WP_TARGET_RUNTIME)]) {
             /* The engine reader says why a fused TensorRT 10 layer got no
              * modelled kind (ForeignNode, windowed kgen, ...): pass it on. */
             const char *base = pi < 0 ? "no model for this layer kind" : "no model files for this layer kind";
@@ -1211,10 +1217,13 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
                 return wp_fail(err, NULL, 0, "out of memory");
             continue;
         }
-        double pr[2], lo[2], hi[2];
+        /* No power model (runtime-only training data): the runtime still
+         * is a prediction; power and energy are NaN, never a number. */
+        int no_power = !s->have[pi];
+        double pr[2] = {NAN, NAN}, lo[2] = {NAN, NAN}, hi[2] = {NAN, NAN};
         int oor = 0;
         char *why = NULL;
-        for (int t = 0; t < 2 && !why; t++) {
+        for (int t = no_power; t < 2 && !why; t++) {
             const wp_model *m = &s->m[pi + t];
             double raw[WP_MODEL_MAX_FEATURES];
             for (int f = 0; f < m->cfg.n_features; f++) {
@@ -1246,9 +1255,11 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
             continue;
         }
         r->modelled = 1;
+        r->no_power = no_power;
+        out->no_power += (size_t)no_power;
         r->power_w = pr[0];
         r->runtime_ms = pr[1];
-        r->energy_mj = pr[0] * pr[1]; /* W x ms = mJ */
+        r->energy_mj = pr[0] * pr[1]; /* W x ms = mJ; NaN without power */
         r->power_lo = lo[0];
         r->power_hi = hi[0];
         r->runtime_lo = lo[1];
@@ -1270,6 +1281,10 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
     if (!have_iv || out->modelled == 0)
         out->runtime_lo = out->runtime_hi = out->energy_lo = out->energy_hi = NAN;
     out->avg_power_w = out->runtime_ms > 0 ? out->energy_mj / out->runtime_ms : 0;
+    /* An energy summed over some of the layers whose runtime is in the
+     * total would read as the network's: none at all rather than that. */
+    if (out->no_power)
+        out->energy_mj = out->avg_power_w = out->energy_lo = out->energy_hi = NAN;
     out->estimated_total_ms = out->runtime_ms;
     for (size_t t = 0; t < out->n_other_types; t++)
         out->estimated_total_ms += out->other_est_ms[t];
@@ -1314,6 +1329,28 @@ int wp_predict_engine(const char *models_dir, const char *engine_path, wp_predic
     return rc;
 }
 
+const char *wp_prediction_no_power_note(const wp_prediction *p, char *buf, size_t cap)
+{
+    if (!p->no_power || cap == 0)
+        return NULL;
+    int seen[WP_N_KINDS] = {0};
+    size_t len = (size_t)snprintf(buf, cap, "not modelled for %zu of %zu modelled layers (no power model for ",
+                                  p->no_power, p->modelled);
+    int first = 1;
+    for (size_t i = 0; i < p->n; i++) {
+        const wp_prediction_row *r = &p->rows[i];
+        if (!r->no_power || seen[r->kind])
+            continue;
+        seen[r->kind] = 1;
+        if (len < cap)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s", first ? "" : ", ", wp_layer_kind_name(r->kind));
+        first = 0;
+    }
+    if (len < cap)
+        snprintf(buf + len, cap - len, ": the set was trained on runtime-only data or without those power pipelines)");
+    return buf;
+}
+
 int wp_prediction_write_csv(const wp_prediction *p, const char *path, wp_error *err)
 {
     wp_atomic_file *af = wp_atomic_open(path, err);
@@ -1331,11 +1368,15 @@ int wp_prediction_write_csv(const wp_prediction *p, const char *path, wp_error *
         fputc(',', fp);
         wp_csv_put_field(fp, r->layer_type);
         fputc(',', fp);
-        wp_csv_put_double(fp, r->power_w);
+        /* no power model: the power and energy cells are empty (the
+         * readers' "no value"), never "nan" */
+        if (isfinite(r->power_w))
+            wp_csv_put_double(fp, r->power_w);
         fputc(',', fp);
         wp_csv_put_double(fp, r->runtime_ms);
         fputc(',', fp);
-        wp_csv_put_double(fp, r->energy_mj);
+        if (isfinite(r->energy_mj))
+            wp_csv_put_double(fp, r->energy_mj);
         double b[] = {r->runtime_lo, r->runtime_hi, r->energy_lo, r->energy_hi};
         for (int k = 0; k < 4; k++) {
             fputc(',', fp);

@@ -222,12 +222,13 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
 {
     size_t n = 0;
     double mt = 0, pt = 0, me = 0, pe = 0, ape_p = 0, ape_t = 0;
-    size_t np = 0, nt = 0;
+    size_t np = 0, nt = 0, ne = 0, no_power = 0;
     for (size_t i = 0; i < m->n; i++) {
         const rp_layer *l = &m->layers[i];
         if (isnan(l->pred_power_w) && isnan(l->pred_runtime_ms))
             continue;
         n++;
+        no_power += isnan(l->pred_power_w);
         if (!isnan(l->runtime_ms) && !isnan(l->pred_runtime_ms)) {
             mt += l->runtime_ms;
             pt += l->pred_runtime_ms;
@@ -239,6 +240,7 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
         if (!isnan(l->energy_mj) && !isnan(l->pred_energy_mj)) {
             me += l->energy_mj;
             pe += l->pred_energy_mj;
+            ne++;
         }
         if (!isnan(l->power_w) && !isnan(l->pred_power_w) && l->power_w != 0) {
             ape_p += fabs(l->pred_power_w - l->power_w) / fabs(l->power_w);
@@ -261,11 +263,20 @@ static void section_predictions(FILE *out, const rp_model *m, const char *source
             "summed over the modelled layers; errors are mean absolute relative errors per layer (layers of a few "
             "microseconds weigh as much as the longest).</p>\n",
             n, m->n);
+    /* a model set trained on runtime-only data predicts no power */
+    if (no_power)
+        fprintf(out,
+                "<p class=\"note\">No power or energy prediction for %zu of those %zu layers (no power model for "
+                "their kind: models trained on runtime-only data).</p>\n",
+                no_power, n);
     fputs("<div class=\"cards\">", out);
     card(out, "runtime, measured", mt, "ms");
     card(out, "predicted", pt, "ms");
-    card(out, "energy, measured", me, "mJ");
-    card(out, "predicted", pe, "mJ");
+    /* energy cards only over layers that have both (never a 0 for none) */
+    if (ne) {
+        card(out, "energy, measured", me, "mJ");
+        card(out, "predicted", pe, "mJ");
+    }
     if (np)
         card(out, "power error / layer", ape_p / (double)np * 100, "%");
     if (nt)
