@@ -481,6 +481,14 @@ static void test_bad_input(void)
     EXPECT_FAIL(a6, TEST_LIST("unknown setting"), o3);
     test_write_file(cfg, "{\"pipelines\": {\"dense_power\": {\"scaler\": \"quantile\"}}}\n");
     EXPECT_FAIL(a6, TEST_LIST("scaler"), o3);
+    /* the fit: a known family, and the additive one only on raw terms */
+    test_write_file(cfg, "{\"pipelines\": {\"dense_runtime\": {\"fit\": \"ridge\"}}}\n");
+    EXPECT_FAIL(a6, TEST_LIST("bad_cfg.json", "dense_runtime.fit: expected \"lasso\" or \"nnls_relative\""), o3);
+    test_write_file(cfg, "{\"pipelines\": {\"dense_runtime\": {\"degree\": 2}}}\n");
+    EXPECT_FAIL(a6, TEST_LIST("bad_cfg.json", "pipelines.dense_runtime", "sum of raw terms"), o3);
+    test_write_file(cfg, "{\"pipelines\": {\"pooling_power\": {\"fit\": \"nnls_relative\", \"scaler\": "
+                         "\"standard\"}}}\n");
+    EXPECT_FAIL(a6, TEST_LIST("pipelines.pooling_power", "scaler \"none\""), o3);
 
     /* model file of another version: predict refuses, writes nothing */
     const char *m2 = test_path(dir, "models_v2");
@@ -490,6 +498,18 @@ static void test_bad_input(void)
     const char *csv = test_path(dir, "pred_v2.csv");
     const char *a7[] = {"predict", "--models", m2, "--engine-info", eng, "--out", csv, NULL};
     EXPECT_FAIL(a7, TEST_LIST("pooling_runtime.json: model format version 3"), csv);
+    /* a model file that names an unknown fit or interval kind */
+    const char *m3 = test_path(dir, "models_fit");
+    copy_dir(models, m3);
+    replace_in_file(test_path(m3, "pooling_runtime.json"), "\"fit\": \"", "\"fit\": \"x");
+    const char *a7b[] = {"predict", "--models", m3, "--engine-info", eng, "--out", csv, NULL};
+    EXPECT_FAIL(a7b, TEST_LIST("pooling_runtime.json", "\"fit\": expected"), csv);
+    const char *m4 = test_path(dir, "models_iv");
+    copy_dir(models, m4);
+    /* (the original's models: an additive interval) */
+    replace_in_file(test_path(m4, "dense_power.json"), "\"kind\": \"additive\"", "\"kind\": \"quantile\"");
+    const char *a7c[] = {"predict", "--models", m4, "--engine-info", eng, "--out", csv, NULL};
+    EXPECT_FAIL(a7c, TEST_LIST("dense_power.json", "\"kind\": expected"), csv);
     /* a missing engine file, a bad --out */
     const char *a8[] = {"predict", "--models", models, "--engine-info", test_path(dir, "nope.json"), NULL};
     EXPECT_FAIL(a8, TEST_LIST("nope.json"), NULL);
