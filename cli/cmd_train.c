@@ -169,7 +169,8 @@ int cmd_train(int argc, char **argv)
     for (int i = 0; i < WP_N_PIPELINES; i++)
         skipped += rep.skipped_no_power[i];
     if (skipped)
-        printf("%d power pipeline%s skipped for lack of power (runtime-only data); runtime pipelines trained\n",
+        printf("%d power pipeline%s skipped for lack of power (runtime-only data); runtime pipelines trained "
+               "('wattprof predict' gives those layers' runtime, no power or energy)\n",
                skipped, skipped == 1 ? "" : "s");
     printf("models and metrics.json written to %s\n", o.out_dir);
     wp_train_report_free(&rep);

@@ -126,6 +126,27 @@ static void test_no_sensor(const char *dir, const char *model)
     CHECK(test_file_exists(test_path(models, "dense_runtime.json")));
     CHECK(!test_file_exists(test_path(models, "convolutional_power.json")));
     test_run_free(&r);
+    /* and predict takes those models: every modelled layer's runtime, no
+     * power or energy number (said instead), exit 0 */
+    const char *pred = test_path_kept(dir, "runtime-pred.csv");
+    r = test_run_cli(TEST_LIST("predict", "--models", models, "--onnx", model, "--out", pred));
+    CHECK_INT(r.status, 0);
+    if (r.status)
+        fprintf(stderr, "%s\n", r.err);
+    CHECK_CONTAINS(r.out, "power, energy:          not modelled for ");
+    double ms = 0;
+    const char *tot = strstr(r.out, "modelled runtime:");
+    CHECK(tot && sscanf(tot + strlen("modelled runtime:"), "%lf", &ms) == 1 && ms > 0);
+    CHECK(!strstr(r.out, "nan") && !strstr(r.out, "energy per inference"));
+    test_run_free(&r);
+    char *pc = test_read_file(pred);
+    CHECK(pc && test_count_lines(pc) > 3 && !strstr(pc, "nan"));
+    /* power_prediction empty before the runtime on every row */
+    for (const char *line = pc ? strchr(pc, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
+        const char *c1 = strchr(line + 1, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        CHECK(c2 && c2[1] == ',');
+    }
+    free(pc);
     CHECK_CLI(TEST_LIST("profile", "--model", test_path(dir, "missing.onnx"), "--result-dir", res), 1, NULL,
               TEST_LIST("missing.onnx"));
     r = test_run_cli(

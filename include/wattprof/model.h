@@ -271,7 +271,10 @@ typedef struct wp_prediction {
 } wp_prediction;
 
 /* Loads the models of models_dir (a layer kind whose two model files are
- * absent is reported as not modelled) and predicts every layer of an
+ * absent is reported as not modelled; one with its runtime model alone,
+ * from runtime-only data, gets a runtime and no power: row no_power; a
+ * power model without its runtime model is an error naming both files)
+ * and predicts every layer of an
  * in-memory engine (wp_engine_read / wp_engine_parse / wp_graph_to_engine).
  * Layer features come from dataset's wp_layer_features, the same code that
  * wrote the training CSVs. Errors about a layer name eng->path and the
