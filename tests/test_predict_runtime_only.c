@@ -24,24 +24,7 @@
 static const char *dir;
 
 /* conv, pooling, a layer no model covers, dense */
-static const char engine_json[] =
-    "{\"Layers\": [\n"
-    "{\"Name\": \"conv0\", \"LayerType\": \"CaskConvolution\", \"Inputs\": [{\"Name\": \"i\", \"Dimensions\": [1,64,28,28], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"a\", \"Dimensions\": [1,64,28,28], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Convolution\", \"Kernel\": [3,3], "
-    "\"PaddingMode\": \"kEXPLICIT_ROUND_DOWN\", \"PrePadding\": [1,1], \"PostPadding\": [1,1], \"Stride\": [1,1], "
-    "\"Dilation\": [1,1], \"OutMaps\": 64, \"Groups\": 1},\n"
-    "{\"Name\": \"pool0\", \"LayerType\": \"CaskPooling\", \"Inputs\": [{\"Name\": \"a\", \"Dimensions\": [1,64,28,28], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"p\", \"Dimensions\": [1,64,14,14], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Pooling\", \"PoolingType\": \"MAX\", "
-    "\"WindowSize\": [2,2], \"Stride\": [2,2]},\n"
-    "{\"Name\": \"reformat\", \"LayerType\": \"Reformat\", \"Inputs\": [{\"Name\": \"p\", \"Dimensions\": [1,64,14,14]}], "
-    "\"Outputs\": [{\"Name\": \"q\", \"Dimensions\": [1,64,14,14]}]},\n"
-    "{\"Name\": \"fc0\", \"LayerType\": \"CaskGemmConvolution\", \"Inputs\": [{\"Name\": \"q\", \"Dimensions\": [1,512,1,1], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"o\", \"Dimensions\": [1,1000,1,1], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Convolution\", \"Kernel\": [1,1], "
-    "\"Stride\": [1,1], \"OutMaps\": 1000, \"Groups\": 1}\n"
-    "]}\n";
+static const char engine_json[] = "{\"Layers\": [\n" FX_ENGINE_CONV0 FX_ENGINE_POOL_REFORMAT_FC0("a") "]}\n";
 
 /* Empties the power column of every row of DIR/<network>/<kind>.csv for
  * each network the fixture wrote, as a runtime-only mapping leaves it. */

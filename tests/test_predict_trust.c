@@ -24,28 +24,12 @@ static const char *dir, *data, *models;
 /* conv0 is inside the fixture's range; conv_huge (1024 channels at
  * 448x448) far outside it. */
 static const char engine_json[] =
-    "{\"Layers\": [\n"
-    "{\"Name\": \"conv0\", \"LayerType\": \"CaskConvolution\", \"Inputs\": [{\"Name\": \"i\", \"Dimensions\": [1,64,28,28], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"a\", \"Dimensions\": [1,64,28,28], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Convolution\", \"Kernel\": [3,3], "
-    "\"PaddingMode\": \"kEXPLICIT_ROUND_DOWN\", \"PrePadding\": [1,1], \"PostPadding\": [1,1], \"Stride\": [1,1], "
-    "\"Dilation\": [1,1], \"OutMaps\": 64, \"Groups\": 1},\n"
+    "{\"Layers\": [\n" FX_ENGINE_CONV0
     "{\"Name\": \"conv_huge\", \"LayerType\": \"CaskConvolution\", \"Inputs\": [{\"Name\": \"a\", \"Dimensions\": "
     "[1,1024,448,448], \"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"b\", "
     "\"Dimensions\": [1,1024,448,448], \"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": "
     "\"Convolution\", \"Kernel\": [7,7], \"PrePadding\": [3,3], \"PostPadding\": [3,3], \"Stride\": [1,1], "
-    "\"OutMaps\": 1024, \"Groups\": 1},\n"
-    "{\"Name\": \"pool0\", \"LayerType\": \"CaskPooling\", \"Inputs\": [{\"Name\": \"b\", \"Dimensions\": [1,64,28,28], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"p\", \"Dimensions\": [1,64,14,14], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Pooling\", \"PoolingType\": \"MAX\", "
-    "\"WindowSize\": [2,2], \"Stride\": [2,2]},\n"
-    "{\"Name\": \"reformat\", \"LayerType\": \"Reformat\", \"Inputs\": [{\"Name\": \"p\", \"Dimensions\": [1,64,14,14]}], "
-    "\"Outputs\": [{\"Name\": \"q\", \"Dimensions\": [1,64,14,14]}]},\n"
-    "{\"Name\": \"fc0\", \"LayerType\": \"CaskGemmConvolution\", \"Inputs\": [{\"Name\": \"q\", \"Dimensions\": [1,512,1,1], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"o\", \"Dimensions\": [1,1000,1,1], "
-    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Convolution\", \"Kernel\": [1,1], "
-    "\"Stride\": [1,1], \"OutMaps\": 1000, \"Groups\": 1}\n"
-    "]}\n";
+    "\"OutMaps\": 1024, \"Groups\": 1},\n" FX_ENGINE_POOL_REFORMAT_FC0("b") "]}\n";
 
 typedef struct csv_pred {
     char name[64];

@@ -203,4 +203,28 @@ static inline int fx_write_or_say(const char *dir, int n_train, const int per_ki
     return 1;
 }
 
+/* Engine-info layers (TensorRT's engine inspector JSON) the predict tests
+ * share: conv0, a 3x3 convolution of 64 channels at 28x28 from tensor "i"
+ * into "a"; then pool0 (2x2 max pooling of tensor INPUT into "p"), a
+ * Reformat no model covers, and fc0, a 1x1 convolution TensorRT ran as a
+ * GEMM (a dense layer). */
+#define FX_ENGINE_CONV0                                                                                                       \
+    "{\"Name\": \"conv0\", \"LayerType\": \"CaskConvolution\", \"Inputs\": [{\"Name\": \"i\", \"Dimensions\": [1,64,28,28], " \
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"a\", \"Dimensions\": [1,64,28,28], " \
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Convolution\", \"Kernel\": [3,3], "        \
+    "\"PaddingMode\": \"kEXPLICIT_ROUND_DOWN\", \"PrePadding\": [1,1], \"PostPadding\": [1,1], \"Stride\": [1,1], "           \
+    "\"Dilation\": [1,1], \"OutMaps\": 64, \"Groups\": 1},\n"
+#define FX_ENGINE_POOL_REFORMAT_FC0(input)                                                                                     \
+    "{\"Name\": \"pool0\", \"LayerType\": \"CaskPooling\", \"Inputs\": [{\"Name\": \"" input                                   \
+    "\", \"Dimensions\": [1,64,28,28], "                                                                                       \
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"p\", \"Dimensions\": [1,64,14,14], "  \
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Pooling\", \"PoolingType\": \"MAX\", "      \
+    "\"WindowSize\": [2,2], \"Stride\": [2,2]},\n"                                                                             \
+    "{\"Name\": \"reformat\", \"LayerType\": \"Reformat\", \"Inputs\": [{\"Name\": \"p\", \"Dimensions\": [1,64,14,14]}], "    \
+    "\"Outputs\": [{\"Name\": \"q\", \"Dimensions\": [1,64,14,14]}]},\n"                                                       \
+    "{\"Name\": \"fc0\", \"LayerType\": \"CaskGemmConvolution\", \"Inputs\": [{\"Name\": \"q\", \"Dimensions\": [1,512,1,1], " \
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"Outputs\": [{\"Name\": \"o\", \"Dimensions\": [1,1000,1,1], "  \
+    "\"Format/Datatype\": \"Row major linear FP16 format\"}], \"ParameterType\": \"Convolution\", \"Kernel\": [1,1], "         \
+    "\"Stride\": [1,1], \"OutMaps\": 1000, \"Groups\": 1}\n"
+
 #endif
