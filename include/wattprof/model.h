@@ -3,13 +3,16 @@
  *
  * A pipeline is (layer kind, target): features by name -> optional log1p ->
  * polynomial terms (PolynomialFeatures order, bias included) + special
- * product terms of raw features -> scaler -> LassoCV, fitted on the target
- * or on its logarithm (then predictions are exp(...), positive by
- * construction). A pipeline per layer kind x {power (W), runtime (ms)}.
- * Two built-in configurations: wattprof's (log targets, physical features,
- * folds by network, degree chosen by cross-validated RMSPE, every kind) and
- * the original's ("upstream": its six conv/pooling/dense pipelines, bit for
- * bit; the other kinds are not trained). See docs/training.md. */
+ * product terms of raw features -> scaler -> coefficients, fitted by
+ * LassoCV on the target or on its logarithm (then predictions are exp(...),
+ * positive by construction), or, the additive cost model, by non-negative
+ * least squares for relative error on raw terms (a sum of non-negative
+ * costs). A pipeline per layer kind x {power (W), runtime (ms)}. Two
+ * built-in configurations: wattprof's (additive runtime models, log-space
+ * power models with the degree chosen by cross-validated RMSPE, physical
+ * features, folds by network, every kind) and the original's ("upstream":
+ * its six conv/pooling/dense pipelines, bit for bit; the other kinds are
+ * not trained). See docs/training.md. */
 #ifndef WATTPROF_MODEL_H
 #define WATTPROF_MODEL_H
 

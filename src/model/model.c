@@ -117,11 +117,12 @@ void wp_train_config_upstream(wp_train_config *c)
 }
 
 /* wattprof's configuration. Targets span 4-5 orders of magnitude and are
- * judged by relative error, so they are fitted in log space on the logs of
- * the work a layer does (a power law in MACs and bytes: log-log linear;
- * degrees 2 and 3, tried too, let the exponent bend); a network is one
- * fold so alpha and degree are chosen for networks not seen in training.
- * Feature sets and degrees: docs/training.md (measured). */
+ * judged by relative error, so both families fit relative error: runtime
+ * as a sum of non-negative costs (additive_pipeline), power in log space
+ * on the logs of the work a layer does (log_pipeline: a power law in MACs
+ * and bytes, degrees 2 and 3 letting the exponent bend); a network is one
+ * fold, so choices are judged on networks not seen in training. Feature
+ * sets: docs/training.md (measured). */
 static void set_features(wp_pipeline_config *p, const char *const *names)
 {
     p->n_features = 0;
