@@ -750,11 +750,9 @@ static int prep_plain(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp
  * implementation ("ref:any"), which for some broadcasts is slower than
  * wattprof's own ref kernel (a Swin attention-mask Add: 73 ms against
  * about 1); NULL then, or on any failure. */
-static dnnl_primitive_desc_t fast_pd(cpu_state *s, const_dnnl_op_desc_t desc)
+/* pd, or NULL (pd destroyed) when it is oneDNN's reference implementation. */
+static dnnl_primitive_desc_t unless_ref(dnnl_primitive_desc_t pd)
 {
-    dnnl_primitive_desc_t pd;
-    if (dnnl_primitive_desc_create(&pd, desc, NULL, s->eng, NULL) != dnnl_success)
-        return NULL;
     const char *impl = NULL;
     if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl ||
         strncmp(impl, "ref", 3) == 0) {
@@ -762,6 +760,14 @@ static dnnl_primitive_desc_t fast_pd(cpu_state *s, const_dnnl_op_desc_t desc)
         return NULL;
     }
     return pd;
+}
+
+static dnnl_primitive_desc_t fast_pd(cpu_state *s, const_dnnl_op_desc_t desc)
+{
+    dnnl_primitive_desc_t pd;
+    if (dnnl_primitive_desc_create(&pd, desc, NULL, s->eng, NULL) != dnnl_success)
+        return NULL;
+    return unless_ref(pd);
 }
 
 /* ReduceMean as a oneDNN reduction over plain data (the reduced axes kept
@@ -822,14 +828,9 @@ static int prep_transpose(wp_runner *r, cpu_state *s, layer *l, const wp_node *n
     md_of(&out, y);
     dnnl_primitive_desc_t pd;
     if (dnnl_memory_desc_init_by_strides(&view, y->n, dims, dnnl_f32, strides) != dnnl_success ||
-        dnnl_reorder_primitive_desc_create(&pd, &view, s->eng, &out, s->eng, NULL) != dnnl_success)
+        dnnl_reorder_primitive_desc_create(&pd, &view, s->eng, &out, s->eng, NULL) != dnnl_success ||
+        !(pd = unless_ref(pd)))
         return prep_plain(r, s, l, n, err);
-    const char *impl = NULL;
-    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl ||
-        strncmp(impl, "ref", 3) == 0) {
-        dnnl_primitive_desc_destroy(pd);
-        return prep_plain(r, s, l, n, err);
-    }
     dnnl_exec_arg_t args[2];
     int na = 0;
     /* the plain version lives in r->buf: the view reads it there */
