@@ -238,7 +238,16 @@ static void test_layout_readable(void)
         for (size_t c = 0; c < lat.n_cycles; c++)
             mean += wp_latency_at(&lat, l, c);
         CHECK_NEAR(json_real_value(json_object_get(e, "latency_ms")), mean / 40, 1e-12);
-        CHECK(json_real_value(json_object_get(e, "power_uw")) > 0);
+        double power = json_real_value(json_object_get(e, "power_uw"));
+        CHECK(power > 0);
+        /* the shape's own figures: the drawn ones are these times the
+         * random factors (power's in [0.85, 1.15]; latency's in [0.8,
+         * 1.25], then the per-cycle jitter, 40 cycles averaged) */
+        double model_power = json_real_value(json_object_get(e, "model_power_uw"));
+        double model_latency = json_real_value(json_object_get(e, "model_latency_ms"));
+        CHECK(power >= WP_SIM_POWER_FACTOR_MIN * model_power - 1 && power <= WP_SIM_POWER_FACTOR_MAX * model_power + 1);
+        CHECK(model_latency >= 0.010 && model_latency <= 2.0);
+        CHECK(mean / 40 > 0.7 * model_latency && mean / 40 < 1.4 * model_latency);
     }
     json_decref(t);
     wp_powerlog_free(&log);

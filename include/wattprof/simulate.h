@@ -72,6 +72,11 @@ typedef struct wp_sim_layer {
     wp_layer_kind kind;
     double power_uw;   /* true power above idle */
     double latency_us; /* design mean latency */
+    /* The same two from the shape alone, before the layer's random factors
+     * (the cost model's expectation; latency within the same [10, 2000] us):
+     * what a perfect model of the shape would predict, so a trained model's
+     * error can be set against the floor those factors put under it. */
+    double model_power_uw, model_latency_us;
     /* shapes for trt_engine_info.json */
     int64_t in[4], out[4]; /* N, C, H, W */
     int64_t kernel, stride, pad, groups;

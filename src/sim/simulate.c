@@ -162,18 +162,20 @@ double wp_sim_layer_power_uw(const wp_sim_layer *ly)
  * targets up to that factor. One draw each, latency's first: the order the
  * random stream has always had, so a seed's latencies do not depend on the
  * power model. */
+static double clamp_latency_us(double us)
+{
+    return us < 10 ? 10 : us > 2000 ? 2000 : us;
+}
+
 static void cost_model(wp_sim_layer *ly, rng *r)
 {
     double macs, bytes;
     layer_work(ly, &macs, &bytes);
     double lat = SIM_LAUNCH_US + macs / SIM_MACS_PER_US + bytes / SIM_BYTES_PER_US;
-    lat *= rng_range(r, 0.8, 1.25);
-    if (lat < 10)
-        lat = 10;
-    if (lat > 2000)
-        lat = 2000;
-    ly->latency_us = round(lat);
-    ly->power_uw = round(wp_sim_layer_power_uw(ly) * rng_range(r, WP_SIM_POWER_FACTOR_MIN, WP_SIM_POWER_FACTOR_MAX));
+    ly->model_latency_us = clamp_latency_us(lat);
+    ly->latency_us = round(clamp_latency_us(lat * rng_range(r, 0.8, 1.25)));
+    ly->model_power_uw = wp_sim_layer_power_uw(ly);
+    ly->power_uw = round(ly->model_power_uw * rng_range(r, WP_SIM_POWER_FACTOR_MIN, WP_SIM_POWER_FACTOR_MAX));
 }
 
 static int build_layers(wp_sim_run *run, const wp_sim_options *opt, rng *r, wp_error *err)
@@ -258,9 +260,9 @@ static int build_layers(wp_sim_run *run, const wp_sim_options *opt, rng *r, wp_e
             return wp_fail(err, NULL, 0, "out of memory");
         cost_model(ly, r);
         if (opt->layer_latency_us)
-            ly->latency_us = opt->layer_latency_us[i];
+            ly->latency_us = ly->model_latency_us = opt->layer_latency_us[i];
         if (opt->layer_power_uw)
-            ly->power_uw = opt->layer_power_uw[i];
+            ly->power_uw = ly->model_power_uw = opt->layer_power_uw[i];
     }
     return 0;
 }
@@ -308,6 +310,7 @@ int wp_sim_generate(const wp_sim_options *opt, const char *model, uint64_t model
         for (size_t l = 0; l < L; l++) {
             double v = round(run->layers[l].latency_us * opt->inference_us / sum);
             run->layers[l].latency_us = v < 1 ? 1 : v;
+            run->layers[l].model_latency_us *= opt->inference_us / sum;
         }
     }
     /* 2024-11-21 00:00:00 local civil time, one hour apart per model. */
@@ -713,9 +716,11 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         if (rc == 0) {
             json_t *layers = json_array();
             for (size_t l = 0; l < run.n_layers; l++)
-                json_array_append_new(layers, json_pack("{s:s, s:s, s:f, s:f}", "name", run.layers[l].name, "type",
-                                                        run.layers[l].type, "power_uw", run.layers[l].power_uw,
-                                                        "latency_ms", wp_sim_mean_latency_ms(&run, l)));
+                json_array_append_new(
+                    layers, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f}", "name", run.layers[l].name, "type",
+                                      run.layers[l].type, "power_uw", run.layers[l].power_uw, "latency_ms",
+                                      wp_sim_mean_latency_ms(&run, l), "model_power_uw", run.layers[l].model_power_uw,
+                                      "model_latency_ms", run.layers[l].model_latency_us / 1000.0));
             json_object_set_new(truth_models, name,
                                 json_pack("{s:f, s:o}", "gap_power_uw", run.gap_power_uw, "layers", layers));
         }
@@ -733,7 +738,8 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
     free(path);
     json_t *truth = json_pack(
         "{s:s, s:f, s:{s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:f, s:I}, s:o}", "description",
-        "wattprof simulate ground truth: per layer, power above idle (uW) and realised mean latency (ms)",
+        "wattprof simulate ground truth: per layer, power above idle (uW) and realised mean latency (ms); "
+        "model_*: the same from the layer's shape alone, before its random factors",
         "idle_power_uw", opt->idle_uw, "options", "layers", (json_int_t)opt->n_layers, "cycles",
         (json_int_t)opt->n_cycles, "sample_period_us", opt->sample_period_us, "sample_jitter_us", opt->sample_jitter_us,
         "sensor_window_us", opt->sensor_window_us, "noise_uw", opt->noise_uw, "reporting",
