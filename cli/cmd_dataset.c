@@ -132,6 +132,11 @@ int cmd_dataset(int argc, char **argv)
                     "wattprof dataset: %s: %zu layer(s) of the other kinds (batch norm, activation, ...) have "
                     "fewer than %d runtime values; left out of their training data\n",
                     m->name, m->extra_short, opt.per_layer_measurements);
+        if (!quiet && m->layers_fused)
+            fprintf(stderr,
+                    "wattprof dataset: %s: %zu layer(s) ran fused into the layer before them (engine info "
+                    "FusedInto); left out, their time is in that layer's\n",
+                    m->name, m->layers_fused);
         if (!quiet && m->layers_not_in_mapping)
             fprintf(stderr, "wattprof dataset: %s: %zu modelled engine layer(s) have no measurements\n", m->name,
                     m->layers_not_in_mapping);

@@ -92,6 +92,10 @@ static void test_raw_layout(const char *dir)
         CHECK_INT(c1->input.d[1], 1);
         CHECK_INT(c1->output.d[2], 28);
     }
+    /* the engine info says which layers ran inside another */
+    const wp_engine_layer *r1 = wp_engine_find(&eng, "conv1.relu");
+    CHECK(r1 && r1->fused_into && strcmp(r1->fused_into, "conv1") == 0);
+    CHECK(c1 && !c1->fused_into);
     const wp_engine_layer *p1 = wp_engine_find(&eng, "pool1");
     CHECK(p1 && p1->has_window && p1->window[0] == 2 && p1->stride[1] == 2);
     CHECK(p1 && p1->pooling_type && strcmp(p1->pooling_type, "MAX") == 0);
@@ -148,6 +152,10 @@ static void test_raw_layout(const char *dir)
     CHECK(sum != NULL);
     CHECK_INT(json_object_size(json_object_get(sum, "fused_layers")), 0);
     json_decref(sum);
+    CHECK_INT(wp_engine_read(test_path(raw, "unfused/trt_profiling/trt_engine_info.json"), &eng, &err), 0);
+    for (size_t i = 0; i < eng.n; i++)
+        CHECK(!eng.layers[i].fused_into);
+    wp_engine_free(&eng);
 }
 
 static void test_errors(const char *dir)

@@ -188,6 +188,20 @@ static void test_errors(void)
         "  {\"Name\": \"b\", \"LayerType\": \"NoOp\"}\n]}",
         4, "duplicate layer name \"b\" (also layer 0, line 2)");
     expect_error("{\"Layers\": [\n  {\"Name\": 7, \"LayerType\": \"X\"}\n]}", 2, "\"Name\" must be a string");
+    /* FusedInto (the cpu backend's): the layer holding a fused one's time
+     * must be another layer of the engine, not itself fused */
+    expect_error("{\"Layers\": [\n  {\"Name\": \"c\", \"LayerType\": \"X\"},\n"
+                 "  {\"Name\": \"r\", \"LayerType\": \"Activation\", \"FusedInto\": \"conv\"}\n]}",
+                 3, "layer \"r\": FusedInto \"conv\" is not a layer of this engine");
+    expect_error("{\"Layers\": [\n  {\"Name\": \"r\", \"LayerType\": \"Activation\", \"FusedInto\": \"r\"}\n]}", 2,
+                 "FusedInto \"r\" is the layer itself");
+    expect_error("{\"Layers\": [\n  {\"Name\": \"c\", \"LayerType\": \"X\"},\n"
+                 "  {\"Name\": \"b\", \"LayerType\": \"Scale\", \"FusedInto\": \"c\"},\n"
+                 "  {\"Name\": \"r\", \"LayerType\": \"Activation\", \"FusedInto\": \"b\"}\n]}",
+                 4, "layer \"r\": FusedInto \"b\" is itself fused");
+    expect_error("{\"Layers\": [\n  {\"Name\": \"c\", \"LayerType\": \"X\"},\n"
+                 "  {\"Name\": \"r\", \"LayerType\": \"Activation\",\n   \"FusedInto\": 0}\n]}",
+                 4, "\"FusedInto\" must be a string");
     /* A wrong type deep inside: the line of the offending element. */
     expect_error("{\"Layers\": [\n"
                  "  {\"Name\": \"a\", \"LayerType\": \"CaskConvolution\",\n"

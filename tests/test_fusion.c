@@ -136,14 +136,15 @@ static void test_plan(const char *onnx)
     }
 }
 
-/* The CSV's rows by layer name: runtime predictions, in order. */
+/* The CSV's rows by layer name: runtimes (column `column`: a prediction's
+ * runtime_prediction, a training CSV's runtime), in order. */
 typedef struct csv_rows {
     char name[16][32];
     double runtime[16];
     size_t n;
 } csv_rows;
 
-static void read_csv(const char *path, csv_rows *out)
+static void read_csv(const char *path, const char *column, csv_rows *out)
 {
     memset(out, 0, sizeof *out);
     wp_csv_reader r;
@@ -152,7 +153,7 @@ static void read_csv(const char *path, csv_rows *out)
         CHECK_STR(err.msg, "");
         return;
     }
-    int name = wp_csv_column(&r, "layer_name"), rt = wp_csv_column(&r, "runtime_prediction");
+    int name = wp_csv_column(&r, "layer_name"), rt = wp_csv_column(&r, column);
     CHECK(name >= 0 && rt >= 0);
     while (wp_csv_next(&r, &err) == 1 && out->n < 16) {
         snprintf(out->name[out->n], sizeof out->name[0], "%s", r.fields[name]);
@@ -168,6 +169,55 @@ static double runtime_of(const csv_rows *c, const char *name)
         if (strcmp(c->name[i], name) == 0)
             return c->runtime[i];
     return NAN;
+}
+
+/* What the cpu backend measured, through the files a user has: its engine
+ * info marks the fused layers (FusedInto), so predict --engine-info leaves
+ * them out as predict --onnx does (the same total), and dataset writes no
+ * training rows for them (two clock reads of time, their work in conv1's
+ * row); the Relu after the pooling and the one with a second reader ran on
+ * their own and stay. */
+static void test_profiled_engine(const char *dir, const char *models, const wp_prediction *onnx_pred)
+{
+    const char *prof = test_path_kept(dir, "prof");
+    const char *info = test_path_kept(prof, "raw/net/trt_profiling/trt_engine_info.json");
+    wp_engine eng;
+    wp_error err;
+    CHECK_INT(wp_engine_read(info, &eng, &err), 0);
+    size_t marked = 0;
+    for (size_t i = 0; i < eng.n; i++)
+        marked += eng.layers[i].fused_into != NULL;
+    CHECK_INT((long)marked, 2);
+    const wp_engine_layer *bn = wp_engine_find(&eng, "bn1"), *relu = wp_engine_find(&eng, "relu1");
+    CHECK(bn && bn->fused_into && strcmp(bn->fused_into, "conv1") == 0);
+    CHECK(relu && relu->fused_into && strcmp(relu->fused_into, "conv1") == 0);
+    wp_engine_free(&eng);
+
+    char total[128];
+    snprintf(total, sizeof total, "modelled runtime:       %g ms (", onnx_pred->runtime_ms);
+    test_run_result r = test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", info, NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "layers modelled:        6 / 8\n");
+    CHECK_CONTAINS(r.out, "\nfused:                  1 x BatchNormalization, 1 x Relu (their work is in the convolution's time)\n");
+    CHECK_CONTAINS(r.out, total);
+    test_run_free(&r);
+
+    /* profile's own training data, and dataset run again on its mapping */
+    const char *ds = test_path_kept(dir, "ds");
+    r = test_run_cli(
+        (const char *[]){"dataset", "--preprocessed-data-dir", test_path(prof, "mapped"), "--result-dir", ds,
+                         "--per-layer-measurements", "2", NULL});
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.err, "net: 2 layer(s) ran fused into the layer before them");
+    test_run_free(&r);
+    const char *training = test_path_kept(prof, "training");
+    for (int k = 0; k < 2; k++) {
+        static csv_rows act;
+        read_csv(test_path(k ? ds : training, "net/activation.csv"), "runtime", &act);
+        CHECK_INT((long)act.n, 2);
+        CHECK(!isnan(runtime_of(&act, "relu2")) && !isnan(runtime_of(&act, "relu3")));
+        CHECK(isnan(runtime_of(&act, "relu1")) && isnan(runtime_of(&act, "bn1")));
+    }
 }
 
 static void test_predict(const char *dir, const char *onnx)
@@ -209,8 +259,8 @@ static void test_predict(const char *dir, const char *onnx)
               TEST_LIST("--no-fusion goes with --onnx"));
 
     static csv_rows fused, all;
-    read_csv(fused_csv, &fused);
-    read_csv(all_csv, &all);
+    read_csv(fused_csv, "runtime_prediction", &fused);
+    read_csv(all_csv, "runtime_prediction", &all);
     CHECK_INT((long)fused.n, 6);
     CHECK_INT((long)all.n, 8);
     CHECK(isnan(runtime_of(&fused, "bn1")) && isnan(runtime_of(&fused, "relu1")));
@@ -283,6 +333,7 @@ static void test_predict(const char *dir, const char *onnx)
         snprintf(total, sizeof total, " | %10.4f %10.3f %11.4f\n", pf.runtime_ms, pf.avg_power_w, pf.energy_mj);
         CHECK_CONTAINS(r.out, total);
         test_run_free(&r);
+        test_profiled_engine(dir, models, &pf);
     }
     wp_prediction_free(&pf);
     wp_prediction_free(&pa);

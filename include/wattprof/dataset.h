@@ -154,6 +154,9 @@ typedef struct wp_dataset_model {
     size_t rows[WP_N_KINDS];      /* training rows written per wp_layer_kind */
     size_t extra_short;           /* layers of the kinds beyond conv/pool/dense
                                        left out: fewer than N runtimes */
+    size_t layers_fused;          /* layers of the other kinds the engine
+                                       marks FusedInto another (cpu backend),
+                                       left out: their work is in its row */
     size_t layers_not_in_mapping; /* kept engine layers with no mapping rows */
     size_t layers_not_in_engine;  /* measured kept layers the engine info
                                        lacks, left out (not strict) */

@@ -74,6 +74,12 @@ typedef struct wp_engine_layer {
      * (wattprof's ONNX path) or the ops of Metadata's "[ONNX Layer: ...]"
      * entries (TensorRT); NULL when neither says (malloc'd). */
     char *ops;
+    /* wattprof's cpu backend (bench, profile): the layer whose primitive
+     * ran this one ("FusedInto": a batch norm or activation folded into the
+     * convolution before it), whose time holds its work; NULL otherwise
+     * (TensorRT lists no layer for what it fused). The reader checks that
+     * it names another layer of the engine, not itself fused (malloc'd). */
+    char *fused_into;
 } wp_engine_layer;
 
 typedef struct wp_engine {

@@ -281,7 +281,9 @@ typedef struct wp_prediction {
  * in-memory engine (wp_engine_read / wp_engine_parse / wp_graph_to_engine).
  * Layer features come from dataset's wp_layer_features, the same code that
  * wrote the training CSVs. Errors about a layer name eng->path and the
- * layer's line. */
+ * layer's line. A layer the engine marks fused into another (fused_into,
+ * the cpu backend's "FusedInto") is left out as wp_predict_layers_fused
+ * does. */
 int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_prediction *out, wp_error *err);
 /* The same, leaving out the layers a fusing runtime runs inside another:
  * fused_into (eng->n entries, or NULL for none) gives per layer the layer

@@ -231,7 +231,10 @@ const char *wp_graph_layer_type(const wp_graph *g, const wp_node *node);
  * wp_engine_free). */
 int wp_graph_to_engine(const wp_graph *g, wp_engine *eng, wp_error *err);
 
-/* Writes trt_engine_info.json in the TensorRT engine-inspector schema. */
-int wp_graph_write_engine_info(const wp_graph *g, const char *path, wp_error *err);
+/* Writes trt_engine_info.json in the TensorRT engine-inspector schema.
+ * fused_into (g->n_nodes entries, or NULL): per node the node whose
+ * primitive ran it, or -1 (wp_runner_fused_into); a fused node's layer gets
+ * "FusedInto": that node's name, which wp_engine_read keeps. */
+int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, const char *path, wp_error *err);
 
 #endif

@@ -557,6 +557,13 @@ static int process_model(const char *model_dir, const char *model, const char *r
         if (l->kind != WP_KIND_OTHER || wp_layer_type_kind(l->type) == WP_KIND_OTHER)
             continue;
         const wp_engine_layer *el = wp_engine_find(&eng, l->name);
+        /* Run inside the layer it names (the cpu backend's batch norm or
+         * activation folded into a convolution): its own time is two clock
+         * reads and says nothing of its work, which is in that layer's row. */
+        if (el && el->fused_into) {
+            m->layers_fused++;
+            continue;
+        }
         wp_error ferr;
         wp_layer_kind k = el && strcmp(el->type, l->type) == 0 ? wp_layer_model_kind(el) : WP_KIND_OTHER;
         if (k == WP_KIND_OTHER || wp_layer_features(el, k, &rows[ntotal], &ferr) != 0) {

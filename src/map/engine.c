@@ -602,6 +602,7 @@ static void layer_free(wp_engine_layer *l)
     free(l->parameter_type);
     free(l->kind_reason);
     free(l->ops);
+    free(l->fused_into);
     free(l->inputs);
     free(l->outputs);
     memset(l, 0, sizeof *l);
@@ -627,7 +628,8 @@ static int read_layer(ectx *c, json_t *obj, size_t index, long line, wp_engine_l
     snprintf(named, sizeof named, "layer \"%.300s\"", l->name);
     if (get_string(c, obj, "LayerType", 1, named, &l->type) != 0 ||
         get_string(c, obj, "ParameterType", 0, named, &l->parameter_type) != 0 ||
-        get_string(c, obj, "PoolingType", 0, named, &l->pooling_type) != 0)
+        get_string(c, obj, "PoolingType", 0, named, &l->pooling_type) != 0 ||
+        get_string(c, obj, "FusedInto", 0, named, &l->fused_into) != 0)
         return -1;
     l->kind = wp_layer_kind_from_type(l->type);
     int strict = l->kind != WP_KIND_OTHER;
@@ -727,6 +729,22 @@ static int check_unique_names(const wp_engine *eng, const char *path, wp_error *
     return 0;
 }
 
+/* A fused layer's time is in the layer it names: one that is not there, or
+ * is itself fused, would leave that work in no layer at all. */
+static int check_fused_into(const wp_engine *eng, const char *path, wp_error *err)
+{
+    for (size_t i = 0; i < eng->n; i++) {
+        const wp_engine_layer *l = &eng->layers[i];
+        if (!l->fused_into)
+            continue;
+        const wp_engine_layer *host = wp_engine_find(eng, l->fused_into);
+        if (!host || host == l || host->fused_into)
+            return wp_fail(err, path, l->line, "layer \"%.300s\": FusedInto \"%.300s\" is %s", l->name, l->fused_into,
+                           !host ? "not a layer of this engine" : host == l ? "the layer itself" : "itself fused");
+    }
+    return 0;
+}
+
 int wp_engine_parse(const char *text, size_t len, const char *path, wp_engine *eng, wp_error *err)
 {
     memset(eng, 0, sizeof *eng);
@@ -777,7 +795,7 @@ int wp_engine_parse(const char *text, size_t len, const char *path, wp_engine *e
         wp_fail(err, path, 0, "out of memory");
         goto out;
     }
-    if (check_unique_names(eng, path, err) != 0)
+    if (check_unique_names(eng, path, err) != 0 || check_fused_into(eng, path, err) != 0)
         goto out;
     rc = 0;
 out:

@@ -1292,10 +1292,6 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
     return 0;
 }
 
-int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_prediction *out, wp_error *err)
-{
-    return wp_predict_layers_fused(models_dir, eng, NULL, out, err);
-}
 
 int wp_predict_layers_fused(const char *models_dir, const wp_engine *eng, const int *fused_into, wp_prediction *out,
                             wp_error *err)
@@ -1311,6 +1307,37 @@ int wp_predict_layers_fused(const char *models_dir, const wp_engine *eng, const 
     return rc;
 }
 
+/* The layers an engine file marks FusedInto another (the cpu backend's
+ * engine info), as wp_predict_layers_fused takes them; *fused stays NULL
+ * when none is (a TensorRT engine). The reader has checked every name. */
+static int engine_fused_into(const wp_engine *eng, int **fused, wp_error *err)
+{
+    *fused = NULL;
+    size_t any = 0;
+    for (size_t i = 0; i < eng->n; i++)
+        any += eng->layers[i].fused_into != NULL;
+    if (!any)
+        return 0;
+    if (!(*fused = malloc(eng->n * sizeof **fused)))
+        return wp_fail(err, eng->path, 0, "out of memory");
+    for (size_t i = 0; i < eng->n; i++) {
+        const wp_engine_layer *host = eng->layers[i].fused_into ? wp_engine_find(eng, eng->layers[i].fused_into) : NULL;
+        (*fused)[i] = host ? (int)(host - eng->layers) : -1;
+    }
+    return 0;
+}
+
+int wp_predict_layers(const char *models_dir, const wp_engine *eng, wp_prediction *out, wp_error *err)
+{
+    int *fused;
+    memset(out, 0, sizeof *out);
+    if (engine_fused_into(eng, &fused, err))
+        return -1;
+    int rc = wp_predict_layers_fused(models_dir, eng, fused, out, err);
+    free(fused);
+    return rc;
+}
+
 /* Models first, then the engine: a wrong --models directory is reported
  * before a problem in the engine file. */
 int wp_predict_engine(const char *models_dir, const char *engine_path, wp_prediction *out, wp_error *err)
@@ -1320,9 +1347,11 @@ int wp_predict_engine(const char *models_dir, const char *engine_path, wp_predic
     if (model_set_load(models_dir, &s, err))
         return -1;
     wp_engine eng = {0};
+    int *fused = NULL;
     int rc = wp_engine_read(engine_path, &eng, err);
-    if (rc == 0)
-        rc = predict_with(&s, &eng, NULL, out, err);
+    if (rc == 0 && (rc = engine_fused_into(&eng, &fused, err)) == 0)
+        rc = predict_with(&s, &eng, fused, out, err);
+    free(fused);
     wp_engine_free(&eng);
     model_set_free(&s);
     if (rc)

@@ -1076,11 +1076,20 @@ static json_t *layer_json(const wp_graph *g, const wp_node *n)
     return l;
 }
 
-static char *engine_info_text(const wp_graph *g)
+static char *engine_info_text(const wp_graph *g, const int *fused_into)
 {
     json_t *root = json_object(), *layers = json_array(), *bind = json_array();
-    for (size_t i = 0; i < g->n_nodes; i++)
-        json_array_append_new(layers, layer_json(g, &g->nodes[i]));
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        json_t *l = layer_json(g, &g->nodes[i]);
+        /* Not TensorRT's: a TensorRT engine has no layer for what it fused.
+         * Here every node stays a layer (its two clock reads are in the
+         * latency file), so the file says which ran inside another, and
+         * dataset and predict leave them out (their work is in that layer's
+         * time). */
+        if (l && fused_into && fused_into[i] >= 0 && (size_t)fused_into[i] < g->n_nodes)
+            json_object_set_new(l, "FusedInto", json_string(g->nodes[fused_into[i]].name));
+        json_array_append_new(layers, l);
+    }
     json_array_append_new(bind, json_string(g->tensors[g->input].name));
     if (g->n_outputs == 0)
         json_array_append_new(bind, json_string(g->tensors[g->output].name));
@@ -1093,9 +1102,9 @@ static char *engine_info_text(const wp_graph *g)
     return text;
 }
 
-int wp_graph_write_engine_info(const wp_graph *g, const char *path, wp_error *err)
+int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, const char *path, wp_error *err)
 {
-    char *text = engine_info_text(g);
+    char *text = engine_info_text(g, fused_into);
     if (!text)
         return wp_fail(err, path, 0, "out of memory");
     int rc = wp_atomic_write_all(path, text, strlen(text), err);
@@ -1107,7 +1116,7 @@ int wp_graph_write_engine_info(const wp_graph *g, const char *path, wp_error *er
  * prediction path sees exactly the layers a measured run would. */
 int wp_graph_to_engine(const wp_graph *g, wp_engine *eng, wp_error *err)
 {
-    char *text = engine_info_text(g);
+    char *text = engine_info_text(g, NULL);
     if (!text)
         return wp_fail(err, NULL, 0, "out of memory");
     int rc = wp_engine_parse(text, strlen(text), g->name, eng, err);

@@ -283,7 +283,7 @@ int main(int argc, char **argv)
         if (wp_zoo_build(archs[i], NULL, &g, &err))
             die(archs[i], &err);
         snprintf(path, sizeof path, "%s/%s.json", tmp, archs[i]);
-        if (wp_graph_write_engine_info(&g, path, &err))
+        if (wp_graph_write_engine_info(&g, NULL, path, &err))
             die(archs[i], &err);
         wp_graph_free(&g);
         bytes = slurp(path, &len);
