@@ -12,6 +12,7 @@
 #include "wattprof/mapper.h"
 #include "wattprof/model.h"
 #include "wattprof/onnx.h"
+#include "wattprof/runner.h"
 #include "wattprof/simulate.h"
 #include "wattprof/zoo.h"
 
@@ -283,8 +284,11 @@ int main(int argc, char **argv)
         if (wp_zoo_build(archs[i], NULL, &g, &err))
             die(archs[i], &err);
         snprintf(path, sizeof path, "%s/%s.json", tmp, archs[i]);
-        if (wp_graph_write_engine_info(&g, NULL, path, &err))
+        /* as bench writes it for the cpu backend: the fused ReLUs marked */
+        int *plan = malloc(g.n_nodes * sizeof *plan);
+        if (!plan || wp_graph_fusion_plan(&g, plan, &err) < 0 || wp_graph_write_engine_info(&g, plan, path, &err))
             die(archs[i], &err);
+        free(plan);
         wp_graph_free(&g);
         bytes = slurp(path, &len);
         seed_bytes("engine", 1 + i, bytes, len);
