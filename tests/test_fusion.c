@@ -198,15 +198,16 @@ static void test_profiled_engine(const char *dir, const char *models, const wp_p
     test_run_result r = test_run_cli((const char *[]){"predict", "--models", models, "--engine-info", info, NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "layers modelled:        6 / 8\n");
-    CHECK_CONTAINS(r.out, "\nfused:                  1 x BatchNormalization, 1 x Relu (their work is in the convolution's time)\n");
+    CHECK_CONTAINS(
+        r.out,
+        "\nfused:                  1 x BatchNormalization, 1 x Relu (their work is in the convolution's time)\n");
     CHECK_CONTAINS(r.out, total);
     test_run_free(&r);
 
     /* profile's own training data, and dataset run again on its mapping */
     const char *ds = test_path_kept(dir, "ds");
-    r = test_run_cli(
-        (const char *[]){"dataset", "--preprocessed-data-dir", test_path(prof, "mapped"), "--result-dir", ds,
-                         "--per-layer-measurements", "2", NULL});
+    r = test_run_cli((const char *[]){"dataset", "--preprocessed-data-dir", test_path(prof, "mapped"), "--result-dir",
+                                      ds, "--per-layer-measurements", "2", NULL});
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.err, "net: 2 layer(s) ran fused into the layer before them");
     test_run_free(&r);

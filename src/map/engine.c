@@ -740,7 +740,9 @@ static int check_fused_into(const wp_engine *eng, const char *path, wp_error *er
         const wp_engine_layer *host = wp_engine_find(eng, l->fused_into);
         if (!host || host == l || host->fused_into)
             return wp_fail(err, path, l->line, "layer \"%.300s\": FusedInto \"%.300s\" is %s", l->name, l->fused_into,
-                           !host ? "not a layer of this engine" : host == l ? "the layer itself" : "itself fused");
+                           !host       ? "not a layer of this engine"
+                           : host == l ? "the layer itself"
+                                       : "itself fused");
     }
     return 0;
 }

@@ -1292,7 +1292,6 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
     return 0;
 }
 
-
 int wp_predict_layers_fused(const char *models_dir, const wp_engine *eng, const int *fused_into, wp_prediction *out,
                             wp_error *err)
 {

@@ -219,8 +219,8 @@ int wp_bench_write(const wp_graph *g, const wp_bench_options *opt, const wp_benc
     l.names = res->names;
     l.latency_ms = res->layer_ms;
     l.reported_us = res->end_local_us;
-    if (wp_latency_write(lat, &l, err) || write_windows(win, res, err) || wp_graph_write_engine_info(g, res->fused_into, eng, err) ||
-        write_summary(sum, g, opt, res, dir, name, err))
+    if (wp_latency_write(lat, &l, err) || write_windows(win, res, err) ||
+        wp_graph_write_engine_info(g, res->fused_into, eng, err) || write_summary(sum, g, opt, res, dir, name, err))
         goto done;
     rc = 0;
     goto done;

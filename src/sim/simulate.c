@@ -716,11 +716,11 @@ int wp_simulate(const char *out_dir, const wp_sim_options *opt, const char *cons
         if (rc == 0) {
             json_t *layers = json_array();
             for (size_t l = 0; l < run.n_layers; l++)
-                json_array_append_new(
-                    layers, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f}", "name", run.layers[l].name, "type",
-                                      run.layers[l].type, "power_uw", run.layers[l].power_uw, "latency_ms",
-                                      wp_sim_mean_latency_ms(&run, l), "model_power_uw", run.layers[l].model_power_uw,
-                                      "model_latency_ms", run.layers[l].model_latency_us / 1000.0));
+                json_array_append_new(layers, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f}", "name", run.layers[l].name,
+                                                        "type", run.layers[l].type, "power_uw", run.layers[l].power_uw,
+                                                        "latency_ms", wp_sim_mean_latency_ms(&run, l), "model_power_uw",
+                                                        run.layers[l].model_power_uw, "model_latency_ms",
+                                                        run.layers[l].model_latency_us / 1000.0));
             json_object_set_new(truth_models, name,
                                 json_pack("{s:f, s:o}", "gap_power_uw", run.gap_power_uw, "layers", layers));
         }
