@@ -155,6 +155,12 @@ double wp_sim_layer_power_uw(const wp_sim_layer *ly)
     }
 }
 
+/* A simulated layer runs 10 us at least (launch and drain) and 2 ms at most. */
+static double clamp_latency_us(double us)
+{
+    return us < 10 ? 10 : us > 2000 ? 2000 : us;
+}
+
 /* Latency and power from the layer's work (roofline-like latency; power
  * from wp_sim_layer_power_uw), each times a bounded random factor for what
  * the shape does not say (kernel choice, clocks, cache luck), so the
@@ -162,11 +168,6 @@ double wp_sim_layer_power_uw(const wp_sim_layer *ly)
  * targets up to that factor. One draw each, latency's first: the order the
  * random stream has always had, so a seed's latencies do not depend on the
  * power model. */
-static double clamp_latency_us(double us)
-{
-    return us < 10 ? 10 : us > 2000 ? 2000 : us;
-}
-
 static void cost_model(wp_sim_layer *ly, rng *r)
 {
     double macs, bytes;
