@@ -53,6 +53,22 @@ static const char *fake_device(const char *name)
         snprintf(rel, sizeof rel, "sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", i * 10);
         put(root, rel, "schedutil\n");
     }
+    /* Cortex-A78AE: split L1, a private 256 KB L2 (sysfs lists levels in
+     * any order), a shared L3 */
+    static const char *const caches[][4] = {{"index0", "1", "Data", "64K"},
+                                            {"index1", "1", "Instruction", "64K"},
+                                            {"index2", "3", "Unified", "2048K"},
+                                            {"index3", "2", "Unified", "256K"}};
+    for (int i = 0; i < 4; i++) {
+        char rel[256];
+        static const char *const files[] = {"level", "type", "size"};
+        for (int f = 0; f < 3; f++) {
+            snprintf(rel, sizeof rel, "sys/devices/system/cpu/cpu0/cache/%s/%s", caches[i][0], files[f]);
+            char v[32];
+            snprintf(v, sizeof v, "%s\n", caches[i][f + 1]);
+            put(root, rel, v);
+        }
+    }
     put(root, "sys/devices/system/cpu/cpu2/online", "1\n");   /* no cpufreq: left out */
     put(root, "sys/devices/system/cpu/cpufreq/boost", "0\n"); /* not a CPU */
     put(root, "sys/class/devfreq/17000000.gpu/cur_freq", "1300500000\n");
@@ -105,6 +121,7 @@ static void test_fake_tree(void)
     CHECK_STR(json_string_value(json_object_get(doc, "nvpmodel")), "pmode:0000 fmode:fanNull");
     CHECK_NEAR(json_real_value(json_object_get(doc, "logger_rate_hz")), 750, 1e-12);
     CHECK_NEAR(json_real_value(json_object_get(doc, "logger_mean_rate_hz")), 748.5, 1e-12);
+    CHECK_INT(geti(doc, "cpu_l2_cache_bytes"), 256 * 1024);
 
     json_t *cpus = json_object_get(doc, "cpus");
     CHECK_INT(json_array_size(cpus), 2);
@@ -137,6 +154,36 @@ static void test_fake_tree(void)
     CHECK_INT(geti(json_array_get(t1, 1), "temp_mc"), 43000);
     CHECK(json_is_string(json_object_get(json_object_get(doc, "start"), "time")));
     json_decref(doc);
+}
+
+/* The level-2 cache (the cpu backend records it with its engine info):
+ * sizes in K or M or bytes; anything else, or no level 2, is unknown. */
+static void test_l2_cache(void)
+{
+    CHECK_INT(wp_device_l2_cache_bytes(fake_device("l2")), 256 * 1024);
+    const char *root = test_path(test_tmpdir(), "l2m");
+    put(root, "sys/devices/system/cpu/cpu0/cache/index2/level", "2\n");
+    put(root, "sys/devices/system/cpu/cpu0/cache/index2/type", "Unified\n");
+    put(root, "sys/devices/system/cpu/cpu0/cache/index2/size", "2M\n");
+    CHECK_INT(wp_device_l2_cache_bytes(root), 2 * 1024 * 1024);
+    put(root, "sys/devices/system/cpu/cpu0/cache/index2/size", "1048576\n");
+    CHECK_INT(wp_device_l2_cache_bytes(root), 1048576);
+    put(root, "sys/devices/system/cpu/cpu0/cache/index2/size", "lots\n");
+    CHECK_INT(wp_device_l2_cache_bytes(root), 0);
+    put(root, "sys/devices/system/cpu/cpu0/cache/index2/size", "-4K\n");
+    CHECK_INT(wp_device_l2_cache_bytes(root), 0);
+    /* a split level 2: the instruction half says nothing of data */
+    put(root, "sys/devices/system/cpu/cpu0/cache/index2/size", "512K\n");
+    put(root, "sys/devices/system/cpu/cpu0/cache/index2/type", "Instruction\n");
+    CHECK_INT(wp_device_l2_cache_bytes(root), 0);
+    put(root, "sys/devices/system/cpu/cpu0/cache/index3/level", "2\n");
+    put(root, "sys/devices/system/cpu/cpu0/cache/index3/type", "Data\n");
+    put(root, "sys/devices/system/cpu/cpu0/cache/index3/size", "1024K\n");
+    CHECK_INT(wp_device_l2_cache_bytes(root), 1024 * 1024);
+    /* a fake tree without caches is not the machine's: no sysconf */
+    const char *bare = test_path(test_tmpdir(), "l2bare");
+    put(bare, ".keep", "");
+    CHECK_INT(wp_device_l2_cache_bytes(bare), 0);
 }
 
 /* A machine with none of it (a container, a laptop without the device tree):
@@ -418,6 +465,7 @@ int main(void)
     test_cooldown();
     test_cooldown_cli();
     test_fake_tree();
+    test_l2_cache();
     test_empty_root();
     test_cli();
     return test_summary();

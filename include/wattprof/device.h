@@ -33,6 +33,13 @@ void wp_device_free(wp_device_state *st);
  * malformed file (error with file and line). Free *name with free(). */
 int wp_device_read_name(const char *path, char **name, wp_error *err);
 
+/* Bytes of the level-2 cache of CPU 0 (sysfs cpu0/cache/index*: level 2,
+ * data or unified) under root ("/" when NULL); for the real root, where
+ * sysfs lists none (a VM), what sysconf says. 0 when unknown. The CPU
+ * runner records it with its engine description (docs/dataset.md: a
+ * network that fits in it keeps its weights there between inferences). */
+long long wp_device_l2_cache_bytes(const char *root);
+
 /* ---- thermal stability ------------------------------------------------ */
 
 /* The zone furthest from its reference, degrees Celsius. */

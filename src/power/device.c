@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "wattprof/array.h"
 #include "wattprof/atomic_file.h"
@@ -224,6 +225,53 @@ static void stamp(json_t *obj)
     json_object_set_new(obj, "time", json_string(ts));
 }
 
+/* "1024K", "32M", "524288": bytes, 0 when it is none of those. */
+static long long parse_cache_size(const char *text)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || v <= 0)
+        return 0;
+    long long mult = *end == 'K' ? 1024 : *end == 'M' ? 1024 * 1024 : *end == 'G' ? 1024LL * 1024 * 1024 : 1;
+    if (mult != 1)
+        end++;
+    return *end == '\0' && v <= (1LL << 50) / mult ? v * mult : 0;
+}
+
+long long wp_device_l2_cache_bytes(const char *root)
+{
+    const char *r = root && *root ? root : "/";
+    size_t n;
+    char **names = list_dir(r, "sys/devices/system/cpu/cpu0/cache", "index", &n);
+    long long bytes = 0;
+    for (size_t i = 0; i < n && !bytes; i++) {
+        char *dir = wp_path_join("sys/devices/system/cpu/cpu0/cache", names[i]);
+        char *lvl = dir ? wp_path_join(dir, "level") : NULL, *type = dir ? wp_path_join(dir, "type") : NULL;
+        char *size = dir ? wp_path_join(dir, "size") : NULL;
+        long long level;
+        char ty[32], sz[32];
+        /* the instruction cache of a split level holds no data */
+        if (read_int(r, lvl, &level) && level == 2 && read_text(r, type, ty, sizeof ty) &&
+            strcmp(ty, "Instruction") != 0 && read_text(r, size, sz, sizeof sz))
+            bytes = parse_cache_size(sz);
+        free(dir);
+        free(lvl);
+        free(type);
+        free(size);
+    }
+    wp_names_free(names, n);
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    /* A VM may list no caches in sysfs; glibc asks the CPU (cpuid). Only
+     * for the real root: a fake tree says what it holds and no more. */
+    if (!bytes && strcmp(r, "/") == 0) {
+        long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+        bytes = v > 0 ? v : 0;
+    }
+#endif
+    return bytes;
+}
+
 wp_device_state *wp_device_start(const char *root, double rate_hz)
 {
     wp_device_state *st = calloc(1, sizeof *st);
@@ -247,6 +295,9 @@ wp_device_state *wp_device_start(const char *root, double rate_hz)
         json_object_set_new(doc, "logger_rate_hz", json_real(rate_hz));
     set_nonempty(doc, "cpus", read_domains(r, &cpus));
     set_nonempty(doc, "devfreq", read_domains(r, &devfreqs));
+    long long l2 = wp_device_l2_cache_bytes(r);
+    if (l2 > 0)
+        json_object_set_new(doc, "cpu_l2_cache_bytes", json_integer(l2));
     json_t *start = json_object();
     stamp(start);
     set_nonempty(start, "thermal", read_thermal(r));
