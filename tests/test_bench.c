@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "wattprof/bench.h"
 #include "wattprof/dataset.h"
+#include "wattprof/device.h"
 #include "wattprof/engine.h"
 #include "wattprof/latency.h"
 #include "wattprof/timestamp.h"
@@ -82,6 +83,11 @@ static void test_raw_layout(const char *dir)
     CHECK_INT(conv, 2);
     CHECK_INT(pool, 2);
     CHECK_INT(dense, 3);
+    /* the machine's level-2 cache, for dataset's placement (0: it does not
+     * say, and neither does the file) */
+    CHECK_INT((long long)eng.cache_bytes, wp_device_l2_cache_bytes(NULL));
+    if (wp_device_l2_cache_bytes(NULL) == 0)
+        printf("# this machine names no level-2 cache: DeviceCacheBytes not checked present\n");
     const wp_engine_layer *c1 = wp_engine_find(&eng, "conv1");
     CHECK(c1 && strcmp(c1->type, "CaskConvolution") == 0);
     if (c1) {

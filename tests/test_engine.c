@@ -202,6 +202,22 @@ static void test_errors(void)
     expect_error("{\"Layers\": [\n  {\"Name\": \"c\", \"LayerType\": \"X\"},\n"
                  "  {\"Name\": \"r\", \"LayerType\": \"Activation\",\n   \"FusedInto\": 0}\n]}",
                  4, "\"FusedInto\" must be a string");
+    /* DeviceCacheBytes (the cpu backend's): the machine's cache, in bytes */
+    expect_error("{\n \"DeviceCacheBytes\": -1,\n \"Layers\": []}", 2,
+                 "\"DeviceCacheBytes\" must be a non-negative integer (bytes)");
+    expect_error("{\"Layers\": [],\n\n \"DeviceCacheBytes\": \"1M\"}", 3, "\"DeviceCacheBytes\" must be");
+    {
+        const char *ok = "{\"DeviceCacheBytes\": 1048576, \"Layers\": []}";
+        wp_engine e;
+        wp_error err;
+        CHECK_INT(wp_engine_parse(ok, strlen(ok), "ok.json", &e, &err), 0);
+        CHECK_INT((int)e.cache_bytes, 1048576);
+        wp_engine_free(&e);
+        ok = "{\"Layers\": []}";
+        CHECK_INT(wp_engine_parse(ok, strlen(ok), "ok.json", &e, &err), 0);
+        CHECK_INT((int)e.cache_bytes, 0);
+        wp_engine_free(&e);
+    }
     /* A wrong type deep inside: the line of the offending element. */
     expect_error("{\"Layers\": [\n"
                  "  {\"Name\": \"a\", \"LayerType\": \"CaskConvolution\",\n"

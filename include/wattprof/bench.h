@@ -59,6 +59,10 @@ typedef struct wp_bench_result {
     int *fused_into; /* per layer: the layer that did its work
                                   (wp_runner_fused_into), or -1 */
     size_t n_fused;  /* layers with fused_into >= 0 */
+    /* the host CPU's level-2 cache when a CPU backend ran the graph
+     * (wp_device_l2_cache_bytes), 0 for the GPU or when unknown; the engine
+     * info's "DeviceCacheBytes" */
+    long long cache_bytes;
 } wp_bench_result;
 
 /* Runs g (weights are materialised) and fills res. Nothing is written. */

@@ -87,6 +87,10 @@ typedef struct wp_engine {
     size_t n;
     char *path;      /* file it was read from (for error messages) */
     size_t *by_name; /* layer indices sorted by name (wp_engine_find) */
+    /* "DeviceCacheBytes" (wattprof's cpu backend): the level-2 cache of the
+     * machine that ran the engine (wp_device_l2_cache_bytes); 0 when the
+     * file does not say (TensorRT's). */
+    int64_t cache_bytes;
 } wp_engine;
 
 wp_layer_kind wp_layer_kind_from_type(const char *layer_type);

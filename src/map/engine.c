@@ -760,6 +760,16 @@ int wp_engine_parse(const char *text, size_t len, const char *path, wp_engine *e
         efail(&c, "engine info must be a JSON object with \"Layers\", not %s", json_kind(root));
         goto out;
     }
+    json_t *cache = json_object_get(root, "DeviceCacheBytes");
+    if (cache) {
+        push_key(&c, "DeviceCacheBytes");
+        if (!json_is_integer(cache) || json_integer_value(cache) < 0) {
+            efail(&c, "\"DeviceCacheBytes\" must be a non-negative integer (bytes)");
+            goto out;
+        }
+        eng->cache_bytes = (int64_t)json_integer_value(cache);
+        c.np--;
+    }
     json_t *layers = json_object_get(root, "Layers");
     if (!layers) {
         efail(&c, "engine info has no \"Layers\"");

@@ -9,6 +9,7 @@
 
 #include "wattprof/atomic_file.h"
 #include "wattprof/bench.h"
+#include "wattprof/device.h"
 #include "wattprof/csv.h"
 #include "wattprof/fsutil.h"
 #include "wattprof/latency.h"
@@ -50,6 +51,7 @@ int wp_bench_run(wp_graph *g, const wp_bench_options *opt, wp_bench_result *res,
     if (!r)
         return -1;
     size_t L = wp_runner_n_layers(r), C = (size_t)opt->runs;
+    res->cache_bytes = opt->backend == WP_BACKEND_CUDA ? 0 : wp_device_l2_cache_bytes(NULL);
     res->n_layers = L;
     res->n_cycles = C;
     res->names = calloc(L, sizeof *res->names);
@@ -220,7 +222,8 @@ int wp_bench_write(const wp_graph *g, const wp_bench_options *opt, const wp_benc
     l.latency_ms = res->layer_ms;
     l.reported_us = res->end_local_us;
     if (wp_latency_write(lat, &l, err) || write_windows(win, res, err) ||
-        wp_graph_write_engine_info(g, res->fused_into, eng, err) || write_summary(sum, g, opt, res, dir, name, err))
+        wp_graph_write_engine_info(g, res->fused_into, res->cache_bytes, eng, err) ||
+        write_summary(sum, g, opt, res, dir, name, err))
         goto done;
     rc = 0;
     goto done;

@@ -1076,7 +1076,7 @@ static json_t *layer_json(const wp_graph *g, const wp_node *n)
     return l;
 }
 
-static char *engine_info_text(const wp_graph *g, const int *fused_into)
+static char *engine_info_text(const wp_graph *g, const int *fused_into, long long cache_bytes)
 {
     json_t *root = json_object(), *layers = json_array(), *bind = json_array();
     for (size_t i = 0; i < g->n_nodes; i++) {
@@ -1097,14 +1097,17 @@ static char *engine_info_text(const wp_graph *g, const int *fused_into)
         json_array_append_new(bind, json_string(g->tensors[g->outputs[i]].name));
     json_object_set_new(root, "Layers", layers);
     json_object_set_new(root, "Bindings", bind);
+    if (cache_bytes > 0)
+        json_object_set_new(root, "DeviceCacheBytes", json_integer(cache_bytes));
     char *text = json_dumps(root, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return text;
 }
 
-int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, const char *path, wp_error *err)
+int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, long long cache_bytes, const char *path,
+                               wp_error *err)
 {
-    char *text = engine_info_text(g, fused_into);
+    char *text = engine_info_text(g, fused_into, cache_bytes);
     if (!text)
         return wp_fail(err, path, 0, "out of memory");
     int rc = wp_atomic_write_all(path, text, strlen(text), err);
@@ -1116,7 +1119,7 @@ int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, const c
  * prediction path sees exactly the layers a measured run would. */
 int wp_graph_to_engine(const wp_graph *g, wp_engine *eng, wp_error *err)
 {
-    char *text = engine_info_text(g, NULL);
+    char *text = engine_info_text(g, NULL, 0);
     if (!text)
         return wp_fail(err, NULL, 0, "out of memory");
     int rc = wp_engine_parse(text, strlen(text), g->name, eng, err);

@@ -284,9 +284,11 @@ int main(int argc, char **argv)
         if (wp_zoo_build(archs[i], NULL, &g, &err))
             die(archs[i], &err);
         snprintf(path, sizeof path, "%s/%s.json", tmp, archs[i]);
-        /* as bench writes it for the cpu backend: the fused ReLUs marked */
+        /* as bench writes it for the cpu backend: the fused ReLUs marked,
+         * the machine's cache named */
         int *plan = malloc(g.n_nodes * sizeof *plan);
-        if (!plan || wp_graph_fusion_plan(&g, plan, &err) < 0 || wp_graph_write_engine_info(&g, plan, path, &err))
+        if (!plan || wp_graph_fusion_plan(&g, plan, &err) < 0 ||
+            wp_graph_write_engine_info(&g, plan, 1048576, path, &err))
             die(archs[i], &err);
         free(plan);
         wp_graph_free(&g);
