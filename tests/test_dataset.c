@@ -214,7 +214,7 @@ static void test_features(void)
     c.groups = 4;
     c.elem_bytes = 2;
     CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), 0);
-    CHECK_INT(r.n, 23);
+    CHECK_INT(r.n, 28);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[12], "stride_1");
     CHECK_INT(FEAT(r, "batch_size"), 2);
@@ -267,7 +267,7 @@ static void test_features(void)
     p.has_stride = 1;
     p.stride[0] = p.stride[1] = 2;
     CHECK_INT(wp_layer_features(&p, WP_KIND_POOL, &r, &err), 0);
-    CHECK_INT(r.n, 19);
+    CHECK_INT(r.n, 22);
     CHECK_STR(r.names[10], "stride_1");
     CHECK_INT(FEAT(r, "kernel_0"), 3);
     CHECK_INT(FEAT(r, "kernel_1"), 3);
@@ -295,7 +295,7 @@ static void test_features(void)
     /* Dense, 4-D and 2-D: sizes are products of the non-batch dimensions. */
     wp_engine_layer d4 = make_layer("CaskGemmConvolution", 1, 512, 2, 2, 1, 1000, 1, 1);
     CHECK_INT(wp_layer_features(&d4, WP_KIND_DENSE, &r, &err), 0);
-    CHECK_INT(r.n, 9);
+    CHECK_INT(r.n, 14);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[1], "input_size");
     CHECK_STR(r.names[2], "output_size");
@@ -392,6 +392,13 @@ static const char *ENGINE =
     "  ]\n"
     "}\n";
 
+/* What one inference of ENGINE touches (wp_network_bytes): the weights
+ * and outputs of every layer that can be described (FP16 where the engine
+ * does not say): reformat's output, conv's weights and output, both pools'
+ * outputs, fc's and fc2's weights and outputs; the NoOp has no dimensions. */
+#define ENGINE_NETWORK_BYTES                                                                                           \
+    (2 * 3 * 32 * 32 + 2 * (16 * 3 * 9 + 16 * 16 * 16) + 2 * 16 * 8 * 8 + 2 * 16 + 2 * (160 + 10) + 2 * (50 + 20))
+
 static const char *LAYERS[][2] = {
     {"reformat", "Reformat"},      {"conv", "CaskConvolution"},    {"pool", "CaskPooling"}, {"gpool", "CaskPooling"},
     {"fc", "CaskGemmConvolution"}, {"fc2", "CaskGemmConvolution"}, {"noop", "NoOp"},
@@ -481,6 +488,85 @@ static double mean_runtime(int j, int cycles)
     return s / cycles;
 }
 
+/* ENGINE as the cpu backend writes it: with the machine's cache. */
+static char *engine_with_cache(long long cache_bytes)
+{
+    char *e = malloc(strlen(ENGINE) + 64);
+    snprintf(e, strlen(ENGINE) + 64, "{\n  \"DeviceCacheBytes\": %lld,%s", cache_bytes, ENGINE + 1);
+    return e;
+}
+
+/* A network that fits in the cache its engine names reads its weights from
+ * there: they count with the inputs (cache_read_bytes), not as memory
+ * traffic. One byte less of cache and they come from memory. */
+static void test_cache_resident(void)
+{
+    const char *root = test_tmpdir();
+    const char *in = test_path(root, "pre"), *out = test_path(root, "train");
+    char *mapping = mapping_text(12, NULL, 0);
+    char *fits = engine_with_cache(ENGINE_NETWORK_BYTES), *streams = engine_with_cache(ENGINE_NETWORK_BYTES - 1);
+    write_model(in, "fits", mapping, fits);
+    write_model(in, "streams", mapping, streams);
+    test_run_result r = run_dataset(in, out, NULL);
+    CHECK_INT(r.status, 0);
+    test_run_free(&r);
+    char want[256];
+    char *conv = test_read_file(test_path(out, "fits/convolutional.csv"));
+    char *row = conv ? csv_row(conv, "conv") : NULL;
+    /* ...,taps,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,power,... */
+    snprintf(want, sizeof want, ",%d,%d,%d,0,%d,0,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES,
+             2 * 3 * 32 * 32 + 2 * 16 * 3 * 9);
+    CHECK_CONTAINS(row, want);
+    free(row);
+    free(conv);
+    char *dense = test_read_file(test_path(out, "fits/dense.csv"));
+    row = dense ? csv_row(dense, "fc") : NULL;
+    snprintf(want, sizeof want, ",%d,%d,0,%d,0,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES, 2 * 16 + 2 * 160);
+    CHECK_CONTAINS(row, want);
+    free(row);
+    free(dense);
+    conv = test_read_file(test_path(out, "streams/convolutional.csv"));
+    row = conv ? csv_row(conv, "conv") : NULL;
+    snprintf(want, sizeof want, ",%d,%d,%d,1,%d,%d,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES - 1,
+             2 * 3 * 32 * 32, 2 * 16 * 3 * 9);
+    CHECK_CONTAINS(row, want);
+    free(row);
+    free(conv);
+    /* every kind carries the context: the pooling and reshape rows too */
+    char *pool = test_read_file(test_path(out, "fits/pooling.csv"));
+    row = pool ? csv_row(pool, "gpool") : NULL;
+    snprintf(want, sizeof want, ",%d,%d,0,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES);
+    CHECK_CONTAINS(row, want);
+    free(row);
+    free(pool);
+    char *reshape = test_read_file(test_path(out, "streams/reshape.csv"));
+    row = reshape ? csv_row(reshape, "reformat") : NULL;
+    snprintf(want, sizeof want, ",%d,%d,1,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES - 1);
+    CHECK_CONTAINS(row, want);
+    free(row);
+    free(reshape);
+    /* the features without a context: nothing is known to fit */
+    wp_engine eng;
+    wp_error err;
+    CHECK_INT(wp_engine_parse(fits, strlen(fits), "fits", &eng, &err), 0);
+    CHECK_INT((int)eng.cache_bytes, ENGINE_NETWORK_BYTES);
+    CHECK_INT((int)wp_network_bytes(&eng, NULL), ENGINE_NETWORK_BYTES);
+    const wp_engine_layer *fc = wp_engine_find(&eng, "fc");
+    wp_feature_row fr;
+    CHECK_INT(wp_layer_features(fc, WP_KIND_DENSE, &fr, &err), 0);
+    CHECK_INT(FEAT(fr, "memory_read_bytes"), 2 * 160);
+    CHECK_INT(FEAT(fr, "cache_bytes"), 0);
+    CHECK_INT(FEAT(fr, "cold_start"), 1);
+    /* a layer marked fused adds nothing: its output is its host's */
+    int fused[NLAYERS] = {-1, -1, -1, -1, -1, -1, -1};
+    fused[2] = 1; /* pool */
+    CHECK_INT((int)wp_network_bytes(&eng, fused), ENGINE_NETWORK_BYTES - 2 * 16 * 8 * 8);
+    wp_engine_free(&eng);
+    free(fits);
+    free(streams);
+    free(mapping);
+}
+
 /* ---- the whole step through the CLI ---------------------------------------- */
 
 static void test_cli_end_to_end(void)
@@ -507,8 +593,9 @@ static void test_cli_end_to_end(void)
     if (reshape) {
         CHECK(strncmp(reshape,
                       "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,"
-                      "out_bytes,transcendental,view,moved_in_bytes,moved_out_bytes,power,runtime,layer_name\n",
-                      168) == 0);
+                      "out_bytes,transcendental,view,moved_in_bytes,moved_out_bytes,network_bytes,cache_bytes,"
+                      "cold_start,power,runtime,layer_name\n",
+                      205) == 0);
         CHECK_INT(test_count_lines(reshape), 2);
         CHECK_CONTAINS(reshape, ",reformat\n");
     }
@@ -522,16 +609,20 @@ static void test_cli_end_to_end(void)
         CHECK(starts_with(conv, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
                                 "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,taps,"
+                                "network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
                                 "power,runtime,layer_name\n"));
         CHECK(starts_with(pool, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,stride_0,stride_1,padding_0,padding_1,"
-                                "global_pooling,ops,bytes,in_bytes,out_bytes,intensity,power,runtime,layer_name\n"));
+                                "global_pooling,ops,bytes,in_bytes,out_bytes,intensity,network_bytes,cache_bytes,"
+                                "cold_start,power,runtime,layer_name\n"));
         CHECK_INT(test_count_lines(conv), 2);
         char want[512];
-        snprintf(want, sizeof want, "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%s,%s,conv",
+        /* the engine names no cache: inputs from cache, weights from memory */
+        snprintf(want, sizeof want, "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%d,0,1,%d,%d,%s,%s,conv",
                  16 * 16 * 16 * 3 * 9, 2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9), 2 * 3 * 32 * 32, 2 * 16 * 3 * 9,
                  2 * 16 * 16 * 16, fmt(16.0 * 16 * 16 * 3 * 9 / (2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9))),
-                 16 * 16 * 16 * 9, fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
+                 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, 2 * 3 * 32 * 32, 2 * 16 * 3 * 9, fmt(mean_power(1, 12)),
+                 fmt(mean_runtime(1, 12)));
         char *row = csv_row(conv, "conv");
         CHECK_STR(row, want);
         free(row);
@@ -540,29 +631,32 @@ static void test_cli_end_to_end(void)
         CHECK_INT(test_count_lines(pool), 3);
         CHECK(strstr(pool, "gpool") < strstr(pool, ",pool\n"));
         row = csv_row(pool, "pool");
-        snprintf(want, sizeof want, "1,16,16,16,16,8,8,2,2,2,2,0,0,0,%d,%d,%d,%d,%s,%s,%s,pool", 16 * 8 * 8 * 4,
+        snprintf(want, sizeof want, "1,16,16,16,16,8,8,2,2,2,2,0,0,0,%d,%d,%d,%d,%s,%d,0,1,%s,%s,pool", 16 * 8 * 8 * 4,
                  2 * (16 * 16 * 16 + 16 * 8 * 8), 2 * 16 * 16 * 16, 2 * 16 * 8 * 8,
-                 fmt(16.0 * 8 * 8 * 4 / (2 * (16 * 16 * 16 + 16 * 8 * 8))), fmt(mean_power(2, 12)),
-                 fmt(mean_runtime(2, 12)));
+                 fmt(16.0 * 8 * 8 * 4 / (2 * (16 * 16 * 16 + 16 * 8 * 8))), ENGINE_NETWORK_BYTES,
+                 fmt(mean_power(2, 12)), fmt(mean_runtime(2, 12)));
         CHECK_STR(row, want);
         free(row);
         row = csv_row(pool, "gpool");
-        snprintf(want, sizeof want, "1,16,8,8,16,1,1,8,8,8,8,0,0,1,%d,%d,%d,%d,%s,%s,%s,gpool", 16 * 64,
-                 2 * (16 * 64 + 16), 2 * 16 * 64, 2 * 16, fmt(16.0 * 64 / (2 * (16 * 64 + 16))), fmt(mean_power(3, 12)),
-                 fmt(mean_runtime(3, 12)));
+        snprintf(want, sizeof want, "1,16,8,8,16,1,1,8,8,8,8,0,0,1,%d,%d,%d,%d,%s,%d,0,1,%s,%s,gpool", 16 * 64,
+                 2 * (16 * 64 + 16), 2 * 16 * 64, 2 * 16, fmt(16.0 * 64 / (2 * (16 * 64 + 16))), ENGINE_NETWORK_BYTES,
+                 fmt(mean_power(3, 12)), fmt(mean_runtime(3, 12)));
         CHECK_STR(row, want);
         free(row);
 
         CHECK(starts_with(dense, "batch_size,input_size,output_size,macs,bytes,in_bytes,weight_bytes,out_bytes,"
-                                 "intensity,power,runtime,layer_name\n"));
+                                 "intensity,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
+                                 "power,runtime,layer_name\n"));
         row = csv_row(dense, "fc");
-        snprintf(want, sizeof want, "1,16,10,160,%d,%d,%d,%d,%s,%s,%s,fc", 2 * (16 + 10 + 160), 2 * 16, 2 * 160, 2 * 10,
-                 fmt(160.0 / (2 * (16 + 10 + 160))), fmt(mean_power(4, 12)), fmt(mean_runtime(4, 12)));
+        snprintf(want, sizeof want, "1,16,10,160,%d,%d,%d,%d,%s,%d,0,1,%d,%d,%s,%s,fc", 2 * (16 + 10 + 160), 2 * 16,
+                 2 * 160, 2 * 10, fmt(160.0 / (2 * (16 + 10 + 160))), ENGINE_NETWORK_BYTES, 2 * 16, 2 * 160,
+                 fmt(mean_power(4, 12)), fmt(mean_runtime(4, 12)));
         CHECK_STR(row, want);
         free(row);
         row = csv_row(dense, "fc2");
-        snprintf(want, sizeof want, "4,10,5,200,%d,%d,%d,%d,%s,%s,%s,fc2", 2 * (40 + 20 + 50), 2 * 40, 2 * 50, 2 * 20,
-                 fmt(200.0 / (2 * (40 + 20 + 50))), fmt(mean_power(5, 12)), fmt(mean_runtime(5, 12)));
+        snprintf(want, sizeof want, "4,10,5,200,%d,%d,%d,%d,%s,%d,0,1,%d,%d,%s,%s,fc2", 2 * (40 + 20 + 50), 2 * 40,
+                 2 * 50, 2 * 20, fmt(200.0 / (2 * (40 + 20 + 50))), ENGINE_NETWORK_BYTES, 2 * 40, 2 * 50,
+                 fmt(mean_power(5, 12)), fmt(mean_runtime(5, 12)));
         CHECK_STR(row, want);
         free(row);
     }
@@ -814,9 +908,11 @@ static void test_device_column(void)
     char *plain = test_read_file(test_path(out, "beta/convolutional.csv"));
     CHECK(conv && plain);
     if (conv && plain) {
-        CHECK_CONTAINS(conv, ",intensity,taps,power,runtime,layer_name,device\n");
+        CHECK_CONTAINS(conv, ",intensity,taps,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
+                             "power,runtime,layer_name,device\n");
         CHECK_CONTAINS(conv, ",conv,\"NVIDIA Jetson Nano Developer Kit, rev \"\"B01\"\"\"\n");
-        CHECK_CONTAINS(plain, ",intensity,taps,power,runtime,layer_name\n");
+        CHECK_CONTAINS(plain, ",intensity,taps,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
+                              "power,runtime,layer_name\n");
         CHECK_CONTAINS(plain, ",conv\n");
         CHECK(strstr(plain, "device") == NULL);
         /* the rows are the same but for the column */
@@ -947,6 +1043,7 @@ int main(void)
     test_quantiles_vs_qsort();
     test_features();
     test_cli_end_to_end();
+    test_cache_resident();
     test_stats_file();
     test_bad_input();
     test_usage();

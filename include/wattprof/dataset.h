@@ -24,7 +24,7 @@
 
 /* ---- features (shared with `predict`) --------------------------------- */
 
-#define WP_FEATURE_MAX 24
+#define WP_FEATURE_MAX 32
 
 /* Named feature values of one layer, in training-CSV column order. */
 typedef struct wp_feature_row {
@@ -46,6 +46,9 @@ typedef struct wp_feature_row {
  *                  in_bytes, out_bytes, intensity
  *   dense:         batch_size, input_size, output_size | macs, bytes, in_bytes,
  *                  weight_bytes, out_bytes, intensity
+ *   (every kind then ends with network_bytes, cache_bytes, cold_start,
+ *   convolution and dense with cache_read_bytes, memory_read_bytes after
+ *   those: wp_layer_features_in)
  *   every other kind (normalization, activation, elementwise, reshape,
  *   softmax, matmul): batch_size, inputs, in_elems, out_elems,
  *                  weight_elems, ops, bytes, in_bytes, weight_bytes, out_bytes,
@@ -96,6 +99,28 @@ int wp_features_from_upstream(wp_layer_kind kind, const double *upstream, wp_fea
  * Fails (message without file/line: the caller knows where the layer came
  * from) on missing or non-positive dimensions or attributes. */
 int wp_layer_features(const wp_engine_layer *layer, wp_layer_kind kind, wp_feature_row *row, wp_error *err);
+/* What the features of a convolution or dense layer need beyond the
+ * layer: the network it is part of and the device it runs on. */
+typedef struct wp_feature_context {
+    double network_bytes; /* the network's weights and outputs (wp_network_bytes) */
+    double cache_bytes;   /* the device's level-2 cache (wp_engine.cache_bytes); 0: unknown */
+} wp_feature_context;
+/* 1 when the network fits in the cache (both known): its weights stay
+ * there between inferences. */
+int wp_network_resident(const wp_feature_context *ctx);
+/* Sum over the engine's layers of a modelled kind, those fused into
+ * another left out (FusedInto, or fused_into[i] >= 0 when given: eng->n
+ * entries as wp_predict_engine's), of weight_bytes + out_bytes: what one
+ * inference touches (each output once, as the CPU runner keeps every
+ * tensor). */
+double wp_network_bytes(const wp_engine *eng, const int *fused_into);
+/* wp_layer_features in a context (NULL: unknown, as wp_layer_features):
+ * every row has network_bytes, cache_bytes and cold_start (0 when the
+ * network is resident, else 1); convolution and dense rows end with
+ * cache_read_bytes (in_bytes, plus weight_bytes when the network is
+ * resident) and memory_read_bytes (weight_bytes, or 0 when resident). */
+int wp_layer_features_in(const wp_engine_layer *layer, wp_layer_kind kind, const wp_feature_context *ctx,
+                         wp_feature_row *row, wp_error *err);
 /* Value of a named feature, or NaN when the row has no such feature. */
 double wp_feature_get(const wp_feature_row *row, const char *name);
 

@@ -435,6 +435,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
     if (drc != 0)
         goto out;
 
+    wp_feature_context ctx = {wp_network_bytes(&eng, NULL), (double)eng.cache_bytes};
     sorted = malloc((layers.n ? layers.n : 1) * sizeof *sorted);
     rows = calloc(layers.n ? layers.n : 1, sizeof *rows);
     if (!sorted || !rows) {
@@ -483,7 +484,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
         }
         wp_error ferr;
         l->kind = wp_layer_model_kind(el);
-        if (wp_layer_features(el, l->kind, &rows[nfound], &ferr) != 0) {
+        if (wp_layer_features_in(el, l->kind, &ctx, &rows[nfound], &ferr) != 0) {
             wp_fail(err, eng_path, el->line, "layer '%s': %s", l->name, ferr.msg);
             goto out;
         }
@@ -566,7 +567,7 @@ static int process_model(const char *model_dir, const char *model, const char *r
         }
         wp_error ferr;
         wp_layer_kind k = el && strcmp(el->type, l->type) == 0 ? wp_layer_model_kind(el) : WP_KIND_OTHER;
-        if (k == WP_KIND_OTHER || wp_layer_features(el, k, &rows[ntotal], &ferr) != 0) {
+        if (k == WP_KIND_OTHER || wp_layer_features_in(el, k, &ctx, &rows[ntotal], &ferr) != 0) {
             if (ignored_add(ig, l->type) != 0) {
                 oom(err, model_dir);
                 goto out;

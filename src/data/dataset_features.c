@@ -15,6 +15,22 @@
 #define IO_NAMES                                                                                                       \
     "batch_size", "input_size_0", "input_size_1", "input_size_2", "output_size_0", "output_size_1", "output_size_2"
 #define COST_NAMES "macs", "bytes", "in_bytes", "weight_bytes", "out_bytes", "intensity"
+/* Whether the network fits in the device's cache (wp_feature_context).
+ * A network that does not streams its weights from memory every
+ * inference, and they evict everything else: each layer starts cold, its
+ * kernel's code and data fetched again. One that fits keeps all of it in
+ * the cache between inferences. On the CPU runner LeNet's layers (246 KB
+ * of weights in a 1 MB L2) cost a third of what the other networks' weight
+ * bytes cost and a fifth of their fixed overhead per layer (0.2-0.4 us
+ * against 1-3): a model that learns both from networks that stream
+ * overcharges it 1.5x (docs/training.md). network_bytes = the network's
+ * weights and outputs, cache_bytes = the cache of the device it was
+ * measured on (0: unknown), cold_start = 0 when the network fits, else 1
+ * (also when either is unknown). A weighted layer also has
+ * cache_read_bytes = in_bytes, plus weight_bytes when the network fits,
+ * and memory_read_bytes = weight_bytes, or 0 when it fits. */
+#define CONTEXT_NAMES "network_bytes", "cache_bytes", "cold_start"
+#define PLACEMENT_NAMES CONTEXT_NAMES, "cache_read_bytes", "memory_read_bytes"
 
 static const char *const conv_names[] = {
     IO_NAMES,
@@ -35,6 +51,7 @@ static const char *const conv_names[] = {
      * not see (on the CPU runner RegNetY's 8-channel groups ran at a third
      * of the MAC rate of a dense convolution of the same work). */
     "taps",
+    PLACEMENT_NAMES,
 };
 static const char *const pool_names[] = {
     IO_NAMES,
@@ -51,6 +68,7 @@ static const char *const pool_names[] = {
     "in_bytes",
     "out_bytes",
     "intensity",
+    CONTEXT_NAMES,
 };
 static const char *const dense_names[] = {
     "batch_size",
@@ -58,6 +76,7 @@ static const char *const dense_names[] = {
     "output_size",
     /* extras */
     COST_NAMES,
+    PLACEMENT_NAMES,
 };
 
 /* Every kind beyond the three above: what a layer reads and writes.
@@ -77,7 +96,7 @@ static const char *const dense_names[] = {
 static const char *const generic_names[] = {
     "batch_size",     "inputs",          "in_elems",     "out_elems", "weight_elems",   "ops",
     "bytes",          "in_bytes",        "weight_bytes", "out_bytes", "transcendental", "view",
-    "moved_in_bytes", "moved_out_bytes",
+    "moved_in_bytes", "moved_out_bytes", CONTEXT_NAMES,
 };
 
 static int transcendental_ops(const char *ops)
@@ -279,8 +298,29 @@ static int elems_of(const wp_dims *d, int n, const char *what, double *out, wp_e
     return 0;
 }
 
-static int generic_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_row *row, double elem,
-                            wp_error *err)
+int wp_network_resident(const wp_feature_context *ctx)
+{
+    return ctx && ctx->cache_bytes > 0 && ctx->network_bytes > 0 && ctx->network_bytes <= ctx->cache_bytes;
+}
+
+/* The CONTEXT_NAMES columns. */
+static void put_context(wp_feature_row *row, const wp_feature_context *ctx)
+{
+    double vals[] = {ctx ? ctx->network_bytes : 0, ctx ? ctx->cache_bytes : 0, wp_network_resident(ctx) ? 0 : 1};
+    put_vals(row, vals, COUNT(vals));
+}
+
+/* The PLACEMENT_NAMES columns of a layer reading ib input and wb weight bytes. */
+static void put_placement(wp_feature_row *row, const wp_feature_context *ctx, double ib, double wb)
+{
+    int resident = wp_network_resident(ctx);
+    put_context(row, ctx);
+    double vals[] = {ib + (resident ? wb : 0), resident ? 0 : wb};
+    put_vals(row, vals, COUNT(vals));
+}
+
+static int generic_features(const wp_engine_layer *l, wp_layer_kind kind, const wp_feature_context *ctx,
+                            wp_feature_row *row, double elem, wp_error *err)
 {
     int nin = l->inputs ? l->n_inputs : (l->input.n ? 1 : 0);
     int nout = l->outputs ? l->n_outputs : (l->output.n ? 1 : 0);
@@ -315,10 +355,36 @@ static int generic_features(const wp_engine_layer *l, wp_layer_kind kind, wp_fea
                      view ? 0.0 : elem * ie,
                      view ? 0.0 : elem * oe};
     put_vals(row, vals, COUNT(vals));
+    put_context(row, ctx);
     return 0;
 }
 
+double wp_network_bytes(const wp_engine *eng, const int *fused_into)
+{
+    double total = 0;
+    for (size_t i = 0; i < eng->n; i++) {
+        const wp_engine_layer *l = &eng->layers[i];
+        wp_layer_kind k = wp_layer_model_kind(l);
+        wp_feature_row fr;
+        wp_error e;
+        /* a fused layer's tensors are its host's; a layer that cannot be
+         * described adds what nothing can say */
+        if (l->fused_into || (fused_into && fused_into[i] >= 0) || k == WP_KIND_OTHER ||
+            wp_layer_features_in(l, k, NULL, &fr, &e) != 0)
+            continue;
+        double w = wp_feature_get(&fr, "weight_bytes"), o = wp_feature_get(&fr, "out_bytes");
+        total += (isfinite(w) ? w : 0) + (isfinite(o) ? o : 0);
+    }
+    return total;
+}
+
 int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_row *row, wp_error *err)
+{
+    return wp_layer_features_in(l, kind, NULL, row, err);
+}
+
+int wp_layer_features_in(const wp_engine_layer *l, wp_layer_kind kind, const wp_feature_context *ctx,
+                         wp_feature_row *row, wp_error *err)
 {
     memset(row, 0, sizeof *row);
     row->kind = kind;
@@ -372,6 +438,7 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
                          macs / (ib + ob + wb),
                          dims_product(&l->output, 0) * k};
         put_vals(row, vals, COUNT(vals));
+        put_placement(row, ctx, ib, wb);
     } else if (kind == WP_KIND_POOL) {
         if (check_io(l, 1, err) != 0)
             return -1;
@@ -403,8 +470,9 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
                          elem * dims_product(&l->output, 0),
                          ops / (elem * (dims_product(&l->input, 0) + dims_product(&l->output, 0)))};
         put_vals(row, vals, COUNT(vals));
+        put_context(row, ctx);
     } else if (kind >= WP_KIND_NORM) {
-        return generic_features(l, kind, row, elem, err);
+        return generic_features(l, kind, ctx, row, elem, err);
     } else {
         if (check_io(l, 0, err) != 0)
             return -1;
@@ -423,6 +491,7 @@ int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_r
         double ib = elem * batch * isz, wb = elem * wrows * wcols, ob = elem * dims_product(&l->output, 0);
         double vals[] = {batch, isz, osz, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
         put_vals(row, vals, COUNT(vals));
+        put_placement(row, ctx, ib, wb);
     }
     return 0;
 }
@@ -449,12 +518,14 @@ int wp_features_from_upstream(wp_layer_kind kind, const double *up, wp_feature_r
         double macs = out * up[1] * k, ib = elem * in, wb = elem * up[4] * up[1] * k, ob = elem * out;
         double vals[] = {1, 1, 1, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob), out * k};
         put_vals(row, vals, COUNT(vals));
+        put_placement(row, NULL, ib, wb);
     } else if (kind == WP_KIND_POOL) {
         double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6];
         double ops = out * up[7] * up[8], ib = elem * in, ob = elem * out;
         int global = up[5] == 1 && up[6] == 1 && up[7] == up[2] && up[8] == up[3];
         double vals[] = {0, 0, global, ops, ib + ob, ib, ob, ops / (ib + ob)};
         put_vals(row, vals, COUNT(vals));
+        put_context(row, NULL);
     } else {
         /* The original's dense input_size/output_size include the batch
          * (element counts of the whole tensors). */
@@ -463,6 +534,7 @@ int wp_features_from_upstream(wp_layer_kind kind, const double *up, wp_feature_r
         double macs = n * cin * cout, wb = elem * cin * cout;
         double vals[] = {macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob)};
         put_vals(row, vals, COUNT(vals));
+        put_placement(row, NULL, ib, wb);
     }
     for (size_t i = 0; i < row->n; i++)
         if (!isfinite(row->values[i]))
