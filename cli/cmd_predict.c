@@ -133,6 +133,12 @@ int cmd_predict(int argc, char **argv)
         else
             printf("energy per inference:   %.6g mJ\n", p.energy_mj);
     }
+    /* where the network's weights live decides what they cost */
+    if (p.cache_bytes > 0)
+        printf("cache:                  network %.0f KB, models' level-2 cache %.0f KB: %s\n", p.network_bytes / 1024,
+               p.cache_bytes / 1024,
+               p.resident ? "fits (weights read from cache, no cold start)"
+                          : "does not fit (weights streamed from memory, layers start cold)");
     for (size_t t = 0; t < p.n_other_types; t++) {
         printf("not modelled:           %zu x %s (%s)", p.other_counts[t], p.other_types[t], p.other_reasons[t]);
         size_t est = p.other_counts[t] - p.other_unestimated[t];

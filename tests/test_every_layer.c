@@ -129,6 +129,15 @@ static void test_legacy_generic_csv(const char *dir)
         if (strcmp(m.cfg.features[f], "moved_in_bytes") == 0 || strcmp(m.cfg.features[f], "moved_out_bytes") == 0)
             raw[f] = 4000;
     CHECK_NEAR(wp_model_predict(&m, raw), 2e-3 + 4e-6 * 1000, 1e-6);
+    /* nor do they place the network against a cache: every layer of them
+     * started cold */
+    for (int f = 0; f < m.cfg.n_features; f++)
+        if (strcmp(m.cfg.features[f], "cold_start") == 0) {
+            CHECK_NEAR(m.feat_min[f], 1, 0);
+            CHECK_NEAR(m.feat_max[f], 1, 0);
+            fi = -2;
+        }
+    CHECK_INT(fi, -2);
     wp_model_free(&m);
     write_legacy_reshape(data, "net2", 0);
     test_run_result r = test_run_cli(

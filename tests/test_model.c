@@ -611,6 +611,223 @@ static void test_mixed_devices(void)
     free(d);
 }
 
+/* Sets column `name` of every row of a training CSV (unquoted fields) to value. */
+static void set_column(const char *path, const char *name, const char *value)
+{
+    char *t = test_read_file(path);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    char *out = malloc(strlen(t) * 2 + 64), *o = out;
+    int col = -1, line = 0;
+    for (char *p = t; *p; line++) {
+        char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        int field = 0;
+        for (char *f = p; f <= p + len; field++) {
+            char *end = memchr(f, ',', (size_t)(p + len - f));
+            if (!end)
+                end = p + len;
+            size_t fl = (size_t)(end - f);
+            if (line == 0 && fl == strlen(name) && strncmp(f, name, fl) == 0)
+                col = field;
+            if (line > 0 && field == col)
+                o += sprintf(o, "%s", value);
+            else
+                memcpy(o, f, fl), o += fl;
+            *o++ = end < p + len ? ',' : '\n';
+            f = end + 1;
+        }
+        p += len + (nl != NULL);
+    }
+    *o = '\0';
+    CHECK(col >= 0);
+    test_write_file(path, out);
+    free(out);
+    free(t);
+}
+
+/* Removes column `name` from a training CSV (unquoted fields). */
+static void drop_column(const char *path, const char *name)
+{
+    char *t = test_read_file(path);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    char *out = malloc(strlen(t) + 1), *o = out;
+    int col = -1, line = 0;
+    for (char *p = t; *p; line++) {
+        char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        int field = 0, first = 1;
+        for (char *f = p; f <= p + len; field++) {
+            char *end = memchr(f, ',', (size_t)(p + len - f));
+            if (!end)
+                end = p + len;
+            size_t fl = (size_t)(end - f);
+            if (line == 0 && fl == strlen(name) && strncmp(f, name, fl) == 0)
+                col = field;
+            else if (field != col) {
+                if (!first)
+                    *o++ = ',';
+                memcpy(o, f, fl);
+                o += fl;
+                first = 0;
+            }
+            f = end + 1;
+        }
+        *o++ = '\n';
+        p += len + (nl != NULL);
+    }
+    *o = '\0';
+    CHECK(col >= 0);
+    test_write_file(path, out);
+    free(out);
+    free(t);
+}
+
+/* A dataset from before the network context (no network_bytes,
+ * cache_bytes, cold_start, cache_read_bytes, memory_read_bytes): its
+ * networks streamed their weights, so train reads in_bytes and
+ * weight_bytes for the two placed byte counts and cold_start 1, and gets
+ * the very models the same data with the columns gives. */
+static void test_legacy_placement(void)
+{
+    const char *d = test_path_kept(dir, "legacy_placement");
+    copy_dir(data, d);
+    static const char *const nets[] = {"lenet", "net00", "net01",    "net02", "net03",
+                                       "net04", "net05", "resnet18", "vgg16"};
+    static const char *const cols[] = {"network_bytes", "cache_bytes", "cold_start", "cache_read_bytes",
+                                       "memory_read_bytes"};
+    char rel[128];
+    for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], k == 0 ? "convolutional" : k == 1 ? "pooling" : "dense");
+            for (size_t c = 0; c < (k == 1 ? 3u : 5u); c++)
+                drop_column(test_path(d, rel), cols[c]);
+        }
+    const char *out_new = test_path_kept(dir, "models_placed"), *out_old = test_path_kept(dir, "models_legacy");
+    const char *a[] = {"train", "--data-dir", data, "--out-dir", out_new, "--quiet", NULL};
+    const char *b[] = {"train", "--data-dir", d, "--out-dir", out_old, "--quiet", NULL};
+    CHECK_CLI(a, 0, NULL, NULL);
+    CHECK_CLI(b, 0, NULL, NULL);
+    static const char *const pipes[] = {"convolutional_runtime", "pooling_runtime", "dense_runtime"};
+    for (int i = 0; i < 3; i++) {
+        wp_model m1, m2;
+        wp_error err;
+        char f1[4096], f2[4096];
+        snprintf(f1, sizeof f1, "%s/%s.json", out_new, pipes[i]);
+        snprintf(f2, sizeof f2, "%s/%s.json", out_old, pipes[i]);
+        CHECK_INT(wp_model_read(f1, &m1, &err), 0);
+        CHECK_INT(wp_model_read(f2, &m2, &err), 0);
+        CHECK_INT((int)m1.p, (int)m2.p);
+        for (size_t j = 0; j < m1.p && j < m2.p; j++)
+            CHECK_NEAR(m1.coef[j], m2.coef[j], 0);
+        CHECK_NEAR(m1.intercept, m2.intercept, 0);
+        wp_model_free(&m1);
+        wp_model_free(&m2);
+    }
+}
+
+/* The cache the training networks were placed against (the CSVs'
+ * cache_bytes) goes into every model file; predict places a new network
+ * against it: one that fits reads its weights from cache. Two different
+ * caches in one training set: an error, unless --allow-mixed-devices, and
+ * then the models record none. */
+static void test_cache_bytes(void)
+{
+    const char *d = test_path_kept(dir, "cache_data");
+    copy_dir(data, d);
+    static const char *const nets[] = {"lenet", "net00", "net01",    "net02", "net03",
+                                       "net04", "net05", "resnet18", "vgg16"};
+    char rel[128];
+    for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
+        for (int k = 0; k < 2; k++) {
+            snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], k ? "dense" : "convolutional");
+            set_column(test_path(d, rel), "cache_bytes", "1048576");
+        }
+    const char *out = test_path_kept(dir, "models_cache");
+    const char *a[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", NULL};
+    CHECK_CLI(a, 0, NULL, NULL);
+    char *mj = test_read_file(test_path(out, "dense_runtime.json"));
+    CHECK_CONTAINS(mj, "\"cache_bytes\": 1048576");
+    CHECK_CONTAINS(mj, "\"memory_read_bytes\"");
+    free(mj);
+    wp_model m;
+    wp_error err;
+    CHECK_INT(wp_model_read(test_path(out, "pooling_power.json"), &m, &err), 0);
+    CHECK_NEAR(m.cache_bytes, 1048576, 0);
+    wp_model_free(&m);
+
+    /* A small network fits: its dense layer's weights count as cache reads.
+     * The large one (engine_json: a 1.6 MB activation) does not. */
+    const char *small = test_path(dir, "small_engine.json");
+    test_write_file(small, "{\"Layers\": [\n{\"Name\": \"fc\", \"LayerType\": \"CaskGemmConvolution\", "
+                           "\"Inputs\": [{\"Dimensions\": [1,400,1,1]}], \"Outputs\": [{\"Dimensions\": "
+                           "[1,120,1,1]}], \"Kernel\": [1,1]}\n]}\n");
+    const char *big = test_path(dir, "engine.json");
+    test_write_file(big, engine_json);
+    CHECK_INT(wp_model_read(test_path(out, "dense_runtime.json"), &m, &err), 0);
+    for (int which = 0; which < 2; which++) {
+        wp_engine e;
+        wp_prediction p;
+        const char *eng = which ? big : small;
+        CHECK_INT(wp_engine_read(eng, &e, &err), 0);
+        CHECK_INT(wp_predict_engine(out, eng, &p, &err), 0);
+        const wp_engine_layer *fc = wp_engine_find(&e, which ? "fc0" : "fc");
+        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 1048576};
+        CHECK_INT(wp_network_resident(&ctx), !which);
+        wp_feature_row fr;
+        CHECK_INT(wp_layer_features_in(fc, WP_KIND_DENSE, &ctx, &fr, &err), 0);
+        double wb = 2.0 * (which ? 512 * 1000 : 400 * 120), ib = 2.0 * (which ? 512 : 400);
+        CHECK_NEAR(wp_feature_get(&fr, "memory_read_bytes"), which ? wb : 0, 0);
+        CHECK_NEAR(wp_feature_get(&fr, "cache_read_bytes"), which ? ib : ib + wb, 0);
+        CHECK_NEAR(wp_feature_get(&fr, "cold_start"), which, 0);
+        double raw[WP_MODEL_MAX_FEATURES];
+        for (int f = 0; f < m.cfg.n_features; f++)
+            raw[f] = wp_feature_get(&fr, m.cfg.features[f]);
+        size_t row = (size_t)(fc - e.layers);
+        CHECK(row < p.n && p.rows[row].modelled);
+        if (row < p.n) {
+            CHECK_NEAR(p.rows[row].runtime_ms, wp_model_predict(&m, raw), 0);
+            /* every training network started cold: one that fits lies
+             * outside what the models saw, and is flagged */
+            CHECK_INT(p.rows[row].out_of_range, !which);
+        }
+        wp_prediction_free(&p);
+        wp_engine_free(&e);
+    }
+    wp_model_free(&m);
+    /* and predict says which it was */
+    const char *ps[] = {"predict", "--models", out, "--engine-info", small, NULL};
+    CHECK_CLI(ps, 0,
+              TEST_LIST("cache:                  network 94 KB, models' level-2 cache 1024 KB: fits (weights read "
+                        "from cache, no cold start)\n"),
+              NULL);
+    const char *pb[] = {"predict", "--models", out, "--engine-info", big, NULL};
+    CHECK_CLI(pb, 0, TEST_LIST("level-2 cache 1024 KB: does not fit (weights streamed from memory"), NULL);
+    const char *pn[] = {"predict", "--models", models, "--engine-info", small, NULL};
+    test_run_result rn = test_run_cli(pn);
+    CHECK_INT(rn.status, 0);
+    CHECK(rn.out && strstr(rn.out, "cache:") == NULL); /* models that know no cache say nothing */
+    test_run_free(&rn);
+
+    /* net04 measured on another machine */
+    for (int k = 0; k < 2; k++) {
+        snprintf(rel, sizeof rel, "net04/%s.csv", k ? "dense" : "convolutional");
+        set_column(test_path(d, rel), "cache_bytes", "262144");
+    }
+    const char *out2 = test_path(dir, "models_cache_mixed");
+    const char *b[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", NULL};
+    EXPECT_FAIL(b, TEST_LIST("net04/convolutional.csv:2: cache_bytes 262144 here but 1048576 in ", "--allow-mixed"),
+                out2);
+    const char *c[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", "--allow-mixed-devices", NULL};
+    CHECK_CLI(c, 0, NULL, NULL);
+    mj = test_read_file(test_path(out2, "dense_runtime.json"));
+    CHECK(mj && strstr(mj, "cache_bytes") == NULL);
+    free(mj);
+}
+
 static void test_help(void)
 {
     const char *a[] = {"train", "--help", NULL};
@@ -642,6 +859,8 @@ int main(void)
     test_bad_input();
     test_real_engines();
     test_mixed_devices();
+    test_cache_bytes();
+    test_legacy_placement();
     test_help();
     int rc = test_summary();
     return rc;

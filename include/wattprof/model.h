@@ -128,6 +128,10 @@ typedef struct wp_model {
     int have_interval;
     int iv_ratio; /* 1: the interval is a ratio (log target, additive model) */
     double iv_lo, iv_hi, cv_rmspe;
+    /* the level-2 cache of the device the training data came from
+     * ("cache_bytes"; 0: unknown): predict places a network against it
+     * (wp_feature_context, cache_read_bytes / memory_read_bytes) */
+    double cache_bytes;
 } wp_model;
 
 /* The model file's text (JSON + newline, malloc'd), or NULL with err;
@@ -271,6 +275,11 @@ typedef struct wp_prediction {
     char **fused_types;
     size_t *fused_counts;
     size_t n_fused_types, n_fused;
+    /* the network against the models' cache (wp_feature_context):
+     * network_bytes always, cache_bytes the largest any loaded model
+     * keeps (0: none, the placement unknown), resident whether it fits */
+    double network_bytes, cache_bytes;
+    int resident;
 } wp_prediction;
 
 /* Loads the models of models_dir (a layer kind whose two model files are

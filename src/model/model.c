@@ -139,13 +139,22 @@ static void set_features(wp_pipeline_config *p, const char *const *names)
  * outside the data, as runtime is, and cannot go below its overhead. */
 static void additive_pipeline(wp_pipeline_config *p)
 {
-    static const char *const conv[] = {"macs", "taps", "in_bytes", "weight_bytes", "out_bytes", NULL};
-    static const char *const dense[] = {"macs", "in_bytes", "weight_bytes", "out_bytes", NULL};
-    static const char *const pool[] = {"ops", "in_bytes", "out_bytes", NULL};
+    /* Weights read from cache cost what inputs do (the network fits in
+     * the cache: dataset.h, wp_feature_context): the few networks that fit
+     * are too few to learn a cost of their own from. The fixed overhead is the intercept, plus cold_start's cost in a
+     * network too large for the cache (its layers start cold); a training
+     * set where every network is one or the other cannot tell them apart
+     * (the fit leaves a constant column at 0), and predict flags a layer
+     * of the other kind out of range. */
+    static const char *const conv[] = {"macs",       "taps", "cache_read_bytes", "memory_read_bytes", "out_bytes",
+                                       "cold_start", NULL};
+    static const char *const dense[] = {"macs",      "cache_read_bytes", "memory_read_bytes",
+                                        "out_bytes", "cold_start",       NULL};
+    static const char *const pool[] = {"ops", "in_bytes", "out_bytes", "cold_start", NULL};
     /* a transcendental op (exp, erf) costs what a plain op does and more:
      * ops x transcendental is the extra */
-    static const char *const other[] = {"ops", "transcendental", "moved_in_bytes", "moved_out_bytes", "weight_bytes",
-                                        NULL};
+    static const char *const other[] = {
+        "ops", "transcendental", "moved_in_bytes", "moved_out_bytes", "weight_bytes", "cold_start", NULL};
     static const char *const extra[] = {"ops", "transcendental", NULL};
     p->n_special = 0;
     if (p->kind == WP_KIND_CONV) {
@@ -659,6 +668,8 @@ char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
         json_object_set_new(root, "feature_ranges",
                             json_pack("{s:o,s:o}", "min", jarr_d(m->feat_min, (size_t)c->n_features), "max",
                                       jarr_d(m->feat_max, (size_t)c->n_features)));
+    if (m->cache_bytes > 0)
+        json_object_set_new(root, "cache_bytes", json_integer((json_int_t)m->cache_bytes));
     if (m->have_interval)
         json_object_set_new(root, "prediction_interval",
                             json_pack("{s:f,s:s,s:f,s:f,s:f}", "level", 0.9, "kind", m->iv_ratio ? "ratio" : "additive",
@@ -892,6 +903,12 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
         m->cv_rmspe = json_number_value(json_object_get(pi, "cv_rmspe"));
         m->have_interval = 1;
     }
+    json_t *cb = json_object_get(root, "cache_bytes");
+    if (cb && (!json_is_integer(cb) || json_integer_value(cb) < 0)) {
+        wp_fail(err, path, 0, "\"cache_bytes\": expected a non-negative integer");
+        goto out;
+    }
+    m->cache_bytes = cb ? (double)json_integer_value(cb) : 0;
     json_t *fitj = json_object_get(root, "fit");
     if (fitj && (!json_is_string(fitj) ||
                  (strcmp(json_string_value(fitj), "lasso") && strcmp(json_string_value(fitj), "nnls_relative")))) {
@@ -1169,6 +1186,12 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
         !out->other_unestimated || !out->fused_types || !out->fused_counts)
         return wp_fail(err, NULL, 0, "out of memory");
     int have_iv = 1;
+    double network_bytes = wp_network_bytes(eng, fused_into);
+    out->network_bytes = network_bytes;
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        if (s->have[i] && s->m[i].cache_bytes > out->cache_bytes)
+            out->cache_bytes = s->m[i].cache_bytes;
+    out->resident = wp_network_resident(&(wp_feature_context){network_bytes, out->cache_bytes});
     for (size_t l = 0; l < eng->n; l++) {
         const wp_engine_layer *L = &eng->layers[l];
         wp_prediction_row *r = &out->rows[out->n++];
@@ -1205,7 +1228,9 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
         }
         wp_feature_row fr;
         wp_error ferr;
-        if (wp_layer_features(L, r->kind, &fr, &ferr)) {
+        /* placed against the cache of the device the models were trained on */
+        wp_feature_context ctx = {network_bytes, s->m[wp_pipeline_index(r->kind, WP_TARGET_RUNTIME)].cache_bytes};
+        if (wp_layer_features_in(L, r->kind, &ctx, &fr, &ferr)) {
             /* The original's kinds must be described (their data came from
              * the same reader); a layer of the other kinds that cannot be
              * (no dimensions) is only not modelled. */

@@ -67,7 +67,31 @@ typedef struct device_set {
     char **name, **where;
     size_t n;
     int allow_mixed;
+    /* the cache the rows' networks were placed against (cache_bytes, 0:
+     * unknown), and where it was first seen; mixed: two differed
+     * (allowed), so the models record none */
+    double cache_bytes;
+    char cache_where[WP_ERROR_MAX / 2];
+    int cache_mixed;
 } device_set;
+
+static int cache_seen(device_set *ds, double bytes, const char *path, long line, wp_error *err)
+{
+    if (bytes <= 0 || bytes == ds->cache_bytes)
+        return 0;
+    if (ds->cache_bytes <= 0) {
+        ds->cache_bytes = bytes;
+        snprintf(ds->cache_where, sizeof ds->cache_where, "%s:%ld", path, line);
+        return 0;
+    }
+    if (!ds->allow_mixed)
+        return wp_fail(err, path, line,
+                       "cache_bytes %.0f here but %.0f in %s: measured on devices with different caches "
+                       "(--allow-mixed-devices to train on both)",
+                       bytes, ds->cache_bytes, ds->cache_where);
+    ds->cache_mixed = 1;
+    return 0;
+}
 
 static int device_seen(device_set *ds, const char *device, const char *path, long line, wp_error *err)
 {
@@ -109,6 +133,7 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
         return -1;
     int col[2 * WP_MODEL_MAX_FEATURES], cp, ct, rc = -1;
     int cdev = wp_csv_column(&r, "device"); /* wattprof's, absent from older files */
+    int ccache = wp_csv_column(&r, "cache_bytes");
     /* A CSV of the original's has only its columns: derive the rest from
      * them (wp_features_from_upstream). */
     wp_layer_kind kind = k->kind;
@@ -123,14 +148,27 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
      * that is not a view; any other missing column (view) is one a newer
      * dataset writes */
     int moved_src[2 * WP_MODEL_MAX_FEATURES], cview = nu == 0 ? wp_csv_column(&r, "view") : -1;
-    for (int c = 0; c < k->n_cols; c++)
+    double constant[2 * WP_MODEL_MAX_FEATURES];
+    for (int c = 0; c < k->n_cols; c++) {
         moved_src[c] = -1;
-    for (int c = 0; derive && nu == 0 && c < k->n_cols; c++) {
-        if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_in_bytes") == 0)
+        /* a dataset from before the network context: nothing said the
+         * network fitted in a cache (wp_feature_context) */
+        constant[c] = strcmp(k->cols[c], "cold_start") == 0                                                ? 1
+                      : strcmp(k->cols[c], "network_bytes") == 0 || strcmp(k->cols[c], "cache_bytes") == 0 ? 0
+                                                                                                           : NAN;
+    }
+    for (int c = 0; derive && c < k->n_cols; c++) {
+        /* a dataset from before the cache-resident placement: every network
+         * streamed its weights (none fitted, or the cache was unknown) */
+        if (col[c] < 0 && nu > 0 && strcmp(k->cols[c], "cache_read_bytes") == 0)
+            moved_src[c] = wp_csv_column(&r, "in_bytes");
+        else if (col[c] < 0 && nu > 0 && strcmp(k->cols[c], "memory_read_bytes") == 0)
+            moved_src[c] = wp_csv_column(&r, "weight_bytes");
+        else if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_in_bytes") == 0)
             moved_src[c] = wp_csv_column(&r, "in_bytes");
         else if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_out_bytes") == 0)
             moved_src[c] = wp_csv_column(&r, "out_bytes");
-        if (col[c] < 0 && moved_src[c] < 0) {
+        if (nu == 0 && col[c] < 0 && moved_src[c] < 0 && isnan(constant[c])) {
             wp_fail(err, path, 1, "missing column '%s' (written by `wattprof dataset` of this version: rerun it)",
                     k->cols[c]);
             goto out;
@@ -171,9 +209,12 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
             if (col[c] >= 0) {
                 if (wp_csv_double(&r, col[c], 0, &row[c], err))
                     goto out;
-            } else if (nu == 0) {
-                double bytes, view;
-                if (wp_csv_double(&r, moved_src[c], 0, &bytes, err) || wp_csv_double(&r, cview, 0, &view, err))
+            } else if (!isnan(constant[c])) {
+                row[c] = constant[c];
+            } else if (moved_src[c] >= 0) {
+                double bytes, view = 0;
+                if (wp_csv_double(&r, moved_src[c], 0, &bytes, err) ||
+                    (cview >= 0 && wp_csv_double(&r, cview, 0, &view, err)))
                     goto out;
                 row[c] = view != 0 ? 0.0 : bytes;
             } else {
@@ -185,6 +226,9 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
         if (wp_csv_double(&r, cp, 1, &p, err) || wp_csv_double(&r, ct, 0, &t, err))
             goto out;
         if (cdev >= 0 && device_seen(devs, r.fields[cdev], path, r.line, err))
+            goto out;
+        double cache = 0;
+        if (ccache >= 0 && (wp_csv_double(&r, ccache, 0, &cache, err) || cache_seen(devs, cache, path, r.line, err)))
             goto out;
         k->target[0][k->n] = p / MICROWATTS_IN_WATTS;
         k->target[1][k->n] = t;
@@ -984,6 +1028,10 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
                            &built[i], &rep->pipe[i], err))
             goto out;
     }
+    /* predict places a new network against the cache the data was
+     * measured with (wp_feature_context) */
+    for (int i = 0; i < WP_N_PIPELINES; i++)
+        built[i].cache_bytes = devs.cache_mixed ? 0 : devs.cache_bytes;
     if (write_set(o->out_dir, built, rep, err))
         goto out;
     for (size_t g = 0; g < n_models; g++) {
