@@ -13,8 +13,12 @@ typedef struct {
     int failed;
 } zb;
 
-static const char *const names[] = {"lenet",    "alexnet",     "vgg11",      "vgg16", "resnet18",
-                                    "resnet50", "mobilenetv2", "squeezenet", NULL};
+static const char *const names[] = {"lenet",       "alexnet",    "vgg11",    "vgg16", "resnet18", "resnet50",
+                                    "mobilenetv2", "squeezenet", "cifarnet", "dscnn", "mlp",      NULL};
+/* Each one's input (C, H, W) when the caller gives none. */
+static const int64_t default_input[][3] = {{1, 28, 28},   {3, 224, 224}, {3, 224, 224}, {3, 224, 224},
+                                           {3, 224, 224}, {3, 224, 224}, {3, 224, 224}, {3, 224, 224},
+                                           {3, 32, 32},   {1, 49, 10},   {1, 28, 28}};
 
 const char *const *wp_zoo_names(void)
 {
@@ -235,6 +239,54 @@ static int lenet(zb *b, int x)
     return gemm(b, x, "fc3", 10);
 }
 
+/* The small networks below are what a keyword spotter or a tiny image
+ * classifier on an edge board runs. Their weights and activations fit in
+ * a CPU's level-2 cache, where they stay between inferences: a regime the
+ * ImageNet networks never reach (docs/training.md). */
+
+/* Caffe's CIFAR-10 "quick" network: 145 K weights. */
+static int cifarnet(zb *b, int x)
+{
+    x = conv(b, x, "conv1", 32, 5, 1, 2, 1, 1);
+    x = pool(b, x, WP_OP_MAXPOOL, "pool1", 3, 2, 1, 0);
+    x = unary(b, x, WP_OP_RELU, "relu1");
+    x = cba(b, x, "conv2", 32, 5, 1, 2, 1, 0, WP_OP_RELU);
+    x = pool(b, x, WP_OP_AVGPOOL, "pool2", 3, 2, 1, 0);
+    x = cba(b, x, "conv3", 64, 5, 1, 2, 1, 0, WP_OP_RELU);
+    x = pool(b, x, WP_OP_AVGPOOL, "pool3", 3, 2, 1, 0);
+    x = flatten(b, x, "flatten");
+    x = gemm(b, x, "ip1", 64);
+    return gemm(b, x, "ip2", 10);
+}
+
+/* DS-CNN (small) keyword spotting on 49x10 MFCC frames (Zhang et al.,
+ * "Hello Edge", 2017), square kernels: a convolution, four depthwise
+ * separable blocks, average pooling, 12 classes; 24 K weights. */
+static int dscnn(zb *b, int x)
+{
+    x = cba(b, x, "conv1", 64, 3, 2, 1, 1, 1, WP_OP_RELU);
+    for (int i = 1; i <= 4; i++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "block%d.dw", i);
+        x = cba(b, x, nm, 64, 3, 1, 1, 64, 1, WP_OP_RELU);
+        snprintf(nm, sizeof nm, "block%d.pw", i);
+        x = cba(b, x, nm, 64, 1, 1, 0, 1, 1, WP_OP_RELU);
+    }
+    int out;
+    node(b, WP_OP_GLOBALAVGPOOL, "avgpool", 1, &x, &out);
+    x = flatten(b, finish(b, out), "flatten");
+    return gemm(b, x, "fc", 12);
+}
+
+/* A 784-128-64-10 perceptron for MNIST digits: 109 K weights. */
+static int mlp(zb *b, int x)
+{
+    x = flatten(b, x, "flatten");
+    x = unary(b, gemm(b, x, "fc1", 128), WP_OP_RELU, "fc1.relu");
+    x = unary(b, gemm(b, x, "fc2", 64), WP_OP_RELU, "fc2.relu");
+    return gemm(b, x, "fc3", 10);
+}
+
 static int classifier(zb *b, int x, int64_t hidden)
 {
     x = flatten(b, x, "flatten");
@@ -402,9 +454,9 @@ int wp_zoo_build(const char *arch, const wp_dims *input, wp_graph *g, wp_error *
     if (which < 0)
         return wp_fail(err, NULL, 0,
                        "unknown architecture '%s' (known: lenet, alexnet, vgg11, vgg16, resnet18, resnet50, "
-                       "mobilenetv2, squeezenet)",
+                       "mobilenetv2, squeezenet, cifarnet, dscnn, mlp)",
                        arch);
-    wp_dims d = {4, {1, which == 0 ? 1 : 3, which == 0 ? 28 : 224, which == 0 ? 28 : 224}};
+    wp_dims d = {4, {1, default_input[which][0], default_input[which][1], default_input[which][2]}};
     if (input)
         d = *input;
     if (d.n != 4)
@@ -424,7 +476,10 @@ int wp_zoo_build(const char *arch, const wp_dims *input, wp_graph *g, wp_error *
     case 4: x = resnet(&b, x, 0, r18); break;
     case 5: x = resnet(&b, x, 1, r50); break;
     case 6: x = mobilenetv2(&b, x); break;
-    default: x = squeezenet(&b, x); break;
+    case 7: x = squeezenet(&b, x); break;
+    case 8: x = cifarnet(&b, x); break;
+    case 9: x = dscnn(&b, x); break;
+    default: x = mlp(&b, x); break;
     }
     if (b.failed || x < 0) {
         char dims[96];
