@@ -15,10 +15,16 @@
 #   TOTAL_CONFIGS   those whose per-network totals are measured (default:
 #                   CONFIGS; the upstream configuration takes about 40 s a
 #                   training on 25 networks, 25 trainings a statistic)
+#   ROUNDS          passes over all the networks (default 3), RUNS cycles
+#                   each, merged: on a shared machine a slow minute then
+#                   spoils one pass of a network, not all of its cycles
+#                   (a network's cycles all taken in one slow minute made
+#                   LeNet 35 % slower in one run than in the next)
 #
-# For every `wattprof zoo` architecture (and the extra ONNX files): bench
-# --threads 1 on the CPU runner (skipped when OUT already holds its
-# result); the per-cycle layer runtimes become a mapping with a constant
+# For every `wattprof zoo` architecture (and the extra ONNX files), in
+# ROUNDS passes over them all: bench --threads 1 on the CPU runner (skipped
+# when OUT already holds that pass's result); every pass's per-cycle layer
+# runtimes (OUT/latency/NET.json) become a mapping with a constant
 # placeholder power (1 W above idle: only the runtime pipelines are judged)
 # and `dataset` writes the training rows, once per --runtime-stat. Then, per
 # configuration and statistic:
@@ -56,24 +62,38 @@ if [ -n "${EXTRA_ONNX_DIR:-}" ]; then
         nets+=("$n")
     done
 fi
-for n in "${nets[@]}"; do
-    if [ ! -f "$OUT/raw/$n/trt_profiling/trt_layer_latency.json" ]; then
-        echo "bench $n ($RUNS cycles, 1 thread)" >&2
-        "$WP" bench --model "$OUT/onnx/$n.onnx" --result-dir "$OUT/raw" --runs "$RUNS" --warmup 3 --threads 1 \
-            --quiet >/dev/null
-    fi
+ROUNDS=${ROUNDS:-3}
+raws=()
+for r in $(seq 1 "$ROUNDS"); do
+    raw="$OUT/raw"
+    [ "$r" -gt 1 ] && raw="$OUT/raw_round$r"
+    raws+=("$raw")
+    for n in "${nets[@]}"; do
+        if [ ! -f "$raw/$n/trt_profiling/trt_layer_latency.json" ]; then
+            echo "bench $n ($RUNS cycles, 1 thread, round $r of $ROUNDS)" >&2
+            "$WP" bench --model "$OUT/onnx/$n.onnx" --result-dir "$raw" --runs "$RUNS" --warmup 3 --threads 1 \
+                --quiet >/dev/null
+        fi
+    done
 done
 # per-cycle runtimes -> mapping CSV with a placeholder power. A layer the
 # CPU runner fused into the convolution before it (batch norm, ReLU: its
 # time is inside the convolution's, its own two clock reads) is left out of
 # the training rows and of both totals (OUT/fused.json).
-"$PY" - "$OUT" "${nets[@]}" <<'EOF'
+"$PY" - "$OUT" "${#raws[@]}" "${raws[@]}" "${nets[@]}" <<'EOF'
 import json, os, sys
-out, nets = sys.argv[1], sys.argv[2:]
+out, nr = sys.argv[1], int(sys.argv[2])
+raws, nets = sys.argv[3:3 + nr], sys.argv[3 + nr:]
 fused_all = {}
+os.makedirs(f"{out}/latency", exist_ok=True)
 for n in nets:
     prof = f"{out}/raw/{n}/trt_profiling"
-    lat = json.load(open(f"{prof}/trt_layer_latency.json"))
+    # every round's cycles of a layer, one after another (OUT/latency/NET.json)
+    lat = {}
+    for raw in raws:
+        for name, vals in json.load(open(f"{raw}/{n}/trt_profiling/trt_layer_latency.json")).items():
+            lat.setdefault(name, []).extend(vals)
+    json.dump(lat, open(f"{out}/latency/{n}.json", "w"))
     eng = json.load(open(f"{prof}/trt_engine_info.json"))
     try:
         fused = json.load(open(f"{out}/raw/{n}/{n}_tensorrt.json")).get("fused_layers", {})
@@ -158,7 +178,7 @@ errs = {(s, c): [] for s in stats for c in configs}
 share = {}
 fused = json.load(open(f"{out}/fused.json"))
 for n in nets:
-    lat = json.load(open(f"{out}/raw/{n}/trt_profiling/trt_layer_latency.json"))
+    lat = json.load(open(f"{out}/latency/{n}.json"))
     lat = {k: v for k, v in lat.items() if k not in fused.get(n, [])}
     cells = []
     for s in stats:
@@ -187,7 +207,7 @@ for s in stats:
     for c in configs:
         lin = ltot = nin = ntot = 0
         for n in nets:
-            lat = json.load(open(f"{out}/raw/{n}/trt_profiling/trt_layer_latency.json"))
+            lat = json.load(open(f"{out}/latency/{n}.json"))
             meas = {k: stat_of(s, [v[0] for v in vals]) for k, vals in lat.items() if k not in fused.get(n, [])}
             lo = hi = tm = 0.0
             ok = True
