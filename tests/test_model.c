@@ -611,50 +611,15 @@ static void test_mixed_devices(void)
     free(d);
 }
 
-/* Sets column `name` of every row of a training CSV (unquoted fields) to value. */
-static void set_column(const char *path, const char *name, const char *value)
+/* Sets column `name` of every row of a training CSV (unquoted fields) to
+ * value, or removes the column when value is NULL. */
+static void rewrite_column(const char *path, const char *name, const char *value)
 {
     char *t = test_read_file(path);
     CHECK(t != NULL);
     if (!t)
         return;
     char *out = malloc(strlen(t) * 2 + 64), *o = out;
-    int col = -1, line = 0;
-    for (char *p = t; *p; line++) {
-        char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        int field = 0;
-        for (char *f = p; f <= p + len; field++) {
-            char *end = memchr(f, ',', (size_t)(p + len - f));
-            if (!end)
-                end = p + len;
-            size_t fl = (size_t)(end - f);
-            if (line == 0 && fl == strlen(name) && strncmp(f, name, fl) == 0)
-                col = field;
-            if (line > 0 && field == col)
-                o += sprintf(o, "%s", value);
-            else
-                memcpy(o, f, fl), o += fl;
-            *o++ = end < p + len ? ',' : '\n';
-            f = end + 1;
-        }
-        p += len + (nl != NULL);
-    }
-    *o = '\0';
-    CHECK(col >= 0);
-    test_write_file(path, out);
-    free(out);
-    free(t);
-}
-
-/* Removes column `name` from a training CSV (unquoted fields). */
-static void drop_column(const char *path, const char *name)
-{
-    char *t = test_read_file(path);
-    CHECK(t != NULL);
-    if (!t)
-        return;
-    char *out = malloc(strlen(t) + 1), *o = out;
     int col = -1, line = 0;
     for (char *p = t; *p; line++) {
         char *nl = strchr(p, '\n');
@@ -667,12 +632,14 @@ static void drop_column(const char *path, const char *name)
             size_t fl = (size_t)(end - f);
             if (line == 0 && fl == strlen(name) && strncmp(f, name, fl) == 0)
                 col = field;
-            else if (field != col) {
+            if (field != col || value) {
                 if (!first)
                     *o++ = ',';
-                memcpy(o, f, fl);
-                o += fl;
                 first = 0;
+                if (line > 0 && field == col)
+                    o += sprintf(o, "%s", value);
+                else
+                    memcpy(o, f, fl), o += fl;
             }
             f = end + 1;
         }
@@ -704,7 +671,7 @@ static void test_legacy_placement(void)
         for (int k = 0; k < 3; k++) {
             snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], k == 0 ? "convolutional" : k == 1 ? "pooling" : "dense");
             for (size_t c = 0; c < (k == 1 ? 3u : 5u); c++)
-                drop_column(test_path(d, rel), cols[c]);
+                rewrite_column(test_path(d, rel), cols[c], NULL);
         }
     const char *out_new = test_path_kept(dir, "models_placed"), *out_old = test_path_kept(dir, "models_legacy");
     const char *a[] = {"train", "--data-dir", data, "--out-dir", out_new, "--quiet", NULL};
@@ -744,7 +711,7 @@ static void test_cache_bytes(void)
     for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
         for (int k = 0; k < 2; k++) {
             snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], k ? "dense" : "convolutional");
-            set_column(test_path(d, rel), "cache_bytes", "1048576");
+            rewrite_column(test_path(d, rel), "cache_bytes", "1048576");
         }
     const char *out = test_path_kept(dir, "models_cache");
     const char *a[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", NULL};
@@ -815,7 +782,7 @@ static void test_cache_bytes(void)
     /* net04 measured on another machine */
     for (int k = 0; k < 2; k++) {
         snprintf(rel, sizeof rel, "net04/%s.csv", k ? "dense" : "convolutional");
-        set_column(test_path(d, rel), "cache_bytes", "262144");
+        rewrite_column(test_path(d, rel), "cache_bytes", "262144");
     }
     const char *out2 = test_path(dir, "models_cache_mixed");
     const char *b[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", NULL};
