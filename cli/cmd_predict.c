@@ -67,6 +67,16 @@ static void usage(void)
          "  --help              this text");
 }
 
+/* Bytes as KB below 10 MB, else MB (1024-based, as caches are given). */
+static const char *size_text(double bytes, char *buf, size_t size)
+{
+    if (bytes < 10.0 * 1024 * 1024)
+        snprintf(buf, size, "%.0f KB", bytes / 1024);
+    else
+        snprintf(buf, size, "%.0f MB", bytes / (1024 * 1024));
+    return buf;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -134,11 +144,13 @@ int cmd_predict(int argc, char **argv)
             printf("energy per inference:   %.6g mJ\n", p.energy_mj);
     }
     /* where the network's weights live decides what they cost */
-    if (p.cache_bytes > 0)
-        printf("cache:                  network %.0f KB, models' level-2 cache %.0f KB: %s\n", p.network_bytes / 1024,
-               p.cache_bytes / 1024,
+    if (p.cache_bytes > 0) {
+        char net[32], cache[32];
+        printf("cache:                  network %s, models' level-2 cache %s: %s\n",
+               size_text(p.network_bytes, net, sizeof net), size_text(p.cache_bytes, cache, sizeof cache),
                p.resident ? "fits (weights read from cache, no cold start)"
                           : "does not fit (weights streamed from memory, layers start cold)");
+    }
     for (size_t t = 0; t < p.n_other_types; t++) {
         printf("not modelled:           %zu x %s (%s)", p.other_counts[t], p.other_types[t], p.other_reasons[t]);
         size_t est = p.other_counts[t] - p.other_unestimated[t];
