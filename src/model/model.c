@@ -141,8 +141,9 @@ static void additive_pipeline(wp_pipeline_config *p)
 {
     /* Weights read from cache cost what inputs do (the network fits in
      * the cache: dataset.h, wp_feature_context): the few networks that fit
-     * are too few to learn a cost of their own from. The fixed overhead is the intercept, plus cold_start's cost in a
-     * network too large for the cache (its layers start cold); a training
+     * are too few to learn a cost of their own from. The fixed overhead is
+     * the intercept, plus cold_start's cost in a network too large for the
+     * cache (its layers start cold); a training
      * set where every network is one or the other cannot tell them apart
      * (the fit leaves a constant column at 0), and predict flags a layer
      * of the other kind out of range. */
