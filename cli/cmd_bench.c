@@ -16,7 +16,7 @@ static void usage(FILE *fp)
     fprintf(
         fp,
         "usage: wattprof bench --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
-        "                      [--runs N] [--warmup W] [--name NAME] [--input NxCxHxW] [--threads N] [--no-fusion]\n"
+        "                      [--runs N] [--duration S] [--warmup W] [--name NAME] [--input NxCxHxW] [--threads N] [--no-fusion]\n"
         "                      [--quiet]\n"
         "\n"
         "Runs the network layer by layer and writes DIR/NAME/ in the upstream raw\n"
@@ -29,6 +29,9 @@ static void usage(FILE *fp)
         "  --result-dir DIR  where DIR/NAME/ is written\n"
         "  --backend B       cpu (oneDNN, default), cuda (cuDNN, where built), ref (naive C)\n"
         "  --runs N          measured cycles (default 100)\n"
+        "  --duration S      and keep measuring until S seconds have passed (as trtexec's\n"
+        "                    --duration; a tiny network's cycles then spread over S\n"
+        "                    seconds instead of a few milliseconds)\n"
         "  --warmup W        untimed cycles first (default 10)\n"
         "  --name NAME       result folder name (default: the model file's name without .onnx)\n"
         "  --input NxCxHxW   override the model's input shape\n"
@@ -43,13 +46,19 @@ static void usage(FILE *fp)
 
 int cmd_bench(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},   {"result-dir", required_argument, 0, 'd'},
-        {"backend", required_argument, 0, 'b'}, {"runs", required_argument, 0, 'r'},
-        {"warmup", required_argument, 0, 'w'},  {"name", required_argument, 0, 'n'},
-        {"input", required_argument, 0, 'i'},   {"quiet", no_argument, 0, 'q'},
-        {"threads", required_argument, 0, 't'}, {"no-fusion", no_argument, 0, 'F'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"result-dir", required_argument, 0, 'd'},
+                                         {"backend", required_argument, 0, 'b'},
+                                         {"runs", required_argument, 0, 'r'},
+                                         {"warmup", required_argument, 0, 'w'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"duration", required_argument, 0, 'D'},
+                                         {"input", required_argument, 0, 'i'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"no-fusion", no_argument, 0, 'F'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *model = NULL, *dir = NULL, *name = NULL, *input = NULL;
     int quiet = 0, c;
     wp_error err = {0};
@@ -66,6 +75,10 @@ int cmd_bench(int argc, char **argv)
             break;
         case 'r':
             if (cli_arg_int("bench", "--runs", optarg, 1, CLI_COUNT_MAX, &opt.runs))
+                return 2;
+            break;
+        case 'D':
+            if (cli_arg_double("bench", "--duration", optarg, 0, 1e6, &opt.duration_s))
                 return 2;
             break;
         case 'w':
@@ -104,6 +117,9 @@ int cmd_bench(int argc, char **argv)
         rc = wp_bench_write(&g, &opt, &res, dir, name, &err);
     if (rc == 0) {
         printf("%s: %zu layers, %zu cycles on %s\n", name, res.n_layers, res.n_cycles, wp_backend_name(opt.backend));
+        if (res.sample_limit_hit)
+            printf("  stopped before --duration: %zu cycles of %zu layers are the most a bench keeps\n", res.n_cycles,
+                   res.n_layers);
         printf("  mean latency (first layer start to last layer end): %.3f ms\n", res.mean_cycle_ms);
         printf("  mean sum of per-layer latencies:                    %.3f ms\n", res.mean_layer_sum_ms);
         printf("  mean whole network without per-layer timing:        %.3f ms\n", res.mean_untimed_ms);

@@ -19,7 +19,8 @@
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: wattprof profile --model FILE.onnx --result-dir DIR [--backend cpu|cuda|ref]\n"
-                "                        [--source KIND] [--rail NAME] [--runs N] [--warmup W] [options]\n"
+                "                        [--source KIND] [--rail NAME] [--runs N] [--duration S] [--warmup W]\n"
+                "                        [options]\n"
                 "\n"
                 "Measures idle power, logs power in a thread while 'bench' runs the network\n"
                 "layer by layer, maps power onto the layers (deconvolve, falling back to\n"
@@ -37,6 +38,7 @@ static void usage(FILE *fp)
                 "  --result-dir DIR      output folder\n"
                 "  --backend B           cpu (default), cuda (where built), ref\n"
                 "  --runs N              measured cycles (default 100)\n"
+                "  --duration S          and keep measuring until S seconds have passed\n"
                 "  --warmup W            untimed cycles first (default 10)\n"
                 "  --threads N           cpu backend threads (default 0: all cores)\n"
                 "  --name NAME           result name (default: model file name without .onnx)\n"
@@ -58,6 +60,7 @@ enum {
     OPT_DIR,
     OPT_BACKEND,
     OPT_RUNS,
+    OPT_BENCH_DURATION,
     OPT_WARMUP,
     OPT_THREADS,
     OPT_NAME,
@@ -153,6 +156,7 @@ int cmd_profile(int argc, char **argv)
                                          {"backend", required_argument, 0, OPT_BACKEND},
                                          {"runs", required_argument, 0, OPT_RUNS},
                                          {"warmup", required_argument, 0, OPT_WARMUP},
+                                         {"duration", required_argument, 0, OPT_BENCH_DURATION},
                                          {"threads", required_argument, 0, OPT_THREADS},
                                          {"name", required_argument, 0, OPT_NAME},
                                          {"input", required_argument, 0, OPT_INPUT},
@@ -182,6 +186,10 @@ int cmd_profile(int argc, char **argv)
             break;
         case OPT_RUNS:
             if (cli_arg_int("profile", "--runs", optarg, 1, CLI_COUNT_MAX, &opt.bench.runs))
+                return 2;
+            break;
+        case OPT_BENCH_DURATION:
+            if (cli_arg_double("profile", "--duration", optarg, 0, 1e6, &opt.bench.duration_s))
                 return 2;
             break;
         case OPT_WARMUP:

@@ -20,6 +20,9 @@
 #                   spoils one pass of a network, not all of its cycles
 #                   (a network's cycles all taken in one slow minute made
 #                   LeNet 35 % slower in one run than in the next)
+#   DURATION        seconds each pass measures a network at least (bench
+#                   --duration; default 0.5): RUNS cycles of a network of a
+#                   few microseconds last less than a scheduler tick
 #
 # For every `wattprof zoo` architecture (and the extra ONNX files), in
 # ROUNDS passes over them all: bench --threads 1 on the CPU runner (skipped
@@ -63,6 +66,7 @@ if [ -n "${EXTRA_ONNX_DIR:-}" ]; then
     done
 fi
 ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-0.5}
 raws=()
 for r in $(seq 1 "$ROUNDS"); do
     raw="$OUT/raw"
@@ -70,8 +74,9 @@ for r in $(seq 1 "$ROUNDS"); do
     raws+=("$raw")
     for n in "${nets[@]}"; do
         if [ ! -f "$raw/$n/trt_profiling/trt_layer_latency.json" ]; then
-            echo "bench $n ($RUNS cycles, 1 thread, round $r of $ROUNDS)" >&2
-            "$WP" bench --model "$OUT/onnx/$n.onnx" --result-dir "$raw" --runs "$RUNS" --warmup 3 --threads 1 \
+            echo "bench $n ($RUNS cycles and $DURATION s at least, 1 thread, round $r of $ROUNDS)" >&2
+            "$WP" bench --model "$OUT/onnx/$n.onnx" --result-dir "$raw" --runs "$RUNS" --duration "$DURATION" \
+                --warmup 3 --threads 1 \
                 --quiet >/dev/null
         fi
     done

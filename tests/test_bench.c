@@ -26,6 +26,20 @@ static void test_raw_layout(const char *dir)
     CHECK_CONTAINS(r.out, "per-layer sum / untimed");
     CHECK_CONTAINS(r.out, "2 layers fused into the convolution before them");
     test_run_free(&r);
+    /* --duration: the summary's config names how many cycles ran, and both
+     * what was asked */
+    const char *raw_d = test_path(dir, "raw-duration");
+    CHECK_CLI(TEST_LIST("bench", "--model", model, "--result-dir", raw_d, "--runs", "2", "--duration", "0.02",
+                        "--warmup", "0", "--threads", "1", "--quiet"),
+              0, TEST_LIST("12 layers, "), NULL);
+    json_t *dsum = json_load_file(test_path(raw_d, "lenet/lenet_tensorrt.json"), 0, NULL);
+    CHECK(dsum != NULL);
+    json_t *dcfg = json_object_get(dsum, "config");
+    CHECK_INT(json_integer_value(json_object_get(dcfg, "min_runs")), 2);
+    CHECK_NEAR(json_real_value(json_object_get(dcfg, "duration")), 0.02, 1e-12);
+    CHECK(json_integer_value(json_object_get(dcfg, "runs")) >= 2);
+    CHECK_INT(json_array_size(json_object_get(dsum, "latencies")), json_integer_value(json_object_get(dcfg, "runs")));
+    json_decref(dsum);
 
     wp_error err = {0};
     wp_latency lat;
@@ -185,6 +199,10 @@ static void test_errors(const char *dir)
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "unknown backend 'gpu'");
     test_run_free(&r);
+    CHECK_CLI(TEST_LIST("bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw, "--duration", "-1"), 2,
+              NULL, TEST_LIST("--duration"));
+    CHECK_CLI(TEST_LIST("bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw, "--duration", "nan"), 2,
+              NULL, TEST_LIST("--duration"));
     if (wp_backend_available(WP_BACKEND_CUDA)) {
         /* Built in: runs where there is a GPU, else one clean error. */
         r = test_run_cli((const char *[]){"bench", "--model", test_path(dir, "lenet.onnx"), "--result-dir", raw,
@@ -256,6 +274,49 @@ static void test_library_ref(void)
     wp_bench_result_free(&res);
     opt.runs = 0;
     CHECK_INT(wp_bench_run(&g, &opt, &res, NULL, &err), -1);
+    opt.runs = 2;
+    opt.duration_s = -1;
+    CHECK_INT(wp_bench_run(&g, &opt, &res, NULL, &err), -1);
+    CHECK_CONTAINS(err.msg, "duration");
+    opt.duration_s = 0;
+    opt.max_samples = 12; /* lenet: 12 layers, so one cycle */
+    CHECK_INT(wp_bench_run(&g, &opt, &res, NULL, &err), -1);
+    CHECK_CONTAINS(err.msg, "2 runs of 12 layers are more than the 12 latencies");
+    wp_graph_free(&g);
+}
+
+/* --duration: at least `runs` cycles and at least that long, every cycle
+ * kept in order (the buffers grow past their first 64 cycles); the sample
+ * limit stops it early, saying so, with every cycle it took. */
+static void test_duration(void)
+{
+    wp_graph g;
+    wp_error err = {0};
+    CHECK_INT(wp_zoo_build("mlp", NULL, &g, &err), 0);
+    wp_bench_options opt;
+    wp_bench_options_init(&opt);
+    opt.backend = WP_BACKEND_REF;
+    opt.runs = 3;
+    opt.warmup = 0;
+    opt.duration_s = 0.05;
+    wp_bench_result res;
+    CHECK_INT(wp_bench_run(&g, &opt, &res, NULL, &err), 0);
+    size_t L = res.n_layers, C = res.n_cycles;
+    CHECK(C > 64);
+    CHECK_INT(res.sample_limit_hit, 0);
+    CHECK(res.last_end_local_us - res.first_start_local_us >= 40000);
+    for (size_t c = 1; c < C; c++) {
+        CHECK(res.start_local_us[c] >= res.end_local_us[(L - 1) * C + c - 1]);
+        CHECK(res.layer_ms[c] >= 0 && res.cycle_ms[c] >= res.layer_ms[c] - 1e-3);
+    }
+    wp_bench_result_free(&res);
+
+    opt.duration_s = 60;
+    opt.max_samples = 100 * L + L - 1; /* room for 100 cycles */
+    CHECK_INT(wp_bench_run(&g, &opt, &res, NULL, &err), 0);
+    CHECK_INT(res.n_cycles, 100);
+    CHECK_INT(res.sample_limit_hit, 1);
+    wp_bench_result_free(&res);
     wp_graph_free(&g);
 }
 
@@ -264,6 +325,7 @@ int main(void)
     TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support not built");
     const char *dir = test_tmpdir();
     test_library_ref();
+    test_duration();
     if (!wp_backend_available(WP_BACKEND_CPU)) {
         printf("skip: oneDNN not built in; the cpu bench tests need it\n");
         test_summary();

@@ -30,12 +30,24 @@
 
 #define WP_LAYER_WINDOWS_HEADER "cycle,layer_index,layer_name,start,end,latency_ms"
 
+/* layer latencies one bench keeps at most by default (24 bytes each in
+ * the result, as much again while measuring): --duration stops there */
+#define WP_BENCH_MAX_SAMPLES ((size_t)1 << 22)
+
 typedef struct wp_bench_options {
     wp_backend backend; /* default cpu */
     int runs;           /* measured cycles (default 100) */
     int warmup;         /* untimed cycles first (default 10) */
-    int threads;        /* cpu backend threads, 0 = default */
-    const char *model;  /* recorded in the config (file name), may be NULL */
+    /* Keep measuring until at least this many seconds have passed, as
+     * trtexec's --duration (0: exactly `runs` cycles). A network of a few
+     * microseconds gets thousands of cycles spread over the whole time,
+     * where `runs` alone would take them all within one scheduler tick,
+     * slow or fast as that tick happens to be. Bounded by max_samples. */
+    double duration_s;
+    /* latencies (layers x cycles) kept at most; 0: WP_BENCH_MAX_SAMPLES */
+    size_t max_samples;
+    int threads;       /* cpu backend threads, 0 = default */
+    const char *model; /* recorded in the config (file name), may be NULL */
     /* Called (when set) right before the first measured cycle and right
      * after the last, e.g. to mark a power log. */
     void (*on_measure)(void *ctx, int started);
@@ -46,6 +58,7 @@ void wp_bench_options_init(wp_bench_options *opt);
 
 typedef struct wp_bench_result {
     size_t n_layers, n_cycles;
+    int sample_limit_hit;    /* duration_s cut short by max_samples */
     char **names;            /* layer names (borrowed from the graph) */
     double *layer_ms;        /* [layer * n_cycles + cycle] */
     int64_t *start_local_us; /* [layer * n_cycles + cycle], local civil us */
