@@ -151,6 +151,10 @@ int cmd_predict(int argc, char **argv)
                p.resident ? "fits (weights read from cache, no cold start)"
                           : "does not fit (weights streamed from memory, layers start cold)");
     }
+    if (p.channel_block > 1 && p.n_conv)
+        printf("channels:               %zu of %zu convolutions rounded up to the models' block of %.0f output "
+               "channels\n",
+               p.n_channel_padded, p.n_conv, p.channel_block);
     for (size_t t = 0; t < p.n_other_types; t++) {
         printf("not modelled:           %zu x %s (%s)", p.other_counts[t], p.other_types[t], p.other_reasons[t]);
         size_t est = p.other_counts[t] - p.other_unestimated[t];

@@ -102,6 +102,13 @@ static void test_raw_layout(const char *dir)
     CHECK_INT((long long)eng.cache_bytes, wp_device_l2_cache_bytes(NULL));
     if (wp_device_l2_cache_bytes(NULL) == 0)
         printf("# this machine names no level-2 cache: DeviceCacheBytes not checked present\n");
+    /* and the output channels its convolutions compute together: a vector
+     * register's float lanes (4, 8 or 16 on x86; 0 and absent for an ISA
+     * oneDNN does not name) */
+    CHECK_INT(eng.channel_block, wp_cpu_channel_block());
+    CHECK(eng.channel_block == 0 || eng.channel_block == 4 || eng.channel_block == 8 || eng.channel_block == 16);
+    if (eng.channel_block == 0)
+        printf("# oneDNN names no ISA here: DeviceChannelBlock not checked present\n");
     const wp_engine_layer *c1 = wp_engine_find(&eng, "conv1");
     CHECK(c1 && strcmp(c1->type, "CaskConvolution") == 0);
     if (c1) {
@@ -269,6 +276,7 @@ static void test_library_ref(void)
     wp_bench_result res;
     CHECK_INT(wp_bench_run(&g, &opt, &res, NULL, &err), 0);
     CHECK_INT(res.n_cycles, 2);
+    CHECK_INT(res.channel_block, 1); /* plain loops: no rounding */
     CHECK(res.mean_layer_sum_ms <= res.mean_cycle_ms + 1e-9);
     CHECK(res.first_start_local_us <= res.last_end_local_us);
     wp_bench_result_free(&res);

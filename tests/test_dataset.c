@@ -214,7 +214,7 @@ static void test_features(void)
     c.groups = 4;
     c.elem_bytes = 2;
     CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), 0);
-    CHECK_INT(r.n, 28);
+    CHECK_INT(r.n, 30);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[12], "stride_1");
     CHECK_INT(FEAT(r, "batch_size"), 2);
@@ -238,6 +238,9 @@ static void test_features(void)
     CHECK_NEAR(FEAT(r, "intensity"), FEAT(r, "macs") / FEAT(r, "bytes"), 1e-15);
     /* the window's taps per output element, not the channels per group */
     CHECK_INT(FEAT(r, "taps"), 2 * 16 * 16 * 15 * 15);
+    /* the channel block unknown: no rounding */
+    CHECK_INT(FEAT(r, "channel_block"), 0);
+    CHECK_INT(FEAT(r, "padded_macs"), FEAT(r, "macs"));
     CHECK(isnan(FEAT(r, "no_such_feature")));
 
     c.has_kernel = 0;
@@ -496,6 +499,48 @@ static char *engine_with_cache(long long cache_bytes)
     return e;
 }
 
+/* The engine's channel block: a convolution's output channels round up to
+ * it (16 in a block of 16 and 6 in one of 8 both cost 16; 16 in a block of
+ * 1 costs 16), dense layers keep their MACs, and a bad block is the file's
+ * error with its line. */
+static void test_channel_block(void)
+{
+    static const struct {
+        int block;
+        double factor;
+    } cases[] = {{16, 1.0}, {1, 1.0}, {6, 18.0 / 16}, {5, 20.0 / 16}, {32, 2.0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = strlen(ENGINE) + 64;
+        char *text = malloc(n);
+        snprintf(text, n, "{\n  \"DeviceChannelBlock\": %d,%s", cases[i].block, ENGINE + 1);
+        wp_engine eng;
+        wp_error err = {0};
+        CHECK_INT(wp_engine_parse(text, strlen(text), "blk", &eng, &err), 0);
+        CHECK_INT(eng.channel_block, cases[i].block);
+        wp_feature_context ctx = {wp_network_bytes(&eng, NULL), 0, eng.channel_block};
+        wp_feature_row fr;
+        CHECK_INT(wp_layer_features_in(wp_engine_find(&eng, "conv"), WP_KIND_CONV, &ctx, &fr, &err), 0);
+        CHECK_INT(FEAT(fr, "channel_block"), cases[i].block);
+        CHECK_NEAR(FEAT(fr, "padded_macs"), FEAT(fr, "macs") * cases[i].factor, 1e-9);
+        CHECK_INT(wp_layer_features_in(wp_engine_find(&eng, "fc"), WP_KIND_DENSE, &ctx, &fr, &err), 0);
+        CHECK(isnan(FEAT(fr, "padded_macs")));
+        wp_engine_free(&eng);
+        free(text);
+    }
+    static const char *const bad[] = {"-1", "1.5", "\"16\"", "5000"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t n = strlen(ENGINE) + 64;
+        char *text = malloc(n);
+        snprintf(text, n, "{\n  \"DeviceChannelBlock\": %s,%s", bad[i], ENGINE + 1);
+        wp_engine eng;
+        wp_error err = {0};
+        CHECK_INT(wp_engine_parse(text, strlen(text), "blk.json", &eng, &err), -1);
+        CHECK_CONTAINS(err.msg, "blk.json:2");
+        CHECK_CONTAINS(err.msg, "DeviceChannelBlock");
+        free(text);
+    }
+}
+
 /* A network that fits in the cache its engine names reads its weights from
  * there: they count with the inputs (cache_read_bytes), not as memory
  * traffic. One byte less of cache and they come from memory. */
@@ -610,7 +655,7 @@ static void test_cli_end_to_end(void)
                                 "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
                                 "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,taps,"
                                 "network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
-                                "power,runtime,layer_name\n"));
+                                "channel_block,padded_macs,power,runtime,layer_name\n"));
         CHECK(starts_with(pool, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,stride_0,stride_1,padding_0,padding_1,"
                                 "global_pooling,ops,bytes,in_bytes,out_bytes,intensity,network_bytes,cache_bytes,"
@@ -618,11 +663,12 @@ static void test_cli_end_to_end(void)
         CHECK_INT(test_count_lines(conv), 2);
         char want[512];
         /* the engine names no cache: inputs from cache, weights from memory */
-        snprintf(want, sizeof want, "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%d,0,1,%d,%d,%s,%s,conv",
+        snprintf(want, sizeof want,
+                 "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%d,0,1,%d,%d,0,%d,%s,%s,conv",
                  16 * 16 * 16 * 3 * 9, 2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9), 2 * 3 * 32 * 32, 2 * 16 * 3 * 9,
                  2 * 16 * 16 * 16, fmt(16.0 * 16 * 16 * 3 * 9 / (2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9))),
-                 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, 2 * 3 * 32 * 32, 2 * 16 * 3 * 9, fmt(mean_power(1, 12)),
-                 fmt(mean_runtime(1, 12)));
+                 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, 2 * 3 * 32 * 32, 2 * 16 * 3 * 9, 16 * 16 * 16 * 3 * 9,
+                 fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
         char *row = csv_row(conv, "conv");
         CHECK_STR(row, want);
         free(row);
@@ -909,10 +955,10 @@ static void test_device_column(void)
     CHECK(conv && plain);
     if (conv && plain) {
         CHECK_CONTAINS(conv, ",intensity,taps,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
-                             "power,runtime,layer_name,device\n");
+                             "channel_block,padded_macs,power,runtime,layer_name,device\n");
         CHECK_CONTAINS(conv, ",conv,\"NVIDIA Jetson Nano Developer Kit, rev \"\"B01\"\"\"\n");
         CHECK_CONTAINS(plain, ",intensity,taps,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
-                              "power,runtime,layer_name\n");
+                              "channel_block,padded_macs,power,runtime,layer_name\n");
         CHECK_CONTAINS(plain, ",conv\n");
         CHECK(strstr(plain, "device") == NULL);
         /* the rows are the same but for the column */
@@ -1044,6 +1090,7 @@ int main(void)
     test_features();
     test_cli_end_to_end();
     test_cache_resident();
+    test_channel_block();
     test_stats_file();
     test_bad_input();
     test_usage();

@@ -654,23 +654,24 @@ static void rewrite_column(const char *path, const char *name, const char *value
 }
 
 /* A dataset from before the network context (no network_bytes,
- * cache_bytes, cold_start, cache_read_bytes, memory_read_bytes): its
- * networks streamed their weights, so train reads in_bytes and
- * weight_bytes for the two placed byte counts and cold_start 1, and gets
- * the very models the same data with the columns gives. */
+ * cache_bytes, cold_start, cache_read_bytes, memory_read_bytes,
+ * channel_block, padded_macs): its networks streamed their weights, so
+ * train reads in_bytes and weight_bytes for the two placed byte counts,
+ * cold_start 1 and macs for padded_macs (the block unknown), and gets the
+ * very models the same data with the columns gives. */
 static void test_legacy_placement(void)
 {
     const char *d = test_path_kept(dir, "legacy_placement");
     copy_dir(data, d);
     static const char *const nets[] = {"lenet", "net00", "net01",    "net02", "net03",
                                        "net04", "net05", "resnet18", "vgg16"};
-    static const char *const cols[] = {"network_bytes", "cache_bytes", "cold_start", "cache_read_bytes",
-                                       "memory_read_bytes"};
+    static const char *const cols[] = {"network_bytes",     "cache_bytes",   "cold_start", "cache_read_bytes",
+                                       "memory_read_bytes", "channel_block", "padded_macs"};
     char rel[128];
     for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
         for (int k = 0; k < 3; k++) {
             snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], k == 0 ? "convolutional" : k == 1 ? "pooling" : "dense");
-            for (size_t c = 0; c < (k == 1 ? 3u : 5u); c++)
+            for (size_t c = 0; c < (k == 0 ? 7u : k == 1 ? 3u : 5u); c++)
                 rewrite_column(test_path(d, rel), cols[c], NULL);
         }
     const char *out_new = test_path_kept(dir, "models_placed"), *out_old = test_path_kept(dir, "models_legacy");
@@ -742,7 +743,7 @@ static void test_cache_bytes(void)
         CHECK_INT(wp_engine_read(eng, &e, &err), 0);
         CHECK_INT(wp_predict_engine(out, eng, &p, &err), 0);
         const wp_engine_layer *fc = wp_engine_find(&e, which ? "fc0" : "fc");
-        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 1048576};
+        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 1048576, 0};
         CHECK_INT(wp_network_resident(&ctx), !which);
         wp_feature_row fr;
         CHECK_INT(wp_layer_features_in(fc, WP_KIND_DENSE, &ctx, &fr, &err), 0);
@@ -795,6 +796,99 @@ static void test_cache_bytes(void)
     free(mj);
 }
 
+/* The channel block the training convolutions ran with (the CSVs'
+ * channel_block) goes into the model files; predict rounds a new network's
+ * output channels up to it, and says how many convolutions that touched.
+ * Two blocks in one training set are refused, as two caches are. */
+static void test_channel_block(void)
+{
+    const char *d = test_path_kept(dir, "block_data");
+    copy_dir(data, d);
+    static const char *const nets[] = {"lenet", "net00", "net01",    "net02", "net03",
+                                       "net04", "net05", "resnet18", "vgg16"};
+    char rel[128];
+    for (size_t g = 0; g < sizeof nets / sizeof *nets; g++) {
+        snprintf(rel, sizeof rel, "%s/convolutional.csv", nets[g]);
+        rewrite_column(test_path(d, rel), "channel_block", "16");
+    }
+    const char *out = test_path_kept(dir, "models_block");
+    const char *a[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", NULL};
+    CHECK_CLI(a, 0, NULL, NULL);
+    char *mj = test_read_file(test_path(out, "convolutional_runtime.json"));
+    CHECK_CONTAINS(mj, "\"channel_block\": 16");
+    CHECK_CONTAINS(mj, "\"padded_macs\"");
+    free(mj);
+    wp_model m;
+    wp_error err;
+    CHECK_INT(wp_model_read(test_path(out, "convolutional_runtime.json"), &m, &err), 0);
+    CHECK_NEAR(m.channel_block, 16, 0);
+    /* 6 output channels cost 16; 32 cost 32 */
+    const char *eng = test_path(dir, "block_engine.json");
+    test_write_file(eng, "{\"Layers\": [\n"
+                         "{\"Name\": \"c6\", \"LayerType\": \"CaskConvolution\", \"Inputs\": [{\"Dimensions\": "
+                         "[1,1,28,28]}], \"Outputs\": [{\"Dimensions\": [1,6,28,28]}], \"Kernel\": [5,5], "
+                         "\"PrePadding\": [2,2], \"PostPadding\": [2,2]},\n"
+                         "{\"Name\": \"c32\", \"LayerType\": \"CaskConvolution\", \"Inputs\": [{\"Dimensions\": "
+                         "[1,6,28,28]}], \"Outputs\": [{\"Dimensions\": [1,32,28,28]}], \"Kernel\": [3,3], "
+                         "\"PrePadding\": [1,1], \"PostPadding\": [1,1]}\n]}\n");
+    wp_engine e;
+    wp_prediction p;
+    CHECK_INT(wp_engine_read(eng, &e, &err), 0);
+    CHECK_INT(wp_predict_engine(out, eng, &p, &err), 0);
+    CHECK_INT((int)p.n_conv, 2);
+    CHECK_INT((int)p.n_channel_padded, 1);
+    for (size_t l = 0; l < 2 && l < p.n; l++) {
+        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 0, 16};
+        wp_feature_row fr;
+        CHECK_INT(wp_layer_features_in(&e.layers[l], WP_KIND_CONV, &ctx, &fr, &err), 0);
+        CHECK_NEAR(wp_feature_get(&fr, "padded_macs"), wp_feature_get(&fr, "macs") * (l == 0 ? 16.0 / 6 : 1), 1e-6);
+        double raw[WP_MODEL_MAX_FEATURES];
+        for (int f = 0; f < m.cfg.n_features; f++)
+            raw[f] = wp_feature_get(&fr, m.cfg.features[f]);
+        CHECK(p.rows[l].modelled);
+        CHECK_NEAR(p.rows[l].runtime_ms, wp_model_predict(&m, raw), 0);
+    }
+    wp_prediction_free(&p);
+    wp_engine_free(&e);
+    wp_model_free(&m);
+    const char *pa[] = {"predict", "--models", out, "--engine-info", eng, NULL};
+    CHECK_CLI(pa, 0,
+              TEST_LIST("channels:               1 of 2 convolutions rounded up to the models' block of 16 output "
+                        "channels\n"),
+              NULL);
+    /* models that know no block say nothing */
+    const char *pn[] = {"predict", "--models", models, "--engine-info", eng, NULL};
+    test_run_result rn = test_run_cli(pn);
+    CHECK_INT(rn.status, 0);
+    CHECK(rn.out && strstr(rn.out, "channels:") == NULL);
+    test_run_free(&rn);
+
+    /* net04 ran on a CPU with another vector width */
+    rewrite_column(test_path(d, "net04/convolutional.csv"), "channel_block", "8");
+    const char *out2 = test_path(dir, "models_block_mixed");
+    const char *b[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", NULL};
+    EXPECT_FAIL(b, TEST_LIST("net04/convolutional.csv:2: channel_block 8 here but 16 in ", "--allow-mixed"), out2);
+    const char *c[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", "--allow-mixed-devices", NULL};
+    CHECK_CLI(c, 0, NULL, NULL);
+    mj = test_read_file(test_path(out2, "convolutional_runtime.json"));
+    CHECK(mj && strstr(mj, "channel_block") == NULL);
+    free(mj);
+    /* and a model file with a bad block is refused by name */
+    const char *bad = test_path(dir, "bad_block");
+    copy_dir(out, bad);
+    mj = test_read_file(test_path(bad, "convolutional_runtime.json"));
+    if (mj) {
+        char *at = strstr(mj, "\"channel_block\": 16");
+        if (at)
+            memcpy(at + strlen("\"channel_block\": "), "-1", 2);
+        test_write_file(test_path(bad, "convolutional_runtime.json"), mj);
+        free(mj);
+    }
+    const char *pb[] = {"predict", "--models", bad, "--engine-info", eng, NULL};
+    CHECK_CLI(pb, 1, NULL,
+              TEST_LIST("convolutional_runtime.json: \"channel_block\": expected an integer from 0 to 4096"));
+}
+
 static void test_help(void)
 {
     const char *a[] = {"train", "--help", NULL};
@@ -827,6 +921,7 @@ int main(void)
     test_real_engines();
     test_mixed_devices();
     test_cache_bytes();
+    test_channel_block();
     test_legacy_placement();
     test_help();
     int rc = test_summary();

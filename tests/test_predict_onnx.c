@@ -69,7 +69,7 @@ int main(void)
     wp_engine eng = {0};
     CHECK_INT(wp_onnx_read(onnx, NULL, &g, &err), 0);
     CHECK_INT(wp_graph_to_engine(&g, &eng, &err), 0);
-    CHECK_INT(wp_graph_write_engine_info(&g, NULL, 0, engine, &err), 0);
+    CHECK_INT(wp_graph_write_engine_info(&g, NULL, 0, 0, engine, &err), 0);
     wp_graph_free(&g);
     size_t kinds[4] = {0};
     for (size_t i = 0; i < eng.n; i++)

@@ -274,7 +274,7 @@ static void test_onnx_engine_consistency(void)
     wp_error err;
     CHECK_INT(wp_onnx_read(onnx, NULL, &g, &err), 0);
     CHECK_INT(wp_graph_to_engine(&g, &a, &err), 0);
-    CHECK_INT(wp_graph_write_engine_info(&g, NULL, 0, info, &err), 0);
+    CHECK_INT(wp_graph_write_engine_info(&g, NULL, 0, 0, info, &err), 0);
     wp_graph_free(&g);
     /* as TensorRT writes it: pointwise convolutions become GEMM layers */
     json_t *root = json_load_file(info, 0, NULL), *layers = json_object_get(root, "Layers");

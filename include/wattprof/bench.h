@@ -76,6 +76,10 @@ typedef struct wp_bench_result {
      * (wp_device_l2_cache_bytes), 0 for the GPU or when unknown; the engine
      * info's "DeviceCacheBytes" */
     long long cache_bytes;
+    /* the output channels the backend's convolutions compute together
+     * (wp_cpu_channel_block; 1 for the ref backend's plain loops, 0 for the
+     * GPU or when unknown); the engine info's "DeviceChannelBlock" */
+    int channel_block;
 } wp_bench_result;
 
 /* Runs g (weights are materialised) and fills res. Nothing is written. */

@@ -104,6 +104,8 @@ int wp_layer_features(const wp_engine_layer *layer, wp_layer_kind kind, wp_featu
 typedef struct wp_feature_context {
     double network_bytes; /* the network's weights and outputs (wp_network_bytes) */
     double cache_bytes;   /* the device's level-2 cache (wp_engine.cache_bytes); 0: unknown */
+    double channel_block; /* output channels its convolutions compute together
+                             (wp_engine.channel_block); 0: unknown */
 } wp_feature_context;
 /* 1 when the network fits in the cache (both known): its weights stay
  * there between inferences. */

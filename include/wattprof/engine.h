@@ -91,6 +91,10 @@ typedef struct wp_engine {
      * machine that ran the engine (wp_device_l2_cache_bytes); 0 when the
      * file does not say (TensorRT's). */
     int64_t cache_bytes;
+    /* "DeviceChannelBlock" (wattprof's cpu backend): how many output
+     * channels its convolutions compute together (wp_cpu_channel_block);
+     * 0 when the file does not say */
+    int channel_block;
 } wp_engine;
 
 wp_layer_kind wp_layer_kind_from_type(const char *layer_type);

@@ -132,6 +132,10 @@ typedef struct wp_model {
      * ("cache_bytes"; 0: unknown): predict places a network against it
      * (wp_feature_context, cache_read_bytes / memory_read_bytes) */
     double cache_bytes;
+    /* the output channels that device's convolutions compute together
+     * ("channel_block"; 0: unknown): predict rounds a network's channels up
+     * to it (padded_macs) */
+    double channel_block;
 } wp_model;
 
 /* The model file's text (JSON + newline, malloc'd), or NULL with err;
@@ -280,6 +284,10 @@ typedef struct wp_prediction {
      * keeps (0: none, the placement unknown), resident whether it fits */
     double network_bytes, cache_bytes;
     int resident;
+    /* the channel block the models keep (the largest; 0: none), the
+     * modelled convolutions and how many of them it rounds up */
+    double channel_block;
+    size_t n_conv, n_channel_padded;
 } wp_prediction;
 
 /* Loads the models of models_dir (a layer kind whose two model files are

@@ -235,8 +235,10 @@ int wp_graph_to_engine(const wp_graph *g, wp_engine *eng, wp_error *err);
  * fused_into (g->n_nodes entries, or NULL): per node the node whose
  * primitive ran it, or -1 (wp_runner_fused_into); a fused node's layer gets
  * "FusedInto": that node's name, which wp_engine_read keeps. cache_bytes >
- * 0: the machine's level-2 cache, written as "DeviceCacheBytes". */
-int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, long long cache_bytes, const char *path,
-                               wp_error *err);
+ * 0: the machine's level-2 cache, written as "DeviceCacheBytes";
+ * channel_block > 0: the output channels its convolutions compute together
+ * (wp_cpu_channel_block), written as "DeviceChannelBlock". */
+int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, long long cache_bytes, int channel_block,
+                               const char *path, wp_error *err);
 
 #endif

@@ -48,6 +48,15 @@ typedef struct wp_runner wp_runner;
  * Returns -1 when the count cannot be set (no OpenMP runtime). */
 int wp_cpu_set_threads(int n);
 
+/* How many output channels the cpu backend's convolutions compute
+ * together: the float lanes of the vector registers oneDNN's kernels use
+ * on this CPU (16 on AVX-512, 8 on AVX2, 4 on SSE4.1). A channel count
+ * costs what it rounds up to: on the CPU runner convolutions with a channel
+ * count that is no multiple of 16 ran at 53 GMAC/s against 86 (median,
+ * docs/training.md). 1 with plain layouts (wp_cpu_set_layout, simple loops),
+ * 0 when unknown (no oneDNN, or an ISA it does not name). */
+int wp_cpu_channel_block(void);
+
 /* Memory layouts of the cpu backend's runners created from now on.
  * AUTO (the default): oneDNN picks convolution layouts (blocked, e.g.
  * nChw16c) and the other primitives run on them, reorders only where a

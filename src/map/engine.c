@@ -770,6 +770,16 @@ int wp_engine_parse(const char *text, size_t len, const char *path, wp_engine *e
         eng->cache_bytes = (int64_t)json_integer_value(cache);
         c.np--;
     }
+    json_t *block = json_object_get(root, "DeviceChannelBlock");
+    if (block) {
+        push_key(&c, "DeviceChannelBlock");
+        if (!json_is_integer(block) || json_integer_value(block) < 0 || json_integer_value(block) > 4096) {
+            efail(&c, "\"DeviceChannelBlock\" must be an integer from 0 to 4096 (channels)");
+            goto out;
+        }
+        eng->channel_block = (int)json_integer_value(block);
+        c.np--;
+    }
     json_t *layers = json_object_get(root, "Layers");
     if (!layers) {
         efail(&c, "engine info has no \"Layers\"");

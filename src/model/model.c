@@ -146,9 +146,11 @@ static void additive_pipeline(wp_pipeline_config *p)
      * cache (its layers start cold); a training
      * set where every network is one or the other cannot tell them apart
      * (the fit leaves a constant column at 0), and predict flags a layer
-     * of the other kind out of range. */
-    static const char *const conv[] = {"macs",       "taps", "cache_read_bytes", "memory_read_bytes", "out_bytes",
-                                       "cold_start", NULL};
+     * of the other kind out of range. A convolution's MACs are counted
+     * with its output channels rounded up to the device's block
+     * (padded_macs: macs itself where the block is unknown). */
+    static const char *const conv[] = {"padded_macs", "taps", "cache_read_bytes", "memory_read_bytes", "out_bytes",
+                                       "cold_start",  NULL};
     static const char *const dense[] = {"macs",      "cache_read_bytes", "memory_read_bytes",
                                         "out_bytes", "cold_start",       NULL};
     static const char *const pool[] = {"ops", "in_bytes", "out_bytes", "cold_start", NULL};
@@ -671,6 +673,8 @@ char *wp_model_render(const wp_model *m, const char *path, wp_error *err)
                                       jarr_d(m->feat_max, (size_t)c->n_features)));
     if (m->cache_bytes > 0)
         json_object_set_new(root, "cache_bytes", json_integer((json_int_t)m->cache_bytes));
+    if (m->channel_block > 0)
+        json_object_set_new(root, "channel_block", json_integer((json_int_t)m->channel_block));
     if (m->have_interval)
         json_object_set_new(root, "prediction_interval",
                             json_pack("{s:f,s:s,s:f,s:f,s:f}", "level", 0.9, "kind", m->iv_ratio ? "ratio" : "additive",
@@ -910,6 +914,12 @@ int wp_model_read(const char *path, wp_model *m, wp_error *err)
         goto out;
     }
     m->cache_bytes = cb ? (double)json_integer_value(cb) : 0;
+    json_t *blk = json_object_get(root, "channel_block");
+    if (blk && (!json_is_integer(blk) || json_integer_value(blk) < 0 || json_integer_value(blk) > 4096)) {
+        wp_fail(err, path, 0, "\"channel_block\": expected an integer from 0 to 4096");
+        goto out;
+    }
+    m->channel_block = blk ? (double)json_integer_value(blk) : 0;
     json_t *fitj = json_object_get(root, "fit");
     if (fitj && (!json_is_string(fitj) ||
                  (strcmp(json_string_value(fitj), "lasso") && strcmp(json_string_value(fitj), "nnls_relative")))) {
@@ -1189,10 +1199,13 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
     int have_iv = 1;
     double network_bytes = wp_network_bytes(eng, fused_into);
     out->network_bytes = network_bytes;
-    for (int i = 0; i < WP_N_PIPELINES; i++)
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
         if (s->have[i] && s->m[i].cache_bytes > out->cache_bytes)
             out->cache_bytes = s->m[i].cache_bytes;
-    out->resident = wp_network_resident(&(wp_feature_context){network_bytes, out->cache_bytes});
+        if (s->have[i] && s->m[i].channel_block > out->channel_block)
+            out->channel_block = s->m[i].channel_block;
+    }
+    out->resident = wp_network_resident(&(wp_feature_context){network_bytes, out->cache_bytes, 0});
     for (size_t l = 0; l < eng->n; l++) {
         const wp_engine_layer *L = &eng->layers[l];
         wp_prediction_row *r = &out->rows[out->n++];
@@ -1229,8 +1242,10 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
         }
         wp_feature_row fr;
         wp_error ferr;
-        /* placed against the cache of the device the models were trained on */
-        wp_feature_context ctx = {network_bytes, s->m[wp_pipeline_index(r->kind, WP_TARGET_RUNTIME)].cache_bytes};
+        /* placed against the cache of the device the models were trained
+         * on, its channels rounded to that device's block */
+        const wp_model *rm = &s->m[wp_pipeline_index(r->kind, WP_TARGET_RUNTIME)];
+        wp_feature_context ctx = {network_bytes, rm->cache_bytes, rm->channel_block};
         if (wp_layer_features_in(L, r->kind, &ctx, &fr, &ferr)) {
             /* The original's kinds must be described (their data came from
              * the same reader); a layer of the other kinds that cannot be
@@ -1283,6 +1298,10 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
         }
         r->modelled = 1;
         r->no_power = no_power;
+        if (r->kind == WP_KIND_CONV) {
+            out->n_conv++;
+            out->n_channel_padded += wp_feature_get(&fr, "padded_macs") > wp_feature_get(&fr, "macs");
+        }
         out->no_power += (size_t)no_power;
         r->power_w = pr[0];
         r->runtime_ms = pr[1];

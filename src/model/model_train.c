@@ -67,29 +67,35 @@ typedef struct device_set {
     char **name, **where;
     size_t n;
     int allow_mixed;
-    /* the cache the rows' networks were placed against (cache_bytes, 0:
-     * unknown), and where it was first seen; mixed: two differed
-     * (allowed), so the models record none */
-    double cache_bytes;
-    char cache_where[WP_ERROR_MAX / 2];
-    int cache_mixed;
+    /* what the rows say of the device beyond its name (the DEVICE_FACTS
+     * columns, 0: unknown): the value, where it was first seen; mixed: two
+     * differed (allowed), so the models record none */
+    double fact[2];
+    char fact_where[2][WP_ERROR_MAX / 2];
+    int fact_mixed[2];
 } device_set;
 
-static int cache_seen(device_set *ds, double bytes, const char *path, long line, wp_error *err)
+/* The device's cache (the network placed against it) and channel block
+ * (convolutions' channels rounded up to it): the models keep both for
+ * predict, so one training set must have one of each. */
+static const char *const device_facts[2] = {"cache_bytes", "channel_block"};
+static const char *const device_facts_differ[2] = {"different caches", "different channel blocks"};
+
+static int fact_seen(device_set *ds, int f, double value, const char *path, long line, wp_error *err)
 {
-    if (bytes <= 0 || bytes == ds->cache_bytes)
+    if (value <= 0 || value == ds->fact[f])
         return 0;
-    if (ds->cache_bytes <= 0) {
-        ds->cache_bytes = bytes;
-        snprintf(ds->cache_where, sizeof ds->cache_where, "%s:%ld", path, line);
+    if (ds->fact[f] <= 0) {
+        ds->fact[f] = value;
+        snprintf(ds->fact_where[f], sizeof ds->fact_where[f], "%s:%ld", path, line);
         return 0;
     }
     if (!ds->allow_mixed)
         return wp_fail(err, path, line,
-                       "cache_bytes %.0f here but %.0f in %s: measured on devices with different caches "
+                       "%s %.0f here but %.0f in %s: measured on devices with %s "
                        "(--allow-mixed-devices to train on both)",
-                       bytes, ds->cache_bytes, ds->cache_where);
-    ds->cache_mixed = 1;
+                       device_facts[f], value, ds->fact[f], ds->fact_where[f], device_facts_differ[f]);
+    ds->fact_mixed[f] = 1;
     return 0;
 }
 
@@ -133,7 +139,7 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
         return -1;
     int col[2 * WP_MODEL_MAX_FEATURES], cp, ct, rc = -1;
     int cdev = wp_csv_column(&r, "device"); /* wattprof's, absent from older files */
-    int ccache = wp_csv_column(&r, "cache_bytes");
+    int cfact[2] = {wp_csv_column(&r, device_facts[0]), wp_csv_column(&r, device_facts[1])};
     /* A CSV of the original's has only its columns: derive the rest from
      * them (wp_features_from_upstream). */
     wp_layer_kind kind = k->kind;
@@ -152,10 +158,13 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
     for (int c = 0; c < k->n_cols; c++) {
         moved_src[c] = -1;
         /* a dataset from before the network context: nothing said the
-         * network fitted in a cache (wp_feature_context) */
-        constant[c] = strcmp(k->cols[c], "cold_start") == 0                                                ? 1
-                      : strcmp(k->cols[c], "network_bytes") == 0 || strcmp(k->cols[c], "cache_bytes") == 0 ? 0
-                                                                                                           : NAN;
+         * network fitted in a cache or what the device's channel block
+         * was (wp_feature_context) */
+        constant[c] = strcmp(k->cols[c], "cold_start") == 0 ? 1
+                      : strcmp(k->cols[c], "network_bytes") == 0 || strcmp(k->cols[c], "cache_bytes") == 0 ||
+                              strcmp(k->cols[c], "channel_block") == 0
+                          ? 0
+                          : NAN;
     }
     for (int c = 0; derive && c < k->n_cols; c++) {
         /* a dataset from before the cache-resident placement: every network
@@ -164,6 +173,9 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
             moved_src[c] = wp_csv_column(&r, "in_bytes");
         else if (col[c] < 0 && nu > 0 && strcmp(k->cols[c], "memory_read_bytes") == 0)
             moved_src[c] = wp_csv_column(&r, "weight_bytes");
+        /* ... and before the channel block: the block unknown, no padding */
+        else if (col[c] < 0 && nu > 0 && strcmp(k->cols[c], "padded_macs") == 0)
+            moved_src[c] = wp_csv_column(&r, "macs");
         else if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_in_bytes") == 0)
             moved_src[c] = wp_csv_column(&r, "in_bytes");
         else if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_out_bytes") == 0)
@@ -227,9 +239,11 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
             goto out;
         if (cdev >= 0 && device_seen(devs, r.fields[cdev], path, r.line, err))
             goto out;
-        double cache = 0;
-        if (ccache >= 0 && (wp_csv_double(&r, ccache, 0, &cache, err) || cache_seen(devs, cache, path, r.line, err)))
-            goto out;
+        for (int f = 0; f < 2; f++) {
+            double v = 0;
+            if (cfact[f] >= 0 && (wp_csv_double(&r, cfact[f], 0, &v, err) || fact_seen(devs, f, v, path, r.line, err)))
+                goto out;
+        }
         k->target[0][k->n] = p / MICROWATTS_IN_WATTS;
         k->target[1][k->n] = t;
         k->model[k->n] = model;
@@ -1029,9 +1043,12 @@ int wp_train_run(const wp_train_options *o, wp_train_report *rep, wp_error *err)
             goto out;
     }
     /* predict places a new network against the cache the data was
-     * measured with (wp_feature_context) */
-    for (int i = 0; i < WP_N_PIPELINES; i++)
-        built[i].cache_bytes = devs.cache_mixed ? 0 : devs.cache_bytes;
+     * measured with, and rounds its channels to that device's block
+     * (wp_feature_context) */
+    for (int i = 0; i < WP_N_PIPELINES; i++) {
+        built[i].cache_bytes = devs.fact_mixed[0] ? 0 : devs.fact[0];
+        built[i].channel_block = devs.fact_mixed[1] ? 0 : devs.fact[1];
+    }
     if (write_set(o->out_dir, built, rep, err))
         goto out;
     for (size_t g = 0; g < n_models; g++) {

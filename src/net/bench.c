@@ -99,6 +99,7 @@ int wp_bench_run(wp_graph *g, const wp_bench_options *opt, wp_bench_result *res,
                        max_samples);
     }
     res->cache_bytes = opt->backend == WP_BACKEND_CUDA ? 0 : wp_device_l2_cache_bytes(NULL);
+    res->channel_block = opt->backend == WP_BACKEND_CPU ? wp_cpu_channel_block() : opt->backend == WP_BACKEND_REF;
     res->n_layers = L;
     res->names = calloc(L, sizeof *res->names);
     res->fused_into = calloc(L, sizeof *res->fused_into);
@@ -306,7 +307,7 @@ int wp_bench_write(const wp_graph *g, const wp_bench_options *opt, const wp_benc
     l.latency_ms = res->layer_ms;
     l.reported_us = res->end_local_us;
     if (wp_latency_write(lat, &l, err) || write_windows(win, res, err) ||
-        wp_graph_write_engine_info(g, res->fused_into, res->cache_bytes, eng, err) ||
+        wp_graph_write_engine_info(g, res->fused_into, res->cache_bytes, res->channel_block, eng, err) ||
         write_summary(sum, g, opt, res, dir, name, err))
         goto done;
     rc = 0;

@@ -1076,7 +1076,7 @@ static json_t *layer_json(const wp_graph *g, const wp_node *n)
     return l;
 }
 
-static char *engine_info_text(const wp_graph *g, const int *fused_into, long long cache_bytes)
+static char *engine_info_text(const wp_graph *g, const int *fused_into, long long cache_bytes, int channel_block)
 {
     json_t *root = json_object(), *layers = json_array(), *bind = json_array();
     for (size_t i = 0; i < g->n_nodes; i++) {
@@ -1099,15 +1099,17 @@ static char *engine_info_text(const wp_graph *g, const int *fused_into, long lon
     json_object_set_new(root, "Bindings", bind);
     if (cache_bytes > 0)
         json_object_set_new(root, "DeviceCacheBytes", json_integer(cache_bytes));
+    if (channel_block > 0)
+        json_object_set_new(root, "DeviceChannelBlock", json_integer(channel_block));
     char *text = json_dumps(root, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return text;
 }
 
-int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, long long cache_bytes, const char *path,
-                               wp_error *err)
+int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, long long cache_bytes, int channel_block,
+                               const char *path, wp_error *err)
 {
-    char *text = engine_info_text(g, fused_into, cache_bytes);
+    char *text = engine_info_text(g, fused_into, cache_bytes, channel_block);
     if (!text)
         return wp_fail(err, path, 0, "out of memory");
     int rc = wp_atomic_write_all(path, text, strlen(text), err);
@@ -1119,7 +1121,7 @@ int wp_graph_write_engine_info(const wp_graph *g, const int *fused_into, long lo
  * prediction path sees exactly the layers a measured run would. */
 int wp_graph_to_engine(const wp_graph *g, wp_engine *eng, wp_error *err)
 {
-    char *text = engine_info_text(g, NULL, 0);
+    char *text = engine_info_text(g, NULL, 0, 0);
     if (!text)
         return wp_fail(err, NULL, 0, "out of memory");
     int rc = wp_engine_parse(text, strlen(text), g->name, eng, err);

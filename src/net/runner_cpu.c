@@ -68,6 +68,11 @@ int wp_cpu_set_threads(int n)
     return n == 0 ? 0 : -1;
 }
 
+int wp_cpu_channel_block(void)
+{
+    return 0;
+}
+
 int wp__cpu_fused_into(const wp_runner *r, size_t node)
 {
     (void)r;
@@ -1431,6 +1436,32 @@ int wp_cpu_tensor_layout(const wp_runner *r, int tensor, char *buf, size_t size)
     md_of(&p, shape(r, tensor));
     layout_name(ts->n_ver ? &ts->ver[0].md : &p, buf, size);
     return 0;
+}
+
+/* oneDNN's convolution kernels vectorise over output channels, one register
+ * of float lanes at a time, and mask the last register rather than leave
+ * it: a channel count costs what it rounds up to. Which layout they keep
+ * does not say it (on AVX-512, oneDNN 2.6's brgemm convolution keeps nhwc,
+ * unpadded; on AVX2 its kernels keep nChw8c); the ISA they run on does.
+ * An ISA this list does not know (a newer oneDNN's, or another
+ * architecture's) is unknown rather than guessed. */
+int wp_cpu_channel_block(void)
+{
+    if (cpu_layout == WP_CPU_LAYOUT_PLAIN)
+        return 1;
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_avx512_mic:
+    case dnnl_cpu_isa_avx512_mic_4ops:
+    case dnnl_cpu_isa_avx512_core:
+    case dnnl_cpu_isa_avx512_core_vnni:
+    case dnnl_cpu_isa_avx512_core_bf16:
+    case dnnl_cpu_isa_avx512_core_amx: return 16;
+    case dnnl_cpu_isa_avx:
+    case dnnl_cpu_isa_avx2:
+    case dnnl_cpu_isa_avx2_vnni: return 8;
+    case dnnl_cpu_isa_sse41: return 4;
+    default: return 0;
+    }
 }
 
 static const runner_ops cpu_ops = {cpu_prepare, cpu_exec, cpu_sync, NULL, cpu_download, cpu_destroy, NULL};

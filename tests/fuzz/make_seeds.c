@@ -288,7 +288,7 @@ int main(int argc, char **argv)
          * the machine's cache named */
         int *plan = malloc(g.n_nodes * sizeof *plan);
         if (!plan || wp_graph_fusion_plan(&g, plan, &err) < 0 ||
-            wp_graph_write_engine_info(&g, plan, 1048576, path, &err))
+            wp_graph_write_engine_info(&g, plan, 1048576, 16, path, &err))
             die(archs[i], &err);
         free(plan);
         wp_graph_free(&g);
