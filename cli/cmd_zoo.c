@@ -11,14 +11,17 @@ static void usage(FILE *fp)
 {
     fprintf(fp, "usage: wattprof zoo --arch NAME --out FILE.onnx [--input NxCxHxW]\n"
                 "\n"
-                "Writes a standard CNN with deterministic random weights as ONNX (IR 8,\n"
+                "Writes a standard network with deterministic random weights as ONNX (IR 8,\n"
                 "opset 13), so a real-sized network can be profiled without downloads.\n"
                 "\n"
                 "  --arch NAME      lenet, alexnet, vgg11, vgg16, resnet18, resnet50,\n"
-                "                   mobilenetv2, squeezenet\n"
+                "                   mobilenetv2, squeezenet; small edge networks: cifarnet,\n"
+                "                   dscnn, mlp, and MLPerf Tiny's resnet8, vww, autoencoder\n"
                 "  --out FILE       the .onnx file to write (atomically)\n"
-                "  --input NxCxHxW  input shape (default 1x1x28x28 for lenet,\n"
-                "                   1x3x224x224 otherwise); dense layers size to it\n"
+                "  --input NxCxHxW  input shape (default 1x3x224x224 for the ImageNet ones;\n"
+                "                   1x1x28x28 lenet, mlp; 1x3x32x32 cifarnet, resnet8;\n"
+                "                   1x1x49x10 dscnn; 1x3x96x96 vww; 1x1x1x640 autoencoder);\n"
+                "                   dense layers size to it\n"
                 "  --list           print the architecture names and exit\n"
                 "  --help           this text\n");
 }

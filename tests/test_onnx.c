@@ -76,7 +76,10 @@ static void test_zoo_roundtrip(int python)
                  {"squeezenet", "1x3x32x32", 66},
                  {"cifarnet", NULL, 12},
                  {"dscnn", NULL, 30},
-                 {"mlp", NULL, 6}};
+                 {"mlp", NULL, 6},
+                 {"resnet8", NULL, 29},
+                 {"vww", NULL, 84},
+                 {"autoencoder", NULL, 29}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         wp_error err = {0};
         wp_dims in, *ip = NULL;

@@ -456,7 +456,15 @@ static void test_zoo_networks(void)
 {
     static const struct {
         const char *arch, *input;
-    } cases[] = {{"lenet", NULL}, {"resnet18", "1x3x32x32"}, {"mobilenetv2", "1x3x32x32"}, {"squeezenet", "1x3x32x32"}};
+    } cases[] = {{"lenet", NULL},
+                 {"resnet18", "1x3x32x32"},
+                 {"mobilenetv2", "1x3x32x32"},
+                 {"squeezenet", "1x3x32x32"},
+                 /* ReLU after depthwise convolutions (resnet8 has no layer kind
+                  * resnet18 lacks) */
+                 {"vww", "1x3x32x32"},
+                 /* batch norms after dense layers, on NxC */
+                 {"autoencoder", NULL}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         wp_graph g;
         wp_error err = {0};

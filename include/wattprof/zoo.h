@@ -13,11 +13,14 @@
 #include "wattprof/onnx.h"
 
 /* NULL-terminated list: lenet, alexnet, vgg11, vgg16, resnet18, resnet50,
- * mobilenetv2, squeezenet. */
+ * mobilenetv2, squeezenet, the small cifarnet, dscnn and mlp, and MLPerf
+ * Tiny's resnet8, vww and autoencoder. */
 const char *const *wp_zoo_names(void);
 
 /* Builds the network (shapes inferred). input NULL: the architecture's
- * default (1x1x28x28 for LeNet, 1x3x224x224 otherwise). Errors: unknown
+ * default (1x3x224x224 for the ImageNet ones; 1x1x28x28 for lenet and mlp,
+ * 1x3x32x32 for cifarnet and resnet8, 1x1x49x10 for dscnn, 1x3x96x96 for
+ * vww, 1x1x1x640 for autoencoder). Errors: unknown
  * name (listing the known ones), an input too small for the network. */
 int wp_zoo_build(const char *arch, const wp_dims *input, wp_graph *g, wp_error *err);
 
