@@ -67,7 +67,7 @@ typedef struct device_set {
     char **name, **where;
     size_t n;
     int allow_mixed;
-    /* what the rows say of the device beyond its name (the DEVICE_FACTS
+    /* what the rows say of the device beyond its name (the device_facts
      * columns, 0: unknown): the value, where it was first seen; mixed: two
      * differed (allowed), so the models record none */
     double fact[2];
