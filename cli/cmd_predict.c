@@ -146,10 +146,17 @@ int cmd_predict(int argc, char **argv)
     /* where the network's weights live decides what they cost */
     if (p.cache_bytes > 0) {
         char net[32], cache[32];
-        printf("cache:                  network %s, models' level-2 cache %s: %s\n",
-               size_text(p.network_bytes, net, sizeof net), size_text(p.cache_bytes, cache, sizeof cache),
-               p.resident ? "fits (weights read from cache, no cold start)"
-                          : "does not fit (weights streamed from memory, layers start cold)");
+        printf("cache:                  network %s, models' level-2 cache %s: ",
+               size_text(p.network_bytes, net, sizeof net), size_text(p.cache_bytes, cache, sizeof cache));
+        if (p.resident)
+            printf("fits (weights read from cache, no cold start)\n");
+        else if (p.miss_share < 0.01)
+            printf("under 1 %% of it does not fit (that share of the weights streamed from memory and of a cold "
+                   "start charged)\n");
+        else
+            printf("%.0f %% of it does not fit (that share of the weights streamed from memory and of a cold start "
+                   "charged)\n",
+                   100 * p.miss_share);
     }
     if (p.channel_block > 1 && p.n_conv)
         printf("channels:               %zu of %zu convolutions rounded up to the models' block of %.0f output "

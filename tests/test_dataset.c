@@ -543,15 +543,19 @@ static void test_channel_block(void)
 
 /* A network that fits in the cache its engine names reads its weights from
  * there: they count with the inputs (cache_read_bytes), not as memory
- * traffic. One byte less of cache and they come from memory. */
+ * traffic. In a cache half its size, half of them come from memory and
+ * cold_start is 0.5; one byte short of fitting, a 1 / network_bytes share:
+ * the placement is continuous. */
 static void test_cache_resident(void)
 {
     const char *root = test_tmpdir();
     const char *in = test_path(root, "pre"), *out = test_path(root, "train");
     char *mapping = mapping_text(12, NULL, 0);
-    char *fits = engine_with_cache(ENGINE_NETWORK_BYTES), *streams = engine_with_cache(ENGINE_NETWORK_BYTES - 1);
+    char *fits = engine_with_cache(ENGINE_NETWORK_BYTES), *streams = engine_with_cache(ENGINE_NETWORK_BYTES / 2);
+    char *short1 = engine_with_cache(ENGINE_NETWORK_BYTES - 1);
     write_model(in, "fits", mapping, fits);
     write_model(in, "streams", mapping, streams);
+    write_model(in, "short", mapping, short1);
     test_run_result r = run_dataset(in, out, NULL);
     CHECK_INT(r.status, 0);
     test_run_free(&r);
@@ -572,9 +576,21 @@ static void test_cache_resident(void)
     free(dense);
     conv = test_read_file(test_path(out, "streams/convolutional.csv"));
     row = conv ? csv_row(conv, "conv") : NULL;
-    snprintf(want, sizeof want, ",%d,%d,%d,1,%d,%d,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES - 1,
-             2 * 3 * 32 * 32, 2 * 16 * 3 * 9);
+    snprintf(want, sizeof want, ",%d,%d,%d,0.5,%d,%d,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES,
+             ENGINE_NETWORK_BYTES / 2, 2 * 3 * 32 * 32 + 16 * 3 * 9, 16 * 3 * 9);
     CHECK_CONTAINS(row, want);
+    free(row);
+    free(conv);
+    conv = test_read_file(test_path(out, "short/convolutional.csv"));
+    row = conv ? csv_row(conv, "conv") : NULL;
+    double cold = -1, cache_read = -1;
+    snprintf(want, sizeof want, ",%d,%d,%d,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES - 1);
+    const char *at = row ? strstr(row, want) : NULL;
+    CHECK(at != NULL);
+    if (at)
+        CHECK_INT(sscanf(at + strlen(want), "%lf,%lf", &cold, &cache_read), 2);
+    CHECK_NEAR(cold, 1.0 / ENGINE_NETWORK_BYTES, 1e-15);
+    CHECK_NEAR(cache_read, 2 * 3 * 32 * 32 + 2 * 16 * 3 * 9 * (1 - 1.0 / ENGINE_NETWORK_BYTES), 1e-9);
     free(row);
     free(conv);
     /* every kind carries the context: the pooling and reshape rows too */
@@ -586,7 +602,7 @@ static void test_cache_resident(void)
     free(pool);
     char *reshape = test_read_file(test_path(out, "streams/reshape.csv"));
     row = reshape ? csv_row(reshape, "reformat") : NULL;
-    snprintf(want, sizeof want, ",%d,%d,1,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES - 1);
+    snprintf(want, sizeof want, ",%d,%d,0.5,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES / 2);
     CHECK_CONTAINS(row, want);
     free(row);
     free(reshape);
@@ -609,6 +625,7 @@ static void test_cache_resident(void)
     wp_engine_free(&eng);
     free(fits);
     free(streams);
+    free(short1);
     free(mapping);
 }
 

@@ -107,8 +107,11 @@ typedef struct wp_feature_context {
     double channel_block; /* output channels its convolutions compute together
                              (wp_engine.channel_block); 0: unknown */
 } wp_feature_context;
-/* 1 when the network fits in the cache (both known): its weights stay
- * there between inferences. */
+/* The share of the network the cache cannot hold: 0 when it fits (both
+ * known; its weights stay there between inferences), 1 - cache_bytes /
+ * network_bytes when it is larger, 1 when either is unknown. */
+double wp_network_miss_share(const wp_feature_context *ctx);
+/* 1 when the network fits (wp_network_miss_share 0). */
 int wp_network_resident(const wp_feature_context *ctx);
 /* Sum over the engine's layers of a modelled kind, those fused into
  * another left out (FusedInto, or fused_into[i] >= 0 when given: eng->n
@@ -117,10 +120,11 @@ int wp_network_resident(const wp_feature_context *ctx);
  * tensor). */
 double wp_network_bytes(const wp_engine *eng, const int *fused_into);
 /* wp_layer_features in a context (NULL: unknown, as wp_layer_features):
- * every row has network_bytes, cache_bytes and cold_start (0 when the
- * network is resident, else 1); convolution and dense rows end with
- * cache_read_bytes (in_bytes, plus weight_bytes when the network is
- * resident) and memory_read_bytes (weight_bytes, or 0 when resident). */
+ * every row has network_bytes, cache_bytes and cold_start (the miss
+ * share, wp_network_miss_share); convolution and dense rows end with
+ * cache_read_bytes (in_bytes, plus the share of weight_bytes in the
+ * cache) and memory_read_bytes (the rest of weight_bytes), and
+ * convolution rows with channel_block and padded_macs. */
 int wp_layer_features_in(const wp_engine_layer *layer, wp_layer_kind kind, const wp_feature_context *ctx,
                          wp_feature_row *row, wp_error *err);
 /* Value of a named feature, or NaN when the row has no such feature. */

@@ -281,8 +281,10 @@ typedef struct wp_prediction {
     size_t n_fused_types, n_fused;
     /* the network against the models' cache (wp_feature_context):
      * network_bytes always, cache_bytes the largest any loaded model
-     * keeps (0: none, the placement unknown), resident whether it fits */
-    double network_bytes, cache_bytes;
+     * keeps (0: none, the placement unknown), miss_share the share of the
+     * network that cache cannot hold (wp_network_miss_share), resident
+     * whether it fits (miss_share 0) */
+    double network_bytes, cache_bytes, miss_share;
     int resident;
     /* the channel block the models keep (the largest; 0: none), the
      * modelled convolutions and how many of them it rounds up */

@@ -1205,7 +1205,9 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
         if (s->have[i] && s->m[i].channel_block > out->channel_block)
             out->channel_block = s->m[i].channel_block;
     }
-    out->resident = wp_network_resident(&(wp_feature_context){network_bytes, out->cache_bytes, 0});
+    wp_feature_context placed = {network_bytes, out->cache_bytes, 0};
+    out->miss_share = wp_network_miss_share(&placed);
+    out->resident = wp_network_resident(&placed);
     for (size_t l = 0; l < eng->n; l++) {
         const wp_engine_layer *L = &eng->layers[l];
         wp_prediction_row *r = &out->rows[out->n++];
