@@ -653,6 +653,34 @@ static void rewrite_column(const char *path, const char *name, const char *value
     free(t);
 }
 
+/* The networks of the fixture's training data (main's fx_write). */
+static const char *const fixture_nets[] = {"lenet", "net00", "net01",    "net02", "net03",
+                                           "net04", "net05", "resnet18", "vgg16"};
+
+/* `train` on data_dir into dir/NAME (kept); the folder. */
+static const char *train_kept(const char *data_dir, const char *name)
+{
+    const char *out = test_path_kept(dir, name);
+    CHECK_CLI(TEST_LIST("train", "--data-dir", data_dir, "--out-dir", out, "--quiet"), 0, NULL, NULL);
+    return out;
+}
+
+/* A copy of the training data in dir/NAME with COLUMN set to VALUE in
+ * every network's CSV of each kind in KINDS (NULL-terminated); the copy's
+ * folder. */
+static const char *data_with_column(const char *name, const char *const *kinds, const char *column, const char *value)
+{
+    const char *d = test_path_kept(dir, name);
+    copy_dir(data, d);
+    char rel[128];
+    for (size_t g = 0; g < sizeof fixture_nets / sizeof *fixture_nets; g++)
+        for (const char *const *k = kinds; *k; k++) {
+            snprintf(rel, sizeof rel, "%s/%s.csv", fixture_nets[g], *k);
+            rewrite_column(test_path(d, rel), column, value);
+        }
+    return d;
+}
+
 /* A dataset from before the network context (no network_bytes,
  * cache_bytes, cold_start, cache_read_bytes, memory_read_bytes,
  * channel_block, padded_macs): its networks streamed their weights, so
@@ -663,14 +691,15 @@ static void test_legacy_placement(void)
 {
     const char *d = test_path_kept(dir, "legacy_placement");
     copy_dir(data, d);
-    static const char *const nets[] = {"lenet", "net00", "net01",    "net02", "net03",
-                                       "net04", "net05", "resnet18", "vgg16"};
     static const char *const cols[] = {"network_bytes",     "cache_bytes",   "cold_start", "cache_read_bytes",
                                        "memory_read_bytes", "channel_block", "padded_macs"};
     char rel[128];
-    for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
+    for (size_t g = 0; g < sizeof fixture_nets / sizeof *fixture_nets; g++)
         for (int k = 0; k < 3; k++) {
-            snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], k == 0 ? "convolutional" : k == 1 ? "pooling" : "dense");
+            snprintf(rel, sizeof rel, "%s/%s.csv", fixture_nets[g],
+                     k == 0   ? "convolutional"
+                     : k == 1 ? "pooling"
+                              : "dense");
             for (size_t c = 0; c < (k == 0 ? 7u : k == 1 ? 3u : 5u); c++)
                 rewrite_column(test_path(d, rel), cols[c], NULL);
         }
@@ -704,19 +733,9 @@ static void test_legacy_placement(void)
  * then the models record none. */
 static void test_cache_bytes(void)
 {
-    const char *d = test_path_kept(dir, "cache_data");
-    copy_dir(data, d);
-    static const char *const nets[] = {"lenet", "net00", "net01",    "net02", "net03",
-                                       "net04", "net05", "resnet18", "vgg16"};
+    const char *d = data_with_column("cache_data", TEST_LIST("convolutional", "dense"), "cache_bytes", "1048576");
     char rel[128];
-    for (size_t g = 0; g < sizeof nets / sizeof *nets; g++)
-        for (int k = 0; k < 2; k++) {
-            snprintf(rel, sizeof rel, "%s/%s.csv", nets[g], k ? "dense" : "convolutional");
-            rewrite_column(test_path(d, rel), "cache_bytes", "1048576");
-        }
-    const char *out = test_path_kept(dir, "models_cache");
-    const char *a[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", NULL};
-    CHECK_CLI(a, 0, NULL, NULL);
+    const char *out = train_kept(d, "models_cache");
     char *mj = test_read_file(test_path(out, "dense_runtime.json"));
     CHECK_CONTAINS(mj, "\"cache_bytes\": 1048576");
     CHECK_CONTAINS(mj, "\"memory_read_bytes\"");
@@ -810,18 +829,8 @@ static void test_cache_bytes(void)
  * Two blocks in one training set are refused, as two caches are. */
 static void test_channel_block(void)
 {
-    const char *d = test_path_kept(dir, "block_data");
-    copy_dir(data, d);
-    static const char *const nets[] = {"lenet", "net00", "net01",    "net02", "net03",
-                                       "net04", "net05", "resnet18", "vgg16"};
-    char rel[128];
-    for (size_t g = 0; g < sizeof nets / sizeof *nets; g++) {
-        snprintf(rel, sizeof rel, "%s/convolutional.csv", nets[g]);
-        rewrite_column(test_path(d, rel), "channel_block", "16");
-    }
-    const char *out = test_path_kept(dir, "models_block");
-    const char *a[] = {"train", "--data-dir", d, "--out-dir", out, "--quiet", NULL};
-    CHECK_CLI(a, 0, NULL, NULL);
+    const char *d = data_with_column("block_data", TEST_LIST("convolutional"), "channel_block", "16");
+    const char *out = train_kept(d, "models_block");
     char *mj = test_read_file(test_path(out, "convolutional_runtime.json"));
     CHECK_CONTAINS(mj, "\"channel_block\": 16");
     CHECK_CONTAINS(mj, "\"padded_macs\"");

@@ -204,6 +204,25 @@ static int add(zb *b, int x, int y, const char *name)
     return finish(b, out);
 }
 
+/* Global average pooling and a flatten: what a classifier head reads. */
+static int pool_flatten(zb *b, int x)
+{
+    int out;
+    node(b, WP_OP_GLOBALAVGPOOL, "avgpool", 1, &x, &out);
+    return flatten(b, finish(b, out), "flatten");
+}
+
+/* A residual block's end: y plus the shortcut, then a ReLU, named PRE.add
+ * and PRE.relu. */
+static int residual_relu(zb *b, int y, int shortcut, const char *pre)
+{
+    char nm[80];
+    join3(nm, sizeof nm, pre, ".add", "");
+    y = add(b, y, shortcut, nm);
+    join3(nm, sizeof nm, pre, ".relu", "");
+    return unary(b, y, WP_OP_RELU, nm);
+}
+
 static int concat(zb *b, int x, int y, const char *name)
 {
     int in[2] = {x, y}, out;
@@ -274,9 +293,7 @@ static int dscnn(zb *b, int x)
         snprintf(nm, sizeof nm, "block%d.pw", i);
         x = cba(b, x, nm, 64, 1, 1, 0, 1, 1, WP_OP_RELU);
     }
-    int out;
-    node(b, WP_OP_GLOBALAVGPOOL, "avgpool", 1, &x, &out);
-    x = flatten(b, finish(b, out), "flatten");
+    x = pool_flatten(b, x);
     return gemm(b, x, "fc", 12);
 }
 
@@ -318,14 +335,9 @@ static int resnet8(zb *b, int x)
             join3(nm, sizeof nm, pre, ".downsample", "");
             x = conv(b, x, nm, width, 1, s, 0, 1, 1);
         }
-        join3(nm, sizeof nm, pre, ".add", "");
-        y = add(b, y, x, nm);
-        join3(nm, sizeof nm, pre, ".relu", "");
-        x = unary(b, y, WP_OP_RELU, nm);
+        x = residual_relu(b, y, x, pre);
     }
-    int out;
-    node(b, WP_OP_GLOBALAVGPOOL, "avgpool", 1, &x, &out);
-    x = flatten(b, finish(b, out), "flatten");
+    x = pool_flatten(b, x);
     return gemm(b, x, "fc", 10);
 }
 
@@ -349,9 +361,7 @@ static int vww(zb *b, int x)
         snprintf(nm, sizeof nm, "block%d.pw", i + 1);
         x = cba(b, x, nm, width[i], 1, 1, 0, 1, 1, WP_OP_RELU);
     }
-    int out;
-    node(b, WP_OP_GLOBALAVGPOOL, "avgpool", 1, &x, &out);
-    x = flatten(b, finish(b, out), "flatten");
+    x = pool_flatten(b, x);
     return gemm(b, x, "fc", 2);
 }
 
@@ -451,16 +461,10 @@ static int resnet(zb *b, int x, int bottleneck, const int *blocks)
                 join3(nm, sizeof nm, pre, ".downsample", "");
                 x = cba(b, x, nm, out_c, 1, s, 0, 1, 1, WP_OP_COUNT);
             }
-            join3(nm, sizeof nm, pre, ".add", "");
-            y = add(b, y, x, nm);
-            join3(nm, sizeof nm, pre, ".relu", "");
-            x = unary(b, y, WP_OP_RELU, nm);
+            x = residual_relu(b, y, x, pre);
         }
     }
-    int out;
-    node(b, WP_OP_GLOBALAVGPOOL, "avgpool", 1, &x, &out);
-    x = finish(b, out);
-    x = flatten(b, x, "flatten");
+    x = pool_flatten(b, x);
     return gemm(b, x, "fc", 1000);
 }
 
@@ -493,10 +497,7 @@ static int mobilenetv2(zb *b, int x)
         }
     }
     x = cba(b, x, "features.18", 1280, 1, 1, 0, 1, 1, WP_OP_CLIP);
-    int out;
-    node(b, WP_OP_GLOBALAVGPOOL, "avgpool", 1, &x, &out);
-    x = finish(b, out);
-    x = flatten(b, x, "flatten");
+    x = pool_flatten(b, x);
     x = unary(b, x, WP_OP_DROPOUT, "classifier.dropout");
     return gemm(b, x, "classifier.fc", 1000);
 }
