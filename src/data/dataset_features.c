@@ -29,11 +29,10 @@
  * cache cannot hold (wp_network_miss_share: 0 when it fits, 1 when either
  * is unknown). A weighted layer also has cache_read_bytes = in_bytes plus
  * the weights' share in the cache, and memory_read_bytes = the rest of its
- * weights. A share, not a yes or no: MLPerf Tiny's autoencoder (2 % over
- * a 1 MB L2) and visual wake words net (40 % over) ran their ReLUs at
- * 0.2 us and their depthwise convolutions at 1-1.5 us, as the networks
- * that fit do, where a network 1 % over charged as one that streams was
- * predicted 168 % high (docs/training.md). */
+ * weights. A share, not a yes or no: MLPerf Tiny's autoencoder, 2 % over
+ * a 1 MB L2, ran its ReLUs in 0.2 us as the networks that fit do, and
+ * charged as a network that streams it was predicted 168 % high
+ * (docs/training.md). */
 #define CONTEXT_NAMES "network_bytes", "cache_bytes", "cold_start"
 #define PLACEMENT_NAMES CONTEXT_NAMES, "cache_read_bytes", "memory_read_bytes"
 
