@@ -801,6 +801,16 @@ static void test_cache_bytes(void)
               TEST_LIST("level-2 cache 1024 KB: 69 % of it does not fit (that share of the weights streamed from "
                         "memory and of a cold start charged)\n"),
               NULL);
+    /* 3,074 bytes over (FP16: 512 x 1025 weights and 1025 outputs): a
+     * share that rounds to 0 % is said as under 1 % */
+    const char *edge = test_path(dir, "edge_engine.json");
+    test_write_file(edge, "{\"Layers\": [\n{\"Name\": \"fc\", \"LayerType\": \"CaskGemmConvolution\", "
+                          "\"Inputs\": [{\"Dimensions\": [1,512,1,1]}], \"Outputs\": [{\"Dimensions\": "
+                          "[1,1025,1,1]}], \"Kernel\": [1,1]}\n]}\n");
+    CHECK_CLI(TEST_LIST("predict", "--models", out, "--engine-info", edge), 0,
+              TEST_LIST("cache:                  network 1027 KB, models' level-2 cache 1024 KB: under 1 % of it "
+                        "does not fit"),
+              NULL);
     const char *pn[] = {"predict", "--models", models, "--engine-info", small, NULL};
     test_run_result rn = test_run_cli(pn);
     CHECK_INT(rn.status, 0);
