@@ -665,6 +665,29 @@ static const char *train_kept(const char *data_dir, const char *name)
     return out;
 }
 
+/* Model file FILE of the set in out contains every text of HAS. */
+static void check_model_file(const char *out, const char *file, const char *const *has)
+{
+    char *text = test_read_file(test_path(out, file));
+    for (const char *const *h = has; *h; h++)
+        CHECK_CONTAINS(text, *h);
+    free(text);
+}
+
+/* Training data d whose networks name two values of one device fact (KEY)
+ * is refused, the message holding WANT; with --allow-mixed-devices it
+ * trains, into models that keep no KEY (FILE, one of them, says). */
+static void check_mixed_refused(const char *d, const char *name, const char *const *want, const char *file,
+                                const char *key)
+{
+    const char *out = test_path(dir, name);
+    EXPECT_FAIL(TEST_LIST("train", "--data-dir", d, "--out-dir", out, "--quiet"), want, out);
+    CHECK_CLI(TEST_LIST("train", "--data-dir", d, "--out-dir", out, "--quiet", "--allow-mixed-devices"), 0, NULL, NULL);
+    char *text = test_read_file(test_path(out, file));
+    CHECK(text && strstr(text, key) == NULL);
+    free(text);
+}
+
 /* A copy of the training data in dir/NAME with COLUMN set to VALUE in
  * every network's CSV of each kind in KINDS (NULL-terminated); the copy's
  * folder. */
@@ -736,10 +759,7 @@ static void test_cache_bytes(void)
     const char *d = data_with_column("cache_data", TEST_LIST("convolutional", "dense"), "cache_bytes", "1048576");
     char rel[128];
     const char *out = train_kept(d, "models_cache");
-    char *mj = test_read_file(test_path(out, "dense_runtime.json"));
-    CHECK_CONTAINS(mj, "\"cache_bytes\": 1048576");
-    CHECK_CONTAINS(mj, "\"memory_read_bytes\"");
-    free(mj);
+    check_model_file(out, "dense_runtime.json", TEST_LIST("\"cache_bytes\": 1048576", "\"memory_read_bytes\""));
     wp_model m;
     wp_error err;
     CHECK_INT(wp_model_read(test_path(out, "pooling_power.json"), &m, &err), 0);
@@ -822,15 +842,10 @@ static void test_cache_bytes(void)
         snprintf(rel, sizeof rel, "net04/%s.csv", k ? "dense" : "convolutional");
         rewrite_column(test_path(d, rel), "cache_bytes", "262144");
     }
-    const char *out2 = test_path(dir, "models_cache_mixed");
-    const char *b[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", NULL};
-    EXPECT_FAIL(b, TEST_LIST("net04/convolutional.csv:2: cache_bytes 262144 here but 1048576 in ", "--allow-mixed"),
-                out2);
-    const char *c[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", "--allow-mixed-devices", NULL};
-    CHECK_CLI(c, 0, NULL, NULL);
-    mj = test_read_file(test_path(out2, "dense_runtime.json"));
-    CHECK(mj && strstr(mj, "cache_bytes") == NULL);
-    free(mj);
+    check_mixed_refused(
+        d, "models_cache_mixed",
+        TEST_LIST("net04/convolutional.csv:2: cache_bytes 262144 here but 1048576 in ", "--allow-mixed"),
+        "dense_runtime.json", "cache_bytes");
 }
 
 /* The channel block the training convolutions ran with (the CSVs'
@@ -841,10 +856,7 @@ static void test_channel_block(void)
 {
     const char *d = data_with_column("block_data", TEST_LIST("convolutional"), "channel_block", "16");
     const char *out = train_kept(d, "models_block");
-    char *mj = test_read_file(test_path(out, "convolutional_runtime.json"));
-    CHECK_CONTAINS(mj, "\"channel_block\": 16");
-    CHECK_CONTAINS(mj, "\"padded_macs\"");
-    free(mj);
+    check_model_file(out, "convolutional_runtime.json", TEST_LIST("\"channel_block\": 16", "\"padded_macs\""));
     wp_model m;
     wp_error err;
     CHECK_INT(wp_model_read(test_path(out, "convolutional_runtime.json"), &m, &err), 0);
@@ -892,18 +904,13 @@ static void test_channel_block(void)
 
     /* net04 ran on a CPU with another vector width */
     rewrite_column(test_path(d, "net04/convolutional.csv"), "channel_block", "8");
-    const char *out2 = test_path(dir, "models_block_mixed");
-    const char *b[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", NULL};
-    EXPECT_FAIL(b, TEST_LIST("net04/convolutional.csv:2: channel_block 8 here but 16 in ", "--allow-mixed"), out2);
-    const char *c[] = {"train", "--data-dir", d, "--out-dir", out2, "--quiet", "--allow-mixed-devices", NULL};
-    CHECK_CLI(c, 0, NULL, NULL);
-    mj = test_read_file(test_path(out2, "convolutional_runtime.json"));
-    CHECK(mj && strstr(mj, "channel_block") == NULL);
-    free(mj);
+    check_mixed_refused(d, "models_block_mixed",
+                        TEST_LIST("net04/convolutional.csv:2: channel_block 8 here but 16 in ", "--allow-mixed"),
+                        "convolutional_runtime.json", "channel_block");
     /* and a model file with a bad block is refused by name */
     const char *bad = test_path(dir, "bad_block");
     copy_dir(out, bad);
-    mj = test_read_file(test_path(bad, "convolutional_runtime.json"));
+    char *mj = test_read_file(test_path(bad, "convolutional_runtime.json"));
     if (mj) {
         char *at = strstr(mj, "\"channel_block\": 16");
         if (at)
