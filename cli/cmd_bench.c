@@ -124,9 +124,10 @@ int cmd_bench(int argc, char **argv)
         printf("  per-layer sum / untimed: %.3f\n",
                res.mean_untimed_ms > 0 ? res.mean_layer_sum_ms / res.mean_untimed_ms : 0.0);
         if (res.n_fused)
-            printf("  %zu layers fused into the convolution before them (batch-norm folded, Relu/Clip as its "
-                   "post-op): listed with no work of their own (--no-fusion runs each alone)\n",
-                   res.n_fused);
+            printf(
+                "  %zu layers fused into the convolution or dense layer before them (batch-norm folded, Relu/Clip as its "
+                "post-op): listed with no work of their own (--no-fusion runs each alone)\n",
+                res.n_fused);
         printf("  written: %s/%s/\n", dir, name);
     }
     wp_bench_result_free(&res);

@@ -60,7 +60,7 @@ static void usage(void)
          "  --no-fusion         with --onnx: predict every node as a layer of its own.\n"
          "                      By default a BatchNormalization and a Relu/Clip that\n"
          "                      the CPU runner (and TensorRT) fuse into the convolution\n"
-         "                      before them are left out, as measured data has no time\n"
+         "                      or dense layer before them are left out, as measured data has no time\n"
          "                      of their own for them (listed as 'fused'; in no total\n"
          "                      and not in the CSV)\n"
          "  --out FILE.csv      per-layer predictions\n"
@@ -177,7 +177,7 @@ int cmd_predict(int argc, char **argv)
         printf("fused:                  ");
         for (size_t t = 0; t < p.n_fused_types; t++)
             printf("%s%zu x %s", t ? ", " : "", p.fused_counts[t], p.fused_types[t]);
-        printf(" (their work is in the convolution's time)\n");
+        printf(" (their work is in the time of the layer before them)\n");
     }
     if (p.n_other_types && p.estimated_total_ms > p.runtime_ms)
         printf("estimated runtime:      %.6g ms (modelled layers + rough estimates of the others)\n",

@@ -144,7 +144,7 @@ static void print_table(const wp_profile_result *res, const wp_prediction *p)
         printf("fused: ");
         for (size_t t = 0; t < p->n_fused_types; t++)
             printf("%s%zu x %s", t ? ", " : "", p->fused_counts[t], p->fused_types[t]);
-        printf(" (their work is in the convolution's time)\n");
+        printf(" (their work is in the time of the layer before them)\n");
     }
 }
 

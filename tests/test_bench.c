@@ -24,7 +24,7 @@ static void test_raw_layout(const char *dir)
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "12 layers, 3 cycles on cpu");
     CHECK_CONTAINS(r.out, "per-layer sum / untimed");
-    CHECK_CONTAINS(r.out, "2 layers fused into the convolution before them");
+    CHECK_CONTAINS(r.out, "4 layers fused into the convolution or dense layer before them");
     test_run_free(&r);
     /* --duration: the summary's config names how many cycles ran, and both
      * what was asked */
@@ -163,11 +163,14 @@ static void test_raw_layout(const char *dir)
         double avg = json_real_value(json_object_get(sum, "avg_latency"));
         CHECK(avg > 0);
         CHECK_NEAR(json_real_value(json_object_get(sum, "avg_throughput")), 1000.0 / avg, 1e-9);
-        /* Each ReLU ran as its convolution's post-op. */
+        /* Each ReLU ran as the post-op of the convolution or dense layer
+         * before it. */
         json_t *fused = json_object_get(sum, "fused_layers");
-        CHECK_INT(json_object_size(fused), 2);
+        CHECK_INT(json_object_size(fused), 4);
         CHECK_STR(json_string_value(json_object_get(fused, "conv1.relu")), "conv1");
         CHECK_STR(json_string_value(json_object_get(fused, "conv2.relu")), "conv2");
+        CHECK_STR(json_string_value(json_object_get(fused, "fc1.relu")), "fc1");
+        CHECK_STR(json_string_value(json_object_get(fused, "fc2.relu")), "fc2");
         json_decref(sum);
     }
     r = test_run_cli((const char *[]){"bench", "--model", model, "--result-dir", raw, "--name", "unfused", "--runs",

@@ -2,8 +2,8 @@
  * ONNX file written here (Conv -> BatchNormalization -> Relu, a Relu after
  * a pooling, a Relu whose input has a second reader), fuses exactly the
  * batch norm and the Relu after the convolution, and it is what a cpu
- * runner runs, on that graph and on two zoo networks (where the cpu
- * backend is built). predict --onnx leaves the fused layers out (listed as
+ * runner runs, on that graph and on four zoo networks, two of them with
+ * dense layers that fuse too (where the cpu backend is built). predict --onnx leaves the fused layers out (listed as
  * fused, in no total, not in the CSV) and --no-fusion predicts them: the
  * difference in the totals is their predictions, every other layer the
  * same. profile --models on the cpu backend leaves them out as well. */
@@ -101,13 +101,20 @@ static void test_plan(const char *onnx)
     /* ResNet-18: each of its 20 convolutions has a batch norm after it;
      * the Relu after the stem and after each basic block's first batch
      * norm (9) join them, the 8 after a residual Add cannot. MobileNetV2:
-     * all 52 batch norms, and the 35 ReLU6 (Clip) that follow one. */
+     * all 52 batch norms, and the 35 ReLU6 (Clip) that follow one.
+     * LeNet: the Relu after each convolution and after its first two
+     * dense layers. MLPerf Tiny's autoencoder: the batch norm and Relu
+     * after each of its first nine dense layers. */
     static const struct {
         const char *arch;
+        wp_dims in;
         int bn, act, act_fused;
-    } nets[] = {{"resnet18", 20, 17, 9}, {"mobilenetv2", 52, 35, 35}};
+    } nets[] = {{"resnet18", {4, {1, 3, 32, 32}}, 20, 17, 9},
+                {"mobilenetv2", {4, {1, 3, 32, 32}}, 52, 35, 35},
+                {"lenet", {4, {1, 1, 28, 28}}, 0, 4, 4},
+                {"autoencoder", {4, {1, 1, 1, 640}}, 9, 9, 9}};
     for (size_t k = 0; k < sizeof nets / sizeof *nets; k++) {
-        wp_dims in = {4, {1, 3, 32, 32}};
+        wp_dims in = nets[k].in;
         CHECK_INT(wp_zoo_build(nets[k].arch, &in, &g, &err), 0);
         plan = malloc(g.n_nodes * sizeof *plan);
         int n = plan_matches_runner(&g, plan);
@@ -115,7 +122,7 @@ static void test_plan(const char *onnx)
         for (size_t i = 0; i < g.n_nodes; i++) {
             wp_op op = g.nodes[i].op;
             if (plan[i] >= 0)
-                CHECK_INT(g.nodes[plan[i]].op, WP_OP_CONV);
+                CHECK(g.nodes[plan[i]].op == WP_OP_CONV || g.nodes[plan[i]].op == WP_OP_GEMM);
             if (op == WP_OP_BATCHNORM) {
                 bn++;
                 bn_fused += plan[i] >= 0;
@@ -200,7 +207,7 @@ static void test_profiled_engine(const char *dir, const char *models, const wp_p
     CHECK_CONTAINS(r.out, "layers modelled:        6 / 8\n");
     CHECK_CONTAINS(
         r.out,
-        "\nfused:                  1 x BatchNormalization, 1 x Relu (their work is in the convolution's time)\n");
+        "\nfused:                  1 x BatchNormalization, 1 x Relu (their work is in the time of the layer before them)\n");
     CHECK_CONTAINS(r.out, total);
     test_run_free(&r);
 
@@ -245,8 +252,8 @@ static void test_predict(const char *dir, const char *onnx)
     const char *fused_csv = test_path_kept(dir, "fused.csv"), *all_csv = test_path_kept(dir, "all.csv");
     CHECK_CLI(TEST_LIST("predict", "--models", models, "--onnx", onnx, "--out", fused_csv), 0,
               TEST_LIST("layers modelled:        6 / 8\n",
-                        "\nfused:                  1 x BatchNormalization, 1 x Relu (their work is in the "
-                        "convolution's time)\n"),
+                        "\nfused:                  1 x BatchNormalization, 1 x Relu (their work is in the time of the "
+                        "layer before them)\n"),
               NULL);
     r = test_run_cli(
         (const char *[]){"predict", "--models", models, "--onnx", onnx, "--no-fusion", "--out", all_csv, NULL});
@@ -329,7 +336,8 @@ static void test_predict(const char *dir, const char *onnx)
                                           "2", "--warmup", "0", "--sysfs-root", test_path(dir, "empty-sys"), "--models",
                                           models, "--quiet", NULL});
         CHECK_INT(r.status, 0);
-        CHECK_CONTAINS(r.out, "\nfused: 1 x BatchNormalization, 1 x Relu (their work is in the convolution's time)\n");
+        CHECK_CONTAINS(
+            r.out, "\nfused: 1 x BatchNormalization, 1 x Relu (their work is in the time of the layer before them)\n");
         char total[128];
         snprintf(total, sizeof total, " | %10.4f %10.3f %11.4f\n", pf.runtime_ms, pf.avg_power_w, pf.energy_mj);
         CHECK_CONTAINS(r.out, total);

@@ -386,6 +386,66 @@ static void test_fusion(void)
     wp_graph_free(&g);
 }
 
+/* The same fusion after a dense layer (TensorRT folds a batch norm into a
+ * fully connected layer too): Gemm (transB, beta on its bias) +
+ * BatchNormalization + Relu; Gemm without transB, alpha 0.5 and no bias, +
+ * BatchNormalization
+ * (which gives it a bias) + Clip; a MatMul by a constant matrix + Relu;
+ * a Gemm whose output is also a graph output runs alone, and so does the
+ * Relu after it. Two rows, so each row's result is checked. */
+static void test_dense_fusion(void)
+{
+    wp_graph g;
+    wp_error err = {0};
+    wp_graph_init(&g, "dense fusion");
+    wp_dims in = {2, {2, 12}};
+    g.input = wp_graph_add_tensor(&g, "x", &in, 0);
+    int g1 = act(&g, "g1"), h1 = act(&g, "h1"), r1 = act(&g, "r1"), g2 = act(&g, "g2"), h2 = act(&g, "h2");
+    int k2 = act(&g, "k2"), m3 = act(&g, "m3"), r3 = act(&g, "r3"), g4 = act(&g, "g4"), r4 = act(&g, "r4");
+    wp_node *n = wp_graph_add_node(
+        &g, WP_OP_GEMM, "fc1", 3,
+        (int[]){g.input, weight(&g, "w1", 2, 16, 12, 0, 0, 0, 61), weight(&g, "b1", 1, 16, 0, 0, 0, 0, 62)}, 1, &g1);
+    n->trans_b = 1;
+    n->beta = 2.0f;
+    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn1", 5,
+                      (int[]){g1, weight(&g, "s1", 1, 16, 0, 0, 0, 1, 63), weight(&g, "t1", 1, 16, 0, 0, 0, 0, 64),
+                              weight(&g, "m1", 1, 16, 0, 0, 0, 0, 65), weight(&g, "v1", 1, 16, 0, 0, 0, 1, 66)},
+                      1, &h1);
+    wp_graph_add_node(&g, WP_OP_RELU, "relu1", 1, &h1, 1, &r1);
+    n = wp_graph_add_node(&g, WP_OP_GEMM, "fc2", 2, (int[]){r1, weight(&g, "w2", 2, 16, 8, 0, 0, 0, 67)}, 1, &g2);
+    n->alpha = 0.5f;
+    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn2", 5,
+                      (int[]){g2, weight(&g, "s2", 1, 8, 0, 0, 0, 1, 68), weight(&g, "t2", 1, 8, 0, 0, 0, 0, 69),
+                              weight(&g, "m2", 1, 8, 0, 0, 0, 0, 70), weight(&g, "v2", 1, 8, 0, 0, 0, 1, 71)},
+                      1, &h2);
+    n = wp_graph_add_node(&g, WP_OP_CLIP, "clip2", 1, &h2, 1, &k2);
+    n->clip_min = 0.0f;
+    n->clip_max = 0.25f;
+    wp_graph_add_node(&g, WP_OP_MATMUL, "fc3", 2, (int[]){k2, weight(&g, "w3", 2, 8, 6, 0, 0, 0, 72)}, 1, &m3);
+    wp_graph_add_node(&g, WP_OP_RELU, "relu3", 1, &m3, 1, &r3);
+    n = wp_graph_add_node(&g, WP_OP_GEMM, "fc4", 2, (int[]){r3, weight(&g, "w4", 2, 4, 6, 0, 0, 0, 73)}, 1, &g4);
+    n->trans_b = 1;
+    wp_graph_add_node(&g, WP_OP_RELU, "relu4", 1, &g4, 1, &r4);
+    CHECK_INT(wp_graph_add_output(&g, r4), 0);
+    CHECK_INT(wp_graph_add_output(&g, g4), 0);
+    CHECK_INT(wp_graph_infer_shapes(&g, &err), 0);
+    static const int want[] = {-1, 0, 0, -1, 3, 3, -1, 6, -1, -1};
+    int plan[10];
+    CHECK_INT(wp_graph_fusion_plan(&g, plan, &err), 5);
+    for (size_t i = 0; i < g.n_nodes; i++)
+        CHECK_INT(plan[i], want[i]);
+    compare_backends(&g, "dense fusion");
+    wp_runner *r = wp_runner_create(&g, WP_BACKEND_CPU, &err);
+    CHECK(r != NULL);
+    for (size_t i = 0; r && i < g.n_nodes; i++)
+        CHECK_INT(wp_runner_fused_into(r, i), want[i]);
+    wp_runner_free(r);
+    wp_cpu_set_fusion(0);
+    compare_backends(&g, "dense fusion off");
+    wp_cpu_set_fusion(1);
+    wp_graph_free(&g);
+}
+
 /* The ops PyTorch exports that run as oneDNN primitives too: unary
  * eltwise (Sigmoid, HardSwish, Gelu, Tanh, Sqrt) on the producer's layout,
  * Erf (wattprof's kernel, plain),
@@ -568,6 +628,7 @@ int main(int argc, char **argv)
     wp_cpu_set_layout(WP_CPU_LAYOUT_AUTO);
     test_layouts();
     test_fusion();
+    test_dense_fusion();
     test_exported_ops();
     test_zoo_networks();
     return test_summary();

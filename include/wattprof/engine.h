@@ -76,7 +76,7 @@ typedef struct wp_engine_layer {
     char *ops;
     /* wattprof's cpu backend (bench, profile): the layer whose primitive
      * ran this one ("FusedInto": a batch norm or activation folded into the
-     * convolution before it), whose time holds its work; NULL otherwise
+     * convolution or dense layer before it), whose time holds its work; NULL otherwise
      * (TensorRT lists no layer for what it fused). The reader checks that
      * it names another layer of the engine, not itself fused (malloc'd). */
     char *fused_into;

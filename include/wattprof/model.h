@@ -314,7 +314,7 @@ int wp_predict_layers_fused(const char *models_dir, const wp_engine *eng, const 
 /* Options of wp_predict_graph (wp_predict_options_init: the defaults). */
 typedef struct wp_predict_options {
     /* 1 (default): leave out the nodes a fusing runtime (TensorRT, the cpu
-     * backend) runs inside the convolution before them
+     * backend) runs inside the convolution or dense layer before them
      * (wp_graph_fusion_plan), as measured data has no time of their own for
      * them; 0: every node is a layer of its own (a runtime that does not
      * fuse) */

@@ -67,7 +67,8 @@ typedef enum wp_cpu_layout { WP_CPU_LAYOUT_AUTO, WP_CPU_LAYOUT_PLAIN } wp_cpu_la
 void wp_cpu_set_layout(wp_cpu_layout layout);
 
 /* Fusion in the cpu backend's runners created from now on (default on;
- * never with WP_CPU_LAYOUT_PLAIN). On: a convolution absorbs the
+ * never with WP_CPU_LAYOUT_PLAIN). On: a convolution or a dense layer
+ * (Gemm, or MatMul by a constant matrix, on a 2-D input) absorbs the
  * inference BatchNormalization after it (folded into its weights and bias
  * at set-up) and the Relu or Clip after that (a oneDNN post-op), as
  * TensorRT and PyTorch's optimize_for_inference do, wherever the tensors in
@@ -78,8 +79,9 @@ void wp_cpu_set_layout(wp_cpu_layout layout);
 void wp_cpu_set_fusion(int on);
 
 /* That fusion as a plan on the graph alone (no oneDNN needed, any build):
- * fused_into (g->n_nodes ints) gets, per node, the Conv node whose
- * primitive does its work, or -1. A Conv with constant 4-D weights absorbs
+ * fused_into (g->n_nodes ints) gets, per node, the Conv or dense node whose
+ * primitive does its work, or -1. A Conv with constant 4-D weights, or a
+ * Gemm / MatMul of a 2-D input by a constant 2-D matrix, absorbs
  * the BatchNormalization (constant parameters) reading its output, then
  * the Relu or Clip reading the result, each only where the tensor in
  * between has that one reader and is no graph output. A fusing cpu runner
@@ -109,7 +111,7 @@ int wp_runner_set_input(wp_runner *r, const float *x, wp_error *err);
 int wp_runner_run(wp_runner *r, wp_layer_time *times, wp_error *err);
 
 /* The layer whose work includes node's (a batch-norm or activation fused
- * into the convolution before it), or -1 when node runs on its own. */
+ * into the convolution or dense layer before it), or -1 when node runs on its own. */
 int wp_runner_fused_into(const wp_runner *r, size_t node);
 
 /* Copies tensor t's values after a run into out (wp_dims_count floats). */

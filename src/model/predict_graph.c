@@ -1,5 +1,6 @@
 /* Prediction straight from an ONNX graph: the layers bench would describe,
- * without those a fusing runtime runs inside the convolution before them,
+ * without those a fusing runtime runs inside the convolution or dense layer
+ * before them,
  * so a prediction covers the same layers as a measurement of that runtime.
  * The per-layer prediction itself is model.c's. */
 #include <stdlib.h>

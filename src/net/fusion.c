@@ -1,5 +1,5 @@
-/* Which nodes a fusing runtime runs inside the convolution before them,
- * decided on the graph alone (no oneDNN): the cpu backend runs this plan
+/* Which nodes a fusing runtime runs inside the convolution or dense layer
+ * before them, decided on the graph alone (no oneDNN): the cpu backend runs this plan
  * (runner_cpu.c), and predict leaves the nodes it fuses out, so a
  * prediction and a measurement describe the same layers. */
 #include <stdlib.h>
@@ -38,8 +38,8 @@ static int is_const(const wp_graph *g, const unsigned char *data, int t)
 }
 
 /* Whether the fused primitive can take node n: the cpu backend's oneDNN
- * conditions for these four ops (its `native`), which the runner checks
- * against this plan when it applies it. */
+ * conditions for these ops (its `native` and `dense_ok`), which the
+ * runner checks against this plan when it applies it. */
 static int fusable(const wp_graph *g, const unsigned char *data, const wp_node *n)
 {
     if (n->n_out != 1 || n->n_in < 1 || n->in[0] < 0)
@@ -54,6 +54,17 @@ static int fusable(const wp_graph *g, const unsigned char *data, const wp_node *
     case WP_OP_CONV:
         return x->n == 4 && n->n_in >= 2 && is_const(g, data, n->in[1]) && g->tensors[n->in[1]].shape.n == 4 &&
                (n->n_in < 3 || n->in[2] < 0 || is_const(g, data, n->in[2]));
+    case WP_OP_GEMM:
+    case WP_OP_MATMUL: {
+        /* a dense layer: a 2-D activation times a constant matrix */
+        const wp_dims *y = &g->tensors[n->out[0]].shape;
+        if (x->n != 2 || y->n != 2 || n->n_in < 2 || !is_const(g, data, n->in[1]) ||
+            g->tensors[n->in[1]].shape.n != 2 || n->trans_a)
+            return 0;
+        if (n->op != WP_OP_GEMM || n->n_in < 3 || n->in[2] < 0)
+            return 1;
+        return is_const(g, data, n->in[2]) && wp_dims_count(&g->tensors[n->in[2]].shape) == y->d[1];
+    }
     case WP_OP_BATCHNORM:
         if (n->n_in < 5 || x->n < 2)
             return 0;
@@ -101,7 +112,7 @@ int wp_graph_fusion_plan(const wp_graph *g, int *fused_into, wp_error *err)
     int fused = 0;
     for (size_t i = 0; i < N; i++) {
         const wp_node *n = &g->nodes[i];
-        if (n->op != WP_OP_CONV || !fusable(g, data, n))
+        if ((n->op != WP_OP_CONV && n->op != WP_OP_GEMM && n->op != WP_OP_MATMUL) || !fusable(g, data, n))
             continue;
         int t = n->out[0];
         if (uses[t] == 1) {
