@@ -146,7 +146,7 @@ int cmd_predict(int argc, char **argv)
     /* where the network's weights live decides what they cost */
     if (p.cache_bytes > 0) {
         char net[32], cache[32];
-        printf("cache:                  network %s, models' level-2 cache %s: ",
+        printf("cache:                  weights %s, models' level-2 cache %s: ",
                size_text(p.network_bytes, net, sizeof net), size_text(p.cache_bytes, cache, sizeof cache));
         if (p.resident)
             printf("fits (weights read from cache, no cold start)\n");

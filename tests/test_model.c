@@ -767,13 +767,15 @@ static void test_cache_bytes(void)
     wp_model_free(&m);
 
     /* A small network fits: its dense layer's weights count as cache reads.
-     * The large one (engine_json: a 1.6 MB activation) does not. */
+     * The large one (3.2 MB of weights) does not. */
     const char *small = test_path(dir, "small_engine.json");
     test_write_file(small, "{\"Layers\": [\n{\"Name\": \"fc\", \"LayerType\": \"CaskGemmConvolution\", "
                            "\"Inputs\": [{\"Dimensions\": [1,400,1,1]}], \"Outputs\": [{\"Dimensions\": "
                            "[1,120,1,1]}], \"Kernel\": [1,1]}\n]}\n");
-    const char *big = test_path(dir, "engine.json");
-    test_write_file(big, engine_json);
+    const char *big = test_path(dir, "big_engine.json");
+    test_write_file(big, "{\"Layers\": [\n{\"Name\": \"fc0\", \"LayerType\": \"CaskGemmConvolution\", "
+                         "\"Inputs\": [{\"Dimensions\": [1,1600,1,1]}], \"Outputs\": [{\"Dimensions\": "
+                         "[1,1024,1,1]}], \"Kernel\": [1,1]}\n]}\n");
     CHECK_INT(wp_model_read(test_path(out, "dense_runtime.json"), &m, &err), 0);
     for (int which = 0; which < 2; which++) {
         wp_engine e;
@@ -784,13 +786,14 @@ static void test_cache_bytes(void)
         const wp_engine_layer *fc = wp_engine_find(&e, which ? "fc0" : "fc");
         wp_feature_context ctx = {wp_network_bytes(&e, NULL), 1048576, 0};
         CHECK_INT(wp_network_resident(&ctx), !which);
-        /* the big one: 1 MB of its 3.35 MB fits */
+        /* the big one: 1 MB of its 3.2 MB fits */
         double miss = which ? 1 - 1048576 / ctx.network_bytes : 0;
-        CHECK(!which || (miss > 0.68 && miss < 0.69));
+        CHECK_NEAR(ctx.network_bytes, which ? 2.0 * 1600 * 1024 : 2.0 * 400 * 120, 0);
+        CHECK(!which || (miss > 0.67 && miss < 0.69));
         CHECK_NEAR(wp_network_miss_share(&ctx), miss, 1e-15);
         wp_feature_row fr;
         CHECK_INT(wp_layer_features_in(fc, WP_KIND_DENSE, &ctx, &fr, &err), 0);
-        double wb = 2.0 * (which ? 512 * 1000 : 400 * 120), ib = 2.0 * (which ? 512 : 400);
+        double wb = 2.0 * (which ? 1600 * 1024 : 400 * 120), ib = 2.0 * (which ? 1600 : 400);
         CHECK_NEAR(wp_feature_get(&fr, "memory_read_bytes"), wb * miss, 1e-9);
         CHECK_NEAR(wp_feature_get(&fr, "cache_read_bytes"), ib + wb * (1 - miss), 1e-9);
         CHECK_NEAR(wp_feature_get(&fr, "cold_start"), miss, 1e-15);
@@ -813,22 +816,22 @@ static void test_cache_bytes(void)
     /* and predict says which it was */
     const char *ps[] = {"predict", "--models", out, "--engine-info", small, NULL};
     CHECK_CLI(ps, 0,
-              TEST_LIST("cache:                  network 94 KB, models' level-2 cache 1024 KB: fits (weights read "
+              TEST_LIST("cache:                  weights 94 KB, models' level-2 cache 1024 KB: fits (weights read "
                         "from cache, no cold start)\n"),
               NULL);
     const char *pb[] = {"predict", "--models", out, "--engine-info", big, NULL};
     CHECK_CLI(pb, 0,
-              TEST_LIST("level-2 cache 1024 KB: 69 % of it does not fit (that share of the weights streamed from "
+              TEST_LIST("level-2 cache 1024 KB: 68 % of it does not fit (that share of the weights streamed from "
                         "memory and of a cold start charged)\n"),
               NULL);
-    /* 3,074 bytes over (FP16: 512 x 1025 weights and 1025 outputs): a
-     * share that rounds to 0 % is said as under 1 % */
+    /* 1,024 bytes over (FP16: 512 x 1025 weights): a share that rounds to
+     * 0 % is said as under 1 % */
     const char *edge = test_path(dir, "edge_engine.json");
     test_write_file(edge, "{\"Layers\": [\n{\"Name\": \"fc\", \"LayerType\": \"CaskGemmConvolution\", "
                           "\"Inputs\": [{\"Dimensions\": [1,512,1,1]}], \"Outputs\": [{\"Dimensions\": "
                           "[1,1025,1,1]}], \"Kernel\": [1,1]}\n]}\n");
     CHECK_CLI(TEST_LIST("predict", "--models", out, "--engine-info", edge), 0,
-              TEST_LIST("cache:                  network 1027 KB, models' level-2 cache 1024 KB: under 1 % of it "
+              TEST_LIST("cache:                  weights 1025 KB, models' level-2 cache 1024 KB: under 1 % of it "
                         "does not fit"),
               NULL);
     const char *pn[] = {"predict", "--models", models, "--engine-info", small, NULL};

@@ -102,7 +102,7 @@ int wp_layer_features(const wp_engine_layer *layer, wp_layer_kind kind, wp_featu
 /* What the features of a convolution or dense layer need beyond the
  * layer: the network it is part of and the device it runs on. */
 typedef struct wp_feature_context {
-    double network_bytes; /* the network's weights and outputs (wp_network_bytes) */
+    double network_bytes; /* the network's weight bytes (wp_network_bytes) */
     double cache_bytes;   /* the device's level-2 cache (wp_engine.cache_bytes); 0: unknown */
     double channel_block; /* output channels its convolutions compute together
                              (wp_engine.channel_block); 0: unknown */
@@ -115,9 +115,8 @@ double wp_network_miss_share(const wp_feature_context *ctx);
 int wp_network_resident(const wp_feature_context *ctx);
 /* Sum over the engine's layers of a modelled kind, those fused into
  * another left out (FusedInto, or fused_into[i] >= 0 when given: eng->n
- * entries as wp_predict_engine's), of weight_bytes + out_bytes: what one
- * inference touches (each output once, as the CPU runner keeps every
- * tensor). */
+ * entries as wp_predict_engine's), of weight_bytes: what one inference
+ * reads and the next reads again. */
 double wp_network_bytes(const wp_engine *eng, const int *fused_into);
 /* wp_layer_features in a context (NULL: unknown, as wp_layer_features):
  * every row has network_bytes, cache_bytes and cold_start (the miss

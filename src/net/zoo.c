@@ -311,9 +311,9 @@ static int mlp(zb *b, int x)
  * its keyword spotter is `dscnn`). No softmax at the end, as above. The
  * Keras originals give every convolution a bias, batch norm or not; here,
  * as in torchvision, one followed by a batch norm has none. They are
- * int8 there and float32 here: of their weights and outputs, ResNet-8's
- * 0.88 MB fit a 1 MB level-2 cache, the autoencoder's 1.07 MB and the
- * wake-word network's 1.76 MB need 2 MB. */
+ * int8 there and float32 here: ResNet-8's weights (0.31 MB) and the
+ * wake-word network's (0.83 MB) fit a 1 MB level-2 cache, the
+ * autoencoder's 1.06 MB do not quite. */
 
 /* ResNet-8 on CIFAR-10: a 16-filter stem and three basic blocks of 16, 32
  * and 64 filters, the last two at stride 2 with a 1x1 stride-2
