@@ -706,16 +706,17 @@ static const char *data_with_column(const char *name, const char *const *kinds, 
 
 /* A dataset from before the network context (no network_bytes,
  * cache_bytes, cold_start, cache_read_bytes, memory_read_bytes,
- * channel_block, padded_macs): its networks streamed their weights, so
- * train reads in_bytes and weight_bytes for the two placed byte counts,
- * cold_start 1 and macs for padded_macs (the block unknown), and gets the
+ * channel_block, padded_macs, padded_out_bytes): its networks streamed
+ * their weights, so train reads in_bytes and weight_bytes for the two
+ * placed byte counts, cold_start 1, and macs and out_bytes for the padded
+ * ones (the block unknown), and gets the
  * very models the same data with the columns gives. */
 static void test_legacy_placement(void)
 {
     const char *d = test_path_kept(dir, "legacy_placement");
     copy_dir(data, d);
-    static const char *const cols[] = {"network_bytes",     "cache_bytes",   "cold_start", "cache_read_bytes",
-                                       "memory_read_bytes", "channel_block", "padded_macs"};
+    static const char *const cols[] = {"network_bytes",     "cache_bytes",   "cold_start",  "cache_read_bytes",
+                                       "memory_read_bytes", "channel_block", "padded_macs", "padded_out_bytes"};
     char rel[128];
     for (size_t g = 0; g < sizeof fixture_nets / sizeof *fixture_nets; g++)
         for (int k = 0; k < 3; k++) {
@@ -723,7 +724,7 @@ static void test_legacy_placement(void)
                      k == 0   ? "convolutional"
                      : k == 1 ? "pooling"
                               : "dense");
-            for (size_t c = 0; c < (k == 0 ? 7u : k == 1 ? 3u : 5u); c++)
+            for (size_t c = 0; c < (k == 0 ? 8u : k == 1 ? 3u : 5u); c++)
                 rewrite_column(test_path(d, rel), cols[c], NULL);
         }
     const char *out_new = test_path_kept(dir, "models_placed"), *out_old = test_path_kept(dir, "models_legacy");
@@ -859,7 +860,8 @@ static void test_channel_block(void)
 {
     const char *d = data_with_column("block_data", TEST_LIST("convolutional"), "channel_block", "16");
     const char *out = train_kept(d, "models_block");
-    check_model_file(out, "convolutional_runtime.json", TEST_LIST("\"channel_block\": 16", "\"padded_macs\""));
+    check_model_file(out, "convolutional_runtime.json",
+                     TEST_LIST("\"channel_block\": 16", "\"padded_macs\"", "\"padded_out_bytes\""));
     wp_model m;
     wp_error err;
     CHECK_INT(wp_model_read(test_path(out, "convolutional_runtime.json"), &m, &err), 0);
@@ -884,6 +886,8 @@ static void test_channel_block(void)
         wp_feature_row fr;
         CHECK_INT(wp_layer_features_in(&e.layers[l], WP_KIND_CONV, &ctx, &fr, &err), 0);
         CHECK_NEAR(wp_feature_get(&fr, "padded_macs"), wp_feature_get(&fr, "macs") * (l == 0 ? 16.0 / 6 : 1), 1e-6);
+        CHECK_NEAR(wp_feature_get(&fr, "padded_out_bytes"), wp_feature_get(&fr, "out_bytes") * (l == 0 ? 16.0 / 6 : 1),
+                   1e-6);
         double raw[WP_MODEL_MAX_FEATURES];
         for (int f = 0; f < m.cfg.n_features; f++)
             raw[f] = wp_feature_get(&fr, m.cfg.features[f]);

@@ -123,7 +123,7 @@ double wp_network_bytes(const wp_engine *eng, const int *fused_into);
  * share, wp_network_miss_share); convolution and dense rows end with
  * cache_read_bytes (in_bytes, plus the share of weight_bytes in the
  * cache) and memory_read_bytes (the rest of weight_bytes), and
- * convolution rows with channel_block and padded_macs. */
+ * convolution rows with channel_block, padded_macs and padded_out_bytes. */
 int wp_layer_features_in(const wp_engine_layer *layer, wp_layer_kind kind, const wp_feature_context *ctx,
                          wp_feature_row *row, wp_error *err);
 /* Value of a named feature, or NaN when the row has no such feature. */

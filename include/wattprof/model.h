@@ -134,7 +134,7 @@ typedef struct wp_model {
     double cache_bytes;
     /* the output channels that device's convolutions compute together
      * ("channel_block"; 0: unknown): predict rounds a network's channels up
-     * to it (padded_macs) */
+     * to it (padded_macs, padded_out_bytes) */
     double channel_block;
 } wp_model;
 

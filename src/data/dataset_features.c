@@ -67,9 +67,14 @@ static const char *const conv_names[] = {
      * On the CPU runner (AVX-512, 16 lanes) LeNet's first convolution,
      * 6 output channels, took 6.7 us for what its MACs say is 2.7, and the
      * convolutions of 24, 40, 58, 72, 116 or 120 channels ran at 53 GMAC/s
-     * against 86 for the multiples of 16 (medians, docs/training.md). */
+     * against 86 for the multiples of 16 (medians, docs/training.md).
+     * padded_out_bytes likewise: out_bytes x that count / out channels,
+     * the per-pixel work of writing whole blocks (LeNet -25 -> -19 %, the
+     * first convolutions of the ImageNet networks, 3 input channels and 16
+     * or 32 output, no longer 30 % low: docs/training.md). */
     "channel_block",
     "padded_macs",
+    "padded_out_bytes",
 };
 static const char *const pool_names[] = {
     IO_NAMES,
@@ -468,7 +473,7 @@ int wp_layer_features_in(const wp_engine_layer *l, wp_layer_kind kind, const wp_
         put_placement(row, ctx, ib, wb);
         double block = ctx && ctx->channel_block > 1 ? ctx->channel_block : 0;
         double oc = (double)out[1], padded = block > 0 ? ceil(oc / block) * block : oc;
-        double tail[] = {ctx ? ctx->channel_block : 0, macs * padded / oc};
+        double tail[] = {ctx ? ctx->channel_block : 0, macs * padded / oc, ob * padded / oc};
         put_vals(row, tail, COUNT(tail));
     } else if (kind == WP_KIND_POOL) {
         if (check_io(l, 1, err) != 0)
@@ -550,7 +555,7 @@ int wp_features_from_upstream(wp_layer_kind kind, const double *up, wp_feature_r
         double vals[] = {1, 1, 1, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob), out * k};
         put_vals(row, vals, COUNT(vals));
         put_placement(row, NULL, ib, wb);
-        double tail[] = {0, macs}; /* the Jetson's channel block: unknown */
+        double tail[] = {0, macs, ob}; /* the Jetson's channel block: unknown */
         put_vals(row, tail, COUNT(tail));
     } else if (kind == WP_KIND_POOL) {
         double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6];

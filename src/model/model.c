@@ -146,11 +146,12 @@ static void additive_pipeline(wp_pipeline_config *p)
      * cache (its layers start cold); a training
      * set where every network is one or the other cannot tell them apart
      * (the fit leaves a constant column at 0), and predict flags a layer
-     * of the other kind out of range. A convolution's MACs are counted
-     * with its output channels rounded up to the device's block
-     * (padded_macs: macs itself where the block is unknown). */
-    static const char *const conv[] = {"padded_macs", "taps", "cache_read_bytes", "memory_read_bytes", "out_bytes",
-                                       "cold_start",  NULL};
+     * of the other kind out of range. A convolution's MACs and output
+     * bytes are counted with its output channels rounded up to the
+     * device's block (padded_macs, padded_out_bytes: macs and out_bytes
+     * themselves where the block is unknown). */
+    static const char *const conv[] = {
+        "padded_macs", "taps", "cache_read_bytes", "memory_read_bytes", "padded_out_bytes", "cold_start", NULL};
     static const char *const dense[] = {"macs",      "cache_read_bytes", "memory_read_bytes",
                                         "out_bytes", "cold_start",       NULL};
     static const char *const pool[] = {"ops", "in_bytes", "out_bytes", "cold_start", NULL};
