@@ -82,8 +82,8 @@ for r in $(seq 1 "$ROUNDS"); do
     done
 done
 # per-cycle runtimes -> mapping CSV with a placeholder power. A layer the
-# CPU runner fused into the convolution before it (batch norm, ReLU: its
-# time is inside the convolution's, its own two clock reads) is left out of
+# CPU runner fused into the convolution or dense layer before it (batch
+# norm, ReLU: its time is inside that layer's, its own two clock reads) is left out of
 # the training rows and of both totals (OUT/fused.json).
 "$PY" - "$OUT" "${#raws[@]}" "${raws[@]}" "${nets[@]}" <<'EOF'
 import json, os, sys
