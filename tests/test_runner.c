@@ -101,6 +101,20 @@ static int act(wp_graph *g, const char *name)
     return wp_graph_add_tensor(g, name, NULL, 0);
 }
 
+/* An inference BatchNormalization of x's c channels into *y: scale and
+ * variance around 1, shift and mean around 0, from seeds seed..seed+3. */
+static void add_bn(wp_graph *g, const char *name, int x, int64_t c, uint64_t seed, int *y)
+{
+    static const char *const part[] = {"scale", "shift", "mean", "var"};
+    int in[5] = {x};
+    for (int k = 0; k < 4; k++) {
+        char t[64];
+        snprintf(t, sizeof t, "%s.%s", name, part[k]);
+        in[k + 1] = weight(g, t, 1, c, 0, 0, 0, k == 0 || k == 3 ? 1.0f : 0.0f, seed + (uint64_t)k);
+    }
+    wp_graph_add_node(g, WP_OP_BATCHNORM, name, 5, in, 1, y);
+}
+
 /* Every operator with its less common attributes, on tiny shapes. */
 static void test_ops(void)
 {
@@ -128,10 +142,7 @@ static void test_ops(void)
     n->group = 6;
     n->auto_pad = WP_AUTO_PAD_SAME_UPPER;
     int bn = act(&g, "bn");
-    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn", 5,
-                      (int[]){c2, weight(&g, "s", 1, 6, 0, 0, 0, 1, 14), weight(&g, "sh", 1, 6, 0, 0, 0, 0, 15),
-                              weight(&g, "mu", 1, 6, 0, 0, 0, 0, 16), weight(&g, "var", 1, 6, 0, 0, 0, 1, 17)},
-                      1, &bn);
+    add_bn(&g, "bn", c2, 6, 14, &bn);
     int cl = act(&g, "clip");
     n = wp_graph_add_node(&g, WP_OP_CLIP, "clip", 1, &bn, 1, &cl);
     n->clip_min = -0.2f;
@@ -237,10 +248,7 @@ static void test_layouts(void)
     wp_graph_add_node(&g, WP_OP_CONV, "conv_computed_w", 2, (int[]){c1, wconst}, 1, &c2);
     n = wp_graph_add_node(&g, WP_OP_CONV, "conv3", 2, (int[]){c2, weight(&g, "w3", 4, 32, 32, 3, 3, 0, 34)}, 1, &c3);
     n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
-    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn", 5,
-                      (int[]){c2, weight(&g, "s", 1, 32, 0, 0, 0, 1, 35), weight(&g, "sh", 1, 32, 0, 0, 0, 0, 36),
-                              weight(&g, "mu", 1, 32, 0, 0, 0, 0, 37), weight(&g, "var", 1, 32, 0, 0, 0, 1, 38)},
-                      1, &bn);
+    add_bn(&g, "bn", c2, 32, 35, &bn);
     n = wp_graph_add_node(&g, WP_OP_MAXPOOL, "pool", 1, &c1, 1, &mp);
     n->kernel[0] = n->kernel[1] = 2;
     n->stride[0] = n->stride[1] = 2;
@@ -325,10 +333,7 @@ static void test_fusion(void)
         &g, WP_OP_CONV, "conv1", 3,
         (int[]){g.input, weight(&g, "w1", 4, 16, 8, 3, 3, 0, 41), weight(&g, "cb1", 1, 16, 0, 0, 0, 0, 42)}, 1, &c1);
     n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
-    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn1", 5,
-                      (int[]){c1, weight(&g, "s1", 1, 16, 0, 0, 0, 1, 43), weight(&g, "h1", 1, 16, 0, 0, 0, 0, 44),
-                              weight(&g, "m1", 1, 16, 0, 0, 0, 0, 45), weight(&g, "v1", 1, 16, 0, 0, 0, 1, 46)},
-                      1, &b1);
+    add_bn(&g, "bn1", c1, 16, 43, &b1);
     n = wp_graph_add_node(&g, WP_OP_CLIP, "clip1", 1, &b1, 1, &k1);
     n->clip_min = 0.0f;
     n->clip_max = 0.5f;
@@ -336,18 +341,12 @@ static void test_fusion(void)
     n = wp_graph_add_node(&g, WP_OP_CONV, "conv2_dw", 2, (int[]){k1, weight(&g, "w2", 4, 16, 1, 3, 3, 0, 47)}, 1, &c2);
     n->group = 16;
     n->pads[0] = n->pads[1] = n->pads[2] = n->pads[3] = 1;
-    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn2", 5,
-                      (int[]){c2, weight(&g, "s2", 1, 16, 0, 0, 0, 1, 48), weight(&g, "h2", 1, 16, 0, 0, 0, 0, 49),
-                              weight(&g, "m2", 1, 16, 0, 0, 0, 0, 50), weight(&g, "v2", 1, 16, 0, 0, 0, 1, 51)},
-                      1, &b2);
+    add_bn(&g, "bn2", c2, 16, 48, &b2);
     wp_graph_add_node(&g, WP_OP_CONV, "conv3", 2, (int[]){b2, weight(&g, "w3", 4, 8, 16, 1, 1, 0, 52)}, 1, &c3);
     wp_graph_add_node(&g, WP_OP_RELU, "relu3", 1, &c3, 1, &r3);
     /* c4 is also a graph output: conv4 runs alone and so does bn4. */
     wp_graph_add_node(&g, WP_OP_CONV, "conv4", 2, (int[]){r3, weight(&g, "w4", 4, 8, 8, 1, 1, 0, 53)}, 1, &c4);
-    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn4", 5,
-                      (int[]){c4, weight(&g, "s4w", 1, 8, 0, 0, 0, 1, 54), weight(&g, "h4", 1, 8, 0, 0, 0, 0, 55),
-                              weight(&g, "m4", 1, 8, 0, 0, 0, 0, 56), weight(&g, "v4", 1, 8, 0, 0, 0, 1, 57)},
-                      1, &b4);
+    add_bn(&g, "bn4", c4, 8, 54, &b4);
     wp_graph_add_node(&g, WP_OP_RELU, "relu4", 1, &b4, 1, &s4);
     CHECK_INT(wp_graph_add_output(&g, s4), 0);
     CHECK_INT(wp_graph_add_output(&g, c4), 0);
@@ -407,17 +406,11 @@ static void test_dense_fusion(void)
         (int[]){g.input, weight(&g, "w1", 2, 16, 12, 0, 0, 0, 61), weight(&g, "b1", 1, 16, 0, 0, 0, 0, 62)}, 1, &g1);
     n->trans_b = 1;
     n->beta = 2.0f;
-    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn1", 5,
-                      (int[]){g1, weight(&g, "s1", 1, 16, 0, 0, 0, 1, 63), weight(&g, "t1", 1, 16, 0, 0, 0, 0, 64),
-                              weight(&g, "m1", 1, 16, 0, 0, 0, 0, 65), weight(&g, "v1", 1, 16, 0, 0, 0, 1, 66)},
-                      1, &h1);
+    add_bn(&g, "bn1", g1, 16, 63, &h1);
     wp_graph_add_node(&g, WP_OP_RELU, "relu1", 1, &h1, 1, &r1);
     n = wp_graph_add_node(&g, WP_OP_GEMM, "fc2", 2, (int[]){r1, weight(&g, "w2", 2, 16, 8, 0, 0, 0, 67)}, 1, &g2);
     n->alpha = 0.5f;
-    wp_graph_add_node(&g, WP_OP_BATCHNORM, "bn2", 5,
-                      (int[]){g2, weight(&g, "s2", 1, 8, 0, 0, 0, 1, 68), weight(&g, "t2", 1, 8, 0, 0, 0, 0, 69),
-                              weight(&g, "m2", 1, 8, 0, 0, 0, 0, 70), weight(&g, "v2", 1, 8, 0, 0, 0, 1, 71)},
-                      1, &h2);
+    add_bn(&g, "bn2", g2, 8, 68, &h2);
     n = wp_graph_add_node(&g, WP_OP_CLIP, "clip2", 1, &h2, 1, &k2);
     n->clip_min = 0.0f;
     n->clip_max = 0.25f;

@@ -419,17 +419,14 @@ static int is_const(const wp_runner *r, int t)
     return t >= 0 && r->g->tensors[t].is_const && r->buf[t];
 }
 
-/* Inference batch-norm folded into the convolution before it, as TensorRT
- * and PyTorch's optimize_for_inference do: per output channel o,
- * w' = w * g/sqrt(v+eps) and b' = (b - m) * g/sqrt(v+eps) + beta. Once, at
- * set-up, into copies the state owns (the graph keeps the originals). */
-static int fold_bn(wp_runner *r, cpu_state *s, const wp_node *n, const wp_node *bn, float **w_out, float **b_out,
-                   wp_error *err)
+/* Inference batch-norm folded into the layer before it, as TensorRT and
+ * PyTorch's optimize_for_inference do: row o of the O x per weights w
+ * (output channel o) scales by k = g/sqrt(v+eps), and b' = (b - m) k +
+ * beta (b NULL: none). Once, at set-up, into copies the state owns (the
+ * graph keeps the originals). */
+static int fold_bn_rows(cpu_state *s, const wp_runner *r, const wp_node *bn, int64_t O, int64_t per, const float *w,
+                        const float *b, float **w_out, float **b_out, wp_error *err)
 {
-    const wp_dims *wd = shape(r, n->in[1]);
-    int64_t O = wd->d[0], per = wp_dims_count(wd) / O;
-    const float *w = r->buf[n->in[1]];
-    const float *b = n->n_in > 2 && n->in[2] >= 0 ? r->buf[n->in[2]] : NULL;
     const float *gamma = r->buf[bn->in[1]], *beta = r->buf[bn->in[2]], *mean = r->buf[bn->in[3]],
                 *var = r->buf[bn->in[4]];
     float *wf = keep_buf(s, (size_t)(O * per), err), *bf = wf ? keep_buf(s, (size_t)O, err) : NULL;
@@ -444,6 +441,16 @@ static int fold_bn(wp_runner *r, cpu_state *s, const wp_node *n, const wp_node *
     *w_out = wf;
     *b_out = bf;
     return 0;
+}
+
+/* into a convolution: its weights [O, I/group, Kh, Kw] are O rows */
+static int fold_bn(wp_runner *r, cpu_state *s, const wp_node *n, const wp_node *bn, float **w_out, float **b_out,
+                   wp_error *err)
+{
+    const wp_dims *wd = shape(r, n->in[1]);
+    int64_t O = wd->d[0];
+    const float *b = n->n_in > 2 && n->in[2] >= 0 ? r->buf[n->in[2]] : NULL;
+    return fold_bn_rows(s, r, bn, O, wp_dims_count(wd) / O, r->buf[n->in[1]], b, w_out, b_out, err);
 }
 
 /* ReLU or Clip after a convolution: a oneDNN eltwise post-op, applied as
@@ -470,6 +477,20 @@ static int post_attr(cpu_state *s, const wp_node *n, const wp_node *act, dnnl_pr
     dnnl_post_ops_destroy(po);
     (void)s;
     return rc;
+}
+
+/* The primitive of desc with the Relu/Clip act (NULL: none) as its
+ * post-op. */
+static int make_pd_post(cpu_state *s, const wp_node *n, const_dnnl_op_desc_t desc, const wp_node *act,
+                        dnnl_primitive_desc_t *pd, wp_error *err)
+{
+    dnnl_primitive_attr_t attr;
+    if (post_attr(s, n, act, &attr, err))
+        return -1;
+    dnnl_status_t st = dnnl_primitive_desc_create(pd, desc, attr, s->eng, NULL);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return check(st, n, "primitive_desc_create", err);
 }
 
 static int prep_conv(wp_runner *r, cpu_state *s, layer *l, size_t node, wp_error *err)
@@ -505,16 +526,10 @@ static int prep_conv(wp_runner *r, cpu_state *s, layer *l, size_t node, wp_error
     }
     dnnl_convolution_desc_t cd;
     dnnl_primitive_desc_t pd;
-    dnnl_primitive_attr_t attr;
     if (check(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src, &w,
                                                          has_b ? &b : NULL, &dst, strides, dil, pl, pr),
               n, "convolution_desc_init", err) ||
-        post_attr(s, n, act, &attr, err))
-        return -1;
-    dnnl_status_t st = dnnl_primitive_desc_create(&pd, &cd, attr, s->eng, NULL);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
-    if (check(st, n, "primitive_desc_create", err))
+        make_pd_post(s, n, &cd, act, &pd, err))
         return -1;
     dnnl_exec_arg_t args[4];
     int na = 0;
@@ -561,30 +576,6 @@ static int prep_pool(wp_runner *r, cpu_state *s, layer *l, const wp_node *n, wp_
     return add_prim(l, n, pd, na, args, err);
 }
 
-/* A dense layer absorbs the inference batch-norm after it the way a
- * convolution does (fold_bn): its output channel j is column j of the
- * [N,K] weights, so row j of oneDNN's matrix scales by g_j/sqrt(v_j+eps).
- * TensorRT folds the same; an MLP's batch norm on a 1x128 tensor would
- * otherwise cost a primitive call (0.9 us) for 128 multiply-adds. */
-static int fold_bn_dense(cpu_state *s, const wp_runner *r, const wp_node *bn, int64_t N, int64_t K, float **wt,
-                         float **bias, wp_error *err)
-{
-    const float *gamma = r->buf[bn->in[1]], *beta = r->buf[bn->in[2]], *mean = r->buf[bn->in[3]],
-                *var = r->buf[bn->in[4]];
-    float *wf = keep_buf(s, (size_t)(N * K), err), *bf = wf ? keep_buf(s, (size_t)N, err) : NULL;
-    if (!bf)
-        return -1;
-    for (int64_t j = 0; j < N; j++) {
-        double k = gamma[j] / sqrt((double)var[j] + bn->epsilon);
-        for (int64_t e = 0; e < K; e++)
-            wf[j * K + e] = (float)((*wt)[j * K + e] * k);
-        bf[j] = (float)(((*bias ? (*bias)[j] : 0.0) - mean[j]) * k + beta[j]);
-    }
-    *wt = wf;
-    *bias = bf;
-    return 0;
-}
-
 static int prep_dense(wp_runner *r, cpu_state *s, layer *l, size_t node, wp_error *err)
 {
     const wp_node *n = &r->g->nodes[node];
@@ -617,7 +608,11 @@ static int prep_dense(wp_runner *r, cpu_state *s, layer *l, size_t node, wp_erro
             bias = bb;
         }
     }
-    if (bn && fold_bn_dense(s, r, bn, N, K, &wt, &bias, err))
+    /* TensorRT folds a batch norm into a fully connected layer too; an
+     * MLP's on a 1x128 tensor would otherwise cost a primitive call
+     * (0.9 us) for 128 multiply-adds. Row j of oneDNN's [N,K] matrix is
+     * output channel j. */
+    if (bn && fold_bn_rows(s, r, bn, N, K, wt, bias, &wt, &bias, err))
         return -1;
     dnnl_memory_desc_t src, w, wplain, b, dst;
     md_of(&src, x);
@@ -629,15 +624,9 @@ static int prep_dense(wp_runner *r, cpu_state *s, layer *l, size_t node, wp_erro
         md_1d(&b, N);
     dnnl_inner_product_desc_t ip;
     dnnl_primitive_desc_t pd;
-    dnnl_primitive_attr_t attr;
     if (check(dnnl_inner_product_forward_desc_init(&ip, dnnl_forward_inference, &src, &w, bias ? &b : NULL, &dst), n,
               "inner_product_desc_init", err) ||
-        post_attr(s, n, act, &attr, err))
-        return -1;
-    dnnl_status_t st = dnnl_primitive_desc_create(&pd, &ip, attr, s->eng, NULL);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
-    if (check(st, n, "primitive_desc_create", err))
+        make_pd_post(s, n, &ip, act, &pd, err))
         return -1;
     dnnl_exec_arg_t args[4];
     int na = 0;
