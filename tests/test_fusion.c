@@ -349,6 +349,29 @@ static void test_predict(const char *dir, const char *onnx)
     wp_graph_free(&g);
 }
 
+/* A Conv and a Gemm whose output has no tensor (-1, as an optional ONNX
+ * output left unnamed reads): nothing reads it, so nothing fuses, and the
+ * plan never indexes a tensor -1 (ASan would say so). */
+static void test_plan_without_output(void)
+{
+    wp_graph g;
+    wp_error err = {0};
+    wp_graph_init(&g, "no output");
+    wp_dims x4 = {4, {1, 2, 4, 4}}, w4 = {4, {2, 2, 1, 1}}, x2 = {2, {1, 8}}, w2 = {2, {4, 8}};
+    int x = wp_graph_add_tensor(&g, "x", &x4, 0), wc = wp_graph_add_tensor(&g, "wc", &w4, 1);
+    int v = wp_graph_add_tensor(&g, "v", &x2, 0), wg = wp_graph_add_tensor(&g, "wg", &w2, 1);
+    g.input = x;
+    int none = -1, y = wp_graph_add_tensor(&g, "y", NULL, 0);
+    wp_graph_add_node(&g, WP_OP_CONV, "conv", 2, (int[]){x, wc}, 1, &none);
+    wp_graph_add_node(&g, WP_OP_GEMM, "fc", 2, (int[]){v, wg}, 1, &none)->trans_b = 1;
+    wp_graph_add_node(&g, WP_OP_RELU, "relu", 1, &v, 1, &y);
+    int plan[3] = {7, 7, 7};
+    CHECK_INT(wp_graph_fusion_plan(&g, plan, &err), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(plan[i], -1);
+    wp_graph_free(&g);
+}
+
 int main(void)
 {
     TEST_SKIP_UNLESS(wp_onnx_supported(), "ONNX support is not built in");
@@ -356,6 +379,7 @@ int main(void)
     const char *onnx = test_path_kept(dir, "net.onnx");
     write_net(onnx);
     test_plan(onnx);
+    test_plan_without_output();
     test_predict(dir, onnx);
     return test_summary();
 }

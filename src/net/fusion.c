@@ -42,7 +42,9 @@ static int is_const(const wp_graph *g, const unsigned char *data, int t)
  * runner checks against this plan when it applies it. */
 static int fusable(const wp_graph *g, const unsigned char *data, const wp_node *n)
 {
-    if (n->n_out != 1 || n->n_in < 1 || n->in[0] < 0)
+    /* an output without a tensor (an optional one left unnamed) has no
+     * reader to fuse, nor a shape to check */
+    if (n->n_out != 1 || n->out[0] < 0 || n->n_in < 1 || n->in[0] < 0)
         return 0;
     for (size_t i = 0; i < n->n_in; i++)
         if (n->in[i] >= 0 && !data[n->in[i]])
