@@ -36,8 +36,9 @@ static void usage(FILE *fp)
                 "  --threads N       cpu backend threads (default 0: all cores / OMP_NUM_THREADS);\n"
                 "                    1 is much steadier on a machine busy with other work\n"
                 "  --no-fusion       cpu backend: run every node as its own primitive (by default a\n"
-                "                    convolution absorbs the batch-norm and Relu/Clip after it, as\n"
-                "                    TensorRT does; those layers are then listed with no work)\n"
+                "                    convolution or dense layer absorbs the batch-norm and Relu/Clip\n"
+                "                    after it, as TensorRT does; those layers are then listed with\n"
+                "                    no work)\n"
                 "  --quiet           no progress bar\n"
                 "  --help            this text\n");
 }

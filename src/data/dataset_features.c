@@ -33,7 +33,7 @@
  * cache cannot hold (wp_network_miss_share: 0 when it fits, 1 when either
  * is unknown). A weighted layer also has cache_read_bytes = in_bytes plus
  * the weights' share in the cache, and memory_read_bytes = the rest of its
- * weights. A share, not a yes or no: MLPerf Tiny's autoencoder, 2 % over
+ * weights. A share, not a yes or no: MLPerf Tiny's autoencoder, just over
  * a 1 MB L2, ran its ReLUs in 0.2 us as the networks that fit do, and
  * charged as a network that streams it was predicted 168 % high
  * (docs/training.md). */
