@@ -214,7 +214,7 @@ static void test_features(void)
     c.groups = 4;
     c.elem_bytes = 2;
     CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), 0);
-    CHECK_INT(r.n, 31);
+    CHECK_INT(r.n, 33);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[12], "stride_1");
     CHECK_INT(FEAT(r, "batch_size"), 2);
@@ -270,7 +270,7 @@ static void test_features(void)
     p.has_stride = 1;
     p.stride[0] = p.stride[1] = 2;
     CHECK_INT(wp_layer_features(&p, WP_KIND_POOL, &r, &err), 0);
-    CHECK_INT(r.n, 22);
+    CHECK_INT(r.n, 24);
     CHECK_STR(r.names[10], "stride_1");
     CHECK_INT(FEAT(r, "kernel_0"), 3);
     CHECK_INT(FEAT(r, "kernel_1"), 3);
@@ -298,7 +298,7 @@ static void test_features(void)
     /* Dense, 4-D and 2-D: sizes are products of the non-batch dimensions. */
     wp_engine_layer d4 = make_layer("CaskGemmConvolution", 1, 512, 2, 2, 1, 1000, 1, 1);
     CHECK_INT(wp_layer_features(&d4, WP_KIND_DENSE, &r, &err), 0);
-    CHECK_INT(r.n, 14);
+    CHECK_INT(r.n, 16);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[1], "input_size");
     CHECK_STR(r.names[2], "output_size");
@@ -516,7 +516,7 @@ static void test_channel_block(void)
         wp_error err = {0};
         CHECK_INT(wp_engine_parse(text, strlen(text), "blk", &eng, &err), 0);
         CHECK_INT(eng.channel_block, cases[i].block);
-        wp_feature_context ctx = {wp_network_bytes(&eng, NULL), 0, eng.channel_block};
+        wp_feature_context ctx = {wp_network_bytes(&eng, NULL), 0, eng.channel_block, wp_network_layers(&eng, NULL)};
         wp_feature_row fr;
         CHECK_INT(wp_layer_features_in(wp_engine_find(&eng, "conv"), WP_KIND_CONV, &ctx, &fr, &err), 0);
         CHECK_INT(FEAT(fr, "channel_block"), cases[i].block);
@@ -563,22 +563,26 @@ static void test_cache_resident(void)
     char want[256];
     char *conv = test_read_file(test_path(out, "fits/convolutional.csv"));
     char *row = conv ? csv_row(conv, "conv") : NULL;
-    /* ...,taps,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,power,... */
-    snprintf(want, sizeof want, ",%d,%d,%d,0,%d,0,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES,
-             2 * 3 * 32 * 32 + 2 * 16 * 3 * 9);
+    /* ...,taps,network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,
+     * memory_read_bytes,power,...: the engine runs 7 layers */
+    char crowd[WP_DOUBLE_BUFSZ];
+    wp_format_double(1 - exp(-7 / WP_CROWDING_LAYERS), crowd);
+    snprintf(want, sizeof want, ",%d,%d,%d,0,7,%s,%d,0,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES,
+             crowd, 2 * 3 * 32 * 32 + 2 * 16 * 3 * 9);
     CHECK_CONTAINS(row, want);
     free(row);
     free(conv);
     char *dense = test_read_file(test_path(out, "fits/dense.csv"));
     row = dense ? csv_row(dense, "fc") : NULL;
-    snprintf(want, sizeof want, ",%d,%d,0,%d,0,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES, 2 * 16 + 2 * 160);
+    snprintf(want, sizeof want, ",%d,%d,0,7,%s,%d,0,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES, crowd,
+             2 * 16 + 2 * 160);
     CHECK_CONTAINS(row, want);
     free(row);
     free(dense);
     conv = test_read_file(test_path(out, "streams/convolutional.csv"));
     row = conv ? csv_row(conv, "conv") : NULL;
-    snprintf(want, sizeof want, ",%d,%d,%d,0.5,%d,%d,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES,
-             ENGINE_NETWORK_BYTES / 2, 2 * 3 * 32 * 32 + 16 * 3 * 9, 16 * 3 * 9);
+    snprintf(want, sizeof want, ",%d,%d,%d,0.5,7,%s,%d,%d,", 16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES,
+             ENGINE_NETWORK_BYTES / 2, crowd, 2 * 3 * 32 * 32 + 16 * 3 * 9, 16 * 3 * 9);
     CHECK_CONTAINS(row, want);
     free(row);
     free(conv);
@@ -589,7 +593,7 @@ static void test_cache_resident(void)
     const char *at = row ? strstr(row, want) : NULL;
     CHECK(at != NULL);
     if (at)
-        CHECK_INT(sscanf(at + strlen(want), "%lf,%lf", &cold, &cache_read), 2);
+        CHECK_INT(sscanf(at + strlen(want), "%lf,%*f,%*f,%lf", &cold, &cache_read), 2);
     CHECK_NEAR(cold, 1.0 / ENGINE_NETWORK_BYTES, 1e-15);
     CHECK_NEAR(cache_read, 2 * 3 * 32 * 32 + 2 * 16 * 3 * 9 * (1 - 1.0 / ENGINE_NETWORK_BYTES), 1e-9);
     free(row);
@@ -597,13 +601,13 @@ static void test_cache_resident(void)
     /* every kind carries the context: the pooling and reshape rows too */
     char *pool = test_read_file(test_path(out, "fits/pooling.csv"));
     row = pool ? csv_row(pool, "gpool") : NULL;
-    snprintf(want, sizeof want, ",%d,%d,0,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES);
+    snprintf(want, sizeof want, ",%d,%d,0,7,%s,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES, crowd);
     CHECK_CONTAINS(row, want);
     free(row);
     free(pool);
     char *reshape = test_read_file(test_path(out, "streams/reshape.csv"));
     row = reshape ? csv_row(reshape, "reformat") : NULL;
-    snprintf(want, sizeof want, ",%d,%d,0.5,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES / 2);
+    snprintf(want, sizeof want, ",%d,%d,0.5,7,%s,", ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES / 2, crowd);
     CHECK_CONTAINS(row, want);
     free(row);
     free(reshape);
@@ -624,6 +628,20 @@ static void test_cache_resident(void)
     int fused[NLAYERS] = {-1, -1, -1, -1, -1, -1, -1};
     fused[5] = 4; /* fc2 */
     CHECK_INT((int)wp_network_bytes(&eng, fused), ENGINE_NETWORK_BYTES - 2 * 50);
+    /* ... and is not a layer the inference runs */
+    CHECK_INT((int)wp_network_layers(&eng, NULL), 7);
+    CHECK_INT((int)wp_network_layers(&eng, fused), 6);
+    /* crowding needs both the cache and the layer count; without either,
+     * 1 (every row alike, as cold_start) */
+    wp_feature_context known = {ENGINE_NETWORK_BYTES, ENGINE_NETWORK_BYTES, 0, 16};
+    CHECK_NEAR(wp_network_crowding(&known), 1 - exp(-1.0), 1e-15);
+    known.network_layers = 0;
+    CHECK_NEAR(wp_network_crowding(&known), 1, 0);
+    known.network_layers = 16;
+    known.cache_bytes = 0;
+    CHECK_NEAR(wp_network_crowding(&known), 1, 0);
+    CHECK_NEAR(wp_network_crowding(NULL), 1, 0);
+    CHECK_NEAR(FEAT(fr, "crowding"), 1, 0);
     wp_engine_free(&eng);
     free(fits);
     free(streams);
@@ -658,8 +676,8 @@ static void test_cli_end_to_end(void)
         CHECK(strncmp(reshape,
                       "batch_size,inputs,in_elems,out_elems,weight_elems,ops,bytes,in_bytes,weight_bytes,"
                       "out_bytes,transcendental,view,moved_in_bytes,moved_out_bytes,network_bytes,cache_bytes,"
-                      "cold_start,power,runtime,layer_name\n",
-                      205) == 0);
+                      "cold_start,network_layers,crowding,power,runtime,layer_name\n",
+                      229) == 0);
         CHECK_INT(test_count_lines(reshape), 2);
         CHECK_CONTAINS(reshape, ",reformat\n");
     }
@@ -670,20 +688,21 @@ static void test_cli_end_to_end(void)
     char *dense = test_read_file(test_path(out, "alpha/dense.csv"));
     CHECK(conv && pool && dense);
     if (conv && pool && dense) {
-        CHECK(starts_with(conv, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
-                                "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
-                                "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,taps,"
-                                "network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
-                                "channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name\n"));
+        CHECK(starts_with(conv,
+                          "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
+                          "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
+                          "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,taps,"
+                          "network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
+                          "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name\n"));
         CHECK(starts_with(pool, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,stride_0,stride_1,padding_0,padding_1,"
                                 "global_pooling,ops,bytes,in_bytes,out_bytes,intensity,network_bytes,cache_bytes,"
-                                "cold_start,power,runtime,layer_name\n"));
+                                "cold_start,network_layers,crowding,power,runtime,layer_name\n"));
         CHECK_INT(test_count_lines(conv), 2);
         char want[512];
         /* the engine names no cache: inputs from cache, weights from memory */
         snprintf(want, sizeof want,
-                 "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%d,0,1,%d,%d,0,%d,%d,%s,%s,conv",
+                 "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%d,0,1,7,1,%d,%d,0,%d,%d,%s,%s,conv",
                  16 * 16 * 16 * 3 * 9, 2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9), 2 * 3 * 32 * 32, 2 * 16 * 3 * 9,
                  2 * 16 * 16 * 16, fmt(16.0 * 16 * 16 * 3 * 9 / (2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9))),
                  16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, 2 * 3 * 32 * 32, 2 * 16 * 3 * 9, 16 * 16 * 16 * 3 * 9,
@@ -696,30 +715,31 @@ static void test_cli_end_to_end(void)
         CHECK_INT(test_count_lines(pool), 3);
         CHECK(strstr(pool, "gpool") < strstr(pool, ",pool\n"));
         row = csv_row(pool, "pool");
-        snprintf(want, sizeof want, "1,16,16,16,16,8,8,2,2,2,2,0,0,0,%d,%d,%d,%d,%s,%d,0,1,%s,%s,pool", 16 * 8 * 8 * 4,
-                 2 * (16 * 16 * 16 + 16 * 8 * 8), 2 * 16 * 16 * 16, 2 * 16 * 8 * 8,
+        snprintf(want, sizeof want, "1,16,16,16,16,8,8,2,2,2,2,0,0,0,%d,%d,%d,%d,%s,%d,0,1,7,1,%s,%s,pool",
+                 16 * 8 * 8 * 4, 2 * (16 * 16 * 16 + 16 * 8 * 8), 2 * 16 * 16 * 16, 2 * 16 * 8 * 8,
                  fmt(16.0 * 8 * 8 * 4 / (2 * (16 * 16 * 16 + 16 * 8 * 8))), ENGINE_NETWORK_BYTES,
                  fmt(mean_power(2, 12)), fmt(mean_runtime(2, 12)));
         CHECK_STR(row, want);
         free(row);
         row = csv_row(pool, "gpool");
-        snprintf(want, sizeof want, "1,16,8,8,16,1,1,8,8,8,8,0,0,1,%d,%d,%d,%d,%s,%d,0,1,%s,%s,gpool", 16 * 64,
+        snprintf(want, sizeof want, "1,16,8,8,16,1,1,8,8,8,8,0,0,1,%d,%d,%d,%d,%s,%d,0,1,7,1,%s,%s,gpool", 16 * 64,
                  2 * (16 * 64 + 16), 2 * 16 * 64, 2 * 16, fmt(16.0 * 64 / (2 * (16 * 64 + 16))), ENGINE_NETWORK_BYTES,
                  fmt(mean_power(3, 12)), fmt(mean_runtime(3, 12)));
         CHECK_STR(row, want);
         free(row);
 
-        CHECK(starts_with(dense, "batch_size,input_size,output_size,macs,bytes,in_bytes,weight_bytes,out_bytes,"
-                                 "intensity,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
-                                 "power,runtime,layer_name\n"));
+        CHECK(starts_with(dense,
+                          "batch_size,input_size,output_size,macs,bytes,in_bytes,weight_bytes,out_bytes,"
+                          "intensity,network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
+                          "memory_read_bytes,power,runtime,layer_name\n"));
         row = csv_row(dense, "fc");
-        snprintf(want, sizeof want, "1,16,10,160,%d,%d,%d,%d,%s,%d,0,1,%d,%d,%s,%s,fc", 2 * (16 + 10 + 160), 2 * 16,
+        snprintf(want, sizeof want, "1,16,10,160,%d,%d,%d,%d,%s,%d,0,1,7,1,%d,%d,%s,%s,fc", 2 * (16 + 10 + 160), 2 * 16,
                  2 * 160, 2 * 10, fmt(160.0 / (2 * (16 + 10 + 160))), ENGINE_NETWORK_BYTES, 2 * 16, 2 * 160,
                  fmt(mean_power(4, 12)), fmt(mean_runtime(4, 12)));
         CHECK_STR(row, want);
         free(row);
         row = csv_row(dense, "fc2");
-        snprintf(want, sizeof want, "4,10,5,200,%d,%d,%d,%d,%s,%d,0,1,%d,%d,%s,%s,fc2", 2 * (40 + 20 + 50), 2 * 40,
+        snprintf(want, sizeof want, "4,10,5,200,%d,%d,%d,%d,%s,%d,0,1,7,1,%d,%d,%s,%s,fc2", 2 * (40 + 20 + 50), 2 * 40,
                  2 * 50, 2 * 20, fmt(200.0 / (2 * (40 + 20 + 50))), ENGINE_NETWORK_BYTES, 2 * 40, 2 * 50,
                  fmt(mean_power(5, 12)), fmt(mean_runtime(5, 12)));
         CHECK_STR(row, want);
@@ -973,11 +993,13 @@ static void test_device_column(void)
     char *plain = test_read_file(test_path(out, "beta/convolutional.csv"));
     CHECK(conv && plain);
     if (conv && plain) {
-        CHECK_CONTAINS(conv, ",intensity,taps,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
-                             "channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name,device\n");
+        CHECK_CONTAINS(
+            conv, ",intensity,taps,network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
+                  "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name,device\n");
         CHECK_CONTAINS(conv, ",conv,\"NVIDIA Jetson Nano Developer Kit, rev \"\"B01\"\"\"\n");
-        CHECK_CONTAINS(plain, ",intensity,taps,network_bytes,cache_bytes,cold_start,cache_read_bytes,memory_read_bytes,"
-                              "channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name\n");
+        CHECK_CONTAINS(plain,
+                       ",intensity,taps,network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
+                       "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name\n");
         CHECK_CONTAINS(plain, ",conv\n");
         CHECK(strstr(plain, "device") == NULL);
         /* the rows are the same but for the column */

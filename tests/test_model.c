@@ -705,18 +705,19 @@ static const char *data_with_column(const char *name, const char *const *kinds, 
 }
 
 /* A dataset from before the network context (no network_bytes,
- * cache_bytes, cold_start, cache_read_bytes, memory_read_bytes,
- * channel_block, padded_macs, padded_out_bytes): its networks streamed
- * their weights, so train reads in_bytes and weight_bytes for the two
- * placed byte counts, cold_start 1, and macs and out_bytes for the padded
- * ones (the block unknown), and gets the
+ * cache_bytes, cold_start, network_layers, crowding, cache_read_bytes,
+ * memory_read_bytes, channel_block, padded_macs, padded_out_bytes): its
+ * networks streamed their weights, so train reads in_bytes and
+ * weight_bytes for the two placed byte counts, cold_start and crowding 1,
+ * and macs and out_bytes for the padded ones (the block unknown), and gets the
  * very models the same data with the columns gives. */
 static void test_legacy_placement(void)
 {
     const char *d = test_path_kept(dir, "legacy_placement");
     copy_dir(data, d);
-    static const char *const cols[] = {"network_bytes",     "cache_bytes",   "cold_start",  "cache_read_bytes",
-                                       "memory_read_bytes", "channel_block", "padded_macs", "padded_out_bytes"};
+    static const char *const cols[] = {"network_bytes", "cache_bytes",      "cold_start",        "network_layers",
+                                       "crowding",      "cache_read_bytes", "memory_read_bytes", "channel_block",
+                                       "padded_macs",   "padded_out_bytes"};
     char rel[128];
     for (size_t g = 0; g < sizeof fixture_nets / sizeof *fixture_nets; g++)
         for (int k = 0; k < 3; k++) {
@@ -724,7 +725,7 @@ static void test_legacy_placement(void)
                      k == 0   ? "convolutional"
                      : k == 1 ? "pooling"
                               : "dense");
-            for (size_t c = 0; c < (k == 0 ? 8u : k == 1 ? 3u : 5u); c++)
+            for (size_t c = 0; c < (k == 0 ? 10u : k == 1 ? 5u : 7u); c++)
                 rewrite_column(test_path(d, rel), cols[c], NULL);
         }
     const char *out_new = test_path_kept(dir, "models_placed"), *out_old = test_path_kept(dir, "models_legacy");
@@ -785,8 +786,9 @@ static void test_cache_bytes(void)
         CHECK_INT(wp_engine_read(eng, &e, &err), 0);
         CHECK_INT(wp_predict_engine(out, eng, &p, &err), 0);
         const wp_engine_layer *fc = wp_engine_find(&e, which ? "fc0" : "fc");
-        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 1048576, 0};
+        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 1048576, 0, wp_network_layers(&e, NULL)};
         CHECK_INT(wp_network_resident(&ctx), !which);
+        CHECK_NEAR(p.network_layers, 1, 0);
         /* the big one: 1 MB of its 3.2 MB fits */
         double miss = which ? 1 - 1048576 / ctx.network_bytes : 0;
         CHECK_NEAR(ctx.network_bytes, which ? 2.0 * 1600 * 1024 : 2.0 * 400 * 120, 0);
@@ -882,7 +884,7 @@ static void test_channel_block(void)
     CHECK_INT((int)p.n_conv, 2);
     CHECK_INT((int)p.n_channel_padded, 1);
     for (size_t l = 0; l < 2 && l < p.n; l++) {
-        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 0, 16};
+        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 0, 16, wp_network_layers(&e, NULL)};
         wp_feature_row fr;
         CHECK_INT(wp_layer_features_in(&e.layers[l], WP_KIND_CONV, &ctx, &fr, &err), 0);
         CHECK_NEAR(wp_feature_get(&fr, "padded_macs"), wp_feature_get(&fr, "macs") * (l == 0 ? 16.0 / 6 : 1), 1e-6);
@@ -930,6 +932,113 @@ static void test_channel_block(void)
               TEST_LIST("convolutional_runtime.json: \"channel_block\": expected an integer from 0 to 4096"));
 }
 
+/* Dense layers of a network of N layers on a 1 MB cache: the engine file
+ * at PATH; layer i reads 64 x (1 + i % 4) inputs into 32 x (1 + i % 3). */
+static void write_crowd_engine(const char *path, int n)
+{
+    size_t cap = 128 + (size_t)n * 192, len = 0;
+    char *t = malloc(cap);
+    len += (size_t)snprintf(t + len, cap - len, "{\"DeviceCacheBytes\": 1048576, \"Layers\": [\n");
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(t + len, cap - len,
+                                "%s{\"Name\": \"fc%d\", \"LayerType\": \"CaskGemmConvolution\", \"Inputs\": "
+                                "[{\"Dimensions\": [1,%d,1,1]}], \"Outputs\": [{\"Dimensions\": [1,%d,1,1]}], "
+                                "\"Kernel\": [1,1]}\n",
+                                i ? "," : "", i, 64 * (1 + i % 4), 32 * (1 + i % 3));
+    snprintf(t + len, cap - len, "]}\n");
+    test_write_file(path, t);
+    free(t);
+}
+
+/* What the crowd networks' dense layers take (ms): an overhead, a cost
+ * per MAC, and a cost of being crowded by the network's other layers. */
+static double crowd_runtime(const wp_feature_row *fr)
+{
+    return 1e-4 + 2e-9 * wp_feature_get(fr, "macs") + 4e-4 * wp_feature_get(fr, "crowding");
+}
+
+/* crowding (dataset_features.c): a dense layer's overhead grows with the
+ * layers its network runs. Networks of 2 to 34 layers whose runtimes carry
+ * that cost: the default dense model learns it and predict applies it to a
+ * held-out network from the layer count of its engine file; a model
+ * without the term misses that network. */
+static void test_crowding(void)
+{
+    static const int sizes[] = {2, 3, 5, 8, 13, 21, 34};
+    const char *d = test_path_kept(dir, "crowd_data");
+    char path[4096], held[4096];
+    for (size_t g = 0; g < sizeof sizes / sizeof *sizes; g++) {
+        snprintf(path, sizeof path, "%s/crowd%d.json", dir, sizes[g]);
+        write_crowd_engine(path, sizes[g]);
+        wp_engine e;
+        wp_error err;
+        CHECK_INT(wp_engine_read(path, &e, &err), 0);
+        CHECK_NEAR(wp_network_layers(&e, NULL), sizes[g], 0);
+        wp_feature_context ctx = {wp_network_bytes(&e, NULL), (double)e.cache_bytes, 0, wp_network_layers(&e, NULL)};
+        size_t nf;
+        const char *const *names = wp_feature_names(WP_KIND_DENSE, &nf);
+        size_t cap = 4096 + (size_t)sizes[g] * 1024, len = 0;
+        char *csv = malloc(cap);
+        for (size_t f = 0; f < nf; f++)
+            len += (size_t)snprintf(csv + len, cap - len, "%s,", names[f]);
+        len += (size_t)snprintf(csv + len, cap - len, "power,runtime,layer_name\n");
+        for (size_t l = 0; l < e.n; l++) {
+            wp_feature_row fr;
+            CHECK_INT(wp_layer_features_in(&e.layers[l], WP_KIND_DENSE, &ctx, &fr, &err), 0);
+            CHECK_NEAR(wp_feature_get(&fr, "network_layers"), sizes[g], 0);
+            CHECK_NEAR(wp_feature_get(&fr, "crowding"), 1 - exp(-sizes[g] / WP_CROWDING_LAYERS), 1e-15);
+            for (size_t f = 0; f < nf; f++)
+                len += (size_t)snprintf(csv + len, cap - len, "%.17g,", fr.values[f]);
+            len += (size_t)snprintf(csv + len, cap - len, "2500000.0,%.17g,fc%zu\n", crowd_runtime(&fr), l);
+        }
+        snprintf(path, sizeof path, "%s/crowd%d/dense.csv", d, sizes[g]);
+        test_write_file(path, csv);
+        free(csv);
+        wp_engine_free(&e);
+    }
+    snprintf(held, sizeof held, "%s/crowd13.json", dir);
+    const char *cfg = test_path_kept(dir, "no_crowding.json");
+    test_write_file(cfg, "{\"pipelines\": {\"dense_runtime\": {\"features\": [\"macs\", \"cache_read_bytes\", "
+                         "\"memory_read_bytes\", \"out_bytes\", \"cold_start\"]}}}\n");
+    for (int with = 1; with >= 0; with--) {
+        const char *out = test_path_kept(dir, with ? "crowd_models" : "crowd_models_without");
+        CHECK_CLI(with ? TEST_LIST("train", "--data-dir", d, "--out-dir", out, "--test-models", "crowd13", "--quiet")
+                       : TEST_LIST("train", "--data-dir", d, "--out-dir", out, "--test-models", "crowd13", "--config",
+                                   cfg, "--quiet"),
+                  0, NULL, NULL);
+        wp_model m;
+        wp_error err;
+        CHECK_INT(wp_model_read(test_path(out, "dense_runtime.json"), &m, &err), 0);
+        int fc = -1;
+        for (int f = 0; f < m.cfg.n_features; f++)
+            if (strcmp(m.cfg.features[f], "crowding") == 0)
+                fc = f;
+        CHECK_INT(fc >= 0, with);
+        CHECK_INT((int)m.p, m.cfg.n_features + 1); /* term 0 is the bias */
+        if (fc >= 0)
+            CHECK_NEAR(m.coef[fc + 1], 4e-4, 1e-9);
+        wp_model_free(&m);
+        wp_prediction p;
+        wp_engine e;
+        CHECK_INT(wp_engine_read(held, &e, &err), 0);
+        CHECK_INT(wp_predict_engine(out, held, &p, &err), 0);
+        CHECK_NEAR(p.network_layers, 13, 0);
+        double worst = 0;
+        wp_feature_context ctx = {wp_network_bytes(&e, NULL), 1048576, 0, 13};
+        for (size_t l = 0; l < p.n && l < e.n; l++) {
+            wp_feature_row fr;
+            CHECK_INT(wp_layer_features_in(&e.layers[l], WP_KIND_DENSE, &ctx, &fr, &err), 0);
+            double truth = crowd_runtime(&fr), rel = fabs(p.rows[l].runtime_ms - truth) / truth;
+            worst = rel > worst ? rel : worst;
+        }
+        /* learned, the held-out network is exact; without the term its
+         * 13 layers' crowding is charged as the training networks' mean */
+        CHECK(with ? worst < 1e-6 : worst > 0.05);
+        wp_prediction_free(&p);
+        wp_engine_free(&e);
+    }
+}
+
 static void test_help(void)
 {
     const char *a[] = {"train", "--help", NULL};
@@ -964,6 +1073,7 @@ int main(void)
     test_cache_bytes();
     test_channel_block();
     test_legacy_placement();
+    test_crowding();
     test_help();
     int rc = test_summary();
     return rc;

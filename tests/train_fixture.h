@@ -170,7 +170,7 @@ static inline int fx_write_extra(const char *dir, const char *net, wp_layer_kind
     snprintf(path, sizeof path, "%s/%s/%s.csv", dir, net, wp_layer_kind_name(k));
     size_t nf;
     const char *const *names = wp_feature_names(k, &nf);
-    if (nf != 17) /* the row format below */
+    if (nf != 19) /* the row format below */
         return -1;
     FILE *fp = fopen(path, "w");
     if (!fp)
@@ -185,10 +185,12 @@ static inline int fx_write_extra(const char *dir, const char *net, wp_layer_kind
         int view = k == WP_KIND_SHAPE && i % 2; /* a view moves no data: its time is the overhead */
         double rt = (2e-3 + (view ? 0 : 4e-6) * e * (1 + 3 * trans)) * (1 + 0.1 * (fx_unit() - 0.5));
         double pw = 1e6 * (1 + 0.2 * log10(e)) * (1 + 0.05 * (fx_unit() - 0.5));
-        /* no cache known (network_bytes, cache_bytes 0): cold_start 1 */
-        fprintf(fp, "1,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%d,%.17g,%.17g,0,0,1,%.1f,%.9f,%s_%s%d\n",
+        /* no cache known (network_bytes, cache_bytes 0): cold_start 1, and
+         * crowding 1 whatever the layer count */
+        fprintf(fp,
+                "1,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%d,%.17g,%.17g,0,0,1,%d,1,%.1f,%.9f,%s_%s%d\n",
                 inputs, ie, oe, we, ie > oe ? ie : oe, 4 * (ie + oe + we), 4 * ie, 4 * we, 4 * oe, trans, view,
-                view ? 0 : 4 * ie, view ? 0 : 4 * oe, pw, rt, net, wp_layer_kind_name(k), i);
+                view ? 0 : 4 * ie, view ? 0 : 4 * oe, rows, pw, rt, net, wp_layer_kind_name(k), i);
     }
     return fclose(fp) == 0 ? 0 : -1;
 }

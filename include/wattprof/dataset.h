@@ -24,7 +24,7 @@
 
 /* ---- features (shared with `predict`) --------------------------------- */
 
-#define WP_FEATURE_MAX 32
+#define WP_FEATURE_MAX 40
 
 /* Named feature values of one layer, in training-CSV column order. */
 typedef struct wp_feature_row {
@@ -102,10 +102,12 @@ int wp_layer_features(const wp_engine_layer *layer, wp_layer_kind kind, wp_featu
 /* What the features of a convolution or dense layer need beyond the
  * layer: the network it is part of and the device it runs on. */
 typedef struct wp_feature_context {
-    double network_bytes; /* the network's weight bytes (wp_network_bytes) */
-    double cache_bytes;   /* the device's level-2 cache (wp_engine.cache_bytes); 0: unknown */
-    double channel_block; /* output channels its convolutions compute together
+    double network_bytes;  /* the network's weight bytes (wp_network_bytes) */
+    double cache_bytes;    /* the device's level-2 cache (wp_engine.cache_bytes); 0: unknown */
+    double channel_block;  /* output channels its convolutions compute together
                              (wp_engine.channel_block); 0: unknown */
+    double network_layers; /* the layers the device runs an inference
+                              (wp_network_layers); 0: unknown */
 } wp_feature_context;
 /* The share of the network the cache cannot hold: 0 when it fits (both
  * known; its weights stay there between inferences), 1 - cache_bytes /
@@ -113,14 +115,24 @@ typedef struct wp_feature_context {
 double wp_network_miss_share(const wp_feature_context *ctx);
 /* 1 when the network fits (wp_network_miss_share 0). */
 int wp_network_resident(const wp_feature_context *ctx);
+/* How crowded a layer's state is by the rest of its network between two
+ * of its runs: 1 - exp(-network_layers / WP_CROWDING_LAYERS); 1 when the
+ * cache or the layer count is unknown (as cold_start: on such data every
+ * row is 1, a constant the fit leaves at 0). */
+#define WP_CROWDING_LAYERS 16.0
+double wp_network_crowding(const wp_feature_context *ctx);
 /* Sum over the engine's layers of a modelled kind, those fused into
  * another left out (FusedInto, or fused_into[i] >= 0 when given: eng->n
  * entries as wp_predict_engine's), of weight_bytes: what one inference
  * reads and the next reads again. */
 double wp_network_bytes(const wp_engine *eng, const int *fused_into);
+/* The engine's layers, those fused into another left out (as
+ * wp_network_bytes): the layers one inference runs. */
+double wp_network_layers(const wp_engine *eng, const int *fused_into);
 /* wp_layer_features in a context (NULL: unknown, as wp_layer_features):
- * every row has network_bytes, cache_bytes and cold_start (the miss
- * share, wp_network_miss_share); convolution and dense rows end with
+ * every row has network_bytes, cache_bytes, cold_start (the miss
+ * share, wp_network_miss_share), network_layers and crowding
+ * (wp_network_crowding); convolution and dense rows end with
  * cache_read_bytes (in_bytes, plus the share of weight_bytes in the
  * cache) and memory_read_bytes (the rest of weight_bytes), and
  * convolution rows with channel_block, padded_macs and padded_out_bytes. */

@@ -283,8 +283,9 @@ typedef struct wp_prediction {
      * network_bytes always, cache_bytes the largest any loaded model
      * keeps (0: none, the placement unknown), miss_share the share of the
      * network that cache cannot hold (wp_network_miss_share), resident
-     * whether it fits (miss_share 0) */
-    double network_bytes, cache_bytes, miss_share;
+     * whether it fits (miss_share 0), network_layers the layers it runs
+     * (wp_network_layers, fused ones left out) */
+    double network_bytes, cache_bytes, miss_share, network_layers;
     int resident;
     /* the channel block the models keep (the largest; 0: none), the
      * modelled convolutions and how many of them it rounds up */

@@ -435,7 +435,8 @@ static int process_model(const char *model_dir, const char *model, const char *r
     if (drc != 0)
         goto out;
 
-    wp_feature_context ctx = {wp_network_bytes(&eng, NULL), (double)eng.cache_bytes, (double)eng.channel_block};
+    wp_feature_context ctx = {wp_network_bytes(&eng, NULL), (double)eng.cache_bytes, (double)eng.channel_block,
+                              wp_network_layers(&eng, NULL)};
     sorted = malloc((layers.n ? layers.n : 1) * sizeof *sorted);
     rows = calloc(layers.n ? layers.n : 1, sizeof *rows);
     if (!sorted || !rows) {

@@ -36,8 +36,20 @@
  * weights. A share, not a yes or no: MLPerf Tiny's autoencoder, just over
  * a 1 MB L2, ran its ReLUs in 0.2 us as the networks that fit do, and
  * charged as a network that streams it was predicted 168 % high
- * (docs/training.md). */
-#define CONTEXT_NAMES "network_bytes", "cache_bytes", "cold_start"
+ * (docs/training.md).
+ * network_layers and crowding: what else runs between two runs of a
+ * layer. Among the networks that fit, a dense layer's fixed cost grows
+ * with the number of layers in its network whatever their bytes: a
+ * 64x10 classifier took 0.37 us in the 4-layer MLP, 0.43-0.50 in LeNet,
+ * the CIFAR-10 net and DS-CNN (8-12 layers), 0.66 in ResNet-8 (18), 0.98
+ * in VWW (30); each layer's kernel code, primitive and arguments are
+ * state the others' push out of the core's caches and predictors.
+ * crowding = 1 - exp(-network_layers / WP_CROWDING_LAYERS), the share of
+ * that state gone by the time the layer runs again; the scale of 16
+ * layers fitted the 31 real networks best of 5-1000 (docs/training.md:
+ * the MLP +39 -> +23 %, dense per layer 14.0 -> 13.1 %; the network's
+ * bytes in its place did not help). */
+#define CONTEXT_NAMES "network_bytes", "cache_bytes", "cold_start", "network_layers", "crowding"
 #define PLACEMENT_NAMES CONTEXT_NAMES, "cache_read_bytes", "memory_read_bytes"
 
 static const char *const conv_names[] = {
@@ -140,6 +152,11 @@ static int transcendental_ops(const char *ops)
 }
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* a row holds every column of its kind (wp_feature_row.values) */
+_Static_assert(COUNT(conv_names) <= WP_FEATURE_MAX, "conv_names exceeds WP_FEATURE_MAX");
+_Static_assert(COUNT(pool_names) <= WP_FEATURE_MAX, "pool_names exceeds WP_FEATURE_MAX");
+_Static_assert(COUNT(dense_names) <= WP_FEATURE_MAX, "dense_names exceeds WP_FEATURE_MAX");
+_Static_assert(COUNT(generic_names) <= WP_FEATURE_MAX, "generic_names exceeds WP_FEATURE_MAX");
 
 const char *const *wp_feature_names(wp_layer_kind kind, size_t *count)
 {
@@ -333,10 +350,18 @@ int wp_network_resident(const wp_feature_context *ctx)
     return wp_network_miss_share(ctx) == 0;
 }
 
+double wp_network_crowding(const wp_feature_context *ctx)
+{
+    if (!ctx || ctx->cache_bytes <= 0 || !(ctx->network_layers > 0))
+        return 1;
+    return 1 - exp(-ctx->network_layers / WP_CROWDING_LAYERS);
+}
+
 /* The CONTEXT_NAMES columns. */
 static void put_context(wp_feature_row *row, const wp_feature_context *ctx)
 {
-    double vals[] = {ctx ? ctx->network_bytes : 0, ctx ? ctx->cache_bytes : 0, wp_network_miss_share(ctx)};
+    double vals[] = {ctx ? ctx->network_bytes : 0, ctx ? ctx->cache_bytes : 0, wp_network_miss_share(ctx),
+                     ctx ? ctx->network_layers : 0, wp_network_crowding(ctx)};
     put_vals(row, vals, COUNT(vals));
 }
 
@@ -408,6 +433,15 @@ double wp_network_bytes(const wp_engine *eng, const int *fused_into)
         total += isfinite(w) ? w : 0;
     }
     return total;
+}
+
+double wp_network_layers(const wp_engine *eng, const int *fused_into)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < eng->n; i++)
+        if (!eng->layers[i].fused_into && !(fused_into && fused_into[i] >= 0))
+            n++;
+    return (double)n;
 }
 
 int wp_layer_features(const wp_engine_layer *l, wp_layer_kind kind, wp_feature_row *row, wp_error *err)

@@ -149,11 +149,14 @@ static void additive_pipeline(wp_pipeline_config *p)
      * of the other kind out of range. A convolution's MACs and output
      * bytes are counted with its output channels rounded up to the
      * device's block (padded_macs, padded_out_bytes: macs and out_bytes
-     * themselves where the block is unknown). */
+     * themselves where the block is unknown). A dense layer's overhead
+     * also grows with the layers its network runs between two of its runs
+     * (crowding, dataset_features.c); the other kinds' fits left that term
+     * at 0 on the real networks, so only the dense model has it. */
     static const char *const conv[] = {
         "padded_macs", "taps", "cache_read_bytes", "memory_read_bytes", "padded_out_bytes", "cold_start", NULL};
-    static const char *const dense[] = {"macs",      "cache_read_bytes", "memory_read_bytes",
-                                        "out_bytes", "cold_start",       NULL};
+    static const char *const dense[] = {
+        "macs", "cache_read_bytes", "memory_read_bytes", "out_bytes", "cold_start", "crowding", NULL};
     static const char *const pool[] = {"ops", "in_bytes", "out_bytes", "cold_start", NULL};
     /* a transcendental op (exp, erf) costs what a plain op does and more:
      * ops x transcendental is the extra */
@@ -1198,15 +1201,16 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
         !out->other_unestimated || !out->fused_types || !out->fused_counts)
         return wp_fail(err, NULL, 0, "out of memory");
     int have_iv = 1;
-    double network_bytes = wp_network_bytes(eng, fused_into);
+    double network_bytes = wp_network_bytes(eng, fused_into), network_layers = wp_network_layers(eng, fused_into);
     out->network_bytes = network_bytes;
+    out->network_layers = network_layers;
     for (int i = 0; i < WP_N_PIPELINES; i++) {
         if (s->have[i] && s->m[i].cache_bytes > out->cache_bytes)
             out->cache_bytes = s->m[i].cache_bytes;
         if (s->have[i] && s->m[i].channel_block > out->channel_block)
             out->channel_block = s->m[i].channel_block;
     }
-    wp_feature_context placed = {network_bytes, out->cache_bytes, 0};
+    wp_feature_context placed = {network_bytes, out->cache_bytes, 0, network_layers};
     out->miss_share = wp_network_miss_share(&placed);
     out->resident = wp_network_resident(&placed);
     for (size_t l = 0; l < eng->n; l++) {
@@ -1248,7 +1252,7 @@ static int predict_with(const model_set *s, const wp_engine *eng, const int *fus
         /* placed against the cache of the device the models were trained
          * on, its channels rounded to that device's block */
         const wp_model *rm = &s->m[wp_pipeline_index(r->kind, WP_TARGET_RUNTIME)];
-        wp_feature_context ctx = {network_bytes, rm->cache_bytes, rm->channel_block};
+        wp_feature_context ctx = {network_bytes, rm->cache_bytes, rm->channel_block, network_layers};
         if (wp_layer_features_in(L, r->kind, &ctx, &fr, &ferr)) {
             /* The original's kinds must be described (their data came from
              * the same reader); a layer of the other kinds that cannot be

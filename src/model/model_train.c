@@ -159,10 +159,10 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
         moved_src[c] = -1;
         /* a dataset from before the network context: nothing said the
          * network fitted in a cache or what the device's channel block
-         * was (wp_feature_context) */
-        constant[c] = strcmp(k->cols[c], "cold_start") == 0 ? 1
+         * was or how many layers the network ran (wp_feature_context) */
+        constant[c] = strcmp(k->cols[c], "cold_start") == 0 || strcmp(k->cols[c], "crowding") == 0 ? 1
                       : strcmp(k->cols[c], "network_bytes") == 0 || strcmp(k->cols[c], "cache_bytes") == 0 ||
-                              strcmp(k->cols[c], "channel_block") == 0
+                              strcmp(k->cols[c], "channel_block") == 0 || strcmp(k->cols[c], "network_layers") == 0
                           ? 0
                           : NAN;
     }
