@@ -214,7 +214,7 @@ static void test_features(void)
     c.groups = 4;
     c.elem_bytes = 2;
     CHECK_INT(wp_layer_features(&c, WP_KIND_CONV, &r, &err), 0);
-    CHECK_INT(r.n, 33);
+    CHECK_INT(r.n, 34);
     CHECK_STR(r.names[0], "batch_size");
     CHECK_STR(r.names[12], "stride_1");
     CHECK_INT(FEAT(r, "batch_size"), 2);
@@ -241,6 +241,7 @@ static void test_features(void)
     /* the channel block unknown: no rounding */
     CHECK_INT(FEAT(r, "channel_block"), 0);
     CHECK_INT(FEAT(r, "padded_macs"), FEAT(r, "macs"));
+    CHECK_INT(FEAT(r, "padded_taps"), FEAT(r, "taps"));
     CHECK(isnan(FEAT(r, "no_such_feature")));
 
     c.has_kernel = 0;
@@ -522,9 +523,11 @@ static void test_channel_block(void)
         CHECK_INT(FEAT(fr, "channel_block"), cases[i].block);
         CHECK_NEAR(FEAT(fr, "padded_macs"), FEAT(fr, "macs") * cases[i].factor, 1e-9);
         CHECK_NEAR(FEAT(fr, "padded_out_bytes"), FEAT(fr, "out_bytes") * cases[i].factor, 1e-9);
+        CHECK_NEAR(FEAT(fr, "padded_taps"), FEAT(fr, "taps") * cases[i].factor, 1e-9);
         CHECK_INT(wp_layer_features_in(wp_engine_find(&eng, "fc"), WP_KIND_DENSE, &ctx, &fr, &err), 0);
         CHECK(isnan(FEAT(fr, "padded_macs")));
         CHECK(isnan(FEAT(fr, "padded_out_bytes")));
+        CHECK(isnan(FEAT(fr, "padded_taps")));
         wp_engine_free(&eng);
         free(text);
     }
@@ -688,12 +691,13 @@ static void test_cli_end_to_end(void)
     char *dense = test_read_file(test_path(out, "alpha/dense.csv"));
     CHECK(conv && pool && dense);
     if (conv && pool && dense) {
-        CHECK(starts_with(conv,
-                          "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
-                          "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
-                          "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,taps,"
-                          "network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
-                          "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name\n"));
+        CHECK(starts_with(
+            conv,
+            "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
+            "output_size_2,kernel_0,kernel_1,padding_0,padding_1,stride_0,stride_1,dilation_0,"
+            "dilation_1,groups,macs,bytes,in_bytes,weight_bytes,out_bytes,intensity,taps,"
+            "network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
+            "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,padded_taps,power,runtime,layer_name\n"));
         CHECK(starts_with(pool, "batch_size,input_size_0,input_size_1,input_size_2,output_size_0,output_size_1,"
                                 "output_size_2,kernel_0,kernel_1,stride_0,stride_1,padding_0,padding_1,"
                                 "global_pooling,ops,bytes,in_bytes,out_bytes,intensity,network_bytes,cache_bytes,"
@@ -702,11 +706,11 @@ static void test_cli_end_to_end(void)
         char want[512];
         /* the engine names no cache: inputs from cache, weights from memory */
         snprintf(want, sizeof want,
-                 "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%d,0,1,7,1,%d,%d,0,%d,%d,%s,%s,conv",
+                 "1,3,32,32,16,16,16,3,3,2,1,2,2,1,1,1,%d,%d,%d,%d,%d,%s,%d,%d,0,1,7,1,%d,%d,0,%d,%d,%d,%s,%s,conv",
                  16 * 16 * 16 * 3 * 9, 2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9), 2 * 3 * 32 * 32, 2 * 16 * 3 * 9,
                  2 * 16 * 16 * 16, fmt(16.0 * 16 * 16 * 3 * 9 / (2 * (3 * 32 * 32 + 16 * 16 * 16 + 16 * 3 * 9))),
                  16 * 16 * 16 * 9, ENGINE_NETWORK_BYTES, 2 * 3 * 32 * 32, 2 * 16 * 3 * 9, 16 * 16 * 16 * 3 * 9,
-                 2 * 16 * 16 * 16, fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
+                 2 * 16 * 16 * 16, 16 * 16 * 16 * 9, fmt(mean_power(1, 12)), fmt(mean_runtime(1, 12)));
         char *row = csv_row(conv, "conv");
         CHECK_STR(row, want);
         free(row);
@@ -994,12 +998,14 @@ static void test_device_column(void)
     CHECK(conv && plain);
     if (conv && plain) {
         CHECK_CONTAINS(
-            conv, ",intensity,taps,network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
-                  "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name,device\n");
+            conv,
+            ",intensity,taps,network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
+            "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,padded_taps,power,runtime,layer_name,device\n");
         CHECK_CONTAINS(conv, ",conv,\"NVIDIA Jetson Nano Developer Kit, rev \"\"B01\"\"\"\n");
-        CHECK_CONTAINS(plain,
-                       ",intensity,taps,network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
-                       "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,power,runtime,layer_name\n");
+        CHECK_CONTAINS(
+            plain,
+            ",intensity,taps,network_bytes,cache_bytes,cold_start,network_layers,crowding,cache_read_bytes,"
+            "memory_read_bytes,channel_block,padded_macs,padded_out_bytes,padded_taps,power,runtime,layer_name\n");
         CHECK_CONTAINS(plain, ",conv\n");
         CHECK(strstr(plain, "device") == NULL);
         /* the rows are the same but for the column */

@@ -83,10 +83,14 @@ static const char *const conv_names[] = {
      * padded_out_bytes likewise: out_bytes x that count / out channels,
      * the per-pixel work of writing whole blocks (LeNet -25 -> -19 %, the
      * first convolutions of the ImageNet networks, 3 input channels and 16
-     * or 32 output, no longer 30 % low: docs/training.md). */
+     * or 32 output, no longer 30 % low: docs/training.md). padded_taps
+     * the same of taps: the inner loop over a window runs once per block
+     * of output channels, so LeNet's first convolution (1 input channel,
+     * 6 output: taps = macs) runs 16 channels' loops. */
     "channel_block",
     "padded_macs",
     "padded_out_bytes",
+    "padded_taps",
 };
 static const char *const pool_names[] = {
     IO_NAMES,
@@ -507,7 +511,8 @@ int wp_layer_features_in(const wp_engine_layer *l, wp_layer_kind kind, const wp_
         put_placement(row, ctx, ib, wb);
         double block = ctx && ctx->channel_block > 1 ? ctx->channel_block : 0;
         double oc = (double)out[1], padded = block > 0 ? ceil(oc / block) * block : oc;
-        double tail[] = {ctx ? ctx->channel_block : 0, macs * padded / oc, ob * padded / oc};
+        double taps = dims_product(&l->output, 0) * k;
+        double tail[] = {ctx ? ctx->channel_block : 0, macs * padded / oc, ob * padded / oc, taps * padded / oc};
         put_vals(row, tail, COUNT(tail));
     } else if (kind == WP_KIND_POOL) {
         if (check_io(l, 1, err) != 0)
@@ -589,7 +594,7 @@ int wp_features_from_upstream(wp_layer_kind kind, const double *up, wp_feature_r
         double vals[] = {1, 1, 1, macs, ib + wb + ob, ib, wb, ob, macs / (ib + wb + ob), out * k};
         put_vals(row, vals, COUNT(vals));
         put_placement(row, NULL, ib, wb);
-        double tail[] = {0, macs, ob}; /* the Jetson's channel block: unknown */
+        double tail[] = {0, macs, ob, out * k}; /* the Jetson's channel block: unknown */
         put_vals(row, tail, COUNT(tail));
     } else if (kind == WP_KIND_POOL) {
         double in = n * up[1] * up[2] * up[3], out = n * up[4] * up[5] * up[6];

@@ -146,15 +146,23 @@ static void additive_pipeline(wp_pipeline_config *p)
      * cache (its layers start cold); a training
      * set where every network is one or the other cannot tell them apart
      * (the fit leaves a constant column at 0), and predict flags a layer
-     * of the other kind out of range. A convolution's MACs and output
-     * bytes are counted with its output channels rounded up to the
-     * device's block (padded_macs, padded_out_bytes: macs and out_bytes
-     * themselves where the block is unknown). A dense layer's overhead
+     * of the other kind out of range. A convolution's MACs, output bytes
+     * and window loops are counted with its output channels rounded up to
+     * the device's block (padded_macs, padded_out_bytes, padded_taps:
+     * macs, out_bytes and taps themselves where the block is unknown),
+     * and its MACs cost more in a network that streams its weights
+     * (padded_macs x cold_start): one that fits computes near the core's
+     * peak (the CIFAR-10 net's 5x5 convolutions at 120-140 GMAC/s),
+     * while the ImageNet networks' wait on memory between them (about
+     * 105 on average); where the cache is unknown (cold_start 1
+     * everywhere) the product is padded_macs again, a dependent column
+     * the fit leaves at 0. A dense layer's overhead
      * also grows with the layers its network runs between two of its runs
      * (crowding, dataset_features.c); the other kinds' fits left that term
      * at 0 on the real networks, so only the dense model has it. */
     static const char *const conv[] = {
-        "padded_macs", "taps", "cache_read_bytes", "memory_read_bytes", "padded_out_bytes", "cold_start", NULL};
+        "padded_macs", "padded_taps", "cache_read_bytes", "memory_read_bytes", "padded_out_bytes", "cold_start", NULL};
+    static const char *const streamed_macs[] = {"padded_macs", "cold_start", NULL};
     static const char *const dense[] = {
         "macs", "cache_read_bytes", "memory_read_bytes", "out_bytes", "cold_start", "crowding", NULL};
     static const char *const pool[] = {"ops", "in_bytes", "out_bytes", "cold_start", NULL};
@@ -166,6 +174,7 @@ static void additive_pipeline(wp_pipeline_config *p)
     p->n_special = 0;
     if (p->kind == WP_KIND_CONV) {
         set_features(p, conv);
+        set_special(p, streamed_macs);
     } else if (p->kind == WP_KIND_DENSE) {
         set_features(p, dense);
     } else if (p->kind == WP_KIND_POOL) {

@@ -176,6 +176,8 @@ static int read_csv(const char *path, kind_data *k, int model, int is_test, devi
         /* ... and before the channel block: the block unknown, no padding */
         else if (col[c] < 0 && nu > 0 && strcmp(k->cols[c], "padded_macs") == 0)
             moved_src[c] = wp_csv_column(&r, "macs");
+        else if (col[c] < 0 && nu > 0 && strcmp(k->cols[c], "padded_taps") == 0)
+            moved_src[c] = wp_csv_column(&r, "taps");
         else if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_in_bytes") == 0)
             moved_src[c] = wp_csv_column(&r, "in_bytes");
         else if (col[c] < 0 && cview >= 0 && strcmp(k->cols[c], "moved_out_bytes") == 0)
