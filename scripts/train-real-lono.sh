@@ -8,7 +8,7 @@
 # environment:
 #   EXTRA_ONNX_DIR  every *.onnx in it joins the networks (e.g. torchvision
 #                   exports: scripts/torchvision_export.py)
-#   STATS           runtime statistics to try (default "p10 min median mean";
+#   STATS           runtime statistics to try (default "mean median p10 min";
 #                   the first one's measured totals are printed)
 #   CONFIGS         configurations (default "upstream default"; a name
 #                   other than those two is a --config FILE)
@@ -44,7 +44,7 @@ set -euo pipefail
 WP=$(realpath "${1:-build/wattprof}")
 RUNS=${2:-10}
 OUT=${3:-}
-STATS=${STATS:-p10 min median mean}
+STATS=${STATS:-mean median p10 min}
 CONFIGS=${CONFIGS:-upstream default}
 TOTAL_CONFIGS=${TOTAL_CONFIGS:-$CONFIGS}
 PY=/usr/bin/python3

@@ -174,7 +174,8 @@ double wp_runtime_stat_of(wp_runtime_stat s, const double *v, size_t n);
 
 typedef struct wp_dataset_options {
     int per_layer_measurements;   /* N: minimum values per kept layer (default 10) */
-    wp_runtime_stat runtime_stat; /* default WP_RUNTIME_P10 (docs/training.md); MEAN is the original's */
+    wp_runtime_stat runtime_stat; /* default WP_RUNTIME_MEAN, the original's: the lowest
+                                     leave-one-network-out error (docs/training.md) */
     /* A measured layer the engine info lacks: 0 (default) leaves it out of
      * the statistics and training files and counts it in the report
      * (layers_not_in_engine); 1 makes it an error naming file and line. */

@@ -38,7 +38,7 @@
 void wp_dataset_options_init(wp_dataset_options *opt)
 {
     opt->per_layer_measurements = 10;
-    opt->runtime_stat = WP_RUNTIME_P10;
+    opt->runtime_stat = WP_RUNTIME_MEAN;
     opt->strict = 0;
 }
 
