@@ -43,12 +43,12 @@
  * 64x10 classifier took 0.37 us in the 4-layer MLP, 0.43-0.50 in LeNet,
  * the CIFAR-10 net and DS-CNN (8-12 layers), 0.66 in ResNet-8 (18), 0.98
  * in VWW (30); each layer's kernel code, primitive and arguments are
- * state the others' push out of the core's caches and predictors.
+ * state the other layers push out of the core's caches and predictors.
  * crowding = 1 - exp(-network_layers / WP_CROWDING_LAYERS), the share of
- * that state gone by the time the layer runs again; the scale of 16
- * layers fitted the 31 real networks best of 5-1000 (docs/training.md:
- * the MLP +39 -> +23 %, dense per layer 14.0 -> 13.1 %; the network's
- * bytes in its place did not help). */
+ * that state gone by the time the layer runs again; of scales from 5 to
+ * 1000 layers, 10-25 fitted the MLP best on the 31 real networks
+ * (docs/training.md: the MLP +39 -> +23 %, dense per layer 14.0 -> 13.1
+ * %; the network's bytes in its place did not help). */
 #define CONTEXT_NAMES "network_bytes", "cache_bytes", "cold_start", "network_layers", "crowding"
 #define PLACEMENT_NAMES CONTEXT_NAMES, "cache_read_bytes", "memory_read_bytes"
 
