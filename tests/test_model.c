@@ -934,6 +934,36 @@ static void test_channel_block(void)
               TEST_LIST("convolutional_runtime.json: \"channel_block\": expected an integer from 0 to 4096"));
 }
 
+/* The training CSV of KIND at CSV_PATH for the engine file at ENG_PATH:
+ * each layer's features in the engine's context (its cache, channel
+ * block and layer count), runtime(features) as its runtime. */
+static void write_engine_rows(const char *eng_path, wp_layer_kind kind, const char *csv_path,
+                              double (*runtime)(const wp_feature_row *))
+{
+    wp_engine e;
+    wp_error err;
+    CHECK_INT(wp_engine_read(eng_path, &e, &err), 0);
+    wp_feature_context ctx = {wp_network_bytes(&e, NULL), (double)e.cache_bytes, (double)e.channel_block,
+                              wp_network_layers(&e, NULL)};
+    size_t nf;
+    const char *const *names = wp_feature_names(kind, &nf);
+    size_t cap = 4096 + e.n * 1024, len = 0;
+    char *csv = malloc(cap);
+    for (size_t f = 0; f < nf; f++)
+        len += (size_t)snprintf(csv + len, cap - len, "%s,", names[f]);
+    len += (size_t)snprintf(csv + len, cap - len, "power,runtime,layer_name\n");
+    for (size_t l = 0; l < e.n; l++) {
+        wp_feature_row fr;
+        CHECK_INT(wp_layer_features_in(&e.layers[l], kind, &ctx, &fr, &err), 0);
+        for (size_t f = 0; f < nf; f++)
+            len += (size_t)snprintf(csv + len, cap - len, "%.17g,", fr.values[f]);
+        len += (size_t)snprintf(csv + len, cap - len, "2500000.0,%.17g,%s\n", runtime(&fr), e.layers[l].name);
+    }
+    test_write_file(csv_path, csv);
+    free(csv);
+    wp_engine_free(&e);
+}
+
 /* Dense layers of a network of N layers on a 1 MB cache: the engine file
  * at PATH; layer i reads 64 x (1 + i % 4) inputs into 32 x (1 + i % 3). */
 static void write_crowd_engine(const char *path, int n)
@@ -977,26 +1007,14 @@ static void test_crowding(void)
         CHECK_INT(wp_engine_read(path, &e, &err), 0);
         CHECK_NEAR(wp_network_layers(&e, NULL), sizes[g], 0);
         wp_feature_context ctx = {wp_network_bytes(&e, NULL), (double)e.cache_bytes, 0, wp_network_layers(&e, NULL)};
-        size_t nf;
-        const char *const *names = wp_feature_names(WP_KIND_DENSE, &nf);
-        size_t cap = 4096 + (size_t)sizes[g] * 1024, len = 0;
-        char *csv = malloc(cap);
-        for (size_t f = 0; f < nf; f++)
-            len += (size_t)snprintf(csv + len, cap - len, "%s,", names[f]);
-        len += (size_t)snprintf(csv + len, cap - len, "power,runtime,layer_name\n");
-        for (size_t l = 0; l < e.n; l++) {
-            wp_feature_row fr;
-            CHECK_INT(wp_layer_features_in(&e.layers[l], WP_KIND_DENSE, &ctx, &fr, &err), 0);
-            CHECK_NEAR(wp_feature_get(&fr, "network_layers"), sizes[g], 0);
-            CHECK_NEAR(wp_feature_get(&fr, "crowding"), 1 - exp(-sizes[g] / WP_CROWDING_LAYERS), 1e-15);
-            for (size_t f = 0; f < nf; f++)
-                len += (size_t)snprintf(csv + len, cap - len, "%.17g,", fr.values[f]);
-            len += (size_t)snprintf(csv + len, cap - len, "2500000.0,%.17g,fc%zu\n", crowd_runtime(&fr), l);
-        }
-        snprintf(path, sizeof path, "%s/crowd%d/dense.csv", d, sizes[g]);
-        test_write_file(path, csv);
-        free(csv);
+        wp_feature_row fr;
+        CHECK_INT(wp_layer_features_in(&e.layers[0], WP_KIND_DENSE, &ctx, &fr, &err), 0);
+        CHECK_NEAR(wp_feature_get(&fr, "network_layers"), sizes[g], 0);
+        CHECK_NEAR(wp_feature_get(&fr, "crowding"), 1 - exp(-sizes[g] / WP_CROWDING_LAYERS), 1e-15);
         wp_engine_free(&e);
+        char csv[4096];
+        snprintf(csv, sizeof csv, "%s/crowd%d/dense.csv", d, sizes[g]);
+        write_engine_rows(path, WP_KIND_DENSE, csv, crowd_runtime);
     }
     snprintf(held, sizeof held, "%s/crowd13.json", dir);
     const char *cfg = test_path_kept(dir, "no_crowding.json");
@@ -1086,27 +1104,12 @@ static void test_streamed_macs(void)
         wp_engine e;
         wp_error err;
         CHECK_INT(wp_engine_read(path, &e, &err), 0);
-        wp_feature_context ctx = {wp_network_bytes(&e, NULL), (double)e.cache_bytes, (double)e.channel_block,
-                                  wp_network_layers(&e, NULL)};
+        wp_feature_context ctx = {wp_network_bytes(&e, NULL), (double)e.cache_bytes, 0, 0};
         CHECK_INT(wp_network_resident(&ctx), g <= 3);
-        size_t nf;
-        const char *const *names = wp_feature_names(WP_KIND_CONV, &nf);
-        size_t cap = 8192 + (size_t)g * 1024, len = 0;
-        char *csv = malloc(cap);
-        for (size_t f = 0; f < nf; f++)
-            len += (size_t)snprintf(csv + len, cap - len, "%s,", names[f]);
-        len += (size_t)snprintf(csv + len, cap - len, "power,runtime,layer_name\n");
-        for (size_t l = 0; l < e.n; l++) {
-            wp_feature_row fr;
-            CHECK_INT(wp_layer_features_in(&e.layers[l], WP_KIND_CONV, &ctx, &fr, &err), 0);
-            for (size_t f = 0; f < nf; f++)
-                len += (size_t)snprintf(csv + len, cap - len, "%.17g,", fr.values[f]);
-            len += (size_t)snprintf(csv + len, cap - len, "2500000.0,%.17g,conv%zu\n", streamed_runtime(&fr), l);
-        }
-        snprintf(path, sizeof path, "%s/stream%d/convolutional.csv", d, g);
-        test_write_file(path, csv);
-        free(csv);
         wp_engine_free(&e);
+        char csv[4096];
+        snprintf(csv, sizeof csv, "%s/stream%d/convolutional.csv", d, g);
+        write_engine_rows(path, WP_KIND_CONV, csv, streamed_runtime);
     }
     const char *cfg = test_path_kept(dir, "no_streamed_macs.json");
     test_write_file(cfg, "{\"pipelines\": {\"convolutional_runtime\": {\"special_terms\": []}}}\n");
