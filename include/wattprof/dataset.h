@@ -105,7 +105,7 @@ typedef struct wp_feature_context {
     double network_bytes;  /* the network's weight bytes (wp_network_bytes) */
     double cache_bytes;    /* the device's level-2 cache (wp_engine.cache_bytes); 0: unknown */
     double channel_block;  /* output channels its convolutions compute together
-                             (wp_engine.channel_block); 0: unknown */
+                              (wp_engine.channel_block); 0: unknown */
     double network_layers; /* the layers the device runs an inference
                               (wp_network_layers); 0: unknown */
 } wp_feature_context;
@@ -135,7 +135,8 @@ double wp_network_layers(const wp_engine *eng, const int *fused_into);
  * (wp_network_crowding); convolution and dense rows end with
  * cache_read_bytes (in_bytes, plus the share of weight_bytes in the
  * cache) and memory_read_bytes (the rest of weight_bytes), and
- * convolution rows with channel_block, padded_macs and padded_out_bytes. */
+ * convolution rows with channel_block, padded_macs, padded_out_bytes and
+ * padded_taps. */
 int wp_layer_features_in(const wp_engine_layer *layer, wp_layer_kind kind, const wp_feature_context *ctx,
                          wp_feature_row *row, wp_error *err);
 /* Value of a named feature, or NaN when the row has no such feature. */

@@ -490,6 +490,7 @@ int wp_layer_features_in(const wp_engine_layer *l, wp_layer_kind kind, const wp_
         double macs = dims_product(&l->output, 0) * cin_per_group * k;
         double weights = (double)out[1] * cin_per_group * k;
         double ib = elem * dims_product(&l->input, 0), wb = elem * weights, ob = elem * dims_product(&l->output, 0);
+        double taps = dims_product(&l->output, 0) * k;
         put_io(row, l);
         double vals[] = {(double)kern[0],
                          (double)kern[1],
@@ -506,12 +507,11 @@ int wp_layer_features_in(const wp_engine_layer *l, wp_layer_kind kind, const wp_
                          wb,
                          ob,
                          macs / (ib + ob + wb),
-                         dims_product(&l->output, 0) * k};
+                         taps};
         put_vals(row, vals, COUNT(vals));
         put_placement(row, ctx, ib, wb);
         double block = ctx && ctx->channel_block > 1 ? ctx->channel_block : 0;
         double oc = (double)out[1], padded = block > 0 ? ceil(oc / block) * block : oc;
-        double taps = dims_product(&l->output, 0) * k;
         double tail[] = {ctx ? ctx->channel_block : 0, macs * padded / oc, ob * padded / oc, taps * padded / oc};
         put_vals(row, tail, COUNT(tail));
     } else if (kind == WP_KIND_POOL) {
